@@ -1,0 +1,26 @@
+import { PaasmakerError } from '../src/shared/errors.js';
+import { nodeRuntime } from './node/index.js';
+import { pythonRuntime } from './python/index.js';
+import { shellRuntime } from './shell/index.js';
+import { staticRuntime } from './static/index.js';
+import type { RuntimePlugin } from './types.js';
+
+export type { RuntimeContext, RuntimePlan, RuntimePlugin, RuntimeVersion } from './types.js';
+
+/** The registry: one line per runtime. */
+const runtimes: Record<string, RuntimePlugin> = {
+  node: nodeRuntime,
+  python: pythonRuntime,
+  static: staticRuntime,
+  shell: shellRuntime,
+};
+
+export const runtimeNames = Object.keys(runtimes);
+
+export function getRuntime(name: string): RuntimePlugin {
+  const runtime = runtimes[name];
+  if (!runtime) {
+    throw new PaasmakerError('RUNTIME_UNKNOWN', `unknown runtime "${name}"`, { hint: `use one of: ${runtimeNames.join(', ')}` });
+  }
+  return runtime;
+}

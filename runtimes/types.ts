@@ -1,0 +1,47 @@
+import type { ResolvedInstance, ResolvedManifest } from '../src/manifest/types.js';
+
+/**
+ * A runtime plugin says how an instance of a manifest is prepared and started.
+ * One object per runtime, one line in the registry.
+ */
+export interface RuntimeContext {
+  manifest: ResolvedManifest;
+  instance: ResolvedInstance;
+  /** PAASMAKER_HOME. */
+  home: string;
+  /** The environment Paasmaker itself runs with (for PATH, HOME, ...). */
+  env: NodeJS.ProcessEnv;
+}
+
+export interface RuntimePlan {
+  /** Human-readable: "node v20.20.2 (/usr/bin/node)". */
+  description: string;
+  /** Folders to put in front of PATH for prepare, startup and the instance. */
+  pathPrepend: string[];
+  /** Extra environment for prepare, startup and the instance (VIRTUAL_ENV, ...). */
+  env: Record<string, string>;
+  /** The runtime's own prepare steps (create a venv, install requirements), run before the manifest's. */
+  prepare: string[];
+  /** Absolute files whose contents decide whether prepare must run again (lockfiles, requirements.txt). */
+  fingerprintFiles: string[];
+  /** The launch command (shell). Undefined for the static runtime. */
+  command?: string;
+  /** Static runtime: the folder the platform serves itself. */
+  serve?: { root: string };
+}
+
+export interface RuntimeVersion {
+  version: string;
+  /** Folder holding the interpreter binary. */
+  binDir: string;
+  /** Where it came from: system, nvm, fnm, volta, ... */
+  source: string;
+}
+
+export interface RuntimePlugin {
+  name: string;
+  /** Resolves the plan for an instance, or throws a PaasmakerError (RUNTIME_MISSING / RUNTIME_VERSION) naming what to install. */
+  plan(ctx: RuntimeContext): Promise<RuntimePlan>;
+  /** Installed versions this runtime can use. */
+  versions(env: NodeJS.ProcessEnv): Promise<RuntimeVersion[]>;
+}

@@ -1,0 +1,51 @@
+import { listProcesses } from '../../engine/index.js';
+import { homeLayout } from '../../shared/paths.js';
+import { State } from '../../state/index.js';
+import { colorEnabled, formatDuration, painter, table } from '../output.js';
+import { existsSync } from 'node:fs';
+
+const STATE_COLORS = { running: 'green', starting: 'yellow', stopping: 'yellow', backoff: 'red', crashed: 'red', stopped: 'gray' } as const;
+
+/** `paasmaker ps`: every process slot of every app, read from state (never starts anything). */
+export async function ps(app: string | undefined, options: { json?: boolean }): Promise<number> {
+  const layout = homeLayout();
+  const rows = existsSync(layout.stateDb) ? withState(layout.stateDb, (state) => listProcesses(state, { app })) : [];
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return 0;
+  }
+  if (rows.length === 0) {
+    process.stdout.write(app ? `No processes for app "${app}".\n` : 'No apps yet. Start one with: paasmaker up [DIR]\n');
+    return 0;
+  }
+  const paint = painter(colorEnabled());
+  const body = rows.map((row) => [
+    row.app,
+    `${row.instance}.${row.index}`,
+    row.state,
+    row.pid === null ? '-' : String(row.pid),
+    row.port === null ? '-' : String(row.port),
+    String(row.restarts),
+    row.uptime === null ? '-' : formatDuration(row.uptime * 1000),
+  ]);
+  const text = table(['app', 'instance', 'state', 'pid', 'port', 'restarts', 'uptime'], body);
+  // Colour the state column after alignment, so escapes never skew the widths.
+  const lines = text.split('\n');
+  const out = lines.map((line, i) => {
+    const row = rows[i - 1];
+    if (!row || !paint.enabled) return line;
+    const color = STATE_COLORS[row.state as keyof typeof STATE_COLORS];
+    return color ? line.replace(` ${row.state} `, ` ${paint(color, row.state)} `) : line;
+  });
+  process.stdout.write(out.join('\n'));
+  return 0;
+}
+
+function withState<T>(file: string, fn: (state: State) => T): T {
+  const state = State.open(file);
+  try {
+    return fn(state);
+  } finally {
+    state.close();
+  }
+}

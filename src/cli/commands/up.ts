@@ -1,0 +1,105 @@
+import { resolve } from 'node:path';
+import { Platform, type InstanceStateEvent, type LogLineEvent } from '../../engine/index.js';
+import { loadManifest, type ResolvedManifest } from '../../manifest/index.js';
+import { EXIT } from '../../shared/errors.js';
+import { colorEnabled, colorFor, painter, reportError, type Paint } from '../output.js';
+
+/**
+ * `paasmaker up`: runs a project in the foreground, prints every line of its
+ * processes with a coloured name prefix, and stops everything on Ctrl-C.
+ */
+export async function up(dir: string, options: { prepare?: boolean }): Promise<number> {
+  const manifest = loadManifest(resolve(dir));
+  const paint = painter(colorEnabled());
+  const printer = new LinePrinter(paint, manifest);
+  const platform = await Platform.open();
+  const app = manifest.application.name;
+
+  if (platform.reapReport.reaped > 0) {
+    printer.system(`reaped ${platform.reapReport.reaped} process group(s) left over by an earlier run`);
+  }
+
+  let stopping: Promise<void> | undefined;
+  let markStopped!: () => void;
+  const stopped = new Promise<void>((resolveStopped) => (markStopped = resolveStopped));
+  const stop = (reason: string) => {
+    if (stopping) {
+      // A second Ctrl-C: no more patience; the keeper kills what is left when we exit.
+      printer.system('stopping now');
+      process.exit(EXIT.ok);
+    }
+    printer.system(`${reason}: stopping ${app}…`);
+    stopping = platform.close().then(markStopped);
+    return stopping;
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const handlers = signals.map((signal) => {
+    const handler = () => void stop(signal === 'SIGINT' ? 'interrupted' : `received ${signal}`);
+    process.on(signal, handler);
+    return [signal, handler] as const;
+  });
+
+  platform.on('log.line', (event) => printer.line(event));
+  platform.on('instance.state', (event) => printer.state(event));
+  platform.on('job.update', (event) => {
+    if (event.state === 'running') printer.system(`${event.title}…`);
+    else if (event.state === 'skipped') printer.system(`${event.title}: up to date`);
+    else if (event.state === 'success') printer.system(`${event.title}: done`);
+  });
+
+  const started = Date.now();
+  printer.system(`starting ${app} from ${manifest.file} (${manifest.instances.length} instance type(s))`);
+  try {
+    await platform.apply(manifest, { forcePrepare: options.prepare });
+    if (!stopping) {
+      const elapsed = Date.now() - started;
+      printer.system(`${app} is up in ${elapsed} ms — Ctrl-C stops it; \`paasmaker ps\` in another terminal lists it`);
+    }
+  } catch (error) {
+    if (!stopping) {
+      await platform.close();
+      for (const [signal, handler] of handlers) process.off(signal, handler);
+      return reportError(error);
+    }
+  }
+
+  await stopped;
+  for (const [signal, handler] of handlers) process.off(signal, handler);
+  printer.system(`${app} stopped`);
+  return EXIT.ok;
+}
+
+class LinePrinter {
+  private readonly width: number;
+
+  constructor(
+    private readonly paint: Paint,
+    manifest: ResolvedManifest,
+  ) {
+    const names = manifest.instances.flatMap((instance) =>
+      Array.from({ length: instance.quantity }, (_, index) => `${instance.name}.${index}`),
+    );
+    this.width = Math.max('paasmaker'.length, ...names.map((name) => name.length));
+  }
+
+  line(event: LogLineEvent): void {
+    const prefix = this.paint(colorFor(event.source.split(':')[0]!), event.source.padEnd(this.width));
+    const text = event.stream === 'system' ? this.paint('dim', event.line) : event.line;
+    process.stdout.write(`${prefix} ${this.paint('gray', '|')} ${text}\n`);
+  }
+
+  state(event: InstanceStateEvent): void {
+    const name = `${event.instance}.${event.index}`;
+    if (event.state === 'running') {
+      const where = event.port ? ` on ${this.paint('bold', `http://127.0.0.1:${event.port}/`)}` : '';
+      const pid = event.pid ? ` (pid ${event.pid})` : '';
+      this.system(`${name} ${this.paint('green', 'running')}${where}${pid}`);
+    } else if (event.state === 'crashed') {
+      this.system(`${name} ${this.paint('red', 'crashed')}`);
+    }
+  }
+
+  system(text: string): void {
+    process.stdout.write(`${this.paint('bold', 'paasmaker'.padEnd(this.width))} ${this.paint('gray', '|')} ${text}\n`);
+  }
+}

@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { EXIT } from '../shared/errors.js';
+import { reportError } from './output.js';
+
+// Command modules are imported when their command runs, so `--version` and
+// `--help` load nothing but commander.
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('paasmaker')
+    .description('A developer PaaS in one package: run a project\'s processes, supervised, from its manifest.')
+    .version(packageVersion(), '-v, --version', 'print the version')
+    .showHelpAfterError('(run paasmaker --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ paasmaker up                   run the project in this folder (Ctrl-C stops it)
+  $ paasmaker up examples/hello-node
+  $ paasmaker ps                   list every process and its state
+  $ paasmaker ps --json            the same, for scripts
+  $ paasmaker logs web -f          follow the web instance's output
+  $ paasmaker down                 stop the project in this folder
+
+Environment:
+  PAASMAKER_HOME   where state, logs and data live (default ~/.local/state/paasmaker)
+  NO_COLOR         turn colours off`,
+    );
+
+  program
+    .command('up')
+    .description('run a project in the foreground: prepare, start and supervise every instance')
+    .argument('[dir]', 'project folder (holding paasmaker.yml, manifest.yml or a Procfile)', '.')
+    .option('--prepare', 'run the prepare steps even if nothing changed')
+    .addHelpText('after', '\nExamples:\n  $ paasmaker up\n  $ paasmaker up ../shop --prepare')
+    .action(async (dir: string, options: { prepare?: boolean }) => {
+      const { up } = await import('./commands/up.js');
+      setExit(await up(dir, options));
+    });
+
+  program
+    .command('ps')
+    .description('list processes: app, instance, index, state, pid, port, restarts, uptime')
+    .argument('[app]', 'only this app')
+    .option('--json', 'print a JSON array of flat objects')
+    .action(async (app: string | undefined, options: { json?: boolean }) => {
+      const { ps } = await import('./commands/ps.js');
+      setExit(await ps(app, options));
+    });
+
+  program
+    .command('logs')
+    .description("print an app's output: all instances, or one")
+    .argument('[target]', 'INSTANCE, INSTANCE.INDEX, APP, APP/INSTANCE or APP/INSTANCE.INDEX')
+    .option('-f, --follow', 'keep printing new lines')
+    .option('-n, --lines <n>', 'how many recent lines to print', '100')
+    .option('-C, --dir <dir>', 'the project folder that names the app', '.')
+    .addHelpText('after', '\nExamples:\n  $ paasmaker logs            every instance of the project here\n  $ paasmaker logs web.0 -f   follow one process\n  $ paasmaker logs shop/worker -n 20')
+    .action(async (target: string | undefined, options: { follow?: boolean; lines: string; dir: string }) => {
+      const { logs } = await import('./commands/logs.js');
+      setExit(await logs(target, options));
+    });
+
+  program
+    .command('down')
+    .description('stop a project started with paasmaker up (from any terminal)')
+    .argument('[dir]', 'project folder, or an app name', '.')
+    .action(async (dir: string) => {
+      const { down } = await import('./commands/down.js');
+      setExit(await down(dir));
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram((code) => {
+    exitCode = code;
+  });
+  program.exitOverride();
+  for (const command of program.commands) command.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
+        return EXIT.ok;
+      }
+      return EXIT.usage;
+    }
+    return reportError(error);
+  }
+}

@@ -1,0 +1,37 @@
+import { delimiter } from 'node:path';
+import type { RuntimePlan } from '../../runtimes/index.js';
+import type { ResolvedInstance, ResolvedManifest } from '../manifest/index.js';
+
+/**
+ * The environment of an instance, lowest precedence first: Paasmaker's own
+ * environment, the project's .env, the manifest's environment, the runtime's
+ * additions, then what the platform decides (PORT and its identity).
+ */
+export function instanceEnvironment(options: {
+  base: NodeJS.ProcessEnv;
+  manifest: ResolvedManifest;
+  instance: ResolvedInstance;
+  plan: RuntimePlan;
+  index: number;
+  port?: number;
+  ownerToken: string;
+}): Record<string, string> {
+  const { base, manifest, instance, plan, index, port } = options;
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(base)) if (value !== undefined) env[key] = value;
+  // A PORT from the developer's shell must never leak into an instance.
+  delete env.PORT;
+  delete env.PM_PORT;
+  Object.assign(env, manifest.dotenv.values, instance.environment, plan.env);
+  if (plan.pathPrepend.length > 0) env.PATH = [...plan.pathPrepend, env.PATH ?? ''].filter(Boolean).join(delimiter);
+  env.PAASMAKER_APP = manifest.application.name;
+  env.PAASMAKER_INSTANCE = instance.name;
+  env.PAASMAKER_INDEX = String(index);
+  // Marks every descendant, so the keeper can find one that left its process group.
+  env.PAASMAKER_OWNER = options.ownerToken;
+  if (port !== undefined) {
+    env.PORT = String(port);
+    env.PM_PORT = String(port);
+  }
+  return env;
+}

@@ -1,0 +1,50 @@
+import type { ProcessState } from '../supervisor/index.js';
+
+export interface InstanceStateEvent {
+  app: string;
+  instance: string;
+  index: number;
+  state: ProcessState;
+  previous: ProcessState;
+  pid?: number;
+  port?: number;
+  restarts: number;
+  lastExit?: { code: number | null; signal: string | null };
+  nextRestartAt?: number;
+}
+
+export interface LogLineEvent {
+  app: string;
+  /** "web.0" for an instance process, "web:prepare" for its prepare step, "paasmaker" for the platform. */
+  source: string;
+  stream: 'out' | 'err' | 'system';
+  line: string;
+  time: number;
+}
+
+export type JobState = 'running' | 'success' | 'failed' | 'skipped';
+
+export interface JobUpdateEvent {
+  app: string;
+  /** e.g. "prepare web". */
+  title: string;
+  state: JobState;
+  detail?: string;
+}
+
+export interface PlatformEvents {
+  'instance.state': [event: InstanceStateEvent];
+  'log.line': [event: LogLineEvent];
+  'job.update': [event: JobUpdateEvent];
+}
+
+/** "shop/web.0" ↔ {app, instance, index}. */
+export function processKey(app: string, instance: string, index: number): string {
+  return `${app}/${instance}.${index}`;
+}
+
+export function parseProcessKey(key: string): { app: string; instance: string; index: number } | undefined {
+  const match = /^([^/]+)\/(.+)\.(\d+)$/.exec(key);
+  if (!match) return undefined;
+  return { app: match[1]!, instance: match[2]!, index: Number(match[3]) };
+}

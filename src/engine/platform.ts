@@ -1,0 +1,398 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { getRuntime, type RuntimePlan } from '../../runtimes/index.js';
+import type { ResolvedInstance, ResolvedManifest } from '../manifest/index.js';
+import { startStaticServer } from '../proxy/static-files.js';
+import { PaasmakerError } from '../shared/errors.js';
+import { currentOwner, ownerAlive, type Owner } from '../shared/owner.js';
+import { ensurePrivateDir, homeLayout, paasmakerHome, type HomeLayout } from '../shared/paths.js';
+import { freePort } from '../shared/ports.js';
+import { State } from '../state/index.js';
+import {
+  reapLeftovers,
+  startKeeper,
+  Supervisor,
+  type JournalEntry,
+  type Keeper,
+  type ProcessInfo,
+  type ProcessState,
+} from '../supervisor/index.js';
+import { instanceEnvironment } from './environment.js';
+import { parseProcessKey, processKey, type PlatformEvents } from './events.js';
+import { prepareFingerprint, prepareSteps } from './prepare.js';
+import { listProcesses, type ProcessRow } from './queries.js';
+import { runCommand } from './run-command.js';
+
+export interface PlatformOptions {
+  /** PAASMAKER_HOME; defaults from the environment. */
+  home?: string;
+  /** The environment apps inherit (PATH, HOME, ...). Defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Start the orphan-proof keeper (default true). */
+  keeper?: boolean;
+  backoff?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
+}
+
+export interface ReapReport {
+  reaped: number;
+  recycled: number;
+  gone: number;
+}
+
+interface RunningApp {
+  manifest: ResolvedManifest;
+  plans: Map<string, RuntimePlan>;
+  keys: string[];
+  staticServers: Server[];
+}
+
+const SETTLED: ReadonlySet<ProcessState> = new Set(['running', 'backoff', 'crashed', 'stopped']);
+
+/**
+ * The platform: owns state, the supervisor and the keeper, applies a
+ * project's desired state and reports everything through typed events. It
+ * knows nothing of terminals or HTTP; every face is a client of it.
+ */
+export class Platform extends EventEmitter<PlatformEvents> {
+  readonly layout: HomeLayout;
+  readonly state: State;
+  readonly owner: Owner;
+  /** What the previous run left behind and open() cleaned up. */
+  reapReport: ReapReport = { reaped: 0, recycled: 0, gone: 0 };
+
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly supervisor: Supervisor;
+  private readonly keeper?: Keeper;
+  private readonly ownerToken = randomBytes(12).toString('hex');
+  private readonly running = new Map<string, RunningApp>();
+  private closed = false;
+  private stateOpen = true;
+  /** Aborts prepare steps still running when the platform closes. */
+  private readonly aborter = new AbortController();
+
+  private constructor(options: PlatformOptions) {
+    super();
+    this.layout = homeLayout(options.home ?? paasmakerHome(options.env));
+    ensurePrivateDir(this.layout.root);
+    this.env = options.env ?? process.env;
+    this.owner = currentOwner();
+    this.state = State.open(this.layout.stateDb);
+    this.keeper = options.keeper === false ? undefined : startKeeper({ ownerToken: this.ownerToken });
+    this.supervisor = new Supervisor({ keeper: this.keeper, backoff: options.backoff });
+    this.wireSupervisor();
+  }
+
+  static async open(options: PlatformOptions = {}): Promise<Platform> {
+    const platform = new Platform(options);
+    await platform.reapLeftovers();
+    return platform;
+  }
+
+  /** Runs a project: resolves runtimes, prepares, starts every instance and waits for each first outcome. */
+  async apply(manifest: ResolvedManifest, options: { forcePrepare?: boolean } = {}): Promise<void> {
+    const name = manifest.application.name;
+    const existing = this.state.apps.get(name);
+    if (
+      existing &&
+      existing.ownerPid !== this.owner.pid &&
+      existing.state !== 'stopped' &&
+      ownerAlive(existing.ownerPid, existing.ownerStart)
+    ) {
+      throw new PaasmakerError('APP_RUNNING', `app "${name}" is already running (paasmaker pid ${existing.ownerPid}, from ${existing.directory})`, {
+        hint: `stop it first with: paasmaker down ${existing.directory}`,
+      });
+    }
+    if (this.running.has(name)) await this.stopApp(name);
+
+    // Resolve every runtime before starting anything: a missing interpreter fails fast.
+    const plans = new Map<string, RuntimePlan>();
+    for (const instance of manifest.instances) {
+      plans.set(instance.name, await getRuntime(instance.runtime.name).plan({ manifest, instance, home: this.layout.root, env: this.env }));
+    }
+    const app: RunningApp = { manifest, plans, keys: [], staticServers: [] };
+    this.running.set(name, app);
+    this.state.transaction(() => {
+      this.state.apps.upsert({
+        name,
+        directory: manifest.directory,
+        manifest: manifest.file,
+        state: 'starting',
+        ownerPid: this.owner.pid,
+        ownerStart: this.owner.startTime,
+      });
+      this.state.instances.replace(
+        name,
+        manifest.instances.map((instance) => ({
+          app: name,
+          name: instance.name,
+          runtime: instance.runtime.name,
+          command: instance.command ?? null,
+          quantity: instance.quantity,
+          standalone: instance.standalone,
+        })),
+      );
+      this.state.processes.clear(name);
+    });
+
+    try {
+      for (const instance of manifest.instances) {
+        await this.prepare(manifest, instance, plans.get(instance.name)!, options.forcePrepare ?? false);
+      }
+      const outcomes: Promise<unknown>[] = [];
+      for (const instance of manifest.instances) {
+        for (let index = 0; index < instance.quantity; index++) {
+          outcomes.push(this.startProcess(app, instance, index));
+        }
+      }
+      await Promise.all(outcomes);
+      if (!this.closed) this.state.apps.setState(name, 'running');
+    } catch (error) {
+      await this.stopApp(name);
+      this.state.apps.setState(name, 'failed');
+      throw error;
+    }
+  }
+
+  /** Stops one app this platform runs. */
+  async stopApp(name: string): Promise<void> {
+    const app = this.running.get(name);
+    if (!app) return;
+    this.state.apps.setState(name, 'stopping');
+    await Promise.all([
+      ...app.keys.map((key) => this.supervisor.stop(key)),
+      ...app.staticServers.map((server) => closeServer(server)),
+    ]);
+    this.running.delete(name);
+    this.state.processes.markStopped(name);
+    this.state.apps.release(name);
+  }
+
+  /**
+   * Stops an app wherever it runs: here, in another live Paasmaker process
+   * (asked to stop with SIGTERM), or left over by a dead one (reaped).
+   */
+  async down(name: string, options: { timeoutMs?: number } = {}): Promise<'stopped' | 'not-running'> {
+    if (this.running.has(name)) {
+      await this.stopApp(name);
+      return 'stopped';
+    }
+    const app = this.state.apps.get(name);
+    if (!app) throw new PaasmakerError('APP_NOT_FOUND', `no app named "${name}" has run on this platform`, { hint: 'see the known apps with: paasmaker ps' });
+    if (app.ownerPid && ownerAlive(app.ownerPid, app.ownerStart)) {
+      process.kill(app.ownerPid, 'SIGTERM');
+      const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+      while (ownerAlive(app.ownerPid, app.ownerStart)) {
+        if (Date.now() > deadline) throw new PaasmakerError('APP_RUNNING', `app "${name}" did not stop within ${Math.round((options.timeoutMs ?? 15_000) / 1000)} s (paasmaker pid ${app.ownerPid})`, { hint: `kill it with: kill ${app.ownerPid}` });
+        await delay(50);
+      }
+      return 'stopped';
+    }
+    const wasRunning = app.state !== 'stopped';
+    await this.reapLeftovers();
+    this.state.processes.markStopped(name);
+    this.state.apps.release(name);
+    return wasRunning ? 'stopped' : 'not-running';
+  }
+
+  /** Process slots as a listing shows them. */
+  processes(app?: string): ProcessRow[] {
+    return listProcesses(this.state, { app, selfPid: this.owner.pid });
+  }
+
+  runningApps(): ResolvedManifest[] {
+    return [...this.running.values()].map((app) => app.manifest);
+  }
+
+  /** Recent output of a process, newest last. */
+  tail(app: string, instance: string, index: number, lines = 20) {
+    return this.supervisor.tail(processKey(app, instance, index), lines);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.aborter.abort();
+    await Promise.all([...this.running.keys()].map((name) => this.stopApp(name)));
+    this.keeper?.close();
+    this.stateOpen = false;
+    this.state.close();
+  }
+
+  private async reapLeftovers(): Promise<void> {
+    const stale = this.state.journal
+      .list()
+      .filter((entry) => entry.ownerPid !== this.owner.pid && !ownerAlive(entry.ownerPid, entry.ownerStart));
+    if (stale.length > 0) {
+      const entries: JournalEntry[] = stale.map((entry) => ({
+        id: entry.processId,
+        pid: entry.pid,
+        pgid: entry.pgid,
+        startTime: entry.startTime,
+        command: entry.command,
+        port: entry.port ?? undefined,
+      }));
+      const result = await reapLeftovers(entries);
+      this.reapReport = {
+        reaped: this.reapReport.reaped + result.reaped.length,
+        recycled: this.reapReport.recycled + result.recycled.length,
+        gone: this.reapReport.gone + result.gone.length,
+      };
+      for (const entry of stale) this.state.journal.forget(entry.pid);
+    }
+    for (const app of this.state.apps.list()) {
+      if (app.state !== 'stopped' && app.ownerPid !== this.owner.pid && !ownerAlive(app.ownerPid, app.ownerStart)) {
+        this.state.processes.markStopped(app.name);
+        this.state.apps.release(app.name);
+      }
+    }
+  }
+
+  private async prepare(manifest: ResolvedManifest, instance: ResolvedInstance, plan: RuntimePlan, force: boolean) {
+    const app = manifest.application.name;
+    const steps = prepareSteps(instance, plan);
+    if (steps.length === 0) return;
+    const title = `prepare ${instance.name}`;
+    const fingerprint = await prepareFingerprint(manifest.directory, instance, plan);
+    if (!force && this.state.prepareRuns.fingerprint(app, instance.name) === fingerprint) {
+      this.emit('job.update', { app, title, state: 'skipped', detail: 'nothing changed since the last prepare' });
+      return;
+    }
+    this.emit('job.update', { app, title, state: 'running' });
+    const source = `${instance.name}:prepare`;
+    const env = instanceEnvironment({ base: this.env, manifest, instance, plan, index: 0, ownerToken: this.ownerToken });
+    const recent: string[] = [];
+    for (const step of steps) {
+      this.emit('log.line', { app, source, stream: 'system', line: `$ ${step}`, time: Date.now() });
+      const result = await runCommand(step, {
+        cwd: manifest.directory,
+        env,
+        keeper: this.keeper,
+        signal: this.aborter.signal,
+        onLine: (line, stream) => {
+          recent.push(line);
+          if (recent.length > 20) recent.shift();
+          this.emit('log.line', { app, source, stream, line, time: Date.now() });
+        },
+      });
+      if (result.code !== 0) {
+        const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
+        this.emit('job.update', { app, title, state: 'failed', detail: `${step} ${how}` });
+        throw new PaasmakerError('PREPARE_FAILED', `prepare of instance "${instance.name}" failed: \`${step}\` ${how}`, {
+          detail: recent.length > 0 ? recent.map((line) => `  ${line}`).join('\n') : undefined,
+          hint: `fix the step in ${manifest.file} (or the project it builds), then run paasmaker up again`,
+        });
+      }
+    }
+    this.state.prepareRuns.record(app, instance.name, fingerprint);
+    this.emit('job.update', { app, title, state: 'success' });
+  }
+
+  private async startProcess(app: RunningApp, instance: ResolvedInstance, index: number): Promise<void> {
+    const manifest = app.manifest;
+    const name = manifest.application.name;
+    const plan = app.plans.get(instance.name)!;
+    const port = instance.standalone ? undefined : await freePort();
+    const key = processKey(name, instance.name, index);
+
+    if (plan.serve) {
+      if (port === undefined) {
+        throw new PaasmakerError('MANIFEST_INVALID', `instance "${instance.name}" uses the static runtime, which needs a port`, {
+          hint: `remove "standalone: true" from instances.${instance.name} in ${manifest.file}`,
+        });
+      }
+      app.staticServers.push(await startStaticServer(plan.serve.root, port));
+      const record = { app: name, instance: instance.name, index, pid: null, port, restarts: 0, exitCode: null, exitSignal: null };
+      this.state.processes.put({ ...record, state: 'running', runningSince: Date.now() });
+      this.emit('instance.state', { app: name, instance: instance.name, index, state: 'running', previous: 'starting', port, restarts: 0 });
+      return;
+    }
+
+    const logDir = join(this.layout.logs, name);
+    mkdirSync(logDir, { recursive: true, mode: 0o700 });
+    const settled = new Promise<void>((resolve) => {
+      const onState = (info: ProcessInfo) => {
+        if (info.id === key && SETTLED.has(info.state)) {
+          this.supervisor.off('state', onState);
+          resolve();
+        }
+      };
+      this.supervisor.on('state', onState);
+    });
+    app.keys.push(key);
+    this.supervisor.start({
+      id: key,
+      command: plan.command ?? instance.command!,
+      startup: instance.startup,
+      cwd: manifest.directory,
+      env: instanceEnvironment({ base: this.env, manifest, instance, plan, index, port, ownerToken: this.ownerToken }),
+      port,
+      health: instance.health,
+      stopGraceMs: instance.stopTimeout * 1000,
+      logFile: join(logDir, `${instance.name}.${index}.log`),
+    });
+    await settled;
+  }
+
+  private wireSupervisor(): void {
+    this.supervisor.on('state', (info, previous) => {
+      const key = parseProcessKey(info.id);
+      if (!key || !this.running.has(key.app) || !this.stateOpen) return;
+      this.state.processes.put({
+        ...key,
+        state: info.state,
+        pid: info.pid ?? null,
+        port: info.port ?? null,
+        restarts: info.restarts,
+        runningSince: info.state === 'running' ? (info.runningSince ?? Date.now()) : null,
+        exitCode: info.lastExit?.code ?? null,
+        exitSignal: info.lastExit?.signal ?? null,
+      });
+      this.emit('instance.state', {
+        ...key,
+        state: info.state,
+        previous,
+        pid: info.pid,
+        port: info.port,
+        restarts: info.restarts,
+        lastExit: info.lastExit,
+        nextRestartAt: info.nextRestartAt,
+      });
+    });
+    this.supervisor.on('line', (line) => {
+      const key = parseProcessKey(line.id);
+      if (!key) return;
+      this.emit('log.line', { app: key.app, source: `${key.instance}.${key.index}`, stream: line.stream, line: line.line, time: line.time });
+    });
+    this.supervisor.on('spawn', (entry) => {
+      if (!this.stateOpen) return;
+      this.state.journal.record({
+        pid: entry.pid,
+        pgid: entry.pgid,
+        startTime: entry.startTime,
+        processId: entry.id,
+        app: entry.id.split('/')[0] ?? null,
+        command: entry.command,
+        port: entry.port ?? null,
+        ownerPid: this.owner.pid,
+        ownerStart: this.owner.startTime,
+      });
+    });
+    this.supervisor.on('exit', (entry) => {
+      if (this.stateOpen) this.state.journal.forget(entry.pid);
+    });
+  }
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

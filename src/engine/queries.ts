@@ -1,0 +1,40 @@
+import { ownerAlive } from '../shared/owner.js';
+import type { ProcessRecord, State } from '../state/index.js';
+
+/** A process slot as a listing shows it: flat, stable field names. */
+export interface ProcessRow {
+  app: string;
+  instance: string;
+  index: number;
+  state: string;
+  pid: number | null;
+  port: number | null;
+  restarts: number;
+  /** Seconds since the process became running; null when it is not. */
+  uptime: number | null;
+}
+
+/**
+ * Process slots as recorded, except that the slots of an app whose owning
+ * Paasmaker process is gone (killed, crashed) read as stopped: the keeper
+ * took its processes down with it.
+ */
+export function listProcesses(state: State, options: { app?: string; selfPid?: number; now?: number } = {}): ProcessRow[] {
+  const now = options.now ?? Date.now();
+  const apps = new Map(state.apps.list().map((record) => [record.name, record]));
+  return state.processes.list(options.app).map((record: ProcessRecord) => {
+    const app = apps.get(record.app);
+    const alive = app !== undefined && (app.ownerPid === options.selfPid || ownerAlive(app.ownerPid, app.ownerStart));
+    const live = alive && app.state !== 'stopped';
+    return {
+      app: record.app,
+      instance: record.instance,
+      index: record.index,
+      state: live ? record.state : 'stopped',
+      pid: live ? record.pid : null,
+      port: record.port,
+      restarts: record.restarts,
+      uptime: live && record.state === 'running' && record.runningSince ? Math.max(0, Math.floor((now - record.runningSince) / 1000)) : null,
+    };
+  });
+}

@@ -1,0 +1,93 @@
+import type { z } from 'zod';
+import { ALLOWED_KEYS } from './schema.js';
+import { didYouMean, type Path, type PositionFinder } from './positions.js';
+import type { SourcePosition } from './types.js';
+
+export interface Problem {
+  position: SourcePosition;
+  message: string;
+  hint?: string;
+}
+
+/** A dotted label for a path: instances.web.health.path, crons[0]. */
+export function label(path: Path): string {
+  return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${part}` : part), '');
+}
+
+function valueAt(data: unknown, path: Path): unknown {
+  let current = data;
+  for (const part of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string | number, unknown>)[part];
+  }
+  return current;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a map';
+  if (typeof value === 'string') return JSON.stringify(value);
+  return String(value);
+}
+
+/** Which set of allowed keys applies to the map at this path. */
+function allowedFor(path: Path): readonly string[] {
+  if (path.length === 0) return ALLOWED_KEYS['']!;
+  if (path.length === 1 && path[0] === 'application') return ALLOWED_KEYS.application!;
+  if (path[0] === 'instances') {
+    if (path.length === 2) return ALLOWED_KEYS.instance!;
+    const field = path[2];
+    if (field === 'crons') return ALLOWED_KEYS.cron!;
+    if (typeof field === 'string' && ALLOWED_KEYS[field]) return ALLOWED_KEYS[field]!;
+  }
+  return [];
+}
+
+/** Turns zod's issues into positioned problems, the first one (by position) first. */
+export function problemsFrom(issues: readonly z.core.$ZodIssue[], data: unknown, where: PositionFinder, prefix: Path = []): Problem[] {
+  const problems: Problem[] = [];
+  for (const issue of issues) {
+    const path = [...prefix, ...(issue.path as (string | number)[])];
+    if (issue.code === 'unrecognized_keys') {
+      const allowed = allowedFor(path);
+      for (const key of issue.keys) {
+        const suggestion = didYouMean(key, allowed);
+        const container = path.length === 0 ? 'the manifest' : label(path);
+        problems.push({
+          position: where.childKey(path, key),
+          message: `unknown key "${key}" in ${container}${suggestion ? ` — did you mean "${suggestion}"?` : ''}`,
+          hint: allowed.length > 0 ? `${container} takes: ${allowed.join(', ')}` : undefined,
+        });
+      }
+      continue;
+    }
+    if (issue.code === 'invalid_union') {
+      // Report the branch that matched the value's type, if one did.
+      const branch = issue.errors.find((branchIssues) => !branchIssues.every((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
+      if (branch && branch.length > 0 && !branch.every((inner) => inner.path.length === 0 && inner.code !== 'unrecognized_keys')) {
+        problems.push(...problemsFrom(branch, data, where, path));
+        continue;
+      }
+    }
+    const value = valueAt(data, path);
+    if (value === undefined) {
+      const parent = path.slice(0, -1);
+      problems.push({
+        position: where.key(parent.length > 0 ? parent : path),
+        message: `${parent.length > 0 ? label(parent) : 'the manifest'} needs "${path[path.length - 1]}"`,
+        hint: `add "${path[path.length - 1]}:" ${parent.length > 0 ? `under ${label(parent)}` : 'at the top level'}`,
+      });
+      continue;
+    }
+    problems.push({
+      position: where.value(path),
+      message: `${label(path) || 'the manifest'} ${issue.message} (got ${describe(value)})`,
+    });
+  }
+  return problems;
+}
+
+export function firstProblem(problems: Problem[]): Problem | undefined {
+  return [...problems].sort((a, b) => a.position.line - b.position.line || a.position.col - b.position.col)[0];
+}

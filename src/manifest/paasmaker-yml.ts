@@ -1,0 +1,127 @@
+import { resolve } from 'node:path';
+import { problemsFrom, firstProblem, type Problem } from './issues.js';
+import { manifestError } from './positions.js';
+import { manifestSchema, PART_NAME, type InstanceInput } from './schema.js';
+import type { ResolvedInstance, ResolvedManifest, ResolvedService, RuntimeName, SourcePosition } from './types.js';
+import { readYaml } from './yaml-source.js';
+import type { PositionFinder } from './positions.js';
+
+/** The runtime a command implies, when the manifest names none. */
+export function inferRuntime(command: string | undefined): RuntimeName {
+  const first = (command ?? '').trim().split(/\s+/)[0]?.split('/').pop() ?? '';
+  if (/^(node|npm|npx|yarn|pnpm|tsx)$/.test(first)) return 'node';
+  if (/^(python[0-9.]*|pip[0-9.]*|uvicorn|gunicorn|flask)$/.test(first)) return 'python';
+  return 'shell';
+}
+
+const list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
+function fail(file: string, text: string, problem: Problem): never {
+  throw manifestError(file, text, problem.position, problem.message, problem.hint);
+}
+
+/** Reads a paasmaker.yml: validate with positions, then resolve into plain data. */
+export function parsePaasmakerYml(text: string, file: string, directory: string): Omit<ResolvedManifest, 'dotenv'> {
+  const { data, where } = readYaml(text, file);
+  const parsed = manifestSchema.safeParse(data);
+  if (!parsed.success) fail(file, text, firstProblem(problemsFrom(parsed.error.issues, data, where))!);
+  const input = parsed.data;
+  const problem = (position: SourcePosition, message: string, hint?: string) => fail(file, text, { position, message, hint });
+
+  const instanceNames = Object.keys(input.instances);
+  if (instanceNames.length === 0) problem(where.key(['instances']), 'instances is empty: declare at least one', 'for example:\n  web:\n    command: node server.js');
+  const serviceNames = Object.keys(input.services ?? {});
+  for (const name of instanceNames) {
+    if (!PART_NAME.test(name)) problem(where.key(['instances', name]), `instance name "${name}" must start with a-z and hold only a-z, 0-9, "-" and "_" (up to 40)`);
+  }
+  for (const name of serviceNames) {
+    if (!PART_NAME.test(name)) problem(where.key(['services', name]), `service name "${name}" must start with a-z and hold only a-z, 0-9, "-" and "_" (up to 40)`);
+    if (instanceNames.includes(name)) problem(where.key(['services', name]), `"${name}" names both an instance and a service`, 'rename one of them');
+  }
+
+  const instances = instanceNames.map((name) => resolveInstance(name, input.instances[name]!, { directory, where, problem }));
+  for (const instance of instances) {
+    instance.depends_on.forEach((dependency, index) => {
+      if (!instanceNames.includes(dependency) && !serviceNames.includes(dependency)) {
+        problem(where.value(['instances', instance.name, 'depends_on', index]), `instances.${instance.name}.depends_on names "${dependency}", which is neither an instance nor a service`, `known: ${[...instanceNames, ...serviceNames].join(', ')}`);
+      }
+    });
+  }
+  const cycle = findCycle(instances);
+  if (cycle) problem(where.key(['instances', cycle[0]!, 'depends_on']), `depends_on makes a cycle: ${cycle.join(' -> ')}`, 'remove one of these dependencies');
+
+  const services: ResolvedService[] = serviceNames.map((name) => {
+    const raw = input.services![name];
+    const position = where.key(['services', name]);
+    if (typeof raw === 'string') return { name, plugin: raw, options: {}, position };
+    const { plugin, ...options } = (raw ?? {}) as { plugin?: string } & Record<string, unknown>;
+    return { name, plugin: plugin ?? 'sqlite', options, position };
+  });
+
+  return { kind: 'paasmaker.yml', file, directory, application: { name: input.application.name }, instances, services };
+}
+
+function resolveInstance(
+  name: string,
+  raw: InstanceInput,
+  context: { directory: string; where: PositionFinder; problem: (position: SourcePosition, message: string, hint?: string) => never },
+): ResolvedInstance {
+  const { where, problem, directory } = context;
+  const runtime = typeof raw.runtime === 'string' ? { name: raw.runtime } : raw.runtime ? { name: raw.runtime.name, version: raw.runtime.version === undefined ? undefined : String(raw.runtime.version) } : { name: inferRuntime(raw.command) };
+  if (runtime.name !== 'static' && !raw.command) {
+    problem(where.key(['instances', name]), `instances.${name} needs "command" (the launch command)`, `for example:\n  ${name}:\n    command: node server.js`);
+  }
+  if (runtime.name === 'static' && raw.command) problem(where.childKey(['instances', name], 'command'), `instances.${name} uses the static runtime, which runs no command`, 'remove "command", or choose another runtime');
+  if (raw.root !== undefined && runtime.name !== 'static') problem(where.childKey(['instances', name], 'root'), `"root" only applies to the static runtime`, `set runtime: static on instances.${name}, or remove "root"`);
+  (raw.crons ?? []).forEach((cron, index) => {
+    if ((cron.uri === undefined) === (cron.command === undefined)) {
+      problem(where.value(['instances', name, 'crons', index]), `instances.${name}.crons[${index}] needs exactly one of "uri" or "command"`);
+    }
+  });
+  const prepare = raw.prepare === undefined ? { commands: [] as string[], watch: [] as string[] } : typeof raw.prepare === 'object' && !Array.isArray(raw.prepare) ? { commands: list(raw.prepare.commands), watch: raw.prepare.watch ?? [] } : { commands: list(raw.prepare), watch: [] };
+  const environment: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw.environment ?? {})) environment[key] = String(value);
+  return {
+    name,
+    runtime: runtime as ResolvedInstance['runtime'],
+    prepare,
+    startup: list(raw.startup),
+    command: raw.command,
+    root: runtime.name === 'static' ? resolve(directory, raw.root ?? '.') : undefined,
+    quantity: raw.quantity ?? 1,
+    hostnames: raw.hostnames ?? [],
+    environment,
+    health: { path: raw.health?.path, timeout: raw.health?.timeout ?? 10 },
+    standalone: raw.standalone ?? false,
+    depends_on: raw.depends_on ?? [],
+    crons: (raw.crons ?? []).map((cron, index) => ({ name: cron.name ?? `${name}-${index + 1}`, schedule: cron.schedule, uri: cron.uri, command: cron.command })),
+    watch: raw.watch === undefined || raw.watch === true ? { enabled: true, ignore: [] } : raw.watch === false ? { enabled: false, ignore: [] } : { enabled: true, ignore: raw.watch.ignore ?? [] },
+    stopTimeout: raw.stop_timeout ?? 5,
+    position: where.key(['instances', name]),
+  };
+}
+
+/** A dependency cycle among instances, as a path that returns to its start. */
+function findCycle(instances: ResolvedInstance[]): string[] | undefined {
+  const edges = new Map(instances.map((instance) => [instance.name, instance.depends_on.filter((d) => instances.some((i) => i.name === d))]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (node: string): string[] | undefined => {
+    if (state.get(node) === 'done') return undefined;
+    if (state.get(node) === 'visiting') return [...stack.slice(stack.indexOf(node)), node];
+    state.set(node, 'visiting');
+    stack.push(node);
+    for (const next of edges.get(node) ?? []) {
+      const cycle = visit(next);
+      if (cycle) return cycle;
+    }
+    stack.pop();
+    state.set(node, 'done');
+    return undefined;
+  };
+  for (const instance of instances) {
+    const cycle = visit(instance.name);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}

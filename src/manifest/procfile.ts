@@ -1,0 +1,51 @@
+import { basename } from 'node:path';
+import { manifestError } from './positions.js';
+import { inferRuntime } from './paasmaker-yml.js';
+import type { ResolvedInstance, ResolvedManifest } from './types.js';
+
+/** The app name a Procfile project gets: its folder's name, made into a valid name. */
+export function appNameFromFolder(directory: string): string {
+  const name = basename(directory)
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
+    .replace(/-+$/, '');
+  return name || 'app';
+}
+
+/** foreman's Procfile: `type: command` per line; `web` is routed, every other type is standalone. */
+export function parseProcfile(text: string, file: string, directory: string): Omit<ResolvedManifest, 'dotenv'> {
+  const instances: ResolvedInstance[] = [];
+  const lines = text.split(/\r?\n/);
+  lines.forEach((line, index) => {
+    if (line.trim() === '' || line.trim().startsWith('#')) return;
+    const match = /^([A-Za-z0-9_-]+):\s*(.*)$/.exec(line);
+    const position = { file, line: index + 1, col: 1 };
+    if (!match) throw manifestError(file, text, position, 'expected "type: command"', 'each line names a process type and its command, e.g.  web: node server.js');
+    const [, type, command] = match as unknown as [string, string, string];
+    if (command.trim() === '') throw manifestError(file, text, { ...position, col: type.length + 2 }, `process type "${type}" has no command`);
+    const name = type.toLowerCase();
+    if (instances.some((instance) => instance.name === name)) throw manifestError(file, text, position, `process type "${type}" is declared twice`);
+    if (!/^[a-z]/.test(name)) throw manifestError(file, text, position, `process type "${type}" must start with a letter`);
+    instances.push({
+      name,
+      runtime: { name: inferRuntime(command) },
+      prepare: { commands: [], watch: [] },
+      startup: [],
+      command: command.trim(),
+      quantity: 1,
+      hostnames: [],
+      environment: {},
+      health: { timeout: 10 },
+      standalone: name !== 'web',
+      depends_on: [],
+      crons: [],
+      watch: { enabled: true, ignore: [] },
+      stopTimeout: 5,
+      position,
+    });
+  });
+  if (instances.length === 0) throw manifestError(file, text, { line: 1, col: 1 }, 'the Procfile declares no process types', 'add a line such as:  web: node server.js');
+  return { kind: 'Procfile', file, directory, application: { name: appNameFromFolder(directory) }, instances, services: [] };
+}

@@ -1,0 +1,105 @@
+import { z } from 'zod';
+
+export const RUNTIMES = ['node', 'python', 'static', 'shell'] as const;
+export const APP_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
+export const PART_NAME = /^[a-z][a-z0-9_-]{0,39}$/;
+const HOSTNAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const commands = z.union([z.string().min(1), z.array(z.string().min(1))], {
+  error: 'must be a command or a list of commands',
+});
+
+const runtimeName = z.enum(RUNTIMES, { error: `must be one of ${RUNTIMES.join(', ')}` });
+
+export const instanceSchema = z.strictObject({
+  runtime: z
+    .union([runtimeName, z.strictObject({ name: runtimeName, version: z.union([z.string(), z.number()]).optional() })], {
+      error: `must be a runtime name (${RUNTIMES.join(', ')}) or {name, version}`,
+    })
+    .optional(),
+  prepare: z
+    .union([commands, z.strictObject({ commands, watch: z.array(z.string()).optional() })], {
+      error: 'must be a command, a list of commands, or {commands, watch}',
+    })
+    .optional(),
+  startup: commands.optional(),
+  command: z.string({ error: 'must be a command (a string)' }).min(1, { error: 'must not be empty' }).optional(),
+  root: z.string({ error: 'must be a folder (a string)' }).optional(),
+  quantity: z
+    .number({ error: 'must be a whole number from 1 to 64' })
+    .int({ error: 'must be a whole number from 1 to 64' })
+    .min(1, { error: 'must be a whole number from 1 to 64' })
+    .max(64, { error: 'must be a whole number from 1 to 64' })
+    .optional(),
+  hostnames: z
+    .array(z.string().regex(HOSTNAME, { error: 'must be a lowercase hostname, optionally starting with "*."' }), {
+      error: 'must be a list of hostnames',
+    })
+    .optional(),
+  environment: z
+    .record(
+      z.string().regex(ENV_NAME, { error: 'must be a variable name (letters, digits, _)' }),
+      z.union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or boolean' }),
+      { error: 'must be a map of NAME: value' },
+    )
+    .optional(),
+  health: z
+    .strictObject(
+      {
+        path: z.string().startsWith('/', { error: 'must start with "/"' }).optional(),
+        timeout: z.number({ error: 'must be a number of seconds' }).positive({ error: 'must be more than 0 seconds' }).optional(),
+      },
+      { error: 'must be a map: {path, timeout}' },
+    )
+    .optional(),
+  standalone: z.boolean({ error: 'must be true or false' }).optional(),
+  depends_on: z.array(z.string(), { error: 'must be a list of instance or service names' }).optional(),
+  crons: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(PART_NAME, { error: 'must be lowercase letters, digits, "-" or "_"' }).optional(),
+        schedule: z.string({ error: 'must be a cron schedule such as "*/5 * * * *"' }).min(1),
+        uri: z.string().startsWith('/', { error: 'must start with "/"' }).optional(),
+        command: z.string().min(1).optional(),
+      }),
+      { error: 'must be a list of {schedule, uri | command}' },
+    )
+    .optional(),
+  watch: z
+    .union([z.boolean(), z.strictObject({ ignore: z.array(z.string()).optional() })], { error: 'must be true, false or {ignore: [globs]}' })
+    .optional(),
+  stop_timeout: z.number({ error: 'must be a number of seconds' }).positive({ error: 'must be more than 0 seconds' }).max(600).optional(),
+});
+
+export const serviceSchema = z.union(
+  [z.string().min(1), z.looseObject({ plugin: z.string({ error: 'must be a plugin name' }).min(1).optional() }), z.null()],
+  { error: 'must be a plugin name or a map with "plugin" and options' },
+);
+
+export const manifestSchema = z.strictObject(
+  {
+    application: z.strictObject(
+      { name: z.string({ error: 'must be a name (a string)' }).regex(APP_NAME, { error: 'must be 1–40 characters of a-z, 0-9 and "-"' }) },
+      { error: 'must be a map with a "name"' },
+    ),
+    instances: z.record(z.string(), instanceSchema, { error: 'must be a map of instance types (web, worker, …)' }),
+    services: z.record(z.string(), serviceSchema, { error: 'must be a map of service names' }).optional(),
+  },
+  { error: 'must be a map with "application" and "instances"' },
+);
+
+export type ManifestInput = z.infer<typeof manifestSchema>;
+export type InstanceInput = z.infer<typeof instanceSchema>;
+
+/** The keys each level allows, for did-you-mean. */
+export const ALLOWED_KEYS: Record<string, readonly string[]> = {
+  '': Object.keys(manifestSchema.shape),
+  application: ['name'],
+  instance: Object.keys(instanceSchema.shape),
+  runtime: ['name', 'version'],
+  prepare: ['commands', 'watch'],
+  health: ['path', 'timeout'],
+  cron: ['name', 'schedule', 'uri', 'command'],
+  watch: ['ignore'],
+};

@@ -1,0 +1,93 @@
+/**
+ * The ResolvedManifest is the only shape the rest of Paasmaker reads: plain
+ * data, defaults applied, paths absolute. Nothing downstream knows which file
+ * (paasmaker.yml, the original manifest.yml, or a Procfile) it came from.
+ */
+
+export type ManifestKind = 'paasmaker.yml' | 'manifest.yml' | 'Procfile';
+
+export interface SourcePosition {
+  /** Absolute path of the file. */
+  file: string;
+  /** 1-based. */
+  line: number;
+  /** 1-based. */
+  col: number;
+}
+
+export type RuntimeName = 'node' | 'python' | 'static' | 'shell';
+
+export interface ResolvedRuntime {
+  name: RuntimeName;
+  /** A semver range as written ("20", ">=20", "^3.11"); undefined when not given. */
+  version?: string;
+}
+
+export interface ResolvedPrepare {
+  /** Shell commands, run in order in the project directory. */
+  commands: string[];
+  /** Globs (relative to the project) whose contents decide when prepare runs again. */
+  watch: string[];
+}
+
+export interface ResolvedHealth {
+  /** HTTP path that must answer < 500; undefined means "TCP accept is enough". */
+  path?: string;
+  /** Seconds an instance may take to become ready before its start counts as failed. */
+  timeout: number;
+}
+
+export interface ResolvedCron {
+  name: string;
+  schedule: string;
+  uri?: string;
+  command?: string;
+}
+
+export interface ResolvedInstance {
+  /** The instance type: web, worker, ... */
+  name: string;
+  runtime: ResolvedRuntime;
+  prepare: ResolvedPrepare;
+  /** Commands run before each launch (migrations). */
+  startup: string[];
+  /** The launch command, run through /bin/sh with $PORT set. Undefined only for the static runtime. */
+  command?: string;
+  /** Static runtime: absolute folder to serve. */
+  root?: string;
+  quantity: number;
+  hostnames: string[];
+  environment: Record<string, string>;
+  health: ResolvedHealth;
+  /** No port, not routed. */
+  standalone: boolean;
+  depends_on: string[];
+  crons: ResolvedCron[];
+  watch: { enabled: boolean; ignore: string[] };
+  /** Seconds between SIGTERM and SIGKILL when stopping. */
+  stopTimeout: number;
+  /** Where the instance was declared, for errors found later (e.g. a runtime version). */
+  position: SourcePosition;
+}
+
+export interface ResolvedService {
+  name: string;
+  /** Symbolic plugin name: postgres, mysql, redis, sqlite, ... */
+  plugin: string;
+  options: Record<string, unknown>;
+  position: SourcePosition;
+}
+
+export interface ResolvedManifest {
+  kind: ManifestKind;
+  /** Absolute path of the manifest file. */
+  file: string;
+  /** Absolute project directory. */
+  directory: string;
+  application: { name: string };
+  /** In declaration order. */
+  instances: ResolvedInstance[];
+  services: ResolvedService[];
+  /** Values from the project's .env file (empty when there is none). */
+  dotenv: { file?: string; values: Record<string, string> };
+}

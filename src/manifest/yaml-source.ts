@@ -1,0 +1,41 @@
+import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
+import { manifestError, PositionFinder } from './positions.js';
+
+export interface YamlSource {
+  data: Record<string, unknown>;
+  where: PositionFinder;
+  text: string;
+}
+
+const MINIMAL = 'application:\n  name: my-app\ninstances:\n  web:\n    command: node server.js';
+
+/** Parses YAML keeping positions; syntax errors, duplicate keys, tabs and empty files become positioned errors. */
+export function readYaml(text: string, file: string): YamlSource {
+  if (text.trim() === '' || text.split('\n').every((line) => line.trim() === '' || line.trim().startsWith('#'))) {
+    throw manifestError(file, text, { line: 1, col: 1 }, 'the file is empty', `a minimal manifest:\n${MINIMAL.replace(/^/gm, '  ')}`);
+  }
+  const lineCounter = new LineCounter();
+  const doc: Document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: false });
+  const error = doc.errors[0];
+  if (error) {
+    const { line, col } = lineCounter.linePos(error.pos[0]);
+    const { message, hint } = explainYamlError(error.code, error.message);
+    throw manifestError(file, text, { line, col }, message, hint);
+  }
+  if (!isMap(doc.contents)) {
+    throw manifestError(file, text, { line: 1, col: 1 }, 'the manifest must be a map of keys (application:, instances:, …)', `a minimal manifest:\n${MINIMAL.replace(/^/gm, '  ')}`);
+  }
+  return { data: doc.toJS() as Record<string, unknown>, where: new PositionFinder(doc, lineCounter, file), text };
+}
+
+function explainYamlError(code: string, raw: string): { message: string; hint?: string } {
+  const first = raw.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  switch (code) {
+    case 'DUPLICATE_KEY':
+      return { message: 'duplicate key: this key is already set above in the same map', hint: 'remove one of the two, or merge them' };
+    case 'TAB_AS_INDENT':
+      return { message: 'tabs are not allowed for indentation; use spaces', hint: 'indent with two spaces per level' };
+    default:
+      return { message: `YAML syntax error: ${first.charAt(0).toLowerCase()}${first.slice(1)}`, hint: 'check the indentation and quoting around this spot' };
+  }
+}

@@ -1,0 +1,40 @@
+import { openDatabase, type Db } from './database.js';
+import {
+  AppsRepository,
+  InstancesRepository,
+  JournalRepository,
+  PrepareRunsRepository,
+  ProcessesRepository,
+} from './repositories.js';
+
+export type { AppRecord, AppState, InstanceRecord, JournalRecord, ProcessRecord } from './repositories.js';
+export { migrate, openDatabase } from './database.js';
+
+/** The platform's state: one SQLite file, the only place SQL runs. */
+export class State {
+  readonly apps: AppsRepository;
+  readonly instances: InstancesRepository;
+  readonly processes: ProcessesRepository;
+  readonly journal: JournalRepository;
+  readonly prepareRuns: PrepareRunsRepository;
+
+  private constructor(private readonly db: Db) {
+    this.apps = new AppsRepository(db);
+    this.instances = new InstancesRepository(db);
+    this.processes = new ProcessesRepository(db);
+    this.journal = new JournalRepository(db);
+    this.prepareRuns = new PrepareRunsRepository(db);
+  }
+
+  static open(file: string): State {
+    return new State(openDatabase(file));
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

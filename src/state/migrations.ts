@@ -1,0 +1,71 @@
+/**
+ * Numbered migrations, applied in order inside one transaction each. Never
+ * edit a migration that has shipped: add the next number.
+ */
+export const migrations: ReadonlyArray<{ version: number; sql: string }> = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE apps (
+        name          TEXT PRIMARY KEY,
+        directory     TEXT NOT NULL,
+        manifest      TEXT NOT NULL,
+        state         TEXT NOT NULL,
+        owner_pid     INTEGER,
+        owner_start   TEXT,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL
+      );
+
+      CREATE TABLE instances (
+        app           TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+        name          TEXT NOT NULL,
+        runtime       TEXT NOT NULL,
+        command       TEXT,
+        quantity      INTEGER NOT NULL,
+        standalone    INTEGER NOT NULL,
+        PRIMARY KEY (app, name)
+      );
+
+      -- What ps shows: one row per process slot (app, instance, index).
+      CREATE TABLE processes (
+        app           TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+        instance      TEXT NOT NULL,
+        idx           INTEGER NOT NULL,
+        state         TEXT NOT NULL,
+        pid           INTEGER,
+        port          INTEGER,
+        restarts      INTEGER NOT NULL DEFAULT 0,
+        running_since INTEGER,
+        exit_code     INTEGER,
+        exit_signal   TEXT,
+        updated_at    INTEGER NOT NULL,
+        PRIMARY KEY (app, instance, idx)
+      );
+
+      -- The process journal: every process group Paasmaker spawned and has not
+      -- yet seen gone, with the owner that spawned it, so a later start can
+      -- reap leftovers (checking pid AND start time).
+      CREATE TABLE journal (
+        pid           INTEGER PRIMARY KEY,
+        pgid          INTEGER NOT NULL,
+        start_time    TEXT NOT NULL,
+        process_id    TEXT NOT NULL,
+        app           TEXT,
+        command       TEXT NOT NULL,
+        port          INTEGER,
+        owner_pid     INTEGER NOT NULL,
+        owner_start   TEXT NOT NULL,
+        recorded_at   INTEGER NOT NULL
+      );
+
+      CREATE TABLE prepare_runs (
+        app           TEXT NOT NULL,
+        instance      TEXT NOT NULL,
+        fingerprint   TEXT NOT NULL,
+        finished_at   INTEGER NOT NULL,
+        PRIMARY KEY (app, instance)
+      );
+    `,
+  },
+];

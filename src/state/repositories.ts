@@ -1,0 +1,206 @@
+import type { Db } from './database.js';
+
+export type AppState = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+export interface AppRecord {
+  name: string;
+  directory: string;
+  manifest: string;
+  state: AppState;
+  ownerPid: number | null;
+  ownerStart: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface InstanceRecord {
+  app: string;
+  name: string;
+  runtime: string;
+  command: string | null;
+  quantity: number;
+  standalone: boolean;
+}
+
+export interface ProcessRecord {
+  app: string;
+  instance: string;
+  index: number;
+  state: string;
+  pid: number | null;
+  port: number | null;
+  restarts: number;
+  runningSince: number | null;
+  exitCode: number | null;
+  exitSignal: string | null;
+  updatedAt: number;
+}
+
+export interface JournalRecord {
+  pid: number;
+  pgid: number;
+  startTime: string;
+  processId: string;
+  app: string | null;
+  command: string;
+  port: number | null;
+  ownerPid: number;
+  ownerStart: string;
+}
+
+const camel = (row: Record<string, unknown>): Record<string, unknown> => {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) out[key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = value;
+  return out;
+};
+
+export class AppsRepository {
+  constructor(private readonly db: Db) {}
+
+  upsert(app: Pick<AppRecord, 'name' | 'directory' | 'manifest' | 'state' | 'ownerPid' | 'ownerStart'>): void {
+    const now = Date.now();
+    this.db
+      .prepare(
+        `INSERT INTO apps (name, directory, manifest, state, owner_pid, owner_start, created_at, updated_at)
+         VALUES (@name, @directory, @manifest, @state, @ownerPid, @ownerStart, @now, @now)
+         ON CONFLICT (name) DO UPDATE SET directory = @directory, manifest = @manifest, state = @state,
+           owner_pid = @ownerPid, owner_start = @ownerStart, updated_at = @now`,
+      )
+      .run({ ...app, now });
+  }
+
+  setState(name: string, state: AppState): void {
+    this.db.prepare('UPDATE apps SET state = ?, updated_at = ? WHERE name = ?').run(state, Date.now(), name);
+  }
+
+  release(name: string): void {
+    this.db
+      .prepare("UPDATE apps SET state = 'stopped', owner_pid = NULL, owner_start = NULL, updated_at = ? WHERE name = ?")
+      .run(Date.now(), name);
+  }
+
+  get(name: string): AppRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM apps WHERE name = ?').get(name) as Record<string, unknown> | undefined;
+    return row ? (camel(row) as unknown as AppRecord) : undefined;
+  }
+
+  findByDirectory(directory: string): AppRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM apps WHERE directory = ? ORDER BY updated_at DESC').get(directory) as
+      | Record<string, unknown>
+      | undefined;
+    return row ? (camel(row) as unknown as AppRecord) : undefined;
+  }
+
+  list(): AppRecord[] {
+    return this.db
+      .prepare('SELECT * FROM apps ORDER BY name')
+      .all()
+      .map((row) => camel(row as Record<string, unknown>) as unknown as AppRecord);
+  }
+}
+
+export class InstancesRepository {
+  constructor(private readonly db: Db) {}
+
+  /** Replaces the app's instance types with the ones it declares now. */
+  replace(app: string, instances: InstanceRecord[]): void {
+    const insert = this.db.prepare(
+      `INSERT INTO instances (app, name, runtime, command, quantity, standalone)
+       VALUES (@app, @name, @runtime, @command, @quantity, @standalone)`,
+    );
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM instances WHERE app = ?').run(app);
+      for (const instance of instances) insert.run({ ...instance, standalone: instance.standalone ? 1 : 0 });
+    })();
+  }
+
+  list(app?: string): InstanceRecord[] {
+    const rows = app
+      ? this.db.prepare('SELECT * FROM instances WHERE app = ? ORDER BY app, name').all(app)
+      : this.db.prepare('SELECT * FROM instances ORDER BY app, name').all();
+    return rows.map((row) => {
+      const record = camel(row as Record<string, unknown>) as unknown as InstanceRecord;
+      return { ...record, standalone: Boolean(record.standalone) };
+    });
+  }
+}
+
+export class ProcessesRepository {
+  constructor(private readonly db: Db) {}
+
+  put(record: Omit<ProcessRecord, 'updatedAt'>): void {
+    this.db
+      .prepare(
+        `INSERT INTO processes (app, instance, idx, state, pid, port, restarts, running_since, exit_code, exit_signal, updated_at)
+         VALUES (@app, @instance, @index, @state, @pid, @port, @restarts, @runningSince, @exitCode, @exitSignal, @now)
+         ON CONFLICT (app, instance, idx) DO UPDATE SET state = @state, pid = @pid, port = @port, restarts = @restarts,
+           running_since = @runningSince, exit_code = @exitCode, exit_signal = @exitSignal, updated_at = @now`,
+      )
+      .run({ ...record, now: Date.now() });
+  }
+
+  /** Forgets the slots of an app (before it starts again with maybe fewer instances). */
+  clear(app: string): void {
+    this.db.prepare('DELETE FROM processes WHERE app = ?').run(app);
+  }
+
+  markStopped(app: string): void {
+    this.db
+      .prepare("UPDATE processes SET state = 'stopped', pid = NULL, running_since = NULL, updated_at = ? WHERE app = ?")
+      .run(Date.now(), app);
+  }
+
+  list(app?: string): ProcessRecord[] {
+    const rows = app
+      ? this.db.prepare('SELECT * FROM processes WHERE app = ? ORDER BY app, instance, idx').all(app)
+      : this.db.prepare('SELECT * FROM processes ORDER BY app, instance, idx').all();
+    return rows.map((row) => {
+      const { idx, ...rest } = camel(row as Record<string, unknown>) as Record<string, unknown>;
+      return { ...rest, index: idx } as unknown as ProcessRecord;
+    });
+  }
+}
+
+export class JournalRepository {
+  constructor(private readonly db: Db) {}
+
+  record(entry: JournalRecord): void {
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO journal (pid, pgid, start_time, process_id, app, command, port, owner_pid, owner_start, recorded_at)
+         VALUES (@pid, @pgid, @startTime, @processId, @app, @command, @port, @ownerPid, @ownerStart, @now)`,
+      )
+      .run({ ...entry, now: Date.now() });
+  }
+
+  forget(pid: number): void {
+    this.db.prepare('DELETE FROM journal WHERE pid = ?').run(pid);
+  }
+
+  list(): JournalRecord[] {
+    return this.db
+      .prepare('SELECT * FROM journal ORDER BY recorded_at')
+      .all()
+      .map((row) => camel(row as Record<string, unknown>) as unknown as JournalRecord);
+  }
+}
+
+export class PrepareRunsRepository {
+  constructor(private readonly db: Db) {}
+
+  fingerprint(app: string, instance: string): string | undefined {
+    const row = this.db.prepare('SELECT fingerprint FROM prepare_runs WHERE app = ? AND instance = ?').get(app, instance) as
+      | { fingerprint: string }
+      | undefined;
+    return row?.fingerprint;
+  }
+
+  record(app: string, instance: string, fingerprint: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO prepare_runs (app, instance, fingerprint, finished_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (app, instance) DO UPDATE SET fingerprint = excluded.fingerprint, finished_at = excluded.finished_at`,
+      )
+      .run(app, instance, fingerprint, Date.now());
+  }
+}

@@ -1,0 +1,233 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Keeper } from './keeper.js';
+import { LineSplitter } from './line-splitter.js';
+import { LogFile } from './log-file.js';
+import { groupMembers, killGroup, processStartTime, signalGroup } from './proc.js';
+import { probe } from './readiness.js';
+import type { JournalEntry, LogLine, ProcessInfo, ProcessSpec, ProcessState } from './types.js';
+
+export interface ProcessHooks {
+  keeper?: Keeper;
+  backoff: { initialMs: number; maxMs: number; resetAfterMs: number };
+  readinessPollMs: number;
+  onState(info: ProcessInfo, previous: ProcessState): void;
+  onLine(line: LogLine): void;
+  onSpawn(entry: JournalEntry): void;
+  onExit(entry: JournalEntry & { code: number | null; signal: string | null }): void;
+}
+
+const TAIL = 200;
+
+/** One supervised slot: launches, watches readiness, restarts with backoff, stops with escalation. */
+export class ManagedProcess {
+  readonly info: ProcessInfo;
+  private readonly log: LogFile;
+  private readonly recent: LogLine[] = [];
+  private child: ChildProcess | undefined;
+  private childExited: Promise<void> = Promise.resolve();
+  private generation = 0;
+  private delayMs: number;
+  private timers = new Set<NodeJS.Timeout>();
+  private stopping = false;
+
+  constructor(
+    readonly spec: ProcessSpec,
+    private readonly hooks: ProcessHooks,
+  ) {
+    this.info = { id: spec.id, state: 'stopped', port: spec.port, restarts: 0 };
+    this.log = new LogFile(spec.logFile);
+    this.delayMs = hooks.backoff.initialMs;
+  }
+
+  tail(n: number): LogLine[] {
+    return this.recent.slice(-n);
+  }
+
+  start(): void {
+    this.stopping = false;
+    void this.launch();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.generation++;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null && child.pid) {
+      this.setState('stopping');
+      await killGroup(child.pid, this.spec.stopGraceMs ?? 5000);
+      await this.childExited;
+    }
+    if (this.info.state !== 'stopped') this.setState('stopped', { pid: undefined, runningSince: undefined, nextRestartAt: undefined });
+    await this.log.close();
+  }
+
+  private async launch(): Promise<void> {
+    const generation = ++this.generation;
+    this.setState('starting', { pid: undefined, runningSince: undefined, nextRestartAt: undefined });
+    for (const command of this.spec.startup ?? []) {
+      this.system(`startup: ${command}`);
+      const { code, signal } = await this.run(command, generation, false);
+      if (generation !== this.generation) return;
+      if (code !== 0) {
+        this.failed(`startup command failed (${signal ? `killed by ${signal}` : `exit code ${code}`})`, code, signal);
+        return;
+      }
+    }
+    if (generation !== this.generation) return;
+    const exit = this.run(this.spec.command, generation, true);
+    if (this.spec.port === undefined) {
+      this.setState('running', { runningSince: Date.now() });
+      this.armReset(generation);
+    } else {
+      void this.awaitReady(generation);
+    }
+    const { code, signal } = await exit;
+    if (generation !== this.generation || this.stopping) return;
+    this.failed(signal ? `was killed by ${signal}` : `exited with code ${code}`, code, signal);
+  }
+
+  /** Spawns a command in its own process group; resolves when its leader exits (what is left of the group is killed). */
+  private run(command: string, generation: number, main: boolean): Promise<{ code: number | null; signal: string | null }> {
+    const child = spawn('/bin/sh', ['-c', main ? execSimple(command) : command], {
+      cwd: this.spec.cwd,
+      env: this.spec.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const pid = child.pid;
+    const entry: JournalEntry | undefined = pid
+      ? { id: this.spec.id, pid, pgid: pid, startTime: processStartTime(pid) ?? '', command, port: main ? this.spec.port : undefined }
+      : undefined;
+    if (pid) {
+      this.hooks.keeper?.add(pid);
+      this.hooks.onSpawn(entry!);
+    }
+    if (main) {
+      this.child = child;
+      this.info.pid = pid;
+    }
+    const out = new LineSplitter((line) => this.line('out', line));
+    const err = new LineSplitter((line) => this.line('err', line));
+    child.stdout!.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr!.on('data', (chunk: Buffer) => err.push(chunk));
+    child.stdout!.once('close', () => out.flush());
+    child.stderr!.once('close', () => err.flush());
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+      child.once('error', (error) => {
+        this.system(`could not start: ${error.message}`);
+        resolve({ code: 127, signal: null });
+      });
+      child.once('exit', (code, signal) => {
+        if (pid) {
+          // Nothing of a process may outlive it: a grandchild would keep its port.
+          if (groupMembers(pid).length > 0) signalGroup(pid, 'SIGKILL');
+          this.hooks.keeper?.remove(pid);
+          this.hooks.onExit({ ...entry!, code, signal });
+        }
+        resolve({ code, signal });
+      });
+    });
+    if (main) this.childExited = exited.then(() => undefined);
+    void generation;
+    return exited;
+  }
+
+  private async awaitReady(generation: number): Promise<void> {
+    const timeoutMs = (this.spec.health?.timeout ?? 10) * 1000;
+    const deadline = Date.now() + timeoutMs;
+    while (generation === this.generation && !this.stopping) {
+      if (await probe(this.spec.port!, this.spec.health?.path)) {
+        if (generation !== this.generation || this.stopping) return;
+        this.setState('running', { runningSince: Date.now() });
+        this.armReset(generation);
+        return;
+      }
+      if (Date.now() >= deadline) {
+        if (generation !== this.generation) return;
+        const what = this.spec.health?.path ? `${this.spec.health.path} did not answer below 500` : `nothing accepted connections on port ${this.spec.port}`;
+        this.system(`not ready after ${timeoutMs / 1000} s: ${what}`);
+        if (this.child?.pid) signalGroup(this.child.pid, 'SIGKILL');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.hooks.readinessPollMs));
+    }
+  }
+
+  /** After a stretch of health, the next crash starts the backoff from the beginning again. */
+  private armReset(generation: number): void {
+    this.timer(() => {
+      if (generation === this.generation && this.info.state === 'running') this.delayMs = this.hooks.backoff.initialMs;
+    }, this.hooks.backoff.resetAfterMs);
+  }
+
+  private failed(reason: string, code: number | null, signal: string | null): void {
+    this.info.lastExit = { code, signal, at: Date.now() };
+    this.child = undefined;
+    const policy = this.spec.restart ?? 'always';
+    const clean = code === 0 && !signal;
+    if (policy === 'never' || (policy === 'on-failure' && clean)) {
+      this.system(`${reason}; not restarting`);
+      this.setState(clean ? 'stopped' : 'crashed', { pid: undefined, runningSince: undefined });
+      return;
+    }
+    const delay = this.delayMs;
+    this.delayMs = Math.min(this.delayMs * 2, this.hooks.backoff.maxMs);
+    this.system(`${reason}; restarting in ${formatDelay(delay)}`);
+    this.setState('backoff', { pid: undefined, runningSince: undefined, nextRestartAt: Date.now() + delay });
+    const generation = this.generation;
+    this.timer(() => {
+      if (generation !== this.generation || this.stopping) return;
+      this.info.restarts++;
+      void this.launch();
+    }, delay);
+  }
+
+  private timer(fn: () => void, ms: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  private setState(state: ProcessState, patch: Partial<ProcessInfo> = {}): void {
+    const previous = this.info.state;
+    Object.assign(this.info, patch);
+    for (const key of Object.keys(patch) as (keyof ProcessInfo)[]) if (patch[key] === undefined) delete this.info[key];
+    this.info.state = state;
+    this.hooks.onState({ ...this.info }, previous);
+  }
+
+  private line(stream: 'out' | 'err', text: string): void {
+    const line: LogLine = { id: this.spec.id, stream, line: text, time: Date.now() };
+    this.remember(line);
+    this.log.write(stream, text, line.time);
+    this.hooks.onLine(line);
+  }
+
+  private system(text: string): void {
+    const line: LogLine = { id: this.spec.id, stream: 'system', line: text, time: Date.now() };
+    this.remember(line);
+    this.log.write('sys', text, line.time);
+    this.hooks.onLine(line);
+  }
+
+  private remember(line: LogLine): void {
+    this.recent.push(line);
+    if (this.recent.length > TAIL) this.recent.shift();
+  }
+}
+
+/**
+ * A simple command (no pipes, lists or redirections) is exec'd by the shell,
+ * so the supervised pid is the app itself, and signals reach it directly.
+ */
+export function execSimple(command: string): string {
+  return /^[^;&|<>`()\n]+$/.test(command) && !/^\s*exec\s/.test(command) ? `exec ${command.trim()}` : command;
+}
+
+function formatDelay(ms: number): string {
+  return ms >= 1000 ? `${Math.round(ms / 100) / 10}s` : `${ms}ms`;
+}

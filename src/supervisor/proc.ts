@@ -1,0 +1,128 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import type { JournalEntry } from './types.js';
+
+const hasProc = existsSync('/proc/self/stat');
+
+/** Fields of /proc/PID/stat after the `(comm)`, which may itself hold spaces and parentheses. */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * When the kernel started a pid (clock ticks since boot on Linux), so that a
+ * recycled pid is never mistaken for a process we started.
+ */
+export function processStartTime(pid: number): string | undefined {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  if (hasProc) {
+    const fields = statFields(pid);
+    // Field 22 (starttime); fields[0] is field 3 (state).
+    return fields?.[19];
+  }
+  try {
+    const out = execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return out || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isSameProcess(pid: number, startTime: string): boolean {
+  return processStartTime(pid) === startTime;
+}
+
+/** Processes whose process group is pgid. A zombie counts as gone. */
+export function groupMembers(pgid: number): number[] {
+  if (!hasProc) {
+    try {
+      const out = execFileSync('ps', ['-A', '-o', 'pid=,pgid=,stat='], { encoding: 'utf8' });
+      return out
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/))
+        .filter((cols) => Number(cols[1]) === pgid && !cols[2]?.startsWith('Z'))
+        .map((cols) => Number(cols[0]));
+    } catch {
+      return [];
+    }
+  }
+  const members: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+    const fields = statFields(Number(entry));
+    // fields[0] is the state, fields[2] the process group.
+    if (fields && fields[0] !== 'Z' && Number(fields[2]) === pgid) members.push(Number(entry));
+  }
+  return members;
+}
+
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Sends SIGTERM to a group, then SIGKILL after graceMs; resolves when the group is empty (or the deadline passed). */
+export async function killGroup(pgid: number, graceMs: number): Promise<void> {
+  if (!signalGroup(pgid, 'SIGTERM')) return;
+  const deadline = Date.now() + graceMs;
+  while (groupMembers(pgid).length > 0) {
+    if (Date.now() >= deadline) {
+      signalGroup(pgid, 'SIGKILL');
+      const hard = Date.now() + 2000;
+      while (groupMembers(pgid).length > 0 && Date.now() < hard) await sleep(20);
+      return;
+    }
+    await sleep(20);
+  }
+}
+
+/**
+ * Reaps what an earlier Paasmaker left running, as recorded in the journal.
+ * A group is ours when its leader still has the recorded start time, or when
+ * its leader is gone but members remain (Linux never hands out a pid that is
+ * still some group's id). A pid with another start time was recycled: never touched.
+ */
+export async function reapLeftovers(entries: JournalEntry[]): Promise<{ reaped: JournalEntry[]; gone: JournalEntry[]; recycled: JournalEntry[] }> {
+  const reaped: JournalEntry[] = [];
+  const gone: JournalEntry[] = [];
+  const recycled: JournalEntry[] = [];
+  const kills: Promise<void>[] = [];
+  for (const entry of entries) {
+    const start = processStartTime(entry.pid);
+    if (start !== undefined && start !== entry.startTime) {
+      recycled.push(entry);
+      continue;
+    }
+    const leaderIsOurs = start === entry.startTime && entry.pid === entry.pgid;
+    const members = groupMembers(entry.pgid);
+    if (leaderIsOurs || (start === undefined && members.length > 0 && hasProc)) {
+      reaped.push(entry);
+      kills.push(killGroup(entry.pgid, 1000));
+    } else if (start === entry.startTime) {
+      // A journaled process that is not a group leader: kill it alone.
+      reaped.push(entry);
+      try {
+        process.kill(entry.pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    } else {
+      gone.push(entry);
+    }
+  }
+  await Promise.all(kills);
+  return { reaped, gone, recycled };
+}

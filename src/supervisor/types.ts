@@ -1,0 +1,72 @@
+/**
+ * The supervisor knows processes, not apps. The engine hands it ProcessSpecs
+ * and listens to its events; it never touches state.db (the engine journals).
+ */
+
+export type ProcessState = 'starting' | 'running' | 'backoff' | 'crashed' | 'stopping' | 'stopped';
+
+export interface ProcessSpec {
+  /** Unique key, e.g. "shop/web.0". */
+  id: string;
+  /** Launch command, run as `/bin/sh -c command` in its own process group. */
+  command: string;
+  /** Run in order, each to completion, before every launch; a failure counts as a failed start. */
+  startup?: string[];
+  cwd: string;
+  /** The complete environment of the process (the supervisor adds nothing). */
+  env: Record<string, string>;
+  /** When set, readiness is a TCP accept on 127.0.0.1:port (or health.path answering < 500). */
+  port?: number;
+  health?: { path?: string; timeout: number };
+  /** Milliseconds between SIGTERM and SIGKILL. Default 5000. */
+  stopGraceMs?: number;
+  /** Every output line is appended here as `<ISO time> <out|err> <line>`. */
+  logFile: string;
+  /** Default 'always'. */
+  restart?: 'always' | 'on-failure' | 'never';
+}
+
+export interface ProcessInfo {
+  id: string;
+  state: ProcessState;
+  pid?: number;
+  pgid?: number;
+  /** Start time of the pid as the kernel tells it (clock ticks since boot on Linux), to tell a recycled pid apart. */
+  startTime?: string;
+  port?: number;
+  /** Restarts since the spec was started. */
+  restarts: number;
+  /** Epoch ms when the current process became running. */
+  runningSince?: number;
+  /** Epoch ms of the next restart while in backoff. */
+  nextRestartAt?: number;
+  lastExit?: { code: number | null; signal: string | null; at: number };
+}
+
+export interface LogLine {
+  id: string;
+  stream: 'out' | 'err' | 'system';
+  line: string;
+  time: number;
+}
+
+export interface SupervisorEvents {
+  /** A state change; `previous` is the state before. */
+  state: [info: ProcessInfo, previous: ProcessState];
+  /** One complete output line (also written to the log file). */
+  line: [line: LogLine];
+  /** A process (launch or startup command) was spawned: journal it. */
+  spawn: [entry: JournalEntry];
+  /** A spawned process's group is gone: remove it from the journal. */
+  exit: [entry: JournalEntry & { code: number | null; signal: string | null }];
+}
+
+/** What the engine records so a later start can reap leftovers safely. */
+export interface JournalEntry {
+  id: string;
+  pid: number;
+  pgid: number;
+  startTime: string;
+  command: string;
+  port?: number;
+}

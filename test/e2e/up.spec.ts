@@ -1,0 +1,186 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { alive, CliProcess, examples, psJson, repoRoot, runCli, tempHome, until } from '../helpers/cli.js';
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  while (cleanups.length > 0) cleanups.pop()!();
+});
+
+function setup() {
+  const { home, cleanup } = tempHome();
+  const started: CliProcess[] = [];
+  cleanups.push(() => {
+    for (const up of started) up.kill();
+    cleanup();
+  });
+  const up = (dir: string, args: string[] = []) => {
+    const process = new CliProcess(['up', dir, ...args], { home });
+    started.push(process);
+    return process;
+  };
+  return { home, up };
+}
+
+async function get(port: number, path = '/'): Promise<{ status: number; body: string }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: response.status, body: await response.text() };
+}
+
+describe('paasmaker up', () => {
+  it('runs hello-node: ps --json shows web running and its port answers', async () => {
+    const { home, up } = setup();
+    const server = up(join(examples, 'hello-node'));
+    await server.waitForOutput('hello-node is up');
+    const rows = await psJson(home);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ app: 'hello-node', instance: 'web', index: 0, state: 'running', restarts: 0 });
+    expect(rows[0]!.pid).toBeGreaterThan(0);
+    expect(Object.keys(rows[0]!).sort()).toEqual(['app', 'index', 'instance', 'pid', 'port', 'restarts', 'state', 'uptime']);
+    const answer = await get(rows[0]!.port!);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toContain('Hello from Paasmaker');
+
+    server.signal('SIGINT');
+    expect(await server.wait()).toBe(0);
+    expect(alive(rows[0]!.pid!)).toBe(false);
+    const after = await psJson(home);
+    expect(after[0]).toMatchObject({ state: 'stopped', pid: null });
+  });
+
+  it('kill -9 of paasmaker: every child and grandchild is dead within 2 s, and the next up starts cleanly', async () => {
+    const { home, up } = setup();
+    const project = join(repoRoot, 'test', 'fixtures', 'projects', 'family');
+    const first = up(project);
+    await first.waitForOutput('family is up');
+    await until(() => (first.output.match(/family pid=/g) ?? []).length >= 2, 10_000, 'both family processes to print pids');
+    const pids = [...first.output.matchAll(/family pid=(\d+) child=(\d+) escaped=(\d+)/g)].flatMap((m) => [m[1], m[2], m[3]].map(Number));
+    expect(pids).toHaveLength(6);
+    for (const pid of pids) expect(alive(pid)).toBe(true);
+
+    first.signal('SIGKILL');
+    const killedAt = Date.now();
+    await until(() => pids.every((pid) => !alive(pid)), 2_000, 'every app process to die');
+    expect(Date.now() - killedAt).toBeLessThan(2_000);
+
+    const rows = await psJson(home);
+    expect(rows.every((row) => row.state === 'stopped')).toBe(true);
+
+    const second = up(project);
+    await second.waitForOutput('family is up');
+    expect(second.output).not.toMatch(/reaped/);
+    const fresh = await psJson(home);
+    expect(fresh.filter((row) => row.state === 'running')).toHaveLength(2);
+    for (const row of fresh) expect(pids).not.toContain(row.pid);
+    second.signal('SIGTERM');
+    expect(await second.wait()).toBe(0);
+  });
+
+  it('down from another terminal stops a running up, which exits 0', async () => {
+    const { home, up } = setup();
+    const dir = join(examples, 'procfile-app');
+    const server = up(dir);
+    await server.waitForOutput('procfile-app is up');
+    const rows = await psJson(home);
+    expect(rows.map((row) => `${row.instance}:${row.state}`).sort()).toEqual(['web:running', 'worker:running']);
+    const web = rows.find((row) => row.instance === 'web')!;
+    expect((await get(web.port!)).body).toBe('Hello from a Procfile\n');
+    expect(rows.find((row) => row.instance === 'worker')!.port).toBeNull();
+
+    const down = await runCli(['down', dir], { home });
+    expect(down.exitCode).toBe(0);
+    expect(down.stdout).toContain('stopped procfile-app');
+    expect(await server.wait()).toBe(0);
+    for (const row of rows) expect(alive(row.pid!)).toBe(false);
+  });
+
+  it('refuses to start an app that is already running', async () => {
+    const { home, up } = setup();
+    const dir = join(examples, 'hello-node');
+    const server = up(dir);
+    await server.waitForOutput('hello-node is up');
+    const second = await runCli(['up', dir], { home });
+    expect(second.exitCode).toBe(1);
+    expect(second.stderr).toMatch(/already running/);
+    expect(second.stderr).toMatch(/hint: .*paasmaker down/);
+    server.signal('SIGINT');
+    expect(await server.wait()).toBe(0);
+  });
+
+  it('runs the python and static examples', async () => {
+    const { home, up } = setup();
+    const python = up(join(examples, 'hello-python'));
+    const site = up(join(examples, 'static-site'));
+    await python.waitForOutput('hello-python is up');
+    await site.waitForOutput('static-site is up');
+    const rows = await psJson(home);
+    const py = rows.find((row) => row.app === 'hello-python')!;
+    const st = rows.find((row) => row.app === 'static-site')!;
+    expect(py.state).toBe('running');
+    expect((await get(py.port!)).body).toMatch(/Hello from Python 3\./);
+    const page = await fetch(`http://127.0.0.1:${st.port}/`);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toContain('Served by Paasmaker');
+    python.signal('SIGINT');
+    site.signal('SIGINT');
+    expect(await python.wait()).toBe(0);
+    expect(await site.wait()).toBe(0);
+  });
+
+  it('logs prints the output of an instance', async () => {
+    const { home, up } = setup();
+    const dir = join(examples, 'procfile-app');
+    const server = up(dir);
+    await server.waitForOutput('procfile-app is up');
+    await until(async () => (await runCli(['logs', 'worker', '-C', dir], { home })).stdout.includes('worker started'), 10_000, 'worker log line');
+    const all = await runCli(['logs', '-C', dir, '-n', '50'], { home });
+    expect(all.exitCode).toBe(0);
+    expect(all.stdout).toMatch(/^web\.0\s+\| web listening on \d+$/m);
+    expect(all.stdout).toMatch(/^worker\.0\s+\| worker started/m);
+    const byApp = await runCli(['logs', 'procfile-app/web'], { home });
+    expect(byApp.stdout).toMatch(/web listening/);
+    expect(byApp.stdout).not.toMatch(/worker started/);
+    server.signal('SIGINT');
+    await server.wait();
+  });
+});
+
+describe('paasmaker CLI basics', () => {
+  it('--version prints the version and exits 0; an unknown command exits 2', async () => {
+    const { home, cleanup } = tempHome();
+    cleanups.push(cleanup);
+    const version = await runCli(['--version'], { home });
+    expect(version.exitCode).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const unknown = await runCli(['frobnicate'], { home });
+    expect(unknown.exitCode).toBe(2);
+  });
+
+  it('a folder without a manifest is a user error with a hint', async () => {
+    const { home, cleanup } = tempHome();
+    cleanups.push(cleanup);
+    const result = await runCli(['up', home], { home });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/error: /);
+    expect(result.stderr).toMatch(/hint: /);
+    expect(result.stderr).not.toMatch(/at .*\.js:\d+/);
+  });
+
+  it('a misspelt key on line 5 prints paasmaker.yml:5:COL with a did-you-mean and exits 1', async () => {
+    const { home, cleanup } = tempHome();
+    cleanups.push(cleanup);
+    const project = join(home, 'typo');
+    mkdirSync(project);
+    writeFileSync(
+      join(project, 'paasmaker.yml'),
+      ['application:', '  name: typo', 'instances:', '  web:', '    startp: node migrate.js', '    command: node server.js', ''].join('\n'),
+    );
+    const result = await runCli(['up', '.'], { home, cwd: project });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/paasmaker\.yml:5:5: unknown key "startp" in instances\.web/);
+    expect(result.stderr).toMatch(/did you mean "startup"\?/);
+    expect(result.stderr).toContain('startp: node migrate.js');
+    expect(result.stderr).not.toMatch(/at .*\.js:\d+/);
+  });
+});

@@ -1,0 +1,152 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const bin = join(repoRoot, 'bin', 'paasmaker');
+export const examples = join(repoRoot, 'examples');
+
+/** A fresh PAASMAKER_HOME, removed by the returned cleanup. */
+export function tempHome(): { home: string; cleanup: () => void } {
+  const home = mkdtempSync(join(tmpdir(), 'pm-home-'));
+  return { home, cleanup: () => rmSync(home, { recursive: true, force: true }) };
+}
+
+export function cliEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, PAASMAKER_HOME: home, NO_COLOR: '1', FORCE_COLOR: undefined, ...extra };
+}
+
+/** Runs a short CLI command to completion. */
+export function runCli(args: string[], options: { home: string; cwd?: string; env?: Record<string, string> }) {
+  return execa(bin, args, { cwd: options.cwd ?? repoRoot, env: cliEnv(options.home, options.env), reject: false, timeout: 60_000 });
+}
+
+/** A long-running CLI command (`up`), its output collected, in its own process group. */
+export class CliProcess {
+  readonly child: ChildProcess;
+  output = '';
+  private exited: Promise<number | null>;
+
+  constructor(args: string[], options: { home: string; cwd?: string; env?: Record<string, string> }) {
+    this.child = spawn(bin, args, {
+      cwd: options.cwd ?? repoRoot,
+      env: cliEnv(options.home, options.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    this.child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    this.child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    this.exited = new Promise((resolveExit) => this.child.once('exit', (code) => resolveExit(code)));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  async waitForOutput(pattern: RegExp | string, timeoutMs = 20_000): Promise<void> {
+    const test = () => (typeof pattern === 'string' ? this.output.includes(pattern) : pattern.test(this.output));
+    const deadline = Date.now() + timeoutMs;
+    while (!test()) {
+      if (this.child.exitCode !== null) throw new Error(`paasmaker exited (${this.child.exitCode}) before printing ${pattern}:\n${this.output}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; output so far:\n${this.output}`);
+      await sleep(25);
+    }
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    try {
+      process.kill(this.pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+
+  wait(timeoutMs = 20_000): Promise<number | null> {
+    return Promise.race([
+      this.exited,
+      sleep(timeoutMs).then(() => {
+        throw new Error(`paasmaker did not exit within ${timeoutMs} ms:\n${this.output}`);
+      }),
+    ]);
+  }
+
+  /** Kills the whole group (cleanup); harmless when it is gone. */
+  kill(): void {
+    try {
+      process.kill(-this.pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function until<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+export interface PsRow {
+  app: string;
+  instance: string;
+  index: number;
+  state: string;
+  pid: number | null;
+  port: number | null;
+  restarts: number;
+  uptime: number | null;
+}
+
+export async function psJson(home: string): Promise<PsRow[]> {
+  const result = await runCli(['ps', '--json'], { home });
+  if (result.exitCode !== 0) throw new Error(`ps failed: ${result.stderr}`);
+  return JSON.parse(result.stdout) as PsRow[];
+}
+
+/** Every descendant pid of a process (Linux /proc), to prove none outlives it. */
+export async function descendants(pid: number): Promise<number[]> {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parents.set(Number(entry), ppid);
+    } catch {
+      // exited while we looked
+    }
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const current = queue.shift()!;
+    for (const [child, parent] of parents) {
+      if (parent === current) {
+        found.push(child);
+        queue.push(child);
+      }
+    }
+  }
+  return found;
+}
