@@ -7,6 +7,8 @@ export interface Problem {
   position: SourcePosition;
   message: string;
   hint?: string;
+  /** A required key is absent: often the echo of a misspelt one, so it yields to other problems. */
+  missing?: boolean;
 }
 
 /** A dotted label for a path: instances.web.health.path, crons[0]. */
@@ -77,6 +79,7 @@ export function problemsFrom(issues: readonly z.core.$ZodIssue[], data: unknown,
         position: where.key(parent.length > 0 ? parent : path),
         message: `${parent.length > 0 ? label(parent) : 'the manifest'} needs "${path[path.length - 1]}"`,
         hint: `add "${path[path.length - 1]}:" ${parent.length > 0 ? `under ${label(parent)}` : 'at the top level'}`,
+        missing: true,
       });
       continue;
     }
@@ -89,5 +92,7 @@ export function problemsFrom(issues: readonly z.core.$ZodIssue[], data: unknown,
 }
 
 export function firstProblem(problems: Problem[]): Problem | undefined {
-  return [...problems].sort((a, b) => a.position.line - b.position.line || a.position.col - b.position.col)[0];
+  return [...problems].sort(
+    (a, b) => Number(a.missing ?? false) - Number(b.missing ?? false) || a.position.line - b.position.line || a.position.col - b.position.col,
+  )[0];
 }

@@ -1,0 +1,133 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadManifest } from '../../src/manifest/index.js';
+import { PaasmakerError } from '../../src/shared/errors.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function project(files: Record<string, string>, name = 'My_Project'): string {
+  const root = mkdtempSync(join(tmpdir(), 'pm-formats-'));
+  dirs.push(root);
+  const dir = join(root, name);
+  mkdirSync(dir);
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+  return dir;
+}
+
+function messageOf(dir: string): string {
+  try {
+    loadManifest(dir);
+  } catch (error) {
+    expect(error).toBeInstanceOf(PaasmakerError);
+    return (error as PaasmakerError).message.replace(`${dir}/`, '');
+  }
+  throw new Error('expected an error');
+}
+
+const ORIGINAL = `manifest:
+  format: 1
+
+application:
+  name: tornado-simple
+  tags:
+    tag: value
+  prepare:
+    runtime:
+      plugin: paasmaker.runtime.shell
+      version: 1
+    commands:
+      - plugin: paasmaker.prepare.shell
+        parameters:
+          commands:
+            - pip install -r requirements.txt
+
+instances:
+  - name: web
+    quantity: 1
+    runtime:
+      plugin: paasmaker.runtime.shell
+      parameters:
+        launch_command: "python app.py --port=%(port)d"
+      version: 1
+    startup:
+      - plugin: paasmaker.startup.shell
+        parameters:
+          commands:
+            - python migrate.py
+    hostnames:
+      - tornado-simple.local.paasmaker.net
+    exclusive: false
+    crons:
+      - runspec: '* * * * *'
+        uri: /environ
+
+services:
+  - name: db
+    plugin: paasmaker.service.managedpostgres
+  - name: cache
+    plugin: paasmaker.service.managedredis
+  - name: files
+    plugin: paasmaker.service.filesystem
+    parameters: {}
+`;
+
+describe('the original manifest.yml (format 1)', () => {
+  it('maps plugins, commands, crons and %(port)d onto the same shape', () => {
+    const manifest = loadManifest(project({ 'manifest.yml': ORIGINAL }));
+    expect(manifest.kind).toBe('manifest.yml');
+    expect(manifest.application.name).toBe('tornado-simple');
+    const [web] = manifest.instances;
+    expect(web).toMatchObject({
+      name: 'web',
+      runtime: { name: 'python' },
+      command: 'python app.py --port=$PORT',
+      prepare: { commands: ['pip install -r requirements.txt'] },
+      startup: ['python migrate.py'],
+      hostnames: ['tornado-simple.local.paasmaker.net'],
+      crons: [{ schedule: '* * * * *', uri: '/environ' }],
+      standalone: false,
+    });
+    expect(manifest.services.map((s) => [s.name, s.plugin])).toEqual([
+      ['db', 'postgres'],
+      ['cache', 'redis'],
+      ['files', 'filesystem'],
+    ]);
+  });
+
+  it('is read only when there is no paasmaker.yml', () => {
+    const dir = project({ 'manifest.yml': ORIGINAL, 'paasmaker.yml': 'application: {name: newer}\ninstances:\n  web: {command: x}\n' });
+    expect(loadManifest(dir).application.name).toBe('newer');
+  });
+
+  it('positions its errors too', () => {
+    const broken = ORIGINAL.replace('    quantity: 1', '    quantity: lots');
+    expect(messageOf(project({ 'manifest.yml': broken }))).toMatch(/^manifest\.yml:20:15: instances\[0\]\.quantity .*\(got "lots"\)$/);
+    const noLaunch = ORIGINAL.replace('        launch_command: "python app.py --port=%(port)d"', '        other: x');
+    expect(messageOf(project({ 'manifest.yml': noLaunch }))).toMatch(/^manifest\.yml:21:5: instances\[0\] \(web\) needs runtime\.parameters\.launch_command$/);
+  });
+});
+
+describe('Procfile + .env', () => {
+  it("follows foreman: web is routed, the rest standalone, app named after the folder", () => {
+    const dir = project({ Procfile: '# processes\nweb: node web.js --port $PORT\nworker: python3 worker.py\n\n', '.env': 'GREETING=hi\n' });
+    const manifest = loadManifest(dir);
+    expect(manifest.kind).toBe('Procfile');
+    expect(manifest.application.name).toBe('my-project');
+    expect(manifest.instances.map((i) => [i.name, i.runtime.name, i.standalone, i.command])).toEqual([
+      ['web', 'node', false, 'node web.js --port $PORT'],
+      ['worker', 'python', true, 'python3 worker.py'],
+    ]);
+    expect(manifest.dotenv.values).toEqual({ GREETING: 'hi' });
+  });
+
+  it('positions a bad line and a duplicate type', () => {
+    expect(messageOf(project({ Procfile: 'web: node a.js\nthis is not a process\n' }))).toBe('Procfile:2:1: expected "type: command"');
+    expect(messageOf(project({ Procfile: 'web: node a.js\nweb: node b.js\n' }))).toBe('Procfile:2:1: process type "web" is declared twice');
+    expect(messageOf(project({ Procfile: 'web:\n' }))).toBe('Procfile:1:5: process type "web" has no command');
+  });
+});
