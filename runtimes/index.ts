@@ -15,12 +15,14 @@ const runtimes: Record<string, RuntimePlugin> = {
   shell: shellRuntime,
 };
 
-export const runtimeNames = Object.keys(runtimes);
+export const runtimeNames: readonly string[] = Object.freeze(Object.keys(runtimes));
 
 export function getRuntime(name: string): RuntimePlugin {
-  const runtime = runtimes[name];
+  const runtime = Object.hasOwn(runtimes, name) ? runtimes[name] : undefined;
   if (!runtime) {
-    throw new PaasmakerError('RUNTIME_UNKNOWN', `unknown runtime "${name}"`, { hint: `use one of: ${runtimeNames.join(', ')}` });
+    throw new PaasmakerError('RUNTIME_UNKNOWN', `unknown runtime "${name}"; known runtimes: ${runtimeNames.join(', ')}`, {
+      hint: `use one of: ${runtimeNames.join(', ')}`,
+    });
   }
   return runtime;
 }

@@ -1,76 +1,148 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import semver from 'semver';
 import { PaasmakerError } from '../../src/shared/errors.js';
-import type { RuntimeContext, RuntimePlan, RuntimePlugin, RuntimeVersion } from '../types.js';
-import { binaryVersion, describePosition, managedVersions, onPath, pickVersion, wantedRange } from '../versions.js';
+import type { RuntimeContext, RuntimePlan, RuntimePlugin } from '../types.js';
+import {
+  describePosition,
+  managedInstalls,
+  manifestRange,
+  newest,
+  pathInterpreter,
+  pickVersion,
+  readVersionFile,
+  toRange,
+  uniqueByBinary,
+  type Interpreter,
+} from '../versions.js';
 
 const DEPENDENCY_FILES = ['package.json', 'package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml', '.nvmrc', '.node-version'];
 
-/** What the project asks for: the manifest, else .nvmrc/.node-version, else package.json engines.node. */
-function wanted(ctx: RuntimeContext): { range?: string; from: string } {
+interface VersionManager {
+  name: 'nvm' | 'fnm' | 'volta';
+  /** The manager's own folder; its presence decides which install command the hint suggests. */
+  root: string;
+  installs: () => Interpreter[];
+  install: (version: string) => string;
+}
+
+/** nvm, fnm and volta, where this environment keeps them. */
+function versionManagers(env: NodeJS.ProcessEnv): VersionManager[] {
+  const home = env.HOME || homedir();
+  const nvmRoots = env.NVM_DIR ? [env.NVM_DIR] : [join(home, '.nvm'), ...(env.XDG_CONFIG_HOME ? [join(env.XDG_CONFIG_HOME, 'nvm')] : [])];
+  const fnmRoots = env.FNM_DIR
+    ? [env.FNM_DIR]
+    : [
+        ...(env.XDG_DATA_HOME ? [join(env.XDG_DATA_HOME, 'fnm')] : []),
+        join(home, '.local', 'share', 'fnm'),
+        join(home, '.fnm'),
+        join(home, 'Library', 'Application Support', 'fnm'),
+      ];
+  const voltaRoot = env.VOLTA_HOME || join(home, '.volta');
+  return [
+    ...[...new Set(nvmRoots)].map((root): VersionManager => ({
+      name: 'nvm',
+      root,
+      installs: () => managedInstalls(join(root, 'versions', 'node'), 'bin', 'node', 'nvm'),
+      install: (version) => `nvm install ${version}`,
+    })),
+    ...[...new Set(fnmRoots)].map((root): VersionManager => ({
+      name: 'fnm',
+      root,
+      installs: () => managedInstalls(join(root, 'node-versions'), join('installation', 'bin'), 'node', 'fnm'),
+      install: (version) => `fnm install ${version}`,
+    })),
+    {
+      name: 'volta',
+      root: voltaRoot,
+      installs: () => managedInstalls(join(voltaRoot, 'tools', 'image', 'node'), 'bin', 'node', 'volta'),
+      install: (version) => `volta install node@${version}`,
+    },
+  ];
+}
+
+/** The PATH node first (when it answers), then every managed install. */
+async function nodeVersions(env: NodeJS.ProcessEnv): Promise<Interpreter[]> {
+  const system = await pathInterpreter('node', env);
+  const managed = versionManagers(env).flatMap((manager) => manager.installs());
+  return uniqueByBinary([...(system ? [system] : []), ...managed]);
+}
+
+interface Wanted {
+  range: string;
+  /** As the user wrote it, for messages. */
+  text: string;
+  /** Where it was written. */
+  from: string;
+}
+
+/** What the project asks for: the manifest, else .nvmrc / .node-version, else package.json engines.node, else any. */
+function wantedNode(ctx: RuntimeContext): Wanted {
   const { instance, manifest } = ctx;
-  if (instance.runtime.version) return { range: wantedRange(instance.runtime.version), from: describePosition(instance.position) };
+  const fromManifest = manifestRange(instance, 'node', '"20", ">=20" or "^20.11"');
+  if (fromManifest) return { range: fromManifest, text: instance.runtime.version!.trim(), from: describePosition(instance.position) };
   for (const file of ['.nvmrc', '.node-version']) {
-    const path = join(manifest.directory, file);
-    if (existsSync(path)) return { range: wantedRange(readFileSync(path, 'utf8').split('\n')[0]), from: file };
+    const text = readVersionFile(join(manifest.directory, file));
+    const range = text === undefined ? undefined : toRange(text);
+    // A full version ("20.11.1") pins nvm exactly; here any later release of that major will do.
+    if (text && range) return { range: semver.valid(range) ? `^${range}` : range, text, from: file };
   }
   const pkg = join(manifest.directory, 'package.json');
   if (existsSync(pkg)) {
     try {
-      const engines = (JSON.parse(readFileSync(pkg, 'utf8')) as { engines?: { node?: string } }).engines;
-      if (engines?.node) return { range: wantedRange(engines.node), from: 'package.json engines.node' };
+      const text = (JSON.parse(readFileSync(pkg, 'utf8')) as { engines?: { node?: unknown } }).engines?.node;
+      const range = typeof text === 'string' ? toRange(text) : undefined;
+      if (typeof text === 'string' && range) return { range, text, from: 'package.json engines.node' };
     } catch {
-      // an unreadable package.json is npm's to report
+      // An unreadable package.json is npm's to report.
     }
   }
-  return { from: 'default' };
+  return { range: '*', text: 'any version', from: 'default' };
+}
+
+/** The install command(s) for the managers this machine has, or nodejs.org. */
+function installHint(range: string, env: NodeJS.ProcessEnv): string {
+  const min = range === '*' ? null : semver.minVersion(range);
+  const version = min && min.major > 0 ? String(min.major) : undefined;
+  const present = versionManagers(env).filter((manager) => existsSync(manager.root));
+  const names = new Set<string>();
+  const commands = present.filter((manager) => !names.has(manager.name) && names.add(manager.name)).map((manager) => `\`${manager.install(version ?? '<version>')}\``);
+  const what = version ? `Node.js ${version}` : range === '*' ? 'Node.js' : `a Node.js matching ${range}`;
+  if (commands.length > 0) return `install ${what} with ${commands.join(' or ')}, then run paasmaker up again`;
+  return `install ${what} from https://nodejs.org (or with nvm: \`nvm install ${version ?? '--lts'}\`), then run paasmaker up again`;
 }
 
 export const nodeRuntime: RuntimePlugin = {
   name: 'node',
 
-  async versions(env) {
-    const home = env.HOME ?? homedir();
-    const found: RuntimeVersion[] = [];
-    const system = onPath('node', env);
-    if (system) {
-      const version = await binaryVersion(system);
-      if (version) found.push({ version, binDir: dirname(system), source: 'PATH' });
-    }
-    found.push(...(await managedVersions(join(env.NVM_DIR ?? join(home, '.nvm'), 'versions', 'node'), 'bin', 'node', 'nvm')));
-    for (const fnm of [env.FNM_DIR, join(home, '.local', 'share', 'fnm'), join(home, '.fnm')]) {
-      if (fnm) found.push(...(await managedVersions(join(fnm, 'node-versions'), join('installation', 'bin'), 'node', 'fnm')));
-    }
-    found.push(...(await managedVersions(join(env.VOLTA_HOME ?? join(home, '.volta'), 'tools', 'image', 'node'), 'bin', 'node', 'volta')));
-    return found;
-  },
+  versions: nodeVersions,
 
   async plan(ctx): Promise<RuntimePlan> {
-    const { range, from } = wanted(ctx);
-    const candidates = await this.versions(ctx.env);
+    const { instance, manifest } = ctx;
+    const wanted = wantedNode(ctx);
+    const candidates = await nodeVersions(ctx.env);
     if (candidates.length === 0) {
-      throw new PaasmakerError('RUNTIME_MISSING', `instance "${ctx.instance.name}" needs Node.js, but no \`node\` was found on PATH, nor in nvm, fnm or volta`, {
-        hint: 'install Node.js 20 or later (https://nodejs.org, or `apt-get install nodejs`, or `nvm install 20`)',
+      throw new PaasmakerError('RUNTIME_MISSING', `instance "${instance.name}" needs node, but none was found on PATH, nor in nvm, fnm or volta`, {
+        hint: installHint(wanted.range, ctx.env),
       });
     }
-    const chosen = pickVersion(candidates, range);
+    const chosen = pickVersion(candidates, wanted.range);
     if (!chosen) {
-      const newest = [...candidates].sort((a, b) => (a.version < b.version ? 1 : -1))[0]!;
-      const major = /\d+/.exec(range ?? '')?.[0] ?? 'node';
+      const best = newest(candidates)!;
       throw new PaasmakerError(
         'RUNTIME_VERSION',
-        `instance "${ctx.instance.name}" needs node ${range} (${from}), but the newest node found is v${newest.version} (${join(newest.binDir, 'node')})`,
-        { hint: `install one that fits: \`nvm install ${major}\` (or \`fnm install ${major}\`, \`volta install node@${major}\`), then run paasmaker up again` },
+        `instance "${instance.name}" needs node ${wanted.text} (${wanted.from}), but the newest node found is v${best.version} (${best.binary})`,
+        { hint: installHint(wanted.range, ctx.env) },
       );
     }
     return {
-      description: `node v${chosen.version} (${join(chosen.binDir, 'node')})`,
+      description: `node v${chosen.version} (${chosen.binary})`,
       pathPrepend: chosen.source === 'PATH' ? [] : [chosen.binDir],
       env: {},
       prepare: [],
-      fingerprintFiles: DEPENDENCY_FILES.map((file) => join(ctx.manifest.directory, file)).filter((file) => existsSync(file)),
-      command: ctx.instance.command,
+      fingerprintFiles: DEPENDENCY_FILES.map((file) => join(manifest.directory, file)).filter((file) => existsSync(file)),
+      command: instance.command,
     };
   },
 };

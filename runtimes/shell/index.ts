@@ -1,5 +1,6 @@
 import type { RuntimePlugin } from '../types.js';
 
+/** Runs the command as written, with whatever the environment's PATH offers. */
 export const shellRuntime: RuntimePlugin = {
   name: 'shell',
   async versions() {
