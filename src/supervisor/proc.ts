@@ -22,8 +22,10 @@ export function processStartTime(pid: number): string | undefined {
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   if (hasProc) {
     const fields = statFields(pid);
+    // A zombie has finished; only its parent's wait() is missing. It counts as gone.
+    if (!fields || fields[0] === 'Z') return undefined;
     // Field 22 (starttime); fields[0] is field 3 (state).
-    return fields?.[19];
+    return fields[19];
   }
   try {
     const out = execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
