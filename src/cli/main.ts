@@ -36,8 +36,10 @@ Environment:
     .description('run a project in the foreground: prepare, start and supervise every instance')
     .argument('[dir]', 'project folder (holding paasmaker.yml, manifest.yml or a Procfile)', '.')
     .option('--prepare', 'run the prepare steps even if nothing changed')
-    .addHelpText('after', '\nExamples:\n  $ paasmaker up\n  $ paasmaker up ../shop --prepare')
-    .action(async (dir: string, options: { prepare?: boolean }) => {
+    .option('--proxy-port <port>', 'the router\'s port (default 7654, or $PAASMAKER_PROXY_PORT; 0 picks a free one)')
+    .option('--no-proxy', 'do not start the router (apps answer on their own ports only)')
+    .addHelpText('after', '\nExamples:\n  $ paasmaker up\n  $ paasmaker up ../shop --prepare\n  $ paasmaker up --proxy-port 8080')
+    .action(async (dir: string, options: { prepare?: boolean; proxyPort?: string; proxy: boolean }) => {
       const { up } = await import('./commands/up.js');
       setExit(await up(dir, options));
     });

@@ -1,3 +1,4 @@
+import type { TrafficSample } from '../proxy/index.js';
 import type { ProcessState } from '../supervisor/index.js';
 
 export interface InstanceStateEvent {
@@ -32,10 +33,18 @@ export interface JobUpdateEvent {
   detail?: string;
 }
 
+export interface TrafficTickEvent {
+  /** Epoch seconds of the tick. */
+  at: number;
+  /** Per app instance type, only those that saw requests. */
+  samples: TrafficSample[];
+}
+
 export interface PlatformEvents {
   'instance.state': [event: InstanceStateEvent];
   'log.line': [event: LogLineEvent];
   'job.update': [event: JobUpdateEvent];
+  'traffic.tick': [event: TrafficTickEvent];
 }
 
 /** "shop/web.0" ↔ {app, instance, index}. */

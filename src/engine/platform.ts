@@ -5,7 +5,8 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { getRuntime, type RuntimePlan } from '../../runtimes/index.js';
 import type { ResolvedInstance, ResolvedManifest } from '../manifest/index.js';
-import { startStaticServer } from '../proxy/static-files.js';
+import { Router, startStaticServer, type TargetConfig } from '../proxy/index.js';
+import { portHolder } from '../shared/port-holder.js';
 import { PaasmakerError } from '../shared/errors.js';
 import { currentOwner, ownerAlive, type Owner } from '../shared/owner.js';
 import { ensurePrivateDir, homeLayout, paasmakerHome, type HomeLayout } from '../shared/paths.js';
@@ -34,6 +35,8 @@ export interface PlatformOptions {
   /** Start the orphan-proof keeper (default true). */
   keeper?: boolean;
   backoff?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
+  /** Start the router on this port (0: any free one). Without it, apps are reached on their own ports only. */
+  proxy?: { port: number; hosts?: string[] };
 }
 
 export interface ReapReport {
@@ -68,6 +71,10 @@ export class Platform extends EventEmitter<PlatformEvents> {
   private readonly keeper?: Keeper;
   private readonly ownerToken = randomBytes(12).toString('hex');
   private readonly running = new Map<string, RunningApp>();
+  /** Process keys in backoff after running healthily: the router holds their requests. */
+  private readonly restarting = new Set<string>();
+  private router?: Router;
+  private trafficTimer?: NodeJS.Timeout;
   private closed = false;
   private stateOpen = true;
   /** Aborts prepare steps still running when the platform closes. */
@@ -87,8 +94,50 @@ export class Platform extends EventEmitter<PlatformEvents> {
 
   static async open(options: PlatformOptions = {}): Promise<Platform> {
     const platform = new Platform(options);
-    await platform.reapLeftovers();
+    try {
+      await platform.reapLeftovers();
+      if (options.proxy) await platform.startRouter(options.proxy);
+    } catch (error) {
+      await platform.close();
+      throw error;
+    }
     return platform;
+  }
+
+  /** The router's port, when it runs. */
+  get routerPort(): number | undefined {
+    return this.router?.port;
+  }
+
+  /** The URL a browser opens for an app's routed instance, when the router runs. */
+  appUrl(app: string): string | undefined {
+    return this.router ? `http://${app}.localhost:${this.router.port}/` : undefined;
+  }
+
+  private async startRouter(proxy: { port: number; hosts?: string[] }): Promise<void> {
+    const router = new Router({ port: proxy.port, hosts: proxy.hosts });
+    try {
+      await router.listen();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      const holder = portHolder(proxy.port);
+      throw new PaasmakerError('PORT_IN_USE', `the router's port ${proxy.port} is taken${holder ? ` by ${holder.command} (pid ${holder.pid})` : ''}`, {
+        hint: 'choose another with --proxy-port N (or PAASMAKER_PROXY_PORT), or stop what holds it',
+      });
+    }
+    this.router = router;
+    // Traffic leaves memory once a second, in one batch.
+    this.trafficTimer = setInterval(() => this.flushTraffic(), 1000);
+    this.trafficTimer.unref();
+  }
+
+  private flushTraffic(): void {
+    if (!this.router || !this.stateOpen) return;
+    const samples = this.router.traffic.drain();
+    if (samples.length === 0) return;
+    const at = Math.floor(Date.now() / 1000);
+    this.state.traffic.record(samples.map((sample) => ({ ...sample, at })));
+    this.emit('traffic.tick', { at, samples });
   }
 
   /** Runs a project: resolves runtimes, prepares, starts every instance and waits for each first outcome. */
@@ -137,6 +186,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
       this.state.processes.clear(name);
     });
 
+    this.registerRoutes(app);
     try {
       for (const instance of manifest.instances) {
         await this.prepare(manifest, instance, plans.get(instance.name)!, options.forcePrepare ?? false);
@@ -166,6 +216,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
       ...app.staticServers.map((server) => closeServer(server)),
     ]);
     this.running.delete(name);
+    this.router?.table.removeApp(name);
     this.state.processes.markStopped(name);
     this.state.apps.release(name);
   }
@@ -216,6 +267,9 @@ export class Platform extends EventEmitter<PlatformEvents> {
     this.closed = true;
     this.aborter.abort();
     await Promise.all([...this.running.keys()].map((name) => this.stopApp(name)));
+    if (this.trafficTimer) clearInterval(this.trafficTimer);
+    this.flushTraffic();
+    await this.router?.close();
     this.keeper?.close();
     this.stateOpen = false;
     this.state.close();
@@ -336,10 +390,60 @@ export class Platform extends EventEmitter<PlatformEvents> {
     await settled;
   }
 
+  /**
+   * Hostnames: the routed instance (web, else the first with a port) answers
+   * <app>.localhost and <app>.local.paasmaker; the others <instance>.<app>.…;
+   * each also answers its manifest hostnames.
+   */
+  private registerRoutes(app: RunningApp): void {
+    if (!this.router) return;
+    const name = app.manifest.application.name;
+    const routed = app.manifest.instances.filter((instance) => !instance.standalone);
+    const primary = routed.find((instance) => instance.name === 'web') ?? routed[0];
+    const targets: TargetConfig[] = routed.map((instance) => {
+      const base = instance === primary ? name : `${instance.name}.${name}`;
+      const plan = app.plans.get(instance.name)!;
+      return {
+        instance: instance.name,
+        hostnames: [`${base}.localhost`, `${base}.local.paasmaker`, ...instance.hostnames],
+        upstreams: [],
+        static: plan.serve ? { root: plan.serve.root } : undefined,
+        status: { state: 'starting' },
+      };
+    });
+    this.router.table.setApp(name, targets);
+  }
+
+  /** Tells the router which processes of an instance type can take requests now. */
+  private refreshRoute(app: string, instance: string): void {
+    const running = this.running.get(app);
+    if (!this.router || !running) return;
+    const infos = running.keys
+      .filter((key) => parseProcessKey(key)?.instance === instance)
+      .map((key) => this.supervisor.info(key))
+      .filter((info): info is ProcessInfo => info !== undefined);
+    const states = new Set(infos.map((info) => info.state));
+    const state = (['running', 'starting', 'backoff', 'crashed', 'stopping'] as const).find((candidate) => states.has(candidate)) ?? 'stopped';
+    const restarts = infos.map((info) => info.nextRestartAt).filter((at): at is number => at !== undefined);
+    const first = infos[0]?.id;
+    this.router.table.update(app, instance, {
+      upstreams: infos.filter((info) => info.port !== undefined).map((info) => ({ key: info.id, port: info.port!, state: info.state })),
+      status: {
+        state,
+        restarting: infos.some((info) => this.restarting.has(info.id)),
+        nextRestartAt: restarts.length > 0 ? Math.min(...restarts) : undefined,
+        tail: () => (first ? this.supervisor.tail(first, 20).map((line) => line.line) : []),
+      },
+    });
+  }
+
   private wireSupervisor(): void {
     this.supervisor.on('state', (info, previous) => {
       const key = parseProcessKey(info.id);
       if (!key || !this.running.has(key.app) || !this.stateOpen) return;
+      if (info.state === 'backoff' && previous === 'running') this.restarting.add(info.id);
+      else if (info.state !== 'starting') this.restarting.delete(info.id);
+      this.refreshRoute(key.app, key.instance);
       this.state.processes.put({
         ...key,
         state: info.state,

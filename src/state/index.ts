@@ -5,9 +5,10 @@ import {
   JournalRepository,
   PrepareRunsRepository,
   ProcessesRepository,
+  TrafficRepository,
 } from './repositories.js';
 
-export type { AppRecord, AppState, InstanceRecord, JournalRecord, ProcessRecord } from './repositories.js';
+export type { AppRecord, AppState, InstanceRecord, JournalRecord, ProcessRecord, TrafficRecord, TrafficSummary } from './repositories.js';
 export { migrate, openDatabase } from './database.js';
 
 /** The platform's state: one SQLite file, the only place SQL runs. */
@@ -17,6 +18,7 @@ export class State {
   readonly processes: ProcessesRepository;
   readonly journal: JournalRepository;
   readonly prepareRuns: PrepareRunsRepository;
+  readonly traffic: TrafficRepository;
 
   private constructor(private readonly db: Db) {
     this.apps = new AppsRepository(db);
@@ -24,6 +26,7 @@ export class State {
     this.processes = new ProcessesRepository(db);
     this.journal = new JournalRepository(db);
     this.prepareRuns = new PrepareRunsRepository(db);
+    this.traffic = new TrafficRepository(db);
   }
 
   static open(file: string): State {

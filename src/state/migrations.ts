@@ -68,4 +68,28 @@ export const migrations: ReadonlyArray<{ version: number; sql: string }> = [
       );
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- Router traffic, one row per app instance type per second with any request.
+      CREATE TABLE traffic (
+        app         TEXT NOT NULL,
+        instance    TEXT NOT NULL,
+        at          INTEGER NOT NULL,
+        requests    INTEGER NOT NULL,
+        s0          INTEGER NOT NULL,
+        s1xx        INTEGER NOT NULL,
+        s2xx        INTEGER NOT NULL,
+        s3xx        INTEGER NOT NULL,
+        s4xx        INTEGER NOT NULL,
+        s5xx        INTEGER NOT NULL,
+        bytes_in    INTEGER NOT NULL,
+        bytes_out   INTEGER NOT NULL,
+        p50         REAL,
+        p90         REAL,
+        p99         REAL
+      );
+      CREATE INDEX traffic_by_app ON traffic (app, instance, at);
+    `,
+  },
 ];

@@ -204,3 +204,68 @@ export class PrepareRunsRepository {
       .run(app, instance, fingerprint, Date.now());
   }
 }
+
+export interface TrafficRecord {
+  app: string;
+  instance: string;
+  /** Epoch seconds. */
+  at: number;
+  requests: number;
+  /** [no response, 1xx, 2xx, 3xx, 4xx, 5xx] */
+  statuses: [number, number, number, number, number, number];
+  bytesIn: number;
+  bytesOut: number;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+}
+
+export interface TrafficSummary {
+  app: string;
+  instance: string;
+  requests: number;
+  s2xx: number;
+  s3xx: number;
+  s4xx: number;
+  s5xx: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** The worst per-second p50/p99 in the window (a bound, not an exact percentile). */
+  p50: number | null;
+  p99: number | null;
+}
+
+export class TrafficRepository {
+  constructor(private readonly db: Db) {}
+
+  /** One batch per tick, in one transaction: never a write per request. */
+  record(rows: TrafficRecord[]): void {
+    if (rows.length === 0) return;
+    const insert = this.db.prepare(
+      `INSERT INTO traffic (app, instance, at, requests, s0, s1xx, s2xx, s3xx, s4xx, s5xx, bytes_in, bytes_out, p50, p90, p99)
+       VALUES (@app, @instance, @at, @requests, @s0, @s1, @s2, @s3, @s4, @s5, @bytesIn, @bytesOut, @p50, @p90, @p99)`,
+    );
+    this.db.transaction(() => {
+      for (const row of rows) {
+        const [s0, s1, s2, s3, s4, s5] = row.statuses;
+        insert.run({ ...row, s0, s1, s2, s3, s4, s5 });
+      }
+    })();
+  }
+
+  /** Totals per app instance type since `since` (epoch seconds). */
+  summary(since: number, app?: string): TrafficSummary[] {
+    const rows = this.db
+      .prepare(
+        `SELECT app, instance, SUM(requests) AS requests, SUM(s2xx) AS s2xx, SUM(s3xx) AS s3xx, SUM(s4xx) AS s4xx, SUM(s5xx) AS s5xx,
+                SUM(bytes_in) AS bytes_in, SUM(bytes_out) AS bytes_out, MAX(p50) AS p50, MAX(p99) AS p99
+         FROM traffic WHERE at >= @since AND (@app IS NULL OR app = @app) GROUP BY app, instance ORDER BY app, instance`,
+      )
+      .all({ since, app: app ?? null });
+    return rows.map((row) => camel(row as Record<string, unknown>) as unknown as TrafficSummary);
+  }
+
+  prune(before: number): void {
+    this.db.prepare('DELETE FROM traffic WHERE at < ?').run(before);
+  }
+}

@@ -1,18 +1,19 @@
 import { resolve } from 'node:path';
 import { Platform, type InstanceStateEvent, type LogLineEvent } from '../../engine/index.js';
 import { loadManifest, type ResolvedManifest } from '../../manifest/index.js';
-import { EXIT } from '../../shared/errors.js';
+import { EXIT, PaasmakerError } from '../../shared/errors.js';
 import { colorEnabled, colorFor, painter, reportError, type Paint } from '../output.js';
 
 /**
  * `paasmaker up`: runs a project in the foreground, prints every line of its
  * processes with a coloured name prefix, and stops everything on Ctrl-C.
  */
-export async function up(dir: string, options: { prepare?: boolean }): Promise<number> {
+export async function up(dir: string, options: { prepare?: boolean; proxyPort?: string; proxy?: boolean }): Promise<number> {
   const manifest = loadManifest(resolve(dir));
   const paint = painter(colorEnabled());
   const printer = new LinePrinter(paint, manifest);
-  const platform = await Platform.open();
+  const proxy = options.proxy === false ? undefined : proxySetting(options.proxyPort);
+  const platform = await openPlatform(proxy, printer);
   const app = manifest.application.name;
 
   if (platform.reapReport.reaped > 0) {
@@ -54,6 +55,8 @@ export async function up(dir: string, options: { prepare?: boolean }): Promise<n
     if (!stopping) {
       const elapsed = Date.now() - started;
       printer.system(`${app} is up in ${elapsed} ms — Ctrl-C stops it; \`paasmaker ps\` in another terminal lists it`);
+      const url = platform.appUrl(app);
+      if (url && manifest.instances.some((instance) => !instance.standalone)) printer.system(`open ${paint('bold', url)}`);
     }
   } catch (error) {
     if (!stopping) {
@@ -67,6 +70,35 @@ export async function up(dir: string, options: { prepare?: boolean }): Promise<n
   for (const [signal, handler] of handlers) process.off(signal, handler);
   printer.system(`${app} stopped`);
   return EXIT.ok;
+}
+
+export const DEFAULT_PROXY_PORT = 7654;
+
+/** --proxy-port, else $PAASMAKER_PROXY_PORT, else the default; `explicit` when the user chose it. */
+function proxySetting(flag: string | undefined): { port: number; explicit: boolean } {
+  const raw = flag ?? process.env.PAASMAKER_PROXY_PORT;
+  if (raw === undefined || raw === '') return { port: DEFAULT_PROXY_PORT, explicit: false };
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new PaasmakerError('USAGE', `the router port must be a whole number from 0 to 65535 (got "${raw}")`, { hint: 'for example: --proxy-port 8080' });
+  }
+  return { port, explicit: true };
+}
+
+/**
+ * Opens the platform with its router. When the default port is held by
+ * another Paasmaker (another project's `up`), this one runs without a router
+ * rather than failing; a port the user chose must be free.
+ */
+async function openPlatform(proxy: { port: number; explicit: boolean } | undefined, printer: LinePrinter): Promise<Platform> {
+  if (!proxy) return Platform.open();
+  try {
+    return await Platform.open({ proxy: { port: proxy.port } });
+  } catch (error) {
+    if (!(error instanceof PaasmakerError) || error.code !== 'PORT_IN_USE' || proxy.explicit || !/paasmaker/.test(error.message)) throw error;
+    printer.system(`${error.message}; running without a router (each instance answers on its own port)`);
+    return Platform.open();
+  }
 }
 
 class LinePrinter {

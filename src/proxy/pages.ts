@@ -1,0 +1,66 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RouteTarget } from './routing-table.js';
+
+const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export function wantsHtml(req: IncomingMessage): boolean {
+  return (req.headers.accept ?? '').includes('text/html');
+}
+
+function send(req: IncomingMessage, res: ServerResponse, status: number, title: string, text: string, html: string, extra: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = wantsHtml(req)
+    ? `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>${extra.refresh ? `<meta http-equiv="refresh" content="${extra.refresh}">` : ''}<style>body{font:15px/1.5 system-ui,sans-serif;max-width:52rem;margin:3rem auto;padding:0 1rem;color:#222}pre{background:#111;color:#eee;padding:1rem;overflow:auto;font-size:13px}code{background:#eee;padding:0 .2rem}.dim{color:#777}</style></head><body>${html}<p class="dim">Paasmaker router</p></body></html>\n`
+    : text;
+  const headers: Record<string, string | number> = {
+    'content-type': wantsHtml(req) ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    'x-paasmaker': 'router',
+  };
+  if (extra.retryAfter) headers['retry-after'] = extra.retryAfter;
+  res.writeHead(status, headers);
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** An unknown host: what does run here, with links. */
+export function notFoundPage(req: IncomingMessage, res: ServerResponse, targets: RouteTarget[], port: number): void {
+  const host = req.headers.host ?? '(none)';
+  const apps = targets.filter((target) => target.hostnames.length > 0);
+  const url = (target: RouteTarget) => `http://${target.hostnames.find((name) => !name.startsWith('*.'))}:${port}/`;
+  const text = [
+    `No app answers to ${host}.`,
+    apps.length > 0 ? 'Running here:' : 'No app is running. Start one with: paasmaker up',
+    ...apps.map((target) => `  ${target.app}/${target.instance}  ${url(target)}`),
+    '',
+  ].join('\n');
+  const html = `<h1>No app answers to <code>${escape(host)}</code></h1>${
+    apps.length > 0
+      ? `<p>Running here:</p><ul>${apps.map((target) => `<li><a href="${escape(url(target))}">${escape(url(target))}</a> <span class="dim">${escape(target.app)}/${escape(target.instance)}</span></li>`).join('')}</ul>`
+      : '<p>No app is running. Start one with <code>paasmaker up</code>.</p>'
+  }`;
+  send(req, res, 404, 'No such app', text, html);
+}
+
+/** An app that cannot answer now: its state, the restart countdown and its last log lines. */
+export function unavailablePage(req: IncomingMessage, res: ServerResponse, target: RouteTarget, reason?: string): void {
+  const state = target.status?.state ?? 'stopped';
+  const seconds = target.status?.nextRestartAt ? Math.max(0, Math.ceil((target.status.nextRestartAt - Date.now()) / 1000)) : undefined;
+  const lines = target.status?.tail?.().slice(-20) ?? [];
+  const headline = reason ?? `${target.app}/${target.instance} is ${state}${seconds !== undefined ? `; restarting in ${seconds} s` : ''}`;
+  const text = [headline, '', ...(lines.length > 0 ? ['Last log lines:', ...lines.map((line) => `  ${line}`)] : ['(no output yet)']), ''].join('\n');
+  const html = `<h1>${escape(target.app)} is ${escape(state)}</h1><p>${escape(headline)}</p>${
+    lines.length > 0 ? `<p>Last log lines of <code>${escape(target.instance)}</code>:</p><pre>${lines.map(escape).join('\n')}</pre>` : '<p class="dim">No output yet.</p>'
+  }<p class="dim">This page reloads itself.</p>`;
+  send(req, res, 503, `${target.app} is ${state}`, text, html, { refresh: '2', retryAfter: String(seconds ?? 2) });
+}
+
+export function badGatewayPage(req: IncomingMessage, res: ServerResponse, target: RouteTarget, detail: string): void {
+  const lines = target.status?.tail?.().slice(-20) ?? [];
+  const text = [`${target.app}/${target.instance} did not answer: ${detail}`, '', ...lines.map((line) => `  ${line}`), ''].join('\n');
+  const html = `<h1>${escape(target.app)} did not answer</h1><p>${escape(detail)}</p>${lines.length > 0 ? `<pre>${lines.map(escape).join('\n')}</pre>` : ''}`;
+  send(req, res, 502, `${target.app}: bad gateway`, text, html, { refresh: '2' });
+}

@@ -1,0 +1,98 @@
+import { join } from 'node:path';
+import { request } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CliProcess, examples, psJson, repoRoot, tempHome, until } from '../helpers/cli.js';
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  while (cleanups.length > 0) cleanups.pop()!();
+});
+
+function start(dir: string) {
+  const { home, cleanup } = tempHome();
+  const up = new CliProcess(['up', dir], { home });
+  cleanups.push(() => {
+    up.kill();
+    cleanup();
+  });
+  return { home, up };
+}
+
+function get(port: number, host: string, accept = '*/*'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', headers: { host, accept }, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const routerPort = (output: string) => Number(/open http:\/\/[a-z0-9-]+\.localhost:(\d+)\//.exec(output)?.[1]);
+
+describe('paasmaker up with the router', () => {
+  it('serves each app on <app>.localhost: the same answer as the instance port', async () => {
+    const { home, up } = start(join(examples, 'hello-node'));
+    await up.waitForOutput(/open http:\/\/hello-node\.localhost:\d+\//);
+    const port = routerPort(up.output);
+    const [row] = await psJson(home);
+    const direct = await get(row!.port!, 'hello-node.localhost');
+    const routed = await get(port, 'hello-node.localhost');
+    expect(routed).toEqual(direct);
+    expect((await get(port, 'hello-node.local.paasmaker')).status).toBe(200);
+    expect((await get(port, 'other.localhost')).status).toBe(404);
+  });
+
+  it('serves a static site from the router itself', async () => {
+    const { up } = start(join(examples, 'static-site'));
+    await up.waitForOutput(/open http:\/\/static-site\.localhost:\d+\//);
+    const answer = await get(routerPort(up.output), 'static-site.localhost');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toContain('Served by Paasmaker');
+  });
+
+  it('killing the instance while a client polls: no failed request, the restart is held and answered', async () => {
+    const { home, up } = start(join(examples, 'hello-node'));
+    await up.waitForOutput(/open http:\/\/hello-node\.localhost:\d+\//);
+    const port = routerPort(up.output);
+    const [before] = await psJson(home);
+    let stop = false;
+    let ok = 0;
+    const failures: string[] = [];
+    const pids = new Set<string>();
+    const poll = (async () => {
+      while (!stop) {
+        try {
+          const answer = await get(port, 'hello-node.localhost');
+          if (answer.status === 200) {
+            ok++;
+            pids.add(/pid (\d+)/.exec(answer.body)?.[1] ?? '');
+          } else failures.push(`${answer.status} ${answer.body.slice(0, 80)}`);
+        } catch (error) {
+          failures.push(String(error));
+        }
+      }
+    })();
+    await until(() => ok > 20, 5000, 'some answers');
+    process.kill(before!.pid!, 'SIGKILL');
+    await until(async () => (await psJson(home))[0]!.restarts === 1 && (await psJson(home))[0]!.state === 'running', 10_000, 'the restart');
+    await until(() => pids.size >= 2, 5000, 'answers from the new process');
+    stop = true;
+    await poll;
+    expect(failures).toEqual([]);
+    expect(ok).toBeGreaterThan(20);
+  });
+
+  it('a crash-looping app answers 503 with its state and last log lines', async () => {
+    const { up } = start(join(repoRoot, 'test', 'fixtures', 'projects', 'crashy'));
+    await up.waitForOutput(/open http:\/\/crashy\.localhost:\d+\//);
+    const port = routerPort(up.output);
+    await until(async () => (await get(port, 'crashy.localhost')).status === 503, 10_000, 'the 503 page');
+    const page = await get(port, 'crashy.localhost', 'text/html');
+    expect(page.status).toBe(503);
+    expect(page.body).toContain('crashy is backoff');
+    expect(page.body).toContain('Error: the database is on fire');
+  });
+});
