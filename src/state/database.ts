@@ -8,14 +8,27 @@ export type Db = Database.Database;
 /** Opens (creating if needed) the state database in WAL mode and migrates it. */
 export function openDatabase(file: string): Db {
   ensurePrivateDir(dirname(file));
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
+  // Several Paasmaker processes (two `up`s, a `ps`) may open the file at once:
+  // wait for a lock (set before the first statement, WAL switch included).
+  const db = new Database(file, { timeout: 10_000 });
+  // SQLite answers BUSY without waiting when two connections race to set up a
+  // fresh file (switching to WAL, creating tables): retry those briefly.
+  retryBusy(() => db.pragma('journal_mode = WAL'));
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
-  // Several Paasmaker processes (an `up`, a `ps`) may touch the file at once.
-  db.pragma('busy_timeout = 5000');
-  migrate(db);
+  retryBusy(() => migrate(db));
   return db;
+}
+
+function retryBusy<T>(fn: () => T, attempts = 100): T {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return fn();
+    } catch (error) {
+      if (!String((error as { code?: string }).code).startsWith('SQLITE_BUSY') || attempt >= attempts) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + Math.random() * 40);
+    }
+  }
 }
 
 export function migrate(db: Db): number {

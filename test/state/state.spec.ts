@@ -75,3 +75,19 @@ describe('State', () => {
     expect(state.prepareRuns.fingerprint('shop', 'web')).toBe('def');
   });
 });
+
+describe('State opened by several processes at once', () => {
+  it('waits for the lock instead of failing (fresh file, six processes opening it 25 times each)', async () => {
+    const { home, cleanup } = tempHome();
+    cleanups.push(cleanup);
+    const file = join(home, 'state.db');
+    const { execa } = await import('execa');
+    const script = `import { State } from ${JSON.stringify(join(process.cwd(), 'dist/src/state/index.js'))}; for (let i = 0; i < 25; i++) { const s = State.open(${JSON.stringify(file)}); s.apps.upsert({ name: 'a' + process.pid, directory: '/x', manifest: '/x/p.yml', state: 'running', ownerPid: process.pid, ownerStart: String(i) }); s.close(); }`;
+    const runs = await Promise.all(Array.from({ length: 6 }, () => execa(process.execPath, ['--input-type=module', '-e', script], { reject: false })));
+    for (const run of runs) expect(run.stderr).toBe('');
+    expect(runs.map((run) => run.exitCode)).toEqual([0, 0, 0, 0, 0, 0]);
+    const state = State.open(file);
+    expect(state.apps.list()).toHaveLength(6);
+    state.close();
+  });
+});
