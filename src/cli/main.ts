@@ -55,6 +55,17 @@ Environment:
     });
 
   program
+    .command('stats')
+    .description('router traffic per app instance: requests, status classes, bytes, latency')
+    .argument('[app]', 'only this app')
+    .option('--json', 'print a JSON array of flat objects')
+    .option('-w, --window <seconds>', 'how far back to count', '60')
+    .action(async (app: string | undefined, options: { json?: boolean; window: string }) => {
+      const { stats } = await import('./commands/stats.js');
+      setExit(await stats(app, options));
+    });
+
+  program
     .command('logs')
     .description("print an app's output: all instances, or one")
     .argument('[target]', 'INSTANCE, INSTANCE.INDEX, APP, APP/INSTANCE or APP/INSTANCE.INDEX')

@@ -12,6 +12,35 @@ export interface ProcessRow {
   restarts: number;
   /** Seconds since the process became running; null when it is not. */
   uptime: number | null;
+  /** Requests per second through the router to this instance type, over the last 5 s. */
+  rps: number;
+}
+
+/** Router traffic of an app instance type over a window, flat for --json. */
+export interface TrafficRow {
+  app: string;
+  instance: string;
+  window: number;
+  requests: number;
+  rps: number;
+  s2xx: number;
+  s3xx: number;
+  s4xx: number;
+  s5xx: number;
+  bytesIn: number;
+  bytesOut: number;
+  p50: number | null;
+  p99: number | null;
+}
+
+export function listTraffic(state: State, options: { app?: string; windowSeconds?: number; now?: number } = {}): TrafficRow[] {
+  const window = options.windowSeconds ?? 60;
+  const now = Math.floor((options.now ?? Date.now()) / 1000);
+  return state.traffic.summary(now - window + 1, options.app).map((row) => ({
+    ...row,
+    window,
+    rps: Math.round((row.requests / window) * 10) / 10,
+  }));
 }
 
 /**
@@ -22,6 +51,7 @@ export interface ProcessRow {
 export function listProcesses(state: State, options: { app?: string; selfPid?: number; now?: number } = {}): ProcessRow[] {
   const now = options.now ?? Date.now();
   const apps = new Map(state.apps.list().map((record) => [record.name, record]));
+  const rates = new Map(listTraffic(state, { app: options.app, windowSeconds: 5, now }).map((row) => [`${row.app}/${row.instance}`, row.rps]));
   return state.processes.list(options.app).map((record: ProcessRecord) => {
     const app = apps.get(record.app);
     const alive = app !== undefined && (app.ownerPid === options.selfPid || ownerAlive(app.ownerPid, app.ownerStart));
@@ -35,6 +65,7 @@ export function listProcesses(state: State, options: { app?: string; selfPid?: n
       port: record.port,
       restarts: record.restarts,
       uptime: live && record.state === 'running' && record.runningSince ? Math.max(0, Math.floor((now - record.runningSince) / 1000)) : null,
+      rps: live ? (rates.get(`${record.app}/${record.instance}`) ?? 0) : 0,
     };
   });
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CliProcess, examples, psJson, repoRoot, tempHome, until } from '../helpers/cli.js';
+import { CliProcess, examples, psJson, repoRoot, runCli, tempHome, until } from '../helpers/cli.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -94,5 +94,24 @@ describe('paasmaker up with the router', () => {
     expect(page.status).toBe(503);
     expect(page.body).toContain('crashy is backoff');
     expect(page.body).toContain('Error: the database is on fire');
+  });
+
+  it('counts traffic: stats --json per instance, and req/s in ps', async () => {
+    const { home, up } = start(join(examples, 'hello-node'));
+    await up.waitForOutput(/open http:\/\/hello-node\.localhost:\d+\//);
+    const port = routerPort(up.output);
+    for (let i = 0; i < 12; i++) await get(port, 'hello-node.localhost');
+    await get(port, 'hello-node.localhost').then(() => undefined);
+    const rows = await until(async () => {
+      const result = await runCli(['stats', '--json'], { home });
+      const parsed = JSON.parse(result.stdout) as Array<Record<string, unknown>>;
+      return parsed.length > 0 && parsed[0]!.requests === 13 ? parsed : undefined;
+    }, 5000, 'the traffic tick');
+    expect(rows[0]).toMatchObject({ app: 'hello-node', instance: 'web', requests: 13, s2xx: 13, s5xx: 0, window: 60 });
+    expect(rows[0]!.bytesOut as number).toBeGreaterThan(13 * 40);
+    const [row] = await psJson(home);
+    expect(row!.rps).toBeGreaterThan(0);
+    const text = await runCli(['stats'], { home });
+    expect(text.stdout).toMatch(/^hello-node\s+web\s+13\s/m);
   });
 });

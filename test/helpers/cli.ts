@@ -121,6 +121,7 @@ export interface PsRow {
   port: number | null;
   restarts: number;
   uptime: number | null;
+  rps: number;
 }
 
 export async function psJson(home: string): Promise<PsRow[]> {

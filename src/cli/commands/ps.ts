@@ -27,8 +27,9 @@ export async function ps(app: string | undefined, options: { json?: boolean }): 
     row.port === null ? '-' : String(row.port),
     String(row.restarts),
     row.uptime === null ? '-' : formatDuration(row.uptime * 1000),
+    row.rps === 0 ? '-' : String(row.rps),
   ]);
-  const text = table(['app', 'instance', 'state', 'pid', 'port', 'restarts', 'uptime'], body);
+  const text = table(['app', 'instance', 'state', 'pid', 'port', 'restarts', 'uptime', 'req/s'], body);
   // Colour the state column after alignment, so escapes never skew the widths.
   const lines = text.split('\n');
   const out = lines.map((line, i) => {

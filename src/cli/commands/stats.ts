@@ -1,0 +1,42 @@
+import { existsSync } from 'node:fs';
+import { listTraffic } from '../../engine/index.js';
+import { PaasmakerError } from '../../shared/errors.js';
+import { homeLayout } from '../../shared/paths.js';
+import { State } from '../../state/index.js';
+import { table } from '../output.js';
+
+const bytes = (n: number) => (n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 ** 2).toFixed(1)} MiB`);
+
+/** `paasmaker stats`: what went through the router, per app instance type, over a window. */
+export async function stats(app: string | undefined, options: { json?: boolean; window: string }): Promise<number> {
+  const window = Number(options.window);
+  if (!Number.isInteger(window) || window < 1) {
+    throw new PaasmakerError('USAGE', `--window must be a whole number of seconds (got "${options.window}")`, { hint: 'for example: paasmaker stats --window 300' });
+  }
+  const layout = homeLayout();
+  let rows: ReturnType<typeof listTraffic> = [];
+  if (existsSync(layout.stateDb)) {
+    const state = State.open(layout.stateDb);
+    try {
+      rows = listTraffic(state, { app, windowSeconds: window });
+    } finally {
+      state.close();
+    }
+  }
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return 0;
+  }
+  if (rows.length === 0) {
+    process.stdout.write(`No traffic through the router in the last ${window} s.\n`);
+    return 0;
+  }
+  const ms = (value: number | null) => (value === null ? '-' : `${value} ms`);
+  process.stdout.write(
+    table(
+      ['app', 'instance', 'requests', 'req/s', '2xx', '3xx', '4xx', '5xx', 'in', 'out', 'p50', 'p99'],
+      rows.map((row) => [row.app, row.instance, String(row.requests), String(row.rps), String(row.s2xx), String(row.s3xx), String(row.s4xx), String(row.s5xx), bytes(row.bytesIn), bytes(row.bytesOut), ms(row.p50), ms(row.p99)]),
+    ),
+  );
+  return 0;
+}
