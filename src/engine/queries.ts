@@ -1,5 +1,5 @@
 import { ownerAlive } from '../shared/owner.js';
-import type { ProcessRecord, State } from '../state/index.js';
+import type { ProcessRecord, State, TrafficSummary } from '../state/index.js';
 
 /** A process slot as a listing shows it: flat, stable field names. */
 export interface ProcessRow {
@@ -17,21 +17,7 @@ export interface ProcessRow {
 }
 
 /** Router traffic of an app instance type over a window, flat for --json. */
-export interface TrafficRow {
-  app: string;
-  instance: string;
-  window: number;
-  requests: number;
-  rps: number;
-  s2xx: number;
-  s3xx: number;
-  s4xx: number;
-  s5xx: number;
-  bytesIn: number;
-  bytesOut: number;
-  p50: number | null;
-  p99: number | null;
-}
+export type TrafficRow = TrafficSummary & { window: number; rps: number };
 
 export function listTraffic(state: State, options: { app?: string; windowSeconds?: number; now?: number } = {}): TrafficRow[] {
   const window = options.windowSeconds ?? 60;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import type { ProcessRow } from '../../src/engine/index.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const bin = join(repoRoot, 'bin', 'paasmaker');
@@ -112,17 +113,7 @@ export async function until<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, wha
   }
 }
 
-export interface PsRow {
-  app: string;
-  instance: string;
-  index: number;
-  state: string;
-  pid: number | null;
-  port: number | null;
-  restarts: number;
-  uptime: number | null;
-  rps: number;
-}
+export type PsRow = ProcessRow;
 
 export async function psJson(home: string): Promise<PsRow[]> {
   const result = await runCli(['ps', '--json'], { home });
