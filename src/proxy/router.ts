@@ -93,8 +93,9 @@ export class Router {
       return;
     }
     const started = performance.now();
-    const meter = { in: 0, out: 0 };
-    req.on('data', (chunk: Buffer) => (meter.in += chunk.length));
+    // Sizes come from Content-Length where there is one; only bodies without it are metered chunk by chunk.
+    const meter = { in: Number(req.headers['content-length'] ?? 0), out: 0 };
+    if (req.headers['transfer-encoding']) req.on('data', (chunk: Buffer) => (meter.in += chunk.length));
     res.once('close', () => {
       const out = meter.out || Number(res.getHeader('content-length') ?? 0);
       this.traffic.record(target.app, target.instance, res.writableFinished ? res.statusCode : 0, meter.in, out, performance.now() - started);
@@ -165,9 +166,10 @@ export class Router {
     };
     proxied.on('response', (response) => {
       res.writeHead(response.statusCode ?? 502, response.statusMessage, stripHopByHop(response.headers));
-      // Server-sent events and other streams: headers go now, each chunk as it comes.
-      res.flushHeaders();
-      response.on('data', (chunk: Buffer) => (meter.out += chunk.length));
+      // An event stream's headers go at once (its first event may be far off); other
+      // responses send headers with the first body chunk, in one write.
+      if (String(response.headers['content-type']).startsWith('text/event-stream')) res.flushHeaders();
+      if (response.headers['content-length'] === undefined) response.on('data', (chunk: Buffer) => (meter.out += chunk.length));
       response.pipe(res);
       response.once('end', finish);
       response.once('error', () => res.destroy());
