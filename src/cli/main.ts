@@ -78,6 +78,26 @@ Environment:
       setExit(await logs(target, options));
     });
 
+  const dns = program.command('dns').description('name resolution for *.local.paasmaker');
+  dns
+    .command('setup')
+    .description('print (and with --apply write, after asking) the resolver configuration for *.local.paasmaker')
+    .option('--apply', 'write it (needs root)')
+    .option('-y, --yes', 'do not ask before writing')
+    .option('--port <port>', 'the DNS responder port (default 7653, or $PAASMAKER_DNS_PORT)')
+    .action(async (options: { apply?: boolean; yes?: boolean; port?: string }) => {
+      const { dnsSetup } = await import('./commands/dns.js');
+      setExit(await dnsSetup(options));
+    });
+
+  program
+    .command('doctor')
+    .description('check the router port and name resolution of *.localhost and *.local.paasmaker, and say what to fix')
+    .action(async () => {
+      const { doctor } = await import('./commands/doctor.js');
+      setExit(await doctor());
+    });
+
   program
     .command('down')
     .description('stop a project started with paasmaker up (from any terminal)')
@@ -96,7 +116,11 @@ export async function main(argv: string[]): Promise<number> {
     exitCode = code;
   });
   program.exitOverride();
-  for (const command of program.commands) command.exitOverride();
+  const override = (command: Command): void => {
+    command.exitOverride();
+    command.commands.forEach(override);
+  };
+  override(program);
   try {
     await program.parseAsync(argv);
     return exitCode;

@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { getRuntime, type RuntimePlan } from '../../runtimes/index.js';
 import type { ResolvedInstance, ResolvedManifest } from '../manifest/index.js';
-import { Router, startStaticServer, type TargetConfig } from '../proxy/index.js';
+import { DnsResponder, Router, startStaticServer, type TargetConfig } from '../proxy/index.js';
 import { portHolder } from '../shared/port-holder.js';
 import { PaasmakerError } from '../shared/errors.js';
 import { currentOwner, ownerAlive, type Owner } from '../shared/owner.js';
@@ -37,6 +37,8 @@ export interface PlatformOptions {
   backoff?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
   /** Start the router on this port (0: any free one). Without it, apps are reached on their own ports only. */
   proxy?: { port: number; hosts?: string[] };
+  /** Answer DNS for *.local.paasmaker on 127.0.0.1:port (0: any free one). Not fatal when the port is taken. */
+  dns?: { port: number };
 }
 
 export interface ReapReport {
@@ -74,6 +76,9 @@ export class Platform extends EventEmitter<PlatformEvents> {
   /** Process keys in backoff after running healthily: the router holds their requests. */
   private readonly restarting = new Set<string>();
   private router?: Router;
+  private dnsResponder?: DnsResponder;
+  /** Why the DNS responder is not running, when it was asked for and could not start. */
+  dnsProblem?: string;
   private trafficTimer?: NodeJS.Timeout;
   private closed = false;
   private stateOpen = true;
@@ -97,6 +102,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
     try {
       await platform.reapLeftovers();
       if (options.proxy) await platform.startRouter(options.proxy);
+      if (options.dns) await platform.startDns(options.dns.port);
     } catch (error) {
       await platform.close();
       throw error;
@@ -129,6 +135,21 @@ export class Platform extends EventEmitter<PlatformEvents> {
     // Traffic leaves memory once a second, in one batch.
     this.trafficTimer = setInterval(() => this.flushTraffic(), 1000);
     this.trafficTimer.unref();
+  }
+
+  get dnsPort(): number | undefined {
+    return this.dnsResponder?.port;
+  }
+
+  private async startDns(port: number): Promise<void> {
+    const responder = new DnsResponder({ port });
+    try {
+      await responder.listen();
+      this.dnsResponder = responder;
+    } catch (error) {
+      const holder = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ' (taken)' : `: ${(error as Error).message}`;
+      this.dnsProblem = `the DNS responder for *.local.paasmaker could not use 127.0.0.1:${port}${holder}; <app>.localhost still works`;
+    }
   }
 
   private flushTraffic(): void {
@@ -270,6 +291,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
     if (this.trafficTimer) clearInterval(this.trafficTimer);
     this.flushTraffic();
     await this.router?.close();
+    await this.dnsResponder?.close();
     this.keeper?.close();
     this.stateOpen = false;
     this.state.close();

@@ -2,3 +2,5 @@ export { Router, type RouterOptions } from './router.js';
 export { hostOf, readyUpstreams, RoutingTable, type RouteTarget, type TargetConfig, type TargetStatus, type Upstream } from './routing-table.js';
 export { TrafficCounters, type TrafficSample } from './traffic.js';
 export { serveStatic, startStaticServer } from './static-files.js';
+export { DnsResponder, DNS_ZONE } from './dns.js';
+export { DEFAULT_DNS_PORT, resolverSetup, type ResolverSetup } from './dns-setup.js';

@@ -114,4 +114,15 @@ describe('paasmaker up with the router', () => {
     const text = await runCli(['stats'], { home });
     expect(text.stdout).toMatch(/^hello-node\s+web\s+13\s/m);
   });
+
+  it('doctor checks the router port and the DNS responder, and says what to fix', async () => {
+    const { home, up } = start(join(examples, 'hello-node'));
+    await up.waitForOutput(/open http:\/\/hello-node\.localhost:\d+\//);
+    const port = routerPort(up.output);
+    const missing = await runCli(['doctor'], { home, env: { PAASMAKER_PROXY_PORT: String(port), PAASMAKER_DNS_PORT: '1' } });
+    expect(missing.stdout).toContain(`✓ the router answers on port ${port}`);
+    expect(missing.stdout).toContain('✗ no DNS responder for *.local.paasmaker on 127.0.0.1:1');
+    expect(missing.stdout).toMatch(/fix: /);
+    expect(missing.exitCode).toBe(1);
+  });
 });

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { Platform, type InstanceStateEvent, type LogLineEvent } from '../../engine/index.js';
+import { DEFAULT_DNS_PORT } from '../../proxy/dns-setup.js';
 import { loadManifest, type ResolvedManifest } from '../../manifest/index.js';
 import { EXIT, PaasmakerError } from '../../shared/errors.js';
 import { colorEnabled, colorFor, painter, reportError, type Paint } from '../output.js';
@@ -92,13 +93,17 @@ function proxySetting(flag: string | undefined): { port: number; explicit: boole
  */
 async function openPlatform(proxy: { port: number; explicit: boolean } | undefined, printer: LinePrinter): Promise<Platform> {
   if (!proxy) return Platform.open();
+  const dns = { port: Number(process.env.PAASMAKER_DNS_PORT || DEFAULT_DNS_PORT) };
+  let platform: Platform;
   try {
-    return await Platform.open({ proxy: { port: proxy.port } });
+    platform = await Platform.open({ proxy: { port: proxy.port }, dns });
   } catch (error) {
     if (!(error instanceof PaasmakerError) || error.code !== 'PORT_IN_USE' || proxy.explicit || !/paasmaker/.test(error.message)) throw error;
     printer.system(`${error.message}; running without a router (each instance answers on its own port)`);
     return Platform.open();
   }
+  if (platform.dnsProblem) printer.system(platform.dnsProblem);
+  return platform;
 }
 
 class LinePrinter {

@@ -1,0 +1,42 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { DEFAULT_DNS_PORT, resolverSetup } from '../../proxy/dns-setup.js';
+import { PaasmakerError } from '../../shared/errors.js';
+
+/** `paasmaker dns setup`: prints (and with --apply writes, after asking) the resolver configuration for *.local.paasmaker. */
+export async function dnsSetup(options: { apply?: boolean; yes?: boolean; port?: string }): Promise<number> {
+  const port = Number(options.port ?? process.env.PAASMAKER_DNS_PORT ?? DEFAULT_DNS_PORT);
+  const setup = resolverSetup(process.platform, port);
+  if (!setup) {
+    throw new PaasmakerError('USAGE', `Paasmaker does not know how to configure name resolution on ${process.platform}`, {
+      hint: 'use http://<app>.localhost:7654/, which needs no set-up',
+    });
+  }
+  process.stdout.write(`For ${setup.system}, write ${setup.file}:\n\n${setup.content.replace(/^/gm, '  ')}\n`);
+  if (setup.reload) process.stdout.write(`then run: ${setup.reload.join(' ')}\n`);
+  if (!options.apply) {
+    process.stdout.write('\nRun `paasmaker dns setup --apply` to do this (it needs root).\n');
+    return 0;
+  }
+  if (!options.yes) {
+    if (!process.stdin.isTTY) throw new PaasmakerError('USAGE', 'refusing to change system files without confirmation', { hint: 'run it in a terminal, or add --yes' });
+    const prompt = createInterface({ input: process.stdin, output: process.stdout });
+    const answer = await prompt.question(`Write ${setup.file}${setup.reload ? ` and run \`${setup.reload.join(' ')}\`` : ''}? [y/N] `);
+    prompt.close();
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      process.stdout.write('Nothing changed.\n');
+      return 0;
+    }
+  }
+  try {
+    mkdirSync(dirname(setup.file), { recursive: true });
+    writeFileSync(setup.file, setup.content, { mode: 0o644 });
+    if (setup.reload) execFileSync(setup.reload[0]!, setup.reload.slice(1), { stdio: 'inherit' });
+  } catch (error) {
+    throw new PaasmakerError('USAGE', `could not configure the resolver: ${(error as Error).message}`, { hint: 'run it with sudo, or write the file above by hand' });
+  }
+  process.stdout.write(`Done: *.local.paasmaker now resolves through Paasmaker (while \`paasmaker up\` runs). Check with: paasmaker doctor\n`);
+  return 0;
+}

@@ -1,0 +1,82 @@
+import { lookup, Resolver } from 'node:dns/promises';
+import { request } from 'node:http';
+import { DNS_ZONE } from '../../proxy/dns.js';
+import { DEFAULT_DNS_PORT } from '../../proxy/dns-setup.js';
+import { portHolder } from '../../shared/port-holder.js';
+import { colorEnabled, painter } from '../output.js';
+import { DEFAULT_PROXY_PORT } from './up.js';
+
+interface Check {
+  ok: boolean;
+  what: string;
+  fix?: string;
+}
+
+const LOOPBACK = /^(127\.|::1$)/;
+
+async function resolvesToLoopback(name: string): Promise<boolean> {
+  try {
+    const addresses = await lookup(name, { all: true });
+    return addresses.length > 0 && addresses.every((address) => LOOPBACK.test(address.address));
+  } catch {
+    return false;
+  }
+}
+
+function routerAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', headers: { host: 'paasmaker-doctor.localhost' }, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.headers['x-paasmaker'] === 'router');
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+/** `paasmaker doctor`: the router port and name resolution of both zones, each with what to fix. */
+export async function doctor(): Promise<number> {
+  const proxyPort = Number(process.env.PAASMAKER_PROXY_PORT || DEFAULT_PROXY_PORT);
+  const dnsPort = Number(process.env.PAASMAKER_DNS_PORT || DEFAULT_DNS_PORT);
+  const checks: Check[] = [];
+
+  const router = await routerAnswers(proxyPort);
+  const holder = router ? undefined : portHolder(proxyPort);
+  checks.push(
+    router
+      ? { ok: true, what: `the router answers on port ${proxyPort}` }
+      : holder
+        ? { ok: false, what: `port ${proxyPort} is held by ${holder.command} (pid ${holder.pid}), not the router`, fix: 'stop it, or run paasmaker up --proxy-port N' }
+        : { ok: false, what: `nothing listens on port ${proxyPort}`, fix: 'start a project with paasmaker up' },
+  );
+
+  const localhost = await resolvesToLoopback('paasmaker-doctor.localhost');
+  checks.push(
+    localhost
+      ? { ok: true, what: '*.localhost resolves to this machine' }
+      : { ok: false, what: '*.localhost does not resolve to this machine', fix: 'use a browser (they resolve *.localhost themselves), or add names to /etc/hosts' },
+  );
+
+  const resolver = new Resolver({ timeout: 1000, tries: 1 });
+  resolver.setServers([`127.0.0.1:${dnsPort}`]);
+  const responder = await resolver.resolve4(`doctor.${DNS_ZONE}`).then((a) => a.includes('127.0.0.1'), () => false);
+  checks.push(
+    responder
+      ? { ok: true, what: `the DNS responder for *.${DNS_ZONE} answers on 127.0.0.1:${dnsPort}` }
+      : { ok: false, what: `no DNS responder for *.${DNS_ZONE} on 127.0.0.1:${dnsPort}`, fix: 'it runs while paasmaker up runs' },
+  );
+  const zone = await resolvesToLoopback(`paasmaker-doctor.${DNS_ZONE}`);
+  checks.push(
+    zone
+      ? { ok: true, what: `*.${DNS_ZONE} resolves to this machine` }
+      : { ok: false, what: `*.${DNS_ZONE} does not resolve through the system resolver`, fix: 'run: paasmaker dns setup' },
+  );
+
+  const paint = painter(colorEnabled());
+  for (const check of checks) {
+    process.stdout.write(`${check.ok ? paint('green', '✓') : paint('red', '✗')} ${check.what}\n`);
+    if (!check.ok && check.fix) process.stdout.write(`  ${paint('cyan', 'fix:')} ${check.fix}\n`);
+  }
+  return checks.every((check) => check.ok) ? 0 : 1;
+}
