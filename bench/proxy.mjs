@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+// npm run bench:proxy — a hello app served directly, through Paasmaker's router, through
+// http-proxy (keep-alive agent) and through nginx (1 worker, upstream keepalive) if installed,
+// each in its own process, measured with wrk in one run. Ratios to direct are what compare.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const duration = Number(process.env.DURATION ?? 6);
+const rounds = Number(process.env.ROUNDS ?? 2);
+const children = [];
+const temp = mkdtempSync(join(tmpdir(), 'pm-bench-proxy-'));
+const cleanup = () => {
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(temp, { recursive: true, force: true });
+};
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+
+if (spawnSync('wrk', ['--version']).error) {
+  console.error('wrk is missing: install it (apt-get install wrk)');
+  process.exit(1);
+}
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+
+function start(argv, waitFor = 'ready') {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    child.once('exit', (code) => reject(new Error(`${argv.join(' ')} exited with ${code}`)));
+    if (!waitFor) return resolve(child);
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes(waitFor)) resolve(child);
+    });
+  });
+}
+
+async function listening(port) {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise((resolve) => {
+      const socket = createServer().listen(port, '127.0.0.1', () => socket.close(() => resolve(false))).on('error', () => resolve(true));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+function wrk(port, connections, seconds) {
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-H', 'Host: hello.localhost', `http://127.0.0.1:${port}/`];
+  const out = spawnSync('wrk', args, { encoding: 'utf8' }).stdout;
+  const toMs = (text) => {
+    const m = /([\d.]+)(us|ms|s)/.exec(text ?? '');
+    return m ? Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1) : NaN;
+  };
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? /Socket errors: (.*)/.exec(out)?.[1];
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN),
+    p50: toMs(/\s50%\s+(\S+)/.exec(out)?.[1]),
+    p99: toMs(/\s99%\s+(\S+)/.exec(out)?.[1]),
+    errors: errors ?? null,
+  };
+}
+
+const appPort = await freePort();
+await start([process.execPath, join(here, 'fixtures', 'hello.mjs'), String(appPort)]);
+const targets = [{ name: 'direct', port: appPort }];
+
+const routerPort = await freePort();
+await start([process.execPath, join(here, 'fixtures', 'router.mjs'), String(appPort), String(routerPort)]);
+targets.push({ name: 'paasmaker router', port: routerPort });
+
+const proxyPort = await freePort();
+await start([process.execPath, join(here, 'fixtures', 'http-proxy.mjs'), String(appPort), String(proxyPort)]);
+targets.push({ name: 'http-proxy 1.18 (keep-alive)', port: proxyPort });
+
+const nginx = ['/usr/sbin/nginx', 'nginx'].find((bin) => !spawnSync(bin, ['-v']).error);
+if (nginx) {
+  const nginxPort = await freePort();
+  mkdirSync(join(temp, 'logs'));
+  writeFileSync(
+    join(temp, 'nginx.conf'),
+    `daemon off; master_process off; worker_processes 1; pid ${temp}/nginx.pid; error_log ${temp}/logs/error.log;
+     ${process.getuid?.() === 0 ? 'user root;' : ''}
+     events { worker_connections 1024; }
+     http { access_log off; client_body_temp_path ${temp}; proxy_temp_path ${temp}; fastcgi_temp_path ${temp}; uwsgi_temp_path ${temp}; scgi_temp_path ${temp};
+       upstream app { server 127.0.0.1:${appPort}; keepalive 32; }
+       server { listen 127.0.0.1:${nginxPort}; location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; } } }`,
+  );
+  await start([nginx, '-p', temp, '-c', join(temp, 'nginx.conf')], null);
+  await listening(nginxPort);
+  targets.push({ name: 'nginx (1 worker, keepalive)', port: nginxPort });
+} else {
+  console.log('nginx: not installed, skipped (apt-get install nginx-light)');
+}
+
+// Warm up, then interleave rounds so every target sees the same noise; keep each target's best round.
+for (const target of targets) wrk(target.port, 32, 1);
+const results = new Map(targets.map((target) => [target.name, { rps: 0, p50: Infinity, p99: Infinity, errors: null }]));
+for (let round = 0; round < rounds; round++) {
+  for (const target of targets) {
+    const load = wrk(target.port, 32, duration);
+    const single = wrk(target.port, 1, Math.max(2, Math.round(duration / 2)));
+    const best = results.get(target.name);
+    best.rps = Math.max(best.rps, load.rps);
+    best.p50 = Math.min(best.p50, single.p50);
+    best.p99 = Math.min(best.p99, single.p99);
+    best.errors = load.errors ?? best.errors;
+  }
+}
+
+const direct = results.get('direct');
+const pad = (text, width) => String(text).padEnd(width);
+console.log(`\nwrk -t1 -c32 -d${duration}s (throughput) and -c1 (latency), best of ${rounds} interleaved rounds; ${new Date().toISOString()}`);
+console.log(`${pad('target', 30)}${pad('req/s', 10)}${pad('ratio', 8)}${pad('p50 @1', 10)}${pad('+p50', 10)}${pad('p99 @1', 10)}+p99`);
+for (const target of targets) {
+  const r = results.get(target.name);
+  const add = (a, b) => (target.name === 'direct' ? '-' : `+${(a - b).toFixed(3)}`);
+  console.log(
+    `${pad(target.name, 30)}${pad(Math.round(r.rps), 10)}${pad((r.rps / direct.rps).toFixed(2), 8)}${pad(r.p50.toFixed(3), 10)}${pad(add(r.p50, direct.p50), 10)}${pad(r.p99.toFixed(3), 10)}${add(r.p99, direct.p99)}${r.errors ? `  errors: ${r.errors}` : ''}`,
+  );
+}
+const router = results.get('paasmaker router');
+const reference = results.get('http-proxy 1.18 (keep-alive)');
+console.log(`\nrouter/http-proxy throughput ratio: ${(router.rps / reference.rps).toFixed(2)} (target >= 1.5)`);
+console.log(`router ratio to direct: ${(router.rps / direct.rps).toFixed(2)} (floor 0.30)`);
+console.log('latency in ms');
