@@ -68,7 +68,7 @@ export class ManagedProcess {
     this.setState('starting', { pid: undefined, runningSince: undefined, nextRestartAt: undefined });
     for (const command of this.spec.startup ?? []) {
       this.system(`startup: ${command}`);
-      const { code, signal } = await this.run(command, generation, false);
+      const { code, signal } = await this.run(command, false);
       if (generation !== this.generation) return;
       if (code !== 0) {
         this.failed(`startup command failed (${signal ? `killed by ${signal}` : `exit code ${code}`})`, code, signal);
@@ -76,7 +76,7 @@ export class ManagedProcess {
       }
     }
     if (generation !== this.generation) return;
-    const exit = this.run(this.spec.command, generation, true);
+    const exit = this.run(this.spec.command, true);
     if (this.spec.port === undefined) {
       this.setState('running', { runningSince: Date.now() });
       this.armReset(generation);
@@ -89,7 +89,7 @@ export class ManagedProcess {
   }
 
   /** Spawns a command in its own process group; resolves when its leader exits (what is left of the group is killed). */
-  private run(command: string, generation: number, main: boolean): Promise<{ code: number | null; signal: string | null }> {
+  private run(command: string, main: boolean): Promise<{ code: number | null; signal: string | null }> {
     const child = spawn('/bin/sh', ['-c', main ? execSimple(command) : command], {
       cwd: this.spec.cwd,
       env: this.spec.env,
@@ -130,7 +130,6 @@ export class ManagedProcess {
       });
     });
     if (main) this.childExited = exited.then(() => undefined);
-    void generation;
     return exited;
   }
 
