@@ -5,7 +5,8 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { getRuntime, type RuntimePlan } from '../../runtimes/index.js';
 import type { ResolvedInstance, ResolvedManifest } from '../manifest/index.js';
-import { DnsResponder, Router, startStaticServer, type TargetConfig } from '../proxy/index.js';
+import { DnsResponder, Router, startStaticServer } from '../proxy/index.js';
+import { AppRoutes } from './routes.js';
 import { portHolder } from '../shared/port-holder.js';
 import { PaasmakerError } from '../shared/errors.js';
 import { currentOwner, ownerAlive, type Owner } from '../shared/owner.js';
@@ -73,9 +74,8 @@ export class Platform extends EventEmitter<PlatformEvents> {
   private readonly keeper?: Keeper;
   private readonly ownerToken = randomBytes(12).toString('hex');
   private readonly running = new Map<string, RunningApp>();
-  /** Process keys in backoff after running healthily: the router holds their requests. */
-  private readonly restarting = new Set<string>();
   private router?: Router;
+  private routes?: AppRoutes;
   private dnsResponder?: DnsResponder;
   /** Why the DNS responder is not running, when it was asked for and could not start. */
   dnsProblem?: string;
@@ -132,6 +132,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
       });
     }
     this.router = router;
+    this.routes = new AppRoutes(router.table, this.supervisor);
     // Traffic leaves memory once a second, in one batch.
     this.trafficTimer = setInterval(() => this.flushTraffic(), 1000);
     this.trafficTimer.unref();
@@ -207,7 +208,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
       this.state.processes.clear(name);
     });
 
-    this.registerRoutes(app);
+    this.routes?.register(app.manifest, app.plans);
     try {
       for (const instance of manifest.instances) {
         await this.prepare(manifest, instance, plans.get(instance.name)!, options.forcePrepare ?? false);
@@ -237,7 +238,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
       ...app.staticServers.map((server) => closeServer(server)),
     ]);
     this.running.delete(name);
-    this.router?.table.removeApp(name);
+    this.routes?.remove(name);
     this.state.processes.markStopped(name);
     this.state.apps.release(name);
   }
@@ -412,60 +413,12 @@ export class Platform extends EventEmitter<PlatformEvents> {
     await settled;
   }
 
-  /**
-   * Hostnames: the routed instance (web, else the first with a port) answers
-   * <app>.localhost and <app>.local.paasmaker; the others <instance>.<app>.…;
-   * each also answers its manifest hostnames.
-   */
-  private registerRoutes(app: RunningApp): void {
-    if (!this.router) return;
-    const name = app.manifest.application.name;
-    const routed = app.manifest.instances.filter((instance) => !instance.standalone);
-    const primary = routed.find((instance) => instance.name === 'web') ?? routed[0];
-    const targets: TargetConfig[] = routed.map((instance) => {
-      const base = instance === primary ? name : `${instance.name}.${name}`;
-      const plan = app.plans.get(instance.name)!;
-      return {
-        instance: instance.name,
-        hostnames: [`${base}.localhost`, `${base}.local.paasmaker`, ...instance.hostnames],
-        upstreams: [],
-        static: plan.serve ? { root: plan.serve.root } : undefined,
-        status: { state: 'starting' },
-      };
-    });
-    this.router.table.setApp(name, targets);
-  }
-
-  /** Tells the router which processes of an instance type can take requests now. */
-  private refreshRoute(app: string, instance: string): void {
-    const running = this.running.get(app);
-    if (!this.router || !running) return;
-    const infos = running.keys
-      .filter((key) => parseProcessKey(key)?.instance === instance)
-      .map((key) => this.supervisor.info(key))
-      .filter((info): info is ProcessInfo => info !== undefined);
-    const states = new Set(infos.map((info) => info.state));
-    const state = (['running', 'starting', 'backoff', 'crashed', 'stopping'] as const).find((candidate) => states.has(candidate)) ?? 'stopped';
-    const restarts = infos.map((info) => info.nextRestartAt).filter((at): at is number => at !== undefined);
-    const first = infos[0]?.id;
-    this.router.table.update(app, instance, {
-      upstreams: infos.filter((info) => info.port !== undefined).map((info) => ({ key: info.id, port: info.port!, state: info.state })),
-      status: {
-        state,
-        restarting: infos.some((info) => this.restarting.has(info.id)),
-        nextRestartAt: restarts.length > 0 ? Math.min(...restarts) : undefined,
-        tail: () => (first ? this.supervisor.tail(first, 20).map((line) => line.line) : []),
-      },
-    });
-  }
-
   private wireSupervisor(): void {
     this.supervisor.on('state', (info, previous) => {
       const key = parseProcessKey(info.id);
       if (!key || !this.running.has(key.app) || !this.stateOpen) return;
-      if (info.state === 'backoff' && previous === 'running') this.restarting.add(info.id);
-      else if (info.state !== 'starting') this.restarting.delete(info.id);
-      this.refreshRoute(key.app, key.instance);
+      this.routes?.observe(info, previous);
+      this.routes?.refresh(key.app, key.instance, this.running.get(key.app)!.keys);
       this.state.processes.put({
         ...key,
         state: info.state,

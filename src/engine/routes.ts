@@ -1,0 +1,70 @@
+import type { RuntimePlan } from '../../runtimes/index.js';
+import type { ResolvedManifest } from '../manifest/index.js';
+import type { RoutingTable, TargetConfig } from '../proxy/index.js';
+import type { ProcessInfo, ProcessState, Supervisor } from '../supervisor/index.js';
+import { parseProcessKey } from './events.js';
+
+/** Keeps the router's table in step with the apps the platform runs and their processes' states. */
+export class AppRoutes {
+  /** Process keys in backoff after running healthily: the router holds their requests. */
+  private readonly restarting = new Set<string>();
+
+  constructor(
+    private readonly table: RoutingTable,
+    private readonly supervisor: Supervisor,
+  ) {}
+
+  /**
+   * Hostnames: the routed instance (web, else the first with a port) answers
+   * <app>.localhost and <app>.local.paasmaker; the others <instance>.<app>.…;
+   * each also answers its manifest hostnames.
+   */
+  register(manifest: ResolvedManifest, plans: Map<string, RuntimePlan>): void {
+    const name = manifest.application.name;
+    const routed = manifest.instances.filter((instance) => !instance.standalone);
+    const primary = routed.find((instance) => instance.name === 'web') ?? routed[0];
+    const targets: TargetConfig[] = routed.map((instance) => {
+      const base = instance === primary ? name : `${instance.name}.${name}`;
+      const plan = plans.get(instance.name)!;
+      return {
+        instance: instance.name,
+        hostnames: [`${base}.localhost`, `${base}.local.paasmaker`, ...instance.hostnames],
+        upstreams: [],
+        static: plan.serve ? { root: plan.serve.root } : undefined,
+        status: { state: 'starting' },
+      };
+    });
+    this.table.setApp(name, targets);
+  }
+
+  /** Notes a state change: a healthy process that just exited is restarting, not failing. */
+  observe(info: ProcessInfo, previous: ProcessState): void {
+    if (info.state === 'backoff' && previous === 'running') this.restarting.add(info.id);
+    else if (info.state !== 'starting') this.restarting.delete(info.id);
+  }
+
+  /** Tells the router which processes of an instance type can take requests now. */
+  refresh(app: string, instance: string, keys: string[]): void {
+    const infos = keys
+      .filter((key) => parseProcessKey(key)?.instance === instance)
+      .map((key) => this.supervisor.info(key))
+      .filter((info): info is ProcessInfo => info !== undefined);
+    const states = new Set(infos.map((info) => info.state));
+    const state = (['running', 'starting', 'backoff', 'crashed', 'stopping'] as const).find((candidate) => states.has(candidate)) ?? 'stopped';
+    const restarts = infos.map((info) => info.nextRestartAt).filter((at): at is number => at !== undefined);
+    const first = infos[0]?.id;
+    this.table.update(app, instance, {
+      upstreams: infos.filter((info) => info.port !== undefined).map((info) => ({ key: info.id, port: info.port!, state: info.state })),
+      status: {
+        state,
+        restarting: infos.some((info) => this.restarting.has(info.id)),
+        nextRestartAt: restarts.length > 0 ? Math.min(...restarts) : undefined,
+        tail: () => (first ? this.supervisor.tail(first, 20).map((line) => line.line) : []),
+      },
+    });
+  }
+
+  remove(app: string): void {
+    this.table.removeApp(app);
+  }
+}
