@@ -133,7 +133,11 @@ describe('paasmaker up', () => {
     const dir = join(examples, 'procfile-app');
     const server = up(dir);
     await server.waitForOutput('procfile-app is up');
-    await until(async () => (await runCli(['logs', 'worker', '-C', dir], { home })).stdout.includes('worker started'), 10_000, 'worker log line');
+    // Ready means "accepts connections", which can precede the line saying so: wait for both lines.
+    await until(async () => {
+      const out = (await runCli(['logs', '-C', dir], { home })).stdout;
+      return out.includes('worker started') && out.includes('web listening');
+    }, 10_000, 'the web and worker log lines');
     const all = await runCli(['logs', '-C', dir, '-n', '50'], { home });
     expect(all.exitCode).toBe(0);
     expect(all.stdout).toMatch(/^web\.0\s+\| web listening on \d+$/m);
