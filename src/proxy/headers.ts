@@ -1,29 +1,87 @@
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import { tokens, type Header, type RequestHead, type ResponseHead } from './http1.js';
 
-/** Headers that describe one hop, never forwarded (RFC 9110 §7.6.1). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+/**
+ * Headers that describe one hop, never forwarded (RFC 9110 §7.6.1).
+ * Transfer-Encoding is not among them here: bodies pass through in the
+ * framing they came in, so their framing header goes with them.
+ */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'upgrade']);
 
-export function stripHopByHop(headers: IncomingHttpHeaders, keepUpgrade = false): OutgoingHttpHeaders {
-  const named = new Set((String(headers.connection ?? '')).toLowerCase().split(',').map((token) => token.trim()).filter(Boolean));
-  const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
-    if ((HOP_BY_HOP.has(name) || named.has(name)) && !(keepUpgrade && (name === 'upgrade' || name === 'connection'))) continue;
-    out[name] = value;
+/** Hop-by-hop names, plus any the message itself lists in Connection. */
+function dropped(headers: Header[]): Set<string> {
+  const named = tokens(headers, 'connection');
+  if (named.length === 0) return HOP_BY_HOP;
+  const set = new Set(HOP_BY_HOP);
+  for (const name of named) if (name !== 'close' && name !== 'keep-alive' && name !== 'upgrade') set.add(name);
+  return set;
+}
+
+/**
+ * The head sent to the app: the request line in origin form, the client's
+ * headers less hop-by-hop ones (an upgrade keeps Upgrade and Connection),
+ * and X-Forwarded-For/-Host/-Proto and Forwarded appended to what earlier
+ * proxies said.
+ */
+export function upstreamRequestHead(head: RequestHead, client: string): string {
+  let path = head.target;
+  let host = head.host ?? '';
+  if (!path.startsWith('/') && /^https?:\/\//i.test(path)) {
+    const rest = path.slice(path.indexOf('//') + 2);
+    const slash = rest.indexOf('/');
+    path = slash === -1 ? '/' : rest.slice(slash);
   }
+  const skip = dropped(head.headers);
+  let out = `${head.method} ${path} HTTP/${head.version}\r\n`;
+  let forwardedFor: string | undefined;
+  let forwarded: string | undefined;
+  let hasForwardedHost = false;
+  let hasForwardedProto = false;
+  for (const [name, value] of head.headers) {
+    const lower = name.toLowerCase();
+    if (skip.has(lower)) {
+      if (head.upgrade && (lower === 'upgrade' || lower === 'connection')) out += `${name}: ${value}\r\n`;
+      continue;
+    }
+    if (lower === 'host') {
+      out += `${name}: ${host}\r\n`;
+      continue;
+    }
+    if (lower === 'x-forwarded-for') {
+      forwardedFor = forwardedFor ? `${forwardedFor}, ${value}` : value;
+      continue;
+    }
+    if (lower === 'forwarded') {
+      forwarded = forwarded ? `${forwarded}, ${value}` : value;
+      continue;
+    }
+    if (lower === 'x-forwarded-host') hasForwardedHost = true;
+    else if (lower === 'x-forwarded-proto') hasForwardedProto = true;
+    out += `${name}: ${value}\r\n`;
+  }
+  if (head.host === undefined) host = '';
+  out += `x-forwarded-for: ${forwardedFor ? `${forwardedFor}, ${client}` : client}\r\n`;
+  if (!hasForwardedHost) out += `x-forwarded-host: ${host}\r\n`;
+  if (!hasForwardedProto) out += 'x-forwarded-proto: http\r\n';
+  const node = client.includes(':') ? `"[${client}]"` : client;
+  const mine = `for=${node};host=${JSON.stringify(host)};proto=http`;
+  out += `forwarded: ${forwarded ? `${forwarded}, ${mine}` : mine}\r\n\r\n`;
   return out;
 }
 
-/** X-Forwarded-For/-Host/-Proto and Forwarded, appended to what earlier proxies said. */
-export function addForwarded(headers: OutgoingHttpHeaders, req: IncomingMessage): OutgoingHttpHeaders {
-  const client = req.socket.remoteAddress ?? 'unknown';
-  const host = req.headers.host ?? '';
-  const prior = req.headers['x-forwarded-for'];
-  headers['x-forwarded-for'] = prior ? `${prior}, ${client}` : client;
-  headers['x-forwarded-host'] ??= host;
-  headers['x-forwarded-proto'] ??= 'http';
-  const node = client.includes(':') ? `"[${client}]"` : client;
-  const forwarded = `for=${node};host=${JSON.stringify(host)};proto=http`;
-  headers.forwarded = req.headers.forwarded ? `${req.headers.forwarded}, ${forwarded}` : forwarded;
-  return headers;
+/** The head sent to the client: the app's, less hop-by-hop headers, saying `close` when the connection ends after it. */
+export function clientResponseHead(response: ResponseHead, close: boolean): string {
+  const skip = dropped(response.headers);
+  let out = `HTTP/1.1 ${response.status} ${response.reason || STATUS_CODES[response.status] || ''}\r\n`;
+  for (const [name, value] of response.headers) {
+    if (!skip.has(name.toLowerCase())) out += `${name}: ${value}\r\n`;
+  }
+  return close ? `${out}connection: close\r\n\r\n` : `${out}\r\n`;
+}
+
+/** A complete response head of the router's own. */
+export function ownResponseHead(status: number, headers: Record<string, string | number>, close: boolean): string {
+  let out = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
+  for (const [name, value] of Object.entries(headers)) out += `${name}: ${value}\r\n`;
+  return close ? `${out}connection: close\r\n\r\n` : `${out}\r\n`;
 }

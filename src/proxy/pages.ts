@@ -1,34 +1,42 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RouteTarget } from './routing-table.js';
+
+/** A page the router answers with itself: always a known length. */
+export interface Page {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** What a page needs to know of the request. */
+export interface PageRequest {
+  host: string | undefined;
+  /** The Accept header: browsers get HTML, everything else plain text. */
+  accept: string | undefined;
+}
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function wantsHtml(req: IncomingMessage): boolean {
-  return (req.headers.accept ?? '').includes('text/html');
+export function wantsHtml(accept: string | undefined): boolean {
+  return (accept ?? '').includes('text/html');
 }
 
-function send(req: IncomingMessage, res: ServerResponse, status: number, title: string, text: string, html: string, extra: Record<string, string> = {}): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const body = wantsHtml(req)
+function page(req: PageRequest, status: number, title: string, text: string, html: string, extra: { refresh?: string; retryAfter?: string } = {}): Page {
+  const asHtml = wantsHtml(req.accept);
+  const body = asHtml
     ? `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>${extra.refresh ? `<meta http-equiv="refresh" content="${extra.refresh}">` : ''}<style>body{font:15px/1.5 system-ui,sans-serif;max-width:52rem;margin:3rem auto;padding:0 1rem;color:#222}pre{background:#111;color:#eee;padding:1rem;overflow:auto;font-size:13px}code{background:#eee;padding:0 .2rem}.dim{color:#777}</style></head><body>${html}<p class="dim">Paasmaker router</p></body></html>\n`
     : text;
-  const headers: Record<string, string | number> = {
-    'content-type': wantsHtml(req) ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
+  const headers: Record<string, string> = {
+    'content-type': asHtml ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8',
     'cache-control': 'no-store',
     'x-paasmaker': 'router',
   };
   if (extra.retryAfter) headers['retry-after'] = extra.retryAfter;
-  res.writeHead(status, headers);
-  res.end(req.method === 'HEAD' ? undefined : body);
+  return { status, headers, body };
 }
 
 /** An unknown host: what does run here, with links. */
-export function notFoundPage(req: IncomingMessage, res: ServerResponse, targets: RouteTarget[], port: number): void {
-  const host = req.headers.host ?? '(none)';
+export function notFoundPage(req: PageRequest, targets: RouteTarget[], port: number): Page {
+  const host = req.host ?? '(none)';
   const apps = targets.filter((target) => target.hostnames.length > 0);
   const url = (target: RouteTarget) => `http://${target.hostnames.find((name) => !name.startsWith('*.'))}:${port}/`;
   const text = [
@@ -42,11 +50,11 @@ export function notFoundPage(req: IncomingMessage, res: ServerResponse, targets:
       ? `<p>Running here:</p><ul>${apps.map((target) => `<li><a href="${escape(url(target))}">${escape(url(target))}</a> <span class="dim">${escape(target.app)}/${escape(target.instance)}</span></li>`).join('')}</ul>`
       : '<p>No app is running. Start one with <code>paasmaker up</code>.</p>'
   }`;
-  send(req, res, 404, 'No such app', text, html);
+  return page(req, 404, 'No such app', text, html);
 }
 
 /** An app that cannot answer now: its state, the restart countdown and its last log lines. */
-export function unavailablePage(req: IncomingMessage, res: ServerResponse, target: RouteTarget, reason?: string): void {
+export function unavailablePage(req: PageRequest, target: RouteTarget, reason?: string): Page {
   const state = target.status?.state ?? 'stopped';
   const seconds = target.status?.nextRestartAt ? Math.max(0, Math.ceil((target.status.nextRestartAt - Date.now()) / 1000)) : undefined;
   const lines = target.status?.tail?.().slice(-20) ?? [];
@@ -55,12 +63,17 @@ export function unavailablePage(req: IncomingMessage, res: ServerResponse, targe
   const html = `<h1>${escape(target.app)} is ${escape(state)}</h1><p>${escape(headline)}</p>${
     lines.length > 0 ? `<p>Last log lines of <code>${escape(target.instance)}</code>:</p><pre>${lines.map(escape).join('\n')}</pre>` : '<p class="dim">No output yet.</p>'
   }<p class="dim">This page reloads itself.</p>`;
-  send(req, res, 503, `${target.app} is ${state}`, text, html, { refresh: '2', retryAfter: String(seconds ?? 2) });
+  return page(req, 503, `${target.app} is ${state}`, text, html, { refresh: '2', retryAfter: String(seconds ?? 2) });
 }
 
-export function badGatewayPage(req: IncomingMessage, res: ServerResponse, target: RouteTarget, detail: string): void {
+export function badGatewayPage(req: PageRequest, target: RouteTarget, detail: string): Page {
   const lines = target.status?.tail?.().slice(-20) ?? [];
   const text = [`${target.app}/${target.instance} did not answer: ${detail}`, '', ...lines.map((line) => `  ${line}`), ''].join('\n');
   const html = `<h1>${escape(target.app)} did not answer</h1><p>${escape(detail)}</p>${lines.length > 0 ? `<pre>${lines.map(escape).join('\n')}</pre>` : ''}`;
-  send(req, res, 502, `${target.app}: bad gateway`, text, html, { refresh: '2' });
+  return page(req, 502, `${target.app}: bad gateway`, text, html, { refresh: '2' });
+}
+
+/** A malformed request or one the router does not serve: a line of text. */
+export function plainPage(status: number, text: string): Page {
+  return { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'x-paasmaker': 'router' }, body: `${text}\n` };
 }

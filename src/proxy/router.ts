@@ -1,11 +1,11 @@
-import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect, type Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { serveStatic } from './static-files.js';
-import { addForwarded, stripHopByHop } from './headers.js';
-import { badGatewayPage, notFoundPage, unavailablePage } from './pages.js';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer, type Server, type Socket } from 'node:net';
+import { ClientConnection, Exchange, type Dispatcher } from './client-connection.js';
+import { badGatewayPage, notFoundPage, unavailablePage, type PageRequest } from './pages.js';
 import { readyUpstreams, RoutingTable, worthWaiting, type RouteTarget, type Upstream } from './routing-table.js';
+import { serveStatic } from './static-files.js';
 import { TrafficCounters } from './traffic.js';
+import { UpstreamPool, type UpstreamLink, type UpstreamOwner } from './upstream-pool.js';
 
 export interface RouterOptions {
   /** 0 picks a free port. */
@@ -16,8 +16,8 @@ export interface RouterOptions {
   holdTimeoutMs?: number;
 }
 
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+/** Failures that mean the request never reached the app (or it died before answering). */
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', undefined]);
 
 interface Held {
   resume: () => void;
@@ -27,16 +27,24 @@ interface Held {
 /**
  * The local router: one listener, hostname → app, requests held while an app
  * starts, an error page that says why when it cannot answer, traffic counted.
+ *
+ * It frames HTTP/1.1 itself (see ClientConnection): request and response
+ * bytes pass through untouched apart from their heads, which keeps the cost
+ * per request a fraction of two full HTTP stacks.
  */
-export class Router {
+export class Router implements Dispatcher {
   readonly table = new RoutingTable();
   readonly traffic = new TrafficCounters();
   private readonly servers: Server[] = [];
-  private readonly agents = new Map<number, Agent>();
+  private readonly pool = new UpstreamPool();
   private readonly outstanding = new Map<string, number>();
   private readonly held = new Map<RouteTarget, Set<Held>>();
-  private readonly sockets = new Set<Duplex>();
+  private readonly sockets = new Set<Socket>();
+  /** Static instances are answered by this in-process server, reached like any app. */
+  private staticServer: HttpServer | undefined;
+  private staticPort = 0;
   private boundPort = 0;
+  private turn = 0;
 
   constructor(private readonly options: RouterOptions) {
     this.table.on('change', (target) => this.release(target));
@@ -47,16 +55,14 @@ export class Router {
   }
 
   async listen(): Promise<void> {
+    await this.startStaticServer();
     const hosts = this.options.hosts ?? ['127.0.0.1', '::1'];
     let port = this.options.port;
     for (const host of hosts) {
-      const server = createServer({ keepAliveTimeout: 30_000, requestTimeout: 0, noDelay: true }, (req, res) => this.handle(req, res));
-      server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
-      server.on('connection', (socket: Socket) => {
-        this.sockets.add(socket);
-        socket.once('close', () => this.sockets.delete(socket));
+      const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+        this.track(socket);
+        new ClientConnection(socket, this);
       });
-      server.on('clientError', (_error, socket) => socket.destroy());
       try {
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
@@ -81,55 +87,151 @@ export class Router {
   async close(): Promise<void> {
     for (const waiters of this.held.values()) for (const waiter of waiters) waiter.fail();
     for (const socket of this.sockets) socket.destroy();
-    for (const agent of this.agents.values()) agent.destroy();
-    await Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    this.pool.destroy();
+    const servers = [...this.servers];
     this.servers.length = 0;
+    if (this.staticServer) {
+      this.staticServer.closeAllConnections();
+      servers.push(this.staticServer as unknown as Server);
+      this.staticServer = undefined;
+    }
+    await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
-    const target = this.table.lookup(req.headers.host);
-    if (!target) {
-      notFoundPage(req, res, this.table.list(), this.boundPort);
-      return;
-    }
-    const started = performance.now();
-    // Sizes come from Content-Length where there is one; only bodies without it are metered chunk by chunk.
-    const meter = { in: Number(req.headers['content-length'] ?? 0), out: 0 };
-    if (req.headers['transfer-encoding']) req.on('data', (chunk: Buffer) => (meter.in += chunk.length));
-    res.once('close', () => {
-      const out = meter.out || Number(res.getHeader('content-length') ?? 0);
-      this.traffic.record(target.app, target.instance, res.writableFinished ? res.statusCode : 0, meter.in, out, performance.now() - started);
-    });
-    if (target.static) {
-      serveStatic(target.static.root, req, res).catch(() => res.destroy());
-      return;
-    }
-    this.dispatch(target, req, res, 0, undefined, meter);
+  private track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
   }
+
+  private async startStaticServer(): Promise<void> {
+    const server = createHttpServer({ keepAliveTimeout: 10_000 }, (req, res) => {
+      const target = this.table.lookup(req.headers.host);
+      if (!target?.static) {
+        res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'content-length': 10 }).end('Not Found\n');
+        return;
+      }
+      serveStatic(target.static.root, req, res).catch(() => res.destroy());
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    this.staticServer = server;
+    this.staticPort = (server.address() as { port: number }).port;
+  }
+
+  // ---- Dispatcher: what client connections ask ----
+
+  route(exchange: Exchange): void {
+    const connection = exchange.connection;
+    const failure = exchange.failure;
+    if (failure) {
+      exchange.failure = undefined;
+      const target = exchange.target!;
+      const failed = target.upstreams.find((upstream) => upstream.key === exchange.upstreamKey);
+      this.settle(exchange);
+      const code = failure.error?.code;
+      if (failure.detail === undefined && failure.nothingBack && exchange.attempt === 0 && exchange.retryable && CONNECT_ERRORS.has(code)) {
+        // Nothing reached the app (or it died first): try another process, or wait for this one to come back.
+        if (code === 'ECONNREFUSED' && failed) this.suspend(target, failed);
+        exchange.attempt = 1;
+        this.dispatch(exchange, target, failed);
+        return;
+      }
+      const where = target.static ? 'the static file server' : `127.0.0.1:${failed?.port ?? '?'}`;
+      connection.answer(badGatewayPage(this.pageRequest(exchange), target, failure.detail ?? `${code ?? 'connection closed'} from ${where}`));
+      return;
+    }
+    const target = this.table.lookup(exchange.head.host);
+    if (!target) {
+      connection.answer(notFoundPage(this.pageRequest(exchange), this.table.list(), this.boundPort));
+      return;
+    }
+    exchange.target = target;
+    if (target.static) {
+      this.start(exchange, `${target.app}/${target.instance}:static`);
+      connection.forward(this.staticPort);
+      return;
+    }
+    this.dispatch(exchange, target);
+  }
+
+  finished(exchange: Exchange): void {
+    this.settle(exchange);
+    const target = exchange.target;
+    if (target) this.traffic.record(target.app, target.instance, exchange.status, exchange.bytesIn, exchange.bytesOut, performance.now() - exchange.started);
+  }
+
+  connect(port: number, owner: UpstreamOwner, fresh: boolean): UpstreamLink {
+    return this.pool.acquire(port, owner, fresh);
+  }
+
+  reuse(link: UpstreamLink, keepAliveSeconds: number | undefined): void {
+    this.pool.release(link, keepAliveSeconds);
+  }
+
+  tunnel(link: UpstreamLink): Socket {
+    const socket = this.pool.detach(link);
+    this.track(socket);
+    return socket;
+  }
+
+  // ---- routing policy ----
 
   /** Sends the request to a ready upstream, or holds it while the instance starts, or explains. */
-  private dispatch(target: RouteTarget, req: IncomingMessage, res: ServerResponse, attempt: number, avoid?: Upstream, meter = { in: 0, out: 0 }): void {
+  private dispatch(exchange: Exchange, target: RouteTarget, avoid?: Upstream): void {
+    const connection = exchange.connection;
+    if (!connection.open) return;
     // `avoid` is the process that just failed; a restarted one in the same slot is a new Upstream.
     const ready = readyUpstreams(target).filter((upstream) => upstream !== avoid);
     if (ready.length > 0) {
-      this.forward(target, this.pick(ready), req, res, attempt, meter);
+      const upstream = this.pick(ready);
+      this.start(exchange, upstream.key);
+      connection.forward(upstream.port);
       return;
     }
     // A retry that finds nothing ready while the target still reads "running":
     // the process just died and the engine has not heard yet. Wait for it.
-    if (worthWaiting(target) || (attempt > 0 && target.status?.state === 'running')) {
-      this.hold(target, req, () => this.dispatch(target, req, res, attempt, avoid, meter), () => unavailablePage(req, res, target, `${target.app}/${target.instance} did not become ready within ${Math.round(this.holdTimeout / 1000)} s`));
+    if (worthWaiting(target) || (exchange.attempt > 0 && target.status?.state === 'running')) {
+      this.hold(
+        target,
+        exchange,
+        () => this.dispatch(exchange, target, avoid),
+        () => connection.answer(unavailablePage(this.pageRequest(exchange), target, `${target.app}/${target.instance} did not become ready within ${Math.round(this.holdTimeout / 1000)} s`)),
+      );
       return;
     }
-    unavailablePage(req, res, target);
+    connection.answer(unavailablePage(this.pageRequest(exchange), target));
+  }
+
+  private pageRequest(exchange: Exchange): PageRequest {
+    let accept: string | undefined;
+    for (const [name, value] of exchange.head.headers) if (name.length === 6 && name.toLowerCase() === 'accept') accept = value;
+    return { host: exchange.head.host, accept };
   }
 
   private get holdTimeout(): number {
     return this.options.holdTimeoutMs ?? 30_000;
   }
 
+  /** Counts a request against its upstream until it settles. */
+  private start(exchange: Exchange, key: string): void {
+    exchange.upstreamKey = key;
+    this.outstanding.set(key, (this.outstanding.get(key) ?? 0) + 1);
+  }
+
+  private settle(exchange: Exchange): void {
+    const key = exchange.upstreamKey;
+    if (key === undefined) return;
+    exchange.upstreamKey = undefined;
+    const left = (this.outstanding.get(key) ?? 1) - 1;
+    if (left > 0) this.outstanding.set(key, left);
+    else this.outstanding.delete(key);
+  }
+
   /** Least outstanding requests; ties go round the pool. */
   private pick(ready: Upstream[]): Upstream {
+    if (ready.length === 1) return ready[0]!;
     let best = ready[0]!;
     let bestLoad = this.outstanding.get(best.key) ?? 0;
     for (let i = 1; i < ready.length; i++) {
@@ -139,61 +241,12 @@ export class Router {
         bestLoad = load;
       }
     }
-    if (bestLoad === 0 && ready.length > 1) {
+    if (bestLoad === 0) {
       // Rotate the idle ones so sequential requests spread too.
       const idle = ready.filter((upstream) => (this.outstanding.get(upstream.key) ?? 0) === 0);
       best = idle[(this.turn = (this.turn + 1) % idle.length)]!;
     }
     return best;
-  }
-  private turn = 0;
-
-  private agent(port: number): Agent {
-    let agent = this.agents.get(port);
-    if (!agent) this.agents.set(port, (agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' })));
-    return agent;
-  }
-
-  private forward(target: RouteTarget, upstream: Upstream, req: IncomingMessage, res: ServerResponse, attempt: number, meter: { in: number; out: number }): void {
-    const headers = addForwarded(stripHopByHop(req.headers), req);
-    const proxied = request({ host: '127.0.0.1', port: upstream.port, method: req.method, path: req.url, headers, agent: this.agent(upstream.port) });
-    this.outstanding.set(upstream.key, (this.outstanding.get(upstream.key) ?? 0) + 1);
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      this.outstanding.set(upstream.key, (this.outstanding.get(upstream.key) ?? 1) - 1);
-    };
-    proxied.on('response', (response) => {
-      res.writeHead(response.statusCode ?? 502, response.statusMessage, stripHopByHop(response.headers));
-      // An event stream's headers go at once (its first event may be far off); other
-      // responses send headers with the first body chunk, in one write.
-      if (String(response.headers['content-type']).startsWith('text/event-stream')) res.flushHeaders();
-      if (response.headers['content-length'] === undefined) response.on('data', (chunk: Buffer) => (meter.out += chunk.length));
-      response.pipe(res);
-      response.once('end', finish);
-      response.once('error', () => res.destroy());
-    });
-    proxied.on('error', (error: NodeJS.ErrnoException) => {
-      finish();
-      if (res.headersSent || res.destroyed) {
-        res.destroy();
-        return;
-      }
-      const bodiless = !req.headers['content-length'] && !req.headers['transfer-encoding'];
-      if (attempt === 0 && bodiless && IDEMPOTENT.has(req.method ?? '') && CONNECT_ERRORS.has(error.code ?? '')) {
-        // Nothing reached the app: try another process (or wait for this one to come back).
-        if (error.code === 'ECONNREFUSED') this.suspend(target, upstream);
-        this.dispatch(target, req, res, 1, upstream, meter);
-        return;
-      }
-      badGatewayPage(req, res, target, `${error.code ?? error.message} from 127.0.0.1:${upstream.port}`);
-    });
-    res.once('close', () => {
-      if (!res.writableFinished) proxied.destroy();
-      finish();
-    });
-    req.pipe(proxied);
   }
 
   /**
@@ -209,26 +262,26 @@ export class Router {
     }, 1000).unref();
   }
 
-  private hold(target: RouteTarget, req: IncomingMessage, resume: () => void, fail: () => void): void {
+  private hold(target: RouteTarget, exchange: Exchange, resume: () => void, fail: () => void): void {
     let waiters = this.held.get(target);
     if (!waiters) this.held.set(target, (waiters = new Set()));
+    const leave = () => {
+      clearTimeout(timer);
+      waiters!.delete(waiter);
+      exchange.cancelHold = undefined;
+    };
     const waiter: Held = {
       resume: () => {
-        clearTimeout(timer);
-        waiters!.delete(waiter);
+        leave();
         resume();
       },
       fail: () => {
-        clearTimeout(timer);
-        waiters!.delete(waiter);
+        leave();
         fail();
       },
     };
     const timer = setTimeout(() => waiter.fail(), this.holdTimeout);
-    req.socket.once('close', () => {
-      clearTimeout(timer);
-      waiters!.delete(waiter);
-    });
+    exchange.cancelHold = leave;
     waiters.add(waiter);
   }
 
@@ -238,34 +291,5 @@ export class Router {
     if (!waiters || waiters.size === 0) return;
     if (readyUpstreams(target).length > 0) for (const waiter of [...waiters]) waiter.resume();
     else if (!worthWaiting(target) && target.status?.state !== 'running') for (const waiter of [...waiters]) waiter.fail();
-  }
-
-  /** WebSocket (and other) upgrades: a raw tunnel once the head is forwarded. */
-  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const target = this.table.lookup(req.headers.host);
-    const ready = target ? readyUpstreams(target) : [];
-    if (!target || ready.length === 0) {
-      socket.end(`HTTP/1.1 ${target ? '503 Service Unavailable' : '404 Not Found'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-      return;
-    }
-    const upstream = this.pick(ready);
-    const headers = addForwarded(stripHopByHop(req.headers, true), req);
-    const lines = [`${req.method} ${req.url} HTTP/1.1`];
-    for (const [name, value] of Object.entries(headers)) {
-      for (const item of Array.isArray(value) ? value : [value]) if (item !== undefined) lines.push(`${name}: ${item}`);
-    }
-    const tunnel = connect({ host: '127.0.0.1', port: upstream.port }, () => {
-      tunnel.write(`${lines.join('\r\n')}\r\n\r\n`);
-      if (head.length > 0) tunnel.write(head);
-      tunnel.pipe(socket);
-      socket.pipe(tunnel);
-      this.traffic.record(target.app, target.instance, 101, head.length, 0, 0);
-    });
-    tunnel.setNoDelay(true);
-    this.sockets.add(tunnel);
-    tunnel.once('close', () => this.sockets.delete(tunnel));
-    tunnel.on('error', () => socket.destroy());
-    socket.on('error', () => tunnel.destroy());
-    socket.once('close', () => tunnel.destroy());
   }
 }

@@ -1,0 +1,453 @@
+import type { Socket } from 'node:net';
+import { clientResponseHead, ownResponseHead, upstreamRequestHead } from './headers.js';
+import { BodyFraming, headEnd, HttpParseError, MAX_HEAD, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1.js';
+import { plainPage, type Page } from './pages.js';
+import type { RouteTarget } from './routing-table.js';
+import type { UpstreamLink, UpstreamOwner } from './upstream-pool.js';
+
+/** How long a client connection may sit idle between requests. */
+const KEEP_ALIVE_MS = 30_000;
+
+/** What a connection asks of the router: where a request goes, and where numbers go. */
+export interface Dispatcher {
+  /** Routes the exchange's request: forwards it, holds it, or answers with a page. */
+  route(exchange: Exchange): void;
+  /** An exchange ended (answered, failed or abandoned): count it. */
+  finished(exchange: Exchange): void;
+  connect(port: number, owner: UpstreamOwner, fresh: boolean): UpstreamLink;
+  reuse(link: UpstreamLink, keepAliveSeconds: number | undefined): void;
+  /** Takes an app connection out of the pool for good, as one end of a tunnel. */
+  tunnel(link: UpstreamLink): Socket;
+}
+
+/** One request and its answer, as the router sees it. */
+export class Exchange {
+  readonly started = performance.now();
+  target: RouteTarget | undefined;
+  /** Which process answers, for least-outstanding balancing. */
+  upstreamKey: string | undefined;
+  status = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  /** Forwarding attempts so far (a refused connection is retried once elsewhere). */
+  attempt = 0;
+  /** Set while the request waits for its instance; called if the client leaves. */
+  cancelHold: (() => void) | undefined;
+  /** Why the last attempt to forward failed, for the router to retry or explain. */
+  failure: ForwardFailure | undefined;
+
+  constructor(
+    readonly head: RequestHead,
+    readonly connection: ClientConnection,
+  ) {}
+
+  /** A retry is safe: nothing of a body can have been lost, and repeating it changes nothing. */
+  get retryable(): boolean {
+    return this.head.contentLength === 0 && !this.head.chunked && IDEMPOTENT.has(this.head.method);
+  }
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/**
+ * One client connection: reads request heads, passes each request and its
+ * answer through unchanged apart from the hop-by-hop headers, one exchange
+ * at a time (pipelined requests wait their turn), then a tunnel if the app
+ * switches protocols.
+ */
+export class ClientConnection implements UpstreamOwner {
+  /** Bytes read and not yet consumed: the next head, or a body that waits for its upstream. */
+  private pending: Buffer | undefined;
+  private exchange: Exchange | undefined;
+  private requestBody: BodyFraming | undefined;
+  private link: UpstreamLink | undefined;
+  private response: ResponseHead | undefined;
+  private responseBody: BodyFraming | undefined;
+  private responsePending: Buffer | undefined;
+  /** The client connection ends after the current response. */
+  private closeAfter = false;
+  private clientEnded = false;
+  private tunnelled = false;
+  readonly address: string;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly router: Dispatcher,
+  ) {
+    this.address = socket.remoteAddress ?? 'unknown';
+    socket.setNoDelay(true);
+    socket.setTimeout(KEEP_ALIVE_MS);
+    socket.on('timeout', () => {
+      if (!this.exchange) socket.destroy();
+    });
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.link?.socket.resume());
+    socket.on('end', () => {
+      this.clientEnded = true;
+      if (!this.exchange) socket.end();
+      // Gone before its body was all sent: the app would wait for the rest forever.
+      else if (this.link && this.requestBody && !this.requestBody.done) this.fail();
+    });
+    socket.on('error', () => socket.destroy());
+    socket.once('close', () => this.onClose());
+  }
+
+  // ---- reading requests ----
+
+  private onData(chunk: Buffer): void {
+    if (this.exchange && this.link && this.requestBody && !this.requestBody.done) {
+      // A body on its way to the app.
+      let taken: number;
+      try {
+        taken = this.requestBody.take(chunk);
+      } catch {
+        this.fail();
+        return;
+      }
+      if (taken > 0) this.sendBody(taken === chunk.length ? chunk : chunk.subarray(0, taken));
+      if (taken < chunk.length) this.stash(chunk.subarray(taken));
+      this.flow();
+      return;
+    }
+    this.stash(chunk);
+    if (!this.exchange) this.nextRequest();
+    else this.flow();
+  }
+
+  private stash(chunk: Buffer): void {
+    this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+  }
+
+  /** Reads the next request head from what has arrived, if it is all there. */
+  private nextRequest(): void {
+    if (this.exchange || this.tunnelled || this.socket.destroyed) return;
+    let buffer = this.pending;
+    // Blank lines between requests are allowed (RFC 9112 §2.2).
+    while (buffer && buffer.length >= 2 && buffer[0] === 0x0d && buffer[1] === 0x0a) buffer = buffer.length === 2 ? undefined : buffer.subarray(2);
+    this.pending = buffer;
+    if (!buffer) {
+      if (this.clientEnded) this.socket.end();
+      return;
+    }
+    const end = headEnd(buffer);
+    if (end === -1) {
+      if (buffer.length > MAX_HEAD) this.reject(new HttpParseError(431, 'request head too large'));
+      else if (this.clientEnded) this.socket.end();
+      return;
+    }
+    if (end > MAX_HEAD) {
+      this.reject(new HttpParseError(431, 'request head too large'));
+      return;
+    }
+    let head: RequestHead;
+    try {
+      head = parseRequestHead(buffer, end);
+    } catch (error) {
+      this.reject(error instanceof HttpParseError ? error : new HttpParseError(400, String(error)));
+      return;
+    }
+    this.pending = end < buffer.length ? buffer.subarray(end) : undefined;
+    const exchange = new Exchange(head, this);
+    this.exchange = exchange;
+    this.requestBody = new BodyFraming(head);
+    this.closeAfter = !head.keepAlive || head.version === '1.0';
+    this.socket.setTimeout(0);
+    if (head.method === 'CONNECT') {
+      this.closeAfter = true;
+      this.answer(plainPage(405, 'This router serves apps by hostname; it is not a forward proxy.'));
+      return;
+    }
+    this.flow();
+    this.router.route(exchange);
+  }
+
+  /** Whether to read from the client now: never faster than the request can go on. */
+  private flow(): void {
+    if (this.tunnelled) return;
+    let read: boolean;
+    if (!this.exchange) read = true;
+    else if (this.requestBody && !this.requestBody.done) read = this.link !== undefined && this.link.socket.writableLength < 1024 * 1024 && !this.link.socket.writableNeedDrain;
+    else read = (this.pending?.length ?? 0) < MAX_HEAD;
+    if (read && this.socket.isPaused()) this.socket.resume();
+    else if (!read && !this.socket.isPaused()) this.socket.pause();
+  }
+
+  private sendBody(chunk: Buffer): void {
+    this.exchange!.bytesIn += chunk.length;
+    if (!this.link!.socket.write(chunk)) this.socket.pause();
+  }
+
+  // ---- forwarding ----
+
+  /** Sends the current request to an app's port; `fresh` skips pooled connections. */
+  forward(port: number, fresh = false): void {
+    const exchange = this.exchange!;
+    const link = this.router.connect(port, this, fresh);
+    this.link = link;
+    this.response = undefined;
+    this.responseBody = undefined;
+    this.responsePending = undefined;
+    const head = upstreamRequestHead(exchange.head, this.address);
+    // The body that arrived with the head (or while held) goes in the same write.
+    let body: Buffer | undefined;
+    if (this.pending && !this.requestBody!.done) {
+      let taken: number;
+      try {
+        taken = this.requestBody!.take(this.pending);
+      } catch {
+        this.fail();
+        return;
+      }
+      body = this.pending.subarray(0, taken);
+      this.pending = taken < this.pending.length ? this.pending.subarray(taken) : undefined;
+    }
+    if (this.clientEnded && !this.requestBody!.done) {
+      this.fail();
+      return;
+    }
+    if (body && body.length > 0) {
+      exchange.bytesIn += body.length;
+      link.socket.cork();
+      link.socket.write(head, 'latin1');
+      link.socket.write(body);
+      link.socket.uncork();
+    } else {
+      link.socket.write(head, 'latin1');
+    }
+    this.flow();
+  }
+
+  upstreamDrain(link: UpstreamLink): void {
+    if (link === this.link) this.flow();
+  }
+
+  upstreamData(link: UpstreamLink, chunk: Buffer): void {
+    if (link !== this.link || !this.exchange) {
+      link.socket.destroy();
+      return;
+    }
+    if (this.response) {
+      this.responseChunk(chunk, 0);
+      return;
+    }
+    const buffer = this.responsePending ? Buffer.concat([this.responsePending, chunk]) : chunk;
+    const end = headEnd(buffer);
+    if (end === -1) {
+      if (buffer.length > MAX_HEAD) this.badGateway('response head too large');
+      else this.responsePending = buffer;
+      return;
+    }
+    this.responsePending = undefined;
+    let response: ResponseHead;
+    try {
+      response = parseResponseHead(buffer, end);
+    } catch (error) {
+      this.badGateway(`malformed response: ${(error as Error).message}`);
+      return;
+    }
+    const exchange = this.exchange;
+    if (response.status < 200) {
+      if (response.status === 101) {
+        if (exchange.head.upgrade) this.switchProtocols(buffer.subarray(0, end), buffer.subarray(end));
+        else this.badGateway('switched protocols without being asked');
+        return;
+      }
+      // 100 Continue, 103 Early Hints: passed on (HTTP/1.0 clients know none), then the real answer.
+      if (exchange.head.version === '1.1') this.socket.write(buffer.subarray(0, end));
+      if (end < buffer.length) this.upstreamData(link, buffer.subarray(end));
+      return;
+    }
+    this.response = response;
+    exchange.status = response.status;
+    const bodiless = exchange.head.method === 'HEAD' || response.status === 204 || response.status === 304;
+    const untilClose = !bodiless && !response.chunked && response.contentLength === undefined;
+    this.responseBody = new BodyFraming(bodiless ? { contentLength: 0, chunked: false } : response, untilClose);
+    // A body still coming from the client when the answer starts leaves the connection's framing unknown.
+    if (untilClose || !this.requestBody!.done) this.closeAfter = true;
+    const head = clientResponseHead(response, this.closeAfter);
+    if (end === buffer.length) {
+      this.socket.write(head, 'latin1');
+      if (this.responseBody.done) this.complete();
+      return;
+    }
+    this.socket.cork();
+    this.socket.write(head, 'latin1');
+    this.responseChunk(buffer, end);
+    this.socket.uncork();
+  }
+
+  private responseChunk(chunk: Buffer, offset: number): void {
+    const body = this.responseBody!;
+    let taken: number;
+    try {
+      taken = body.take(chunk, offset);
+    } catch {
+      this.fail();
+      return;
+    }
+    if (taken > 0) {
+      this.exchange!.bytesOut += taken;
+      const part = offset === 0 && taken === chunk.length ? chunk : chunk.subarray(offset, offset + taken);
+      if (!this.socket.write(part)) this.link!.socket.pause();
+    }
+    if (offset + taken < chunk.length) {
+      // More than the response said it was: the app's connection cannot be trusted again.
+      this.link!.reused = false;
+      this.closeAfter = true;
+      this.complete(false);
+      return;
+    }
+    if (body.done) this.complete();
+  }
+
+  upstreamClosed(link: UpstreamLink, error: NodeJS.ErrnoException | undefined): void {
+    if (link !== this.link || !this.exchange) return;
+    this.link = undefined;
+    const exchange = this.exchange;
+    if (this.response) {
+      // A body delimited by the close is complete; any other is cut short.
+      if (this.responseBody?.untilClose) this.complete(false);
+      else this.fail();
+      return;
+    }
+    const nothingBack = this.responsePending === undefined;
+    if (nothingBack && exchange.retryable && link.reused) {
+      // A kept-alive connection the app closed as the request went out: the request never arrived.
+      link.reused = false;
+      this.forward(link.port, true);
+      return;
+    }
+    exchange.failure = { error, connected: link.connected, nothingBack };
+    this.router.route(exchange);
+  }
+
+  // ---- answers ----
+
+  /** The router's own answer (a page), in one write. */
+  answer(page: Page): void {
+    const exchange = this.exchange;
+    if (!exchange || this.response || this.socket.destroyed) {
+      this.socket.destroy();
+      return;
+    }
+    // An unread body leaves no way to find the next request.
+    if (!this.requestBody!.done) this.closeAfter = true;
+    const body = exchange.head.method === 'HEAD' ? '' : page.body;
+    exchange.status = page.status;
+    exchange.bytesOut += Buffer.byteLength(body);
+    const head = ownResponseHead(page.status, { ...page.headers, 'content-length': Buffer.byteLength(page.body) }, this.closeAfter);
+    this.socket.write(head + body);
+    this.dropLink();
+    this.done();
+  }
+
+  private badGateway(detail: string): void {
+    const exchange = this.exchange!;
+    this.dropLink();
+    exchange.failure = { error: undefined, connected: true, nothingBack: false, detail };
+    this.router.route(exchange);
+  }
+
+  /** The response is complete: count it, return the app's connection, go on to the next request. */
+  private complete(reusable = true): void {
+    const link = this.link;
+    this.link = undefined;
+    if (link) {
+      link.owner = undefined;
+      if (reusable && !this.response!.close && this.requestBody!.done && this.exchange!.head.version === '1.1') this.router.reuse(link, this.response!.keepAliveSeconds);
+      else link.socket.destroy();
+    }
+    this.done();
+  }
+
+  private done(): void {
+    const exchange = this.exchange!;
+    this.exchange = undefined;
+    this.requestBody = undefined;
+    this.response = undefined;
+    this.responseBody = undefined;
+    this.router.finished(exchange);
+    if (this.closeAfter) {
+      this.socket.end();
+      this.pending = undefined;
+      return;
+    }
+    this.socket.setTimeout(KEEP_ALIVE_MS);
+    this.flow();
+    if (this.pending) this.nextRequest();
+    else if (this.clientEnded) this.socket.end();
+  }
+
+  /** A malformed request: say so and close. */
+  private reject(error: HttpParseError): void {
+    this.pending = undefined;
+    const page = plainPage(error.status, `${error.status} ${error.message}`);
+    this.socket.end(ownResponseHead(error.status, { ...page.headers, 'content-length': Buffer.byteLength(page.body) }, true) + page.body);
+  }
+
+  /** Something broke mid-message: no answer can be trusted now, so both connections go. */
+  private fail(): void {
+    this.dropLink();
+    this.socket.destroy();
+  }
+
+  private dropLink(): void {
+    const link = this.link;
+    this.link = undefined;
+    if (link) {
+      link.owner = undefined;
+      link.socket.destroy();
+    }
+  }
+
+  /** 101: from here on the two connections are one tunnel (WebSocket). */
+  private switchProtocols(head: Buffer, rest: Buffer): void {
+    const exchange = this.exchange!;
+    const link = this.link!;
+    this.link = undefined;
+    this.tunnelled = true;
+    exchange.status = 101;
+    this.exchange = undefined;
+    this.router.finished(exchange);
+    const upstream = this.router.tunnel(link);
+    this.socket.removeAllListeners('data');
+    this.socket.removeAllListeners('end');
+    this.socket.removeAllListeners('drain');
+    this.socket.removeAllListeners('timeout');
+    this.socket.write(head);
+    if (rest.length > 0) this.socket.write(rest);
+    if (this.pending) upstream.write(this.pending);
+    this.pending = undefined;
+    upstream.pipe(this.socket);
+    this.socket.pipe(upstream);
+    upstream.on('error', () => this.socket.destroy());
+    upstream.once('close', () => this.socket.destroy());
+    this.socket.resume();
+  }
+
+  private onClose(): void {
+    const exchange = this.exchange;
+    this.exchange = undefined;
+    if (this.tunnelled) return;
+    this.dropLink();
+    if (exchange) {
+      exchange.cancelHold?.();
+      this.router.finished(exchange);
+    }
+  }
+
+  /** Whether the client is still there to answer. */
+  get open(): boolean {
+    return !this.socket.destroyed;
+  }
+}
+
+/** Why forwarding failed, when it did. */
+export interface ForwardFailure {
+  error: NodeJS.ErrnoException | undefined;
+  /** The connection to the app was made (so the request may have reached it). */
+  connected: boolean;
+  /** Not a byte of an answer came back. */
+  nothingBack: boolean;
+  detail?: string;
+}

@@ -1,0 +1,114 @@
+import { connect, type Socket } from 'node:net';
+
+/** What an upstream connection reports to the exchange that holds it. */
+export interface UpstreamOwner {
+  upstreamData(link: UpstreamLink, chunk: Buffer): void;
+  upstreamDrain(link: UpstreamLink): void;
+  upstreamClosed(link: UpstreamLink, error: NodeJS.ErrnoException | undefined): void;
+}
+
+/** Idle connections kept per app port. */
+const MAX_IDLE = 64;
+/** Node servers drop idle connections after 5 s; leave well before the app does. */
+const DEFAULT_IDLE_MS = 4000;
+
+/**
+ * One connection to an app's port. Its listeners are set once and report to
+ * whichever exchange owns it now, so reuse costs no listener churn.
+ */
+export class UpstreamLink {
+  owner: UpstreamOwner | undefined;
+  /** It served an earlier exchange: a failure before any answer may be a stale keep-alive. */
+  reused = false;
+  connected = false;
+  private error: NodeJS.ErrnoException | undefined;
+
+  constructor(
+    readonly port: number,
+    readonly socket: Socket,
+    private readonly pool: UpstreamPool,
+  ) {
+    socket.setNoDelay(true);
+    socket.once('connect', () => (this.connected = true));
+    socket.on('data', (chunk: Buffer) => {
+      if (this.owner) this.owner.upstreamData(this, chunk);
+      else socket.destroy(); // an idle connection has nothing to say
+    });
+    socket.on('drain', () => this.owner?.upstreamDrain(this));
+    socket.on('error', (error: NodeJS.ErrnoException) => (this.error = error));
+    socket.on('timeout', () => socket.destroy());
+    socket.once('close', () => {
+      this.pool.forget(this);
+      const owner = this.owner;
+      this.owner = undefined;
+      owner?.upstreamClosed(this, this.error);
+    });
+  }
+
+  get usable(): boolean {
+    return !this.socket.destroyed && this.socket.writable;
+  }
+}
+
+/** Keep-alive connections to apps, newest first, so a few warm ones carry the load. */
+export class UpstreamPool {
+  private readonly idle = new Map<number, UpstreamLink[]>();
+  private readonly all = new Set<UpstreamLink>();
+
+  acquire(port: number, owner: UpstreamOwner, fresh = false): UpstreamLink {
+    const stack = this.idle.get(port);
+    while (!fresh && stack && stack.length > 0) {
+      const link = stack.pop()!;
+      if (!link.usable) continue;
+      link.socket.setTimeout(0);
+      link.reused = true;
+      link.owner = owner;
+      return link;
+    }
+    const link = new UpstreamLink(port, connect({ host: '127.0.0.1', port }), this);
+    link.owner = owner;
+    this.all.add(link);
+    return link;
+  }
+
+  /** Back to the pool after a complete exchange, for as long as the app keeps it open. */
+  release(link: UpstreamLink, keepAliveSeconds?: number): void {
+    link.owner = undefined;
+    const idleMs = keepAliveSeconds === undefined ? DEFAULT_IDLE_MS : Math.min(30_000, keepAliveSeconds * 1000 - 1000);
+    let stack = this.idle.get(link.port);
+    if (!stack) this.idle.set(link.port, (stack = []));
+    if (idleMs <= 0 || stack.length >= MAX_IDLE || !link.usable) {
+      link.socket.destroy();
+      return;
+    }
+    // A response that ended while the client was slow may have left it paused.
+    link.socket.resume();
+    link.socket.setTimeout(idleMs);
+    stack.push(link);
+  }
+
+  forget(link: UpstreamLink): void {
+    this.all.delete(link);
+    const stack = this.idle.get(link.port);
+    if (!stack) return;
+    const at = stack.indexOf(link);
+    if (at !== -1) stack.splice(at, 1);
+    if (stack.length === 0) this.idle.delete(link.port);
+  }
+
+  /** Takes a connection out of the pool for good (it became a tunnel). */
+  detach(link: UpstreamLink): Socket {
+    link.owner = undefined;
+    this.forget(link);
+    link.socket.removeAllListeners('data');
+    link.socket.removeAllListeners('drain');
+    link.socket.removeAllListeners('timeout');
+    return link.socket;
+  }
+
+  destroy(): void {
+    for (const link of this.all) link.socket.destroy();
+    this.all.clear();
+    this.idle.clear();
+  }
+}

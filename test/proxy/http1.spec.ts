@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { BodyFraming, ChunkedScanner, headEnd, HttpParseError, parseRequestHead, parseResponseHead } from '../../src/proxy/http1.js';
+
+const head = (text: string) => {
+  const buffer = Buffer.from(text, 'latin1');
+  return parseRequestHead(buffer, headEnd(buffer));
+};
+const responseHead = (text: string) => {
+  const buffer = Buffer.from(text, 'latin1');
+  return parseResponseHead(buffer, headEnd(buffer));
+};
+
+describe('HTTP/1.1 framing', () => {
+  const body = Buffer.from('5;name=value\r\nhello\r\n0b\r\n world, etc\r\n0\r\ntrailer: 1\r\nother: 2\r\n\r\nNEXT');
+
+  it('finds the end of a chunked body fed in one piece, or one byte at a time', () => {
+    expect(new ChunkedScanner().scan(body)).toBe(body.length - 4);
+    const scanner = new ChunkedScanner();
+    let end = -1;
+    for (let i = 0; i < body.length && end === -1; i++) end = scanner.scan(body.subarray(i, i + 1)) === -1 ? -1 : i + 1;
+    expect(end).toBe(body.length - 4);
+    expect(scanner.done).toBe(true);
+  });
+
+  it('refuses chunked bodies that could be read two ways', () => {
+    for (const bad of ['x\r\n', '5\r\nhello!\r\n', '5\nhello\r\n', '1234567890abc\r\n']) {
+      expect(() => new ChunkedScanner().scan(Buffer.from(bad)), bad).toThrow(HttpParseError);
+    }
+  });
+
+  it('counts a fixed-length body across buffers and leaves the next message alone', () => {
+    const framing = new BodyFraming({ contentLength: 7, chunked: false });
+    expect(framing.take(Buffer.from('abc'))).toBe(3);
+    expect(framing.take(Buffer.from('defgGET /'))).toBe(4);
+    expect(framing.done).toBe(true);
+  });
+
+  it('reads a request head: method, target, host, framing and persistence', () => {
+    const parsed = head('POST /a?b HTTP/1.1\r\nHost: Shop.localhost:7654\r\nContent-Length: 12\r\nConnection: keep-alive\r\n\r\n');
+    expect(parsed).toMatchObject({ method: 'POST', target: '/a?b', version: '1.1', host: 'Shop.localhost:7654', contentLength: 12, chunked: false, keepAlive: true, upgrade: false });
+    expect(head('GET / HTTP/1.0\r\n\r\n')).toMatchObject({ keepAlive: false, host: undefined });
+    expect(head('GET /ws HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n').upgrade).toBe(true);
+    expect(head('GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 3\r\n\r\n').contentLength).toBe(3);
+  });
+
+  it('reads a response head: framing, close and the keep-alive timeout', () => {
+    expect(responseHead('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nKeep-Alive: timeout=5\r\n\r\n')).toMatchObject({ status: 200, contentLength: 2, close: false, keepAliveSeconds: 5 });
+    expect(responseHead('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 9\r\n\r\n')).toMatchObject({ chunked: true, contentLength: undefined });
+    expect(responseHead('HTTP/1.0 200 OK\r\n\r\n')).toMatchObject({ close: true, contentLength: undefined });
+    expect(responseHead('HTTP/1.1 204\r\nConnection: close\r\n\r\n')).toMatchObject({ status: 204, reason: '', close: true });
+    expect(() => responseHead('HTTP/1.1 2000 OK\r\n\r\n')).toThrow(HttpParseError);
+  });
+});
