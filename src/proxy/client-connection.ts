@@ -77,6 +77,8 @@ export class ClientConnection implements UpstreamOwner {
     this.address = socket.remoteAddress ?? 'unknown';
     socket.setNoDelay(true);
     socket.setTimeout(KEEP_ALIVE_MS);
+    // Armed once: idle time is counted by Node from the last read or write, and
+    // a quiet exchange (a long poll, an event stream) is never cut off.
     socket.on('timeout', () => {
       if (!this.exchange) socket.destroy();
     });
@@ -151,7 +153,6 @@ export class ClientConnection implements UpstreamOwner {
     this.exchange = exchange;
     this.requestBody = new BodyFraming(head);
     this.closeAfter = !head.keepAlive || head.version === '1.0';
-    this.socket.setTimeout(0);
     if (head.method === 'CONNECT') {
       this.closeAfter = true;
       this.answer(plainPage(405, 'This router serves apps by hostname; it is not a forward proxy.'));
@@ -372,7 +373,6 @@ export class ClientConnection implements UpstreamOwner {
       this.pending = undefined;
       return;
     }
-    this.socket.setTimeout(KEEP_ALIVE_MS);
     this.flow();
     if (this.pending) this.nextRequest();
     else if (this.clientEnded) this.socket.end();

@@ -21,6 +21,8 @@ export class UpstreamLink {
   /** It served an earlier exchange: a failure before any answer may be a stale keep-alive. */
   reused = false;
   connected = false;
+  /** The idle timeout armed on the socket, changed only when the app's Keep-Alive says otherwise. */
+  idleMs = 0;
   private error: NodeJS.ErrnoException | undefined;
 
   constructor(
@@ -36,7 +38,10 @@ export class UpstreamLink {
     });
     socket.on('drain', () => this.owner?.upstreamDrain(this));
     socket.on('error', (error: NodeJS.ErrnoException) => (this.error = error));
-    socket.on('timeout', () => socket.destroy());
+    // Only an idle connection times out; one in use may wait as long as its answer takes.
+    socket.on('timeout', () => {
+      if (!this.owner) socket.destroy();
+    });
     socket.once('close', () => {
       this.pool.forget(this);
       const owner = this.owner;
@@ -60,7 +65,6 @@ export class UpstreamPool {
     while (!fresh && stack && stack.length > 0) {
       const link = stack.pop()!;
       if (!link.usable) continue;
-      link.socket.setTimeout(0);
       link.reused = true;
       link.owner = owner;
       return link;
@@ -83,7 +87,7 @@ export class UpstreamPool {
     }
     // A response that ended while the client was slow may have left it paused.
     link.socket.resume();
-    link.socket.setTimeout(idleMs);
+    if (link.idleMs !== idleMs) link.socket.setTimeout((link.idleMs = idleMs));
     stack.push(link);
   }
 
