@@ -15,6 +15,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('A developer PaaS in one package: run a project\'s processes, supervised, from its manifest.')
     .version(packageVersion(), '-v, --version', 'print the version')
     .showHelpAfterError('(run paasmaker --help for usage)')
+    .enablePositionalOptions()
     .addHelpText(
       'after',
       `
@@ -105,6 +106,62 @@ Environment:
     .action(async (dir: string) => {
       const { down } = await import('./commands/down.js');
       setExit(await down(dir));
+    });
+
+  program
+    .command('env')
+    .description("provision the app's services and print its environment (credentials included)")
+    .argument('[dir]', 'project folder', '.')
+    .option('--json', 'print a JSON object, secrets included (for scripts)')
+    .option('--show-secrets', 'print passwords instead of ********')
+    .action(async (dir: string, options: { json?: boolean; showSecrets?: boolean }) => {
+      const { env } = await import('./commands/services.js');
+      setExit(await env(dir, options));
+    });
+
+  program
+    .command('run')
+    .description("run a command with the app's environment: migrations, seeds, a REPL")
+    .argument('[dir]', 'project folder (before --)', '.')
+    .argument('[command...]', 'the command, after --')
+    .option('-i, --instance <name>', 'take the environment and runtime of this instance type (default: web, else the first)')
+    .usage('[DIR] [--instance NAME] -- COMMAND [ARGS...]')
+    .passThroughOptions()
+    .action(async (dir: string, command: string[], options: { instance?: string }) => {
+      const { run } = await import('./commands/services.js');
+      // `paasmaker run -- psql`: commander hands the command's first word over as DIR.
+      const dashes = process.argv.indexOf('--');
+      const tail = dashes === -1 ? [dir, ...command] : process.argv.slice(dashes + 1);
+      const folder = dashes === -1 || process.argv.slice(0, dashes).includes(dir) ? (dashes === -1 ? '.' : dir) : '.';
+      setExit(await run(folder, tail, options));
+    });
+
+  const services = program
+    .command('services')
+    .description('managed database servers and provisioned services')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const { servicesList } = await import('./commands/services.js');
+      setExit(await servicesList(options));
+    });
+  services
+    .command('destroy')
+    .description('delete a provisioned service and all its data (asks first)')
+    .argument('<app/service[@branch]>', 'what to delete, as paasmaker services lists it')
+    .option('--yes', 'do not ask')
+    .action(async (target: string, options: { yes?: boolean }) => {
+      const { servicesDestroy } = await import('./commands/services.js');
+      setExit(await servicesDestroy(target, options));
+    });
+
+  const db = program.command('db').description('database tools');
+  db.command('shell')
+    .description("open psql, mariadb, redis-cli or sqlite3 on one of the app's services")
+    .argument('[service]', 'service name (default: the first)')
+    .option('-C, --dir <dir>', 'project folder', '.')
+    .action(async (service: string | undefined, options: { dir: string }) => {
+      const { dbShell } = await import('./commands/services.js');
+      setExit(await dbShell(service, options));
     });
 
   return program;

@@ -4,7 +4,8 @@ import type { ResolvedInstance, ResolvedManifest } from '../manifest/index.js';
 
 /**
  * The environment of an instance, lowest precedence first: Paasmaker's own
- * environment, the project's .env, the manifest's environment, the runtime's
+ * environment, the project's .env, the services' credentials (they replace a
+ * stale DATABASE_URL in .env), the manifest's environment, the runtime's
  * additions, then what the platform decides (PORT and its identity).
  */
 export function instanceEnvironment(options: {
@@ -15,6 +16,8 @@ export function instanceEnvironment(options: {
   index: number;
   port?: number;
   ownerToken: string;
+  /** Credentials of the app's services (serviceEnvironment). */
+  services?: Record<string, string>;
 }): Record<string, string> {
   const { base, manifest, instance, plan, index, port } = options;
   const env: Record<string, string> = {};
@@ -22,7 +25,7 @@ export function instanceEnvironment(options: {
   // A PORT from the developer's shell must never leak into an instance.
   delete env.PORT;
   delete env.PM_PORT;
-  Object.assign(env, manifest.dotenv.values, instance.environment, plan.env);
+  Object.assign(env, manifest.dotenv.values, options.services, instance.environment, plan.env);
   if (plan.pathPrepend.length > 0) env.PATH = [...plan.pathPrepend, env.PATH ?? ''].filter(Boolean).join(delimiter);
   env.PAASMAKER_APP = manifest.application.name;
   env.PAASMAKER_INSTANCE = instance.name;

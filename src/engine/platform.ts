@@ -12,6 +12,7 @@ import { PaasmakerError } from '../shared/errors.js';
 import { currentOwner, ownerAlive, type Owner } from '../shared/owner.js';
 import { ensurePrivateDir, homeLayout, paasmakerHome, type HomeLayout } from '../shared/paths.js';
 import { freePort } from '../shared/ports.js';
+import { serviceEnvironment, Services } from '../services/index.js';
 import { State } from '../state/index.js';
 import {
   reapLeftovers,
@@ -53,6 +54,8 @@ interface RunningApp {
   plans: Map<string, RuntimePlan>;
   keys: string[];
   staticServers: Server[];
+  /** The services' credentials, as environment variables. */
+  serviceEnv: Record<string, string>;
 }
 
 const SETTLED: ReadonlySet<ProcessState> = new Set(['running', 'backoff', 'crashed', 'stopped']);
@@ -74,6 +77,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
   private readonly keeper?: Keeper;
   private readonly ownerToken = randomBytes(12).toString('hex');
   private readonly running = new Map<string, RunningApp>();
+  readonly services: Services;
   private router?: Router;
   private routes?: AppRoutes;
   private dnsResponder?: DnsResponder;
@@ -94,6 +98,13 @@ export class Platform extends EventEmitter<PlatformEvents> {
     this.state = State.open(this.layout.stateDb);
     this.keeper = options.keeper === false ? undefined : startKeeper({ ownerToken: this.ownerToken });
     this.supervisor = new Supervisor({ keeper: this.keeper, backoff: options.backoff });
+    this.services = new Services({
+      home: this.layout.root,
+      state: this.state,
+      supervisor: this.supervisor,
+      env: this.env,
+      say: (line) => this.emit('log.line', { app: '', source: 'services', stream: 'system', line, time: Date.now() }),
+    });
     this.wireSupervisor();
   }
 
@@ -183,7 +194,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
     for (const instance of manifest.instances) {
       plans.set(instance.name, await getRuntime(instance.runtime.name).plan({ manifest, instance, home: this.layout.root, env: this.env }));
     }
-    const app: RunningApp = { manifest, plans, keys: [], staticServers: [] };
+    const app: RunningApp = { manifest, plans, keys: [], staticServers: [], serviceEnv: {} };
     this.running.set(name, app);
     this.state.transaction(() => {
       this.state.apps.upsert({
@@ -210,8 +221,9 @@ export class Platform extends EventEmitter<PlatformEvents> {
 
     this.routes?.register(app.manifest, app.plans);
     try {
+      app.serviceEnv = await this.provisionServices(manifest);
       for (const instance of manifest.instances) {
-        await this.prepare(manifest, instance, plans.get(instance.name)!, options.forcePrepare ?? false);
+        await this.prepare(manifest, instance, plans.get(instance.name)!, options.forcePrepare ?? false, app.serviceEnv);
       }
       const outcomes: Promise<unknown>[] = [];
       for (const instance of manifest.instances) {
@@ -289,6 +301,8 @@ export class Platform extends EventEmitter<PlatformEvents> {
     this.closed = true;
     this.aborter.abort();
     await Promise.all([...this.running.keys()].map((name) => this.stopApp(name)));
+    // Database servers last: the apps have let go of their connections.
+    await this.services.close();
     if (this.trafficTimer) clearInterval(this.trafficTimer);
     this.flushTraffic();
     await this.router?.close();
@@ -327,7 +341,37 @@ export class Platform extends EventEmitter<PlatformEvents> {
     }
   }
 
-  private async prepare(manifest: ResolvedManifest, instance: ResolvedInstance, plan: RuntimePlan, force: boolean) {
+  /** Provisions the app's services (a job) and returns their credentials as environment variables. */
+  async provisionServices(manifest: ResolvedManifest): Promise<Record<string, string>> {
+    const app = manifest.application.name;
+    if (manifest.services.length === 0) return serviceEnvironment(app, []);
+    const title = `services ${manifest.services.map((service) => service.name).join(', ')}`;
+    this.emit('job.update', { app, title, state: 'running' });
+    try {
+      const provisioned = await this.services.provision(manifest);
+      this.emit('job.update', { app, title, state: 'success' });
+      return serviceEnvironment(app, provisioned);
+    } catch (error) {
+      this.emit('job.update', { app, title, state: 'failed', detail: (error as Error).message });
+      throw error;
+    }
+  }
+
+  /**
+   * The environment a one-off command of the app gets (`paasmaker run`): the
+   * instance's (the routed one by default) with its runtime's PATH, without a port.
+   */
+  async commandEnvironment(manifest: ResolvedManifest, instanceName?: string): Promise<Record<string, string>> {
+    const instance = instanceName ? manifest.instances.find((candidate) => candidate.name === instanceName) : (manifest.instances.find((candidate) => candidate.name === 'web') ?? manifest.instances[0]);
+    if (!instance) {
+      throw new PaasmakerError('INSTANCE_NOT_FOUND', `no instance type "${instanceName}" in ${manifest.file}`, { hint: `instance types: ${manifest.instances.map((candidate) => candidate.name).join(', ')}` });
+    }
+    const services = await this.provisionServices(manifest);
+    const plan = await getRuntime(instance.runtime.name).plan({ manifest, instance, home: this.layout.root, env: this.env });
+    return instanceEnvironment({ base: this.env, manifest, instance, plan, index: 0, ownerToken: this.ownerToken, services });
+  }
+
+  private async prepare(manifest: ResolvedManifest, instance: ResolvedInstance, plan: RuntimePlan, force: boolean, services: Record<string, string>) {
     const app = manifest.application.name;
     const steps = prepareSteps(instance, plan);
     if (steps.length === 0) return;
@@ -339,7 +383,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
     }
     this.emit('job.update', { app, title, state: 'running' });
     const source = `${instance.name}:prepare`;
-    const env = instanceEnvironment({ base: this.env, manifest, instance, plan, index: 0, ownerToken: this.ownerToken });
+    const env = instanceEnvironment({ base: this.env, manifest, instance, plan, index: 0, ownerToken: this.ownerToken, services });
     const recent: string[] = [];
     for (const step of steps) {
       this.emit('log.line', { app, source, stream: 'system', line: `$ ${step}`, time: Date.now() });
@@ -404,7 +448,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
       command: plan.command ?? instance.command!,
       startup: instance.startup,
       cwd: manifest.directory,
-      env: instanceEnvironment({ base: this.env, manifest, instance, plan, index, port, ownerToken: this.ownerToken }),
+      env: instanceEnvironment({ base: this.env, manifest, instance, plan, index, port, ownerToken: this.ownerToken, services: app.serviceEnv }),
       port,
       health: instance.health,
       stopGraceMs: instance.stopTimeout * 1000,

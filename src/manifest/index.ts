@@ -8,7 +8,7 @@ import { parseProcfile } from './procfile.js';
 import type { ManifestKind, ResolvedManifest } from './types.js';
 
 export type * from './types.js';
-export { codeFrame, didYouMean, displayPath } from './positions.js';
+export { codeFrame, didYouMean, displayPath, manifestError, PositionFinder } from './positions.js';
 
 /** Where Paasmaker looks, in order. */
 const CANDIDATES: Array<[string, ManifestKind]> = [

@@ -14,6 +14,11 @@ export type ErrorCode =
   | 'APP_NOT_FOUND'
   | 'INSTANCE_NOT_FOUND'
   | 'PORT_IN_USE'
+  | 'SERVICE_UNKNOWN'
+  | 'SERVICE_BINARY_MISSING'
+  | 'SERVICE_FAILED'
+  | 'SERVICE_NOT_FOUND'
+  | 'CONFIRMATION_NEEDED'
   | 'USAGE';
 
 export class PaasmakerError extends Error {

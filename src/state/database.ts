@@ -33,13 +33,13 @@ function retryBusy<T>(fn: () => T, attempts = 100): T {
 
 export function migrate(db: Db): number {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-  const applied = new Set(
-    db.prepare('SELECT version FROM schema_migrations').all().map((row) => (row as { version: number }).version),
-  );
+  const done = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?');
   const record = db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)');
   for (const migration of migrations) {
-    if (applied.has(migration.version)) continue;
+    if (done.get(migration.version)) continue;
+    // Asked again inside the write lock: another process may have just applied it.
     db.transaction(() => {
+      if (done.get(migration.version)) return;
       db.exec(migration.sql);
       record.run(migration.version, Date.now());
     }).immediate();

@@ -5,10 +5,11 @@ import {
   JournalRepository,
   PrepareRunsRepository,
   ProcessesRepository,
+  ServicesRepository,
   TrafficRepository,
 } from './repositories.js';
 
-export type { AppRecord, AppState, InstanceRecord, JournalRecord, ProcessRecord, TrafficRecord, TrafficSummary } from './repositories.js';
+export type { AppRecord, AppState, InstanceRecord, JournalRecord, ProcessRecord, ServiceRecord, TrafficRecord, TrafficSummary } from './repositories.js';
 export { migrate, openDatabase } from './database.js';
 
 /** The platform's state: one SQLite file, the only place SQL runs. */
@@ -19,6 +20,7 @@ export class State {
   readonly journal: JournalRepository;
   readonly prepareRuns: PrepareRunsRepository;
   readonly traffic: TrafficRepository;
+  readonly services: ServicesRepository;
 
   private constructor(private readonly db: Db) {
     this.apps = new AppsRepository(db);
@@ -27,6 +29,7 @@ export class State {
     this.journal = new JournalRepository(db);
     this.prepareRuns = new PrepareRunsRepository(db);
     this.traffic = new TrafficRepository(db);
+    this.services = new ServicesRepository(db);
   }
 
   static open(file: string): State {

@@ -92,4 +92,21 @@ export const migrations: ReadonlyArray<{ version: number; sql: string }> = [
       CREATE INDEX traffic_by_app ON traffic (app, instance, at);
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- Provisioned services: one row per app service (and branch). Secrets are not here:
+      -- they live in files readable by the owner only.
+      CREATE TABLE services (
+        app         TEXT NOT NULL,
+        service     TEXT NOT NULL,
+        branch      TEXT NOT NULL DEFAULT '',
+        plugin      TEXT NOT NULL,
+        symbolic    TEXT NOT NULL,
+        resource    TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        PRIMARY KEY (app, service, branch)
+      );
+    `,
+  },
 ];

@@ -269,3 +269,50 @@ export class TrafficRepository {
     this.db.prepare('DELETE FROM traffic WHERE at < ?').run(before);
   }
 }
+
+export interface ServiceRecord {
+  app: string;
+  service: string;
+  /** '' unless the service has a database per git branch. */
+  branch: string;
+  /** The plugin that provisioned it (postgres, redis-external, …). */
+  plugin: string;
+  /** The name the manifest used for it, as mapped by config.yml. */
+  symbolic: string;
+  /** What was made: a database name, a Redis db index, a file or folder path. */
+  resource: string;
+  createdAt: number;
+}
+
+export class ServicesRepository {
+  constructor(private readonly db: Db) {}
+
+  get(app: string, service: string, branch = ''): ServiceRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM services WHERE app = ? AND service = ? AND branch = ?').get(app, service, branch);
+    return row ? (camel(row as Record<string, unknown>) as unknown as ServiceRecord) : undefined;
+  }
+
+  put(record: Omit<ServiceRecord, 'createdAt'>): void {
+    this.db
+      .prepare(
+        `INSERT INTO services (app, service, branch, plugin, symbolic, resource, created_at)
+         VALUES (@app, @service, @branch, @plugin, @symbolic, @resource, @createdAt)
+         ON CONFLICT (app, service, branch) DO UPDATE SET plugin = excluded.plugin, symbolic = excluded.symbolic, resource = excluded.resource`,
+      )
+      .run({ ...record, createdAt: Date.now() });
+  }
+
+  list(app?: string): ServiceRecord[] {
+    const rows = this.db.prepare('SELECT * FROM services WHERE (@app IS NULL OR app = @app) ORDER BY app, service, branch').all({ app: app ?? null });
+    return rows.map((row) => camel(row as Record<string, unknown>) as unknown as ServiceRecord);
+  }
+
+  /** Resources a plugin already handed out (Redis db indexes), to choose a free one. */
+  resources(plugin: string): string[] {
+    return this.db.prepare('SELECT resource FROM services WHERE plugin = ?').pluck().all(plugin) as string[];
+  }
+
+  remove(app: string, service: string, branch = ''): void {
+    this.db.prepare('DELETE FROM services WHERE app = ? AND service = ? AND branch = ?').run(app, service, branch);
+  }
+}

@@ -56,7 +56,7 @@ export class ManagedProcess {
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null && child.pid) {
       this.setState('stopping');
-      await killGroup(child.pid, this.spec.stopGraceMs ?? 5000);
+      await killGroup(child.pid, this.spec.stopGraceMs ?? 5000, this.spec.stopSignal);
       await this.childExited;
     }
     if (this.info.state !== 'stopped') this.setState('stopped', { pid: undefined, runningSince: undefined, nextRestartAt: undefined });
@@ -95,6 +95,7 @@ export class ManagedProcess {
       env: this.spec.env,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(this.spec.user ? { uid: this.spec.user.uid, gid: this.spec.user.gid } : {}),
     });
     const pid = child.pid;
     const entry: JournalEntry | undefined = pid

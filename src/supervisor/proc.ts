@@ -77,8 +77,8 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Sends SIGTERM to a group, then SIGKILL after graceMs; resolves when the group is empty (or the deadline passed). */
-export async function killGroup(pgid: number, graceMs: number): Promise<void> {
-  if (!signalGroup(pgid, 'SIGTERM')) return;
+export async function killGroup(pgid: number, graceMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!signalGroup(pgid, signal)) return;
   const deadline = Date.now() + graceMs;
   while (groupMembers(pgid).length > 0) {
     if (Date.now() >= deadline) {

@@ -18,8 +18,12 @@ export interface ProcessSpec {
   /** When set, readiness is a TCP accept on 127.0.0.1:port (or health.path answering < 500). */
   port?: number;
   health?: { path?: string; timeout: number };
-  /** Milliseconds between SIGTERM and SIGKILL. Default 5000. */
+  /** Milliseconds between the stop signal and SIGKILL. Default 5000. */
   stopGraceMs?: number;
+  /** The signal that asks the process to stop. Default SIGTERM (PostgreSQL's fast shutdown is SIGINT). */
+  stopSignal?: NodeJS.Signals;
+  /** Run as this user (a platform running as root starts database servers unprivileged). */
+  user?: { uid: number; gid: number };
   /** Every output line is appended here as `<ISO time> <out|err> <line>`. */
   logFile: string;
   /** Default 'always'. */

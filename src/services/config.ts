@@ -1,0 +1,69 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isMap, LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { codeFrame, didYouMean, displayPath, PositionFinder } from '../manifest/index.js';
+import { PaasmakerError } from '../shared/errors.js';
+import { PLUGIN_NAMES } from './registry.js';
+
+/** A symbolic service name: which plugin, with which options. */
+export interface SymbolConfig {
+  plugin: string;
+  options: Record<string, unknown>;
+}
+
+export interface PlatformConfig {
+  file: string;
+  services: Record<string, SymbolConfig>;
+}
+
+const NAME = /^[a-z][a-z0-9_-]{0,39}$/;
+
+const schema = z.strictObject({
+  services: z
+    .record(z.string().regex(NAME, { error: 'must be a-z, 0-9, "-" and "_", starting with a letter' }), z.looseObject({ plugin: z.string({ error: 'must name a plugin' }) }), {
+      error: 'must be a map of symbolic names',
+    })
+    .optional(),
+});
+
+const EXAMPLE = 'services:\n  postgres:\n    plugin: postgres\n  pg-shared:\n    plugin: postgres-external\n    admin_url: postgres://postgres@127.0.0.1:5432/postgres';
+
+/**
+ * $PAASMAKER_HOME/config.yml: what the platform's owner names their services.
+ * Missing means defaults only. Errors point at the line, as the manifest's do.
+ */
+export function loadConfig(home: string): PlatformConfig {
+  const file = join(home, 'config.yml');
+  if (!existsSync(file)) return { file, services: {} };
+  const text = readFileSync(file, 'utf8');
+  const fail = (position: { line: number; col: number }, message: string, hint?: string) =>
+    new PaasmakerError('CONFIG_INVALID', `${displayPath(file)}:${position.line}:${position.col}: ${message}`, { detail: codeFrame(text, position.line, position.col), hint });
+  if (text.trim() === '') return { file, services: {} };
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  if (doc.errors[0]) throw fail(lineCounter.linePos(doc.errors[0].pos[0]), `YAML syntax error: ${doc.errors[0].message.split('\n')[0]}`, 'check the indentation and quoting around this spot');
+  if (doc.contents !== null && !isMap(doc.contents)) throw fail({ line: 1, col: 1 }, 'config.yml must be a map', `for example:\n${EXAMPLE.replace(/^/gm, '  ')}`);
+  const where = new PositionFinder(doc, lineCounter, file);
+  const data = (doc.toJS() ?? {}) as unknown;
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path as (string | number)[];
+    if (issue.code === 'unrecognized_keys') throw fail(where.childKey(path, issue.keys[0]!), `unknown key "${issue.keys[0]}"`, `config.yml takes: services\n${EXAMPLE.replace(/^/gm, '  ')}`);
+    throw fail(where.value(path), `${path.join('.') || 'config'} ${issue.message}`, `for example:\n${EXAMPLE.replace(/^/gm, '  ')}`);
+  }
+  const services: Record<string, SymbolConfig> = {};
+  for (const [name, raw] of Object.entries(parsed.data.services ?? {})) {
+    const { plugin, ...options } = raw;
+    if (!PLUGIN_NAMES.includes(plugin)) {
+      const guess = didYouMean(plugin, PLUGIN_NAMES);
+      throw fail(where.value(['services', name, 'plugin']), `unknown plugin "${plugin}"${guess ? ` — did you mean "${guess}"?` : ''}`, `plugins: ${PLUGIN_NAMES.join(', ')}`);
+    }
+    if (plugin.endsWith('-external') && plugin !== 'redis-external' && typeof options.admin_url !== 'string') {
+      throw fail(where.key(['services', name]), `services.${name} uses ${plugin}, which needs admin_url`, `add: admin_url: ${plugin.startsWith('postgres') ? 'postgres://postgres@127.0.0.1:5432/postgres' : 'mysql://root@127.0.0.1:3306'}`);
+    }
+    services[name] = { plugin, options };
+  }
+  return { file, services };
+}

@@ -1,0 +1,144 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { didYouMean, manifestError, type ResolvedManifest, type ResolvedService } from '../manifest/index.js';
+import { PaasmakerError } from '../shared/errors.js';
+import type { ServiceRecord } from '../state/index.js';
+import { loadConfig, type PlatformConfig } from './config.js';
+import type { ProvisionedService } from './environment.js';
+import { DEFAULT_SYMBOLS, PLUGINS } from './registry.js';
+import type { ServerStatus, ServiceContext, ServicePlugin, ServiceRequest } from './types.js';
+
+export { envName, isSecret, maskSecret, serviceEnvironment, type ProvisionedService } from './environment.js';
+export { loadConfig, type PlatformConfig } from './config.js';
+export { DEFAULT_SYMBOLS, PLUGIN_NAMES } from './registry.js';
+export type { Credentials, ServerStatus, ServiceContext, ServicePlugin } from './types.js';
+
+/** A service of a manifest, resolved to its plugin through config.yml. */
+export interface ResolvedBinding {
+  service: ResolvedService;
+  symbolic: string;
+  plugin: string;
+  options: Record<string, unknown>;
+  perBranch: boolean;
+  cloneFrom?: string;
+}
+
+/** The git branch a project folder is on (worktrees included), or '' outside git. */
+export function gitBranch(directory: string): string {
+  try {
+    const branch = execFileSync('git', ['-C', directory, 'rev-parse', '--abbrev-ref', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).toString().trim();
+    return branch === 'HEAD' ? '' : branch;
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * The platform's services: resolves a manifest's symbolic names through
+ * config.yml to plugins, provisions them (in parallel, idempotently) and
+ * records what was made. Managed servers stop with close().
+ */
+export class Services {
+  private readonly plugins = new Map<string, ServicePlugin>();
+  private configCache: PlatformConfig | undefined;
+
+  constructor(private readonly context: ServiceContext) {}
+
+  get config(): PlatformConfig {
+    return (this.configCache ??= loadConfig(this.context.home));
+  }
+
+  plugin(name: string): ServicePlugin {
+    let plugin = this.plugins.get(name);
+    if (!plugin) {
+      const make = PLUGINS[name];
+      if (!make) throw new PaasmakerError('SERVICE_UNKNOWN', `no service plugin "${name}"`);
+      this.plugins.set(name, (plugin = make(this.context)));
+    }
+    return plugin;
+  }
+
+  /** Symbolic name → plugin and options; an unknown name is a positioned manifest error. */
+  bind(manifest: ResolvedManifest, service: ResolvedService): ResolvedBinding {
+    const symbolic = service.plugin;
+    const configured = this.config.services[symbolic];
+    const plugin = configured?.plugin ?? DEFAULT_SYMBOLS[symbolic] ?? (PLUGINS[symbolic] ? symbolic : undefined);
+    if (!plugin) {
+      const known = [...new Set([...Object.keys(this.config.services), ...Object.keys(DEFAULT_SYMBOLS), ...Object.keys(PLUGINS)])];
+      const guess = didYouMean(symbolic, known);
+      throw manifestError(
+        manifest.file,
+        existsSync(manifest.file) ? readFileSync(manifest.file, 'utf8') : '',
+        service.position,
+        `services.${service.name} asks for "${symbolic}", which is not a service here${guess ? ` — did you mean "${guess}"?` : ''}`,
+        `known: ${known.join(', ')}; or name it in ${this.config.file}`,
+      );
+    }
+    const { per_branch: perBranch, clone_from: cloneFrom, ...rest } = { ...configured?.options, ...service.options } as Record<string, unknown>;
+    return { service, symbolic, plugin, options: rest, perBranch: perBranch === true, cloneFrom: typeof cloneFrom === 'string' ? cloneFrom : undefined };
+  }
+
+  /** Everything a manifest's services need, made if missing; credentials for each. */
+  async provision(manifest: ResolvedManifest): Promise<ProvisionedService[]> {
+    const app = manifest.application.name;
+    const bindings = manifest.services.map((service) => this.bind(manifest, service));
+    const branch = bindings.some((binding) => binding.perBranch) ? gitBranch(manifest.directory) : '';
+    return Promise.all(
+      bindings.map(async (binding) => {
+        const plugin = this.plugin(binding.plugin);
+        const request: ServiceRequest = { app, service: binding.service.name, branch: binding.perBranch ? branch : '', symbolic: binding.symbolic, options: binding.options };
+        const known = this.context.state.services.get(app, request.service, request.branch);
+        if (!known && binding.cloneFrom && request.branch !== binding.cloneFrom && plugin.clone) {
+          const source = { ...request, branch: binding.cloneFrom };
+          if (this.context.state.services.get(app, request.service, binding.cloneFrom)) {
+            this.context.say(`${app}/${request.service}: copying the ${binding.cloneFrom} branch's data for ${request.branch}`);
+            await plugin.clone(source, request, this.context);
+          }
+        }
+        const credentials = await plugin.provision(request, this.context);
+        this.context.state.services.put({
+          app,
+          service: request.service,
+          branch: request.branch,
+          plugin: binding.plugin,
+          symbolic: binding.symbolic,
+          resource: credentials.database ?? credentials.path ?? '',
+        });
+        return { name: request.service, symbolic: binding.symbolic, plugin: binding.plugin, kind: plugin.kind, branch: request.branch, credentials };
+      }),
+    );
+  }
+
+  /** Provisioned services, from state. */
+  list(app?: string): ServiceRecord[] {
+    return this.context.state.services.list(app);
+  }
+
+  /** The managed servers and their state (without starting any). */
+  servers(): ServerStatus[] {
+    const statuses: ServerStatus[] = [];
+    for (const name of ['postgres', 'mysql', 'redis']) {
+      if (!existsSync(join(this.context.home, 'services', name))) continue;
+      try {
+        statuses.push(this.plugin(name).status!(this.context));
+      } catch {
+        statuses.push({ plugin: name, state: 'stopped', dataDir: join(this.context.home, 'services', name) });
+      }
+    }
+    return statuses;
+  }
+
+  /** Drops one provisioned service and its data. The caller has asked for confirmation. */
+  async destroy(record: ServiceRecord): Promise<void> {
+    const symbol = this.config.services[record.symbolic];
+    const options = symbol && symbol.plugin === record.plugin ? symbol.options : {};
+    await this.plugin(record.plugin).destroy({ app: record.app, service: record.service, branch: record.branch, symbolic: record.symbolic, options }, this.context);
+    this.context.state.services.remove(record.app, record.service, record.branch);
+  }
+
+  /** Stops the managed servers this platform started. */
+  async close(): Promise<void> {
+    await Promise.all([...this.plugins.values()].map((plugin) => plugin.stop?.()));
+  }
+}

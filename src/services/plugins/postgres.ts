@@ -1,0 +1,215 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { PaasmakerError } from '../../shared/errors.js';
+import { shellQuote } from '../../shared/shell.js';
+import { INSTALL, requireBinary } from '../binaries.js';
+import { ManagedServer, type ServerEndpoint } from '../managed-server.js';
+import { forgetPassword, pgIdent, resourceName, servicePassword, sqlString } from '../names.js';
+import { retry, runClient } from '../run-client.js';
+import type { Credentials, ServiceContext, ServicePlugin, ServiceRequest } from '../types.js';
+
+/** How to reach a server as its administrator with psql. */
+interface PgAdmin {
+  psql: string;
+  args: string[];
+  env: Record<string, string>;
+  /** Host and port apps connect to. */
+  host: string;
+  port: number;
+}
+
+const SUPERUSER = 'paasmaker';
+
+async function psql(admin: PgAdmin, sql: string, what: string, secrets: string[] = [], database = 'postgres'): Promise<string> {
+  return runClient(admin.psql, ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', ...admin.args, '-d', database], { input: sql, env: admin.env, what, secrets });
+}
+
+/** A role and a database of the same name, owned by it, closed to everyone else. Idempotent. */
+async function provisionInto(admin: PgAdmin, plugin: string, request: ServiceRequest, context: ServiceContext): Promise<Credentials> {
+  const name = resourceName(request);
+  const password = servicePassword(context.home, plugin, name);
+  const role = pgIdent(name);
+  const sql = `
+DO $$BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${sqlString(name)}) THEN
+    CREATE ROLE ${role} LOGIN PASSWORD ${sqlString(password)};
+  ELSE
+    ALTER ROLE ${role} WITH LOGIN PASSWORD ${sqlString(password)};
+  END IF;
+END$$;
+SELECT 'CREATE DATABASE ${role} OWNER ${role} ENCODING ''UTF8'' TEMPLATE template0' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = ${sqlString(name)})\\gexec
+REVOKE ALL ON DATABASE ${role} FROM PUBLIC;
+GRANT ALL ON DATABASE ${role} TO ${role};
+`;
+  await psql(admin, sql, `creating PostgreSQL database "${name}"`, [password]);
+  return {
+    protocol: 'pgsql',
+    hostname: admin.host,
+    port: admin.port,
+    username: name,
+    password,
+    database: name,
+    url: `postgresql://${name}:${password}@${admin.host}:${admin.port}/${name}`,
+  };
+}
+
+async function destroyIn(admin: PgAdmin, plugin: string, request: ServiceRequest, context: ServiceContext): Promise<void> {
+  const name = resourceName(request);
+  const role = pgIdent(name);
+  // Connections first, or DROP DATABASE refuses.
+  await psql(
+    admin,
+    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${sqlString(name)};
+DROP DATABASE IF EXISTS ${role};
+DROP ROLE IF EXISTS ${role};
+`,
+    `dropping PostgreSQL database "${name}"`,
+  );
+  forgetPassword(context.home, plugin, name);
+}
+
+async function cloneIn(admin: PgAdmin, from: ServiceRequest, to: ServiceRequest): Promise<void> {
+  const source = resourceName(from);
+  const target = resourceName(to);
+  // CREATE DATABASE … TEMPLATE copies the files: fast, but needs the source idle for a moment.
+  await psql(
+    admin,
+    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${sqlString(source)};
+SELECT 'CREATE DATABASE ${pgIdent(target)} OWNER ${pgIdent(target)} TEMPLATE ${pgIdent(source)}' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = ${sqlString(target)})\\gexec
+REVOKE ALL ON DATABASE ${pgIdent(target)} FROM PUBLIC;
+`,
+    `cloning PostgreSQL database "${source}" into "${target}"`,
+  );
+  // Objects of the copy still belong to the source's role.
+  await psql(admin, `REASSIGN OWNED BY ${pgIdent(source)} TO ${pgIdent(target)};`, `handing the clone "${target}" to its role`, [], target);
+}
+
+function shell(credentials: Credentials, env: NodeJS.ProcessEnv) {
+  return {
+    command: requireBinary(['psql'], 'paasmaker db shell', INSTALL.psql, env),
+    args: [],
+    env: { PGHOST: credentials.hostname!, PGPORT: String(credentials.port), PGUSER: credentials.username!, PGPASSWORD: credentials.password!, PGDATABASE: credentials.database! },
+  };
+}
+
+/** The platform's own PostgreSQL cluster. */
+class PostgresCluster extends ManagedServer {
+  readonly title: string;
+  private readonly bin: string;
+  protected override readonly stopSignal = 'SIGINT' as const; // fast shutdown
+
+  constructor(context: ServiceContext) {
+    super('postgres', context);
+    const postgres = requireBinary(['postgres'], 'the postgres service', INSTALL.postgres, context.env);
+    this.bin = dirname(postgres);
+    const major = /\/postgresql\/(\d+)\//.exec(postgres)?.[1];
+    this.title = major ? `PostgreSQL ${major}` : 'PostgreSQL';
+  }
+
+  private get data(): string {
+    return join(this.dir, 'data');
+  }
+
+  protected override socketDir(): string {
+    return join(this.dir, 'run');
+  }
+
+  protected initialised(): boolean {
+    return existsSync(join(this.data, 'PG_VERSION'));
+  }
+
+  protected async initialise(): Promise<void> {
+    const initdb = requireBinary(['initdb'], 'the postgres service', INSTALL.postgres, this.context.env, this.bin);
+    this.context.say(`${this.title}: creating a cluster in ${this.data}${this.user ? ` (run by the "${this.user.name}" user: PostgreSQL refuses root)` : ''}`);
+    await runClient(initdb, ['-D', this.data, '-U', SUPERUSER, '-E', 'UTF8', '--locale=C', '--auth-local=trust', '--auth-host=scram-sha-256', '--no-instructions'], {
+      what: 'initdb',
+      user: this.user,
+      cwd: this.dir,
+      timeoutMs: 120_000,
+    });
+  }
+
+  protected configure(): void {
+    mkdirSync(this.socketDir(), { recursive: true, mode: 0o700 });
+  }
+
+  protected command(port: number): string {
+    const settings = {
+      listen_addresses: '127.0.0.1,::1',
+      unix_socket_directories: this.socketDir(),
+      unix_socket_permissions: '0700',
+      max_connections: '100',
+      shared_buffers: '32MB',
+      logging_collector: 'off',
+    };
+    const args = Object.entries(settings).map(([key, value]) => `-c ${shellQuote(`${key}=${value}`)}`);
+    return `${shellQuote(join(this.bin, 'postgres'))} -D ${shellQuote(this.data)} -p ${port} ${args.join(' ')}`;
+  }
+
+  admin(endpoint: ServerEndpoint): PgAdmin {
+    return { psql: psqlBinary(this.context.env, this.bin), args: ['-h', endpoint.socketDir!, '-p', String(endpoint.port), '-U', SUPERUSER], env: {}, host: '127.0.0.1', port: endpoint.port };
+  }
+
+  protected async waitUntilReady(endpoint: ServerEndpoint): Promise<void> {
+    await retry(() => psql(this.admin(endpoint), 'SELECT 1;', `connecting to ${this.title}`), 20_000, 50);
+  }
+}
+
+function psqlBinary(env: NodeJS.ProcessEnv, near?: string): string {
+  return requireBinary(['psql'], 'the postgres service', INSTALL.psql, env, near);
+}
+
+export function managedPostgres(context: ServiceContext): ServicePlugin & { cluster: () => PostgresCluster } {
+  let cluster: PostgresCluster | undefined;
+  const get = () => (cluster ??= new PostgresCluster(context));
+  const admin = async () => get().admin(await get().ensure());
+  return {
+    name: 'postgres',
+    summary: "a database and role on the platform's own PostgreSQL",
+    kind: 'sql',
+    cluster: get,
+    provision: async (request) => provisionInto(await admin(), 'postgres', request, context),
+    destroy: async (request) => destroyIn(await admin(), 'postgres', request, context),
+    clone: async (from, to) => cloneIn(await admin(), from, to),
+    status: () => ({ ...get().status(), version: get().title }),
+    stop: async () => cluster?.stop(),
+    shell: (credentials) => shell(credentials, context.env),
+  };
+}
+
+/** An existing server: admin_url in config.yml says how to reach it as a superuser. */
+export function externalPostgres(context: ServiceContext): ServicePlugin {
+  const admin = (request: ServiceRequest): PgAdmin => {
+    const raw = request.options.admin_url;
+    if (typeof raw !== 'string') {
+      throw new PaasmakerError('CONFIG_INVALID', `the service "${request.symbolic}" (postgres-external) needs an admin_url`, {
+        hint: `in $PAASMAKER_HOME/config.yml: services: {${request.symbolic}: {plugin: postgres-external, admin_url: postgres://postgres@127.0.0.1:5432/postgres}}`,
+      });
+    }
+    const url = new URL(raw);
+    const host = url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
+    const port = Number(url.port || 5432);
+    return {
+      psql: psqlBinary(context.env),
+      args: [],
+      env: {
+        PGHOST: host,
+        PGPORT: String(port),
+        PGUSER: decodeURIComponent(url.username || 'postgres'),
+        ...(url.password ? { PGPASSWORD: decodeURIComponent(url.password) } : {}),
+        PGCONNECT_TIMEOUT: '5',
+      },
+      host,
+      port,
+    };
+  };
+  return {
+    name: 'postgres-external',
+    summary: 'a database and role on an existing PostgreSQL (admin_url)',
+    kind: 'sql',
+    provision: (request) => provisionInto(admin(request), 'postgres-external', request, context),
+    destroy: (request) => destroyIn(admin(request), 'postgres-external', request, context),
+    clone: (from, to) => cloneIn(admin(from), from, to),
+    shell: (credentials) => shell(credentials, context.env),
+  };
+}

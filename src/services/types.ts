@@ -1,0 +1,81 @@
+import type { Supervisor } from '../supervisor/index.js';
+import type { State } from '../state/index.js';
+
+/**
+ * What an app is given for one service, in the original Paasmaker's terms
+ * (PM_SERVICES), plus the URL most libraries take.
+ */
+export interface Credentials {
+  /** postgresql | mysql | redis | sqlite | file | parameters */
+  protocol: string;
+  hostname?: string;
+  port?: number;
+  username?: string;
+  password?: string;
+  database?: string;
+  /** <NAME>_URL, and DATABASE_URL / REDIS_URL for the first of its kind. */
+  url?: string;
+  /** <NAME>_PATH for a folder or a file. */
+  path?: string;
+  /** Passed-through values (the parameters plugin): <NAME>_<KEY>. */
+  values?: Record<string, string>;
+}
+
+/** One service of one app, as a plugin is asked to provide it. */
+export interface ServiceRequest {
+  app: string;
+  service: string;
+  /** The git branch, for a service with a database per branch; '' otherwise. */
+  branch: string;
+  /** The symbolic name the manifest used (postgres, pg-shared, …). */
+  symbolic: string;
+  /** Options from config.yml for the symbolic name, then the manifest's (the manifest wins). */
+  options: Record<string, unknown>;
+}
+
+/** What plugins may use: where to keep things, the supervisor for servers, state. */
+export interface ServiceContext {
+  /** $PAASMAKER_HOME */
+  home: string;
+  state: State;
+  supervisor: Supervisor;
+  /** The platform's environment (PATH to find binaries). */
+  env: NodeJS.ProcessEnv;
+  /** A progress line for the user ("starting PostgreSQL 15 on port 5544…"). */
+  say: (line: string) => void;
+}
+
+/** A managed database server or an existing one, as the services list shows it. */
+export interface ServerStatus {
+  plugin: string;
+  state: 'running' | 'stopped' | 'external';
+  port?: number;
+  pid?: number;
+  version?: string;
+  /** Bytes on disk of its data folder. */
+  size?: number;
+  dataDir?: string;
+}
+
+/**
+ * A service plugin: one object in the registry. provision() is idempotent:
+ * the second call finds what the first made and returns the same credentials.
+ */
+export interface ServicePlugin {
+  name: string;
+  /** One line for `paasmaker services`. */
+  summary: string;
+  /** Where credentials go: 'sql' services set DATABASE_URL, 'redis' REDIS_URL. */
+  kind: 'sql' | 'redis' | 'file' | 'values';
+  provision(request: ServiceRequest, context: ServiceContext): Promise<Credentials>;
+  /** Drops what provision made. Only ever called from an explicit, confirmed command. */
+  destroy(request: ServiceRequest, context: ServiceContext): Promise<void>;
+  /** Managed plugins: the server's state. */
+  status?(context: ServiceContext): ServerStatus;
+  /** Managed plugins: stop the server this platform started. */
+  stop?(): Promise<void>;
+  /** The command line for `paasmaker db shell`. */
+  shell?(credentials: Credentials): { command: string; args: string[]; env: Record<string, string> };
+  /** Copies one branch's database into a new one (per_branch with clone_from). */
+  clone?(from: ServiceRequest, to: ServiceRequest, context: ServiceContext): Promise<void>;
+}
