@@ -89,14 +89,13 @@ export class Services {
         const plugin = this.plugin(binding.plugin);
         const request: ServiceRequest = { app, service: binding.service.name, branch: binding.perBranch ? branch : '', symbolic: binding.symbolic, options: binding.options };
         const known = this.context.state.services.get(app, request.service, request.branch);
+        const credentials = await plugin.provision(request, this.context);
         if (!known && binding.cloneFrom && request.branch !== binding.cloneFrom && plugin.clone) {
-          const source = { ...request, branch: binding.cloneFrom };
           if (this.context.state.services.get(app, request.service, binding.cloneFrom)) {
-            this.context.say(`${app}/${request.service}: copying the ${binding.cloneFrom} branch's data for ${request.branch}`);
-            await plugin.clone(source, request, this.context);
+            this.context.say(`${app}/${request.service}: copying the ${binding.cloneFrom} branch's data for ${request.branch || 'this folder'}`);
+            await plugin.clone({ ...request, branch: binding.cloneFrom }, request, credentials, this.context);
           }
         }
-        const credentials = await plugin.provision(request, this.context);
         this.context.state.services.put({
           app,
           service: request.service,

@@ -76,6 +76,6 @@ export interface ServicePlugin {
   stop?(): Promise<void>;
   /** The command line for `paasmaker db shell`. */
   shell?(credentials: Credentials): { command: string; args: string[]; env: Record<string, string> };
-  /** Copies one branch's database into a new one (per_branch with clone_from). */
-  clone?(from: ServiceRequest, to: ServiceRequest, context: ServiceContext): Promise<void>;
+  /** Copies one branch's data into the new, empty service `to` (per_branch with clone_from). */
+  clone?(from: ServiceRequest, to: ServiceRequest, target: Credentials, context: ServiceContext): Promise<void>;
 }

@@ -148,18 +148,25 @@ describe.skipIf(skip)('managed services', () => {
     expect(after.map((row) => row.name)).not.toContain('gone/db');
   });
 
-  it('gives each git branch its own database when per_branch is set', async () => {
+  it('gives each git branch its own database when per_branch is set, copied from main with clone_from', async () => {
     const pmHome = home();
-    const dir = project('branchy', '  db:\n    plugin: postgres\n    per_branch: true\n  notes:\n    plugin: sqlite\n    per_branch: true\n');
+    const dir = project('branchy', '  db:\n    plugin: postgres\n    per_branch: true\n    clone_from: main\n  notes:\n    plugin: sqlite\n    per_branch: true\n');
     const git = (...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { stdio: 'ignore' });
     git('init', '-q', '-b', 'main');
     git('commit', '-q', '--allow-empty', '-m', 'first');
     const main = await envJson(dir, pmHome);
+    const seed = await runCli(['run', dir, '--', 'psql', '$DATABASE_URL', '-qc', 'create table t (x int); insert into t values (7)'], { home: pmHome });
+    expect(seed.exitCode, seed.stderr).toBe(0);
     git('checkout', '-q', '-b', 'feature/login');
     const feature = await envJson(dir, pmHome);
     expect(main.DB_DATABASE).toBe('branchy__db__main');
     expect(feature.DB_DATABASE).toMatch(/^branchy__db__feature_login/);
     expect(feature.NOTES_PATH).not.toBe(main.NOTES_PATH);
+    // The branch's copy has main's rows and belongs to the branch's role: it can write.
+    const copy = await runCli(['run', dir, '--', 'psql', '$DATABASE_URL', '-qtAc', 'insert into t values (8); select sum(x) from t'], { home: pmHome });
+    expect(copy.stdout.trim(), copy.stderr).toBe('15');
+    const listed = JSON.parse((await runCli(['services', '--json'], { home: pmHome })).stdout) as Array<{ name: string; branch: string | null }>;
+    expect(listed.filter((row) => row.name === 'branchy/db').map((row) => row.branch).sort()).toEqual(['feature/login', 'main']);
   });
 });
 

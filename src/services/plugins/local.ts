@@ -1,4 +1,4 @@
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Credentials, ServiceContext, ServicePlugin, ServiceRequest } from '../types.js';
 import { resourceName } from '../names.js';
@@ -31,7 +31,8 @@ export function sqlitePlugin(context: ServiceContext): ServicePlugin {
       for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${path}${suffix}`, { force: true });
     },
     async clone(from, to) {
-      if (existsSync(file(from)) && !existsSync(file(to))) copyFileSync(file(from), file(to));
+      // provision() made the new file empty; only an empty one is replaced.
+      if (existsSync(file(from)) && statSync(file(to)).size === 0) copyFileSync(file(from), file(to));
     },
     shell: (credentials) => ({ command: requireBinary(['sqlite3'], 'paasmaker db shell', INSTALL.sqlite3, context.env), args: [credentials.path!], env: {} }),
   };

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PaasmakerError } from '../../shared/errors.js';
@@ -68,20 +69,27 @@ DROP ROLE IF EXISTS ${role};
   forgetPassword(context.home, plugin, name);
 }
 
-async function cloneIn(admin: PgAdmin, from: ServiceRequest, to: ServiceRequest): Promise<void> {
-  const source = resourceName(from);
-  const target = resourceName(to);
-  // CREATE DATABASE … TEMPLATE copies the files: fast, but needs the source idle for a moment.
-  await psql(
-    admin,
-    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${sqlString(source)};
-SELECT 'CREATE DATABASE ${pgIdent(target)} OWNER ${pgIdent(target)} TEMPLATE ${pgIdent(source)}' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = ${sqlString(target)})\\gexec
-REVOKE ALL ON DATABASE ${pgIdent(target)} FROM PUBLIC;
-`,
-    `cloning PostgreSQL database "${source}" into "${target}"`,
-  );
-  // Objects of the copy still belong to the source's role.
-  await psql(admin, `REASSIGN OWNED BY ${pgIdent(source)} TO ${pgIdent(target)};`, `handing the clone "${target}" to its role`, [], target);
+/**
+ * Copies one database's contents into another that provision() just made:
+ * pg_dump as the administrator, restored as the new database's own role,
+ * so everything in the copy belongs to it.
+ */
+async function cloneIn(admin: PgAdmin, from: ServiceRequest, to: ServiceRequest, target: Credentials, near?: string): Promise<void> {
+  const pgDump = requireBinary(['pg_dump'], 'cloning a database', INSTALL.psql, process.env, near);
+  const dump = spawn(pgDump, ['--no-owner', '--no-privileges', ...admin.args, '-d', resourceName(from)], { env: { ...process.env, ...admin.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const restore = spawn(admin.psql, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', target.hostname!, '-p', String(target.port), '-U', target.username!, '-d', target.database!], {
+    env: { ...process.env, PGPASSWORD: target.password! },
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  dump.stdout.pipe(restore.stdin);
+  let errors = '';
+  dump.stderr.on('data', (chunk) => (errors += chunk));
+  restore.stderr.on('data', (chunk) => (errors += chunk));
+  const exit = (child: ReturnType<typeof spawn>) => new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  const [dumped, restored] = await Promise.all([exit(dump), exit(restore)]);
+  if (dumped !== 0 || restored !== 0) {
+    throw new PaasmakerError('SERVICE_FAILED', `copying PostgreSQL database "${resourceName(from)}" into "${resourceName(to)}" failed`, { detail: errors.trim().split('\n').slice(-6).join('\n') || undefined });
+  }
 }
 
 function shell(credentials: Credentials, env: NodeJS.ProcessEnv) {
@@ -96,6 +104,9 @@ function shell(credentials: Credentials, env: NodeJS.ProcessEnv) {
 class PostgresCluster extends ManagedServer {
   readonly title: string;
   private readonly bin: string;
+  get binDir(): string {
+    return this.bin;
+  }
   protected override readonly stopSignal = 'SIGINT' as const; // fast shutdown
 
   constructor(context: ServiceContext) {
@@ -170,7 +181,7 @@ export function managedPostgres(context: ServiceContext): ServicePlugin & { clus
     cluster: get,
     provision: async (request) => provisionInto(await admin(), 'postgres', request, context),
     destroy: async (request) => destroyIn(await admin(), 'postgres', request, context),
-    clone: async (from, to) => cloneIn(await admin(), from, to),
+    clone: async (from, to, target) => cloneIn(await admin(), from, to, target, get().binDir),
     status: () => ({ ...get().status(), version: get().title }),
     stop: async () => cluster?.stop(),
     shell: (credentials) => shell(credentials, context.env),
@@ -209,7 +220,7 @@ export function externalPostgres(context: ServiceContext): ServicePlugin {
     kind: 'sql',
     provision: (request) => provisionInto(admin(request), 'postgres-external', request, context),
     destroy: (request) => destroyIn(admin(request), 'postgres-external', request, context),
-    clone: (from, to) => cloneIn(admin(from), from, to),
+    clone: (from, to, target) => cloneIn(admin(from), from, to, target),
     shell: (credentials) => shell(credentials, context.env),
   };
 }
