@@ -39,8 +39,9 @@ Environment:
     .option('--prepare', 'run the prepare steps even if nothing changed')
     .option('--proxy-port <port>', 'the router\'s port (default 7654, or $PAASMAKER_PROXY_PORT; 0 picks a free one)')
     .option('--no-proxy', 'do not start the router (apps answer on their own ports only)')
+    .option('--no-watch', 'do not reload when files change')
     .addHelpText('after', '\nExamples:\n  $ paasmaker up\n  $ paasmaker up ../shop --prepare\n  $ paasmaker up --proxy-port 8080')
-    .action(async (dir: string, options: { prepare?: boolean; proxyPort?: string; proxy: boolean }) => {
+    .action(async (dir: string, options: { prepare?: boolean; proxyPort?: string; proxy: boolean; watch: boolean }) => {
       const { up } = await import('./commands/up.js');
       setExit(await up(dir, options));
     });

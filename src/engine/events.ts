@@ -47,13 +47,16 @@ export interface PlatformEvents {
   'traffic.tick': [event: TrafficTickEvent];
 }
 
-/** "shop/web.0" ↔ {app, instance, index}. */
-export function processKey(app: string, instance: string, index: number): string {
-  return `${app}/${instance}.${index}`;
+/**
+ * "shop/web.0" ↔ {app, instance, index}. A reload starts the slot's next
+ * process beside the current one as "shop/web.0@2" (generation 2).
+ */
+export function processKey(app: string, instance: string, index: number, generation = 0): string {
+  return generation > 0 ? `${app}/${instance}.${index}@${generation}` : `${app}/${instance}.${index}`;
 }
 
-export function parseProcessKey(key: string): { app: string; instance: string; index: number } | undefined {
-  const match = /^([^/]+)\/(.+)\.(\d+)$/.exec(key);
+export function parseProcessKey(key: string): { app: string; instance: string; index: number; generation: number } | undefined {
+  const match = /^([^/]+)\/(.+)\.(\d+)(?:@(\d+))?$/.exec(key);
   if (!match) return undefined;
-  return { app: match[1]!, instance: match[2]!, index: Number(match[3]) };
+  return { app: match[1]!, instance: match[2]!, index: Number(match[3]), generation: Number(match[4] ?? 0) };
 }

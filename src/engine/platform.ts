@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { getRuntime, type RuntimePlan } from '../../runtimes/index.js';
-import type { ResolvedInstance, ResolvedManifest } from '../manifest/index.js';
+import { loadManifest, type ResolvedInstance, type ResolvedManifest } from '../manifest/index.js';
 import { DnsResponder, Router, startStaticServer } from '../proxy/index.js';
 import { AppRoutes } from './routes.js';
 import { portHolder } from '../shared/port-holder.js';
@@ -12,7 +12,7 @@ import { PaasmakerError } from '../shared/errors.js';
 import { currentOwner, ownerAlive, type Owner } from '../shared/owner.js';
 import { ensurePrivateDir, homeLayout, paasmakerHome, type HomeLayout } from '../shared/paths.js';
 import { freePort } from '../shared/ports.js';
-import { serviceEnvironment, Services } from '../services/index.js';
+import { isSecret, maskSecret, serviceEnvironment, Services } from '../services/index.js';
 import { State } from '../state/index.js';
 import {
   reapLeftovers,
@@ -24,6 +24,7 @@ import {
   type ProcessState,
 } from '../supervisor/index.js';
 import { instanceEnvironment } from './environment.js';
+import { ProjectWatcher } from './watcher.js';
 import { parseProcessKey, processKey, type PlatformEvents } from './events.js';
 import { prepareFingerprint, prepareSteps } from './prepare.js';
 import { listProcesses, type ProcessRow } from './queries.js';
@@ -56,6 +57,14 @@ interface RunningApp {
   staticServers: Server[];
   /** The services' credentials, as environment variables. */
   serviceEnv: Record<string, string>;
+  /** The last generation started: a reload's processes are "web.0@<generation>". */
+  generation: number;
+  /** Slot ("web.0") → the key of the process serving it now. */
+  slots: Map<string, string>;
+  watcher?: ProjectWatcher;
+  /** The reload running now, and whether another save asked for one meanwhile. */
+  reloading?: Promise<boolean>;
+  reloadQueued?: Promise<boolean>;
 }
 
 const SETTLED: ReadonlySet<ProcessState> = new Set(['running', 'backoff', 'crashed', 'stopped']);
@@ -194,7 +203,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
     for (const instance of manifest.instances) {
       plans.set(instance.name, await getRuntime(instance.runtime.name).plan({ manifest, instance, home: this.layout.root, env: this.env }));
     }
-    const app: RunningApp = { manifest, plans, keys: [], staticServers: [], serviceEnv: {} };
+    const app: RunningApp = { manifest, plans, keys: [], staticServers: [], serviceEnv: {}, generation: 0, slots: new Map() };
     this.running.set(name, app);
     this.state.transaction(() => {
       this.state.apps.upsert({
@@ -245,6 +254,8 @@ export class Platform extends EventEmitter<PlatformEvents> {
     const app = this.running.get(name);
     if (!app) return;
     this.state.apps.setState(name, 'stopping');
+    await app.watcher?.close();
+    app.watcher = undefined;
     await Promise.all([
       ...app.keys.map((key) => this.supervisor.stop(key)),
       ...app.staticServers.map((server) => closeServer(server)),
@@ -282,6 +293,187 @@ export class Platform extends EventEmitter<PlatformEvents> {
     return wasRunning ? 'stopped' : 'not-running';
   }
 
+  /**
+   * Watches an app's project and reloads on save: prepare again when its
+   * inputs changed, then a rolling reload; a manifest or .env edit is read
+   * again first (a broken one is reported and changes nothing).
+   */
+  async watch(name: string): Promise<void> {
+    const app = this.running.get(name);
+    if (!app || app.watcher) return;
+    const ignore = [...new Set(app.manifest.instances.flatMap((instance) => instance.watch.ignore))];
+    app.watcher = new ProjectWatcher({
+      root: app.manifest.directory,
+      exclude: [this.layout.root],
+      ignore,
+      onChange: (paths) => void this.projectChanged(name, paths),
+    });
+    await app.watcher.ready;
+  }
+
+  private async projectChanged(name: string, paths: string[]): Promise<void> {
+    const app = this.running.get(name);
+    if (!app || this.closed) return;
+    const manifestName = app.manifest.file.slice(app.manifest.directory.length + 1);
+    const shown = paths.length === 1 ? paths[0]! : `${paths.length} files`;
+    if (paths.includes(manifestName) || paths.includes('.env')) {
+      await this.reloadManifest(name, shown);
+      return;
+    }
+    const watched = app.manifest.instances.filter((instance) => instance.watch.enabled).map((instance) => instance.name);
+    if (watched.length > 0) await this.reload(name, { instances: watched, reason: `${shown} changed` });
+  }
+
+  /** Reads the manifest and .env again; a valid change is applied by a rolling reload. */
+  private async reloadManifest(name: string, shown: string): Promise<void> {
+    const app = this.running.get(name)!;
+    let next: ResolvedManifest;
+    try {
+      next = loadManifest(app.manifest.directory);
+    } catch (error) {
+      const detail = error instanceof PaasmakerError ? [error.message, error.detail, error.hint && `hint: ${error.hint}`].filter(Boolean).join('\n') : String(error);
+      this.emit('job.update', { app: name, title: `read ${shown}`, state: 'failed', detail: `${detail}\nStill running the previous version.` });
+      return;
+    }
+    const shape = (manifest: ResolvedManifest) => JSON.stringify(manifest.instances.map((instance) => [instance.name, instance.quantity, instance.standalone, instance.runtime, instance.hostnames]));
+    if (next.application.name !== name || shape(next) !== shape(app.manifest)) {
+      this.emit('job.update', { app: name, title: `read ${shown}`, state: 'success', detail: 'instance types changed: restarting the app' });
+      await this.stopApp(name);
+      await this.apply(next);
+      await this.watch(next.application.name);
+      return;
+    }
+    const before = envSummary(app.manifest);
+    const after = envSummary(next);
+    const changes = diffEnvironment(before, after);
+    app.manifest = next;
+    for (const instance of next.instances) {
+      app.plans.set(instance.name, await getRuntime(instance.runtime.name).plan({ manifest: next, instance, home: this.layout.root, env: this.env }));
+    }
+    try {
+      app.serviceEnv = await this.provisionServices(next);
+    } catch (error) {
+      this.emit('job.update', { app: name, title: `read ${shown}`, state: 'failed', detail: (error as Error).message });
+      return;
+    }
+    await this.reload(name, { instances: next.instances.map((instance) => instance.name), reason: `${shown} changed${changes.length > 0 ? `:\n${changes.join('\n')}` : ''}` });
+  }
+
+  /**
+   * A rolling reload: each routed process gets a successor on a new port; once
+   * the successor is ready the router sends new requests to it, the old one
+   * finishes what it has in flight and stops. A successor that fails leaves
+   * the old one serving, and the failure is reported with its last lines.
+   * Workers (standalone) restart in place. Saves during a reload coalesce
+   * into one more reload after it.
+   */
+  reload(name: string, options: { instances?: string[]; reason?: string } = {}): Promise<boolean> {
+    const app = this.running.get(name);
+    if (!app) return Promise.resolve(false);
+    if (app.reloadQueued) return app.reloadQueued;
+    const previous = app.reloading ?? Promise.resolve(true);
+    const queued = previous.then(async () => {
+      app.reloadQueued = undefined;
+      const current = this.reloadNow(app, options);
+      app.reloading = current;
+      return current;
+    });
+    app.reloadQueued = queued;
+    return queued;
+  }
+
+  private async reloadNow(app: RunningApp, options: { instances?: string[]; reason?: string }): Promise<boolean> {
+    const name = app.manifest.application.name;
+    if (this.closed || this.running.get(name) !== app) return false;
+    const instances = app.manifest.instances.filter((instance) => (options.instances ?? app.manifest.instances.map((each) => each.name)).includes(instance.name) && !app.plans.get(instance.name)?.serve);
+    if (instances.length === 0) return true;
+    const title = `reload ${instances.map((instance) => instance.name).join(', ')}`;
+    this.emit('job.update', { app: name, title, state: 'running', detail: options.reason });
+    try {
+      for (const instance of instances) await this.prepare(app.manifest, instance, app.plans.get(instance.name)!, false, app.serviceEnv);
+    } catch (error) {
+      const detail = error instanceof PaasmakerError ? [error.message, error.detail].filter(Boolean).join('\n') : String(error);
+      this.emit('job.update', { app: name, title, state: 'failed', detail: `${detail}\nStill running the previous version.` });
+      return false;
+    }
+    const generation = ++app.generation;
+    for (const instance of instances) {
+      const ok = instance.standalone ? await this.restartInPlace(app, instance, generation) : await this.rollOver(app, instance, generation);
+      if (!ok) {
+        this.emit('job.update', { app: name, title, state: 'failed', detail: this.failureDetail });
+        return false;
+      }
+    }
+    this.emit('job.update', { app: name, title, state: 'success' });
+    return true;
+  }
+
+  private failureDetail = '';
+
+  /** Successors beside the current processes; the switch only when every one is ready. */
+  private async rollOver(app: RunningApp, instance: ResolvedInstance, generation: number): Promise<boolean> {
+    const name = app.manifest.application.name;
+    const indexes = Array.from({ length: instance.quantity }, (_, index) => index);
+    const states = await Promise.all(indexes.map((index) => this.startProcess(app, instance, index, generation)));
+    const fresh = indexes.map((index) => processKey(name, instance.name, index, generation));
+    if (states.some((state) => state !== 'running')) {
+      const failed = fresh[states.findIndex((state) => state !== 'running')]!;
+      const info = this.supervisor.info(failed);
+      const tail = this.supervisor.tail(failed, 8).map((line) => `  ${line.line}`);
+      const how = info?.lastExit ? (info.lastExit.signal ? `was killed by ${info.lastExit.signal}` : `exited with code ${info.lastExit.code}`) : 'did not become ready';
+      this.failureDetail = [`the new ${instance.name} ${how}; the previous version keeps serving`, ...tail].join('\n');
+      await this.retire(app, fresh);
+      return false;
+    }
+    const old = indexes.map((index) => app.slots.get(`${instance.name}.${index}`)).filter((key): key is string => key !== undefined);
+    for (const [index, key] of fresh.entries()) {
+      app.slots.set(`${instance.name}.${index}`, key);
+      const info = this.supervisor.info(key);
+      if (info) {
+        this.recordProcess(info);
+        this.emit('instance.state', { app: name, instance: instance.name, index, state: info.state, previous: 'starting', pid: info.pid, port: info.port, restarts: info.restarts });
+      }
+    }
+    await this.retire(app, old);
+    return true;
+  }
+
+  /** Takes processes out of the router, lets their requests finish, then stops them. */
+  private async retire(app: RunningApp, keys: string[]): Promise<void> {
+    const name = app.manifest.application.name;
+    app.keys = app.keys.filter((key) => !keys.includes(key));
+    const instances = new Set(keys.map((key) => parseProcessKey(key)?.instance).filter((instance): instance is string => instance !== undefined));
+    for (const instance of instances) this.routes?.refresh(name, instance, app.keys);
+    await Promise.all(
+      keys.map(async (key) => {
+        const port = this.supervisor.info(key)?.port;
+        const deadline = Date.now() + 10_000;
+        while (this.router && this.router.inFlight(key) > 0 && Date.now() < deadline) await delay(10);
+        if (port !== undefined) this.router?.forgetPort(port);
+        await this.supervisor.stop(key);
+        this.supervisor.remove(key);
+      }),
+    );
+  }
+
+  /** A worker has no traffic to hand over: stop it, start its successor. */
+  private async restartInPlace(app: RunningApp, instance: ResolvedInstance, generation: number): Promise<boolean> {
+    const name = app.manifest.application.name;
+    let ok = true;
+    for (let index = 0; index < instance.quantity; index++) {
+      const old = app.slots.get(`${instance.name}.${index}`);
+      if (old) await this.retire(app, [old]);
+      const key = processKey(name, instance.name, index, generation);
+      app.slots.set(`${instance.name}.${index}`, key);
+      const state = await this.startProcess(app, instance, index, generation);
+      if (state !== 'running') {
+        ok = false;
+        this.failureDetail = [`the new ${instance.name}.${index} did not start`, ...this.supervisor.tail(key, 20).map((line) => `  ${line.line}`)].join('\n');
+      }
+    }
+    return ok;
+  }
+
   /** Process slots as a listing shows them. */
   processes(app?: string): ProcessRow[] {
     return listProcesses(this.state, { app, selfPid: this.owner.pid });
@@ -293,7 +485,8 @@ export class Platform extends EventEmitter<PlatformEvents> {
 
   /** Recent output of a process, newest last. */
   tail(app: string, instance: string, index: number, lines = 20) {
-    return this.supervisor.tail(processKey(app, instance, index), lines);
+    const key = this.running.get(app)?.slots.get(`${instance}.${index}`) ?? processKey(app, instance, index);
+    return this.supervisor.tail(key, lines);
   }
 
   async close(): Promise<void> {
@@ -411,12 +604,17 @@ export class Platform extends EventEmitter<PlatformEvents> {
     this.emit('job.update', { app, title, state: 'success' });
   }
 
-  private async startProcess(app: RunningApp, instance: ResolvedInstance, index: number): Promise<void> {
+  /**
+   * Starts one process of a slot and resolves with its first settled state.
+   * Generation 0 takes the slot at once; a reload's process (generation > 0)
+   * runs beside the slot's current one until reload() hands the slot over.
+   */
+  private async startProcess(app: RunningApp, instance: ResolvedInstance, index: number, generation = 0): Promise<ProcessState> {
     const manifest = app.manifest;
     const name = manifest.application.name;
     const plan = app.plans.get(instance.name)!;
     const port = instance.standalone ? undefined : await freePort();
-    const key = processKey(name, instance.name, index);
+    const key = processKey(name, instance.name, index, generation);
 
     if (plan.serve) {
       if (port === undefined) {
@@ -428,21 +626,22 @@ export class Platform extends EventEmitter<PlatformEvents> {
       const record = { app: name, instance: instance.name, index, pid: null, port, restarts: 0, exitCode: null, exitSignal: null };
       this.state.processes.put({ ...record, state: 'running', runningSince: Date.now() });
       this.emit('instance.state', { app: name, instance: instance.name, index, state: 'running', previous: 'starting', port, restarts: 0 });
-      return;
+      return 'running';
     }
 
     const logDir = join(this.layout.logs, name);
     mkdirSync(logDir, { recursive: true, mode: 0o700 });
-    const settled = new Promise<void>((resolve) => {
+    const settled = new Promise<ProcessState>((resolve) => {
       const onState = (info: ProcessInfo) => {
         if (info.id === key && SETTLED.has(info.state)) {
           this.supervisor.off('state', onState);
-          resolve();
+          resolve(info.state);
         }
       };
       this.supervisor.on('state', onState);
     });
     app.keys.push(key);
+    if (generation === 0) app.slots.set(`${instance.name}.${index}`, key);
     this.supervisor.start({
       id: key,
       command: plan.command ?? instance.command!,
@@ -454,27 +653,23 @@ export class Platform extends EventEmitter<PlatformEvents> {
       stopGraceMs: instance.stopTimeout * 1000,
       logFile: join(logDir, `${instance.name}.${index}.log`),
     });
-    await settled;
+    return settled;
   }
 
   private wireSupervisor(): void {
     this.supervisor.on('state', (info, previous) => {
       const key = parseProcessKey(info.id);
       if (!key || !this.running.has(key.app) || !this.stateOpen) return;
+      const app = this.running.get(key.app)!;
       this.routes?.observe(info, previous);
-      this.routes?.refresh(key.app, key.instance, this.running.get(key.app)!.keys);
-      this.state.processes.put({
-        ...key,
-        state: info.state,
-        pid: info.pid ?? null,
-        port: info.port ?? null,
-        restarts: info.restarts,
-        runningSince: info.state === 'running' ? (info.runningSince ?? Date.now()) : null,
-        exitCode: info.lastExit?.code ?? null,
-        exitSignal: info.lastExit?.signal ?? null,
-      });
+      this.routes?.refresh(key.app, key.instance, app.keys);
+      // A reload's process waiting beside the current one, or a retired one draining, is not the slot's.
+      if (app.slots.get(`${key.instance}.${key.index}`) !== info.id) return;
+      this.recordProcess(info);
       this.emit('instance.state', {
-        ...key,
+        app: key.app,
+        instance: key.instance,
+        index: key.index,
         state: info.state,
         previous,
         pid: info.pid,
@@ -489,6 +684,27 @@ export class Platform extends EventEmitter<PlatformEvents> {
       if (!key) return;
       this.emit('log.line', { app: key.app, source: `${key.instance}.${key.index}`, stream: line.stream, line: line.line, time: line.time });
     });
+    this.wireJournal();
+  }
+
+  private recordProcess(info: ProcessInfo): void {
+    const key = parseProcessKey(info.id);
+    if (!key) return;
+    this.state.processes.put({
+      app: key.app,
+      instance: key.instance,
+      index: key.index,
+      state: info.state,
+      pid: info.pid ?? null,
+      port: info.port ?? null,
+      restarts: info.restarts,
+      runningSince: info.state === 'running' ? (info.runningSince ?? Date.now()) : null,
+      exitCode: info.lastExit?.code ?? null,
+      exitSignal: info.lastExit?.signal ?? null,
+    });
+  }
+
+  private wireJournal(): void {
     this.supervisor.on('spawn', (entry) => {
       if (!this.stateOpen) return;
       this.state.journal.record({
@@ -514,6 +730,25 @@ function closeServer(server: Server): Promise<void> {
     server.close(() => resolve());
     server.closeAllConnections();
   });
+}
+
+/** The variables an app's files set: .env and each instance's environment. */
+function envSummary(manifest: ResolvedManifest): Record<string, string> {
+  const out: Record<string, string> = { ...manifest.dotenv.values };
+  for (const instance of manifest.instances) for (const [key, value] of Object.entries(instance.environment)) out[`${key}`] = value;
+  return out;
+}
+
+/** "+ KEY=value", "- KEY", "~ KEY=new", secrets masked. */
+function diffEnvironment(before: Record<string, string>, after: Record<string, string>): string[] {
+  const lines: string[] = [];
+  const show = (key: string, value: string) => (isSecret(key, value) ? maskSecret(key, value) : value);
+  for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
+    if (!(key in after)) lines.push(`  - ${key}`);
+    else if (!(key in before)) lines.push(`  + ${key}=${show(key, after[key]!)}`);
+    else if (before[key] !== after[key]) lines.push(`  ~ ${key}=${show(key, after[key]!)}`);
+  }
+  return lines;
 }
 
 function delay(ms: number): Promise<void> {

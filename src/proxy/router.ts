@@ -120,6 +120,16 @@ export class Router implements Dispatcher {
     this.staticPort = (server.address() as { port: number }).port;
   }
 
+  /** Requests an upstream is answering now (a reload waits for 0 before stopping the old process). */
+  inFlight(key: string): number {
+    return this.outstanding.get(key) ?? 0;
+  }
+
+  /** Closes the idle kept-alive connections to a port whose process is about to stop. */
+  forgetPort(port: number): void {
+    this.pool.dropIdle(port);
+  }
+
   // ---- Dispatcher: what client connections ask ----
 
   route(exchange: Exchange): void {

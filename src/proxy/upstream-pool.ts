@@ -110,6 +110,11 @@ export class UpstreamPool {
     return link.socket;
   }
 
+  dropIdle(port: number): void {
+    for (const link of this.idle.get(port) ?? []) link.socket.destroy();
+    this.idle.delete(port);
+  }
+
   destroy(): void {
     for (const link of this.all) link.socket.destroy();
     this.all.clear();

@@ -9,7 +9,7 @@ import { colorEnabled, colorFor, painter, reportError, type Paint } from '../out
  * `paasmaker up`: runs a project in the foreground, prints every line of its
  * processes with a coloured name prefix, and stops everything on Ctrl-C.
  */
-export async function up(dir: string, options: { prepare?: boolean; proxyPort?: string; proxy?: boolean }): Promise<number> {
+export async function up(dir: string, options: { prepare?: boolean; proxyPort?: string; proxy?: boolean; watch?: boolean }): Promise<number> {
   const manifest = loadManifest(resolve(dir));
   const paint = painter(colorEnabled());
   const printer = new LinePrinter(paint, manifest);
@@ -44,9 +44,10 @@ export async function up(dir: string, options: { prepare?: boolean; proxyPort?: 
   platform.on('log.line', (event) => printer.line(event));
   platform.on('instance.state', (event) => printer.state(event));
   platform.on('job.update', (event) => {
-    if (event.state === 'running') printer.system(`${event.title}…`);
+    if (event.state === 'running') printer.system(`${event.title}…${event.detail ? ` (${event.detail})` : ''}`);
     else if (event.state === 'skipped') printer.system(`${event.title}: up to date`);
-    else if (event.state === 'success') printer.system(`${event.title}: done`);
+    else if (event.state === 'success') printer.system(`${event.title}: done${event.detail ? ` (${event.detail})` : ''}`);
+    else if (event.state === 'failed' && event.detail) printer.system(`${event.title} failed: ${event.detail}`);
   });
 
   const started = Date.now();
@@ -58,6 +59,10 @@ export async function up(dir: string, options: { prepare?: boolean; proxyPort?: 
       printer.system(`${app} is up in ${elapsed} ms — Ctrl-C stops it; \`paasmaker ps\` in another terminal lists it`);
       const url = platform.appUrl(app);
       if (url && manifest.instances.some((instance) => !instance.standalone)) printer.system(`open ${paint('bold', url)}`);
+      if (options.watch !== false && manifest.instances.some((instance) => instance.watch.enabled)) {
+        await platform.watch(app);
+        printer.system('watching for changes: a save reloads without dropping a request (--no-watch turns it off)');
+      }
     }
   } catch (error) {
     if (!stopping) {

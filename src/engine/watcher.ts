@@ -1,0 +1,69 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { relative, sep } from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import ignore from 'ignore';
+
+/** Never worth a reload: version control, dependencies, caches, editors' scratch files. */
+const ALWAYS_IGNORED = ['.git/', 'node_modules/', '__pycache__/', '.venv/', 'venv/', '*.pyc', '.DS_Store', '*.swp', '*.swx', '*~', '.#*', '#*#', '.paasmaker/'];
+
+export interface WatchOptions {
+  /** The project folder. */
+  root: string;
+  /** Folders never watched (PAASMAKER_HOME, when it is inside the project). */
+  exclude?: string[];
+  /** The manifest's watch.ignore globs (gitignore syntax). */
+  ignore?: string[];
+  /** Quiet time that ends a burst of changes (a git checkout is one reload). */
+  debounceMs?: number;
+  onChange: (paths: string[]) => void;
+}
+
+/**
+ * Watches a project for saves: ignores what .gitignore and the manifest say,
+ * and reports each burst of changes once, as paths relative to the root.
+ */
+export class ProjectWatcher {
+  private readonly watcher: FSWatcher;
+  private readonly changed = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private firstAt = 0;
+  readonly ready: Promise<void>;
+
+  constructor(private readonly options: WatchOptions) {
+    const rules = ignore().add(ALWAYS_IGNORED).add(options.ignore ?? []);
+    const gitignore = `${options.root}${sep}.gitignore`;
+    if (existsSync(gitignore)) rules.add(readFileSync(gitignore, 'utf8'));
+    const excluded = (options.exclude ?? []).map((dir) => relative(options.root, dir)).filter((dir) => dir && !dir.startsWith('..'));
+    const ignored = (path: string, stats?: { isDirectory(): boolean }) => {
+      const rel = relative(options.root, path);
+      if (rel === '' || rel.startsWith('..')) return false;
+      if (excluded.some((dir) => rel === dir || rel.startsWith(`${dir}${sep}`))) return true;
+      const posix = rel.split(sep).join('/');
+      return rules.ignores(stats?.isDirectory() ? `${posix}/` : posix) || rules.ignores(posix);
+    };
+    this.watcher = watch(options.root, { ignored, ignoreInitial: true, persistent: true });
+    this.watcher.on('all', (_event, path) => this.note(relative(options.root, path)));
+    this.ready = new Promise((resolve) => this.watcher.once('ready', () => resolve()));
+  }
+
+  private note(path: string): void {
+    this.changed.add(path);
+    const now = Date.now();
+    if (this.changed.size === 1) this.firstAt = now;
+    clearTimeout(this.timer);
+    // Wait for quiet, but never more than a second after the first change.
+    const wait = Math.min(this.options.debounceMs ?? 120, Math.max(0, this.firstAt + 1000 - now));
+    this.timer = setTimeout(() => this.flush(), wait);
+  }
+
+  private flush(): void {
+    const paths = [...this.changed];
+    this.changed.clear();
+    if (paths.length > 0) this.options.onChange(paths);
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    await this.watcher.close();
+  }
+}

@@ -1,0 +1,138 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CliProcess, sleep, tempHome, until } from '../helpers/cli.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const SERVER = (version: string) => `require('http').createServer((req, res) => res.end('${version}')).listen(process.env.PORT, '127.0.0.1');\n`;
+
+function project(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pm-reload-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'paasmaker.yml'), 'application:\n  name: live\ninstances:\n  web:\n    command: node server.js\n');
+  writeFileSync(join(dir, 'server.js'), SERVER('v1'));
+  return dir;
+}
+
+async function start(dir: string): Promise<{ up: CliProcess; port: number }> {
+  const { home, cleanup } = tempHome();
+  const up = new CliProcess(['up', dir], { home });
+  cleanups.push(async () => {
+    up.signal('SIGINT');
+    await up.wait(15_000).catch(() => up.kill());
+    cleanup();
+  });
+  await up.waitForOutput(/watching for changes/);
+  return { up, port: Number(/open http:\/\/live\.localhost:(\d+)\//.exec(up.output)![1]) };
+}
+
+function get(port: number, agent?: Agent): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', headers: { host: 'live.localhost' }, agent: agent ?? false }, (res) => {
+      let body = '';
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Four keep-alive clients asking in a loop until stopped; every answer and failure counted. */
+function load(port: number) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  const counts = { ok: 0, failed: 0, bodies: new Map<string, number>(), firstAt: new Map<string, number>() };
+  let running = true;
+  const loop = async () => {
+    while (running) {
+      try {
+        const answer = await get(port, agent);
+        if (answer.status !== 200) counts.failed++;
+        else {
+          counts.ok++;
+          counts.bodies.set(answer.body, (counts.bodies.get(answer.body) ?? 0) + 1);
+          if (!counts.firstAt.has(answer.body)) counts.firstAt.set(answer.body, Date.now());
+        }
+      } catch {
+        counts.failed++;
+      }
+    }
+  };
+  const loops = Array.from({ length: 4 }, loop);
+  return {
+    counts,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      agent.destroy();
+    },
+  };
+}
+
+describe('paasmaker up reloads on save', () => {
+  it('switches to the new code within 2 s under load, with no failed request', async () => {
+    const dir = project();
+    const { port } = await start(dir);
+    const traffic = load(port);
+    cleanups.push(() => traffic.stop());
+    await until(() => traffic.counts.ok > 200, 10_000, 'traffic to flow');
+    const savedAt = Date.now();
+    writeFileSync(join(dir, 'server.js'), SERVER('v2'));
+    await until(() => traffic.counts.firstAt.has('v2'), 5000, 'the new version to answer');
+    const switchedIn = traffic.counts.firstAt.get('v2')! - savedAt;
+    await sleep(300);
+    await traffic.stop();
+    expect(switchedIn).toBeLessThan(2000);
+    expect(traffic.counts.failed).toBe(0);
+    expect(traffic.counts.ok).toBeGreaterThan(500);
+    // Once switched, only the new version answers.
+    expect((await get(port)).body).toBe('v2');
+  });
+
+  it('keeps the old version serving when a save breaks the app, shows why, and reloads once fixed', async () => {
+    const dir = project();
+    const { up, port } = await start(dir);
+    writeFileSync(join(dir, 'server.js'), `${SERVER('v2')}this is not javascript(\n`);
+    await up.waitForOutput(/reload web failed: the new web exited with code 1; the previous version keeps serving/);
+    expect(up.output).toContain('SyntaxError');
+    expect(await get(port)).toEqual({ status: 200, body: 'v1' });
+    writeFileSync(join(dir, 'server.js'), SERVER('v3'));
+    await until(async () => (await get(port)).body === 'v3', 10_000, 'the fixed version');
+  });
+
+  it('reports a broken manifest edit with its position and keeps running; a good edit applies with the environment diff', async () => {
+    const dir = project();
+    const { up, port } = await start(dir);
+    const manifest = readFileSync(join(dir, 'paasmaker.yml'), 'utf8');
+    writeFileSync(join(dir, 'paasmaker.yml'), manifest.replace('command:', 'comand:'));
+    await up.waitForOutput(/paasmaker\.yml:5:5: unknown key "comand" in instances\.web — did you mean "command"\?/);
+    expect(await get(port)).toEqual({ status: 200, body: 'v1' });
+    writeFileSync(join(dir, 'paasmaker.yml'), `${manifest}    environment: {GREETING: hello, API_TOKEN: s3cret}\n`);
+    await up.waitForOutput(/\+ API_TOKEN=\*{8}/);
+    expect(up.output).toContain('+ GREETING=hello');
+    expect(up.output).not.toContain('s3cret');
+  });
+
+  it('ignores node_modules, .git and .gitignored paths, and makes one reload of a burst', async () => {
+    const dir = project();
+    writeFileSync(join(dir, '.gitignore'), 'build/\n*.log\n');
+    const { up } = await start(dir);
+    mkdirSync(join(dir, 'node_modules', 'x'), { recursive: true });
+    mkdirSync(join(dir, 'build'));
+    writeFileSync(join(dir, 'node_modules', 'x', 'index.js'), '1');
+    writeFileSync(join(dir, 'build', 'out.js'), '1');
+    writeFileSync(join(dir, 'debug.log'), '1');
+    await sleep(600);
+    expect(up.output).not.toMatch(/reload web/);
+    for (let i = 0; i < 50; i++) writeFileSync(join(dir, `part${i}.js`), String(i));
+    await up.waitForOutput(/reload web: done/);
+    await sleep(500);
+    expect(up.output.match(/reload web…/g)).toHaveLength(1);
+  });
+});
