@@ -155,6 +155,26 @@ Environment:
       setExit(await servicesDestroy(target, options));
     });
 
+  const cron = program.command('cron').description("the apps' scheduled jobs");
+  cron
+    .command('list')
+    .description('every cron: schedule, what it runs, next run, last outcome')
+    .argument('[app]', 'only this app')
+    .option('--json', 'print JSON')
+    .action(async (app: string | undefined, options: { json?: boolean }) => {
+      const { cronList } = await import('./commands/cron.js');
+      setExit(await cronList(app, options));
+    });
+  cron
+    .command('run')
+    .description("run one of the project's crons now")
+    .argument('<name>', 'the cron, as cron list names it')
+    .option('-C, --dir <dir>', 'project folder', '.')
+    .action(async (name: string, options: { dir: string }) => {
+      const { cronRun } = await import('./commands/cron.js');
+      setExit(await cronRun(name, options));
+    });
+
   const db = program.command('db').description('database tools');
   db.command('shell')
     .description("open psql, mariadb, redis-cli or sqlite3 on one of the app's services")

@@ -4,9 +4,9 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { getRuntime, type RuntimePlan } from '../../runtimes/index.js';
-import { loadManifest, type ResolvedInstance, type ResolvedManifest } from '../manifest/index.js';
+import { loadManifest, type ResolvedCron, type ResolvedInstance, type ResolvedManifest } from '../manifest/index.js';
 import { DnsResponder, Router, startStaticServer } from '../proxy/index.js';
-import { AppRoutes } from './routes.js';
+import { AppRoutes, routedHostname } from './routes.js';
 import { portHolder } from '../shared/port-holder.js';
 import { PaasmakerError } from '../shared/errors.js';
 import { currentOwner, ownerAlive, type Owner } from '../shared/owner.js';
@@ -25,6 +25,7 @@ import {
 } from '../supervisor/index.js';
 import { instanceEnvironment } from './environment.js';
 import { ProjectWatcher } from './watcher.js';
+import { CronScheduler } from './crons.js';
 import { parseProcessKey, processKey, type PlatformEvents } from './events.js';
 import { prepareFingerprint, prepareSteps } from './prepare.js';
 import { listProcesses, type ProcessRow } from './queries.js';
@@ -62,6 +63,7 @@ interface RunningApp {
   /** Slot ("web.0") → the key of the process serving it now. */
   slots: Map<string, string>;
   watcher?: ProjectWatcher;
+  crons?: CronScheduler;
   /** The reload running now, and whether another save asked for one meanwhile. */
   reloading?: Promise<boolean>;
   reloadQueued?: Promise<boolean>;
@@ -234,14 +236,27 @@ export class Platform extends EventEmitter<PlatformEvents> {
       for (const instance of manifest.instances) {
         await this.prepare(manifest, instance, plans.get(instance.name)!, options.forcePrepare ?? false, app.serviceEnv);
       }
-      const outcomes: Promise<unknown>[] = [];
-      for (const instance of manifest.instances) {
-        for (let index = 0; index < instance.quantity; index++) {
-          outcomes.push(this.startProcess(app, instance, index));
+      // depends_on: an instance type starts once the types it names have settled (ready, or failed).
+      const starting = new Map<string, Promise<ProcessState[]>>();
+      const start = (instance: ResolvedInstance): Promise<ProcessState[]> => {
+        let started = starting.get(instance.name);
+        if (!started) {
+          started = (async () => {
+            for (const dependency of instance.depends_on) {
+              const other = manifest.instances.find((candidate) => candidate.name === dependency);
+              if (other) await start(other);
+            }
+            return Promise.all(Array.from({ length: instance.quantity }, (_, index) => this.startProcess(app, instance, index)));
+          })();
+          starting.set(instance.name, started);
         }
+        return started;
+      };
+      await Promise.all(manifest.instances.map(start));
+      if (!this.closed) {
+        this.state.apps.setState(name, 'running');
+        this.startCrons(app);
       }
-      await Promise.all(outcomes);
-      if (!this.closed) this.state.apps.setState(name, 'running');
     } catch (error) {
       await this.stopApp(name);
       this.state.apps.setState(name, 'failed');
@@ -254,6 +269,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
     const app = this.running.get(name);
     if (!app) return;
     this.state.apps.setState(name, 'stopping');
+    app.crons?.stop();
     await app.watcher?.close();
     app.watcher = undefined;
     await Promise.all([
@@ -356,7 +372,56 @@ export class Platform extends EventEmitter<PlatformEvents> {
       this.emit('job.update', { app: name, title: `read ${shown}`, state: 'failed', detail: (error as Error).message });
       return;
     }
+    app.crons?.stop();
+    this.startCrons(app);
     await this.reload(name, { instances: next.instances.map((instance) => instance.name), reason: `${shown} changed${changes.length > 0 ? `:\n${changes.join('\n')}` : ''}` });
+  }
+
+  /** The app's crons, on their schedules; uri crons go through the router like a browser's request. */
+  private startCrons(app: RunningApp): void {
+    if (!app.manifest.instances.some((instance) => instance.crons.length > 0)) return;
+    app.crons = new CronScheduler(app.manifest, this.state, this.cronRunner(app));
+    app.crons.start();
+  }
+
+  /** Runs one cron of an app now (paasmaker cron run). */
+  async runCron(manifest: ResolvedManifest, cronName: string): Promise<{ ok: boolean; detail: string }> {
+    const instance = manifest.instances.find((candidate) => candidate.crons.some((cron) => cron.name === cronName));
+    if (!instance) {
+      const names = manifest.instances.flatMap((candidate) => candidate.crons.map((cron) => cron.name));
+      throw new PaasmakerError('USAGE', `no cron "${cronName}" in ${manifest.file}`, { hint: names.length > 0 ? `crons: ${names.join(', ')}` : 'declare one under instances.<type>.crons' });
+    }
+    const running = this.running.get(manifest.application.name);
+    const app: RunningApp = running ?? { manifest, plans: new Map(), keys: [], staticServers: [], serviceEnv: await this.provisionServices(manifest), generation: 0, slots: new Map() };
+    const scheduler = new CronScheduler(manifest, this.state, this.cronRunner(app));
+    return scheduler.run(instance, instance.crons.find((cron) => cron.name === cronName)!);
+  }
+
+  private cronRunner(app: RunningApp) {
+    const name = app.manifest.application.name;
+    return {
+      httpTarget: (instance: ResolvedInstance) => {
+        if (this.router && this.running.get(name) === app) return { port: this.router.port, host: routedHostname(app.manifest, instance.name) };
+        // Not run by this platform (cron run from another terminal): a running process's own port.
+        const row = this.state.processes.list(name).find((process) => process.instance === instance.name && process.state === 'running' && process.port !== null);
+        return row ? { port: row.port!, host: routedHostname(app.manifest, instance.name) } : undefined;
+      },
+      runCommand: async (instance: ResolvedInstance, cron: ResolvedCron) => {
+        const plan = app.plans.get(instance.name) ?? (await getRuntime(instance.runtime.name).plan({ manifest: app.manifest, instance, home: this.layout.root, env: this.env }));
+        const env = instanceEnvironment({ base: this.env, manifest: app.manifest, instance, plan, index: 0, ownerToken: this.ownerToken, services: app.serviceEnv });
+        const started = Date.now();
+        const result = await runCommand(cron.command!, {
+          cwd: app.manifest.directory,
+          env,
+          keeper: this.keeper,
+          signal: this.aborter.signal,
+          onLine: (line, stream) => this.emit('log.line', { app: name, source: `cron:${cron.name}`, stream, line, time: Date.now() }),
+        });
+        const how = result.signal ? `killed by ${result.signal}` : `exit code ${result.code}`;
+        return { ok: result.code === 0, detail: `${how} in ${Date.now() - started} ms` };
+      },
+      say: (line: string, stream: 'system' | 'err' = 'system') => this.emit('log.line', { app: name, source: 'cron', stream, line, time: Date.now() }),
+    };
   }
 
   /**

@@ -4,6 +4,14 @@ import type { RoutingTable, TargetConfig } from '../proxy/index.js';
 import type { ProcessInfo, ProcessState, Supervisor } from '../supervisor/index.js';
 import { parseProcessKey } from './events.js';
 
+/** The name an instance type answers to: <app>.localhost for the routed one, <instance>.<app>.localhost for others. */
+export function routedHostname(manifest: ResolvedManifest, instance: string): string {
+  const routed = manifest.instances.filter((candidate) => !candidate.standalone);
+  const primary = routed.find((candidate) => candidate.name === 'web') ?? routed[0];
+  const name = manifest.application.name;
+  return primary?.name === instance ? `${name}.localhost` : `${instance}.${name}.localhost`;
+}
+
 /** Keeps the router's table in step with the apps the platform runs and their processes' states. */
 export class AppRoutes {
   /** Process keys in backoff after running healthily: the router holds their requests. */

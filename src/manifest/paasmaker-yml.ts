@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { problemsFrom, firstProblem, type Problem } from './issues.js';
 import { manifestError } from './positions.js';
 import { manifestSchema, PART_NAME, type InstanceInput } from './schema.js';
+import { Cron } from 'croner';
 import type { ResolvedInstance, ResolvedManifest, ResolvedService, RuntimeName, SourcePosition } from './types.js';
 import { readYaml } from './yaml-source.js';
 import type { PositionFinder } from './positions.js';
@@ -77,6 +78,8 @@ function resolveInstance(
     if ((cron.uri === undefined) === (cron.command === undefined)) {
       problem(where.value(['instances', name, 'crons', index]), `instances.${name}.crons[${index}] needs exactly one of "uri" or "command"`);
     }
+    const invalid = cronProblem(cron.schedule);
+    if (invalid) problem(where.value(['instances', name, 'crons', index, 'schedule']), `instances.${name}.crons[${index}].schedule: ${invalid}`, 'five fields (minute hour day month weekday), or six with seconds first: "*/5 * * * *", "*/10 * * * * *"');
   });
   const prepare = raw.prepare === undefined ? { commands: [] as string[], watch: [] as string[] } : typeof raw.prepare === 'object' && !Array.isArray(raw.prepare) ? { commands: list(raw.prepare.commands), watch: raw.prepare.watch ?? [] } : { commands: list(raw.prepare), watch: [] };
   const environment: Record<string, string> = {};
@@ -124,4 +127,14 @@ function findCycle(instances: ResolvedInstance[]): string[] | undefined {
     if (cycle) return cycle;
   }
   return undefined;
+}
+
+/** Why a cron schedule is not one, or undefined when it is. */
+export function cronProblem(schedule: string): string | undefined {
+  try {
+    new Cron(schedule, { paused: true }).stop();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message.replace(/^CronPattern: /, '');
+  }
 }

@@ -7,9 +7,10 @@ import {
   ProcessesRepository,
   ServicesRepository,
   TrafficRepository,
+  CronsRepository,
 } from './repositories.js';
 
-export type { AppRecord, AppState, InstanceRecord, JournalRecord, ProcessRecord, ServiceRecord, TrafficRecord, TrafficSummary } from './repositories.js';
+export type { AppRecord, AppState, CronRecord, InstanceRecord, JournalRecord, ProcessRecord, ServiceRecord, TrafficRecord, TrafficSummary } from './repositories.js';
 export { migrate, openDatabase } from './database.js';
 
 /** The platform's state: one SQLite file, the only place SQL runs. */
@@ -21,6 +22,7 @@ export class State {
   readonly prepareRuns: PrepareRunsRepository;
   readonly traffic: TrafficRepository;
   readonly services: ServicesRepository;
+  readonly crons: CronsRepository;
 
   private constructor(private readonly db: Db) {
     this.apps = new AppsRepository(db);
@@ -30,6 +32,7 @@ export class State {
     this.prepareRuns = new PrepareRunsRepository(db);
     this.traffic = new TrafficRepository(db);
     this.services = new ServicesRepository(db);
+    this.crons = new CronsRepository(db);
   }
 
   static open(file: string): State {

@@ -109,4 +109,23 @@ export const migrations: ReadonlyArray<{ version: number; sql: string }> = [
       );
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- Scheduled jobs of running apps: their schedule, next run and last outcome.
+      CREATE TABLE crons (
+        app           TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        instance      TEXT NOT NULL,
+        schedule      TEXT NOT NULL,
+        target        TEXT NOT NULL,
+        next_run      INTEGER,
+        last_started  INTEGER,
+        last_finished INTEGER,
+        last_result   TEXT,
+        last_detail   TEXT,
+        PRIMARY KEY (app, name)
+      );
+    `,
+  },
 ];

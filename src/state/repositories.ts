@@ -316,3 +316,48 @@ export class ServicesRepository {
     this.db.prepare('DELETE FROM services WHERE app = ? AND service = ? AND branch = ?').run(app, service, branch);
   }
 }
+
+export interface CronRecord {
+  app: string;
+  name: string;
+  instance: string;
+  schedule: string;
+  /** "GET /tasks/cleanup" or the command. */
+  target: string;
+  nextRun: number | null;
+  lastStarted: number | null;
+  lastFinished: number | null;
+  /** "ok", "failed", or null before the first run. */
+  lastResult: string | null;
+  lastDetail: string | null;
+}
+
+export class CronsRepository {
+  constructor(private readonly db: Db) {}
+
+  /** The app's crons as its manifest says now; outcomes of those that remain are kept. */
+  replace(app: string, crons: Array<Pick<CronRecord, 'name' | 'instance' | 'schedule' | 'target' | 'nextRun'>>): void {
+    this.db.transaction(() => {
+      const names = crons.map((cron) => cron.name);
+      for (const row of this.list(app)) if (!names.includes(row.name)) this.db.prepare('DELETE FROM crons WHERE app = ? AND name = ?').run(app, row.name);
+      const upsert = this.db.prepare(
+        `INSERT INTO crons (app, name, instance, schedule, target, next_run) VALUES (@app, @name, @instance, @schedule, @target, @nextRun)
+         ON CONFLICT (app, name) DO UPDATE SET instance = excluded.instance, schedule = excluded.schedule, target = excluded.target, next_run = excluded.next_run`,
+      );
+      for (const cron of crons) upsert.run({ app, ...cron });
+    })();
+  }
+
+  started(app: string, name: string, at: number, nextRun: number | null): void {
+    this.db.prepare('UPDATE crons SET last_started = ?, next_run = ? WHERE app = ? AND name = ?').run(at, nextRun, app, name);
+  }
+
+  finished(app: string, name: string, at: number, result: 'ok' | 'failed', detail: string): void {
+    this.db.prepare('UPDATE crons SET last_finished = ?, last_result = ?, last_detail = ? WHERE app = ? AND name = ?').run(at, result, detail, app, name);
+  }
+
+  list(app?: string): CronRecord[] {
+    const rows = this.db.prepare('SELECT * FROM crons WHERE (@app IS NULL OR app = @app) ORDER BY app, name').all({ app: app ?? null });
+    return rows.map((row) => camel(row as Record<string, unknown>) as unknown as CronRecord);
+  }
+}
