@@ -155,6 +155,26 @@ Environment:
       setExit(await servicesDestroy(target, options));
     });
 
+  program
+    .command('scale')
+    .description('change how many processes an instance type runs, live (the others keep running)')
+    .argument('<spec...>', 'APP/INSTANCE=N, or INSTANCE=N in the project folder')
+    .option('-C, --dir <dir>', 'project folder', '.')
+    .action(async (specs: string[], options: { dir: string }) => {
+      const { scale } = await import('./commands/scale.js');
+      setExit(await scale(specs, options));
+    });
+
+  program
+    .command('restart')
+    .description('rolling restart: new processes first, the old ones drained and stopped')
+    .argument('[target]', 'APP or APP/INSTANCE (default: the project in this folder)')
+    .option('-C, --dir <dir>', 'project folder', '.')
+    .action(async (target: string | undefined, options: { dir: string }) => {
+      const { restart } = await import('./commands/scale.js');
+      setExit(await restart(target, options));
+    });
+
   const cron = program.command('cron').description("the apps' scheduled jobs");
   cron
     .command('list')

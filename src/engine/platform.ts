@@ -514,7 +514,12 @@ export class Platform extends EventEmitter<PlatformEvents> {
         const port = this.supervisor.info(key)?.port;
         const deadline = Date.now() + 10_000;
         while (this.router && this.router.inFlight(key) > 0 && Date.now() < deadline) await delay(10);
-        if (port !== undefined) this.router?.forgetPort(port);
+        if (port !== undefined) {
+          this.router?.forgetPort(port);
+          // WebSockets (a dev server's live reload) get a short grace to finish or move over.
+          const grace = Date.now() + 2000;
+          while (this.router && this.router.tunnelsTo(port) > 0 && Date.now() < grace) await delay(20);
+        }
         await this.supervisor.stop(key);
         this.supervisor.remove(key);
       }),
@@ -537,6 +542,37 @@ export class Platform extends EventEmitter<PlatformEvents> {
       }
     }
     return ok;
+  }
+
+  /**
+   * Changes how many processes an instance type runs, live: new ones start
+   * beside the others and join the router when ready; removed ones are taken
+   * out of the router, drained, then stopped. The others are not touched.
+   */
+  async scale(name: string, instanceName: string, quantity: number): Promise<{ from: number; to: number }> {
+    const app = this.running.get(name);
+    if (!app) throw new PaasmakerError('APP_NOT_FOUND', `app "${name}" is not running here`, { hint: 'start it with: paasmaker up' });
+    const instance = app.manifest.instances.find((candidate) => candidate.name === instanceName);
+    if (!instance) {
+      throw new PaasmakerError('INSTANCE_NOT_FOUND', `app "${name}" has no instance type "${instanceName}"`, { hint: `instance types: ${app.manifest.instances.map((candidate) => candidate.name).join(', ')}` });
+    }
+    if (!Number.isInteger(quantity) || quantity < 0 || quantity > 64) throw new PaasmakerError('USAGE', `a quantity is a whole number from 0 to 64 (got ${quantity})`);
+    if (app.plans.get(instanceName)?.serve) throw new PaasmakerError('USAGE', `${instanceName} is a static instance, served by the router itself: there is nothing to scale`);
+    const from = instance.quantity;
+    const scaled = { ...instance, quantity };
+    app.manifest = { ...app.manifest, instances: app.manifest.instances.map((candidate) => (candidate === instance ? scaled : candidate)) };
+    this.state.instances.setQuantity(name, instanceName, quantity);
+    if (quantity > from) {
+      await Promise.all(Array.from({ length: quantity - from }, (_, n) => this.startProcess(app, scaled, from + n)));
+    } else if (quantity < from) {
+      const slots = Array.from({ length: from - quantity }, (_, n) => `${instanceName}.${quantity + n}`);
+      const keys = slots.map((slot) => app.slots.get(slot)).filter((key): key is string => key !== undefined);
+      for (const slot of slots) app.slots.delete(slot);
+      await this.retire(app, keys);
+      for (let index = quantity; index < from; index++) this.state.processes.remove(name, instanceName, index);
+    }
+    this.emit('job.update', { app: name, title: `scale ${instanceName} ${from} → ${quantity}`, state: 'success' });
+    return { from, to: quantity };
   }
 
   /** Process slots as a listing shows them. */

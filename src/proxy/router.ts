@@ -40,6 +40,7 @@ export class Router implements Dispatcher {
   private readonly outstanding = new Map<string, number>();
   private readonly held = new Map<RouteTarget, Set<Held>>();
   private readonly sockets = new Set<Socket>();
+  private readonly tunnels = new Map<number, number>();
   /** Static instances are answered by this in-process server, reached like any app. */
   private staticServer: HttpServer | undefined;
   private staticPort = 0;
@@ -183,7 +184,19 @@ export class Router implements Dispatcher {
   tunnel(link: UpstreamLink): Socket {
     const socket = this.pool.detach(link);
     this.track(socket);
+    const port = link.port;
+    this.tunnels.set(port, (this.tunnels.get(port) ?? 0) + 1);
+    socket.once('close', () => {
+      const left = (this.tunnels.get(port) ?? 1) - 1;
+      if (left > 0) this.tunnels.set(port, left);
+      else this.tunnels.delete(port);
+    });
     return socket;
+  }
+
+  /** Open WebSocket (and other upgraded) connections to a port. */
+  tunnelsTo(port: number): number {
+    return this.tunnels.get(port) ?? 0;
   }
 
   // ---- routing policy ----

@@ -103,6 +103,10 @@ export class InstancesRepository {
   constructor(private readonly db: Db) {}
 
   /** Replaces the app's instance types with the ones it declares now. */
+  setQuantity(app: string, name: string, quantity: number): void {
+    this.db.prepare('UPDATE instances SET quantity = ? WHERE app = ? AND name = ?').run(quantity, app, name);
+  }
+
   replace(app: string, instances: InstanceRecord[]): void {
     const insert = this.db.prepare(
       `INSERT INTO instances (app, name, runtime, command, quantity, standalone)
@@ -142,6 +146,10 @@ export class ProcessesRepository {
   /** Forgets the slots of an app (before it starts again with maybe fewer instances). */
   clear(app: string): void {
     this.db.prepare('DELETE FROM processes WHERE app = ?').run(app);
+  }
+
+  remove(app: string, instance: string, index: number): void {
+    this.db.prepare('DELETE FROM processes WHERE app = ? AND instance = ? AND idx = ?').run(app, instance, index);
   }
 
   markStopped(app: string): void {

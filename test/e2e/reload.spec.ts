@@ -3,7 +3,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CliProcess, sleep, tempHome, until } from '../helpers/cli.js';
+import { CliProcess, psJson, runCli, sleep, tempHome, until } from '../helpers/cli.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -20,7 +20,7 @@ function project(): string {
   return dir;
 }
 
-async function start(dir: string): Promise<{ up: CliProcess; port: number }> {
+async function start(dir: string): Promise<{ up: CliProcess; port: number; home: string }> {
   const { home, cleanup } = tempHome();
   const up = new CliProcess(['up', dir], { home });
   cleanups.push(async () => {
@@ -29,7 +29,7 @@ async function start(dir: string): Promise<{ up: CliProcess; port: number }> {
     cleanup();
   });
   await up.waitForOutput(/watching for changes/);
-  return { up, port: Number(/open http:\/\/live\.localhost:(\d+)\//.exec(up.output)![1]) };
+  return { up, home, port: Number(/open http:\/\/live\.localhost:(\d+)\//.exec(up.output)![1]) };
 }
 
 function get(port: number, agent?: Agent): Promise<{ status: number; body: string }> {
@@ -134,5 +134,34 @@ describe('paasmaker up reloads on save', () => {
     await up.waitForOutput(/reload web: done/);
     await sleep(500);
     expect(up.output.match(/reload web…/g)).toHaveLength(1);
+  });
+
+  it('scales an instance type live from another terminal, and restarts it without a failed request', async () => {
+    const dir = project();
+    writeFileSync(join(dir, 'server.js'), "require('http').createServer((req, res) => res.end(String(process.pid))).listen(process.env.PORT, '127.0.0.1');\n");
+    const { port, home } = await start(dir);
+    const first = (await get(port)).body;
+    const scaled = await runCli(['scale', 'live/web=3'], { home });
+    expect(scaled.stdout, scaled.stderr).toContain('live/web: 1 → 3');
+    const rows = await psJson(home);
+    expect(rows.filter((row) => row.state === 'running').map((row) => row.index).sort()).toEqual([0, 1, 2]);
+    const pids = new Set<string>();
+    for (let i = 0; i < 30; i++) pids.add((await get(port)).body);
+    expect(pids.size).toBe(3);
+    expect(pids.has(first)).toBe(true); // the first process was not restarted
+
+    const traffic = load(port);
+    cleanups.push(() => traffic.stop());
+    await until(() => traffic.counts.ok > 100, 10_000, 'traffic');
+    const restarted = await runCli(['restart', 'live/web'], { home });
+    expect(restarted.exitCode, restarted.stderr).toBe(0);
+    const down = await runCli(['scale', 'live/web=1'], { home });
+    expect(down.stdout).toContain('live/web: 3 → 1');
+    await sleep(200);
+    await traffic.stop();
+    expect(traffic.counts.failed).toBe(0);
+    expect(traffic.counts.bodies.has(first)).toBe(true);
+    expect((await psJson(home)).length).toBe(1);
+    expect(pids.has((await get(port)).body)).toBe(false); // a restarted process answers
   });
 });

@@ -33,7 +33,8 @@ async function start(example: string): Promise<{ port: number; up: CliProcess }>
     for (let i = 0; i < 100 && serversUnder(home) > 0; i++) await sleep(50);
     cleanup();
   });
-  await up.waitForOutput(/is up in/, 120_000);
+  // The URL line comes just after "is up": wait for it, not for the line before.
+  await up.waitForOutput(/open http:\/\/[a-z0-9-]+\.localhost:\d+\//, 120_000);
   const port = Number(/open http:\/\/[a-z0-9-]+\.localhost:(\d+)\//.exec(up.output)?.[1]);
   return { port, up };
 }

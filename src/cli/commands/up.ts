@@ -3,6 +3,7 @@ import { Platform, type InstanceStateEvent, type LogLineEvent } from '../../engi
 import { DEFAULT_DNS_PORT } from '../../proxy/dns-setup.js';
 import { loadManifest, type ResolvedManifest } from '../../manifest/index.js';
 import { EXIT, PaasmakerError } from '../../shared/errors.js';
+import { startControlServer } from '../../api/control-server.js';
 import { colorEnabled, colorFor, painter, reportError, type Paint } from '../output.js';
 
 /**
@@ -22,6 +23,7 @@ export async function up(dir: string, options: { prepare?: boolean; proxyPort?: 
   }
 
   let stopping: Promise<void> | undefined;
+  let control: { close: () => Promise<void> } | undefined;
   let markStopped!: () => void;
   const stopped = new Promise<void>((resolveStopped) => (markStopped = resolveStopped));
   const stop = (reason: string) => {
@@ -31,7 +33,7 @@ export async function up(dir: string, options: { prepare?: boolean; proxyPort?: 
       process.exit(EXIT.ok);
     }
     printer.system(`${reason}: stopping ${app}…`);
-    stopping = platform.close().then(markStopped);
+    stopping = (control?.close() ?? Promise.resolve()).then(() => platform.close()).then(markStopped);
     return stopping;
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -59,6 +61,7 @@ export async function up(dir: string, options: { prepare?: boolean; proxyPort?: 
       printer.system(`${app} is up in ${elapsed} ms — Ctrl-C stops it; \`paasmaker ps\` in another terminal lists it`);
       const url = platform.appUrl(app);
       if (url && manifest.instances.some((instance) => !instance.standalone)) printer.system(`open ${paint('bold', url)}`);
+      control = await startControlServer(platform, platform.layout.run).catch(() => undefined);
       if (options.watch !== false && manifest.instances.some((instance) => instance.watch.enabled)) {
         await platform.watch(app);
         printer.system('watching for changes: a save reloads without dropping a request (--no-watch turns it off)');
