@@ -164,4 +164,15 @@ describe('paasmaker up reloads on save', () => {
     expect((await psJson(home)).length).toBe(1);
     expect(pids.has((await get(port)).body)).toBe(false); // a restarted process answers
   });
+
+  it('runs prepare again before the reload when one of its inputs changed', async () => {
+    const dir = project();
+    writeFileSync(join(dir, 'deps.txt'), 'one');
+    writeFileSync(join(dir, 'paasmaker.yml'), 'application:\n  name: live\ninstances:\n  web:\n    prepare: {commands: ["cp deps.txt built.txt"], watch: [deps.txt]}\n    command: node -e "require(\'http\').createServer((q, s) => s.end(require(\'fs\').readFileSync(\'built.txt\'))).listen(process.env.PORT, \'127.0.0.1\')"\n');
+    const { up, port } = await start(dir);
+    expect((await get(port)).body).toBe('one');
+    writeFileSync(join(dir, 'deps.txt'), 'two');
+    await until(async () => (await get(port)).body === 'two', 10_000, 'the prepared new version');
+    expect(up.output).toMatch(/\$ cp deps\.txt built\.txt[\s\S]*\$ cp deps\.txt built\.txt/);
+  });
 });
