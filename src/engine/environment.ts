@@ -1,6 +1,7 @@
 import { delimiter } from 'node:path';
 import type { RuntimePlan } from '../../runtimes/index.js';
 import type { ResolvedInstance, ResolvedManifest } from '../manifest/index.js';
+import { isSecret, maskSecret } from '../services/index.js';
 
 /**
  * The environment of an instance, lowest precedence first: Paasmaker's own
@@ -38,3 +39,23 @@ export function instanceEnvironment(options: {
   }
   return env;
 }
+
+/** The variables an app's files set: .env and each instance's environment. */
+export function envSummary(manifest: ResolvedManifest): Record<string, string> {
+  const out: Record<string, string> = { ...manifest.dotenv.values };
+  for (const instance of manifest.instances) for (const [key, value] of Object.entries(instance.environment)) out[`${key}`] = value;
+  return out;
+}
+
+/** "+ KEY=value", "- KEY", "~ KEY=new", secrets masked. */
+export function diffEnvironment(before: Record<string, string>, after: Record<string, string>): string[] {
+  const lines: string[] = [];
+  const show = (key: string, value: string) => (isSecret(key, value) ? maskSecret(key, value) : value);
+  for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
+    if (!(key in after)) lines.push(`  - ${key}`);
+    else if (!(key in before)) lines.push(`  + ${key}=${show(key, after[key]!)}`);
+    else if (before[key] !== after[key]) lines.push(`  ~ ${key}=${show(key, after[key]!)}`);
+  }
+  return lines;
+}
+

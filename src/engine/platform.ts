@@ -12,7 +12,7 @@ import { PaasmakerError } from '../shared/errors.js';
 import { currentOwner, ownerAlive, type Owner } from '../shared/owner.js';
 import { ensurePrivateDir, homeLayout, paasmakerHome, type HomeLayout } from '../shared/paths.js';
 import { freePort } from '../shared/ports.js';
-import { isSecret, maskSecret, serviceEnvironment, Services } from '../services/index.js';
+import { serviceEnvironment, Services } from '../services/index.js';
 import { State } from '../state/index.js';
 import {
   reapLeftovers,
@@ -23,7 +23,9 @@ import {
   type ProcessInfo,
   type ProcessState,
 } from '../supervisor/index.js';
-import { instanceEnvironment } from './environment.js';
+import { diffEnvironment, envSummary, instanceEnvironment } from './environment.js';
+import { RollingUpdates } from './rolling.js';
+import type { RunningApp } from './running-app.js';
 import { ProjectWatcher } from './watcher.js';
 import { CronScheduler } from './crons.js';
 import { parseProcessKey, processKey, type PlatformEvents } from './events.js';
@@ -51,23 +53,6 @@ export interface ReapReport {
   gone: number;
 }
 
-interface RunningApp {
-  manifest: ResolvedManifest;
-  plans: Map<string, RuntimePlan>;
-  keys: string[];
-  staticServers: Server[];
-  /** The services' credentials, as environment variables. */
-  serviceEnv: Record<string, string>;
-  /** The last generation started: a reload's processes are "web.0@<generation>". */
-  generation: number;
-  /** Slot ("web.0") → the key of the process serving it now. */
-  slots: Map<string, string>;
-  watcher?: ProjectWatcher;
-  crons?: CronScheduler;
-  /** The reload running now, and whether another save asked for one meanwhile. */
-  reloading?: Promise<boolean>;
-  reloadQueued?: Promise<boolean>;
-}
 
 const SETTLED: ReadonlySet<ProcessState> = new Set(['running', 'backoff', 'crashed', 'stopped']);
 
@@ -88,6 +73,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
   private readonly keeper?: Keeper;
   private readonly ownerToken = randomBytes(12).toString('hex');
   private readonly running = new Map<string, RunningApp>();
+  private readonly rolling: RollingUpdates;
   readonly services: Services;
   private router?: Router;
   private routes?: AppRoutes;
@@ -115,6 +101,25 @@ export class Platform extends EventEmitter<PlatformEvents> {
       supervisor: this.supervisor,
       env: this.env,
       say: (line) => this.emit('log.line', { app: '', source: 'services', stream: 'system', line, time: Date.now() }),
+    });
+    const platform = this;
+    this.rolling = new RollingUpdates({
+      supervisor: this.supervisor,
+      state: this.state,
+      running: this.running,
+      get closed() {
+        return platform.closed;
+      },
+      get router() {
+        return platform.router;
+      },
+      get routes() {
+        return platform.routes;
+      },
+      emit: (event, payload) => (platform.emit as (event: string, payload: unknown) => boolean)(event, payload),
+      startProcess: (app, instance, index, generation) => platform.startProcess(app, instance, index, generation),
+      prepare: (manifest, instance, plan, force, services) => platform.prepare(manifest, instance, plan, force, services),
+      recordProcess: (info) => platform.recordProcess(info),
     });
     this.wireSupervisor();
   }
@@ -424,155 +429,14 @@ export class Platform extends EventEmitter<PlatformEvents> {
     };
   }
 
-  /**
-   * A rolling reload: each routed process gets a successor on a new port; once
-   * the successor is ready the router sends new requests to it, the old one
-   * finishes what it has in flight and stops. A successor that fails leaves
-   * the old one serving, and the failure is reported with its last lines.
-   * Workers (standalone) restart in place. Saves during a reload coalesce
-   * into one more reload after it.
-   */
+  /** A rolling reload of an app's instance types (all by default): see RollingUpdates. */
   reload(name: string, options: { instances?: string[]; reason?: string } = {}): Promise<boolean> {
-    const app = this.running.get(name);
-    if (!app) return Promise.resolve(false);
-    if (app.reloadQueued) return app.reloadQueued;
-    const previous = app.reloading ?? Promise.resolve(true);
-    const queued = previous.then(async () => {
-      app.reloadQueued = undefined;
-      const current = this.reloadNow(app, options);
-      app.reloading = current;
-      return current;
-    });
-    app.reloadQueued = queued;
-    return queued;
+    return this.rolling.reload(name, options);
   }
 
-  private async reloadNow(app: RunningApp, options: { instances?: string[]; reason?: string }): Promise<boolean> {
-    const name = app.manifest.application.name;
-    if (this.closed || this.running.get(name) !== app) return false;
-    const instances = app.manifest.instances.filter((instance) => (options.instances ?? app.manifest.instances.map((each) => each.name)).includes(instance.name) && !app.plans.get(instance.name)?.serve);
-    if (instances.length === 0) return true;
-    const title = `reload ${instances.map((instance) => instance.name).join(', ')}`;
-    this.emit('job.update', { app: name, title, state: 'running', detail: options.reason });
-    try {
-      for (const instance of instances) await this.prepare(app.manifest, instance, app.plans.get(instance.name)!, false, app.serviceEnv);
-    } catch (error) {
-      const detail = error instanceof PaasmakerError ? [error.message, error.detail].filter(Boolean).join('\n') : String(error);
-      this.emit('job.update', { app: name, title, state: 'failed', detail: `${detail}\nStill running the previous version.` });
-      return false;
-    }
-    const generation = ++app.generation;
-    for (const instance of instances) {
-      const ok = instance.standalone ? await this.restartInPlace(app, instance, generation) : await this.rollOver(app, instance, generation);
-      if (!ok) {
-        this.emit('job.update', { app: name, title, state: 'failed', detail: this.failureDetail });
-        return false;
-      }
-    }
-    this.emit('job.update', { app: name, title, state: 'success' });
-    return true;
-  }
-
-  private failureDetail = '';
-
-  /** Successors beside the current processes; the switch only when every one is ready. */
-  private async rollOver(app: RunningApp, instance: ResolvedInstance, generation: number): Promise<boolean> {
-    const name = app.manifest.application.name;
-    const indexes = Array.from({ length: instance.quantity }, (_, index) => index);
-    const states = await Promise.all(indexes.map((index) => this.startProcess(app, instance, index, generation)));
-    const fresh = indexes.map((index) => processKey(name, instance.name, index, generation));
-    if (states.some((state) => state !== 'running')) {
-      const failed = fresh[states.findIndex((state) => state !== 'running')]!;
-      const info = this.supervisor.info(failed);
-      const tail = this.supervisor.tail(failed, 8).map((line) => `  ${line.line}`);
-      const how = info?.lastExit ? (info.lastExit.signal ? `was killed by ${info.lastExit.signal}` : `exited with code ${info.lastExit.code}`) : 'did not become ready';
-      this.failureDetail = [`the new ${instance.name} ${how}; the previous version keeps serving`, ...tail].join('\n');
-      await this.retire(app, fresh);
-      return false;
-    }
-    const old = indexes.map((index) => app.slots.get(`${instance.name}.${index}`)).filter((key): key is string => key !== undefined);
-    for (const [index, key] of fresh.entries()) {
-      app.slots.set(`${instance.name}.${index}`, key);
-      const info = this.supervisor.info(key);
-      if (info) {
-        this.recordProcess(info);
-        this.emit('instance.state', { app: name, instance: instance.name, index, state: info.state, previous: 'starting', pid: info.pid, port: info.port, restarts: info.restarts });
-      }
-    }
-    await this.retire(app, old);
-    return true;
-  }
-
-  /** Takes processes out of the router, lets their requests finish, then stops them. */
-  private async retire(app: RunningApp, keys: string[]): Promise<void> {
-    const name = app.manifest.application.name;
-    app.keys = app.keys.filter((key) => !keys.includes(key));
-    const instances = new Set(keys.map((key) => parseProcessKey(key)?.instance).filter((instance): instance is string => instance !== undefined));
-    for (const instance of instances) this.routes?.refresh(name, instance, app.keys);
-    await Promise.all(
-      keys.map(async (key) => {
-        const port = this.supervisor.info(key)?.port;
-        const deadline = Date.now() + 10_000;
-        while (this.router && this.router.inFlight(key) > 0 && Date.now() < deadline) await delay(10);
-        if (port !== undefined) {
-          this.router?.forgetPort(port);
-          // WebSockets (a dev server's live reload) get a short grace to finish or move over.
-          const grace = Date.now() + 2000;
-          while (this.router && this.router.tunnelsTo(port) > 0 && Date.now() < grace) await delay(20);
-        }
-        await this.supervisor.stop(key);
-        this.supervisor.remove(key);
-      }),
-    );
-  }
-
-  /** A worker has no traffic to hand over: stop it, start its successor. */
-  private async restartInPlace(app: RunningApp, instance: ResolvedInstance, generation: number): Promise<boolean> {
-    const name = app.manifest.application.name;
-    let ok = true;
-    for (let index = 0; index < instance.quantity; index++) {
-      const old = app.slots.get(`${instance.name}.${index}`);
-      if (old) await this.retire(app, [old]);
-      const key = processKey(name, instance.name, index, generation);
-      app.slots.set(`${instance.name}.${index}`, key);
-      const state = await this.startProcess(app, instance, index, generation);
-      if (state !== 'running') {
-        ok = false;
-        this.failureDetail = [`the new ${instance.name}.${index} did not start`, ...this.supervisor.tail(key, 20).map((line) => `  ${line.line}`)].join('\n');
-      }
-    }
-    return ok;
-  }
-
-  /**
-   * Changes how many processes an instance type runs, live: new ones start
-   * beside the others and join the router when ready; removed ones are taken
-   * out of the router, drained, then stopped. The others are not touched.
-   */
-  async scale(name: string, instanceName: string, quantity: number): Promise<{ from: number; to: number }> {
-    const app = this.running.get(name);
-    if (!app) throw new PaasmakerError('APP_NOT_FOUND', `app "${name}" is not running here`, { hint: 'start it with: paasmaker up' });
-    const instance = app.manifest.instances.find((candidate) => candidate.name === instanceName);
-    if (!instance) {
-      throw new PaasmakerError('INSTANCE_NOT_FOUND', `app "${name}" has no instance type "${instanceName}"`, { hint: `instance types: ${app.manifest.instances.map((candidate) => candidate.name).join(', ')}` });
-    }
-    if (!Number.isInteger(quantity) || quantity < 0 || quantity > 64) throw new PaasmakerError('USAGE', `a quantity is a whole number from 0 to 64 (got ${quantity})`);
-    if (app.plans.get(instanceName)?.serve) throw new PaasmakerError('USAGE', `${instanceName} is a static instance, served by the router itself: there is nothing to scale`);
-    const from = instance.quantity;
-    const scaled = { ...instance, quantity };
-    app.manifest = { ...app.manifest, instances: app.manifest.instances.map((candidate) => (candidate === instance ? scaled : candidate)) };
-    this.state.instances.setQuantity(name, instanceName, quantity);
-    if (quantity > from) {
-      await Promise.all(Array.from({ length: quantity - from }, (_, n) => this.startProcess(app, scaled, from + n)));
-    } else if (quantity < from) {
-      const slots = Array.from({ length: from - quantity }, (_, n) => `${instanceName}.${quantity + n}`);
-      const keys = slots.map((slot) => app.slots.get(slot)).filter((key): key is string => key !== undefined);
-      for (const slot of slots) app.slots.delete(slot);
-      await this.retire(app, keys);
-      for (let index = quantity; index < from; index++) this.state.processes.remove(name, instanceName, index);
-    }
-    this.emit('job.update', { app: name, title: `scale ${instanceName} ${from} → ${quantity}`, state: 'success' });
-    return { from, to: quantity };
+  /** Changes how many processes an instance type runs, live: see RollingUpdates. */
+  scale(name: string, instanceName: string, quantity: number): Promise<{ from: number; to: number }> {
+    return this.rolling.scale(name, instanceName, quantity);
   }
 
   /** Process slots as a listing shows them. */
@@ -831,25 +695,6 @@ function closeServer(server: Server): Promise<void> {
     server.close(() => resolve());
     server.closeAllConnections();
   });
-}
-
-/** The variables an app's files set: .env and each instance's environment. */
-function envSummary(manifest: ResolvedManifest): Record<string, string> {
-  const out: Record<string, string> = { ...manifest.dotenv.values };
-  for (const instance of manifest.instances) for (const [key, value] of Object.entries(instance.environment)) out[`${key}`] = value;
-  return out;
-}
-
-/** "+ KEY=value", "- KEY", "~ KEY=new", secrets masked. */
-function diffEnvironment(before: Record<string, string>, after: Record<string, string>): string[] {
-  const lines: string[] = [];
-  const show = (key: string, value: string) => (isSecret(key, value) ? maskSecret(key, value) : value);
-  for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
-    if (!(key in after)) lines.push(`  - ${key}`);
-    else if (!(key in before)) lines.push(`  + ${key}=${show(key, after[key]!)}`);
-    else if (before[key] !== after[key]) lines.push(`  ~ ${key}=${show(key, after[key]!)}`);
-  }
-  return lines;
 }
 
 function delay(ms: number): Promise<void> {

@@ -1,0 +1,185 @@
+import type { ResolvedInstance, ResolvedManifest } from '../manifest/index.js';
+import type { Router } from '../proxy/index.js';
+import { PaasmakerError } from '../shared/errors.js';
+import type { State } from '../state/index.js';
+import type { ProcessInfo, ProcessState, Supervisor } from '../supervisor/index.js';
+import type { RuntimePlan } from '../../runtimes/index.js';
+import { parseProcessKey, processKey, type PlatformEvents } from './events.js';
+import type { AppRoutes } from './routes.js';
+import type { RunningApp } from './running-app.js';
+
+/** What rolling updates need of the platform. */
+export interface RollingHost {
+  readonly supervisor: Supervisor;
+  readonly state: State;
+  readonly running: Map<string, RunningApp>;
+  readonly closed: boolean;
+  readonly router: Router | undefined;
+  readonly routes: AppRoutes | undefined;
+  emit<E extends keyof PlatformEvents>(event: E, payload: PlatformEvents[E][0]): void;
+  startProcess(app: RunningApp, instance: ResolvedInstance, index: number, generation: number): Promise<ProcessState>;
+  prepare(manifest: ResolvedManifest, instance: ResolvedInstance, plan: RuntimePlan, force: boolean, services: Record<string, string>): Promise<void>;
+  recordProcess(info: ProcessInfo): void;
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Replacing an app's processes while it serves: rolling reloads (on save,
+ * on restart) and live scaling. Nothing here stops a process before its
+ * successor is ready and its requests have finished.
+ */
+export class RollingUpdates {
+  constructor(private readonly host: RollingHost) {}
+
+  /**
+   * A rolling reload: each routed process gets a successor on a new port; once
+   * the successor is ready the router sends new requests to it, the old one
+   * finishes what it has in flight and stops. A successor that fails leaves
+   * the old one serving, and the failure is reported with its last lines.
+   * Workers (standalone) restart in place. Saves during a reload coalesce
+   * into one more reload after it.
+   */
+  reload(name: string, options: { instances?: string[]; reason?: string } = {}): Promise<boolean> {
+    const app = this.host.running.get(name);
+    if (!app) return Promise.resolve(false);
+    if (app.reloadQueued) return app.reloadQueued;
+    const previous = app.reloading ?? Promise.resolve(true);
+    const queued = previous.then(async () => {
+      app.reloadQueued = undefined;
+      const current = this.reloadNow(app, options);
+      app.reloading = current;
+      return current;
+    });
+    app.reloadQueued = queued;
+    return queued;
+  }
+
+  private async reloadNow(app: RunningApp, options: { instances?: string[]; reason?: string }): Promise<boolean> {
+    const name = app.manifest.application.name;
+    if (this.host.closed || this.host.running.get(name) !== app) return false;
+    const instances = app.manifest.instances.filter((instance) => (options.instances ?? app.manifest.instances.map((each) => each.name)).includes(instance.name) && !app.plans.get(instance.name)?.serve);
+    if (instances.length === 0) return true;
+    const title = `reload ${instances.map((instance) => instance.name).join(', ')}`;
+    this.host.emit('job.update', { app: name, title, state: 'running', detail: options.reason });
+    try {
+      for (const instance of instances) await this.host.prepare(app.manifest, instance, app.plans.get(instance.name)!, false, app.serviceEnv);
+    } catch (error) {
+      const detail = error instanceof PaasmakerError ? [error.message, error.detail].filter(Boolean).join('\n') : String(error);
+      this.host.emit('job.update', { app: name, title, state: 'failed', detail: `${detail}\nStill running the previous version.` });
+      return false;
+    }
+    const generation = ++app.generation;
+    for (const instance of instances) {
+      const ok = instance.standalone ? await this.restartInPlace(app, instance, generation) : await this.rollOver(app, instance, generation);
+      if (!ok) {
+        this.host.emit('job.update', { app: name, title, state: 'failed', detail: this.failureDetail });
+        return false;
+      }
+    }
+    this.host.emit('job.update', { app: name, title, state: 'success' });
+    return true;
+  }
+
+  private failureDetail = '';
+
+  /** Successors beside the current processes; the switch only when every one is ready. */
+  private async rollOver(app: RunningApp, instance: ResolvedInstance, generation: number): Promise<boolean> {
+    const name = app.manifest.application.name;
+    const indexes = Array.from({ length: instance.quantity }, (_, index) => index);
+    const states = await Promise.all(indexes.map((index) => this.host.startProcess(app, instance, index, generation)));
+    const fresh = indexes.map((index) => processKey(name, instance.name, index, generation));
+    if (states.some((state) => state !== 'running')) {
+      const failed = fresh[states.findIndex((state) => state !== 'running')]!;
+      const info = this.host.supervisor.info(failed);
+      const tail = this.host.supervisor.tail(failed, 8).map((line) => `  ${line.line}`);
+      const how = info?.lastExit ? (info.lastExit.signal ? `was killed by ${info.lastExit.signal}` : `exited with code ${info.lastExit.code}`) : 'did not become ready';
+      this.failureDetail = [`the new ${instance.name} ${how}; the previous version keeps serving`, ...tail].join('\n');
+      await this.retire(app, fresh);
+      return false;
+    }
+    const old = indexes.map((index) => app.slots.get(`${instance.name}.${index}`)).filter((key): key is string => key !== undefined);
+    for (const [index, key] of fresh.entries()) {
+      app.slots.set(`${instance.name}.${index}`, key);
+      const info = this.host.supervisor.info(key);
+      if (info) {
+        this.host.recordProcess(info);
+        this.host.emit('instance.state', { app: name, instance: instance.name, index, state: info.state, previous: 'starting', pid: info.pid, port: info.port, restarts: info.restarts });
+      }
+    }
+    await this.retire(app, old);
+    return true;
+  }
+
+  /** Takes processes out of the router, lets their requests finish, then stops them. */
+  private async retire(app: RunningApp, keys: string[]): Promise<void> {
+    const name = app.manifest.application.name;
+    app.keys = app.keys.filter((key) => !keys.includes(key));
+    const instances = new Set(keys.map((key) => parseProcessKey(key)?.instance).filter((instance): instance is string => instance !== undefined));
+    for (const instance of instances) this.host.routes?.refresh(name, instance, app.keys);
+    await Promise.all(
+      keys.map(async (key) => {
+        const port = this.host.supervisor.info(key)?.port;
+        const deadline = Date.now() + 10_000;
+        while (this.host.router && this.host.router.inFlight(key) > 0 && Date.now() < deadline) await delay(10);
+        if (port !== undefined) {
+          this.host.router?.forgetPort(port);
+          // WebSockets (a dev server's live reload) get a short grace to finish or move over.
+          const grace = Date.now() + 2000;
+          while (this.host.router && this.host.router.tunnelsTo(port) > 0 && Date.now() < grace) await delay(20);
+        }
+        await this.host.supervisor.stop(key);
+        this.host.supervisor.remove(key);
+      }),
+    );
+  }
+
+  /** A worker has no traffic to hand over: stop it, start its successor. */
+  private async restartInPlace(app: RunningApp, instance: ResolvedInstance, generation: number): Promise<boolean> {
+    const name = app.manifest.application.name;
+    let ok = true;
+    for (let index = 0; index < instance.quantity; index++) {
+      const old = app.slots.get(`${instance.name}.${index}`);
+      if (old) await this.retire(app, [old]);
+      const key = processKey(name, instance.name, index, generation);
+      app.slots.set(`${instance.name}.${index}`, key);
+      const state = await this.host.startProcess(app, instance, index, generation);
+      if (state !== 'running') {
+        ok = false;
+        this.failureDetail = [`the new ${instance.name}.${index} did not start`, ...this.host.supervisor.tail(key, 20).map((line) => `  ${line.line}`)].join('\n');
+      }
+    }
+    return ok;
+  }
+
+  /**
+   * Changes how many processes an instance type runs, live: new ones start
+   * beside the others and join the router when ready; removed ones are taken
+   * out of the router, drained, then stopped. The others are not touched.
+   */
+  async scale(name: string, instanceName: string, quantity: number): Promise<{ from: number; to: number }> {
+    const app = this.host.running.get(name);
+    if (!app) throw new PaasmakerError('APP_NOT_FOUND', `app "${name}" is not running here`, { hint: 'start it with: paasmaker up' });
+    const instance = app.manifest.instances.find((candidate) => candidate.name === instanceName);
+    if (!instance) {
+      throw new PaasmakerError('INSTANCE_NOT_FOUND', `app "${name}" has no instance type "${instanceName}"`, { hint: `instance types: ${app.manifest.instances.map((candidate) => candidate.name).join(', ')}` });
+    }
+    if (!Number.isInteger(quantity) || quantity < 0 || quantity > 64) throw new PaasmakerError('USAGE', `a quantity is a whole number from 0 to 64 (got ${quantity})`);
+    if (app.plans.get(instanceName)?.serve) throw new PaasmakerError('USAGE', `${instanceName} is a static instance, served by the router itself: there is nothing to scale`);
+    const from = instance.quantity;
+    const scaled = { ...instance, quantity };
+    app.manifest = { ...app.manifest, instances: app.manifest.instances.map((candidate) => (candidate === instance ? scaled : candidate)) };
+    this.host.state.instances.setQuantity(name, instanceName, quantity);
+    if (quantity > from) {
+      await Promise.all(Array.from({ length: quantity - from }, (_, n) => this.host.startProcess(app, scaled, from + n, 0)));
+    } else if (quantity < from) {
+      const slots = Array.from({ length: from - quantity }, (_, n) => `${instanceName}.${quantity + n}`);
+      const keys = slots.map((slot) => app.slots.get(slot)).filter((key): key is string => key !== undefined);
+      for (const slot of slots) app.slots.delete(slot);
+      await this.retire(app, keys);
+      for (let index = quantity; index < from; index++) this.host.state.processes.remove(name, instanceName, index);
+    }
+    this.host.emit('job.update', { app: name, title: `scale ${instanceName} ${from} → ${quantity}`, state: 'success' });
+    return { from, to: quantity };
+  }
+}

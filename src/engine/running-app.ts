@@ -1,0 +1,24 @@
+import type { Server } from 'node:http';
+import type { RuntimePlan } from '../../runtimes/index.js';
+import type { ResolvedManifest } from '../manifest/index.js';
+import type { CronScheduler } from './crons.js';
+import type { ProjectWatcher } from './watcher.js';
+
+/** An app this platform runs: its manifest, plans, processes and helpers. */
+export interface RunningApp {
+  manifest: ResolvedManifest;
+  plans: Map<string, RuntimePlan>;
+  keys: string[];
+  staticServers: Server[];
+  /** The services' credentials, as environment variables. */
+  serviceEnv: Record<string, string>;
+  /** The last generation started: a reload's processes are "web.0@<generation>". */
+  generation: number;
+  /** Slot ("web.0") → the key of the process serving it now. */
+  slots: Map<string, string>;
+  watcher?: ProjectWatcher;
+  crons?: CronScheduler;
+  /** The reload running now, and whether another save asked for one meanwhile. */
+  reloading?: Promise<boolean>;
+  reloadQueued?: Promise<boolean>;
+}
