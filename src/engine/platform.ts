@@ -26,6 +26,7 @@ import {
 import { diffEnvironment, envSummary, instanceEnvironment } from './environment.js';
 import { RollingUpdates } from './rolling.js';
 import type { RunningApp } from './running-app.js';
+import { watch as chokidarWatch } from 'chokidar';
 import { ProjectWatcher } from './watcher.js';
 import { CronScheduler } from './crons.js';
 import { parseProcessKey, processKey, type PlatformEvents } from './events.js';
@@ -276,6 +277,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
     this.state.apps.setState(name, 'stopping');
     app.crons?.stop();
     await app.watcher?.close();
+    await app.configWatcher?.close();
     app.watcher = undefined;
     await Promise.all([
       ...app.keys.map((key) => this.supervisor.stop(key)),
@@ -329,6 +331,11 @@ export class Platform extends EventEmitter<PlatformEvents> {
       ignore,
       onChange: (paths) => void this.projectChanged(name, paths),
     });
+    // config.yml names the services: an edit may change the app's credentials.
+    app.configWatcher = chokidarWatch(this.services.config.file, { ignoreInitial: true }).on('all', () => {
+      this.services.forgetConfig();
+      void this.reloadManifest(name, 'config.yml', { onlyIfChanged: true });
+    });
     await app.watcher.ready;
   }
 
@@ -346,8 +353,9 @@ export class Platform extends EventEmitter<PlatformEvents> {
   }
 
   /** Reads the manifest and .env again; a valid change is applied by a rolling reload. */
-  private async reloadManifest(name: string, shown: string): Promise<void> {
-    const app = this.running.get(name)!;
+  private async reloadManifest(name: string, shown: string, options: { onlyIfChanged?: boolean } = {}): Promise<void> {
+    const app = this.running.get(name);
+    if (!app || this.closed) return;
     let next: ResolvedManifest;
     try {
       next = loadManifest(app.manifest.directory);
@@ -371,12 +379,20 @@ export class Platform extends EventEmitter<PlatformEvents> {
     for (const instance of next.instances) {
       app.plans.set(instance.name, await getRuntime(instance.runtime.name).plan({ manifest: next, instance, home: this.layout.root, env: this.env }));
     }
+    let services: Record<string, string>;
     try {
-      app.serviceEnv = await this.provisionServices(next);
+      services = await this.provisionServices(next);
     } catch (error) {
-      this.emit('job.update', { app: name, title: `read ${shown}`, state: 'failed', detail: (error as Error).message });
+      const detail = error instanceof PaasmakerError ? [error.message, error.detail, error.hint && `hint: ${error.hint}`].filter(Boolean).join('\n') : String(error);
+      this.emit('job.update', { app: name, title: `read ${shown}`, state: 'failed', detail: `${detail}\nStill running the previous version.` });
       return;
     }
+    // Credentials that changed (a service now on another server) are part of the diff.
+    const { PM_METADATA: _before, ...oldServices } = app.serviceEnv;
+    const { PM_METADATA: _after, ...newServices } = services;
+    changes.push(...diffEnvironment(oldServices, newServices));
+    app.serviceEnv = services;
+    if (options.onlyIfChanged && changes.length === 0) return;
     app.crons?.stop();
     this.startCrons(app);
     await this.reload(name, { instances: next.instances.map((instance) => instance.name), reason: `${shown} changed${changes.length > 0 ? `:\n${changes.join('\n')}` : ''}` });

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { FSWatcher } from 'chokidar';
 import type { RuntimePlan } from '../../runtimes/index.js';
 import type { ResolvedManifest } from '../manifest/index.js';
 import type { CronScheduler } from './crons.js';
@@ -17,6 +18,8 @@ export interface RunningApp {
   /** Slot ("web.0") → the key of the process serving it now. */
   slots: Map<string, string>;
   watcher?: ProjectWatcher;
+  /** Watches $PAASMAKER_HOME/config.yml, which names the services. */
+  configWatcher?: FSWatcher;
   crons?: CronScheduler;
   /** The reload running now, and whether another save asked for one meanwhile. */
   reloading?: Promise<boolean>;

@@ -49,6 +49,11 @@ export class Services {
     return (this.configCache ??= loadConfig(this.context.home));
   }
 
+  /** config.yml changed: read it again on next use. */
+  forgetConfig(): void {
+    this.configCache = undefined;
+  }
+
   plugin(name: string): ServicePlugin {
     let plugin = this.plugins.get(name);
     if (!plugin) {

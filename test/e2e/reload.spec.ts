@@ -20,8 +20,9 @@ function project(): string {
   return dir;
 }
 
-async function start(dir: string): Promise<{ up: CliProcess; port: number; home: string }> {
+async function start(dir: string, before?: (home: string) => void): Promise<{ up: CliProcess; port: number; home: string }> {
   const { home, cleanup } = tempHome();
+  before?.(home);
   const up = new CliProcess(['up', dir], { home });
   cleanups.push(async () => {
     up.signal('SIGINT');
@@ -174,5 +175,15 @@ describe('paasmaker up reloads on save', () => {
     writeFileSync(join(dir, 'deps.txt'), 'two');
     await until(async () => (await get(port)).body === 'two', 10_000, 'the prepared new version');
     expect(up.output).toMatch(/\$ cp deps\.txt built\.txt[\s\S]*\$ cp deps\.txt built\.txt/);
+  });
+
+  it('restarts the app when config.yml changes what its services hand over', async () => {
+    const dir = project();
+    writeFileSync(join(dir, 'paasmaker.yml'), 'application:\n  name: live\ninstances:\n  web:\n    command: node -e "require(\'http\').createServer((q, s) => s.end(process.env.CONF_GREETING)).listen(process.env.PORT, \'127.0.0.1\')"\nservices:\n  conf: {plugin: settings}\n');
+    const { up, port, home } = await start(dir, (home) => writeFileSync(join(home, 'config.yml'), 'services:\n  settings: {plugin: parameters, greeting: hello}\n'));
+    expect((await get(port)).body).toBe('hello');
+    writeFileSync(join(home, 'config.yml'), 'services:\n  settings: {plugin: parameters, greeting: bye}\n');
+    await until(async () => (await get(port)).body === 'bye', 10_000, 'the new setting');
+    expect(up.output).toContain('~ CONF_GREETING=bye');
   });
 });
