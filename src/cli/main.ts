@@ -40,8 +40,9 @@ Environment:
     .option('--proxy-port <port>', 'the router\'s port (default 7654, or $PAASMAKER_PROXY_PORT; 0 picks a free one)')
     .option('--no-proxy', 'do not start the router (apps answer on their own ports only)')
     .option('--no-watch', 'do not reload when files change')
+    .option('-d, --detach', 'run it in the daemon (started if needed) and return once it runs')
     .addHelpText('after', '\nExamples:\n  $ paasmaker up\n  $ paasmaker up ../shop --prepare\n  $ paasmaker up --proxy-port 8080')
-    .action(async (dir: string, options: { prepare?: boolean; proxyPort?: string; proxy: boolean; watch: boolean }) => {
+    .action(async (dir: string, options: { prepare?: boolean; proxyPort?: string; proxy: boolean; watch: boolean; detach?: boolean }) => {
       const { up } = await import('./commands/up.js');
       setExit(await up(dir, options));
     });
@@ -173,6 +174,40 @@ Environment:
     .action(async (target: string | undefined, options: { dir: string }) => {
       const { restart } = await import('./commands/scale.js');
       setExit(await restart(target, options));
+    });
+
+  const daemon = program.command('daemon').description('the background platform: one router and API for every project');
+  daemon
+    .command('start')
+    .description('start the daemon (and bring back the projects it ran)')
+    .option('--proxy-port <port>', "the router's port (default 7654)")
+    .action(async (options: { proxyPort?: string }) => {
+      const { daemonStart } = await import('./commands/daemon.js');
+      setExit(await daemonStart(options));
+    });
+  daemon
+    .command('stop')
+    .description('stop the daemon and every app it runs')
+    .action(async () => {
+      const { daemonStop } = await import('./commands/daemon.js');
+      setExit(await daemonStop());
+    });
+  daemon
+    .command('status')
+    .description('is it running: pid, socket, ports, uptime, apps')
+    .option('--json', 'print one JSON object')
+    .action(async (options: { json?: boolean }) => {
+      const { daemonStatus } = await import('./commands/daemon.js');
+      setExit(await daemonStatus(options));
+    });
+  daemon
+    .command('run', { hidden: true })
+    .description('run the daemon in the foreground')
+    .option('--proxy-port <port>', "the router's port")
+    .option('--api-port <port>', 'also serve the API on 127.0.0.1:PORT, with the bearer token in $PAASMAKER_HOME/api-token')
+    .action(async (options: { proxyPort?: string; apiPort?: string }) => {
+      const { daemonRun } = await import('./commands/daemon.js');
+      setExit(await daemonRun(options));
     });
 
   const cron = program.command('cron').description("the apps' scheduled jobs");

@@ -128,4 +128,11 @@ export const migrations: ReadonlyArray<{ version: number; sql: string }> = [
       );
     `,
   },
+  {
+    version: 5,
+    sql: `
+      -- Apps the daemon runs: brought back when the daemon starts again.
+      ALTER TABLE apps ADD COLUMN daemon INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

@@ -9,6 +9,8 @@ export interface AppRecord {
   state: AppState;
   ownerPid: number | null;
   ownerStart: string | null;
+  /** 1 when the daemon runs it (and should bring it back after a restart). */
+  daemon: number;
   createdAt: number;
   updatedAt: number;
 }
@@ -56,6 +58,10 @@ const camel = (row: Record<string, unknown>): Record<string, unknown> => {
 
 export class AppsRepository {
   constructor(private readonly db: Db) {}
+
+  setDaemon(name: string, daemon: boolean): void {
+    this.db.prepare('UPDATE apps SET daemon = ? WHERE name = ?').run(daemon ? 1 : 0, name);
+  }
 
   upsert(app: Pick<AppRecord, 'name' | 'directory' | 'manifest' | 'state' | 'ownerPid' | 'ownerStart'>): void {
     const now = Date.now();

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { controlSocketPath, sendControl } from '../../api/control-server.js';
+import { callApi, runningDaemon, upSocket } from '../../api/client.js';
 import { loadManifest } from '../../manifest/index.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { ownerAlive } from '../../shared/owner.js';
@@ -23,7 +23,8 @@ function controlFor(app: string): string {
   if (!record || record.state === 'stopped' || !ownerAlive(record.ownerPid, record.ownerStart)) {
     throw new PaasmakerError('APP_NOT_FOUND', `app "${app}" is not running`, { hint: 'start it with: paasmaker up [DIR]' });
   }
-  return controlSocketPath(layout.run, record.ownerPid!);
+  const daemon = runningDaemon(layout.root);
+  return daemon && daemon.pid === record.ownerPid ? daemon.socket : upSocket(layout.root, record.ownerPid!);
 }
 
 /** The app named, or the one whose project is the current folder. */
@@ -40,7 +41,7 @@ export async function scale(specs: string[], options: { dir: string }): Promise<
     const match = /^(?:([a-z0-9][a-z0-9-]*)\/)?([a-z][a-z0-9_-]*)=(\d+)$/.exec(spec);
     if (!match) throw new PaasmakerError('USAGE', `"${spec}" is not APP/INSTANCE=N`, { hint: 'for example: paasmaker scale shop/web=3 (or web=3 in the project folder)' });
     const app = appName(match[1], options.dir);
-    const result = await sendControl(controlFor(app), `/v1/apps/${encodeURIComponent(app)}/scale`, { instance: match[2], quantity: Number(match[3]) });
+    const result = await callApi<{ from: number; to: number }>(controlFor(app), 'POST', `/api/v1/apps/${encodeURIComponent(app)}/scale`, { instance: match[2], quantity: Number(match[3]) });
     process.stdout.write(`${app}/${match[2]}: ${result.from} → ${result.to}\n`);
   }
   return 0;
@@ -50,7 +51,7 @@ export async function scale(specs: string[], options: { dir: string }): Promise<
 export async function restart(target: string | undefined, options: { dir: string }): Promise<number> {
   const [name, instance] = target ? target.split('/') : [undefined, undefined];
   const app = appName(name, options.dir);
-  const result = await sendControl(controlFor(app), `/v1/apps/${encodeURIComponent(app)}/restart`, instance ? { instance } : {});
+  const result = await callApi<{ ok: boolean }>(controlFor(app), 'POST', `/api/v1/apps/${encodeURIComponent(app)}/restart`, instance ? { instance } : {});
   process.stdout.write(result.ok ? `restarted ${target ?? app}\n` : `the new processes of ${target ?? app} did not start; the old ones still serve (see paasmaker logs)\n`);
   return result.ok ? 0 : 1;
 }

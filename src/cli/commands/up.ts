@@ -3,15 +3,17 @@ import { Platform, type InstanceStateEvent, type LogLineEvent } from '../../engi
 import { DEFAULT_DNS_PORT } from '../../proxy/dns-setup.js';
 import { loadManifest, type ResolvedManifest } from '../../manifest/index.js';
 import { EXIT, PaasmakerError } from '../../shared/errors.js';
-import { startControlServer } from '../../api/control-server.js';
+import { callApi, upSocket } from '../../api/client.js';
+import { ApiServer } from '../../api/server.js';
 import { colorEnabled, colorFor, painter, reportError, type Paint } from '../output.js';
 
 /**
  * `paasmaker up`: runs a project in the foreground, prints every line of its
  * processes with a coloured name prefix, and stops everything on Ctrl-C.
  */
-export async function up(dir: string, options: { prepare?: boolean; proxyPort?: string; proxy?: boolean; watch?: boolean }): Promise<number> {
+export async function up(dir: string, options: { prepare?: boolean; proxyPort?: string; proxy?: boolean; watch?: boolean; detach?: boolean }): Promise<number> {
   const manifest = loadManifest(resolve(dir));
+  if (options.detach) return upInDaemon(manifest, options);
   const paint = painter(colorEnabled());
   const printer = new LinePrinter(paint, manifest);
   const proxy = options.proxy === false ? undefined : proxySetting(options.proxyPort);
@@ -61,7 +63,7 @@ export async function up(dir: string, options: { prepare?: boolean; proxyPort?: 
       printer.system(`${app} is up in ${elapsed} ms — Ctrl-C stops it; \`paasmaker ps\` in another terminal lists it`);
       const url = platform.appUrl(app);
       if (url && manifest.instances.some((instance) => !instance.standalone)) printer.system(`open ${paint('bold', url)}`);
-      control = await startControlServer(platform, platform.layout.run).catch(() => undefined);
+      control = await serveApi(platform).catch(() => undefined);
       if (options.watch !== false && manifest.instances.some((instance) => instance.watch.enabled)) {
         await platform.watch(app);
         printer.system('watching for changes: a save reloads without dropping a request (--no-watch turns it off)');
@@ -82,6 +84,28 @@ export async function up(dir: string, options: { prepare?: boolean; proxyPort?: 
 }
 
 export const DEFAULT_PROXY_PORT = 7654;
+
+/** A foreground `up` answers the same API as the daemon, for its own app, on run/up-<pid>.sock. */
+async function serveApi(platform: Platform): Promise<{ close: () => Promise<void> }> {
+  const api = new ApiServer({
+    platform,
+    status: () => ({ pid: process.pid, socket: upSocket(platform.layout.root, process.pid), proxyPort: platform.routerPort ?? null, apiPort: null, uptime: Math.round(process.uptime()), apps: platform.runningApps().map((manifest) => manifest.application.name) }),
+    shutdown: () => process.kill(process.pid, 'SIGTERM'),
+  });
+  await api.listenSocket(upSocket(platform.layout.root, process.pid));
+  return { close: () => api.close() };
+}
+
+/** `up -d`: the project runs in the daemon (started if needed); returns once it runs. */
+async function upInDaemon(manifest: ResolvedManifest, options: { proxyPort?: string }): Promise<number> {
+  const { ensureDaemon } = await import('./daemon.js');
+  const { record, started } = await ensureDaemon({ proxyPort: options.proxyPort });
+  if (started) process.stdout.write(`started the daemon (pid ${record.pid}); router on port ${record.proxyPort}\n`);
+  const began = Date.now();
+  const app = await callApi<{ name: string; url: string | null }>(record.socket, 'POST', '/api/v1/apps', { directory: manifest.directory });
+  process.stdout.write(`${app.name} is up in ${Date.now() - began} ms${app.url ? `: ${app.url}` : ''}\n`);
+  return EXIT.ok;
+}
 
 /** --proxy-port, else $PAASMAKER_PROXY_PORT, else the default; `explicit` when the user chose it. */
 function proxySetting(flag: string | undefined): { port: number; explicit: boolean } {

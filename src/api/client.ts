@@ -1,0 +1,61 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { PaasmakerError } from '../shared/errors.js';
+import { ownerAlive } from '../shared/owner.js';
+
+/** daemon.json: where the running daemon is. */
+export interface DaemonRecord {
+  pid: number;
+  startTime: string;
+  socket: string;
+  proxyPort: number | null;
+  apiPort: number | null;
+  startedAt: number;
+}
+
+export const daemonFile = (home: string) => join(home, 'daemon.json');
+export const daemonSocket = (home: string) => join(home, 'paasmaker.sock');
+/** Where a foreground `paasmaker up` serves the same API for its own app. */
+export const upSocket = (home: string, pid: number) => join(home, 'run', `up-${pid}.sock`);
+
+/** The running daemon, or undefined (a daemon.json left by a dead one does not count). */
+export function runningDaemon(home: string): DaemonRecord | undefined {
+  try {
+    const record = JSON.parse(readFileSync(daemonFile(home), 'utf8')) as DaemonRecord;
+    return ownerAlive(record.pid, record.startTime) && existsSync(record.socket) ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One API call over a Unix socket; API errors become PaasmakerErrors with their hint. */
+export function callApi<T = unknown>(socketPath: string, method: string, path: string, body?: unknown, timeoutMs = 600_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(
+      { socketPath, path, method, headers: { host: 'localhost', ...(text ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } : {}) }, timeout: timeoutMs },
+      (res) => {
+        let answer = '';
+        res.on('data', (chunk) => (answer += chunk));
+        res.on('end', () => {
+          let value: Record<string, unknown>;
+          try {
+            value = JSON.parse(answer || '{}') as Record<string, unknown>;
+          } catch {
+            reject(new Error(`the API answered ${res.statusCode} with something that is not JSON`));
+            return;
+          }
+          if ((res.statusCode ?? 500) >= 400) {
+            const code = String(value.code ?? 'USAGE');
+            const known = ['APP_NOT_FOUND', 'INSTANCE_NOT_FOUND', 'MANIFEST_INVALID', 'MANIFEST_NOT_FOUND', 'APP_RUNNING', 'CONFIG_INVALID', 'SERVICE_FAILED', 'PREPARE_FAILED', 'RUNTIME_MISSING', 'RUNTIME_VERSION'];
+            reject(new PaasmakerError((known.includes(code) ? code : 'USAGE') as never, String(value.error ?? `HTTP ${res.statusCode}`), { hint: value.hint ? String(value.hint) : undefined, detail: value.detail ? String(value.detail) : undefined }));
+          } else resolve(value as T);
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('the API did not answer in time')));
+    req.on('error', (error) => reject(new PaasmakerError('APP_NOT_FOUND', `could not reach Paasmaker at ${socketPath}: ${error.message}`, { hint: 'is it running? paasmaker daemon status' })));
+    req.end(text);
+  });
+}

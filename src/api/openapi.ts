@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { ErrorSchema, ROUTES } from './routes.js';
+
+let cached: Record<string, unknown> | undefined;
+
+/** JSON Schema of a zod schema, with named schemas as $refs into components. */
+function schema(type: z.ZodType, components: Record<string, unknown>): unknown {
+  const json = z.toJSONSchema(type, {
+    target: 'draft-2020-12',
+    io: 'output',
+    unrepresentable: 'any',
+  }) as Record<string, unknown>;
+  const defs = (json.$defs ?? {}) as Record<string, unknown>;
+  for (const [name, value] of Object.entries(defs)) components[name] = value;
+  delete json.$defs;
+  delete json.$schema;
+  // Named schemas come back as $defs references; point them at components.
+  return JSON.parse(JSON.stringify(json).replace(/#\/\$defs\//g, '#/components/schemas/'));
+}
+
+/**
+ * OpenAPI 3.1 for /api/v1, generated from the route table and the same zod
+ * schemas that validate requests, so the document cannot drift from the API.
+ */
+export function openApiDocument(): Record<string, unknown> {
+  if (cached) return cached;
+  const components: Record<string, unknown> = {};
+  const paths: Record<string, Record<string, unknown>> = {};
+  const error = { description: 'An error with a code (and a hint when there is one)', content: { 'application/json': { schema: schema(ErrorSchema, components) } } };
+  for (const route of ROUTES) {
+    const path = route.path.replace(/:(\w+)/g, '{$1}');
+    const parameters = [...route.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    paths[path] ??= {};
+    paths[path][route.method.toLowerCase()] = {
+      summary: route.summary,
+      operationId: `${route.method.toLowerCase()}${path.replace(/\/api\/v1/, '').replace(/[{}]/g, '').replace(/\/(\w)/g, (_, c: string) => c.toUpperCase())}`,
+      ...(parameters.length > 0 ? { parameters } : {}),
+      ...(route.request ? { requestBody: { required: true, content: { 'application/json': { schema: schema(route.request, components) } } } } : {}),
+      responses: { '200': { description: 'OK', content: { 'application/json': { schema: schema(route.response, components) } } }, default: error },
+    };
+  }
+  paths['/api/v1/events'] = {
+    get: {
+      summary: 'Server-Sent Events: instance.state, log.line, traffic.tick and job.update, in order, each with an id',
+      operationId: 'getEvents',
+      responses: { '200': { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
+    },
+  };
+  cached = {
+    openapi: '3.1.0',
+    info: { title: 'Paasmaker API', version: '1', description: 'The API every Paasmaker face uses. On the Unix socket $PAASMAKER_HOME/paasmaker.sock; on 127.0.0.1 with a bearer token when the daemon is started with --api-port.' },
+    servers: [{ url: 'http://localhost' }],
+    paths,
+    components: { schemas: components, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+  };
+  return cached;
+}

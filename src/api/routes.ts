@@ -1,0 +1,188 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { listProcesses, listTraffic, type Platform } from '../engine/index.js';
+import { loadManifest } from '../manifest/index.js';
+import { PaasmakerError } from '../shared/errors.js';
+
+/** What the daemon reports of itself. */
+export const StatusSchema = z
+  .object({
+    pid: z.number().int(),
+    socket: z.string(),
+    proxyPort: z.number().int().nullable(),
+    apiPort: z.number().int().nullable(),
+    uptime: z.number().describe('seconds'),
+    apps: z.array(z.string()),
+  })
+  .meta({ id: 'Status' });
+
+export const AppSchema = z
+  .object({
+    name: z.string(),
+    directory: z.string(),
+    manifest: z.string(),
+    state: z.string(),
+    url: z.string().nullable(),
+    ownerPid: z.number().int().nullable(),
+  })
+  .meta({ id: 'App' });
+
+export const ProcessSchema = z
+  .object({
+    app: z.string(),
+    instance: z.string(),
+    index: z.number().int(),
+    state: z.string(),
+    pid: z.number().int().nullable(),
+    port: z.number().int().nullable(),
+    restarts: z.number().int(),
+    uptime: z.number().nullable(),
+    rps: z.number(),
+  })
+  .meta({ id: 'Process' });
+
+export const ServiceSchema = z
+  .object({ app: z.string(), service: z.string(), branch: z.string(), plugin: z.string(), symbolic: z.string(), resource: z.string(), createdAt: z.number() })
+  .meta({ id: 'Service' });
+
+export const TrafficSchema = z
+  .object({
+    app: z.string(),
+    instance: z.string(),
+    requests: z.number(),
+    s2xx: z.number().nullable(),
+    s3xx: z.number().nullable(),
+    s4xx: z.number().nullable(),
+    s5xx: z.number().nullable(),
+    bytesIn: z.number().nullable(),
+    bytesOut: z.number().nullable(),
+    p50: z.number().nullable(),
+    p99: z.number().nullable(),
+    window: z.number(),
+    rps: z.number(),
+  })
+  .meta({ id: 'Traffic' });
+
+export const ErrorSchema = z.object({ error: z.string(), code: z.string(), hint: z.string().optional(), detail: z.string().optional() }).meta({ id: 'Error' });
+
+export const UpRequestSchema = z.strictObject({ directory: z.string().min(1).describe('absolute path of the project folder') }).meta({ id: 'UpRequest' });
+export const ScaleRequestSchema = z.strictObject({ instance: z.string().min(1), quantity: z.number().int().min(0).max(64) }).meta({ id: 'ScaleRequest' });
+export const RestartRequestSchema = z.strictObject({ instance: z.string().min(1).optional() }).meta({ id: 'RestartRequest' });
+
+/** Everything a handler may use. */
+export interface ApiContext {
+  platform: Platform;
+  /** The daemon's status, when the server is the daemon's. */
+  status: () => z.infer<typeof StatusSchema>;
+  /** Stops the server's process (daemon stop). */
+  shutdown: () => void;
+}
+
+export interface Route {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** With :params. */
+  path: string;
+  summary: string;
+  request?: z.ZodType;
+  response: z.ZodType;
+  handle: (context: ApiContext, params: Record<string, string>, body: unknown, query: URLSearchParams) => Promise<unknown> | unknown;
+}
+
+function appRecord(context: ApiContext, name: string) {
+  const record = context.platform.state.apps.get(name);
+  if (!record) throw new PaasmakerError('APP_NOT_FOUND', `no app named "${name}"`, { hint: 'GET /api/v1/apps lists them' });
+  return { name: record.name, directory: record.directory, manifest: record.manifest, state: record.state, url: context.platform.appUrl(record.name) ?? null, ownerPid: record.ownerPid };
+}
+
+/** The API, one table: the server dispatches it and the OpenAPI document is generated from it. */
+export const ROUTES: Route[] = [
+  { method: 'GET', path: '/api/v1/status', summary: 'The daemon: pid, socket, ports, uptime, apps', response: StatusSchema, handle: (context) => context.status() },
+  {
+    method: 'GET',
+    path: '/api/v1/apps',
+    summary: 'Every app the platform has run, with its state',
+    response: z.array(AppSchema),
+    handle: (context) => context.platform.state.apps.list().map((record) => appRecord(context, record.name)),
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/apps',
+    summary: 'Run the project in a folder (paasmaker up -d): provision, prepare, start; answers once it runs',
+    request: UpRequestSchema,
+    response: AppSchema,
+    handle: async (context, _params, body) => {
+      const { directory } = body as z.infer<typeof UpRequestSchema>;
+      const manifest = loadManifest(resolve(directory));
+      await context.platform.apply(manifest);
+      context.platform.state.apps.setDaemon(manifest.application.name, true);
+      await context.platform.watch(manifest.application.name);
+      return appRecord(context, manifest.application.name);
+    },
+  },
+  { method: 'GET', path: '/api/v1/apps/:app', summary: 'One app', response: AppSchema, handle: (context, params) => appRecord(context, params.app!) },
+  {
+    method: 'POST',
+    path: '/api/v1/apps/:app/down',
+    summary: 'Stop an app',
+    response: AppSchema,
+    handle: async (context, params) => {
+      context.platform.state.apps.setDaemon(params.app!, false);
+      await context.platform.down(params.app!);
+      return appRecord(context, params.app!);
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/apps/:app/restart',
+    summary: 'Rolling restart of an app (or one instance type)',
+    request: RestartRequestSchema,
+    response: z.object({ ok: z.boolean() }),
+    handle: async (context, params, body) => {
+      const { instance } = body as z.infer<typeof RestartRequestSchema>;
+      appRecord(context, params.app!);
+      return { ok: await context.platform.reload(params.app!, { instances: instance ? [instance] : undefined, reason: 'restart' }) };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/apps/:app/scale',
+    summary: 'Change how many processes an instance type runs',
+    request: ScaleRequestSchema,
+    response: z.object({ from: z.number().int(), to: z.number().int() }),
+    handle: (context, params, body) => {
+      const { instance, quantity } = body as z.infer<typeof ScaleRequestSchema>;
+      return context.platform.scale(params.app!, instance, quantity);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/processes',
+    summary: 'Every process slot (as paasmaker ps); ?app= filters',
+    response: z.array(ProcessSchema),
+    handle: (context, _params, _body, query) => listProcesses(context.platform.state, { app: query.get('app') ?? undefined, selfPid: process.pid }),
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/services',
+    summary: 'Provisioned services',
+    response: z.array(ServiceSchema),
+    handle: (context, _params, _body, query) => context.platform.services.list(query.get('app') ?? undefined),
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/stats',
+    summary: 'Router traffic per app instance type; ?app= and ?window= (seconds)',
+    response: z.array(TrafficSchema),
+    handle: (context, _params, _body, query) => listTraffic(context.platform.state, { app: query.get('app') ?? undefined, windowSeconds: Number(query.get('window') ?? 60) }),
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/daemon/stop',
+    summary: 'Stop the daemon and everything it runs',
+    response: z.object({ stopping: z.boolean() }),
+    handle: (context) => {
+      setImmediate(() => context.shutdown());
+      return { stopping: true };
+    },
+  },
+];

@@ -1,0 +1,169 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { callApi, daemonFile, daemonSocket, runningDaemon, type DaemonRecord } from '../../api/client.js';
+import type { StatusSchema } from '../../api/routes.js';
+import { ApiServer } from '../../api/server.js';
+import { Platform } from '../../engine/index.js';
+import { loadManifest } from '../../manifest/index.js';
+import { DEFAULT_DNS_PORT } from '../../proxy/dns-setup.js';
+import { PaasmakerError } from '../../shared/errors.js';
+import { currentOwner } from '../../shared/owner.js';
+import { homeLayout } from '../../shared/paths.js';
+import type { z } from 'zod';
+import { DEFAULT_PROXY_PORT } from './up.js';
+
+type Status = z.infer<typeof StatusSchema>;
+
+/**
+ * `paasmaker daemon run`: the platform as a long-lived process — one router
+ * for every project, the API on $PAASMAKER_HOME/paasmaker.sock — bringing
+ * back the projects it ran before it stopped (or was killed).
+ */
+export async function daemonRun(options: { proxyPort?: string; apiPort?: string }): Promise<number> {
+  const layout = homeLayout();
+  const proxyPort = Number(options.proxyPort ?? process.env.PAASMAKER_PROXY_PORT ?? DEFAULT_PROXY_PORT);
+  const dnsPort = Number(process.env.PAASMAKER_DNS_PORT ?? DEFAULT_DNS_PORT);
+  const say = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+  const platform = await Platform.open({ proxy: { port: proxyPort }, dns: { port: dnsPort } });
+  platform.on('job.update', (event) => say(`${event.app} ${event.title}: ${event.state}${event.detail ? ` — ${event.detail}` : ''}`));
+  platform.on('instance.state', (event) => say(`${event.app} ${event.instance}.${event.index}: ${event.state}`));
+  const socket = daemonSocket(layout.root);
+  const startedAt = Date.now();
+  let apiPort: number | null = null;
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      say('stopping');
+      await api.close();
+      await platform.close();
+      // daemon.json stays: the next start takes the same router port. The socket says it is gone.
+      rmSync(socket, { force: true });
+    })();
+    return stopping;
+  };
+  const status = (): Status => ({
+    pid: process.pid,
+    socket,
+    proxyPort: platform.routerPort ?? null,
+    apiPort,
+    uptime: Math.round((Date.now() - startedAt) / 1000),
+    apps: platform.runningApps().map((manifest) => manifest.application.name),
+  });
+  let token: string | undefined;
+  if (options.apiPort !== undefined) {
+    const tokenFile = join(layout.root, 'api-token');
+    if (!existsSync(tokenFile)) writeFileSync(tokenFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+    token = readFileSync(tokenFile, 'utf8').trim();
+  }
+  const api = new ApiServer({ platform, status, shutdown: () => void stop().then(() => process.exit(0)) }, { token });
+  await api.listenSocket(socket);
+  if (options.apiPort !== undefined) apiPort = await api.listenTcp(Number(options.apiPort));
+  const owner = currentOwner();
+  const record: DaemonRecord = { pid: owner.pid, startTime: owner.startTime, socket, proxyPort: platform.routerPort ?? null, apiPort, startedAt };
+  writeFileSync(daemonFile(layout.root), `${JSON.stringify(record)}\n`, { mode: 0o600 });
+  say(`daemon ${process.pid} ready: router on ${platform.routerPort}, API on ${socket}${apiPort ? ` and 127.0.0.1:${apiPort}` : ''}`);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop().then(() => process.exit(0)));
+
+  // Bring back what ran here before.
+  for (const app of platform.state.apps.list().filter((candidate) => candidate.daemon)) {
+    try {
+      say(`restoring ${app.name} from ${app.directory}`);
+      await platform.apply(loadManifest(app.directory));
+      platform.state.apps.setDaemon(app.name, true);
+      await platform.watch(app.name);
+    } catch (error) {
+      say(`could not restore ${app.name}: ${(error as Error).message}`);
+    }
+  }
+  await new Promise<never>(() => {});
+  return 0;
+}
+
+/** Starts the daemon in the background unless it runs; resolves with its record. */
+export async function ensureDaemon(options: { proxyPort?: string } = {}): Promise<{ record: DaemonRecord; started: boolean }> {
+  const layout = homeLayout();
+  const running = runningDaemon(layout.root);
+  if (running) return { record: running, started: false };
+  // The router port of the last run, so apps keep their URLs across restarts.
+  let proxyPort = options.proxyPort;
+  if (proxyPort === undefined) {
+    try {
+      const previous = JSON.parse(readFileSync(daemonFile(layout.root), 'utf8')) as DaemonRecord;
+      if (previous.proxyPort) proxyPort = String(previous.proxyPort);
+    } catch {
+      // first start
+    }
+  }
+  mkdirSync(join(layout.root, 'logs'), { recursive: true, mode: 0o700 });
+  const logFile = join(layout.root, 'logs', 'daemon.log');
+  const log = openSync(logFile, 'a', 0o600);
+  const args = [process.argv[1]!, 'daemon', 'run', ...(proxyPort ? ['--proxy-port', proxyPort] : [])];
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: process.env });
+  closeSync(log);
+  child.unref();
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const record = runningDaemon(layout.root);
+    if (record) {
+      try {
+        await callApi(record.socket, 'GET', '/api/v1/status', undefined, 2000);
+        return { record, started: true };
+      } catch {
+        // not answering yet
+      }
+    }
+    if (exited !== undefined) break;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+  }
+  const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-8).join('\n') : '';
+  throw new PaasmakerError('SERVICE_FAILED', 'the daemon did not start', { detail: tail || undefined, hint: `its log: ${logFile}` });
+}
+
+export async function daemonStart(options: { proxyPort?: string }): Promise<number> {
+  const { record, started } = await ensureDaemon(options);
+  process.stdout.write(`${started ? 'started' : 'already running:'} daemon pid ${record.pid}; router on port ${record.proxyPort}; API on ${record.socket}\n`);
+  return 0;
+}
+
+export async function daemonStop(): Promise<number> {
+  const layout = homeLayout();
+  const record = runningDaemon(layout.root);
+  if (!record) {
+    process.stdout.write('the daemon is not running\n');
+    return 0;
+  }
+  await callApi(record.socket, 'POST', '/api/v1/daemon/stop', {}).catch(() => process.kill(record.pid, 'SIGTERM'));
+  const deadline = Date.now() + 30_000;
+  while (runningDaemon(layout.root) || isAlive(record.pid)) {
+    if (Date.now() > deadline) throw new PaasmakerError('APP_RUNNING', `the daemon (pid ${record.pid}) did not stop within 30 s`, { hint: `kill ${record.pid}` });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  process.stdout.write(`stopped the daemon (pid ${record.pid}) and its apps\n`);
+  return 0;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function daemonStatus(options: { json?: boolean }): Promise<number> {
+  const record = runningDaemon(homeLayout().root);
+  if (!record) {
+    if (options.json) process.stdout.write(`${JSON.stringify({ running: false })}\n`);
+    else process.stdout.write('the daemon is not running (paasmaker daemon start, or paasmaker up -d, starts it)\n');
+    return options.json ? 0 : 1;
+  }
+  const status = await callApi<Status>(record.socket, 'GET', '/api/v1/status');
+  if (options.json) process.stdout.write(`${JSON.stringify(status)}\n`);
+  else process.stdout.write(`daemon pid ${status.pid}, up ${status.uptime} s; router on port ${status.proxyPort}; API on ${status.socket}${status.apiPort ? ` and 127.0.0.1:${status.apiPort}` : ''}\napps: ${status.apps.join(', ') || '(none)'}\n`);
+  return 0;
+}
