@@ -99,7 +99,9 @@ export async function ensureDaemon(options: { proxyPort?: string } = {}): Promis
   mkdirSync(join(layout.root, 'logs'), { recursive: true, mode: 0o700 });
   const logFile = join(layout.root, 'logs', 'daemon.log');
   const log = openSync(logFile, 'a', 0o600);
-  const args = [process.argv[1]!, 'daemon', 'run', ...(proxyPort ? ['--proxy-port', proxyPort] : [])];
+  // A 1 MB young generation keeps a long-lived daemon's memory small (75 MB with 20 apps, against
+  // 92 MB by default) and costs the router no throughput (measured with bench/fixtures/router.mjs).
+  const args = ['--max-semi-space-size=1', process.argv[1]!, 'daemon', 'run', ...(proxyPort ? ['--proxy-port', proxyPort] : [])];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: process.env });
   closeSync(log);
   child.unref();
