@@ -63,6 +63,22 @@ export const TrafficSchema = z
   })
   .meta({ id: 'Traffic' });
 
+export const JobSchema = z
+  .object({
+    id: z.string(),
+    parent: z.string().nullable(),
+    root: z.string(),
+    app: z.string(),
+    title: z.string(),
+    state: z.enum(['new', 'waiting', 'running', 'success', 'failed', 'aborted']),
+    detail: z.string().nullable(),
+    ownerPid: z.number().int().nullable(),
+    ownerStart: z.string().nullable(),
+    createdAt: z.number(),
+    updatedAt: z.number(),
+  })
+  .meta({ id: 'Job' });
+
 export const ErrorSchema = z.object({ error: z.string(), code: z.string(), hint: z.string().optional(), detail: z.string().optional() }).meta({ id: 'Error' });
 
 export const UpRequestSchema = z.strictObject({ directory: z.string().min(1).describe('absolute path of the project folder') }).meta({ id: 'UpRequest' });
@@ -174,6 +190,31 @@ export const ROUTES: Route[] = [
     summary: 'Router traffic per app instance type; ?app= and ?window= (seconds)',
     response: z.array(TrafficSchema),
     handle: (context, _params, _body, query) => listTraffic(context.platform.state, { app: query.get('app') ?? undefined, windowSeconds: Number(query.get('window') ?? 60) }),
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/jobs',
+    summary: 'The latest root jobs, newest first; ?app= filters',
+    response: z.array(JobSchema),
+    handle: (context, _params, _body, query) => context.platform.state.jobs.roots({ app: query.get('app') ?? undefined }),
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/jobs/:id',
+    summary: 'A job and its whole tree, in order',
+    response: z.array(JobSchema),
+    handle: (context, params) => {
+      const job = context.platform.state.jobs.get(params.id!);
+      if (!job) throw new PaasmakerError('USAGE', `no job ${params.id}`);
+      return context.platform.state.jobs.tree(job.root);
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/jobs/:id/abort',
+    summary: 'Abort a running job and its running steps',
+    response: z.object({ aborted: z.boolean() }),
+    handle: (context, params) => ({ aborted: context.platform.jobs.abort(params.id!, 'aborted by request') }),
   },
   {
     method: 'POST',

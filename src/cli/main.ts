@@ -210,6 +210,33 @@ Environment:
       setExit(await daemonRun(options));
     });
 
+  const jobs = program
+    .command('jobs')
+    .description('every action as a job tree: up, services, prepare, start, reload, cron, destroy')
+    .option('--json', 'print JSON')
+    .option('--app <app>', 'only this app')
+    .action(async (options: { json?: boolean; app?: string }) => {
+      const { jobsList } = await import('./commands/jobs.js');
+      setExit(await jobsList(options));
+    });
+  jobs
+    .command('show')
+    .description("a job's tree with states, and each step's log")
+    .argument('<id>', 'the job id (or the start of it)')
+    .option('-f, --follow', 'follow until it ends')
+    .action(async (id: string, options: { follow?: boolean }) => {
+      const { jobsShow } = await import('./commands/jobs.js');
+      setExit(await jobsShow(id, options));
+    });
+  jobs
+    .command('abort')
+    .description('stop a running job (and its running steps)')
+    .argument('<id>', 'the job id (or the start of it)')
+    .action(async (id: string) => {
+      const { jobsAbort } = await import('./commands/jobs.js');
+      setExit(await jobsAbort(id));
+    });
+
   const cron = program.command('cron').description("the apps' scheduled jobs");
   cron
     .command('list')

@@ -23,9 +23,13 @@ export interface LogLineEvent {
   time: number;
 }
 
-export type JobState = 'running' | 'success' | 'failed' | 'skipped';
+/** NEW → WAITING → RUNNING → SUCCESS | FAILED | ABORTED, as the original Paasmaker's jobs. */
+export type JobState = 'new' | 'waiting' | 'running' | 'success' | 'failed' | 'aborted';
 
 export interface JobUpdateEvent {
+  id: string;
+  /** The job this one is a step of. */
+  parent?: string;
   app: string;
   /** e.g. "prepare web". */
   title: string;

@@ -24,6 +24,7 @@ import {
   type ProcessState,
 } from '../supervisor/index.js';
 import { diffEnvironment, envSummary, instanceEnvironment } from './environment.js';
+import { Jobs } from './jobs.js';
 import { RollingUpdates } from './rolling.js';
 import type { RunningApp } from './running-app.js';
 import { watch as chokidarWatch } from 'chokidar';
@@ -75,6 +76,8 @@ export class Platform extends EventEmitter<PlatformEvents> {
   private readonly ownerToken = randomBytes(12).toString('hex');
   private readonly running = new Map<string, RunningApp>();
   private readonly rolling: RollingUpdates;
+  /** Every action, as a job tree with states and logs. */
+  readonly jobs: Jobs;
   readonly services: Services;
   private router?: Router;
   private routes?: AppRoutes;
@@ -96,6 +99,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
     this.state = State.open(this.layout.stateDb);
     this.keeper = options.keeper === false ? undefined : startKeeper({ ownerToken: this.ownerToken });
     this.supervisor = new Supervisor({ keeper: this.keeper, backoff: options.backoff });
+    this.jobs = new Jobs(this.state, this.owner, this.layout.logs, (event) => this.emit('job.update', event));
     this.services = new Services({
       home: this.layout.root,
       state: this.state,
@@ -121,6 +125,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
       startProcess: (app, instance, index, generation) => platform.startProcess(app, instance, index, generation),
       prepare: (manifest, instance, plan, force, services) => platform.prepare(manifest, instance, plan, force, services),
       recordProcess: (info) => platform.recordProcess(info),
+      jobs: this.jobs,
     });
     this.wireSupervisor();
   }
@@ -192,6 +197,10 @@ export class Platform extends EventEmitter<PlatformEvents> {
 
   /** Runs a project: resolves runtimes, prepares, starts every instance and waits for each first outcome. */
   async apply(manifest: ResolvedManifest, options: { forcePrepare?: boolean } = {}): Promise<void> {
+    await this.jobs.run(manifest.application.name, `up ${manifest.application.name}`, () => this.applyNow(manifest, options));
+  }
+
+  private async applyNow(manifest: ResolvedManifest, options: { forcePrepare?: boolean }): Promise<void> {
     const name = manifest.application.name;
     const existing = this.state.apps.get(name);
     if (
@@ -252,7 +261,12 @@ export class Platform extends EventEmitter<PlatformEvents> {
               const other = manifest.instances.find((candidate) => candidate.name === dependency);
               if (other) await start(other);
             }
-            return Promise.all(Array.from({ length: instance.quantity }, (_, index) => this.startProcess(app, instance, index)));
+            return this.jobs.run(name, `start ${instance.name}`, async (job) => {
+              const states = await Promise.all(Array.from({ length: instance.quantity }, (_, index) => this.startProcess(app, instance, index)));
+              const bad = states.filter((state) => state !== 'running');
+              if (bad.length > 0) this.jobs.transition(job, 'failed', `${bad.length} of ${states.length} process(es) ${bad.join(', ')}`);
+              return states;
+            });
           })();
           starting.set(instance.name, started);
         }
@@ -361,12 +375,12 @@ export class Platform extends EventEmitter<PlatformEvents> {
       next = loadManifest(app.manifest.directory);
     } catch (error) {
       const detail = error instanceof PaasmakerError ? [error.message, error.detail, error.hint && `hint: ${error.hint}`].filter(Boolean).join('\n') : String(error);
-      this.emit('job.update', { app: name, title: `read ${shown}`, state: 'failed', detail: `${detail}\nStill running the previous version.` });
+      this.jobs.record(name, `read ${shown}`, 'failed', `${detail}\nStill running the previous version.`);
       return;
     }
     const shape = (manifest: ResolvedManifest) => JSON.stringify(manifest.instances.map((instance) => [instance.name, instance.quantity, instance.standalone, instance.runtime, instance.hostnames]));
     if (next.application.name !== name || shape(next) !== shape(app.manifest)) {
-      this.emit('job.update', { app: name, title: `read ${shown}`, state: 'success', detail: 'instance types changed: restarting the app' });
+      this.jobs.record(name, `read ${shown}`, 'success', 'instance types changed: restarting the app');
       await this.stopApp(name);
       await this.apply(next);
       await this.watch(next.application.name);
@@ -384,7 +398,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
       services = await this.provisionServices(next);
     } catch (error) {
       const detail = error instanceof PaasmakerError ? [error.message, error.detail, error.hint && `hint: ${error.hint}`].filter(Boolean).join('\n') : String(error);
-      this.emit('job.update', { app: name, title: `read ${shown}`, state: 'failed', detail: `${detail}\nStill running the previous version.` });
+      this.jobs.record(name, `read ${shown}`, 'failed', `${detail}\nStill running the previous version.`);
       return;
     }
     // Credentials that changed (a service now on another server) are part of the diff.
@@ -442,6 +456,13 @@ export class Platform extends EventEmitter<PlatformEvents> {
         return { ok: result.code === 0, detail: `${how} in ${Date.now() - started} ms` };
       },
       say: (line: string, stream: 'system' | 'err' = 'system') => this.emit('log.line', { app: name, source: 'cron', stream, line, time: Date.now() }),
+      asJob: (title: string, fn: () => Promise<{ ok: boolean; detail: string }>) =>
+        this.jobs.run(name, title, async (job) => {
+          const outcome = await fn();
+          if (outcome.ok) job.detail = outcome.detail;
+          else this.jobs.transition(job, 'failed', outcome.detail);
+          return outcome;
+        }),
     };
   }
 
@@ -487,6 +508,12 @@ export class Platform extends EventEmitter<PlatformEvents> {
   }
 
   private async reapLeftovers(): Promise<void> {
+    // Jobs a dead platform was running can never finish: say so.
+    for (const job of this.state.jobs.unfinished()) {
+      if (job.ownerPid !== this.owner.pid && !ownerAlive(job.ownerPid, job.ownerStart)) {
+        this.state.jobs.setState(job.id, 'aborted', `paasmaker (pid ${job.ownerPid}) stopped while it ran`);
+      }
+    }
     const stale = this.state.journal
       .list()
       .filter((entry) => entry.ownerPid !== this.owner.pid && !ownerAlive(entry.ownerPid, entry.ownerStart));
@@ -520,15 +547,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
     const app = manifest.application.name;
     if (manifest.services.length === 0) return serviceEnvironment(app, []);
     const title = `services ${manifest.services.map((service) => service.name).join(', ')}`;
-    this.emit('job.update', { app, title, state: 'running' });
-    try {
-      const provisioned = await this.services.provision(manifest);
-      this.emit('job.update', { app, title, state: 'success' });
-      return serviceEnvironment(app, provisioned);
-    } catch (error) {
-      this.emit('job.update', { app, title, state: 'failed', detail: (error as Error).message });
-      throw error;
-    }
+    return this.jobs.run(app, title, async () => serviceEnvironment(app, await this.services.provision(manifest)));
   }
 
   /**
@@ -545,44 +564,47 @@ export class Platform extends EventEmitter<PlatformEvents> {
     return instanceEnvironment({ base: this.env, manifest, instance, plan, index: 0, ownerToken: this.ownerToken, services });
   }
 
-  private async prepare(manifest: ResolvedManifest, instance: ResolvedInstance, plan: RuntimePlan, force: boolean, services: Record<string, string>) {
+  private async prepare(manifest: ResolvedManifest, instance: ResolvedInstance, plan: RuntimePlan, force: boolean, services: Record<string, string>): Promise<void> {
     const app = manifest.application.name;
     const steps = prepareSteps(instance, plan);
     if (steps.length === 0) return;
-    const title = `prepare ${instance.name}`;
-    const fingerprint = await prepareFingerprint(manifest.directory, instance, plan);
-    if (!force && this.state.prepareRuns.fingerprint(app, instance.name) === fingerprint) {
-      this.emit('job.update', { app, title, state: 'skipped', detail: 'nothing changed since the last prepare' });
-      return;
-    }
-    this.emit('job.update', { app, title, state: 'running' });
-    const source = `${instance.name}:prepare`;
-    const env = instanceEnvironment({ base: this.env, manifest, instance, plan, index: 0, ownerToken: this.ownerToken, services });
-    const recent: string[] = [];
-    for (const step of steps) {
-      this.emit('log.line', { app, source, stream: 'system', line: `$ ${step}`, time: Date.now() });
-      const result = await runCommand(step, {
-        cwd: manifest.directory,
-        env,
-        keeper: this.keeper,
-        signal: this.aborter.signal,
-        onLine: (line, stream) => {
-          recent.push(line);
-          if (recent.length > 20) recent.shift();
-          this.emit('log.line', { app, source, stream, line, time: Date.now() });
-        },
-      });
-      if (result.code !== 0) {
-        const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
-        this.emit('job.update', { app, title, state: 'failed', detail: `${step} ${how}` });
-        throw new PaasmakerError('PREPARE_FAILED', `prepare of instance "${instance.name}" failed: \`${step}\` ${how}`, {
-          detail: recent.length > 0 ? recent.map((line) => `  ${line}`).join('\n') : undefined,
-          hint: `fix the step in ${manifest.file} (or the project it builds), then run paasmaker up again`,
-        });
+    await this.jobs.run(app, `prepare ${instance.name}`, async (job) => {
+      const fingerprint = await prepareFingerprint(manifest.directory, instance, plan);
+      if (!force && this.state.prepareRuns.fingerprint(app, instance.name) === fingerprint) {
+        job.detail = 'up to date';
+        return;
       }
-    }
-    this.state.prepareRuns.record(app, instance.name, fingerprint);
-    this.emit('job.update', { app, title, state: 'success' });
+      const source = `${instance.name}:prepare`;
+      const env = instanceEnvironment({ base: this.env, manifest, instance, plan, index: 0, ownerToken: this.ownerToken, services });
+      // Aborting the job, or closing the platform, stops the step that runs.
+      const aborter = new AbortController();
+      job.onAbort(() => aborter.abort());
+      const recent: string[] = [];
+      for (const step of steps) {
+        this.emit('log.line', { app, source, stream: 'system', line: `$ ${step}`, time: Date.now() });
+        job.log(`$ ${step}`);
+        const result = await runCommand(step, {
+          cwd: manifest.directory,
+          env,
+          keeper: this.keeper,
+          signal: AbortSignal.any([this.aborter.signal, aborter.signal]),
+          onLine: (line, stream) => {
+            recent.push(line);
+            if (recent.length > 20) recent.shift();
+            job.log(line, stream);
+            this.emit('log.line', { app, source, stream, line, time: Date.now() });
+          },
+        });
+        if (result.code !== 0) {
+          const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
+          throw new PaasmakerError('PREPARE_FAILED', `prepare of instance "${instance.name}" failed: \`${step}\` ${how}`, {
+            detail: recent.length > 0 ? recent.map((line) => `  ${line}`).join('\n') : undefined,
+            hint: `fix the step in ${manifest.file} (or the project it builds), then run paasmaker up again`,
+          });
+        }
+      }
+      this.state.prepareRuns.record(app, instance.name, fingerprint);
+    });
   }
 
   /**

@@ -7,6 +7,7 @@ import type { RuntimePlan } from '../../runtimes/index.js';
 import { parseProcessKey, processKey, type PlatformEvents } from './events.js';
 import type { AppRoutes } from './routes.js';
 import type { RunningApp } from './running-app.js';
+import type { Jobs } from './jobs.js';
 
 /** What rolling updates need of the platform. */
 export interface RollingHost {
@@ -20,6 +21,7 @@ export interface RollingHost {
   startProcess(app: RunningApp, instance: ResolvedInstance, index: number, generation: number): Promise<ProcessState>;
   prepare(manifest: ResolvedManifest, instance: ResolvedInstance, plan: RuntimePlan, force: boolean, services: Record<string, string>): Promise<void>;
   recordProcess(info: ProcessInfo): void;
+  readonly jobs: Jobs;
 }
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -61,24 +63,29 @@ export class RollingUpdates {
     const instances = app.manifest.instances.filter((instance) => (options.instances ?? app.manifest.instances.map((each) => each.name)).includes(instance.name) && !app.plans.get(instance.name)?.serve);
     if (instances.length === 0) return true;
     const title = `reload ${instances.map((instance) => instance.name).join(', ')}`;
-    this.host.emit('job.update', { app: name, title, state: 'running', detail: options.reason });
-    try {
-      for (const instance of instances) await this.host.prepare(app.manifest, instance, app.plans.get(instance.name)!, false, app.serviceEnv);
-    } catch (error) {
-      const detail = error instanceof PaasmakerError ? [error.message, error.detail].filter(Boolean).join('\n') : String(error);
-      this.host.emit('job.update', { app: name, title, state: 'failed', detail: `${detail}\nStill running the previous version.` });
-      return false;
-    }
-    const generation = ++app.generation;
-    for (const instance of instances) {
-      const ok = instance.standalone ? await this.restartInPlace(app, instance, generation) : await this.rollOver(app, instance, generation);
-      if (!ok) {
-        this.host.emit('job.update', { app: name, title, state: 'failed', detail: this.failureDetail });
-        return false;
-      }
-    }
-    this.host.emit('job.update', { app: name, title, state: 'success' });
-    return true;
+    return this.host.jobs.run(
+      name,
+      title,
+      async (job) => {
+        try {
+          for (const instance of instances) await this.host.prepare(app.manifest, instance, app.plans.get(instance.name)!, false, app.serviceEnv);
+        } catch (error) {
+          const detail = error instanceof PaasmakerError ? [error.message, error.detail].filter(Boolean).join('\n') : String(error);
+          this.host.jobs.transition(job, 'failed', `${detail}\nStill running the previous version.`);
+          return false;
+        }
+        const generation = ++app.generation;
+        for (const instance of instances) {
+          const ok = instance.standalone ? await this.restartInPlace(app, instance, generation) : await this.rollOver(app, instance, generation);
+          if (!ok) {
+            this.host.jobs.transition(job, 'failed', this.failureDetail);
+            return false;
+          }
+        }
+        return true;
+      },
+      { detail: options.reason },
+    );
   }
 
   private failureDetail = '';
@@ -179,7 +186,7 @@ export class RollingUpdates {
       await this.retire(app, keys);
       for (let index = quantity; index < from; index++) this.host.state.processes.remove(name, instanceName, index);
     }
-    this.host.emit('job.update', { app: name, title: `scale ${instanceName} ${from} → ${quantity}`, state: 'success' });
+    this.host.jobs.record(name, `scale ${instanceName} ${from} → ${quantity}`, 'success');
     return { from, to: quantity };
   }
 }

@@ -8,9 +8,10 @@ import {
   ServicesRepository,
   TrafficRepository,
   CronsRepository,
+  JobsRepository,
 } from './repositories.js';
 
-export type { AppRecord, AppState, CronRecord, InstanceRecord, JournalRecord, ProcessRecord, ServiceRecord, TrafficRecord, TrafficSummary } from './repositories.js';
+export type { AppRecord, AppState, CronRecord, InstanceRecord, JobRecord, JournalRecord, ProcessRecord, ServiceRecord, TrafficRecord, TrafficSummary } from './repositories.js';
 export { migrate, openDatabase } from './database.js';
 
 /** The platform's state: one SQLite file, the only place SQL runs. */
@@ -23,6 +24,7 @@ export class State {
   readonly traffic: TrafficRepository;
   readonly services: ServicesRepository;
   readonly crons: CronsRepository;
+  readonly jobs: JobsRepository;
 
   private constructor(private readonly db: Db) {
     this.apps = new AppsRepository(db);
@@ -33,6 +35,7 @@ export class State {
     this.traffic = new TrafficRepository(db);
     this.services = new ServicesRepository(db);
     this.crons = new CronsRepository(db);
+    this.jobs = new JobsRepository(db);
   }
 
   static open(file: string): State {

@@ -135,4 +135,25 @@ export const migrations: ReadonlyArray<{ version: number; sql: string }> = [
       ALTER TABLE apps ADD COLUMN daemon INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 6,
+    sql: `
+      -- Jobs: every action as a tree (root, parent), with its state; logs are files.
+      CREATE TABLE jobs (
+        id          TEXT PRIMARY KEY,
+        parent      TEXT,
+        root        TEXT NOT NULL,
+        app         TEXT NOT NULL,
+        title       TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        detail      TEXT,
+        owner_pid   INTEGER,
+        owner_start TEXT,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+      );
+      CREATE INDEX jobs_by_root ON jobs (root, created_at);
+      CREATE INDEX jobs_recent ON jobs (created_at);
+    `,
+  },
 ];

@@ -375,3 +375,64 @@ export class CronsRepository {
     return rows.map((row) => camel(row as Record<string, unknown>) as unknown as CronRecord);
   }
 }
+
+export interface JobRecord {
+  id: string;
+  parent: string | null;
+  root: string;
+  app: string;
+  title: string;
+  /** new | waiting | running | success | failed | aborted */
+  state: string;
+  detail: string | null;
+  ownerPid: number | null;
+  ownerStart: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export class JobsRepository {
+  constructor(private readonly db: Db) {}
+
+  create(job: Pick<JobRecord, 'id' | 'parent' | 'root' | 'app' | 'title' | 'ownerPid' | 'ownerStart'>): void {
+    const now = Date.now();
+    this.db
+      .prepare(
+        `INSERT INTO jobs (id, parent, root, app, title, state, owner_pid, owner_start, created_at, updated_at)
+         VALUES (@id, @parent, @root, @app, @title, 'new', @ownerPid, @ownerStart, @now, @now)`,
+      )
+      .run({ ...job, now });
+  }
+
+  setState(id: string, state: string, detail: string | null): void {
+    this.db.prepare('UPDATE jobs SET state = ?, detail = ?, updated_at = ? WHERE id = ?').run(state, detail, Date.now(), id);
+  }
+
+  get(id: string): JobRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id);
+    return row ? (camel(row as Record<string, unknown>) as unknown as JobRecord) : undefined;
+  }
+
+  /** Jobs whose id starts with the given text (ids can be shortened as with git). */
+  find(prefix: string): JobRecord[] {
+    return this.db.prepare("SELECT * FROM jobs WHERE id LIKE ? || '%' ORDER BY created_at").all(prefix).map((row) => camel(row as Record<string, unknown>) as unknown as JobRecord);
+  }
+
+  /** The most recent root jobs, newest first. */
+  roots(options: { app?: string; limit?: number } = {}): JobRecord[] {
+    return this.db
+      .prepare('SELECT * FROM jobs WHERE parent IS NULL AND (@app IS NULL OR app = @app) ORDER BY created_at DESC LIMIT @limit')
+      .all({ app: options.app ?? null, limit: options.limit ?? 30 })
+      .map((row) => camel(row as Record<string, unknown>) as unknown as JobRecord);
+  }
+
+  /** A whole tree, in creation order. */
+  tree(root: string): JobRecord[] {
+    return this.db.prepare('SELECT * FROM jobs WHERE root = ? ORDER BY created_at, rowid').all(root).map((row) => camel(row as Record<string, unknown>) as unknown as JobRecord);
+  }
+
+  /** Unfinished jobs, to mark those of a dead platform aborted. */
+  unfinished(): JobRecord[] {
+    return this.db.prepare("SELECT * FROM jobs WHERE state IN ('new', 'waiting', 'running')").all().map((row) => camel(row as Record<string, unknown>) as unknown as JobRecord);
+  }
+}

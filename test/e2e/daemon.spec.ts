@@ -84,6 +84,9 @@ describe('the daemon', () => {
     const apps = (await api(home, 'GET', '/api/v1/apps')).json as Array<{ name: string; state: string }>;
     expect(apps.map((app) => [app.name, app.state])).toEqual([['alpha', 'running'], ['beta', 'running']]);
 
+    const jobs = JSON.parse((await runCli(['jobs', '--json'], { home })).stdout) as Array<{ title: string; state: string }>;
+    expect(jobs.filter((job) => job.title.startsWith('up ')).map((job) => [job.title, job.state]).sort()).toEqual([['up alpha', 'success'], ['up beta', 'success']]);
+
     const before = await pids(home);
     expect(before).toHaveLength(2);
     process.kill(status.pid, 'SIGKILL');

@@ -130,7 +130,7 @@ export async function servicesDestroy(target: string, options: { yes?: boolean }
         return 1;
       }
     }
-    await platform.services.destroy(record);
+    await platform.jobs.run(record.app, `destroy ${record.service}${record.branch ? `@${record.branch}` : ''}`, () => platform.services.destroy(record));
     process.stdout.write(`destroyed ${target} (${what})\n`);
     return 0;
   });

@@ -48,12 +48,15 @@ export async function up(dir: string, options: { prepare?: boolean; proxyPort?: 
   platform.on('log.line', (event) => printer.line(event));
   platform.on('instance.state', (event) => printer.state(event));
   platform.on('job.update', (event) => {
+    // `up` tells of the app's start itself; its steps (services, prepare, reload…) are shown as jobs.
+    if (/^(up|start) /.test(event.title)) return;
     if (event.state === 'running') printer.system(`${event.title}…${event.detail ? ` (${event.detail})` : ''}`);
-    else if (event.state === 'skipped') printer.system(`${event.title}: up to date`);
-    else if (event.state === 'success') printer.system(`${event.title}: done${event.detail ? ` (${event.detail})` : ''}`);
-    else if (event.state === 'failed' && event.detail) printer.system(`${event.title} failed: ${event.detail}`);
+    else if (event.state === 'success') printer.system(`${event.title}: ${event.detail ?? 'done'}`);
+    else if ((event.state === 'failed' || event.state === 'aborted') && event.detail) printer.system(`${event.title} ${event.state}: ${event.detail}`);
   });
 
+  // The API for other terminals (scale, restart, jobs abort) is there from the start.
+  control = await serveApi(platform).catch(() => undefined);
   const started = Date.now();
   printer.system(`starting ${app} from ${manifest.file} (${manifest.instances.length} instance type(s))`);
   try {
@@ -63,7 +66,6 @@ export async function up(dir: string, options: { prepare?: boolean; proxyPort?: 
       printer.system(`${app} is up in ${elapsed} ms — Ctrl-C stops it; \`paasmaker ps\` in another terminal lists it`);
       const url = platform.appUrl(app);
       if (url && manifest.instances.some((instance) => !instance.standalone)) printer.system(`open ${paint('bold', url)}`);
-      control = await serveApi(platform).catch(() => undefined);
       if (options.watch !== false && manifest.instances.some((instance) => instance.watch.enabled)) {
         await platform.watch(app);
         printer.system('watching for changes: a save reloads without dropping a request (--no-watch turns it off)');
@@ -71,6 +73,7 @@ export async function up(dir: string, options: { prepare?: boolean; proxyPort?: 
     }
   } catch (error) {
     if (!stopping) {
+      await control?.close();
       await platform.close();
       for (const [signal, handler] of handlers) process.off(signal, handler);
       return reportError(error);

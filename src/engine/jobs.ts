@@ -1,0 +1,132 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PaasmakerError } from '../shared/errors.js';
+import type { Owner } from '../shared/owner.js';
+import type { State } from '../state/index.js';
+import type { JobState, JobUpdateEvent } from './events.js';
+
+/** One job: a step of something the platform does, with a log and children. */
+export class Job {
+  state: JobState = 'new';
+  detail: string | undefined;
+  private aborter: (() => void) | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly app: string,
+    readonly title: string,
+    readonly parent: string | undefined,
+    private readonly jobs: Jobs,
+  ) {}
+
+  /** A line of the job's own log (PAASMAKER_HOME/logs/jobs/<id>.log). */
+  log(line: string, stream: 'out' | 'err' | 'system' = 'system'): void {
+    this.jobs.appendLog(this, stream, line);
+  }
+
+  /** What abort() does for this job (stop a command it runs); without one it is only marked. */
+  onAbort(handler: () => void): void {
+    this.aborter = handler;
+  }
+
+  abort(reason: string): void {
+    if (this.finished) return;
+    this.aborter?.();
+    this.jobs.transition(this, 'aborted', reason);
+  }
+
+  get finished(): boolean {
+    return this.state === 'success' || this.state === 'failed' || this.state === 'aborted';
+  }
+}
+
+/**
+ * Every action the platform takes is a job tree, as in the original
+ * Paasmaker: `up` has children for services, each prepare and each start.
+ * A job started inside another (through run()) becomes its child without
+ * being passed around. States go to state.db; logs to a file per job.
+ */
+export class Jobs {
+  private readonly context = new AsyncLocalStorage<Job>();
+  private readonly live = new Map<string, Job>();
+  private readonly logDir: string;
+
+  constructor(
+    private readonly state: State,
+    private readonly owner: Owner,
+    logsRoot: string,
+    private readonly emit: (event: JobUpdateEvent) => void,
+  ) {
+    this.logDir = join(logsRoot, 'jobs');
+  }
+
+  /** The job the caller runs inside, if any. */
+  current(): Job | undefined {
+    return this.context.getStore();
+  }
+
+  /**
+   * Runs fn as a job (a child of the current one): RUNNING, then SUCCESS with
+   * fn's result, or FAILED with its error (rethrown). fn may finish the job
+   * itself (job.detail, or a success with a note such as "up to date").
+   */
+  async run<T>(app: string, title: string, fn: (job: Job) => Promise<T>, options: { detail?: string } = {}): Promise<T> {
+    const job = this.create(app, title);
+    this.transition(job, 'running', options.detail);
+    job.detail = undefined; // the reason it runs is told once; what fn sets is the outcome's note
+    try {
+      const result = await this.context.run(job, () => fn(job));
+      if (!job.finished) this.transition(job, 'success', job.detail);
+      return result;
+    } catch (error) {
+      if (!job.finished) this.transition(job, 'failed', error instanceof PaasmakerError ? [error.message, error.detail].filter(Boolean).join('\n') : (error as Error).message);
+      throw error;
+    } finally {
+      this.live.delete(job.id);
+    }
+  }
+
+  /** A job that is already over (e.g. a scale that took no time), recorded for the history. */
+  record(app: string, title: string, state: 'success' | 'failed', detail?: string): void {
+    const job = this.create(app, title);
+    this.transition(job, state, detail);
+  }
+
+  private create(app: string, title: string): Job {
+    const parent = this.current();
+    const id = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    const job = new Job(id, app, title, parent?.id, this);
+    this.live.set(id, job);
+    this.state.jobs.create({ id, parent: parent?.id ?? null, root: parent ? this.state.jobs.get(parent.id)?.root ?? parent.id : id, app, title, ownerPid: this.owner.pid, ownerStart: this.owner.startTime });
+    this.emit({ id, parent: parent?.id, app, title, state: 'new' });
+    return job;
+  }
+
+  transition(job: Job, state: JobState, detail?: string): void {
+    job.state = state;
+    job.detail = detail;
+    this.state.jobs.setState(job.id, state, detail ?? null);
+    if (detail && state !== 'running') job.log(detail, state === 'success' ? 'system' : 'err');
+    this.emit({ id: job.id, parent: job.parent, app: job.app, title: job.title, state, detail });
+  }
+
+  appendLog(job: Job, stream: string, line: string): void {
+    mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
+    appendFileSync(join(this.logDir, `${job.id}.log`), `${new Date().toISOString()} ${stream} ${line}\n`, { mode: 0o600 });
+  }
+
+  logFile(id: string): string {
+    return join(this.logDir, `${id}.log`);
+  }
+
+  /** Aborts a running job of this platform and its running children. */
+  abort(id: string, reason: string): boolean {
+    const job = this.live.get(id);
+    if (!job) return false;
+    for (const child of this.live.values()) if (child.parent === id) this.abort(child.id, reason);
+    job.abort(reason);
+    return true;
+  }
+}
