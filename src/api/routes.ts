@@ -81,7 +81,14 @@ export const JobSchema = z
 
 export const ErrorSchema = z.object({ error: z.string(), code: z.string(), hint: z.string().optional(), detail: z.string().optional() }).meta({ id: 'Error' });
 
-export const UpRequestSchema = z.strictObject({ directory: z.string().min(1).describe('absolute path of the project folder') }).meta({ id: 'UpRequest' });
+export const UpRequestSchema = z
+  .strictObject({
+    directory: z.string().min(1).describe('absolute path of the project folder'),
+    attached: z.boolean().optional().describe('held by a foreground client (an attach=1 event stream): not brought back after a daemon restart'),
+    prepare: z.boolean().optional().describe('run the prepare steps even if nothing changed'),
+    watch: z.boolean().optional().describe('reload on save (default true)'),
+  })
+  .meta({ id: 'UpRequest' });
 export const ScaleRequestSchema = z.strictObject({ instance: z.string().min(1), quantity: z.number().int().min(0).max(64) }).meta({ id: 'ScaleRequest' });
 export const RestartRequestSchema = z.strictObject({ instance: z.string().min(1).optional() }).meta({ id: 'RestartRequest' });
 
@@ -92,6 +99,8 @@ export interface ApiContext {
   status: () => z.infer<typeof StatusSchema>;
   /** Stops the server's process (daemon stop). */
   shutdown: () => void;
+  /** A foreground client that held an app went away: stop the app. */
+  detached?: (app: string) => Promise<void>;
 }
 
 export interface Route {
@@ -127,11 +136,11 @@ export const ROUTES: Route[] = [
     request: UpRequestSchema,
     response: AppSchema,
     handle: async (context, _params, body) => {
-      const { directory } = body as z.infer<typeof UpRequestSchema>;
+      const { directory, attached, prepare, watch } = body as z.infer<typeof UpRequestSchema>;
       const manifest = loadManifest(resolve(directory));
-      await context.platform.apply(manifest);
-      context.platform.state.apps.setDaemon(manifest.application.name, true);
-      await context.platform.watch(manifest.application.name);
+      await context.platform.apply(manifest, { forcePrepare: prepare });
+      context.platform.state.apps.setDaemon(manifest.application.name, !attached);
+      if (watch !== false) await context.platform.watch(manifest.application.name);
       return appRecord(context, manifest.application.name);
     },
   },

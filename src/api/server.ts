@@ -66,7 +66,7 @@ function foreign(req: IncomingMessage): string | undefined {
  */
 export class ApiServer {
   private readonly servers: Server[] = [];
-  private readonly streams = new Set<ServerResponse>();
+  private readonly streams = new Map<ServerResponse, string | undefined>();
   private nextEventId = 1;
   private readonly unsubscribe: Array<() => void> = [];
 
@@ -124,7 +124,7 @@ export class ApiServer {
     if (tcp && !this.authorised(req)) return send(res, 401, { error: 'a bearer token is needed', code: 'UNAUTHORIZED', hint: 'it is in $PAASMAKER_HOME/api-token' });
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method === 'GET' && url.pathname === '/api/v1/openapi.json') return send(res, 200, openApiDocument());
-    if (req.method === 'GET' && url.pathname === '/api/v1/events') return this.stream(req, res);
+    if (req.method === 'GET' && url.pathname === '/api/v1/events') return this.stream(req, res, url.searchParams);
     const route = ROUTES.find((candidate) => candidate.method === req.method && match(candidate, url.pathname));
     if (!route) {
       const known = ROUTES.some((candidate) => match(candidate, url.pathname));
@@ -153,27 +153,37 @@ export class ApiServer {
     }
   }
 
-  /** Server-Sent Events: every engine event, in order, as `event: <name>` with a JSON `data:` line. */
-  private stream(req: IncomingMessage, res: ServerResponse): void {
+  /**
+   * Server-Sent Events: every engine event, in order, as `event: <name>` with
+   * a JSON `data:` line; ?app= keeps one app's. With &attach=1 the stream
+   * holds the app: when it closes (a foreground `up` ended, even by SIGKILL)
+   * the app stops, while the platform's other apps run on.
+   */
+  private stream(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
     res.write(': paasmaker events\n\n');
-    this.streams.add(res);
+    const app = query.get('app') ?? undefined;
+    this.streams.set(res, app);
     const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
     req.once('close', () => {
       clearInterval(ping);
       this.streams.delete(res);
+      if (app && query.get('attach') === '1') void this.context.detached?.(app);
     });
   }
 
   private broadcast(event: string, payload: unknown): void {
     if (this.streams.size === 0) return;
     const frame = `id: ${this.nextEventId++}\nevent: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
-    for (const res of this.streams) res.write(frame);
+    const app = (payload as { app?: string; samples?: Array<{ app: string }> }).app;
+    for (const [res, only] of this.streams) {
+      if (only === undefined || app === only || (app === undefined && event === 'traffic.tick')) res.write(frame);
+    }
   }
 
   async close(): Promise<void> {
     for (const off of this.unsubscribe) off();
-    for (const res of this.streams) res.end();
+    for (const res of this.streams.keys()) res.end();
     await Promise.all(
       this.servers.map(
         (server) =>

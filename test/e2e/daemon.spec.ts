@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, runCli, sleep, tempHome, until } from '../helpers/cli.js';
+import { alive, CliProcess, runCli, sleep, tempHome, until } from '../helpers/cli.js';
 
 // The daemon: several projects behind one router, the API on a Unix socket.
 
@@ -163,5 +163,23 @@ describe('the daemon', () => {
     expect((await api(home, 'GET', '/api/v1/apps', { headers: { origin: 'http://evil.example' } })).status).toBe(403);
     expect((await api(home, 'GET', '/api/v1/apps', { headers: { host: 'evil.example' } })).status).toBe(403);
     expect((await api(home, 'GET', '/api/v1/apps', { headers: { origin: 'http://localhost' } })).status).toBe(200);
+  });
+
+  it('lets a foreground up join the daemon: its lines stream here, and killing it stops only its project', async () => {
+    const home = daemonHome();
+    expect((await runCli(['up', '-d', project('kept')], { home })).exitCode).toBe(0);
+    const status = JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout);
+    const up = new CliProcess(['up', project('held')], { home });
+    cleanups.push(() => up.kill());
+    await up.waitForOutput(/open http:\/\/held\.localhost:(\d+)\//);
+    expect(up.output).toContain(`running held in the daemon (pid ${status.pid})`);
+    expect(up.output).toMatch(/web\.0 running on http:\/\/127\.0\.0\.1:\d+\//);
+    expect(await get(status.proxyPort, 'held.localhost')).toMatch(/^held /);
+    const held = ((await api(home, 'GET', '/api/v1/processes?app=held')).json as Array<{ pid: number | null }>).map((row) => row.pid!).filter(Boolean);
+    expect(held).toHaveLength(1);
+    up.kill();
+    await until(() => held.every((pid) => !alive(pid)), 2000, "the held project's processes to stop");
+    expect(await get(status.proxyPort, 'kept.localhost')).toMatch(/^kept /);
+    expect((JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { apps: string[] }).apps).toEqual(['kept']);
   });
 });

@@ -1,24 +1,13 @@
-import { existsSync } from 'node:fs';
 import { Platform } from '../../engine/index.js';
 import { loadManifest } from '../../manifest/index.js';
-import { homeLayout } from '../../shared/paths.js';
-import { State } from '../../state/index.js';
+import { readState } from '../read-state.js';
 import { table } from '../output.js';
 
 const when = (at: number | null) => (at === null ? '-' : new Date(at).toISOString().replace('T', ' ').slice(0, 19));
 
 /** `paasmaker cron list [APP]`: every cron of the apps that ran, with its next run and last outcome. */
 export async function cronList(app: string | undefined, options: { json?: boolean }): Promise<number> {
-  const layout = homeLayout();
-  let rows: ReturnType<State['crons']['list']> = [];
-  if (existsSync(layout.stateDb)) {
-    const state = State.open(layout.stateDb);
-    try {
-      rows = state.crons.list(app);
-    } finally {
-      state.close();
-    }
-  }
+  const rows = readState((state) => state.crons.list(app)) ?? [];
   if (options.json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return 0;

@@ -57,7 +57,15 @@ export async function daemonRun(options: { proxyPort?: string; apiPort?: string 
     if (!existsSync(tokenFile)) writeFileSync(tokenFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
     token = readFileSync(tokenFile, 'utf8').trim();
   }
-  const api = new ApiServer({ platform, status, shutdown: () => void stop().then(() => process.exit(0)) }, { token });
+  const detached = async (app: string) => {
+    // Only an app its terminal held: one handed over with up -d stays.
+    const record = platform.state.apps.get(app);
+    if (record && !record.daemon && platform.runningApps().some((manifest) => manifest.application.name === app)) {
+      say(`${app}: its terminal went away; stopping it`);
+      await platform.down(app);
+    }
+  };
+  const api = new ApiServer({ platform, status, shutdown: () => void stop().then(() => process.exit(0)), detached }, { token });
   await api.listenSocket(socket);
   if (options.apiPort !== undefined) apiPort = await api.listenTcp(Number(options.apiPort));
   const owner = currentOwner();

@@ -4,22 +4,12 @@ import { callApi, runningDaemon, upSocket } from '../../api/client.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { ownerAlive } from '../../shared/owner.js';
 import { homeLayout } from '../../shared/paths.js';
-import { State, type JobRecord } from '../../state/index.js';
+import type { JobRecord, State } from '../../state/index.js';
+import { readState } from '../read-state.js';
 import { colorEnabled, painter, table } from '../output.js';
 
 const FINISHED = new Set(['success', 'failed', 'aborted']);
 const COLORS = { success: 'green', failed: 'red', aborted: 'red', running: 'yellow', waiting: 'yellow', new: 'gray' } as const;
-
-function withState<T>(fn: (state: State) => T): T | undefined {
-  const layout = homeLayout();
-  if (!existsSync(layout.stateDb)) return undefined;
-  const state = State.open(layout.stateDb);
-  try {
-    return fn(state);
-  } finally {
-    state.close();
-  }
-}
 
 /** A job by its id or an unambiguous start of it. */
 function findJob(state: State, id: string): JobRecord {
@@ -34,7 +24,7 @@ const when = (at: number) => new Date(at).toISOString().replace('T', ' ').slice(
 /** `paasmaker jobs [--json]`: the latest actions, each a tree. */
 export async function jobsList(options: { json?: boolean; app?: string }): Promise<number> {
   const rows =
-    withState((state) =>
+    readState((state) =>
       state.jobs.roots({ app: options.app }).map((root) => {
         const tree = state.jobs.tree(root.id);
         return { ...root, steps: tree.length - 1, failedSteps: tree.filter((job) => job.state === 'failed').length };
@@ -59,7 +49,7 @@ export async function jobsShow(id: string, options: { follow?: boolean }): Promi
   const printed = new Map<string, number>();
   const states = new Map<string, string>();
   for (;;) {
-    const tree = withState((state) => state.jobs.tree(findJob(state, id).root)) ?? [];
+    const tree = readState((state) => state.jobs.tree(findJob(state, id).root)) ?? [];
     const depth = new Map<string, number>();
     for (const job of tree) {
       depth.set(job.id, job.parent ? (depth.get(job.parent) ?? 0) + 1 : 0);
@@ -84,7 +74,7 @@ export async function jobsShow(id: string, options: { follow?: boolean }): Promi
 
 /** `paasmaker jobs abort ID`: asks the platform that runs the job to stop it. */
 export async function jobsAbort(id: string): Promise<number> {
-  const job = withState((state) => findJob(state, id));
+  const job = readState((state) => findJob(state, id));
   if (!job) throw new PaasmakerError('USAGE', `no job ${id}`);
   if (FINISHED.has(job.state)) {
     process.stdout.write(`job ${job.id} already ended: ${job.state}\n`);

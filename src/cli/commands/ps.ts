@@ -1,15 +1,12 @@
+import { readState } from '../read-state.js';
 import { listProcesses } from '../../engine/index.js';
-import { homeLayout } from '../../shared/paths.js';
-import { State } from '../../state/index.js';
 import { colorEnabled, formatDuration, painter, table } from '../output.js';
-import { existsSync } from 'node:fs';
 
 const STATE_COLORS = { running: 'green', starting: 'yellow', stopping: 'yellow', backoff: 'red', crashed: 'red', stopped: 'gray' } as const;
 
 /** `paasmaker ps`: every process slot of every app, read from state (never starts anything). */
 export async function ps(app: string | undefined, options: { json?: boolean }): Promise<number> {
-  const layout = homeLayout();
-  const rows = existsSync(layout.stateDb) ? withState(layout.stateDb, (state) => listProcesses(state, { app })) : [];
+  const rows = readState((state) => listProcesses(state, { app })) ?? [];
   if (options.json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return 0;
@@ -40,13 +37,4 @@ export async function ps(app: string | undefined, options: { json?: boolean }): 
   });
   process.stdout.write(out.join('\n'));
   return 0;
-}
-
-function withState<T>(file: string, fn: (state: State) => T): T {
-  const state = State.open(file);
-  try {
-    return fn(state);
-  } finally {
-    state.close();
-  }
 }

@@ -1,3 +1,4 @@
+import { readState } from '../read-state.js';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { callApi, runningDaemon, upSocket } from '../../api/client.js';
@@ -5,21 +6,11 @@ import { loadManifest } from '../../manifest/index.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { ownerAlive } from '../../shared/owner.js';
 import { homeLayout } from '../../shared/paths.js';
-import { State } from '../../state/index.js';
 
 /** The control socket of the `paasmaker up` running an app. */
 function controlFor(app: string): string {
   const layout = homeLayout();
-  const record = existsSync(layout.stateDb)
-    ? (() => {
-        const state = State.open(layout.stateDb);
-        try {
-          return state.apps.get(app);
-        } finally {
-          state.close();
-        }
-      })()
-    : undefined;
+  const record = readState((state) => state.apps.get(app));
   if (!record || record.state === 'stopped' || !ownerAlive(record.ownerPid, record.ownerStart)) {
     throw new PaasmakerError('APP_NOT_FOUND', `app "${app}" is not running`, { hint: 'start it with: paasmaker up [DIR]' });
   }

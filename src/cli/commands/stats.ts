@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
+import { readState } from '../read-state.js';
 import { listTraffic } from '../../engine/index.js';
 import { PaasmakerError } from '../../shared/errors.js';
-import { homeLayout } from '../../shared/paths.js';
-import { State } from '../../state/index.js';
 import { table } from '../output.js';
 
 const bytes = (n: number) => (n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 ** 2).toFixed(1)} MiB`);
@@ -13,16 +11,7 @@ export async function stats(app: string | undefined, options: { json?: boolean; 
   if (!Number.isInteger(window) || window < 1) {
     throw new PaasmakerError('USAGE', `--window must be a whole number of seconds (got "${options.window}")`, { hint: 'for example: paasmaker stats --window 300' });
   }
-  const layout = homeLayout();
-  let rows: ReturnType<typeof listTraffic> = [];
-  if (existsSync(layout.stateDb)) {
-    const state = State.open(layout.stateDb);
-    try {
-      rows = listTraffic(state, { app, windowSeconds: window });
-    } finally {
-      state.close();
-    }
-  }
+  const rows = readState((state) => listTraffic(state, { app, windowSeconds: window })) ?? [];
   if (options.json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return 0;

@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
-import { Platform, type InstanceStateEvent, type LogLineEvent } from '../../engine/index.js';
+import { Platform, type InstanceStateEvent, type JobUpdateEvent, type LogLineEvent } from '../../engine/index.js';
 import { DEFAULT_DNS_PORT } from '../../proxy/dns-setup.js';
 import { loadManifest, type ResolvedManifest } from '../../manifest/index.js';
 import { EXIT, PaasmakerError } from '../../shared/errors.js';
-import { callApi, upSocket } from '../../api/client.js';
+import { request } from 'node:http';
+import { callApi, runningDaemon, upSocket, type DaemonRecord } from '../../api/client.js';
+import { homeLayout } from '../../shared/paths.js';
 import { ApiServer } from '../../api/server.js';
 import { colorEnabled, colorFor, painter, reportError, type Paint } from '../output.js';
 
@@ -16,6 +18,9 @@ export async function up(dir: string, options: { prepare?: boolean; proxyPort?: 
   if (options.detach) return upInDaemon(manifest, options);
   const paint = painter(colorEnabled());
   const printer = new LinePrinter(paint, manifest);
+  // With a daemon running, the project joins it (one router for every project) and this terminal holds it.
+  const daemon = options.proxy === false || options.proxyPort !== undefined ? undefined : runningDaemon(homeLayout().root);
+  if (daemon) return upAttached(manifest, daemon, printer, paint, options);
   const proxy = options.proxy === false ? undefined : proxySetting(options.proxyPort);
   const platform = await openPlatform(proxy, printer);
   const app = manifest.application.name;
@@ -47,13 +52,7 @@ export async function up(dir: string, options: { prepare?: boolean; proxyPort?: 
 
   platform.on('log.line', (event) => printer.line(event));
   platform.on('instance.state', (event) => printer.state(event));
-  platform.on('job.update', (event) => {
-    // `up` tells of the app's start itself; its steps (services, prepare, reload…) are shown as jobs.
-    if (/^(up|start) /.test(event.title)) return;
-    if (event.state === 'running') printer.system(`${event.title}…${event.detail ? ` (${event.detail})` : ''}`);
-    else if (event.state === 'success') printer.system(`${event.title}: ${event.detail ?? 'done'}`);
-    else if ((event.state === 'failed' || event.state === 'aborted') && event.detail) printer.system(`${event.title} ${event.state}: ${event.detail}`);
-  });
+  platform.on('job.update', (event) => printJob(printer, event));
 
   // The API for other terminals (scale, restart, jobs abort) is there from the start.
   control = await serveApi(platform).catch(() => undefined);
@@ -97,6 +96,82 @@ async function serveApi(platform: Platform): Promise<{ close: () => Promise<void
   });
   await api.listenSocket(upSocket(platform.layout.root, process.pid));
   return { close: () => api.close() };
+}
+
+/**
+ * A foreground `up` while the daemon runs: the project runs there, behind its
+ * router; this terminal prints the app's lines and holds it through an
+ * attached event stream, so Ctrl-C — or this process being killed — stops
+ * the project while the daemon's other projects run on.
+ */
+async function upAttached(manifest: ResolvedManifest, daemon: DaemonRecord, printer: LinePrinter, paint: Paint, options: { prepare?: boolean; watch?: boolean }): Promise<number> {
+  const app = manifest.application.name;
+  printer.system(`running ${app} in the daemon (pid ${daemon.pid}); Ctrl-C stops it, other projects keep running`);
+  let holder: ReturnType<typeof request> | undefined;
+  let stopping = false;
+  let finish!: (code: number) => void;
+  const ended = new Promise<number>((resolveEnded) => {
+    finish = resolveEnded;
+    const stream = request({ socketPath: daemon.socket, path: `/api/v1/events?app=${encodeURIComponent(app)}&attach=1`, headers: { host: 'localhost' } }, (res) => {
+      let buffer = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffer += chunk;
+        for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = /^event: (.+)$/m.exec(frame)?.[1];
+          const data = /^data: (.+)$/m.exec(frame)?.[1];
+          if (!event || !data) continue;
+          const payload = JSON.parse(data);
+          if (event === 'log.line') printer.line(payload);
+          else if (event === 'instance.state') printer.state(payload);
+          else if (event === 'job.update') printJob(printer, payload);
+        }
+      });
+      res.once('close', () => {
+        if (stopping) return;
+        printer.system('the daemon went away');
+        resolveEnded(EXIT.user);
+      });
+    });
+    stream.on('error', () => {
+      if (!stopping) resolveEnded(EXIT.user);
+    });
+    stream.end();
+    holder = stream;
+  });
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    printer.system(`stopping ${app}…`);
+    await callApi(daemon.socket, 'POST', `/api/v1/apps/${encodeURIComponent(app)}/down`, {}).catch(() => undefined);
+    holder?.destroy();
+    finish(EXIT.ok);
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, () => void stop());
+  const began = Date.now();
+  try {
+    const answer = await callApi<{ url: string | null }>(daemon.socket, 'POST', '/api/v1/apps', { directory: manifest.directory, attached: true, prepare: options.prepare, watch: options.watch !== false });
+    printer.system(`${app} is up in ${Date.now() - began} ms — Ctrl-C stops it; \`paasmaker ps\` in another terminal lists it`);
+    if (answer.url && manifest.instances.some((instance) => !instance.standalone)) printer.system(`open ${paint('bold', answer.url)}`);
+  } catch (error) {
+    stopping = true;
+    holder?.destroy();
+    return reportError(error);
+  }
+  const code = await ended;
+  printer.system(`${app} stopped`);
+  return code;
+}
+
+function printJob(printer: LinePrinter, event: JobUpdateEvent): void {
+  // `up` tells of the app's start itself; its steps (services, prepare, reload…) are shown as jobs.
+  if (/^(up|start) /.test(event.title)) return;
+  if (event.state === 'running') printer.system(`${event.title}…${event.detail ? ` (${event.detail})` : ''}`);
+  else if (event.state === 'success') printer.system(`${event.title}: ${event.detail ?? 'done'}`);
+  else if ((event.state === 'failed' || event.state === 'aborted') && event.detail) printer.system(`${event.title} ${event.state}: ${event.detail}`);
 }
 
 /** `up -d`: the project runs in the daemon (started if needed); returns once it runs. */

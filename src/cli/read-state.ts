@@ -1,0 +1,18 @@
+import { existsSync } from 'node:fs';
+import { homeLayout } from '../shared/paths.js';
+import { State } from '../state/index.js';
+
+/**
+ * Reads the platform's state without starting anything: opens state.db,
+ * hands it to fn, closes it. Undefined when nothing has ever run here.
+ */
+export function readState<T>(fn: (state: State) => T): T | undefined {
+  const file = homeLayout().stateDb;
+  if (!existsSync(file)) return undefined;
+  const state = State.open(file);
+  try {
+    return fn(state);
+  } finally {
+    state.close();
+  }
+}
