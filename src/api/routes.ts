@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { tailLines } from '../shared/tail.js';
 import { z } from 'zod';
 import { listProcesses, listTraffic, type Platform } from '../engine/index.js';
 import { loadManifest } from '../manifest/index.js';
@@ -78,6 +80,14 @@ export const JobSchema = z
     updatedAt: z.number(),
   })
   .meta({ id: 'Job' });
+
+export const InstanceSchema = z
+  .object({ app: z.string(), name: z.string(), runtime: z.string(), command: z.string().nullable(), quantity: z.number().int(), standalone: z.boolean() })
+  .meta({ id: 'Instance' });
+
+export const LogLineSchema = z
+  .object({ source: z.string().describe('instance.index'), time: z.string(), stream: z.enum(['out', 'err', 'sys']), line: z.string() })
+  .meta({ id: 'LogLine' });
 
 export const ErrorSchema = z.object({ error: z.string(), code: z.string(), hint: z.string().optional(), detail: z.string().optional() }).meta({ id: 'Error' });
 
@@ -177,6 +187,35 @@ export const ROUTES: Route[] = [
     handle: (context, params, body) => {
       const { instance, quantity } = body as z.infer<typeof ScaleRequestSchema>;
       return context.platform.scale(params.app!, instance, quantity);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/apps/:app/instances',
+    summary: "An app's instance types: runtime, command, quantity",
+    response: z.array(InstanceSchema),
+    handle: (context, params) => {
+      appRecord(context, params.app!);
+      return context.platform.state.instances.list(params.app!).map((record) => ({ ...record, standalone: Boolean(record.standalone) }));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/apps/:app/logs',
+    summary: "The app's recent output, every process merged in time order; ?lines= (default 100)",
+    response: z.array(LogLineSchema),
+    handle: (context, params, _body, query) => {
+      const record = appRecord(context, params.app!);
+      const lines = Math.min(5000, Math.max(1, Number(query.get('lines') ?? 100)));
+      const dir = join(context.platform.layout.logs, record.name);
+      const files = existsSync(dir) ? readdirSync(dir).filter((name) => name.endsWith('.log')) : [];
+      const merged = files.flatMap((name) =>
+        tailLines(join(dir, name), lines).map((raw) => {
+          const match = /^(\S+) (out|err|sys) (.*)$/s.exec(raw);
+          return { source: name.replace(/\.log$/, ''), time: match?.[1] ?? '', stream: (match?.[2] ?? 'out') as 'out' | 'err' | 'sys', line: match?.[3] ?? raw };
+        }),
+      );
+      return merged.sort((a, b) => a.time.localeCompare(b.time)).slice(-lines);
     },
   },
   {

@@ -181,7 +181,8 @@ Environment:
     .command('start')
     .description('start the daemon (and bring back the projects it ran)')
     .option('--proxy-port <port>', "the router's port (default 7654)")
-    .action(async (options: { proxyPort?: string }) => {
+    .option('--api-port <port>', 'also serve the API on 127.0.0.1:PORT, with the bearer token in $PAASMAKER_HOME/api-token')
+    .action(async (options: { proxyPort?: string; apiPort?: string }) => {
       const { daemonStart } = await import('./commands/daemon.js');
       setExit(await daemonStart(options));
     });

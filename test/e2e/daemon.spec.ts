@@ -119,6 +119,9 @@ describe('the daemon', () => {
     await check('GET', '/api/v1/processes', '/api/v1/processes');
     await check('GET', '/api/v1/services', '/api/v1/services');
     await check('GET', '/api/v1/stats', '/api/v1/stats');
+    await check('GET', '/api/v1/apps/gamma/instances', '/api/v1/apps/{app}/instances');
+    await check('GET', '/api/v1/apps/gamma/logs?lines=20', '/api/v1/apps/{app}/logs');
+    await check('GET', '/api/v1/jobs', '/api/v1/jobs');
     await check('POST', '/api/v1/apps/gamma/scale', '/api/v1/apps/{app}/scale', { instance: 'web', quantity: 2 });
     // A request the schema refuses gets a JSON error with a code.
     const bad = await api(home, 'POST', '/api/v1/apps/gamma/scale', { body: { instance: 'web', quantity: -1 } });
@@ -181,5 +184,28 @@ describe('the daemon', () => {
     await until(() => held.every((pid) => !alive(pid)), 2000, "the held project's processes to stop");
     expect(await get(status.proxyPort, 'kept.localhost')).toMatch(/^kept /);
     expect((JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { apps: string[] }).apps).toEqual(['kept']);
+  });
+
+  it('serves the API on 127.0.0.1 only with the bearer token', async () => {
+    const home = daemonHome();
+    const started = await runCli(['daemon', 'start', '--api-port', '0'], { home });
+    expect(started.exitCode, started.stderr).toBe(0);
+    const port = (JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { apiPort: number }).apiPort;
+    const token = readFileSync(join(home, 'api-token'), 'utf8').trim();
+    expect(token).toMatch(/^[0-9a-f]{64}$/);
+    const { statSync } = await import('node:fs');
+    expect(statSync(join(home, 'api-token')).mode & 0o777).toBe(0o600);
+    const call = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/api/v1/apps', headers }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await call({})).toBe(401);
+    expect(await call({ authorization: 'Bearer wrong' })).toBe(401);
+    expect(await call({ authorization: `Bearer ${token}` })).toBe(200);
   });
 });

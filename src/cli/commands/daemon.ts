@@ -90,7 +90,7 @@ export async function daemonRun(options: { proxyPort?: string; apiPort?: string 
 }
 
 /** Starts the daemon in the background unless it runs; resolves with its record. */
-export async function ensureDaemon(options: { proxyPort?: string } = {}): Promise<{ record: DaemonRecord; started: boolean }> {
+export async function ensureDaemon(options: { proxyPort?: string; apiPort?: string } = {}): Promise<{ record: DaemonRecord; started: boolean }> {
   const layout = homeLayout();
   const running = runningDaemon(layout.root);
   if (running) return { record: running, started: false };
@@ -109,7 +109,7 @@ export async function ensureDaemon(options: { proxyPort?: string } = {}): Promis
   const log = openSync(logFile, 'a', 0o600);
   // A 1 MB young generation keeps a long-lived daemon's memory small (75 MB with 20 apps, against
   // 92 MB by default) and costs the router no throughput (measured with bench/fixtures/router.mjs).
-  const args = ['--max-semi-space-size=1', process.argv[1]!, 'daemon', 'run', ...(proxyPort ? ['--proxy-port', proxyPort] : [])];
+  const args = ['--max-semi-space-size=1', process.argv[1]!, 'daemon', 'run', ...(proxyPort ? ['--proxy-port', proxyPort] : []), ...(options.apiPort ? ['--api-port', options.apiPort] : [])];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: process.env });
   closeSync(log);
   child.unref();
@@ -133,9 +133,9 @@ export async function ensureDaemon(options: { proxyPort?: string } = {}): Promis
   throw new PaasmakerError('SERVICE_FAILED', 'the daemon did not start', { detail: tail || undefined, hint: `its log: ${logFile}` });
 }
 
-export async function daemonStart(options: { proxyPort?: string }): Promise<number> {
+export async function daemonStart(options: { proxyPort?: string; apiPort?: string }): Promise<number> {
   const { record, started } = await ensureDaemon(options);
-  process.stdout.write(`${started ? 'started' : 'already running:'} daemon pid ${record.pid}; router on port ${record.proxyPort}; API on ${record.socket}\n`);
+  process.stdout.write(`${started ? 'started' : 'already running:'} daemon pid ${record.pid}; router on port ${record.proxyPort}; API on ${record.socket}${record.apiPort ? ` and http://127.0.0.1:${record.apiPort}/api/v1 (token in ${join(homeLayout().root, 'api-token')})` : ''}\n`);
   return 0;
 }
 

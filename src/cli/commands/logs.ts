@@ -1,4 +1,5 @@
-import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { readRange, tailLines } from '../../shared/tail.js';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadManifest } from '../../manifest/index.js';
 import { PaasmakerError } from '../../shared/errors.js';
@@ -107,33 +108,4 @@ function projectApp(dir: string): string | undefined {
 function parseLogLine(raw: string): { stream: string; text: string } {
   const match = /^\S+ (out|err|sys) (.*)$/s.exec(raw);
   return match ? { stream: match[1]!, text: match[2]! } : { stream: 'out', text: raw };
-}
-
-/** The last n lines of a file, reading backwards in chunks so a large log costs little. */
-export function tailLines(file: string, n: number): string[] {
-  if (n <= 0 || !existsSync(file)) return [];
-  const size = statSync(file).size;
-  const chunkSize = 64 * 1024;
-  let position = size;
-  let text = '';
-  while (position > 0) {
-    const start = Math.max(0, position - chunkSize);
-    text = readRange(file, start, position) + text;
-    position = start;
-    if (text.split('\n').length > n + 1) break;
-  }
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  return lines.slice(-n);
-}
-
-function readRange(file: string, start: number, end: number): string {
-  const fd = openSync(file, 'r');
-  try {
-    const buffer = Buffer.alloc(end - start);
-    readSync(fd, buffer, 0, buffer.length, start);
-    return buffer.toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
 }
