@@ -346,11 +346,12 @@ export class Platform extends EventEmitter<PlatformEvents> {
       onChange: (paths) => void this.projectChanged(name, paths),
     });
     // config.yml names the services: an edit may change the app's credentials.
-    app.configWatcher = chokidarWatch(this.services.config.file, { ignoreInitial: true }).on('all', () => {
+    const configWatcher = chokidarWatch(this.services.config.file, { ignoreInitial: true }).on('all', () => {
       this.services.forgetConfig();
       void this.reloadManifest(name, 'config.yml', { onlyIfChanged: true });
     });
-    await app.watcher.ready;
+    app.configWatcher = configWatcher;
+    await Promise.all([app.watcher.ready, new Promise<void>((resolve) => configWatcher.once('ready', () => resolve()))]);
   }
 
   private async projectChanged(name: string, paths: string[]): Promise<void> {
