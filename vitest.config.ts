@@ -6,7 +6,7 @@ const jsonReport = process.env.VITEST_JSON_REPORT;
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.spec.ts'],
+    include: ['test/**/*.spec.ts', 'test/**/*.spec.tsx'],
     // Tests start real processes and servers: give them room on a busy 2-core machine.
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -41,8 +41,9 @@ Environment:
     .option('--no-proxy', 'do not start the router (apps answer on their own ports only)')
     .option('--no-watch', 'do not reload when files change')
     .option('-d, --detach', 'run it in the daemon (started if needed) and return once it runs')
+    .option('--no-tui', 'print prefixed log lines instead of the terminal UI')
     .addHelpText('after', '\nExamples:\n  $ paasmaker up\n  $ paasmaker up ../shop --prepare\n  $ paasmaker up --proxy-port 8080')
-    .action(async (dir: string, options: { prepare?: boolean; proxyPort?: string; proxy: boolean; watch: boolean; detach?: boolean }) => {
+    .action(async (dir: string, options: { prepare?: boolean; proxyPort?: string; proxy: boolean; watch: boolean; detach?: boolean; tui: boolean }) => {
       const { up } = await import('./commands/up.js');
       setExit(await up(dir, options));
     });
@@ -236,6 +237,14 @@ Environment:
     .action(async (id: string) => {
       const { jobsAbort } = await import('./commands/jobs.js');
       setExit(await jobsAbort(id));
+    });
+
+  program
+    .command('top')
+    .description("every project the daemon runs, live, in the terminal UI")
+    .action(async () => {
+      const { top } = await import('./commands/top.js');
+      setExit(await top());
     });
 
   const cron = program.command('cron').description("the apps' scheduled jobs");

@@ -13,7 +13,7 @@ import { colorEnabled, colorFor, painter, reportError, type Paint } from '../out
  * `paasmaker up`: runs a project in the foreground, prints every line of its
  * processes with a coloured name prefix, and stops everything on Ctrl-C.
  */
-export async function up(dir: string, options: { prepare?: boolean; proxyPort?: string; proxy?: boolean; watch?: boolean; detach?: boolean }): Promise<number> {
+export async function up(dir: string, options: { prepare?: boolean; proxyPort?: string; proxy?: boolean; watch?: boolean; detach?: boolean; tui?: boolean }): Promise<number> {
   const manifest = loadManifest(resolve(dir));
   if (options.detach) return upInDaemon(manifest, options);
   const paint = painter(colorEnabled());
@@ -50,12 +50,13 @@ export async function up(dir: string, options: { prepare?: boolean; proxyPort?: 
     return [signal, handler] as const;
   });
 
-  platform.on('log.line', (event) => printer.line(event));
-  platform.on('instance.state', (event) => printer.state(event));
-  platform.on('job.update', (event) => printJob(printer, event));
 
   // The API for other terminals (scale, restart, jobs abort) is there from the start.
   control = await serveApi(platform).catch(() => undefined);
+  if (options.tui !== false && process.stdout.isTTY && process.stdin.isTTY) return upWithTui(platform, manifest, options, control);
+  platform.on('log.line', (event) => printer.line(event));
+  platform.on('instance.state', (event) => printer.state(event));
+  platform.on('job.update', (event) => printJob(printer, event));
   const started = Date.now();
   printer.system(`starting ${app} from ${manifest.file} (${manifest.instances.length} instance type(s))`);
   try {
@@ -86,6 +87,35 @@ export async function up(dir: string, options: { prepare?: boolean; proxyPort?: 
 }
 
 export const DEFAULT_PROXY_PORT = 7654;
+
+/**
+ * `up` in a terminal: the terminal UI over the engine. The app starts behind
+ * it; q (or Ctrl-C) stops everything. A failed start shows in the status
+ * line, and its full error is printed once the UI has left the screen.
+ */
+async function upWithTui(platform: Platform, manifest: ResolvedManifest, options: { prepare?: boolean; watch?: boolean }, control: { close: () => Promise<void> } | undefined): Promise<number> {
+  const { EngineFeed, runTui } = await import('../../ui/index.js');
+  const app = manifest.application.name;
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= (async () => {
+    await control?.close();
+    await platform.close();
+  })());
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop().then(() => process.exit(EXIT.ok)));
+  const feed = new EngineFeed(platform, manifest, stop);
+  let failed: unknown;
+  void platform
+    .apply(manifest, { forcePrepare: options.prepare })
+    .then(() => (options.watch !== false && manifest.instances.some((instance) => instance.watch.enabled) ? platform.watch(app) : undefined))
+    .catch((error: unknown) => {
+      failed = error;
+    });
+  await runTui(feed, { color: colorEnabled() });
+  await stop();
+  if (failed) return reportError(failed);
+  process.stdout.write(`${app} stopped\n`);
+  return EXIT.ok;
+}
 
 /** A foreground `up` answers the same API as the daemon, for its own app, on run/up-<pid>.sock. */
 async function serveApi(platform: Platform): Promise<{ close: () => Promise<void> }> {

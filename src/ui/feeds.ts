@@ -1,0 +1,159 @@
+import { request } from 'node:http';
+import { callApi } from '../api/client.js';
+import type { JobUpdateEvent, LogLineEvent, Platform, ProcessRow } from '../engine/index.js';
+import { routedHostname } from '../engine/routes.js';
+import type { ResolvedManifest } from '../manifest/index.js';
+import { LogRing, ResourceSampler, type Feed, type ProcessView, type ServiceView, type Snapshot } from './model.js';
+
+const jobText = (event: JobUpdateEvent) => `${event.title}: ${event.state === 'running' ? 'running…' : event.state}`;
+
+function view(row: ProcessRow, url: string | null, sampler: ResourceSampler): ProcessView {
+  return { key: `${row.app}/${row.instance}.${row.index}`, app: row.app, instance: row.instance, name: `${row.instance}.${row.index}`, state: row.state, pid: row.pid, port: row.port, url, restarts: row.restarts, rps: row.rps, ...sampler.sample(row.state === 'running' ? row.pid : null) };
+}
+
+/** The UI of a foreground `up`: the engine in this process, one app. */
+export class EngineFeed implements Feed {
+  private readonly logs = new LogRing();
+  private readonly sampler = new ResourceSampler();
+  private job: string | null = null;
+
+  constructor(
+    private readonly platform: Platform,
+    private readonly manifest: ResolvedManifest,
+    private readonly stop: () => Promise<void>,
+  ) {
+    const app = manifest.application.name;
+    platform.on('log.line', (event: LogLineEvent) => {
+      if (event.app === app || event.app === '') this.logs.push({ source: event.source, app: event.app || app, stream: event.stream, line: event.line });
+    });
+    platform.on('job.update', (event: JobUpdateEvent) => {
+      if (event.app === app) this.job = jobText(event);
+    });
+  }
+
+  private processes: { at: number; rows: ProcessView[] } = { at: 0, rows: [] };
+
+  snapshot(): Snapshot {
+    const app = this.manifest.application.name;
+    const port = this.platform.routerPort;
+    const urlOf = (instance: string) => {
+      const routed = this.manifest.instances.find((candidate) => candidate.name === instance);
+      return port !== undefined && routed && !routed.standalone ? `http://${routedHostname(this.manifest, instance)}:${port}/` : null;
+    };
+    const services: ServiceView[] = this.platform.services.list(app).map((record) => ({ app, name: record.service, plugin: record.plugin, resource: record.resource }));
+    return {
+      title: app,
+      routerUrl: this.platform.appUrl(app) ?? null,
+      job: this.job,
+      processes: this.processRows(urlOf),
+      services,
+      logs: this.logs.all(),
+    };
+  }
+
+  /** Process rows from state at most four times a second; the log pane may redraw more often. */
+  private processRows(urlOf: (instance: string) => string | null): ProcessView[] {
+    const now = Date.now();
+    if (now - this.processes.at >= 250) {
+      const app = this.manifest.application.name;
+      this.processes = { at: now, rows: this.platform.processes(app).map((row) => view(row, urlOf(row.instance), this.sampler)) };
+    }
+    return this.processes.rows;
+  }
+
+  async restart(process: ProcessView): Promise<void> {
+    const ok = await this.platform.reload(process.app, { instances: [process.instance], reason: 'restart from the terminal UI' });
+    if (!ok) throw new Error(`the new ${process.instance} did not start; the old one still serves`);
+  }
+
+  clearLogs(): void {
+    this.logs.clear();
+  }
+
+  quit(): Promise<void> {
+    return this.stop();
+  }
+}
+
+/** The UI of `paasmaker top`: every project in the daemon, through its API. */
+export class ApiFeed implements Feed {
+  private readonly logs = new LogRing();
+  private readonly sampler = new ResourceSampler();
+  private job: string | null = null;
+  private rows: ProcessRow[] = [];
+  private urls = new Map<string, string | null>();
+  private services: ServiceView[] = [];
+  private readonly timer: NodeJS.Timeout;
+  private readonly stream: ReturnType<typeof request>;
+
+  constructor(
+    private readonly socket: string,
+    private readonly proxyPort: number | null,
+  ) {
+    void this.poll();
+    this.timer = setInterval(() => void this.poll(), 1000);
+    this.stream = request({ socketPath: socket, path: '/api/v1/events', headers: { host: 'localhost' } }, (res) => {
+      let buffer = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffer += chunk;
+        for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = /^event: (.+)$/m.exec(frame)?.[1];
+          const data = /^data: (.+)$/m.exec(frame)?.[1];
+          if (!event || !data) continue;
+          if (event === 'log.line') {
+            const line = JSON.parse(data) as LogLineEvent;
+            this.logs.push({ source: line.source, app: line.app, stream: line.stream, line: line.line });
+          } else if (event === 'job.update') {
+            const job = JSON.parse(data) as JobUpdateEvent;
+            this.job = `${job.app} ${jobText(job)}`;
+          }
+        }
+      });
+    });
+    this.stream.on('error', () => {});
+    this.stream.end();
+  }
+
+  private async poll(): Promise<void> {
+    try {
+      const [rows, apps, services] = await Promise.all([
+        callApi<ProcessRow[]>(this.socket, 'GET', '/api/v1/processes'),
+        callApi<Array<{ name: string; url: string | null; state: string }>>(this.socket, 'GET', '/api/v1/apps'),
+        callApi<Array<{ app: string; service: string; plugin: string; resource: string }>>(this.socket, 'GET', '/api/v1/services'),
+      ]);
+      const running = new Set(apps.filter((app) => app.state !== 'stopped').map((app) => app.name));
+      this.rows = rows.filter((row) => running.has(row.app));
+      this.urls = new Map(apps.map((app) => [app.name, app.url]));
+      this.services = services.filter((service) => running.has(service.app)).map((service) => ({ app: service.app, name: service.service, plugin: service.plugin, resource: service.resource }));
+    } catch {
+      this.job = 'the daemon does not answer';
+    }
+  }
+
+  snapshot(): Snapshot {
+    return {
+      title: `paasmaker top · ${new Set(this.rows.map((row) => row.app)).size} app(s)`,
+      routerUrl: this.proxyPort ? `router :${this.proxyPort}` : null,
+      job: this.job,
+      processes: this.rows.map((row) => view(row, row.instance === 'web' ? (this.urls.get(row.app) ?? null) : null, this.sampler)),
+      services: this.services,
+      logs: this.logs.all(),
+    };
+  }
+
+  async restart(process: ProcessView): Promise<void> {
+    await callApi(this.socket, 'POST', `/api/v1/apps/${encodeURIComponent(process.app)}/restart`, { instance: process.instance });
+  }
+
+  clearLogs(): void {
+    this.logs.clear();
+  }
+
+  async quit(): Promise<void> {
+    clearInterval(this.timer);
+    this.stream.destroy();
+  }
+}

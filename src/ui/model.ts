@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+
+/** One process row as the terminal UI shows it. */
+export interface ProcessView {
+  /** "shop/web.0": unique across apps. */
+  key: string;
+  app: string;
+  instance: string;
+  /** "web.0" */
+  name: string;
+  state: string;
+  pid: number | null;
+  port: number | null;
+  url: string | null;
+  restarts: number;
+  rps: number;
+  /** Percent of one core since the last sample; null when unknown. */
+  cpu: number | null;
+  /** Resident memory, bytes. */
+  memory: number | null;
+}
+
+export interface ServiceView {
+  app: string;
+  name: string;
+  plugin: string;
+  resource: string;
+}
+
+export interface LogView {
+  /** "web.0", "web:prepare", "services", "cron"… */
+  source: string;
+  app: string;
+  stream: 'out' | 'err' | 'system';
+  line: string;
+}
+
+/** Everything one frame of the UI draws: plain data, so views are pure and testable. */
+export interface Snapshot {
+  title: string;
+  routerUrl: string | null;
+  /** The job running now, or the last one's outcome. */
+  job: string | null;
+  processes: ProcessView[];
+  services: ServiceView[];
+  logs: LogView[];
+}
+
+/** What the UI can ask of whatever feeds it (the engine in `up`, the daemon's API in `top`). */
+export interface Feed {
+  snapshot(): Snapshot;
+  restart(process: ProcessView): Promise<void>;
+  clearLogs(): void;
+  /** q: `up` stops everything; `top` only leaves. */
+  quit(): Promise<void>;
+}
+
+/** A bounded log: the UI keeps the last lines, the files keep everything. */
+export class LogRing {
+  private readonly lines: LogView[] = [];
+
+  constructor(private readonly size = 5000) {}
+
+  push(line: LogView): void {
+    this.lines.push(line);
+    if (this.lines.length > this.size * 1.2) this.lines.splice(0, this.lines.length - this.size);
+  }
+
+  /** The buffer itself (at most 20% over size): read it, do not keep it. */
+  all(): LogView[] {
+    return this.lines;
+  }
+
+  clear(): void {
+    this.lines.length = 0;
+  }
+}
+
+/**
+ * CPU and memory of processes from /proc (Linux): CPU as the share of one
+ * core between two samples, memory as the resident set. Elsewhere: unknown.
+ */
+export class ResourceSampler {
+  private readonly last = new Map<number, { ticks: number; at: number; cpu: number | null }>();
+  private static readonly TICKS_PER_SECOND = 100;
+  private static readonly PAGE = 4096;
+
+  sample(pid: number | null): { cpu: number | null; memory: number | null } {
+    if (!pid) return { cpu: null, memory: null };
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      const memory = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * ResourceSampler.PAGE;
+      const now = Date.now();
+      const previous = this.last.get(pid);
+      let cpu = previous?.cpu ?? null;
+      if (!previous || now - previous.at >= 900) {
+        if (previous) cpu = Math.round(((ticks - previous.ticks) / ResourceSampler.TICKS_PER_SECOND / ((now - previous.at) / 1000)) * 100);
+        this.last.set(pid, { ticks, at: now, cpu });
+      }
+      return { cpu, memory };
+    } catch {
+      return { cpu: null, memory: null };
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { findBinary } from '../../src/services/binaries.js';
+import { alive, bin, examples, tempHome, until } from '../helpers/cli.js';
+
+// `paasmaker up` in a real terminal: tmux gives it one, 120×40.
+const haveTmux = findBinary(['tmux']) !== undefined;
+if (!haveTmux) console.warn('skipping the terminal UI test: install tmux (apt install tmux)');
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  while (cleanups.length > 0) cleanups.pop()!();
+});
+
+const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+
+describe.skipIf(!haveTmux)('the terminal UI in a real terminal', () => {
+  it('shows the web row running with its URL; q stops everything and exits 0', async () => {
+    const { home, cleanup } = tempHome();
+    const session = `pm-tui-${process.pid}`;
+    const socket = join(home, 'tmux.sock');
+    cleanups.push(() => {
+      try {
+        tmux('-S', socket, 'kill-server');
+      } catch {
+        // already gone
+      }
+      cleanup();
+    });
+    const command = `PAASMAKER_HOME=${home} PAASMAKER_PROXY_PORT=0 PAASMAKER_DNS_PORT=0 ${bin} up ${join(examples, 'hello-node')}; echo EXIT=$?; sleep 60`;
+    tmux('-S', socket, 'new-session', '-d', '-s', session, '-x', '120', '-y', '40', command);
+    const screen = () => tmux('-S', socket, 'capture-pane', '-p', '-t', session);
+    await until(() => /web\.0\s+● running\s+http:\/\/hello-node\.localhost:\d+\//.test(screen()), 15_000, 'the web row running with its URL');
+    const text = screen();
+    expect(text).toMatch(/PROCESS\s+STATE\s+URL/);
+    expect(text).toContain('? help · q quit');
+    const pid = Number(/web\.0\s+● running\s+\S+\s+\S+\s+(\d+)/.exec(text)![1]);
+    expect(alive(pid)).toBe(true);
+    tmux('-S', socket, 'send-keys', '-t', session, 'q');
+    await until(() => screen().includes('EXIT=0'), 10_000, 'paasmaker to exit 0');
+    expect(screen()).toContain('hello-node stopped');
+    expect(alive(pid)).toBe(false);
+  });
+});
