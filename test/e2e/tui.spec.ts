@@ -28,7 +28,8 @@ describe.skipIf(!haveTmux)('the terminal UI in a real terminal', () => {
       }
       cleanup();
     });
-    const command = `PAASMAKER_HOME=${home} PAASMAKER_PROXY_PORT=0 PAASMAKER_DNS_PORT=0 ${bin} up ${join(examples, 'hello-node')}; echo EXIT=$?; sleep 60`;
+    // A person's terminal: CI=true (set when the suite runs in CI) would turn the UI into plain lines.
+    const command = `env -u CI PAASMAKER_HOME=${home} PAASMAKER_PROXY_PORT=0 PAASMAKER_DNS_PORT=0 ${bin} up ${join(examples, 'hello-node')}; echo EXIT=$?; sleep 60`;
     tmux('-S', socket, 'new-session', '-d', '-s', session, '-x', '120', '-y', '40', command);
     const screen = () => tmux('-S', socket, 'capture-pane', '-p', '-t', session);
     await until(() => /web\.0\s+● running\s+http:\/\/hello-node\.localhost:\d+\//.test(screen()), 15_000, 'the web row running with its URL');

@@ -53,7 +53,8 @@ export async function up(dir: string, options: { prepare?: boolean; proxyPort?: 
 
   // The API for other terminals (scale, restart, jobs abort) is there from the start.
   control = await serveApi(platform).catch(() => undefined);
-  if (options.tui !== false && process.stdout.isTTY && process.stdin.isTTY) return upWithTui(platform, manifest, options, control);
+  // In CI (CI=true) even a terminal gets lines: ink draws no live frames there, and logs are what CI keeps.
+  if (options.tui !== false && process.stdout.isTTY && process.stdin.isTTY && !process.env.CI) return upWithTui(platform, manifest, options, control);
   platform.on('log.line', (event) => printer.line(event));
   platform.on('instance.state', (event) => printer.state(event));
   platform.on('job.update', (event) => printJob(printer, event));
