@@ -72,8 +72,13 @@ export class Jobs {
    * fn's result, or FAILED with its error (rethrown). fn may finish the job
    * itself (job.detail, or a success with a note such as "up to date").
    */
-  async run<T>(app: string, title: string, fn: (job: Job) => Promise<T>, options: { detail?: string } = {}): Promise<T> {
+  async run<T>(app: string, title: string, fn: (job: Job) => Promise<T>, options: { detail?: string; waitFor?: () => Promise<unknown> } = {}): Promise<T> {
     const job = this.create(app, title);
+    if (options.waitFor) {
+      // WAITING: for what must come first (the instance types it depends on).
+      this.transition(job, 'waiting', options.detail);
+      await options.waitFor(); // outside this job: what it waits for belongs to the parent
+    }
     this.transition(job, 'running', options.detail);
     job.detail = undefined; // the reason it runs is told once; what fn sets is the outcome's note
     try {

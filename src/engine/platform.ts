@@ -256,18 +256,18 @@ export class Platform extends EventEmitter<PlatformEvents> {
       const start = (instance: ResolvedInstance): Promise<ProcessState[]> => {
         let started = starting.get(instance.name);
         if (!started) {
-          started = (async () => {
-            for (const dependency of instance.depends_on) {
-              const other = manifest.instances.find((candidate) => candidate.name === dependency);
-              if (other) await start(other);
-            }
-            return this.jobs.run(name, `start ${instance.name}`, async (job) => {
+          const dependencies = manifest.instances.filter((candidate) => instance.depends_on.includes(candidate.name));
+          started = this.jobs.run(
+            name,
+            `start ${instance.name}`,
+            async (job) => {
               const states = await Promise.all(Array.from({ length: instance.quantity }, (_, index) => this.startProcess(app, instance, index)));
               const bad = states.filter((state) => state !== 'running');
               if (bad.length > 0) this.jobs.transition(job, 'failed', `${bad.length} of ${states.length} process(es) ${bad.join(', ')}`);
               return states;
-            });
-          })();
+            },
+            dependencies.length > 0 ? { detail: `after ${dependencies.map((other) => other.name).join(', ')}`, waitFor: () => Promise.all(dependencies.map(start)) } : {},
+          );
           starting.set(instance.name, started);
         }
         return started;

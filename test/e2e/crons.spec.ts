@@ -65,11 +65,16 @@ describe('crons and depends_on', () => {
       'web.js': "console.log('web starting'); require('http').createServer((q, s) => s.end('web')).listen(process.env.PORT, '127.0.0.1');\n",
       'paasmaker.yml': 'application:\n  name: ordered\ninstances:\n  web:\n    command: node web.js\n    depends_on: [api]\n  api:\n    command: node api.js\n',
     });
-    const { up } = start(dir);
+    const { up, home } = start(dir);
     await up.waitForOutput(/ordered is up/);
     const apiReady = up.output.indexOf('api.0 running on');
     const webStarts = up.output.indexOf('web starting');
     expect(apiReady).toBeGreaterThan(-1);
     expect(webStarts).toBeGreaterThan(apiReady);
+    // Both start jobs are steps of the up job (web's waited for api's).
+    const root = (JSON.parse((await runCli(['jobs', '--json'], { home })).stdout) as Array<{ id: string }>)[0]!;
+    const tree = (await runCli(['jobs', 'show', root.id], { home })).stdout;
+    expect(tree).toMatch(/^ {2}start web success/m);
+    expect(tree).toMatch(/^ {2}start api success/m);
   });
 });
