@@ -12,7 +12,7 @@ function packageVersion(): string {
 
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('paasmaker')
-    .description('A developer PaaS in one package: run a project\'s processes, supervised, from its manifest.')
+    .description("A developer PaaS in one package: from a project's manifest, provision its databases, run and supervise its processes, and route http://<app>.localhost to them.")
     .version(packageVersion(), '-v, --version', 'print the version')
     .showHelpAfterError('(run paasmaker --help for usage)')
     .enablePositionalOptions()
@@ -20,21 +20,24 @@ export function buildProgram(setExit: (code: number) => void): Command {
       'after',
       `
 Examples:
-  $ paasmaker up                   run the project in this folder (Ctrl-C stops it)
-  $ paasmaker up examples/hello-node
+  $ paasmaker up                   run the project in this folder (q or Ctrl-C stops it)
+  $ paasmaker up -d ../api         run another project in the background daemon
+  $ paasmaker env --json           the app's environment, database credentials included
+  $ paasmaker run -- psql '$DATABASE_URL'
   $ paasmaker ps                   list every process and its state
   $ paasmaker ps --json            the same, for scripts
   $ paasmaker logs web -f          follow the web instance's output
   $ paasmaker down                 stop the project in this folder
 
 Environment:
-  PAASMAKER_HOME   where state, logs and data live (default ~/.local/state/paasmaker)
-  NO_COLOR         turn colours off`,
+  PAASMAKER_HOME        where state, logs and data live (default ~/.local/state/paasmaker)
+  PAASMAKER_PROXY_PORT  the router's port (default 7654)
+  NO_COLOR              turn colours off`,
     );
 
   program
     .command('up')
-    .description('run a project in the foreground: prepare, start and supervise every instance')
+    .description('run a project: provision its services, prepare, start and supervise every instance, reload on save')
     .argument('[dir]', 'project folder (holding paasmaker.yml, manifest.yml or a Procfile)', '.')
     .option('--prepare', 'run the prepare steps even if nothing changed')
     .option('--proxy-port <port>', 'the router\'s port (default 7654, or $PAASMAKER_PROXY_PORT; 0 picks a free one)')
