@@ -284,6 +284,13 @@ Environment:
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `paasmaker ps | head`: a reader that stops reading is not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(EXIT.ok);
+      throw error;
+    });
+  }
   let exitCode: number = EXIT.ok;
   const program = buildProgram((code) => {
     exitCode = code;
