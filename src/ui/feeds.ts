@@ -75,7 +75,11 @@ export class EngineFeed implements Feed {
   }
 }
 
-/** The UI of `paasmaker top`: every project in the daemon, through its API. */
+/**
+ * The UI over the daemon's API: every project (`paasmaker top`), or one that
+ * this terminal holds (`paasmaker up` while the daemon runs: the attached
+ * event stream keeps it running; quitting stops it).
+ */
 export class ApiFeed implements Feed {
   private readonly logs = new LogRing();
   private readonly sampler = new ResourceSampler();
@@ -89,10 +93,12 @@ export class ApiFeed implements Feed {
   constructor(
     private readonly socket: string,
     private readonly proxyPort: number | null,
+    private readonly hold?: { app: string },
   ) {
     void this.poll();
     this.timer = setInterval(() => void this.poll(), 1000);
-    this.stream = request({ socketPath: socket, path: '/api/v1/events', headers: { host: 'localhost' } }, (res) => {
+    const path = hold ? `/api/v1/events?app=${encodeURIComponent(hold.app)}&attach=1` : '/api/v1/events';
+    this.stream = request({ socketPath: socket, path, headers: { host: 'localhost' } }, (res) => {
       let buffer = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
@@ -108,7 +114,7 @@ export class ApiFeed implements Feed {
             this.logs.push({ source: line.source, app: line.app, stream: line.stream, line: line.line });
           } else if (event === 'job.update') {
             const job = JSON.parse(data) as JobUpdateEvent;
-            this.job = `${job.app} ${jobText(job)}`;
+            this.job = this.hold ? jobText(job) : `${job.app} ${jobText(job)}`;
           }
         }
       });
@@ -124,7 +130,7 @@ export class ApiFeed implements Feed {
         callApi<Array<{ name: string; url: string | null; state: string }>>(this.socket, 'GET', '/api/v1/apps'),
         callApi<Array<{ app: string; service: string; plugin: string; resource: string }>>(this.socket, 'GET', '/api/v1/services'),
       ]);
-      const running = new Set(apps.filter((app) => app.state !== 'stopped').map((app) => app.name));
+      const running = new Set(apps.filter((app) => app.state !== 'stopped' && (!this.hold || app.name === this.hold.app)).map((app) => app.name));
       this.rows = rows.filter((row) => running.has(row.app));
       this.urls = new Map(apps.map((app) => [app.name, app.url]));
       this.services = services.filter((service) => running.has(service.app)).map((service) => ({ app: service.app, name: service.service, plugin: service.plugin, resource: service.resource }));
@@ -135,7 +141,7 @@ export class ApiFeed implements Feed {
 
   snapshot(): Snapshot {
     return {
-      title: `paasmaker top · ${new Set(this.rows.map((row) => row.app)).size} app(s)`,
+      title: this.hold ? this.hold.app : `paasmaker top · ${new Set(this.rows.map((row) => row.app)).size} app(s)`,
       routerUrl: this.proxyPort ? `router :${this.proxyPort}` : null,
       job: this.job,
       processes: this.rows.map((row) => view(row, row.instance === 'web' ? (this.urls.get(row.app) ?? null) : null, this.sampler)),
@@ -154,6 +160,7 @@ export class ApiFeed implements Feed {
 
   async quit(): Promise<void> {
     clearInterval(this.timer);
+    if (this.hold) await callApi(this.socket, 'POST', `/api/v1/apps/${encodeURIComponent(this.hold.app)}/down`, {}).catch(() => undefined);
     this.stream.destroy();
   }
 }

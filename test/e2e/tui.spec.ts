@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findBinary } from '../../src/services/binaries.js';
-import { alive, bin, examples, tempHome, until } from '../helpers/cli.js';
+import { alive, bin, examples, runCli, tempHome, until } from '../helpers/cli.js';
 
 // `paasmaker up` in a real terminal: tmux gives it one, 120×40.
 const haveTmux = findBinary(['tmux']) !== undefined;
@@ -42,5 +42,30 @@ describe.skipIf(!haveTmux)('the terminal UI in a real terminal', () => {
     await until(() => screen().includes('EXIT=0'), 10_000, 'paasmaker to exit 0');
     expect(screen()).toContain('hello-node stopped');
     expect(alive(pid)).toBe(false);
+  });
+
+  it('in a terminal while the daemon runs: the UI holds this project only; q stops it and the others run on', async () => {
+    const { home, cleanup } = tempHome();
+    const session = `pm-tui-d-${process.pid}`;
+    const socket = join(home, 'tmux.sock');
+    cleanups.push(() => {
+      try {
+        tmux('-S', socket, 'kill-server');
+      } catch {
+        // already gone
+      }
+      execFileSync(bin, ['daemon', 'stop'], { env: { ...process.env, PAASMAKER_HOME: home } });
+      cleanup();
+    });
+    expect((await runCli(['up', '-d', join(examples, 'static-site')], { home })).exitCode).toBe(0);
+    const command = `env -u CI PAASMAKER_HOME=${home} ${bin} up ${join(examples, 'hello-node')}; echo EXIT=$?; sleep 60`;
+    tmux('-S', socket, 'new-session', '-d', '-s', session, '-x', '120', '-y', '40', command);
+    const screen = () => tmux('-S', socket, 'capture-pane', '-p', '-t', session);
+    await until(() => /web\.0\s+● running\s+http:\/\/hello-node\.localhost:\d+\//.test(screen()), 15_000, 'the held project running in the UI');
+    expect(screen()).not.toContain('static-site');
+    tmux('-S', socket, 'send-keys', '-t', session, 'q');
+    await until(() => screen().includes('EXIT=0'), 10_000, 'paasmaker to exit 0');
+    const status = JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { apps: string[] };
+    expect(status.apps).toEqual(['static-site']);
   });
 });

@@ -20,6 +20,7 @@ export async function up(dir: string, options: { prepare?: boolean; proxyPort?: 
   const printer = new LinePrinter(paint, manifest);
   // With a daemon running, the project joins it (one router for every project) and this terminal holds it.
   const daemon = options.proxy === false || options.proxyPort !== undefined ? undefined : runningDaemon(homeLayout().root);
+  if (daemon && wantsTui(options)) return upAttachedTui(manifest, daemon, options);
   if (daemon) return upAttached(manifest, daemon, printer, paint, options);
   const proxy = options.proxy === false ? undefined : proxySetting(options.proxyPort);
   const platform = await openPlatform(proxy, printer);
@@ -53,8 +54,7 @@ export async function up(dir: string, options: { prepare?: boolean; proxyPort?: 
 
   // The API for other terminals (scale, restart, jobs abort) is there from the start.
   control = await serveApi(platform).catch(() => undefined);
-  // In CI (CI=true) even a terminal gets lines: ink draws no live frames there, and logs are what CI keeps.
-  if (options.tui !== false && process.stdout.isTTY && process.stdin.isTTY && !process.env.CI) return upWithTui(platform, manifest, options, control);
+  if (wantsTui(options)) return upWithTui(platform, manifest, options, control);
   platform.on('log.line', (event) => printer.line(event));
   platform.on('instance.state', (event) => printer.state(event));
   platform.on('job.update', (event) => printJob(printer, event));
@@ -88,6 +88,26 @@ export async function up(dir: string, options: { prepare?: boolean; proxyPort?: 
 }
 
 export const DEFAULT_PROXY_PORT = 7654;
+
+/** The terminal UI: in a terminal, unless --no-tui; in CI (CI=true) even a terminal gets lines — ink draws no live frames there, and logs are what CI keeps. */
+function wantsTui(options: { tui?: boolean }): boolean {
+  return options.tui !== false && Boolean(process.stdout.isTTY && process.stdin.isTTY) && !process.env.CI;
+}
+
+/** `up` in a terminal while the daemon runs: the UI over the daemon's API, holding this one project. */
+async function upAttachedTui(manifest: ResolvedManifest, daemon: DaemonRecord, options: { prepare?: boolean; watch?: boolean }): Promise<number> {
+  const { ApiFeed, runTui } = await import('../../ui/index.js');
+  const app = manifest.application.name;
+  const feed = new ApiFeed(daemon.socket, daemon.proxyPort, { app });
+  let failed: unknown;
+  void callApi(daemon.socket, 'POST', '/api/v1/apps', { directory: manifest.directory, attached: true, prepare: options.prepare, watch: options.watch !== false }).catch((error: unknown) => {
+    failed = error;
+  });
+  await runTui(feed, { color: colorEnabled() });
+  if (failed) return reportError(failed);
+  process.stdout.write(`${app} stopped (the daemon's other projects run on)\n`);
+  return EXIT.ok;
+}
 
 /**
  * `up` in a terminal: the terminal UI over the engine. The app starts behind
