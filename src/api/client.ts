@@ -59,3 +59,35 @@ export function callApi<T = unknown>(socketPath: string, method: string, path: s
     req.end(text);
   });
 }
+
+/**
+ * Follows /api/v1/events (Server-Sent Events): each event's name and parsed
+ * data to onEvent; `app` keeps one app's events, `attach` holds the app (it
+ * stops when this stream closes). Destroy the returned request to leave.
+ */
+export function followEvents(
+  socketPath: string,
+  options: { app?: string; attach?: boolean },
+  onEvent: (event: string, payload: any) => void,
+  onClose: () => void = () => {},
+): ReturnType<typeof request> {
+  const query = options.app ? `?app=${encodeURIComponent(options.app)}${options.attach ? '&attach=1' : ''}` : '';
+  const stream = request({ socketPath, path: `/api/v1/events${query}`, headers: { host: 'localhost' } }, (res) => {
+    let buffer = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      buffer += chunk;
+      for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
+        const frame = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = /^event: (.+)$/m.exec(frame)?.[1];
+        const data = /^data: (.+)$/m.exec(frame)?.[1];
+        if (event && data) onEvent(event, JSON.parse(data));
+      }
+    });
+    res.once('close', onClose);
+  });
+  stream.on('error', onClose);
+  stream.end();
+  return stream;
+}

@@ -1,5 +1,4 @@
-import { request } from 'node:http';
-import { callApi } from '../api/client.js';
+import { callApi, followEvents } from '../api/client.js';
 import type { JobUpdateEvent, LogLineEvent, Platform, ProcessRow } from '../engine/index.js';
 import { routedHostname } from '../engine/routes.js';
 import type { ResolvedManifest } from '../manifest/index.js';
@@ -88,7 +87,7 @@ export class ApiFeed implements Feed {
   private urls = new Map<string, string | null>();
   private services: ServiceView[] = [];
   private readonly timer: NodeJS.Timeout;
-  private readonly stream: ReturnType<typeof request>;
+  private readonly stream: ReturnType<typeof followEvents>;
 
   constructor(
     private readonly socket: string,
@@ -97,30 +96,15 @@ export class ApiFeed implements Feed {
   ) {
     void this.poll();
     this.timer = setInterval(() => void this.poll(), 1000);
-    const path = hold ? `/api/v1/events?app=${encodeURIComponent(hold.app)}&attach=1` : '/api/v1/events';
-    this.stream = request({ socketPath: socket, path, headers: { host: 'localhost' } }, (res) => {
-      let buffer = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
-          const frame = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = /^event: (.+)$/m.exec(frame)?.[1];
-          const data = /^data: (.+)$/m.exec(frame)?.[1];
-          if (!event || !data) continue;
-          if (event === 'log.line') {
-            const line = JSON.parse(data) as LogLineEvent;
-            this.logs.push({ source: line.source, app: line.app, stream: line.stream, line: line.line });
-          } else if (event === 'job.update') {
-            const job = JSON.parse(data) as JobUpdateEvent;
-            this.job = this.hold ? jobText(job) : `${job.app} ${jobText(job)}`;
-          }
-        }
-      });
+    this.stream = followEvents(socket, { app: hold?.app, attach: Boolean(hold) }, (event, payload) => {
+      if (event === 'log.line') {
+        const line = payload as LogLineEvent;
+        this.logs.push({ source: line.source, app: line.app, stream: line.stream, line: line.line });
+      } else if (event === 'job.update') {
+        const job = payload as JobUpdateEvent;
+        this.job = this.hold ? jobText(job) : `${job.app} ${jobText(job)}`;
+      }
     });
-    this.stream.on('error', () => {});
-    this.stream.end();
   }
 
   private async poll(): Promise<void> {

@@ -3,8 +3,7 @@ import { Platform, type InstanceStateEvent, type JobUpdateEvent, type LogLineEve
 import { DEFAULT_DNS_PORT } from '../../proxy/dns-setup.js';
 import { loadManifest, type ResolvedManifest } from '../../manifest/index.js';
 import { EXIT, PaasmakerError } from '../../shared/errors.js';
-import { request } from 'node:http';
-import { callApi, runningDaemon, upSocket, type DaemonRecord } from '../../api/client.js';
+import { callApi, followEvents, runningDaemon, upSocket, type DaemonRecord } from '../../api/client.js';
 import { homeLayout } from '../../shared/paths.js';
 import { ApiServer } from '../../api/server.js';
 import { colorEnabled, colorFor, painter, reportError, type Paint } from '../output.js';
@@ -158,39 +157,25 @@ async function serveApi(platform: Platform): Promise<{ close: () => Promise<void
 async function upAttached(manifest: ResolvedManifest, daemon: DaemonRecord, printer: LinePrinter, paint: Paint, options: { prepare?: boolean; watch?: boolean }): Promise<number> {
   const app = manifest.application.name;
   printer.system(`running ${app} in the daemon (pid ${daemon.pid}); Ctrl-C stops it, other projects keep running`);
-  let holder: ReturnType<typeof request> | undefined;
   let stopping = false;
   let finish!: (code: number) => void;
+  let holder: ReturnType<typeof followEvents> | undefined;
   const ended = new Promise<number>((resolveEnded) => {
     finish = resolveEnded;
-    const stream = request({ socketPath: daemon.socket, path: `/api/v1/events?app=${encodeURIComponent(app)}&attach=1`, headers: { host: 'localhost' } }, (res) => {
-      let buffer = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
-          const frame = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = /^event: (.+)$/m.exec(frame)?.[1];
-          const data = /^data: (.+)$/m.exec(frame)?.[1];
-          if (!event || !data) continue;
-          const payload = JSON.parse(data);
-          if (event === 'log.line') printer.line(payload);
-          else if (event === 'instance.state') printer.state(payload);
-          else if (event === 'job.update') printJob(printer, payload);
-        }
-      });
-      res.once('close', () => {
+    holder = followEvents(
+      daemon.socket,
+      { app, attach: true },
+      (event, payload) => {
+        if (event === 'log.line') printer.line(payload);
+        else if (event === 'instance.state') printer.state(payload);
+        else if (event === 'job.update') printJob(printer, payload);
+      },
+      () => {
         if (stopping) return;
         printer.system('the daemon went away');
         resolveEnded(EXIT.user);
-      });
-    });
-    stream.on('error', () => {
-      if (!stopping) resolveEnded(EXIT.user);
-    });
-    stream.end();
-    holder = stream;
+      },
+    );
   });
   const stop = async () => {
     if (stopping) return;
