@@ -1,3 +1,5 @@
+import { runningDaemon } from '../../api/client.js';
+import { homeLayout } from '../../shared/paths.js';
 import { lookup, Resolver } from 'node:dns/promises';
 import { request } from 'node:http';
 import { DNS_ZONE } from '../../proxy/dns.js';
@@ -37,9 +39,11 @@ function routerAnswers(port: number): Promise<boolean> {
 
 /** `paasmaker doctor`: the router port and name resolution of both zones, each with what to fix. */
 export async function doctor(): Promise<number> {
-  const proxyPort = Number(process.env.PAASMAKER_PROXY_PORT || DEFAULT_PROXY_PORT);
+  const daemon = runningDaemon(homeLayout().root);
+  const proxyPort = daemon?.proxyPort ?? Number(process.env.PAASMAKER_PROXY_PORT || DEFAULT_PROXY_PORT);
   const dnsPort = Number(process.env.PAASMAKER_DNS_PORT || DEFAULT_DNS_PORT);
   const checks: Check[] = [];
+  if (daemon) checks.push({ ok: true, what: `the daemon runs (pid ${daemon.pid}), its router on port ${daemon.proxyPort}` });
 
   const router = await routerAnswers(proxyPort);
   const holder = router ? undefined : portHolder(proxyPort);
@@ -48,7 +52,7 @@ export async function doctor(): Promise<number> {
       ? { ok: true, what: `the router answers on port ${proxyPort}` }
       : holder
         ? { ok: false, what: `port ${proxyPort} is held by ${holder.command} (pid ${holder.pid}), not the router`, fix: 'stop it, or run paasmaker up --proxy-port N' }
-        : { ok: false, what: `nothing listens on port ${proxyPort}`, fix: 'start a project with paasmaker up' },
+        : { ok: false, what: `nothing listens on port ${proxyPort}`, fix: 'start a project with paasmaker up (or the daemon: paasmaker daemon start)' },
   );
 
   const localhost = await resolvesToLoopback('paasmaker-doctor.localhost');
@@ -64,7 +68,7 @@ export async function doctor(): Promise<number> {
   checks.push(
     responder
       ? { ok: true, what: `the DNS responder for *.${DNS_ZONE} answers on 127.0.0.1:${dnsPort}` }
-      : { ok: false, what: `no DNS responder for *.${DNS_ZONE} on 127.0.0.1:${dnsPort}`, fix: 'it runs while paasmaker up runs' },
+      : { ok: false, what: `no DNS responder for *.${DNS_ZONE} on 127.0.0.1:${dnsPort}`, fix: 'it runs while paasmaker up, or the daemon, runs' },
   );
   const zone = await resolvesToLoopback(`paasmaker-doctor.${DNS_ZONE}`);
   checks.push(
