@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { tailLines } from '../shared/tail.js';
+import { tailLog } from '../shared/tail.js';
 import { z } from 'zod';
 import { listProcesses, listTraffic, type Platform } from '../engine/index.js';
 import { loadManifest } from '../manifest/index.js';
@@ -210,7 +210,7 @@ export const ROUTES: Route[] = [
       const dir = join(context.platform.layout.logs, record.name);
       const files = existsSync(dir) ? readdirSync(dir).filter((name) => name.endsWith('.log')) : [];
       const merged = files.flatMap((name) =>
-        tailLines(join(dir, name), lines).map((raw) => {
+        tailLog(join(dir, name), lines).map((raw) => {
           const match = /^(\S+) (out|err|sys) (.*)$/s.exec(raw);
           return { source: name.replace(/\.log$/, ''), time: match?.[1] ?? '', stream: (match?.[2] ?? 'out') as 'out' | 'err' | 'sys', line: match?.[3] ?? raw };
         }),

@@ -28,3 +28,10 @@ export function readRange(file: string, start: number, end: number): string {
     closeSync(fd);
   }
 }
+
+/** The last n lines of a process log, reaching into its rotated predecessor (`<file>.1`) when the current file is short. */
+export function tailLog(file: string, n: number): string[] {
+  const current = tailLines(file, n);
+  if (current.length >= n) return current;
+  return [...tailLines(`${file}.1`, n - current.length), ...current];
+}

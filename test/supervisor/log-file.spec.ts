@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LogFile } from '../../src/supervisor/log-file.js';
+import { tailLog } from '../../src/shared/tail.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -29,5 +30,8 @@ describe('process log files', () => {
     const last = Number(/line (\d+)/.exec(previous.at(-1)!)![1]);
     const first = Number(/line (\d+)/.exec(current[0]!)![1]);
     expect(first).toBe(last + 1);
+    // Reading the last lines reaches into the older file, in order.
+    const tail = tailLog(file, current.length + 3).map((line) => Number(/line (\d+)/.exec(line)![1]));
+    expect(tail).toEqual(Array.from({ length: current.length + 3 }, (_, i) => 1000 - current.length - 3 + i));
   });
 });

@@ -1,4 +1,4 @@
-import { readRange, tailLines } from '../../shared/tail.js';
+import { readRange, tailLog } from '../../shared/tail.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadManifest } from '../../manifest/index.js';
@@ -27,7 +27,7 @@ export async function logs(target: string | undefined, options: { follow?: boole
     process.stdout.write(`${prefix} ${paint('gray', '|')} ${stream === 'sys' ? paint('dim', text) : text}\n`);
   };
 
-  const recent = sources.flatMap((source) => tailLines(source.file, count).map((line) => ({ label: source.label, line })));
+  const recent = sources.flatMap((source) => tailLog(source.file, count).map((line) => ({ label: source.label, line })));
   // Lines start with an ISO timestamp, so a stable sort by it interleaves the files in time order.
   recent.sort((a, b) => (a.line.slice(0, 24) < b.line.slice(0, 24) ? -1 : a.line.slice(0, 24) > b.line.slice(0, 24) ? 1 : 0));
   if (count > 0) for (const entry of recent.slice(-count)) print(entry.label, entry.line);
