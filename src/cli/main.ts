@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../shared/errors.js';
 import { reportError } from './output.js';
@@ -135,10 +135,20 @@ Environment:
     .passThroughOptions()
     .action(async (dir: string, command: string[], options: { instance?: string }) => {
       const { run } = await import('./commands/services.js');
-      // `paasmaker run -- psql`: commander hands the command's first word over as DIR.
+      // Commander cannot tell DIR from the command's first word: `--` and the folder decide.
+      // paasmaker run -- psql …  |  paasmaker run DIR -- psql …  |  paasmaker run DIR psql …  |  paasmaker run psql …
+      const isFolder = (path: string | undefined) => path !== undefined && existsSync(path) && statSync(path).isDirectory();
       const dashes = process.argv.indexOf('--');
-      const tail = dashes === -1 ? [dir, ...command] : process.argv.slice(dashes + 1);
-      const folder = dashes === -1 || process.argv.slice(0, dashes).includes(dir) ? (dashes === -1 ? '.' : dir) : '.';
+      let folder: string;
+      let tail: string[];
+      if (dashes !== -1) {
+        tail = process.argv.slice(dashes + 1);
+        folder = process.argv.slice(0, dashes).includes(dir) ? dir : '.';
+      } else {
+        const words = [dir, ...command];
+        folder = isFolder(words[0]) ? words[0]! : '.';
+        tail = isFolder(words[0]) ? words.slice(1) : words;
+      }
       setExit(await run(folder, tail, options));
     });
 

@@ -56,7 +56,7 @@ export function serviceEnvironment(app: string, services: ProvisionedService[]):
 
 /** Environment variables that hold secrets, for masking. */
 export function isSecret(key: string, value: string): boolean {
-  return /PASSWORD$|SECRET|TOKEN|_KEY$/.test(key) || /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]+@/i.test(value) || key === 'PM_SERVICES';
+  return /PASSWORD$|SECRET|TOKEN|_KEY$/.test(key) || /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]+@/i.test(value) || (key === 'PM_SERVICES' && value.includes('"password"'));
 }
 
 /** A value with its secrets replaced by asterisks. */
