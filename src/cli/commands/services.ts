@@ -54,7 +54,11 @@ export async function env(dir: string, options: { json?: boolean; showSecrets?: 
 
 /** `paasmaker run [DIR] -- CMD…`: a command with the app's environment (migrations, seeds, a REPL). */
 export async function run(dir: string, argv: string[], options: { instance?: string }): Promise<number> {
-  if (argv.length === 0) throw new PaasmakerError('USAGE', 'nothing to run', { hint: 'paasmaker run [DIR] -- COMMAND [ARGS…], e.g. paasmaker run -- psql "$DATABASE_URL"' });
+  if (argv.length === 0) {
+    throw new PaasmakerError('USAGE', 'nothing to run', {
+      hint: "paasmaker run [DIR] -- COMMAND [ARGS…], e.g. paasmaker run -- psql '$DATABASE_URL' (single quotes: your shell leaves the variable for the app's environment)",
+    });
+  }
   const manifest = loadManifest(dir);
   return withPlatform(async (platform) => {
     const environment = await platform.commandEnvironment(manifest, options.instance);
