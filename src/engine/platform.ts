@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { getRuntime, type RuntimePlan } from '../../runtimes/index.js';
-import { loadManifest, type ResolvedCron, type ResolvedInstance, type ResolvedManifest } from '../manifest/index.js';
+import type { ResolvedCron, ResolvedInstance, ResolvedManifest } from '../manifest/index.js';
 import { DnsResponder, Router, startStaticServer } from '../proxy/index.js';
 import { AppRoutes, routedHostname } from './routes.js';
 import { portHolder } from '../shared/port-holder.js';
@@ -23,12 +23,11 @@ import {
   type ProcessInfo,
   type ProcessState,
 } from '../supervisor/index.js';
-import { diffEnvironment, envSummary, instanceEnvironment } from './environment.js';
+import { instanceEnvironment } from './environment.js';
 import { Jobs } from './jobs.js';
+import { ProjectReloads } from './project-reloads.js';
 import { RollingUpdates } from './rolling.js';
 import type { RunningApp } from './running-app.js';
-import { watch as chokidarWatch } from 'chokidar';
-import { ProjectWatcher } from './watcher.js';
 import { CronScheduler } from './crons.js';
 import { parseProcessKey, processKey, type PlatformEvents } from './events.js';
 import { prepareFingerprint, prepareSteps } from './prepare.js';
@@ -76,6 +75,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
   private readonly ownerToken = randomBytes(12).toString('hex');
   private readonly running = new Map<string, RunningApp>();
   private readonly rolling: RollingUpdates;
+  private readonly reloads: ProjectReloads;
   /** Every action, as a job tree with states and logs. */
   readonly jobs: Jobs;
   readonly services: Services;
@@ -126,6 +126,24 @@ export class Platform extends EventEmitter<PlatformEvents> {
       prepare: (manifest, instance, plan, force, services) => platform.prepare(manifest, instance, plan, force, services),
       recordProcess: (info) => platform.recordProcess(info),
       jobs: this.jobs,
+    });
+    this.reloads = new ProjectReloads({
+      running: this.running,
+      jobs: this.jobs,
+      services: this.services,
+      home: this.layout.root,
+      env: this.env,
+      get closed() {
+        return platform.closed;
+      },
+      apply: (manifest) => platform.apply(manifest),
+      stopApp: (name) => platform.stopApp(name),
+      reload: (name, options) => platform.reload(name, options),
+      provisionServices: (manifest) => platform.provisionServices(manifest),
+      restartCrons: (app) => {
+        app.crons?.stop();
+        platform.startCrons(app);
+      },
     });
     this.wireSupervisor();
   }
@@ -330,87 +348,9 @@ export class Platform extends EventEmitter<PlatformEvents> {
     return wasRunning ? 'stopped' : 'not-running';
   }
 
-  /**
-   * Watches an app's project and reloads on save: prepare again when its
-   * inputs changed, then a rolling reload; a manifest or .env edit is read
-   * again first (a broken one is reported and changes nothing).
-   */
-  async watch(name: string): Promise<void> {
-    const app = this.running.get(name);
-    if (!app || app.watcher) return;
-    const ignore = [...new Set(app.manifest.instances.flatMap((instance) => instance.watch.ignore))];
-    app.watcher = new ProjectWatcher({
-      root: app.manifest.directory,
-      exclude: [this.layout.root],
-      ignore,
-      onChange: (paths) => void this.projectChanged(name, paths),
-    });
-    // config.yml names the services: an edit may change the app's credentials.
-    const configWatcher = chokidarWatch(this.services.config.file, { ignoreInitial: true }).on('all', () => {
-      this.services.forgetConfig();
-      void this.reloadManifest(name, 'config.yml', { onlyIfChanged: true });
-    });
-    app.configWatcher = configWatcher;
-    await Promise.all([app.watcher.ready, new Promise<void>((resolve) => configWatcher.once('ready', () => resolve()))]);
-  }
-
-  private async projectChanged(name: string, paths: string[]): Promise<void> {
-    const app = this.running.get(name);
-    if (!app || this.closed) return;
-    const manifestName = app.manifest.file.slice(app.manifest.directory.length + 1);
-    const shown = paths.length === 1 ? paths[0]! : `${paths.length} files`;
-    if (paths.includes(manifestName) || paths.includes('.env')) {
-      await this.reloadManifest(name, shown);
-      return;
-    }
-    const watched = app.manifest.instances.filter((instance) => instance.watch.enabled).map((instance) => instance.name);
-    if (watched.length > 0) await this.reload(name, { instances: watched, reason: `${shown} changed` });
-  }
-
-  /** Reads the manifest and .env again; a valid change is applied by a rolling reload. */
-  private async reloadManifest(name: string, shown: string, options: { onlyIfChanged?: boolean } = {}): Promise<void> {
-    const app = this.running.get(name);
-    if (!app || this.closed) return;
-    let next: ResolvedManifest;
-    try {
-      next = loadManifest(app.manifest.directory);
-    } catch (error) {
-      const detail = error instanceof PaasmakerError ? [error.message, error.detail, error.hint && `hint: ${error.hint}`].filter(Boolean).join('\n') : String(error);
-      this.jobs.record(name, `read ${shown}`, 'failed', `${detail}\nStill running the previous version.`);
-      return;
-    }
-    const shape = (manifest: ResolvedManifest) => JSON.stringify(manifest.instances.map((instance) => [instance.name, instance.quantity, instance.standalone, instance.runtime, instance.hostnames]));
-    if (next.application.name !== name || shape(next) !== shape(app.manifest)) {
-      this.jobs.record(name, `read ${shown}`, 'success', 'instance types changed: restarting the app');
-      await this.stopApp(name);
-      await this.apply(next);
-      await this.watch(next.application.name);
-      return;
-    }
-    const before = envSummary(app.manifest);
-    const after = envSummary(next);
-    const changes = diffEnvironment(before, after);
-    app.manifest = next;
-    for (const instance of next.instances) {
-      app.plans.set(instance.name, await getRuntime(instance.runtime.name).plan({ manifest: next, instance, home: this.layout.root, env: this.env }));
-    }
-    let services: Record<string, string>;
-    try {
-      services = await this.provisionServices(next);
-    } catch (error) {
-      const detail = error instanceof PaasmakerError ? [error.message, error.detail, error.hint && `hint: ${error.hint}`].filter(Boolean).join('\n') : String(error);
-      this.jobs.record(name, `read ${shown}`, 'failed', `${detail}\nStill running the previous version.`);
-      return;
-    }
-    // Credentials that changed (a service now on another server) are part of the diff.
-    const { PM_METADATA: _before, ...oldServices } = app.serviceEnv;
-    const { PM_METADATA: _after, ...newServices } = services;
-    changes.push(...diffEnvironment(oldServices, newServices));
-    app.serviceEnv = services;
-    if (options.onlyIfChanged && changes.length === 0) return;
-    app.crons?.stop();
-    this.startCrons(app);
-    await this.reload(name, { instances: next.instances.map((instance) => instance.name), reason: `${shown} changed${changes.length > 0 ? `:\n${changes.join('\n')}` : ''}` });
+  /** Watches an app's project and reloads it on save: see ProjectReloads. */
+  watch(name: string): Promise<void> {
+    return this.reloads.watch(name);
   }
 
   /** The app's crons, on their schedules; uri crons go through the router like a browser's request. */

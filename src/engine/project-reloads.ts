@@ -1,0 +1,115 @@
+import { watch as chokidarWatch } from 'chokidar';
+import { getRuntime } from '../../runtimes/index.js';
+import { loadManifest, type ResolvedManifest } from '../manifest/index.js';
+import type { Services } from '../services/index.js';
+import { PaasmakerError } from '../shared/errors.js';
+import { diffEnvironment, envSummary } from './environment.js';
+import type { Jobs } from './jobs.js';
+import type { RunningApp } from './running-app.js';
+import { ProjectWatcher } from './watcher.js';
+
+/** What reloading a project on change needs of the platform. */
+export interface ReloadsHost {
+  readonly running: Map<string, RunningApp>;
+  readonly jobs: Jobs;
+  readonly services: Services;
+  /** PAASMAKER_HOME: never watched. */
+  readonly home: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly closed: boolean;
+  apply(manifest: ResolvedManifest): Promise<void>;
+  stopApp(name: string): Promise<void>;
+  reload(name: string, options: { instances?: string[]; reason?: string }): Promise<boolean>;
+  provisionServices(manifest: ResolvedManifest): Promise<Record<string, string>>;
+  restartCrons(app: RunningApp): void;
+}
+
+/**
+ * The project side of the dev loop: files saved → a rolling reload; the
+ * manifest, .env or config.yml edited → read again, and applied when valid.
+ */
+export class ProjectReloads {
+  constructor(private readonly host: ReloadsHost) {}
+
+  /**
+   * Watches an app's project and reloads on save: prepare again when its
+   * inputs changed, then a rolling reload; a manifest or .env edit is read
+   * again first (a broken one is reported and changes nothing).
+   */
+  async watch(name: string): Promise<void> {
+    const app = this.host.running.get(name);
+    if (!app || app.watcher) return;
+    const ignore = [...new Set(app.manifest.instances.flatMap((instance) => instance.watch.ignore))];
+    app.watcher = new ProjectWatcher({
+      root: app.manifest.directory,
+      exclude: [this.host.home],
+      ignore,
+      onChange: (paths) => void this.changed(name, paths),
+    });
+    // config.yml names the services: an edit may change the app's credentials.
+    const configWatcher = chokidarWatch(this.host.services.config.file, { ignoreInitial: true }).on('all', () => {
+      this.host.services.forgetConfig();
+      void this.reloadManifest(name, 'config.yml', { onlyIfChanged: true });
+    });
+    app.configWatcher = configWatcher;
+    await Promise.all([app.watcher.ready, new Promise<void>((resolve) => configWatcher.once('ready', () => resolve()))]);
+  }
+
+  private async changed(name: string, paths: string[]): Promise<void> {
+    const app = this.host.running.get(name);
+    if (!app || this.host.closed) return;
+    const manifestName = app.manifest.file.slice(app.manifest.directory.length + 1);
+    const shown = paths.length === 1 ? paths[0]! : `${paths.length} files`;
+    if (paths.includes(manifestName) || paths.includes('.env')) {
+      await this.reloadManifest(name, shown);
+      return;
+    }
+    const watched = app.manifest.instances.filter((instance) => instance.watch.enabled).map((instance) => instance.name);
+    if (watched.length > 0) await this.host.reload(name, { instances: watched, reason: `${shown} changed` });
+  }
+
+  /** Reads the manifest and .env again; a valid change is applied by a rolling reload. */
+  private async reloadManifest(name: string, shown: string, options: { onlyIfChanged?: boolean } = {}): Promise<void> {
+    const app = this.host.running.get(name);
+    if (!app || this.host.closed) return;
+    let next: ResolvedManifest;
+    try {
+      next = loadManifest(app.manifest.directory);
+    } catch (error) {
+      const detail = error instanceof PaasmakerError ? [error.message, error.detail, error.hint && `hint: ${error.hint}`].filter(Boolean).join('\n') : String(error);
+      this.host.jobs.record(name, `read ${shown}`, 'failed', `${detail}\nStill running the previous version.`);
+      return;
+    }
+    const shape = (manifest: ResolvedManifest) => JSON.stringify(manifest.instances.map((instance) => [instance.name, instance.quantity, instance.standalone, instance.runtime, instance.hostnames]));
+    if (next.application.name !== name || shape(next) !== shape(app.manifest)) {
+      this.host.jobs.record(name, `read ${shown}`, 'success', 'instance types changed: restarting the app');
+      await this.host.stopApp(name);
+      await this.host.apply(next);
+      await this.watch(next.application.name);
+      return;
+    }
+    const before = envSummary(app.manifest);
+    const after = envSummary(next);
+    const changes = diffEnvironment(before, after);
+    app.manifest = next;
+    for (const instance of next.instances) {
+      app.plans.set(instance.name, await getRuntime(instance.runtime.name).plan({ manifest: next, instance, home: this.host.home, env: this.host.env }));
+    }
+    let services: Record<string, string>;
+    try {
+      services = await this.host.provisionServices(next);
+    } catch (error) {
+      const detail = error instanceof PaasmakerError ? [error.message, error.detail, error.hint && `hint: ${error.hint}`].filter(Boolean).join('\n') : String(error);
+      this.host.jobs.record(name, `read ${shown}`, 'failed', `${detail}\nStill running the previous version.`);
+      return;
+    }
+    // Credentials that changed (a service now on another server) are part of the diff.
+    const { PM_METADATA: _before, ...oldServices } = app.serviceEnv;
+    const { PM_METADATA: _after, ...newServices } = services;
+    changes.push(...diffEnvironment(oldServices, newServices));
+    app.serviceEnv = services;
+    if (options.onlyIfChanged && changes.length === 0) return;
+    this.host.restartCrons(app);
+    await this.host.reload(name, { instances: next.instances.map((instance) => instance.name), reason: `${shown} changed${changes.length > 0 ? `:\n${changes.join('\n')}` : ''}` });
+  }
+}
