@@ -19,6 +19,12 @@ export const daemonSocket = (home: string) => join(home, 'paasmaker.sock');
 /** Where a foreground `paasmaker up` serves the same API for its own app. */
 export const upSocket = (home: string, pid: number) => join(home, 'run', `up-${pid}.sock`);
 
+/** Where to ask the paasmaker process with this pid: the daemon's socket if it is the daemon, else that `up`'s. */
+export function apiSocketFor(home: string, ownerPid: number): string {
+  const daemon = runningDaemon(home);
+  return daemon && daemon.pid === ownerPid ? daemon.socket : upSocket(home, ownerPid);
+}
+
 /** The running daemon, or undefined (a daemon.json left by a dead one does not count). */
 export function runningDaemon(home: string): DaemonRecord | undefined {
   try {

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { tailLog } from '../shared/tail.js';
+import { parseLogLine, tailLog } from '../shared/tail.js';
 import { z } from 'zod';
 import { listProcesses, listTraffic, type Platform } from '../engine/index.js';
 import { loadManifest } from '../manifest/index.js';
@@ -211,8 +211,8 @@ export const ROUTES: Route[] = [
       const files = existsSync(dir) ? readdirSync(dir).filter((name) => name.endsWith('.log')) : [];
       const merged = files.flatMap((name) =>
         tailLog(join(dir, name), lines).map((raw) => {
-          const match = /^(\S+) (out|err|sys) (.*)$/s.exec(raw);
-          return { source: name.replace(/\.log$/, ''), time: match?.[1] ?? '', stream: (match?.[2] ?? 'out') as 'out' | 'err' | 'sys', line: match?.[3] ?? raw };
+          const { time, stream, text } = parseLogLine(raw);
+          return { source: name.replace(/\.log$/, ''), time, stream, line: text };
         }),
       );
       return merged.sort((a, b) => a.time.localeCompare(b.time)).slice(-lines);

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PaasmakerError } from '../shared/errors.js';
+import { errorText } from '../shared/errors.js';
 import type { Owner } from '../shared/owner.js';
 import type { State } from '../state/index.js';
 import type { JobState, JobUpdateEvent } from './events.js';
@@ -86,7 +86,7 @@ export class Jobs {
       if (!job.finished) this.transition(job, 'success', job.detail);
       return result;
     } catch (error) {
-      if (!job.finished) this.transition(job, 'failed', error instanceof PaasmakerError ? [error.message, error.detail].filter(Boolean).join('\n') : (error as Error).message);
+      if (!job.finished) this.transition(job, 'failed', errorText(error));
       throw error;
     } finally {
       this.live.delete(job.id);

@@ -2,7 +2,7 @@ import { watch as chokidarWatch } from 'chokidar';
 import { getRuntime } from '../../runtimes/index.js';
 import { loadManifest, type ResolvedManifest } from '../manifest/index.js';
 import type { Services } from '../services/index.js';
-import { PaasmakerError } from '../shared/errors.js';
+import { errorText } from '../shared/errors.js';
 import { diffEnvironment, envSummary } from './environment.js';
 import type { Jobs } from './jobs.js';
 import type { RunningApp } from './running-app.js';
@@ -76,7 +76,7 @@ export class ProjectReloads {
     try {
       next = loadManifest(app.manifest.directory);
     } catch (error) {
-      const detail = error instanceof PaasmakerError ? [error.message, error.detail, error.hint && `hint: ${error.hint}`].filter(Boolean).join('\n') : String(error);
+      const detail = errorText(error, { hint: true });
       this.host.jobs.record(name, `read ${shown}`, 'failed', `${detail}\nStill running the previous version.`);
       return;
     }
@@ -99,7 +99,7 @@ export class ProjectReloads {
     try {
       services = await this.host.provisionServices(next);
     } catch (error) {
-      const detail = error instanceof PaasmakerError ? [error.message, error.detail, error.hint && `hint: ${error.hint}`].filter(Boolean).join('\n') : String(error);
+      const detail = errorText(error, { hint: true });
       this.host.jobs.record(name, `read ${shown}`, 'failed', `${detail}\nStill running the previous version.`);
       return;
     }

@@ -1,6 +1,6 @@
 import type { ResolvedInstance, ResolvedManifest } from '../manifest/index.js';
 import type { Router } from '../proxy/index.js';
-import { PaasmakerError } from '../shared/errors.js';
+import { errorText, PaasmakerError } from '../shared/errors.js';
 import type { State } from '../state/index.js';
 import type { ProcessInfo, ProcessState, Supervisor } from '../supervisor/index.js';
 import type { RuntimePlan } from '../../runtimes/index.js';
@@ -70,8 +70,7 @@ export class RollingUpdates {
         try {
           for (const instance of instances) await this.host.prepare(app.manifest, instance, app.plans.get(instance.name)!, false, app.serviceEnv);
         } catch (error) {
-          const detail = error instanceof PaasmakerError ? [error.message, error.detail].filter(Boolean).join('\n') : String(error);
-          this.host.jobs.transition(job, 'failed', `${detail}\nStill running the previous version.`);
+          this.host.jobs.transition(job, 'failed', `${errorText(error)}\nStill running the previous version.`);
           return false;
         }
         const generation = ++app.generation;

@@ -93,7 +93,7 @@ export class Router implements Dispatcher {
     this.servers.length = 0;
     if (this.staticServer) {
       this.staticServer.closeAllConnections();
-      servers.push(this.staticServer as unknown as Server);
+      servers.push(this.staticServer);
       this.staticServer = undefined;
     }
     await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));

@@ -1,4 +1,5 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, lstatSync, rmSync, writeFileSync, chownSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { PaasmakerError } from '../shared/errors.js';
 import { currentOwner, ownerAlive } from '../shared/owner.js';
@@ -120,7 +121,6 @@ export abstract class ManagedServer {
   /** The port of the last run when it is still free, so apps' URLs stay the same. */
   private async choosePort(previous: number | undefined): Promise<number> {
     if (previous) {
-      const { createServer } = await import('node:net');
       const free = await new Promise<boolean>((resolve) => {
         const probe = createServer();
         probe.once('error', () => resolve(false));

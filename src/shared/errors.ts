@@ -41,3 +41,9 @@ export function isPaasmakerError(error: unknown): error is PaasmakerError {
 }
 
 export const EXIT = { ok: 0, user: 1, usage: 2, bug: 70 } as const;
+
+/** An error as lines for a job or a status: message, detail, and the hint when asked for. */
+export function errorText(error: unknown, options: { hint?: boolean } = {}): string {
+  if (error instanceof PaasmakerError) return [error.message, error.detail, options.hint && error.hint && `hint: ${error.hint}`].filter(Boolean).join('\n');
+  return error instanceof Error ? error.message : String(error);
+}

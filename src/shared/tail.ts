@@ -35,3 +35,9 @@ export function tailLog(file: string, n: number): string[] {
   if (current.length >= n) return current;
   return [...tailLines(`${file}.1`, n - current.length), ...current];
 }
+
+/** `<ISO time> <out|err|sys> <text>` → its parts; a line in another shape is all text. */
+export function parseLogLine(raw: string): { time: string; stream: 'out' | 'err' | 'sys'; text: string } {
+  const match = /^(\S+) (out|err|sys) (.*)$/s.exec(raw);
+  return match ? { time: match[1]!, stream: match[2] as 'out' | 'err' | 'sys', text: match[3]! } : { time: '', stream: 'out', text: raw };
+}

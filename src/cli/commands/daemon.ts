@@ -9,7 +9,7 @@ import { Platform } from '../../engine/index.js';
 import { loadManifest } from '../../manifest/index.js';
 import { DEFAULT_DNS_PORT } from '../../proxy/dns-setup.js';
 import { PaasmakerError } from '../../shared/errors.js';
-import { currentOwner } from '../../shared/owner.js';
+import { currentOwner, ownerAlive } from '../../shared/owner.js';
 import { homeLayout } from '../../shared/paths.js';
 import type { z } from 'zod';
 import { DEFAULT_PROXY_PORT } from './up.js';
@@ -148,21 +148,12 @@ export async function daemonStop(): Promise<number> {
   }
   await callApi(record.socket, 'POST', '/api/v1/daemon/stop', {}).catch(() => process.kill(record.pid, 'SIGTERM'));
   const deadline = Date.now() + 30_000;
-  while (runningDaemon(layout.root) || isAlive(record.pid)) {
+  while (runningDaemon(layout.root) || ownerAlive(record.pid, record.startTime)) {
     if (Date.now() > deadline) throw new PaasmakerError('APP_RUNNING', `the daemon (pid ${record.pid}) did not stop within 30 s`, { hint: `kill ${record.pid}` });
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   process.stdout.write(`stopped the daemon (pid ${record.pid}) and its apps\n`);
   return 0;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export async function daemonStatus(options: { json?: boolean }): Promise<number> {

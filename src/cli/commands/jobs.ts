@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { callApi, runningDaemon, upSocket } from '../../api/client.js';
+import { apiSocketFor, callApi } from '../../api/client.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { ownerAlive } from '../../shared/owner.js';
 import { homeLayout } from '../../shared/paths.js';
@@ -81,10 +81,7 @@ export async function jobsAbort(id: string): Promise<number> {
     return 0;
   }
   if (!ownerAlive(job.ownerPid, job.ownerStart)) throw new PaasmakerError('USAGE', `the paasmaker that ran job ${job.id} is gone`, { hint: 'its next start marks the job aborted' });
-  const home = homeLayout().root;
-  const daemon = runningDaemon(home);
-  const socket = daemon && daemon.pid === job.ownerPid ? daemon.socket : upSocket(home, job.ownerPid!);
-  await callApi(socket, 'POST', `/api/v1/jobs/${encodeURIComponent(job.id)}/abort`, {});
+  await callApi(apiSocketFor(homeLayout().root, job.ownerPid!), 'POST', `/api/v1/jobs/${encodeURIComponent(job.id)}/abort`, {});
   process.stdout.write(`aborted job ${job.id} (${job.title})\n`);
   return 0;
 }

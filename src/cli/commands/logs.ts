@@ -1,4 +1,4 @@
-import { readRange, tailLog } from '../../shared/tail.js';
+import { parseLogLine, readRange, tailLog } from '../../shared/tail.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadManifest } from '../../manifest/index.js';
@@ -102,10 +102,4 @@ function projectApp(dir: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** `<ISO time> <out|err|sys> <text>` → its parts (a line in another shape is shown whole). */
-function parseLogLine(raw: string): { stream: string; text: string } {
-  const match = /^\S+ (out|err|sys) (.*)$/s.exec(raw);
-  return match ? { stream: match[1]!, text: match[2]! } : { stream: 'out', text: raw };
 }

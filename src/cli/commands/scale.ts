@@ -1,7 +1,7 @@
 import { readState } from '../read-state.js';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { callApi, runningDaemon, upSocket } from '../../api/client.js';
+import { apiSocketFor, callApi } from '../../api/client.js';
 import { loadManifest } from '../../manifest/index.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { ownerAlive } from '../../shared/owner.js';
@@ -14,8 +14,7 @@ function controlFor(app: string): string {
   if (!record || record.state === 'stopped' || !ownerAlive(record.ownerPid, record.ownerStart)) {
     throw new PaasmakerError('APP_NOT_FOUND', `app "${app}" is not running`, { hint: 'start it with: paasmaker up [DIR]' });
   }
-  const daemon = runningDaemon(layout.root);
-  return daemon && daemon.pid === record.ownerPid ? daemon.socket : upSocket(layout.root, record.ownerPid!);
+  return apiSocketFor(layout.root, record.ownerPid!);
 }
 
 /** The app named, or the one whose project is the current folder. */
