@@ -47,7 +47,9 @@ export class ProjectReloads {
       onChange: (paths) => void this.changed(name, paths),
     });
     // config.yml names the services: an edit may change the app's credentials.
-    const configWatcher = chokidarWatch(this.host.services.config.file, { ignoreInitial: true }).on('all', () => {
+    // A save truncates the file before it writes it: wait until it holds still, or a half-written
+    // (empty) config.yml is read, fails, and the write that follows may come as no new event.
+    const configWatcher = chokidarWatch(this.host.services.config.file, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 25 } }).on('all', () => {
       this.host.services.forgetConfig();
       void this.reloadManifest(name, 'config.yml', { onlyIfChanged: true });
     });

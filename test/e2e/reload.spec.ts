@@ -183,7 +183,9 @@ describe('paasmaker up reloads on save', () => {
     const { up, port, home } = await start(dir, (home) => writeFileSync(join(home, 'config.yml'), 'services:\n  settings: {plugin: parameters, greeting: hello}\n'));
     expect((await get(port)).body).toBe('hello');
     writeFileSync(join(home, 'config.yml'), 'services:\n  settings: {plugin: parameters, greeting: bye}\n');
-    await until(async () => (await get(port)).body === 'bye', 10_000, 'the new setting');
+    await until(async () => (await get(port)).body === 'bye', 10_000, 'the new setting').catch((error) => {
+      throw new Error(`${error.message}\n${up.output}`);
+    });
     expect(up.output).toContain('~ CONF_GREETING=bye');
   });
 });
