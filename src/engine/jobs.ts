@@ -1,11 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorText } from '../shared/errors.js';
 import type { Owner } from '../shared/owner.js';
 import type { State } from '../state/index.js';
 import type { JobState, JobUpdateEvent } from './events.js';
+import { LogFile } from '../supervisor/index.js';
 
 /** One job: a step of something the platform does, with a log and children. */
 export class Job {
@@ -18,6 +18,8 @@ export class Job {
     readonly app: string,
     readonly title: string,
     readonly parent: string | undefined,
+    /** The top of its tree: the parent's root, or itself. */
+    readonly root: string,
     private readonly jobs: Jobs,
   ) {}
 
@@ -51,6 +53,7 @@ export class Job {
 export class Jobs {
   private readonly context = new AsyncLocalStorage<Job>();
   private readonly live = new Map<string, Job>();
+  private readonly logs = new Map<string, LogFile>();
   private readonly logDir: string;
 
   constructor(
@@ -102,9 +105,9 @@ export class Jobs {
   private create(app: string, title: string): Job {
     const parent = this.current();
     const id = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-    const job = new Job(id, app, title, parent?.id, this);
+    const job = new Job(id, app, title, parent?.id, parent?.root ?? id, this);
     this.live.set(id, job);
-    this.state.jobs.create({ id, parent: parent?.id ?? null, root: parent ? this.state.jobs.get(parent.id)?.root ?? parent.id : id, app, title, ownerPid: this.owner.pid, ownerStart: this.owner.startTime });
+    this.state.jobs.create({ id, parent: parent?.id ?? null, root: job.root, app, title, ownerPid: this.owner.pid, ownerStart: this.owner.startTime });
     this.emit({ id, parent: parent?.id, app, title, state: 'new' });
     return job;
   }
@@ -114,16 +117,18 @@ export class Jobs {
     job.detail = detail;
     this.state.jobs.setState(job.id, state, detail ?? null);
     if (detail && state !== 'running') job.log(detail, state === 'success' ? 'system' : 'err');
+    if (job.finished) {
+      void this.logs.get(job.id)?.close();
+      this.logs.delete(job.id);
+    }
     this.emit({ id: job.id, parent: job.parent, app: job.app, title: job.title, state, detail });
   }
 
-  appendLog(job: Job, stream: string, line: string): void {
-    mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
-    appendFileSync(join(this.logDir, `${job.id}.log`), `${new Date().toISOString()} ${stream} ${line}\n`, { mode: 0o600 });
-  }
-
-  logFile(id: string): string {
-    return join(this.logDir, `${id}.log`);
+  /** The same files as a process's log (`<ISO time> <out|err|sys> <line>`), written through one stream per job. */
+  appendLog(job: Job, stream: 'out' | 'err' | 'system', line: string): void {
+    let log = this.logs.get(job.id);
+    if (!log) this.logs.set(job.id, (log = new LogFile(join(this.logDir, `${job.id}.log`))));
+    log.write(stream === 'system' ? 'sys' : stream, line, Date.now());
   }
 
   /** Aborts a running job of this platform and its running children. */

@@ -30,7 +30,7 @@ export class EngineFeed implements Feed {
     });
   }
 
-  private processes: { at: number; rows: ProcessView[] } = { at: 0, rows: [] };
+  private stateRows: { at: number; processes: ProcessView[]; services: ServiceView[] } = { at: 0, processes: [], services: [] };
 
   snapshot(): Snapshot {
     const app = this.manifest.application.name;
@@ -39,25 +39,27 @@ export class EngineFeed implements Feed {
       const routed = this.manifest.instances.find((candidate) => candidate.name === instance);
       return port !== undefined && routed && !routed.standalone ? `http://${routedHostname(this.manifest, instance)}:${port}/` : null;
     };
-    const services: ServiceView[] = this.platform.services.list(app).map((record) => ({ app, name: record.service, plugin: record.plugin, resource: record.resource }));
     return {
       title: app,
       routerUrl: this.platform.appUrl(app) ?? null,
       job: this.job,
-      processes: this.processRows(urlOf),
-      services,
+      ...this.fromState(urlOf),
       logs: this.logs.all(),
     };
   }
 
-  /** Process rows from state at most four times a second; the log pane may redraw more often. */
-  private processRows(urlOf: (instance: string) => string | null): ProcessView[] {
+  /** Processes and services from state at most four times a second; the log pane may redraw more often. */
+  private fromState(urlOf: (instance: string) => string | null): { processes: ProcessView[]; services: ServiceView[] } {
     const now = Date.now();
-    if (now - this.processes.at >= 250) {
+    if (now - this.stateRows.at >= 250) {
       const app = this.manifest.application.name;
-      this.processes = { at: now, rows: this.platform.processes(app).map((row) => view(row, urlOf(row.instance), this.sampler)) };
+      this.stateRows = {
+        at: now,
+        processes: this.platform.processes(app).map((row) => view(row, urlOf(row.instance), this.sampler)),
+        services: this.platform.services.list(app).map((record) => ({ app, name: record.service, plugin: record.plugin, resource: record.resource })),
+      };
     }
-    return this.processes.rows;
+    return { processes: this.stateRows.processes, services: this.stateRows.services };
   }
 
   async restart(process: ProcessView): Promise<void> {
