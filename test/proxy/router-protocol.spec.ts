@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Agent, createServer, request, type Server } from 'node:http';
-import { connect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { listenOnLoopback } from '../helpers/servers.js';
 import { Router } from '../../src/proxy/index.js';
 
 // HTTP/1.1 through the router on raw sockets: the framing cases a browser,
@@ -13,12 +14,9 @@ afterEach(async () => {
 });
 
 async function listen(server: Server | NetServer): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise<void>((resolve) => {
-    if ('closeAllConnections' in server) server.closeAllConnections();
-    server.close(() => resolve());
-  }));
-  return (server.address() as AddressInfo).port;
+  const { port, close } = await listenOnLoopback(server);
+  cleanups.push(close);
+  return port;
 }
 
 /** A router with one app, `shop.localhost`, on the given port. */

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { listenOnLoopback } from '../helpers/servers.js';
 import { Router, type RouteTarget } from '../../src/proxy/index.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -10,12 +11,9 @@ afterEach(async () => {
 });
 
 async function listen(server: Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }));
-  return (server.address() as AddressInfo).port;
+  const { port, close } = await listenOnLoopback(server);
+  cleanups.push(close);
+  return port;
 }
 
 /** An app that echoes what it received, says who it is, and streams on /events. */
