@@ -99,13 +99,8 @@ export class ClientConnection implements UpstreamOwner {
   private onData(chunk: Buffer): void {
     if (this.exchange && this.link && this.requestBody && !this.requestBody.done) {
       // A body on its way to the app.
-      let taken: number;
-      try {
-        taken = this.requestBody.take(chunk);
-      } catch {
-        this.fail();
-        return;
-      }
+      const taken = this.take(this.requestBody, chunk, 0);
+      if (taken === undefined) return;
       if (taken > 0) this.sendBody(taken === chunk.length ? chunk : chunk.subarray(0, taken));
       if (taken < chunk.length) this.stash(chunk.subarray(taken));
       this.flow();
@@ -114,6 +109,16 @@ export class ClientConnection implements UpstreamOwner {
     this.stash(chunk);
     if (!this.exchange) this.nextRequest();
     else this.flow();
+  }
+
+  /** How much of buffer belongs to the body; undefined when its framing is broken (both connections are dropped). */
+  private take(body: BodyFraming, buffer: Buffer, offset: number): number | undefined {
+    try {
+      return body.take(buffer, offset);
+    } catch {
+      this.fail();
+      return undefined;
+    }
   }
 
   private stash(chunk: Buffer): void {
@@ -192,13 +197,8 @@ export class ClientConnection implements UpstreamOwner {
     // The body that arrived with the head (or while held) goes in the same write.
     let body: Buffer | undefined;
     if (this.pending && !this.requestBody!.done) {
-      let taken: number;
-      try {
-        taken = this.requestBody!.take(this.pending);
-      } catch {
-        this.fail();
-        return;
-      }
+      const taken = this.take(this.requestBody!, this.pending, 0);
+      if (taken === undefined) return;
       body = this.pending.subarray(0, taken);
       this.pending = taken < this.pending.length ? this.pending.subarray(taken) : undefined;
     }
@@ -279,13 +279,8 @@ export class ClientConnection implements UpstreamOwner {
 
   private responseChunk(chunk: Buffer, offset: number): void {
     const body = this.responseBody!;
-    let taken: number;
-    try {
-      taken = body.take(chunk, offset);
-    } catch {
-      this.fail();
-      return;
-    }
+    const taken = this.take(body, chunk, offset);
+    if (taken === undefined) return;
     if (taken > 0) {
       this.exchange!.bytesOut += taken;
       const part = offset === 0 && taken === chunk.length ? chunk : chunk.subarray(offset, offset + taken);
