@@ -160,6 +160,8 @@ function writeApp(name) {
 // ---- the load -----------------------------------------------------------------------------
 
 const failures = [];
+/** Commands that failed (`ps`, `restart`): not requests, but a failed soak all the same. */
+const problems = [];
 const totals = { sent: 0, ok: 0, failed: 0, skipped: 0, posts: 0, fresh: 0 };
 let interval = { sent: 0, failed: 0, latencies: [] };
 let inFlight = 0;
@@ -254,7 +256,7 @@ async function sample(at) {
   try {
     rows = JSON.parse(ps.stdout);
   } catch {
-    fail('(ps)', `paasmaker ps exited ${ps.code}: ${ps.stderr.trim().split('\n')[0]}`);
+    problems.push(`${elapsed()} s paasmaker ps exited ${ps.code}: ${ps.stderr.trim().split('\n')[0]}`);
   }
   const running = rows.filter((row) => row.state === 'running').length;
   const now = performance.now();
@@ -341,7 +343,7 @@ async function main() {
     const at = Date.now();
     const result = await cli(['restart', app]);
     restarts.push({ app, code: result.code, ms: Date.now() - at });
-    if (result.code !== 0) fail(app, `paasmaker restart exited ${result.code}: ${(result.stderr || result.stdout).trim()}`);
+    if (result.code !== 0) problems.push(`${elapsed()} s paasmaker restart ${app} exited ${result.code}: ${(result.stderr || result.stdout).trim()}`);
   };
   const restartTimer = setInterval(() => void restartOne(), RESTART_EVERY_MS);
   timers.push(restartTimer);
@@ -370,11 +372,13 @@ async function main() {
   console.log(`\nsent ${totals.sent} (${totals.posts} POST, ${totals.fresh} on new connections), answered ${totals.ok}, failed ${totals.failed}, not sent (over ${MAX_IN_FLIGHT} in flight) ${totals.skipped}; at most ${maxInFlight} in flight; ${achieved.toFixed(0)} req/s overall`);
   console.log(`restarts: ${restarts.length} (${restarts.filter((r) => r.code === 0).length} ok), ${restarts.map((r) => `${r.app} ${r.ms} ms`).join(', ') || 'none'}`);
   if (failures.length) console.log(`first failures:\n  ${failures.join('\n  ')}`);
+  if (problems.length) console.log(`failed commands:\n  ${problems.join('\n  ')}`);
   const checks = [
     [`0 failed requests`, totals.failed === 0, `${totals.failed} failed`],
     [`daemon RSS at the end within 10% of ${baseline.at} s`, Math.abs(rssDrift) <= 0.1, `${baseline.rssMb.toFixed(1)} → ${last.rssMb.toFixed(1)} MB (${rssDrift >= 0 ? '+' : ''}${(rssDrift * 100).toFixed(1)}%)`],
     [`descriptors flat (end within ±${fdMargin} of ${baseline.at} s)`, Math.abs(last.fds - baseline.fds) <= fdMargin, `${baseline.fds} → ${last.fds} (min ${Math.min(...fds)}, max ${Math.max(...fds)})`],
     [`every app running at the end`, last.running === `${appCount}/${appCount}`, last.running],
+    [`every ps and restart succeeded`, problems.length === 0, `${problems.length} failed`],
   ];
   if (achieved < (rate + connectionRate) * 0.9) console.log(`warning: the load generator reached only ${achieved.toFixed(0)} of ${rate + connectionRate} req/s`);
   console.log('');
