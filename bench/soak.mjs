@@ -251,6 +251,7 @@ function percentile(sorted, p) {
 }
 
 async function sample(at) {
+  if (!existsSync(`/proc/${daemonPid}`)) throw new Error(`the daemon (pid ${daemonPid}) exited during the soak`);
   const ps = await cli(['ps', '--json']);
   let rows = [];
   try {
@@ -393,6 +394,7 @@ try {
   code = await main();
 } catch (error) {
   console.error(`soak failed: ${error.stack ?? error}`);
+  console.error(`requests: ${totals.sent} sent, ${totals.failed} failed${failures.length ? `; first failures:\n  ${failures.join('\n  ')}` : ''}`);
   if (existsSync(join(home, 'logs', 'daemon.log'))) console.error(`daemon log (last lines):\n${readFileSync(join(home, 'logs', 'daemon.log'), 'utf8').trim().split('\n').slice(-15).join('\n')}`);
 } finally {
   cleanup();
