@@ -34,6 +34,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       onLine: (line) => this.emit('line', line),
       onSpawn: (entry) => this.emit('spawn', entry),
       onExit: (entry) => this.emit('exit', entry),
+      onUnresponsive: (info, reason) => this.emit('unresponsive', info, reason),
     });
     this.processes.set(spec.id, process);
     process.start();
