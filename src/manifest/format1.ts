@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { firstProblem, problemsFrom } from './issues.js';
 import { manifestError } from './positions.js';
 import { APP_NAME, PART_NAME } from './schema.js';
-import { inferRuntime } from './paasmaker-yml.js';
+import { HEALTH_DEFAULTS, inferRuntime } from './paasmaker-yml.js';
 import type { ResolvedInstance, ResolvedManifest, ResolvedService, RuntimeName } from './types.js';
 import { readYaml } from './yaml-source.js';
 import { resolve } from 'node:path';
@@ -100,7 +100,7 @@ export function parseFormat1(text: string, file: string, directory: string): Omi
       quantity: raw.quantity ?? 1,
       hostnames: (raw.hostnames ?? []).map((host) => host.toLowerCase()),
       environment: {},
-      health: { timeout: 10 },
+      health: { ...HEALTH_DEFAULTS },
       standalone: raw.standalone ?? false,
       depends_on: [],
       crons: (raw.crons ?? []).map((cron, n) => ({ name: `${raw.name}-${n + 1}`, schedule: cron.runspec, uri: cron.uri, command: cron.command })),

@@ -7,6 +7,9 @@ import type { ResolvedInstance, ResolvedManifest, ResolvedService, RuntimeName, 
 import { readYaml } from './yaml-source.js';
 import type { PositionFinder } from './positions.js';
 
+/** Ready within 10 s; once running, checked every 10 s, restarted after 3 failed checks in a row. */
+export const HEALTH_DEFAULTS = { timeout: 10, interval: 10, failures: 3 } as const;
+
 /** The runtime a command implies, when the manifest names none. */
 export function inferRuntime(command: string | undefined): RuntimeName {
   const first = (command ?? '').trim().split(/\s+/)[0]?.split('/').pop() ?? '';
@@ -94,7 +97,7 @@ function resolveInstance(
     quantity: raw.quantity ?? 1,
     hostnames: raw.hostnames ?? [],
     environment,
-    health: { path: raw.health?.path, timeout: raw.health?.timeout ?? 10 },
+    health: { ...HEALTH_DEFAULTS, ...raw.health },
     standalone: raw.standalone ?? false,
     depends_on: raw.depends_on ?? [],
     crons: (raw.crons ?? []).map((cron, index) => ({ name: cron.name ?? `${name}-${index + 1}`, schedule: cron.schedule, uri: cron.uri, command: cron.command })),

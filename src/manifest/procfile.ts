@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { manifestError } from './positions.js';
-import { inferRuntime } from './paasmaker-yml.js';
+import { HEALTH_DEFAULTS, inferRuntime } from './paasmaker-yml.js';
 import type { ResolvedInstance, ResolvedManifest } from './types.js';
 
 /** The app name a Procfile project gets: its folder's name, made into a valid name. */
@@ -37,7 +37,7 @@ export function parseProcfile(text: string, file: string, directory: string): Om
       quantity: 1,
       hostnames: [],
       environment: {},
-      health: { timeout: 10 },
+      health: { ...HEALTH_DEFAULTS },
       standalone: name !== 'web',
       depends_on: [],
       crons: [],

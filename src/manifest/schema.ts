@@ -49,8 +49,10 @@ export const instanceSchema = z.strictObject({
       {
         path: z.string().startsWith('/', { error: 'must start with "/"' }).optional(),
         timeout: z.number({ error: 'must be a number of seconds' }).positive({ error: 'must be more than 0 seconds' }).optional(),
+        interval: z.number({ error: 'must be a number of seconds' }).positive({ error: 'must be more than 0 seconds' }).max(3600).optional(),
+        failures: z.number({ error: 'must be a whole number from 1 to 100' }).int({ error: 'must be a whole number from 1 to 100' }).min(1, { error: 'must be a whole number from 1 to 100' }).max(100, { error: 'must be a whole number from 1 to 100' }).optional(),
       },
-      { error: 'must be a map: {path, timeout}' },
+      { error: 'must be a map: {path, timeout, interval, failures}' },
     )
     .optional(),
   standalone: z.boolean({ error: 'must be true or false' }).optional(),
@@ -99,7 +101,7 @@ export const ALLOWED_KEYS: Record<string, readonly string[]> = {
   instance: Object.keys(instanceSchema.shape),
   runtime: ['name', 'version'],
   prepare: ['commands', 'watch'],
-  health: ['path', 'timeout'],
+  health: ['path', 'timeout', 'interval', 'failures'],
   cron: ['name', 'schedule', 'uri', 'command'],
   watch: ['ignore'],
 };
