@@ -75,8 +75,9 @@ export class Jobs {
    * fn's result, or FAILED with its error (rethrown). fn may finish the job
    * itself (job.detail, or a success with a note such as "up to date").
    */
-  async run<T>(app: string, title: string, fn: (job: Job) => Promise<T>, options: { detail?: string; waitFor?: () => Promise<unknown> } = {}): Promise<T> {
-    const job = this.create(app, title);
+  async run<T>(app: string, title: string, fn: (job: Job) => Promise<T>, options: { detail?: string; waitFor?: () => Promise<unknown>; root?: boolean } = {}): Promise<T> {
+    // root: a job of its own even when called from inside another's work (a timer it armed, say).
+    const job = options.root ? this.context.exit(() => this.create(app, title)) : this.create(app, title);
     if (options.waitFor) {
       // WAITING: for what must come first (the instance types it depends on).
       this.transition(job, 'waiting', options.detail);

@@ -25,6 +25,7 @@ import {
 } from '../supervisor/index.js';
 import { instanceEnvironment } from './environment.js';
 import { Jobs } from './jobs.js';
+import { recordLivenessRestarts } from './liveness.js';
 import { ProjectReloads } from './project-reloads.js';
 import { RollingUpdates } from './rolling.js';
 import type { RunningApp } from './running-app.js';
@@ -629,6 +630,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
       this.emit('log.line', { app: key.app, source: `${key.instance}.${key.index}`, stream: line.stream, line: line.line, time: line.time });
     });
     this.wireJournal();
+    recordLivenessRestarts(this.supervisor, this.jobs, (app) => this.running.has(app) && this.stateOpen);
   }
 
   private recordProcess(info: ProcessInfo): void {
