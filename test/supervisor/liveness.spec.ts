@@ -79,11 +79,11 @@ describe('Liveness', () => {
   it('a healthy process is never restarted by liveness', async () => {
     const { dir, supervisor, unresponsive } = setup();
     const port = await freePort();
-    const spec = zooSpec(dir, 'stops-answering.mjs', { port, health: { path: '/healthz', timeout: 10, interval: 0.05, failures: 1 } });
+    const spec = zooSpec(dir, 'stops-answering.mjs', { port, health: { path: '/healthz', timeout: 10, interval: 0.1, failures: 2 } });
     supervisor.start(spec);
     const first = await nextState(supervisor, spec.id, 'running');
     let served = 0;
-    const deadline = Date.now() + 1500; // 30 intervals, with traffic beside the checks
+    const deadline = Date.now() + 1500; // 15 intervals, with traffic beside the checks
     while (Date.now() < deadline) {
       if ((await fetch(`http://127.0.0.1:${port}/`)).ok) served++;
     }
