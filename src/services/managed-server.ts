@@ -88,7 +88,7 @@ export abstract class ManagedServer {
     const unlock = await this.lock();
     try {
       let record = this.readRecord();
-      if (record && this.restartingElsewhere(record)) record = await this.awaitRestart(record);
+      if (record && this.beingRestarted(record)) record = await this.awaitRestart(record);
       if (record && ownerAlive(record.pid, record.startTime)) {
         if (ownerAlive(record.ownerPid, record.ownerStart)) {
           // Another paasmaker runs it: share it.
@@ -149,8 +149,13 @@ export abstract class ManagedServer {
         } else if (info.state === 'running') {
           // Restarted by the supervisor after a crash: on record at once, so that
           // `services` says so and every other paasmaker shares it.
-          this.recordRunning(port, info.pid!);
-          this.context.say(`${this.title}: restarted (pid ${info.pid})`);
+          try {
+            this.recordRunning(port, info.pid!);
+            this.context.say(`${this.title}: restarted (pid ${info.pid})`);
+          } catch (error) {
+            // Inside the supervisor's event: a failed write (a full disk) must not stop the platform.
+            this.context.say(`${this.title}: restarted (pid ${info.pid}), but could not record it: ${(error as Error).message}`);
+          }
         } else if ((info.state === 'backoff' || info.state === 'crashed') && !this.started) {
           supervisor.off('state', onState);
           const tail = supervisor.tail(id, 15).map((line) => `  ${line.line}`);
@@ -181,7 +186,7 @@ export abstract class ManagedServer {
   }
 
   /** The platform that runs it lives, but the server does not: that platform is restarting it (a crash, a kill -9). */
-  private restartingElsewhere(record: ServerRecord): boolean {
+  private beingRestarted(record: ServerRecord): boolean {
     return record.pid !== 0 && !ownerAlive(record.pid, record.startTime) && ownerAlive(record.ownerPid, record.ownerStart);
   }
 
@@ -190,7 +195,7 @@ export abstract class ManagedServer {
     this.context.say(`${this.title}: waiting for paasmaker (pid ${record.ownerPid}) to restart it`);
     const deadline = Date.now() + 30_000;
     let current: ServerRecord | undefined = record;
-    while (current && this.restartingElsewhere(current)) {
+    while (current && this.beingRestarted(current)) {
       if (Date.now() > deadline) {
         throw new PaasmakerError('SERVICE_FAILED', `${this.title}: paasmaker (pid ${current.ownerPid}) runs it, but it has not come back for 30 s`, {
           hint: `its log: ${join(this.context.home, 'logs', 'services', `${this.name}.log`)}; stopping that paasmaker lets this one start it`,
@@ -238,7 +243,7 @@ export abstract class ManagedServer {
     const running = record !== undefined && ownerAlive(record.pid, record.startTime);
     return {
       plugin: this.name,
-      state: running ? 'running' : record && this.restartingElsewhere(record) ? 'restarting' : 'stopped',
+      state: running ? 'running' : record && this.beingRestarted(record) ? 'restarting' : 'stopped',
       port: running ? record.port : undefined,
       pid: running ? record.pid : undefined,
       size: existsSync(this.dir) ? folderSize(this.dir) : 0,
