@@ -32,7 +32,11 @@ function untilRunningAgain(supervisor: Supervisor, stuck: ProcessInfo, job: Job)
         reject(new Error(`crashed on restart${info.lastExit ? ` (${info.lastExit.signal ? `killed by ${info.lastExit.signal}` : `exit code ${info.lastExit.code}`})` : ''}`));
       } else if (info.state === 'stopped') {
         supervisor.off('state', onState);
-        job.abort('stopped before it ran again');
+        try {
+          job.abort('stopped before it ran again');
+        } catch {
+          // state could not be written (a full disk): the job stays as it was, the platform goes on
+        }
         resolve();
       }
     };
