@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { PaasmakerError } from '../shared/errors.js';
 import { parseFormat1 } from './format1.js';
 import { parsePaasmakerYml } from './paasmaker-yml.js';
+import { displayPath, manifestError } from './positions.js';
 import { parseProcfile } from './procfile.js';
 import type { ManifestKind, ResolvedManifest } from './types.js';
 
@@ -38,13 +39,42 @@ export function loadManifest(dir: string): ResolvedManifest {
       hint: 'create paasmaker.yml, for example:\n  application:\n    name: my-app\n  instances:\n    web:\n      command: node server.js',
     });
   }
-  return parseManifest(readFileSync(found.file, 'utf8'), found.file, found.kind);
+  return parseManifest(readLimited(found.file), found.file, found.kind);
+}
+
+/**
+ * The largest manifest (and .env) Paasmaker reads. Reading is linear, but a
+ * file this size already holds more environment than a process can be given
+ * (Linux allows about 2 MB of arguments and environment together).
+ */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+/** A file's text, refused (without reading it whole) when larger than MAX_MANIFEST_BYTES. */
+function readLimited(file: string): string {
+  const stats = statSync(file);
+  if (!stats.isFile()) throw new PaasmakerError('MANIFEST_INVALID', `${displayPath(file)} is not a file`, { hint: 'Paasmaker reads it as a manifest: make it a file, or rename it' });
+  const size = stats.size;
+  if (size <= MAX_MANIFEST_BYTES) return readFileSync(file, 'utf8');
+  const head = Buffer.alloc(4096);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  throw tooLarge(file, head.toString('utf8'), size);
+}
+
+function tooLarge(file: string, text: string, size: number): Error {
+  const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  return manifestError(file, text, { line: 1, col: 1 }, `this file is ${mb(size)}; Paasmaker reads files of up to ${mb(MAX_MANIFEST_BYTES)}`, 'move large values into files the app reads itself');
 }
 
 /** Reads manifest text (kind from the file name unless given). */
 export function parseManifest(text: string, file: string, kind?: ManifestKind): ResolvedManifest {
   const absolute = resolve(file);
   const directory = dirname(absolute);
+  if (text.length > MAX_MANIFEST_BYTES) throw tooLarge(absolute, text.slice(0, 4096), Buffer.byteLength(text));
   const which = kind ?? (basename(absolute) === 'Procfile' ? 'Procfile' : basename(absolute) === 'manifest.yml' ? 'manifest.yml' : 'paasmaker.yml');
   const base =
     which === 'Procfile' ? parseProcfile(text, absolute, directory) : which === 'manifest.yml' ? parseFormat1(text, absolute, directory) : parsePaasmakerYml(text, absolute, directory);
@@ -54,5 +84,11 @@ export function parseManifest(text: string, file: string, kind?: ManifestKind): 
 function readDotenv(directory: string): ResolvedManifest['dotenv'] {
   const file = join(directory, '.env');
   if (!existsSync(file)) return { values: {} };
-  return { file, values: parseDotenv(readFileSync(file)) };
+  const text = readLimited(file);
+  const nul = text.indexOf('\0');
+  if (nul >= 0) {
+    const before = text.slice(0, nul).split('\n');
+    throw manifestError(file, text, { line: before.length, col: before[before.length - 1]!.length + 1 }, 'this file holds a NUL character (\\0), which no variable can carry', 'remove the \\0');
+  }
+  return { file, values: parseDotenv(text) };
 }

@@ -29,7 +29,7 @@ function describe(value: unknown): string {
   if (value === null) return 'nothing';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a map';
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
   return String(value);
 }
 
@@ -83,9 +83,11 @@ export function problemsFrom(issues: readonly z.core.$ZodIssue[], data: unknown,
       });
       continue;
     }
+    const hint = issue.code === 'custom' ? (issue.params as { hint?: string } | undefined)?.hint : undefined;
     problems.push({
       position: where.value(path),
       message: `${label(path) || 'the manifest'} ${issue.message} (got ${describe(value)})`,
+      hint,
     });
   }
   return problems;
