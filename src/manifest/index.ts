@@ -1,7 +1,9 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { parse as parseDotenv } from 'dotenv';
-import { PaasmakerError } from '../shared/errors.js';
+import { PaasmakerError, type ErrorCode } from '../shared/errors.js';
 import { parseFormat1 } from './format1.js';
 import { parsePaasmakerYml } from './paasmaker-yml.js';
 import { displayPath, manifestError } from './positions.js';
@@ -29,6 +31,37 @@ export function findManifest(dir: string): { file: string; kind: ManifestKind } 
 
 /** Finds and reads a project's manifest (and .env) into a ResolvedManifest. */
 export function loadManifest(dir: string): ResolvedManifest {
+  const found = locate(dir);
+  return parseManifest(readLimited(found.file), found.file, found.kind);
+}
+
+/** Below this size a manifest is read on the calling thread: a few milliseconds, even cold. */
+export const INLINE_MANIFEST_BYTES = 32 * 1024;
+
+/**
+ * loadManifest for a long-lived process that routes other apps' traffic: a
+ * manifest larger than INLINE_MANIFEST_BYTES is read in a worker thread, so
+ * reading a large file never holds up the event loop.
+ */
+export async function loadManifestAsync(dir: string): Promise<ResolvedManifest> {
+  const found = locate(dir);
+  const worker = new URL('./read-worker.js', import.meta.url);
+  // Run from TypeScript sources (the unit tests) there is no compiled worker to start.
+  if (statSync(found.file).size <= INLINE_MANIFEST_BYTES || !existsSync(fileURLToPath(worker))) return loadManifest(dir);
+  type Answer = { manifest?: string; refused?: { code: ErrorCode; message: string; hint?: string; detail?: string }; bug?: { message: string; stack?: string } };
+  const answer = await new Promise<Answer>((resolveAnswer, reject) => {
+    // execArgv: none of the parent's flags (--input-type, loaders) apply to the reader.
+    const thread = new Worker(worker, { workerData: { directory: resolve(dir) }, execArgv: [], resourceLimits: { maxOldGenerationSizeMb: 512 } });
+    thread.once('message', resolveAnswer);
+    thread.once('error', reject);
+    thread.once('exit', (code) => reject(new Error(`the manifest reader stopped (exit code ${code}) before answering`)));
+  });
+  if (answer.refused) throw new PaasmakerError(answer.refused.code, answer.refused.message, { hint: answer.refused.hint, detail: answer.refused.detail });
+  if (answer.bug) throw Object.assign(new Error(answer.bug.message), { stack: answer.bug.stack });
+  return JSON.parse(answer.manifest!) as ResolvedManifest;
+}
+
+function locate(dir: string): { file: string; kind: ManifestKind } {
   const directory = resolve(dir);
   if (!existsSync(directory)) {
     throw new PaasmakerError('MANIFEST_NOT_FOUND', `${directory} does not exist`, { hint: 'pass the folder of a project: paasmaker up path/to/project' });
@@ -39,15 +72,17 @@ export function loadManifest(dir: string): ResolvedManifest {
       hint: 'create paasmaker.yml, for example:\n  application:\n    name: my-app\n  instances:\n    web:\n      command: node server.js',
     });
   }
-  return parseManifest(readLimited(found.file), found.file, found.kind);
+  return found;
 }
 
 /**
- * The largest manifest (and .env) Paasmaker reads. Reading is linear, but a
- * file this size already holds more environment than a process can be given
- * (Linux allows about 2 MB of arguments and environment together).
+ * The largest manifest (and .env) Paasmaker reads: fifty times a large real
+ * one. Reading is linear, but a larger file could only hold more environment
+ * than a process can be given (Linux allows 2 MB of arguments and environment
+ * together), and even a daemon that reads it in a worker thread must then
+ * turn the answer into values on its own.
  */
-export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
 
 /** A file's text, refused (without reading it whole) when larger than MAX_MANIFEST_BYTES. */
 function readLimited(file: string): string {
@@ -66,8 +101,7 @@ function readLimited(file: string): string {
 }
 
 function tooLarge(file: string, text: string, size: number): Error {
-  const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-  return manifestError(file, text, { line: 1, col: 1 }, `this file is ${mb(size)}; Paasmaker reads files of up to ${mb(MAX_MANIFEST_BYTES)}`, 'move large values into files the app reads itself');
+  return manifestError(file, text, { line: 1, col: 1 }, `this file is ${size.toLocaleString('en-US')} bytes; Paasmaker reads files of up to ${MAX_MANIFEST_BYTES / 1024 / 1024} MB`, 'no process could be given that much environment anyway: move large values into files the app reads itself');
 }
 
 /** Reads manifest text (kind from the file name unless given). */

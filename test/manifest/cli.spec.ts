@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli, tempHome } from '../helpers/cli.js';
+import { repoRoot, runCli, tempHome } from '../helpers/cli.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -43,5 +43,32 @@ describe('paasmaker up on a hostile or broken manifest: exit 1 with file:line:co
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/paasmaker\.yml:5:20: instances\.web\.health\.path must be a URL path: no spaces, control characters or "#" \(got "\/health check"\)/);
     expect(result.stderr).toMatch(/hint: .*a space is %20/);
+  });
+});
+
+describe('the daemon reads large manifests off its event loop', () => {
+  it('a 20,000-key manifest read by loadManifestAsync keeps timers running, and its errors stay positioned', async () => {
+    // The compiled module: the worker thread runs dist/src/manifest/read-worker.js.
+    const compiled = (await import(join(repoRoot, 'dist', 'src', 'manifest', 'index.js'))) as typeof import('../../src/manifest/index.js');
+    const rows = ['application: {name: big}', 'instances:', '  web:', '    command: node server.js', '    environment:', ...Array.from({ length: 20_000 }, (_, i) => `      KEY_${i}: value-${i}`)];
+    const { dir } = project('paasmaker.yml', rows);
+    let worst = 0;
+    let last = performance.now();
+    const tick = setInterval(() => {
+      worst = Math.max(worst, performance.now() - last);
+      last = performance.now();
+    }, 2);
+    try {
+      const manifest = await compiled.loadManifestAsync(dir);
+      expect(manifest.instances[0]!.environment.KEY_19999).toBe('value-19999');
+      expect(worst).toBeLessThan(150);
+      writeFileSync(join(dir, 'paasmaker.yml'), [...rows, '      KEY_3: again', ''].join('\n'));
+      const refused = await compiled.loadManifestAsync(dir).catch((error: unknown) => error);
+      expect((refused as Error).message).toMatch(/paasmaker\.yml:20006:7: duplicate key/);
+      expect((refused as { code?: string }).code).toBe('MANIFEST_INVALID');
+      expect((refused as { detail?: string }).detail).toContain('> 20006 |       KEY_3: again');
+    } finally {
+      clearInterval(tick);
+    }
   });
 });
