@@ -76,13 +76,13 @@ function locate(dir: string): { file: string; kind: ManifestKind } {
 }
 
 /**
- * The largest manifest (and .env) Paasmaker reads: fifty times a large real
- * one. Reading is linear, but a larger file could only hold more environment
+ * The largest manifest (and .env) Paasmaker reads: twenty-five times a large
+ * real one. Reading is linear, but a larger file could only hold more environment
  * than a process can be given (Linux allows 2 MB of arguments and environment
  * together), and even a daemon that reads it in a worker thread must then
  * turn the answer into values on its own.
  */
-export const MAX_MANIFEST_BYTES = 1024 * 1024;
+export const MAX_MANIFEST_BYTES = 512 * 1024;
 
 /** A file's text, refused (without reading it whole) when larger than MAX_MANIFEST_BYTES. */
 function readLimited(file: string): string {
@@ -101,7 +101,7 @@ function readLimited(file: string): string {
 }
 
 function tooLarge(file: string, text: string, size: number): Error {
-  return manifestError(file, text, { line: 1, col: 1 }, `this file is ${size.toLocaleString('en-US')} bytes; Paasmaker reads files of up to ${MAX_MANIFEST_BYTES / 1024 / 1024} MB`, 'no process could be given that much environment anyway: move large values into files the app reads itself');
+  return manifestError(file, text, { line: 1, col: 1 }, `this file is ${size.toLocaleString('en-US')} bytes; Paasmaker reads files of up to ${MAX_MANIFEST_BYTES / 1024} KB`, 'no process could be given that much environment anyway: move large values into files the app reads itself');
 }
 
 /** Reads manifest text (kind from the file name unless given). */
