@@ -17,7 +17,13 @@ export function readYaml(text: string, file: string): YamlSource {
   }
   const lineCounter = new LineCounter();
   // Duplicate keys are found by plainValues, one Set per map: the library compares every pair with every other.
-  const doc: Document = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false, merge: false });
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false, merge: false });
+  } catch (error) {
+    // The library reports what it finds in doc.errors; anything thrown is a limit it hit on this text.
+    throw manifestError(file, text, { line: 1, col: 1 }, `this YAML could not be read: ${(error as Error).message}`, 'simplify the file, or check it with a YAML linter');
+  }
   const error = doc.errors[0];
   if (error) {
     const { line, col } = lineCounter.linePos(error.pos[0]);
