@@ -12,6 +12,7 @@ import type { ManifestKind, ResolvedManifest } from './types.js';
 
 export type * from './types.js';
 export { codeFrame, didYouMean, displayPath, manifestError, PositionFinder } from './positions.js';
+export { plainValues } from './yaml-values.js';
 
 /** Where Paasmaker looks, in order. */
 const CANDIDATES: Array<[string, ManifestKind]> = [

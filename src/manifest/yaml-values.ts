@@ -20,13 +20,19 @@ interface Anchor {
  * positioned error here, and duplicate keys are found with one Set per map
  * rather than by comparing every pair with every other.
  */
-export function plainValues(doc: Document, lineCounter: LineCounter, file: string, text: string): unknown {
+export function plainValues(
+  doc: Document,
+  lineCounter: LineCounter,
+  file: string,
+  text: string,
+  error: (position: { line: number; col: number }, message: string, hint?: string) => Error = (position, message, hint) => manifestError(file, text, position, message, hint),
+): unknown {
   const anchors = new Map<string, Anchor>();
   let aliased = 0;
 
   const fail = (node: { range?: readonly number[] | null } | null | undefined, message: string, hint?: string): never => {
     const { line, col } = lineCounter.linePos(node?.range?.[0] ?? 0);
-    throw manifestError(file, text, { line, col }, message, hint);
+    throw error({ line, col }, message, hint);
   };
 
   /** The value of a node and how many values it stands for once aliases are followed. */
@@ -39,7 +45,7 @@ export function plainValues(doc: Document, lineCounter: LineCounter, file: strin
       if (anchor.value === undefined) return fail(node, `alias *${node.source} is inside the value it refers to`, 'an alias cannot contain itself; write the value out instead');
       aliased += anchor.size;
       if (aliased > MAX_ALIASED_VALUES) {
-        fail(node, `aliases repeat more than ${MAX_ALIASED_VALUES.toLocaleString('en-US')} values in this manifest (an alias bomb?)`, 'use fewer aliases, or write the values out');
+        fail(node, `aliases repeat more than ${MAX_ALIASED_VALUES.toLocaleString('en-US')} values in this file (an alias bomb?)`, 'use fewer aliases, or write the values out');
       }
       return { value: anchor.value, size: anchor.size };
     }

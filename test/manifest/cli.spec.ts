@@ -25,7 +25,7 @@ describe('paasmaker up on a hostile or broken manifest: exit 1 with file:line:co
     const { home, dir } = project('paasmaker.yml', ['application: {name: bomb}', 'instances:', '  web: {command: node server.js}', ...BOMB]);
     const result = await runCli(['up', '.'], { home, cwd: dir });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(/paasmaker\.yml:7:45: aliases repeat more than 10,000 values in this manifest/);
+    expect(result.stderr).toMatch(/paasmaker\.yml:7:45: aliases repeat more than 10,000 values in this file/);
     expect(result.stderr).toMatch(/hint: use fewer aliases/);
     expect(result.stderr).not.toMatch(/ReferenceError|at .*\.js:\d+/);
   });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadManifest, parseManifest } from '../../src/manifest/index.js';
 import { PaasmakerError } from '../../src/shared/errors.js';
+import { loadConfig } from '../../src/services/config.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -189,7 +190,7 @@ describe('paasmaker.yml: anchors, aliases and limits', () => {
     for (let level = 1; level <= 9; level++) rows.push(`  l${level}: &l${level} {plugin: x, v: [${Array(10).fill(`*l${level - 1}`).join(', ')}]}`);
     const e = errorOf(lines(...rows));
     expect(e.code).toBe('MANIFEST_INVALID');
-    expect(e.message).toMatch(/^paasmaker\.yml:8:\d+: aliases repeat more than 10,000 values in this manifest/);
+    expect(e.message).toMatch(/^paasmaker\.yml:8:\d+: aliases repeat more than 10,000 values in this file/);
     expect(e.detail).toContain('> 8 |   l3:');
     expect(e.hint).toBe('use fewer aliases, or write the values out');
   });
@@ -199,6 +200,17 @@ describe('paasmaker.yml: anchors, aliases and limits', () => {
     const manifest = parseManifest(many, '/tmp/a/paasmaker.yml');
     expect(manifest.instances[0]!.environment.K99).toBe('hello');
     expect(manifest.instances[1]!.environment).toEqual(manifest.instances[0]!.environment);
+  });
+
+  it("the platform's config.yml is read the same way: an alias bomb there is a positioned CONFIG_INVALID", () => {
+    const home = project({ 'config.yml': lines('x0: &x0 [a, a, a, a, a, a, a, a, a, a]', ...Array.from({ length: 8 }, (_, n) => `x${n + 1}: &x${n + 1} [${Array(10).fill(`*x${n}`).join(', ')}]`), 'services: {}') });
+    expect(() => loadConfig(home)).toThrow(PaasmakerError);
+    try {
+      loadConfig(home);
+    } catch (error) {
+      expect((error as PaasmakerError).code).toBe('CONFIG_INVALID');
+      expect((error as PaasmakerError).message).toMatch(/config\.yml:4:\d+: aliases repeat more than 10,000 values in this file/);
+    }
   });
 
   it('an alias inside the value it names, or to no anchor, or used as a key, is a positioned error', () => {
