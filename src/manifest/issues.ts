@@ -64,6 +64,15 @@ export function problemsFrom(issues: readonly z.core.$ZodIssue[], data: unknown,
       }
       continue;
     }
+    if (issue.code === 'invalid_key') {
+      // A record's key failed its own check (an environment variable's name): point at the key.
+      const parent = path.slice(0, -1);
+      problems.push({
+        position: where.key(path),
+        message: `${label(parent)} key ${describe(String(path[path.length - 1]))} ${issue.issues[0]?.message ?? 'is not allowed'}`,
+      });
+      continue;
+    }
     if (issue.code === 'invalid_union') {
       // Report the branch that matched the value's type, if one did.
       const branch = issue.errors.find((branchIssues) => !branchIssues.every((inner) => inner.code === 'invalid_type' && inner.path.length === 0));

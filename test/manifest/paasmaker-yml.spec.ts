@@ -142,6 +142,12 @@ describe('paasmaker.yml: every mistake is positioned', () => {
     expect(errorOf(lines('application: {name: a}', 'instances:', '  Web: {command: x}')).message).toMatch(/^paasmaker\.yml:3:3: instance name "Web" must start with a-z/);
   });
 
+  it('a bad environment variable name points at the name', () => {
+    expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    command: x', '    environment:', '      OK: 1', '      0K: v')).message).toBe(
+      'paasmaker.yml:7:7: instances.web.environment key "0K" must be a variable name (letters, digits, _)',
+    );
+  });
+
   it('missing keys point at the map that needs them', () => {
     expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    quantity: 2')).message).toBe(
       'paasmaker.yml:3:3: instances.web needs "command" (the launch command)',
