@@ -47,11 +47,15 @@ describe('paasmaker up on a hostile or broken manifest: exit 1 with file:line:co
 });
 
 describe('the daemon reads large manifests off its event loop', () => {
-  it('an 18,000-key manifest read by loadManifestAsync keeps timers running, and its errors stay positioned', async () => {
+  it('an 18,000-key manifest read by loadManifestAsync keeps timers running (stalls under a third of a synchronous read), and its errors stay positioned', async () => {
     // The compiled module: the worker thread runs dist/src/manifest/read-worker.js.
     const compiled = (await import(join(repoRoot, 'dist', 'src', 'manifest', 'index.js'))) as typeof import('../../src/manifest/index.js');
     const rows = ['application: {name: big}', 'instances:', '  web:', '    command: node server.js', '    environment:', ...Array.from({ length: 18_000 }, (_, i) => `      KEY_${i}: value-${i}`)];
     const { dir } = project('paasmaker.yml', rows);
+    // What a synchronous read blocks for, on this machine at this moment: the yardstick.
+    const started = performance.now();
+    compiled.loadManifest(dir);
+    const blocking = performance.now() - started;
     let worst = 0;
     let last = performance.now();
     const tick = setInterval(() => {
@@ -61,7 +65,7 @@ describe('the daemon reads large manifests off its event loop', () => {
     try {
       const manifest = await compiled.loadManifestAsync(dir);
       expect(manifest.instances[0]!.environment.KEY_17999).toBe('value-17999');
-      expect(worst).toBeLessThan(150);
+      expect(worst).toBeLessThan(blocking / 3);
       writeFileSync(join(dir, 'paasmaker.yml'), [...rows, '      KEY_3: again', ''].join('\n'));
       const refused = await compiled.loadManifestAsync(dir).catch((error: unknown) => error);
       expect((refused as Error).message).toMatch(/paasmaker\.yml:18006:7: duplicate key/);
