@@ -36,8 +36,8 @@ export function loadManifest(dir: string): ResolvedManifest {
   return parseManifest(readLimited(found.file), found.file, found.kind);
 }
 
-/** Below this size a manifest is read on the calling thread: a few milliseconds, even cold. */
-export const INLINE_MANIFEST_BYTES = 32 * 1024;
+/** Below this size (a large real manifest) reading on the calling thread takes tens of milliseconds at most, even cold. */
+export const INLINE_MANIFEST_BYTES = 8 * 1024;
 
 /**
  * loadManifest for a long-lived process that routes other apps' traffic: a
