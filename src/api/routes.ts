@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseLogLine, tailLog } from '../shared/tail.js';
 import { z } from 'zod';
 import { listProcesses, listTraffic, type Platform } from '../engine/index.js';
-import { loadManifest } from '../manifest/index.js';
+import { loadManifestAsync } from '../manifest/index.js';
 import { PaasmakerError } from '../shared/errors.js';
 
 /** What the daemon reports of itself. */
@@ -147,7 +147,7 @@ export const ROUTES: Route[] = [
     response: AppSchema,
     handle: async (context, _params, body) => {
       const { directory, attached, prepare, watch } = body as z.infer<typeof UpRequestSchema>;
-      const manifest = loadManifest(resolve(directory));
+      const manifest = await loadManifestAsync(resolve(directory));
       await context.platform.apply(manifest, { forcePrepare: prepare });
       context.platform.state.apps.setDaemon(manifest.application.name, !attached);
       if (watch !== false) await context.platform.watch(manifest.application.name);

@@ -6,7 +6,7 @@ import { callApi, daemonFile, daemonSocket, runningDaemon, type DaemonRecord } f
 import type { StatusSchema } from '../../api/routes.js';
 import { ApiServer } from '../../api/server.js';
 import { Platform } from '../../engine/index.js';
-import { loadManifest } from '../../manifest/index.js';
+import { loadManifestAsync } from '../../manifest/index.js';
 import { DEFAULT_DNS_PORT } from '../../proxy/dns-setup.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { currentOwner, ownerAlive } from '../../shared/owner.js';
@@ -78,7 +78,7 @@ export async function daemonRun(options: { proxyPort?: string; apiPort?: string 
   for (const app of platform.state.apps.list().filter((candidate) => candidate.daemon)) {
     try {
       say(`restoring ${app.name} from ${app.directory}`);
-      await platform.apply(loadManifest(app.directory));
+      await platform.apply(await loadManifestAsync(app.directory));
       platform.state.apps.setDaemon(app.name, true);
       await platform.watch(app.name);
     } catch (error) {
