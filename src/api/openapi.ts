@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorSchema, ROUTES } from './routes.js';
+import { ErrorSchema, EventsQuerySchema, ROUTES } from './routes.js';
 
 let cached: Record<string, unknown> | undefined;
 
@@ -18,6 +18,19 @@ function schema(type: z.ZodType, components: Record<string, unknown>): unknown {
   return JSON.parse(JSON.stringify(json).replace(/#\/\$defs\//g, '#/components/schemas/'));
 }
 
+/** The query parameters of a route, from the same schema that validates them. */
+function queryParameters(query: z.ZodObject | undefined, components: Record<string, unknown>): unknown[] {
+  if (!query) return [];
+  const json = schema(query, components) as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, { description, ...rest }]) => ({
+    name,
+    in: 'query',
+    required: (json.required ?? []).includes(name),
+    ...(description ? { description } : {}),
+    schema: rest,
+  }));
+}
+
 /**
  * OpenAPI 3.1 for /api/v1, generated from the route table and the same zod
  * schemas that validate requests, so the document cannot drift from the API.
@@ -29,7 +42,7 @@ export function openApiDocument(): Record<string, unknown> {
   const error = { description: 'An error with a code (and a hint when there is one)', content: { 'application/json': { schema: schema(ErrorSchema, components) } } };
   for (const route of ROUTES) {
     const path = route.path.replace(/:(\w+)/g, '{$1}');
-    const parameters = [...route.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const parameters = [...[...route.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })), ...queryParameters(route.query, components)];
     paths[path] ??= {};
     paths[path][route.method.toLowerCase()] = {
       summary: route.summary,
@@ -43,6 +56,7 @@ export function openApiDocument(): Record<string, unknown> {
     get: {
       summary: 'Server-Sent Events: instance.state, log.line, traffic.tick and job.update, in order, each with an id',
       operationId: 'getEvents',
+      parameters: queryParameters(EventsQuerySchema, components),
       responses: { '200': { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
     },
   };
