@@ -1,0 +1,169 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openApiDocument } from '../../src/api/openapi.js';
+import { ApiServer } from '../../src/api/server.js';
+import { Platform } from '../../src/engine/index.js';
+import { loadManifest } from '../../src/manifest/index.js';
+import { sleep, until } from '../helpers/cli.js';
+
+// The API in process, over a real Unix socket, with a real platform running a real app.
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+interface Answer {
+  status: number;
+  json: any;
+}
+
+/** One raw HTTP/1.1 request over the socket, the target sent byte for byte as given. */
+function raw(socket: string, method: string, target: string, body?: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const client = connect(socket);
+    let text = '';
+    client.on('data', (chunk) => (text += chunk));
+    client.on('error', reject);
+    client.on('close', () => {
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
+      const payload = text.slice(text.indexOf('\r\n\r\n') + 4);
+      try {
+        resolve({ status, json: payload ? JSON.parse(payload) : undefined });
+      } catch {
+        reject(new Error(`not JSON: ${text}`));
+      }
+    });
+    const length = body === undefined ? '' : `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
+    client.write(`${method} ${target} HTTP/1.1\r\nHost: localhost\r\n${length}Connection: close\r\n\r\n${body ?? ''}`);
+  });
+}
+
+async function start(options: { status?: () => never } = {}) {
+  const home = mkdtempSync(join(tmpdir(), 'pm-api-'));
+  const project = mkdtempSync(join(tmpdir(), 'pm-api-app-'));
+  writeFileSync(
+    join(project, 'paasmaker.yml'),
+    `application:\n  name: shop\ninstances:\n  web:\n    command: node -e "require('http').createServer((q, s) => s.end('shop')).listen(process.env.PORT, '127.0.0.1')"\n  worker:\n    command: node -e "setInterval(() => {}, 1000)"\n    standalone: true\n`,
+  );
+  const platform = await Platform.open({ home });
+  const logged: string[] = [];
+  const api = new ApiServer(
+    {
+      platform,
+      status: options.status ?? (() => ({ pid: process.pid, socket: '', proxyPort: null, apiPort: null, uptime: 0, apps: ['shop'] })),
+      shutdown: () => undefined,
+    },
+    { log: (line) => logged.push(line) },
+  );
+  const socket = join(home, 'api.sock');
+  await api.listenSocket(socket);
+  cleanups.push(async () => {
+    await api.close();
+    await platform.close();
+    rmSync(home, { recursive: true, force: true });
+    rmSync(project, { recursive: true, force: true });
+  });
+  await platform.apply(loadManifest(project));
+  return { platform, socket, logged, call: (method: string, target: string, body?: unknown) => raw(socket, method, target, body === undefined ? undefined : JSON.stringify(body)) };
+}
+
+describe('the API refuses what it cannot read, and keeps running', () => {
+  it('a malformed percent-encoding in a path parameter, or an unparsable target, answers 400 JSON with a hint; the next request is answered', async () => {
+    const { call } = await start();
+    const bad: Array<[string, string]> = [
+      ['GET', '/api/v1/apps/%E0%A4%A'],
+      ['GET', '/api/v1/jobs/%ZZ'],
+      ['GET', '/api/v1/apps/%/logs'],
+      ['GET', '/api/v1/apps/%E0%A4%A/instances'],
+      ['POST', '/api/v1/apps/a%ZZ/down'],
+      ['POST', '/api/v1/jobs/%C0/abort'],
+      ['GET', '//'],
+    ];
+    for (const [method, target] of bad) {
+      const answer = await call(method, target, method === 'POST' ? {} : undefined);
+      expect(answer.status, `${method} ${target}`).toBe(400);
+      expect(answer.json).toMatchObject({ code: 'INVALID_REQUEST', error: expect.any(String), hint: expect.any(String) });
+    }
+    expect((await call('GET', '/api/v1/apps/%E0%A4%A')).json.error).toContain('the path parameter app ("%E0%A4%A") is not valid percent-encoding');
+    const apps = await call('GET', '/api/v1/apps');
+    expect(apps.status).toBe(200);
+    expect(apps.json.map((app: { name: string; state: string }) => [app.name, app.state])).toEqual([['shop', 'running']]);
+    // A well-encoded name still reaches its route.
+    expect((await call('GET', `/api/v1/apps/${encodeURIComponent('ünknown')}`)).json).toMatchObject({ code: 'APP_NOT_FOUND', error: 'no app named "ünknown"' });
+  });
+
+  it('invalid query parameters answer 400 naming the parameter, instead of being ignored', async () => {
+    const { call } = await start();
+    const bad = ['/api/v1/apps/shop/logs?lines=abc', '/api/v1/apps/shop/logs?lines=0', '/api/v1/apps/shop/logs?lines=2.5', '/api/v1/apps/shop/logs?lines=', '/api/v1/stats?window=-1', '/api/v1/stats?window=soon', '/api/v1/processes?ap=shop', '/api/v1/apps?lines=3', '/api/v1/events?attach=yes'];
+    for (const target of bad) {
+      const answer = await call('GET', target);
+      expect(answer.status, target).toBe(400);
+      expect(answer.json.code, target).toBe('INVALID_REQUEST');
+    }
+    expect((await call('GET', '/api/v1/apps/shop/logs?lines=abc')).json).toMatchObject({ error: expect.stringContaining('the query parameter lines ("abc")'), hint: 'this endpoint takes ?lines=' });
+    expect((await call('GET', '/api/v1/processes?ap=shop')).json).toMatchObject({ error: expect.stringContaining('"ap"'), hint: 'this endpoint takes ?app=' });
+    // Valid ones still work.
+    const logs = await call('GET', '/api/v1/apps/shop/logs?lines=2');
+    expect(logs.status).toBe(200);
+    expect(logs.json.length).toBeLessThanOrEqual(2);
+    const processes = await call('GET', '/api/v1/processes?app=shop');
+    expect(processes.json.map((row: { instance: string }) => row.instance).sort()).toEqual(['web', 'worker']);
+    expect((await call('GET', '/api/v1/stats?window=10')).status).toBe(200);
+  });
+
+  it("the OpenAPI document lists each route's query parameters from the schema that validates them", () => {
+    const doc = openApiDocument() as any;
+    expect(doc.paths['/api/v1/apps/{app}/logs'].get.parameters).toContainEqual(expect.objectContaining({ name: 'lines', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 5000 } }));
+    expect(doc.paths['/api/v1/stats'].get.parameters.map((parameter: { name: string }) => parameter.name)).toEqual(['app', 'window']);
+    expect(doc.paths['/api/v1/events'].get.parameters.map((parameter: { name: string }) => parameter.name)).toEqual(['app', 'attach']);
+  });
+
+  it("a handler's bug answers 500 JSON, its stack goes to the log, and the server answers the next request", async () => {
+    const { call, logged } = await start({
+      status: () => {
+        throw new TypeError('cannot read the status of nothing');
+      },
+    });
+    const answer = await call('GET', '/api/v1/status');
+    expect(answer.status).toBe(500);
+    expect(answer.json).toMatchObject({ code: 'INTERNAL', error: 'internal error: cannot read the status of nothing', hint: expect.stringContaining('bug') });
+    expect(logged.join('\n')).toMatch(/GET \/api\/v1\/status: internal error\nTypeError: cannot read the status of nothing\n\s+at /);
+    expect((await call('GET', '/api/v1/apps')).status).toBe(200);
+  });
+
+  it('a client that leaves an event stream mid-way: the events after it and the close go on without an error', async () => {
+    const { platform, call, socket } = await start();
+    const client = connect(socket);
+    let received = '';
+    client.on('data', (chunk) => (received += chunk));
+    client.on('error', () => undefined);
+    client.write('GET /api/v1/events?app=shop HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    await until(() => received.includes(': paasmaker events'), 5000, 'the stream to open');
+    client.destroy();
+    for (let i = 0; i < 50; i++) platform.emit('log.line', { app: 'shop', source: 'web.0', stream: 'out', line: `line ${i}`, time: Date.now() });
+    await sleep(50);
+    for (let i = 0; i < 50; i++) platform.emit('log.line', { app: 'shop', source: 'web.0', stream: 'out', line: `line ${i}`, time: Date.now() });
+    expect((await call('GET', '/api/v1/apps/shop')).json).toMatchObject({ name: 'shop', state: 'running' });
+  });
+
+  it("restart and scale of an instance type the app does not have answer 404 INSTANCE_NOT_FOUND with the app's types, and change nothing", async () => {
+    const { call } = await start();
+    const before = (await call('GET', '/api/v1/processes?app=shop')).json;
+    for (const instance of ['nonexistent', '../../x']) {
+      const restart = await call('POST', '/api/v1/apps/shop/restart', { instance });
+      expect(restart).toEqual({ status: 404, json: { code: 'INSTANCE_NOT_FOUND', error: `no instance ${JSON.stringify(instance)} in shop`, hint: 'its instance types: web, worker' } });
+      const scale = await call('POST', '/api/v1/apps/shop/scale', { instance, quantity: 2 });
+      expect(scale).toEqual({ status: 404, json: { code: 'INSTANCE_NOT_FOUND', error: `no instance ${JSON.stringify(instance)} in shop`, hint: 'its instance types: web, worker' } });
+    }
+    expect((await call('POST', '/api/v1/apps/nope/restart', {})).json).toMatchObject({ code: 'APP_NOT_FOUND' });
+    expect((await call('POST', '/api/v1/apps/nope/scale', { instance: 'web', quantity: 2 })).json).toMatchObject({ code: 'APP_NOT_FOUND' });
+    const after = (await call('GET', '/api/v1/processes?app=shop')).json;
+    expect(after.map((row: { pid: number }) => row.pid)).toEqual(before.map((row: { pid: number }) => row.pid));
+    // The instance it has still restarts.
+    expect(await call('POST', '/api/v1/apps/shop/restart', { instance: 'web' })).toEqual({ status: 200, json: { ok: true } });
+  });
+});
