@@ -2,8 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../src/api/openapi.js';
+import { EventsQuerySchema, ROUTES } from '../../src/api/routes.js';
 import { ApiServer } from '../../src/api/server.js';
 import { Platform } from '../../src/engine/index.js';
 import { loadManifest } from '../../src/manifest/index.js';
@@ -165,5 +167,35 @@ describe('the API refuses what it cannot read, and keeps running', () => {
     expect(after.map((row: { pid: number }) => row.pid)).toEqual(before.map((row: { pid: number }) => row.pid));
     // The instance it has still restarts.
     expect(await call('POST', '/api/v1/apps/shop/restart', { instance: 'web' })).toEqual({ status: 200, json: { ok: true } });
+  });
+
+  it('fuzzed targets on every route (odd percent-encoding, dot segments, query junk) always get a JSON answer below 500, and the app keeps running', async () => {
+    const { call, logged } = await start();
+    const segment = fc.oneof(
+      fc.constantFrom('shop', 'nope', '..', '.', '%', '%E0%A4%A', '%ZZ', '%2F', '%00', '%C0%AF', 'ünï', ''),
+      fc.string({ maxLength: 12 }).map((text) => encodeURIComponent(text)),
+      fc.stringMatching(/^[A-Za-z0-9%._~-]{0,12}$/),
+    );
+    const query = fc.array(fc.tuple(fc.constantFrom('app', 'lines', 'window', 'attach', 'x', ''), fc.oneof(fc.constantFrom('1', 'abc', '-1', '1e9', '%ZZ', ''), fc.stringMatching(/^[A-Za-z0-9%]{0,6}$/))), { maxLength: 3 });
+    const gets = ROUTES.filter((route) => route.method === 'GET');
+    const request = fc.tuple(fc.constantFrom(...gets.map((route) => route.path), '/api/v1/events', '/api/v1/openapi.json'), fc.array(segment, { minLength: 2, maxLength: 2 }), query);
+    await fc.assert(
+      fc.asyncProperty(request, async ([template, values, pairs]) => {
+        let n = 0;
+        const path = template.replace(/:\w+/g, () => values[n++ % values.length]!);
+        const search = pairs.map(([name, value]) => `${name}=${value}`).join('&');
+        // An event stream that opens stays open: only its refusals are checked here.
+        if (template === '/api/v1/events' && EventsQuerySchema.safeParse(Object.fromEntries(new URLSearchParams(search))).success) return;
+        const answer = await call('GET', `${path}${search ? `?${search}` : ''}`);
+        expect(answer.status, `${path}?${search}`).toBeLessThan(500);
+      }),
+      { numRuns: 300 },
+    );
+    for (const instance of ['%ZZ', '../../x', '', ' ', 'web\u0000', 'w'.repeat(500)]) {
+      const answer = await call('POST', '/api/v1/apps/shop/restart', { instance });
+      expect([400, 404], instance).toContain(answer.status);
+    }
+    expect(logged).toEqual([]);
+    expect((await call('GET', '/api/v1/apps/shop')).json).toMatchObject({ name: 'shop', state: 'running' });
   });
 });
