@@ -100,7 +100,7 @@ export const ErrorSchema = z.object({ error: z.string(), code: z.string(), hint:
 
 export const UpRequestSchema = z
   .strictObject({
-    directory: z.string().min(1).describe('absolute path of the project folder'),
+    directory: z.string().regex(/^\//, 'must be an absolute path').describe('absolute path of the project folder'),
     attached: z.boolean().optional().describe('held by a foreground client (an attach=1 event stream): not brought back after a daemon restart'),
     prepare: z.boolean().optional().describe('run the prepare steps even if nothing changed'),
     watch: z.boolean().optional().describe('reload on save (default true)'),

@@ -152,6 +152,20 @@ describe('the API refuses what it cannot read, and keeps running', () => {
     expect((await call('GET', '/api/v1/apps/shop')).json).toMatchObject({ name: 'shop', state: 'running' });
   });
 
+  it('a client that hangs up before its answer (a restart that takes a while): the answer goes nowhere, and nothing breaks', async () => {
+    const { platform, call, socket, logged } = await start();
+    const client = connect(socket);
+    client.on('error', () => undefined);
+    const body = JSON.stringify({ instance: 'web' });
+    client.write(`POST /api/v1/apps/shop/restart HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    await sleep(30);
+    client.destroy();
+    await until(() => platform.state.jobs.roots({ app: 'shop' }).some((job) => job.title === 'reload web' && job.state === 'success'), 10_000, 'the restart to finish');
+    await sleep(50);
+    expect(logged).toEqual([]);
+    expect((await call('GET', '/api/v1/apps/shop')).json).toMatchObject({ name: 'shop', state: 'running' });
+  });
+
   it("restart and scale of an instance type the app does not have answer 404 INSTANCE_NOT_FOUND with the app's types, and change nothing", async () => {
     const { call } = await start();
     const before = (await call('GET', '/api/v1/processes?app=shop')).json;
@@ -165,6 +179,8 @@ describe('the API refuses what it cannot read, and keeps running', () => {
     expect((await call('POST', '/api/v1/apps/nope/scale', { instance: 'web', quantity: 2 })).json).toMatchObject({ code: 'APP_NOT_FOUND' });
     const after = (await call('GET', '/api/v1/processes?app=shop')).json;
     expect(after.map((row: { pid: number }) => row.pid)).toEqual(before.map((row: { pid: number }) => row.pid));
+    // A project folder is named by its absolute path: a relative one would be resolved in the platform's folder, not the caller's.
+    expect((await call('POST', '/api/v1/apps', { directory: 'shop' })).json).toMatchObject({ code: 'INVALID_REQUEST', error: 'directory: must be an absolute path' });
     // The instance it has still restarts.
     expect(await call('POST', '/api/v1/apps/shop/restart', { instance: 'web' })).toEqual({ status: 200, json: { ok: true } });
   });

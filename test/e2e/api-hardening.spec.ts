@@ -137,6 +137,9 @@ describe('restart and scale say when there is nothing to act on', () => {
       expect(answer.exitCode, args.join(' ')).toBe(1);
       expect(answer.stderr, args.join(' ')).toContain('error: app "nope" is not running');
     }
+    const usage = await runCli(['restart', 'a2/web/extra'], { home });
+    expect(usage.exitCode).toBe(2);
+    expect(usage.stderr).toContain('"a2/web/extra" is not APP or APP/INSTANCE');
     const after = JSON.parse((await runCli(['ps', '--json'], { home })).stdout) as Array<{ pid: number }>;
     expect(after.map((row) => row.pid)).toEqual(before.map((row) => row.pid));
   });
