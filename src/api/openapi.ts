@@ -10,12 +10,13 @@ function schema(type: z.ZodType, components: Record<string, unknown>): unknown {
     io: 'output',
     unrepresentable: 'any',
   }) as Record<string, unknown>;
+  // Named schemas come back as $defs references (also inside each other); point them at components.
+  const rewrite = (value: unknown) => JSON.parse(JSON.stringify(value).replace(/#\/\$defs\//g, '#/components/schemas/')) as unknown;
   const defs = (json.$defs ?? {}) as Record<string, unknown>;
-  for (const [name, value] of Object.entries(defs)) components[name] = value;
+  for (const [name, value] of Object.entries(defs)) components[name] = rewrite(value);
   delete json.$defs;
   delete json.$schema;
-  // Named schemas come back as $defs references; point them at components.
-  return JSON.parse(JSON.stringify(json).replace(/#\/\$defs\//g, '#/components/schemas/'));
+  return rewrite(json);
 }
 
 /** The query parameters of a route, from the same schema that validates them. */

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020.js';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../src/api/openapi.js';
@@ -9,7 +10,7 @@ import { EventsQuerySchema, ROUTES } from '../../src/api/routes.js';
 import { ApiServer } from '../../src/api/server.js';
 import { Platform } from '../../src/engine/index.js';
 import { loadManifest } from '../../src/manifest/index.js';
-import { sleep, until } from '../helpers/cli.js';
+import { repoRoot, sleep, until } from '../helpers/cli.js';
 
 // The API in process, over a real Unix socket, with a real platform running a real app.
 
@@ -150,6 +151,21 @@ describe('the API refuses what it cannot read, and keeps running', () => {
     await sleep(50);
     for (let i = 0; i < 50; i++) platform.emit('log.line', { app: 'shop', source: 'web.0', stream: 'out', line: `line ${i}`, time: Date.now() });
     expect((await call('GET', '/api/v1/apps/shop')).json).toMatchObject({ name: 'shop', state: 'running' });
+  });
+
+  it('POST /apps of an app whose only process exits with code 3 answers with it in unready, and the answers validate against the OpenAPI document', async () => {
+    const { call } = await start();
+    const doc = openApiDocument() as any;
+    const ajv = new Ajv2020({ strict: false });
+    ajv.addSchema({ $id: 'paasmaker', components: doc.components });
+    const valid = (schema: unknown, value: unknown) => ajv.validate(JSON.parse(JSON.stringify(schema).replace(/#\/components/g, 'paasmaker#/components')), value) || ajv.errorsText();
+    const started = await call('POST', '/api/v1/apps', { directory: join(repoRoot, 'test', 'fixtures', 'projects', 'exits-3'), watch: false });
+    expect(started.status).toBe(200);
+    expect(valid(doc.paths['/api/v1/apps'].post.responses['200'].content['application/json'].schema, started.json)).toBe(true);
+    expect(started.json).toMatchObject({ name: 'exits-3', unready: [{ process: 'web.0', state: 'backoff', reason: expect.stringMatching(/^exited with code 3; restarting in \d/), lines: ['booting exits-3', 'Error: DATABASE_URL is not set'] }] });
+    const refused = await call('GET', '/api/v1/apps/exits-3/logs?lines=abc');
+    expect(valid(doc.paths['/api/v1/apps/{app}/logs'].get.responses.default.content['application/json'].schema, refused.json)).toBe(true);
+    await call('POST', '/api/v1/apps/exits-3/down', {});
   });
 
   it('a client that hangs up before its answer (a restart that takes a while): the answer goes nowhere, and nothing breaks', async () => {
