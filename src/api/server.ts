@@ -36,6 +36,12 @@ function match(route: Route, path: string): Record<string, string> | undefined {
   return params;
 }
 
+/** A piece of the request, quoted in an answer or a log line: JSON-escaped and cut short. */
+function quoted(text: string | undefined): string {
+  const value = text ?? '';
+  return JSON.stringify(value.length > 120 ? `${value.slice(0, 120)}…` : value);
+}
+
 /** A request the API refuses before any handler runs: 400 with a code and a hint. */
 class BadRequest extends Error {
   constructor(
@@ -52,7 +58,7 @@ function decodeParams(params: Record<string, string>): Record<string, string> {
     try {
       decoded[name] = decodeURIComponent(raw);
     } catch {
-      throw new BadRequest(`the path parameter ${name} ("${raw}") is not valid percent-encoding`, 'encode each path segment as UTF-8 with encodeURIComponent');
+      throw new BadRequest(`the path parameter ${name} (${quoted(raw)}) is not valid percent-encoding`, 'encode each path segment as UTF-8 with encodeURIComponent');
     }
   }
   return decoded;
@@ -66,7 +72,7 @@ function parseQuery(schema: z.ZodType, params: URLSearchParams): Record<string, 
   const name = issue.path.join('.');
   const allowed = Object.keys(queryFields(schema));
   const hint = allowed.length > 0 ? `this endpoint takes ${allowed.map((field) => `?${field}=`).join(', ')}` : 'this endpoint takes no query parameters';
-  throw new BadRequest(name ? `the query parameter ${name}${params.has(name) ? ` ("${params.get(name)}")` : ''}: ${issue.message}` : `the query: ${issue.message}`, hint);
+  throw new BadRequest(name ? `the query parameter ${name}${params.has(name) ? ` (${quoted(params.get(name)!)})` : ''}: ${issue.message}` : `the query: ${issue.message}`, hint);
 }
 
 async function readBody(req: IncomingMessage): Promise<unknown> {
@@ -162,7 +168,7 @@ export class ApiServer {
 
   /** A handler's bug: logged with its stack, answered 500, and the platform runs on. */
   private failed(req: IncomingMessage, res: ServerResponse, error: unknown): void {
-    this.log(`API ${req.method} ${req.url}: internal error\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    this.log(`API ${req.method} ${quoted(req.url)}: internal error\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     if (!res.headersSent && !res.destroyed) send(res, 500, { error: `internal error: ${error instanceof Error ? error.message : String(error)}`, code: 'INTERNAL', hint: 'this is a bug in Paasmaker: the stack is in its log (the daemon\'s is $PAASMAKER_HOME/logs/daemon.log)' });
     else res.destroy();
   }
@@ -194,7 +200,7 @@ export class ApiServer {
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
     } catch {
-      throw new BadRequest(`"${req.url}" is not a valid request target`, 'ask for a path such as /api/v1/status');
+      throw new BadRequest(`${quoted(req.url)} is not a valid request target`, 'ask for a path such as /api/v1/status');
     }
     if (req.method === 'GET' && url.pathname === '/api/v1/openapi.json') return send(res, 200, openApiDocument());
     if (req.method === 'GET' && url.pathname === '/api/v1/events') return this.stream(req, res, parseQuery(EventsQuerySchema, url.searchParams) as z.infer<typeof EventsQuerySchema>);

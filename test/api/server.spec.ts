@@ -134,7 +134,7 @@ describe('the API refuses what it cannot read, and keeps running', () => {
     const answer = await call('GET', '/api/v1/status');
     expect(answer.status).toBe(500);
     expect(answer.json).toMatchObject({ code: 'INTERNAL', error: 'internal error: cannot read the status of nothing', hint: expect.stringContaining('bug') });
-    expect(logged.join('\n')).toMatch(/GET \/api\/v1\/status: internal error\nTypeError: cannot read the status of nothing\n\s+at /);
+    expect(logged.join('\n')).toMatch(/GET "\/api\/v1\/status": internal error\nTypeError: cannot read the status of nothing\n\s+at /);
     expect((await call('GET', '/api/v1/apps')).status).toBe(200);
   });
 
