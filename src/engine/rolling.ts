@@ -93,7 +93,7 @@ export class RollingUpdates {
    * A restart asked for by a user (CLI, API): of an app running here, and of
    * instance types it has; a reload does the work.
    */
-  restart(name: string, instanceName?: string): Promise<boolean> {
+  async restart(name: string, instanceName?: string): Promise<boolean> {
     const app = this.runningApp(name);
     if (instanceName !== undefined) this.instanceOf(app, instanceName);
     return this.reload(name, { instances: instanceName === undefined ? undefined : [instanceName], reason: 'restart' });
