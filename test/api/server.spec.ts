@@ -201,7 +201,7 @@ describe('the API refuses what it cannot read, and keeps running', () => {
     expect(await call('POST', '/api/v1/apps/shop/restart', { instance: 'web' })).toEqual({ status: 200, json: { ok: true } });
   });
 
-  it('fuzzed targets on every route (odd percent-encoding, dot segments, query junk) always get a JSON answer below 500, and the app keeps running', async () => {
+  it('fuzzed targets on every route (odd percent-encoding, dot segments, query junk) and fuzzed restart and scale bodies always get a JSON answer below 500, and the app keeps running', async () => {
     const { call, logged } = await start();
     const segment = fc.oneof(
       fc.constantFrom('shop', 'nope', '..', '.', '%', '%E0%A4%A', '%ZZ', '%2F', '%00', '%C0%AF', 'ünï', ''),
@@ -222,6 +222,14 @@ describe('the API refuses what it cannot read, and keeps running', () => {
         expect(answer.status, `${path}?${search}`).toBeLessThan(500);
       }),
       { numRuns: 300 },
+    );
+    // Bodies of any JSON shape on the routes that take one: refused or done, never a bug.
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('restart', 'scale'), fc.oneof(fc.jsonValue(), fc.record({ instance: fc.oneof(fc.constantFrom('web', 'worker', '../../x'), fc.string()), quantity: fc.oneof(fc.integer({ min: -2, max: 3 }), fc.double(), fc.string()) }, { requiredKeys: [] })), async (action, body) => {
+        const answer = await call('POST', `/api/v1/apps/shop/${action}`, body);
+        expect(answer.status, `${action} ${JSON.stringify(body)}`).toBeLessThan(500);
+      }),
+      { numRuns: 60 },
     );
     for (const instance of ['%ZZ', '../../x', '', ' ', 'web\u0000', 'w'.repeat(500)]) {
       const answer = await call('POST', '/api/v1/apps/shop/restart', { instance });
