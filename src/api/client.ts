@@ -43,6 +43,7 @@ export function callApi<T = unknown>(socketPath: string, method: string, path: s
       { socketPath, path, method, headers: { host: 'localhost', ...(text ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } : {}) }, timeout: timeoutMs },
       (res) => {
         let answer = '';
+        res.on('error', (error) => reject(new PaasmakerError('APP_NOT_FOUND', `Paasmaker at ${socketPath} went away mid-answer: ${error.message}`, { hint: 'is it running? paasmaker daemon status' })));
         res.on('data', (chunk) => (answer += chunk));
         res.on('end', () => {
           let value: Record<string, unknown>;
@@ -88,9 +89,18 @@ export function followEvents(
         buffer = buffer.slice(end + 2);
         const event = /^event: (.+)$/m.exec(frame)?.[1];
         const data = /^data: (.+)$/m.exec(frame)?.[1];
-        if (event && data) onEvent(event, JSON.parse(data));
+        if (!event || !data) continue;
+        let payload: unknown;
+        try {
+          payload = JSON.parse(data);
+        } catch {
+          // A frame that is not JSON is not an event: skip it, follow the rest.
+          continue;
+        }
+        onEvent(event, payload);
       }
     });
+    res.on('error', () => undefined);
     res.once('close', onClose);
   });
   stream.on('error', onClose);

@@ -9,6 +9,7 @@ import { DnsResponder, Router, startStaticServer } from '../proxy/index.js';
 import { AppRoutes, routedHostname } from './routes.js';
 import { portHolder } from '../shared/port-holder.js';
 import { PaasmakerError } from '../shared/errors.js';
+import { unreadyProcesses, type UnreadyProcess } from './unready.js';
 import { currentOwner, ownerAlive, type Owner } from '../shared/owner.js';
 import { ensurePrivateDir, homeLayout, paasmakerHome, type HomeLayout } from '../shared/paths.js';
 import { freePort } from '../shared/ports.js';
@@ -413,9 +414,20 @@ export class Platform extends EventEmitter<PlatformEvents> {
     return this.rolling.reload(name, options);
   }
 
+  /** A rolling restart a user asked for: an unknown app or instance type is an error (see RollingUpdates). */
+  restart(name: string, instanceName?: string): Promise<boolean> {
+    return this.rolling.restart(name, instanceName);
+  }
+
   /** Changes how many processes an instance type runs, live: see RollingUpdates. */
   scale(name: string, instanceName: string, quantity: number): Promise<{ from: number; to: number }> {
     return this.rolling.scale(name, instanceName, quantity);
+  }
+
+  /** The app's routed processes that are not running (empty when it is up): see unreadyProcesses. */
+  unready(name: string): UnreadyProcess[] {
+    const app = this.running.get(name);
+    return app ? unreadyProcesses(app, this.supervisor) : [];
   }
 
   /** Process slots as a listing shows them. */

@@ -65,7 +65,7 @@ export async function daemonRun(options: { proxyPort?: string; apiPort?: string 
       await platform.down(app);
     }
   };
-  const api = new ApiServer({ platform, status, shutdown: () => void stop().then(() => process.exit(0)), detached }, { token });
+  const api = new ApiServer({ platform, status, shutdown: () => void stop().then(() => process.exit(0)), detached }, { token, log: say });
   await api.listenSocket(socket);
   if (options.apiPort !== undefined) apiPort = await api.listenTcp(Number(options.apiPort));
   const owner = currentOwner();
