@@ -1,4 +1,5 @@
-import { openDatabase, type Db } from './database.js';
+import type { DiskSpace } from '../shared/disk-space.js';
+import { dropWritesWhenFull, openDatabase, type Db } from './database.js';
 import {
   AppsRepository,
   InstancesRepository,
@@ -38,8 +39,14 @@ export class State {
     this.jobs = new JobsRepository(db);
   }
 
-  static open(file: string): State {
-    return new State(openDatabase(file));
+  /**
+   * Opens state.db (see openDatabase). With `space`, a write that fails for
+   * want of room is dropped and reported there instead of thrown.
+   */
+  static open(file: string, options: { space?: DiskSpace } = {}): State {
+    const db = openDatabase(file);
+    if (options.space) dropWritesWhenFull(db, options.space);
+    return new State(db);
   }
 
   transaction<T>(fn: () => T): T {

@@ -6,6 +6,7 @@ import { callApi, daemonFile, daemonSocket, runningDaemon, type DaemonRecord } f
 import type { StatusSchema } from '../../api/routes.js';
 import { ApiServer } from '../../api/server.js';
 import { Platform } from '../../engine/index.js';
+import { State } from '../../state/index.js';
 import { loadManifest } from '../../manifest/index.js';
 import { DEFAULT_DNS_PORT } from '../../proxy/dns-setup.js';
 import { PaasmakerError } from '../../shared/errors.js';
@@ -94,6 +95,8 @@ export async function ensureDaemon(options: { proxyPort?: string; apiPort?: stri
   const layout = homeLayout();
   const running = runningDaemon(layout.root);
   if (running) return { record: running, started: false };
+  // A state.db that cannot serve is said here, in the user's terminal, not only in the daemon's log.
+  State.open(layout.stateDb).close();
   // The router port of the last run, so apps keep their URLs across restarts.
   let proxyPort = options.proxyPort;
   if (proxyPort === undefined) {
