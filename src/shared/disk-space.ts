@@ -8,6 +8,18 @@ export function isDiskFull(error: unknown): boolean {
   return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
 }
 
+/**
+ * isDiskFull, or an I/O error of SQLite's (growing its shared-memory file
+ * fails that way) on a file system that has no room left.
+ */
+export function failedForSpace(error: unknown, dir: string): boolean {
+  if (isDiskFull(error)) return true;
+  const code = String((error as { code?: unknown } | null | undefined)?.code ?? '');
+  if (!code.startsWith('SQLITE_IOERR')) return false;
+  const free = filesystemOf(dir).free;
+  return free !== undefined && free < 1024 * 1024;
+}
+
 /** Why the platform runs degraded, and since when (epoch ms). */
 export interface Degraded {
   reason: string;
@@ -79,11 +91,12 @@ export class DiskSpace extends EventEmitter<{ change: [degraded: Degraded | unde
 
   /** A write failed: true when for want of space (the caller drops the write; it is told of the change once). */
   report(error: unknown, what: string): boolean {
-    if (!isDiskFull(error)) return false;
+    if (!failedForSpace(error, this.root)) return false;
     if (!this.degraded) {
       const code = (error as { code: string }).code;
       const filesystem = filesystemOf(this.root);
-      this.degraded = { reason: `the disk holding ${this.root} (${filesystem.mountPoint}) is full: ${what} could not be written (${code})`, since: Date.now() };
+      const where = filesystem.mountPoint === this.root ? this.root : `${this.root} (${filesystem.mountPoint})`;
+      this.degraded = { reason: `the disk holding ${where} is full: ${what} could not be written (${code})`, since: Date.now() };
       this.probeTimer = setInterval(() => this.probe(), this.probeMs);
       this.probeTimer.unref();
       this.emit('change', this.degraded);
@@ -94,17 +107,22 @@ export class DiskSpace extends EventEmitter<{ change: [degraded: Degraded | unde
   /** Tries a small write; when it fits, degraded mode ends. True when there is room. */
   probe(): boolean {
     if (!this.degraded) return true;
+    if (!this.hasRoom()) return false;
+    this.clear();
+    return true;
+  }
+
+  /** Whether a small file can be written in the root now (another failure than a full disk is not for this to judge). */
+  hasRoom(): boolean {
     const file = join(this.root, '.space-probe');
     try {
       writeFileSync(file, Buffer.alloc(PROBE_BYTES), { mode: 0o600 });
+      return true;
     } catch (error) {
-      if (isDiskFull(error)) return false;
-      // Another failure is not a full disk: leave that to whoever writes next.
+      return !isDiskFull(error);
     } finally {
       rmSync(file, { force: true });
     }
-    this.clear();
-    return true;
   }
 
   private clear(): void {
