@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { accessSync, chmodSync, closeSync, constants, existsSync, lstatSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { filesystemOf, isDiskFull, type DiskSpace } from '../shared/disk-space.js';
+import { failedForSpace, filesystemOf, type DiskSpace } from '../shared/disk-space.js';
 import { PaasmakerError } from '../shared/errors.js';
 import { ensurePrivateDir } from '../shared/paths.js';
 import { migrations } from './migrations.js';
@@ -79,7 +79,7 @@ function explain(file: string, error: unknown): unknown {
     .map((path) => `mv ${path} ${path}.damaged`)
     .join(' && ');
   const rebuild = `Paasmaker rebuilds its state from empty (apps come back on their next \`paasmaker up\`; service data lives elsewhere, in ${dir}/services and ${dir}/data, and is kept). To start afresh, move it aside — nothing is deleted: ${moveAside}`;
-  if (isDiskFull(error)) {
+  if (failedForSpace(error, dir)) {
     const filesystem = filesystemOf(dir);
     return new PaasmakerError('DISK_FULL', `no space left to write the state database ${file}: the disk holding it (${filesystem.mountPoint}) is full`, {
       hint: `free space on ${filesystem.mountPoint} (see: df -h ${dir}), then run the command again; nothing was lost`,
