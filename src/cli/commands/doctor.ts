@@ -98,14 +98,17 @@ export async function doctor(): Promise<number> {
       : { ok: false, what: '*.localhost does not resolve to this machine', fix: 'use a browser (they resolve *.localhost themselves), or add names to /etc/hosts' },
   );
 
-  const resolver = new Resolver({ timeout: 1000, tries: 1 });
-  resolver.setServers([`127.0.0.1:${dnsPort}`]);
-  const responder = await resolver.resolve4(`doctor.${DNS_ZONE}`).then((a) => a.includes('127.0.0.1'), () => false);
-  checks.push(
-    responder
-      ? { ok: true, what: `the DNS responder for *.${DNS_ZONE} answers on 127.0.0.1:${dnsPort}` }
-      : { ok: false, what: `no DNS responder for *.${DNS_ZONE} on 127.0.0.1:${dnsPort}`, fix: 'it runs while paasmaker up, or the daemon, runs' },
-  );
+  // Port 0 (any free one) cannot be asked: the responder's port is known only to the platform that took it.
+  if (Number.isInteger(dnsPort) && dnsPort > 0 && dnsPort < 65536) {
+    const resolver = new Resolver({ timeout: 1000, tries: 1 });
+    resolver.setServers([`127.0.0.1:${dnsPort}`]);
+    const responder = await resolver.resolve4(`doctor.${DNS_ZONE}`).then((a) => a.includes('127.0.0.1'), () => false);
+    checks.push(
+      responder
+        ? { ok: true, what: `the DNS responder for *.${DNS_ZONE} answers on 127.0.0.1:${dnsPort}` }
+        : { ok: false, what: `no DNS responder for *.${DNS_ZONE} on 127.0.0.1:${dnsPort}`, fix: 'it runs while paasmaker up, or the daemon, runs' },
+    );
+  }
   const zone = await resolvesToLoopback(`paasmaker-doctor.${DNS_ZONE}`);
   checks.push(
     zone
