@@ -104,7 +104,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
     this.env = options.env ?? process.env;
     this.owner = currentOwner();
     this.space = new DiskSpace(this.layout.root);
-    this.state = State.open(this.layout.stateDb, { space: this.space });
+    this.state = State.open(this.layout.stateDb, { space: this.space, fullCheck: true });
     if (!this.space.hasRoom()) {
       this.state.close();
       const filesystem = filesystemOf(this.layout.root);

@@ -17,7 +17,10 @@ const SIDE_FILES = ['-wal', '-shm'];
  * writable, no room on the disk) is a PaasmakerError naming the file, what
  * is wrong and what to do; nothing is ever deleted or moved by Paasmaker.
  */
-export function openDatabase(file: string): Db {
+/** Up to this size every open checks the whole file (a few ms); above it only a platform's open does. */
+const CHECK_ALWAYS_BYTES = 16 * 1024 * 1024;
+
+export function openDatabase(file: string, options: { fullCheck?: boolean } = {}): Db {
   try {
     ensurePrivateDir(dirname(file));
     prepareFile(file);
@@ -34,7 +37,7 @@ export function openDatabase(file: string): Db {
     retryBusy(() => db!.pragma('journal_mode = WAL'));
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    const check = db.pragma('quick_check(1)', { simple: true });
+    const check = options.fullCheck || statSync(file).size <= CHECK_ALWAYS_BYTES ? db.pragma('quick_check(1)', { simple: true }) : 'ok';
     if (check !== 'ok') throw Object.assign(new Error(String(check).split('\n').slice(0, 2).join('; ')), { code: 'SQLITE_CORRUPT' });
     // SQLite falls back to reading when it may not write: a platform that cannot write is no platform.
     retryBusy(() => db!.exec('BEGIN IMMEDIATE; ROLLBACK'));
@@ -68,8 +71,11 @@ function prepareFile(file: string): void {
   accessSync(dirname(file), constants.W_OK | constants.X_OK);
 }
 
-/** The user's view of an error opening the state: which file, what is wrong, what to do. */
-function explain(file: string, error: unknown): unknown {
+/**
+ * The user's view of an error opening or reading the state: which file, what
+ * is wrong, what to do. Errors that are not about the file are returned as they are.
+ */
+export function explain(file: string, error: unknown): unknown {
   if (error instanceof PaasmakerError) return error;
   const code = String((error as { code?: unknown }).code ?? '');
   const message = (error as Error).message ?? String(error);

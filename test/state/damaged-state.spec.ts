@@ -91,6 +91,14 @@ describe('a damaged state.db: every command that reads it says which file, what 
     expect(existsSync(join(home, 'paasmaker.sock'))).toBe(false);
   });
 
+  it('doctor fails a check naming the damaged state.db, with the hint as its fix', async () => {
+    const home = homeWith((file) => writeFileSync(file, 'not a database\n'));
+    const result = await runCli(['doctor'], { home });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain(`✗ the state database ${join(home, 'state.db')} is not an SQLite database`);
+    expect(result.stdout).toMatch(/fix: Paasmaker rebuilds its state .*mv /);
+  });
+
   it('after the suggested mv, paasmaker works again from a fresh state and the old file is kept', async () => {
     const home = homeWith((file) => writeFileSync(file, 'not a database\n'));
     const failed = await runCli(['ps'], { home });

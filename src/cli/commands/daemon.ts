@@ -119,7 +119,7 @@ export async function ensureDaemon(options: { proxyPort?: string; apiPort?: stri
   const running = runningDaemon(layout.root);
   if (running) return { record: running, started: false };
   // A state.db that cannot serve is said here, in the user's terminal, not only in the daemon's log.
-  State.open(layout.stateDb).close();
+  State.open(layout.stateDb, { fullCheck: true }).close();
   // The router port of the last run, so apps keep their URLs across restarts.
   let proxyPort = options.proxyPort;
   if (proxyPort === undefined) {
