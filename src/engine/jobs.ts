@@ -133,6 +133,14 @@ export class Jobs {
     log.write(stream === 'system' ? 'sys' : stream, line, Date.now());
   }
 
+  /** Writes the running jobs' records again (after a full disk dropped them). */
+  rewrite(): void {
+    for (const job of this.live.values()) {
+      if (!this.state.jobs.get(job.id)) this.state.jobs.create({ id: job.id, parent: job.parent ?? null, root: job.root, app: job.app, title: job.title, ownerPid: this.owner.pid, ownerStart: this.owner.startTime });
+      this.state.jobs.setState(job.id, job.state, job.detail ?? null);
+    }
+  }
+
   /** Aborts a running job of this platform and its running children. */
   abort(id: string, reason: string): boolean {
     const job = this.live.get(id);

@@ -257,12 +257,19 @@ export class Platform extends EventEmitter<PlatformEvents> {
     say('the disk has room again: writing state and logs again');
     if (!this.stateOpen) return;
     for (const app of this.running.values()) {
+      const name = app.manifest.application.name;
+      // An app started while the disk was full was never recorded.
+      if (!this.state.apps.get(name)) {
+        this.state.apps.upsert({ name, directory: app.manifest.directory, manifest: app.manifest.file, state: 'running', ownerPid: this.owner.pid, ownerStart: this.owner.startTime });
+        this.state.instances.replace(name, app.manifest.instances.map((instance) => ({ app: name, name: instance.name, runtime: instance.runtime.name, command: instance.command ?? null, quantity: instance.quantity, standalone: instance.standalone })));
+      }
       for (const key of app.slots.values()) {
         const info = this.supervisor.info(key);
         if (info) this.recordProcess(info);
       }
     }
     for (const entry of this.spawned.values()) this.journal(entry);
+    this.jobs.rewrite();
     this.flushTraffic();
   }
 
@@ -273,6 +280,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
 
   private async applyNow(manifest: ResolvedManifest, options: { forcePrepare?: boolean }): Promise<void> {
     const name = manifest.application.name;
+    this.refuseWhileFull(name);
     const existing = this.state.apps.get(name);
     if (
       existing &&
@@ -315,6 +323,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
       );
       this.state.processes.clear(name);
     });
+    this.refuseWhileFull(name);
 
     this.routes?.register(app.manifest, app.plans);
     try {
@@ -353,6 +362,16 @@ export class Platform extends EventEmitter<PlatformEvents> {
       this.state.apps.setState(name, 'failed');
       throw error;
     }
+  }
+
+  /** An app is not started while the disk is full: it could not be recorded, nor its output kept. */
+  private refuseWhileFull(name: string): void {
+    if (!this.space.degraded) return;
+    this.running.delete(name);
+    const filesystem = filesystemOf(this.layout.root);
+    throw new PaasmakerError('DISK_FULL', `app "${name}" was not started: ${this.space.degraded.reason}`, {
+      hint: `free space on ${filesystem.mountPoint} (see: df -h ${this.layout.root}); Paasmaker notices by itself, then run this again. Apps already running go on.`,
+    });
   }
 
   /** Stops one app this platform runs. */

@@ -70,6 +70,8 @@ export function filesystemOf(path: string): Filesystem {
 
 /** What the probe writes: enough that a disk with room for it has room for the platform's next writes. */
 const PROBE_BYTES = 256 * 1024;
+/** Room the file system must report besides, so that a few freed pages (a log rotated, SQLite giving back its WAL) do not end degraded mode. */
+const ROOM_BYTES = 1024 * 1024;
 
 /**
  * Whether the disk holding PAASMAKER_HOME has room. A write that fails for
@@ -114,6 +116,8 @@ export class DiskSpace extends EventEmitter<{ change: [degraded: Degraded | unde
 
   /** Whether a small file can be written in the root now (another failure than a full disk is not for this to judge). */
   hasRoom(): boolean {
+    const free = filesystemOf(this.root).free;
+    if (free !== undefined && free < ROOM_BYTES) return false;
     const file = join(this.root, '.space-probe');
     try {
       writeFileSync(file, Buffer.alloc(PROBE_BYTES), { mode: 0o600 });

@@ -151,6 +151,8 @@ export function migrate(db: Db): number {
  * to `space`: the platform goes on degraded (routing, apps) and writes again
  * once there is room. Inside a transaction the error still propagates, so
  * SQLite rolls the whole transaction back; the outermost one drops it.
+ * While degraded, writes are not even tried: one dropped row must not make
+ * the next write fail another way (a process of an app never recorded).
  */
 export function dropWritesWhenFull(db: Db, space: DiskSpace): void {
   let depth = 0;
@@ -161,6 +163,7 @@ export function dropWritesWhenFull(db: Db, space: DiskSpace): void {
     if (statement.reader) return statement;
     const run = statement.run.bind(statement);
     statement.run = ((...params: unknown[]) => {
+      if (depth === 0 && space.degraded) return { changes: 0, lastInsertRowid: 0 };
       try {
         return run(...(params as []));
       } catch (error) {
@@ -173,6 +176,7 @@ export function dropWritesWhenFull(db: Db, space: DiskSpace): void {
   db.transaction = ((fn: (...args: unknown[]) => unknown) => {
     const inner = transaction(fn);
     return (...args: unknown[]) => {
+      if (depth === 0 && space.degraded) return undefined;
       depth++;
       try {
         return inner(...args);

@@ -24,7 +24,7 @@ if ('skip' in probe) console.warn(`skipping the full-disk fault tests: ${probe.s
 else probe.unmount();
 
 /** An app that logs every request and a line every 20 ms, so its log would grow all the time. */
-function chattyApp(): string {
+function chattyApp(name = 'diskfull'): string {
   const dir = mkdtempSync(join(tmpdir(), 'pm-diskfull-app-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(
@@ -38,7 +38,7 @@ setInterval(() => console.log('tick ' + ++ticks + ' ' + 'x'.repeat(100)), 20);
 process.on('SIGTERM', () => process.exit(0));
 `,
   );
-  writeFileSync(join(dir, 'paasmaker.yml'), 'application: {name: diskfull}\ninstances:\n  web: {command: node server.mjs}\n');
+  writeFileSync(join(dir, 'paasmaker.yml'), `application: {name: ${name}}\ninstances:\n  web: {command: node server.mjs}\n`);
   return dir;
 }
 
@@ -129,6 +129,12 @@ describe.skipIf('skip' in probe)('a full disk under a running platform (PAASMAKE
     for (let i = 0; i < 10; i++) expect((await get(daemon.proxyPort, `/full-${i}`)).status).toBe(200);
     await until(async () => (await runCli(['ps'], { home })).stdout.includes('degraded since'), 10_000, 'ps to say the daemon is degraded');
     expect((await runCli(['daemon', 'status'], { home })).stdout).toMatch(/degraded: the disk holding .* is full/);
+    // A new app is refused while the disk is full (it could be neither recorded nor logged); the running one goes on.
+    const refused = await runCli(['up', '-d', chattyApp('second')], { home });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toMatch(/error: app "second" was not started: the disk holding .* is full/);
+    expect(refused.stderr).toContain(`hint: free space on ${home}`);
+    expect((await get(daemon.proxyPort, '/still')).status).toBe(200);
     rmSync(filler);
     await until(async () => !(await runCli(['ps'], { home })).stdout.includes('degraded'), 10_000, 'degraded mode to clear by itself');
     expect((await get(daemon.proxyPort, '/after')).status).toBe(200);
