@@ -100,7 +100,15 @@ export class Platform extends EventEmitter<PlatformEvents> {
   private constructor(options: PlatformOptions) {
     super();
     this.layout = homeLayout(options.home ?? paasmakerHome(options.env));
-    ensurePrivateDir(this.layout.root);
+    try {
+      ensurePrivateDir(this.layout.root);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new PaasmakerError(code === 'ENOSPC' || code === 'EDQUOT' ? 'DISK_FULL' : 'STATE_UNWRITABLE', `PAASMAKER_HOME ${this.layout.root} cannot be created (${code})`, {
+        hint: 'set PAASMAKER_HOME to a folder you own on a disk with room, or make its parent writable',
+        cause: error,
+      });
+    }
     this.env = options.env ?? process.env;
     this.owner = currentOwner();
     this.space = new DiskSpace(this.layout.root);
