@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { callApi } from '../../src/api/client.js';
+import { State } from '../../src/state/index.js';
 import { CliProcess, runCli, sleep, until } from '../helpers/cli.js';
 import { fillDisk, mountTmpfs } from '../helpers/tmpfs.js';
 
@@ -143,10 +144,15 @@ describe.skipIf('skip' in probe)('a full disk under a running platform (PAASMAKE
     expect(stopped.exitCode, stopped.stderr).toBe(0);
   }, 90_000);
 
-  it('up on a disk that is already full exits 1 saying which disk to free; no stack', async () => {
+  it('up and ps on a disk that is already full exit 1 saying which disk to free; no stack', async () => {
     const disk = mountTmpfs(4) as { dir: string; unmount: () => void };
     cleanups.push(disk.unmount);
+    State.open(join(disk.dir, 'state.db')).close();
     fillDisk(disk.dir);
+    const ps = await runCli(['ps'], { home: disk.dir });
+    expect(ps.exitCode).toBe(1);
+    expect(ps.stderr).toContain(`error: no space left to write the state database ${join(disk.dir, 'state.db')}`);
+    expect(ps.stderr).toContain(`hint: free space on ${disk.dir}`);
     const result = await runCli(['up', chattyApp(), '--no-tui'], { home: disk.dir });
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(new RegExp(`error: no space left .*${disk.dir}`));
