@@ -55,7 +55,7 @@ export function callApi<T = unknown>(socketPath: string, method: string, path: s
           }
           if ((res.statusCode ?? 500) >= 400) {
             const code = String(value.code ?? 'USAGE');
-            const known = ['APP_NOT_FOUND', 'INSTANCE_NOT_FOUND', 'MANIFEST_INVALID', 'MANIFEST_NOT_FOUND', 'APP_RUNNING', 'CONFIG_INVALID', 'SERVICE_FAILED', 'PREPARE_FAILED', 'RUNTIME_MISSING', 'RUNTIME_VERSION'];
+            const known = ['APP_NOT_FOUND', 'INSTANCE_NOT_FOUND', 'MANIFEST_INVALID', 'MANIFEST_NOT_FOUND', 'APP_RUNNING', 'CONFIG_INVALID', 'SERVICE_FAILED', 'PREPARE_FAILED', 'RUNTIME_MISSING', 'RUNTIME_VERSION', 'DISK_FULL', 'STATE_DAMAGED', 'STATE_UNWRITABLE'];
             reject(new PaasmakerError((known.includes(code) ? code : 'USAGE') as never, String(value.error ?? `HTTP ${res.statusCode}`), { hint: value.hint ? String(value.hint) : undefined, detail: value.detail ? String(value.detail) : undefined }));
           } else resolve(value as T);
         });

@@ -15,6 +15,10 @@ export const StatusSchema = z
     apiPort: z.number().int().nullable(),
     uptime: z.number().describe('seconds'),
     apps: z.array(z.string()),
+    degraded: z
+      .object({ reason: z.string(), since: z.number().describe('epoch ms') })
+      .nullable()
+      .describe('set while the disk is full: apps and routing go on, state and logs wait for room'),
   })
   .meta({ id: 'Status' });
 
@@ -126,7 +130,7 @@ export const RestartRequestSchema = z.strictObject({ instance: z.string().min(1)
 export interface ApiContext {
   platform: Platform;
   /** The daemon's status, when the server is the daemon's. */
-  status: () => z.infer<typeof StatusSchema>;
+  status: () => Omit<z.infer<typeof StatusSchema>, 'degraded'>;
   /** Stops the server's process (daemon stop). */
   shutdown: () => void;
   /** A foreground client that held an app went away: stop the app. */
@@ -153,7 +157,7 @@ function appRecord(context: ApiContext, name: string) {
 
 /** The API, one table: the server dispatches it and the OpenAPI document is generated from it. */
 export const ROUTES: Route[] = [
-  { method: 'GET', path: '/api/v1/status', summary: 'The daemon: pid, socket, ports, uptime, apps', response: StatusSchema, handle: (context) => context.status() },
+  { method: 'GET', path: '/api/v1/status', summary: 'The daemon: pid, socket, ports, uptime, apps', response: StatusSchema, handle: (context) => ({ ...context.status(), degraded: context.platform.degraded ?? null }) },
   {
     method: 'GET',
     path: '/api/v1/apps',

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { DiskSpace } from '../shared/disk-space.js';
 import type { Keeper } from './keeper.js';
 import { LineSplitter } from './line-splitter.js';
 import { LogFile } from './log-file.js';
@@ -8,6 +9,7 @@ import type { JournalEntry, LogLine, ProcessInfo, ProcessSpec, ProcessState } fr
 
 export interface ProcessHooks {
   keeper?: Keeper;
+  space?: DiskSpace;
   backoff: { initialMs: number; maxMs: number; resetAfterMs: number };
   readinessPollMs: number;
   onState(info: ProcessInfo, previous: ProcessState): void;
@@ -38,7 +40,7 @@ export class ManagedProcess {
     private readonly hooks: ProcessHooks,
   ) {
     this.info = { id: spec.id, state: 'stopped', port: spec.port, restarts: 0 };
-    this.log = new LogFile(spec.logFile);
+    this.log = new LogFile(spec.logFile, { space: hooks.space });
     this.delayMs = hooks.backoff.initialMs;
   }
 
