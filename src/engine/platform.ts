@@ -59,6 +59,9 @@ export interface ReapReport {
 
 
 const SETTLED: ReadonlySet<ProcessState> = new Set(['running', 'backoff', 'crashed', 'stopped']);
+/** Traffic counts are kept for a day (the longest stats window), pruned every ten minutes. */
+const TRAFFIC_KEPT_S = 86_400;
+const TRAFFIC_PRUNE_EVERY_S = 600;
 
 /**
  * The platform: owns state, the supervisor and the keeper, applies a
@@ -90,6 +93,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
   private trafficTimer?: NodeJS.Timeout;
   /** Traffic batches not yet in state.db: written on the next flush that finds room. */
   private trafficBacklog: TrafficRecord[][] = [];
+  private trafficPrunedAt = 0;
   /** Process groups alive now, as journaled: journaled again when a full disk dropped the records. */
   private readonly spawned = new Map<number, JournalEntry>();
   /** Whether the disk holding PAASMAKER_HOME has room; when it has not, the platform runs degraded. */
@@ -246,6 +250,12 @@ export class Platform extends EventEmitter<PlatformEvents> {
     while (this.trafficBacklog.length > 0 && !this.space.degraded) {
       this.state.traffic.record(this.trafficBacklog[0]!);
       if (!this.space.degraded) this.trafficBacklog.shift();
+    }
+    // Counts older than the longest window anyone can ask for (a day) only grow state.db.
+    const now = Date.now() / 1000;
+    if (now - this.trafficPrunedAt >= TRAFFIC_PRUNE_EVERY_S && !this.space.degraded) {
+      this.trafficPrunedAt = now;
+      this.state.traffic.prune(Math.floor(now) - TRAFFIC_KEPT_S);
     }
   }
 
