@@ -43,6 +43,7 @@ export function callApi<T = unknown>(socketPath: string, method: string, path: s
       { socketPath, path, method, headers: { host: 'localhost', ...(text ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } : {}) }, timeout: timeoutMs },
       (res) => {
         let answer = '';
+        res.on('error', (error) => reject(new PaasmakerError('APP_NOT_FOUND', `Paasmaker at ${socketPath} went away mid-answer: ${error.message}`, { hint: 'is it running? paasmaker daemon status' })));
         res.on('data', (chunk) => (answer += chunk));
         res.on('end', () => {
           let value: Record<string, unknown>;
@@ -54,7 +55,7 @@ export function callApi<T = unknown>(socketPath: string, method: string, path: s
           }
           if ((res.statusCode ?? 500) >= 400) {
             const code = String(value.code ?? 'USAGE');
-            const known = ['APP_NOT_FOUND', 'INSTANCE_NOT_FOUND', 'MANIFEST_INVALID', 'MANIFEST_NOT_FOUND', 'APP_RUNNING', 'CONFIG_INVALID', 'SERVICE_FAILED', 'PREPARE_FAILED', 'RUNTIME_MISSING', 'RUNTIME_VERSION'];
+            const known = ['APP_NOT_FOUND', 'INSTANCE_NOT_FOUND', 'MANIFEST_INVALID', 'MANIFEST_NOT_FOUND', 'APP_RUNNING', 'CONFIG_INVALID', 'SERVICE_FAILED', 'PREPARE_FAILED', 'RUNTIME_MISSING', 'RUNTIME_VERSION', 'DISK_FULL', 'STATE_DAMAGED', 'STATE_UNWRITABLE'];
             reject(new PaasmakerError((known.includes(code) ? code : 'USAGE') as never, String(value.error ?? `HTTP ${res.statusCode}`), { hint: value.hint ? String(value.hint) : undefined, detail: value.detail ? String(value.detail) : undefined }));
           } else resolve(value as T);
         });
@@ -88,9 +89,18 @@ export function followEvents(
         buffer = buffer.slice(end + 2);
         const event = /^event: (.+)$/m.exec(frame)?.[1];
         const data = /^data: (.+)$/m.exec(frame)?.[1];
-        if (event && data) onEvent(event, JSON.parse(data));
+        if (!event || !data) continue;
+        let payload: unknown;
+        try {
+          payload = JSON.parse(data);
+        } catch {
+          // A frame that is not JSON is not an event: skip it, follow the rest.
+          continue;
+        }
+        onEvent(event, payload);
       }
     });
+    res.on('error', () => undefined);
     res.once('close', onClose);
   });
   stream.on('error', onClose);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorSchema, ROUTES } from './routes.js';
+import { ErrorSchema, EventsQuerySchema, ROUTES } from './routes.js';
 
 let cached: Record<string, unknown> | undefined;
 
@@ -10,12 +10,26 @@ function schema(type: z.ZodType, components: Record<string, unknown>): unknown {
     io: 'output',
     unrepresentable: 'any',
   }) as Record<string, unknown>;
+  // Named schemas come back as $defs references (also inside each other); point them at components.
+  const rewrite = (value: unknown) => JSON.parse(JSON.stringify(value).replace(/#\/\$defs\//g, '#/components/schemas/')) as unknown;
   const defs = (json.$defs ?? {}) as Record<string, unknown>;
-  for (const [name, value] of Object.entries(defs)) components[name] = value;
+  for (const [name, value] of Object.entries(defs)) components[name] = rewrite(value);
   delete json.$defs;
   delete json.$schema;
-  // Named schemas come back as $defs references; point them at components.
-  return JSON.parse(JSON.stringify(json).replace(/#\/\$defs\//g, '#/components/schemas/'));
+  return rewrite(json);
+}
+
+/** The query parameters of a route, from the same schema that validates them. */
+function queryParameters(query: z.ZodObject | undefined, components: Record<string, unknown>): unknown[] {
+  if (!query) return [];
+  const json = schema(query, components) as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, { description, ...rest }]) => ({
+    name,
+    in: 'query',
+    required: (json.required ?? []).includes(name),
+    ...(description ? { description } : {}),
+    schema: rest,
+  }));
 }
 
 /**
@@ -29,7 +43,7 @@ export function openApiDocument(): Record<string, unknown> {
   const error = { description: 'An error with a code (and a hint when there is one)', content: { 'application/json': { schema: schema(ErrorSchema, components) } } };
   for (const route of ROUTES) {
     const path = route.path.replace(/:(\w+)/g, '{$1}');
-    const parameters = [...route.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const parameters = [...[...route.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })), ...queryParameters(route.query, components)];
     paths[path] ??= {};
     paths[path][route.method.toLowerCase()] = {
       summary: route.summary,
@@ -43,6 +57,7 @@ export function openApiDocument(): Record<string, unknown> {
     get: {
       summary: 'Server-Sent Events: instance.state, log.line, traffic.tick and job.update, in order, each with an id',
       operationId: 'getEvents',
+      parameters: queryParameters(EventsQuerySchema, components),
       responses: { '200': { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
     },
   };

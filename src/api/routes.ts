@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseLogLine, tailLog } from '../shared/tail.js';
 import { z } from 'zod';
 import { listProcesses, listTraffic, type Platform } from '../engine/index.js';
-import { loadManifest } from '../manifest/index.js';
+import { loadManifestAsync } from '../manifest/index.js';
 import { PaasmakerError } from '../shared/errors.js';
 
 /** What the daemon reports of itself. */
@@ -15,6 +15,10 @@ export const StatusSchema = z
     apiPort: z.number().int().nullable(),
     uptime: z.number().describe('seconds'),
     apps: z.array(z.string()),
+    degraded: z
+      .object({ reason: z.string(), since: z.number().describe('epoch ms') })
+      .nullable()
+      .describe('set while the disk is full: apps and routing go on, state and logs wait for room'),
   })
   .meta({ id: 'Status' });
 
@@ -28,6 +32,13 @@ export const AppSchema = z
     ownerPid: z.number().int().nullable(),
   })
   .meta({ id: 'App' });
+
+export const UnreadySchema = z
+  .object({ process: z.string().describe('instance.index'), state: z.string(), reason: z.string().describe('e.g. "exited with code 3; restarting in 1s"'), lines: z.array(z.string()).describe('its last output lines') })
+  .meta({ id: 'Unready' });
+
+/** An app just started: up only when `unready` is empty. */
+export const StartedAppSchema = AppSchema.extend({ unready: z.array(UnreadySchema).describe('routed processes that are not running') }).meta({ id: 'StartedApp' });
 
 export const ProcessSchema = z
   .object({
@@ -93,20 +104,33 @@ export const ErrorSchema = z.object({ error: z.string(), code: z.string(), hint:
 
 export const UpRequestSchema = z
   .strictObject({
-    directory: z.string().min(1).describe('absolute path of the project folder'),
+    directory: z.string().regex(/^\//, 'must be an absolute path').describe('absolute path of the project folder'),
     attached: z.boolean().optional().describe('held by a foreground client (an attach=1 event stream): not brought back after a daemon restart'),
     prepare: z.boolean().optional().describe('run the prepare steps even if nothing changed'),
     watch: z.boolean().optional().describe('reload on save (default true)'),
   })
   .meta({ id: 'UpRequest' });
 export const ScaleRequestSchema = z.strictObject({ instance: z.string().min(1), quantity: z.number().int().min(0).max(64) }).meta({ id: 'ScaleRequest' });
+/** Query parameters: every route declares its own (strict: an unknown name is refused, not ignored). */
+export const NO_QUERY = z.strictObject({});
+const appFilter = z.string().min(1).optional().describe('only this app');
+export const AppQuerySchema = z.strictObject({ app: appFilter });
+export const LogsQuerySchema = z.strictObject({ lines: z.coerce.number().int().min(1).max(5000).optional().describe('how many recent lines (default 100)') });
+export const StatsQuerySchema = z.strictObject({ app: appFilter, window: z.coerce.number().int().min(1).max(86_400).optional().describe('seconds to count back (default 60)') });
+export const EventsQuerySchema = z.strictObject({ app: appFilter, attach: z.enum(['0', '1']).optional().describe('1: the app stops when this stream closes') });
+
+/** The named parameters of a query schema. */
+export function queryFields(schema: z.ZodType): Record<string, z.ZodType> {
+  return schema instanceof z.ZodObject ? (schema.shape as Record<string, z.ZodType>) : {};
+}
+
 export const RestartRequestSchema = z.strictObject({ instance: z.string().min(1).optional() }).meta({ id: 'RestartRequest' });
 
 /** Everything a handler may use. */
 export interface ApiContext {
   platform: Platform;
   /** The daemon's status, when the server is the daemon's. */
-  status: () => z.infer<typeof StatusSchema>;
+  status: () => Omit<z.infer<typeof StatusSchema>, 'degraded'>;
   /** Stops the server's process (daemon stop). */
   shutdown: () => void;
   /** A foreground client that held an app went away: stop the app. */
@@ -119,8 +143,10 @@ export interface Route {
   path: string;
   summary: string;
   request?: z.ZodType;
+  /** The query parameters it takes (none when absent). */
+  query?: z.ZodObject;
   response: z.ZodType;
-  handle: (context: ApiContext, params: Record<string, string>, body: unknown, query: URLSearchParams) => Promise<unknown> | unknown;
+  handle: (context: ApiContext, params: Record<string, string>, body: unknown, query: any) => Promise<unknown> | unknown;
 }
 
 function appRecord(context: ApiContext, name: string) {
@@ -131,7 +157,7 @@ function appRecord(context: ApiContext, name: string) {
 
 /** The API, one table: the server dispatches it and the OpenAPI document is generated from it. */
 export const ROUTES: Route[] = [
-  { method: 'GET', path: '/api/v1/status', summary: 'The daemon: pid, socket, ports, uptime, apps', response: StatusSchema, handle: (context) => context.status() },
+  { method: 'GET', path: '/api/v1/status', summary: 'The daemon: pid, socket, ports, uptime, apps', response: StatusSchema, handle: (context) => ({ ...context.status(), degraded: context.platform.degraded ?? null }) },
   {
     method: 'GET',
     path: '/api/v1/apps',
@@ -142,16 +168,17 @@ export const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/api/v1/apps',
-    summary: 'Run the project in a folder (paasmaker up -d): provision, prepare, start; answers once it runs',
+    summary: 'Run the project in a folder (paasmaker up -d): provision, prepare, start; answers once each process has settled, with the routed ones that are not running',
     request: UpRequestSchema,
-    response: AppSchema,
+    response: StartedAppSchema,
     handle: async (context, _params, body) => {
       const { directory, attached, prepare, watch } = body as z.infer<typeof UpRequestSchema>;
-      const manifest = loadManifest(resolve(directory));
+      const manifest = await loadManifestAsync(resolve(directory));
       await context.platform.apply(manifest, { forcePrepare: prepare });
       context.platform.state.apps.setDaemon(manifest.application.name, !attached);
+      const unready = context.platform.unready(manifest.application.name);
       if (watch !== false) await context.platform.watch(manifest.application.name);
-      return appRecord(context, manifest.application.name);
+      return { ...appRecord(context, manifest.application.name), unready };
     },
   },
   { method: 'GET', path: '/api/v1/apps/:app', summary: 'One app', response: AppSchema, handle: (context, params) => appRecord(context, params.app!) },
@@ -175,7 +202,7 @@ export const ROUTES: Route[] = [
     handle: async (context, params, body) => {
       const { instance } = body as z.infer<typeof RestartRequestSchema>;
       appRecord(context, params.app!);
-      return { ok: await context.platform.reload(params.app!, { instances: instance ? [instance] : undefined, reason: 'restart' }) };
+      return { ok: await context.platform.restart(params.app!, instance) };
     },
   },
   {
@@ -203,10 +230,11 @@ export const ROUTES: Route[] = [
     method: 'GET',
     path: '/api/v1/apps/:app/logs',
     summary: "The app's recent output, every process merged in time order; ?lines= (default 100)",
+    query: LogsQuerySchema,
     response: z.array(LogLineSchema),
-    handle: (context, params, _body, query) => {
+    handle: (context, params, _body, query: z.infer<typeof LogsQuerySchema>) => {
       const record = appRecord(context, params.app!);
-      const lines = Math.min(5000, Math.max(1, Number(query.get('lines') ?? 100)));
+      const lines = query.lines ?? 100;
       const dir = join(context.platform.layout.logs, record.name);
       const files = existsSync(dir) ? readdirSync(dir).filter((name) => name.endsWith('.log')) : [];
       const merged = files.flatMap((name) =>
@@ -222,29 +250,33 @@ export const ROUTES: Route[] = [
     method: 'GET',
     path: '/api/v1/processes',
     summary: 'Every process slot (as paasmaker ps); ?app= filters',
+    query: AppQuerySchema,
     response: z.array(ProcessSchema),
-    handle: (context, _params, _body, query) => listProcesses(context.platform.state, { app: query.get('app') ?? undefined, selfPid: process.pid }),
+    handle: (context, _params, _body, query: z.infer<typeof AppQuerySchema>) => listProcesses(context.platform.state, { app: query.app, selfPid: process.pid }),
   },
   {
     method: 'GET',
     path: '/api/v1/services',
     summary: 'Provisioned services',
+    query: AppQuerySchema,
     response: z.array(ServiceSchema),
-    handle: (context, _params, _body, query) => context.platform.services.list(query.get('app') ?? undefined),
+    handle: (context, _params, _body, query: z.infer<typeof AppQuerySchema>) => context.platform.services.list(query.app),
   },
   {
     method: 'GET',
     path: '/api/v1/stats',
     summary: 'Router traffic per app instance type; ?app= and ?window= (seconds)',
+    query: StatsQuerySchema,
     response: z.array(TrafficSchema),
-    handle: (context, _params, _body, query) => listTraffic(context.platform.state, { app: query.get('app') ?? undefined, windowSeconds: Number(query.get('window') ?? 60) }),
+    handle: (context, _params, _body, query: z.infer<typeof StatsQuerySchema>) => listTraffic(context.platform.state, { app: query.app, windowSeconds: query.window ?? 60 }),
   },
   {
     method: 'GET',
     path: '/api/v1/jobs',
     summary: 'The latest root jobs, newest first; ?app= filters',
+    query: AppQuerySchema,
     response: z.array(JobSchema),
-    handle: (context, _params, _body, query) => context.platform.state.jobs.roots({ app: query.get('app') ?? undefined }),
+    handle: (context, _params, _body, query: z.infer<typeof AppQuerySchema>) => context.platform.state.jobs.roots({ app: query.app }),
   },
   {
     method: 'GET',

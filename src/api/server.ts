@@ -5,28 +5,74 @@ import { dirname } from 'node:path';
 import type { PlatformEvents } from '../engine/index.js';
 import { isPaasmakerError } from '../shared/errors.js';
 import { openApiDocument } from './openapi.js';
-import { ROUTES, type ApiContext, type Route } from './routes.js';
+import type { z } from 'zod';
+import { EventsQuerySchema, NO_QUERY, queryFields, ROUTES, type ApiContext, type Route } from './routes.js';
 
 const EVENTS: Array<keyof PlatformEvents> = ['instance.state', 'log.line', 'traffic.tick', 'job.update'];
 
 /** HTTP status for each error code a user can act on. */
 const STATUS: Record<string, number> = { APP_NOT_FOUND: 404, INSTANCE_NOT_FOUND: 404, SERVICE_NOT_FOUND: 404, APP_RUNNING: 409, USAGE: 400, MANIFEST_INVALID: 422, MANIFEST_NOT_FOUND: 422, CONFIG_INVALID: 422 };
 
+/** Writes to a stream unless its client has gone (a write after close would throw). */
+function writeOpen(res: ServerResponse, text: string): void {
+  if (!res.writableEnded && !res.destroyed) res.write(text);
+}
+
 function send(res: ServerResponse, status: number, value: unknown): void {
   const text = JSON.stringify(value);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' }).end(text);
 }
 
+/** The route's path parameters, still percent-encoded, or undefined when the path is another route's. */
 function match(route: Route, path: string): Record<string, string> | undefined {
   const want = route.path.split('/');
   const have = path.split('/');
   if (want.length !== have.length) return undefined;
   const params: Record<string, string> = {};
   for (let i = 0; i < want.length; i++) {
-    if (want[i]!.startsWith(':')) params[want[i]!.slice(1)] = decodeURIComponent(have[i]!);
+    if (want[i]!.startsWith(':')) params[want[i]!.slice(1)] = have[i]!;
     else if (want[i] !== have[i]) return undefined;
   }
   return params;
+}
+
+/** A piece of the request, quoted in an answer or a log line: JSON-escaped and cut short. */
+function quoted(text: string | undefined): string {
+  const value = text ?? '';
+  return JSON.stringify(value.length > 120 ? `${value.slice(0, 120)}…` : value);
+}
+
+/** A request the API refuses before any handler runs: 400 with a code and a hint. */
+class BadRequest extends Error {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+function decodeParams(params: Record<string, string>): Record<string, string> {
+  const decoded: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(params)) {
+    try {
+      decoded[name] = decodeURIComponent(raw);
+    } catch {
+      throw new BadRequest(`the path parameter ${name} (${quoted(raw)}) is not valid percent-encoding`, 'encode each path segment as UTF-8 with encodeURIComponent');
+    }
+  }
+  return decoded;
+}
+
+/** The query as an object of strings (the last of repeated names), checked against the route's schema. */
+function parseQuery(schema: z.ZodType, params: URLSearchParams): Record<string, unknown> {
+  const parsed = schema.safeParse(Object.fromEntries(params));
+  if (parsed.success) return parsed.data as Record<string, unknown>;
+  const issue = parsed.error.issues[0]!;
+  const name = issue.path.join('.');
+  const allowed = Object.keys(queryFields(schema));
+  const hint = allowed.length > 0 ? `this endpoint takes ${allowed.map((field) => `?${field}=`).join(', ')}` : 'this endpoint takes no query parameters';
+  throw new BadRequest(name ? `the query parameter ${name}${params.has(name) ? ` (${quoted(params.get(name)!)})` : ''}: ${issue.message}` : `the query: ${issue.message}`, hint);
 }
 
 async function readBody(req: IncomingMessage): Promise<unknown> {
@@ -72,7 +118,7 @@ export class ApiServer {
 
   constructor(
     private readonly context: ApiContext,
-    private readonly options: { token?: string } = {},
+    private readonly options: { token?: string; log?: (line: string) => void } = {},
   ) {
     for (const event of EVENTS) {
       const listener = (payload: unknown) => this.broadcast(event, payload);
@@ -105,9 +151,26 @@ export class ApiServer {
   }
 
   private make(tcp: boolean): Server {
-    const server = createServer((req, res) => void this.handle(req, res, tcp));
+    const server = createServer((req, res) => {
+      this.handle(req, res, tcp).catch((error: unknown) => this.failed(req, res, error));
+    });
     server.keepAliveTimeout = 5000;
+    // An accept that fails (EMFILE: out of descriptors) must not stop the platform: say it, keep serving.
+    // Malformed HTTP gets Node's own 400 and a close (its clientError default).
+    server.on('error', (error: NodeJS.ErrnoException) => this.log(`API server error: ${error.code ?? ''} ${error.message}`));
     return server;
+  }
+
+  /** Where the API says what went wrong on its side: the daemon's log, the terminal of a foreground up. */
+  private log(line: string): void {
+    (this.options.log ?? ((text: string) => process.stderr.write(`${text}\n`)))(line);
+  }
+
+  /** A handler's bug: logged with its stack, answered 500, and the platform runs on. */
+  private failed(req: IncomingMessage, res: ServerResponse, error: unknown): void {
+    this.log(`API ${req.method} ${quoted(req.url)}: internal error\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    if (!res.headersSent && !res.destroyed) send(res, 500, { error: `internal error: ${error instanceof Error ? error.message : String(error)}`, code: 'INTERNAL', hint: 'this is a bug in Paasmaker: the stack is in its log (the daemon\'s is $PAASMAKER_HOME/logs/daemon.log)' });
+    else res.destroy();
   }
 
   private authorised(req: IncomingMessage): boolean {
@@ -119,17 +182,35 @@ export class ApiServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse, tcp: boolean): Promise<void> {
+    // A response the client no longer reads (it went away) must not throw.
+    res.on('error', () => undefined);
     const refused = foreign(req);
     if (refused) return send(res, 403, { error: refused, code: 'FORBIDDEN' });
     if (tcp && !this.authorised(req)) return send(res, 401, { error: 'a bearer token is needed', code: 'UNAUTHORIZED', hint: 'it is in $PAASMAKER_HOME/api-token' });
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    try {
+      await this.dispatch(req, res);
+    } catch (error) {
+      if (!(error instanceof BadRequest)) throw error;
+      if (!res.headersSent) send(res, 400, { error: error.message, code: 'INVALID_REQUEST', hint: error.hint });
+    }
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      throw new BadRequest(`${quoted(req.url)} is not a valid request target`, 'ask for a path such as /api/v1/status');
+    }
     if (req.method === 'GET' && url.pathname === '/api/v1/openapi.json') return send(res, 200, openApiDocument());
-    if (req.method === 'GET' && url.pathname === '/api/v1/events') return this.stream(req, res, url.searchParams);
+    if (req.method === 'GET' && url.pathname === '/api/v1/events') return this.stream(req, res, parseQuery(EventsQuerySchema, url.searchParams) as z.infer<typeof EventsQuerySchema>);
     const route = ROUTES.find((candidate) => candidate.method === req.method && match(candidate, url.pathname));
     if (!route) {
       const known = ROUTES.some((candidate) => match(candidate, url.pathname));
       return send(res, known ? 405 : 404, { error: known ? `${req.method} is not allowed here` : `no such endpoint: ${url.pathname}`, code: known ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND', hint: 'GET /api/v1/openapi.json lists the API' });
     }
+    const params = decodeParams(match(route, url.pathname)!);
+    const query = parseQuery(route.query ?? NO_QUERY, url.searchParams);
     let body: unknown = {};
     try {
       if (route.request) {
@@ -145,11 +226,11 @@ export class ApiServer {
       return send(res, 400, { error: `the body is not JSON: ${(error as Error).message}`, code: 'INVALID_REQUEST' });
     }
     try {
-      const result = await route.handle(this.context, match(route, url.pathname)!, body, url.searchParams);
+      const result = await route.handle(this.context, params, body, query);
       send(res, 200, result);
     } catch (error) {
-      if (isPaasmakerError(error)) send(res, STATUS[error.code] ?? 400, { error: error.message, code: error.code, ...(error.hint ? { hint: error.hint } : {}), ...(error.detail ? { detail: error.detail } : {}) });
-      else send(res, 500, { error: String(error), code: 'INTERNAL' });
+      if (!isPaasmakerError(error)) throw error;
+      send(res, STATUS[error.code] ?? 400, { error: error.message, code: error.code, ...(error.hint ? { hint: error.hint } : {}), ...(error.detail ? { detail: error.detail } : {}) });
     }
   }
 
@@ -159,16 +240,18 @@ export class ApiServer {
    * holds the app: when it closes (a foreground `up` ended, even by SIGKILL)
    * the app stops, while the platform's other apps run on.
    */
-  private stream(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
+  private stream(req: IncomingMessage, res: ServerResponse, query: z.infer<typeof EventsQuerySchema>): void {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
     res.write(': paasmaker events\n\n');
-    const app = query.get('app') ?? undefined;
+    const app = query.app;
     this.streams.set(res, app);
-    const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+    const ping = setInterval(() => writeOpen(res, ': ping\n\n'), 15_000);
     req.once('close', () => {
       clearInterval(ping);
       this.streams.delete(res);
-      if (app && query.get('attach') === '1') void this.context.detached?.(app);
+      if (app && query.attach === '1') {
+        this.context.detached?.(app).catch((error: unknown) => this.log(`could not stop ${app} after its terminal went away: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`));
+      }
     });
   }
 
@@ -177,13 +260,13 @@ export class ApiServer {
     const frame = `id: ${this.nextEventId++}\nevent: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
     const app = (payload as { app?: string; samples?: Array<{ app: string }> }).app;
     for (const [res, only] of this.streams) {
-      if (only === undefined || app === only || (app === undefined && event === 'traffic.tick')) res.write(frame);
+      if (only === undefined || app === only || (app === undefined && event === 'traffic.tick')) writeOpen(res, frame);
     }
   }
 
   async close(): Promise<void> {
     for (const off of this.unsubscribe) off();
-    for (const res of this.streams.keys()) res.end();
+    for (const res of this.streams.keys()) if (!res.writableEnded) res.end();
     await Promise.all(
       this.servers.map(
         (server) =>

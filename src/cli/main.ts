@@ -298,6 +298,8 @@ export async function main(argv: string[]): Promise<number> {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EPIPE') process.exit(EXIT.ok);
+      // Output redirected to a full disk: lines are lost, but the platform goes on.
+      if (error.code === 'ENOSPC' || error.code === 'EDQUOT' || error.code === 'ERR_STREAM_DESTROYED') return;
       throw error;
     });
   }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { homeLayout } from '../shared/paths.js';
-import { State } from '../state/index.js';
+import { explainStateError, State } from '../state/index.js';
 
 /**
  * Reads the platform's state without starting anything: opens state.db,
@@ -12,6 +12,9 @@ export function readState<T>(fn: (state: State) => T): T | undefined {
   const state = State.open(file);
   try {
     return fn(state);
+  } catch (error) {
+    // A large file is not checked whole at open: damage can show while reading it.
+    throw explainStateError(file, error);
   } finally {
     state.close();
   }

@@ -2,3 +2,4 @@ export { Platform, type PlatformOptions, type ReapReport } from './platform.js';
 export type { InstanceStateEvent, JobUpdateEvent, LogLineEvent, PlatformEvents } from './events.js';
 export { parseProcessKey, processKey } from './events.js';
 export { listProcesses, listTraffic, type ProcessRow, type TrafficRow } from './queries.js';
+export type { UnreadyProcess } from './unready.js';

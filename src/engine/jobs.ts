@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { errorText } from '../shared/errors.js';
+import type { DiskSpace } from '../shared/disk-space.js';
 import type { Owner } from '../shared/owner.js';
 import type { State } from '../state/index.js';
 import type { JobState, JobUpdateEvent } from './events.js';
@@ -61,6 +62,7 @@ export class Jobs {
     private readonly owner: Owner,
     logsRoot: string,
     private readonly emit: (event: JobUpdateEvent) => void,
+    private readonly space?: DiskSpace,
   ) {
     this.logDir = join(logsRoot, 'jobs');
   }
@@ -75,8 +77,9 @@ export class Jobs {
    * fn's result, or FAILED with its error (rethrown). fn may finish the job
    * itself (job.detail, or a success with a note such as "up to date").
    */
-  async run<T>(app: string, title: string, fn: (job: Job) => Promise<T>, options: { detail?: string; waitFor?: () => Promise<unknown> } = {}): Promise<T> {
-    const job = this.create(app, title);
+  async run<T>(app: string, title: string, fn: (job: Job) => Promise<T>, options: { detail?: string; waitFor?: () => Promise<unknown>; root?: boolean } = {}): Promise<T> {
+    // root: a job of its own even when called from inside another's work (a timer it armed, say).
+    const job = options.root ? this.context.exit(() => this.create(app, title)) : this.create(app, title);
     if (options.waitFor) {
       // WAITING: for what must come first (the instance types it depends on).
       this.transition(job, 'waiting', options.detail);
@@ -127,8 +130,16 @@ export class Jobs {
   /** The same files as a process's log (`<ISO time> <out|err|sys> <line>`), written through one stream per job. */
   appendLog(job: Job, stream: 'out' | 'err' | 'system', line: string): void {
     let log = this.logs.get(job.id);
-    if (!log) this.logs.set(job.id, (log = new LogFile(join(this.logDir, `${job.id}.log`))));
+    if (!log) this.logs.set(job.id, (log = new LogFile(join(this.logDir, `${job.id}.log`), { space: this.space })));
     log.write(stream === 'system' ? 'sys' : stream, line, Date.now());
+  }
+
+  /** Writes the running jobs' records again (after a full disk dropped them). */
+  rewrite(): void {
+    for (const job of this.live.values()) {
+      if (!this.state.jobs.get(job.id)) this.state.jobs.create({ id: job.id, parent: job.parent ?? null, root: job.root, app: job.app, title: job.title, ownerPid: this.owner.pid, ownerStart: this.owner.startTime });
+      this.state.jobs.setState(job.id, job.state, job.detail ?? null);
+    }
   }
 
   /** Aborts a running job of this platform and its running children. */

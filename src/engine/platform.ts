@@ -8,12 +8,14 @@ import type { ResolvedCron, ResolvedInstance, ResolvedManifest } from '../manife
 import { DnsResponder, Router, startStaticServer } from '../proxy/index.js';
 import { AppRoutes, routedHostname } from './routes.js';
 import { portHolder } from '../shared/port-holder.js';
+import { DiskSpace, filesystemOf, type Degraded } from '../shared/disk-space.js';
 import { PaasmakerError } from '../shared/errors.js';
+import { unreadyProcesses, type UnreadyProcess } from './unready.js';
 import { currentOwner, ownerAlive, type Owner } from '../shared/owner.js';
 import { ensurePrivateDir, homeLayout, paasmakerHome, type HomeLayout } from '../shared/paths.js';
 import { freePort } from '../shared/ports.js';
 import { serviceEnvironment, Services } from '../services/index.js';
-import { State } from '../state/index.js';
+import { State, type TrafficRecord } from '../state/index.js';
 import {
   reapLeftovers,
   startKeeper,
@@ -25,6 +27,7 @@ import {
 } from '../supervisor/index.js';
 import { instanceEnvironment } from './environment.js';
 import { Jobs } from './jobs.js';
+import { recordLivenessRestarts } from './liveness.js';
 import { ProjectReloads } from './project-reloads.js';
 import { RollingUpdates } from './rolling.js';
 import type { RunningApp } from './running-app.js';
@@ -56,6 +59,9 @@ export interface ReapReport {
 
 
 const SETTLED: ReadonlySet<ProcessState> = new Set(['running', 'backoff', 'crashed', 'stopped']);
+/** Traffic counts are kept for a day (the longest stats window), pruned every ten minutes. */
+const TRAFFIC_KEPT_S = 86_400;
+const TRAFFIC_PRUNE_EVERY_S = 600;
 
 /**
  * The platform: owns state, the supervisor and the keeper, applies a
@@ -85,6 +91,13 @@ export class Platform extends EventEmitter<PlatformEvents> {
   /** Why the DNS responder is not running, when it was asked for and could not start. */
   dnsProblem?: string;
   private trafficTimer?: NodeJS.Timeout;
+  /** Traffic batches not yet in state.db: written on the next flush that finds room. */
+  private trafficBacklog: TrafficRecord[][] = [];
+  private trafficPrunedAt = 0;
+  /** Process groups alive now, as journaled: journaled again when a full disk dropped the records. */
+  private readonly spawned = new Map<number, JournalEntry>();
+  /** Whether the disk holding PAASMAKER_HOME has room; when it has not, the platform runs degraded. */
+  readonly space: DiskSpace;
   private closed = false;
   private stateOpen = true;
   /** Aborts prepare steps still running when the platform closes. */
@@ -93,13 +106,30 @@ export class Platform extends EventEmitter<PlatformEvents> {
   private constructor(options: PlatformOptions) {
     super();
     this.layout = homeLayout(options.home ?? paasmakerHome(options.env));
-    ensurePrivateDir(this.layout.root);
+    try {
+      ensurePrivateDir(this.layout.root);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new PaasmakerError(code === 'ENOSPC' || code === 'EDQUOT' ? 'DISK_FULL' : 'STATE_UNWRITABLE', `PAASMAKER_HOME ${this.layout.root} cannot be created (${code})`, {
+        hint: 'set PAASMAKER_HOME to a folder you own on a disk with room, or make its parent writable',
+        cause: error,
+      });
+    }
     this.env = options.env ?? process.env;
     this.owner = currentOwner();
-    this.state = State.open(this.layout.stateDb);
+    this.space = new DiskSpace(this.layout.root);
+    this.state = State.open(this.layout.stateDb, { space: this.space, fullCheck: true });
+    if (!this.space.hasRoom()) {
+      this.state.close();
+      const filesystem = filesystemOf(this.layout.root);
+      throw new PaasmakerError('DISK_FULL', `no space left on the disk holding ${this.layout.root} (${filesystem.mountPoint}): Paasmaker needs room for its state and logs`, {
+        hint: `free space on ${filesystem.mountPoint} (see: df -h ${this.layout.root}), then run the command again`,
+      });
+    }
     this.keeper = options.keeper === false ? undefined : startKeeper({ ownerToken: this.ownerToken });
-    this.supervisor = new Supervisor({ keeper: this.keeper, backoff: options.backoff });
-    this.jobs = new Jobs(this.state, this.owner, this.layout.logs, (event) => this.emit('job.update', event));
+    this.supervisor = new Supervisor({ keeper: this.keeper, backoff: options.backoff, space: this.space });
+    this.jobs = new Jobs(this.state, this.owner, this.layout.logs, (event) => this.emit('job.update', event), this.space);
+    this.space.on('change', (degraded) => this.degradedChanged(degraded));
     this.services = new Services({
       home: this.layout.root,
       state: this.state,
@@ -204,13 +234,63 @@ export class Platform extends EventEmitter<PlatformEvents> {
     }
   }
 
+  /**
+   * Traffic leaves memory in one batch. While the disk is full batches wait
+   * (the last ten minutes of them) and the live tick goes on.
+   */
   private flushTraffic(): void {
     if (!this.router || !this.stateOpen) return;
     const samples = this.router.traffic.drain();
-    if (samples.length === 0) return;
-    const at = Math.floor(Date.now() / 1000);
-    this.state.traffic.record(samples.map((sample) => ({ ...sample, at })));
-    this.emit('traffic.tick', { at, samples });
+    if (samples.length > 0) {
+      const at = Math.floor(Date.now() / 1000);
+      this.trafficBacklog.push(samples.map((sample) => ({ ...sample, at })));
+      if (this.trafficBacklog.length > 600) this.trafficBacklog.shift();
+      this.emit('traffic.tick', { at, samples });
+    }
+    while (this.trafficBacklog.length > 0 && !this.space.degraded) {
+      this.state.traffic.record(this.trafficBacklog[0]!);
+      if (!this.space.degraded) this.trafficBacklog.shift();
+    }
+    // Counts older than the longest window anyone can ask for (a day) only grow state.db.
+    const now = Date.now() / 1000;
+    if (now - this.trafficPrunedAt >= TRAFFIC_PRUNE_EVERY_S && !this.space.degraded) {
+      this.trafficPrunedAt = now;
+      this.state.traffic.prune(Math.floor(now) - TRAFFIC_KEPT_S);
+    }
+  }
+
+  /** Why the platform runs degraded (a full disk), or undefined when it does not. */
+  get degraded(): Degraded | undefined {
+    return this.space.degraded;
+  }
+
+  /**
+   * Degraded mode: routing and apps go on; state and logs wait for room. Once
+   * the probe finds room, what the platform knows now is written again.
+   */
+  private degradedChanged(degraded: Degraded | undefined): void {
+    const say = (line: string) => this.emit('log.line', { app: '', source: 'paasmaker', stream: degraded ? 'err' : 'system', line, time: Date.now() });
+    if (degraded) {
+      say(`degraded: ${degraded.reason}; apps and routing go on, state and logs are written again once there is room`);
+      return;
+    }
+    say('the disk has room again: writing state and logs again');
+    if (!this.stateOpen) return;
+    for (const app of this.running.values()) {
+      const name = app.manifest.application.name;
+      // An app started while the disk was full was never recorded.
+      if (!this.state.apps.get(name)) {
+        this.state.apps.upsert({ name, directory: app.manifest.directory, manifest: app.manifest.file, state: 'running', ownerPid: this.owner.pid, ownerStart: this.owner.startTime });
+        this.state.instances.replace(name, app.manifest.instances.map((instance) => ({ app: name, name: instance.name, runtime: instance.runtime.name, command: instance.command ?? null, quantity: instance.quantity, standalone: instance.standalone })));
+      }
+      for (const key of app.slots.values()) {
+        const info = this.supervisor.info(key);
+        if (info) this.recordProcess(info);
+      }
+    }
+    for (const entry of this.spawned.values()) this.journal(entry);
+    this.jobs.rewrite();
+    this.flushTraffic();
   }
 
   /** Runs a project: resolves runtimes, prepares, starts every instance and waits for each first outcome. */
@@ -220,6 +300,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
 
   private async applyNow(manifest: ResolvedManifest, options: { forcePrepare?: boolean }): Promise<void> {
     const name = manifest.application.name;
+    this.refuseWhileFull(name);
     const existing = this.state.apps.get(name);
     if (
       existing &&
@@ -262,6 +343,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
       );
       this.state.processes.clear(name);
     });
+    this.refuseWhileFull(name);
 
     this.routes?.register(app.manifest, app.plans);
     try {
@@ -300,6 +382,16 @@ export class Platform extends EventEmitter<PlatformEvents> {
       this.state.apps.setState(name, 'failed');
       throw error;
     }
+  }
+
+  /** An app is not started while the disk is full: it could not be recorded, nor its output kept. */
+  private refuseWhileFull(name: string): void {
+    if (!this.space.degraded) return;
+    this.running.delete(name);
+    const filesystem = filesystemOf(this.layout.root);
+    throw new PaasmakerError('DISK_FULL', `app "${name}" was not started: ${this.space.degraded.reason}`, {
+      hint: `free space on ${filesystem.mountPoint} (see: df -h ${this.layout.root}); Paasmaker notices by itself, then run this again. Apps already running go on.`,
+    });
   }
 
   /** Stops one app this platform runs. */
@@ -412,9 +504,20 @@ export class Platform extends EventEmitter<PlatformEvents> {
     return this.rolling.reload(name, options);
   }
 
+  /** A rolling restart a user asked for: an unknown app or instance type is an error (see RollingUpdates). */
+  restart(name: string, instanceName?: string): Promise<boolean> {
+    return this.rolling.restart(name, instanceName);
+  }
+
   /** Changes how many processes an instance type runs, live: see RollingUpdates. */
   scale(name: string, instanceName: string, quantity: number): Promise<{ from: number; to: number }> {
     return this.rolling.scale(name, instanceName, quantity);
+  }
+
+  /** The app's routed processes that are not running (empty when it is up): see unreadyProcesses. */
+  unready(name: string): UnreadyProcess[] {
+    const app = this.running.get(name);
+    return app ? unreadyProcesses(app, this.supervisor) : [];
   }
 
   /** Process slots as a listing shows them. */
@@ -444,6 +547,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
     await this.router?.close();
     await this.dnsResponder?.close();
     this.keeper?.close();
+    this.space.close();
     this.stateOpen = false;
     this.state.close();
   }
@@ -574,7 +678,11 @@ export class Platform extends EventEmitter<PlatformEvents> {
     }
 
     const logDir = join(this.layout.logs, name);
-    mkdirSync(logDir, { recursive: true, mode: 0o700 });
+    try {
+      mkdirSync(logDir, { recursive: true, mode: 0o700 });
+    } catch {
+      // The log makes its folder itself, once it can (a full disk).
+    }
     const settled = new Promise<ProcessState>((resolve) => {
       const onState = (info: ProcessInfo) => {
         if (info.id === key && SETTLED.has(info.state)) {
@@ -629,6 +737,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
       this.emit('log.line', { app: key.app, source: `${key.instance}.${key.index}`, stream: line.stream, line: line.line, time: line.time });
     });
     this.wireJournal();
+    recordLivenessRestarts(this.supervisor, this.jobs, (app) => this.running.has(app) && this.stateOpen);
   }
 
   private recordProcess(info: ProcessInfo): void {
@@ -650,21 +759,26 @@ export class Platform extends EventEmitter<PlatformEvents> {
 
   private wireJournal(): void {
     this.supervisor.on('spawn', (entry) => {
-      if (!this.stateOpen) return;
-      this.state.journal.record({
-        pid: entry.pid,
-        pgid: entry.pgid,
-        startTime: entry.startTime,
-        processId: entry.id,
-        app: entry.id.split('/')[0] ?? null,
-        command: entry.command,
-        port: entry.port ?? null,
-        ownerPid: this.owner.pid,
-        ownerStart: this.owner.startTime,
-      });
+      this.spawned.set(entry.pid, entry);
+      if (this.stateOpen) this.journal(entry);
     });
     this.supervisor.on('exit', (entry) => {
+      this.spawned.delete(entry.pid);
       if (this.stateOpen) this.state.journal.forget(entry.pid);
+    });
+  }
+
+  private journal(entry: JournalEntry): void {
+    this.state.journal.record({
+      pid: entry.pid,
+      pgid: entry.pgid,
+      startTime: entry.startTime,
+      processId: entry.id,
+      app: entry.id.split('/')[0] ?? null,
+      command: entry.command,
+      port: entry.port ?? null,
+      ownerPid: this.owner.pid,
+      ownerStart: this.owner.startTime,
     });
   }
 }

@@ -1,6 +1,6 @@
 import { watch as chokidarWatch } from 'chokidar';
 import { getRuntime } from '../../runtimes/index.js';
-import { loadManifest, type ResolvedManifest } from '../manifest/index.js';
+import { loadManifestAsync, type ResolvedManifest } from '../manifest/index.js';
 import type { Services } from '../services/index.js';
 import { errorText } from '../shared/errors.js';
 import { diffEnvironment, envSummary } from './environment.js';
@@ -76,12 +76,14 @@ export class ProjectReloads {
     if (!app || this.host.closed) return;
     let next: ResolvedManifest;
     try {
-      next = loadManifest(app.manifest.directory);
+      next = await loadManifestAsync(app.manifest.directory);
     } catch (error) {
       const detail = errorText(error, { hint: true });
       this.host.jobs.record(name, `read ${shown}`, 'failed', `${detail}\nStill running the previous version.`);
       return;
     }
+    // A large manifest is read in a worker: the app may have stopped meanwhile.
+    if (this.host.closed || this.host.running.get(name) !== app) return;
     const shape = (manifest: ResolvedManifest) => JSON.stringify(manifest.instances.map((instance) => [instance.name, instance.quantity, instance.standalone, instance.runtime, instance.hostnames]));
     if (next.application.name !== name || shape(next) !== shape(app.manifest)) {
       this.host.jobs.record(name, `read ${shown}`, 'success', 'instance types changed: restarting the app');

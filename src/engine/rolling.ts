@@ -89,6 +89,28 @@ export class RollingUpdates {
 
   private failureDetail = '';
 
+  /**
+   * A restart asked for by a user (CLI, API): of an app running here, and of
+   * instance types it has; a reload does the work.
+   */
+  async restart(name: string, instanceName?: string): Promise<boolean> {
+    const app = this.runningApp(name);
+    if (instanceName !== undefined) this.instanceOf(app, instanceName);
+    return this.reload(name, { instances: instanceName === undefined ? undefined : [instanceName], reason: 'restart' });
+  }
+
+  private runningApp(name: string): RunningApp {
+    const app = this.host.running.get(name);
+    if (!app) throw new PaasmakerError('APP_NOT_FOUND', `app "${name}" is not running here`, { hint: 'start it with: paasmaker up' });
+    return app;
+  }
+
+  private instanceOf(app: RunningApp, instanceName: string): ResolvedInstance {
+    const instance = app.manifest.instances.find((candidate) => candidate.name === instanceName);
+    if (instance) return instance;
+    throw new PaasmakerError('INSTANCE_NOT_FOUND', `no instance ${JSON.stringify(instanceName)} in ${app.manifest.application.name}`, { hint: `its instance types: ${app.manifest.instances.map((candidate) => candidate.name).join(', ')}` });
+  }
+
   /** Successors beside the current processes; the switch only when every one is ready. */
   private async rollOver(app: RunningApp, instance: ResolvedInstance, generation: number): Promise<boolean> {
     const name = app.manifest.application.name;
@@ -164,12 +186,8 @@ export class RollingUpdates {
    * out of the router, drained, then stopped. The others are not touched.
    */
   async scale(name: string, instanceName: string, quantity: number): Promise<{ from: number; to: number }> {
-    const app = this.host.running.get(name);
-    if (!app) throw new PaasmakerError('APP_NOT_FOUND', `app "${name}" is not running here`, { hint: 'start it with: paasmaker up' });
-    const instance = app.manifest.instances.find((candidate) => candidate.name === instanceName);
-    if (!instance) {
-      throw new PaasmakerError('INSTANCE_NOT_FOUND', `app "${name}" has no instance type "${instanceName}"`, { hint: `instance types: ${app.manifest.instances.map((candidate) => candidate.name).join(', ')}` });
-    }
+    const app = this.runningApp(name);
+    const instance = this.instanceOf(app, instanceName);
     if (!Number.isInteger(quantity) || quantity < 0 || quantity > 64) throw new PaasmakerError('USAGE', `a quantity is a whole number from 0 to 64 (got ${quantity})`);
     if (app.plans.get(instanceName)?.serve) throw new PaasmakerError('USAGE', `${instanceName} is a static instance, served by the router itself: there is nothing to scale`);
     const from = instance.quantity;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { firstProblem, problemsFrom } from './issues.js';
 import { manifestError } from './positions.js';
-import { APP_NAME, PART_NAME } from './schema.js';
-import { inferRuntime } from './paasmaker-yml.js';
+import { APP_NAME, HOSTNAME_HINT, isHostname, PART_NAME, requestPath } from './schema.js';
+import { CRON_HINT, cronProblem, HEALTH_DEFAULTS, inferRuntime } from './paasmaker-yml.js';
 import type { ResolvedInstance, ResolvedManifest, ResolvedService, RuntimeName } from './types.js';
 import { readYaml } from './yaml-source.js';
 import { resolve } from 'node:path';
@@ -35,13 +35,31 @@ const format1Schema = z.looseObject({
         version: z.union([z.string(), z.number()]).optional(),
       }),
       startup: commandsList.optional(),
-      hostnames: z.array(z.string()).optional(),
+      hostnames: z
+        .array(
+          z.string({ error: 'must be a hostname (a string)' }).refine((host) => isHostname(host.toLowerCase()), { error: 'must be a hostname, optionally starting with "*."', params: { hint: HOSTNAME_HINT } }),
+          { error: 'must be a list of hostnames' },
+        )
+        .optional(),
       standalone: z.boolean().optional(),
-      crons: z.array(z.looseObject({ runspec: z.string(), uri: z.string().optional(), command: z.string().optional() })).optional(),
+      crons: z
+        .array(z.looseObject({ runspec: z.string({ error: 'must be a cron schedule such as "*/5 * * * *"' }), uri: requestPath.optional(), command: z.string().min(1).optional() }), {
+          error: 'must be a list of {runspec, uri | command}',
+        })
+        .optional(),
     }),
     { error: 'must be a list of instances' },
   ),
-  services: z.array(z.looseObject({ name: z.string(), plugin: z.string(), parameters: z.looseObject({}).optional() }), { error: 'must be a list of services' }).optional(),
+  services: z
+    .array(
+      z.looseObject({
+        name: z.string({ error: 'must be a name' }).regex(PART_NAME, { error: 'must start with a-z and hold only a-z, 0-9, "-" and "_"' }),
+        plugin: z.string({ error: 'must be a service plugin name such as paasmaker.service.postgres' }),
+        parameters: z.looseObject({}).optional(),
+      }),
+      { error: 'must be a list of services' },
+    )
+    .optional(),
 });
 
 const SERVICE_PLUGINS: Array<[RegExp, string]> = [
@@ -88,6 +106,11 @@ export function parseFormat1(text: string, file: string, directory: string): Omi
     if (runtime !== 'static' && !launch) {
       throw manifestError(file, text, where.key(['instances', index, 'runtime']), `instances[${index}] (${raw.name}) needs runtime.parameters.launch_command`);
     }
+    (raw.crons ?? []).forEach((cron, n) => {
+      if ((cron.uri === undefined) === (cron.command === undefined)) throw manifestError(file, text, where.value(['instances', index, 'crons', n]), `instances[${index}].crons[${n}] needs exactly one of "uri" or "command"`);
+      const invalid = cronProblem(cron.runspec);
+      if (invalid) throw manifestError(file, text, where.value(['instances', index, 'crons', n, 'runspec']), `instances[${index}].crons[${n}].runspec: ${invalid}`, CRON_HINT);
+    });
     const version = raw.runtime.version === undefined ? undefined : String(raw.runtime.version);
     return {
       name: raw.name,
@@ -100,7 +123,7 @@ export function parseFormat1(text: string, file: string, directory: string): Omi
       quantity: raw.quantity ?? 1,
       hostnames: (raw.hostnames ?? []).map((host) => host.toLowerCase()),
       environment: {},
-      health: { timeout: 10 },
+      health: { ...HEALTH_DEFAULTS },
       standalone: raw.standalone ?? false,
       depends_on: [],
       crons: (raw.crons ?? []).map((cron, n) => ({ name: `${raw.name}-${n + 1}`, schedule: cron.runspec, uri: cron.uri, command: cron.command })),
@@ -109,7 +132,11 @@ export function parseFormat1(text: string, file: string, directory: string): Omi
       position,
     };
   });
+  const serviceNames = new Set<string>();
   const services: ResolvedService[] = (input.services ?? []).map((raw, index) => {
+    if (serviceNames.has(raw.name)) throw manifestError(file, text, where.value(['services', index, 'name']), `service "${raw.name}" is declared twice`);
+    if (seen.has(raw.name)) throw manifestError(file, text, where.value(['services', index, 'name']), `"${raw.name}" names both an instance and a service`, 'rename one of them');
+    serviceNames.add(raw.name);
     const plugin = SERVICE_PLUGINS.find(([pattern]) => pattern.test(raw.plugin))?.[1] ?? raw.plugin;
     return { name: raw.name, plugin, options: { ...(raw.parameters ?? {}) }, position: where.value(['services', index]) };
   });

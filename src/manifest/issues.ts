@@ -29,7 +29,7 @@ function describe(value: unknown): string {
   if (value === null) return 'nothing';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a map';
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
   return String(value);
 }
 
@@ -64,6 +64,15 @@ export function problemsFrom(issues: readonly z.core.$ZodIssue[], data: unknown,
       }
       continue;
     }
+    if (issue.code === 'invalid_key') {
+      // A record's key failed its own check (an environment variable's name): point at the key.
+      const parent = path.slice(0, -1);
+      problems.push({
+        position: where.key(path),
+        message: `${label(parent)} key ${describe(String(path[path.length - 1]))} ${issue.issues[0]?.message ?? 'is not allowed'}`,
+      });
+      continue;
+    }
     if (issue.code === 'invalid_union') {
       // Report the branch that matched the value's type, if one did.
       const branch = issue.errors.find((branchIssues) => !branchIssues.every((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
@@ -83,9 +92,11 @@ export function problemsFrom(issues: readonly z.core.$ZodIssue[], data: unknown,
       });
       continue;
     }
+    const hint = issue.code === 'custom' ? (issue.params as { hint?: string } | undefined)?.hint : undefined;
     problems.push({
       position: where.value(path),
       message: `${label(path) || 'the manifest'} ${issue.message} (got ${describe(value)})`,
+      hint,
     });
   }
   return problems;

@@ -7,6 +7,9 @@ import type { ResolvedInstance, ResolvedManifest, ResolvedService, RuntimeName, 
 import { readYaml } from './yaml-source.js';
 import type { PositionFinder } from './positions.js';
 
+/** Ready within 10 s; once running, checked every 10 s, restarted after 3 failed checks in a row. */
+export const HEALTH_DEFAULTS = { timeout: 10, interval: 10, failures: 3 } as const;
+
 /** The runtime a command implies, when the manifest names none. */
 export function inferRuntime(command: string | undefined): RuntimeName {
   const first = (command ?? '').trim().split(/\s+/)[0]?.split('/').pop() ?? '';
@@ -30,6 +33,7 @@ export function parsePaasmakerYml(text: string, file: string, directory: string)
   const problem = (position: SourcePosition, message: string, hint?: string) => fail(file, text, { position, message, hint });
 
   const instanceNames = Object.keys(input.instances);
+  const known = new Set(instanceNames);
   if (instanceNames.length === 0) problem(where.key(['instances']), 'instances is empty: declare at least one', 'for example:\n  web:\n    command: node server.js');
   const serviceNames = Object.keys(input.services ?? {});
   for (const name of instanceNames) {
@@ -37,14 +41,15 @@ export function parsePaasmakerYml(text: string, file: string, directory: string)
   }
   for (const name of serviceNames) {
     if (!PART_NAME.test(name)) problem(where.key(['services', name]), `service name "${name}" must start with a-z and hold only a-z, 0-9, "-" and "_" (up to 40)`);
-    if (instanceNames.includes(name)) problem(where.key(['services', name]), `"${name}" names both an instance and a service`, 'rename one of them');
+    if (known.has(name)) problem(where.key(['services', name]), `"${name}" names both an instance and a service`, 'rename one of them');
   }
 
+  for (const name of serviceNames) known.add(name);
   const instances = instanceNames.map((name) => resolveInstance(name, input.instances[name]!, { directory, where, problem }));
   for (const instance of instances) {
     instance.depends_on.forEach((dependency, index) => {
-      if (!instanceNames.includes(dependency) && !serviceNames.includes(dependency)) {
-        problem(where.value(['instances', instance.name, 'depends_on', index]), `instances.${instance.name}.depends_on names "${dependency}", which is neither an instance nor a service`, `known: ${[...instanceNames, ...serviceNames].join(', ')}`);
+      if (!known.has(dependency)) {
+        problem(where.value(['instances', instance.name, 'depends_on', index]), `instances.${instance.name}.depends_on names "${dependency}", which is neither an instance nor a service`, `known: ${[...known].slice(0, 20).join(', ')}${known.size > 20 ? ', …' : ''}`);
       }
     });
   }
@@ -79,7 +84,7 @@ function resolveInstance(
       problem(where.value(['instances', name, 'crons', index]), `instances.${name}.crons[${index}] needs exactly one of "uri" or "command"`);
     }
     const invalid = cronProblem(cron.schedule);
-    if (invalid) problem(where.value(['instances', name, 'crons', index, 'schedule']), `instances.${name}.crons[${index}].schedule: ${invalid}`, 'five fields (minute hour day month weekday), or six with seconds first: "*/5 * * * *", "*/10 * * * * *"');
+    if (invalid) problem(where.value(['instances', name, 'crons', index, 'schedule']), `instances.${name}.crons[${index}].schedule: ${invalid}`, CRON_HINT);
   });
   const prepare = raw.prepare === undefined ? { commands: [] as string[], watch: [] as string[] } : typeof raw.prepare === 'object' && !Array.isArray(raw.prepare) ? { commands: list(raw.prepare.commands), watch: raw.prepare.watch ?? [] } : { commands: list(raw.prepare), watch: [] };
   const environment: Record<string, string> = {};
@@ -94,7 +99,7 @@ function resolveInstance(
     quantity: raw.quantity ?? 1,
     hostnames: raw.hostnames ?? [],
     environment,
-    health: { path: raw.health?.path, timeout: raw.health?.timeout ?? 10 },
+    health: { ...HEALTH_DEFAULTS, ...raw.health },
     standalone: raw.standalone ?? false,
     depends_on: raw.depends_on ?? [],
     crons: (raw.crons ?? []).map((cron, index) => ({ name: cron.name ?? `${name}-${index + 1}`, schedule: cron.schedule, uri: cron.uri, command: cron.command })),
@@ -104,30 +109,34 @@ function resolveInstance(
   };
 }
 
-/** A dependency cycle among instances, as a path that returns to its start. */
+/** A dependency cycle among instances, as a path that returns to its start (depth-first, without recursion). */
 function findCycle(instances: ResolvedInstance[]): string[] | undefined {
-  const edges = new Map(instances.map((instance) => [instance.name, instance.depends_on.filter((d) => instances.some((i) => i.name === d))]));
+  const names = new Set(instances.map((instance) => instance.name));
+  const edges = new Map(instances.map((instance) => [instance.name, instance.depends_on.filter((d) => names.has(d))]));
   const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-  const visit = (node: string): string[] | undefined => {
-    if (state.get(node) === 'done') return undefined;
-    if (state.get(node) === 'visiting') return [...stack.slice(stack.indexOf(node)), node];
-    state.set(node, 'visiting');
-    stack.push(node);
-    for (const next of edges.get(node) ?? []) {
-      const cycle = visit(next);
-      if (cycle) return cycle;
-    }
-    stack.pop();
-    state.set(node, 'done');
-    return undefined;
-  };
   for (const instance of instances) {
-    const cycle = visit(instance.name);
-    if (cycle) return cycle;
+    if (state.has(instance.name)) continue;
+    const stack: Array<{ node: string; next: number }> = [{ node: instance.name, next: 0 }];
+    state.set(instance.name, 'visiting');
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const next = edges.get(top.node)![top.next++];
+      if (next === undefined) {
+        state.set(top.node, 'done');
+        stack.pop();
+      } else if (state.get(next) === 'visiting') {
+        const path = stack.map((frame) => frame.node);
+        return [...path.slice(path.indexOf(next)), next];
+      } else if (!state.has(next)) {
+        state.set(next, 'visiting');
+        stack.push({ node: next, next: 0 });
+      }
+    }
   }
   return undefined;
 }
+
+export const CRON_HINT = 'five fields (minute hour day month weekday), or six with seconds first: "*/5 * * * *", "*/10 * * * * *"';
 
 /** Why a cron schedule is not one, or undefined when it is. */
 export function cronProblem(schedule: string): string | undefined {

@@ -1,5 +1,5 @@
 import { isAbsolute, relative } from 'node:path';
-import { isMap, isSeq, type Document, type LineCounter, type Node, type Pair } from 'yaml';
+import { isMap, isNode, isPair, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
 import { PaasmakerError } from '../shared/errors.js';
 import type { SourcePosition } from './types.js';
 
@@ -11,20 +11,25 @@ export function displayPath(file: string, cwd = process.cwd()): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }
 
-/** A vite/babel-style frame: two lines before, the line, and a caret under the column. */
+/** A vite/babel-style frame: two lines before, the line, and a caret under the column; long lines cut around it. */
 export function codeFrame(text: string, line: number, col: number): string {
-  const lines = text.split(/\r?\n/);
+  const lines = text.split(/\r?\n/, line);
   const first = Math.max(1, line - 2);
   const last = Math.min(lines.length, line);
   const width = String(last).length;
+  const start = Math.max(0, col - 1 - FRAME_WIDTH / 2);
+  const cut = (row: string) => (start > 0 ? '…' : '') + row.slice(start, start + FRAME_WIDTH) + (row.length > start + FRAME_WIDTH ? '…' : '');
   const out: string[] = [];
   for (let n = first; n <= last; n++) {
     const marker = n === line ? '>' : ' ';
-    out.push(`${marker} ${String(n).padStart(width)} | ${(lines[n - 1] ?? '').replace(/\t/g, '→')}`);
-    if (n === line) out.push(`  ${' '.repeat(width)} | ${' '.repeat(Math.max(0, col - 1))}^`);
+    out.push(`${marker} ${String(n).padStart(width)} | ${cut(lines[n - 1] ?? '').replace(/\t/g, '→')}`);
+    if (n === line) out.push(`  ${' '.repeat(width)} | ${' '.repeat(Math.max(0, col - 1 - start + (start > 0 ? 1 : 0)))}^`);
   }
   return out.join('\n');
 }
+
+/** How much of a long line a frame shows. */
+const FRAME_WIDTH = 120;
 
 export function manifestError(file: string, text: string, position: { line: number; col: number }, message: string, hint?: string): PaasmakerError {
   return new PaasmakerError('MANIFEST_INVALID', `${displayPath(file)}:${position.line}:${position.col}: ${message}`, {
@@ -40,6 +45,8 @@ export class PositionFinder {
     private readonly lineCounter: LineCounter,
     readonly file: string,
   ) {}
+
+  private readonly indexes = new WeakMap<YAMLMap, Map<string, Pair>>();
 
   at(offset: number): SourcePosition {
     const { line, col } = this.lineCounter.linePos(offset);
@@ -66,28 +73,41 @@ export class PositionFinder {
 
   /** A key named `name` inside the map at path. */
   childKey(path: Path, name: string): SourcePosition {
-    const map = path.length === 0 ? this.doc.contents : this.node(path);
-    if (isMap(map)) {
-      const pair = map.items.find((item) => (item.key as { value?: unknown } | null)?.value === name);
-      const range = (pair?.key as Node | null)?.range;
-      if (range) return this.at(range[0]);
-    }
-    return this.key(path);
+    const range = (this.entry(path.length === 0 ? this.doc.contents : this.node(path), name)?.key as Node | null)?.range;
+    return range ? this.at(range[0]) : this.key(path);
   }
 
   private node(path: Path): Node | undefined {
-    if (path.length === 0) return (this.doc.contents as Node | null) ?? undefined;
-    const found = this.doc.getIn(path as (string | number)[], true);
-    return found && typeof found === 'object' && 'range' in found ? (found as Node) : undefined;
+    let current: unknown = this.doc.contents;
+    for (const part of path) {
+      if (isSeq(current) && typeof part === 'number') current = current.items[part];
+      else current = this.entry(current, part)?.value;
+    }
+    return isNode(current) ? current : undefined;
   }
 
   private pair(path: Path): Pair | undefined {
-    const parent = path.length === 1 ? this.doc.contents : this.node(path.slice(0, -1));
-    const last = path[path.length - 1];
-    if (isMap(parent)) return parent.items.find((item) => (item.key as { value?: unknown } | null)?.value === last) as Pair | undefined;
-    if (isSeq(parent)) return undefined;
-    return undefined;
+    return this.entry(path.length === 1 ? this.doc.contents : this.node(path.slice(0, -1)), path[path.length - 1]!);
   }
+
+  /** The entry of a map (or of a lone pair in a list) under a key, found through an index built once per map. */
+  private entry(map: unknown, key: string | number): Pair | undefined {
+    if (isPair(map)) return keyText(map) === String(key) ? map : undefined;
+    if (!isMap(map)) return undefined;
+    let entries = this.indexes.get(map);
+    if (!entries) {
+      entries = new Map();
+      for (const pair of map.items) if (!entries.has(keyText(pair))) entries.set(keyText(pair), pair);
+      this.indexes.set(map, entries);
+    }
+    return entries.get(String(key));
+  }
+}
+
+/** A key as it reads in the plain values: its text ("" for an empty key). */
+function keyText(pair: Pair): string {
+  const value = (pair.key as { value?: unknown } | null)?.value;
+  return value === null || value === undefined ? '' : String(value);
 }
 
 /** Closest allowed word by edit distance (≤ 2), or one that starts the same way. */

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { manifestError } from './positions.js';
-import { inferRuntime } from './paasmaker-yml.js';
+import { HEALTH_DEFAULTS, inferRuntime } from './paasmaker-yml.js';
+import { PART_NAME } from './schema.js';
 import type { ResolvedInstance, ResolvedManifest } from './types.js';
 
 /** The app name a Procfile project gets: its folder's name, made into a valid name. */
@@ -17,6 +18,7 @@ export function appNameFromFolder(directory: string): string {
 /** foreman's Procfile: `type: command` per line; `web` is routed, every other type is standalone. */
 export function parseProcfile(text: string, file: string, directory: string): Omit<ResolvedManifest, 'dotenv'> {
   const instances: ResolvedInstance[] = [];
+  const names = new Set<string>();
   const lines = text.split(/\r?\n/);
   lines.forEach((line, index) => {
     if (line.trim() === '' || line.trim().startsWith('#')) return;
@@ -26,8 +28,11 @@ export function parseProcfile(text: string, file: string, directory: string): Om
     const [, type, command] = match as unknown as [string, string, string];
     if (command.trim() === '') throw manifestError(file, text, { ...position, col: type.length + 2 }, `process type "${type}" has no command`);
     const name = type.toLowerCase();
-    if (instances.some((instance) => instance.name === name)) throw manifestError(file, text, position, `process type "${type}" is declared twice`);
+    if (names.has(name)) throw manifestError(file, text, position, `process type "${type}" is declared twice`);
     if (!/^[a-z]/.test(name)) throw manifestError(file, text, position, `process type "${type}" must start with a letter`);
+    if (!PART_NAME.test(name)) throw manifestError(file, text, position, `process type "${type}" is longer than 40 characters`);
+    if (command.includes('\0')) throw manifestError(file, text, { ...position, col: line.indexOf('\0') + 1 }, 'this command holds a NUL character (\\0), which no command can carry', 'remove the \\0');
+    names.add(name);
     instances.push({
       name,
       runtime: { name: inferRuntime(command) },
@@ -37,7 +42,7 @@ export function parseProcfile(text: string, file: string, directory: string): Om
       quantity: 1,
       hostnames: [],
       environment: {},
-      health: { timeout: 10 },
+      health: { ...HEALTH_DEFAULTS },
       standalone: name !== 'web',
       depends_on: [],
       crons: [],

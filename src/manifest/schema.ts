@@ -4,6 +4,22 @@ export const RUNTIMES = ['node', 'python', 'static', 'shell'] as const;
 export const APP_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
 export const PART_NAME = /^[a-z][a-z0-9_-]{0,39}$/;
 const HOSTNAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+/** Origin-form (RFC 9112): a path and an optional query, of URI characters and %XX escapes only. */
+const ORIGIN_FORM = /^\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$/;
+
+/** A hostname the router can match: DNS labels, optionally one leading "*." for one level of subdomains. */
+export const isHostname = (name: string): boolean => name.length <= 253 && HOSTNAME.test(name);
+/** A path Paasmaker can send as an HTTP request line's target, as written. */
+export const isOriginForm = (path: string): boolean => path.length <= 2048 && ORIGIN_FORM.test(path);
+
+export const HOSTNAME_HINT = 'a hostname such as shop.localhost, or *.shop.localhost for its subdomains: no scheme (http://), port or path';
+export const PATH_HINT = 'a path such as /health or /tasks/cleanup?full=1; percent-encode other characters (a space is %20, "#" is %23)';
+
+/** A path sent in an HTTP request (health checks, crons). */
+export const requestPath = z
+  .string({ error: 'must be a path (a string)' })
+  .refine((path) => path.startsWith('/'), { error: 'must start with "/"', params: { hint: PATH_HINT }, abort: true })
+  .refine(isOriginForm, { error: 'must be a URL path: no spaces, control characters or "#"', params: { hint: PATH_HINT } });
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const commands = z.union([z.string().min(1), z.array(z.string().min(1))], {
@@ -33,7 +49,7 @@ export const instanceSchema = z.strictObject({
     .max(64, { error: 'must be a whole number from 1 to 64' })
     .optional(),
   hostnames: z
-    .array(z.string().regex(HOSTNAME, { error: 'must be a lowercase hostname, optionally starting with "*."' }), {
+    .array(z.string({ error: 'must be a hostname (a string)' }).refine(isHostname, { error: 'must be a lowercase hostname, optionally starting with "*."', params: { hint: HOSTNAME_HINT } }), {
       error: 'must be a list of hostnames',
     })
     .optional(),
@@ -47,10 +63,12 @@ export const instanceSchema = z.strictObject({
   health: z
     .strictObject(
       {
-        path: z.string().startsWith('/', { error: 'must start with "/"' }).optional(),
+        path: requestPath.optional(),
         timeout: z.number({ error: 'must be a number of seconds' }).positive({ error: 'must be more than 0 seconds' }).optional(),
+        interval: z.number({ error: 'must be a number of seconds' }).positive({ error: 'must be more than 0 seconds' }).max(3600).optional(),
+        failures: z.number({ error: 'must be a whole number from 1 to 100' }).int({ error: 'must be a whole number from 1 to 100' }).min(1, { error: 'must be a whole number from 1 to 100' }).max(100, { error: 'must be a whole number from 1 to 100' }).optional(),
       },
-      { error: 'must be a map: {path, timeout}' },
+      { error: 'must be a map: {path, timeout, interval, failures}' },
     )
     .optional(),
   standalone: z.boolean({ error: 'must be true or false' }).optional(),
@@ -60,7 +78,7 @@ export const instanceSchema = z.strictObject({
       z.strictObject({
         name: z.string().regex(PART_NAME, { error: 'must be lowercase letters, digits, "-" or "_"' }).optional(),
         schedule: z.string({ error: 'must be a cron schedule such as "*/5 * * * *"' }).min(1),
-        uri: z.string().startsWith('/', { error: 'must start with "/"' }).optional(),
+        uri: requestPath.optional(),
         command: z.string().min(1).optional(),
       }),
       { error: 'must be a list of {schedule, uri | command}' },
@@ -99,7 +117,7 @@ export const ALLOWED_KEYS: Record<string, readonly string[]> = {
   instance: Object.keys(instanceSchema.shape),
   runtime: ['name', 'version'],
   prepare: ['commands', 'watch'],
-  health: ['path', 'timeout'],
+  health: ['path', 'timeout', 'interval', 'failures'],
   cron: ['name', 'schedule', 'uri', 'command'],
   watch: ['ignore'],
 };

@@ -35,6 +35,10 @@ export interface ResolvedHealth {
   path?: string;
   /** Seconds an instance may take to become ready before its start counts as failed. */
   timeout: number;
+  /** Liveness, once ready: seconds between checks. */
+  interval: number;
+  /** Liveness: failed checks in a row before the process is restarted. */
+  failures: number;
 }
 
 export interface ResolvedCron {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { codeFrame, didYouMean, displayPath, PositionFinder } from '../manifest/index.js';
+import { codeFrame, didYouMean, displayPath, plainValues, PositionFinder } from '../manifest/index.js';
 import { PaasmakerError } from '../shared/errors.js';
 import { PLUGIN_NAMES } from './registry.js';
 
@@ -45,7 +45,7 @@ export function loadConfig(home: string): PlatformConfig {
   if (doc.errors[0]) throw fail(lineCounter.linePos(doc.errors[0].pos[0]), `YAML syntax error: ${doc.errors[0].message.split('\n')[0]}`, 'check the indentation and quoting around this spot');
   if (doc.contents !== null && !isMap(doc.contents)) throw fail({ line: 1, col: 1 }, 'config.yml must be a map', `for example:\n${EXAMPLE.replace(/^/gm, '  ')}`);
   const where = new PositionFinder(doc, lineCounter, file);
-  const data = (doc.toJS() ?? {}) as unknown;
+  const data = (plainValues(doc, lineCounter, file, text, fail) ?? {}) as unknown;
   const parsed = schema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

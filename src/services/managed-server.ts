@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, lstatSync, rmSync, writeFileSync, chownSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, lstatSync, renameSync, rmSync, writeFileSync, chownSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { PaasmakerError } from '../shared/errors.js';
@@ -87,7 +87,8 @@ export abstract class ManagedServer {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const unlock = await this.lock();
     try {
-      const record = this.readRecord();
+      let record = this.readRecord();
+      if (record && this.beingRestarted(record)) record = await this.awaitRestart(record);
       if (record && ownerAlive(record.pid, record.startTime)) {
         if (ownerAlive(record.ownerPid, record.ownerStart)) {
           // Another paasmaker runs it: share it.
@@ -110,8 +111,7 @@ export abstract class ManagedServer {
       const info = await this.launch(port);
       const endpoint = { port, socketDir: this.socketDir(), ours: true };
       await this.waitUntilReady(endpoint);
-      const owner = currentOwner();
-      this.writeRecord({ port, pid: info.pid!, startTime: processStartTime(info.pid!) ?? '', ownerPid: owner.pid, ownerStart: owner.startTime });
+      this.recordRunning(port, info.pid!);
       return endpoint;
     } finally {
       unlock();
@@ -141,11 +141,22 @@ export abstract class ManagedServer {
     return new Promise((resolve, reject) => {
       const onState = (info: ProcessInfo) => {
         if (info.id !== id) return;
-        if (info.state === 'running') {
+        if (info.state === 'stopped') {
           supervisor.off('state', onState);
+        } else if (info.state === 'running' && !this.started) {
           this.started = true;
           resolve(info);
-        } else if (info.state === 'backoff' || info.state === 'crashed') {
+        } else if (info.state === 'running') {
+          // Restarted by the supervisor after a crash: on record at once, so that
+          // `services` says so and every other paasmaker shares it.
+          try {
+            this.recordRunning(port, info.pid!);
+            this.context.say(`${this.title}: restarted (pid ${info.pid})`);
+          } catch (error) {
+            // Inside the supervisor's event: a failed write (a full disk) must not stop the platform.
+            this.context.say(`${this.title}: restarted (pid ${info.pid}), but could not record it: ${(error as Error).message}`);
+          }
+        } else if ((info.state === 'backoff' || info.state === 'crashed') && !this.started) {
           supervisor.off('state', onState);
           const tail = supervisor.tail(id, 15).map((line) => `  ${line.line}`);
           void supervisor.stop(id).then(() => supervisor.remove(id));
@@ -172,6 +183,28 @@ export abstract class ManagedServer {
         user: this.user ? { uid: this.user.uid, gid: this.user.gid } : undefined,
       });
     });
+  }
+
+  /** The platform that runs it lives, but the server does not: that platform is restarting it (a crash, a kill -9). */
+  private beingRestarted(record: ServerRecord): boolean {
+    return record.pid !== 0 && !ownerAlive(record.pid, record.startTime) && ownerAlive(record.ownerPid, record.ownerStart);
+  }
+
+  /** Waits for the owner's restart to be on record; starting a second server on the same data would fail (or worse). */
+  private async awaitRestart(record: ServerRecord): Promise<ServerRecord | undefined> {
+    this.context.say(`${this.title}: waiting for paasmaker (pid ${record.ownerPid}) to restart it`);
+    const deadline = Date.now() + 30_000;
+    let current: ServerRecord | undefined = record;
+    while (current && this.beingRestarted(current)) {
+      if (Date.now() > deadline) {
+        throw new PaasmakerError('SERVICE_FAILED', `${this.title}: paasmaker (pid ${current.ownerPid}) runs it, but it has not come back for 30 s`, {
+          hint: `its log: ${join(this.context.home, 'logs', 'services', `${this.name}.log`)}; stopping that paasmaker lets this one start it`,
+        });
+      }
+      await sleep(50);
+      current = this.readRecord();
+    }
+    return current;
   }
 
   /** A server a killed platform left running: asked to stop, and waited for. */
@@ -210,7 +243,7 @@ export abstract class ManagedServer {
     const running = record !== undefined && ownerAlive(record.pid, record.startTime);
     return {
       plugin: this.name,
-      state: running ? 'running' : 'stopped',
+      state: running ? 'running' : record && this.beingRestarted(record) ? 'restarting' : 'stopped',
       port: running ? record.port : undefined,
       pid: running ? record.pid : undefined,
       size: existsSync(this.dir) ? folderSize(this.dir) : 0,
@@ -226,8 +259,16 @@ export abstract class ManagedServer {
     }
   }
 
+  private recordRunning(port: number, pid: number): void {
+    const owner = currentOwner();
+    this.writeRecord({ port, pid, startTime: processStartTime(pid) ?? '', ownerPid: owner.pid, ownerStart: owner.startTime });
+  }
+
+  /** Whole or not at all: another paasmaker may read it at any moment. */
   private writeRecord(record: ServerRecord): void {
-    writeFileSync(this.recordFile, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+    const temporary = `${this.recordFile}.${process.pid}`;
+    writeFileSync(temporary, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+    renameSync(temporary, this.recordFile);
   }
 
   /** Writes a file the server reads, owned by its user. */

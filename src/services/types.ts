@@ -48,7 +48,8 @@ export interface ServiceContext {
 /** A managed database server or an existing one, as the services list shows it. */
 export interface ServerStatus {
   plugin: string;
-  state: 'running' | 'stopped' | 'external';
+  /** restarting: the platform that runs it is restarting it after a crash. */
+  state: 'running' | 'restarting' | 'stopped' | 'external';
   port?: number;
   pid?: number;
   version?: string;

@@ -19,6 +19,9 @@ export type ErrorCode =
   | 'SERVICE_FAILED'
   | 'SERVICE_NOT_FOUND'
   | 'CONFIRMATION_NEEDED'
+  | 'STATE_DAMAGED'
+  | 'STATE_UNWRITABLE'
+  | 'DISK_FULL'
   | 'USAGE';
 
 export class PaasmakerError extends Error {

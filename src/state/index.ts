@@ -1,4 +1,5 @@
-import { openDatabase, type Db } from './database.js';
+import type { DiskSpace } from '../shared/disk-space.js';
+import { dropWritesWhenFull, openDatabase, type Db } from './database.js';
 import {
   AppsRepository,
   InstancesRepository,
@@ -12,7 +13,7 @@ import {
 } from './repositories.js';
 
 export type { AppRecord, AppState, CronRecord, InstanceRecord, JobRecord, JournalRecord, ProcessRecord, ServiceRecord, TrafficRecord, TrafficSummary } from './repositories.js';
-export { migrate, openDatabase } from './database.js';
+export { explain as explainStateError, migrate, openDatabase } from './database.js';
 
 /** The platform's state: one SQLite file, the only place SQL runs. */
 export class State {
@@ -38,8 +39,15 @@ export class State {
     this.jobs = new JobsRepository(db);
   }
 
-  static open(file: string): State {
-    return new State(openDatabase(file));
+  /**
+   * Opens state.db (see openDatabase). With `space`, a write that fails for
+   * want of room is dropped and reported there instead of thrown. A platform
+   * checks the whole file (`fullCheck`); a reader only a small one.
+   */
+  static open(file: string, options: { space?: DiskSpace; fullCheck?: boolean } = {}): State {
+    const db = openDatabase(file, { fullCheck: options.fullCheck });
+    if (options.space) dropWritesWhenFull(db, options.space);
+    return new State(db);
   }
 
   transaction<T>(fn: () => T): T {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { DiskSpace } from '../shared/disk-space.js';
 import type { Keeper } from './keeper.js';
 import { LineSplitter } from './line-splitter.js';
 import { LogFile } from './log-file.js';
@@ -8,12 +9,14 @@ import type { JournalEntry, LogLine, ProcessInfo, ProcessSpec, ProcessState } fr
 
 export interface ProcessHooks {
   keeper?: Keeper;
+  space?: DiskSpace;
   backoff: { initialMs: number; maxMs: number; resetAfterMs: number };
   readinessPollMs: number;
   onState(info: ProcessInfo, previous: ProcessState): void;
   onLine(line: LogLine): void;
   onSpawn(entry: JournalEntry): void;
   onExit(entry: JournalEntry & { code: number | null; signal: string | null }): void;
+  onUnresponsive(info: ProcessInfo, reason: string): void;
 }
 
 const TAIL = 200;
@@ -29,13 +32,15 @@ export class ManagedProcess {
   private delayMs: number;
   private timers = new Set<NodeJS.Timeout>();
   private stopping = false;
+  /** Why liveness stopped the current process, which then counts as a crash. */
+  private unresponsive: string | undefined;
 
   constructor(
     readonly spec: ProcessSpec,
     private readonly hooks: ProcessHooks,
   ) {
     this.info = { id: spec.id, state: 'stopped', port: spec.port, restarts: 0 };
-    this.log = new LogFile(spec.logFile);
+    this.log = new LogFile(spec.logFile, { space: hooks.space });
     this.delayMs = hooks.backoff.initialMs;
   }
 
@@ -65,6 +70,7 @@ export class ManagedProcess {
 
   private async launch(): Promise<void> {
     const generation = ++this.generation;
+    this.unresponsive = undefined;
     this.setState('starting', { pid: undefined, runningSince: undefined, nextRestartAt: undefined });
     for (const command of this.spec.startup ?? []) {
       this.system(`startup: ${command}`);
@@ -85,7 +91,7 @@ export class ManagedProcess {
     }
     const { code, signal } = await exit;
     if (generation !== this.generation || this.stopping) return;
-    this.failed(signal ? `was killed by ${signal}` : `exited with code ${code}`, code, signal);
+    this.failed(this.unresponsive ?? (signal ? `was killed by ${signal}` : `exited with code ${code}`), code, signal);
   }
 
   /** Spawns a command in its own process group; resolves when its leader exits (what is left of the group is killed). */
@@ -142,6 +148,7 @@ export class ManagedProcess {
         if (generation !== this.generation || this.stopping) return;
         this.setState('running', { runningSince: Date.now() });
         this.armReset(generation);
+        this.watchLiveness(generation);
         return;
       }
       if (Date.now() >= deadline) {
@@ -155,6 +162,40 @@ export class ManagedProcess {
     }
   }
 
+  /**
+   * Once running, the health check goes on every `interval` seconds; after
+   * `failures` failed checks in a row the process is stopped (stop signal,
+   * then SIGKILL after the grace) and restarted like a crash. A check fails
+   * when it takes longer than the interval (at most 5 s), so a hung process is
+   * found within about interval × failures.
+   */
+  private watchLiveness(generation: number): void {
+    const health = this.spec.health;
+    if (this.spec.port === undefined || !health?.interval) return;
+    const port = this.spec.port;
+    const intervalMs = health.interval * 1000;
+    const limit = health.failures ?? 3;
+    const current = () => generation === this.generation && !this.stopping && this.info.state === 'running';
+    let failed = 0;
+    const check = async (): Promise<void> => {
+      if (!current()) return;
+      const began = Date.now();
+      const answered = await probe(port, health.path, Math.min(intervalMs, 5000));
+      if (!current()) return;
+      failed = answered ? 0 : failed + 1;
+      if (failed < limit) {
+        this.timer(() => void check(), Math.max(0, intervalMs - (Date.now() - began)));
+        return;
+      }
+      const what = health.path ? `not answering ${health.path}` : `not accepting connections on port ${port}`;
+      this.unresponsive = `${what} (${limit} ${limit === 1 ? 'check' : 'checks'})`;
+      this.system(`${this.unresponsive}; stopping it`);
+      this.hooks.onUnresponsive({ ...this.info }, this.unresponsive);
+      if (this.child?.pid) void killGroup(this.child.pid, this.spec.stopGraceMs ?? 5000, this.spec.stopSignal);
+    };
+    this.timer(() => void check(), intervalMs);
+  }
+
   /** After a stretch of health, the next crash starts the backoff from the beginning again. */
   private armReset(generation: number): void {
     this.timer(() => {
@@ -166,7 +207,8 @@ export class ManagedProcess {
     this.info.lastExit = { code, signal, at: Date.now() };
     this.child = undefined;
     const policy = this.spec.restart ?? 'always';
-    const clean = code === 0 && !signal;
+    // A process stopped for not answering failed, whatever its exit code.
+    const clean = code === 0 && !signal && this.unresponsive === undefined;
     if (policy === 'never' || (policy === 'on-failure' && clean)) {
       this.system(`${reason}; not restarting`);
       this.setState(clean ? 'stopped' : 'crashed', { pid: undefined, runningSince: undefined });

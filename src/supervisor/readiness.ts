@@ -1,11 +1,14 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 
-/** One readiness probe: a TCP accept on the port, or an HTTP answer below 500 on the health path. */
-export function probe(port: number, path?: string): Promise<boolean> {
+/**
+ * One health check, for readiness and for liveness: a TCP accept on the port,
+ * or an HTTP answer below 500 on the health path, within timeoutMs.
+ */
+export function probe(port: number, path?: string, timeoutMs = 2000): Promise<boolean> {
   return new Promise((resolve) => {
     if (path) {
-      const req = request({ host: '127.0.0.1', port, path, method: 'GET', timeout: 2000, agent: false }, (res) => {
+      const req = request({ host: '127.0.0.1', port, path, method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
         res.resume();
         resolve((res.statusCode ?? 500) < 500);
       });
@@ -15,7 +18,7 @@ export function probe(port: number, path?: string): Promise<boolean> {
       return;
     }
     const socket = connect({ host: '127.0.0.1', port });
-    socket.setTimeout(2000);
+    socket.setTimeout(timeoutMs);
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);

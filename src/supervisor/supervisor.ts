@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { DiskSpace } from '../shared/disk-space.js';
 import type { Keeper } from './keeper.js';
 import { ManagedProcess } from './managed-process.js';
 import type { LogLine, ProcessInfo, ProcessSpec, SupervisorEvents } from './types.js';
@@ -7,6 +8,8 @@ export interface SupervisorOptions {
   keeper?: Keeper;
   backoff?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
   readinessPollMs?: number;
+  /** Told when a log write fails for want of space (see LogFile). */
+  space?: DiskSpace;
 }
 
 /** Runs ProcessSpecs, each in its own process group, and reports through events. Knows processes, not apps. */
@@ -24,6 +27,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     const process = new ManagedProcess(spec, {
       keeper: this.options.keeper,
+      space: this.options.space,
       backoff: {
         initialMs: this.options.backoff?.initialMs ?? 1000,
         maxMs: this.options.backoff?.maxMs ?? 30_000,
@@ -34,6 +38,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       onLine: (line) => this.emit('line', line),
       onSpawn: (entry) => this.emit('spawn', entry),
       onExit: (entry) => this.emit('exit', entry),
+      onUnresponsive: (info, reason) => this.emit('unresponsive', info, reason),
     });
     this.processes.set(spec.id, process);
     process.start();

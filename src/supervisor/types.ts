@@ -17,7 +17,12 @@ export interface ProcessSpec {
   env: Record<string, string>;
   /** When set, readiness is a TCP accept on 127.0.0.1:port (or health.path answering < 500). */
   port?: number;
-  health?: { path?: string; timeout: number };
+  /**
+   * Readiness: `timeout` seconds to become ready. Liveness, once running: a
+   * check every `interval` seconds (when set), and `failures` failed checks in
+   * a row stop the process (SIGTERM, then SIGKILL) to restart it like a crash.
+   */
+  health?: { path?: string; timeout: number; interval?: number; failures?: number };
   /** Milliseconds between the stop signal and SIGKILL. Default 5000. */
   stopGraceMs?: number;
   /** The signal that asks the process to stop. Default SIGTERM (PostgreSQL's fast shutdown is SIGINT). */
@@ -63,6 +68,8 @@ export interface SupervisorEvents {
   spawn: [entry: JournalEntry];
   /** A spawned process's group is gone: remove it from the journal. */
   exit: [entry: JournalEntry & { code: number | null; signal: string | null }];
+  /** A running process stopped answering its liveness checks and is being restarted. */
+  unresponsive: [info: ProcessInfo, reason: string];
 }
 
 /** What the engine records so a later start can reap leftovers safely. */

@@ -129,6 +129,7 @@ export function StackView({ snapshot, view, width, height, color }: { snapshot: 
       </Box>
       <Text wrap="truncate-end">
         <Text bold>{snapshot.title}</Text>
+        {snapshot.degraded ? <Text color={paint('red')} bold>{`  ${snapshot.degraded}`}</Text> : ''}
         {snapshot.routerUrl ? `  ${snapshot.routerUrl}` : ''}
         {snapshot.job ? `  · ${snapshot.job}` : ''}
         {view.editingFilter ? `  filter: ${view.filter}▏` : view.filter ? `  filter: ${view.filter}` : ''}

@@ -2,7 +2,8 @@ import { callApi, followEvents } from '../api/client.js';
 import type { JobUpdateEvent, LogLineEvent, Platform, ProcessRow } from '../engine/index.js';
 import { routedHostname } from '../engine/routes.js';
 import type { ResolvedManifest } from '../manifest/index.js';
-import { LogRing, ResourceSampler, type Feed, type ProcessView, type ServiceView, type Snapshot } from './model.js';
+import type { Degraded } from '../shared/disk-space.js';
+import { degradedText, LogRing, ResourceSampler, type Feed, type ProcessView, type ServiceView, type Snapshot } from './model.js';
 
 const jobText = (event: JobUpdateEvent) => `${event.title}: ${event.state === 'running' ? 'running…' : event.state}`;
 
@@ -43,6 +44,7 @@ export class EngineFeed implements Feed {
       title: app,
       routerUrl: this.platform.appUrl(app) ?? null,
       job: this.job,
+      degraded: degradedText(this.platform.degraded),
       ...this.fromState(urlOf),
       logs: this.logs.all(),
     };
@@ -88,6 +90,7 @@ export class ApiFeed implements Feed {
   private rows: ProcessRow[] = [];
   private urls = new Map<string, string | null>();
   private services: ServiceView[] = [];
+  private degraded: Degraded | null = null;
   private readonly timer: NodeJS.Timeout;
   private readonly stream: ReturnType<typeof followEvents>;
 
@@ -111,11 +114,13 @@ export class ApiFeed implements Feed {
 
   private async poll(): Promise<void> {
     try {
-      const [rows, apps, services] = await Promise.all([
+      const [rows, apps, services, status] = await Promise.all([
         callApi<ProcessRow[]>(this.socket, 'GET', '/api/v1/processes'),
         callApi<Array<{ name: string; url: string | null; state: string }>>(this.socket, 'GET', '/api/v1/apps'),
         callApi<Array<{ app: string; service: string; plugin: string; resource: string }>>(this.socket, 'GET', '/api/v1/services'),
+        callApi<{ degraded?: Degraded | null }>(this.socket, 'GET', '/api/v1/status'),
       ]);
+      this.degraded = status.degraded ?? null;
       const running = new Set(apps.filter((app) => app.state !== 'stopped' && (!this.hold || app.name === this.hold.app)).map((app) => app.name));
       this.rows = rows.filter((row) => running.has(row.app));
       this.urls = new Map(apps.map((app) => [app.name, app.url]));
@@ -130,6 +135,7 @@ export class ApiFeed implements Feed {
       title: this.hold ? this.hold.app : `paasmaker top · ${new Set(this.rows.map((row) => row.app)).size} app(s)`,
       routerUrl: this.proxyPort ? `router :${this.proxyPort}` : null,
       job: this.job,
+      degraded: degradedText(this.degraded),
       processes: this.rows.map((row) => view(row, row.instance === 'web' ? (this.urls.get(row.app) ?? null) : null, this.sampler)),
       services: this.services,
       logs: this.logs.all(),

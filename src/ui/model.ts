@@ -41,6 +41,8 @@ export interface Snapshot {
   routerUrl: string | null;
   /** The job running now, or the last one's outcome. */
   job: string | null;
+  /** Set while the platform runs degraded (a full disk): what the status line says of it. */
+  degraded: string | null;
   processes: ProcessView[];
   services: ServiceView[];
   logs: LogView[];
@@ -53,6 +55,11 @@ export interface Feed {
   clearLogs(): void;
   /** q: `up` stops everything; `top` only leaves. */
   quit(): Promise<void>;
+}
+
+/** The status line's words for degraded mode. */
+export function degradedText(degraded: { since: number } | null | undefined): string | null {
+  return degraded ? `DEGRADED since ${new Date(degraded.since).toTimeString().slice(0, 8)}: the disk is full, state and logs wait (paasmaker doctor)` : null;
 }
 
 /** A bounded log: the UI keeps the last lines, the files keep everything. */

@@ -188,3 +188,27 @@ describe('paasmaker CLI basics', () => {
     expect(result.stderr).not.toMatch(/at .*\.js:\d+/);
   });
 });
+
+describe('traffic history', () => {
+  it('counts older than a day are pruned by the running platform, so state.db does not grow without end', async () => {
+    const { home, up } = setup();
+    const { State } = await import('../../src/state/index.js');
+    const now = Math.floor(Date.now() / 1000);
+    const row = (at: number) => ({ app: 'hello-node', instance: 'web', at, requests: 5, statuses: [0, 0, 5, 0, 0, 0] as [number, number, number, number, number, number], bytesIn: 0, bytesOut: 50, p50: 1, p90: 1, p99: 1 });
+    const seed = State.open(join(home, 'state.db'));
+    seed.traffic.record([row(now - 2 * 86_400), row(now - 3600)]);
+    seed.close();
+    const server = up(join(examples, 'hello-node'));
+    await server.waitForOutput('hello-node is up');
+    const count = () => {
+      const state = State.open(join(home, 'state.db'));
+      try {
+        return state.traffic.summary(0, 'hello-node')[0]?.requests ?? 0;
+      } finally {
+        state.close();
+      }
+    };
+    // The day-old-and-more row goes at the first flush; the hour-old one stays for `stats --window`.
+    expect(await until(() => (count() === 5 ? true : undefined), 5000, 'the old counts to be pruned')).toBe(true);
+  });
+});

@@ -110,6 +110,19 @@ describe('the original manifest.yml (format 1)', () => {
     const noLaunch = ORIGINAL.replace('        launch_command: "python app.py --port=%(port)d"', '        other: x');
     expect(messageOf(project({ 'manifest.yml': noLaunch }))).toMatch(/^manifest\.yml:21:5: instances\[0\] \(web\) needs runtime\.parameters\.launch_command$/);
   });
+
+  it('checks what reaches HTTP and the scheduler: hostnames, cron uris and runspecs', () => {
+    const with_ = (from: string, to: string) => messageOf(project({ 'manifest.yml': ORIGINAL.replace(from, to) }));
+    expect(with_('      - tornado-simple.local.paasmaker.net', '      - "http://tornado:8000"')).toMatch(/^manifest\.yml:32:9: instances\[0\]\.hostnames\[0\] must be a hostname/);
+    expect(with_('        uri: /environ', '        uri: /environ now')).toMatch(/^manifest\.yml:36:14: instances\[0\]\.crons\[0\]\.uri must be a URL path/);
+    expect(with_("      - runspec: '* * * * *'", "      - runspec: 'every minute'")).toMatch(/^manifest\.yml:35:18: instances\[0\]\.crons\[0\]\.runspec: /);
+    expect(with_('        uri: /environ', '        other: x')).toMatch(/^manifest\.yml:35:9: instances\[0\]\.crons\[0\] needs exactly one of "uri" or "command"$/);
+  });
+
+  it('refuses a service declared twice or with a name no environment variable could carry', () => {
+    expect(messageOf(project({ 'manifest.yml': ORIGINAL.replace('  - name: cache', '  - name: db') }))).toBe('manifest.yml:41:11: service "db" is declared twice');
+    expect(messageOf(project({ 'manifest.yml': ORIGINAL.replace('  - name: cache', '  - name: "../cache"') }))).toMatch(/^manifest\.yml:41:11: services\[1\]\.name must start with a-z/);
+  });
 });
 
 describe('Procfile + .env', () => {
@@ -129,5 +142,11 @@ describe('Procfile + .env', () => {
     expect(messageOf(project({ Procfile: 'web: node a.js\nthis is not a process\n' }))).toBe('Procfile:2:1: expected "type: command"');
     expect(messageOf(project({ Procfile: 'web: node a.js\nweb: node b.js\n' }))).toBe('Procfile:2:1: process type "web" is declared twice');
     expect(messageOf(project({ Procfile: 'web:\n' }))).toBe('Procfile:1:5: process type "web" has no command');
+  });
+
+  it('refuses NUL characters in a command or in .env, and over-long type names', () => {
+    expect(messageOf(project({ Procfile: 'web: node a.js\u0000 --x\n' }))).toBe('Procfile:1:15: this command holds a NUL character (\\0), which no command can carry');
+    expect(messageOf(project({ Procfile: 'web: node a.js\n', '.env': 'A=1\nB=x\u0000y\n' }))).toBe('.env:2:4: this file holds a NUL character (\\0), which no variable can carry');
+    expect(messageOf(project({ Procfile: `w${'x'.repeat(40)}: node a.js\n` }))).toMatch(/^Procfile:1:1: process type "wx+" is longer than 40 characters$/);
   });
 });

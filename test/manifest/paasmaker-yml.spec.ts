@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadManifest, parseManifest } from '../../src/manifest/index.js';
 import { PaasmakerError } from '../../src/shared/errors.js';
+import { loadConfig } from '../../src/services/config.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -141,6 +142,12 @@ describe('paasmaker.yml: every mistake is positioned', () => {
     expect(errorOf(lines('application: {name: a}', 'instances:', '  Web: {command: x}')).message).toMatch(/^paasmaker\.yml:3:3: instance name "Web" must start with a-z/);
   });
 
+  it('a bad environment variable name points at the name', () => {
+    expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    command: x', '    environment:', '      OK: 1', '      0K: v')).message).toBe(
+      'paasmaker.yml:7:7: instances.web.environment key "0K" must be a variable name (letters, digits, _)',
+    );
+  });
+
   it('missing keys point at the map that needs them', () => {
     expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    quantity: 2')).message).toBe(
       'paasmaker.yml:3:3: instances.web needs "command" (the launch command)',
@@ -178,5 +185,90 @@ describe('paasmaker.yml: every mistake is positioned', () => {
       expect((error as PaasmakerError).code).toBe('MANIFEST_NOT_FOUND');
       expect((error as PaasmakerError).hint).toContain('command: node server.js');
     }
+  });
+});
+
+describe('paasmaker.yml: anchors, aliases and limits', () => {
+  const web = (...rows: string[]) => lines('application: {name: a}', 'instances:', '  web:', '    command: x', ...rows);
+
+  it('a billion-laughs alias bomb is refused at the alias that crosses the limit, not a crash', () => {
+    const rows = ['application: {name: a}', 'instances:', '  web: {command: x}', 'services:', '  l0: &l0 {plugin: x, v: [a, a, a, a, a, a, a, a, a, a]}'];
+    for (let level = 1; level <= 9; level++) rows.push(`  l${level}: &l${level} {plugin: x, v: [${Array(10).fill(`*l${level - 1}`).join(', ')}]}`);
+    const e = errorOf(lines(...rows));
+    expect(e.code).toBe('MANIFEST_INVALID');
+    expect(e.message).toMatch(/^paasmaker\.yml:8:\d+: aliases repeat more than 10,000 values in this file/);
+    expect(e.detail).toContain('> 8 |   l3:');
+    expect(e.hint).toBe('use fewer aliases, or write the values out');
+  });
+
+  it('shared blocks through anchors still work: 100 aliases to one scalar, an environment used twice', () => {
+    const many = lines('application: {name: a}', 'instances:', '  web:', '    command: x', '    environment: &env', '      GREETING: &hi hello', ...Array.from({ length: 100 }, (_, i) => `      K${i}: *hi`), '  api:', '    command: y', '    environment: *env');
+    const manifest = parseManifest(many, '/tmp/a/paasmaker.yml');
+    expect(manifest.instances[0]!.environment.K99).toBe('hello');
+    expect(manifest.instances[1]!.environment).toEqual(manifest.instances[0]!.environment);
+  });
+
+  it("the platform's config.yml is read the same way: an alias bomb there is a positioned CONFIG_INVALID", () => {
+    const home = project({ 'config.yml': lines('x0: &x0 [a, a, a, a, a, a, a, a, a, a]', ...Array.from({ length: 8 }, (_, n) => `x${n + 1}: &x${n + 1} [${Array(10).fill(`*x${n}`).join(', ')}]`), 'services: {}') });
+    expect(() => loadConfig(home)).toThrow(PaasmakerError);
+    try {
+      loadConfig(home);
+    } catch (error) {
+      expect((error as PaasmakerError).code).toBe('CONFIG_INVALID');
+      expect((error as PaasmakerError).message).toMatch(/config\.yml:4:\d+: aliases repeat more than 10,000 values in this file/);
+    }
+  });
+
+  it('an alias inside the value it names, or to no anchor, or used as a key, is a positioned error', () => {
+    expect(errorOf(web('    environment: &e {A: *e}')).message).toBe('paasmaker.yml:5:25: alias *e is inside the value it refers to');
+    expect(errorOf(web('    environment: {A: *nowhere}')).message).toMatch(/^paasmaker\.yml:5:\d+: alias \*nowhere refers to no anchor/);
+    expect(errorOf(web('    environment: {? [a, b] : c}')).message).toMatch(/^paasmaker\.yml:5:\d+: a key must be a plain word/);
+  });
+
+  it('deep nesting, NUL characters and YAML 1.1 types are positioned errors', () => {
+    expect(errorOf(web(`    environment: {A: ${'['.repeat(80)}${']'.repeat(80)}}`)).message).toMatch(/^paasmaker\.yml:5:\d+: maps and lists nest/);
+    expect(errorOf(web('    environment: {A: "x\\0y"}')).message).toMatch(/^paasmaker\.yml:5:\d+: this text holds a NUL character/);
+    expect(errorOf(`%YAML 1.1\n---\n${web('    environment: {A: !!binary aGVsbG8=}')}`).message).toMatch(/^paasmaker\.yml:7:\d+: this YAML value \(binary data\) is not supported/);
+  });
+
+  it('an 18,000-key environment (490 KB) is read in linear time, and a duplicate among them is found', () => {
+    const keys = Array.from({ length: 18_000 }, (_, i) => `      KEY_${i}: value-${i}`);
+    const started = performance.now();
+    const manifest = parseManifest(web('    environment:', ...keys), '/tmp/a/paasmaker.yml');
+    expect(Object.keys(manifest.instances[0]!.environment)).toHaveLength(18_000);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(errorOf(web('    environment:', ...keys, '      KEY_7: again')).message).toBe('paasmaker.yml:18006:7: duplicate key: this key is already set above in the same map');
+  });
+
+  it('a file over 512 KB is refused before it is read', () => {
+    const e = errorOf(`# ${'x'.repeat(512 * 1024)}\n`);
+    expect(e.message).toBe('paasmaker.yml:1:1: this file is 524,291 bytes; Paasmaker reads files of up to 512 KB');
+    expect(e.detail!.length).toBeLessThan(400);
+  });
+});
+
+describe('paasmaker.yml: fields that reach HTTP requests', () => {
+  const web = (...rows: string[]) => lines('application: {name: a}', 'instances:', '  web:', '    command: x', ...rows);
+
+  it('a health path with a space is refused, with a hint to percent-encode it', () => {
+    const e = errorOf(web('    health: {path: "/health check"}'));
+    expect(e.message).toBe('paasmaker.yml:5:20: instances.web.health.path must be a URL path: no spaces, control characters or "#" (got "/health check")');
+    expect(e.hint).toContain('a space is %20');
+    for (const bad of ['"/a#b"', '"/é"', '"/a\\tb"', '"/%zz"', 'health']) expect(errorOf(web(`    health: {path: ${bad}}`)).message).toMatch(/^paasmaker\.yml:5:20: instances\.web\.health\.path must/);
+    expect(parseManifest(web('    health: {path: "/health%20check?deep=1&x=~"}'), '/tmp/a/paasmaker.yml').instances[0]!.health.path).toBe('/health%20check?deep=1&x=~');
+  });
+
+  it('cron uris are paths too', () => {
+    expect(errorOf(web('    crons: [{schedule: "* * * * *", uri: "/tasks/clean up"}]')).message).toMatch(/^paasmaker\.yml:5:\d+: instances\.web\.crons\[0\]\.uri must be a URL path/);
+    expect(errorOf(web('    crons: [{schedule: "* * * * *", uri: "http://a.localhost/x"}]')).message).toMatch(/crons\[0\]\.uri must start with "\/"/);
+  });
+
+  it('hostnames are DNS names: no scheme, port, path or upper case', () => {
+    for (const bad of ['http://a.localhost', 'a.localhost:8080', 'a.localhost/x', 'A.localhost', '*.*.localhost', 'a..localhost', `${'a'.repeat(64)}.localhost`, `${'a.'.repeat(127)}localhost`]) {
+      const e = errorOf(web(`    hostnames: ["${bad}"]`));
+      expect(e.message).toMatch(/^paasmaker\.yml:5:17: instances\.web\.hostnames\[0\] must be a lowercase hostname/);
+      expect(e.hint).toContain('no scheme');
+    }
+    expect(parseManifest(web('    hostnames: [shop.localhost, "*.shop.localhost"]'), '/tmp/a/paasmaker.yml').instances[0]!.hostnames).toEqual(['shop.localhost', '*.shop.localhost']);
   });
 });

@@ -51,7 +51,7 @@ export function context(options: ContextOptions): RuntimeContext {
     quantity: 1,
     hostnames: [],
     environment: {},
-    health: { timeout: 30 },
+    health: { timeout: 30, interval: 10, failures: 3 },
     standalone: false,
     depends_on: [],
     crons: [],

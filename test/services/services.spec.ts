@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -215,4 +215,44 @@ describe('service configuration errors', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/service name .* must start with a-z/);
   });
+
+  for (const plugin of ['postgres', 'redis', 'mysql'] as const) {
+    it(`a managed ${plugin} server restarted by the platform after kill -9 is recorded running with its new pid, and shared`, async () => {
+      const pmHome = home();
+      const dir = project('phoenix', `  db:\n    plugin: ${plugin}\n`);
+      const up = new CliProcess(['up', dir, '--no-watch'], { home: pmHome });
+      cleanups.push(() => up.kill());
+      await up.waitForOutput(/phoenix is up/, 60_000);
+      const server = async () => {
+        const result = await runCli(['services', '--json'], { home: pmHome });
+        expect(result.exitCode, result.stderr).toBe(0);
+        return (JSON.parse(result.stdout) as Array<{ kind: string; plugin: string; state: string; pid: number | null; port: number | null }>).find((row) => row.kind === 'server' && row.plugin === plugin)!;
+      };
+      const before = await server();
+      expect(before).toMatchObject({ state: 'running' });
+      const url = (await envJson(dir, pmHome)).DB_URL;
+
+      process.kill(before.pid!, 'SIGKILL');
+      const during = runCli(['env', dir, '--json'], { home: pmHome }); // while the platform restarts it
+      const after = await until(async () => {
+        const now = await server();
+        return now.state === 'running' && now.pid !== before.pid && now;
+      }, 20_000, `${plugin} running again under a new pid`);
+      expect(after.port).toBe(before.port);
+      expect(readlinkSync(`/proc/${after.pid}/cwd`).startsWith(pmHome)).toBe(true); // the server of this home
+
+      // Other paasmakers share the restarted server, during the restart and after, instead of starting another on its data.
+      for (const env of [await during, await runCli(['env', dir, '--json'], { home: pmHome })]) {
+        expect(env.exitCode, env.stderr).toBe(0);
+        expect(JSON.parse(env.stdout).DB_URL).toBe(url);
+        expect(env.stderr).not.toMatch(/stopping the server|lock file/);
+      }
+      expect((await server()).pid).toBe(after.pid);
+      const check = { postgres: 'psql "$DB_URL" -tAc "select 42"', redis: 'redis-cli --no-auth-warning -u "$DB_URL" ping', mysql: 'mariadb -h "$DB_HOST" -P "$DB_PORT" -u "$DB_USER" -p"$DB_PASSWORD" -N -e "select 42" "$DB_DATABASE"' }[plugin];
+      const query = await runCli(['run', dir, '--', 'sh', '-c', check], { home: pmHome });
+      expect(query.stdout.trim(), query.stderr).toBe(plugin === 'redis' ? 'PONG' : '42');
+      up.signal('SIGINT');
+      expect(await up.wait()).toBe(0);
+    }, 120_000);
+  }
 });

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { chmodSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -35,6 +35,24 @@ describe('State', () => {
     const db2 = new Database(file);
     expect(db2.prepare('SELECT version FROM schema_migrations').all()).toEqual(versions);
     db2.close();
+  });
+
+  it('state.db and its -wal and -shm files are readable by their owner only (0600), and older ones are tightened when opened', () => {
+    const { home, cleanup } = tempHome();
+    cleanups.push(cleanup);
+    const file = join(home, 'state.db');
+    const state = State.open(file);
+    state.apps.upsert({ name: 'shop', directory: '/p/shop', manifest: '/p/shop/paasmaker.yml', state: 'running', ownerPid: 1, ownerStart: '1' });
+    for (const path of [file, `${file}-wal`, `${file}-shm`]) expect([path, statSync(path).mode & 0o777]).toEqual([path, 0o600]);
+    state.close();
+    // As an earlier Paasmaker left them: readable by everyone.
+    const db = new Database(file);
+    db.prepare('SELECT 1').get();
+    for (const path of [file, `${file}-wal`, `${file}-shm`]) chmodSync(path, 0o644);
+    const again = State.open(file);
+    for (const path of [file, `${file}-wal`, `${file}-shm`]) expect([path, statSync(path).mode & 0o777]).toEqual([path, 0o600]);
+    again.close();
+    db.close();
   });
 
   it('keeps apps, instances and process slots', () => {

@@ -1,13 +1,14 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { columnsFor, StackApp, StackView, visibleLogs, type ViewState } from '../../src/ui/app.js';
-import type { Feed, ProcessView, Snapshot } from '../../src/ui/model.js';
+import { degradedText, type Feed, type ProcessView, type Snapshot } from '../../src/ui/model.js';
 
 const row = (over: Partial<ProcessView> = {}): ProcessView => ({ key: 'shop/web.0', app: 'shop', instance: 'web', name: 'web.0', state: 'running', pid: 4242, port: 41000, url: 'http://shop.localhost:7654/', restarts: 0, rps: 3.5, cpu: 2, memory: 48 * 1024 * 1024, ...over });
 const snapshot = (over: Partial<Snapshot> = {}): Snapshot => ({
   title: 'shop',
   routerUrl: 'http://shop.localhost:7654/',
   job: 'up shop: success',
+  degraded: null,
   processes: [row(), row({ key: 'shop/worker.0', instance: 'worker', name: 'worker.0', state: 'backoff', url: null, port: null, pid: null, restarts: 3 })],
   services: [{ app: 'shop', name: 'db', plugin: 'postgres', resource: 'shop__db' }],
   logs: [
@@ -28,6 +29,13 @@ describe('the terminal UI', () => {
     expect(frame).toContain('worker.0     │ Error: cannot reach the queue');
     expect(frame).toContain('up shop: success');
     expect(frame.split('\n').length).toBeLessThan(40);
+  });
+
+  it('a full disk shows in the status line: degraded since when, and where to look', () => {
+    const since = new Date(2026, 0, 1, 17, 20, 1).getTime();
+    const frame = render(<StackView snapshot={snapshot({ degraded: degradedText({ since }) })} view={view} width={160} height={30} color={false} />).lastFrame()!;
+    expect(frame.split('\n').at(-1)).toContain('shop  DEGRADED since 17:20:01: the disk is full, state and logs wait (paasmaker doctor)');
+    expect(render(<StackView snapshot={snapshot()} view={view} width={160} height={30} color={false} />).lastFrame()).not.toContain('DEGRADED');
   });
 
   it('drops columns by priority at 80 columns, keeping the name, state, URL and traffic', () => {

@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { callApi, daemonFile, daemonSocket, runningDaemon, type DaemonRecord } from '../../api/client.js';
 import type { StatusSchema } from '../../api/routes.js';
 import { ApiServer } from '../../api/server.js';
 import { Platform } from '../../engine/index.js';
-import { loadManifest } from '../../manifest/index.js';
+import { State } from '../../state/index.js';
+import { loadManifestAsync } from '../../manifest/index.js';
 import { DEFAULT_DNS_PORT } from '../../proxy/dns-setup.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { currentOwner, ownerAlive } from '../../shared/owner.js';
@@ -25,10 +26,13 @@ export async function daemonRun(options: { proxyPort?: string; apiPort?: string 
   const layout = homeLayout();
   const proxyPort = Number(options.proxyPort ?? process.env.PAASMAKER_PROXY_PORT ?? DEFAULT_PROXY_PORT);
   const dnsPort = Number(process.env.PAASMAKER_DNS_PORT ?? DEFAULT_DNS_PORT);
-  const say = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+  const say = daemonLog();
   const platform = await Platform.open({ proxy: { port: proxyPort }, dns: { port: dnsPort } });
   platform.on('job.update', (event) => say(`${event.app} ${event.title}: ${event.state}${event.detail ? ` — ${event.detail}` : ''}`));
   platform.on('instance.state', (event) => say(`${event.app} ${event.instance}.${event.index}: ${event.state}`));
+  platform.on('log.line', (event) => {
+    if (event.source === 'paasmaker') say(event.line);
+  });
   const socket = daemonSocket(layout.root);
   const startedAt = Date.now();
   let apiPort: number | null = null;
@@ -50,6 +54,7 @@ export async function daemonRun(options: { proxyPort?: string; apiPort?: string 
     apiPort,
     uptime: Math.round((Date.now() - startedAt) / 1000),
     apps: platform.runningApps().map((manifest) => manifest.application.name),
+    degraded: platform.degraded ?? null,
   });
   let token: string | undefined;
   if (options.apiPort !== undefined) {
@@ -65,7 +70,7 @@ export async function daemonRun(options: { proxyPort?: string; apiPort?: string 
       await platform.down(app);
     }
   };
-  const api = new ApiServer({ platform, status, shutdown: () => void stop().then(() => process.exit(0)), detached }, { token });
+  const api = new ApiServer({ platform, status, shutdown: () => void stop().then(() => process.exit(0)), detached }, { token, log: say });
   await api.listenSocket(socket);
   if (options.apiPort !== undefined) apiPort = await api.listenTcp(Number(options.apiPort));
   const owner = currentOwner();
@@ -78,7 +83,7 @@ export async function daemonRun(options: { proxyPort?: string; apiPort?: string 
   for (const app of platform.state.apps.list().filter((candidate) => candidate.daemon)) {
     try {
       say(`restoring ${app.name} from ${app.directory}`);
-      await platform.apply(loadManifest(app.directory));
+      await platform.apply(await loadManifestAsync(app.directory));
       platform.state.apps.setDaemon(app.name, true);
       await platform.watch(app.name);
     } catch (error) {
@@ -89,11 +94,32 @@ export async function daemonRun(options: { proxyPort?: string; apiPort?: string 
   return 0;
 }
 
+/**
+ * The daemon's own lines, to its log (its stdout is that file). A line the
+ * disk has no room for is counted, never thrown: the next one that fits says
+ * how many were lost.
+ */
+function daemonLog(): (line: string) => void {
+  let lost = 0;
+  return (line) => {
+    const time = new Date().toISOString();
+    try {
+      if (lost > 0) writeSync(1, `${time} [paasmaker] ${lost} line${lost === 1 ? '' : 's'} lost while the disk was full\n`);
+      lost = 0;
+      writeSync(1, `${time} ${line}\n`);
+    } catch {
+      lost++;
+    }
+  };
+}
+
 /** Starts the daemon in the background unless it runs; resolves with its record. */
 export async function ensureDaemon(options: { proxyPort?: string; apiPort?: string } = {}): Promise<{ record: DaemonRecord; started: boolean }> {
   const layout = homeLayout();
   const running = runningDaemon(layout.root);
   if (running) return { record: running, started: false };
+  // A state.db that cannot serve is said here, in the user's terminal, not only in the daemon's log.
+  State.open(layout.stateDb, { fullCheck: true }).close();
   // The router port of the last run, so apps keep their URLs across restarts.
   let proxyPort = options.proxyPort;
   if (proxyPort === undefined) {
@@ -165,6 +191,6 @@ export async function daemonStatus(options: { json?: boolean }): Promise<number>
   }
   const status = await callApi<Status>(record.socket, 'GET', '/api/v1/status');
   if (options.json) process.stdout.write(`${JSON.stringify(status)}\n`);
-  else process.stdout.write(`daemon pid ${status.pid}, up ${status.uptime} s; router on port ${status.proxyPort}; API on ${status.socket}${status.apiPort ? ` and 127.0.0.1:${status.apiPort}` : ''}\napps: ${status.apps.join(', ') || '(none)'}\n`);
+  else process.stdout.write(`daemon pid ${status.pid}, up ${status.uptime} s; router on port ${status.proxyPort}; API on ${status.socket}${status.apiPort ? ` and 127.0.0.1:${status.apiPort}` : ''}\napps: ${status.apps.join(', ') || '(none)'}\n${status.degraded ? `degraded: ${status.degraded.reason}\n` : ''}`);
   return 0;
 }

@@ -5,6 +5,10 @@ import { request } from 'node:http';
 import { DNS_ZONE } from '../../proxy/dns.js';
 import { DEFAULT_DNS_PORT } from '../../proxy/dns-setup.js';
 import { portHolder } from '../../shared/port-holder.js';
+import { filesystemOf } from '../../shared/disk-space.js';
+import { errorText } from '../../shared/errors.js';
+import { degradedPlatforms } from '../degraded.js';
+import { readState } from '../read-state.js';
 import { colorEnabled, painter } from '../output.js';
 import { DEFAULT_PROXY_PORT } from './up.js';
 
@@ -37,6 +41,37 @@ function routerAnswers(port: number): Promise<boolean> {
   });
 }
 
+/** Below this, the disk holding PAASMAKER_HOME is about to stop the platform's writes. */
+const LOW_SPACE = 50 * 1024 * 1024;
+
+const megabytes = (bytes: number) => `${Math.floor(bytes / 1024 / 1024)} MB`;
+
+/** state.db opens and checks out; the disk holding PAASMAKER_HOME has room; no running platform is degraded. */
+async function storageChecks(home: string): Promise<Check[]> {
+  const checks: Check[] = [];
+  let owners: Array<{ pid: number; startTime: string | null }> = [];
+  try {
+    const found = readState((state) => state.apps.list().flatMap((record) => (record.ownerPid ? [{ pid: record.ownerPid, startTime: record.ownerStart }] : [])));
+    owners = found ?? [];
+    checks.push({ ok: true, what: found ? `the state database ${homeLayout(home).stateDb} is sound` : `no state database yet (the first paasmaker up makes ${homeLayout(home).stateDb})` });
+  } catch (error) {
+    checks.push({ ok: false, what: errorText(error), fix: (error as { hint?: string }).hint ?? 'see the error above' });
+  }
+  const filesystem = filesystemOf(home);
+  const freeSpace = `free space on ${filesystem.mountPoint} (the file system holding ${home}; see: df -h ${home})`;
+  for (const platform of await degradedPlatforms(home, owners)) {
+    checks.push({ ok: false, what: `paasmaker (pid ${platform.pid}) runs degraded: ${platform.degraded.reason}`, fix: `${freeSpace}; it writes again by itself once there is room` });
+  }
+  if (filesystem.free !== undefined) {
+    checks.push(
+      filesystem.free < LOW_SPACE
+        ? { ok: false, what: `only ${megabytes(filesystem.free)} free on ${filesystem.mountPoint}, which holds PAASMAKER_HOME`, fix: freeSpace }
+        : { ok: true, what: `${megabytes(filesystem.free)} free on ${filesystem.mountPoint}, which holds PAASMAKER_HOME` },
+    );
+  }
+  return checks;
+}
+
 /** `paasmaker doctor`: the router port and name resolution of both zones, each with what to fix. */
 export async function doctor(): Promise<number> {
   const daemon = runningDaemon(homeLayout().root);
@@ -44,6 +79,7 @@ export async function doctor(): Promise<number> {
   const dnsPort = Number(process.env.PAASMAKER_DNS_PORT || DEFAULT_DNS_PORT);
   const checks: Check[] = [];
   if (daemon) checks.push({ ok: true, what: `the daemon runs (pid ${daemon.pid}), its router on port ${daemon.proxyPort}` });
+  checks.push(...(await storageChecks(homeLayout().root)));
 
   const router = await routerAnswers(proxyPort);
   const holder = router ? undefined : portHolder(proxyPort);
@@ -62,14 +98,17 @@ export async function doctor(): Promise<number> {
       : { ok: false, what: '*.localhost does not resolve to this machine', fix: 'use a browser (they resolve *.localhost themselves), or add names to /etc/hosts' },
   );
 
-  const resolver = new Resolver({ timeout: 1000, tries: 1 });
-  resolver.setServers([`127.0.0.1:${dnsPort}`]);
-  const responder = await resolver.resolve4(`doctor.${DNS_ZONE}`).then((a) => a.includes('127.0.0.1'), () => false);
-  checks.push(
-    responder
-      ? { ok: true, what: `the DNS responder for *.${DNS_ZONE} answers on 127.0.0.1:${dnsPort}` }
-      : { ok: false, what: `no DNS responder for *.${DNS_ZONE} on 127.0.0.1:${dnsPort}`, fix: 'it runs while paasmaker up, or the daemon, runs' },
-  );
+  // Port 0 (any free one) cannot be asked: the responder's port is known only to the platform that took it.
+  if (Number.isInteger(dnsPort) && dnsPort > 0 && dnsPort < 65536) {
+    const resolver = new Resolver({ timeout: 1000, tries: 1 });
+    resolver.setServers([`127.0.0.1:${dnsPort}`]);
+    const responder = await resolver.resolve4(`doctor.${DNS_ZONE}`).then((a) => a.includes('127.0.0.1'), () => false);
+    checks.push(
+      responder
+        ? { ok: true, what: `the DNS responder for *.${DNS_ZONE} answers on 127.0.0.1:${dnsPort}` }
+        : { ok: false, what: `no DNS responder for *.${DNS_ZONE} on 127.0.0.1:${dnsPort}`, fix: 'it runs while paasmaker up, or the daemon, runs' },
+    );
+  }
   const zone = await resolvesToLoopback(`paasmaker-doctor.${DNS_ZONE}`);
   checks.push(
     zone

@@ -1,3 +1,5 @@
+import { homeLayout } from '../../shared/paths.js';
+import { degradedLine, degradedPlatforms } from '../degraded.js';
 import { readState } from '../read-state.js';
 import { listProcesses } from '../../engine/index.js';
 import { colorEnabled, formatDuration, painter, table } from '../output.js';
@@ -6,7 +8,15 @@ const STATE_COLORS = { running: 'green', starting: 'yellow', stopping: 'yellow',
 
 /** `paasmaker ps`: every process slot of every app, read from state (never starts anything). */
 export async function ps(app: string | undefined, options: { json?: boolean }): Promise<number> {
-  const rows = readState((state) => listProcesses(state, { app })) ?? [];
+  const read = readState((state) => ({
+    rows: listProcesses(state, { app }),
+    owners: state.apps.list().flatMap((record) => (record.ownerPid ? [{ pid: record.ownerPid, startTime: record.ownerStart }] : [])),
+  }));
+  const rows = read?.rows ?? [];
+  // A platform that cannot write (a full disk) says so first: what follows may be behind.
+  for (const platform of await degradedPlatforms(homeLayout().root, read?.owners ?? [])) {
+    (options.json ? process.stderr : process.stdout).write(`${painter(colorEnabled())('red', degradedLine(platform))}\n`);
+  }
   if (options.json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return 0;

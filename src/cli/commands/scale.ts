@@ -39,7 +39,9 @@ export async function scale(specs: string[], options: { dir: string }): Promise<
 
 /** `paasmaker restart [APP[/INSTANCE]]`: a rolling restart, like a save. */
 export async function restart(target: string | undefined, options: { dir: string }): Promise<number> {
-  const [name, instance] = target ? target.split('/') : [undefined, undefined];
+  const match = target === undefined ? undefined : /^([^/]+)(?:\/([^/]+))?$/.exec(target);
+  if (target !== undefined && !match) throw new PaasmakerError('USAGE', `"${target}" is not APP or APP/INSTANCE`, { hint: 'for example: paasmaker restart shop/web' });
+  const [name, instance] = [match?.[1], match?.[2]];
   const app = appName(name, options.dir);
   const result = await callApi<{ ok: boolean }>(controlFor(app), 'POST', `/api/v1/apps/${encodeURIComponent(app)}/restart`, instance ? { instance } : {});
   process.stdout.write(result.ok ? `restarted ${target ?? app}\n` : `the new processes of ${target ?? app} did not start; the old ones still serve (see paasmaker logs)\n`);

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
-import { Platform, type InstanceStateEvent, type JobUpdateEvent, type LogLineEvent } from '../../engine/index.js';
+import type { z } from 'zod';
+import { Platform, type InstanceStateEvent, type JobUpdateEvent, type LogLineEvent, type UnreadyProcess } from '../../engine/index.js';
+import type { StartedAppSchema } from '../../api/routes.js';
 import { DEFAULT_DNS_PORT } from '../../proxy/dns-setup.js';
 import { loadManifest, type ResolvedManifest } from '../../manifest/index.js';
 import { EXIT, PaasmakerError } from '../../shared/errors.js';
@@ -63,7 +65,10 @@ export async function up(dir: string, options: { prepare?: boolean; proxyPort?: 
     await platform.apply(manifest, { forcePrepare: options.prepare });
     if (!stopping) {
       const elapsed = Date.now() - started;
-      printer.system(`${app} is up in ${elapsed} ms — Ctrl-C stops it; \`paasmaker ps\` in another terminal lists it`);
+      const unready = platform.unready(app);
+      // Its output is on the screen above: say what happened to each process, not its lines again.
+      if (unready.length > 0) for (const line of unreadyReport(app, elapsed, unready, { lines: false })) printer.system(line);
+      else printer.system(`${app} is up in ${elapsed} ms — Ctrl-C stops it; \`paasmaker ps\` in another terminal lists it`);
       const url = platform.appUrl(app);
       if (url && manifest.instances.some((instance) => !instance.standalone)) printer.system(`open ${paint('bold', url)}`);
       if (options.watch !== false && manifest.instances.some((instance) => instance.watch.enabled)) {
@@ -189,8 +194,9 @@ async function upAttached(manifest: ResolvedManifest, daemon: DaemonRecord, prin
   for (const signal of signals) process.on(signal, () => void stop());
   const began = Date.now();
   try {
-    const answer = await callApi<{ url: string | null }>(daemon.socket, 'POST', '/api/v1/apps', { directory: manifest.directory, attached: true, prepare: options.prepare, watch: options.watch !== false });
-    printer.system(`${app} is up in ${Date.now() - began} ms — Ctrl-C stops it; \`paasmaker ps\` in another terminal lists it`);
+    const answer = await callApi<StartedApp>(daemon.socket, 'POST', '/api/v1/apps', { directory: manifest.directory, attached: true, prepare: options.prepare, watch: options.watch !== false });
+    if (answer.unready.length > 0) for (const line of unreadyReport(app, Date.now() - began, answer.unready, { lines: false })) printer.system(line);
+    else printer.system(`${app} is up in ${Date.now() - began} ms — Ctrl-C stops it; \`paasmaker ps\` in another terminal lists it`);
     if (answer.url && manifest.instances.some((instance) => !instance.standalone)) printer.system(`open ${paint('bold', answer.url)}`);
   } catch (error) {
     stopping = true;
@@ -216,9 +222,26 @@ async function upInDaemon(manifest: ResolvedManifest, options: { proxyPort?: str
   const { record, started } = await ensureDaemon({ proxyPort: options.proxyPort });
   if (started) process.stdout.write(`started the daemon (pid ${record.pid}); router on port ${record.proxyPort}\n`);
   const began = Date.now();
-  const app = await callApi<{ name: string; url: string | null }>(record.socket, 'POST', '/api/v1/apps', { directory: manifest.directory });
+  const app = await callApi<StartedApp>(record.socket, 'POST', '/api/v1/apps', { directory: manifest.directory });
+  if (app.unready.length > 0) {
+    const paint = painter(colorEnabled(process.stderr));
+    const [first, ...rest] = unreadyReport(app.name, Date.now() - began, app.unready, { lines: true });
+    process.stderr.write(`${paint('red', 'error:')} ${first}\n${rest.join('\n')}\n`);
+    process.stderr.write(`${paint('cyan', 'hint:')} it stays in the daemon and is restarted; fix it and save to reload it, or stop it with: paasmaker down ${app.name}\n`);
+    return EXIT.user;
+  }
   process.stdout.write(`${app.name} is up in ${Date.now() - began} ms${app.url ? `: ${app.url}` : ''}\n`);
   return EXIT.ok;
+}
+
+type StartedApp = z.infer<typeof StartedAppSchema>;
+
+/** "shop is not up after 812 ms:" then, for each routed process not running, what happened (and its last lines). */
+function unreadyReport(app: string, elapsed: number, unready: UnreadyProcess[], options: { lines: boolean }): string[] {
+  return [
+    `${app} is not up after ${elapsed} ms:`,
+    ...unready.flatMap((each) => [`  ${each.process} ${each.reason}`, ...(options.lines ? each.lines.map((line) => `    ${line}`) : [])]),
+  ];
 }
 
 /** --proxy-port, else $PAASMAKER_PROXY_PORT, else the default; `explicit` when the user chose it. */
