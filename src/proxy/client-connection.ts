@@ -97,9 +97,14 @@ export class ClientConnection implements UpstreamOwner {
     socket.setNoDelay(true);
     socket.setTimeout(deadlines.idleMs);
     // Armed once: idle time is counted by Node from the last read or write, and
-    // a quiet exchange (a long poll, an event stream) is never cut off.
+    // a quiet exchange (a long poll, an event stream) is never cut off; a
+    // request body the client stopped sending to the app before any answer gets 408.
     socket.on('timeout', () => {
-      if (!this.exchange) socket.destroy();
+      // A head on its way has its own deadline (and gets a 408).
+      if (!this.exchange) {
+        if (!this.headTimer) socket.destroy();
+      }
+      else if (this.link && !this.response && this.requestBody && !this.requestBody.done) this.run(() => this.bodyTimedOut());
     });
     socket.on('data', (chunk: Buffer) => {
       try {
@@ -244,6 +249,12 @@ export class ClientConnection implements UpstreamOwner {
     this.headTimer = undefined;
     if (this.exchange || this.ending || !this.pending || this.socket.destroyed) return;
     this.reject(new HttpParseError(408, `the request head did not arrive within ${Math.round(this.deadlines.headMs / 1000)} s`));
+  }
+
+  private bodyTimedOut(): void {
+    this.closeAfter = true;
+    this.dropLink();
+    this.answer(plainPage(408, `408 the request body stopped arriving for ${Math.round(this.deadlines.idleMs / 1000)} s`));
   }
 
   private becomeIdle(): void {

@@ -53,8 +53,8 @@ export class HttpParseError extends Error {
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values: visible characters, spaces, tabs and obs-text; never another control character.
 const BAD_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
-// Request targets: visible characters only.
-const BAD_TARGET = /[\0-\x20\x7f]/;
+// Request targets: visible ASCII only (a URI has no raw bytes above 0x7e; browsers percent-encode them).
+const BAD_TARGET = /[^\x21-\x7e]/;
 /** Names a Connection header may not list: dropping them would change how a message is framed or routed. */
 const UNLISTABLE = new Set(['content-length', 'transfer-encoding', 'host', 'forwarded']);
 
@@ -284,6 +284,11 @@ export class ChunkedScanner {
   private digits = 0;
   private remaining = 0;
   private lineLength = 0;
+  /** Inside a quoted chunk extension value, and just after a backslash in one. */
+  private quoted = false;
+  private escaped = false;
+  /** The current trailer line has had its colon. */
+  private colon = false;
 
   get done(): boolean {
     return this.state === Chunk.Done;
@@ -302,7 +307,7 @@ export class ChunkedScanner {
             this.size = this.size * 16 + digit;
           } else if (this.digits === 0) {
             throw new HttpParseError(400, 'bad chunk size');
-          } else if (byte === 0x3b || byte === 0x20 || byte === 0x09) {
+          } else if (byte === 0x3b) {
             this.state = Chunk.Extension;
           } else if (byte === 0x0d) {
             this.state = Chunk.SizeLf;
@@ -312,12 +317,26 @@ export class ChunkedScanner {
           i++;
           break;
         }
-        case Chunk.Extension:
-          if (buffer[i] === 0x0d) this.state = Chunk.SizeLf;
-          else if (buffer[i] === 0x0a) throw new HttpParseError(400, 'bare LF in a chunk line');
-          else if (++this.lineLength > 4096) throw new HttpParseError(400, 'chunk extension too long');
+        case Chunk.Extension: {
+          // ;name=value;name="quoted value", as strictly as Node reads them: no whitespace around
+          // the separators, no control characters, no raw bytes above 0x7e.
+          const byte = buffer[i]!;
+          if (++this.lineLength > 4096) throw new HttpParseError(400, 'chunk extension too long');
+          if (this.quoted) {
+            if (this.escaped) this.escaped = false;
+            else if (byte === 0x22) this.quoted = false;
+            else if (byte === 0x5c) this.escaped = true;
+            if ((byte < 0x20 && byte !== 0x09) || byte > 0x7e) throw new HttpParseError(400, 'bad character in a chunk extension');
+          } else if (byte === 0x0d) {
+            this.state = Chunk.SizeLf;
+          } else if (byte === 0x22) {
+            this.quoted = true;
+          } else if (TOKEN_BYTES[byte] !== 1 && byte !== 0x3b && byte !== 0x3d) {
+            throw new HttpParseError(400, 'bad character in a chunk extension');
+          }
           i++;
           break;
+        }
         case Chunk.SizeLf:
           if (buffer[i] !== 0x0a) throw new HttpParseError(400, 'bad chunk line ending');
           i++;
@@ -348,17 +367,24 @@ export class ChunkedScanner {
           this.state = Chunk.Size;
           i++;
           break;
-        case Chunk.Trailer:
-          // Trailer fields, each ending in CRLF, until an empty line.
-          if (buffer[i] === 0x0d) {
+        case Chunk.Trailer: {
+          // Trailer fields (name: value), each ending in CRLF, until an empty line.
+          const byte = buffer[i]!;
+          if (byte === 0x0d) {
+            if (this.lineLength > 0 && !this.colon) throw new HttpParseError(400, 'bad trailer line');
             this.state = Chunk.TrailerLf;
-          } else if (buffer[i] === 0x0a) {
-            throw new HttpParseError(400, 'bare LF in trailers');
           } else if (++this.lineLength > MAX_HEAD) {
             throw new HttpParseError(431, 'trailers too large');
+          } else if (this.colon) {
+            if ((byte < 0x20 && byte !== 0x09) || byte === 0x7f) throw new HttpParseError(400, 'bad character in a trailer');
+          } else if (byte === 0x3a && this.lineLength > 1) {
+            this.colon = true;
+          } else if (TOKEN_BYTES[byte] !== 1) {
+            throw new HttpParseError(400, 'bad trailer line');
           }
           i++;
           break;
+        }
         case Chunk.TrailerLf:
           if (buffer[i] !== 0x0a) throw new HttpParseError(400, 'bad trailer line ending');
           i++;
@@ -367,6 +393,7 @@ export class ChunkedScanner {
             return i;
           }
           this.lineLength = 0;
+          this.colon = false;
           this.state = Chunk.Trailer;
           break;
         case Chunk.Done:

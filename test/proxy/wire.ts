@@ -24,7 +24,7 @@ export interface Seen {
 export async function recordingApp(cleanups: Cleanups) {
   const seen: Seen[] = [];
   let rawBytes = 0;
-  let parseErrors = 0;
+  const parseErrors: string[] = [];
   const server = createServer((req, res) => {
     let size = 0;
     req.on('data', (chunk: Buffer) => (size += chunk.length));
@@ -37,9 +37,11 @@ export async function recordingApp(cleanups: Cleanups) {
     });
   });
   server.on('connection', (socket: Socket) => socket.on('data', (chunk: Buffer) => (rawBytes += chunk.length)));
-  server.on('clientError', (_error, socket) => {
-    parseErrors++;
-    socket.destroy();
+  // What Node does by itself, counted.
+  server.on('clientError', (error: Error & { code?: string; rawPacket?: Buffer }, socket: Socket) => {
+    parseErrors.push(`${error.code}: ${error.message} in ${JSON.stringify(error.rawPacket?.toString('latin1').slice(0, 300))}`);
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
   });
   const { port, close } = await listenOnLoopback(server);
   cleanups.push(close);
@@ -49,9 +51,8 @@ export async function recordingApp(cleanups: Cleanups) {
     get rawBytes() {
       return rawBytes;
     },
-    get parseErrors() {
-      return parseErrors;
-    },
+    /** What the app's parser refused, with the bytes it was reading. */
+    parseErrors,
   };
 }
 
