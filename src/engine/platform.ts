@@ -9,6 +9,7 @@ import { DnsResponder, Router, startStaticServer } from '../proxy/index.js';
 import { AppRoutes, routedHostname } from './routes.js';
 import { portHolder } from '../shared/port-holder.js';
 import { PaasmakerError } from '../shared/errors.js';
+import { raiseDescriptorLimit } from '../shared/descriptors.js';
 import { currentOwner, ownerAlive, type Owner } from '../shared/owner.js';
 import { ensurePrivateDir, homeLayout, paasmakerHome, type HomeLayout } from '../shared/paths.js';
 import { freePort } from '../shared/ports.js';
@@ -149,6 +150,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
   }
 
   static async open(options: PlatformOptions = {}): Promise<Platform> {
+    raiseDescriptorLimit();
     const platform = new Platform(options);
     try {
       await platform.reapLeftovers();
