@@ -121,7 +121,13 @@ export class ClientConnection implements UpstreamOwner {
       else if (this.link && this.requestBody && !this.requestBody.done) this.fail();
     });
     socket.on('error', () => socket.destroy());
-    socket.once('close', () => this.onClose());
+    socket.once('close', () => {
+      try {
+        this.onClose();
+      } catch (error) {
+        this.router.bug(error);
+      }
+    });
   }
 
   /** Closed to make room for a newer connection (the router is at its cap). */
