@@ -100,11 +100,12 @@ export class ClientConnection implements UpstreamOwner {
     // a quiet exchange (a long poll, an event stream) is never cut off; a
     // request body the client stopped sending to the app before any answer gets 408.
     socket.on('timeout', () => {
-      // A head on its way has its own deadline (and gets a 408).
-      if (!this.exchange) {
-        if (!this.headTimer) socket.destroy();
+      if (this.exchange) {
+        if (this.link && !this.response && this.requestBody && !this.requestBody.done) this.run(() => this.bodyTimedOut());
+      } else if (!this.headTimer) {
+        // (A head on its way has its own deadline, and gets a 408.)
+        socket.destroy();
       }
-      else if (this.link && !this.response && this.requestBody && !this.requestBody.done) this.run(() => this.bodyTimedOut());
     });
     socket.on('data', (chunk: Buffer) => {
       try {
@@ -254,13 +255,13 @@ export class ClientConnection implements UpstreamOwner {
   private headTimedOut(): void {
     this.headTimer = undefined;
     if (this.exchange || this.ending || !this.pending || this.socket.destroyed) return;
-    this.reject(new HttpParseError(408, `the request head did not arrive within ${Math.round(this.deadlines.headMs / 1000)} s`));
+    this.reject(new HttpParseError(408, `the request head did not arrive within ${this.deadlines.headMs / 1000} s`));
   }
 
   private bodyTimedOut(): void {
     this.closeAfter = true;
     this.dropLink();
-    this.answer(plainPage(408, `408 the request body stopped arriving for ${Math.round(this.deadlines.idleMs / 1000)} s`));
+    this.answer(plainPage(408, `408 the request body stopped arriving for ${this.deadlines.idleMs / 1000} s`));
   }
 
   private becomeIdle(): void {
@@ -504,6 +505,7 @@ export class ClientConnection implements UpstreamOwner {
     this.router.bug(error);
     try {
       if (this.exchange && !this.response && !this.ending && !this.socket.destroyed) {
+        this.exchange.cancelHold?.();
         this.closeAfter = true;
         this.dropLink();
         this.answer(plainPage(500, '500 the router failed on this request; the platform log says why'));

@@ -150,7 +150,7 @@ export class Router implements Dispatcher {
       const failed = (error: unknown) => {
         this.bug(error);
         if (res.headersSent) res.destroy();
-        else res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', 'content-length': 33, connection: 'close' }).end('500 the static file server failed\n');
+        else res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end('500 the static file server failed\n');
       };
       try {
         const target = this.table.lookup(req.headers.host);

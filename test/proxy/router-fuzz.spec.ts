@@ -98,6 +98,7 @@ describe('router fuzzing', () => {
     })();
 
     const runs = Number(process.env.FUZZ_RUNS ?? 300);
+    const unanswered: string[] = [];
     let cases = 0;
     await fc.assert(
       fc.asyncProperty(
@@ -114,15 +115,19 @@ describe('router fuzzing', () => {
           }
           if (halfClose) client.socket.end();
           // A status line, or a close, within the head and idle deadlines (with room for a loaded machine).
+          const started = Date.now();
           const answered = await client.until(() => client.text().length >= 12, 3000);
           const text = client.text();
           client.socket.destroy();
-          if (!answered) return false;
-          return text === '' || /^HTTP\/1\.1 [1-5]\d\d /.test(text);
+          if (answered && (text === '' || /^HTTP\/1\.1 [1-5]\d\d /.test(text))) return true;
+          unanswered.push(`${answered ? 'answered' : 'no answer'} after ${Date.now() - started} ms: ${JSON.stringify(text.slice(0, 100))}`);
+          return false;
         },
       ),
       { numRuns: runs, seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31), endOnFailure: !process.env.FUZZ_SHRINK },
-    );
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n${unanswered.join('\n')}\nrouter log: ${logged.join('\n')}`);
+    });
     running = false;
     await bystander;
     expect(cases).toBe(runs);
