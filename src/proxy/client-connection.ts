@@ -465,7 +465,10 @@ export class ClientConnection implements UpstreamOwner {
     this.link = undefined;
     if (link) {
       link.owner = undefined;
-      if (reusable && !this.response!.close && this.requestBody!.done && this.exchange!.head.version === '1.1') this.router.reuse(link, this.response!.keepAliveSeconds);
+      // An upgrade the app declined leaves its parser expecting the new protocol (Node then ignores
+      // a malformed next request instead of refusing it): that connection is not used again.
+      const reuse = reusable && !this.response!.close && this.requestBody!.done && this.exchange!.head.version === '1.1' && !this.exchange!.head.upgrade;
+      if (reuse) this.router.reuse(link, this.response!.keepAliveSeconds);
       else link.socket.destroy();
     }
     this.done();

@@ -114,6 +114,22 @@ describe('bad requests get an answer, at once', () => {
   });
 });
 
+describe('app connections kept alive only when both ends agree where they are', () => {
+  it('after an app declines a WebSocket upgrade, the next request, even a malformed one, is answered', async () => {
+    const app = await recordingApp(cleanups);
+    const { router } = await routerFor(cleanups, app.port);
+    const first = rawClient(cleanups, router.port);
+    first.write(`GET /ws HTTP/1.1\r\n${H}Connection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n`);
+    expect(await first.until(() => first.answers().length === 1)).toBe(true);
+    expect(first.answers()[0]!.status).toBe(200);
+    // Node's parser ignores a bad request line on a connection that carried a declined upgrade.
+    const second = rawClient(cleanups, router.port);
+    second.write(`ET /next HTTP/1.1\r\n${H}\r\n`);
+    expect(await second.until(() => second.text().length > 0, 2000)).toBe(true);
+    expect(second.text()).toMatch(/^HTTP\/1\.1 400 /);
+  });
+});
+
 describe('a connection cap that sheds idle connections first', () => {
   it('at the cap, a newcomer is served and the longest idle connection is closed for it', async () => {
     const app = await recordingApp(cleanups);
