@@ -11,6 +11,7 @@ import { portHolder } from '../shared/port-holder.js';
 import { DiskSpace, filesystemOf, type Degraded } from '../shared/disk-space.js';
 import { PaasmakerError } from '../shared/errors.js';
 import { unreadyProcesses, type UnreadyProcess } from './unready.js';
+import { raiseDescriptorLimit } from '../shared/descriptors.js';
 import { currentOwner, ownerAlive, type Owner } from '../shared/owner.js';
 import { ensurePrivateDir, homeLayout, paasmakerHome, type HomeLayout } from '../shared/paths.js';
 import { freePort } from '../shared/ports.js';
@@ -179,6 +180,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
   }
 
   static async open(options: PlatformOptions = {}): Promise<Platform> {
+    raiseDescriptorLimit();
     const platform = new Platform(options);
     try {
       await platform.reapLeftovers();

@@ -45,6 +45,7 @@ export class ProjectReloads {
       exclude: [this.host.home],
       ignore,
       onChange: (paths) => void this.changed(name, paths),
+      onProblem: (line) => this.host.jobs.record(name, 'watch files', 'failed', line),
     });
     // config.yml names the services: an edit may change the app's credentials.
     // A save truncates the file before it writes it: wait until it holds still, or a half-written
@@ -53,8 +54,10 @@ export class ProjectReloads {
       this.host.services.forgetConfig();
       void this.reloadManifest(name, 'config.yml', { onlyIfChanged: true });
     });
+    // Out of descriptors or watches: config.yml edits go unnoticed, nothing worse.
+    configWatcher.on('error', () => void configWatcher.close().catch(() => undefined));
     app.configWatcher = configWatcher;
-    await Promise.all([app.watcher.ready, new Promise<void>((resolve) => configWatcher.once('ready', () => resolve()))]);
+    await Promise.all([app.watcher.ready, new Promise<void>((resolve) => configWatcher.once('ready', () => resolve()).once('error', () => resolve()))]);
   }
 
   private async changed(name: string, paths: string[]): Promise<void> {

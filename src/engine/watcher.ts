@@ -16,6 +16,8 @@ export interface WatchOptions {
   /** Quiet time that ends a burst of changes (a git checkout is one reload). */
   debounceMs?: number;
   onChange: (paths: string[]) => void;
+  /** Told once, in a line, when watching stops for good; default: standard error. */
+  onProblem?: (line: string) => void;
 }
 
 /**
@@ -27,6 +29,8 @@ export class ProjectWatcher {
   private readonly changed = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private firstAt = 0;
+  /** Watching stopped after an error; the app runs on without reloads. */
+  private off = false;
   readonly ready: Promise<void>;
 
   constructor(private readonly options: WatchOptions) {
@@ -43,10 +47,39 @@ export class ProjectWatcher {
     };
     this.watcher = watch(options.root, { ignored, ignoreInitial: true, persistent: true });
     this.watcher.on('all', (_event, path) => this.note(relative(options.root, path)));
-    this.ready = new Promise((resolve) => this.watcher.once('ready', () => resolve()));
+    this.ready = new Promise((resolve) => {
+      this.watcher.once('ready', () => resolve());
+      // Out of descriptors or inotify watches: stop watching rather than take the platform down.
+      this.watcher.on('error', (error) => {
+        this.stop(error as NodeJS.ErrnoException);
+        resolve();
+      });
+    });
+  }
+
+  /** Whether saves are still being watched. */
+  get watching(): boolean {
+    return !this.off;
+  }
+
+  private stop(error: NodeJS.ErrnoException): void {
+    if (this.off) return;
+    this.off = true;
+    clearTimeout(this.timer);
+    this.changed.clear();
+    const why =
+      error.code === 'ENOSPC'
+        ? "the system's limit of file watches is reached (fs.inotify.max_user_watches)"
+        : error.code === 'EMFILE' || error.code === 'ENFILE'
+          ? 'out of file descriptors'
+          : error.message;
+    const say = this.options.onProblem ?? ((line: string) => process.stderr.write(`${line}\n`));
+    say(`watching ${this.options.root} is off: ${why}; saves are not reloaded until the app is started again`);
+    this.watcher.close().catch(() => undefined);
   }
 
   private note(path: string): void {
+    if (this.off) return;
     this.changed.add(path);
     const now = Date.now();
     if (this.changed.size === 1) this.firstAt = now;

@@ -1,12 +1,18 @@
 import type { Socket } from 'node:net';
+import type { ConnectionLimit } from './connection-limit.js';
 import { clientResponseHead, ownResponseHead, upstreamRequestHead } from './headers.js';
-import { BodyFraming, headEnd, HttpParseError, MAX_HEAD, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1.js';
+import { BodyFraming, headEnd, HttpParseError, incompleteHeadProblem, MAX_HEAD, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1.js';
 import { plainPage, type Page } from './pages.js';
 import type { RouteTarget } from './routing-table.js';
 import type { UpstreamLink, UpstreamOwner } from './upstream-pool.js';
 
-/** How long a client connection may sit idle between requests. */
-const KEEP_ALIVE_MS = 30_000;
+/** Deadlines of a client connection. */
+export interface ConnectionDeadlines {
+  /** From the first byte of a request head to its blank line; 408 after it. */
+  headMs: number;
+  /** How long a connection may sit idle between requests. */
+  idleMs: number;
+}
 
 /** What a connection asks of the router: where a request goes, and where numbers go. */
 export interface Dispatcher {
@@ -18,6 +24,8 @@ export interface Dispatcher {
   reuse(link: UpstreamLink, keepAliveSeconds: number | undefined): void;
   /** Takes an app connection out of the pool for good, as one end of a tunnel. */
   tunnel(link: UpstreamLink): Socket;
+  /** Something threw that should not have: logged with its stack; the connection answers 500 or closes. */
+  bug(error: unknown): void;
 }
 
 /** One request and its answer, as the router sees it. */
@@ -66,23 +74,46 @@ export class ClientConnection implements UpstreamOwner {
   private responsePending: Buffer | undefined;
   /** The client connection ends after the current response. */
   private closeAfter = false;
+  /** The router has ended its side: whatever the client still sends is discarded. */
+  private ending = false;
   private clientEnded = false;
   private tunnelled = false;
+  /** No request in progress and nothing unread: first to be shed at the connection cap. */
+  private idle = true;
+  /** Runs while a request head is incomplete. */
+  private headTimer: NodeJS.Timeout | undefined;
+  /** How much of an incomplete head has been checked already. */
+  private checkedHead = 0;
   readonly address: string;
 
   constructor(
     readonly socket: Socket,
     private readonly router: Dispatcher,
+    private readonly limit: ConnectionLimit<ClientConnection>,
+    private readonly deadlines: ConnectionDeadlines,
   ) {
     this.address = socket.remoteAddress ?? 'unknown';
+    limit.add(this);
     socket.setNoDelay(true);
-    socket.setTimeout(KEEP_ALIVE_MS);
+    socket.setTimeout(deadlines.idleMs);
     // Armed once: idle time is counted by Node from the last read or write, and
-    // a quiet exchange (a long poll, an event stream) is never cut off.
+    // a quiet exchange (a long poll, an event stream) is never cut off; a
+    // request body the client stopped sending to the app before any answer gets 408.
     socket.on('timeout', () => {
-      if (!this.exchange) socket.destroy();
+      if (this.exchange) {
+        if (this.link && !this.response && this.requestBody && !this.requestBody.done) this.run(() => this.bodyTimedOut());
+      } else if (!this.headTimer) {
+        // (A head on its way has its own deadline, and gets a 408.)
+        socket.destroy();
+      }
     });
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.onData(chunk);
+      } catch (error) {
+        this.crashed(error);
+      }
+    });
     socket.on('drain', () => this.link?.socket.resume());
     socket.on('end', () => {
       this.clientEnded = true;
@@ -91,15 +122,36 @@ export class ClientConnection implements UpstreamOwner {
       else if (this.link && this.requestBody && !this.requestBody.done) this.fail();
     });
     socket.on('error', () => socket.destroy());
-    socket.once('close', () => this.onClose());
+    socket.once('close', () => {
+      try {
+        this.onClose();
+      } catch (error) {
+        this.router.bug(error);
+      }
+    });
+  }
+
+  /** Closed to make room for a newer connection (the router is at its cap). */
+  shed(): void {
+    this.socket.destroy();
+  }
+
+  /** Runs a step started from outside a socket event (a held request going on), answering 500 if it throws. */
+  run(step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      this.crashed(error);
+    }
   }
 
   // ---- reading requests ----
 
   private onData(chunk: Buffer): void {
+    if (this.ending) return;
     if (this.exchange && this.link && this.requestBody && !this.requestBody.done) {
       // A body on its way to the app.
-      const taken = this.take(this.requestBody, chunk, 0);
+      const taken = this.take(this.requestBody, chunk, 0, true);
       if (taken === undefined) return;
       if (taken > 0) this.sendBody(taken === chunk.length ? chunk : chunk.subarray(0, taken));
       if (taken < chunk.length) this.stash(chunk.subarray(taken));
@@ -107,16 +159,33 @@ export class ClientConnection implements UpstreamOwner {
       return;
     }
     this.stash(chunk);
-    if (!this.exchange) this.nextRequest();
-    else this.flow();
+    if (!this.exchange) {
+      if (this.idle) {
+        this.idle = false;
+        this.limit.markBusy(this);
+      }
+      this.nextRequest();
+    } else this.flow();
   }
 
-  /** How much of buffer belongs to the body; undefined when its framing is broken (both connections are dropped). */
-  private take(body: BodyFraming, buffer: Buffer, offset: number): number | undefined {
+  /**
+   * How much of buffer belongs to the body; undefined when its framing is
+   * broken: a request body the app has not begun to answer gets 400, anything
+   * else drops both connections.
+   */
+  private take(body: BodyFraming, buffer: Buffer, offset: number, request: boolean): number | undefined {
     try {
       return body.take(buffer, offset);
-    } catch {
-      this.fail();
+    } catch (error) {
+      if (request && this.exchange && !this.response) {
+        this.closeAfter = true;
+        this.dropLink();
+        this.pending = undefined;
+        const status = error instanceof HttpParseError ? error.status : 400;
+        this.answer(plainPage(status, `${status} ${(error as Error).message}`));
+      } else {
+        this.fail();
+      }
       return undefined;
     }
   }
@@ -130,17 +199,32 @@ export class ClientConnection implements UpstreamOwner {
     if (this.exchange || this.tunnelled || this.socket.destroyed) return;
     let buffer = this.pending;
     // Blank lines between requests are allowed (RFC 9112 §2.2).
-    while (buffer && buffer.length >= 2 && buffer[0] === 0x0d && buffer[1] === 0x0a) buffer = buffer.length === 2 ? undefined : buffer.subarray(2);
+    while (buffer && buffer.length >= 2 && buffer[0] === 0x0d && buffer[1] === 0x0a) {
+      buffer = buffer.length === 2 ? undefined : buffer.subarray(2);
+      this.checkedHead = 0;
+    }
     this.pending = buffer;
     if (!buffer) {
       if (this.clientEnded) this.socket.end();
+      else this.becomeIdle();
       return;
     }
     const end = headEnd(buffer);
     if (end === -1) {
-      if (buffer.length > MAX_HEAD) this.reject(new HttpParseError(431, 'request head too large'));
+      // Refused as soon as it cannot be HTTP/1.x, without waiting for a blank line that may never come.
+      const problem = buffer.length > MAX_HEAD ? new HttpParseError(431, 'request head too large') : incompleteHeadProblem(buffer, this.checkedHead);
+      if (problem) this.reject(problem);
       else if (this.clientEnded) this.socket.end();
+      else {
+        this.checkedHead = buffer.length;
+        this.headTimer ??= setTimeout(() => this.headTimedOut(), this.deadlines.headMs);
+      }
       return;
+    }
+    this.checkedHead = 0;
+    if (this.headTimer) {
+      clearTimeout(this.headTimer);
+      this.headTimer = undefined;
     }
     if (end > MAX_HEAD) {
       this.reject(new HttpParseError(431, 'request head too large'));
@@ -165,6 +249,25 @@ export class ClientConnection implements UpstreamOwner {
     }
     this.flow();
     this.router.route(exchange);
+  }
+
+  /** The head deadline passed: a slow or stalled client cannot hold a connection open a byte at a time. */
+  private headTimedOut(): void {
+    this.headTimer = undefined;
+    if (this.exchange || this.ending || !this.pending || this.socket.destroyed) return;
+    this.reject(new HttpParseError(408, `the request head did not arrive within ${this.deadlines.headMs / 1000} s`));
+  }
+
+  private bodyTimedOut(): void {
+    this.closeAfter = true;
+    this.dropLink();
+    this.answer(plainPage(408, `408 the request body stopped arriving for ${this.deadlines.idleMs / 1000} s`));
+  }
+
+  private becomeIdle(): void {
+    if (this.idle || this.tunnelled) return;
+    this.idle = true;
+    this.limit.markIdle(this);
   }
 
   /** Whether to read from the client now: never faster than the request can go on. */
@@ -197,7 +300,7 @@ export class ClientConnection implements UpstreamOwner {
     // The body that arrived with the head (or while held) goes in the same write.
     let body: Buffer | undefined;
     if (this.pending && !this.requestBody!.done) {
-      const taken = this.take(this.requestBody!, this.pending, 0);
+      const taken = this.take(this.requestBody!, this.pending, 0, true);
       if (taken === undefined) return;
       body = this.pending.subarray(0, taken);
       this.pending = taken < this.pending.length ? this.pending.subarray(taken) : undefined;
@@ -223,6 +326,14 @@ export class ClientConnection implements UpstreamOwner {
   }
 
   upstreamData(link: UpstreamLink, chunk: Buffer): void {
+    try {
+      this.responseData(link, chunk);
+    } catch (error) {
+      this.crashed(error);
+    }
+  }
+
+  private responseData(link: UpstreamLink, chunk: Buffer): void {
     if (link !== this.link || !this.exchange) {
       link.socket.destroy();
       return;
@@ -255,7 +366,7 @@ export class ClientConnection implements UpstreamOwner {
       }
       // 100 Continue, 103 Early Hints: passed on (HTTP/1.0 clients know none), then the real answer.
       if (exchange.head.version === '1.1') this.socket.write(buffer.subarray(0, end));
-      if (end < buffer.length) this.upstreamData(link, buffer.subarray(end));
+      if (end < buffer.length) this.responseData(link, buffer.subarray(end));
       return;
     }
     this.response = response;
@@ -279,7 +390,7 @@ export class ClientConnection implements UpstreamOwner {
 
   private responseChunk(chunk: Buffer, offset: number): void {
     const body = this.responseBody!;
-    const taken = this.take(body, chunk, offset);
+    const taken = this.take(body, chunk, offset, false);
     if (taken === undefined) return;
     if (taken > 0) {
       this.exchange!.bytesOut += taken;
@@ -297,6 +408,10 @@ export class ClientConnection implements UpstreamOwner {
   }
 
   upstreamClosed(link: UpstreamLink, error: NodeJS.ErrnoException | undefined): void {
+    this.run(() => this.upstreamGone(link, error));
+  }
+
+  private upstreamGone(link: UpstreamLink, error: NodeJS.ErrnoException | undefined): void {
     if (link !== this.link || !this.exchange) return;
     this.link = undefined;
     const exchange = this.exchange;
@@ -350,7 +465,10 @@ export class ClientConnection implements UpstreamOwner {
     this.link = undefined;
     if (link) {
       link.owner = undefined;
-      if (reusable && !this.response!.close && this.requestBody!.done && this.exchange!.head.version === '1.1') this.router.reuse(link, this.response!.keepAliveSeconds);
+      // An upgrade the app declined leaves its parser expecting the new protocol (Node then ignores
+      // a malformed next request instead of refusing it): that connection is not used again.
+      const reuse = reusable && !this.response!.close && this.requestBody!.done && this.exchange!.head.version === '1.1' && !this.exchange!.head.upgrade;
+      if (reuse) this.router.reuse(link, this.response!.keepAliveSeconds);
       else link.socket.destroy();
     }
     this.done();
@@ -364,6 +482,7 @@ export class ClientConnection implements UpstreamOwner {
     this.responseBody = undefined;
     this.router.finished(exchange);
     if (this.closeAfter) {
+      this.ending = true;
       this.socket.end();
       this.pending = undefined;
       return;
@@ -371,13 +490,34 @@ export class ClientConnection implements UpstreamOwner {
     this.flow();
     if (this.pending) this.nextRequest();
     else if (this.clientEnded) this.socket.end();
+    else this.becomeIdle();
   }
 
   /** A malformed request: say so and close. */
   private reject(error: HttpParseError): void {
     this.pending = undefined;
+    this.ending = true;
+    if (this.headTimer) clearTimeout(this.headTimer);
+    this.headTimer = undefined;
     const page = plainPage(error.status, `${error.status} ${error.message}`);
     this.socket.end(ownResponseHead(error.status, { ...page.headers, 'content-length': Buffer.byteLength(page.body) }, true) + page.body);
+  }
+
+  /** A bug met on this connection: logged; the client gets a 500 if nothing of an answer was sent, else the connection goes. */
+  private crashed(error: unknown): void {
+    this.router.bug(error);
+    try {
+      if (this.exchange && !this.response && !this.ending && !this.socket.destroyed) {
+        this.exchange.cancelHold?.();
+        this.closeAfter = true;
+        this.dropLink();
+        this.answer(plainPage(500, '500 the router failed on this request; the platform log says why'));
+        return;
+      }
+    } catch (again) {
+      this.router.bug(again);
+    }
+    this.fail();
   }
 
   /** Something broke mid-message: no answer can be trusted now, so both connections go. */
@@ -423,6 +563,8 @@ export class ClientConnection implements UpstreamOwner {
   private onClose(): void {
     const exchange = this.exchange;
     this.exchange = undefined;
+    this.limit.remove(this);
+    if (this.headTimer) clearTimeout(this.headTimer);
     if (this.tunnelled) return;
     this.dropLink();
     if (exchange) {

@@ -20,8 +20,15 @@ export class DnsResponder {
   listen(): Promise<void> {
     const socket = createSocket('udp4');
     socket.on('message', (message, remote) => {
-      const reply = this.answer(message);
-      if (reply) socket.send(reply, remote.port, remote.address);
+      let reply: Buffer | undefined;
+      try {
+        reply = this.answer(message);
+      } catch (error) {
+        // A query the encoder cannot answer (an over-long name, say) is dropped, never fatal.
+        process.stderr.write(`${new Date().toISOString()} dns: no answer to a query from ${remote.address}: ${(error as Error).message}\n`);
+        return;
+      }
+      if (reply) socket.send(reply, remote.port, remote.address, () => {});
     });
     return new Promise((resolve, reject) => {
       socket.once('error', reject);

@@ -8,31 +8,31 @@ import { tokens, type Header, type RequestHead, type ResponseHead } from './http
  */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'upgrade']);
 
+/** Named in Connection, still never dropped: they frame the message (a request naming them is refused). */
+const FRAMING = new Set(['close', 'keep-alive', 'upgrade', 'content-length', 'transfer-encoding', 'host']);
+
 /** Hop-by-hop names, plus any the message itself lists in Connection. */
 function dropped(headers: Header[]): Set<string> {
   const named = tokens(headers, 'connection');
   if (named.length === 0) return HOP_BY_HOP;
   const set = new Set(HOP_BY_HOP);
-  for (const name of named) if (name !== 'close' && name !== 'keep-alive' && name !== 'upgrade') set.add(name);
+  for (const name of named) if (!FRAMING.has(name)) set.add(name);
   return set;
 }
 
 /**
  * The head sent to the app: the request line in origin form, the client's
  * headers less hop-by-hop ones (an upgrade keeps Upgrade and Connection),
- * and X-Forwarded-For/-Host/-Proto and Forwarded appended to what earlier
- * proxies said.
+ * the framing the router read written once and plainly, the host the router
+ * routed by, and X-Forwarded-For/-Host/-Proto and Forwarded appended to what
+ * earlier proxies said.
  */
 export function upstreamRequestHead(head: RequestHead, client: string): string {
-  let path = head.target;
-  let host = head.host ?? '';
-  if (!path.startsWith('/') && /^https?:\/\//i.test(path)) {
-    const rest = path.slice(path.indexOf('//') + 2);
-    const slash = rest.indexOf('/');
-    path = slash === -1 ? '/' : rest.slice(slash);
-  }
+  const host = head.host ?? '';
   const skip = dropped(head.headers);
-  let out = `${head.method} ${path} HTTP/${head.version}\r\n`;
+  let out = `${head.method} ${head.path} HTTP/${head.version}\r\n`;
+  let framed = false;
+  let hosted = false;
   let forwardedFor: string | undefined;
   let forwarded: string | undefined;
   let hasForwardedHost = false;
@@ -45,6 +45,13 @@ export function upstreamRequestHead(head: RequestHead, client: string): string {
     }
     if (lower === 'host') {
       out += `${name}: ${host}\r\n`;
+      hosted = true;
+      continue;
+    }
+    if (lower === 'content-length' || lower === 'transfer-encoding') {
+      // "5, 5" or two equal lengths were read as one: the app gets exactly that one.
+      if (!framed) out += head.chunked ? 'transfer-encoding: chunked\r\n' : `content-length: ${head.contentLength}\r\n`;
+      framed = true;
       continue;
     }
     if (lower === 'x-forwarded-for') {
@@ -59,7 +66,7 @@ export function upstreamRequestHead(head: RequestHead, client: string): string {
     else if (lower === 'x-forwarded-proto') hasForwardedProto = true;
     out += `${name}: ${value}\r\n`;
   }
-  if (head.host === undefined) host = '';
+  if (!hosted && head.host !== undefined) out += `host: ${host}\r\n`;
   out += `x-forwarded-for: ${forwardedFor ? `${forwardedFor}, ${client}` : client}\r\n`;
   if (!hasForwardedHost) out += `x-forwarded-host: ${host}\r\n`;
   if (!hasForwardedProto) out += 'x-forwarded-proto: http\r\n';

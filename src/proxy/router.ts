@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
-import { ClientConnection, Exchange, type Dispatcher } from './client-connection.js';
+import { ClientConnection, Exchange, type ConnectionDeadlines, type Dispatcher } from './client-connection.js';
+import { ConnectionLimit, maxClientConnections } from './connection-limit.js';
 import { badGatewayPage, notFoundPage, unavailablePage, type PageRequest } from './pages.js';
 import { readyUpstreams, RoutingTable, worthWaiting, type RouteTarget, type Upstream } from './routing-table.js';
 import { serveStatic } from './static-files.js';
@@ -14,7 +15,18 @@ export interface RouterOptions {
   hosts?: string[];
   /** How long a request waits for a starting instance. Default 30 s. */
   holdTimeoutMs?: number;
+  /** Open client connections at most; at the cap the longest idle is closed first. Default: $PAASMAKER_MAX_CONNECTIONS, else derived from the open-files limit. */
+  maxConnections?: number;
+  /** From a request head's first byte to its end; 408 after it. Default 10 s. */
+  headTimeoutMs?: number;
+  /** How long a kept-alive client connection may sit idle. Default 30 s. */
+  idleTimeoutMs?: number;
+  /** Where the router reports what it survived (a bug, a failed accept). Default: standard error. */
+  log?: (line: string) => void;
 }
+
+export const HEAD_TIMEOUT_MS = 10_000;
+export const IDLE_TIMEOUT_MS = 30_000;
 
 /** Failures that mean the request never reached the app (or it died before answering). */
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', undefined]);
@@ -46,9 +58,18 @@ export class Router implements Dispatcher {
   private staticPort = 0;
   private boundPort = 0;
   private turn = 0;
+  /** Open client connections, capped so the platform keeps descriptors for its own work. */
+  readonly connections: ConnectionLimit<ClientConnection>;
+  private readonly deadlines: ConnectionDeadlines;
+  private readonly log: (line: string) => void;
+  /** When an accept last failed (EMFILE), so a storm of them is one line a second. */
+  private lastAcceptError = 0;
 
   constructor(private readonly options: RouterOptions) {
     this.table.on('change', (target) => this.release(target));
+    this.connections = new ConnectionLimit(options.maxConnections ?? maxClientConnections());
+    this.deadlines = { headMs: options.headTimeoutMs ?? HEAD_TIMEOUT_MS, idleMs: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS };
+    this.log = options.log ?? ((line) => process.stderr.write(`${new Date().toISOString()} router: ${line}\n`));
   }
 
   get port(): number {
@@ -60,15 +81,14 @@ export class Router implements Dispatcher {
     const hosts = this.options.hosts ?? ['127.0.0.1', '::1'];
     let port = this.options.port;
     for (const host of hosts) {
-      const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-        this.track(socket);
-        new ClientConnection(socket, this);
-      });
+      const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
       try {
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
           server.listen({ port, host, exclusive: true }, () => {
             server.off('error', reject);
+            // Out of descriptors (EMFILE on accept) and the like: the listener stays, the platform lives.
+            server.on('error', (error) => this.acceptFailed(error));
             resolve();
           });
         });
@@ -99,6 +119,27 @@ export class Router implements Dispatcher {
     await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   }
 
+  private accept(socket: Socket): void {
+    if (!this.connections.admit()) {
+      // At the cap with every connection busy: turned away, never queued.
+      socket.destroy();
+      return;
+    }
+    this.track(socket);
+    new ClientConnection(socket, this, this.connections, this.deadlines);
+  }
+
+  private acceptFailed(error: NodeJS.ErrnoException): void {
+    const now = Date.now();
+    if (now - this.lastAcceptError < 1000) return;
+    this.lastAcceptError = now;
+    this.log(`could not accept a connection: ${error.code ?? error.message} (${this.connections.size} client connections open, cap ${this.connections.max})`);
+  }
+
+  bug(error: unknown): void {
+    this.log(`bug, the request was answered 500 or closed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  }
+
   private track(socket: Socket): void {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
@@ -106,16 +147,29 @@ export class Router implements Dispatcher {
 
   private async startStaticServer(): Promise<void> {
     const server = createHttpServer({ keepAliveTimeout: 10_000 }, (req, res) => {
-      const target = this.table.lookup(req.headers.host);
-      if (!target?.static) {
-        res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'content-length': 10 }).end('Not Found\n');
-        return;
+      const failed = (error: unknown) => {
+        this.bug(error);
+        if (res.headersSent) res.destroy();
+        else res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end('500 the static file server failed\n');
+      };
+      try {
+        const target = this.table.lookup(req.headers.host);
+        if (!target?.static) {
+          res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'content-length': 10 }).end('Not Found\n');
+          return;
+        }
+        serveStatic(target.static.root, req, res).catch(failed);
+      } catch (error) {
+        failed(error);
       }
-      serveStatic(target.static.root, req, res).catch(() => res.destroy());
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(0, '127.0.0.1', () => {
+        server.off('error', reject);
+        server.on('error', (error) => this.acceptFailed(error));
+        resolve();
+      });
     });
     this.staticServer = server;
     this.staticPort = (server.address() as { port: number }).port;
@@ -296,11 +350,11 @@ export class Router implements Dispatcher {
     const waiter: Held = {
       resume: () => {
         leave();
-        resume();
+        exchange.connection.run(resume);
       },
       fail: () => {
         leave();
-        fail();
+        exchange.connection.run(fail);
       },
     };
     const timer = setTimeout(() => waiter.fail(), this.holdTimeout);

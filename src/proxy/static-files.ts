@@ -226,6 +226,8 @@ export function startStaticServer(root: string, port: number, host = '127.0.0.1'
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
+      // A failed accept (out of descriptors) is the listener's trouble, not the platform's.
+      server.on('error', (error: NodeJS.ErrnoException) => process.stderr.write(`${new Date().toISOString()} static server on ${port}: ${error.code ?? error.message}\n`));
       resolveServer(server);
     });
   });

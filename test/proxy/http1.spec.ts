@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BodyFraming, ChunkedScanner, headEnd, HttpParseError, parseRequestHead, parseResponseHead } from '../../src/proxy/http1.js';
+import { absoluteTarget, BodyFraming, ChunkedScanner, headEnd, HttpParseError, incompleteHeadProblem, parseRequestHead, parseResponseHead } from '../../src/proxy/http1.js';
 
 const head = (text: string) => {
   const buffer = Buffer.from(text, 'latin1');
@@ -49,5 +49,33 @@ describe('HTTP/1.1 framing', () => {
     expect(responseHead('HTTP/1.0 200 OK\r\n\r\n')).toMatchObject({ close: true, contentLength: undefined });
     expect(responseHead('HTTP/1.1 204\r\nConnection: close\r\n\r\n')).toMatchObject({ status: 204, reason: '', close: true });
     expect(() => responseHead('HTTP/1.1 2000 OK\r\n\r\n')).toThrow(HttpParseError);
+  });
+
+  it('reads an absolute-form target as RFC 9112 says: host from the authority, the path in origin form', () => {
+    expect(absoluteTarget('http://a2.localhost?q=1')).toEqual({ authority: 'a2.localhost', path: '/?q=1' });
+    expect(absoluteTarget('HTTP://Shop.localhost:7654')).toEqual({ authority: 'Shop.localhost:7654', path: '/' });
+    expect(absoluteTarget('https://shop.localhost/a/b?c')).toEqual({ authority: 'shop.localhost', path: '/a/b?c' });
+    expect(() => absoluteTarget('ftp://shop.localhost/')).toThrow(/ftp: targets are not served here/);
+    expect(head('GET http://a2.localhost?q=1 HTTP/1.1\r\nHost: other\r\n\r\n')).toMatchObject({ host: 'a2.localhost', path: '/?q=1' });
+    expect(head('OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n').path).toBe('*');
+  });
+
+  it('refuses the start of a head that cannot become HTTP/1.x, and waits for one that can', () => {
+    const check = (text: string) => incompleteHeadProblem(Buffer.from(text, 'latin1'), 0)?.status;
+    expect(check('GET /\r\n')).toBe(400);
+    expect(check('GET / HTTP/1.1\n')).toBe(400);
+    expect(check('GET / HTTP/1.1\r\nHost: a\n')).toBe(400);
+    expect(check('\x16\x03\x01')).toBe(400);
+    expect(check('GET / HTTP/2.0\r\n')).toBe(505);
+    expect(check('GE')).toBeUndefined();
+    expect(check('GET /path HTT')).toBeUndefined();
+    expect(check('GET / HTTP/1.1\r\nHost: a\r\nX-A: 1')).toBeUndefined();
+  });
+
+  it('refuses a Connection header that names a framing or forwarding header', () => {
+    for (const name of ['Content-Length', 'transfer-encoding', 'Host', 'X-Forwarded-For', 'x-forwarded-proto', 'Forwarded']) {
+      expect(() => head(`GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, ${name}\r\n\r\n`), name).toThrow(HttpParseError);
+    }
+    expect(head('GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, x-custom\r\n\r\n').keepAlive).toBe(true);
   });
 });

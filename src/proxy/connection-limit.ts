@@ -1,0 +1,86 @@
+import { descriptorLimit } from '../shared/descriptors.js';
+import { PaasmakerError } from '../shared/errors.js';
+
+/** Descriptors kept for the platform's own work: state, logs, the API, process pipes, databases. */
+const RESERVE = 256;
+/** Never fewer client connections than this, however low the limit. */
+const MINIMUM = 64;
+
+/**
+ * How many client connections the router keeps open at most:
+ * $PAASMAKER_MAX_CONNECTIONS, else half of what the descriptor limit leaves
+ * after the reserve (each client connection may hold one to an app too).
+ */
+export function maxClientConnections(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.PAASMAKER_MAX_CONNECTIONS;
+  if (text !== undefined && text !== '') {
+    if (!/^\d+$/.test(text) || Number(text) < 1) {
+      throw new PaasmakerError('USAGE', `PAASMAKER_MAX_CONNECTIONS must be a whole number of connections, not ${JSON.stringify(text)}`, {
+        hint: 'unset it to let the router derive the cap from the open-files limit (ulimit -n)',
+      });
+    }
+    return Number(text);
+  }
+  const { soft } = descriptorLimit();
+  if (!Number.isFinite(soft)) return 1_000_000;
+  return Math.max(MINIMUM, Math.floor((soft - RESERVE) / 2));
+}
+
+/** What the limit needs of a connection: to be closed when it is shed. */
+export interface Sheddable {
+  shed(): void;
+}
+
+/**
+ * The router's open client connections, and the idle ones in the order
+ * they fell idle: at the cap the longest idle is closed for a newcomer, and
+ * only when none is idle is the newcomer turned away.
+ */
+export class ConnectionLimit<T extends Sheddable> {
+  private readonly open = new Set<T>();
+  /** Insertion order is idle order: deleting and adding again moves one to the back. */
+  private readonly idle = new Set<T>();
+  /** Connections shed or refused so far. */
+  shedCount = 0;
+  refusedCount = 0;
+
+  constructor(readonly max: number) {}
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  /** Makes room for one more connection; false when every open one is busy. */
+  admit(): boolean {
+    while (this.open.size >= this.max) {
+      const oldest = this.idle.values().next();
+      if (oldest.done) {
+        this.refusedCount++;
+        return false;
+      }
+      this.remove(oldest.value);
+      this.shedCount++;
+      oldest.value.shed();
+    }
+    return true;
+  }
+
+  /** A new connection, idle until its first request arrives. */
+  add(connection: T): void {
+    this.open.add(connection);
+    this.idle.add(connection);
+  }
+
+  markIdle(connection: T): void {
+    if (this.open.has(connection)) this.idle.add(connection);
+  }
+
+  markBusy(connection: T): void {
+    this.idle.delete(connection);
+  }
+
+  remove(connection: T): void {
+    this.open.delete(connection);
+    this.idle.delete(connection);
+  }
+}
