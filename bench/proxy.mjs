@@ -138,3 +138,5 @@ const reference = results.get('http-proxy 1.18 (keep-alive)');
 console.log(`\nrouter/http-proxy throughput ratio: ${(router.rps / reference.rps).toFixed(2)} (target >= 1.5)`);
 console.log(`router ratio to direct: ${(router.rps / direct.rps).toFixed(2)} (floor 0.30)`);
 console.log('latency in ms');
+// The servers under test keep the event loop alive: end here (the exit hook stops them).
+process.exit(0);

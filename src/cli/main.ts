@@ -32,6 +32,9 @@ Examples:
 Environment:
   PAASMAKER_HOME        where state, logs and data live (default ~/.local/state/paasmaker)
   PAASMAKER_PROXY_PORT  the router's port (default 7654)
+  PAASMAKER_DNS_PORT    the *.local.paasmaker DNS responder's port (default 7653)
+  PAASMAKER_MAX_CONNECTIONS
+                        the router's cap on open client connections (default: from the descriptor limit)
   NO_COLOR              turn colours off`,
     );
 
