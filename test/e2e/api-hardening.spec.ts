@@ -4,7 +4,7 @@ import { connect, type NetConnectOpts } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, CliProcess, repoRoot, runCli, tempHome, until } from '../helpers/cli.js';
+import { alive, CliProcess, repoRoot, runCli, tempHome, until, stopDaemonAndRemove } from '../helpers/cli.js';
 
 // No single request reaches the platform's end, and what the CLI says is what happened.
 
@@ -24,18 +24,7 @@ function project(name: string): string {
 
 function daemonHome(): string {
   const { home, cleanup } = tempHome();
-  cleanups.push(async () => {
-    const record = (() => {
-      try {
-        return JSON.parse(readFileSync(join(home, 'daemon.json'), 'utf8')) as { pid: number };
-      } catch {
-        return undefined;
-      }
-    })();
-    await runCli(['daemon', 'stop'], { home });
-    if (record && alive(record.pid)) process.kill(record.pid, 'SIGKILL');
-    cleanup();
-  });
+  cleanups.push(() => stopDaemonAndRemove(home, cleanup));
   return home;
 }
 

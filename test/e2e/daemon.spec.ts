@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, CliProcess, runCli, sleep, tempHome, until } from '../helpers/cli.js';
+import { alive, CliProcess, runCli, sleep, tempHome, until, stopDaemonAndRemove } from '../helpers/cli.js';
 
 // The daemon: several projects behind one router, the API on a Unix socket.
 
@@ -22,18 +22,7 @@ function project(name: string): string {
 
 function daemonHome(): string {
   const { home, cleanup } = tempHome();
-  cleanups.push(async () => {
-    const record = (() => {
-      try {
-        return JSON.parse(readFileSync(join(home, 'daemon.json'), 'utf8')) as { pid: number };
-      } catch {
-        return undefined;
-      }
-    })();
-    await runCli(['daemon', 'stop'], { home });
-    if (record && alive(record.pid)) process.kill(record.pid, 'SIGKILL');
-    cleanup();
-  });
+  cleanups.push(() => stopDaemonAndRemove(home, cleanup));
   return home;
 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, bin, cliEnv, repoRoot, runCli, sleep, tempHome, until } from '../helpers/cli.js';
+import { alive, bin, cliEnv, repoRoot, runCli, sleep, tempHome, until, stopDaemonAndRemove } from '../helpers/cli.js';
 
 // Out of file descriptors: the platform keeps its own and stays up.
 
@@ -41,18 +41,7 @@ function get(port: number, host: string, path = '/'): Promise<string> {
 describe('descriptor exhaustion', () => {
   it('under ulimit -n 1024, 1,100 idle connections to the router leave the daemon alive: ps answers and the app is served', async () => {
     const { home, cleanup } = tempHome();
-    cleanups.push(async () => {
-      const record = (() => {
-        try {
-          return JSON.parse(readFileSync(join(home, 'daemon.json'), 'utf8')) as { pid: number };
-        } catch {
-          return undefined;
-        }
-      })();
-      await runCli(['daemon', 'stop'], { home });
-      if (record && alive(record.pid)) process.kill(record.pid, 'SIGKILL');
-      cleanup();
-    });
+    cleanups.push(() => stopDaemonAndRemove(home, cleanup));
     // The daemon starts from this shell and keeps its limits (soft and hard: it cannot raise them).
     const up = await execa('sh', ['-c', `ulimit -n 1024 && exec "$0" up -d "$1"`, bin, project('alpha')], { cwd: repoRoot, env: cliEnv(home), reject: false, timeout: 60_000 });
     expect(up.exitCode, up.stderr).toBe(0);

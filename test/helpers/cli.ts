@@ -148,3 +148,16 @@ export async function descendants(pid: number): Promise<number[]> {
   }
   return found;
 }
+
+/** Stops the daemon of a home (killing it if it does not stop), then removes the home. */
+export async function stopDaemonAndRemove(home: string, remove: () => void): Promise<void> {
+  let record: { pid: number } | undefined;
+  try {
+    record = JSON.parse(readFileSync(join(home, 'daemon.json'), 'utf8')) as { pid: number };
+  } catch {
+    record = undefined;
+  }
+  await runCli(['daemon', 'stop'], { home });
+  if (record && alive(record.pid)) process.kill(record.pid, 'SIGKILL');
+  remove();
+}
