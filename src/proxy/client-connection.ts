@@ -101,7 +101,8 @@ export class ClientConnection implements UpstreamOwner {
     // request body the client stopped sending to the app before any answer gets 408.
     socket.on('timeout', () => {
       if (this.exchange) {
-        if (this.link && !this.response && this.requestBody && !this.requestBody.done) this.run(() => this.bodyTimedOut());
+        // Only while the router is reading: a socket it paused because the app reads slowly has not stalled.
+        if (this.link && !this.response && this.requestBody && !this.requestBody.done && !socket.isPaused()) this.run(() => this.bodyTimedOut());
       } else if (!this.headTimer) {
         // (A head on its way has its own deadline, and gets a 408.)
         socket.destroy();
@@ -134,6 +135,10 @@ export class ClientConnection implements UpstreamOwner {
   /** Closed to make room for a newer connection (the router is at its cap). */
   shed(): void {
     this.socket.destroy();
+  }
+
+  get flushing(): boolean {
+    return this.socket.writableLength > 0;
   }
 
   /** Runs a step started from outside a socket event (a held request going on), answering 500 if it throws. */

@@ -29,6 +29,8 @@ export function maxClientConnections(env: NodeJS.ProcessEnv = process.env): numb
 /** What the limit needs of a connection: to be closed when it is shed. */
 export interface Sheddable {
   shed(): void;
+  /** An answer is still on its way out (a slow reader): closing now would cut it short. */
+  readonly flushing: boolean;
 }
 
 /**
@@ -53,14 +55,20 @@ export class ConnectionLimit<T extends Sheddable> {
   /** Makes room for one more connection; false when every open one is busy. */
   admit(): boolean {
     while (this.open.size >= this.max) {
-      const oldest = this.idle.values().next();
-      if (oldest.done) {
+      let oldest: T | undefined;
+      for (const connection of this.idle) {
+        if (!connection.flushing) {
+          oldest = connection;
+          break;
+        }
+      }
+      if (!oldest) {
         this.refusedCount++;
         return false;
       }
-      this.remove(oldest.value);
+      this.remove(oldest);
       this.shedCount++;
-      oldest.value.shed();
+      oldest.shed();
     }
     return true;
   }

@@ -224,3 +224,52 @@ describe('no handler exception stops the router', () => {
     expect(await resolver.resolve4('shop.local.paasmaker')).toEqual(['127.0.0.1']);
   });
 });
+
+describe('deadlines never cut off a healthy exchange', () => {
+  it('a large upload to an app that waits before reading its body is not answered 408, however long the wait', async () => {
+    const { createServer } = await import('node:http');
+    const app = createServer((req, res) => {
+      req.pause();
+      // The app thinks first (longer than the router's idle deadline), then reads everything.
+      setTimeout(() => {
+        let length = 0;
+        req.on('data', (chunk: Buffer) => (length += chunk.length));
+        req.on('end', () => res.end(`read ${length}`));
+        req.resume();
+      }, 900);
+    });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', () => resolve()));
+    cleanups.push(() => new Promise<void>((resolve) => app.close(() => resolve())));
+    const { router } = await routerFor(cleanups, (app.address() as { port: number }).port, { idleTimeoutMs: 300 });
+    const size = 16 * 1024 * 1024;
+    const client = rawClient(cleanups, router.port);
+    client.write(`POST /upload HTTP/1.1\r\n${H}Content-Length: ${size}\r\n\r\n`);
+    const block = Buffer.alloc(256 * 1024, 0x61);
+    for (let sent = 0; sent < size; sent += block.length) client.write(block);
+    expect(await client.until(() => client.answers().length === 1, 10_000)).toBe(true);
+    expect(client.answers()[0]).toMatchObject({ status: 200, body: `read ${size}` });
+  });
+});
+
+describe('the connection cap never sheds a connection still sending its answer', () => {
+  it('skips an idle connection whose answer is still on its way to a slow reader, and sheds the next idle one', async () => {
+    const { ConnectionLimit } = await import('../../src/proxy/connection-limit.js');
+    const connection = (name: string, flushing: boolean) => ({ name, flushing, closed: false, shed() { this.closed = true; } });
+    const limit = new ConnectionLimit<ReturnType<typeof connection>>(2);
+    const slowReader = connection('slow reader', true);
+    const quiet = connection('quiet', false);
+    limit.add(slowReader);
+    limit.add(quiet);
+    expect(limit.admit()).toBe(true);
+    expect([slowReader.closed, quiet.closed]).toEqual([false, true]);
+    const newcomer = connection('newcomer', false);
+    limit.add(newcomer);
+    limit.markBusy(newcomer);
+    // Only the slow reader is idle now, and it is still sending: the next newcomer is turned away.
+    expect(limit.admit()).toBe(false);
+    expect(slowReader.closed).toBe(false);
+    slowReader.flushing = false;
+    expect(limit.admit()).toBe(true);
+    expect(slowReader.closed).toBe(true);
+  });
+});
