@@ -29,7 +29,7 @@ function untilRunningAgain(supervisor: Supervisor, stuck: ProcessInfo, job: Job)
         resolve();
       } else if (info.state === 'crashed') {
         supervisor.off('state', onState);
-        reject(new Error(`crashed on restart${info.lastExit ? ` (${info.lastExit.signal ? `killed by ${info.lastExit.signal}` : `exit code ${info.lastExit.code}`})` : ''}`));
+        reject(new Error(`crashed on restart${info.lastExit ? ` (${info.lastExit.reason})` : ''}`));
       } else if (info.state === 'stopped') {
         supervisor.off('state', onState);
         try {

@@ -121,7 +121,7 @@ export class RollingUpdates {
       const failed = fresh[states.findIndex((state) => state !== 'running')]!;
       const info = this.host.supervisor.info(failed);
       const tail = this.host.supervisor.tail(failed, 8).map((line) => `  ${line.line}`);
-      const how = info?.lastExit ? (info.lastExit.signal ? `was killed by ${info.lastExit.signal}` : `exited with code ${info.lastExit.code}`) : 'did not become ready';
+      const how = info?.lastExit?.reason ?? 'did not become ready';
       this.failureDetail = [`the new ${instance.name} ${how}; the previous version keeps serving`, ...tail].join('\n');
       await this.retire(app, fresh);
       return false;

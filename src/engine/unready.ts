@@ -27,7 +27,7 @@ export function unreadyProcesses(app: RunningApp, supervisor: Supervisor, now = 
       const key = app.slots.get(slot);
       const info = key === undefined ? undefined : supervisor.info(key);
       if (key === undefined || !info || info.state === 'running') return [];
-      const exit = info.lastExit ? (info.lastExit.signal ? `was killed by ${info.lastExit.signal}` : `exited with code ${info.lastExit.code}`) : `is ${info.state}`;
+      const exit = info.lastExit?.reason ?? `is ${info.state}`;
       const next = info.state === 'backoff' && info.nextRestartAt !== undefined ? `; restarting in ${delayText(info.nextRestartAt - now)}` : info.state === 'crashed' ? '; not restarting' : '';
       const lines = supervisor
         .tail(key, 20)

@@ -204,7 +204,7 @@ export class ManagedProcess {
   }
 
   private failed(reason: string, code: number | null, signal: string | null): void {
-    this.info.lastExit = { code, signal, at: Date.now() };
+    this.info.lastExit = { code, signal, at: Date.now(), reason };
     this.child = undefined;
     const policy = this.spec.restart ?? 'always';
     // A process stopped for not answering failed, whatever its exit code.

@@ -49,7 +49,8 @@ export interface ProcessInfo {
   runningSince?: number;
   /** Epoch ms of the next restart while in backoff. */
   nextRestartAt?: number;
-  lastExit?: { code: number | null; signal: string | null; at: number };
+  /** How the last run ended; `reason` says it in words ("exited with code 3", "not answering /healthz (3 checks)"). */
+  lastExit?: { code: number | null; signal: string | null; at: number; reason: string };
 }
 
 export interface LogLine {
