@@ -42,6 +42,10 @@ export function runCommand(
     options.signal?.addEventListener('abort', onAbort, { once: true });
     createInterface({ input: child.stdout!, crlfDelay: Infinity }).on('line', (line) => options.onLine(line, 'out'));
     createInterface({ input: child.stderr!, crlfDelay: Infinity }).on('line', (line) => options.onLine(line, 'err'));
+    // A pipe that fails loses output, never the platform.
+    for (const [stream, name] of [[child.stdout!, 'out'], [child.stderr!, 'err']] as const) {
+      stream.on('error', (error) => options.onLine(`[paasmaker] could not read the step's std${name}: ${error.message}`, 'err'));
+    }
     child.once('error', reject);
     child.once('close', (code, signal) => {
       options.signal?.removeEventListener('abort', onAbort);

@@ -121,6 +121,9 @@ export class ManagedProcess {
     child.stderr!.on('data', (chunk: Buffer) => err.push(chunk));
     child.stdout!.once('close', () => out.flush());
     child.stderr!.once('close', () => err.flush());
+    // A pipe that fails (EIO, say) loses output, never the platform.
+    child.stdout!.on('error', (error) => this.system(`its output could not be read: ${error.message}`));
+    child.stderr!.on('error', (error) => this.system(`its error output could not be read: ${error.message}`));
     const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
       child.once('error', (error) => {
         this.system(`could not start: ${error.message}`);
