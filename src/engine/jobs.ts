@@ -54,6 +54,8 @@ export class Job {
 export class Jobs {
   private readonly context = new AsyncLocalStorage<Job>();
   private readonly live = new Map<string, Job>();
+  /** Jobs that ended while the disk was full: their last state is written once there is room. */
+  private readonly unsaved = new Map<string, Job>();
   private readonly logs = new Map<string, LogFile>();
   private readonly logDir: string;
 
@@ -119,6 +121,7 @@ export class Jobs {
     job.state = state;
     job.detail = detail;
     this.state.jobs.setState(job.id, state, detail ?? null);
+    if (job.finished && this.space?.degraded) this.unsaved.set(job.id, job);
     if (detail && state !== 'running') job.log(detail, state === 'success' ? 'system' : 'err');
     if (job.finished) {
       void this.logs.get(job.id)?.close();
@@ -134,9 +137,13 @@ export class Jobs {
     log.write(stream === 'system' ? 'sys' : stream, line, Date.now());
   }
 
-  /** Writes the running jobs' records again (after a full disk dropped them). */
+  /** Writes the records of running jobs and of jobs that ended while the disk was full again (after it dropped them). */
   rewrite(): void {
-    for (const job of this.live.values()) {
+    const jobs = new Map([...this.unsaved, ...this.live]);
+    this.unsaved.clear();
+    // Parents first: a tree is read in the order its jobs were recorded.
+    const depth = (job: Job): number => (job.parent && jobs.has(job.parent) ? depth(jobs.get(job.parent)!) + 1 : 0);
+    for (const job of [...jobs.values()].sort((a, b) => depth(a) - depth(b))) {
       if (!this.state.jobs.get(job.id)) this.state.jobs.create({ id: job.id, parent: job.parent ?? null, root: job.root, app: job.app, title: job.title, ownerPid: this.owner.pid, ownerStart: this.owner.startTime });
       this.state.jobs.setState(job.id, job.state, job.detail ?? null);
     }

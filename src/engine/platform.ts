@@ -278,18 +278,28 @@ export class Platform extends EventEmitter<PlatformEvents> {
     }
     say('the disk has room again: writing state and logs again');
     if (!this.stateOpen) return;
+    // Every write of this platform was dropped while degraded: state.db is rebuilt from what it knows now.
+    const mine = (record: { ownerPid: number | null; ownerStart: string | null }) => record.ownerPid === this.owner.pid && record.ownerStart === this.owner.startTime;
+    for (const record of this.state.apps.list()) {
+      // Stopped while the disk was full.
+      if (mine(record) && !this.running.has(record.name)) {
+        this.state.processes.markStopped(record.name);
+        this.state.apps.release(record.name);
+      }
+    }
     for (const app of this.running.values()) {
       const name = app.manifest.application.name;
       // An app started while the disk was full was never recorded.
-      if (!this.state.apps.get(name)) {
-        this.state.apps.upsert({ name, directory: app.manifest.directory, manifest: app.manifest.file, state: 'running', ownerPid: this.owner.pid, ownerStart: this.owner.startTime });
-        this.state.instances.replace(name, app.manifest.instances.map((instance) => ({ app: name, name: instance.name, runtime: instance.runtime.name, command: instance.command ?? null, quantity: instance.quantity, standalone: instance.standalone })));
-      }
+      if (!this.state.apps.get(name)) this.state.apps.upsert({ name, directory: app.manifest.directory, manifest: app.manifest.file, state: 'running', ownerPid: this.owner.pid, ownerStart: this.owner.startTime });
+      // Its quantities as scaled now; slots scaled away go with the rest.
+      this.state.instances.replace(name, app.manifest.instances.map((instance) => ({ app: name, name: instance.name, runtime: instance.runtime.name, command: instance.command ?? null, quantity: instance.quantity, standalone: instance.standalone })));
+      this.state.processes.clear(name);
       for (const key of app.slots.values()) {
         const info = this.supervisor.info(key);
         if (info) this.recordProcess(info);
       }
     }
+    for (const entry of this.state.journal.list()) if (mine(entry) && !this.spawned.has(entry.pid)) this.state.journal.forget(entry.pid);
     for (const entry of this.spawned.values()) this.journal(entry);
     this.jobs.rewrite();
     this.flushTraffic();

@@ -235,7 +235,19 @@ export abstract class ManagedServer {
     this.context.supervisor.remove(this.processId);
     // The port stays on record: the next start takes it again if it is free, so URLs keep working.
     const record = this.readRecord();
-    if (record) this.writeRecord({ ...record, pid: 0, startTime: '' });
+    if (!record) return;
+    try {
+      this.writeRecord({ ...record, pid: 0, startTime: '' });
+    } catch (error) {
+      // Left as it is, the record would name the stopped server as this platform's,
+      // and every other paasmaker would wait for a restart: it goes (the next start picks a port).
+      try {
+        rmSync(this.recordFile, { force: true });
+      } catch {
+        // nothing more to do
+      }
+      this.context.say(`${this.title}: stopped, but could not record it (${(error as Error).message}); its record ${this.recordFile} was removed`);
+    }
   }
 
   status(): ServerStatus {
@@ -267,8 +279,13 @@ export abstract class ManagedServer {
   /** Whole or not at all: another paasmaker may read it at any moment. */
   private writeRecord(record: ServerRecord): void {
     const temporary = `${this.recordFile}.${process.pid}`;
-    writeFileSync(temporary, `${JSON.stringify(record)}\n`, { mode: 0o600 });
-    renameSync(temporary, this.recordFile);
+    try {
+      writeFileSync(temporary, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+      renameSync(temporary, this.recordFile);
+    } catch (error) {
+      rmSync(temporary, { force: true }); // a full disk leaves it behind, empty or cut
+      throw error;
+    }
   }
 
   /** Writes a file the server reads, owned by its user. */

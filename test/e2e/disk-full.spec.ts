@@ -148,6 +148,53 @@ describe.skipIf('skip' in probe)('a full disk under a running platform (PAASMAKE
     expect(stopped.exitCode, stopped.stderr).toBe(0);
   }, 90_000);
 
+  it('an app stopped, and an app restarted and scaled down, while the disk was full: once it has room ps, jobs and state.db say so', async () => {
+    const disk = mountTmpfs(20) as { dir: string; unmount: () => void };
+    cleanups.push(disk.unmount);
+    const home = disk.dir;
+    for (const name of ['first', 'second']) {
+      const started = await runCli(['up', '-d', chattyApp(name)], { home });
+      expect(started.exitCode, started.stderr).toBe(0);
+    }
+    const scaled = await runCli(['scale', 'second/web=2'], { home });
+    expect(scaled.exitCode, scaled.stderr).toBe(0);
+    const daemon = JSON.parse(readFileSync(join(home, 'daemon.json'), 'utf8')) as { pid: number };
+    cleanups.push(() => {
+      try {
+        process.kill(daemon.pid, 'SIGKILL');
+      } catch {
+        // stopped already
+      }
+    });
+    const filler = fillDisk(home);
+    await until(async () => (await runCli(['ps'], { home })).stdout.includes('degraded since'), 10_000, 'ps to say the daemon is degraded');
+    const down = await runCli(['down', 'first'], { home });
+    expect(down.exitCode, down.stderr).toBe(0);
+    const restart = await runCli(['restart', 'second'], { home });
+    expect(restart.exitCode, restart.stderr).toBe(0);
+    const scaledDown = await runCli(['scale', 'second/web=1'], { home });
+    expect(scaledDown.exitCode, scaledDown.stderr).toBe(0);
+    rmSync(filler);
+    await until(async () => !(await runCli(['ps'], { home })).stdout.includes('degraded'), 10_000, 'degraded mode to clear by itself');
+
+    const ps = JSON.parse((await runCli(['ps', '--json'], { home })).stdout) as Array<{ app: string; instance: string; index: number; state: string; pid: number | null }>;
+    expect(ps.filter((row) => row.app === 'first')).toEqual([expect.objectContaining({ state: 'stopped', pid: null })]);
+    expect(ps.filter((row) => row.app === 'second')).toEqual([expect.objectContaining({ instance: 'web', index: 0, state: 'running' })]);
+    // Only processes that still run are remembered (to be reaped should the daemon die).
+    const state = State.open(join(home, 'state.db'));
+    const journal = state.journal.list();
+    const instances = state.instances.list('second');
+    state.close();
+    expect(journal.filter((entry) => entry.app === 'first')).toEqual([]);
+    expect(journal.filter((entry) => entry.app === 'second').map((entry) => entry.pid).sort()).toEqual(ps.filter((row) => row.app === 'second').map((row) => row.pid).sort());
+    expect(instances).toEqual([expect.objectContaining({ name: 'web', quantity: 1 })]);
+    const jobs = JSON.parse((await runCli(['jobs', '--json'], { home })).stdout) as Array<{ app: string; title: string; state: string }>;
+    expect(jobs.filter((job) => job.app === 'second' && job.title === 'reload web')).toEqual([expect.objectContaining({ state: 'success' })]);
+    expect(jobs.filter((job) => job.state === 'running' || job.state === 'new')).toEqual([]);
+    const stopped = await runCli(['daemon', 'stop'], { home });
+    expect(stopped.exitCode, stopped.stderr).toBe(0);
+  }, 90_000);
+
   it('up and ps on a disk that is already full exit 1 saying which disk to free; no stack', async () => {
     const disk = mountTmpfs(4) as { dir: string; unmount: () => void };
     cleanups.push(disk.unmount);
