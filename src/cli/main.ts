@@ -293,6 +293,16 @@ Environment:
       setExit(await dbShell(service, options));
     });
 
+  program
+    .command('completion')
+    .description('print a shell completion script: commands, options, and the running apps, instances and jobs')
+    .argument('<shell>', 'bash, zsh or fish')
+    .addHelpText('after', '\nExamples:\n  $ source <(paasmaker completion bash)    in ~/.bashrc\n  $ source <(paasmaker completion zsh)     in ~/.zshrc\n  $ paasmaker completion fish > ~/.config/fish/completions/paasmaker.fish')
+    .action(async (shell: string) => {
+      const { completion } = await import('./commands/completion.js');
+      setExit(completion(shell));
+    });
+
   return program;
 }
 
@@ -305,6 +315,11 @@ export async function main(argv: string[]): Promise<number> {
       if (error.code === 'ENOSPC' || error.code === 'EDQUOT' || error.code === 'ERR_STREAM_DESTROYED') return;
       throw error;
     });
+  }
+  // What the completion scripts call: candidates for the last word, one a line.
+  if (argv[2] === '__complete') {
+    const { complete } = await import('./commands/completion.js');
+    return complete(buildProgram(() => undefined), argv.slice(3));
   }
   let exitCode: number = EXIT.ok;
   const program = buildProgram((code) => {

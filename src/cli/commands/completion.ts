@@ -1,0 +1,332 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Command, Option } from 'commander';
+import { callApi, runningDaemon } from '../../api/client.js';
+import { PaasmakerError } from '../../shared/errors.js';
+import { paasmakerHome } from '../../shared/paths.js';
+
+// `paasmaker completion bash|zsh|fish` prints a script; the script calls back
+// `paasmaker __complete WORD… CURRENT`, which prints one candidate a line
+// (`candidate<TAB>description` where the shell can show one). A last line
+// `:dirs` or `:files` asks the shell to add matching folders or files too.
+// Commands and options come from the program tree; app, instance and job
+// names from the running platforms' API, within a short deadline, so a
+// platform that is not running (or is slow) only costs its names.
+
+export const SHELLS = ['bash', 'zsh', 'fish'] as const;
+type Shell = (typeof SHELLS)[number];
+
+const ASK_MS = 120;
+
+/** What a positional argument or an option's value names. */
+type Kind = 'app' | 'app-or-instance' | 'logs-target' | 'scale' | 'job' | 'running-job' | 'service' | 'cron' | 'dir' | 'app-or-dir' | 'shell' | 'command';
+
+/** The first positional of these commands (every one, for variadic `scale`) names something. */
+const POSITIONALS: Record<string, Kind> = {
+  up: 'dir',
+  down: 'app-or-dir',
+  env: 'dir',
+  run: 'dir',
+  ps: 'app',
+  stats: 'app',
+  logs: 'logs-target',
+  restart: 'app-or-instance',
+  scale: 'scale',
+  'jobs show': 'job',
+  'jobs abort': 'running-job',
+  'cron list': 'app',
+  'cron run': 'cron',
+  'services destroy': 'service',
+  completion: 'shell',
+  help: 'command',
+};
+
+const OPTION_VALUES: Record<string, Kind> = { '--dir': 'dir', '--app': 'app' };
+
+interface Candidate {
+  value: string;
+  description?: string;
+}
+
+/** `paasmaker completion SHELL`. */
+export function completion(shell: string): number {
+  if (!(SHELLS as readonly string[]).includes(shell)) {
+    throw new PaasmakerError('USAGE', `no completion script for "${shell}"`, { hint: `one of: ${SHELLS.join(', ')} — for example: source <(paasmaker completion bash)` });
+  }
+  process.stdout.write(SCRIPTS[shell as Shell]);
+  return 0;
+}
+
+/** `paasmaker __complete WORD… CURRENT`: prints the candidates for CURRENT; never fails, never writes to stderr. */
+export async function complete(program: Command, words: string[]): Promise<number> {
+  try {
+    const lines = await candidates(program, words.length === 0 ? [''] : words);
+    process.stdout.write(lines.length > 0 ? `${lines.join('\n')}\n` : '');
+  } catch {
+    // A completion that fails offers nothing.
+  }
+  return 0;
+}
+
+/** The lines `__complete` prints for these words (the last one is being typed). */
+export async function candidates(program: Command, words: string[]): Promise<string[]> {
+  const current = words.at(-1) ?? '';
+  const before = words.slice(0, -1);
+  let command = program;
+  let path: string[] = [];
+  let positionals = 0;
+  let pendingValue: Option | undefined;
+  let afterDashes = false;
+  for (const word of before) {
+    if (pendingValue) {
+      pendingValue = undefined;
+    } else if (afterDashes) {
+      positionals++;
+    } else if (word === '--') {
+      afterDashes = true;
+    } else if (word.startsWith('-') && word.length > 1) {
+      const option = findOption(command, word.split('=')[0]!);
+      if (option && (option.required || option.optional) && !word.includes('=') && !isShortWithValue(option, word)) pendingValue = option;
+    } else if (positionals === 0 && path[0] !== 'help' && subcommand(command, word)) {
+      command = subcommand(command, word)!;
+      path = [...path, command.name()];
+    } else if (positionals === 0 && path.length === 0 && word === 'help' && command.commands.length > 0) {
+      path = ['help'];
+      positionals = 0;
+    } else {
+      positionals++;
+    }
+  }
+
+  if (afterDashes) return [':files'];
+  if (pendingValue) {
+    const kind = OPTION_VALUES[pendingValue.long ?? ''];
+    return kind ? render(await named(kind, program), current) : [];
+  }
+  if (current.startsWith('-')) return render(options(command, before, current), current);
+
+  const found: Candidate[] = [];
+  if (path[0] !== 'help' && positionals === 0) found.push(...subcommands(command));
+  // The first positional names something (every one, when it is variadic).
+  const first = command.registeredArguments[0];
+  const kind = POSITIONALS[path.join(' ')];
+  if (kind && (path[0] === 'help' || first) && (positionals === 0 || first?.variadic)) found.push(...(await named(kind, program)));
+  return render(found, current);
+}
+
+function render(found: Candidate[], current: string): string[] {
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  const directives: string[] = [];
+  for (const candidate of found) {
+    if (candidate.value.startsWith(':')) {
+      directives.push(candidate.value);
+      continue;
+    }
+    if (!candidate.value.startsWith(current) || seen.has(candidate.value)) continue;
+    seen.add(candidate.value);
+    lines.push(candidate.description ? `${candidate.value}\t${oneLine(candidate.description)}` : candidate.value);
+  }
+  return [...lines, ...directives];
+}
+
+const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+function subcommand(command: Command, word: string): Command | undefined {
+  return command.commands.find((sub) => sub.name() === word || sub.aliases().includes(word));
+}
+
+function subcommands(command: Command): Candidate[] {
+  return command
+    .createHelp()
+    .visibleCommands(command)
+    .filter((sub) => !sub.name().startsWith('_'))
+    .map((sub) => ({ value: sub.name(), description: sub.description() }));
+}
+
+function findOption(command: Command, flag: string): Option | undefined {
+  return command.options.find((option) => option.long === flag || option.short === flag || (option.short !== undefined && flag.startsWith(option.short) && flag.length > 2 && !flag.startsWith('--')));
+}
+
+/** `-n20`: a short option with its value attached. */
+function isShortWithValue(option: Option, word: string): boolean {
+  return option.short !== undefined && !word.startsWith('--') && word.length > option.short.length;
+}
+
+/** The options of a command, long forms (a short one typed whole stays short), without those already given. */
+function options(command: Command, before: string[], current: string): Candidate[] {
+  const given = new Set(before.map((word) => word.split('=')[0]));
+  const visible = command.createHelp().visibleOptions(command);
+  return visible
+    .filter((option) => !(option.long && given.has(option.long)) && !(option.short && given.has(option.short)))
+    .map((option) => ({ value: option.short === current ? current : (option.long ?? option.short!), description: option.description }));
+}
+
+/** Names of what a running platform runs, or words the program knows. */
+async function named(kind: Kind, program: Command): Promise<Candidate[]> {
+  switch (kind) {
+    case 'shell':
+      return SHELLS.map((shell) => ({ value: shell }));
+    case 'command':
+      return subcommands(program).filter((command) => command.value !== 'help');
+    case 'dir':
+      return [{ value: ':dirs' }];
+    case 'app-or-dir':
+      return [...(await apps(true)), { value: ':dirs' }];
+    case 'app':
+      return apps(false);
+    case 'app-or-instance': {
+      const [running, types] = await Promise.all([apps(true), instances()]);
+      return [...running, ...types.map((row) => ({ value: `${row.app}/${row.instance}`, description: `${row.count} running` }))];
+    }
+    case 'logs-target': {
+      const [known, rows] = await Promise.all([apps(false), processes()]);
+      const types = new Set(rows.map((row) => `${row.app}/${row.instance}`));
+      return [...known, ...[...types].map((value) => ({ value })), ...rows.map((row) => ({ value: `${row.app}/${row.instance}.${row.index}`, description: row.state }))];
+    }
+    case 'scale':
+      return (await instances()).map((row) => ({ value: `${row.app}/${row.instance}=${row.count}`, description: `now ${row.count}` }));
+    case 'job':
+    case 'running-job': {
+      const jobs = await ask<Array<{ id: string; app: string; title: string; state: string }>>('/api/v1/jobs');
+      const open = kind === 'job' ? jobs : jobs.filter((job) => ['new', 'waiting', 'running'].includes(job.state));
+      return open.map((job) => ({ value: job.id, description: `${job.title} (${job.state})` }));
+    }
+    case 'service': {
+      const services = await ask<Array<{ app: string; service: string; branch: string; plugin: string }>>('/api/v1/services');
+      return services.map((row) => ({ value: `${row.app}/${row.service}${row.branch ? `@${row.branch}` : ''}`, description: row.plugin }));
+    }
+    case 'cron': {
+      const crons = await ask<Array<{ app?: string; name?: string; schedule?: string }>>('/api/v1/crons');
+      return crons.filter((row) => typeof row.name === 'string').map((row) => ({ value: row.name!, description: [row.app, row.schedule].filter(Boolean).join(' ') }));
+    }
+  }
+}
+
+async function apps(runningOnly: boolean): Promise<Candidate[]> {
+  const rows = await ask<Array<{ name: string; state: string }>>('/api/v1/apps');
+  return rows.filter((row) => !runningOnly || row.state !== 'stopped').map((row) => ({ value: row.name, description: row.state }));
+}
+
+type ProcessRow = { app: string; instance: string; index: number; state: string };
+
+async function processes(): Promise<ProcessRow[]> {
+  return ask<ProcessRow[]>('/api/v1/processes');
+}
+
+/** Each running app's instance types, with how many processes each runs. */
+async function instances(): Promise<Array<{ app: string; instance: string; count: number }>> {
+  const counts = new Map<string, { app: string; instance: string; count: number }>();
+  for (const row of await processes()) {
+    if (row.state === 'stopped') continue;
+    const key = `${row.app}/${row.instance}`;
+    const entry = counts.get(key) ?? { app: row.app, instance: row.instance, count: 0 };
+    entry.count++;
+    counts.set(key, entry);
+  }
+  return [...counts.values()];
+}
+
+/**
+ * Asks every running platform of this home (the daemon, foreground `up`s)
+ * and merges the arrays they answer; one that does not answer in time, or
+ * answers with an error, adds nothing.
+ */
+async function ask<T extends unknown[]>(path: string): Promise<T> {
+  const answers = await Promise.all(
+    platformSockets().map((socket) =>
+      Promise.race([callApi<unknown>(socket, 'GET', path, undefined, ASK_MS).catch(() => undefined), delay(ASK_MS, undefined, { ref: false })]),
+    ),
+  );
+  return answers.flatMap((answer) => (Array.isArray(answer) ? answer : [])) as T;
+}
+
+let sockets: string[] | undefined;
+
+function platformSockets(): string[] {
+  if (sockets) return sockets;
+  const home = paasmakerHome();
+  const found = new Set<string>();
+  const daemon = runningDaemon(home);
+  if (daemon) found.add(daemon.socket);
+  try {
+    for (const name of readdirSync(join(home, 'run'))) {
+      const pid = /^up-(\d+)\.sock$/.exec(name)?.[1];
+      if (pid && processExists(Number(pid))) found.add(join(home, 'run', name));
+    }
+  } catch {
+    // no foreground platform has run here
+  }
+  sockets = [...found];
+  return sockets;
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const BASH = `# paasmaker completion for bash: source <(paasmaker completion bash)
+_paasmaker_completions() {
+  local cur=\${COMP_WORDS[COMP_CWORD]} line IFS=$'\\n'
+  COMPREPLY=()
+  for line in $(paasmaker __complete "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null); do
+    case $line in
+      :dirs) compopt -o filenames 2>/dev/null; COMPREPLY+=($(compgen -d -- "$cur")) ;;
+      :files) compopt -o filenames 2>/dev/null; COMPREPLY+=($(compgen -f -- "$cur")) ;;
+      *) COMPREPLY+=("\${line%%$'\\t'*}") ;;
+    esac
+  done
+}
+complete -F _paasmaker_completions paasmaker
+`;
+
+const ZSH = `#compdef paasmaker
+# paasmaker completion for zsh: source <(paasmaker completion zsh), or save it as _paasmaker in your $fpath
+_paasmaker() {
+  local -a described lines
+  local line
+  lines=("\${(@f)$(paasmaker __complete "\${(@)words[2,CURRENT]}" 2>/dev/null)}")
+  for line in $lines; do
+    case $line in
+      :dirs) _path_files -/ ;;
+      :files) _files ;;
+      *$'\\t'*) described+=("\${\${line%%$'\\t'*}//:/\\\\:}:\${line#*$'\\t'}") ;;
+      *) described+=("\${line//:/\\\\:}") ;;
+    esac
+  done
+  (( \${#described} )) && _describe -t values 'paasmaker' described
+  return 0
+}
+if [[ "\${funcstack[1]}" = "_paasmaker" ]]; then
+  _paasmaker "$@"
+else
+  compdef _paasmaker paasmaker
+fi
+`;
+
+const FISH = `# paasmaker completion for fish: paasmaker completion fish | source
+function __paasmaker_complete
+    set -l words (commandline -opc)
+    set -l current (commandline -ct)
+    test (count $current) -eq 0; and set current ''
+    for line in (paasmaker __complete $words[2..-1] $current 2>/dev/null)
+        switch $line
+            case :dirs
+                __fish_complete_directories $current
+            case :files
+                __fish_complete_path $current
+            case '*'
+                echo $line
+        end
+    end
+end
+complete -c paasmaker -f -a '(__paasmaker_complete)'
+`;
+
+const SCRIPTS: Record<Shell, string> = { bash: BASH, zsh: ZSH, fish: FISH };
