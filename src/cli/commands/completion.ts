@@ -2,7 +2,6 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Command, Option } from 'commander';
-import { callApi, runningDaemon } from '../../api/client.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { paasmakerHome } from '../../shared/paths.js';
 
@@ -234,8 +233,9 @@ async function instances(): Promise<Array<{ app: string; instance: string; count
  * answers with an error, adds nothing.
  */
 async function ask<T extends unknown[]>(path: string): Promise<T> {
+  const { callApi, runningDaemon } = await import('../../api/client.js');
   const answers = await Promise.all(
-    platformSockets().map((socket) =>
+    platformSockets(runningDaemon).map((socket) =>
       Promise.race([callApi<unknown>(socket, 'GET', path, undefined, ASK_MS).catch(() => undefined), delay(ASK_MS, undefined, { ref: false })]),
     ),
   );
@@ -244,7 +244,7 @@ async function ask<T extends unknown[]>(path: string): Promise<T> {
 
 let sockets: string[] | undefined;
 
-function platformSockets(): string[] {
+function platformSockets(runningDaemon: (home: string) => { socket: string } | undefined): string[] {
   if (sockets) return sockets;
   const home = paasmakerHome();
   const found = new Set<string>();
