@@ -19,7 +19,7 @@ type Shell = (typeof SHELLS)[number];
 const ASK_MS = 120;
 
 /** What a positional argument or an option's value names. */
-type Kind = 'app' | 'app-or-instance' | 'logs-target' | 'scale' | 'job' | 'running-job' | 'service' | 'cron' | 'dir' | 'app-or-dir' | 'shell' | 'command';
+type Kind = 'app' | 'app-or-instance' | 'logs-target' | 'scale' | 'job' | 'running-job' | 'service' | 'cron' | 'dir' | 'app-or-dir' | 'shell';
 
 /** The first positional of these commands (every one, for variadic `scale`) names something. */
 const POSITIONALS: Record<string, Kind> = {
@@ -38,7 +38,6 @@ const POSITIONALS: Record<string, Kind> = {
   'cron run': 'cron',
   'services destroy': 'service',
   completion: 'shell',
-  help: 'command',
 };
 
 const OPTION_VALUES: Record<string, Kind> = { '--dir': 'dir', '--app': 'app' };
@@ -77,6 +76,7 @@ export async function candidates(program: Command, words: string[]): Promise<str
   let positionals = 0;
   let pendingValue: Option | undefined;
   let afterDashes = false;
+  let helpFor: Command | undefined;
   for (const word of before) {
     if (pendingValue) {
       pendingValue = undefined;
@@ -87,12 +87,11 @@ export async function candidates(program: Command, words: string[]): Promise<str
     } else if (word.startsWith('-') && word.length > 1) {
       const option = findOption(command, word.split('=')[0]!);
       if (option && (option.required || option.optional) && !word.includes('=') && !isShortWithValue(option, word)) pendingValue = option;
-    } else if (positionals === 0 && path[0] !== 'help' && subcommand(command, word)) {
+    } else if (positionals === 0 && !helpFor && subcommand(command, word)) {
       command = subcommand(command, word)!;
       path = [...path, command.name()];
-    } else if (positionals === 0 && path.length === 0 && word === 'help' && command.commands.length > 0) {
-      path = ['help'];
-      positionals = 0;
+    } else if (positionals === 0 && !helpFor && word === 'help' && command.commands.length > 0) {
+      helpFor = command;
     } else {
       positionals++;
     }
@@ -101,16 +100,17 @@ export async function candidates(program: Command, words: string[]): Promise<str
   if (afterDashes) return [':files'];
   if (pendingValue) {
     const kind = OPTION_VALUES[pendingValue.long ?? ''];
-    return kind ? render(await named(kind, program), current) : [];
+    return kind ? render(await named(kind), current) : [];
   }
   if (current.startsWith('-')) return render(options(command, before, current), current);
 
-  const found: Candidate[] = [];
-  if (path[0] !== 'help' && positionals === 0) found.push(...subcommands(command));
+  // `help COMMAND`, at any level.
+  if (helpFor) return positionals === 0 ? render(subcommands(helpFor).filter((sub) => sub.value !== 'help'), current) : [];
+  const found: Candidate[] = positionals === 0 ? subcommands(command) : [];
   // The first positional names something (every one, when it is variadic).
   const first = command.registeredArguments[0];
   const kind = POSITIONALS[path.join(' ')];
-  if (kind && (path[0] === 'help' || first) && (positionals === 0 || first?.variadic)) found.push(...(await named(kind, program)));
+  if (kind && first && (positionals === 0 || first.variadic)) found.push(...(await named(kind)));
   return render(found, current);
 }
 
@@ -163,12 +163,10 @@ function options(command: Command, before: string[], current: string): Candidate
 }
 
 /** Names of what a running platform runs, or words the program knows. */
-async function named(kind: Kind, program: Command): Promise<Candidate[]> {
+async function named(kind: Kind): Promise<Candidate[]> {
   switch (kind) {
     case 'shell':
       return SHELLS.map((shell) => ({ value: shell }));
-    case 'command':
-      return subcommands(program).filter((command) => command.value !== 'help');
     case 'dir':
       return [{ value: ':dirs' }];
     case 'app-or-dir':
