@@ -101,17 +101,23 @@ describe('paasmaker completion', () => {
     expect((await bashTab(home, ['ps', ''])).offered).toEqual(['shop']);
   });
 
-  it('offers the app of a foreground `paasmaker up` too, through its own socket', async () => {
+  it('offers the app of a foreground `paasmaker up` through its own socket, merged with the daemon\'s once one starts', async () => {
     const { home, cleanup } = tempHome();
     const up = new CliProcess(['up', '--no-tui', project('solo')], { home });
     cleanups.push(async () => {
       up.signal('SIGTERM');
       await up.wait().catch(() => undefined);
       up.kill();
-      cleanup();
+      await stopDaemonAndRemove(home, cleanup);
     });
     await up.waitForOutput('solo is up');
     expect((await bashTab(home, ['restart', ''])).offered).toEqual(['solo', 'solo/web']);
+
+    const other = await runCli(['up', '-d', project('other')], { home });
+    expect(other.exitCode, other.stderr).toBe(0);
+    expect((await bashTab(home, ['restart', ''])).offered.sort()).toEqual(['other', 'other/web', 'solo', 'solo/web']);
+    // Both answer for the whole home: each process counts once.
+    expect((await bashTab(home, ['scale', ''])).offered.sort()).toEqual(['other/web=1', 'solo/web=1']);
   });
 
   it('prints the zsh and fish scripts, which their shells parse', async () => {

@@ -208,8 +208,10 @@ async function apps(runningOnly: boolean): Promise<Candidate[]> {
 
 type ProcessRow = { app: string; instance: string; index: number; state: string };
 
+/** Every process slot, once (the daemon and a foreground `up` both list the whole home). */
 async function processes(): Promise<ProcessRow[]> {
-  return ask<ProcessRow[]>('/api/v1/processes');
+  const rows = await ask<ProcessRow[]>('/api/v1/processes');
+  return [...new Map(rows.map((row) => [`${row.app}/${row.instance}.${row.index}`, row])).values()];
 }
 
 /** Each running app's instance types, with how many processes each runs. */
