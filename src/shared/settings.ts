@@ -78,7 +78,7 @@ export function resolveSettings(options: { flags?: SettingFlags; env?: NodeJS.Pr
 }
 
 /** "--proxy-port abc" or "PAASMAKER_PROXY_PORT=abc (environment)": where a setting's value came from, as the user wrote it. */
-export function settingOrigin(origin: Origin, text: string): string {
+function settingOrigin(origin: Origin, text: string): string {
   return origin.kind === 'flag' ? `${origin.name} ${shown(text)}` : `${origin.name}=${shown(text)} (environment)`;
 }
 
