@@ -197,8 +197,8 @@ Environment:
   daemon
     .command('start')
     .description('start the daemon (and bring back the projects it ran)')
-    .option('--proxy-port <port>', "the router's port (default 7654)")
-    .option('--api-port <port>', 'also serve the API on 127.0.0.1:PORT, with the bearer token in $PAASMAKER_HOME/api-token')
+    .option('--proxy-port <port>', "the router's port (default: the one of its last run, else $PAASMAKER_PROXY_PORT, else 7654; 0 picks a free one)")
+    .option('--api-port <port>', 'also serve the API on 127.0.0.1:PORT, with the bearer token in $PAASMAKER_HOME/api-token (0 picks a free one)')
     .action(async (options: { proxyPort?: string; apiPort?: string }) => {
       const { daemonStart } = await import('./commands/daemon.js');
       setExit(await daemonStart(options));

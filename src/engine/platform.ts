@@ -46,8 +46,8 @@ export interface PlatformOptions {
   /** Start the orphan-proof keeper (default true). */
   keeper?: boolean;
   backoff?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
-  /** Start the router on this port (0: any free one). Without it, apps are reached on their own ports only. */
-  proxy?: { port: number; hosts?: string[] };
+  /** Start the router on this port (0: any free one), with at most maxConnections clients open. Without it, apps are reached on their own ports only. */
+  proxy?: { port: number; hosts?: string[]; maxConnections?: number };
   /** Answer DNS for *.local.paasmaker on 127.0.0.1:port (0: any free one). Not fatal when the port is taken. */
   dns?: { port: number };
 }
@@ -203,8 +203,8 @@ export class Platform extends EventEmitter<PlatformEvents> {
     return this.router ? `http://${app}.localhost:${this.router.port}/` : undefined;
   }
 
-  private async startRouter(proxy: { port: number; hosts?: string[] }): Promise<void> {
-    const router = new Router({ port: proxy.port, hosts: proxy.hosts });
+  private async startRouter(proxy: { port: number; hosts?: string[]; maxConnections?: number }): Promise<void> {
+    const router = new Router({ port: proxy.port, hosts: proxy.hosts, maxConnections: proxy.maxConnections });
     try {
       await router.listen();
     } catch (error) {

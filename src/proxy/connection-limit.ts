@@ -1,5 +1,4 @@
 import { descriptorLimit } from '../shared/descriptors.js';
-import { PaasmakerError } from '../shared/errors.js';
 
 /** Descriptors kept for the platform's own work: state, logs, the API, process pipes, databases. */
 const RESERVE = 256;
@@ -7,20 +6,12 @@ const RESERVE = 256;
 const MINIMUM = 64;
 
 /**
- * How many client connections the router keeps open at most:
- * $PAASMAKER_MAX_CONNECTIONS, else half of what the descriptor limit leaves
- * after the reserve (each client connection may hold one to an app too).
+ * How many client connections the router keeps open at most when the user
+ * set no cap (PAASMAKER_MAX_CONNECTIONS, resolved with the other settings):
+ * half of what the descriptor limit leaves after the reserve (each client
+ * connection may hold one to an app too).
  */
-export function maxClientConnections(env: NodeJS.ProcessEnv = process.env): number {
-  const text = env.PAASMAKER_MAX_CONNECTIONS;
-  if (text !== undefined && text !== '') {
-    if (!/^\d+$/.test(text) || Number(text) < 1) {
-      throw new PaasmakerError('USAGE', `PAASMAKER_MAX_CONNECTIONS must be a whole number of connections, not ${JSON.stringify(text)}`, {
-        hint: 'unset it to let the router derive the cap from the open-files limit (ulimit -n)',
-      });
-    }
-    return Number(text);
-  }
+export function maxClientConnections(): number {
   const { soft } = descriptorLimit();
   if (!Number.isFinite(soft)) return 1_000_000;
   return Math.max(MINIMUM, Math.floor((soft - RESERVE) / 2));

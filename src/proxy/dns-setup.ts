@@ -1,6 +1,6 @@
 import { DNS_ZONE } from './dns.js';
 
-export const DEFAULT_DNS_PORT = 7653;
+export { DEFAULT_DNS_PORT } from '../shared/settings.js';
 
 export interface ResolverSetup {
   /** What this is for, said to the user. */

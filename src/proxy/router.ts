@@ -15,7 +15,7 @@ export interface RouterOptions {
   hosts?: string[];
   /** How long a request waits for a starting instance. Default 30 s. */
   holdTimeoutMs?: number;
-  /** Open client connections at most; at the cap the longest idle is closed first. Default: $PAASMAKER_MAX_CONNECTIONS, else derived from the open-files limit. */
+  /** Open client connections at most; at the cap the longest idle is closed first. Default: derived from the open-files limit. */
   maxConnections?: number;
   /** From a request head's first byte to its end; 408 after it. Default 10 s. */
   headTimeoutMs?: number;

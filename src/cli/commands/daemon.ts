@@ -8,12 +8,11 @@ import { ApiServer } from '../../api/server.js';
 import { Platform } from '../../engine/index.js';
 import { State } from '../../state/index.js';
 import { loadManifestAsync } from '../../manifest/index.js';
-import { DEFAULT_DNS_PORT } from '../../proxy/dns-setup.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { currentOwner, ownerAlive } from '../../shared/owner.js';
 import { homeLayout } from '../../shared/paths.js';
+import { resolveSettings, type Settings } from '../../shared/settings.js';
 import type { z } from 'zod';
-import { DEFAULT_PROXY_PORT } from './up.js';
 
 type Status = z.infer<typeof StatusSchema>;
 
@@ -23,11 +22,10 @@ type Status = z.infer<typeof StatusSchema>;
  * back the projects it ran before it stopped (or was killed).
  */
 export async function daemonRun(options: { proxyPort?: string; apiPort?: string }): Promise<number> {
-  const layout = homeLayout();
-  const proxyPort = Number(options.proxyPort ?? process.env.PAASMAKER_PROXY_PORT ?? DEFAULT_PROXY_PORT);
-  const dnsPort = Number(process.env.PAASMAKER_DNS_PORT ?? DEFAULT_DNS_PORT);
+  const settings = resolveSettings({ flags: options });
+  const layout = homeLayout(settings.home);
   const say = daemonLog();
-  const platform = await Platform.open({ proxy: { port: proxyPort }, dns: { port: dnsPort } });
+  const platform = await Platform.open({ home: settings.home, proxy: { port: settings.proxyPort, maxConnections: settings.maxConnections }, dns: { port: settings.dnsPort } });
   platform.on('job.update', (event) => say(`${event.app} ${event.title}: ${event.state}${event.detail ? ` — ${event.detail}` : ''}`));
   platform.on('instance.state', (event) => say(`${event.app} ${event.instance}.${event.index}: ${event.state}`));
   platform.on('log.line', (event) => {
@@ -57,7 +55,7 @@ export async function daemonRun(options: { proxyPort?: string; apiPort?: string 
     degraded: platform.degraded ?? null,
   });
   let token: string | undefined;
-  if (options.apiPort !== undefined) {
+  if (settings.apiPort !== undefined) {
     const tokenFile = join(layout.root, 'api-token');
     if (!existsSync(tokenFile)) writeFileSync(tokenFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
     token = readFileSync(tokenFile, 'utf8').trim();
@@ -72,7 +70,7 @@ export async function daemonRun(options: { proxyPort?: string; apiPort?: string 
   };
   const api = new ApiServer({ platform, status, shutdown: () => void stop().then(() => process.exit(0)), detached }, { token, log: say });
   await api.listenSocket(socket);
-  if (options.apiPort !== undefined) apiPort = await api.listenTcp(Number(options.apiPort));
+  if (settings.apiPort !== undefined) apiPort = await api.listenTcp(settings.apiPort);
   const owner = currentOwner();
   const record: DaemonRecord = { pid: owner.pid, startTime: owner.startTime, socket, proxyPort: platform.routerPort ?? null, apiPort, startedAt };
   writeFileSync(daemonFile(layout.root), `${JSON.stringify(record)}\n`, { mode: 0o600 });
@@ -113,15 +111,19 @@ function daemonLog(): (line: string) => void {
   };
 }
 
-/** Starts the daemon in the background unless it runs; resolves with its record. */
-export async function ensureDaemon(options: { proxyPort?: string; apiPort?: string } = {}): Promise<{ record: DaemonRecord; started: boolean }> {
-  const layout = homeLayout();
+/**
+ * Starts the daemon in the background unless it runs; resolves with its
+ * record. Its router takes the port given with --proxy-port, else the one of
+ * its last run (apps keep their URLs across restarts), else the environment's
+ * or the default.
+ */
+export async function ensureDaemon(settings: Settings): Promise<{ record: DaemonRecord; started: boolean }> {
+  const layout = homeLayout(settings.home);
   const running = runningDaemon(layout.root);
   if (running) return { record: running, started: false };
   // A state.db that cannot serve is said here, in the user's terminal, not only in the daemon's log.
   State.open(layout.stateDb, { fullCheck: true }).close();
-  // The router port of the last run, so apps keep their URLs across restarts.
-  let proxyPort = options.proxyPort;
+  let proxyPort = settings.source.proxyPort === 'flag' ? String(settings.proxyPort) : undefined;
   if (proxyPort === undefined) {
     try {
       const previous = JSON.parse(readFileSync(daemonFile(layout.root), 'utf8')) as DaemonRecord;
@@ -135,7 +137,7 @@ export async function ensureDaemon(options: { proxyPort?: string; apiPort?: stri
   const log = openSync(logFile, 'a', 0o600);
   // A 1 MB young generation keeps a long-lived daemon's memory small (75 MB with 20 apps, against
   // 92 MB by default) and costs the router no throughput (measured with bench/fixtures/router.mjs).
-  const args = ['--max-semi-space-size=1', process.argv[1]!, 'daemon', 'run', ...(proxyPort ? ['--proxy-port', proxyPort] : []), ...(options.apiPort ? ['--api-port', options.apiPort] : [])];
+  const args = ['--max-semi-space-size=1', process.argv[1]!, 'daemon', 'run', ...(proxyPort !== undefined ? ['--proxy-port', proxyPort] : []), ...(settings.apiPort !== undefined ? ['--api-port', String(settings.apiPort)] : [])];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: process.env });
   closeSync(log);
   child.unref();
@@ -160,8 +162,9 @@ export async function ensureDaemon(options: { proxyPort?: string; apiPort?: stri
 }
 
 export async function daemonStart(options: { proxyPort?: string; apiPort?: string }): Promise<number> {
-  const { record, started } = await ensureDaemon(options);
-  process.stdout.write(`${started ? 'started' : 'already running:'} daemon pid ${record.pid}; router on port ${record.proxyPort}; API on ${record.socket}${record.apiPort ? ` and http://127.0.0.1:${record.apiPort}/api/v1 (token in ${join(homeLayout().root, 'api-token')})` : ''}\n`);
+  const settings = resolveSettings({ flags: options });
+  const { record, started } = await ensureDaemon(settings);
+  process.stdout.write(`${started ? 'started' : 'already running:'} daemon pid ${record.pid}; router on port ${record.proxyPort}; API on ${record.socket}${record.apiPort ? ` and http://127.0.0.1:${record.apiPort}/api/v1 (token in ${join(settings.home, 'api-token')})` : ''}\n`);
   return 0;
 }
 

@@ -2,12 +2,20 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { DEFAULT_DNS_PORT, resolverSetup } from '../../proxy/dns-setup.js';
+import { resolverSetup } from '../../proxy/dns-setup.js';
 import { PaasmakerError } from '../../shared/errors.js';
+import { originOf, resolveSettings } from '../../shared/settings.js';
 
 /** `paasmaker dns setup`: prints (and with --apply writes, after asking) the resolver configuration for *.local.paasmaker. */
 export async function dnsSetup(options: { apply?: boolean; yes?: boolean; port?: string }): Promise<number> {
-  const port = Number(options.port ?? process.env.PAASMAKER_DNS_PORT ?? DEFAULT_DNS_PORT);
+  const settings = resolveSettings({ flags: { dnsPort: options.port }, flagNames: { dnsPort: '--port' } });
+  const port = settings.dnsPort;
+  if (port === 0) {
+    // The system resolver must be told one port; "any free one" is known only to the platform that took it.
+    throw new PaasmakerError(settings.source.dnsPort === 'flag' ? 'USAGE' : 'CONFIG_INVALID', `${originOf(settings, 'dnsPort', { flagName: '--port' })}: the system resolver needs the DNS responder's fixed port, not 0 (any free one)`, {
+      hint: 'give the port paasmaker up and the daemon use, for example: paasmaker dns setup --port 7653',
+    });
+  }
   const setup = resolverSetup(process.platform, port);
   if (!setup) {
     throw new PaasmakerError('USAGE', `Paasmaker does not know how to configure name resolution on ${process.platform}`, {

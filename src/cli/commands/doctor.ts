@@ -1,16 +1,15 @@
 import { runningDaemon } from '../../api/client.js';
 import { homeLayout } from '../../shared/paths.js';
+import { resolveSettings } from '../../shared/settings.js';
 import { lookup, Resolver } from 'node:dns/promises';
 import { request } from 'node:http';
 import { DNS_ZONE } from '../../proxy/dns.js';
-import { DEFAULT_DNS_PORT } from '../../proxy/dns-setup.js';
 import { portHolder } from '../../shared/port-holder.js';
 import { filesystemOf } from '../../shared/disk-space.js';
 import { errorText } from '../../shared/errors.js';
 import { degradedPlatforms } from '../degraded.js';
 import { readState } from '../read-state.js';
 import { colorEnabled, painter } from '../output.js';
-import { DEFAULT_PROXY_PORT } from './up.js';
 
 interface Check {
   ok: boolean;
@@ -74,12 +73,13 @@ async function storageChecks(home: string): Promise<Check[]> {
 
 /** `paasmaker doctor`: the router port and name resolution of both zones, each with what to fix. */
 export async function doctor(): Promise<number> {
-  const daemon = runningDaemon(homeLayout().root);
-  const proxyPort = daemon?.proxyPort ?? Number(process.env.PAASMAKER_PROXY_PORT || DEFAULT_PROXY_PORT);
-  const dnsPort = Number(process.env.PAASMAKER_DNS_PORT || DEFAULT_DNS_PORT);
+  const settings = resolveSettings();
+  const daemon = runningDaemon(settings.home);
+  const proxyPort = daemon?.proxyPort ?? settings.proxyPort;
+  const dnsPort = settings.dnsPort;
   const checks: Check[] = [];
   if (daemon) checks.push({ ok: true, what: `the daemon runs (pid ${daemon.pid}), its router on port ${daemon.proxyPort}` });
-  checks.push(...(await storageChecks(homeLayout().root)));
+  checks.push(...(await storageChecks(settings.home)));
 
   const router = await routerAnswers(proxyPort);
   const holder = router ? undefined : portHolder(proxyPort);
@@ -99,7 +99,7 @@ export async function doctor(): Promise<number> {
   );
 
   // Port 0 (any free one) cannot be asked: the responder's port is known only to the platform that took it.
-  if (Number.isInteger(dnsPort) && dnsPort > 0 && dnsPort < 65536) {
+  if (dnsPort > 0) {
     const resolver = new Resolver({ timeout: 1000, tries: 1 });
     resolver.setServers([`127.0.0.1:${dnsPort}`]);
     const responder = await resolver.resolve4(`doctor.${DNS_ZONE}`).then((a) => a.includes('127.0.0.1'), () => false);

@@ -2,11 +2,10 @@ import { resolve } from 'node:path';
 import type { z } from 'zod';
 import { Platform, type InstanceStateEvent, type JobUpdateEvent, type LogLineEvent, type UnreadyProcess } from '../../engine/index.js';
 import type { StartedAppSchema } from '../../api/routes.js';
-import { DEFAULT_DNS_PORT } from '../../proxy/dns-setup.js';
 import { loadManifest, type ResolvedManifest } from '../../manifest/index.js';
 import { EXIT, PaasmakerError } from '../../shared/errors.js';
 import { callApi, followEvents, runningDaemon, upSocket, type DaemonRecord } from '../../api/client.js';
-import { homeLayout } from '../../shared/paths.js';
+import { resolveSettings, type Settings } from '../../shared/settings.js';
 import { ApiServer } from '../../api/server.js';
 import { colorEnabled, colorFor, painter, reportError, type Paint } from '../output.js';
 
@@ -15,16 +14,16 @@ import { colorEnabled, colorFor, painter, reportError, type Paint } from '../out
  * processes with a coloured name prefix, and stops everything on Ctrl-C.
  */
 export async function up(dir: string, options: { prepare?: boolean; proxyPort?: string; proxy?: boolean; watch?: boolean; detach?: boolean; tui?: boolean }): Promise<number> {
+  const settings = resolveSettings({ flags: { proxyPort: options.proxyPort } });
   const manifest = loadManifest(resolve(dir));
-  if (options.detach) return upInDaemon(manifest, options);
+  if (options.detach) return upInDaemon(manifest, settings);
   const paint = painter(colorEnabled());
   const printer = new LinePrinter(paint, manifest);
   // With a daemon running, the project joins it (one router for every project) and this terminal holds it.
-  const daemon = options.proxy === false || options.proxyPort !== undefined ? undefined : runningDaemon(homeLayout().root);
+  const daemon = options.proxy === false || settings.source.proxyPort === 'flag' ? undefined : runningDaemon(settings.home);
   if (daemon && wantsTui(options)) return upAttachedTui(manifest, daemon, options);
   if (daemon) return upAttached(manifest, daemon, printer, paint, options);
-  const proxy = options.proxy === false ? undefined : proxySetting(options.proxyPort);
-  const platform = await openPlatform(proxy, printer);
+  const platform = await openPlatform(settings, options.proxy !== false, printer);
   const app = manifest.application.name;
 
   if (platform.reapReport.reaped > 0) {
@@ -90,8 +89,6 @@ export async function up(dir: string, options: { prepare?: boolean; proxyPort?: 
   printer.system(`${app} stopped`);
   return EXIT.ok;
 }
-
-export const DEFAULT_PROXY_PORT = 7654;
 
 /** The terminal UI: in a terminal, unless --no-tui; in CI (CI=true) even a terminal gets lines — ink draws no live frames there, and logs are what CI keeps. */
 function wantsTui(options: { tui?: boolean }): boolean {
@@ -217,9 +214,9 @@ function printJob(printer: LinePrinter, event: JobUpdateEvent): void {
 }
 
 /** `up -d`: the project runs in the daemon (started if needed); returns once it runs. */
-async function upInDaemon(manifest: ResolvedManifest, options: { proxyPort?: string }): Promise<number> {
+async function upInDaemon(manifest: ResolvedManifest, settings: Settings): Promise<number> {
   const { ensureDaemon } = await import('./daemon.js');
-  const { record, started } = await ensureDaemon({ proxyPort: options.proxyPort });
+  const { record, started } = await ensureDaemon(settings);
   if (started) process.stdout.write(`started the daemon (pid ${record.pid}); router on port ${record.proxyPort}\n`);
   const began = Date.now();
   const app = await callApi<StartedApp>(record.socket, 'POST', '/api/v1/apps', { directory: manifest.directory });
@@ -244,32 +241,22 @@ function unreadyReport(app: string, elapsed: number, unready: UnreadyProcess[], 
   ];
 }
 
-/** --proxy-port, else $PAASMAKER_PROXY_PORT, else the default; `explicit` when the user chose it. */
-function proxySetting(flag: string | undefined): { port: number; explicit: boolean } {
-  const raw = flag ?? process.env.PAASMAKER_PROXY_PORT;
-  if (raw === undefined || raw === '') return { port: DEFAULT_PROXY_PORT, explicit: false };
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new PaasmakerError('USAGE', `the router port must be a whole number from 0 to 65535 (got "${raw}")`, { hint: 'for example: --proxy-port 8080' });
-  }
-  return { port, explicit: true };
-}
-
 /**
  * Opens the platform with its router. When the default port is held by
  * another Paasmaker (another project's `up`), this one runs without a router
  * rather than failing; a port the user chose must be free.
  */
-async function openPlatform(proxy: { port: number; explicit: boolean } | undefined, printer: LinePrinter): Promise<Platform> {
-  if (!proxy) return Platform.open();
-  const dns = { port: Number(process.env.PAASMAKER_DNS_PORT || DEFAULT_DNS_PORT) };
+async function openPlatform(settings: Settings, routed: boolean, printer: LinePrinter): Promise<Platform> {
+  const home = settings.home;
+  if (!routed) return Platform.open({ home });
   let platform: Platform;
   try {
-    platform = await Platform.open({ proxy: { port: proxy.port }, dns });
+    platform = await Platform.open({ home, proxy: { port: settings.proxyPort, maxConnections: settings.maxConnections }, dns: { port: settings.dnsPort } });
   } catch (error) {
-    if (!(error instanceof PaasmakerError) || error.code !== 'PORT_IN_USE' || proxy.explicit || !/paasmaker/.test(error.message)) throw error;
+    const chosen = settings.source.proxyPort !== 'default';
+    if (!(error instanceof PaasmakerError) || error.code !== 'PORT_IN_USE' || chosen || !/paasmaker/.test(error.message)) throw error;
     printer.system(`${error.message}; running without a router (each instance answers on its own port)`);
-    return Platform.open();
+    return Platform.open({ home });
   }
   if (platform.dnsProblem) printer.system(platform.dnsProblem);
   return platform;
