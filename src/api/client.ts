@@ -49,7 +49,7 @@ export function apiError(status: number | undefined, value: Record<string, unkno
   const message = typeof value.error === 'string' ? value.error : `HTTP ${status ?? '?'}`;
   const options = { hint: typeof value.hint === 'string' ? value.hint : undefined, detail: typeof value.detail === 'string' ? value.detail : undefined };
   if (isErrorCode(value.code)) return new PaasmakerError(value.code, message, options);
-  return new PaasmakerError('API_ERROR', `${message} (${typeof value.code === 'string' ? value.code : `HTTP ${status ?? '?'}`})`, options);
+  return new PaasmakerError('API_ERROR', typeof value.code === 'string' ? `${message} (${value.code})` : message, options);
 }
 
 /** One API call over a Unix socket; API errors become PaasmakerErrors with their code and hint. */
@@ -68,7 +68,7 @@ export function callApi<T = unknown>(socketPath: string, method: string, path: s
           try {
             value = JSON.parse(answer || '{}') as Record<string, unknown>;
           } catch {
-            reject(new Error(`the API answered ${res.statusCode} with something that is not JSON`));
+            reject(new PaasmakerError('API_ERROR', `what answers at ${socketPath} is not Paasmaker's API: HTTP ${res.statusCode} with something that is not JSON`));
             return;
           }
           if ((res.statusCode ?? 500) >= 400) reject(apiError(res.statusCode, value));

@@ -10,7 +10,6 @@ import { ApiServer } from '../../src/api/server.js';
 import { reportError } from '../../src/cli/output.js';
 import { Platform } from '../../src/engine/index.js';
 import { ERRORS, PaasmakerError, type ErrorCode } from '../../src/shared/errors.js';
-import { alive, until } from '../helpers/cli.js';
 
 // One table of error codes: the HTTP status the API answers, the code the client reads back, the exit code the CLI ends with.
 
@@ -87,7 +86,7 @@ describe('error codes, from the API to the exit code', () => {
     expect(printed.text).toMatch(/hint: this is a bug in Paasmaker: the stack is in its log/);
   });
 
-  it('a refused request exits 1, an unknown job is 404 JOB_NOT_FOUND, and a code from a newer server exits 1 with that code in the message', async () => {
+  it('a refused request exits 1, an unknown job is 404 JOB_NOT_FOUND, and a code from a newer server (or an answer that is not JSON) exits 1 with what it said', async () => {
     const home = tempDir();
     const platform = await Platform.open({ home });
     const api = new ApiServer({ platform, status: () => ({ pid: process.pid, socket: '', proxyPort: null, apiPort: null, uptime: 0, apps: [] }), shutdown: () => undefined }, { log: () => undefined });
@@ -112,6 +111,14 @@ describe('error codes, from the API to the exit code', () => {
     const unknown = await callApi(newer, 'GET', '/api/v1/status').catch((caught: unknown) => caught);
     expect(unknown).toMatchObject({ code: 'API_ERROR', message: 'too many deploys today (QUOTA_EXCEEDED)', hint: 'wait until tomorrow' });
     expect(report(unknown).exit).toBe(1);
+
+    const other = join(tempDir(), 'other.sock');
+    const stranger = createServer((_req, res) => res.writeHead(502).end('<html>bad gateway</html>'));
+    await new Promise<void>((resolve) => stranger.listen(other, resolve));
+    cleanups.push(() => new Promise<void>((resolve) => stranger.close(() => resolve())));
+    const notJson = await callApi(other, 'GET', '/api/v1/status').catch((caught: unknown) => caught);
+    expect(notJson).toMatchObject({ code: 'API_ERROR', message: `what answers at ${other} is not Paasmaker's API: HTTP 502 with something that is not JSON` });
+    expect(report(notJson).exit).toBe(1);
   });
 });
 
@@ -133,11 +140,12 @@ describe('a platform that cannot be reached', () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
     await new Promise((resolve) => child.stdout.once('data', resolve));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
-    await until(() => !alive(child.pid!), 5000, 'the listener to die');
+    await exited;
     expect(existsSync(socket)).toBe(true);
     const error = await callApi(socket, 'GET', '/api/v1/status').catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ ...unreachable, message: expect.stringContaining('ECONNREFUSED') });
+    expect(error, (error as Error).message).toMatchObject({ ...unreachable, message: expect.stringContaining('ECONNREFUSED') });
     expect(report(error).exit).toBe(1);
   });
 
