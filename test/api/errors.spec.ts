@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { callApi } from '../../src/api/client.js';
+import { openApiDocument } from '../../src/api/openapi.js';
 import { ApiServer } from '../../src/api/server.js';
 import { reportError } from '../../src/cli/output.js';
 import { Platform } from '../../src/engine/index.js';
@@ -62,6 +63,8 @@ describe('error codes, from the API to the exit code', () => {
       await platform.close();
     });
     const codes = Object.keys(ERRORS) as ErrorCode[];
+    // The OpenAPI document lists the same codes, so a second face reads them from there.
+    expect((openApiDocument() as any).components.schemas.Error.properties.code.enum).toEqual(codes);
     expect(codes).toEqual(expect.arrayContaining(['PLATFORM_UNREACHABLE', 'JOB_NOT_FOUND', 'INVALID_REQUEST', 'INTERNAL', 'USAGE']));
     for (const code of codes) {
       thrown = () => {
