@@ -1,6 +1,8 @@
 /**
  * Two kinds of failure: a PaasmakerError is something the user can act on
- * (message + hint, exit 1, no stack); anything else is a bug (exit 70, stack).
+ * (message + hint, no stack; exit 1, or 2 for a command line that cannot be
+ * read, or 70 when a server reports its own bug); anything else is a bug of
+ * this process (exit 70, stack).
  *
  * Every code, once: the HTTP status the API answers it with, the exit code
  * the CLI ends with when it reaches the user, and the hint given when the
