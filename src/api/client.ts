@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { PaasmakerError } from '../shared/errors.js';
+import { isErrorCode, PaasmakerError } from '../shared/errors.js';
 import { ownerAlive } from '../shared/owner.js';
 
 /** daemon.json: where the running daemon is. */
@@ -35,34 +35,56 @@ export function runningDaemon(home: string): DaemonRecord | undefined {
   }
 }
 
-/** One API call over a Unix socket; API errors become PaasmakerErrors with their hint. */
+/** Nothing answers at this socket: no platform runs there (or one was killed and left its socket). */
+export function unreachable(socketPath: string, reason: string): PaasmakerError {
+  return new PaasmakerError('PLATFORM_UNREACHABLE', `no Paasmaker answers at ${socketPath} (${reason}): neither the daemon nor a paasmaker up is running there`);
+}
+
+/**
+ * An API error answer as the PaasmakerError the server threw: the same code
+ * (any code of the shared table), message, hint and detail. A code this
+ * client does not know (a newer server's) becomes API_ERROR, which exits 1.
+ */
+export function apiError(status: number | undefined, value: Record<string, unknown>): PaasmakerError {
+  const message = typeof value.error === 'string' ? value.error : `HTTP ${status ?? '?'}`;
+  const options = { hint: typeof value.hint === 'string' ? value.hint : undefined, detail: typeof value.detail === 'string' ? value.detail : undefined };
+  if (isErrorCode(value.code)) return new PaasmakerError(value.code, message, options);
+  return new PaasmakerError('API_ERROR', typeof value.code === 'string' ? `${message} (${value.code})` : message, options);
+}
+
+/** One API call over a Unix socket; API errors become PaasmakerErrors with their code and hint. */
 export function callApi<T = unknown>(socketPath: string, method: string, path: string, body?: unknown, timeoutMs = 600_000): Promise<T> {
   return new Promise((resolve, reject) => {
     const text = body === undefined ? undefined : JSON.stringify(body);
+    let timedOut = false;
     const req = request(
       { socketPath, path, method, headers: { host: 'localhost', ...(text ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } : {}) }, timeout: timeoutMs },
       (res) => {
         let answer = '';
-        res.on('error', (error) => reject(new PaasmakerError('APP_NOT_FOUND', `Paasmaker at ${socketPath} went away mid-answer: ${error.message}`, { hint: 'is it running? paasmaker daemon status' })));
+        res.on('error', (error) => reject(new PaasmakerError('PLATFORM_UNREACHABLE', `Paasmaker at ${socketPath} went away mid-answer: ${error.message}`, { hint: 'is it still running? paasmaker daemon status' })));
         res.on('data', (chunk) => (answer += chunk));
         res.on('end', () => {
           let value: Record<string, unknown>;
           try {
             value = JSON.parse(answer || '{}') as Record<string, unknown>;
           } catch {
-            reject(new Error(`the API answered ${res.statusCode} with something that is not JSON`));
+            reject(new PaasmakerError('API_ERROR', `what answers at ${socketPath} is not Paasmaker's API: HTTP ${res.statusCode} with something that is not JSON`));
             return;
           }
-          if ((res.statusCode ?? 500) >= 400) {
-            const code = String(value.code ?? 'USAGE');
-            const known = ['APP_NOT_FOUND', 'INSTANCE_NOT_FOUND', 'MANIFEST_INVALID', 'MANIFEST_NOT_FOUND', 'APP_RUNNING', 'CONFIG_INVALID', 'SERVICE_FAILED', 'PREPARE_FAILED', 'RUNTIME_MISSING', 'RUNTIME_VERSION', 'DISK_FULL', 'STATE_DAMAGED', 'STATE_UNWRITABLE'];
-            reject(new PaasmakerError((known.includes(code) ? code : 'USAGE') as never, String(value.error ?? `HTTP ${res.statusCode}`), { hint: value.hint ? String(value.hint) : undefined, detail: value.detail ? String(value.detail) : undefined }));
-          } else resolve(value as T);
+          if ((res.statusCode ?? 500) >= 400) reject(apiError(res.statusCode, value));
+          else resolve(value as T);
         });
       },
     );
-    req.on('timeout', () => req.destroy(new Error('the API did not answer in time')));
-    req.on('error', (error) => reject(new PaasmakerError('APP_NOT_FOUND', `could not reach Paasmaker at ${socketPath}: ${error.message}`, { hint: 'is it running? paasmaker daemon status' })));
+    req.on('timeout', () => {
+      timedOut = true;
+      req.destroy();
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (timedOut) reject(unreachable(socketPath, `no answer in ${timeoutMs / 1000} s`));
+      else if (error.code === 'ECONNREFUSED' || error.code === 'ENOENT' || error.code === 'ECONNRESET') reject(unreachable(socketPath, error.code));
+      else reject(new PaasmakerError('PLATFORM_UNREACHABLE', `could not reach Paasmaker at ${socketPath}: ${error.message}`));
+    });
     req.end(text);
   });
 }

@@ -4,7 +4,7 @@ import { parseLogLine, tailLog } from '../shared/tail.js';
 import { z } from 'zod';
 import { listProcesses, listTraffic, type Platform } from '../engine/index.js';
 import { loadManifestAsync } from '../manifest/index.js';
-import { PaasmakerError } from '../shared/errors.js';
+import { ERRORS, PaasmakerError, type ErrorCode } from '../shared/errors.js';
 
 /** What the daemon reports of itself. */
 export const StatusSchema = z
@@ -100,7 +100,7 @@ export const LogLineSchema = z
   .object({ source: z.string().describe('instance.index'), time: z.string(), stream: z.enum(['out', 'err', 'sys']), line: z.string() })
   .meta({ id: 'LogLine' });
 
-export const ErrorSchema = z.object({ error: z.string(), code: z.string(), hint: z.string().optional(), detail: z.string().optional() }).meta({ id: 'Error' });
+export const ErrorSchema = z.object({ error: z.string(), code: z.enum(Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]]).describe('the HTTP status and the CLI\'s exit code follow from it; a client meets codes it does not know from a newer server'), hint: z.string().optional(), detail: z.string().optional() }).meta({ id: 'Error' });
 
 export const UpRequestSchema = z
   .strictObject({
@@ -285,7 +285,7 @@ export const ROUTES: Route[] = [
     response: z.array(JobSchema),
     handle: (context, params) => {
       const job = context.platform.state.jobs.get(params.id!);
-      if (!job) throw new PaasmakerError('USAGE', `no job ${params.id}`);
+      if (!job) throw new PaasmakerError('JOB_NOT_FOUND', `no job ${params.id}`, { hint: 'GET /api/v1/jobs lists them' });
       return context.platform.state.jobs.tree(job.root);
     },
   },

@@ -3,15 +3,13 @@ import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import type { PlatformEvents } from '../engine/index.js';
-import { isPaasmakerError } from '../shared/errors.js';
+import { defaultHint, ERRORS, isPaasmakerError, type ErrorCode } from '../shared/errors.js';
 import { openApiDocument } from './openapi.js';
 import type { z } from 'zod';
 import { EventsQuerySchema, NO_QUERY, queryFields, ROUTES, type ApiContext, type Route } from './routes.js';
 
 const EVENTS: Array<keyof PlatformEvents> = ['instance.state', 'log.line', 'traffic.tick', 'job.update'];
 
-/** HTTP status for each error code a user can act on. */
-const STATUS: Record<string, number> = { APP_NOT_FOUND: 404, INSTANCE_NOT_FOUND: 404, SERVICE_NOT_FOUND: 404, APP_RUNNING: 409, USAGE: 400, MANIFEST_INVALID: 422, MANIFEST_NOT_FOUND: 422, CONFIG_INVALID: 422 };
 
 /** Writes to a stream unless its client has gone (a write after close would throw). */
 function writeOpen(res: ServerResponse, text: string): void {
@@ -21,6 +19,12 @@ function writeOpen(res: ServerResponse, text: string): void {
 function send(res: ServerResponse, status: number, value: unknown): void {
   const text = JSON.stringify(value);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' }).end(text);
+}
+
+/** An error answer: the code's HTTP status from the shared table, with its default hint when none is given. */
+function sendError(res: ServerResponse, code: ErrorCode, error: string, extra: { hint?: string; detail?: string } = {}): void {
+  const hint = extra.hint ?? defaultHint(code);
+  send(res, ERRORS[code].status, { error, code, ...(hint ? { hint } : {}), ...(extra.detail ? { detail: extra.detail } : {}) });
 }
 
 /** The route's path parameters, still percent-encoded, or undefined when the path is another route's. */
@@ -169,7 +173,7 @@ export class ApiServer {
   /** A handler's bug: logged with its stack, answered 500, and the platform runs on. */
   private failed(req: IncomingMessage, res: ServerResponse, error: unknown): void {
     this.log(`API ${req.method} ${quoted(req.url)}: internal error\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    if (!res.headersSent && !res.destroyed) send(res, 500, { error: `internal error: ${error instanceof Error ? error.message : String(error)}`, code: 'INTERNAL', hint: 'this is a bug in Paasmaker: the stack is in its log (the daemon\'s is $PAASMAKER_HOME/logs/daemon.log)' });
+    if (!res.headersSent && !res.destroyed) sendError(res, 'INTERNAL', `internal error: ${error instanceof Error ? error.message : String(error)}`);
     else res.destroy();
   }
 
@@ -185,13 +189,13 @@ export class ApiServer {
     // A response the client no longer reads (it went away) must not throw.
     res.on('error', () => undefined);
     const refused = foreign(req);
-    if (refused) return send(res, 403, { error: refused, code: 'FORBIDDEN' });
-    if (tcp && !this.authorised(req)) return send(res, 401, { error: 'a bearer token is needed', code: 'UNAUTHORIZED', hint: 'it is in $PAASMAKER_HOME/api-token' });
+    if (refused) return sendError(res, 'FORBIDDEN', refused);
+    if (tcp && !this.authorised(req)) return sendError(res, 'UNAUTHORIZED', 'a bearer token is needed');
     try {
       await this.dispatch(req, res);
     } catch (error) {
       if (!(error instanceof BadRequest)) throw error;
-      if (!res.headersSent) send(res, 400, { error: error.message, code: 'INVALID_REQUEST', hint: error.hint });
+      if (!res.headersSent) sendError(res, 'INVALID_REQUEST', error.message, { hint: error.hint });
     }
   }
 
@@ -207,7 +211,7 @@ export class ApiServer {
     const route = ROUTES.find((candidate) => candidate.method === req.method && match(candidate, url.pathname));
     if (!route) {
       const known = ROUTES.some((candidate) => match(candidate, url.pathname));
-      return send(res, known ? 405 : 404, { error: known ? `${req.method} is not allowed here` : `no such endpoint: ${url.pathname}`, code: known ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND', hint: 'GET /api/v1/openapi.json lists the API' });
+      return known ? sendError(res, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here`) : sendError(res, 'NOT_FOUND', `no such endpoint: ${url.pathname}`);
     }
     const params = decodeParams(match(route, url.pathname)!);
     const query = parseQuery(route.query ?? NO_QUERY, url.searchParams);
@@ -218,19 +222,19 @@ export class ApiServer {
         const parsed = route.request.safeParse(body);
         if (!parsed.success) {
           const issue = parsed.error.issues[0]!;
-          return send(res, 400, { error: `${issue.path.join('.') || 'body'}: ${issue.message}`, code: 'INVALID_REQUEST' });
+          return sendError(res, 'INVALID_REQUEST', `${issue.path.join('.') || 'body'}: ${issue.message}`);
         }
         body = parsed.data;
       }
     } catch (error) {
-      return send(res, 400, { error: `the body is not JSON: ${(error as Error).message}`, code: 'INVALID_REQUEST' });
+      return sendError(res, 'INVALID_REQUEST', `the body is not JSON: ${(error as Error).message}`);
     }
     try {
       const result = await route.handle(this.context, params, body, query);
       send(res, 200, result);
     } catch (error) {
       if (!isPaasmakerError(error)) throw error;
-      send(res, STATUS[error.code] ?? 400, { error: error.message, code: error.code, ...(error.hint ? { hint: error.hint } : {}), ...(error.detail ? { detail: error.detail } : {}) });
+      sendError(res, error.code, error.message, { hint: error.hint, detail: error.detail });
     }
   }
 

@@ -1,4 +1,4 @@
-import { isPaasmakerError, EXIT } from '../shared/errors.js';
+import { ERRORS, EXIT, isPaasmakerError } from '../shared/errors.js';
 
 /** Colour only for terminals, never when NO_COLOR is set; FORCE_COLOR wins over the TTY test. */
 export function colorEnabled(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -52,7 +52,7 @@ export function reportError(error: unknown, stderr: NodeJS.WritableStream = proc
     stderr.write(`${paint('red', 'error:')} ${error.message}\n`);
     if (error.detail) stderr.write(`${error.detail}\n`);
     if (error.hint) stderr.write(`${paint('cyan', 'hint:')} ${error.hint}\n`);
-    return error.code === 'USAGE' ? EXIT.usage : EXIT.user;
+    return ERRORS[error.code].exit;
   }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
   stderr.write(`${paint('red', 'paasmaker hit an internal error (a bug):')}\n${stack}\n`);

@@ -1,28 +1,66 @@
 /**
  * Two kinds of failure: a PaasmakerError is something the user can act on
- * (message + hint, exit 1, no stack); anything else is a bug (exit 70, stack).
+ * (message + hint, no stack; exit 1, or 2 for a command line that cannot be
+ * read, or 70 when a server reports its own bug); anything else is a bug of
+ * this process (exit 70, stack).
+ *
+ * Every code, once: the HTTP status the API answers it with, the exit code
+ * the CLI ends with when it reaches the user, and the hint given when the
+ * error itself brings none. The API server and its client both read this.
  */
-export type ErrorCode =
-  | 'MANIFEST_NOT_FOUND'
-  | 'MANIFEST_INVALID'
-  | 'CONFIG_INVALID'
-  | 'RUNTIME_UNKNOWN'
-  | 'RUNTIME_MISSING'
-  | 'RUNTIME_VERSION'
-  | 'PREPARE_FAILED'
-  | 'APP_RUNNING'
-  | 'APP_NOT_FOUND'
-  | 'INSTANCE_NOT_FOUND'
-  | 'PORT_IN_USE'
-  | 'SERVICE_UNKNOWN'
-  | 'SERVICE_BINARY_MISSING'
-  | 'SERVICE_FAILED'
-  | 'SERVICE_NOT_FOUND'
-  | 'CONFIRMATION_NEEDED'
-  | 'STATE_DAMAGED'
-  | 'STATE_UNWRITABLE'
-  | 'DISK_FULL'
-  | 'USAGE';
+export const ERRORS = {
+  MANIFEST_NOT_FOUND: { status: 422, exit: 1 },
+  MANIFEST_INVALID: { status: 422, exit: 1 },
+  CONFIG_INVALID: { status: 422, exit: 1 },
+  RUNTIME_UNKNOWN: { status: 422, exit: 1 },
+  RUNTIME_MISSING: { status: 422, exit: 1 },
+  RUNTIME_VERSION: { status: 422, exit: 1 },
+  PREPARE_FAILED: { status: 422, exit: 1 },
+  APP_RUNNING: { status: 409, exit: 1 },
+  APP_NOT_FOUND: { status: 404, exit: 1 },
+  INSTANCE_NOT_FOUND: { status: 404, exit: 1 },
+  JOB_NOT_FOUND: { status: 404, exit: 1, hint: 'paasmaker jobs lists them' },
+  PORT_IN_USE: { status: 409, exit: 1 },
+  SERVICE_UNKNOWN: { status: 422, exit: 1 },
+  SERVICE_BINARY_MISSING: { status: 422, exit: 1 },
+  SERVICE_FAILED: { status: 502, exit: 1 },
+  SERVICE_NOT_FOUND: { status: 404, exit: 1 },
+  CONFIRMATION_NEEDED: { status: 409, exit: 1 },
+  STATE_DAMAGED: { status: 500, exit: 1 },
+  STATE_UNWRITABLE: { status: 500, exit: 1 },
+  DISK_FULL: { status: 507, exit: 1 },
+  /** A command line the CLI cannot read: exit 2, like any tool's usage error. */
+  USAGE: { status: 400, exit: 2 },
+  /**
+   * A request the API refuses before any handler runs. The CLI builds its
+   * requests itself, so when one is refused the command line was readable:
+   * a value it passed on is out of range, or client and server disagree.
+   * The user acts on the message, as on any other refusal: exit 1.
+   */
+  INVALID_REQUEST: { status: 400, exit: 1 },
+  NOT_FOUND: { status: 404, exit: 1, hint: 'GET /api/v1/openapi.json lists the API' },
+  METHOD_NOT_ALLOWED: { status: 405, exit: 1, hint: 'GET /api/v1/openapi.json lists the API' },
+  UNAUTHORIZED: { status: 401, exit: 1, hint: 'the token is in $PAASMAKER_HOME/api-token' },
+  FORBIDDEN: { status: 403, exit: 1 },
+  /** Nothing answers on the platform's socket: no daemon, no foreground up (or one killed, its socket left behind). */
+  PLATFORM_UNREACHABLE: { status: 503, exit: 1, hint: 'start one with: paasmaker daemon start (or run paasmaker up in the project)' },
+  /** An error code this CLI does not know, from a newer server. */
+  API_ERROR: { status: 500, exit: 1 },
+  /** A bug on the server's side: its stack is in that platform's log. */
+  INTERNAL: { status: 500, exit: 70, hint: "this is a bug in Paasmaker: the stack is in its log (the daemon's is $PAASMAKER_HOME/logs/daemon.log)" },
+} as const satisfies Record<string, { status: number; exit: 0 | 1 | 2 | 70; hint?: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERRORS, code);
+}
+
+/** The hint a code gives when its error brings none. */
+export function defaultHint(code: ErrorCode): string | undefined {
+  const entry = ERRORS[code];
+  return 'hint' in entry ? entry.hint : undefined;
+}
 
 export class PaasmakerError extends Error {
   readonly code: ErrorCode;
@@ -34,7 +72,7 @@ export class PaasmakerError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'PaasmakerError';
     this.code = code;
-    this.hint = options.hint;
+    this.hint = options.hint ?? defaultHint(code);
     this.detail = options.detail;
   }
 }
@@ -44,6 +82,11 @@ export function isPaasmakerError(error: unknown): error is PaasmakerError {
 }
 
 export const EXIT = { ok: 0, user: 1, usage: 2, bug: 70 } as const;
+
+/** The exit code of an error that reaches the user: its code's, or 70 for a bug of this process. */
+export function exitCodeFor(error: unknown): number {
+  return isPaasmakerError(error) ? ERRORS[error.code].exit : EXIT.bug;
+}
 
 /** An error as lines for a job or a status: message, detail, and the hint when asked for. */
 export function errorText(error: unknown, options: { hint?: boolean } = {}): string {

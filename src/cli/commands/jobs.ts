@@ -14,7 +14,7 @@ const COLORS = { success: 'green', failed: 'red', aborted: 'red', running: 'yell
 /** A job by its id or an unambiguous start of it. */
 function findJob(state: State, id: string): JobRecord {
   const found = state.jobs.find(id);
-  if (found.length === 0) throw new PaasmakerError('USAGE', `no job ${id}`, { hint: 'paasmaker jobs lists them' });
+  if (found.length === 0) throw new PaasmakerError('JOB_NOT_FOUND', `no job ${id}`);
   if (found.length > 1) throw new PaasmakerError('USAGE', `"${id}" starts ${found.length} job ids`, { hint: 'give more of the id' });
   return found[0]!;
 }
@@ -75,12 +75,12 @@ export async function jobsShow(id: string, options: { follow?: boolean }): Promi
 /** `paasmaker jobs abort ID`: asks the platform that runs the job to stop it. */
 export async function jobsAbort(id: string): Promise<number> {
   const job = readState((state) => findJob(state, id));
-  if (!job) throw new PaasmakerError('USAGE', `no job ${id}`);
+  if (!job) throw new PaasmakerError('JOB_NOT_FOUND', `no job ${id}`);
   if (FINISHED.has(job.state)) {
     process.stdout.write(`job ${job.id} already ended: ${job.state}\n`);
     return 0;
   }
-  if (!ownerAlive(job.ownerPid, job.ownerStart)) throw new PaasmakerError('USAGE', `the paasmaker that ran job ${job.id} is gone`, { hint: 'its next start marks the job aborted' });
+  if (!ownerAlive(job.ownerPid, job.ownerStart)) throw new PaasmakerError('PLATFORM_UNREACHABLE', `the paasmaker that ran job ${job.id} is not running`, { hint: 'its next start marks the job aborted (paasmaker daemon start, or paasmaker up in the project)' });
   await callApi(apiSocketFor(homeLayout().root, job.ownerPid!), 'POST', `/api/v1/jobs/${encodeURIComponent(job.id)}/abort`, {});
   process.stdout.write(`aborted job ${job.id} (${job.title})\n`);
   return 0;

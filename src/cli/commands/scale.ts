@@ -11,8 +11,9 @@ import { homeLayout } from '../../shared/paths.js';
 function controlFor(app: string): string {
   const layout = homeLayout();
   const record = readState((state) => state.apps.get(app));
-  if (!record || record.state === 'stopped' || !ownerAlive(record.ownerPid, record.ownerStart)) {
-    throw new PaasmakerError('APP_NOT_FOUND', `app "${app}" is not running`, { hint: 'start it with: paasmaker up [DIR]' });
+  if (!record || record.state === 'stopped') throw new PaasmakerError('APP_NOT_FOUND', `app "${app}" is not running`, { hint: 'start it with: paasmaker up [DIR]' });
+  if (!ownerAlive(record.ownerPid, record.ownerStart)) {
+    throw new PaasmakerError('PLATFORM_UNREACHABLE', `app "${app}" is not running: the paasmaker that ran it (pid ${record.ownerPid}) is gone`, { hint: 'start it again with: paasmaker daemon start, or paasmaker up in the project' });
   }
   return apiSocketFor(layout.root, record.ownerPid!);
 }
