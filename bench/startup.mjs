@@ -2,7 +2,8 @@
 // Issue-3 numbers, each next to a reference measured in the same run:
 //   `paasmaker --version` vs `node -e 0`;
 //   `paasmaker up examples/hello-node` → first 200 on the instance's port, vs `node server.js` → first 200;
-//   kill -9 of `paasmaker up` → every process it started is gone.
+//   kill -9 of `paasmaker up` → every process it started is gone;
+//   `paasmaker ps` with the daemon running one app vs `paasmaker --version` (issue 13: ps < 150 ms).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,9 +18,9 @@ const runs = Number(process.env.RUNS ?? 7);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function timeCommand(argv) {
+function timeCommand(argv, env = process.env) {
   const started = process.hrtime.bigint();
-  const result = spawnSync(argv[0], argv.slice(1), { stdio: 'ignore' });
+  const result = spawnSync(argv[0], argv.slice(1), { stdio: 'ignore', env });
   if (result.status !== 0) throw new Error(`${argv.join(' ')} failed`);
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
@@ -116,3 +117,19 @@ console.log(`runs: ${runs} (medians)`);
 console.log(`paasmaker --version            ${fmt(median(version))}   (node -e 0: ${fmt(median(reference))}, ratio ${(median(version) / median(reference)).toFixed(2)})   target < 300 ms`);
 console.log(`up → hello-node answers 200    ${fmt(median(up))}   (node server.js alone: ${fmt(median(direct))}, +${fmt(median(up) - median(direct))})   target < 2000 ms`);
 console.log(`kill -9 of up → all dead       ${fmt(median(dead))}   (max ${fmt(Math.max(...dead))})   target < 2000 ms`);
+
+// `ps` while the daemon runs an app, next to `--version` in the same loop.
+const daemonHome = mkdtempSync(join(tmpdir(), 'pm-bench-daemon-'));
+const daemonEnv = { ...process.env, PAASMAKER_HOME: daemonHome, PAASMAKER_PROXY_PORT: '0', PAASMAKER_DNS_PORT: '0', NO_COLOR: '1' };
+try {
+  if (spawnSync(bin, ['up', '-d', hello], { env: daemonEnv, stdio: 'ignore' }).status !== 0) throw new Error('up -d failed');
+  const ps = [], versionNext = [];
+  for (let i = 0; i < runs * 2; i++) {
+    versionNext.push(timeCommand([bin, '--version'], daemonEnv));
+    ps.push(timeCommand([bin, 'ps'], daemonEnv));
+  }
+  console.log(`ps (daemon, 1 app)             ${fmt(median(ps))}   (--version in the same loop: ${fmt(median(versionNext))}, +${fmt(median(ps) - median(versionNext))})   target < 150 ms`);
+} finally {
+  spawnSync(bin, ['daemon', 'stop'], { env: daemonEnv, stdio: 'ignore' });
+  rmSync(daemonHome, { recursive: true, force: true });
+}

@@ -1,7 +1,8 @@
 import { homeLayout } from '../../shared/paths.js';
 import { degradedLine, degradedPlatforms } from '../degraded.js';
 import { readState } from '../read-state.js';
-import { listProcesses } from '../../engine/index.js';
+// The queries alone: the engine's index loads the whole platform, which triples the time ps takes.
+import { listProcesses } from '../../engine/queries.js';
 import { colorEnabled, formatDuration, painter, table } from '../output.js';
 
 const STATE_COLORS = { running: 'green', starting: 'yellow', stopping: 'yellow', backoff: 'red', crashed: 'red', stopped: 'gray' } as const;

@@ -1,5 +1,5 @@
 import { readState } from '../read-state.js';
-import { listTraffic } from '../../engine/index.js';
+import { listTraffic } from '../../engine/queries.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { table } from '../output.js';
 
