@@ -116,8 +116,9 @@ export const CronRunSchema = z
   })
   .meta({ id: 'CronRun' });
 export type CronRun = z.infer<typeof CronRunSchema>;
-/** How long POST …/crons/{name}/run waits for the cron to end before answering with its job still running. */
-const CRON_ANSWER_MS = 10_000;
+export const CronRunQuerySchema = z.strictObject({
+  wait: z.coerce.number().min(0).max(60).optional().describe('seconds to wait for the outcome before answering with the job still running (default 10; 0 answers at once)'),
+});
 
 export const InstanceSchema = z
   .object({ app: z.string(), name: z.string(), runtime: z.string(), command: z.string().nullable(), quantity: z.number().int(), standalone: z.boolean() })
@@ -308,15 +309,16 @@ export const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/api/v1/apps/:app/crons/:name/run',
-    summary: 'Run one of the app\'s crons now, as a job: answers with the outcome when it ends within 10 s, else with the job still running',
+    summary: "Run one of the app's crons now, as a job: answers with the outcome when it ends within ?wait= seconds (default 10), else with the job still running",
+    query: CronRunQuerySchema,
     response: CronRunSchema,
-    handle: async (context, params) => {
+    handle: async (context, params, _body, query: z.infer<typeof CronRunQuerySchema>) => {
       const record = appRecord(context, params.app!);
       const manifest = context.platform.runningApps().find((candidate) => candidate.application.name === record.name) ?? (await loadManifestAsync(record.directory));
       let started: (id: string) => void = () => {};
       const job = new Promise<string>((resolve) => (started = resolve));
       const outcome = context.platform.runCron(manifest, params.name!, started);
-      const wait = new Promise<undefined>((resolve) => setTimeout(resolve, CRON_ANSWER_MS, undefined).unref());
+      const wait = new Promise<undefined>((resolve) => setTimeout(resolve, (query.wait ?? 10) * 1000, undefined).unref());
       const ended = await Promise.race([outcome, job.then(() => wait)]);
       if (ended) return { job: ended.job, state: ended.ok ? 'success' : 'failed', detail: ended.detail };
       outcome.catch(() => undefined); // it goes on; its end is a job.update event

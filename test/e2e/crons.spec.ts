@@ -157,6 +157,15 @@ describe('crons and depends_on', () => {
     const tick = await api(daemon.socket, 'POST', '/api/v1/apps/chores/crons/tick/run');
     expect(tick.json).toMatchObject({ state: 'success', detail: expect.stringMatching(/^HTTP 200/) });
     valid('POST', '/api/v1/apps/{app}/crons/{name}/run', tick.json);
+    // ?wait=0: the answer comes at once, with the job still running; the job tells the end.
+    const started = await api(daemon.socket, 'POST', '/api/v1/apps/chores/crons/sweep/run?wait=0');
+    expect(started.json).toMatchObject({ state: 'running', detail: null });
+    valid('POST', '/api/v1/apps/{app}/crons/{name}/run', started.json);
+    const ended = await until(async () => {
+      const [job] = (await api(daemon.socket, 'GET', `/api/v1/jobs/${started.json.job}`)).json as Array<{ title: string; state: string }>;
+      return job && ['success', 'failed', 'aborted'].includes(job.state) ? job : undefined;
+    }, 10_000, 'the cron job ending');
+    expect(ended).toMatchObject({ title: 'cron sweep', state: 'success' });
     const rows = await api(daemon.socket, 'GET', '/api/v1/crons');
     valid('GET', '/api/v1/crons', rows.json);
     expect(rows.json.map((row: { app: string; name: string; lastResult: string }) => [row.app, row.name, row.lastResult])).toEqual([['chores', 'sweep', 'ok'], ['chores', 'tick', 'ok']]);
