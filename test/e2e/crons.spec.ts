@@ -74,8 +74,8 @@ function processesWith(marker: string): number[] {
 }
 
 // Crons that never fire on their own in a test (once a year): only cron run starts them.
-const YEARLY = (app: string) =>
-  `application:\n  name: ${app}\ninstances:\n  web:\n    command: node server.js\n    crons:\n      - {name: sweep, schedule: "0 0 1 1 *", command: "sleep 1 && echo swept-$PAASMAKER_APP"}\n      - {name: tick, schedule: "0 0 1 1 *", uri: /tick}\n`;
+const YEARLY = (app: string, more = '') =>
+  `application:\n  name: ${app}\ninstances:\n  web:\n    command: node server.js\n    crons:\n      - {name: sweep, schedule: "0 0 1 1 *", command: "sleep 1 && echo swept-$PAASMAKER_APP"}\n      - {name: tick, schedule: "0 0 1 1 *", uri: /tick}\n${more}`;
 
 // Counts the requests to /tick in a file, so the test can see the cron's hits.
 const COUNTER = "const fs = require('fs'); require('http').createServer((req, res) => { if (req.url === '/tick') fs.appendFileSync('ticks', req.headers.host + ' ' + req.headers['x-forwarded-proto'] + '\\n'); res.end('ok'); }).listen(process.env.PORT, '127.0.0.1');\n";
@@ -181,9 +181,10 @@ describe('crons and depends_on', () => {
     expect(unknown.stderr).toMatch(/no cron "nosuch"/);
   });
 
-  it('cron list answers the same rows from the daemon, from a foreground up and from state when nothing runs; cron run without a platform says how to start one', async () => {
+  it('cron list answers the same rows from the daemon, from a foreground up and from state when nothing runs; cron run without a platform says how to start one, and with one follows a long cron to its end', async () => {
     const home = daemonHome();
-    const dir = project({ 'server.js': COUNTER, 'paasmaker.yml': YEARLY('errands') });
+    // slow outlasts the 10 s the API waits for an outcome: cron run follows its job on the event stream.
+    const dir = project({ 'server.js': COUNTER, 'paasmaker.yml': YEARLY('errands', '      - {name: slow, schedule: "0 0 1 1 *", command: "sleep 11 && echo slow-done"}\n') });
     const listed = async () => {
       const result = await runCli(['cron', 'list', '--json'], { home });
       expect(result.exitCode, result.stderr).toBe(0);
@@ -194,7 +195,11 @@ describe('crons and depends_on', () => {
     cleanups.push(() => foreground.kill());
     await foreground.waitForOutput(/errands is up/);
     const fromUp = await listed();
-    expect(fromUp.map((row) => [row.app, row.name, row.schedule, row.target])).toEqual([['errands', 'sweep', '0 0 1 1 *', 'sleep 1 && echo swept-$PAASMAKER_APP'], ['errands', 'tick', '0 0 1 1 *', 'GET /tick']]);
+    expect(fromUp.map((row) => [row.app, row.name, row.schedule, row.target])).toEqual([
+      ['errands', 'slow', '0 0 1 1 *', 'sleep 11 && echo slow-done'],
+      ['errands', 'sweep', '0 0 1 1 *', 'sleep 1 && echo swept-$PAASMAKER_APP'],
+      ['errands', 'tick', '0 0 1 1 *', 'GET /tick'],
+    ]);
     foreground.signal('SIGINT');
     expect(await foreground.wait(15_000)).toBe(0);
 
@@ -209,5 +214,10 @@ describe('crons and depends_on', () => {
 
     expect((await runCli(['up', '-d', dir], { home })).exitCode).toBe(0);
     expect(await listed()).toEqual(fromUp);
-  });
+
+    const slow = await runCli(['cron', 'run', 'slow', '-C', dir], { home });
+    expect(slow.exitCode, slow.stderr).toBe(0);
+    expect(slow.stdout).toMatch(/^cron:slow \| slow-done$/m);
+    expect(slow.stdout).toMatch(/^cron slow: ok \(exit code 0/m);
+  }, 60_000);
 });
