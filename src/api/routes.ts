@@ -92,6 +92,34 @@ export const JobSchema = z
   })
   .meta({ id: 'Job' });
 
+export const CronSchema = z
+  .object({
+    app: z.string(),
+    name: z.string(),
+    instance: z.string(),
+    schedule: z.string().describe('five cron fields, or six with seconds'),
+    target: z.string().describe('"GET /tasks/cleanup" or the command'),
+    nextRun: z.number().nullable().describe('epoch ms'),
+    lastStarted: z.number().nullable().describe('epoch ms'),
+    lastFinished: z.number().nullable().describe('epoch ms'),
+    lastResult: z.string().nullable().describe('"ok" or "failed"; null before the first run'),
+    lastDetail: z.string().nullable(),
+  })
+  .meta({ id: 'Cron' });
+export type CronRow = z.infer<typeof CronSchema>;
+
+export const CronRunSchema = z
+  .object({
+    job: z.string().describe('the job running the cron: GET /api/v1/jobs/{id}, its progress on the event stream'),
+    state: z.enum(['running', 'success', 'failed']).describe('running: it takes longer than the answer waits; job.update events tell the end'),
+    detail: z.string().nullable().describe('its outcome once finished, e.g. "HTTP 200 in 3 ms" or "exit code 0"'),
+  })
+  .meta({ id: 'CronRun' });
+export type CronRun = z.infer<typeof CronRunSchema>;
+export const CronRunQuerySchema = z.strictObject({
+  wait: z.coerce.number().min(0).max(60).optional().describe('seconds to wait for the outcome before answering with the job still running (default 10; 0 answers at once)'),
+});
+
 export const InstanceSchema = z
   .object({ app: z.string(), name: z.string(), runtime: z.string(), command: z.string().nullable(), quantity: z.number().int(), standalone: z.boolean() })
   .meta({ id: 'Instance' });
@@ -269,6 +297,33 @@ export const ROUTES: Route[] = [
     query: StatsQuerySchema,
     response: z.array(TrafficSchema),
     handle: (context, _params, _body, query: z.infer<typeof StatsQuerySchema>) => listTraffic(context.platform.state, { app: query.app, windowSeconds: query.window ?? 60 }),
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/crons',
+    summary: "Every cron of the apps that ran (as paasmaker cron list): schedule, what it runs, next run, last outcome; ?app= filters",
+    query: AppQuerySchema,
+    response: z.array(CronSchema),
+    handle: (context, _params, _body, query: z.infer<typeof AppQuerySchema>) => context.platform.state.crons.list(query.app),
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/apps/:app/crons/:name/run',
+    summary: "Run one of the app's crons now, as a job: answers with the outcome when it ends within ?wait= seconds (default 10), else with the job still running",
+    query: CronRunQuerySchema,
+    response: CronRunSchema,
+    handle: async (context, params, _body, query: z.infer<typeof CronRunQuerySchema>) => {
+      const record = appRecord(context, params.app!);
+      const manifest = context.platform.runningApps().find((candidate) => candidate.application.name === record.name) ?? (await loadManifestAsync(record.directory));
+      let started: (id: string) => void = () => {};
+      const job = new Promise<string>((resolve) => (started = resolve));
+      const outcome = context.platform.runCron(manifest, params.name!, started);
+      const wait = new Promise<undefined>((resolve) => setTimeout(resolve, (query.wait ?? 10) * 1000, undefined).unref());
+      const ended = await Promise.race([outcome, job.then(() => wait)]);
+      if (ended) return { job: ended.job, state: ended.ok ? 'success' : 'failed', detail: ended.detail };
+      outcome.catch(() => undefined); // it goes on; its end is a job.update event
+      return { job: await job, state: 'running', detail: null };
+    },
   },
   {
     method: 'GET',

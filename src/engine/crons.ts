@@ -9,8 +9,8 @@ export interface CronRunner {
   httpTarget(instance: ResolvedInstance): { port: number; host: string } | undefined;
   runCommand(instance: ResolvedInstance, cron: ResolvedCron): Promise<{ ok: boolean; detail: string }>;
   say(line: string, stream?: 'system' | 'err'): void;
-  /** Runs a cron's work as a job; a run that did not succeed fails it. */
-  asJob(title: string, fn: () => Promise<{ ok: boolean; detail: string }>): Promise<{ ok: boolean; detail: string }>;
+  /** Runs a cron's work as a job; a run that did not succeed fails it. onJob learns the job's id as it starts. */
+  asJob(title: string, fn: () => Promise<{ ok: boolean; detail: string }>, onJob?: (id: string) => void): Promise<{ ok: boolean; detail: string }>;
 }
 
 /** "GET /tasks/cleanup" or the command: what `cron list` shows. */
@@ -60,14 +60,14 @@ export class CronScheduler {
   }
 
   /** Runs one cron now, recording its outcome. */
-  async run(instance: ResolvedInstance, cron: ResolvedCron, nextRun: number | null = null): Promise<{ ok: boolean; detail: string }> {
+  async run(instance: ResolvedInstance, cron: ResolvedCron, nextRun: number | null = null, onJob?: (id: string) => void): Promise<{ ok: boolean; detail: string }> {
     const app = this.manifest.application.name;
     this.state.crons.started(app, cron.name, Date.now(), nextRun);
     const outcome = await this.runner.asJob(`cron ${cron.name}`, async () => {
       if (!cron.uri) return this.runner.runCommand(instance, cron);
       const target = this.runner.httpTarget(instance);
       return target ? requestUri(target, cron.uri) : { ok: false, detail: `no running ${instance.name} process to send ${cron.uri} to` };
-    });
+    }, onJob);
     this.state.crons.finished(app, cron.name, Date.now(), outcome.ok ? 'ok' : 'failed', outcome.detail);
     this.runner.say(`cron ${cron.name}: ${cronTarget(cron)} → ${outcome.ok ? 'ok' : 'failed'} (${outcome.detail})`, outcome.ok ? 'system' : 'err');
     return outcome;

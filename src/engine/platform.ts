@@ -464,17 +464,22 @@ export class Platform extends EventEmitter<PlatformEvents> {
     app.crons.start();
   }
 
-  /** Runs one cron of an app now (paasmaker cron run). */
-  async runCron(manifest: ResolvedManifest, cronName: string): Promise<{ ok: boolean; detail: string }> {
+  /** Runs one cron of an app now (paasmaker cron run, POST /api/v1/apps/{app}/crons/{name}/run); onJob learns its job's id as it starts. */
+  async runCron(manifest: ResolvedManifest, cronName: string, onJob?: (id: string) => void): Promise<{ ok: boolean; detail: string; job: string }> {
     const instance = manifest.instances.find((candidate) => candidate.crons.some((cron) => cron.name === cronName));
     if (!instance) {
       const names = manifest.instances.flatMap((candidate) => candidate.crons.map((cron) => cron.name));
-      throw new PaasmakerError('USAGE', `no cron "${cronName}" in ${manifest.file}`, { hint: names.length > 0 ? `crons: ${names.join(', ')}` : 'declare one under instances.<type>.crons' });
+      throw new PaasmakerError('CRON_NOT_FOUND', `no cron "${cronName}" in ${manifest.file}`, { hint: names.length > 0 ? `crons: ${names.join(', ')}` : 'declare one under instances.<type>.crons' });
     }
     const running = this.running.get(manifest.application.name);
     const app: RunningApp = running ?? { manifest, plans: new Map(), keys: [], staticServers: [], serviceEnv: await this.provisionServices(manifest), generation: 0, slots: new Map() };
     const scheduler = new CronScheduler(manifest, this.state, this.cronRunner(app));
-    return scheduler.run(instance, instance.crons.find((cron) => cron.name === cronName)!);
+    let job = '';
+    const outcome = await scheduler.run(instance, instance.crons.find((cron) => cron.name === cronName)!, null, (id) => {
+      job = id;
+      onJob?.(id);
+    });
+    return { ...outcome, job };
   }
 
   private cronRunner(app: RunningApp) {
@@ -501,8 +506,9 @@ export class Platform extends EventEmitter<PlatformEvents> {
         return { ok: result.code === 0, detail: `${how} in ${Date.now() - started} ms` };
       },
       say: (line: string, stream: 'system' | 'err' = 'system') => this.emit('log.line', { app: name, source: 'cron', stream, line, time: Date.now() }),
-      asJob: (title: string, fn: () => Promise<{ ok: boolean; detail: string }>) =>
+      asJob: (title: string, fn: () => Promise<{ ok: boolean; detail: string }>, onJob?: (id: string) => void) =>
         this.jobs.run(name, title, async (job) => {
+          onJob?.(job.id);
           const outcome = await fn();
           if (outcome.ok) job.detail = outcome.detail;
           else this.jobs.transition(job, 'failed', outcome.detail);

@@ -19,6 +19,7 @@ export const ERRORS = {
   APP_RUNNING: { status: 409, exit: 1 },
   APP_NOT_FOUND: { status: 404, exit: 1 },
   INSTANCE_NOT_FOUND: { status: 404, exit: 1 },
+  CRON_NOT_FOUND: { status: 404, exit: 1, hint: 'paasmaker cron list names them' },
   JOB_NOT_FOUND: { status: 404, exit: 1, hint: 'paasmaker jobs lists them' },
   PORT_IN_USE: { status: 409, exit: 1 },
   SERVICE_UNKNOWN: { status: 422, exit: 1 },

@@ -1,8 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CliProcess, runCli, tempHome, until } from '../helpers/cli.js';
+import { CliProcess, descendants, runCli, stopDaemonAndRemove, tempHome, until } from '../helpers/cli.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -26,6 +28,54 @@ function start(dir: string) {
   });
   return { home, up };
 }
+
+/** A home whose daemon is stopped (and the home removed) after the test. */
+function daemonHome(): string {
+  const { home, cleanup } = tempHome();
+  cleanups.push(() => stopDaemonAndRemove(home, cleanup));
+  return home;
+}
+
+function api(socketPath: string, method: string, path: string): Promise<{ status: number; json: any }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path, method, headers: { host: 'localhost' } }, (res) => {
+      let answer = '';
+      res.on('data', (chunk) => (answer += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, json: answer ? JSON.parse(answer) : undefined }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Checks live answers against the OpenAPI document the same platform serves. */
+async function validator(socketPath: string) {
+  const doc = (await api(socketPath, 'GET', '/api/v1/openapi.json')).json;
+  const ajv = new Ajv2020({ strict: false });
+  ajv.addSchema({ $id: 'paasmaker', components: doc.components });
+  return (method: string, template: string, answer: unknown) => {
+    const schema = JSON.parse(JSON.stringify(doc.paths[template][method.toLowerCase()].responses['200'].content['application/json'].schema).replace(/#\/components/g, 'paasmaker#/components'));
+    expect(ajv.validate(schema, answer), `${method} ${template}: ${ajv.errorsText()}`).toBe(true);
+  };
+}
+
+/** Pids of the processes whose command line holds the marker. */
+function processesWith(marker: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        return readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+// Crons that never fire on their own in a test (once a year): only cron run starts them.
+const YEARLY = (app: string, more = '') =>
+  `application:\n  name: ${app}\ninstances:\n  web:\n    command: node server.js\n    crons:\n      - {name: sweep, schedule: "0 0 1 1 *", command: "sleep 1 && echo swept-$PAASMAKER_APP"}\n      - {name: tick, schedule: "0 0 1 1 *", uri: /tick}\n${more}`;
 
 // Counts the requests to /tick in a file, so the test can see the cron's hits.
 const COUNTER = "const fs = require('fs'); require('http').createServer((req, res) => { if (req.url === '/tick') fs.appendFileSync('ticks', req.headers.host + ' ' + req.headers['x-forwarded-proto'] + '\\n'); res.end('ok'); }).listen(process.env.PORT, '127.0.0.1');\n";
@@ -77,4 +127,97 @@ describe('crons and depends_on', () => {
     expect(tree).toMatch(/^ {2}start web success/m);
     expect(tree).toMatch(/^ {2}start api success/m);
   });
+
+  it('cron run reaches the daemon that runs the app: the job is the daemon\'s, the command runs under it, and the CLI starts no platform of its own', async () => {
+    const home = daemonHome();
+    const dir = project({ 'server.js': COUNTER, 'paasmaker.yml': YEARLY('chores') });
+    const up = await runCli(['up', '-d', dir], { home });
+    expect(up.exitCode, up.stderr).toBe(0);
+    const daemon = JSON.parse(readFileSync(join(home, 'daemon.json'), 'utf8')) as { pid: number; socket: string };
+
+    const run = new CliProcess(['cron', 'run', 'sweep', '-C', dir], { home });
+    cleanups.push(() => run.kill());
+    const [command] = await until(() => {
+      const found = processesWith('swept-$PAASMAKER_APP');
+      return found.length > 0 ? found : undefined;
+    }, 10_000, 'the cron command running');
+    // While the cron runs: its command is the daemon's child, the CLI has no child at all (no keeper, no platform).
+    expect(await descendants(daemon.pid)).toContain(command);
+    expect(await descendants(run.pid)).toEqual([]);
+    expect(await run.wait(20_000), run.output).toBe(0);
+    expect(run.output).toMatch(/^cron:sweep \| swept-chores$/m);
+    expect(run.output).toMatch(/^cron sweep: ok \(exit code 0.*\) — job \S+$/m);
+    expect(existsSync(join(home, 'run')) ? readdirSync(join(home, 'run')).filter((name) => name.startsWith('up-')) : []).toEqual([]);
+
+    const jobs = JSON.parse((await runCli(['jobs', '--json'], { home })).stdout) as Array<{ title: string; state: string; ownerPid: number }>;
+    expect(jobs.find((job) => job.title === 'cron sweep')).toMatchObject({ state: 'success', ownerPid: daemon.pid });
+
+    // The same over the API, its answers valid against the OpenAPI document.
+    const valid = await validator(daemon.socket);
+    const tick = await api(daemon.socket, 'POST', '/api/v1/apps/chores/crons/tick/run');
+    expect(tick.json).toMatchObject({ state: 'success', detail: expect.stringMatching(/^HTTP 200/) });
+    valid('POST', '/api/v1/apps/{app}/crons/{name}/run', tick.json);
+    // ?wait=0: the answer comes at once, with the job still running; the job tells the end.
+    const started = await api(daemon.socket, 'POST', '/api/v1/apps/chores/crons/sweep/run?wait=0');
+    expect(started.json).toMatchObject({ state: 'running', detail: null });
+    valid('POST', '/api/v1/apps/{app}/crons/{name}/run', started.json);
+    const ended = await until(async () => {
+      const [job] = (await api(daemon.socket, 'GET', `/api/v1/jobs/${started.json.job}`)).json as Array<{ title: string; state: string }>;
+      return job && ['success', 'failed', 'aborted'].includes(job.state) ? job : undefined;
+    }, 10_000, 'the cron job ending');
+    expect(ended).toMatchObject({ title: 'cron sweep', state: 'success' });
+    const rows = await api(daemon.socket, 'GET', '/api/v1/crons');
+    valid('GET', '/api/v1/crons', rows.json);
+    expect(rows.json.map((row: { app: string; name: string; lastResult: string }) => [row.app, row.name, row.lastResult])).toEqual([['chores', 'sweep', 'ok'], ['chores', 'tick', 'ok']]);
+    expect((await api(daemon.socket, 'GET', '/api/v1/crons?app=other')).json).toEqual([]);
+    const list = JSON.parse((await runCli(['cron', 'list', '--json'], { home })).stdout);
+    expect(list).toEqual(rows.json);
+    expect(await api(daemon.socket, 'POST', '/api/v1/apps/chores/crons/nosuch/run')).toMatchObject({ status: 404, json: { code: 'CRON_NOT_FOUND', hint: 'crons: sweep, tick' } });
+    expect(await api(daemon.socket, 'POST', '/api/v1/apps/nosuch/crons/sweep/run')).toMatchObject({ status: 404, json: { code: 'APP_NOT_FOUND' } });
+    // `paasmaker cron run <TAB>` offers them, from the same route.
+    expect((await runCli(['__complete', 'cron', 'run', ''], { home })).stdout.split('\n')).toEqual(expect.arrayContaining(['sweep\tchores 0 0 1 1 *', 'tick\tchores 0 0 1 1 *']));
+    const unknown = await runCli(['cron', 'run', 'nosuch', '-C', dir], { home });
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr).toMatch(/no cron "nosuch"/);
+  });
+
+  it('cron list answers the same rows from the daemon, from a foreground up and from state when nothing runs; cron run without a platform says how to start one, and with one follows a long cron to its end', async () => {
+    const home = daemonHome();
+    // slow outlasts the 10 s the API waits for an outcome: cron run follows its job on the event stream.
+    const dir = project({ 'server.js': COUNTER, 'paasmaker.yml': YEARLY('errands', '      - {name: slow, schedule: "0 0 1 1 *", command: "sleep 11 && echo slow-done"}\n') });
+    const listed = async () => {
+      const result = await runCli(['cron', 'list', '--json'], { home });
+      expect(result.exitCode, result.stderr).toBe(0);
+      return JSON.parse(result.stdout) as Array<Record<string, unknown>>;
+    };
+
+    const foreground = new CliProcess(['up', dir, '--no-watch'], { home });
+    cleanups.push(() => foreground.kill());
+    await foreground.waitForOutput(/errands is up/);
+    const fromUp = await listed();
+    expect(fromUp.map((row) => [row.app, row.name, row.schedule, row.target])).toEqual([
+      ['errands', 'slow', '0 0 1 1 *', 'sleep 11 && echo slow-done'],
+      ['errands', 'sweep', '0 0 1 1 *', 'sleep 1 && echo swept-$PAASMAKER_APP'],
+      ['errands', 'tick', '0 0 1 1 *', 'GET /tick'],
+    ]);
+    foreground.signal('SIGINT');
+    expect(await foreground.wait(15_000)).toBe(0);
+
+    const jobs = async () => (JSON.parse((await runCli(['jobs', '--json'], { home })).stdout) as Array<{ id: string }>).map((job) => job.id);
+    const before = await jobs();
+    const none = await runCli(['cron', 'run', 'sweep', '-C', dir], { home });
+    expect(none.exitCode).toBe(1);
+    expect(none.stderr).toContain(`no platform runs app "errands"`);
+    expect(none.stderr).toContain(`paasmaker up -d ${dir}`);
+    expect(await jobs()).toEqual(before); // it ran nothing itself
+    expect(await listed()).toEqual(fromUp);
+
+    expect((await runCli(['up', '-d', dir], { home })).exitCode).toBe(0);
+    expect(await listed()).toEqual(fromUp);
+
+    const slow = await runCli(['cron', 'run', 'slow', '-C', dir], { home });
+    expect(slow.exitCode, slow.stderr).toBe(0);
+    expect(slow.stdout).toMatch(/^cron:slow \| slow-done$/m);
+    expect(slow.stdout).toMatch(/^cron slow: ok \(exit code 0/m);
+  }, 60_000);
 });
