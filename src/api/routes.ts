@@ -247,8 +247,10 @@ export const ROUTES: Route[] = [
       if (reveal && context.transport !== 'socket') {
         throw new PaasmakerError('FORBIDDEN', 'secrets are shown over the Unix socket only', { hint: 'ask without ?show_secrets=true for the masked environment, or run paasmaker env --show-secrets on this machine' });
       }
-      const manifest = await loadManifestAsync(record.directory);
-      const env = appEnvironment(manifest, await context.platform.provisionServices(manifest), query.instance);
+      // A running app's as its instances got it; an app that is not running has its services provisioned now.
+      const running = context.platform.runningEnvironment(record.name);
+      const manifest = running?.manifest ?? (await loadManifestAsync(record.directory));
+      const env = appEnvironment(manifest, running?.services ?? (await context.platform.provisionServices(manifest)), query.instance);
       return reveal ? env : maskEnvironment(env);
     },
   },
