@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { descendants, runCli, stopDaemonAndRemove, tempHome } from '../helpers/cli.js';
+import { CliProcess, descendants, runCli, stopDaemonAndRemove, tempHome } from '../helpers/cli.js';
 
 // `paasmaker env` and GET /api/v1/apps/{app}/env: the environment an app's
 // instances get, from the platform that runs the app, secrets masked unless
@@ -105,6 +105,28 @@ describe('paasmaker env', () => {
     const shown = await runCli(['env', dir, '--show-secrets'], { home: pmHome });
     expect(shown.exitCode, shown.stderr).toBe(0);
     expect(shown.stdout).toContain(`SMTP_PASSWORD=${PASSWORD}`);
+  });
+
+  it('asks a foreground up that runs the app, over its own socket, and answers the same as the daemon', async () => {
+    const dir = project('solo');
+    const daemonHome = home();
+    expect((await runCli(['daemon', 'start'], { home: daemonHome })).exitCode).toBe(0);
+    expect((await runCli(['up', '-d', dir], { home: daemonHome })).exitCode).toBe(0);
+    const fromDaemon = await runCli(['env', dir, '--json'], { home: daemonHome });
+    expect(fromDaemon.exitCode, fromDaemon.stderr).toBe(0);
+
+    const pmHome = home();
+    const up = new CliProcess(['up', dir], { home: pmHome });
+    cleanups.push(() => up.kill());
+    await up.waitForOutput(/solo is up/, 30_000);
+    const fromUp = await runWatchingKeepers(['env', dir, '--json'], pmHome);
+    expect(fromUp.exitCode, fromUp.stderr).toBe(0);
+    expect(fromUp.keepers).toBe(0);
+    expect(JSON.parse(fromUp.stdout)).toEqual(JSON.parse(fromDaemon.stdout.replaceAll(daemonHome, pmHome)));
+    const masked = await runCli(['env', dir], { home: pmHome });
+    expect(masked.stdout).not.toContain(PASSWORD);
+    up.signal('SIGINT');
+    expect(await up.wait()).toBe(0);
   });
 
   it('is a route of the API: masked by default, per instance type, secrets over the Unix socket only', async () => {
