@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseLogLine, tailLog } from '../shared/tail.js';
 import { z } from 'zod';
-import { listProcesses, listTraffic, type Platform } from '../engine/index.js';
+import { appEnvironment, listProcesses, listTraffic, maskEnvironment, type Platform } from '../engine/index.js';
 import { loadManifestAsync } from '../manifest/index.js';
 import { ERRORS, PaasmakerError, type ErrorCode } from '../shared/errors.js';
 
@@ -152,6 +152,13 @@ export function queryFields(schema: z.ZodType): Record<string, z.ZodType> {
   return schema instanceof z.ZodObject ? (schema.shape as Record<string, z.ZodType>) : {};
 }
 
+/** An app's environment, variable name → value (as `paasmaker env --json` prints it). */
+export const EnvironmentSchema = z.record(z.string(), z.string()).meta({ id: 'Environment' });
+export const EnvQuerySchema = z.strictObject({
+  instance: z.string().min(1).optional().describe('this instance type (default: the routed one, web, else the first)'),
+  show_secrets: z.enum(['true', 'false']).optional().describe('true: passwords in clear; only over the Unix socket'),
+});
+
 export const RestartRequestSchema = z.strictObject({ instance: z.string().min(1).optional() }).meta({ id: 'RestartRequest' });
 
 /** Everything a handler may use. */
@@ -163,6 +170,8 @@ export interface ApiContext {
   shutdown: () => void;
   /** A foreground client that held an app went away: stop the app. */
   detached?: (app: string) => Promise<void>;
+  /** How this request came: the Unix socket (only its owner can open it) or the TCP listener. */
+  transport?: 'socket' | 'tcp';
 }
 
 export interface Route {
@@ -252,6 +261,25 @@ export const ROUTES: Route[] = [
     handle: (context, params) => {
       appRecord(context, params.app!);
       return context.platform.state.instances.list(params.app!).map((record) => ({ ...record, standalone: Boolean(record.standalone) }));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/apps/:app/env',
+    summary: "The environment the app's instances get (the routed instance type's, or ?instance=), secrets masked; ?show_secrets=true reveals them, over the Unix socket only",
+    query: EnvQuerySchema,
+    response: EnvironmentSchema,
+    handle: async (context, params, _body, query: z.infer<typeof EnvQuerySchema>) => {
+      const record = appRecord(context, params.app!);
+      const reveal = query.show_secrets === 'true';
+      if (reveal && context.transport !== 'socket') {
+        throw new PaasmakerError('FORBIDDEN', 'secrets are shown over the Unix socket only', { hint: 'ask without ?show_secrets=true for the masked environment, or run paasmaker env --show-secrets on this machine' });
+      }
+      // A running app's as its instances got it; an app that is not running has its services provisioned now.
+      const running = context.platform.runningEnvironment(record.name);
+      const manifest = running?.manifest ?? (await loadManifestAsync(record.directory));
+      const env = appEnvironment(manifest, running?.services ?? (await context.platform.provisionServices(manifest)), query.instance);
+      return reveal ? env : maskEnvironment(env);
     },
   },
   {

@@ -192,14 +192,14 @@ export class ApiServer {
     if (refused) return sendError(res, 'FORBIDDEN', refused);
     if (tcp && !this.authorised(req)) return sendError(res, 'UNAUTHORIZED', 'a bearer token is needed');
     try {
-      await this.dispatch(req, res);
+      await this.dispatch(req, res, tcp);
     } catch (error) {
       if (!(error instanceof BadRequest)) throw error;
       if (!res.headersSent) sendError(res, 'INVALID_REQUEST', error.message, { hint: error.hint });
     }
   }
 
-  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async dispatch(req: IncomingMessage, res: ServerResponse, tcp: boolean): Promise<void> {
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
@@ -230,7 +230,7 @@ export class ApiServer {
       return sendError(res, 'INVALID_REQUEST', `the body is not JSON: ${(error as Error).message}`);
     }
     try {
-      const result = await route.handle(this.context, params, body, query);
+      const result = await route.handle({ ...this.context, transport: tcp ? 'tcp' : 'socket' }, params, body, query);
       send(res, 200, result);
     } catch (error) {
       if (!isPaasmakerError(error)) throw error;

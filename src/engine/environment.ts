@@ -2,6 +2,7 @@ import { delimiter } from 'node:path';
 import type { RuntimePlan } from '../../runtimes/index.js';
 import type { ResolvedInstance, ResolvedManifest } from '../manifest/index.js';
 import { isSecret, maskSecret } from '../services/index.js';
+import { PaasmakerError } from '../shared/errors.js';
 
 /**
  * The environment of an instance, lowest precedence first: Paasmaker's own
@@ -38,6 +39,24 @@ export function instanceEnvironment(options: {
     env.PM_PORT = String(port);
   }
   return env;
+}
+
+/**
+ * What `paasmaker env` shows of an app: its .env, its services' credentials,
+ * one instance type's manifest environment (the routed one, web, by default)
+ * and PAASMAKER_APP; not Paasmaker's own environment, the runtime's PATH or a port.
+ */
+export function appEnvironment(manifest: ResolvedManifest, services: Record<string, string>, instanceName?: string): Record<string, string> {
+  const instance = instanceName ? manifest.instances.find((candidate) => candidate.name === instanceName) : (manifest.instances.find((candidate) => candidate.name === 'web') ?? manifest.instances[0]);
+  if (instanceName && !instance) {
+    throw new PaasmakerError('INSTANCE_NOT_FOUND', `no instance type "${instanceName}" in ${manifest.file}`, { hint: `instance types: ${manifest.instances.map((candidate) => candidate.name).join(', ')}` });
+  }
+  return { ...manifest.dotenv.values, ...services, ...(instance?.environment ?? {}), PAASMAKER_APP: manifest.application.name };
+}
+
+/** An environment with its secrets (passwords, credentials in URLs, PM_SERVICES' passwords) masked. */
+export function maskEnvironment(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, isSecret(key, value) ? maskSecret(key, value) : value]));
 }
 
 /** The variables an app's files set: .env and each instance's environment. */

@@ -3,3 +3,4 @@ export type { InstanceStateEvent, JobUpdateEvent, LogLineEvent, PlatformEvents }
 export { parseProcessKey, processKey } from './events.js';
 export { listProcesses, listTraffic, type ProcessRow, type TrafficRow } from './queries.js';
 export type { UnreadyProcess } from './unready.js';
+export { appEnvironment, maskEnvironment } from './environment.js';

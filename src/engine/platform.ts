@@ -547,6 +547,12 @@ export class Platform extends EventEmitter<PlatformEvents> {
     return [...this.running.values()].map((app) => app.manifest);
   }
 
+  /** A running app's manifest and its services' credentials, as its instances got them. */
+  runningEnvironment(app: string): { manifest: ResolvedManifest; services: Record<string, string> } | undefined {
+    const running = this.running.get(app);
+    return running && { manifest: running.manifest, services: running.serviceEnv };
+  }
+
   /** Recent output of a process, newest last. */
   tail(app: string, instance: string, index: number, lines = 20) {
     const key = this.running.get(app)?.slots.get(`${instance}.${index}`) ?? processKey(app, instance, index);

@@ -1,10 +1,15 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline/promises';
-import { Platform } from '../../engine/index.js';
-import { loadManifest, type ResolvedManifest } from '../../manifest/index.js';
-import { isSecret, maskSecret } from '../../services/index.js';
+import { apiSocketFor, callApi } from '../../api/client.js';
+import { EnvironmentSchema } from '../../api/routes.js';
+import { appEnvironment, maskEnvironment, Platform } from '../../engine/index.js';
+import { loadManifest } from '../../manifest/index.js';
+import { isSecret } from '../../services/index.js';
 import { PaasmakerError } from '../../shared/errors.js';
+import { ownerAlive } from '../../shared/owner.js';
+import { homeLayout } from '../../shared/paths.js';
 import { table } from '../output.js';
+import { readState } from '../read-state.js';
 
 /** Opens the platform with progress lines on stderr (stdout stays for the answer). */
 async function open(): Promise<Platform> {
@@ -24,25 +29,41 @@ async function withPlatform<T>(fn: (platform: Platform) => Promise<T>): Promise<
   }
 }
 
-/** The app's own environment: .env, services, the routed instance's manifest environment. */
-async function appEnvironment(platform: Platform, manifest: ResolvedManifest): Promise<Record<string, string>> {
-  const services = await platform.provisionServices(manifest);
-  const instance = manifest.instances.find((candidate) => candidate.name === 'web') ?? manifest.instances[0];
-  return { ...manifest.dotenv.values, ...services, ...(instance?.environment ?? {}), PAASMAKER_APP: manifest.application.name };
+/**
+ * The API socket of the platform that runs this app (the daemon, or a
+ * foreground up), or undefined when none does.
+ */
+function platformRunning(app: string): string | undefined {
+  const record = readState((state) => state.apps.get(app));
+  if (!record || record.state === 'stopped' || !ownerAlive(record.ownerPid, record.ownerStart)) return undefined;
+  return apiSocketFor(homeLayout().root, record.ownerPid!);
 }
 
-/** `paasmaker env [DIR]`: provisions what is missing and prints the app's environment. */
+/**
+ * `paasmaker env [DIR]`: the app's environment. From the platform that runs
+ * the app when one does (over its Unix socket, the only way to see secrets);
+ * otherwise this command provisions what is missing itself.
+ */
 export async function env(dir: string, options: { json?: boolean; showSecrets?: boolean }): Promise<number> {
   const manifest = loadManifest(dir);
-  const vars = await withPlatform((platform) => appEnvironment(platform, manifest));
+  const app = manifest.application.name;
+  const socket = platformRunning(app);
+  // --json has always printed the values themselves, for scripts.
+  const reveal = Boolean(options.showSecrets || options.json);
+  const vars = EnvironmentSchema.parse(
+    socket
+      ? await callApi(socket, 'GET', `/api/v1/apps/${encodeURIComponent(app)}/env${reveal ? '?show_secrets=true' : ''}`)
+      : await withPlatform(async (platform) => appEnvironment(manifest, await platform.provisionServices(manifest))),
+  );
   if (options.json) {
     process.stdout.write(`${JSON.stringify(vars, null, 2)}\n`);
     return 0;
   }
-  const lines = Object.keys(vars)
+  const shown = options.showSecrets ? vars : maskEnvironment(vars);
+  const lines = Object.keys(shown)
     .sort()
     .map((key) => {
-      const value = options.showSecrets || !isSecret(key, vars[key]!) ? vars[key]! : maskSecret(key, vars[key]!);
+      const value = shown[key]!;
       return `${key}=${/^[\w@%+=:,./-]*$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`}`;
     });
   process.stdout.write(`${lines.join('\n')}\n`);
