@@ -1,10 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { connect, type NetConnectOpts } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, CliProcess, repoRoot, runCli, tempHome, until, stopDaemonAndRemove } from '../helpers/cli.js';
+import { alive, CliProcess, repoRoot, runCli, tempHome, until, stopDaemonAndRemove, getByHost } from '../helpers/cli.js';
 
 // No single request reaches the platform's end, and what the CLI says is what happened.
 
@@ -45,17 +44,6 @@ function raw(where: NetConnectOpts, target: string, headers: Record<string, stri
   });
 }
 
-function get(port: number, host: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', headers: { host }, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve(body));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 const MALFORMED = ['/api/v1/apps/%E0%A4%A', '/api/v1/jobs/%ZZ', '/api/v1/apps/%E0%A4%A/logs', '//'];
 
@@ -80,7 +68,7 @@ describe('one malformed request cannot stop the platform', () => {
     expect(alive(status.pid)).toBe(true);
     expect(await raw(unix, '/api/v1/apps/steady')).toMatchObject({ status: 200, json: { name: 'steady', state: 'running' } });
     expect(await raw(tcp, '/api/v1/status', { authorization: `Bearer ${token}` })).toMatchObject({ status: 200, json: { pid: status.pid, apps: ['steady'] } });
-    expect(await get(status.proxyPort, 'steady.localhost')).toMatch(/^steady \d+$/);
+    expect(await getByHost(status.proxyPort, 'steady.localhost')).toMatch(/^steady \d+$/);
   });
 
   it("a foreground up's socket answers 400 to a malformed URL, and up and its app run on", async () => {
@@ -96,7 +84,7 @@ describe('one malformed request cannot stop the platform', () => {
     for (const target of MALFORMED) expect(await raw(socket, target), target).toMatchObject({ status: 400, json: { code: 'INVALID_REQUEST' } });
     expect(up.child.exitCode).toBe(null);
     expect(await raw(socket, '/api/v1/apps/held')).toMatchObject({ status: 200, json: { name: 'held', state: 'running' } });
-    expect(await get(port, 'held.localhost')).toMatch(/^held \d+$/);
+    expect(await getByHost(port, 'held.localhost')).toMatch(/^held \d+$/);
     // The CLI's other commands still reach it.
     const restarted = await runCli(['restart', 'held/web'], { home });
     expect(restarted.exitCode, restarted.stderr).toBe(0);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, CliProcess, runCli, sleep, tempHome, until, stopDaemonAndRemove } from '../helpers/cli.js';
+import { alive, CliProcess, runCli, sleep, tempHome, until, stopDaemonAndRemove, getByHost } from '../helpers/cli.js';
 
 // The daemon: several projects behind one router, the API on a Unix socket.
 
@@ -39,17 +39,6 @@ function api(home: string, method: string, path: string, options: { body?: unkno
   });
 }
 
-function get(port: number, host: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', headers: { host }, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve(body));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** The app processes' pids, from the API. */
 async function pids(home: string): Promise<number[]> {
@@ -68,8 +57,8 @@ describe('the daemon', () => {
     const status = JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout);
     expect(status).toMatchObject({ socket: join(home, 'paasmaker.sock'), apps: ['alpha', 'beta'] });
     expect(status.pid).toBeGreaterThan(0);
-    expect(await get(status.proxyPort, 'alpha.localhost')).toMatch(/^alpha /);
-    expect(await get(status.proxyPort, 'beta.localhost')).toMatch(/^beta /);
+    expect(await getByHost(status.proxyPort, 'alpha.localhost')).toMatch(/^alpha /);
+    expect(await getByHost(status.proxyPort, 'beta.localhost')).toMatch(/^beta /);
     const apps = (await api(home, 'GET', '/api/v1/apps')).json as Array<{ name: string; state: string }>;
     expect(apps.map((app) => [app.name, app.state])).toEqual([['alpha', 'running'], ['beta', 'running']]);
 
@@ -84,7 +73,7 @@ describe('the daemon', () => {
     const started = Date.now();
     const again = await runCli(['daemon', 'start'], { home });
     expect(again.exitCode, again.stderr).toBe(0);
-    await until(async () => (await get(status.proxyPort, 'alpha.localhost').catch(() => '')).startsWith('alpha') && (await get(status.proxyPort, 'beta.localhost').catch(() => '')).startsWith('beta'), 5000, 'both apps back on the same port');
+    await until(async () => (await getByHost(status.proxyPort, 'alpha.localhost').catch(() => '')).startsWith('alpha') && (await getByHost(status.proxyPort, 'beta.localhost').catch(() => '')).startsWith('beta'), 5000, 'both apps back on the same port');
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
@@ -166,12 +155,12 @@ describe('the daemon', () => {
     await up.waitForOutput(/open http:\/\/held\.localhost:(\d+)\//);
     expect(up.output).toContain(`running held in the daemon (pid ${status.pid})`);
     expect(up.output).toMatch(/web\.0 running on http:\/\/127\.0\.0\.1:\d+\//);
-    expect(await get(status.proxyPort, 'held.localhost')).toMatch(/^held /);
+    expect(await getByHost(status.proxyPort, 'held.localhost')).toMatch(/^held /);
     const held = ((await api(home, 'GET', '/api/v1/processes?app=held')).json as Array<{ pid: number | null }>).map((row) => row.pid!).filter(Boolean);
     expect(held).toHaveLength(1);
     up.kill();
     await until(() => held.every((pid) => !alive(pid)), 2000, "the held project's processes to stop");
-    expect(await get(status.proxyPort, 'kept.localhost')).toMatch(/^kept /);
+    expect(await getByHost(status.proxyPort, 'kept.localhost')).toMatch(/^kept /);
     expect((JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { apps: string[] }).apps).toEqual(['kept']);
   });
 

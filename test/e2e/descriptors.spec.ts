@@ -1,11 +1,10 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, bin, cliEnv, repoRoot, runCli, sleep, tempHome, until, stopDaemonAndRemove } from '../helpers/cli.js';
+import { alive, bin, cliEnv, repoRoot, runCli, sleep, tempHome, until, stopDaemonAndRemove, getByHost } from '../helpers/cli.js';
 
 // Out of file descriptors: the platform keeps its own and stays up.
 
@@ -26,17 +25,6 @@ function project(name: string): string {
   return dir;
 }
 
-function get(port: number, host: string, path = '/'): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers: { host }, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve(body));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe('descriptor exhaustion', () => {
   it('under ulimit -n 1024, 1,100 idle connections to the router leave the daemon alive: ps answers and the app is served', async () => {
@@ -66,11 +54,11 @@ describe('descriptor exhaustion', () => {
     expect(ps.exitCode, ps.stderr).toBe(0);
     expect(JSON.parse(ps.stdout).map((row: { app: string }) => row.app)).toContain('alpha');
     expect(alive(status.pid)).toBe(true);
-    expect(await get(status.proxyPort, 'alpha.localhost', '/fresh')).toBe('alpha /fresh');
+    expect(await getByHost(status.proxyPort, 'alpha.localhost', '/fresh')).toBe('alpha /fresh');
     // A second project, watched for saves, can still start.
     const second = await runCli(['up', '-d', project('beta')], { home });
     expect(second.exitCode, second.stderr).toBe(0);
-    expect(await get(status.proxyPort, 'beta.localhost', '/')).toBe('beta /');
+    expect(await getByHost(status.proxyPort, 'beta.localhost', '/')).toBe('beta /');
     await sleep(500);
     expect(alive(status.pid)).toBe(true);
     expect(readFileSync(join(home, 'logs', 'daemon.log'), 'utf8')).not.toMatch(/EMFILE.*\n\s+at |Unhandled 'error' event/);

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -160,4 +161,17 @@ export async function stopDaemonAndRemove(home: string, remove: () => void): Pro
   await runCli(['daemon', 'stop'], { home });
   if (record && alive(record.pid)) process.kill(record.pid, 'SIGKILL');
   remove();
+}
+
+/** GET through the router by hostname, on a connection of its own: the answer's body. */
+export function getByHost(port: number, host: string, path = '/'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host }, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve(body));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
