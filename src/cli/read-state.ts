@@ -2,6 +2,13 @@ import { existsSync } from 'node:fs';
 import { homeLayout } from '../shared/paths.js';
 import { explainStateError, State } from '../state/index.js';
 
+export type { JobRecord, State } from '../state/index.js';
+
+/** Opens state.db, checks the whole file and closes it: damage is a clear error before anything starts. */
+export function checkState(file: string): void {
+  State.open(file, { fullCheck: true }).close();
+}
+
 /**
  * Reads the platform's state without starting anything: opens state.db,
  * hands it to fn, closes it. Undefined when nothing has ever run here.

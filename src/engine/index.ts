@@ -4,3 +4,4 @@ export { parseProcessKey, processKey } from './events.js';
 export { listProcesses, listTraffic, type ProcessRow, type TrafficRow } from './queries.js';
 export type { UnreadyProcess } from './unready.js';
 export { appEnvironment, maskEnvironment } from './environment.js';
+export { isSecret } from '../services/index.js';

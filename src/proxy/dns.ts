@@ -1,7 +1,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import dnsPacket from 'dns-packet';
+import { DNS_ZONE } from '../shared/settings.js';
 
-export const DNS_ZONE = 'local.paasmaker';
+export { DNS_ZONE };
 
 /**
  * A tiny DNS responder for one zone: every name in it is this machine

@@ -3,4 +3,3 @@ export { hostOf, readyUpstreams, RoutingTable, type RouteTarget, type TargetConf
 export { TrafficCounters, type TrafficSample } from './traffic.js';
 export { serveStatic, startStaticServer } from './static-files.js';
 export { DnsResponder, DNS_ZONE } from './dns.js';
-export { DEFAULT_DNS_PORT, resolverSetup, type ResolverSetup } from './dns-setup.js';

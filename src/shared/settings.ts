@@ -4,6 +4,8 @@ import { paasmakerHome } from './paths.js';
 
 export const DEFAULT_PROXY_PORT = 7654;
 export const DEFAULT_DNS_PORT = 7653;
+/** The zone the DNS responder answers for (every name in it is this machine). */
+export const DNS_ZONE = 'local.paasmaker';
 
 /** Where a setting's value came from: a value the user chose must be honoured, a default may yield. */
 export type SettingSource = 'flag' | 'environment' | 'default';

@@ -1,6 +1,7 @@
 import { Resolver } from 'node:dns/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DnsResponder, resolverSetup } from '../../src/proxy/index.js';
+import { DnsResponder } from '../../src/proxy/index.js';
+import { resolverSetup } from '../../src/shared/dns-setup.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -6,7 +6,7 @@ import { callApi, daemonFile, daemonSocket, runningDaemon, type DaemonRecord } f
 import type { StatusSchema } from '../../api/routes.js';
 import { ApiServer } from '../../api/server.js';
 import { Platform } from '../../engine/index.js';
-import { State } from '../../state/index.js';
+import { checkState } from '../read-state.js';
 import { loadManifestAsync } from '../../manifest/index.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { currentOwner, ownerAlive } from '../../shared/owner.js';
@@ -122,7 +122,7 @@ export async function ensureDaemon(settings: Settings): Promise<{ record: Daemon
   const running = runningDaemon(layout.root);
   if (running) return { record: running, started: false };
   // A state.db that cannot serve is said here, in the user's terminal, not only in the daemon's log.
-  State.open(layout.stateDb, { fullCheck: true }).close();
+  checkState(layout.stateDb);
   let proxyPort = settings.source.proxyPort === 'flag' ? String(settings.proxyPort) : undefined;
   if (proxyPort === undefined) {
     try {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { resolverSetup } from '../../proxy/dns-setup.js';
+import { resolverSetup } from '../../shared/dns-setup.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { originOf, resolveSettings } from '../../shared/settings.js';
 

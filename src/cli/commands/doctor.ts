@@ -3,7 +3,7 @@ import { homeLayout } from '../../shared/paths.js';
 import { resolveSettings } from '../../shared/settings.js';
 import { lookup, Resolver } from 'node:dns/promises';
 import { request } from 'node:http';
-import { DNS_ZONE } from '../../proxy/dns.js';
+import { DNS_ZONE } from '../../shared/settings.js';
 import { portHolder } from '../../shared/port-holder.js';
 import { filesystemOf } from '../../shared/disk-space.js';
 import { errorText } from '../../shared/errors.js';

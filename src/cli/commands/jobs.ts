@@ -4,8 +4,7 @@ import { apiSocketFor, callApi } from '../../api/client.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { ownerAlive } from '../../shared/owner.js';
 import { homeLayout } from '../../shared/paths.js';
-import type { JobRecord, State } from '../../state/index.js';
-import { readState } from '../read-state.js';
+import { readState, type JobRecord, type State } from '../read-state.js';
 import { colorEnabled, painter, table } from '../output.js';
 
 const FINISHED = new Set(['success', 'failed', 'aborted']);

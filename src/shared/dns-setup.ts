@@ -1,6 +1,4 @@
-import { DNS_ZONE } from './dns.js';
-
-export { DEFAULT_DNS_PORT } from '../shared/settings.js';
+import { DNS_ZONE } from './settings.js';
 
 export interface ResolverSetup {
   /** What this is for, said to the user. */
