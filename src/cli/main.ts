@@ -1,6 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../shared/errors.js';
+import { registerCommands } from './command.js';
+import { commands } from './commands/index.js';
 import { reportError } from './output.js';
 
 // Command modules are imported when their command runs, so `--version` and
@@ -10,7 +12,7 @@ function packageVersion(): string {
   return pkg.version;
 }
 
-export function buildProgram(setExit: (code: number) => void): Command {
+export function buildProgram(setExit: (code: number) => void, argv: readonly string[] = process.argv): Command {
   const program = new Command('paasmaker')
     .description("A developer PaaS in one package: from a project's manifest, provision its databases, run and supervise its processes, and route http://<app>.localhost to them.")
     .version(packageVersion(), '-v, --version', 'print the version')
@@ -88,33 +90,12 @@ Environment:
       setExit(await logs(target, options));
     });
 
-  const dns = program.command('dns').description('name resolution for *.local.paasmaker');
-  dns
-    .command('setup')
-    .description('print (and with --apply write, after asking) the resolver configuration for *.local.paasmaker')
-    .option('--apply', 'write it (needs root)')
-    .option('-y, --yes', 'do not ask before writing')
-    .option('--port <port>', 'the DNS responder port (default 7653, or $PAASMAKER_DNS_PORT)')
-    .action(async (options: { apply?: boolean; yes?: boolean; port?: string }) => {
-      const { dnsSetup } = await import('./commands/dns.js');
-      setExit(await dnsSetup(options));
-    });
-
   program
     .command('doctor')
     .description('check the router port and name resolution of *.localhost and *.local.paasmaker, and say what to fix')
     .action(async () => {
       const { doctor } = await import('./commands/doctor.js');
       setExit(await doctor());
-    });
-
-  program
-    .command('down')
-    .description('stop a project started with paasmaker up (from any terminal)')
-    .argument('[dir]', 'project folder, or an app name', '.')
-    .action(async (dir: string) => {
-      const { down } = await import('./commands/down.js');
-      setExit(await down(dir));
     });
 
   program
@@ -171,26 +152,6 @@ Environment:
     .action(async (target: string, options: { yes?: boolean }) => {
       const { servicesDestroy } = await import('./commands/services.js');
       setExit(await servicesDestroy(target, options));
-    });
-
-  program
-    .command('scale')
-    .description('change how many processes an instance type runs, live (the others keep running)')
-    .argument('<spec...>', 'APP/INSTANCE=N, or INSTANCE=N in the project folder')
-    .option('-C, --dir <dir>', 'project folder', '.')
-    .action(async (specs: string[], options: { dir: string }) => {
-      const { scale } = await import('./commands/scale.js');
-      setExit(await scale(specs, options));
-    });
-
-  program
-    .command('restart')
-    .description('rolling restart: new processes first, the old ones drained and stopped')
-    .argument('[target]', 'APP or APP/INSTANCE (default: the project in this folder)')
-    .option('-C, --dir <dir>', 'project folder', '.')
-    .action(async (target: string | undefined, options: { dir: string }) => {
-      const { restart } = await import('./commands/scale.js');
-      setExit(await restart(target, options));
     });
 
   const daemon = program.command('daemon').description('the background platform: one router and API for every project');
@@ -263,26 +224,6 @@ Environment:
       setExit(await top());
     });
 
-  const cron = program.command('cron').description("the apps' scheduled jobs");
-  cron
-    .command('list')
-    .description('every cron: schedule, what it runs, next run, last outcome')
-    .argument('[app]', 'only this app')
-    .option('--json', 'print JSON')
-    .action(async (app: string | undefined, options: { json?: boolean }) => {
-      const { cronList } = await import('./commands/cron.js');
-      setExit(await cronList(app, options));
-    });
-  cron
-    .command('run')
-    .description("run one of the project's crons now")
-    .argument('<name>', 'the cron, as cron list names it')
-    .option('-C, --dir <dir>', 'project folder', '.')
-    .action(async (name: string, options: { dir: string }) => {
-      const { cronRun } = await import('./commands/cron.js');
-      setExit(await cronRun(name, options));
-    });
-
   const db = program.command('db').description('database tools');
   db.command('shell')
     .description("open psql, mariadb, redis-cli or sqlite3 on one of the app's services")
@@ -293,16 +234,7 @@ Environment:
       setExit(await dbShell(service, options));
     });
 
-  program
-    .command('completion')
-    .description('print a shell completion script: commands, options, and the running apps, instances and jobs')
-    .argument('<shell>', 'bash, zsh or fish')
-    .addHelpText('after', '\nExamples:\n  $ source <(paasmaker completion bash)    in ~/.bashrc\n  $ source <(paasmaker completion zsh)     in ~/.zshrc\n  $ paasmaker completion fish > ~/.config/fish/completions/paasmaker.fish')
-    .action(async (shell: string) => {
-      const { completion } = await import('./commands/completion.js');
-      setExit(completion(shell));
-    });
-
+  registerCommands(program, commands, argv, setExit);
   return program;
 }
 
@@ -319,12 +251,12 @@ export async function main(argv: string[]): Promise<number> {
   // What the completion scripts call: candidates for the last word, one a line.
   if (argv[2] === '__complete') {
     const { complete } = await import('./commands/completion.js');
-    return complete(buildProgram(() => undefined), argv.slice(3));
+    return complete(buildProgram(() => undefined, argv), argv.slice(3));
   }
   let exitCode: number = EXIT.ok;
   const program = buildProgram((code) => {
     exitCode = code;
-  });
+  }, argv);
   program.exitOverride();
   const override = (command: Command): void => {
     command.exitOverride();

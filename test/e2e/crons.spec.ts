@@ -207,7 +207,7 @@ describe('crons and depends_on', () => {
     const before = await jobs();
     const none = await runCli(['cron', 'run', 'sweep', '-C', dir], { home });
     expect(none.exitCode).toBe(1);
-    expect(none.stderr).toContain(`no platform runs app "errands"`);
+    expect(none.stderr).toContain(`app "errands" is not running (its crons run where the app runs)`);
     expect(none.stderr).toContain(`paasmaker up -d ${dir}`);
     expect(await jobs()).toEqual(before); // it ran nothing itself
     expect(await listed()).toEqual(fromUp);

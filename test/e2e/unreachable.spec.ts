@@ -55,7 +55,7 @@ describe('a daemon that cannot be reached, and a job that does not exist', () =>
       const answer = await runCli(args, { home, env: { NO_COLOR: '1' } });
       expect(answer.exitCode, `${args.join(' ')}: ${answer.stderr}`).toBe(1);
       expect(answer.stderr, args.join(' ')).toMatch(/error: app "lonely" is not running: the paasmaker that ran it \(pid \d+\) is gone/);
-      expect(answer.stderr, args.join(' ')).toContain('hint: start it again with: paasmaker daemon start, or paasmaker up in the project');
+      expect(answer.stderr, args.join(' ')).toContain('hint: start it with the daemon: paasmaker up -d');
     }
     // What was recorded can still be read without a platform.
     const jobs = JSON.parse((await runCli(['jobs', '--json'], { home })).stdout) as Array<{ id: string; title: string }>;

@@ -4,6 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Command, Option } from 'commander';
 import { PaasmakerError } from '../../shared/errors.js';
 import { paasmakerHome } from '../../shared/paths.js';
+import { completesOf, defineCommand, type Completes } from '../command.js';
 
 // `paasmaker completion bash|zsh|fish` prints a script; the script calls back
 // `paasmaker __complete WORD… CURRENT`, which prints one candidate a line
@@ -18,8 +19,15 @@ type Shell = (typeof SHELLS)[number];
 
 const ASK_MS = 120;
 
-/** What a positional argument or an option's value names. */
-type Kind = 'app' | 'app-or-instance' | 'logs-target' | 'scale' | 'job' | 'running-job' | 'service' | 'cron' | 'dir' | 'app-or-dir' | 'shell';
+type Kind = Completes;
+
+export default defineCommand({
+  name: 'completion',
+  description: 'print a shell completion script: commands, options, and the running apps, instances and jobs',
+  arguments: [{ name: '<shell>', description: 'bash, zsh or fish', completes: 'shell' }],
+  examples: ['source <(paasmaker completion bash)    in ~/.bashrc', 'source <(paasmaker completion zsh)     in ~/.zshrc', 'paasmaker completion fish > ~/.config/fish/completions/paasmaker.fish'],
+  run: ({ args }) => completion(args[0] as string),
+});
 
 /** The first positional of these commands (every one, for variadic `scale`) names something. */
 const POSITIONALS: Record<string, Kind> = {
@@ -48,7 +56,7 @@ interface Candidate {
 }
 
 /** `paasmaker completion SHELL`. */
-export function completion(shell: string): number {
+function completion(shell: string): number {
   if (!(SHELLS as readonly string[]).includes(shell)) {
     throw new PaasmakerError('USAGE', `no completion script for "${shell}"`, { hint: `one of: ${SHELLS.join(', ')} — for example: source <(paasmaker completion bash)` });
   }
@@ -99,7 +107,7 @@ export async function candidates(program: Command, words: string[]): Promise<str
 
   if (afterDashes) return [':files'];
   if (pendingValue) {
-    const kind = OPTION_VALUES[pendingValue.long ?? ''];
+    const kind = completesOf(pendingValue) ?? OPTION_VALUES[pendingValue.long ?? ''];
     return kind ? render(await named(kind), current) : [];
   }
   if (current.startsWith('-')) return render(options(command, before, current), current);
@@ -109,7 +117,7 @@ export async function candidates(program: Command, words: string[]): Promise<str
   const found: Candidate[] = positionals === 0 ? subcommands(command) : [];
   // The first positional names something (every one, when it is variadic).
   const first = command.registeredArguments[0];
-  const kind = POSITIONALS[path.join(' ')];
+  const kind = first ? (completesOf(first) ?? POSITIONALS[path.join(' ')]) : undefined;
   if (kind && first && (positionals === 0 || first.variadic)) found.push(...(await named(kind)));
   return render(found, current);
 }

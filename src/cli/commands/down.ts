@@ -1,25 +1,33 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Platform } from '../../engine/index.js';
-import { loadManifest } from '../../manifest/index.js';
 import { callApi, runningDaemon } from '../../api/client.js';
 import { homeLayout } from '../../shared/paths.js';
+import { defineCommand } from '../command.js';
+
+export default defineCommand({
+  name: 'down',
+  description: 'stop a project started with paasmaker up (from any terminal)',
+  arguments: [{ name: '[dir]', description: 'project folder, or an app name', default: '.', completes: 'app-or-dir' }],
+  examples: ['paasmaker down          stop the project in this folder', 'paasmaker down shop     stop the app named shop, wherever it runs'],
+  run: ({ args }) => down(args[0] as string),
+});
 
 /** `paasmaker down [DIR|APP]`: stops a project wherever it runs. */
-export async function down(target: string): Promise<number> {
+async function down(target: string): Promise<number> {
   const path = resolve(target);
-  const name = existsSync(path) && statSync(path).isDirectory() ? loadManifest(path).application.name : target;
-  // An app the daemon runs is stopped by the daemon.
-  const home = homeLayout().root;
-  const daemon = runningDaemon(home);
+  const name = existsSync(path) && statSync(path).isDirectory() ? (await import('../../manifest/index.js')).loadManifest(path).application.name : target;
+  // The daemon stops it wherever it runs: its own, a foreground up's (asked
+  // to stop), or what a dead paasmaker left (reaped).
+  const daemon = runningDaemon(homeLayout().root);
   if (daemon) {
-    const owner = (await callApi<Array<{ name: string; ownerPid: number | null; state: string }>>(daemon.socket, 'GET', '/api/v1/apps')).find((app) => app.name === name);
-    if (owner && owner.ownerPid === daemon.pid) {
-      await callApi(daemon.socket, 'POST', `/api/v1/apps/${encodeURIComponent(name)}/down`, {});
-      process.stdout.write(`stopped ${name}\n`);
-      return 0;
-    }
+    const path = `/api/v1/apps/${encodeURIComponent(name)}`;
+    const before = await callApi<{ state: string }>(daemon.socket, 'GET', path);
+    await callApi(daemon.socket, 'POST', `${path}/down`, {});
+    process.stdout.write(before.state === 'stopped' ? `${name} was not running\n` : `stopped ${name}\n`);
+    return 0;
   }
+  // No daemon: a platform of its own, to reap what a dead paasmaker left behind.
+  const { Platform } = await import('../../engine/index.js');
   const platform = await Platform.open({ keeper: false });
   try {
     const result = await platform.down(name);

@@ -5,9 +5,24 @@ import { createInterface } from 'node:readline/promises';
 import { resolverSetup } from '../../shared/dns-setup.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { originOf, resolveSettings } from '../../shared/settings.js';
+import { defineCommand } from '../command.js';
+
+type Options = { apply?: boolean; yes?: boolean; port?: string };
+
+export default defineCommand<Options>({
+  name: 'dns setup',
+  description: 'print (and with --apply write, after asking) the resolver configuration for *.local.paasmaker',
+  options: [
+    { flags: '--apply', description: 'write it (needs root)' },
+    { flags: '-y, --yes', description: 'do not ask before writing' },
+    { flags: '--port <port>', description: 'the DNS responder port (default 7653, or $PAASMAKER_DNS_PORT)' },
+  ],
+  examples: ['paasmaker dns setup                what to write, and where', 'sudo paasmaker dns setup --apply   write it, after asking'],
+  run: ({ options }) => dnsSetup(options),
+});
 
 /** `paasmaker dns setup`: prints (and with --apply writes, after asking) the resolver configuration for *.local.paasmaker. */
-export async function dnsSetup(options: { apply?: boolean; yes?: boolean; port?: string }): Promise<number> {
+async function dnsSetup(options: Options): Promise<number> {
   const settings = resolveSettings({ flags: { dnsPort: options.port }, flagNames: { dnsPort: '--port' } });
   const port = settings.dnsPort;
   if (port === 0) {
