@@ -64,3 +64,11 @@ export function parseProcessKey(key: string): { app: string; instance: string; i
   if (!match) return undefined;
   return { app: match[1]!, instance: match[2]!, index: Number(match[3]), generation: Number(match[4] ?? 0) };
 }
+
+/** Every event as one value: its name and payload, as the API's event stream carries them. */
+export type PlatformEvent = { [E in keyof PlatformEvents]: { event: E; payload: PlatformEvents[E][0] } }[keyof PlatformEvents];
+
+/** Where the platform's parts report what happens: the platform's own emitter. */
+export interface EventSink {
+  emit<E extends keyof PlatformEvents>(event: E, ...payload: PlatformEvents[E]): boolean;
+}
