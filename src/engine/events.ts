@@ -65,8 +65,8 @@ export function parseProcessKey(key: string): { app: string; instance: string; i
   return { app: match[1]!, instance: match[2]!, index: Number(match[3]), generation: Number(match[4] ?? 0) };
 }
 
-/** Every event as one value: its name and payload, as the API's event stream carries them. */
-export type PlatformEvent = { [E in keyof PlatformEvents]: { event: E; payload: PlatformEvents[E][0] } }[keyof PlatformEvents];
+/** An event's name and payload, as a listener of every event (the API's event stream) gets them: the name narrows the payload. */
+export type PlatformEventArgs = { [E in keyof PlatformEvents]: [event: E, ...payload: PlatformEvents[E]] }[keyof PlatformEvents];
 
 /** Where the platform's parts report what happens: the platform's own emitter. */
 export interface EventSink {
