@@ -29,13 +29,26 @@ export interface AppRunParts {
   life: Lifecycle;
 }
 
+export interface ApplyOptions {
+  /** Run prepare steps even when their inputs are unchanged. */
+  forcePrepare?: boolean;
+  /** Whether the daemon brings the app back when it starts again (false: a terminal holds it). */
+  restore?: boolean;
+}
+
 /** The apps' lives: starting a project's desired state, and stopping it wherever it runs. */
 export class AppRuns {
   constructor(private readonly parts: AppRunParts) {}
 
-  /** Runs a project: resolves runtimes, prepares, starts every instance and waits for each first outcome. */
-  async apply(manifest: ResolvedManifest, options: { forcePrepare?: boolean } = {}): Promise<void> {
-    await this.parts.jobs.run(manifest.application.name, `up ${manifest.application.name}`, () => this.applyNow(manifest, options));
+  /**
+   * Runs a project: resolves runtimes, prepares, starts every instance and
+   * waits for each first outcome. With restore, whether the daemon brings the
+   * app back when it starts again is recorded once it runs.
+   */
+  async apply(manifest: ResolvedManifest, options: ApplyOptions = {}): Promise<void> {
+    const name = manifest.application.name;
+    await this.parts.jobs.run(name, `up ${name}`, () => this.applyNow(manifest, options));
+    if (options.restore !== undefined) this.parts.state.apps.setDaemon(name, options.restore);
   }
 
   private async applyNow(manifest: ResolvedManifest, options: { forcePrepare?: boolean }): Promise<void> {
@@ -117,10 +130,12 @@ export class AppRuns {
 
   /**
    * Stops an app wherever it runs: here, in another live Paasmaker process
-   * (asked to stop with SIGTERM), or left over by a dead one (reaped).
+   * (asked to stop with SIGTERM), or left over by a dead one (reaped). An app
+   * taken down is not brought back by the daemon.
    */
   async down(name: string, options: { timeoutMs?: number } = {}): Promise<'stopped' | 'not-running'> {
     const { state, running } = this.parts;
+    state.apps.setDaemon(name, false);
     if (running.has(name)) {
       await this.stop(name);
       return 'stopped';

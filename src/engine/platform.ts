@@ -8,7 +8,7 @@ import { currentOwner, type Owner } from '../shared/owner.js';
 import { homeLayout, paasmakerHome, type HomeLayout } from '../shared/paths.js';
 import type { State } from '../state/index.js';
 import { startKeeper, Supervisor, type Keeper } from '../supervisor/index.js';
-import { AppRuns } from './app-runs.js';
+import { AppRuns, type ApplyOptions } from './app-runs.js';
 import { CronRuns } from './cron-runs.js';
 import { recoverWhenRoom } from './disk-recovery.js';
 import { Edge } from './edge.js';
@@ -25,6 +25,7 @@ import { RollingUpdates } from './rolling.js';
 import type { RunningApp } from './running-app.js';
 import { unreadyProcesses, type UnreadyProcess } from './unready.js';
 
+export type { ApplyOptions } from './app-runs.js';
 export type { ReapReport } from './leftovers.js';
 
 export interface PlatformOptions {
@@ -140,8 +141,8 @@ export class Platform extends EventEmitter<PlatformEvents> {
     return this.space.degraded;
   }
 
-  /** Runs a project: resolves runtimes, prepares, starts every instance and waits for each first outcome. */
-  apply(manifest: ResolvedManifest, options: { forcePrepare?: boolean } = {}): Promise<void> {
+  /** Runs a project: resolves runtimes, prepares, starts every instance and waits for each first outcome (see AppRuns). */
+  apply(manifest: ResolvedManifest, options: ApplyOptions = {}): Promise<void> {
     return this.apps.apply(manifest, options);
   }
 

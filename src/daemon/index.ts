@@ -1,0 +1,2 @@
+export { ensureDaemon, stopDaemon } from './control.js';
+export { runDaemon } from './run.js';
