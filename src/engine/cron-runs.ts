@@ -61,7 +61,8 @@ export class CronRuns {
       },
       runCommand: async (instance, cron) => {
         const started = Date.now();
-        const result = await launcher.runOnce(app, instance, cron.command!, `cron:${cron.name}`);
+        const plan = app.plans.get(instance.name) ?? (await launcher.plan(app.manifest, instance));
+        const result = await launcher.runOnce(cron.command!, { manifest: app.manifest, instance, plan, services: app.serviceEnv, source: `cron:${cron.name}` });
         const how = result.signal ? `killed by ${result.signal}` : `exit code ${result.code}`;
         return { ok: result.code === 0, detail: `${how} in ${Date.now() - started} ms` };
       },

@@ -75,24 +75,22 @@ export class Launcher {
     return this.environment(manifest, instance, await this.plan(manifest, instance), services);
   }
 
-  /** Runs one command of an app to completion (a cron's), its output reported under source. */
-  async runOnce(
-    app: RunningApp,
-    instance: ResolvedInstance,
+  /** Runs one command of an app to completion (a prepare step, a cron) with the instance's environment, its output reported under source. */
+  runOnce(
     command: string,
-    source: string,
+    run: { manifest: ResolvedManifest; instance: ResolvedInstance; plan: RuntimePlan; services: Record<string, string>; source: string },
     options: { signal?: AbortSignal; onLine?: (line: string, stream: 'out' | 'err') => void } = {},
   ): Promise<CommandResult> {
-    const name = app.manifest.application.name;
-    const plan = app.plans.get(instance.name) ?? (await this.plan(app.manifest, instance));
+    const { manifest, instance, plan, services, source } = run;
+    const app = manifest.application.name;
     return runCommand(command, {
-      cwd: app.manifest.directory,
-      env: this.environment(app.manifest, instance, plan, app.serviceEnv),
+      cwd: manifest.directory,
+      env: this.environment(manifest, instance, plan, services),
       keeper: this.parts.keeper,
       signal: options.signal ? AbortSignal.any([this.parts.life.signal, options.signal]) : this.parts.life.signal,
       onLine: (line, stream) => {
         options.onLine?.(line, stream);
-        this.parts.events.emit('log.line', { app: name, source, stream, line, time: Date.now() });
+        this.parts.events.emit('log.line', { app, source, stream, line, time: Date.now() });
       },
     });
   }
@@ -110,7 +108,6 @@ export class Launcher {
         return;
       }
       const source = `${instance.name}:prepare`;
-      const running: RunningApp = { manifest, plans: new Map([[instance.name, plan]]), keys: [], staticServers: [], serviceEnv: services, generation: 0, slots: new Map() };
       // Aborting the job, or closing the platform, stops the step that runs.
       const aborter = new AbortController();
       job.onAbort(() => aborter.abort());
@@ -118,7 +115,7 @@ export class Launcher {
       for (const step of steps) {
         events.emit('log.line', { app, source, stream: 'system', line: `$ ${step}`, time: Date.now() });
         job.log(`$ ${step}`);
-        const result = await this.runOnce(running, instance, step, source, {
+        const result = await this.runOnce(step, { manifest, instance, plan, services, source }, {
           signal: aborter.signal,
           onLine: (line, stream) => {
             recent.push(line);
