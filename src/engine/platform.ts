@@ -82,6 +82,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
     this.owner = currentOwner();
     this.keeper = options.keeper === false ? undefined : startKeeper({ ownerToken });
     const { state, space, owner, keeper, running, life } = this;
+    // The parts report through this emitter, and see only its emit (EventSink).
     const events = this;
     const supervisor = (this.supervisor = new Supervisor({ keeper, backoff: options.backoff, space }));
     const jobs = (this.jobs = new Jobs(state, owner, this.layout.logs, (event) => this.emit('job.update', event), space));
