@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import type { PlatformEventArgs, PlatformEvents } from '../engine/index.js';
 import { isErrorCode, PaasmakerError } from '../shared/errors.js';
 import { ownerAlive } from '../shared/owner.js';
 
@@ -89,6 +90,10 @@ export function callApi<T = unknown>(socketPath: string, method: string, path: s
   });
 }
 
+/** The engine's events, by name: a frame of another name is not one of them. */
+const EVENT_NAMES: Record<keyof PlatformEvents, true> = { 'instance.state': true, 'log.line': true, 'job.update': true, 'traffic.tick': true };
+const isEventName = (name: string): name is keyof PlatformEvents => Object.hasOwn(EVENT_NAMES, name);
+
 /**
  * Follows /api/v1/events (Server-Sent Events): each event's name and parsed
  * data to onEvent; `app` keeps one app's events, `attach` holds the app (it
@@ -97,7 +102,7 @@ export function callApi<T = unknown>(socketPath: string, method: string, path: s
 export function followEvents(
   socketPath: string,
   options: { app?: string; attach?: boolean },
-  onEvent: (event: string, payload: any) => void,
+  onEvent: (...event: PlatformEventArgs) => void,
   onClose: () => void = () => {},
 ): ReturnType<typeof request> {
   const query = options.app ? `?app=${encodeURIComponent(options.app)}${options.attach ? '&attach=1' : ''}` : '';
@@ -111,7 +116,7 @@ export function followEvents(
         buffer = buffer.slice(end + 2);
         const event = /^event: (.+)$/m.exec(frame)?.[1];
         const data = /^data: (.+)$/m.exec(frame)?.[1];
-        if (!event || !data) continue;
+        if (!event || !data || !isEventName(event)) continue;
         let payload: unknown;
         try {
           payload = JSON.parse(data);
@@ -119,7 +124,8 @@ export function followEvents(
           // A frame that is not JSON is not an event: skip it, follow the rest.
           continue;
         }
-        onEvent(event, payload);
+        // The engine's own event, as the server wrote it: its payload is the engine's type for that name.
+        onEvent(...([event, payload] as PlatformEventArgs));
       }
     });
     res.on('error', () => undefined);

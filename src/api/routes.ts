@@ -211,8 +211,7 @@ export const ROUTES: Route[] = [
     handle: async (context, _params, body) => {
       const { directory, attached, prepare, watch } = body as z.infer<typeof UpRequestSchema>;
       const manifest = await loadManifestAsync(resolve(directory));
-      await context.platform.apply(manifest, { forcePrepare: prepare });
-      context.platform.state.apps.setDaemon(manifest.application.name, !attached);
+      await context.platform.apply(manifest, { forcePrepare: prepare, restore: !attached });
       const unready = context.platform.unready(manifest.application.name);
       if (watch !== false) await context.platform.watch(manifest.application.name);
       return { ...appRecord(context, manifest.application.name), unready };
@@ -225,7 +224,6 @@ export const ROUTES: Route[] = [
     summary: 'Stop an app',
     response: AppSchema,
     handle: async (context, params) => {
-      context.platform.state.apps.setDaemon(params.app!, false);
       await context.platform.down(params.app!);
       return appRecord(context, params.app!);
     },

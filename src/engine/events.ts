@@ -64,3 +64,11 @@ export function parseProcessKey(key: string): { app: string; instance: string; i
   if (!match) return undefined;
   return { app: match[1]!, instance: match[2]!, index: Number(match[3]), generation: Number(match[4] ?? 0) };
 }
+
+/** An event's name and payload, as a listener of every event (the API's event stream) gets them: the name narrows the payload. */
+export type PlatformEventArgs = { [E in keyof PlatformEvents]: [event: E, ...payload: PlatformEvents[E]] }[keyof PlatformEvents];
+
+/** Where the platform's parts report what happens: the platform's own emitter. */
+export interface EventSink {
+  emit<E extends keyof PlatformEvents>(event: E, ...payload: PlatformEvents[E]): boolean;
+}

@@ -1,27 +1,28 @@
 import { watch as chokidarWatch } from 'chokidar';
-import { getRuntime } from '../../runtimes/index.js';
 import { loadManifestAsync, type ResolvedManifest } from '../manifest/index.js';
 import type { Services } from '../services/index.js';
 import { errorText } from '../shared/errors.js';
 import { diffEnvironment, envSummary } from './environment.js';
+import type { AppRuns } from './app-runs.js';
+import type { CronRuns } from './cron-runs.js';
 import type { Jobs } from './jobs.js';
+import type { Launcher } from './launcher.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { RollingUpdates } from './rolling.js';
 import type { RunningApp } from './running-app.js';
 import { ProjectWatcher } from './watcher.js';
 
-/** What reloading a project on change needs of the platform. */
-export interface ReloadsHost {
-  readonly running: Map<string, RunningApp>;
-  readonly jobs: Jobs;
-  readonly services: Services;
+export interface ReloadParts {
+  running: Map<string, RunningApp>;
+  jobs: Jobs;
+  services: Services;
   /** PAASMAKER_HOME: never watched. */
-  readonly home: string;
-  readonly env: NodeJS.ProcessEnv;
-  readonly closed: boolean;
-  apply(manifest: ResolvedManifest): Promise<void>;
-  stopApp(name: string): Promise<void>;
-  reload(name: string, options: { instances?: string[]; reason?: string }): Promise<boolean>;
-  provisionServices(manifest: ResolvedManifest): Promise<Record<string, string>>;
-  restartCrons(app: RunningApp): void;
+  home: string;
+  life: Lifecycle;
+  apps: AppRuns;
+  rolling: RollingUpdates;
+  launcher: Launcher;
+  crons: CronRuns;
 }
 
 /**
@@ -29,7 +30,7 @@ export interface ReloadsHost {
  * manifest, .env or config.yml edited → read again, and applied when valid.
  */
 export class ProjectReloads {
-  constructor(private readonly host: ReloadsHost) {}
+  constructor(private readonly parts: ReloadParts) {}
 
   /**
    * Watches an app's project and reloads on save: prepare again when its
@@ -37,21 +38,21 @@ export class ProjectReloads {
    * again first (a broken one is reported and changes nothing).
    */
   async watch(name: string): Promise<void> {
-    const app = this.host.running.get(name);
+    const app = this.parts.running.get(name);
     if (!app || app.watcher) return;
     const ignore = [...new Set(app.manifest.instances.flatMap((instance) => instance.watch.ignore))];
     app.watcher = new ProjectWatcher({
       root: app.manifest.directory,
-      exclude: [this.host.home],
+      exclude: [this.parts.home],
       ignore,
       onChange: (paths) => void this.changed(name, paths),
-      onProblem: (line) => this.host.jobs.record(name, 'watch files', 'failed', line),
+      onProblem: (line) => this.parts.jobs.record(name, 'watch files', 'failed', line),
     });
     // config.yml names the services: an edit may change the app's credentials.
     // A save truncates the file before it writes it: wait until it holds still, or a half-written
     // (empty) config.yml is read, fails, and the write that follows may come as no new event.
-    const configWatcher = chokidarWatch(this.host.services.config.file, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 25 } }).on('all', () => {
-      this.host.services.forgetConfig();
+    const configWatcher = chokidarWatch(this.parts.services.config.file, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 25 } }).on('all', () => {
+      this.parts.services.forgetConfig();
       void this.reloadManifest(name, 'config.yml', { onlyIfChanged: true });
     });
     // Out of descriptors or watches: config.yml edits go unnoticed, nothing worse.
@@ -61,8 +62,8 @@ export class ProjectReloads {
   }
 
   private async changed(name: string, paths: string[]): Promise<void> {
-    const app = this.host.running.get(name);
-    if (!app || this.host.closed) return;
+    const app = this.parts.running.get(name);
+    if (!app || this.parts.life.closed) return;
     const manifestName = app.manifest.file.slice(app.manifest.directory.length + 1);
     const shown = paths.length === 1 ? paths[0]! : `${paths.length} files`;
     if (paths.includes(manifestName) || paths.includes('.env')) {
@@ -70,28 +71,28 @@ export class ProjectReloads {
       return;
     }
     const watched = app.manifest.instances.filter((instance) => instance.watch.enabled).map((instance) => instance.name);
-    if (watched.length > 0) await this.host.reload(name, { instances: watched, reason: `${shown} changed` });
+    if (watched.length > 0) await this.parts.rolling.reload(name, { instances: watched, reason: `${shown} changed` });
   }
 
   /** Reads the manifest and .env again; a valid change is applied by a rolling reload. */
   private async reloadManifest(name: string, shown: string, options: { onlyIfChanged?: boolean } = {}): Promise<void> {
-    const app = this.host.running.get(name);
-    if (!app || this.host.closed) return;
+    const app = this.parts.running.get(name);
+    if (!app || this.parts.life.closed) return;
     let next: ResolvedManifest;
     try {
       next = await loadManifestAsync(app.manifest.directory);
     } catch (error) {
       const detail = errorText(error, { hint: true });
-      this.host.jobs.record(name, `read ${shown}`, 'failed', `${detail}\nStill running the previous version.`);
+      this.parts.jobs.record(name, `read ${shown}`, 'failed', `${detail}\nStill running the previous version.`);
       return;
     }
     // A large manifest is read in a worker: the app may have stopped meanwhile.
-    if (this.host.closed || this.host.running.get(name) !== app) return;
+    if (this.parts.life.closed || this.parts.running.get(name) !== app) return;
     const shape = (manifest: ResolvedManifest) => JSON.stringify(manifest.instances.map((instance) => [instance.name, instance.quantity, instance.standalone, instance.runtime, instance.hostnames]));
     if (next.application.name !== name || shape(next) !== shape(app.manifest)) {
-      this.host.jobs.record(name, `read ${shown}`, 'success', 'instance types changed: restarting the app');
-      await this.host.stopApp(name);
-      await this.host.apply(next);
+      this.parts.jobs.record(name, `read ${shown}`, 'success', 'instance types changed: restarting the app');
+      await this.parts.apps.stop(name);
+      await this.parts.apps.apply(next);
       await this.watch(next.application.name);
       return;
     }
@@ -100,14 +101,14 @@ export class ProjectReloads {
     const changes = diffEnvironment(before, after);
     app.manifest = next;
     for (const instance of next.instances) {
-      app.plans.set(instance.name, await getRuntime(instance.runtime.name).plan({ manifest: next, instance, home: this.host.home, env: this.host.env }));
+      app.plans.set(instance.name, await this.parts.launcher.plan(next, instance));
     }
     let services: Record<string, string>;
     try {
-      services = await this.host.provisionServices(next);
+      services = await this.parts.launcher.provisionServices(next);
     } catch (error) {
       const detail = errorText(error, { hint: true });
-      this.host.jobs.record(name, `read ${shown}`, 'failed', `${detail}\nStill running the previous version.`);
+      this.parts.jobs.record(name, `read ${shown}`, 'failed', `${detail}\nStill running the previous version.`);
       return;
     }
     // Credentials that changed (a service now on another server) are part of the diff.
@@ -116,7 +117,7 @@ export class ProjectReloads {
     changes.push(...diffEnvironment(oldServices, newServices));
     app.serviceEnv = services;
     if (options.onlyIfChanged && changes.length === 0) return;
-    this.host.restartCrons(app);
-    await this.host.reload(name, { instances: next.instances.map((instance) => instance.name), reason: `${shown} changed${changes.length > 0 ? `:\n${changes.join('\n')}` : ''}` });
+    this.parts.crons.start(app);
+    await this.parts.rolling.reload(name, { instances: next.instances.map((instance) => instance.name), reason: `${shown} changed${changes.length > 0 ? `:\n${changes.join('\n')}` : ''}` });
   }
 }

@@ -1,27 +1,24 @@
-import type { ResolvedInstance, ResolvedManifest } from '../manifest/index.js';
-import type { Router } from '../proxy/index.js';
+import type { ResolvedInstance } from '../manifest/index.js';
 import { errorText, PaasmakerError } from '../shared/errors.js';
 import type { State } from '../state/index.js';
-import type { ProcessInfo, ProcessState, Supervisor } from '../supervisor/index.js';
-import type { RuntimePlan } from '../../runtimes/index.js';
-import { parseProcessKey, processKey, type PlatformEvents } from './events.js';
-import type { AppRoutes } from './routes.js';
-import type { RunningApp } from './running-app.js';
+import type { Supervisor } from '../supervisor/index.js';
+import type { Edge } from './edge.js';
+import { parseProcessKey, processKey, type EventSink } from './events.js';
 import type { Jobs } from './jobs.js';
+import type { Launcher } from './launcher.js';
+import type { Lifecycle } from './lifecycle.js';
+import { recordProcess } from './process-reports.js';
+import type { RunningApp } from './running-app.js';
 
-/** What rolling updates need of the platform. */
-export interface RollingHost {
-  readonly supervisor: Supervisor;
-  readonly state: State;
-  readonly running: Map<string, RunningApp>;
-  readonly closed: boolean;
-  readonly router: Router | undefined;
-  readonly routes: AppRoutes | undefined;
-  emit<E extends keyof PlatformEvents>(event: E, payload: PlatformEvents[E][0]): void;
-  startProcess(app: RunningApp, instance: ResolvedInstance, index: number, generation: number): Promise<ProcessState>;
-  prepare(manifest: ResolvedManifest, instance: ResolvedInstance, plan: RuntimePlan, force: boolean, services: Record<string, string>): Promise<void>;
-  recordProcess(info: ProcessInfo): void;
-  readonly jobs: Jobs;
+export interface RollingParts {
+  supervisor: Supervisor;
+  state: State;
+  running: Map<string, RunningApp>;
+  life: Lifecycle;
+  edge: Edge;
+  launcher: Launcher;
+  jobs: Jobs;
+  events: EventSink;
 }
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -32,7 +29,7 @@ const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * successor is ready and its requests have finished.
  */
 export class RollingUpdates {
-  constructor(private readonly host: RollingHost) {}
+  constructor(private readonly parts: RollingParts) {}
 
   /**
    * A rolling reload: each routed process gets a successor on a new port; once
@@ -43,7 +40,7 @@ export class RollingUpdates {
    * into one more reload after it.
    */
   reload(name: string, options: { instances?: string[]; reason?: string } = {}): Promise<boolean> {
-    const app = this.host.running.get(name);
+    const app = this.parts.running.get(name);
     if (!app) return Promise.resolve(false);
     if (app.reloadQueued) return app.reloadQueued;
     const previous = app.reloading ?? Promise.resolve(true);
@@ -59,25 +56,25 @@ export class RollingUpdates {
 
   private async reloadNow(app: RunningApp, options: { instances?: string[]; reason?: string }): Promise<boolean> {
     const name = app.manifest.application.name;
-    if (this.host.closed || this.host.running.get(name) !== app) return false;
+    if (this.parts.life.closed || this.parts.running.get(name) !== app) return false;
     const instances = app.manifest.instances.filter((instance) => (options.instances ?? app.manifest.instances.map((each) => each.name)).includes(instance.name) && !app.plans.get(instance.name)?.serve);
     if (instances.length === 0) return true;
     const title = `reload ${instances.map((instance) => instance.name).join(', ')}`;
-    return this.host.jobs.run(
+    return this.parts.jobs.run(
       name,
       title,
       async (job) => {
         try {
-          for (const instance of instances) await this.host.prepare(app.manifest, instance, app.plans.get(instance.name)!, false, app.serviceEnv);
+          for (const instance of instances) await this.parts.launcher.prepare(app.manifest, instance, app.plans.get(instance.name)!, false, app.serviceEnv);
         } catch (error) {
-          this.host.jobs.transition(job, 'failed', `${errorText(error)}\nStill running the previous version.`);
+          this.parts.jobs.transition(job, 'failed', `${errorText(error)}\nStill running the previous version.`);
           return false;
         }
         const generation = ++app.generation;
         for (const instance of instances) {
           const ok = instance.standalone ? await this.restartInPlace(app, instance, generation) : await this.rollOver(app, instance, generation);
           if (!ok) {
-            this.host.jobs.transition(job, 'failed', this.failureDetail);
+            this.parts.jobs.transition(job, 'failed', this.failureDetail);
             return false;
           }
         }
@@ -100,7 +97,7 @@ export class RollingUpdates {
   }
 
   private runningApp(name: string): RunningApp {
-    const app = this.host.running.get(name);
+    const app = this.parts.running.get(name);
     if (!app) throw new PaasmakerError('APP_NOT_FOUND', `app "${name}" is not running here`, { hint: 'start it with: paasmaker up' });
     return app;
   }
@@ -115,12 +112,12 @@ export class RollingUpdates {
   private async rollOver(app: RunningApp, instance: ResolvedInstance, generation: number): Promise<boolean> {
     const name = app.manifest.application.name;
     const indexes = Array.from({ length: instance.quantity }, (_, index) => index);
-    const states = await Promise.all(indexes.map((index) => this.host.startProcess(app, instance, index, generation)));
+    const states = await Promise.all(indexes.map((index) => this.parts.launcher.startProcess(app, instance, index, generation)));
     const fresh = indexes.map((index) => processKey(name, instance.name, index, generation));
     if (states.some((state) => state !== 'running')) {
       const failed = fresh[states.findIndex((state) => state !== 'running')]!;
-      const info = this.host.supervisor.info(failed);
-      const tail = this.host.supervisor.tail(failed, 8).map((line) => `  ${line.line}`);
+      const info = this.parts.supervisor.info(failed);
+      const tail = this.parts.supervisor.tail(failed, 8).map((line) => `  ${line.line}`);
       const how = info?.lastExit?.reason ?? 'did not become ready';
       this.failureDetail = [`the new ${instance.name} ${how}; the previous version keeps serving`, ...tail].join('\n');
       await this.retire(app, fresh);
@@ -129,10 +126,10 @@ export class RollingUpdates {
     const old = indexes.map((index) => app.slots.get(`${instance.name}.${index}`)).filter((key): key is string => key !== undefined);
     for (const [index, key] of fresh.entries()) {
       app.slots.set(`${instance.name}.${index}`, key);
-      const info = this.host.supervisor.info(key);
+      const info = this.parts.supervisor.info(key);
       if (info) {
-        this.host.recordProcess(info);
-        this.host.emit('instance.state', { app: name, instance: instance.name, index, state: info.state, previous: 'starting', pid: info.pid, port: info.port, restarts: info.restarts });
+        recordProcess(this.parts.state, info);
+        this.parts.events.emit('instance.state', { app: name, instance: instance.name, index, state: info.state, previous: 'starting', pid: info.pid, port: info.port, restarts: info.restarts });
       }
     }
     await this.retire(app, old);
@@ -144,20 +141,20 @@ export class RollingUpdates {
     const name = app.manifest.application.name;
     app.keys = app.keys.filter((key) => !keys.includes(key));
     const instances = new Set(keys.map((key) => parseProcessKey(key)?.instance).filter((instance): instance is string => instance !== undefined));
-    for (const instance of instances) this.host.routes?.refresh(name, instance, app.keys);
+    for (const instance of instances) this.parts.edge.routes?.refresh(name, instance, app.keys);
     await Promise.all(
       keys.map(async (key) => {
-        const port = this.host.supervisor.info(key)?.port;
+        const port = this.parts.supervisor.info(key)?.port;
         const deadline = Date.now() + 10_000;
-        while (this.host.router && this.host.router.inFlight(key) > 0 && Date.now() < deadline) await delay(10);
+        while (this.parts.edge.router && this.parts.edge.router.inFlight(key) > 0 && Date.now() < deadline) await delay(10);
         if (port !== undefined) {
-          this.host.router?.forgetPort(port);
+          this.parts.edge.router?.forgetPort(port);
           // WebSockets (a dev server's live reload) get a short grace to finish or move over.
           const grace = Date.now() + 2000;
-          while (this.host.router && this.host.router.tunnelsTo(port) > 0 && Date.now() < grace) await delay(20);
+          while (this.parts.edge.router && this.parts.edge.router.tunnelsTo(port) > 0 && Date.now() < grace) await delay(20);
         }
-        await this.host.supervisor.stop(key);
-        this.host.supervisor.remove(key);
+        await this.parts.supervisor.stop(key);
+        this.parts.supervisor.remove(key);
       }),
     );
   }
@@ -171,10 +168,10 @@ export class RollingUpdates {
       if (old) await this.retire(app, [old]);
       const key = processKey(name, instance.name, index, generation);
       app.slots.set(`${instance.name}.${index}`, key);
-      const state = await this.host.startProcess(app, instance, index, generation);
+      const state = await this.parts.launcher.startProcess(app, instance, index, generation);
       if (state !== 'running') {
         ok = false;
-        this.failureDetail = [`the new ${instance.name}.${index} did not start`, ...this.host.supervisor.tail(key, 20).map((line) => `  ${line.line}`)].join('\n');
+        this.failureDetail = [`the new ${instance.name}.${index} did not start`, ...this.parts.supervisor.tail(key, 20).map((line) => `  ${line.line}`)].join('\n');
       }
     }
     return ok;
@@ -193,17 +190,17 @@ export class RollingUpdates {
     const from = instance.quantity;
     const scaled = { ...instance, quantity };
     app.manifest = { ...app.manifest, instances: app.manifest.instances.map((candidate) => (candidate === instance ? scaled : candidate)) };
-    this.host.state.instances.setQuantity(name, instanceName, quantity);
+    this.parts.state.instances.setQuantity(name, instanceName, quantity);
     if (quantity > from) {
-      await Promise.all(Array.from({ length: quantity - from }, (_, n) => this.host.startProcess(app, scaled, from + n, 0)));
+      await Promise.all(Array.from({ length: quantity - from }, (_, n) => this.parts.launcher.startProcess(app, scaled, from + n, 0)));
     } else if (quantity < from) {
       const slots = Array.from({ length: from - quantity }, (_, n) => `${instanceName}.${quantity + n}`);
       const keys = slots.map((slot) => app.slots.get(slot)).filter((key): key is string => key !== undefined);
       for (const slot of slots) app.slots.delete(slot);
       await this.retire(app, keys);
-      for (let index = quantity; index < from; index++) this.host.state.processes.remove(name, instanceName, index);
+      for (let index = quantity; index < from; index++) this.parts.state.processes.remove(name, instanceName, index);
     }
-    this.host.jobs.record(name, `scale ${instanceName} ${from} → ${quantity}`, 'success');
+    this.parts.jobs.record(name, `scale ${instanceName} ${from} → ${quantity}`, 'success');
     return { from, to: quantity };
   }
 }

@@ -1,4 +1,4 @@
-import { processStartTime } from './process-identity.js';
+import { processStartTime } from './process-start.js';
 
 /** Who a Paasmaker process is, in a way that survives pid recycling. */
 export interface Owner {

@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { isSameProcess, processStartTime, statFields } from '../shared/process-identity.js';
+import { hasProc, processStartTime, statFields } from '../shared/process-start.js';
 import type { JournalEntry } from './types.js';
 
-export { isSameProcess, processStartTime };
+export { processStartTime };
 
-const hasProc = existsSync('/proc/self/stat');
+export function isSameProcess(pid: number, startTime: string): boolean {
+  return processStartTime(pid) === startTime;
+}
 
 /** Processes whose process group is pgid. A zombie counts as gone. */
 export function groupMembers(pgid: number): number[] {

@@ -103,11 +103,9 @@ export class ApiFeed implements Feed {
     this.timer = setInterval(() => void this.poll(), 1000);
     this.stream = followEvents(socket, { app: hold?.app, attach: Boolean(hold) }, (event, payload) => {
       if (event === 'log.line') {
-        const line = payload as LogLineEvent;
-        this.logs.push({ source: line.source, app: line.app, stream: line.stream, line: line.line });
+        this.logs.push({ source: payload.source, app: payload.app, stream: payload.stream, line: payload.line });
       } else if (event === 'job.update') {
-        const job = payload as JobUpdateEvent;
-        this.job = this.hold ? jobText(job) : `${job.app} ${jobText(job)}`;
+        this.job = this.hold ? jobText(payload) : `${payload.app} ${jobText(payload)}`;
       }
     });
   }

@@ -31,10 +31,11 @@ async function serve(handler: (res: ServerResponse) => void): Promise<string> {
 }
 
 describe('the API client', () => {
-  it('an event stream with a frame that is not JSON: the frame is skipped, the next events arrive, and its end is reported once the server goes', async () => {
+  it('an event stream with a frame that is not JSON, or not an engine event: the frame is skipped, the next events arrive, and its end is reported once the server goes', async () => {
     const socket = await serve((res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('id: 1\nevent: log.line\ndata: {not json\n\n');
+      res.write('id: 1\nevent: surprise\ndata: {"line":"not an event"}\n\n');
       res.write('id: 2\nevent: log.line\ndata: {"line":"hello"}\n\n');
       setTimeout(() => res.destroy(), 50);
     });

@@ -215,7 +215,7 @@ function printJob(printer: LinePrinter, event: JobUpdateEvent): void {
 
 /** `up -d`: the project runs in the daemon (started if needed); returns once it runs. */
 async function upInDaemon(manifest: ResolvedManifest, settings: Settings): Promise<number> {
-  const { ensureDaemon } = await import('./daemon.js');
+  const { ensureDaemon } = await import('../../daemon/index.js');
   const { record, started } = await ensureDaemon(settings);
   if (started) process.stdout.write(`started the daemon (pid ${record.pid}); router on port ${record.proxyPort}\n`);
   const began = Date.now();

@@ -1,10 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 
-// Who a process is, in a way that survives pid recycling: its pid and the
-// time the kernel started it.
-
-const hasProc = existsSync('/proc/self/stat');
+export const hasProc = existsSync('/proc/self/stat');
 
 /** Fields of /proc/PID/stat after the `(comm)`, which may itself hold spaces and parentheses. */
 export function statFields(pid: number): string[] | undefined {
@@ -36,8 +33,3 @@ export function processStartTime(pid: number): string | undefined {
     return undefined;
   }
 }
-
-export function isSameProcess(pid: number, startTime: string): boolean {
-  return processStartTime(pid) === startTime;
-}
-

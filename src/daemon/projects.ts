@@ -1,0 +1,35 @@
+import type { Platform } from '../engine/index.js';
+import { loadManifestAsync } from '../manifest/index.js';
+
+/**
+ * Which projects the daemon runs: those handed over (up -d) are brought back
+ * when it starts again; one a terminal holds stops when that terminal goes.
+ */
+export class DaemonProjects {
+  constructor(
+    private readonly platform: Platform,
+    private readonly say: (line: string) => void,
+  ) {}
+
+  /** Brings back what ran here before the daemon stopped (or was killed). */
+  async restore(): Promise<void> {
+    for (const app of this.platform.state.apps.list().filter((candidate) => candidate.daemon)) {
+      try {
+        this.say(`restoring ${app.name} from ${app.directory}`);
+        await this.platform.apply(await loadManifestAsync(app.directory), { restore: true });
+        await this.platform.watch(app.name);
+      } catch (error) {
+        this.say(`could not restore ${app.name}: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /** The terminal that held an app went away: stop it, unless it was handed over with up -d. */
+  async detached(app: string): Promise<void> {
+    const record = this.platform.state.apps.get(app);
+    if (record && !record.daemon && this.platform.runningApps().some((manifest) => manifest.application.name === app)) {
+      this.say(`${app}: its terminal went away; stopping it`);
+      await this.platform.down(app);
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import type { z } from 'zod';
+import { daemonFile, daemonSocket, type DaemonRecord } from '../api/client.js';
+import type { StatusSchema } from '../api/routes.js';
+import { ApiServer } from '../api/server.js';
+import { Platform } from '../engine/index.js';
+import { currentOwner } from '../shared/owner.js';
+import type { Settings } from '../shared/settings.js';
+import { daemonLog } from './log.js';
+import { DaemonProjects } from './projects.js';
+import { apiToken } from './token.js';
+
+type Status = z.infer<typeof StatusSchema>;
+
+/**
+ * The platform as a long-lived process: one router for every project, the
+ * API on $PAASMAKER_HOME/paasmaker.sock (and on 127.0.0.1 with a token when
+ * asked), bringing back the projects it ran before it stopped (or was
+ * killed). Runs until a signal or the API stops it.
+ */
+export async function runDaemon(settings: Settings): Promise<never> {
+  const say = daemonLog();
+  const platform = await Platform.open({ home: settings.home, proxy: { port: settings.proxyPort, maxConnections: settings.maxConnections }, dns: { port: settings.dnsPort } });
+  platform.on('job.update', (event) => say(`${event.app} ${event.title}: ${event.state}${event.detail ? ` — ${event.detail}` : ''}`));
+  platform.on('instance.state', (event) => say(`${event.app} ${event.instance}.${event.index}: ${event.state}`));
+  platform.on('log.line', (event) => {
+    if (event.source === 'paasmaker') say(event.line);
+  });
+  const projects = new DaemonProjects(platform, say);
+  const socket = daemonSocket(settings.home);
+  const startedAt = Date.now();
+  let apiPort: number | null = null;
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      say('stopping');
+      await api.close();
+      await platform.close();
+      // daemon.json stays: the next start takes the same router port. The socket says it is gone.
+      rmSync(socket, { force: true });
+    })();
+    return stopping;
+  };
+  const exit = () => void stop().then(() => process.exit(0));
+  const status = (): Status => ({
+    pid: process.pid,
+    socket,
+    proxyPort: platform.routerPort ?? null,
+    apiPort,
+    uptime: Math.round((Date.now() - startedAt) / 1000),
+    apps: platform.runningApps().map((manifest) => manifest.application.name),
+    degraded: platform.degraded ?? null,
+  });
+  const token = settings.apiPort !== undefined ? apiToken(settings.home) : undefined;
+  const api = new ApiServer({ platform, status, shutdown: exit, detached: (app) => projects.detached(app) }, { token, log: say });
+  await api.listenSocket(socket);
+  if (settings.apiPort !== undefined) apiPort = await api.listenTcp(settings.apiPort);
+  const owner = currentOwner();
+  const record: DaemonRecord = { pid: owner.pid, startTime: owner.startTime, socket, proxyPort: platform.routerPort ?? null, apiPort, startedAt };
+  writeFileSync(daemonFile(settings.home), `${JSON.stringify(record)}\n`, { mode: 0o600 });
+  say(`daemon ${process.pid} ready: router on ${platform.routerPort}, API on ${socket}${apiPort ? ` and 127.0.0.1:${apiPort}` : ''}`);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, exit);
+
+  await projects.restore();
+  return new Promise<never>(() => {});
+}

@@ -1,0 +1,112 @@
+import { DnsResponder, Router } from '../proxy/index.js';
+import type { DiskSpace } from '../shared/disk-space.js';
+import { PaasmakerError } from '../shared/errors.js';
+import { portHolder } from '../shared/port-holder.js';
+import type { State, TrafficRecord } from '../state/index.js';
+import type { Supervisor } from '../supervisor/index.js';
+import type { EventSink } from './events.js';
+import type { Lifecycle } from './lifecycle.js';
+import { AppRoutes } from './routes.js';
+
+/** Traffic counts are kept for a day (the longest stats window), pruned every ten minutes. */
+const TRAFFIC_KEPT_S = 86_400;
+const TRAFFIC_PRUNE_EVERY_S = 600;
+
+export interface EdgeParts {
+  state: State;
+  supervisor: Supervisor;
+  space: DiskSpace;
+  life: Lifecycle;
+  events: EventSink;
+}
+
+/**
+ * Where requests come in: the router (with its table kept in step with the
+ * apps), the DNS responder for *.local.paasmaker, and the traffic counts the
+ * router keeps, flushed to state once a second.
+ */
+export class Edge {
+  router?: Router;
+  routes?: AppRoutes;
+  private dnsResponder?: DnsResponder;
+  /** Why the DNS responder is not running, when it was asked for and could not start. */
+  dnsProblem?: string;
+  private trafficTimer?: NodeJS.Timeout;
+  /** Traffic batches not yet in state.db: written on the next flush that finds room. */
+  private trafficBacklog: TrafficRecord[][] = [];
+  private trafficPrunedAt = 0;
+
+  constructor(private readonly parts: EdgeParts) {}
+
+  get dnsPort(): number | undefined {
+    return this.dnsResponder?.port;
+  }
+
+  /** The URL a browser opens for an app's routed instance, when the router runs. */
+  appUrl(app: string): string | undefined {
+    return this.router ? `http://${app}.localhost:${this.router.port}/` : undefined;
+  }
+
+  async startRouter(proxy: { port: number; hosts?: string[]; maxConnections?: number }): Promise<void> {
+    const router = new Router({ port: proxy.port, hosts: proxy.hosts, maxConnections: proxy.maxConnections });
+    try {
+      await router.listen();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      const holder = portHolder(proxy.port);
+      throw new PaasmakerError('PORT_IN_USE', `the router's port ${proxy.port} is taken${holder ? ` by ${holder.command} (pid ${holder.pid})` : ''}`, {
+        hint: 'choose another with --proxy-port N (or PAASMAKER_PROXY_PORT), or stop what holds it',
+      });
+    }
+    this.router = router;
+    this.routes = new AppRoutes(router.table, this.parts.supervisor);
+    // Traffic leaves memory once a second, in one batch.
+    this.trafficTimer = setInterval(() => this.flushTraffic(), 1000);
+    this.trafficTimer.unref();
+  }
+
+  async startDns(port: number): Promise<void> {
+    const responder = new DnsResponder({ port });
+    try {
+      await responder.listen();
+      this.dnsResponder = responder;
+    } catch (error) {
+      const holder = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ' (taken)' : `: ${(error as Error).message}`;
+      this.dnsProblem = `the DNS responder for *.local.paasmaker could not use 127.0.0.1:${port}${holder}; <app>.localhost still works`;
+    }
+  }
+
+  /**
+   * Traffic leaves memory in one batch. While the disk is full batches wait
+   * (the last ten minutes of them) and the live tick goes on.
+   */
+  flushTraffic(): void {
+    const { state, space, life, events } = this.parts;
+    if (!this.router || !life.stateOpen) return;
+    const samples = this.router.traffic.drain();
+    if (samples.length > 0) {
+      const at = Math.floor(Date.now() / 1000);
+      this.trafficBacklog.push(samples.map((sample) => ({ ...sample, at })));
+      if (this.trafficBacklog.length > 600) this.trafficBacklog.shift();
+      events.emit('traffic.tick', { at, samples });
+    }
+    while (this.trafficBacklog.length > 0 && !space.degraded) {
+      state.traffic.record(this.trafficBacklog[0]!);
+      if (!space.degraded) this.trafficBacklog.shift();
+    }
+    // Counts older than the longest window anyone can ask for (a day) only grow state.db.
+    const now = Date.now() / 1000;
+    if (now - this.trafficPrunedAt >= TRAFFIC_PRUNE_EVERY_S && !space.degraded) {
+      this.trafficPrunedAt = now;
+      state.traffic.prune(Math.floor(now) - TRAFFIC_KEPT_S);
+    }
+  }
+
+  /** The last traffic goes to state; the router and the responder stop listening. */
+  async close(): Promise<void> {
+    if (this.trafficTimer) clearInterval(this.trafficTimer);
+    this.flushTraffic();
+    await this.router?.close();
+    await this.dnsResponder?.close();
+  }
+}

@@ -1,0 +1,222 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { getRuntime, type RuntimePlan } from '../../runtimes/index.js';
+import type { ResolvedInstance, ResolvedManifest } from '../manifest/index.js';
+import { startStaticServer } from '../proxy/index.js';
+import { serviceEnvironment, type Services } from '../services/index.js';
+import { PaasmakerError } from '../shared/errors.js';
+import { freePort } from '../shared/ports.js';
+import type { State } from '../state/index.js';
+import type { Keeper, ProcessInfo, ProcessState, Supervisor } from '../supervisor/index.js';
+import { instanceEnvironment } from './environment.js';
+import { processKey, type EventSink } from './events.js';
+import type { Jobs } from './jobs.js';
+import type { Lifecycle } from './lifecycle.js';
+import { prepareFingerprint, prepareSteps } from './prepare.js';
+import { runCommand, type CommandResult } from './run-command.js';
+import type { RunningApp } from './running-app.js';
+
+const SETTLED: ReadonlySet<ProcessState> = new Set(['running', 'backoff', 'crashed', 'stopped']);
+
+export interface LauncherParts {
+  /** PAASMAKER_HOME and its logs folder. */
+  home: string;
+  logs: string;
+  /** The environment apps inherit (PATH, HOME, ...). */
+  env: NodeJS.ProcessEnv;
+  /** Marks every process this platform starts, for the keeper and for reaping. */
+  ownerToken: string;
+  state: State;
+  supervisor: Supervisor;
+  keeper?: Keeper;
+  jobs: Jobs;
+  services: Services;
+  life: Lifecycle;
+  events: EventSink;
+}
+
+/**
+ * Launching instances: a runtime's plan, the app's services, prepare steps,
+ * the environment a process gets, and the processes themselves.
+ */
+export class Launcher {
+  constructor(private readonly parts: LauncherParts) {}
+
+  plan(manifest: ResolvedManifest, instance: ResolvedInstance): Promise<RuntimePlan> {
+    return getRuntime(instance.runtime.name).plan({ manifest, instance, home: this.parts.home, env: this.parts.env });
+  }
+
+  /** Every instance type's plan, resolved before anything starts: a missing interpreter fails fast. */
+  async plans(manifest: ResolvedManifest): Promise<Map<string, RuntimePlan>> {
+    const plans = new Map<string, RuntimePlan>();
+    for (const instance of manifest.instances) plans.set(instance.name, await this.plan(manifest, instance));
+    return plans;
+  }
+
+  /** Provisions the app's services (a job) and returns their credentials as environment variables. */
+  async provisionServices(manifest: ResolvedManifest): Promise<Record<string, string>> {
+    const app = manifest.application.name;
+    if (manifest.services.length === 0) return serviceEnvironment(app, []);
+    const title = `services ${manifest.services.map((service) => service.name).join(', ')}`;
+    return this.parts.jobs.run(app, title, async () => serviceEnvironment(app, await this.parts.services.provision(manifest)));
+  }
+
+  environment(manifest: ResolvedManifest, instance: ResolvedInstance, plan: RuntimePlan, services: Record<string, string>, index = 0, port?: number): Record<string, string> {
+    return instanceEnvironment({ base: this.parts.env, manifest, instance, plan, index, port, ownerToken: this.parts.ownerToken, services });
+  }
+
+  /** The environment of a one-off command of the app: the instance's (the routed one by default), without a port. */
+  async commandEnvironment(manifest: ResolvedManifest, instanceName?: string): Promise<Record<string, string>> {
+    const instance = instanceName ? manifest.instances.find((candidate) => candidate.name === instanceName) : (manifest.instances.find((candidate) => candidate.name === 'web') ?? manifest.instances[0]);
+    if (!instance) {
+      throw new PaasmakerError('INSTANCE_NOT_FOUND', `no instance type "${instanceName}" in ${manifest.file}`, { hint: `instance types: ${manifest.instances.map((candidate) => candidate.name).join(', ')}` });
+    }
+    const services = await this.provisionServices(manifest);
+    return this.environment(manifest, instance, await this.plan(manifest, instance), services);
+  }
+
+  /** Runs one command of an app to completion (a prepare step, a cron) with the instance's environment, its output reported under source. */
+  runOnce(
+    command: string,
+    run: { manifest: ResolvedManifest; instance: ResolvedInstance; plan: RuntimePlan; services: Record<string, string>; source: string },
+    options: { signal?: AbortSignal; onLine?: (line: string, stream: 'out' | 'err') => void } = {},
+  ): Promise<CommandResult> {
+    const { manifest, instance, plan, services, source } = run;
+    const app = manifest.application.name;
+    return runCommand(command, {
+      cwd: manifest.directory,
+      env: this.environment(manifest, instance, plan, services),
+      keeper: this.parts.keeper,
+      signal: options.signal ? AbortSignal.any([this.parts.life.signal, options.signal]) : this.parts.life.signal,
+      onLine: (line, stream) => {
+        options.onLine?.(line, stream);
+        this.parts.events.emit('log.line', { app, source, stream, line, time: Date.now() });
+      },
+    });
+  }
+
+  /** Runs an instance's prepare steps (a job), unless their inputs are as at the last success. */
+  async prepare(manifest: ResolvedManifest, instance: ResolvedInstance, plan: RuntimePlan, force: boolean, services: Record<string, string>): Promise<void> {
+    const { jobs, state, events } = this.parts;
+    const app = manifest.application.name;
+    const steps = prepareSteps(instance, plan);
+    if (steps.length === 0) return;
+    await jobs.run(app, `prepare ${instance.name}`, async (job) => {
+      const fingerprint = await prepareFingerprint(manifest.directory, instance, plan);
+      if (!force && state.prepareRuns.fingerprint(app, instance.name) === fingerprint) {
+        job.detail = 'up to date';
+        return;
+      }
+      const source = `${instance.name}:prepare`;
+      // Aborting the job, or closing the platform, stops the step that runs.
+      const aborter = new AbortController();
+      job.onAbort(() => aborter.abort());
+      const recent: string[] = [];
+      for (const step of steps) {
+        events.emit('log.line', { app, source, stream: 'system', line: `$ ${step}`, time: Date.now() });
+        job.log(`$ ${step}`);
+        const result = await this.runOnce(step, { manifest, instance, plan, services, source }, {
+          signal: aborter.signal,
+          onLine: (line, stream) => {
+            recent.push(line);
+            if (recent.length > 20) recent.shift();
+            job.log(line, stream);
+          },
+        });
+        if (result.code !== 0) {
+          const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
+          throw new PaasmakerError('PREPARE_FAILED', `prepare of instance "${instance.name}" failed: \`${step}\` ${how}`, {
+            detail: recent.length > 0 ? recent.map((line) => `  ${line}`).join('\n') : undefined,
+            hint: `fix the step in ${manifest.file} (or the project it builds), then run paasmaker up again`,
+          });
+        }
+      }
+      state.prepareRuns.record(app, instance.name, fingerprint);
+    });
+  }
+
+  /** Starts every instance type of an app; depends_on: a type starts once the types it names have settled (ready, or failed). */
+  async startAll(app: RunningApp): Promise<void> {
+    const { manifest } = app;
+    const name = manifest.application.name;
+    const { jobs } = this.parts;
+    const starting = new Map<string, Promise<ProcessState[]>>();
+    const start = (instance: ResolvedInstance): Promise<ProcessState[]> => {
+      let started = starting.get(instance.name);
+      if (!started) {
+        const dependencies = manifest.instances.filter((candidate) => instance.depends_on.includes(candidate.name));
+        started = jobs.run(
+          name,
+          `start ${instance.name}`,
+          async (job) => {
+            const states = await Promise.all(Array.from({ length: instance.quantity }, (_, index) => this.startProcess(app, instance, index)));
+            const bad = states.filter((state) => state !== 'running');
+            if (bad.length > 0) jobs.transition(job, 'failed', `${bad.length} of ${states.length} process(es) ${bad.join(', ')}`);
+            return states;
+          },
+          dependencies.length > 0 ? { detail: `after ${dependencies.map((other) => other.name).join(', ')}`, waitFor: () => Promise.all(dependencies.map(start)) } : {},
+        );
+        starting.set(instance.name, started);
+      }
+      return started;
+    };
+    await Promise.all(manifest.instances.map(start));
+  }
+
+  /**
+   * Starts one process of a slot and resolves with its first settled state.
+   * Generation 0 takes the slot at once; a reload's process (generation > 0)
+   * runs beside the slot's current one until the reload hands the slot over.
+   */
+  async startProcess(app: RunningApp, instance: ResolvedInstance, index: number, generation = 0): Promise<ProcessState> {
+    const { supervisor, state, events } = this.parts;
+    const manifest = app.manifest;
+    const name = manifest.application.name;
+    const plan = app.plans.get(instance.name)!;
+    const port = instance.standalone ? undefined : await freePort();
+    const key = processKey(name, instance.name, index, generation);
+
+    if (plan.serve) {
+      if (port === undefined) {
+        throw new PaasmakerError('MANIFEST_INVALID', `instance "${instance.name}" uses the static runtime, which needs a port`, {
+          hint: `remove "standalone: true" from instances.${instance.name} in ${manifest.file}`,
+        });
+      }
+      app.staticServers.push(await startStaticServer(plan.serve.root, port));
+      const record = { app: name, instance: instance.name, index, pid: null, port, restarts: 0, exitCode: null, exitSignal: null };
+      state.processes.put({ ...record, state: 'running', runningSince: Date.now() });
+      events.emit('instance.state', { app: name, instance: instance.name, index, state: 'running', previous: 'starting', port, restarts: 0 });
+      return 'running';
+    }
+
+    const logDir = join(this.parts.logs, name);
+    try {
+      mkdirSync(logDir, { recursive: true, mode: 0o700 });
+    } catch {
+      // The log makes its folder itself, once it can (a full disk).
+    }
+    const settled = new Promise<ProcessState>((resolve) => {
+      const onState = (info: ProcessInfo) => {
+        if (info.id === key && SETTLED.has(info.state)) {
+          supervisor.off('state', onState);
+          resolve(info.state);
+        }
+      };
+      supervisor.on('state', onState);
+    });
+    app.keys.push(key);
+    if (generation === 0) app.slots.set(`${instance.name}.${index}`, key);
+    supervisor.start({
+      id: key,
+      command: plan.command ?? instance.command!,
+      startup: instance.startup,
+      cwd: manifest.directory,
+      env: this.environment(manifest, instance, plan, app.serviceEnv, index, port),
+      port,
+      health: instance.health,
+      stopGraceMs: instance.stopTimeout * 1000,
+      logFile: join(logDir, `${instance.name}.${index}.log`),
+    });
+    return settled;
+  }
+}

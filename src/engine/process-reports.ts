@@ -1,0 +1,62 @@
+import type { State } from '../state/index.js';
+import type { ProcessInfo, Supervisor } from '../supervisor/index.js';
+import { parseProcessKey, type EventSink } from './events.js';
+import type { Edge } from './edge.js';
+import type { Jobs } from './jobs.js';
+import type { Lifecycle } from './lifecycle.js';
+import { recordLivenessRestarts } from './liveness.js';
+import type { RunningApp } from './running-app.js';
+
+/** A process's slot as state.db keeps it for listings. */
+export function recordProcess(state: State, info: ProcessInfo): void {
+  const key = parseProcessKey(info.id);
+  if (!key) return;
+  state.processes.put({
+    app: key.app,
+    instance: key.instance,
+    index: key.index,
+    state: info.state,
+    pid: info.pid ?? null,
+    port: info.port ?? null,
+    restarts: info.restarts,
+    runningSince: info.state === 'running' ? (info.runningSince ?? Date.now()) : null,
+    exitCode: info.lastExit?.code ?? null,
+    exitSignal: info.lastExit?.signal ?? null,
+  });
+}
+
+/**
+ * What the supervisor says of the apps' processes goes to the router's table,
+ * to state.db and out as events; their output goes out as log lines.
+ */
+export function reportProcesses(parts: { supervisor: Supervisor; state: State; running: Map<string, RunningApp>; edge: Edge; jobs: Jobs; life: Lifecycle; events: EventSink }): void {
+  const { supervisor, state, running, edge, jobs, life, events } = parts;
+  supervisor.on('state', (info, previous) => {
+    const key = parseProcessKey(info.id);
+    if (!key || !running.has(key.app) || !life.stateOpen) return;
+    const app = running.get(key.app)!;
+    edge.routes?.observe(info, previous);
+    edge.routes?.refresh(key.app, key.instance, app.keys);
+    // A reload's process waiting beside the current one, or a retired one draining, is not the slot's.
+    if (app.slots.get(`${key.instance}.${key.index}`) !== info.id) return;
+    recordProcess(state, info);
+    events.emit('instance.state', {
+      app: key.app,
+      instance: key.instance,
+      index: key.index,
+      state: info.state,
+      previous,
+      pid: info.pid,
+      port: info.port,
+      restarts: info.restarts,
+      lastExit: info.lastExit,
+      nextRestartAt: info.nextRestartAt,
+    });
+  });
+  supervisor.on('line', (line) => {
+    const key = parseProcessKey(line.id);
+    if (!key) return;
+    events.emit('log.line', { app: key.app, source: `${key.instance}.${key.index}`, stream: line.stream, line: line.line, time: line.time });
+  });
+  recordLivenessRestarts(supervisor, jobs, (app) => running.has(app) && life.stateOpen);
+}

@@ -1,0 +1,111 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Platform, type InstanceStateEvent, type JobUpdateEvent, type LogLineEvent } from '../../src/engine/index.js';
+import { loadManifest } from '../../src/manifest/index.js';
+import { alive, examples, getByHost, tempHome, until } from '../helpers/cli.js';
+
+// The engine as every face drives it: open a platform in a fresh home, then
+// apply a project, reload it, scale it and take it down.
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function openPlatform(): Promise<{ platform: Platform; home: string }> {
+  const { home, cleanup } = tempHome();
+  cleanups.push(cleanup);
+  const platform = await Platform.open({ home, proxy: { port: 0 } });
+  cleanups.push(() => platform.close());
+  return { platform, home };
+}
+
+function record(platform: Platform) {
+  const states: InstanceStateEvent[] = [];
+  const jobs: JobUpdateEvent[] = [];
+  const lines: LogLineEvent[] = [];
+  platform.on('instance.state', (event) => states.push(event));
+  platform.on('job.update', (event) => jobs.push(event));
+  platform.on('log.line', (event) => lines.push(event));
+  return { states, jobs, lines };
+}
+
+describe('a platform in a fresh home', () => {
+  it('runs a project through apply → reload → scale → down, as a face sees it', { timeout: 60_000 }, async () => {
+    const { platform } = await openPlatform();
+    const seen = record(platform);
+    const manifest = loadManifest(join(examples, 'hello-node'));
+
+    // apply: one web process, running, routed by name, its jobs and output reported.
+    await platform.apply(manifest);
+    expect(platform.runningApps().map((running) => running.application.name)).toEqual(['hello-node']);
+    const [web] = platform.processes('hello-node');
+    expect(web).toMatchObject({ app: 'hello-node', instance: 'web', index: 0, state: 'running' });
+    expect(web!.pid).toBeGreaterThan(0);
+    expect(platform.unready('hello-node')).toEqual([]);
+    const url = platform.appUrl('hello-node')!;
+    expect(url).toBe(`http://hello-node.localhost:${platform.routerPort}/`);
+    expect(await getByHost(platform.routerPort!, 'hello-node.localhost')).toContain('Hello from Paasmaker');
+    expect(seen.states).toContainEqual(expect.objectContaining({ app: 'hello-node', instance: 'web', index: 0, state: 'running' }));
+    expect(seen.jobs).toContainEqual(expect.objectContaining({ app: 'hello-node', title: 'up hello-node', state: 'success' }));
+    expect(seen.jobs).toContainEqual(expect.objectContaining({ app: 'hello-node', title: 'start web', state: 'success' }));
+    await until(() => seen.lines.some((line) => line.app === 'hello-node' && line.source === 'web.0' && line.line.includes('listening')), 5000, 'the app’s output');
+
+    // reload: a new process serves, the old one is gone, the router never stops answering.
+    expect(await platform.reload('hello-node', { reason: 'test' })).toBe(true);
+    const [reloaded] = platform.processes('hello-node');
+    expect(reloaded).toMatchObject({ instance: 'web', index: 0, state: 'running' });
+    expect(reloaded!.pid).not.toBe(web!.pid);
+    await until(() => !alive(web!.pid!), 5000, 'the old process to stop');
+    expect(await getByHost(platform.routerPort!, 'hello-node.localhost')).toContain(`pid ${reloaded!.pid}`);
+    expect(seen.jobs).toContainEqual(expect.objectContaining({ title: 'reload web', state: 'running', detail: 'test' }));
+    expect(seen.jobs).toContainEqual(expect.objectContaining({ title: 'reload web', state: 'success' }));
+
+    // scale: 3 processes, each running; back to 1, the others stop.
+    expect(await platform.scale('hello-node', 'web', 3)).toEqual({ from: 1, to: 3 });
+    const three = platform.processes('hello-node');
+    expect(three.map((row) => [row.index, row.state])).toEqual([
+      [0, 'running'],
+      [1, 'running'],
+      [2, 'running'],
+    ]);
+    const answers = new Set<string>();
+    for (let n = 0; n < 12; n++) answers.add((await getByHost(platform.routerPort!, 'hello-node.localhost')).replace(/.*pid (\d+).*\n?/s, '$1'));
+    expect(answers.size).toBe(3);
+    expect(await platform.scale('hello-node', 'web', 1)).toEqual({ from: 3, to: 1 });
+    expect(platform.processes('hello-node').map((row) => row.index)).toEqual([0]);
+    for (const row of three.slice(1)) await until(() => !alive(row.pid!), 5000, 'a scaled-away process to stop');
+    expect(seen.jobs).toContainEqual(expect.objectContaining({ title: 'scale web 3 → 1', state: 'success' }));
+
+    // down: every process stops, the app is listed as stopped, the router no longer has it.
+    const last = platform.processes('hello-node')[0]!;
+    expect(await platform.down('hello-node')).toBe('stopped');
+    expect(platform.runningApps()).toEqual([]);
+    expect(alive(last.pid!)).toBe(false);
+    expect(platform.processes('hello-node').every((row) => row.state === 'stopped')).toBe(true);
+    expect(platform.state.apps.get('hello-node')).toMatchObject({ state: 'stopped' });
+    expect(await getByHost(platform.routerPort!, 'hello-node.localhost')).not.toContain('Hello from Paasmaker');
+    expect(await platform.down('hello-node')).toBe('not-running');
+  });
+
+  it('a command environment carries the app’s settings without a port', async () => {
+    const { platform } = await openPlatform();
+    const env = await platform.commandEnvironment(loadManifest(join(examples, 'hello-node')));
+    expect(env.GREETING).toBe('Hello from Paasmaker');
+    expect(env.PORT).toBeUndefined();
+  });
+
+  it('close stops every process it started', { timeout: 30_000 }, async () => {
+    const { home, cleanup } = tempHome();
+    cleanups.push(cleanup);
+    const platform = await Platform.open({ home, proxy: { port: 0 } });
+    await platform.apply(loadManifest(join(examples, 'hello-node')));
+    const [web] = platform.processes('hello-node');
+    await platform.close();
+    expect(alive(web!.pid!)).toBe(false);
+    const again = await Platform.open({ home });
+    cleanups.push(() => again.close());
+    expect(again.reapReport).toEqual({ reaped: 0, recycled: 0, gone: 0 });
+    expect(again.processes('hello-node').every((row) => row.state === 'stopped')).toBe(true);
+  });
+});
