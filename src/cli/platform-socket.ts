@@ -20,11 +20,13 @@ export function runningPlatform(): string | undefined {
 }
 
 /**
- * A read from the running platform's API; when none runs (or it went away
- * between the look and the call) from `offline`, which starts nothing.
+ * A read from the running platform's API (`daemon`: only the daemon's);
+ * when none runs (or it went away between the look and the call) from
+ * `offline`, which starts nothing.
  */
-export async function readFromPlatform<T>(path: string, offline: () => T | Promise<T>, timeoutMs = 5000): Promise<T> {
-  const socket = runningPlatform();
+export async function readFromPlatform<T>(path: string, offline: () => T | Promise<T>, options: { timeoutMs?: number; daemon?: boolean } = {}): Promise<T> {
+  const { timeoutMs = 5000 } = options;
+  const socket = options.daemon ? runningDaemon(homeLayout().root)?.socket : runningPlatform();
   if (socket) {
     try {
       return await callApi<T>(socket, 'GET', path, undefined, timeoutMs);
