@@ -182,7 +182,9 @@ export const RuntimeSchema = z
 export type RuntimeRow = z.infer<typeof RuntimeSchema>;
 
 export const ScaleResultSchema = z.object({ from: z.number().int(), to: z.number().int() }).meta({ id: 'ScaleResult' });
+export type ScaleResult = z.infer<typeof ScaleResultSchema>;
 export const RestartResultSchema = z.object({ ok: z.boolean() }).meta({ id: 'RestartResult' });
+export type RestartResult = z.infer<typeof RestartResultSchema>;
 export const AbortResultSchema = z.object({ aborted: z.boolean() }).meta({ id: 'AbortResult' });
 export const StopResultSchema = z.object({ stopping: z.boolean() }).meta({ id: 'StopResult' });
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { callApi, daemonFile, daemonSocket, runningDaemon, type DaemonRecord } from '../../api/client.js';
-import type { StatusSchema } from '../../api/routes.js';
+import type { Status } from '../../api/index.js';
 import { ApiServer } from '../../api/server.js';
 import { Platform } from '../../engine/index.js';
 import { checkState } from '../read-state.js';
@@ -12,9 +12,6 @@ import { PaasmakerError } from '../../shared/errors.js';
 import { currentOwner, ownerAlive } from '../../shared/owner.js';
 import { homeLayout } from '../../shared/paths.js';
 import { resolveSettings, type Settings } from '../../shared/settings.js';
-import type { z } from 'zod';
-
-type Status = z.infer<typeof StatusSchema>;
 
 /**
  * `paasmaker daemon run`: the platform as a long-lived process — one router

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Platform } from '../../engine/index.js';
 import { loadManifest } from '../../manifest/index.js';
-import { callApi, runningDaemon } from '../../api/client.js';
+import { callApi, runningDaemon, type AppRow } from '../../api/index.js';
 import { homeLayout } from '../../shared/paths.js';
 
 /** `paasmaker down [DIR|APP]`: stops a project wherever it runs. */
@@ -13,7 +13,7 @@ export async function down(target: string): Promise<number> {
   const home = homeLayout().root;
   const daemon = runningDaemon(home);
   if (daemon) {
-    const owner = (await callApi<Array<{ name: string; ownerPid: number | null; state: string }>>(daemon.socket, 'GET', '/api/v1/apps')).find((app) => app.name === name);
+    const owner = (await callApi<AppRow[]>(daemon.socket, 'GET', '/api/v1/apps')).find((app) => app.name === name);
     if (owner && owner.ownerPid === daemon.pid) {
       await callApi(daemon.socket, 'POST', `/api/v1/apps/${encodeURIComponent(name)}/down`, {});
       process.stdout.write(`stopped ${name}\n`);

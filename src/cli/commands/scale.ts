@@ -1,7 +1,7 @@
 import { readState } from '../read-state.js';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { apiSocketFor, callApi } from '../../api/client.js';
+import { apiSocketFor, callApi, type RestartResult, type ScaleResult } from '../../api/index.js';
 import { loadManifest } from '../../manifest/index.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { ownerAlive } from '../../shared/owner.js';
@@ -32,7 +32,7 @@ export async function scale(specs: string[], options: { dir: string }): Promise<
     const match = /^(?:([a-z0-9][a-z0-9-]*)\/)?([a-z][a-z0-9_-]*)=(\d+)$/.exec(spec);
     if (!match) throw new PaasmakerError('USAGE', `"${spec}" is not APP/INSTANCE=N`, { hint: 'for example: paasmaker scale shop/web=3 (or web=3 in the project folder)' });
     const app = appName(match[1], options.dir);
-    const result = await callApi<{ from: number; to: number }>(controlFor(app), 'POST', `/api/v1/apps/${encodeURIComponent(app)}/scale`, { instance: match[2], quantity: Number(match[3]) });
+    const result = await callApi<ScaleResult>(controlFor(app), 'POST', `/api/v1/apps/${encodeURIComponent(app)}/scale`, { instance: match[2], quantity: Number(match[3]) });
     process.stdout.write(`${app}/${match[2]}: ${result.from} → ${result.to}\n`);
   }
   return 0;
@@ -44,7 +44,7 @@ export async function restart(target: string | undefined, options: { dir: string
   if (target !== undefined && !match) throw new PaasmakerError('USAGE', `"${target}" is not APP or APP/INSTANCE`, { hint: 'for example: paasmaker restart shop/web' });
   const [name, instance] = [match?.[1], match?.[2]];
   const app = appName(name, options.dir);
-  const result = await callApi<{ ok: boolean }>(controlFor(app), 'POST', `/api/v1/apps/${encodeURIComponent(app)}/restart`, instance ? { instance } : {});
+  const result = await callApi<RestartResult>(controlFor(app), 'POST', `/api/v1/apps/${encodeURIComponent(app)}/restart`, instance ? { instance } : {});
   process.stdout.write(result.ok ? `restarted ${target ?? app}\n` : `the new processes of ${target ?? app} did not start; the old ones still serve (see paasmaker logs)\n`);
   return result.ok ? 0 : 1;
 }
