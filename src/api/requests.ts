@@ -15,6 +15,10 @@ export const ScaleRequestSchema = z.strictObject({ instance: z.string().min(1), 
 export const NO_QUERY = z.strictObject({});
 const appFilter = z.string().min(1).optional().describe('only this app');
 export const AppQuerySchema = z.strictObject({ app: appFilter });
+export const ServicesQuerySchema = z.strictObject({
+  app: z.string().min(1).optional().describe("only this app's services (no servers)"),
+  kind: z.enum(['server', 'service']).optional().describe('only the managed servers, or only the provisioned services'),
+});
 export const LogsQuerySchema = z.strictObject({ lines: z.coerce.number().int().min(1).max(5000).optional().describe('how many recent lines (default 100)') });
 export const StatsQuerySchema = z.strictObject({ app: appFilter, window: z.coerce.number().int().min(1).max(86_400).optional().describe('seconds to count back (default 60)') });
 export const EventsQuerySchema = z.strictObject({ app: appFilter, attach: z.enum(['0', '1']).optional().describe('1: the app stops when this stream closes') });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { serviceRows } from '../engine/index.js';
 import { errorText, PaasmakerError } from '../shared/errors.js';
 import { JobRunSchema, ServiceSchema } from '../shared/views.js';
-import { AppQuerySchema, ServiceDestroyQuerySchema, ServiceDestroyRequestSchema } from './requests.js';
+import { ServiceDestroyQuerySchema, ServiceDestroyRequestSchema, ServicesQuerySchema } from './requests.js';
 import { answerAsJob, type Route } from './route.js';
 
 /** The managed servers and provisioned services; destroying one, only when its name is sent back. */
@@ -10,11 +10,11 @@ export const SERVICE_ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/v1/services',
-    summary: 'The managed database servers and every provisioned service (as paasmaker services --json); ?app= keeps that app\'s services',
-    query: AppQuerySchema,
+    summary: "The managed database servers and every provisioned service (as paasmaker services --json); ?app= keeps that app's services, ?kind= one kind",
+    query: ServicesQuerySchema,
     response: z.array(ServiceSchema),
-    handle: (context, _params, _body, query: z.infer<typeof AppQuerySchema>) =>
-      serviceRows(context.platform.services.list(query.app), query.app ? [] : context.platform.services.servers()),
+    handle: (context, _params, _body, query: z.infer<typeof ServicesQuerySchema>) =>
+      serviceRows(query.kind === 'server' ? [] : context.platform.services.list(query.app), query.app || query.kind === 'service' ? [] : context.platform.services.servers()),
   },
   {
     method: 'DELETE',

@@ -117,7 +117,8 @@ export class ApiFeed implements Feed {
       const [rows, apps, services, status] = await Promise.all([
         callApi<ProcessRow[]>(this.socket, 'GET', '/api/v1/processes'),
         callApi<AppRow[]>(this.socket, 'GET', '/api/v1/apps'),
-        callApi<ServiceRow[]>(this.socket, 'GET', '/api/v1/services'),
+        // Services only: the servers' rows measure their data folders, too much for every second.
+        callApi<ServiceRow[]>(this.socket, 'GET', '/api/v1/services?kind=service'),
         callApi<Status>(this.socket, 'GET', '/api/v1/status'),
       ]);
       this.degraded = status.degraded ?? null;

@@ -45,7 +45,7 @@ const CASES: Record<string, (context: Context) => Call | Call[] | Promise<Call |
   'GET /api/v1/jobs': () => ({ path: '/api/v1/jobs' }),
   'GET /api/v1/jobs/{id}': async (c) => ({ path: `/api/v1/jobs/${await c.job()}` }),
   'POST /api/v1/jobs/{id}/abort': async (c) => ({ path: `/api/v1/jobs/${await c.job()}/abort` }),
-  'GET /api/v1/services': () => ({ path: '/api/v1/services' }),
+  'GET /api/v1/services': () => [{ path: '/api/v1/services' }, { path: '/api/v1/services?kind=service&app=contract' }],
   'DELETE /api/v1/services/{app}/{service}': () => [
     { path: '/api/v1/services/contract/notes', body: {}, status: 409 },
     { path: '/api/v1/services/contract/notes?wait=20', body: { confirm: 'notes' } },
