@@ -27,7 +27,7 @@ import { AppQuerySchema, EnvQuerySchema, LogsQuerySchema, RestartRequestSchema, 
 import { answerAsJob, appRecord, type Route } from './route.js';
 import { SERVICE_ROUTES } from './service-routes.js';
 
-// Where these were declared before; the API room's index is where faces find them now.
+// Where these were declared before (src/shared/views.ts, requests.ts and route.ts declare them now).
 export * from '../shared/views.js';
 export * from './requests.js';
 export { appRecord, type ApiContext, type Route } from './route.js';
