@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { ErrorSchema, EventsQuerySchema, ROUTES } from './routes.js';
+import { ErrorSchema } from '../shared/views.js';
+import { EventsQuerySchema } from './requests.js';
+import { ROUTES } from './routes.js';
 
 let cached: Record<string, unknown> | undefined;
 

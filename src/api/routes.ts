@@ -2,195 +2,35 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseLogLine, tailLog } from '../shared/tail.js';
 import { z } from 'zod';
-import { appEnvironment, listProcesses, listTraffic, maskEnvironment, type Platform } from '../engine/index.js';
+import { appEnvironment, listProcesses, listTraffic, maskEnvironment } from '../engine/index.js';
 import { loadManifestAsync } from '../manifest/index.js';
-import { ERRORS, PaasmakerError, type ErrorCode } from '../shared/errors.js';
+import { PaasmakerError } from '../shared/errors.js';
+import {
+  AbortResultSchema,
+  AppSchema,
+  CronSchema,
+  EnvironmentSchema,
+  InstanceSchema,
+  JobRunSchema,
+  JobSchema,
+  LogLineSchema,
+  ProcessSchema,
+  RestartResultSchema,
+  ScaleResultSchema,
+  StartedAppSchema,
+  StatusSchema,
+  StopResultSchema,
+  TrafficSchema,
+} from '../shared/views.js';
+import { MACHINE_ROUTES } from './machine-routes.js';
+import { AppQuerySchema, EnvQuerySchema, LogsQuerySchema, RestartRequestSchema, ScaleRequestSchema, StatsQuerySchema, UpRequestSchema, WaitQuerySchema } from './requests.js';
+import { answerAsJob, appRecord, type Route } from './route.js';
+import { SERVICE_ROUTES } from './service-routes.js';
 
-/** What the daemon reports of itself. */
-export const StatusSchema = z
-  .object({
-    pid: z.number().int(),
-    socket: z.string(),
-    proxyPort: z.number().int().nullable(),
-    apiPort: z.number().int().nullable(),
-    uptime: z.number().describe('seconds'),
-    apps: z.array(z.string()),
-    degraded: z
-      .object({ reason: z.string(), since: z.number().describe('epoch ms') })
-      .nullable()
-      .describe('set while the disk is full: apps and routing go on, state and logs wait for room'),
-  })
-  .meta({ id: 'Status' });
-
-export const AppSchema = z
-  .object({
-    name: z.string(),
-    directory: z.string(),
-    manifest: z.string(),
-    state: z.string(),
-    url: z.string().nullable(),
-    ownerPid: z.number().int().nullable(),
-  })
-  .meta({ id: 'App' });
-
-export const UnreadySchema = z
-  .object({ process: z.string().describe('instance.index'), state: z.string(), reason: z.string().describe('e.g. "exited with code 3; restarting in 1s"'), lines: z.array(z.string()).describe('its last output lines') })
-  .meta({ id: 'Unready' });
-
-/** An app just started: up only when `unready` is empty. */
-export const StartedAppSchema = AppSchema.extend({ unready: z.array(UnreadySchema).describe('routed processes that are not running') }).meta({ id: 'StartedApp' });
-
-export const ProcessSchema = z
-  .object({
-    app: z.string(),
-    instance: z.string(),
-    index: z.number().int(),
-    state: z.string(),
-    pid: z.number().int().nullable(),
-    port: z.number().int().nullable(),
-    restarts: z.number().int(),
-    uptime: z.number().nullable(),
-    rps: z.number(),
-  })
-  .meta({ id: 'Process' });
-
-export const ServiceSchema = z
-  .object({ app: z.string(), service: z.string(), branch: z.string(), plugin: z.string(), symbolic: z.string(), resource: z.string(), createdAt: z.number() })
-  .meta({ id: 'Service' });
-
-export const TrafficSchema = z
-  .object({
-    app: z.string(),
-    instance: z.string(),
-    requests: z.number(),
-    s2xx: z.number().nullable(),
-    s3xx: z.number().nullable(),
-    s4xx: z.number().nullable(),
-    s5xx: z.number().nullable(),
-    bytesIn: z.number().nullable(),
-    bytesOut: z.number().nullable(),
-    p50: z.number().nullable(),
-    p99: z.number().nullable(),
-    window: z.number(),
-    rps: z.number(),
-  })
-  .meta({ id: 'Traffic' });
-
-export const JobSchema = z
-  .object({
-    id: z.string(),
-    parent: z.string().nullable(),
-    root: z.string(),
-    app: z.string(),
-    title: z.string(),
-    state: z.enum(['new', 'waiting', 'running', 'success', 'failed', 'aborted']),
-    detail: z.string().nullable(),
-    ownerPid: z.number().int().nullable(),
-    ownerStart: z.string().nullable(),
-    createdAt: z.number(),
-    updatedAt: z.number(),
-  })
-  .meta({ id: 'Job' });
-
-export const CronSchema = z
-  .object({
-    app: z.string(),
-    name: z.string(),
-    instance: z.string(),
-    schedule: z.string().describe('five cron fields, or six with seconds'),
-    target: z.string().describe('"GET /tasks/cleanup" or the command'),
-    nextRun: z.number().nullable().describe('epoch ms'),
-    lastStarted: z.number().nullable().describe('epoch ms'),
-    lastFinished: z.number().nullable().describe('epoch ms'),
-    lastResult: z.string().nullable().describe('"ok" or "failed"; null before the first run'),
-    lastDetail: z.string().nullable(),
-  })
-  .meta({ id: 'Cron' });
-export type CronRow = z.infer<typeof CronSchema>;
-
-export const CronRunSchema = z
-  .object({
-    job: z.string().describe('the job running the cron: GET /api/v1/jobs/{id}, its progress on the event stream'),
-    state: z.enum(['running', 'success', 'failed']).describe('running: it takes longer than the answer waits; job.update events tell the end'),
-    detail: z.string().nullable().describe('its outcome once finished, e.g. "HTTP 200 in 3 ms" or "exit code 0"'),
-  })
-  .meta({ id: 'CronRun' });
-export type CronRun = z.infer<typeof CronRunSchema>;
-export const CronRunQuerySchema = z.strictObject({
-  wait: z.coerce.number().min(0).max(60).optional().describe('seconds to wait for the outcome before answering with the job still running (default 10; 0 answers at once)'),
-});
-
-export const InstanceSchema = z
-  .object({ app: z.string(), name: z.string(), runtime: z.string(), command: z.string().nullable(), quantity: z.number().int(), standalone: z.boolean() })
-  .meta({ id: 'Instance' });
-
-export const LogLineSchema = z
-  .object({ source: z.string().describe('instance.index'), time: z.string(), stream: z.enum(['out', 'err', 'sys']), line: z.string() })
-  .meta({ id: 'LogLine' });
-
-export const ErrorSchema = z.object({ error: z.string(), code: z.enum(Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]]).describe('the HTTP status and the CLI\'s exit code follow from it; a client meets codes it does not know from a newer server'), hint: z.string().optional(), detail: z.string().optional() }).meta({ id: 'Error' });
-
-export const UpRequestSchema = z
-  .strictObject({
-    directory: z.string().regex(/^\//, 'must be an absolute path').describe('absolute path of the project folder'),
-    attached: z.boolean().optional().describe('held by a foreground client (an attach=1 event stream): not brought back after a daemon restart'),
-    prepare: z.boolean().optional().describe('run the prepare steps even if nothing changed'),
-    watch: z.boolean().optional().describe('reload on save (default true)'),
-  })
-  .meta({ id: 'UpRequest' });
-export const ScaleRequestSchema = z.strictObject({ instance: z.string().min(1), quantity: z.number().int().min(0).max(64) }).meta({ id: 'ScaleRequest' });
-/** Query parameters: every route declares its own (strict: an unknown name is refused, not ignored). */
-export const NO_QUERY = z.strictObject({});
-const appFilter = z.string().min(1).optional().describe('only this app');
-export const AppQuerySchema = z.strictObject({ app: appFilter });
-export const LogsQuerySchema = z.strictObject({ lines: z.coerce.number().int().min(1).max(5000).optional().describe('how many recent lines (default 100)') });
-export const StatsQuerySchema = z.strictObject({ app: appFilter, window: z.coerce.number().int().min(1).max(86_400).optional().describe('seconds to count back (default 60)') });
-export const EventsQuerySchema = z.strictObject({ app: appFilter, attach: z.enum(['0', '1']).optional().describe('1: the app stops when this stream closes') });
-
-/** The named parameters of a query schema. */
-export function queryFields(schema: z.ZodType): Record<string, z.ZodType> {
-  return schema instanceof z.ZodObject ? (schema.shape as Record<string, z.ZodType>) : {};
-}
-
-/** An app's environment, variable name → value (as `paasmaker env --json` prints it). */
-export const EnvironmentSchema = z.record(z.string(), z.string()).meta({ id: 'Environment' });
-export const EnvQuerySchema = z.strictObject({
-  instance: z.string().min(1).optional().describe('this instance type (default: the routed one, web, else the first)'),
-  show_secrets: z.enum(['true', 'false']).optional().describe('true: passwords in clear; only over the Unix socket'),
-});
-
-export const RestartRequestSchema = z.strictObject({ instance: z.string().min(1).optional() }).meta({ id: 'RestartRequest' });
-
-/** Everything a handler may use. */
-export interface ApiContext {
-  platform: Platform;
-  /** The daemon's status, when the server is the daemon's. */
-  status: () => Omit<z.infer<typeof StatusSchema>, 'degraded'>;
-  /** Stops the server's process (daemon stop). */
-  shutdown: () => void;
-  /** A foreground client that held an app went away: stop the app. */
-  detached?: (app: string) => Promise<void>;
-  /** How this request came: the Unix socket (only its owner can open it) or the TCP listener. */
-  transport?: 'socket' | 'tcp';
-}
-
-export interface Route {
-  method: 'GET' | 'POST' | 'DELETE';
-  /** With :params. */
-  path: string;
-  summary: string;
-  request?: z.ZodType;
-  /** The query parameters it takes (none when absent). */
-  query?: z.ZodObject;
-  response: z.ZodType;
-  handle: (context: ApiContext, params: Record<string, string>, body: unknown, query: any) => Promise<unknown> | unknown;
-}
-
-function appRecord(context: ApiContext, name: string) {
-  const record = context.platform.state.apps.get(name);
-  if (!record) throw new PaasmakerError('APP_NOT_FOUND', `no app named "${name}"`, { hint: 'GET /api/v1/apps lists them' });
-  return { name: record.name, directory: record.directory, manifest: record.manifest, state: record.state, url: context.platform.appUrl(record.name) ?? null, ownerPid: record.ownerPid };
-}
+// Where these were declared before (src/shared/views.ts, requests.ts and route.ts declare them now).
+export * from '../shared/views.js';
+export * from './requests.js';
+export { appRecord, type ApiContext, type Route } from './route.js';
 
 /** The API, one table: the server dispatches it and the OpenAPI document is generated from it. */
 export const ROUTES: Route[] = [
@@ -233,7 +73,7 @@ export const ROUTES: Route[] = [
     path: '/api/v1/apps/:app/restart',
     summary: 'Rolling restart of an app (or one instance type)',
     request: RestartRequestSchema,
-    response: z.object({ ok: z.boolean() }),
+    response: RestartResultSchema,
     handle: async (context, params, body) => {
       const { instance } = body as z.infer<typeof RestartRequestSchema>;
       appRecord(context, params.app!);
@@ -245,7 +85,7 @@ export const ROUTES: Route[] = [
     path: '/api/v1/apps/:app/scale',
     summary: 'Change how many processes an instance type runs',
     request: ScaleRequestSchema,
-    response: z.object({ from: z.number().int(), to: z.number().int() }),
+    response: ScaleResultSchema,
     handle: (context, params, body) => {
       const { instance, quantity } = body as z.infer<typeof ScaleRequestSchema>;
       return context.platform.scale(params.app!, instance, quantity);
@@ -308,14 +148,8 @@ export const ROUTES: Route[] = [
     response: z.array(ProcessSchema),
     handle: (context, _params, _body, query: z.infer<typeof AppQuerySchema>) => listProcesses(context.platform.state, { app: query.app, selfPid: process.pid }),
   },
-  {
-    method: 'GET',
-    path: '/api/v1/services',
-    summary: 'Provisioned services',
-    query: AppQuerySchema,
-    response: z.array(ServiceSchema),
-    handle: (context, _params, _body, query: z.infer<typeof AppQuerySchema>) => context.platform.services.list(query.app),
-  },
+  ...SERVICE_ROUTES,
+  ...MACHINE_ROUTES,
   {
     method: 'GET',
     path: '/api/v1/stats',
@@ -336,19 +170,12 @@ export const ROUTES: Route[] = [
     method: 'POST',
     path: '/api/v1/apps/:app/crons/:name/run',
     summary: "Run one of the app's crons now, as a job: answers with the outcome when it ends within ?wait= seconds (default 10), else with the job still running",
-    query: CronRunQuerySchema,
-    response: CronRunSchema,
-    handle: async (context, params, _body, query: z.infer<typeof CronRunQuerySchema>) => {
+    query: WaitQuerySchema,
+    response: JobRunSchema,
+    handle: async (context, params, _body, query: z.infer<typeof WaitQuerySchema>) => {
       const record = appRecord(context, params.app!);
       const manifest = context.platform.runningApps().find((candidate) => candidate.application.name === record.name) ?? (await loadManifestAsync(record.directory));
-      let started: (id: string) => void = () => {};
-      const job = new Promise<string>((resolve) => (started = resolve));
-      const outcome = context.platform.runCron(manifest, params.name!, started);
-      const wait = new Promise<undefined>((resolve) => setTimeout(resolve, (query.wait ?? 10) * 1000, undefined).unref());
-      const ended = await Promise.race([outcome, job.then(() => wait)]);
-      if (ended) return { job: ended.job, state: ended.ok ? 'success' : 'failed', detail: ended.detail };
-      outcome.catch(() => undefined); // it goes on; its end is a job.update event
-      return { job: await job, state: 'running', detail: null };
+      return answerAsJob((started) => context.platform.runCron(manifest, params.name!, started), query.wait);
     },
   },
   {
@@ -374,14 +201,14 @@ export const ROUTES: Route[] = [
     method: 'POST',
     path: '/api/v1/jobs/:id/abort',
     summary: 'Abort a running job and its running steps',
-    response: z.object({ aborted: z.boolean() }),
+    response: AbortResultSchema,
     handle: (context, params) => ({ aborted: context.platform.jobs.abort(params.id!, 'aborted by request') }),
   },
   {
     method: 'POST',
     path: '/api/v1/daemon/stop',
     summary: 'Stop the daemon and everything it runs',
-    response: z.object({ stopping: z.boolean() }),
+    response: StopResultSchema,
     handle: (context) => {
       setImmediate(() => context.shutdown());
       return { stopping: true };

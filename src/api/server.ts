@@ -6,7 +6,9 @@ import type { PlatformEvents } from '../engine/index.js';
 import { defaultHint, ERRORS, isPaasmakerError, type ErrorCode } from '../shared/errors.js';
 import { openApiDocument } from './openapi.js';
 import type { z } from 'zod';
-import { EventsQuerySchema, NO_QUERY, queryFields, ROUTES, type ApiContext, type Route } from './routes.js';
+import { EventsQuerySchema, NO_QUERY, queryFields } from './requests.js';
+import type { ApiContext, Route } from './route.js';
+import { ROUTES } from './routes.js';
 
 const EVENTS: Array<keyof PlatformEvents> = ['instance.state', 'log.line', 'traffic.tick', 'job.update'];
 

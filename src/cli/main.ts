@@ -92,10 +92,20 @@ Environment:
 
   program
     .command('doctor')
-    .description('check the router port and name resolution of *.localhost and *.local.paasmaker, and say what to fix')
-    .action(async () => {
+    .description('check state and disk, the router port and name resolution of *.localhost and *.local.paasmaker, and say what to fix')
+    .option('--json', 'print a JSON array of checks: name, ok, what, fix')
+    .action(async (options: { json?: boolean }) => {
       const { doctor } = await import('./commands/doctor.js');
-      setExit(await doctor());
+      setExit(await doctor(options));
+    });
+
+  program
+    .command('runtimes')
+    .description('the runtimes, the versions installed on this machine, and the version each running instance resolved to')
+    .option('--json', 'print a JSON array of flat objects')
+    .action(async (options: { json?: boolean }) => {
+      const { runtimes } = await import('./commands/runtimes.js');
+      setExit(await runtimes(options));
     });
 
   program
@@ -141,7 +151,7 @@ Environment:
     .description('managed database servers and provisioned services')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const { servicesList } = await import('./commands/services.js');
+      const { servicesList } = await import('./commands/services-list.js');
       setExit(await servicesList(options));
     });
   services
@@ -150,7 +160,7 @@ Environment:
     .argument('<app/service[@branch]>', 'what to delete, as paasmaker services lists it')
     .option('--yes', 'do not ask')
     .action(async (target: string, options: { yes?: boolean }) => {
-      const { servicesDestroy } = await import('./commands/services.js');
+      const { servicesDestroy } = await import('./commands/services-destroy.js');
       setExit(await servicesDestroy(target, options));
     });
 

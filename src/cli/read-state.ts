@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { homeLayout } from '../shared/paths.js';
+import type { ServiceRow } from '../shared/views.js';
 import { explainStateError, State } from '../state/index.js';
 
 export type { JobRecord, State } from '../state/index.js';
@@ -25,4 +26,14 @@ export function readState<T>(fn: (state: State) => T): T | undefined {
   } finally {
     state.close();
   }
+}
+
+/**
+ * The services as `paasmaker services` lists them when no platform runs:
+ * what state.db records, and each managed server stopped (it dies with the
+ * platform that started it).
+ */
+export async function readServiceRows(): Promise<ServiceRow[]> {
+  const { idleServers, serviceRows } = await import('../engine/index.js');
+  return serviceRows(readState((state) => state.services.list()) ?? [], idleServers(homeLayout().root));
 }

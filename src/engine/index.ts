@@ -5,3 +5,7 @@ export { listProcesses, listTraffic, type ProcessRow, type TrafficRow } from './
 export type { UnreadyProcess } from './unready.js';
 export { appEnvironment, maskEnvironment } from './environment.js';
 export { isSecret } from '../services/index.js';
+export { serviceRows } from './service-rows.js';
+export { idleServers } from '../services/index.js';
+export { runtimeRows, type RuntimeChoice } from './runtime-rows.js';
+export { doctorChecks, type DoctorFacts } from './doctor.js';

@@ -234,4 +234,15 @@ export class Platform extends EventEmitter<PlatformEvents> {
     this.life.stateOpen = false;
     this.state.close();
   }
+
+  /** What each running instance type's runtime resolved to ("node v20.11.1 (/usr/bin/node)"). */
+  runtimePlans(): Array<{ app: string; instance: string; runtime: string; description: string }> {
+    return [...this.running.values()].flatMap((app) =>
+      app.manifest.instances.flatMap((instance) => {
+        const plan = app.plans.get(instance.name);
+        return plan ? [{ app: app.manifest.application.name, instance: instance.name, runtime: instance.runtime.name, description: plan.description }] : [];
+      }),
+    );
+  }
+
 }

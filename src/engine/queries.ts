@@ -1,23 +1,8 @@
 import { ownerAlive } from '../shared/owner.js';
-import type { ProcessRecord, State, TrafficSummary } from '../state/index.js';
+import type { ProcessRecord, State } from '../state/index.js';
+import type { ProcessRow, TrafficRow } from '../shared/views.js';
 
-/** A process slot as a listing shows it: flat, stable field names. */
-export interface ProcessRow {
-  app: string;
-  instance: string;
-  index: number;
-  state: string;
-  pid: number | null;
-  port: number | null;
-  restarts: number;
-  /** Seconds since the process became running; null when it is not. */
-  uptime: number | null;
-  /** Requests per second through the router to this instance type, over the last 5 s. */
-  rps: number;
-}
-
-/** Router traffic of an app instance type over a window, flat for --json. */
-export type TrafficRow = TrafficSummary & { window: number; rps: number };
+export type { ProcessRow, TrafficRow } from '../shared/views.js';
 
 export function listTraffic(state: State, options: { app?: string; windowSeconds?: number; now?: number } = {}): TrafficRow[] {
   const window = options.windowSeconds ?? 60;

@@ -8,6 +8,21 @@ import { loadConfig, type PlatformConfig } from './config.js';
 import type { ProvisionedService } from './environment.js';
 import { DEFAULT_SYMBOLS, PLUGINS } from './registry.js';
 import type { ServerStatus, ServiceContext, ServicePlugin, ServiceRequest } from './types.js';
+import { folderSize } from './managed-server.js';
+
+/** The plugins that run a server of their own under $PAASMAKER_HOME/services/<plugin>. */
+const MANAGED_SERVERS = ['postgres', 'mysql', 'redis'];
+
+/**
+ * The managed servers' data folders when no platform runs: a server dies
+ * with the platform that started it, so each is stopped.
+ */
+export function idleServers(home: string): ServerStatus[] {
+  return MANAGED_SERVERS.flatMap((plugin) => {
+    const dir = join(home, 'services', plugin);
+    return existsSync(dir) ? [{ plugin, state: 'stopped' as const, size: folderSize(dir), dataDir: dir }] : [];
+  });
+}
 
 export { envName, isSecret, maskSecret, serviceEnvironment, type ProvisionedService } from './environment.js';
 export { loadConfig, type PlatformConfig } from './config.js';
@@ -122,7 +137,7 @@ export class Services {
   /** The managed servers and their state (without starting any). */
   servers(): ServerStatus[] {
     const statuses: ServerStatus[] = [];
-    for (const name of ['postgres', 'mysql', 'redis']) {
+    for (const name of MANAGED_SERVERS) {
       if (!existsSync(join(this.context.home, 'services', name))) continue;
       try {
         statuses.push(this.plugin(name).status!(this.context));

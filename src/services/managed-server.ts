@@ -323,7 +323,7 @@ export abstract class ManagedServer {
   }
 }
 
-function folderSize(path: string): number {
+export function folderSize(path: string): number {
   let total = 0;
   try {
     const stats = lstatSync(path);

@@ -1,5 +1,5 @@
-import { callApi, followEvents } from '../api/client.js';
-import type { JobUpdateEvent, LogLineEvent, Platform, ProcessRow } from '../engine/index.js';
+import { callApi, followEvents, type AppRow, type ProcessRow, type ServiceRow, type Status } from '../api/index.js';
+import type { JobUpdateEvent, LogLineEvent, Platform } from '../engine/index.js';
 import { routedHostname } from '../engine/routes.js';
 import type { ResolvedManifest } from '../manifest/index.js';
 import type { Degraded } from '../shared/disk-space.js';
@@ -114,15 +114,16 @@ export class ApiFeed implements Feed {
     try {
       const [rows, apps, services, status] = await Promise.all([
         callApi<ProcessRow[]>(this.socket, 'GET', '/api/v1/processes'),
-        callApi<Array<{ name: string; url: string | null; state: string }>>(this.socket, 'GET', '/api/v1/apps'),
-        callApi<Array<{ app: string; service: string; plugin: string; resource: string }>>(this.socket, 'GET', '/api/v1/services'),
-        callApi<{ degraded?: Degraded | null }>(this.socket, 'GET', '/api/v1/status'),
+        callApi<AppRow[]>(this.socket, 'GET', '/api/v1/apps'),
+        // Services only: the servers' rows measure their data folders, too much for every second.
+        callApi<ServiceRow[]>(this.socket, 'GET', '/api/v1/services?kind=service'),
+        callApi<Status>(this.socket, 'GET', '/api/v1/status'),
       ]);
       this.degraded = status.degraded ?? null;
       const running = new Set(apps.filter((app) => app.state !== 'stopped' && (!this.hold || app.name === this.hold.app)).map((app) => app.name));
       this.rows = rows.filter((row) => running.has(row.app));
       this.urls = new Map(apps.map((app) => [app.name, app.url]));
-      this.services = services.filter((service) => running.has(service.app)).map((service) => ({ app: service.app, name: service.service, plugin: service.plugin, resource: service.resource }));
+      this.services = services.flatMap((row) => (row.kind === 'service' && row.app !== null && running.has(row.app) ? [{ app: row.app, name: row.service ?? row.name, plugin: row.plugin, resource: row.resource ?? '' }] : []));
     } catch {
       this.job = 'the daemon does not answer';
     }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, CliProcess, runCli, sleep, tempHome, until, stopDaemonAndRemove, getByHost } from '../helpers/cli.js';
+import { alive, apiRequest, CliProcess, runCli, sleep, tempHome, until, stopDaemonAndRemove, getByHost } from '../helpers/cli.js';
 
 // The daemon: several projects behind one router, the API on a Unix socket.
 
@@ -27,16 +27,7 @@ function daemonHome(): string {
 }
 
 function api(home: string, method: string, path: string, options: { body?: unknown; headers?: Record<string, string> } = {}): Promise<{ status: number; json: any }> {
-  return new Promise((resolve, reject) => {
-    const text = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const req = request({ socketPath: join(home, 'paasmaker.sock'), path, method, headers: { host: 'localhost', 'content-type': 'application/json', ...options.headers } }, (res) => {
-      let answer = '';
-      res.on('data', (chunk) => (answer += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, json: answer ? JSON.parse(answer) : undefined }));
-    });
-    req.on('error', reject);
-    req.end(text);
-  });
+  return apiRequest(join(home, 'paasmaker.sock'), method, path, options);
 }
 
 

@@ -175,3 +175,18 @@ export function getByHost(port: number, host: string, path = '/'): Promise<strin
     req.end();
   });
 }
+
+/** One API request over the platform's Unix socket: the status and the parsed JSON answer (an error answer too). */
+export function apiRequest(socketPath: string, method: string, path: string, options: { body?: unknown; headers?: Record<string, string> } = {}): Promise<{ status: number; json: any }> {
+  return new Promise((resolve, reject) => {
+    const text = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const length = text === undefined ? {} : { 'content-length': String(Buffer.byteLength(text)) };
+    const req = request({ socketPath, path, method, headers: { host: 'localhost', 'content-type': 'application/json', ...length, ...options.headers } }, (res) => {
+      let answer = '';
+      res.on('data', (chunk) => (answer += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, json: answer ? JSON.parse(answer) : undefined }));
+    });
+    req.on('error', reject);
+    req.end(text);
+  });
+}

@@ -133,10 +133,12 @@ describe.skipIf(skip)('managed services', () => {
     expect(b.DATABASE_URL).not.toBe(a.DATABASE_URL);
   });
 
-  it('destroys a service only when asked with --yes', async () => {
+  it('destroys a service through the daemon, only when asked with --yes', async () => {
     const pmHome = home();
     const dir = project('gone', '  db:\n    plugin: postgres\n');
-    await envJson(dir, pmHome);
+    cleanups.push(async () => void (await runCli(['daemon', 'stop'], { home: pmHome })));
+    const up = await runCli(['up', '-d', dir], { home: pmHome });
+    expect(up.exitCode, up.stderr).toBe(0);
     const refused = await runCli(['services', 'destroy', 'gone/db'], { home: pmHome });
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toContain('--yes');

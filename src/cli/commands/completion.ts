@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Command, Option } from 'commander';
+import type { AppRow, ProcessRow } from '../../api/index.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { paasmakerHome } from '../../shared/paths.js';
 import { completesOf, defineCommand, type Completes } from '../command.js';
@@ -210,11 +211,9 @@ async function named(kind: Kind): Promise<Candidate[]> {
 }
 
 async function apps(runningOnly: boolean): Promise<Candidate[]> {
-  const rows = await ask<Array<{ name: string; state: string }>>('/api/v1/apps');
+  const rows = await ask<AppRow[]>('/api/v1/apps');
   return rows.filter((row) => !runningOnly || row.state !== 'stopped').map((row) => ({ value: row.name, description: row.state }));
 }
-
-type ProcessRow = { app: string; instance: string; index: number; state: string };
 
 /** Every process slot, once (the daemon and a foreground `up` both list the whole home). */
 async function processes(): Promise<ProcessRow[]> {

@@ -1,9 +1,7 @@
-import { callApi } from '../../api/client.js';
-import type { CronRow } from '../../api/routes.js';
-import { isPaasmakerError } from '../../shared/errors.js';
+import type { CronRow } from '../../api/index.js';
 import { defineCommand } from '../command.js';
 import { table } from '../output.js';
-import { runningPlatform } from '../reach.js';
+import { readFromPlatform } from '../platform-socket.js';
 
 export default defineCommand<{ json?: boolean }>({
   name: 'cron list',
@@ -17,18 +15,8 @@ export default defineCommand<{ json?: boolean }>({
 const when = (at: number | null) => (at === null ? '-' : new Date(at).toISOString().replace('T', ' ').slice(0, 19));
 
 /** Every cron row: from a running platform's API, else read from state (nothing is started). */
-async function cronRows(app: string | undefined): Promise<CronRow[]> {
-  const socket = await runningPlatform();
-  if (socket) {
-    try {
-      return await callApi<CronRow[]>(socket, 'GET', `/api/v1/crons${app ? `?app=${encodeURIComponent(app)}` : ''}`, undefined, 5000);
-    } catch (error) {
-      // It went away between the look and the call: what it wrote is in state.
-      if (!isPaasmakerError(error) || error.code !== 'PLATFORM_UNREACHABLE') throw error;
-    }
-  }
-  const { readState } = await import('../read-state.js');
-  return readState((state) => state.crons.list(app)) ?? [];
+function cronRows(app: string | undefined): Promise<CronRow[]> {
+  return readFromPlatform(`/api/v1/crons${app ? `?app=${encodeURIComponent(app)}` : ''}`, async () => (await import('../read-state.js')).readState((state) => state.crons.list(app)) ?? []);
 }
 
 /** `paasmaker cron list [APP]`: every cron of the apps that ran, with its next run and last outcome. */

@@ -1,5 +1,4 @@
-import { callApi, followEvents } from '../../api/client.js';
-import type { CronRun } from '../../api/routes.js';
+import { callApi, followEvents, type JobRun } from '../../api/index.js';
 import { defineCommand } from '../command.js';
 import { platformRunning } from '../reach.js';
 
@@ -34,7 +33,7 @@ async function cronRun(name: string, options: { dir: string }): Promise<number> 
     () => finish(),
   );
   try {
-    const answer = await callApi<CronRun>(socket, 'POST', `/api/v1/apps/${encodeURIComponent(app)}/crons/${encodeURIComponent(name)}/run`);
+    const answer = await callApi<JobRun>(socket, 'POST', `/api/v1/apps/${encodeURIComponent(app)}/crons/${encodeURIComponent(name)}/run`);
     job = answer.job;
     if (answer.state === 'running' && !over.has(job)) await ended;
     const outcome = answer.state === 'running' ? (over.get(job) ?? { state: 'failed', detail: `the platform went away before the cron ended (paasmaker jobs show ${job})` }) : { state: answer.state, detail: answer.detail ?? undefined };

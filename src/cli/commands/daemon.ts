@@ -1,12 +1,9 @@
 import { join } from 'node:path';
-import type { z } from 'zod';
 import { callApi, runningDaemon } from '../../api/client.js';
-import type { StatusSchema } from '../../api/routes.js';
+import type { Status } from '../../api/index.js';
 import { ensureDaemon, runDaemon, stopDaemon } from '../../daemon/index.js';
 import { homeLayout } from '../../shared/paths.js';
 import { resolveSettings } from '../../shared/settings.js';
-
-type Status = z.infer<typeof StatusSchema>;
 
 /** `paasmaker daemon run`: the daemon in this process (what `daemon start` runs in the background). */
 export async function daemonRun(options: { proxyPort?: string; apiPort?: string }): Promise<number> {

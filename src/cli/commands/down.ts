@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { callApi, runningDaemon } from '../../api/client.js';
+import { callApi, runningDaemon, type AppRow } from '../../api/index.js';
 import { homeLayout } from '../../shared/paths.js';
 import { defineCommand } from '../command.js';
 
@@ -21,7 +21,7 @@ async function down(target: string): Promise<number> {
   const daemon = runningDaemon(homeLayout().root);
   if (daemon) {
     const path = `/api/v1/apps/${encodeURIComponent(name)}`;
-    const before = await callApi<{ state: string }>(daemon.socket, 'GET', path);
+    const before = await callApi<AppRow>(daemon.socket, 'GET', path);
     await callApi(daemon.socket, 'POST', `${path}/down`, {});
     process.stdout.write(before.state === 'stopped' ? `${name} was not running\n` : `stopped ${name}\n`);
     return 0;

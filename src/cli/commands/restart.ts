@@ -1,4 +1,4 @@
-import { callApi } from '../../api/client.js';
+import { callApi, type RestartResult } from '../../api/index.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { defineCommand } from '../command.js';
 import { appNamed, platformRunning } from '../reach.js';
@@ -19,7 +19,7 @@ async function restart(target: string | undefined, options: { dir: string }): Pr
   const [name, instance] = [match?.[1], match?.[2]];
   const app = await appNamed(name, options.dir, 'paasmaker restart APP, or run it in the project folder');
   const socket = await platformRunning(app, { dir: name ? undefined : options.dir });
-  const result = await callApi<{ ok: boolean }>(socket, 'POST', `/api/v1/apps/${encodeURIComponent(app)}/restart`, instance ? { instance } : {});
+  const result = await callApi<RestartResult>(socket, 'POST', `/api/v1/apps/${encodeURIComponent(app)}/restart`, instance ? { instance } : {});
   process.stdout.write(result.ok ? `restarted ${target ?? app}\n` : `the new processes of ${target ?? app} did not start; the old ones still serve (see paasmaker logs)\n`);
   return result.ok ? 0 : 1;
 }

@@ -1,4 +1,4 @@
-import { callApi } from '../../api/client.js';
+import { callApi, type ScaleResult } from '../../api/index.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { defineCommand } from '../command.js';
 import { appNamed, platformRunning } from '../reach.js';
@@ -19,7 +19,7 @@ async function scale(specs: string[], options: { dir: string }): Promise<number>
     if (!match) throw new PaasmakerError('USAGE', `"${spec}" is not APP/INSTANCE=N`, { hint: 'for example: paasmaker scale shop/web=3 (or web=3 in the project folder)' });
     const app = await appNamed(match[1], options.dir, 'paasmaker scale APP/INSTANCE=N, or run it in the project folder');
     const socket = await platformRunning(app, { dir: match[1] ? undefined : options.dir });
-    const result = await callApi<{ from: number; to: number }>(socket, 'POST', `/api/v1/apps/${encodeURIComponent(app)}/scale`, { instance: match[2], quantity: Number(match[3]) });
+    const result = await callApi<ScaleResult>(socket, 'POST', `/api/v1/apps/${encodeURIComponent(app)}/scale`, { instance: match[2], quantity: Number(match[3]) });
     process.stdout.write(`${app}/${match[2]}: ${result.from} → ${result.to}\n`);
   }
   return 0;

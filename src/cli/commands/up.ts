@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
-import type { z } from 'zod';
 import { Platform, type InstanceStateEvent, type JobUpdateEvent, type LogLineEvent, type UnreadyProcess } from '../../engine/index.js';
-import type { StartedAppSchema } from '../../api/routes.js';
+import type { StartedApp } from '../../api/index.js';
 import { loadManifest, type ResolvedManifest } from '../../manifest/index.js';
 import { EXIT, PaasmakerError } from '../../shared/errors.js';
 import { callApi, followEvents, runningDaemon, upSocket, type DaemonRecord } from '../../api/client.js';
@@ -230,8 +229,6 @@ async function upInDaemon(manifest: ResolvedManifest, settings: Settings): Promi
   process.stdout.write(`${app.name} is up in ${Date.now() - began} ms${app.url ? `: ${app.url}` : ''}\n`);
   return EXIT.ok;
 }
-
-type StartedApp = z.infer<typeof StartedAppSchema>;
 
 /** "shop is not up after 812 ms:" then, for each routed process not running, what happened (and its last lines). */
 function unreadyReport(app: string, elapsed: number, unready: UnreadyProcess[], options: { lines: boolean }): string[] {

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+/** What the API takes: request bodies and query parameters, each declared once. */
+
+export const UpRequestSchema = z
+  .strictObject({
+    directory: z.string().regex(/^\//, 'must be an absolute path').describe('absolute path of the project folder'),
+    attached: z.boolean().optional().describe('held by a foreground client (an attach=1 event stream): not brought back after a daemon restart'),
+    prepare: z.boolean().optional().describe('run the prepare steps even if nothing changed'),
+    watch: z.boolean().optional().describe('reload on save (default true)'),
+  })
+  .meta({ id: 'UpRequest' });
+export const ScaleRequestSchema = z.strictObject({ instance: z.string().min(1), quantity: z.number().int().min(0).max(64) }).meta({ id: 'ScaleRequest' });
+/** Query parameters: every route declares its own (strict: an unknown name is refused, not ignored). */
+export const NO_QUERY = z.strictObject({});
+const appFilter = z.string().min(1).optional().describe('only this app');
+export const AppQuerySchema = z.strictObject({ app: appFilter });
+export const ServicesQuerySchema = z.strictObject({
+  app: z.string().min(1).optional().describe("only this app's services (no servers)"),
+  kind: z.enum(['server', 'service']).optional().describe('only the managed servers, or only the provisioned services'),
+});
+export const LogsQuerySchema = z.strictObject({ lines: z.coerce.number().int().min(1).max(5000).optional().describe('how many recent lines (default 100)') });
+export const StatsQuerySchema = z.strictObject({ app: appFilter, window: z.coerce.number().int().min(1).max(86_400).optional().describe('seconds to count back (default 60)') });
+export const EventsQuerySchema = z.strictObject({ app: appFilter, attach: z.enum(['0', '1']).optional().describe('1: the app stops when this stream closes') });
+
+/** The named parameters of a query schema. */
+export function queryFields(schema: z.ZodType): Record<string, z.ZodType> {
+  return schema instanceof z.ZodObject ? (schema.shape as Record<string, z.ZodType>) : {};
+}
+
+export const WaitQuerySchema = z.strictObject({
+  wait: z.coerce.number().min(0).max(60).optional().describe('seconds to wait for the outcome before answering with the job still running (default 10; 0 answers at once)'),
+});
+
+export const EnvQuerySchema = z.strictObject({
+  instance: z.string().min(1).optional().describe('this instance type (default: the routed one, web, else the first)'),
+  show_secrets: z.enum(['true', 'false']).optional().describe('true: passwords in clear; only over the Unix socket'),
+});
+
+export const RestartRequestSchema = z.strictObject({ instance: z.string().min(1).optional() }).meta({ id: 'RestartRequest' });
+
+/** Deleting a service: its name, sent back, is the confirmation. */
+export const ServiceDestroyRequestSchema = z
+  .strictObject({ confirm: z.string().optional().describe('the service\'s name: without it (or with another) nothing is deleted') })
+  .meta({ id: 'ServiceDestroyRequest' });
+export const ServiceDestroyQuerySchema = WaitQuerySchema.extend({ branch: z.string().min(1).optional().describe('the git branch, for a service with a database per branch') });

@@ -1,0 +1,33 @@
+import type { RuntimeRow } from '../../api/index.js';
+import { table } from '../output.js';
+import { readFromPlatform } from '../platform-socket.js';
+
+/** The facts of this machine when no platform runs: the installed versions, and no instance running. */
+async function localRuntimes(): Promise<RuntimeRow[]> {
+  const { runtimeRows } = await import('../../engine/index.js');
+  return runtimeRows(process.env, []);
+}
+
+/**
+ * `paasmaker runtimes [--json]`: every runtime, the versions installed on
+ * this machine, and the version each running instance resolved to (from
+ * the running platform, which knows what it started).
+ */
+export async function runtimes(options: { json?: boolean }): Promise<number> {
+  const rows = await readFromPlatform('/api/v1/runtimes', localRuntimes, { timeoutMs: 30_000 });
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return 0;
+  }
+  process.stdout.write(
+    table(
+      ['runtime', 'installed', 'running'],
+      rows.map((row) => [
+        row.name,
+        row.installed.length > 0 ? row.installed.map((found) => `${found.version} (${found.source})`).join(', ') : '-',
+        row.instances.length > 0 ? row.instances.map((instance) => `${instance.app}/${instance.instance}${instance.version ? ` ${instance.version}` : ''}`).join(', ') : '-',
+      ]),
+    ),
+  );
+  return 0;
+}

@@ -1,0 +1,198 @@
+import { z } from 'zod';
+import { ERRORS, type ErrorCode } from './errors.js';
+
+/**
+ * What the platform shows of itself, declared once: the API answers these
+ * (and its OpenAPI document is made from them), the CLI prints them with
+ * --json and the UI reads them. Each row type is z.infer of its schema.
+ * They live in src/shared because the engine builds some of these rows and
+ * must not import the API.
+ */
+
+/** What the daemon reports of itself. */
+export const StatusSchema = z
+  .object({
+    pid: z.number().int(),
+    socket: z.string(),
+    proxyPort: z.number().int().nullable(),
+    apiPort: z.number().int().nullable(),
+    uptime: z.number().describe('seconds'),
+    apps: z.array(z.string()),
+    degraded: z
+      .object({ reason: z.string(), since: z.number().describe('epoch ms') })
+      .nullable()
+      .describe('set while the disk is full: apps and routing go on, state and logs wait for room'),
+  })
+  .meta({ id: 'Status' });
+export type Status = z.infer<typeof StatusSchema>;
+
+export const AppSchema = z
+  .object({
+    name: z.string(),
+    directory: z.string(),
+    manifest: z.string(),
+    state: z.string(),
+    url: z.string().nullable(),
+    ownerPid: z.number().int().nullable(),
+  })
+  .meta({ id: 'App' });
+export type AppRow = z.infer<typeof AppSchema>;
+
+export const UnreadySchema = z
+  .object({ process: z.string().describe('instance.index'), state: z.string(), reason: z.string().describe('e.g. "exited with code 3; restarting in 1s"'), lines: z.array(z.string()).describe('its last output lines') })
+  .meta({ id: 'Unready' });
+
+/** An app just started: up only when `unready` is empty. */
+export const StartedAppSchema = AppSchema.extend({ unready: z.array(UnreadySchema).describe('routed processes that are not running') }).meta({ id: 'StartedApp' });
+export type StartedApp = z.infer<typeof StartedAppSchema>;
+
+export const ProcessSchema = z
+  .object({
+    app: z.string(),
+    instance: z.string(),
+    index: z.number().int(),
+    state: z.string(),
+    pid: z.number().int().nullable(),
+    port: z.number().int().nullable(),
+    restarts: z.number().int(),
+    uptime: z.number().nullable().describe('seconds since the process became running; null when it is not'),
+    rps: z.number().describe('requests per second through the router to this instance type, over the last 5 s'),
+  })
+  .meta({ id: 'Process' });
+/** A process slot as a listing shows it: flat, stable field names. */
+export type ProcessRow = z.infer<typeof ProcessSchema>;
+
+/** A managed database server, or a provisioned service, as `paasmaker services --json` prints it. */
+export const ServiceSchema = z
+  .object({
+    kind: z.enum(['server', 'service']),
+    name: z.string().describe('the server\'s plugin, or "app/service"'),
+    app: z.string().nullable(),
+    service: z.string().nullable(),
+    branch: z.string().nullable().describe('the git branch of a database per branch'),
+    plugin: z.string(),
+    symbolic: z.string().nullable().describe('the name the manifest asked for (postgres, pg-shared, …)'),
+    state: z.string().describe('a server: running, restarting, stopped or external; a service: provisioned'),
+    version: z.string().nullable().describe('a server\'s, e.g. "PostgreSQL 15"'),
+    port: z.number().int().nullable(),
+    pid: z.number().int().nullable(),
+    size: z.number().nullable().describe('bytes of a server\'s data folder'),
+    resource: z.string().nullable().describe('a server\'s data folder; a service\'s database or file'),
+  })
+  .meta({ id: 'Service' });
+export type ServiceRow = z.infer<typeof ServiceSchema>;
+
+export const TrafficSchema = z
+  .object({
+    app: z.string(),
+    instance: z.string(),
+    requests: z.number(),
+    s2xx: z.number(),
+    s3xx: z.number(),
+    s4xx: z.number(),
+    s5xx: z.number(),
+    bytesIn: z.number(),
+    bytesOut: z.number(),
+    p50: z.number().nullable(),
+    p99: z.number().nullable(),
+    window: z.number(),
+    rps: z.number(),
+  })
+  .meta({ id: 'Traffic' });
+/** Router traffic of an app instance type over a window, flat for --json. */
+export type TrafficRow = z.infer<typeof TrafficSchema>;
+
+export const JobSchema = z
+  .object({
+    id: z.string(),
+    parent: z.string().nullable(),
+    root: z.string(),
+    app: z.string(),
+    title: z.string(),
+    state: z.enum(['new', 'waiting', 'running', 'success', 'failed', 'aborted']),
+    detail: z.string().nullable(),
+    ownerPid: z.number().int().nullable(),
+    ownerStart: z.string().nullable(),
+    createdAt: z.number(),
+    updatedAt: z.number(),
+  })
+  .meta({ id: 'Job' });
+export type JobRow = z.infer<typeof JobSchema>;
+
+export const CronSchema = z
+  .object({
+    app: z.string(),
+    name: z.string(),
+    instance: z.string(),
+    schedule: z.string().describe('five cron fields, or six with seconds'),
+    target: z.string().describe('"GET /tasks/cleanup" or the command'),
+    nextRun: z.number().nullable().describe('epoch ms'),
+    lastStarted: z.number().nullable().describe('epoch ms'),
+    lastFinished: z.number().nullable().describe('epoch ms'),
+    lastResult: z.string().nullable().describe('"ok" or "failed"; null before the first run'),
+    lastDetail: z.string().nullable(),
+  })
+  .meta({ id: 'Cron' });
+export type CronRow = z.infer<typeof CronSchema>;
+
+/** The answer of an action run as a job (a cron run now, a service destroyed). */
+export const JobRunSchema = z
+  .object({
+    job: z.string().describe('the job doing it: GET /api/v1/jobs/{id}, its progress on the event stream'),
+    state: z.enum(['running', 'success', 'failed']).describe('running: it takes longer than the answer waits; job.update events tell the end'),
+    detail: z.string().nullable().describe('its outcome once finished, e.g. "HTTP 200 in 3 ms" or "exit code 0"'),
+  })
+  .meta({ id: 'JobRun' });
+export type JobRun = z.infer<typeof JobRunSchema>;
+
+export const InstanceSchema = z
+  .object({ app: z.string(), name: z.string(), runtime: z.string(), command: z.string().nullable(), quantity: z.number().int(), standalone: z.boolean() })
+  .meta({ id: 'Instance' });
+export type InstanceRow = z.infer<typeof InstanceSchema>;
+
+export const LogLineSchema = z
+  .object({ source: z.string().describe('instance.index'), time: z.string(), stream: z.enum(['out', 'err', 'sys']), line: z.string() })
+  .meta({ id: 'LogLine' });
+export type LogLineRow = z.infer<typeof LogLineSchema>;
+
+/** An app's environment, variable name → value (as `paasmaker env --json` prints it). */
+export const EnvironmentSchema = z.record(z.string(), z.string()).meta({ id: 'Environment' });
+
+/** One check of `paasmaker doctor`. */
+export const DoctorCheckSchema = z
+  .object({
+    name: z.string().describe('what is checked: daemon, state, disk, degraded, router, localhost, dns-responder, dns-zone'),
+    ok: z.boolean(),
+    what: z.string().describe('what was found'),
+    fix: z.string().nullable().describe('what to do when it is not ok'),
+  })
+  .meta({ id: 'DoctorCheck' });
+export type DoctorCheck = z.infer<typeof DoctorCheckSchema>;
+
+/** A runtime: the versions installed on this machine, and what each running instance resolved to. */
+export const RuntimeSchema = z
+  .object({
+    name: z.string(),
+    installed: z.array(z.object({ version: z.string(), source: z.string().describe('PATH, nvm, fnm, volta, pyenv, …'), binDir: z.string() })),
+    instances: z
+      .array(z.object({ app: z.string(), instance: z.string(), version: z.string().nullable(), description: z.string().describe('e.g. "node v20.11.1 (/usr/bin/node)"') }))
+      .describe('running instances of this runtime and the version each resolved to'),
+  })
+  .meta({ id: 'Runtime' });
+export type RuntimeRow = z.infer<typeof RuntimeSchema>;
+
+export const ScaleResultSchema = z.object({ from: z.number().int(), to: z.number().int() }).meta({ id: 'ScaleResult' });
+export type ScaleResult = z.infer<typeof ScaleResultSchema>;
+export const RestartResultSchema = z.object({ ok: z.boolean() }).meta({ id: 'RestartResult' });
+export type RestartResult = z.infer<typeof RestartResultSchema>;
+export const AbortResultSchema = z.object({ aborted: z.boolean() }).meta({ id: 'AbortResult' });
+export const StopResultSchema = z.object({ stopping: z.boolean() }).meta({ id: 'StopResult' });
+
+export const ErrorSchema = z
+  .object({
+    error: z.string(),
+    code: z.enum(Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]]).describe("the HTTP status and the CLI's exit code follow from it; a client meets codes it does not know from a newer server"),
+    hint: z.string().optional(),
+    detail: z.string().optional(),
+  })
+  .meta({ id: 'Error' });

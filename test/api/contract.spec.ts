@@ -1,0 +1,147 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiRequest, runCli, stopDaemonAndRemove, tempHome } from '../helpers/cli.js';
+
+// The API's contract: a real daemon answers every route its OpenAPI document
+// lists, and every answer validates against the schema the document gives.
+
+/** One request of a case; `status` is the answer expected (200 unless said). */
+interface Call {
+  path: string;
+  body?: unknown;
+  status?: number;
+}
+
+interface Context {
+  socket: string;
+  project: string;
+  /** The id of a job the platform has run. */
+  job: () => Promise<string>;
+}
+
+/**
+ * Every route of openapi.json, in the order they run (the last ones stop
+ * things): "METHOD /path/{param}" → the request(s) that exercise it. A route
+ * added to the API without a line here fails the test.
+ */
+const CASES: Record<string, (context: Context) => Call | Call[] | Promise<Call | Call[]>> = {
+  'POST /api/v1/apps': (c) => ({ path: '/api/v1/apps', body: { directory: c.project } }),
+  'GET /api/v1/status': () => ({ path: '/api/v1/status' }),
+  'GET /api/v1/apps': () => ({ path: '/api/v1/apps' }),
+  'GET /api/v1/apps/{app}': () => [{ path: '/api/v1/apps/contract' }, { path: '/api/v1/apps/nosuch', status: 404 }],
+  'GET /api/v1/apps/{app}/instances': () => ({ path: '/api/v1/apps/contract/instances' }),
+  'GET /api/v1/apps/{app}/env': () => ({ path: '/api/v1/apps/contract/env' }),
+  'GET /api/v1/apps/{app}/logs': () => ({ path: '/api/v1/apps/contract/logs?lines=5' }),
+  'POST /api/v1/apps/{app}/scale': () => ({ path: '/api/v1/apps/contract/scale', body: { instance: 'web', quantity: 2 } }),
+  'POST /api/v1/apps/{app}/restart': () => ({ path: '/api/v1/apps/contract/restart', body: {} }),
+  'GET /api/v1/processes': () => ({ path: '/api/v1/processes?app=contract' }),
+  'GET /api/v1/stats': () => ({ path: '/api/v1/stats?window=5' }),
+  'GET /api/v1/crons': () => ({ path: '/api/v1/crons' }),
+  'POST /api/v1/apps/{app}/crons/{name}/run': () => ({ path: '/api/v1/apps/contract/crons/hello/run?wait=20' }),
+  'GET /api/v1/jobs': () => ({ path: '/api/v1/jobs' }),
+  'GET /api/v1/jobs/{id}': async (c) => ({ path: `/api/v1/jobs/${await c.job()}` }),
+  'POST /api/v1/jobs/{id}/abort': async (c) => ({ path: `/api/v1/jobs/${await c.job()}/abort` }),
+  'GET /api/v1/services': () => [{ path: '/api/v1/services' }, { path: '/api/v1/services?kind=service&app=contract' }],
+  'DELETE /api/v1/services/{app}/{service}': () => [
+    { path: '/api/v1/services/contract/notes', body: {}, status: 409 },
+    { path: '/api/v1/services/contract/notes?wait=20', body: { confirm: 'notes' } },
+  ],
+  'GET /api/v1/doctor': () => ({ path: '/api/v1/doctor' }),
+  'GET /api/v1/runtimes': () => ({ path: '/api/v1/runtimes' }),
+  'GET /api/v1/events': () => ({ path: '/api/v1/events?app=contract' }),
+  'POST /api/v1/apps/{app}/down': () => ({ path: '/api/v1/apps/contract/down' }),
+  'POST /api/v1/daemon/stop': () => ({ path: '/api/v1/daemon/stop' }),
+};
+
+/** The first bytes of an event stream, and its content type. */
+function openStream(socketPath: string, path: string): Promise<{ status: number; type: string; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path, headers: { host: 'localhost' } }, (res) => {
+      res.setEncoding('utf8');
+      res.once('data', (chunk: string) => {
+        resolve({ status: res.statusCode!, type: String(res.headers['content-type']), text: chunk });
+        req.destroy();
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+let home: string;
+let project: string;
+let cleanup: () => Promise<void>;
+
+beforeAll(async () => {
+  const temp = tempHome();
+  home = temp.home;
+  project = mkdtempSync(join(tmpdir(), 'pm-contract-'));
+  writeFileSync(
+    join(project, 'paasmaker.yml'),
+    [
+      'application:',
+      '  name: contract',
+      'instances:',
+      '  web:',
+      `    command: node -e "require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT, '127.0.0.1')"`,
+      '    crons:',
+      '      - {name: hello, schedule: "0 0 1 1 *", command: "echo hello"}',
+      'services:',
+      '  notes:',
+      '    plugin: sqlite',
+      '',
+    ].join('\n'),
+  );
+  cleanup = async () => {
+    await stopDaemonAndRemove(home, temp.cleanup);
+    rmSync(project, { recursive: true, force: true });
+  };
+  const started = await runCli(['daemon', 'start'], { home });
+  expect(started.exitCode, started.stderr).toBe(0);
+}, 60_000);
+
+afterAll(async () => cleanup?.());
+
+describe('the API contract', () => {
+  it('every route in openapi.json is called at least once on a running daemon, and every answer validates against the schema the document gives', async () => {
+    const socket = join(home, 'paasmaker.sock');
+    const document = (await apiRequest(socket, 'GET', '/api/v1/openapi.json')).json;
+    const routes = Object.entries(document.paths as Record<string, Record<string, unknown>>).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
+    // A route without a case, or a case for a route that is gone, fails here, before anything is called.
+    expect(routes.filter((route) => !(route in CASES)), 'routes in openapi.json without a case in CASES').toEqual([]);
+    expect(Object.keys(CASES).filter((route) => !routes.includes(route)), 'cases for routes openapi.json does not list').toEqual([]);
+
+    const ajv = new Ajv2020({ strict: false });
+    ajv.addSchema({ $id: 'paasmaker', components: document.components });
+    const schemaOf = (value: unknown) => JSON.parse(JSON.stringify(value).replace(/#\/components/g, 'paasmaker#/components')) as object;
+    const context: Context = {
+      socket,
+      project,
+      job: async () => ((await apiRequest(socket, 'GET', '/api/v1/jobs?app=contract')).json as Array<{ id: string }>)[0]!.id,
+    };
+
+    for (const [route, make] of Object.entries(CASES)) {
+      const [method, template] = route.split(' ') as [string, string];
+      const operation = document.paths[template][method.toLowerCase()];
+      for (const call of [await make(context)].flat()) {
+        const where = `${method} ${call.path}`;
+        if (operation.responses['200'].content['text/event-stream']) {
+          const stream = await openStream(socket, call.path);
+          expect(stream.status, where).toBe(200);
+          expect(stream.type, where).toMatch(/^text\/event-stream/);
+          expect(ajv.validate(schemaOf(operation.responses['200'].content['text/event-stream'].schema), stream.text), where).toBe(true);
+          continue;
+        }
+        const answer = await apiRequest(socket, method, call.path, { body: call.body });
+        const status = call.status ?? 200;
+        expect(answer.status, `${where}: ${JSON.stringify(answer.json)}`).toBe(status);
+        const schema = status === 200 ? operation.responses['200'].content['application/json'].schema : operation.responses.default.content['application/json'].schema;
+        expect(ajv.validate(schemaOf(schema), answer.json), `${where}: ${ajv.errorsText()} in ${JSON.stringify(answer.json)}`).toBe(true);
+      }
+    }
+  }, 120_000);
+});
