@@ -1,42 +1,23 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { apiSocketFor, callApi, followEvents, runningDaemon } from '../../api/client.js';
+import { apiSocketFor, callApi, followEvents } from '../../api/client.js';
 import type { CronRow, CronRun } from '../../api/routes.js';
 import { loadManifest } from '../../manifest/index.js';
-import { isPaasmakerError, PaasmakerError } from '../../shared/errors.js';
+import { PaasmakerError } from '../../shared/errors.js';
 import { ownerAlive } from '../../shared/owner.js';
 import { homeLayout } from '../../shared/paths.js';
 import { readState } from '../read-state.js';
+import { fromPlatform } from '../running-platform.js';
 import { table } from '../output.js';
 
 const when = (at: number | null) => (at === null ? '-' : new Date(at).toISOString().replace('T', ' ').slice(0, 19));
 
-/** The socket of a running platform of this home: the daemon's, else a foreground `up`'s; undefined when none runs. */
-function runningPlatform(): string | undefined {
-  const home = homeLayout().root;
-  const daemon = runningDaemon(home);
-  if (daemon) return daemon.socket;
-  const owners = readState((state) => state.apps.list().map((record) => ({ pid: record.ownerPid, start: record.ownerStart }))) ?? [];
-  for (const owner of owners) {
-    if (owner.pid === null || !ownerAlive(owner.pid, owner.start)) continue;
-    const socket = apiSocketFor(home, owner.pid);
-    if (existsSync(socket)) return socket;
-  }
-  return undefined;
-}
-
-/** Every cron row: from a running platform's API, else read from state (nothing is started). */
-async function cronRows(app: string | undefined): Promise<CronRow[]> {
-  const socket = runningPlatform();
-  if (socket) {
-    try {
-      return await callApi<CronRow[]>(socket, 'GET', `/api/v1/crons${app ? `?app=${encodeURIComponent(app)}` : ''}`, undefined, 5000);
-    } catch (error) {
-      // It went away between the look and the call: what it wrote is in state.
-      if (!isPaasmakerError(error) || error.code !== 'PLATFORM_UNREACHABLE') throw error;
-    }
-  }
-  return readState((state) => state.crons.list(app)) ?? [];
+/** Every cron row: from a running platform's API, else from the read-only view of state. */
+function cronRows(app: string | undefined): Promise<CronRow[]> {
+  return fromPlatform(
+    (socket) => callApi<CronRow[]>(socket, 'GET', `/api/v1/crons${app ? `?app=${encodeURIComponent(app)}` : ''}`, undefined, 5000),
+    () => readState((state) => state.crons.list(app)) ?? [],
+  );
 }
 
 /** `paasmaker cron list [APP]`: every cron of the apps that ran, with its next run and last outcome. */
