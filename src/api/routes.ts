@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseLogLine, tailLog } from '../shared/tail.js';
 import { z } from 'zod';
-import { appEnvironment, listProcesses, listTraffic, maskEnvironment, type Platform } from '../engine/index.js';
+import { appEnvironment, listProcesses, listTraffic, maskEnvironment, projectEnvironment, type Platform } from '../engine/index.js';
 import { loadManifestAsync } from '../manifest/index.js';
 import { ERRORS, PaasmakerError, type ErrorCode } from '../shared/errors.js';
 
@@ -160,6 +160,24 @@ export const EnvQuerySchema = z.strictObject({
 });
 
 export const RestartRequestSchema = z.strictObject({ instance: z.string().min(1).optional() }).meta({ id: 'RestartRequest' });
+
+export const ProjectEnvironmentRequestSchema = z
+  .strictObject({
+    directory: z.string().regex(/^\//, 'must be an absolute path').describe('absolute path of the project folder'),
+    instance: z.string().min(1).optional().describe('this instance type (default: web, else the first)'),
+    command: z.boolean().optional().describe("also answer what a one-off command gets (paasmaker run): the runtime's PATH and variables"),
+    service: z.string().optional().describe('also answer this service\'s shell (paasmaker db shell); "" for the first'),
+  })
+  .meta({ id: 'ProjectEnvironmentRequest' });
+export const ProjectEnvironmentSchema = z
+  .object({
+    app: z.string(),
+    directory: z.string(),
+    environment: EnvironmentSchema.describe('as paasmaker env shows it, secrets in clear'),
+    command: EnvironmentSchema.nullable().describe("what a one-off command gets beyond the caller's own environment; null unless asked"),
+    shell: z.object({ command: z.string(), args: z.array(z.string()), env: z.record(z.string(), z.string()) }).nullable().describe("the service's shell with its credentials; null unless asked"),
+  })
+  .meta({ id: 'ProjectEnvironment' });
 
 /** Everything a handler may use. */
 export interface ApiContext {
@@ -387,6 +405,18 @@ export const ROUTES: Route[] = [
     handle: (context) => {
       setImmediate(() => context.shutdown());
       return { stopping: true };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/environment',
+    summary: "A project's environment, its services provisioned first (paasmaker env, run and db shell of a project this platform does not run); over the Unix socket only: the answer holds secrets",
+    request: ProjectEnvironmentRequestSchema,
+    response: ProjectEnvironmentSchema,
+    handle: async (context, _params, body) => {
+      if (context.transport !== 'socket') throw new PaasmakerError('FORBIDDEN', 'a project\'s environment holds secrets: it is answered over the Unix socket only', { hint: 'GET /api/v1/apps/{app}/env answers the masked environment of an app' });
+      const { directory, instance, command, service } = body as z.infer<typeof ProjectEnvironmentRequestSchema>;
+      return projectEnvironment(context.platform, await loadManifestAsync(resolve(directory)), { instance, command, service });
     },
   },
 ];

@@ -124,7 +124,7 @@ Environment:
     .option('--json', 'print a JSON object, secrets included (for scripts)')
     .option('--show-secrets', 'print passwords instead of ********')
     .action(async (dir: string, options: { json?: boolean; showSecrets?: boolean }) => {
-      const { env } = await import('./commands/services.js');
+      const { env } = await import('./commands/env.js');
       setExit(await env(dir, options));
     });
 
@@ -137,7 +137,7 @@ Environment:
     .usage('[DIR] [--instance NAME] -- COMMAND [ARGS...]')
     .passThroughOptions()
     .action(async (dir: string, command: string[], options: { instance?: string }) => {
-      const { run } = await import('./commands/services.js');
+      const { run } = await import('./commands/run.js');
       // Commander cannot tell DIR from the command's first word: `--` and the folder decide.
       // paasmaker run -- psql …  |  paasmaker run DIR -- psql …  |  paasmaker run DIR psql …  |  paasmaker run psql …
       const isFolder = (path: string | undefined) => path !== undefined && existsSync(path) && statSync(path).isDirectory();
@@ -289,7 +289,7 @@ Environment:
     .argument('[service]', 'service name (default: the first)')
     .option('-C, --dir <dir>', 'project folder', '.')
     .action(async (service: string | undefined, options: { dir: string }) => {
-      const { dbShell } = await import('./commands/services.js');
+      const { dbShell } = await import('./commands/db-shell.js');
       setExit(await dbShell(service, options));
     });
 

@@ -5,3 +5,4 @@ export { listProcesses, listTraffic, type ProcessRow, type TrafficRow } from './
 export type { UnreadyProcess } from './unready.js';
 export { appEnvironment, maskEnvironment } from './environment.js';
 export { isSecret } from '../services/index.js';
+export { projectEnvironment, type ProjectEnvironment } from './project-environment.js';
