@@ -10,7 +10,8 @@ function packageVersion(): string {
   return pkg.version;
 }
 
-export function buildProgram(setExit: (code: number) => void): Command {
+/** The program; `argv` is what main was given (run reads the words after `--` from it). */
+export function buildProgram(setExit: (code: number) => void, argv: readonly string[] = []): Command {
   const program = new Command('paasmaker')
     .description("A developer PaaS in one package: from a project's manifest, provision its databases, run and supervise its processes, and route http://<app>.localhost to them.")
     .version(packageVersion(), '-v, --version', 'print the version')
@@ -141,12 +142,12 @@ Environment:
       // Commander cannot tell DIR from the command's first word: `--` and the folder decide.
       // paasmaker run -- psql …  |  paasmaker run DIR -- psql …  |  paasmaker run DIR psql …  |  paasmaker run psql …
       const isFolder = (path: string | undefined) => path !== undefined && existsSync(path) && statSync(path).isDirectory();
-      const dashes = process.argv.indexOf('--');
+      const dashes = argv.indexOf('--');
       let folder: string;
       let tail: string[];
       if (dashes !== -1) {
-        tail = process.argv.slice(dashes + 1);
-        folder = process.argv.slice(0, dashes).includes(dir) ? dir : '.';
+        tail = argv.slice(dashes + 1);
+        folder = argv.slice(0, dashes).includes(dir) ? dir : '.';
       } else {
         const words = [dir, ...command];
         folder = isFolder(words[0]) ? words[0]! : '.';
@@ -319,12 +320,12 @@ export async function main(argv: string[]): Promise<number> {
   // What the completion scripts call: candidates for the last word, one a line.
   if (argv[2] === '__complete') {
     const { complete } = await import('./commands/completion.js');
-    return complete(buildProgram(() => undefined), argv.slice(3));
+    return complete(buildProgram(() => undefined, argv), argv.slice(3));
   }
   let exitCode: number = EXIT.ok;
   const program = buildProgram((code) => {
     exitCode = code;
-  });
+  }, argv);
   program.exitOverride();
   const override = (command: Command): void => {
     command.exitOverride();

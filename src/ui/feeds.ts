@@ -1,9 +1,13 @@
+import type { z } from 'zod';
 import { callApi, followEvents } from '../api/client.js';
-import type { JobUpdateEvent, LogLineEvent, Platform, ProcessRow } from '../engine/index.js';
+import type { AppSchema, ProcessSchema, ServiceSchema, StatusSchema } from '../api/routes.js';
+import type { JobUpdateEvent, LogLineEvent, Platform } from '../engine/index.js';
 import { routedHostname } from '../engine/routes.js';
 import type { ResolvedManifest } from '../manifest/index.js';
 import type { Degraded } from '../shared/disk-space.js';
 import { degradedText, LogRing, ResourceSampler, type Feed, type ProcessView, type ServiceView, type Snapshot } from './model.js';
+
+type ProcessRow = z.infer<typeof ProcessSchema>;
 
 const jobText = (event: JobUpdateEvent) => `${event.title}: ${event.state === 'running' ? 'running…' : event.state}`;
 
@@ -116,9 +120,9 @@ export class ApiFeed implements Feed {
     try {
       const [rows, apps, services, status] = await Promise.all([
         callApi<ProcessRow[]>(this.socket, 'GET', '/api/v1/processes'),
-        callApi<Array<{ name: string; url: string | null; state: string }>>(this.socket, 'GET', '/api/v1/apps'),
-        callApi<Array<{ app: string; service: string; plugin: string; resource: string }>>(this.socket, 'GET', '/api/v1/services'),
-        callApi<{ degraded?: Degraded | null }>(this.socket, 'GET', '/api/v1/status'),
+        callApi<Array<z.infer<typeof AppSchema>>>(this.socket, 'GET', '/api/v1/apps'),
+        callApi<Array<z.infer<typeof ServiceSchema>>>(this.socket, 'GET', '/api/v1/services'),
+        callApi<z.infer<typeof StatusSchema>>(this.socket, 'GET', '/api/v1/status'),
       ]);
       this.degraded = status.degraded ?? null;
       const running = new Set(apps.filter((app) => app.state !== 'stopped' && (!this.hold || app.name === this.hold.app)).map((app) => app.name));
@@ -126,7 +130,7 @@ export class ApiFeed implements Feed {
       this.urls = new Map(apps.map((app) => [app.name, app.url]));
       this.services = services.filter((service) => running.has(service.app)).map((service) => ({ app: service.app, name: service.service, plugin: service.plugin, resource: service.resource }));
     } catch {
-      this.job = 'the daemon does not answer';
+      this.job = 'paasmaker does not answer';
     }
   }
 
