@@ -17,18 +17,26 @@ function pidAlive(pid: number): boolean {
 }
 
 /**
- * The API socket of a running platform of this home: the daemon's, else a
- * foreground `up`'s (run/up-PID.sock of a live pid); undefined when none runs.
- * Found without opening state.db: a running platform answers for all of it.
+ * The API sockets of every running platform of this home: the daemon's
+ * first, then each foreground `up`'s (run/up-PID.sock of a live pid). Found
+ * without opening state.db.
  */
-export function runningPlatform(): string | undefined {
+export function platformSockets(): string[] {
   const home = homeLayout().root;
+  const found = new Set<string>();
   const daemon = runningDaemon(home);
-  if (daemon) return daemon.socket;
-  const run = join(home, 'run');
-  const pids = existsSync(run) ? readdirSync(run).map((name) => /^up-(\d+)\.sock$/.exec(name)?.[1]) : [];
-  const live = pids.filter((pid) => pid !== undefined).map(Number).find(pidAlive);
-  return live === undefined ? undefined : join(run, `up-${live}.sock`);
+  if (daemon) found.add(daemon.socket);
+  const run = homeLayout(home).run;
+  for (const name of existsSync(run) ? readdirSync(run) : []) {
+    const pid = /^up-(\d+)\.sock$/.exec(name)?.[1];
+    if (pid && pidAlive(Number(pid))) found.add(join(run, name));
+  }
+  return [...found];
+}
+
+/** The socket of a running platform (any answers for the whole state), the daemon's first; undefined when none runs. */
+export function runningPlatform(): string | undefined {
+  return platformSockets()[0];
 }
 
 /**
