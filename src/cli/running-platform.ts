@@ -43,7 +43,7 @@ export function runningPlatform(): string | undefined {
  * Asks the running platform, if one does, with fn; when none runs (or the one
  * found went away between the look and the call) the read-only view answers.
  */
-export async function fromPlatform<T>(ask: (socket: string) => Promise<T>, otherwise: () => T): Promise<T> {
+export async function fromPlatform<T>(ask: (socket: string) => Promise<T>, otherwise: () => T | Promise<T>): Promise<T> {
   const socket = runningPlatform();
   if (socket) {
     try {

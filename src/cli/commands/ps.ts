@@ -1,11 +1,7 @@
 import { callApi } from '../../api/client.js';
 import type { ProcessSchema, StatusSchema } from '../../api/routes.js';
 import type { z } from 'zod';
-import { degradedLine } from '../degraded.js';
-import { readState } from '../read-state.js';
 import { fromPlatform } from '../running-platform.js';
-// The queries alone: the engine's index loads the whole platform, which triples the time ps takes.
-import { listProcesses } from '../../engine/queries.js';
 import { colorEnabled, formatDuration, painter, table } from '../output.js';
 
 type ProcessRow = z.infer<typeof ProcessSchema>;
@@ -23,10 +19,15 @@ export async function ps(app: string | undefined, options: { json?: boolean }): 
       ]);
       return { rows, status: status as Status | undefined };
     },
-    () => ({ rows: readState((state) => listProcesses(state, { app })) ?? [], status: undefined }),
+    // Loaded only when nothing runs: ps asking a platform stays as quick as --version.
+    async () => {
+      const [{ readState }, { listProcesses }] = await Promise.all([import('../read-state.js'), import('../../engine/queries.js')]);
+      return { rows: readState((state) => listProcesses(state, { app })) ?? [], status: undefined };
+    },
   );
   // A platform that cannot write (a full disk) says so first: what follows may be behind.
   if (status?.degraded) {
+    const { degradedLine } = await import('../degraded.js');
     (options.json ? process.stderr : process.stdout).write(`${painter(colorEnabled())('red', degradedLine({ pid: status.pid, degraded: status.degraded }))}\n`);
   }
   if (options.json) {
