@@ -36,11 +36,18 @@ export async function platformFor(app: string): Promise<{ socket: string; runsAp
 }
 
 /**
- * A project's environment (see POST /api/v1/environment): from the running
- * platform (platformFor) over its Unix socket; only when none runs, from a
- * platform of this command's own.
+ * Runs use with a project's environment (see POST /api/v1/environment): from
+ * the running platform (platformFor) over its Unix socket, whose managed
+ * servers outlive the call; only when none runs, from a platform of this
+ * command's own, held open until use is done (a managed database server
+ * lives as long as its platform).
  */
-export async function askProjectEnvironment(manifest: ResolvedManifest, where: { socket: string } | undefined, options: { instance?: string; command?: boolean; service?: string }): Promise<ProjectEnvironment> {
-  if (where) return callApi<ProjectEnvironment>(where.socket, 'POST', '/api/v1/environment', { directory: manifest.directory, ...options });
-  return withPlatform((platform) => projectEnvironment(platform, manifest, options));
+export async function withProjectEnvironment<T>(
+  manifest: ResolvedManifest,
+  where: { socket: string } | undefined,
+  options: { instance?: string; command?: boolean; service?: string },
+  use: (answer: ProjectEnvironment) => Promise<T>,
+): Promise<T> {
+  if (where) return use(await callApi<ProjectEnvironment>(where.socket, 'POST', '/api/v1/environment', { directory: manifest.directory, ...options }));
+  return withPlatform(async (platform) => use(await projectEnvironment(platform, manifest, options)));
 }

@@ -22,14 +22,13 @@ function pidAlive(pid: number): boolean {
  * without opening state.db.
  */
 export function platformSockets(): string[] {
-  const home = homeLayout().root;
+  const layout = homeLayout();
   const found = new Set<string>();
-  const daemon = runningDaemon(home);
+  const daemon = runningDaemon(layout.root);
   if (daemon) found.add(daemon.socket);
-  const run = homeLayout(home).run;
-  for (const name of existsSync(run) ? readdirSync(run) : []) {
+  for (const name of existsSync(layout.run) ? readdirSync(layout.run) : []) {
     const pid = /^up-(\d+)\.sock$/.exec(name)?.[1];
-    if (pid && pidAlive(Number(pid))) found.add(join(run, name));
+    if (pid && pidAlive(Number(pid))) found.add(join(layout.run, name));
   }
   return [...found];
 }
@@ -40,7 +39,7 @@ export function runningPlatform(): string | undefined {
 }
 
 /**
- * Asks the running platform, if one does, with fn; when none runs (or the one
+ * Asks the running platform, if one does, with ask; when none runs (or the one
  * found went away between the look and the call) the read-only view answers.
  */
 export async function fromPlatform<T>(ask: (socket: string) => Promise<T>, otherwise: () => T | Promise<T>): Promise<T> {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { loadManifest } from '../../manifest/index.js';
-import { askProjectEnvironment, platformFor } from '../project-environment.js';
+import { platformFor, withProjectEnvironment } from '../project-environment.js';
 
 /**
  * `paasmaker db shell [SERVICE]`: psql, mariadb, redis-cli or sqlite3 with the
@@ -10,14 +10,15 @@ import { askProjectEnvironment, platformFor } from '../project-environment.js';
  */
 export async function dbShell(serviceName: string | undefined, options: { dir: string }): Promise<number> {
   const manifest = loadManifest(options.dir);
-  const { shell } = await askProjectEnvironment(manifest, await platformFor(manifest.application.name), { service: serviceName ?? '' });
-  return new Promise<number>((resolve) => {
-    const child = spawn(shell!.command, shell!.args, { stdio: 'inherit', env: { ...process.env, ...shell!.env } });
-    process.on('SIGINT', () => {}); // Ctrl-C belongs to the shell
-    child.on('error', (error) => {
-      process.stderr.write(`paasmaker | could not run ${shell!.command}: ${error.message}\n`);
-      resolve(127);
+  return withProjectEnvironment(manifest, await platformFor(manifest.application.name), { service: serviceName ?? '' }, ({ shell }) => {
+    return new Promise<number>((resolve) => {
+      const child = spawn(shell!.command, shell!.args, { stdio: 'inherit', env: { ...process.env, ...shell!.env } });
+      process.on('SIGINT', () => {}); // Ctrl-C belongs to the shell
+      child.on('error', (error) => {
+        process.stderr.write(`paasmaker | could not run ${shell!.command}: ${error.message}\n`);
+        resolve(127);
+      });
+      child.on('exit', (code) => resolve(code ?? 1));
     });
-    child.on('exit', (code) => resolve(code ?? 1));
   });
 }

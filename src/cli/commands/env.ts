@@ -2,7 +2,7 @@ import { callApi } from '../../api/client.js';
 import { EnvironmentSchema } from '../../api/routes.js';
 import { isSecret, maskEnvironment } from '../../engine/index.js';
 import { loadManifest } from '../../manifest/index.js';
-import { askProjectEnvironment, platformFor } from '../project-environment.js';
+import { platformFor, withProjectEnvironment } from '../project-environment.js';
 
 /**
  * `paasmaker env [DIR]`: the app's environment. From the platform that runs
@@ -19,7 +19,7 @@ export async function env(dir: string, options: { json?: boolean; showSecrets?: 
   const vars = EnvironmentSchema.parse(
     where?.runsApp
       ? await callApi(where.socket, 'GET', `/api/v1/apps/${encodeURIComponent(app)}/env${reveal ? '?show_secrets=true' : ''}`)
-      : (await askProjectEnvironment(manifest, where, {})).environment,
+      : await withProjectEnvironment(manifest, where, {}, async (answer) => answer.environment),
   );
   if (options.json) {
     process.stdout.write(`${JSON.stringify(vars, null, 2)}\n`);
