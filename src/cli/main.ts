@@ -147,7 +147,7 @@ Environment:
       let tail: string[];
       if (dashes !== -1) {
         tail = argv.slice(dashes + 1);
-        folder = argv.slice(0, dashes).includes(dir) ? dir : '.';
+        folder = argv.slice(2, dashes).includes(dir) ? dir : '.'; // after node and the script
       } else {
         const words = [dir, ...command];
         folder = isFolder(words[0]) ? words[0]! : '.';
