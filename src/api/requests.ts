@@ -10,6 +10,14 @@ export const UpRequestSchema = z
     watch: z.boolean().optional().describe('reload on save (default true)'),
   })
   .meta({ id: 'UpRequest' });
+export const ProjectEnvironmentRequestSchema = z
+  .strictObject({
+    directory: z.string().regex(/^\//, 'must be an absolute path').describe('absolute path of the project folder'),
+    instance: z.string().min(1).optional().describe('this instance type (default: web, else the first)'),
+    command: z.boolean().optional().describe("also answer what a one-off command gets (paasmaker run): the runtime's PATH and variables"),
+    service: z.string().optional().describe('also answer this service\'s shell (paasmaker db shell); "" for the first'),
+  })
+  .meta({ id: 'ProjectEnvironmentRequest' });
 export const ScaleRequestSchema = z.strictObject({ instance: z.string().min(1), quantity: z.number().int().min(0).max(64) }).meta({ id: 'ScaleRequest' });
 /** Query parameters: every route declares its own (strict: an unknown name is refused, not ignored). */
 export const NO_QUERY = z.strictObject({});

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseLogLine, tailLog } from '../shared/tail.js';
 import { z } from 'zod';
-import { appEnvironment, listProcesses, listTraffic, maskEnvironment } from '../engine/index.js';
+import { appEnvironment, listProcesses, listTraffic, maskEnvironment, projectEnvironment } from '../engine/index.js';
 import { loadManifestAsync } from '../manifest/index.js';
 import { PaasmakerError } from '../shared/errors.js';
 import {
@@ -15,6 +15,7 @@ import {
   JobSchema,
   LogLineSchema,
   ProcessSchema,
+  ProjectEnvironmentSchema,
   RestartResultSchema,
   ScaleResultSchema,
   StartedAppSchema,
@@ -23,7 +24,7 @@ import {
   TrafficSchema,
 } from '../shared/views.js';
 import { MACHINE_ROUTES } from './machine-routes.js';
-import { AppQuerySchema, EnvQuerySchema, LogsQuerySchema, RestartRequestSchema, ScaleRequestSchema, StatsQuerySchema, UpRequestSchema, WaitQuerySchema } from './requests.js';
+import { AppQuerySchema, EnvQuerySchema, LogsQuerySchema, ProjectEnvironmentRequestSchema, RestartRequestSchema, ScaleRequestSchema, StatsQuerySchema, UpRequestSchema, WaitQuerySchema } from './requests.js';
 import { answerAsJob, appRecord, type Route } from './route.js';
 import { SERVICE_ROUTES } from './service-routes.js';
 
@@ -212,6 +213,18 @@ export const ROUTES: Route[] = [
     handle: (context) => {
       setImmediate(() => context.shutdown());
       return { stopping: true };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/environment',
+    summary: "A project's environment, its services provisioned first (paasmaker env, run and db shell of a project this platform does not run); over the Unix socket only: the answer holds secrets",
+    request: ProjectEnvironmentRequestSchema,
+    response: ProjectEnvironmentSchema,
+    handle: async (context, _params, body) => {
+      if (context.transport !== 'socket') throw new PaasmakerError('FORBIDDEN', 'a project\'s environment holds secrets: it is answered over the Unix socket only', { hint: 'GET /api/v1/apps/{app}/env answers the masked environment of an app' });
+      const { directory, instance, command, service } = body as z.infer<typeof ProjectEnvironmentRequestSchema>;
+      return projectEnvironment(context.platform, await loadManifestAsync(resolve(directory)), { instance, command, service });
     },
   },
 ];

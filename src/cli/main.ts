@@ -12,7 +12,8 @@ function packageVersion(): string {
   return pkg.version;
 }
 
-export function buildProgram(setExit: (code: number) => void, argv: readonly string[] = process.argv): Command {
+/** The program; `argv` is what main was given (run reads the words after `--` from it). */
+export function buildProgram(setExit: (code: number) => void, argv: readonly string[] = []): Command {
   const program = new Command('paasmaker')
     .description("A developer PaaS in one package: from a project's manifest, provision its databases, run and supervise its processes, and route http://<app>.localhost to them.")
     .version(packageVersion(), '-v, --version', 'print the version')
@@ -115,7 +116,7 @@ Environment:
     .option('--json', 'print a JSON object, secrets included (for scripts)')
     .option('--show-secrets', 'print passwords instead of ********')
     .action(async (dir: string, options: { json?: boolean; showSecrets?: boolean }) => {
-      const { env } = await import('./commands/services.js');
+      const { env } = await import('./commands/env.js');
       setExit(await env(dir, options));
     });
 
@@ -128,16 +129,16 @@ Environment:
     .usage('[DIR] [--instance NAME] -- COMMAND [ARGS...]')
     .passThroughOptions()
     .action(async (dir: string, command: string[], options: { instance?: string }) => {
-      const { run } = await import('./commands/services.js');
+      const { run } = await import('./commands/run.js');
       // Commander cannot tell DIR from the command's first word: `--` and the folder decide.
       // paasmaker run -- psql …  |  paasmaker run DIR -- psql …  |  paasmaker run DIR psql …  |  paasmaker run psql …
       const isFolder = (path: string | undefined) => path !== undefined && existsSync(path) && statSync(path).isDirectory();
-      const dashes = process.argv.indexOf('--');
+      const dashes = argv.indexOf('--');
       let folder: string;
       let tail: string[];
       if (dashes !== -1) {
-        tail = process.argv.slice(dashes + 1);
-        folder = process.argv.slice(0, dashes).includes(dir) ? dir : '.';
+        tail = argv.slice(dashes + 1);
+        folder = argv.slice(2, dashes).includes(dir) ? dir : '.'; // after node and the script
       } else {
         const words = [dir, ...command];
         folder = isFolder(words[0]) ? words[0]! : '.';
@@ -240,7 +241,7 @@ Environment:
     .argument('[service]', 'service name (default: the first)')
     .option('-C, --dir <dir>', 'project folder', '.')
     .action(async (service: string | undefined, options: { dir: string }) => {
-      const { dbShell } = await import('./commands/services.js');
+      const { dbShell } = await import('./commands/db-shell.js');
       setExit(await dbShell(service, options));
     });
 

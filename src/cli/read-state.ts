@@ -11,16 +11,19 @@ export function checkState(file: string): void {
 }
 
 /**
- * Reads the platform's state without starting anything: opens state.db,
- * hands it to fn, closes it. Undefined when nothing has ever run here.
+ * The read-only view of the platform's state, for a face when no platform
+ * runs: opens state.db for reading only (no migration, no write, no keeper,
+ * no reaping), hands it to fn, closes it. Undefined when nothing has ever run here.
  */
 export function readState<T>(fn: (state: State) => T): T | undefined {
   const file = homeLayout().stateDb;
   if (!existsSync(file)) return undefined;
-  const state = State.open(file);
+  const state = State.openReadOnly(file);
   try {
     return fn(state);
   } catch (error) {
+    // A file created by a platform that died before its first migration has no tables yet: nothing to read.
+    if (error instanceof Error && /^no such table/.test(error.message)) return undefined;
     // A large file is not checked whole at open: damage can show while reading it.
     throw explainStateError(file, error);
   } finally {

@@ -9,3 +9,4 @@ export { serviceRows } from './service-rows.js';
 export { idleServers } from '../services/index.js';
 export { runtimeRows, type RuntimeChoice } from './runtime-rows.js';
 export { doctorChecks, type DoctorFacts } from './doctor.js';
+export { projectEnvironment, type ProjectEnvironment } from './project-environment.js';

@@ -158,6 +158,18 @@ export type LogLineRow = z.infer<typeof LogLineSchema>;
 /** An app's environment, variable name → value (as `paasmaker env --json` prints it). */
 export const EnvironmentSchema = z.record(z.string(), z.string()).meta({ id: 'Environment' });
 
+/** A project's environment as a platform that does not run it answers it (paasmaker env, run and db shell). */
+export const ProjectEnvironmentSchema = z
+  .object({
+    app: z.string(),
+    directory: z.string(),
+    environment: EnvironmentSchema.describe('as paasmaker env shows it, secrets in clear'),
+    command: EnvironmentSchema.nullable().describe("what a one-off command gets beyond the caller's own environment; null unless asked"),
+    shell: z.object({ command: z.string(), args: z.array(z.string()), env: z.record(z.string(), z.string()) }).nullable().describe("the service's shell with its credentials; null unless asked"),
+  })
+  .meta({ id: 'ProjectEnvironment' });
+export type ProjectEnvironmentRow = z.infer<typeof ProjectEnvironmentSchema>;
+
 /** One check of `paasmaker doctor`. */
 export const DoctorCheckSchema = z
   .object({

@@ -37,11 +37,40 @@ export function openDatabase(file: string, options: { fullCheck?: boolean } = {}
     retryBusy(() => db!.pragma('journal_mode = WAL'));
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    const check = options.fullCheck || statSync(file).size <= CHECK_ALWAYS_BYTES ? db.pragma('quick_check(1)', { simple: true }) : 'ok';
-    if (check !== 'ok') throw Object.assign(new Error(String(check).split('\n').slice(0, 2).join('; ')), { code: 'SQLITE_CORRUPT' });
+    checkIntegrity(db, file, options.fullCheck);
     // SQLite falls back to reading when it may not write: a platform that cannot write is no platform.
     retryBusy(() => db!.exec('BEGIN IMMEDIATE; ROLLBACK'));
     retryBusy(() => migrate(db!));
+    return db;
+  } catch (error) {
+    if (db?.open) db.close();
+    throw explain(file, error);
+  }
+}
+
+/** A damaged file is an error at open: always up to CHECK_ALWAYS_BYTES, above it when asked. */
+function checkIntegrity(db: Db, file: string, full = false): void {
+  const check = full || statSync(file).size <= CHECK_ALWAYS_BYTES ? db.pragma('quick_check(1)', { simple: true }) : 'ok';
+  if (check !== 'ok') throw Object.assign(new Error(String(check).split('\n').slice(0, 2).join('; ')), { code: 'SQLITE_CORRUPT' });
+}
+
+/**
+ * Opens an existing state database for reading only: no migration, no WAL
+ * switch, no write of any kind (SQLite refuses them on this connection).
+ * What a face reads when no platform runs.
+ */
+export function openReadOnlyDatabase(file: string): Db {
+  try {
+    const stat = lstatSync(file);
+    if (stat.isDirectory()) throw Object.assign(new Error('a directory'), { code: 'EISDIR' });
+    if (!stat.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'NOTFILE' });
+  } catch (error) {
+    throw explain(file, error);
+  }
+  let db: Db | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true, timeout: 10_000 });
+    checkIntegrity(db, file, false);
     return db;
   } catch (error) {
     if (db?.open) db.close();

@@ -1,5 +1,5 @@
 import type { DiskSpace } from '../shared/disk-space.js';
-import { dropWritesWhenFull, openDatabase, type Db } from './database.js';
+import { dropWritesWhenFull, openDatabase, openReadOnlyDatabase, type Db } from './database.js';
 import {
   AppsRepository,
   InstancesRepository,
@@ -48,6 +48,11 @@ export class State {
     const db = openDatabase(file, { fullCheck: options.fullCheck });
     if (options.space) dropWritesWhenFull(db, options.space);
     return new State(db);
+  }
+
+  /** Opens an existing state.db for reading only (see openReadOnlyDatabase): nothing is migrated or written. */
+  static openReadOnly(file: string): State {
+    return new State(openReadOnlyDatabase(file));
   }
 
   transaction<T>(fn: () => T): T {

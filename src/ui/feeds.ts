@@ -125,7 +125,7 @@ export class ApiFeed implements Feed {
       this.urls = new Map(apps.map((app) => [app.name, app.url]));
       this.services = services.flatMap((row) => (row.kind === 'service' && row.app !== null && running.has(row.app) ? [{ app: row.app, name: row.service ?? row.name, plugin: row.plugin, resource: row.resource ?? '' }] : []));
     } catch {
-      this.job = 'the daemon does not answer';
+      this.job = 'paasmaker does not answer';
     }
   }
 

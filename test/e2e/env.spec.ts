@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CliProcess, descendants, runCli, stopDaemonAndRemove, tempHome } from '../helpers/cli.js';
+import { CliProcess, runCli, runWatchingKeepers, stopDaemonAndRemove, tempHome } from '../helpers/cli.js';
 
 // `paasmaker env` and GET /api/v1/apps/{app}/env: the environment an app's
 // instances get, from the platform that runs the app, secrets masked unless
@@ -46,26 +46,6 @@ function call(target: { socketPath: string } | { port: number; token: string }, 
     req.on('error', reject);
     req.end();
   });
-}
-
-/** Runs a CLI command and watches, while it runs, for a keeper (a platform's sh guard) among its descendants. */
-async function runWatchingKeepers(args: string[], pmHome: string): Promise<{ exitCode: number | undefined; stdout: string; stderr: string; keepers: number }> {
-  const child = runCli(args, { home: pmHome });
-  let done = false;
-  void child.finally(() => (done = true));
-  const keepers = new Set<number>();
-  while (!done) {
-    for (const pid of await descendants(child.pid!)) {
-      try {
-        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('PAASMAKER_KEEPER_TOKEN')) keepers.add(pid);
-      } catch {
-        // exited while we looked
-      }
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  const result = await child;
-  return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr), keepers: keepers.size };
 }
 
 describe('paasmaker env', () => {

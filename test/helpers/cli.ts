@@ -22,8 +22,8 @@ export function cliEnv(home: string, extra: Record<string, string> = {}): NodeJS
 }
 
 /** Runs a short CLI command to completion. */
-export function runCli(args: string[], options: { home: string; cwd?: string; env?: Record<string, string> }) {
-  return execa(bin, args, { cwd: options.cwd ?? repoRoot, env: cliEnv(options.home, options.env), reject: false, timeout: 60_000 });
+export function runCli(args: string[], options: { home: string; cwd?: string; env?: Record<string, string>; input?: string }) {
+  return execa(bin, args, { cwd: options.cwd ?? repoRoot, env: cliEnv(options.home, options.env), reject: false, timeout: 60_000, ...(options.input === undefined ? {} : { input: options.input }) });
 }
 
 /** A long-running CLI command (`up`), its output collected, in its own process group. */
@@ -189,4 +189,24 @@ export function apiRequest(socketPath: string, method: string, path: string, opt
     req.on('error', reject);
     req.end(text);
   });
+}
+
+/** Runs a CLI command and watches, while it runs, for a keeper (a platform's sh guard) among its descendants. */
+export async function runWatchingKeepers(args: string[], pmHome: string, options: { cwd?: string; env?: Record<string, string>; input?: string } = {}): Promise<{ exitCode: number | undefined; stdout: string; stderr: string; keepers: number }> {
+  const child = runCli(args, { home: pmHome, ...options });
+  let done = false;
+  void child.finally(() => (done = true));
+  const keepers = new Set<number>();
+  while (!done) {
+    for (const pid of await descendants(child.pid!)) {
+      try {
+        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('PAASMAKER_KEEPER_TOKEN')) keepers.add(pid);
+      } catch {
+        // exited while we looked
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const result = await child;
+  return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr), keepers: keepers.size };
 }

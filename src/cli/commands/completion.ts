@@ -1,5 +1,3 @@
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Command, Option } from 'commander';
 import type { AppRow, ProcessRow } from '../../api/index.js';
@@ -240,42 +238,14 @@ async function instances(): Promise<Array<{ app: string; instance: string; count
  * answers with an error, adds nothing.
  */
 async function ask<T extends unknown[]>(path: string): Promise<T> {
-  const { callApi, runningDaemon } = await import('../../api/client.js');
+  const { callApi } = await import('../../api/client.js');
+  const { platformSockets } = await import('../running-platform.js');
   const answers = await Promise.all(
-    platformSockets(runningDaemon).map((socket) =>
+    platformSockets().map((socket) =>
       Promise.race([callApi<unknown>(socket, 'GET', path, undefined, ASK_MS).catch(() => undefined), delay(ASK_MS, undefined, { ref: false })]),
     ),
   );
   return answers.flatMap((answer) => (Array.isArray(answer) ? answer : [])) as T;
-}
-
-let sockets: string[] | undefined;
-
-function platformSockets(runningDaemon: (home: string) => { socket: string } | undefined): string[] {
-  if (sockets) return sockets;
-  const home = paasmakerHome();
-  const found = new Set<string>();
-  const daemon = runningDaemon(home);
-  if (daemon) found.add(daemon.socket);
-  try {
-    for (const name of readdirSync(join(home, 'run'))) {
-      const pid = /^up-(\d+)\.sock$/.exec(name)?.[1];
-      if (pid && processExists(Number(pid))) found.add(join(home, 'run', name));
-    }
-  } catch {
-    // no foreground platform has run here
-  }
-  sockets = [...found];
-  return sockets;
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const BASH = `# paasmaker completion for bash: source <(paasmaker completion bash)

@@ -1,7 +1,7 @@
 import type { CronRow } from '../../api/index.js';
 import { defineCommand } from '../command.js';
 import { table } from '../output.js';
-import { readFromPlatform } from '../platform-socket.js';
+import { readFromPlatform } from '../running-platform.js';
 
 export default defineCommand<{ json?: boolean }>({
   name: 'cron list',

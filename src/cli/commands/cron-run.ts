@@ -1,6 +1,6 @@
 import { callApi, followEvents, type JobRun } from '../../api/index.js';
 import { defineCommand } from '../command.js';
-import { platformRunning } from '../reach.js';
+import { platformRunning } from '../running-platform.js';
 
 export default defineCommand<{ dir: string }>({
   name: 'cron run',

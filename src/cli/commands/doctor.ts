@@ -1,7 +1,7 @@
 import { degradedPlatforms, runningDaemon, type DoctorCheck } from '../../api/index.js';
 import { resolveSettings } from '../../shared/settings.js';
 import { colorEnabled, painter } from '../output.js';
-import { readFromPlatform } from '../platform-socket.js';
+import { readFromPlatform } from '../running-platform.js';
 import { readState } from '../read-state.js';
 
 /** The checks run here: the configured ports, state.db read without starting anything. */

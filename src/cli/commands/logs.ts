@@ -1,9 +1,14 @@
 import { parseLogLine, readRange, tailLog } from '../../shared/tail.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { z } from 'zod';
+import { callApi, followEvents } from '../../api/client.js';
+import type { AppSchema, InstanceSchema, LogLineSchema } from '../../api/routes.js';
+import type { LogLineEvent } from '../../engine/index.js';
 import { loadManifest } from '../../manifest/index.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { homeLayout } from '../../shared/paths.js';
+import { runningPlatform } from '../running-platform.js';
 import { colorEnabled, colorFor, painter } from '../output.js';
 
 interface LogSource {
@@ -12,21 +17,99 @@ interface LogSource {
   file: string;
 }
 
-/** `paasmaker logs`: the recent output of an app's processes, merged in time order; -f follows. */
-export async function logs(target: string | undefined, options: { follow?: boolean; lines: string; dir: string }): Promise<number> {
-  const count = Number(options.lines);
-  if (!Number.isInteger(count) || count < 0) {
-    throw new PaasmakerError('USAGE', `--lines must be a whole number (got "${options.lines}")`, { hint: 'for example: paasmaker logs -n 50' });
-  }
-  const sources = findSources(target, options.dir);
+/** Prints one line as "label | text", labels padded to the widest known or seen so far. */
+function printer(labels: string[] = []): (label: string, stream: string, text: string) => void {
   const paint = painter(colorEnabled());
-  const width = Math.max(...sources.map((source) => source.label.length));
+  let width = Math.max(0, ...labels.map((label) => label.length));
+  return (label, stream, text) => {
+    width = Math.max(width, label.length);
+    const prefix = paint(colorFor(label.split('/').pop()!), label.padEnd(width));
+    process.stdout.write(`${prefix} ${paint('gray', '|')} ${stream === 'sys' || stream === 'system' ? paint('dim', text) : text}\n`);
+  };
+}
+
+/** Until Ctrl-C or SIGTERM. */
+function interrupted(): Promise<void> {
+  return new Promise((resolveWait) => {
+    process.once('SIGINT', () => resolveWait());
+    process.once('SIGTERM', () => resolveWait());
+  });
+}
+
+function parseCount(lines: string): number {
+  const count = Number(lines);
+  if (!Number.isInteger(count) || count < 0) {
+    throw new PaasmakerError('USAGE', `--lines must be a whole number (got "${lines}")`, { hint: 'for example: paasmaker logs -n 50' });
+  }
+  return count;
+}
+
+/**
+ * `paasmaker logs`: the recent output of an app's processes, merged in time
+ * order; -f follows. From the running platform's API (its event stream for
+ * -f), else from the log files when nothing runs.
+ */
+export async function logs(target: string | undefined, options: { follow?: boolean; lines: string; dir: string }): Promise<number> {
+  const count = parseCount(options.lines);
+  const socket = runningPlatform();
+  return socket ? logsFromApi(socket, target, count, options) : logsFromFiles(target, count, options);
+}
+
+/** Which app and which of its processes: APP/SELECTOR, an app's name, or a selector in the project folder. */
+function pickApp(target: string | undefined, dir: string, apps: string[]): { app: string; selector?: string } {
+  if (target?.includes('/')) {
+    const [app, selector] = target.split('/', 2) as [string, string];
+    return { app, selector };
+  }
+  const here = projectApp(dir);
+  if (target && !here && apps.includes(target)) return { app: target };
+  const app = here ?? (apps.length === 1 ? apps[0] : undefined);
+  if (!app) {
+    throw new PaasmakerError('APP_NOT_FOUND', apps.length === 0 ? 'no app has written any logs yet' : 'which app? there is no project in this folder', {
+      hint: apps.length === 0 ? 'start one with: paasmaker up [DIR]' : `name one: paasmaker logs APP[/INSTANCE] (known: ${apps.join(', ')})`,
+    });
+  }
+  return { app, selector: target };
+}
+
+const selects = (selector: string | undefined, source: string) => !selector || source === selector || source.replace(/\.\d+$/, '') === selector;
+
+async function logsFromApi(socket: string, target: string | undefined, count: number, options: { follow?: boolean; dir: string }): Promise<number> {
+  const apps = await callApi<Array<z.infer<typeof AppSchema>>>(socket, 'GET', '/api/v1/apps', undefined, 5000);
+  const { app, selector } = pickApp(target, options.dir, apps.map((record) => record.name));
+  const path = `/api/v1/apps/${encodeURIComponent(app)}`;
+  const instances = await callApi<Array<z.infer<typeof InstanceSchema>>>(socket, 'GET', `${path}/instances`, undefined, 5000);
+  if (selector && !instances.some((instance) => selects(selector, instance.name) || selector.startsWith(`${instance.name}.`))) {
+    throw new PaasmakerError('INSTANCE_NOT_FOUND', `app "${app}" has no logs for "${selector}"`, { hint: `known: ${instances.map((instance) => instance.name).join(', ') || '(none)'}` });
+  }
+  const print = printer();
+  if (count > 0) {
+    const recent = await callApi<Array<z.infer<typeof LogLineSchema>>>(socket, 'GET', `${path}/logs?lines=${Math.min(count, 5000)}`, undefined, 5000);
+    for (const line of recent.filter((candidate) => selects(selector, candidate.source)).slice(-count)) print(line.source, line.stream, line.line);
+  }
+  if (!options.follow) return 0;
+  let closed: () => void = () => {};
+  const gone = new Promise<void>((resolveClose) => (closed = resolveClose));
+  const stream = followEvents(
+    socket,
+    { app },
+    (...[event, payload]) => {
+      if (event === 'log.line' && selects(selector, payload.source)) print(payload.source, payload.stream, payload.line);
+    },
+    () => closed(),
+  );
+  await Promise.race([interrupted(), gone]);
+  stream.destroy();
+  return 0;
+}
+
+async function logsFromFiles(target: string | undefined, count: number, options: { follow?: boolean; dir: string }): Promise<number> {
+  const sources = findSources(target, options.dir);
+  const printRaw = printer(sources.map((source) => source.label));
   const print = (label: string, raw: string) => {
     const { stream, text } = parseLogLine(raw);
-    const prefix = paint(colorFor(label.split('/').pop()!), label.padEnd(width));
-    process.stdout.write(`${prefix} ${paint('gray', '|')} ${stream === 'sys' ? paint('dim', text) : text}\n`);
+    printRaw(label, stream, text);
   };
-
   const recent = sources.flatMap((source) => tailLog(source.file, count).map((line) => ({ label: source.label, line })));
   // Lines start with an ISO timestamp, so a stable sort by it interleaves the files in time order.
   recent.sort((a, b) => (a.line.slice(0, 24) < b.line.slice(0, 24) ? -1 : a.line.slice(0, 24) > b.line.slice(0, 24) ? 1 : 0));
@@ -51,12 +134,10 @@ export async function logs(target: string | undefined, options: { follow?: boole
         for (const line of lines) print(source.label, line);
       }
     }, 150);
-    const finish = () => {
+    void interrupted().then(() => {
       clearInterval(timer);
       resolveFollow();
-    };
-    process.once('SIGINT', finish);
-    process.once('SIGTERM', finish);
+    });
   });
   return 0;
 }
@@ -64,28 +145,12 @@ export async function logs(target: string | undefined, options: { follow?: boole
 function findSources(target: string | undefined, dir: string): LogSource[] {
   const logsRoot = homeLayout().logs;
   const apps = existsSync(logsRoot) ? readdirSync(logsRoot).sort() : [];
-  let app: string | undefined;
-  let selector: string | undefined;
-  if (target?.includes('/')) {
-    [app, selector] = target.split('/', 2) as [string, string];
-  } else {
-    const here = projectApp(dir);
-    if (target && !here && apps.includes(target)) app = target;
-    else {
-      app = here ?? (apps.length === 1 ? apps[0] : undefined);
-      selector = target;
-    }
-    if (!app) {
-      throw new PaasmakerError('APP_NOT_FOUND', apps.length === 0 ? 'no app has written any logs yet' : 'which app? there is no project in this folder', {
-        hint: apps.length === 0 ? 'start one with: paasmaker up [DIR]' : `name one: paasmaker logs APP[/INSTANCE] (known: ${apps.join(', ')})`,
-      });
-    }
-  }
-  const appDir = join(logsRoot, app!);
+  const { app, selector } = pickApp(target, dir, apps);
+  const appDir = join(logsRoot, app);
   const files = existsSync(appDir) ? readdirSync(appDir).filter((file) => file.endsWith('.log')).sort() : [];
   const sources = files
     .map((file) => ({ label: file.slice(0, -'.log'.length), file: join(appDir, file) }))
-    .filter((source) => !selector || source.label === selector || source.label.replace(/\.\d+$/, '') === selector);
+    .filter((source) => selects(selector, source.label));
   if (sources.length === 0) {
     const known = files.map((file) => file.slice(0, -'.log'.length));
     throw new PaasmakerError('INSTANCE_NOT_FOUND', selector ? `app "${app}" has no logs for "${selector}"` : `app "${app}" has no logs yet`, {

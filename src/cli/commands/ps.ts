@@ -1,22 +1,34 @@
-import { homeLayout } from '../../shared/paths.js';
-import { degradedLine, degradedPlatforms } from '../degraded.js';
-import { readState } from '../read-state.js';
-// The queries alone: the engine's index loads the whole platform, which triples the time ps takes.
-import { listProcesses } from '../../engine/queries.js';
+import { callApi } from '../../api/client.js';
+import type { ProcessSchema, StatusSchema } from '../../api/routes.js';
+import type { z } from 'zod';
+import { fromPlatform } from '../running-platform.js';
 import { colorEnabled, formatDuration, painter, table } from '../output.js';
+
+type ProcessRow = z.infer<typeof ProcessSchema>;
+type Status = z.infer<typeof StatusSchema>;
 
 const STATE_COLORS = { running: 'green', starting: 'yellow', stopping: 'yellow', backoff: 'red', crashed: 'red', stopped: 'gray' } as const;
 
-/** `paasmaker ps`: every process slot of every app, read from state (never starts anything). */
+/** `paasmaker ps`: every process slot of every app, from the running platform, else from the read-only view of state. */
 export async function ps(app: string | undefined, options: { json?: boolean }): Promise<number> {
-  const read = readState((state) => ({
-    rows: listProcesses(state, { app }),
-    owners: state.apps.list().flatMap((record) => (record.ownerPid ? [{ pid: record.ownerPid, startTime: record.ownerStart }] : [])),
-  }));
-  const rows = read?.rows ?? [];
+  const { rows, status } = await fromPlatform(
+    async (socket) => {
+      const [rows, status] = await Promise.all([
+        callApi<ProcessRow[]>(socket, 'GET', `/api/v1/processes${app ? `?app=${encodeURIComponent(app)}` : ''}`, undefined, 5000),
+        callApi<Status>(socket, 'GET', '/api/v1/status', undefined, 5000),
+      ]);
+      return { rows, status: status as Status | undefined };
+    },
+    // Loaded only when nothing runs: ps asking a platform stays as quick as --version.
+    async () => {
+      const [{ readState }, { listProcesses }] = await Promise.all([import('../read-state.js'), import('../../engine/queries.js')]);
+      return { rows: readState((state) => listProcesses(state, { app })) ?? [], status: undefined };
+    },
+  );
   // A platform that cannot write (a full disk) says so first: what follows may be behind.
-  for (const platform of await degradedPlatforms(homeLayout().root, read?.owners ?? [])) {
-    (options.json ? process.stderr : process.stdout).write(`${painter(colorEnabled())('red', degradedLine(platform))}\n`);
+  if (status?.degraded) {
+    const { degradedLine } = await import('../degraded.js');
+    (options.json ? process.stderr : process.stdout).write(`${painter(colorEnabled())('red', degradedLine({ pid: status.pid, degraded: status.degraded }))}\n`);
   }
   if (options.json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);

@@ -1,7 +1,7 @@
 import { callApi, type RestartResult } from '../../api/index.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { defineCommand } from '../command.js';
-import { appNamed, platformRunning } from '../reach.js';
+import { appNamed, platformRunning } from '../running-platform.js';
 
 export default defineCommand<{ dir: string }>({
   name: 'restart',

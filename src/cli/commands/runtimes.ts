@@ -1,6 +1,6 @@
 import type { RuntimeRow } from '../../api/index.js';
 import { table } from '../output.js';
-import { readFromPlatform } from '../platform-socket.js';
+import { readFromPlatform } from '../running-platform.js';
 
 /** The facts of this machine when no platform runs: the installed versions, and no instance running. */
 async function localRuntimes(): Promise<RuntimeRow[]> {

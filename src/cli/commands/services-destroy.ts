@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { callApi, type JobRun, type ServiceRow } from '../../api/index.js';
 import { PaasmakerError } from '../../shared/errors.js';
-import { runningPlatform } from '../platform-socket.js';
+import { runningPlatform } from '../running-platform.js';
 
 /** How long the answer waits for the job; a longer destroy is followed with paasmaker jobs show. */
 const WAIT_SECONDS = 60;

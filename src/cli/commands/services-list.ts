@@ -1,6 +1,6 @@
 import type { ServiceRow } from '../../api/index.js';
 import { table } from '../output.js';
-import { readFromPlatform } from '../platform-socket.js';
+import { readFromPlatform } from '../running-platform.js';
 import { readServiceRows } from '../read-state.js';
 
 function formatSize(bytes: number): string {

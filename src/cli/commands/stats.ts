@@ -1,17 +1,25 @@
+import { callApi } from '../../api/client.js';
+import type { TrafficSchema } from '../../api/routes.js';
+import type { z } from 'zod';
 import { readState } from '../read-state.js';
+import { fromPlatform } from '../running-platform.js';
 import { listTraffic } from '../../engine/queries.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { table } from '../output.js';
 
-const bytes = (n: number) => (n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 ** 2).toFixed(1)} MiB`);
+const bytes = (n: number | null) => (n === null ? '-' : n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 ** 2).toFixed(1)} MiB`);
 
-/** `paasmaker stats`: what went through the router, per app instance type, over a window. */
+/** `paasmaker stats`: what went through the router, per app instance type, over a window (from the running platform, else the read-only view). */
 export async function stats(app: string | undefined, options: { json?: boolean; window: string }): Promise<number> {
   const window = Number(options.window);
   if (!Number.isInteger(window) || window < 1) {
     throw new PaasmakerError('USAGE', `--window must be a whole number of seconds (got "${options.window}")`, { hint: 'for example: paasmaker stats --window 300' });
   }
-  const rows = readState((state) => listTraffic(state, { app, windowSeconds: window })) ?? [];
+  const query = new URLSearchParams({ window: String(window), ...(app ? { app } : {}) });
+  const rows = await fromPlatform(
+    (socket) => callApi<Array<z.infer<typeof TrafficSchema>>>(socket, 'GET', `/api/v1/stats?${query}`, undefined, 5000),
+    () => readState((state) => listTraffic(state, { app, windowSeconds: window })) ?? [],
+  );
   if (options.json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return 0;

@@ -1,0 +1,24 @@
+import { spawn } from 'node:child_process';
+import { loadManifest } from '../../manifest/index.js';
+import { platformFor, withProjectEnvironment } from '../project-environment.js';
+
+/**
+ * `paasmaker db shell [SERVICE]`: psql, mariadb, redis-cli or sqlite3 with the
+ * service's credentials, run here. The running platform provisions the
+ * service and answers its shell; only when none runs does this command open
+ * a platform of its own.
+ */
+export async function dbShell(serviceName: string | undefined, options: { dir: string }): Promise<number> {
+  const manifest = loadManifest(options.dir);
+  return withProjectEnvironment(manifest, await platformFor(manifest.application.name), { service: serviceName ?? '' }, ({ shell }) => {
+    return new Promise<number>((resolve) => {
+      const child = spawn(shell!.command, shell!.args, { stdio: 'inherit', env: { ...process.env, ...shell!.env } });
+      process.on('SIGINT', () => {}); // Ctrl-C belongs to the shell
+      child.on('error', (error) => {
+        process.stderr.write(`paasmaker | could not run ${shell!.command}: ${error.message}\n`);
+        resolve(127);
+      });
+      child.on('exit', (code) => resolve(code ?? 1));
+    });
+  });
+}
