@@ -50,6 +50,7 @@ const CASES: Record<string, (context: Context) => Call | Call[] | Promise<Call |
     { path: '/api/v1/services/contract/notes', body: {}, status: 409 },
     { path: '/api/v1/services/contract/notes?wait=20', body: { confirm: 'notes' } },
   ],
+  'POST /api/v1/environment': (c) => [{ path: '/api/v1/environment', body: { directory: c.project, command: true } }, { path: '/api/v1/environment', body: { directory: 'relative' }, status: 400 }],
   'GET /api/v1/doctor': () => ({ path: '/api/v1/doctor' }),
   'GET /api/v1/runtimes': () => ({ path: '/api/v1/runtimes' }),
   'GET /api/v1/events': () => ({ path: '/api/v1/events?app=contract' }),
