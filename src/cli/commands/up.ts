@@ -237,7 +237,11 @@ type StartedApp = z.infer<typeof StartedAppSchema>;
 function unreadyReport(app: string, elapsed: number, unready: UnreadyProcess[], options: { lines: boolean }): string[] {
   return [
     `${app} is not up after ${elapsed} ms:`,
-    ...unready.flatMap((each) => [`  ${each.process} ${each.reason}`, ...(options.lines ? each.lines.map((line) => `    ${line}`) : [])]),
+    ...unready.flatMap((each) => [
+      `  ${each.process} ${each.reason}`,
+      ...(options.lines ? each.lines.map((line) => `    ${line}`) : []),
+      ...(each.hint ? [`  hint: ${each.hint}`] : []),
+    ]),
   ];
 }
 
