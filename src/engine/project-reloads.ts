@@ -1,6 +1,6 @@
 import { watch as chokidarWatch } from 'chokidar';
 import { getRuntime } from '../../runtimes/index.js';
-import { loadManifestAsync, type ResolvedManifest } from '../manifest/index.js';
+import { reloadManifest, type ResolvedManifest } from '../manifest/index.js';
 import type { Services } from '../services/index.js';
 import { errorText } from '../shared/errors.js';
 import { diffEnvironment, envSummary } from './environment.js';
@@ -79,7 +79,7 @@ export class ProjectReloads {
     if (!app || this.host.closed) return;
     let next: ResolvedManifest;
     try {
-      next = await loadManifestAsync(app.manifest.directory);
+      next = await reloadManifest(app.manifest);
     } catch (error) {
       const detail = errorText(error, { hint: true });
       this.host.jobs.record(name, `read ${shown}`, 'failed', `${detail}\nStill running the previous version.`);
