@@ -33,7 +33,7 @@ export interface ManifestChoice {
   path: string;
   /** Instance types to run (their dependencies too); empty: all. */
   instances: string[];
-  /** True when a file was chosen (not the one a folder is searched for). */
+  /** True when a file was chosen other than the one the folder's search finds. */
   chosenFile: boolean;
 }
 
@@ -62,7 +62,8 @@ export function chooseManifest(words: readonly string[], file?: { path: string; 
       hint: 'name a paasmaker.yml, a manifest.yml or a Procfile (Procfile.dev, …), relative to the project folder',
     });
   }
-  return { path, instances, chosenFile: true };
+  // The file a search of the folder finds anyway is no choice (PAASMAKER_MANIFEST=Procfile.dev where it is the only one).
+  return { path, instances, chosenFile: path !== findManifest(directory)?.file };
 }
 
 function isDirectory(path: string): boolean {
