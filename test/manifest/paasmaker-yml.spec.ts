@@ -187,7 +187,7 @@ describe('paasmaker.yml: every mistake is positioned', () => {
 
   it('a missing manifest names the folder and shows how to write one', () => {
     const dir = project({});
-    expect(() => loadManifest(dir)).toThrow(/no paasmaker\.yml, manifest\.yml or Procfile in/);
+    expect(() => loadManifest(dir)).toThrow(/no paasmaker\.yml, manifest\.yml, Procfile or Procfile\.dev in/);
     try {
       loadManifest(dir);
     } catch (error) {
