@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CliProcess, getByHost, psJson, runCli, tempHome } from '../helpers/cli.js';
+import { CliProcess, getByHost, psJson, runCli, tempHome, until } from '../helpers/cli.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -18,6 +18,9 @@ function project(files: Record<string, string>): string {
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
 }
+
+/** A Procfile project: a web and a worker. */
+const webAndWorker = () => project({ Procfile: 'web: node web.js\nworker: node idle.js\n', 'web.js': SERVER('web'), 'idle.js': IDLE });
 
 function home(): string {
   const made = tempHome();
@@ -62,7 +65,7 @@ describe('choosing what runs', () => {
   }, 60_000);
 
   it('a misspelt instance type exits 1 before anything starts, with a did-you-mean', async () => {
-    const dir = project({ Procfile: 'web: node web.js\nworker: node idle.js\n', 'web.js': SERVER('web'), 'idle.js': IDLE });
+    const dir = webAndWorker();
     const result = await runCli(['up', '--no-tui', dir, 'wroker'], { home: home() });
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain('has no instance type "wroker" — did you mean "worker"?');
@@ -99,16 +102,12 @@ describe('choosing what runs', () => {
     const port = Number(new RegExp(`open http://${app}\\.localhost:(\\d+)/`).exec(process.output)![1]);
     expect(await getByHost(port, `${app}.localhost`)).toBe('one');
     writeFileSync(join(dir, 'Procfile.dev'), 'web: node web.js two\nworker: node idle.js\n');
-    const deadline = Date.now() + 20_000;
-    while ((await getByHost(port, `${app}.localhost`)) !== 'two') {
-      if (Date.now() > deadline) throw new Error(`no reload to "two":\n${process.output}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await until(async () => (await getByHost(port, `${app}.localhost`)) === 'two', 20_000, 'the reload to "two"');
     expect(await running(pmHome)).toEqual(['web']);
   }, 60_000);
 
   it('up -d with instance types is refused (exit 2): the daemon runs whole projects', async () => {
-    const dir = project({ Procfile: 'web: node web.js\nworker: node idle.js\n', 'web.js': SERVER('web'), 'idle.js': IDLE });
+    const dir = webAndWorker();
     const result = await runCli(['up', '-d', dir, 'web'], { home: home() });
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain('instance types (web) cannot be chosen for a project run by the daemon (-d)');
