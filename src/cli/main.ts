@@ -41,7 +41,7 @@ Environment:
   program
     .command('up')
     .description('run a project: provision its services, prepare, start and supervise every instance, reload on save')
-    .argument('[dir]', 'project folder (holding paasmaker.yml, manifest.yml, a Procfile or Procfile.dev); default: here')
+    .argument('[dir]', 'project folder (holding paasmaker.yml, manifest.yml, a Procfile or Procfile.dev), when it reads as a path or holds a manifest; default: here')
     .argument('[instances...]', 'instance types to run, with the types they depend on; default: all')
     .option('-f, --file <file>', 'the manifest to read, relative to the folder: a paasmaker.yml, manifest.yml or Procfile (Procfile.dev, …); default: $PAASMAKER_MANIFEST')
     .option('--prepare', 'run the prepare steps even if nothing changed')
