@@ -24,6 +24,12 @@ export interface RuntimePlan {
   prepare: string[];
   /** Absolute files whose contents decide whether prepare must run again (lockfiles, requirements.txt). */
   fingerprintFiles: string[];
+  /**
+   * Absolute files the runtime's own prepare leaves behind (node_modules/.package-lock.json):
+   * while one is missing (a fresh clone, a deleted node_modules) prepare runs again, even if
+   * nothing in fingerprintFiles changed.
+   */
+  preparedMarkers?: string[];
   /** The launch command (shell). Undefined for the static runtime. */
   command?: string;
   /** Static runtime: the folder the platform serves itself. */
@@ -44,4 +50,6 @@ export interface RuntimePlugin {
   plan(ctx: RuntimeContext): Promise<RuntimePlan>;
   /** Installed versions this runtime can use. */
   versions(env: NodeJS.ProcessEnv): Promise<RuntimeVersion[]>;
+  /** What to do about a crash, read from the process's last lines (a module not installed); undefined when they say nothing this runtime knows. */
+  crashHint?(lines: string[], directory: string): string | undefined;
 }

@@ -1,14 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import semver from 'semver';
 import { PaasmakerError } from '../../src/shared/errors.js';
 import type { RuntimeContext, RuntimePlan, RuntimePlugin } from '../types.js';
+import { dependencyInstall, installStep, missingModuleHint } from './dependencies.js';
 import {
   describePosition,
   managedInstalls,
   manifestRange,
   newest,
+  onPath,
   pathInterpreter,
   pickVersion,
   readVersionFile,
@@ -136,13 +138,24 @@ export const nodeRuntime: RuntimePlugin = {
         { hint: installHint(wanted.range, ctx.env) },
       );
     }
+    const pathPrepend = chosen.source === 'PATH' ? [] : [chosen.binDir];
+    // Dependencies are installed by the lockfile's tool, unless the manifest says how to prepare.
+    const install = instance.prepare.commands.length === 0 ? dependencyInstall(manifest.directory) : undefined;
+    if (install && !onPath(install.tool, { PATH: [...pathPrepend, ctx.env.PATH ?? ''].join(delimiter) })) {
+      throw new PaasmakerError('RUNTIME_MISSING', `${install.lockfile ?? 'package.json'} asks for ${install.tool} to install the dependencies of instance "${instance.name}", but it is not on PATH`, {
+        hint: `turn it on with \`corepack enable\` (it comes with Node.js) or \`npm install -g ${install.tool}\`, or give instances.${instance.name} a prepare of its own`,
+      });
+    }
     return {
       description: `node v${chosen.version} (${chosen.binary})`,
-      pathPrepend: chosen.source === 'PATH' ? [] : [chosen.binDir],
+      pathPrepend,
       env: {},
-      prepare: [],
+      prepare: install ? [installStep(install)] : [],
       fingerprintFiles: DEPENDENCY_FILES.map((file) => join(manifest.directory, file)).filter((file) => existsSync(file)),
+      preparedMarkers: install ? [join(manifest.directory, install.marker)] : [],
       command: instance.command,
     };
   },
+
+  crashHint: missingModuleHint,
 };

@@ -44,17 +44,19 @@ Environment:
   program
     .command('up')
     .description('run a project: provision its services, prepare, start and supervise every instance, reload on save')
-    .argument('[dir]', 'project folder (holding paasmaker.yml, manifest.yml or a Procfile)', '.')
+    .argument('[dir]', 'project folder (holding paasmaker.yml, manifest.yml, a Procfile or Procfile.dev), when it reads as a path or holds a manifest; default: here')
+    .argument('[instances...]', 'instance types to run, with the types they depend on; default: all')
+    .option('-f, --file <file>', 'the manifest to read, relative to the folder: a paasmaker.yml, manifest.yml or Procfile (Procfile.dev, …); default: $PAASMAKER_MANIFEST')
     .option('--prepare', 'run the prepare steps even if nothing changed')
     .option('--proxy-port <port>', 'the router\'s port (default 7654, or $PAASMAKER_PROXY_PORT; 0 picks a free one)')
     .option('--no-proxy', 'do not start the router (apps answer on their own ports only)')
     .option('--no-watch', 'do not reload when files change')
     .option('-d, --detach', 'run it in the daemon (started if needed) and return once it runs')
     .option('--no-tui', 'print prefixed log lines instead of the terminal UI')
-    .addHelpText('after', '\nExamples:\n  $ paasmaker up\n  $ paasmaker up ../shop --prepare\n  $ paasmaker up --proxy-port 8080')
-    .action(async (dir: string, options: { prepare?: boolean; proxyPort?: string; proxy: boolean; watch: boolean; detach?: boolean; tui: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  $ paasmaker up\n  $ paasmaker up ../shop --prepare\n  $ paasmaker up web worker       only these instance types (and what they depend on)\n  $ paasmaker up -f Procfile.dev\n  $ paasmaker up --proxy-port 8080')
+    .action(async (dir: string | undefined, instances: string[], options: { file?: string; prepare?: boolean; proxyPort?: string; proxy: boolean; watch: boolean; detach?: boolean; tui: boolean }) => {
       const { up } = await import('./commands/up.js');
-      setExit(await up(dir, options));
+      setExit(await up([...(dir === undefined ? [] : [dir]), ...instances], options));
     });
 
   program

@@ -12,7 +12,8 @@ export function prepareSteps(instance: ResolvedInstance, plan: RuntimePlan): str
 /**
  * Prepare runs again only when something it depends on changed: its commands,
  * the runtime, the dependency files the runtime names (lockfiles,
- * requirements.txt) and the files matching the instance's prepare.watch globs.
+ * requirements.txt), the files matching the instance's prepare.watch globs, and
+ * whether what the runtime's prepare makes is there.
  */
 export async function prepareFingerprint(
   directory: string,
@@ -30,5 +31,8 @@ export async function prepareFingerprint(
     hash.update(`\0${file}\0`);
     hash.update(existsSync(file) ? readFileSync(file) : 'absent');
   }
+  // A marker's presence, not its contents: the run after an install sees it appear, and the
+  // install step, finding its work done, skips itself.
+  for (const marker of plan.preparedMarkers ?? []) hash.update(`\0${marker}\0${existsSync(marker) ? 'made' : 'missing'}`);
   return hash.digest('hex');
 }

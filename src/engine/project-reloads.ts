@@ -1,5 +1,5 @@
 import { watch as chokidarWatch } from 'chokidar';
-import { loadManifestAsync, type ResolvedManifest } from '../manifest/index.js';
+import { reloadManifest, type ResolvedManifest } from '../manifest/index.js';
 import type { Services } from '../services/index.js';
 import { errorText } from '../shared/errors.js';
 import { diffEnvironment, envSummary } from './environment.js';
@@ -80,7 +80,7 @@ export class ProjectReloads {
     if (!app || this.parts.life.closed) return;
     let next: ResolvedManifest;
     try {
-      next = await loadManifestAsync(app.manifest.directory);
+      next = await reloadManifest(app.manifest);
     } catch (error) {
       const detail = errorText(error, { hint: true });
       this.parts.jobs.record(name, `read ${shown}`, 'failed', `${detail}\nStill running the previous version.`);

@@ -1,15 +1,11 @@
+import { getRuntime } from '../../runtimes/index.js';
 import type { Supervisor } from '../supervisor/index.js';
+import type { z } from 'zod';
+import type { UnreadySchema } from '../shared/views.js';
 import type { RunningApp } from './running-app.js';
 
-/** A routed process that is not serving: what happened to it, and its last lines. */
-export interface UnreadyProcess {
-  /** "web.0" */
-  process: string;
-  state: string;
-  /** "exited with code 3; restarting in 1s" */
-  reason: string;
-  lines: string[];
-}
+/** A routed process that is not serving: what happened to it, its last lines, and the likely fix when its runtime knows one. */
+export type UnreadyProcess = z.infer<typeof UnreadySchema>;
 
 function delayText(ms: number): string {
   return ms >= 950 ? `${Math.round(ms / 100) / 10}s` : `${Math.max(0, ms)}ms`;
@@ -22,18 +18,20 @@ function delayText(ms: number): string {
 export function unreadyProcesses(app: RunningApp, supervisor: Supervisor, now = Date.now()): UnreadyProcess[] {
   return app.manifest.instances
     .filter((instance) => !instance.standalone)
-    .flatMap((instance) => Array.from({ length: instance.quantity }, (_, index) => `${instance.name}.${index}`))
-    .flatMap((slot) => {
+    .flatMap((instance) => Array.from({ length: instance.quantity }, (_, index) => ({ instance, slot: `${instance.name}.${index}` })))
+    .flatMap(({ instance, slot }) => {
       const key = app.slots.get(slot);
       const info = key === undefined ? undefined : supervisor.info(key);
       if (key === undefined || !info || info.state === 'running') return [];
       const exit = info.lastExit?.reason ?? `is ${info.state}`;
       const next = info.state === 'backoff' && info.nextRestartAt !== undefined ? `; restarting in ${delayText(info.nextRestartAt - now)}` : info.state === 'crashed' ? '; not restarting' : '';
-      const lines = supervisor
-        .tail(key, 20)
+      // A stack trace runs longer than the lines shown: its runtime reads more of them for a hint.
+      const recent = supervisor
+        .tail(key, 60)
         .filter((line) => line.stream !== 'system')
-        .slice(-8)
         .map((line) => line.line);
-      return [{ process: slot, state: info.state, reason: `${exit}${next}`, lines }];
+      const lines = recent.slice(-8);
+      const hint = getRuntime(instance.runtime.name).crashHint?.(recent, app.manifest.directory);
+      return [{ process: slot, state: info.state, reason: `${exit}${next}`, lines, ...(hint ? { hint } : {}) }];
     });
 }

@@ -1,11 +1,12 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { parse as parseDotenv } from 'dotenv';
 import { PaasmakerError, type ErrorCode } from '../shared/errors.js';
 import { parseFormat1 } from './format1.js';
 import { parsePaasmakerYml } from './paasmaker-yml.js';
+import { findManifest, manifestKind, selectInstances } from './choose.js';
 import { displayPath, manifestError } from './positions.js';
 import { parseProcfile } from './procfile.js';
 import type { ManifestKind, ResolvedManifest } from './types.js';
@@ -13,24 +14,9 @@ import type { ManifestKind, ResolvedManifest } from './types.js';
 export type * from './types.js';
 export { codeFrame, didYouMean, displayPath, manifestError, PositionFinder } from './positions.js';
 export { plainValues } from './yaml-values.js';
+export { chooseManifest, findManifest, selectInstances, type ManifestChoice } from './choose.js';
 
-/** Where Paasmaker looks, in order. */
-const CANDIDATES: Array<[string, ManifestKind]> = [
-  ['paasmaker.yml', 'paasmaker.yml'],
-  ['paasmaker.yaml', 'paasmaker.yml'],
-  ['manifest.yml', 'manifest.yml'],
-  ['Procfile', 'Procfile'],
-];
-
-export function findManifest(dir: string): { file: string; kind: ManifestKind } | undefined {
-  for (const [name, kind] of CANDIDATES) {
-    const file = join(dir, name);
-    if (existsSync(file)) return { file, kind };
-  }
-  return undefined;
-}
-
-/** Finds and reads a project's manifest (and .env) into a ResolvedManifest. */
+/** Reads a project's manifest (and .env) into a ResolvedManifest: the one found in a folder, or the file given. */
 export function loadManifest(dir: string): ResolvedManifest {
   const found = locate(dir);
   return parseManifest(readLimited(found.file), found.file, found.kind);
@@ -62,14 +48,23 @@ export async function loadManifestAsync(dir: string): Promise<ResolvedManifest> 
   return JSON.parse(answer.manifest!) as ResolvedManifest;
 }
 
+/**
+ * A manifest chosen as before (`up -f Procfile.dev`, `up web`): the same file
+ * read again, the same instance types chosen, for a reload on save.
+ */
+export async function reloadManifest(previous: ResolvedManifest): Promise<ResolvedManifest> {
+  return selectInstances(await loadManifestAsync(previous.file), previous.only ?? []);
+}
+
 function locate(dir: string): { file: string; kind: ManifestKind } {
   const directory = resolve(dir);
   if (!existsSync(directory)) {
     throw new PaasmakerError('MANIFEST_NOT_FOUND', `${directory} does not exist`, { hint: 'pass the folder of a project: paasmaker up path/to/project' });
   }
+  if (!statSync(directory).isDirectory()) return { file: directory, kind: manifestKind(directory) };
   const found = findManifest(directory);
   if (!found) {
-    throw new PaasmakerError('MANIFEST_NOT_FOUND', `no paasmaker.yml, manifest.yml or Procfile in ${directory}`, {
+    throw new PaasmakerError('MANIFEST_NOT_FOUND', `no paasmaker.yml, manifest.yml, Procfile or Procfile.dev in ${directory}`, {
       hint: 'create paasmaker.yml, for example:\n  application:\n    name: my-app\n  instances:\n    web:\n      command: node server.js',
     });
   }
@@ -110,7 +105,7 @@ export function parseManifest(text: string, file: string, kind?: ManifestKind): 
   const absolute = resolve(file);
   const directory = dirname(absolute);
   if (text.length > MAX_MANIFEST_BYTES) throw tooLarge(absolute, text.slice(0, 4096), Buffer.byteLength(text));
-  const which = kind ?? (basename(absolute) === 'Procfile' ? 'Procfile' : basename(absolute) === 'manifest.yml' ? 'manifest.yml' : 'paasmaker.yml');
+  const which = kind ?? manifestKind(absolute);
   const base =
     which === 'Procfile' ? parseProcfile(text, absolute, directory) : which === 'manifest.yml' ? parseFormat1(text, absolute, directory) : parsePaasmakerYml(text, absolute, directory);
   return { ...base, dotenv: readDotenv(directory) };

@@ -74,8 +74,10 @@ export function problemsFrom(issues: readonly z.core.$ZodIssue[], data: unknown,
       continue;
     }
     if (issue.code === 'invalid_union') {
-      // Report the branch that matched the value's type, if one did.
-      const branch = issue.errors.find((branchIssues) => !branchIssues.every((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
+      // Report the branch that matched the value's type, if one did: one that got past the value itself first.
+      const branch =
+        issue.errors.find((branchIssues) => branchIssues.some((inner) => inner.path.length > 0)) ??
+        issue.errors.find((branchIssues) => !branchIssues.every((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
       if (branch && branch.length > 0 && !branch.every((inner) => inner.path.length === 0 && inner.code !== 'unrecognized_keys')) {
         problems.push(...problemsFrom(branch, data, where, path));
         continue;
@@ -95,11 +97,20 @@ export function problemsFrom(issues: readonly z.core.$ZodIssue[], data: unknown,
     const hint = issue.code === 'custom' ? (issue.params as { hint?: string } | undefined)?.hint : undefined;
     problems.push({
       position: where.value(path),
-      message: `${label(path) || 'the manifest'} ${issue.message} (got ${describe(value)})`,
+      message: `${label(path) || 'the manifest'} ${issue.message} (got ${describe(value)})${guess(issue, value)}`,
       hint,
     });
   }
   return problems;
+}
+
+/** " — did you mean "python"?" when a string value is a near miss of a word the schema lists (an enum, alone or in a union). */
+function guess(issue: z.core.$ZodIssue, value: unknown): string {
+  if (typeof value !== 'string') return '';
+  const listed = issue.code === 'invalid_value' ? [issue] : issue.code === 'invalid_union' ? issue.errors.flat().filter((inner) => inner.path.length === 0) : [];
+  const words = listed.flatMap((inner) => (inner.code === 'invalid_value' ? inner.values.filter((word): word is string => typeof word === 'string') : []));
+  const suggestion = didYouMean(value, words);
+  return suggestion ? ` — did you mean "${suggestion}"?` : '';
 }
 
 export function firstProblem(problems: Problem[]): Problem | undefined {

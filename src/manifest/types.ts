@@ -92,6 +92,8 @@ export interface ResolvedManifest {
   /** In declaration order. */
   instances: ResolvedInstance[];
   services: ResolvedService[];
+  /** The instance types asked for by name (`up web`), before their dependencies were added; undefined: all. */
+  only?: string[];
   /** Values from the project's .env file (empty when there is none). */
   dotenv: { file?: string; values: Record<string, string> };
 }

@@ -39,7 +39,7 @@ export const AppSchema = z
 export type AppRow = z.infer<typeof AppSchema>;
 
 export const UnreadySchema = z
-  .object({ process: z.string().describe('instance.index'), state: z.string(), reason: z.string().describe('e.g. "exited with code 3; restarting in 1s"'), lines: z.array(z.string()).describe('its last output lines') })
+  .object({ process: z.string().describe('instance.index'), state: z.string(), reason: z.string().describe('e.g. "exited with code 3; restarting in 1s"'), lines: z.array(z.string()).describe('its last output lines'), hint: z.string().optional().describe('the likely fix, when its runtime knows one ("Cannot find module" → install it)') })
   .meta({ id: 'Unready' });
 
 /** An app just started: up only when `unready` is empty. */

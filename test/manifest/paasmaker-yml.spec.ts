@@ -135,6 +135,15 @@ describe('paasmaker.yml: every mistake is positioned', () => {
     );
   });
 
+  it('a misspelt runtime name gets a did-you-mean, at the value, written alone or as {name}', () => {
+    expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    command: x', '    runtime: pyhton')).message).toBe(
+      'paasmaker.yml:5:14: instances.web.runtime must be a runtime name (node, python, static, shell) or {name, version} (got "pyhton") — did you mean "python"?',
+    );
+    expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    command: x', '    runtime: {name: nodejs, version: 20}')).message).toBe(
+      'paasmaker.yml:5:21: instances.web.runtime.name must be one of node, python, static, shell (got "nodejs") — did you mean "node"?',
+    );
+  });
+
   it('bad names', () => {
     expect(errorOf(lines('application:', '  name: Shop App', 'instances:', '  web: {command: x}')).message).toBe(
       'paasmaker.yml:2:9: application.name must be 1–40 characters of a-z, 0-9 and "-" (got "Shop App")',
@@ -178,7 +187,7 @@ describe('paasmaker.yml: every mistake is positioned', () => {
 
   it('a missing manifest names the folder and shows how to write one', () => {
     const dir = project({});
-    expect(() => loadManifest(dir)).toThrow(/no paasmaker\.yml, manifest\.yml or Procfile in/);
+    expect(() => loadManifest(dir)).toThrow(/no paasmaker\.yml, manifest\.yml, Procfile or Procfile\.dev in/);
     try {
       loadManifest(dir);
     } catch (error) {

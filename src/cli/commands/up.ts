@@ -1,7 +1,6 @@
-import { resolve } from 'node:path';
 import { Platform, type InstanceStateEvent, type JobUpdateEvent, type LogLineEvent, type UnreadyProcess } from '../../engine/index.js';
 import type { StartedApp } from '../../api/index.js';
-import { loadManifest, type ResolvedManifest } from '../../manifest/index.js';
+import { chooseManifest, loadManifest, selectInstances, type ResolvedManifest } from '../../manifest/index.js';
 import { EXIT, PaasmakerError } from '../../shared/errors.js';
 import { callApi, followEvents, runningDaemon, upSocket, type DaemonRecord } from '../../api/client.js';
 import { resolveSettings, type Settings } from '../../shared/settings.js';
@@ -12,14 +11,15 @@ import { colorEnabled, colorFor, painter, reportError, type Paint } from '../out
  * `paasmaker up`: runs a project in the foreground, prints every line of its
  * processes with a coloured name prefix, and stops everything on Ctrl-C.
  */
-export async function up(dir: string, options: { prepare?: boolean; proxyPort?: string; proxy?: boolean; watch?: boolean; detach?: boolean; tui?: boolean }): Promise<number> {
+export async function up(words: string[], options: { file?: string; prepare?: boolean; proxyPort?: string; proxy?: boolean; watch?: boolean; detach?: boolean; tui?: boolean }): Promise<number> {
   const settings = resolveSettings({ flags: { proxyPort: options.proxyPort } });
-  const manifest = loadManifest(resolve(dir));
+  const { manifest, chosen } = chosenManifest(words, options.file);
+  // With a daemon running, the project joins it (one router for every project) and this terminal holds it.
+  const daemon = options.proxy === false || settings.source.proxyPort === 'flag' ? undefined : runningDaemon(settings.home);
+  if (chosen && (options.detach || daemon)) throw daemonCannotChoose(chosen, Boolean(options.detach));
   if (options.detach) return upInDaemon(manifest, settings);
   const paint = painter(colorEnabled());
   const printer = new LinePrinter(paint, manifest);
-  // With a daemon running, the project joins it (one router for every project) and this terminal holds it.
-  const daemon = options.proxy === false || settings.source.proxyPort === 'flag' ? undefined : runningDaemon(settings.home);
   if (daemon && wantsTui(options)) return upAttachedTui(manifest, daemon, options);
   if (daemon) return upAttached(manifest, daemon, printer, paint, options);
   const platform = await openPlatform(settings, options.proxy !== false, printer);
@@ -87,6 +87,27 @@ export async function up(dir: string, options: { prepare?: boolean; proxyPort?: 
   for (const [signal, handler] of handlers) process.off(signal, handler);
   printer.system(`${app} stopped`);
   return EXIT.ok;
+}
+
+/**
+ * The manifest `up` runs: the folder's, or the file chosen with -f (else
+ * $PAASMAKER_MANIFEST), with only the instance types named (and their
+ * dependencies). `chosen` says what was chosen beyond the folder's defaults.
+ */
+function chosenManifest(words: string[], file: string | undefined): { manifest: ResolvedManifest; chosen?: string } {
+  const fromEnv = process.env.PAASMAKER_MANIFEST;
+  const named = file !== undefined ? { path: file, from: `-f ${file}` } : fromEnv ? { path: fromEnv, from: `PAASMAKER_MANIFEST=${fromEnv}` } : undefined;
+  const choice = chooseManifest(words, named);
+  const manifest = selectInstances(loadManifest(choice.path), choice.instances);
+  const chosen = [choice.chosenFile ? named!.from : '', choice.instances.length > 0 ? `instance types (${choice.instances.join(', ')})` : ''].filter(Boolean).join(' and ');
+  return { manifest, chosen: chosen || undefined };
+}
+
+/** The daemon's API takes a project folder: a chosen file or subset of instances runs in the foreground only. */
+function daemonCannotChoose(chosen: string, detach: boolean): PaasmakerError {
+  return new PaasmakerError('USAGE', `${chosen} cannot be chosen for a project run by the daemon${detach ? ' (-d)' : ', which is running'}`, {
+    hint: detach ? 'run it in the foreground: leave out -d' : 'run it here, with a router of its own: add --proxy-port 0 (or stop the daemon: paasmaker daemon stop)',
+  });
 }
 
 /** The terminal UI: in a terminal, unless --no-tui; in CI (CI=true) even a terminal gets lines — ink draws no live frames there, and logs are what CI keeps. */
@@ -234,7 +255,11 @@ async function upInDaemon(manifest: ResolvedManifest, settings: Settings): Promi
 function unreadyReport(app: string, elapsed: number, unready: UnreadyProcess[], options: { lines: boolean }): string[] {
   return [
     `${app} is not up after ${elapsed} ms:`,
-    ...unready.flatMap((each) => [`  ${each.process} ${each.reason}`, ...(options.lines ? each.lines.map((line) => `    ${line}`) : [])]),
+    ...unready.flatMap((each) => [
+      `  ${each.process} ${each.reason}`,
+      ...(options.lines ? each.lines.map((line) => `    ${line}`) : []),
+      ...(each.hint ? [`  hint: ${each.hint}`] : []),
+    ]),
   ];
 }
 

@@ -1,0 +1,115 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CliProcess, getByHost, psJson, runCli, tempHome, until } from '../helpers/cli.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const SERVER = (text: string) => `require('http').createServer((req, res) => res.end('${text}')).listen(process.env.PORT, '127.0.0.1');\n`;
+const IDLE = 'setInterval(() => {}, 1000);\n';
+
+function project(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pm-choose-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+/** A Procfile project: a web and a worker. */
+const webAndWorker = () => project({ Procfile: 'web: node web.js\nworker: node idle.js\n', 'web.js': SERVER('web'), 'idle.js': IDLE });
+
+function home(): string {
+  const made = tempHome();
+  cleanups.push(made.cleanup);
+  return made.home;
+}
+
+async function up(args: string[], options: { home: string; cwd?: string; env?: Record<string, string> }, ready: RegExp): Promise<CliProcess> {
+  const process = new CliProcess(['up', '--no-tui', '--no-watch', ...args], options);
+  cleanups.push(async () => {
+    process.signal('SIGINT');
+    await process.wait(15_000).catch(() => process.kill());
+  });
+  await process.waitForOutput(ready, 30_000);
+  return process;
+}
+
+const running = async (home: string) =>
+  (await psJson(home))
+    .filter((row) => row.state === 'running')
+    .map((row) => row.instance)
+    .sort();
+
+describe('choosing what runs', () => {
+  it('up web (from the project folder): web and what it depends on start, the worker does not', async () => {
+    const dir = project({
+      'paasmaker.yml': [
+        'application: {name: subset}',
+        'instances:',
+        '  web: {command: node web.js, depends_on: [queue]}',
+        '  queue: {command: node idle.js, standalone: true}',
+        '  worker: {command: node idle.js, standalone: true}',
+        '',
+      ].join('\n'),
+      'web.js': SERVER('web'),
+      'idle.js': IDLE,
+    });
+    const pmHome = home();
+    const started = await up(['web'], { home: pmHome, cwd: dir }, /subset is up/);
+    expect(started.output).toContain('(2 instance type(s))');
+    expect(await running(pmHome)).toEqual(['queue', 'web']);
+  }, 60_000);
+
+  it('a misspelt instance type exits 1 before anything starts, with a did-you-mean', async () => {
+    const dir = webAndWorker();
+    const result = await runCli(['up', '--no-tui', dir, 'wroker'], { home: home() });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('has no instance type "wroker" — did you mean "worker"?');
+    expect(result.stderr).toContain('its instance types: web, worker');
+  });
+
+  it('-f Procfile.dev and PAASMAKER_MANIFEST run that file instead of the Procfile; without them the Procfile runs', async () => {
+    const dir = project({ Procfile: 'web: node web.js production\n', 'Procfile.dev': 'web: node web.js development\n', 'web.js': "require('http').createServer((q, r) => r.end(process.argv[2])).listen(process.env.PORT, '127.0.0.1');\n" });
+    const app = dir.split('/').pop()!.toLowerCase();
+    const answer = async (process: CliProcess) => getByHost(Number(new RegExp(`open http://${app}\\.localhost:(\\d+)/`).exec(process.output)![1]), `${app}.localhost`);
+    const ready = new RegExp(`open http://${app}\\.localhost:\\d+/`);
+
+    const byFlag = await up(['-f', 'Procfile.dev', dir], { home: home() }, ready);
+    expect(byFlag.output).toContain(`from ${join(dir, 'Procfile.dev')}`);
+    expect(await answer(byFlag)).toBe('development');
+
+    const byEnv = await up([dir], { home: home(), env: { PAASMAKER_MANIFEST: 'Procfile.dev' } }, ready);
+    expect(await answer(byEnv)).toBe('development');
+
+    const plain = await up([dir], { home: home() }, ready);
+    expect(await answer(plain)).toBe('production');
+  }, 90_000);
+
+  it('a save of the chosen file reloads from it, and keeps to the chosen instance types', async () => {
+    const dir = project({ Procfile: 'web: node web.js production\n', 'Procfile.dev': 'web: node web.js one\nworker: node idle.js\n', 'web.js': "require('http').createServer((q, r) => r.end(process.argv[2])).listen(process.env.PORT, '127.0.0.1');\n", 'idle.js': IDLE });
+    const app = dir.split('/').pop()!.toLowerCase();
+    const pmHome = home();
+    const process = new CliProcess(['up', '--no-tui', '-f', 'Procfile.dev', dir, 'web'], { home: pmHome });
+    cleanups.push(async () => {
+      process.signal('SIGINT');
+      await process.wait(15_000).catch(() => process.kill());
+    });
+    await process.waitForOutput(/watching for changes/, 30_000);
+    const port = Number(new RegExp(`open http://${app}\\.localhost:(\\d+)/`).exec(process.output)![1]);
+    expect(await getByHost(port, `${app}.localhost`)).toBe('one');
+    writeFileSync(join(dir, 'Procfile.dev'), 'web: node web.js two\nworker: node idle.js\n');
+    await until(async () => (await getByHost(port, `${app}.localhost`)) === 'two', 20_000, 'the reload to "two"');
+    expect(await running(pmHome)).toEqual(['web']);
+  }, 60_000);
+
+  it('up -d with instance types is refused (exit 2): the daemon runs whole projects', async () => {
+    const dir = webAndWorker();
+    const result = await runCli(['up', '-d', dir, 'web'], { home: home() });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('instance types (web) cannot be chosen for a project run by the daemon (-d)');
+  });
+});
