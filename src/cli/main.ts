@@ -42,24 +42,6 @@ Environment:
     );
 
   program
-    .command('up')
-    .description('run a project: provision its services, prepare, start and supervise every instance, reload on save')
-    .argument('[dir]', 'project folder (holding paasmaker.yml, manifest.yml, a Procfile or Procfile.dev), when it reads as a path or holds a manifest; default: here')
-    .argument('[instances...]', 'instance types to run, with the types they depend on; default: all')
-    .option('-f, --file <file>', 'the manifest to read, relative to the folder: a paasmaker.yml, manifest.yml or Procfile (Procfile.dev, …); default: $PAASMAKER_MANIFEST')
-    .option('--prepare', 'run the prepare steps even if nothing changed')
-    .option('--proxy-port <port>', 'the router\'s port (default 7654, or $PAASMAKER_PROXY_PORT; 0 picks a free one)')
-    .option('--no-proxy', 'do not start the router (apps answer on their own ports only)')
-    .option('--no-watch', 'do not reload when files change')
-    .option('-d, --detach', 'run it in the daemon (started if needed) and return once it runs')
-    .option('--no-tui', 'print prefixed log lines instead of the terminal UI')
-    .addHelpText('after', '\nExamples:\n  $ paasmaker up\n  $ paasmaker up ../shop --prepare\n  $ paasmaker up web worker       only these instance types (and what they depend on)\n  $ paasmaker up -f Procfile.dev\n  $ paasmaker up --proxy-port 8080')
-    .action(async (dir: string | undefined, instances: string[], options: { file?: string; prepare?: boolean; proxyPort?: string; proxy: boolean; watch: boolean; detach?: boolean; tui: boolean }) => {
-      const { up } = await import('./commands/up.js');
-      setExit(await up([...(dir === undefined ? [] : [dir]), ...instances], options));
-    });
-
-  program
     .command('ps')
     .description('list processes: app, instance, index, state, pid, port, restarts, uptime')
     .argument('[app]', 'only this app')
@@ -91,24 +73,6 @@ Environment:
     .action(async (target: string | undefined, options: { follow?: boolean; lines: string; dir: string }) => {
       const { logs } = await import('./commands/logs.js');
       setExit(await logs(target, options));
-    });
-
-  program
-    .command('doctor')
-    .description('check state and disk, the router port and name resolution of *.localhost and *.local.paasmaker, and say what to fix')
-    .option('--json', 'print a JSON array of checks: name, ok, what, fix')
-    .action(async (options: { json?: boolean }) => {
-      const { doctor } = await import('./commands/doctor.js');
-      setExit(await doctor(options));
-    });
-
-  program
-    .command('runtimes')
-    .description('the runtimes, the versions installed on this machine, and the version each running instance resolved to')
-    .option('--json', 'print a JSON array of flat objects')
-    .action(async (options: { json?: boolean }) => {
-      const { runtimes } = await import('./commands/runtimes.js');
-      setExit(await runtimes(options));
     });
 
   program
@@ -147,59 +111,6 @@ Environment:
         tail = isFolder(words[0]) ? words.slice(1) : words;
       }
       setExit(await run(folder, tail, options));
-    });
-
-  const services = program
-    .command('services')
-    .description('managed database servers and provisioned services')
-    .option('--json', 'print JSON')
-    .action(async (options: { json?: boolean }) => {
-      const { servicesList } = await import('./commands/services-list.js');
-      setExit(await servicesList(options));
-    });
-  services
-    .command('destroy')
-    .description('delete a provisioned service and all its data (asks first)')
-    .argument('<app/service[@branch]>', 'what to delete, as paasmaker services lists it')
-    .option('--yes', 'do not ask')
-    .action(async (target: string, options: { yes?: boolean }) => {
-      const { servicesDestroy } = await import('./commands/services-destroy.js');
-      setExit(await servicesDestroy(target, options));
-    });
-
-  const daemon = program.command('daemon').description('the background platform: one router and API for every project');
-  daemon
-    .command('start')
-    .description('start the daemon (and bring back the projects it ran)')
-    .option('--proxy-port <port>', "the router's port (default: the one of its last run, else $PAASMAKER_PROXY_PORT, else 7654; 0 picks a free one)")
-    .option('--api-port <port>', 'also serve the API on 127.0.0.1:PORT, with the bearer token in $PAASMAKER_HOME/api-token (0 picks a free one)')
-    .action(async (options: { proxyPort?: string; apiPort?: string }) => {
-      const { daemonStart } = await import('./commands/daemon.js');
-      setExit(await daemonStart(options));
-    });
-  daemon
-    .command('stop')
-    .description('stop the daemon and every app it runs')
-    .action(async () => {
-      const { daemonStop } = await import('./commands/daemon.js');
-      setExit(await daemonStop());
-    });
-  daemon
-    .command('status')
-    .description('is it running: pid, socket, ports, uptime, apps')
-    .option('--json', 'print one JSON object')
-    .action(async (options: { json?: boolean }) => {
-      const { daemonStatus } = await import('./commands/daemon.js');
-      setExit(await daemonStatus(options));
-    });
-  daemon
-    .command('run', { hidden: true })
-    .description('run the daemon in the foreground')
-    .option('--proxy-port <port>', "the router's port")
-    .option('--api-port <port>', 'also serve the API on 127.0.0.1:PORT, with the bearer token in $PAASMAKER_HOME/api-token')
-    .action(async (options: { proxyPort?: string; apiPort?: string }) => {
-      const { daemonRun } = await import('./commands/daemon.js');
-      setExit(await daemonRun(options));
     });
 
   const jobs = program

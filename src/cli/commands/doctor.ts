@@ -2,10 +2,19 @@ import { degradedPlatforms, runningDaemon, type DoctorCheck } from '../../api/in
 import { resolveSettings } from '../../shared/settings.js';
 import { colorEnabled, painter } from '../output.js';
 import { readFromPlatform } from '../running-platform.js';
-import { readState } from '../read-state.js';
+import { defineCommand } from '../command.js';
+
+export default defineCommand<{ json?: boolean }>({
+  name: 'doctor',
+  description: 'check state and disk, the router port and name resolution of *.localhost and *.local.paasmaker, and say what to fix',
+  options: [{ flags: '--json', description: 'print a JSON array of checks: name, ok, what, fix' }],
+  examples: ['paasmaker doctor', 'paasmaker doctor --json    for scripts: exits 1 when a check fails'],
+  run: ({ options }) => doctor(options),
+});
 
 /** The checks run here: the configured ports, state.db read without starting anything. */
 async function localChecks(): Promise<DoctorCheck[]> {
+  const { readState } = await import('../read-state.js');
   const { doctorChecks } = await import('../../engine/index.js');
   const settings = resolveSettings();
   const daemon = runningDaemon(settings.home);
@@ -25,7 +34,7 @@ async function localChecks(): Promise<DoctorCheck[]> {
  * it runs (it knows the ports it took), else this command, with the ports
  * it is configured with.
  */
-export async function doctor(options: { json?: boolean } = {}): Promise<number> {
+async function doctor(options: { json?: boolean } = {}): Promise<number> {
   // Settings are checked first: a bad PAASMAKER_*_PORT is the first thing to fix, whoever runs the checks.
   resolveSettings();
   const checks = await readFromPlatform('/api/v1/doctor', localChecks, { timeoutMs: 15_000, daemon: true });

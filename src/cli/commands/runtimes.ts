@@ -1,6 +1,15 @@
 import type { RuntimeRow } from '../../api/index.js';
 import { table } from '../output.js';
 import { readFromPlatform } from '../running-platform.js';
+import { defineCommand } from '../command.js';
+
+export default defineCommand<{ json?: boolean }>({
+  name: 'runtimes',
+  description: 'the runtimes, the versions installed on this machine, and the version each running instance resolved to',
+  options: [{ flags: '--json', description: 'print a JSON array of flat objects' }],
+  examples: ['paasmaker runtimes', 'paasmaker runtimes --json'],
+  run: ({ options }) => runtimes(options),
+});
 
 /** The facts of this machine when no platform runs: the installed versions, and no instance running. */
 async function localRuntimes(): Promise<RuntimeRow[]> {
@@ -13,7 +22,7 @@ async function localRuntimes(): Promise<RuntimeRow[]> {
  * this machine, and the version each running instance resolved to (from
  * the running platform, which knows what it started).
  */
-export async function runtimes(options: { json?: boolean }): Promise<number> {
+async function runtimes(options: { json?: boolean }): Promise<number> {
   const rows = await readFromPlatform('/api/v1/runtimes', localRuntimes, { timeoutMs: 30_000 });
   if (options.json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);

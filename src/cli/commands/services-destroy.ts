@@ -2,6 +2,16 @@ import { createInterface } from 'node:readline/promises';
 import { callApi, type JobRun, type ServiceRow } from '../../api/index.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { runningPlatform } from '../running-platform.js';
+import { defineCommand } from '../command.js';
+
+export default defineCommand<{ yes?: boolean }>({
+  name: 'services destroy',
+  description: 'delete a provisioned service and all its data (asks first)',
+  arguments: [{ name: '<app/service[@branch]>', description: 'what to delete, as paasmaker services lists it', completes: 'service' }],
+  options: [{ flags: '--yes', description: 'do not ask' }],
+  examples: ['paasmaker services destroy shop/db          asks for the name back', 'paasmaker services destroy shop/db@feature --yes'],
+  run: ({ args, options }) => servicesDestroy(args[0] as string, options),
+});
 
 /** How long the answer waits for the job; a longer destroy is followed with paasmaker jobs show. */
 const WAIT_SECONDS = 60;
@@ -22,7 +32,7 @@ async function confirmation(target: string, row: ServiceRow, yes: boolean | unde
  * managed server's database is dropped through that server, which only a
  * running platform holds); with none running it says how to start one.
  */
-export async function servicesDestroy(target: string, options: { yes?: boolean }): Promise<number> {
+async function servicesDestroy(target: string, options: { yes?: boolean }): Promise<number> {
   const match = /^([^/@]+)\/([^/@]+)(?:@(.+))?$/.exec(target);
   if (!match) throw new PaasmakerError('USAGE', `"${target}" is not APP/SERVICE`, { hint: 'for example: paasmaker services destroy shop/db --yes (paasmaker services lists them)' });
   const [, app, service, branch] = match as unknown as [string, string, string, string | undefined];

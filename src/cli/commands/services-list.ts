@@ -1,7 +1,15 @@
 import type { ServiceRow } from '../../api/index.js';
 import { table } from '../output.js';
 import { readFromPlatform } from '../running-platform.js';
-import { readServiceRows } from '../read-state.js';
+import { defineCommand } from '../command.js';
+
+export default defineCommand<{ json?: boolean }>({
+  name: 'services',
+  description: 'managed database servers and provisioned services',
+  options: [{ flags: '--json', description: 'print a JSON array of flat objects: servers, then services' }],
+  examples: ['paasmaker services', 'paasmaker services --json'],
+  run: ({ options }) => servicesList(options),
+});
 
 function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -15,8 +23,8 @@ function formatSize(bytes: number): string {
  * service; from the running platform's API, else read from state (nothing
  * is started: every managed server is stopped then).
  */
-export async function servicesList(options: { json?: boolean }): Promise<number> {
-  const rows = await readFromPlatform<ServiceRow[]>('/api/v1/services', readServiceRows);
+async function servicesList(options: { json?: boolean }): Promise<number> {
+  const rows = await readFromPlatform<ServiceRow[]>('/api/v1/services', async () => (await import('../read-state.js')).readServiceRows());
   if (options.json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return 0;

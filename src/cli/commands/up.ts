@@ -1,19 +1,50 @@
-import { Platform, type InstanceStateEvent, type JobUpdateEvent, type LogLineEvent, type UnreadyProcess } from '../../engine/index.js';
+import type { InstanceStateEvent, JobUpdateEvent, LogLineEvent, Platform, UnreadyProcess } from '../../engine/index.js';
 import type { StartedApp } from '../../api/index.js';
-import { chooseManifest, loadManifest, selectInstances, type ResolvedManifest } from '../../manifest/index.js';
+import type { ResolvedManifest } from '../../manifest/index.js';
 import { EXIT, PaasmakerError } from '../../shared/errors.js';
 import { callApi, followEvents, runningDaemon, upSocket, type DaemonRecord } from '../../api/client.js';
 import { resolveSettings, type Settings } from '../../shared/settings.js';
-import { ApiServer } from '../../api/server.js';
+import { defineCommand } from '../command.js';
 import { colorEnabled, colorFor, painter, reportError, type Paint } from '../output.js';
+
+type Options = { file?: string; prepare?: boolean; proxyPort?: string; proxy?: boolean; watch?: boolean; detach?: boolean; tui?: boolean };
+
+export default defineCommand<Options>({
+  name: 'up',
+  description: 'run a project: provision its services, prepare, start and supervise every instance, reload on save',
+  arguments: [
+    { name: '[dir]', description: 'project folder (holding paasmaker.yml, manifest.yml, a Procfile or Procfile.dev), when it reads as a path or holds a manifest; default: here', completes: 'dir' },
+    { name: '[instances...]', description: 'instance types to run, with the types they depend on; default: all' },
+  ],
+  options: [
+    { flags: '-f, --file <file>', description: 'the manifest to read, relative to the folder: a paasmaker.yml, manifest.yml or Procfile (Procfile.dev, …); default: $PAASMAKER_MANIFEST' },
+    { flags: '--prepare', description: 'run the prepare steps even if nothing changed' },
+    { flags: '--proxy-port <port>', description: "the router's port (default 7654, or $PAASMAKER_PROXY_PORT; 0 picks a free one)" },
+    { flags: '--no-proxy', description: 'do not start the router (apps answer on their own ports only)' },
+    { flags: '--no-watch', description: 'do not reload when files change' },
+    { flags: '-d, --detach', description: 'run it in the daemon (started if needed) and return once it runs' },
+    { flags: '--no-tui', description: 'print prefixed log lines instead of the terminal UI' },
+  ],
+  examples: [
+    'paasmaker up',
+    'paasmaker up ../shop --prepare',
+    'paasmaker up web worker       only these instance types (and what they depend on)',
+    'paasmaker up -f Procfile.dev',
+    'paasmaker up --proxy-port 8080',
+  ],
+  run: ({ args, options }) => {
+    const [dir, instances] = args as [string | undefined, string[]];
+    return up([...(dir === undefined ? [] : [dir]), ...instances], options);
+  },
+});
 
 /**
  * `paasmaker up`: runs a project in the foreground, prints every line of its
  * processes with a coloured name prefix, and stops everything on Ctrl-C.
  */
-export async function up(words: string[], options: { file?: string; prepare?: boolean; proxyPort?: string; proxy?: boolean; watch?: boolean; detach?: boolean; tui?: boolean }): Promise<number> {
+async function up(words: string[], options: Options): Promise<number> {
   const settings = resolveSettings({ flags: { proxyPort: options.proxyPort } });
-  const { manifest, chosen } = chosenManifest(words, options.file);
+  const { manifest, chosen } = await chosenManifest(words, options.file);
   // With a daemon running, the project joins it (one router for every project) and this terminal holds it.
   const daemon = options.proxy === false || settings.source.proxyPort === 'flag' ? undefined : runningDaemon(settings.home);
   if (chosen && (options.detach || daemon)) throw daemonCannotChoose(chosen, Boolean(options.detach));
@@ -94,7 +125,8 @@ export async function up(words: string[], options: { file?: string; prepare?: bo
  * $PAASMAKER_MANIFEST), with only the instance types named (and their
  * dependencies). `chosen` says what was chosen beyond the folder's defaults.
  */
-function chosenManifest(words: string[], file: string | undefined): { manifest: ResolvedManifest; chosen?: string } {
+async function chosenManifest(words: string[], file: string | undefined): Promise<{ manifest: ResolvedManifest; chosen?: string }> {
+  const { chooseManifest, loadManifest, selectInstances } = await import('../../manifest/index.js');
   const fromEnv = process.env.PAASMAKER_MANIFEST;
   const named = file !== undefined ? { path: file, from: `-f ${file}` } : fromEnv ? { path: fromEnv, from: `PAASMAKER_MANIFEST=${fromEnv}` } : undefined;
   const choice = chooseManifest(words, named);
@@ -161,6 +193,7 @@ async function upWithTui(platform: Platform, manifest: ResolvedManifest, options
 
 /** A foreground `up` answers the same API as the daemon, for its own app, on run/up-<pid>.sock. */
 async function serveApi(platform: Platform): Promise<{ close: () => Promise<void> }> {
+  const { ApiServer } = await import('../../api/server.js');
   const api = new ApiServer({
     platform,
     status: () => ({ pid: process.pid, socket: upSocket(platform.layout.root, process.pid), proxyPort: platform.routerPort ?? null, apiPort: null, uptime: Math.round(process.uptime()), apps: platform.runningApps().map((manifest) => manifest.application.name) }),
@@ -269,6 +302,7 @@ function unreadyReport(app: string, elapsed: number, unready: UnreadyProcess[], 
  * rather than failing; a port the user chose must be free.
  */
 async function openPlatform(settings: Settings, routed: boolean, printer: LinePrinter): Promise<Platform> {
+  const { Platform } = await import('../../engine/index.js');
   const home = settings.home;
   if (!routed) return Platform.open({ home });
   let platform: Platform;

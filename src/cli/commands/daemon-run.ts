@@ -1,0 +1,14 @@
+import { resolveSettings } from '../../shared/settings.js';
+import { defineCommand } from '../command.js';
+import type { DaemonFlags } from './daemon-start.js';
+
+export default defineCommand<DaemonFlags>({
+  name: 'daemon run',
+  description: 'run the daemon in the foreground (what daemon start runs in the background)',
+  hidden: true,
+  options: [
+    { flags: '--proxy-port <port>', description: "the router's port" },
+    { flags: '--api-port <port>', description: 'also serve the API on 127.0.0.1:PORT, with the bearer token in $PAASMAKER_HOME/api-token' },
+  ],
+  run: async ({ options }) => (await import('../../daemon/index.js')).runDaemon(resolveSettings({ flags: options })),
+});
