@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import type { PlatformEventArgs, PlatformEvents } from '../engine/index.js';
+// The engine's light contract module (no engine code loads with it): a client stays quick to start.
+import { isEventName, type PlatformEventArgs } from '../engine/events.js';
 import { isErrorCode, PaasmakerError } from '../shared/errors.js';
 import { ownerAlive } from '../shared/owner.js';
 
@@ -90,9 +91,6 @@ export function callApi<T = unknown>(socketPath: string, method: string, path: s
   });
 }
 
-/** The engine's events, by name: a frame of another name is not one of them. */
-const EVENT_NAMES: Record<keyof PlatformEvents, true> = { 'instance.state': true, 'log.line': true, 'job.update': true, 'traffic.tick': true };
-const isEventName = (name: string): name is keyof PlatformEvents => Object.hasOwn(EVENT_NAMES, name);
 
 /**
  * Follows /api/v1/events (Server-Sent Events): each event's name and parsed

@@ -1,8 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
-import type { PlatformEvents } from '../engine/index.js';
+import { EVENT_NAMES, type Platform, type PlatformEvents } from '../engine/index.js';
 import { defaultHint, ERRORS, isPaasmakerError, type ErrorCode } from '../shared/errors.js';
 import { openApiDocument } from './openapi.js';
 import type { z } from 'zod';
@@ -10,7 +11,6 @@ import { EventsQuerySchema, NO_QUERY, queryFields } from './requests.js';
 import type { ApiContext, Route } from './route.js';
 import { ROUTES } from './routes.js';
 
-const EVENTS: Array<keyof PlatformEvents> = ['instance.state', 'log.line', 'traffic.tick', 'job.update'];
 
 
 /** Writes to a stream unless its client has gone (a write after close would throw). */
@@ -126,11 +126,16 @@ export class ApiServer {
     private readonly context: ApiContext,
     private readonly options: { token?: string; log?: (line: string) => void } = {},
   ) {
-    for (const event of EVENTS) {
-      const listener = (payload: unknown) => this.broadcast(event, payload);
-      context.platform.on(event, listener as never);
-      this.unsubscribe.push(() => context.platform.off(event, listener as never));
-    }
+    for (const event of EVENT_NAMES) this.relay(context.platform, event);
+  }
+
+  /** Every event of this name goes to the streams that follow it. */
+  private relay<E extends keyof PlatformEvents>(platform: Platform, event: E): void {
+    const listener = (...payload: PlatformEvents[E]) => this.broadcast(event, payload[0]);
+    // Node's typed emitter cannot match a listener to a generic event name; as a plain emitter it takes any name.
+    const emitter: EventEmitter = platform;
+    emitter.on(event, listener);
+    this.unsubscribe.push(() => emitter.off(event, listener));
   }
 
   async listenSocket(path: string): Promise<void> {

@@ -65,6 +65,11 @@ export function parseProcessKey(key: string): { app: string; instance: string; i
   return { app: match[1]!, instance: match[2]!, index: Number(match[3]), generation: Number(match[4] ?? 0) };
 }
 
+/** Every event's name, once (the record makes the compiler check the list is whole). */
+const EVENT_NAME_SET: Record<keyof PlatformEvents, true> = { 'instance.state': true, 'log.line': true, 'job.update': true, 'traffic.tick': true };
+export const EVENT_NAMES = Object.keys(EVENT_NAME_SET) as ReadonlyArray<keyof PlatformEvents>;
+export const isEventName = (name: string): name is keyof PlatformEvents => Object.hasOwn(EVENT_NAME_SET, name);
+
 /** An event's name and payload, as a listener of every event (the API's event stream) gets them: the name narrows the payload. */
 export type PlatformEventArgs = { [E in keyof PlatformEvents]: [event: E, ...payload: PlatformEvents[E]] }[keyof PlatformEvents];
 
