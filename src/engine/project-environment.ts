@@ -1,7 +1,8 @@
 import type { ResolvedManifest } from '../manifest/index.js';
 import { PaasmakerError } from '../shared/errors.js';
 import type { ProjectEnvironmentRow } from '../shared/views.js';
-import { appEnvironment } from './environment.js';
+import { getRuntime } from '../../runtimes/index.js';
+import { appEnvironment, instanceEnvironment } from './environment.js';
 import type { Platform } from './platform.js';
 
 /** What a face needs to run something of a project on this machine: `env`, `run`, `db shell` (declared with the other views). */
@@ -17,13 +18,22 @@ export async function projectEnvironment(platform: Platform, manifest: ResolvedM
   const running = platform.runningEnvironment(app);
   const services = running?.services ?? (await platform.provisionServices(running?.manifest ?? manifest));
   const environment = appEnvironment(running?.manifest ?? manifest, services, options.instance);
-  let command: Record<string, string> | null = null;
-  if (options.command) {
-    // The platform's own environment is its base: the caller's replaces it, so only what differs is answered.
-    const full = await platform.commandEnvironment(manifest, options.instance);
-    command = Object.fromEntries(Object.entries(full).filter(([key, value]) => process.env[key] !== value && key !== 'PAASMAKER_OWNER'));
-  }
+  const command = options.command ? await commandEnvironment(platform, running?.manifest ?? manifest, services, options.instance) : null;
   return { app, directory: manifest.directory, environment, command, shell: options.service === undefined ? null : await serviceShell(platform, manifest, options.service) };
+}
+
+/**
+ * What a one-off command of the app gets (the instance type's environment,
+ * the runtime's PATH and variables, no port) beyond the caller's own
+ * environment: the command runs as the caller's child, not the platform's.
+ */
+async function commandEnvironment(platform: Platform, manifest: ResolvedManifest, services: Record<string, string>, instanceName?: string): Promise<Record<string, string>> {
+  // A name the manifest does not have was refused by appEnvironment already.
+  const instance = manifest.instances.find((candidate) => candidate.name === (instanceName ?? 'web')) ?? manifest.instances[0]!;
+  const plan = await getRuntime(instance.runtime.name).plan({ manifest, instance, home: platform.layout.root, env: process.env });
+  const full = instanceEnvironment({ base: process.env, manifest, instance, plan, index: 0, ownerToken: '', services });
+  // This process's own environment is the base: the caller's replaces it, so only what differs is answered.
+  return Object.fromEntries(Object.entries(full).filter(([key, value]) => process.env[key] !== value && key !== 'PAASMAKER_OWNER'));
 }
 
 /** The shell of one of the project's services (the first when the name is empty), provisioned if needed. */

@@ -185,7 +185,7 @@ describe('the CLI as a client of the API', () => {
     expect(await follow.wait()).toBe(0);
   }, 90_000);
 
-  it('jobs abort with no platform running says exactly how to start one, and changes nothing', async () => {
+  it('jobs abort and top with no platform running say exactly how to start one, and change nothing', async () => {
     const { home, cleanup } = tempHome();
     cleanups.push(cleanup);
     const dir = mkdtempSync(join(tmpdir(), 'pm-clients-'));
@@ -203,5 +203,9 @@ describe('the CLI as a client of the API', () => {
     expect(aborted.stderr).toContain(`no paasmaker runs here, so job ${job!.id} (up stuck) is not running`);
     expect(aborted.stderr).toContain('hint: start one with: paasmaker daemon start');
     expect((await json(['jobs', '--json'], home, Jobs))[0]).toMatchObject({ id: job!.id, state: 'running' });
+    const top = await runCli(['top'], { home });
+    expect(top.exitCode).toBe(1);
+    expect(top.stderr).toContain('error: no paasmaker is running');
+    expect(top.stderr).toContain('hint: start projects in the daemon with paasmaker up -d, or paasmaker daemon start');
   }, 60_000);
 });

@@ -12,8 +12,8 @@ const bytes = (n: number | null) => (n === null ? '-' : n < 1024 ? `${n} B` : n 
 /** `paasmaker stats`: what went through the router, per app instance type, over a window (from the running platform, else the read-only view). */
 export async function stats(app: string | undefined, options: { json?: boolean; window: string }): Promise<number> {
   const window = Number(options.window);
-  if (!Number.isInteger(window) || window < 1) {
-    throw new PaasmakerError('USAGE', `--window must be a whole number of seconds (got "${options.window}")`, { hint: 'for example: paasmaker stats --window 300' });
+  if (!Number.isInteger(window) || window < 1 || window > 86_400) {
+    throw new PaasmakerError('USAGE', `--window must be a whole number of seconds, at most a day (got "${options.window}")`, { hint: 'for example: paasmaker stats --window 300' });
   }
   const query = new URLSearchParams({ window: String(window), ...(app ? { app } : {}) });
   const rows = await fromPlatform(
