@@ -28,10 +28,6 @@ import { AppQuerySchema, EnvQuerySchema, LogsQuerySchema, ProjectEnvironmentRequ
 import { answerAsJob, appRecord, type Route } from './route.js';
 import { SERVICE_ROUTES } from './service-routes.js';
 
-// Where these were declared before (src/shared/views.ts, requests.ts and route.ts declare them now).
-export * from '../shared/views.js';
-export * from './requests.js';
-export { appRecord, type ApiContext, type Route } from './route.js';
 
 /** The API, one table: the server dispatches it and the OpenAPI document is generated from it. */
 export const ROUTES: Route[] = [

@@ -1,17 +1,17 @@
 import { callApi } from '../api/client.js';
-import type { ProjectEnvironmentSchema } from '../api/routes.js';
-import type { z } from 'zod';
-import { Platform, projectEnvironment } from '../engine/index.js';
+import type { ProjectEnvironmentRow } from '../api/index.js';
+import type { Platform } from '../engine/index.js';
 import type { ResolvedManifest } from '../manifest/index.js';
 import { appPlatform, runningPlatform } from './running-platform.js';
 
-export type ProjectEnvironment = z.infer<typeof ProjectEnvironmentSchema>;
+export type ProjectEnvironment = ProjectEnvironmentRow;
 
 /**
  * Runs fn with a platform of this command's own, with progress lines on
  * stderr (stdout stays for the answer). Only for when no platform runs.
  */
 export async function withPlatform<T>(fn: (platform: Platform) => Promise<T>): Promise<T> {
+  const { Platform } = await import('../engine/index.js');
   const platform = await Platform.open();
   platform.on('log.line', (event) => {
     if (event.source === 'services') process.stderr.write(`paasmaker | ${event.line}\n`);
@@ -49,5 +49,6 @@ export async function withProjectEnvironment<T>(
   use: (answer: ProjectEnvironment) => Promise<T>,
 ): Promise<T> {
   if (where) return use(await callApi<ProjectEnvironment>(where.socket, 'POST', '/api/v1/environment', { directory: manifest.directory, ...options }));
+  const { projectEnvironment } = await import('../engine/index.js');
   return withPlatform(async (platform) => use(await projectEnvironment(platform, manifest, options)));
 }

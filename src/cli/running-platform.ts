@@ -1,8 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { apiSocketFor, callApi, runningDaemon } from '../api/client.js';
-import type { AppSchema } from '../api/routes.js';
-import type { z } from 'zod';
+import type { AppRow } from '../api/index.js';
 import { isPaasmakerError, PaasmakerError } from '../shared/errors.js';
 import { ownerAlive } from '../shared/owner.js';
 import { homeLayout } from '../shared/paths.js';
@@ -65,7 +64,7 @@ export function readFromPlatform<T>(path: string, offline: () => T | Promise<T>,
  * up), asked through a running platform's API; undefined when none runs it.
  */
 export async function appPlatform(socket: string, app: string): Promise<string | undefined> {
-  const record = await callApi<z.infer<typeof AppSchema>>(socket, 'GET', `/api/v1/apps/${encodeURIComponent(app)}`, undefined, 5000).catch((error: unknown) => {
+  const record = await callApi<AppRow>(socket, 'GET', `/api/v1/apps/${encodeURIComponent(app)}`, undefined, 5000).catch((error: unknown) => {
     if (isPaasmakerError(error) && error.code === 'APP_NOT_FOUND') return undefined;
     throw error;
   });

@@ -1,7 +1,6 @@
 import { rmSync, writeFileSync } from 'node:fs';
-import type { z } from 'zod';
 import { daemonFile, daemonSocket, type DaemonRecord } from '../api/client.js';
-import type { StatusSchema } from '../api/routes.js';
+import type { Status } from '../shared/views.js';
 import { ApiServer } from '../api/server.js';
 import { Platform } from '../engine/index.js';
 import { currentOwner } from '../shared/owner.js';
@@ -10,7 +9,6 @@ import { daemonLog } from './log.js';
 import { DaemonProjects } from './projects.js';
 import { apiToken } from './token.js';
 
-type Status = z.infer<typeof StatusSchema>;
 
 /**
  * The platform as a long-lived process: one router for every project, the

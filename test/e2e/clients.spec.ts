@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { CronSchema, EnvironmentSchema, JobSchema, ProcessSchema, ProjectEnvironmentSchema, TrafficSchema } from '../../src/api/routes.js';
+import { CronSchema, EnvironmentSchema, JobSchema, ProcessSchema, ProjectEnvironmentSchema, TrafficSchema } from '../../src/shared/views.js';
 import { CliProcess, getByHost, runCli, runWatchingKeepers, stopDaemonAndRemove, tempHome, until } from '../helpers/cli.js';
 
 // The CLI as a client of the API: with a platform running (the daemon, or a

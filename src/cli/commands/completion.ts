@@ -28,26 +28,6 @@ export default defineCommand({
   run: ({ args }) => completion(args[0] as string),
 });
 
-/** The first positional of these commands (every one, for variadic `scale`) names something. */
-const POSITIONALS: Record<string, Kind> = {
-  up: 'dir',
-  down: 'app-or-dir',
-  env: 'dir',
-  run: 'dir',
-  ps: 'app',
-  stats: 'app',
-  logs: 'logs-target',
-  restart: 'app-or-instance',
-  scale: 'scale',
-  'jobs show': 'job',
-  'jobs abort': 'running-job',
-  'cron list': 'app',
-  'cron run': 'cron',
-  'services destroy': 'service',
-  completion: 'shell',
-};
-
-const OPTION_VALUES: Record<string, Kind> = { '--dir': 'dir', '--app': 'app' };
 
 interface Candidate {
   value: string;
@@ -79,7 +59,6 @@ export async function candidates(program: Command, words: string[]): Promise<str
   const current = words.at(-1) ?? '';
   const before = words.slice(0, -1);
   let command = program;
-  let path: string[] = [];
   let positionals = 0;
   let pendingValue: Option | undefined;
   let afterDashes = false;
@@ -96,7 +75,6 @@ export async function candidates(program: Command, words: string[]): Promise<str
       if (option && (option.required || option.optional) && !word.includes('=') && !isShortWithValue(option, word)) pendingValue = option;
     } else if (positionals === 0 && !helpFor && subcommand(command, word)) {
       command = subcommand(command, word)!;
-      path = [...path, command.name()];
     } else if (positionals === 0 && !helpFor && word === 'help' && command.commands.length > 0) {
       helpFor = command;
     } else {
@@ -106,7 +84,7 @@ export async function candidates(program: Command, words: string[]): Promise<str
 
   if (afterDashes) return [':files'];
   if (pendingValue) {
-    const kind = completesOf(pendingValue) ?? OPTION_VALUES[pendingValue.long ?? ''];
+    const kind = completesOf(pendingValue);
     return kind ? render(await named(kind), current) : [];
   }
   if (current.startsWith('-')) return render(options(command, before, current), current);
@@ -116,7 +94,7 @@ export async function candidates(program: Command, words: string[]): Promise<str
   const found: Candidate[] = positionals === 0 ? subcommands(command) : [];
   // The first positional names something (every one, when it is variadic).
   const first = command.registeredArguments[0];
-  const kind = first ? (completesOf(first) ?? POSITIONALS[path.join(' ')]) : undefined;
+  const kind = first ? completesOf(first) : undefined;
   if (kind && first && (positionals === 0 || first.variadic)) found.push(...(await named(kind)));
   return render(found, current);
 }

@@ -1,6 +1,15 @@
 import { spawn } from 'node:child_process';
-import { loadManifest } from '../../manifest/index.js';
+import { defineCommand } from '../command.js';
 import { platformFor, withProjectEnvironment } from '../project-environment.js';
+
+export default defineCommand<{ dir: string }>({
+  name: 'db shell',
+  description: "open psql, mariadb, redis-cli or sqlite3 on one of the app's services",
+  arguments: [{ name: '[service]', description: 'service name (default: the first)' }],
+  options: [{ flags: '-C, --dir <dir>', description: 'project folder', default: '.', completes: 'dir' }],
+  examples: ['paasmaker db shell          the first service of the project here', 'paasmaker db shell cache -C ../shop'],
+  run: ({ args, options }) => dbShell(args[0] as string | undefined, options),
+});
 
 /**
  * `paasmaker db shell [SERVICE]`: psql, mariadb, redis-cli or sqlite3 with the
@@ -8,8 +17,8 @@ import { platformFor, withProjectEnvironment } from '../project-environment.js';
  * service and answers its shell; only when none runs does this command open
  * a platform of its own.
  */
-export async function dbShell(serviceName: string | undefined, options: { dir: string }): Promise<number> {
-  const manifest = loadManifest(options.dir);
+async function dbShell(serviceName: string | undefined, options: { dir: string }): Promise<number> {
+  const manifest = (await import('../../manifest/index.js')).loadManifest(options.dir);
   return withProjectEnvironment(manifest, await platformFor(manifest.application.name), { service: serviceName ?? '' }, ({ shell }) => {
     return new Promise<number>((resolve) => {
       const child = spawn(shell!.command, shell!.args, { stdio: 'inherit', env: { ...process.env, ...shell!.env } });

@@ -1,41 +1,62 @@
 import type { CommandSpec } from '../command.js';
+import completion from './completion.js';
+import cronList from './cron-list.js';
+import cronRun from './cron-run.js';
 import daemonRun from './daemon-run.js';
 import daemonStart from './daemon-start.js';
 import daemonStatus from './daemon-status.js';
 import daemonStop from './daemon-stop.js';
+import dbShell from './db-shell.js';
+import dnsSetup from './dns-setup.js';
 import doctor from './doctor.js';
+import down from './down.js';
+import env from './env.js';
+import jobsAbort from './jobs-abort.js';
+import jobsList from './jobs-list.js';
+import jobsShow from './jobs-show.js';
+import logs from './logs.js';
+import ps from './ps.js';
+import restart from './restart.js';
+import run from './run.js';
 import runtimes from './runtimes.js';
+import scale from './scale.js';
 import servicesDestroy from './services-destroy.js';
 import servicesList from './services-list.js';
-import completion from './completion.js';
-import cronList from './cron-list.js';
-import cronRun from './cron-run.js';
-import dnsSetup from './dns-setup.js';
-import down from './down.js';
-import restart from './restart.js';
-import scale from './scale.js';
+import stats from './stats.js';
+import top from './top.js';
 import up from './up.js';
 
 // Every command, in the order `paasmaker --help` lists them; a group comes
 // before its subcommands.
 export const commands: readonly CommandSpec<never>[] = [
   up,
-  doctor,
-  runtimes,
+  ps,
+  stats,
+  logs,
+  down,
+  env,
+  run,
+  scale,
+  restart,
   servicesList,
   servicesDestroy,
+  { name: 'db', description: 'database tools' },
+  dbShell,
+  jobsList,
+  jobsShow,
+  jobsAbort,
+  { name: 'cron', description: "the apps' scheduled jobs" },
+  cronList,
+  cronRun,
+  top,
   { name: 'daemon', description: 'the background platform: one router and API for every project' },
   daemonStart,
   daemonStop,
   daemonStatus,
   daemonRun,
+  doctor,
+  runtimes,
   { name: 'dns', description: 'name resolution for *.local.paasmaker' },
   dnsSetup,
-  down,
-  scale,
-  restart,
-  { name: 'cron', description: "the apps' scheduled jobs" },
-  cronList,
-  cronRun,
   completion,
 ];

@@ -1,15 +1,28 @@
 import { parseLogLine, readRange, tailLog } from '../../shared/tail.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { z } from 'zod';
 import { callApi, followEvents } from '../../api/client.js';
-import type { AppSchema, InstanceSchema, LogLineSchema } from '../../api/routes.js';
-import type { LogLineEvent } from '../../engine/index.js';
-import { loadManifest } from '../../manifest/index.js';
+import type { AppRow, InstanceRow, LogLineRow } from '../../api/index.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { homeLayout } from '../../shared/paths.js';
 import { runningPlatform } from '../running-platform.js';
 import { colorEnabled, colorFor, painter } from '../output.js';
+import { defineCommand } from '../command.js';
+
+type Options = { follow?: boolean; lines: string; dir: string };
+
+export default defineCommand<Options>({
+  name: 'logs',
+  description: "print an app's output: all instances, or one",
+  arguments: [{ name: '[target]', description: 'INSTANCE, INSTANCE.INDEX, APP, APP/INSTANCE or APP/INSTANCE.INDEX', completes: 'logs-target' }],
+  options: [
+    { flags: '-f, --follow', description: 'keep printing new lines' },
+    { flags: '-n, --lines <n>', description: 'how many recent lines to print', default: '100' },
+    { flags: '-C, --dir <dir>', description: 'the project folder that names the app', default: '.', completes: 'dir' },
+  ],
+  examples: ['paasmaker logs            every instance of the project here', 'paasmaker logs web.0 -f   follow one process', 'paasmaker logs shop/worker -n 20'],
+  run: ({ args, options }) => logs(args[0] as string | undefined, options),
+});
 
 interface LogSource {
   /** "web.0" (or "shop/web.0" when several apps are shown). */
@@ -49,19 +62,19 @@ function parseCount(lines: string): number {
  * order; -f follows. From the running platform's API (its event stream for
  * -f), else from the log files when nothing runs.
  */
-export async function logs(target: string | undefined, options: { follow?: boolean; lines: string; dir: string }): Promise<number> {
+async function logs(target: string | undefined, options: Options): Promise<number> {
   const count = parseCount(options.lines);
   const socket = runningPlatform();
   return socket ? logsFromApi(socket, target, count, options) : logsFromFiles(target, count, options);
 }
 
 /** Which app and which of its processes: APP/SELECTOR, an app's name, or a selector in the project folder. */
-function pickApp(target: string | undefined, dir: string, apps: string[]): { app: string; selector?: string } {
+async function pickApp(target: string | undefined, dir: string, apps: string[]): Promise<{ app: string; selector?: string }> {
   if (target?.includes('/')) {
     const [app, selector] = target.split('/', 2) as [string, string];
     return { app, selector };
   }
-  const here = projectApp(dir);
+  const here = await projectApp(dir);
   if (target && !here && apps.includes(target)) return { app: target };
   const app = here ?? (apps.length === 1 ? apps[0] : undefined);
   if (!app) {
@@ -75,16 +88,16 @@ function pickApp(target: string | undefined, dir: string, apps: string[]): { app
 const selects = (selector: string | undefined, source: string) => !selector || source === selector || source.replace(/\.\d+$/, '') === selector;
 
 async function logsFromApi(socket: string, target: string | undefined, count: number, options: { follow?: boolean; dir: string }): Promise<number> {
-  const apps = await callApi<Array<z.infer<typeof AppSchema>>>(socket, 'GET', '/api/v1/apps', undefined, 5000);
-  const { app, selector } = pickApp(target, options.dir, apps.map((record) => record.name));
+  const apps = await callApi<AppRow[]>(socket, 'GET', '/api/v1/apps', undefined, 5000);
+  const { app, selector } = await pickApp(target, options.dir, apps.map((record) => record.name));
   const path = `/api/v1/apps/${encodeURIComponent(app)}`;
-  const instances = await callApi<Array<z.infer<typeof InstanceSchema>>>(socket, 'GET', `${path}/instances`, undefined, 5000);
+  const instances = await callApi<InstanceRow[]>(socket, 'GET', `${path}/instances`, undefined, 5000);
   if (selector && !instances.some((instance) => selects(selector, instance.name) || selector.startsWith(`${instance.name}.`))) {
     throw new PaasmakerError('INSTANCE_NOT_FOUND', `app "${app}" has no logs for "${selector}"`, { hint: `known: ${instances.map((instance) => instance.name).join(', ') || '(none)'}` });
   }
   const print = printer();
   if (count > 0) {
-    const recent = await callApi<Array<z.infer<typeof LogLineSchema>>>(socket, 'GET', `${path}/logs?lines=${Math.min(count, 5000)}`, undefined, 5000);
+    const recent = await callApi<LogLineRow[]>(socket, 'GET', `${path}/logs?lines=${Math.min(count, 5000)}`, undefined, 5000);
     for (const line of recent.filter((candidate) => selects(selector, candidate.source)).slice(-count)) print(line.source, line.stream, line.line);
   }
   if (!options.follow) return 0;
@@ -104,7 +117,7 @@ async function logsFromApi(socket: string, target: string | undefined, count: nu
 }
 
 async function logsFromFiles(target: string | undefined, count: number, options: { follow?: boolean; dir: string }): Promise<number> {
-  const sources = findSources(target, options.dir);
+  const sources = await findSources(target, options.dir);
   const printRaw = printer(sources.map((source) => source.label));
   const print = (label: string, raw: string) => {
     const { stream, text } = parseLogLine(raw);
@@ -142,10 +155,10 @@ async function logsFromFiles(target: string | undefined, count: number, options:
   return 0;
 }
 
-function findSources(target: string | undefined, dir: string): LogSource[] {
+async function findSources(target: string | undefined, dir: string): Promise<LogSource[]> {
   const logsRoot = homeLayout().logs;
   const apps = existsSync(logsRoot) ? readdirSync(logsRoot).sort() : [];
-  const { app, selector } = pickApp(target, dir, apps);
+  const { app, selector } = await pickApp(target, dir, apps);
   const appDir = join(logsRoot, app);
   const files = existsSync(appDir) ? readdirSync(appDir).filter((file) => file.endsWith('.log')).sort() : [];
   const sources = files
@@ -161,9 +174,9 @@ function findSources(target: string | undefined, dir: string): LogSource[] {
 }
 
 /** The app named by the manifest in dir, if there is a readable one. */
-function projectApp(dir: string): string | undefined {
+async function projectApp(dir: string): Promise<string | undefined> {
   try {
-    return loadManifest(resolve(dir)).application.name;
+    return (await import('../../manifest/index.js')).loadManifest(resolve(dir)).application.name;
   } catch {
     return undefined;
   }

@@ -1,16 +1,22 @@
 import { callApi } from '../../api/client.js';
-import type { ProcessSchema, StatusSchema } from '../../api/routes.js';
-import type { z } from 'zod';
+import type { ProcessRow, Status } from '../../api/index.js';
+import { defineCommand } from '../command.js';
 import { fromPlatform } from '../running-platform.js';
 import { colorEnabled, formatDuration, painter, table } from '../output.js';
 
-type ProcessRow = z.infer<typeof ProcessSchema>;
-type Status = z.infer<typeof StatusSchema>;
+export default defineCommand<{ json?: boolean }>({
+  name: 'ps',
+  description: 'list processes: app, instance, index, state, pid, port, restarts, uptime',
+  arguments: [{ name: '[app]', description: 'only this app', completes: 'app' }],
+  options: [{ flags: '--json', description: 'print a JSON array of flat objects' }],
+  examples: ['paasmaker ps', 'paasmaker ps shop --json'],
+  run: ({ args, options }) => ps(args[0] as string | undefined, options),
+});
 
 const STATE_COLORS = { running: 'green', starting: 'yellow', stopping: 'yellow', backoff: 'red', crashed: 'red', stopped: 'gray' } as const;
 
 /** `paasmaker ps`: every process slot of every app, from the running platform, else from the read-only view of state. */
-export async function ps(app: string | undefined, options: { json?: boolean }): Promise<number> {
+async function ps(app: string | undefined, options: { json?: boolean }): Promise<number> {
   const { rows, status } = await fromPlatform(
     async (socket) => {
       const [rows, status] = await Promise.all([
@@ -21,7 +27,7 @@ export async function ps(app: string | undefined, options: { json?: boolean }): 
     },
     // Loaded only when nothing runs: ps asking a platform stays as quick as --version.
     async () => {
-      const [{ readState }, { listProcesses }] = await Promise.all([import('../read-state.js'), import('../../engine/queries.js')]);
+      const [{ readState }, { listProcesses }] = await Promise.all([import('../read-state.js'), import('../../engine/index.js')]);
       return { rows: readState((state) => listProcesses(state, { app })) ?? [], status: undefined };
     },
   );

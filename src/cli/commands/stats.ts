@@ -1,24 +1,39 @@
 import { callApi } from '../../api/client.js';
-import type { TrafficSchema } from '../../api/routes.js';
-import type { z } from 'zod';
-import { readState } from '../read-state.js';
+import type { TrafficRow } from '../../api/index.js';
+import { defineCommand } from '../command.js';
 import { fromPlatform } from '../running-platform.js';
-import { listTraffic } from '../../engine/queries.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { table } from '../output.js';
+
+type Options = { json?: boolean; window: string };
+
+export default defineCommand<Options>({
+  name: 'stats',
+  description: 'router traffic per app instance: requests, status classes, bytes, latency',
+  arguments: [{ name: '[app]', description: 'only this app', completes: 'app' }],
+  options: [
+    { flags: '--json', description: 'print a JSON array of flat objects' },
+    { flags: '-w, --window <seconds>', description: 'how far back to count', default: '60' },
+  ],
+  examples: ['paasmaker stats', 'paasmaker stats shop --window 300 --json'],
+  run: ({ args, options }) => stats(args[0] as string | undefined, options),
+});
 
 const bytes = (n: number | null) => (n === null ? '-' : n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 ** 2).toFixed(1)} MiB`);
 
 /** `paasmaker stats`: what went through the router, per app instance type, over a window (from the running platform, else the read-only view). */
-export async function stats(app: string | undefined, options: { json?: boolean; window: string }): Promise<number> {
+async function stats(app: string | undefined, options: Options): Promise<number> {
   const window = Number(options.window);
   if (!Number.isInteger(window) || window < 1 || window > 86_400) {
     throw new PaasmakerError('USAGE', `--window must be a whole number of seconds, at most a day (got "${options.window}")`, { hint: 'for example: paasmaker stats --window 300' });
   }
   const query = new URLSearchParams({ window: String(window), ...(app ? { app } : {}) });
   const rows = await fromPlatform(
-    (socket) => callApi<Array<z.infer<typeof TrafficSchema>>>(socket, 'GET', `/api/v1/stats?${query}`, undefined, 5000),
-    () => readState((state) => listTraffic(state, { app, windowSeconds: window })) ?? [],
+    (socket) => callApi<TrafficRow[]>(socket, 'GET', `/api/v1/stats?${query}`, undefined, 5000),
+    async () => {
+      const [{ readState }, { listTraffic }] = await Promise.all([import('../read-state.js'), import('../../engine/index.js')]);
+      return readState((state) => listTraffic(state, { app, windowSeconds: window })) ?? [];
+    },
   );
   if (options.json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
