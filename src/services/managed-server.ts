@@ -67,6 +67,8 @@ export abstract class ManagedServer {
   protected abstract configure(port: number): void;
   /** The launch command, run through /bin/sh. */
   protected abstract command(port: number): string;
+  /** Whether the server on this port takes queries, beyond accepting connections; by default, accepting is enough. */
+  protected ready?(port: number): Promise<boolean>;
   /** Resolves once the server takes queries (a TCP accept comes earlier). */
   protected abstract waitUntilReady(endpoint: ServerEndpoint): Promise<void>;
   protected readonly stopSignal: NodeJS.Signals = 'SIGTERM';
@@ -176,6 +178,7 @@ export abstract class ManagedServer {
         env,
         port,
         health: { timeout: 30 },
+        ready: this.ready && (() => this.ready!(port)),
         logFile: join(logs, `${this.name}.log`),
         restart: 'always',
         stopSignal: this.stopSignal,

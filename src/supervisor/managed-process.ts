@@ -147,7 +147,7 @@ export class ManagedProcess {
     const timeoutMs = (this.spec.health?.timeout ?? 10) * 1000;
     const deadline = Date.now() + timeoutMs;
     while (generation === this.generation && !this.stopping) {
-      if (await probe(this.spec.port!, this.spec.health?.path)) {
+      if ((await probe(this.spec.port!, this.spec.health?.path)) && (await (this.spec.ready?.() ?? true))) {
         if (generation !== this.generation || this.stopping) return;
         this.setState('running', { runningSince: Date.now() });
         this.armReset(generation);

@@ -23,6 +23,8 @@ export interface ProcessSpec {
    * a row stop the process (SIGTERM, then SIGKILL) to restart it like a crash.
    */
   health?: { path?: string; timeout: number; interval?: number; failures?: number };
+  /** Readiness beyond the port: the process answers (a database accepts queries only once its crash recovery ends). */
+  ready?: () => Promise<boolean>;
   /** Milliseconds between the stop signal and SIGKILL. Default 5000. */
   stopGraceMs?: number;
   /** The signal that asks the process to stop. Default SIGTERM (PostgreSQL's fast shutdown is SIGINT). */

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PaasmakerError } from '../../shared/errors.js';
 import { shellQuote } from '../../shared/shell.js';
-import { INSTALL, requireBinary } from '../binaries.js';
+import { findBinary, INSTALL, requireBinary } from '../binaries.js';
 import { ManagedServer, type ServerEndpoint } from '../managed-server.js';
 import { forgetPassword, pgIdent, resourceName, servicePassword, sqlString } from '../names.js';
 import { retry, runClient } from '../run-client.js';
@@ -119,6 +119,13 @@ class PostgresCluster extends ManagedServer {
 
   private get data(): string {
     return join(this.dir, 'data');
+  }
+
+  /** During crash recovery PostgreSQL accepts connections but refuses every query: ready is what pg_isready says (when it is installed). */
+  protected override ready(port: number): Promise<boolean> {
+    const pgIsReady = findBinary(['pg_isready'], this.context.env, this.bin);
+    if (!pgIsReady) return Promise.resolve(true);
+    return new Promise((resolve) => execFile(pgIsReady, ['-q', '-h', this.socketDir(), '-p', String(port)], { timeout: 5000 }, (error) => resolve(!error)));
   }
 
   protected override socketDir(): string {
