@@ -11,6 +11,7 @@ import {
   CronSchema,
   EnvironmentSchema,
   InstanceSchema,
+  JobLogLineSchema,
   JobRunSchema,
   JobSchema,
   LogLineSchema,
@@ -192,6 +193,16 @@ export const ROUTES: Route[] = [
       const job = context.platform.state.jobs.get(params.id!);
       if (!job) throw new PaasmakerError('JOB_NOT_FOUND', `no job ${params.id}`, { hint: 'GET /api/v1/jobs lists them' });
       return context.platform.state.jobs.tree(job.root);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/jobs/:id/log',
+    summary: "A job's own log (not its steps': each has its own), oldest line first",
+    response: z.array(JobLogLineSchema),
+    handle: (context, params) => {
+      if (!context.platform.state.jobs.get(params.id!)) throw new PaasmakerError('JOB_NOT_FOUND', `no job ${params.id}`, { hint: 'GET /api/v1/jobs lists them' });
+      return context.platform.jobs.logLines(params.id!);
     },
   },
   {

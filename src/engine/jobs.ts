@@ -1,6 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseLogLine } from '../shared/tail.js';
+import type { JobLogLine } from '../shared/views.js';
 import { errorText } from '../shared/errors.js';
 import type { DiskSpace } from '../shared/disk-space.js';
 import type { Owner } from '../shared/owner.js';
@@ -67,6 +70,19 @@ export class Jobs {
     private readonly space?: DiskSpace,
   ) {
     this.logDir = join(logsRoot, 'jobs');
+  }
+
+  /** The lines of a job's own log (not its steps'), oldest first. */
+  logLines(id: string): JobLogLine[] {
+    const file = join(this.logDir, `${id}.log`);
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((raw) => {
+        const { time, stream, text } = parseLogLine(raw);
+        return { time, stream, line: text };
+      });
   }
 
   /** The job the caller runs inside, if any. */

@@ -119,6 +119,10 @@ export const JobSchema = z
   .meta({ id: 'Job' });
 export type JobRow = z.infer<typeof JobSchema>;
 
+/** A line of one job's own log. */
+export const JobLogLineSchema = z.object({ time: z.string(), stream: z.enum(['out', 'err', 'sys']), line: z.string() }).meta({ id: 'JobLogLine' });
+export type JobLogLine = z.infer<typeof JobLogLineSchema>;
+
 export const CronSchema = z
   .object({
     app: z.string(),

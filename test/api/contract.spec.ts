@@ -42,6 +42,7 @@ const CASES: Record<string, (context: Context) => Call | Call[] | Promise<Call |
   'GET /api/v1/stats': () => ({ path: '/api/v1/stats?window=5' }),
   'GET /api/v1/crons': () => ({ path: '/api/v1/crons' }),
   'POST /api/v1/apps/{app}/crons/{name}/run': () => ({ path: '/api/v1/apps/contract/crons/hello/run?wait=20' }),
+  'GET /api/v1/jobs/{id}/log': async (c) => [{ path: `/api/v1/jobs/${await c.job()}/log` }, { path: '/api/v1/jobs/nosuch/log', status: 404 }],
   'GET /api/v1/jobs': () => ({ path: '/api/v1/jobs' }),
   'GET /api/v1/jobs/{id}': async (c) => ({ path: `/api/v1/jobs/${await c.job()}` }),
   'POST /api/v1/jobs/{id}/abort': async (c) => ({ path: `/api/v1/jobs/${await c.job()}/abort` }),
