@@ -185,7 +185,6 @@ export class Launcher {
 
   /** A one-shot that did not complete keeps what depends on it from starting: the error names it, its exit and last lines. */
   private refuseAfterFailedOneshots(app: RunningApp, instance: ResolvedInstance, dependencies: ResolvedInstance[]): void {
-    const name = app.manifest.application.name;
     for (const dependency of dependencies.filter((candidate) => candidate.oneshot)) {
       for (let index = 0; index < dependency.quantity; index++) {
         const key = app.slots.get(`${dependency.name}.${index}`);
@@ -195,7 +194,7 @@ export class Launcher {
         const lines = key === undefined ? [] : this.parts.supervisor.tail(key, 60).filter((line) => line.stream !== 'system').slice(-8);
         throw new PaasmakerError('DEPENDENCY_FAILED', `${instance.name} was not started: it depends on the one-shot "${dependency.name}", which ${how}`, {
           detail: lines.length > 0 ? lines.map((line) => `  ${line.line}`).join('\n') : undefined,
-          hint: `fix ${dependency.name} (${dependency.command ?? 'its command'}) in ${name}'s project, then run paasmaker up again; its log: paasmaker logs ${name}`,
+          hint: `fix ${dependency.name} (\`${dependency.command}\`), then run paasmaker up again`,
         });
       }
     }
