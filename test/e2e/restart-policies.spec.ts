@@ -1,42 +1,18 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CliProcess, psJson, runCli, sleep, tempHome, until, type PsRow } from '../helpers/cli.js';
+import { psJson, runCli, Scratch, sleep, until, type PsRow } from '../helpers/cli.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const scratch = new Scratch();
+const { project, home } = scratch;
+afterEach(() => scratch.cleanup());
 
 /** A web process that answers with what it found when it started: the release's marker, or "none". */
 const WEB = "const fs = require('fs'); const found = fs.existsSync('migrated') ? fs.readFileSync('migrated', 'utf8').trim() : 'none'; fs.writeFileSync('web-started', ''); require('http').createServer((q, r) => r.end(found)).listen(process.env.PORT, '127.0.0.1');\n";
 /** A migration that takes a moment, counts its runs and leaves a marker. */
 const MIGRATE = "const fs = require('fs'); setTimeout(() => { fs.appendFileSync('runs', 'run\\n'); fs.writeFileSync('migrated', 'migrated'); console.log('migrated'); }, 500);\n";
 
-function project(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pm-restart-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return dir;
-}
-
-function home(): string {
-  const made = tempHome();
-  cleanups.push(made.cleanup);
-  return made.home;
-}
-
-async function up(dir: string, pmHome: string, ready: RegExp): Promise<CliProcess> {
-  const process = new CliProcess(['up', '--no-tui', '--no-watch', dir], { home: pmHome });
-  cleanups.push(async () => {
-    process.signal('SIGINT');
-    await process.wait(15_000).catch(() => process.kill());
-  });
-  await process.waitForOutput(ready, 30_000);
-  return process;
-}
-
+const up = (dir: string, pmHome: string, ready: RegExp) => scratch.up([dir], { home: pmHome }, ready);
 const row = (rows: PsRow[], instance: string) => rows.find((candidate) => candidate.instance === instance);
 const answerOf = async (port: number) => (await fetch(`http://127.0.0.1:${port}/`)).text();
 
