@@ -7,7 +7,7 @@ import { serviceEnvironment, type Services } from '../services/index.js';
 import { PaasmakerError } from '../shared/errors.js';
 import { freePort } from '../shared/ports.js';
 import type { State } from '../state/index.js';
-import type { Keeper, ProcessInfo, ProcessState, Supervisor } from '../supervisor/index.js';
+import { ENDED, type Keeper, type ProcessInfo, type ProcessState, type Supervisor } from '../supervisor/index.js';
 import { instanceEnvironment } from './environment.js';
 import { processKey, type EventSink } from './events.js';
 import type { Jobs } from './jobs.js';
@@ -18,8 +18,6 @@ import type { RunningApp } from './running-app.js';
 
 /** A process's first outcome: ready (or running, unrouted), or failed. */
 const SETTLED: ReadonlySet<ProcessState> = new Set(['running', 'backoff', 'crashed', 'exited', 'stopped']);
-/** A one-shot's outcome: it ran to the end (a failure it retries is not one yet). */
-const COMPLETED: ReadonlySet<ProcessState> = new Set(['crashed', 'exited', 'stopped']);
 
 /** The state a process of this instance reaches when it did what it is for. */
 export function succeeded(instance: ResolvedInstance, state: ProcessState): boolean {
@@ -232,7 +230,8 @@ export class Launcher {
     } catch {
       // The log makes its folder itself, once it can (a full disk).
     }
-    const outcome = instance.oneshot ? COMPLETED : SETTLED;
+    // A one-shot's outcome is its end (a failure it retries is not one yet).
+    const outcome = instance.oneshot ? ENDED : SETTLED;
     const settled = new Promise<ProcessState>((resolve) => {
       const onState = (info: ProcessInfo) => {
         if (info.id === key && outcome.has(info.state)) {
