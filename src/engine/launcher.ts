@@ -7,7 +7,7 @@ import { serviceEnvironment, type Services } from '../services/index.js';
 import { PaasmakerError } from '../shared/errors.js';
 import { freePort } from '../shared/ports.js';
 import type { State } from '../state/index.js';
-import type { Keeper, ProcessInfo, ProcessState, Supervisor } from '../supervisor/index.js';
+import { ENDED, type Keeper, type ProcessInfo, type ProcessState, type Supervisor } from '../supervisor/index.js';
 import { instanceEnvironment } from './environment.js';
 import { processKey, type EventSink } from './events.js';
 import type { Jobs } from './jobs.js';
@@ -16,7 +16,13 @@ import { prepareFingerprint, prepareSteps } from './prepare.js';
 import { runCommand, type CommandResult } from './run-command.js';
 import type { RunningApp } from './running-app.js';
 
-const SETTLED: ReadonlySet<ProcessState> = new Set(['running', 'backoff', 'crashed', 'stopped']);
+/** A process's first outcome: ready (or running, unrouted), or failed. */
+const SETTLED: ReadonlySet<ProcessState> = new Set(['running', 'backoff', 'crashed', 'exited', 'stopped']);
+
+/** The state a process of this instance reaches when it did what it is for. */
+export function succeeded(instance: ResolvedInstance, state: ProcessState): boolean {
+  return state === (instance.oneshot ? 'exited' : 'running');
+}
 
 export interface LauncherParts {
   /** PAASMAKER_HOME and its logs folder. */
@@ -135,7 +141,11 @@ export class Launcher {
     });
   }
 
-  /** Starts every instance type of an app; depends_on: a type starts once the types it names have settled (ready, or failed). */
+  /**
+   * Starts every instance type of an app. depends_on: a type starts once the
+   * types it names have settled (ready, or failed), and once the one-shots it
+   * names have completed; a one-shot that failed keeps it from starting.
+   */
   async startAll(app: RunningApp): Promise<void> {
     const { manifest } = app;
     const name = manifest.application.name;
@@ -145,22 +155,47 @@ export class Launcher {
       let started = starting.get(instance.name);
       if (!started) {
         const dependencies = manifest.instances.filter((candidate) => instance.depends_on.includes(candidate.name));
+        // A dependency that failed to start is reported by its own job; here it only holds back what waits for it.
+        const settled = () => Promise.all(dependencies.map((dependency) => start(dependency).catch(() => undefined)));
         started = jobs.run(
           name,
-          `start ${instance.name}`,
+          `${instance.oneshot ? 'run' : 'start'} ${instance.name}`,
           async (job) => {
+            this.refuseAfterFailedOneshots(app, instance, dependencies);
+            const began = Date.now();
             const states = await Promise.all(Array.from({ length: instance.quantity }, (_, index) => this.startProcess(app, instance, index)));
-            const bad = states.filter((state) => state !== 'running');
+            const bad = states.filter((state) => !succeeded(instance, state));
             if (bad.length > 0) jobs.transition(job, 'failed', `${bad.length} of ${states.length} process(es) ${bad.join(', ')}`);
+            else if (instance.oneshot) job.detail = `exited (0) after ${((Date.now() - began) / 1000).toFixed(1)} s`;
             return states;
           },
-          dependencies.length > 0 ? { detail: `after ${dependencies.map((other) => other.name).join(', ')}`, waitFor: () => Promise.all(dependencies.map(start)) } : {},
+          dependencies.length > 0 ? { detail: `after ${dependencies.map((other) => other.name).join(', ')}`, waitFor: settled } : {},
         );
         starting.set(instance.name, started);
       }
       return started;
     };
-    await Promise.all(manifest.instances.map(start));
+    // Every start runs to its end before a failure is told: nothing starts after the app is stopped for it.
+    const outcomes = await Promise.allSettled(manifest.instances.map(start));
+    const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failure) throw failure.reason;
+  }
+
+  /** A one-shot that did not complete keeps what depends on it from starting: the error names it, its exit and last lines. */
+  private refuseAfterFailedOneshots(app: RunningApp, instance: ResolvedInstance, dependencies: ResolvedInstance[]): void {
+    for (const dependency of dependencies.filter((candidate) => candidate.oneshot)) {
+      for (let index = 0; index < dependency.quantity; index++) {
+        const key = app.slots.get(`${dependency.name}.${index}`);
+        const info = key === undefined ? undefined : this.parts.supervisor.info(key);
+        if (info?.state === 'exited') continue;
+        const how = info?.lastExit?.reason ?? (info ? `is ${info.state}` : 'did not run');
+        const lines = key === undefined ? [] : this.parts.supervisor.tail(key, 60).filter((line) => line.stream !== 'system').slice(-8);
+        throw new PaasmakerError('DEPENDENCY_FAILED', `${instance.name} was not started: it depends on the one-shot "${dependency.name}", which ${how}`, {
+          detail: lines.length > 0 ? lines.map((line) => `  ${line.line}`).join('\n') : undefined,
+          hint: `fix ${dependency.name} (\`${dependency.command}\`), then run paasmaker up again`,
+        });
+      }
+    }
   }
 
   /**
@@ -195,9 +230,11 @@ export class Launcher {
     } catch {
       // The log makes its folder itself, once it can (a full disk).
     }
+    // A one-shot's outcome is its end (a failure it retries is not one yet).
+    const outcome = instance.oneshot ? ENDED : SETTLED;
     const settled = new Promise<ProcessState>((resolve) => {
       const onState = (info: ProcessInfo) => {
-        if (info.id === key && SETTLED.has(info.state)) {
+        if (info.id === key && outcome.has(info.state)) {
           supervisor.off('state', onState);
           resolve(info.state);
         }
@@ -216,6 +253,8 @@ export class Launcher {
       health: instance.health,
       stopGraceMs: instance.stopTimeout * 1000,
       logFile: join(logDir, `${instance.name}.${index}.log`),
+      restart: instance.restart,
+      maxRestarts: instance.maxRestarts,
     });
     return settled;
   }

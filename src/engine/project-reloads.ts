@@ -88,7 +88,7 @@ export class ProjectReloads {
     }
     // A large manifest is read in a worker: the app may have stopped meanwhile.
     if (this.parts.life.closed || this.parts.running.get(name) !== app) return;
-    const shape = (manifest: ResolvedManifest) => JSON.stringify(manifest.instances.map((instance) => [instance.name, instance.quantity, instance.standalone, instance.runtime, instance.hostnames]));
+    const shape = (manifest: ResolvedManifest) => JSON.stringify(manifest.instances.map((instance) => [instance.name, instance.quantity, instance.standalone, instance.oneshot, instance.runtime, instance.hostnames]));
     if (next.application.name !== name || shape(next) !== shape(app.manifest)) {
       this.parts.jobs.record(name, `read ${shown}`, 'success', 'instance types changed: restarting the app');
       await this.parts.apps.stop(name);

@@ -35,6 +35,7 @@ export function listProcesses(state: State, options: { app?: string; selfPid?: n
       pid: live ? record.pid : null,
       port: record.port,
       restarts: record.restarts,
+      exitCode: record.exitCode,
       uptime: live && record.state === 'running' && record.runningSince ? Math.max(0, Math.floor((now - record.runningSince) / 1000)) : null,
       rps: live ? (rates.get(`${record.app}/${record.instance}`) ?? 0) : 0,
     };

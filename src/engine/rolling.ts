@@ -5,7 +5,7 @@ import type { Supervisor } from '../supervisor/index.js';
 import type { Edge } from './edge.js';
 import { parseProcessKey, processKey, type EventSink } from './events.js';
 import type { Jobs } from './jobs.js';
-import type { Launcher } from './launcher.js';
+import { succeeded, type Launcher } from './launcher.js';
 import type { Lifecycle } from './lifecycle.js';
 import { recordProcess } from './process-reports.js';
 import type { RunningApp } from './running-app.js';
@@ -57,7 +57,9 @@ export class RollingUpdates {
   private async reloadNow(app: RunningApp, options: { instances?: string[]; reason?: string }): Promise<boolean> {
     const name = app.manifest.application.name;
     if (this.parts.life.closed || this.parts.running.get(name) !== app) return false;
-    const instances = app.manifest.instances.filter((instance) => (options.instances ?? app.manifest.instances.map((each) => each.name)).includes(instance.name) && !app.plans.get(instance.name)?.serve);
+    // A one-shot ran when the app started; it runs again only when named (paasmaker restart APP release).
+    const named = (instance: ResolvedInstance) => (options.instances ? options.instances.includes(instance.name) : !instance.oneshot);
+    const instances = app.manifest.instances.filter((instance) => named(instance) && !app.plans.get(instance.name)?.serve);
     if (instances.length === 0) return true;
     const title = `reload ${instances.map((instance) => instance.name).join(', ')}`;
     return this.parts.jobs.run(
@@ -169,7 +171,7 @@ export class RollingUpdates {
       const key = processKey(name, instance.name, index, generation);
       app.slots.set(`${instance.name}.${index}`, key);
       const state = await this.parts.launcher.startProcess(app, instance, index, generation);
-      if (state !== 'running') {
+      if (!succeeded(instance, state)) {
         ok = false;
         this.failureDetail = [`the new ${instance.name}.${index} did not start`, ...this.parts.supervisor.tail(key, 20).map((line) => `  ${line.line}`)].join('\n');
       }

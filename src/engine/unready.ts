@@ -24,7 +24,7 @@ export function unreadyProcesses(app: RunningApp, supervisor: Supervisor, now = 
       const info = key === undefined ? undefined : supervisor.info(key);
       if (key === undefined || !info || info.state === 'running') return [];
       const exit = info.lastExit?.reason ?? `is ${info.state}`;
-      const next = info.state === 'backoff' && info.nextRestartAt !== undefined ? `; restarting in ${delayText(info.nextRestartAt - now)}` : info.state === 'crashed' ? '; not restarting' : '';
+      const next = info.state === 'backoff' && info.nextRestartAt !== undefined ? `; restarting in ${delayText(info.nextRestartAt - now)}` : info.state === 'crashed' || info.state === 'exited' ? '; not restarting' : '';
       // A stack trace runs longer than the lines shown: its runtime reads more of them for a hint.
       const recent = supervisor
         .tail(key, 60)

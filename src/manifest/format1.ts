@@ -126,6 +126,8 @@ export function parseFormat1(text: string, file: string, directory: string): Omi
       health: { ...HEALTH_DEFAULTS },
       standalone: raw.standalone ?? false,
       depends_on: [],
+      restart: 'on-failure',
+      oneshot: false,
       crons: (raw.crons ?? []).map((cron, n) => ({ name: `${raw.name}-${n + 1}`, schedule: cron.runspec, uri: cron.uri, command: cron.command })),
       watch: { enabled: true, ignore: [] },
       stopTimeout: 5,

@@ -46,10 +46,23 @@ export function parsePaasmakerYml(text: string, file: string, directory: string)
 
   for (const name of serviceNames) known.add(name);
   const instances = instanceNames.map((name) => resolveInstance(name, input.instances[name]!, { directory, where, problem }));
+  const byName = new Map(instances.map((instance) => [instance.name, instance]));
   for (const instance of instances) {
+    const raw = input.instances[instance.name]!.depends_on;
+    // A list names dependencies; a map gives each a condition.
+    const at = (dependency: string, index: number) => (Array.isArray(raw) ? where.value(['instances', instance.name, 'depends_on', index]) : where.key(['instances', instance.name, 'depends_on', dependency]));
     instance.depends_on.forEach((dependency, index) => {
       if (!known.has(dependency)) {
-        problem(where.value(['instances', instance.name, 'depends_on', index]), `instances.${instance.name}.depends_on names "${dependency}", which is neither an instance nor a service`, `known: ${[...known].slice(0, 20).join(', ')}${known.size > 20 ? ', …' : ''}`);
+        problem(at(dependency, index), `instances.${instance.name}.depends_on names "${dependency}", which is neither an instance nor a service`, `known: ${[...known].slice(0, 20).join(', ')}${known.size > 20 ? ', …' : ''}`);
+      }
+      const condition = Array.isArray(raw) ? undefined : raw?.[dependency]?.condition;
+      const target = byName.get(dependency);
+      const position = () => where.value(['instances', instance.name, 'depends_on', dependency, 'condition']);
+      if (condition === 'completed' && !target?.oneshot) {
+        problem(position(), `instances.${instance.name}.depends_on.${dependency}: condition "completed" waits for a one-shot, and "${dependency}" ${target ? 'is not one: it runs until stopped' : 'is a service'}`, target ? `set oneshot: true on instances.${dependency}, or use condition: ready` : 'use condition: ready (services are provisioned before any instance starts)');
+      }
+      if (condition === 'ready' && target?.oneshot) {
+        problem(position(), `instances.${instance.name}.depends_on.${dependency}: "${dependency}" is a one-shot, which is never ready: it completes`, 'use condition: completed');
       }
     });
   }
@@ -87,6 +100,16 @@ function resolveInstance(
     if (invalid) problem(where.value(['instances', name, 'crons', index, 'schedule']), `instances.${name}.crons[${index}].schedule: ${invalid}`, CRON_HINT);
   });
   const prepare = raw.prepare === undefined ? { commands: [] as string[], watch: [] as string[] } : typeof raw.prepare === 'object' && !Array.isArray(raw.prepare) ? { commands: list(raw.prepare.commands), watch: raw.prepare.watch ?? [] } : { commands: list(raw.prepare), watch: [] };
+  const oneshot = raw.oneshot ?? false;
+  const at = (key: string) => where.childKey(['instances', name], key);
+  if (oneshot) {
+    const why = `instances.${name} is a one-shot (it runs to completion), which is never routed`;
+    if (runtime.name === 'static') problem(at('oneshot'), `instances.${name} uses the static runtime, which serves files and never completes`, 'remove "oneshot", or give the one-shot a command and another runtime');
+    if (raw.standalone === false) problem(at('standalone'), why, 'remove "standalone: false": a one-shot is standalone');
+    if (raw.hostnames !== undefined) problem(at('hostnames'), why, 'remove "hostnames"');
+    if (raw.restart === 'always') problem(where.value(['instances', name, 'restart']), `instances.${name} is a one-shot: restart: always would run it again and again`, 'use restart: on-failure with max_restarts to retry a failure, or leave restart out (never)');
+  }
+  if (raw.max_restarts !== undefined && raw.restart === 'never') problem(at('max_restarts'), `instances.${name}.max_restarts has no effect with restart: never`, 'remove max_restarts, or set restart: on-failure');
   const environment: Record<string, string> = {};
   for (const [key, value] of Object.entries(raw.environment ?? {})) environment[key] = String(value);
   return {
@@ -100,8 +123,12 @@ function resolveInstance(
     hostnames: raw.hostnames ?? [],
     environment,
     health: { ...HEALTH_DEFAULTS, ...raw.health },
-    standalone: raw.standalone ?? false,
-    depends_on: raw.depends_on ?? [],
+    standalone: oneshot || (raw.standalone ?? false),
+    depends_on: Array.isArray(raw.depends_on) ? raw.depends_on : Object.keys(raw.depends_on ?? {}),
+    // A one-shot is retried only when asked to (max_restarts names how often).
+    restart: raw.restart ?? (oneshot && raw.max_restarts === undefined ? 'never' : 'on-failure'),
+    maxRestarts: raw.max_restarts,
+    oneshot,
     crons: (raw.crons ?? []).map((cron, index) => ({ name: cron.name ?? `${name}-${index + 1}`, schedule: cron.schedule, uri: cron.uri, command: cron.command })),
     watch: raw.watch === undefined || raw.watch === true ? { enabled: true, ignore: [] } : raw.watch === false ? { enabled: false, ignore: [] } : { enabled: true, ignore: raw.watch.ignore ?? [] },
     stopTimeout: raw.stop_timeout ?? 5,

@@ -4,6 +4,8 @@ import { HEALTH_DEFAULTS, inferRuntime } from './paasmaker-yml.js';
 import { PART_NAME } from './schema.js';
 import type { ResolvedInstance, ResolvedManifest } from './types.js';
 
+const RELEASE = 'release';
+
 /** The app name a Procfile project gets: its folder's name, made into a valid name. */
 export function appNameFromFolder(directory: string): string {
   const name = basename(directory)
@@ -15,7 +17,11 @@ export function appNameFromFolder(directory: string): string {
   return name || 'app';
 }
 
-/** foreman's Procfile: `type: command` per line; `web` is routed, every other type is standalone. */
+/**
+ * foreman's Procfile: `type: command` per line; `web` is routed, every other
+ * type is standalone. `release` is Heroku's release phase: a one-shot that
+ * every other type waits for, and whose failure keeps them from starting.
+ */
 export function parseProcfile(text: string, file: string, directory: string): Omit<ResolvedManifest, 'dotenv'> {
   const instances: ResolvedInstance[] = [];
   const names = new Set<string>();
@@ -45,12 +51,15 @@ export function parseProcfile(text: string, file: string, directory: string): Om
       health: { ...HEALTH_DEFAULTS },
       standalone: name !== 'web',
       depends_on: [],
+      restart: name === RELEASE ? 'never' : 'on-failure',
+      oneshot: name === RELEASE,
       crons: [],
       watch: { enabled: true, ignore: [] },
       stopTimeout: 5,
       position,
     });
   });
+  if (names.has(RELEASE)) for (const instance of instances) if (instance.name !== RELEASE) instance.depends_on.push(RELEASE);
   if (instances.length === 0) throw manifestError(file, text, { line: 1, col: 1 }, 'the Procfile declares no process types', 'add a line such as:  web: node server.js');
   return { kind: 'Procfile', file, directory, application: { name: appNameFromFolder(directory) }, instances, services: [] };
 }

@@ -26,6 +26,10 @@ const commands = z.union([z.string().min(1), z.array(z.string().min(1))], {
   error: 'must be a command or a list of commands',
 });
 
+export const RESTART_POLICIES = ['always', 'on-failure', 'never'] as const;
+/** What a dependent waits for: `ready` (the dependency's first outcome), `completed` (a one-shot that exited 0). */
+export const CONDITIONS = ['ready', 'completed'] as const;
+
 const runtimeName = z.enum(RUNTIMES, { error: `must be one of ${RUNTIMES.join(', ')}` });
 
 export const instanceSchema = z.strictObject({
@@ -72,7 +76,28 @@ export const instanceSchema = z.strictObject({
     )
     .optional(),
   standalone: z.boolean({ error: 'must be true or false' }).optional(),
-  depends_on: z.array(z.string(), { error: 'must be a list of instance or service names' }).optional(),
+  depends_on: z
+    .union(
+      [
+        z.array(z.string(), { error: 'must be a list of instance or service names' }),
+        z.record(
+          z.string(),
+          z.union([z.null(), z.strictObject({ condition: z.enum(CONDITIONS, { error: `must be ${CONDITIONS.join(' or ')}` }).optional() }, { error: 'must be a map: {condition}' })], {
+            error: `must be {condition: ${CONDITIONS.join(' | ')}}`,
+          }),
+        ),
+      ],
+      { error: 'must be a list of instance or service names, or a map of name: {condition}' },
+    )
+    .optional(),
+  restart: z.enum(RESTART_POLICIES, { error: `must be one of ${RESTART_POLICIES.join(', ')}` }).optional(),
+  max_restarts: z
+    .number({ error: 'must be a whole number from 0 to 1000' })
+    .int({ error: 'must be a whole number from 0 to 1000' })
+    .min(0, { error: 'must be a whole number from 0 to 1000' })
+    .max(1000, { error: 'must be a whole number from 0 to 1000' })
+    .optional(),
+  oneshot: z.boolean({ error: 'must be true or false' }).optional(),
   crons: z
     .array(
       z.strictObject({
@@ -120,4 +145,5 @@ export const ALLOWED_KEYS: Record<string, readonly string[]> = {
   health: ['path', 'timeout', 'interval', 'failures'],
   cron: ['name', 'schedule', 'uri', 'command'],
   watch: ['ignore'],
+  depends_on: ['condition'],
 };

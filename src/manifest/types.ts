@@ -15,6 +15,8 @@ export interface SourcePosition {
   col: number;
 }
 
+export type RestartPolicy = 'always' | 'on-failure' | 'never';
+
 export type RuntimeName = 'node' | 'python' | 'static' | 'shell';
 
 export interface ResolvedRuntime {
@@ -65,7 +67,18 @@ export interface ResolvedInstance {
   health: ResolvedHealth;
   /** No port, not routed. */
   standalone: boolean;
+  /**
+   * Started once these have settled: an instance once it is ready (or has
+   * failed), a one-shot once it has completed (exit 0); a failed one-shot
+   * keeps its dependents from starting. Services are provisioned first anyway.
+   */
   depends_on: string[];
+  /** When a process that ended starts again: on-failure (the default), always, or never (a one-shot's default). */
+  restart: RestartPolicy;
+  /** Restarts in a row after which a failing process is left crashed; undefined: no limit. */
+  maxRestarts?: number;
+  /** Runs to completion (not routed, not restarted after exit 0): a migration, Heroku's release phase. */
+  oneshot: boolean;
   crons: ResolvedCron[];
   watch: { enabled: boolean; ignore: string[] };
   /** Seconds between SIGTERM and SIGKILL when stopping. */

@@ -16,6 +16,8 @@ export const ERRORS = {
   RUNTIME_MISSING: { status: 422, exit: 1 },
   RUNTIME_VERSION: { status: 422, exit: 1 },
   PREPARE_FAILED: { status: 422, exit: 1 },
+  /** A one-shot that others depend on (a release phase, a migration) did not complete. */
+  DEPENDENCY_FAILED: { status: 424, exit: 1 },
   APP_RUNNING: { status: 409, exit: 1 },
   APP_NOT_FOUND: { status: 404, exit: 1 },
   INSTANCE_NOT_FOUND: { status: 404, exit: 1 },

@@ -55,6 +55,7 @@ export const ProcessSchema = z
     pid: z.number().int().nullable(),
     port: z.number().int().nullable(),
     restarts: z.number().int(),
+    exitCode: z.number().int().nullable().describe('the exit code of its last run that ended by itself; null when none did, or a signal ended it'),
     uptime: z.number().nullable().describe('seconds since the process became running; null when it is not'),
     rps: z.number().describe('requests per second through the router to this instance type, over the last 5 s'),
   })

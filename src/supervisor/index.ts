@@ -2,4 +2,4 @@ export { Supervisor, type SupervisorOptions } from './supervisor.js';
 export { startKeeper, type Keeper } from './keeper.js';
 export { LogFile } from './log-file.js';
 export { groupMembers, isSameProcess, killGroup, processStartTime, reapLeftovers, signalGroup } from './proc.js';
-export type { JournalEntry, LogLine, ProcessInfo, ProcessSpec, ProcessState, SupervisorEvents } from './types.js';
+export { ENDED, type JournalEntry, type LogLine, type ProcessInfo, type ProcessSpec, type ProcessState, type RestartPolicy, type SupervisorEvents } from './types.js';

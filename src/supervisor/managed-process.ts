@@ -30,6 +30,8 @@ export class ManagedProcess {
   private childExited: Promise<void> = Promise.resolve();
   private generation = 0;
   private delayMs: number;
+  /** Restarts since the last stretch of health, for max_restarts. */
+  private restartsInRow = 0;
   private timers = new Set<NodeJS.Timeout>();
   private stopping = false;
   /** Why liveness stopped the current process, which then counts as a crash. */
@@ -202,7 +204,9 @@ export class ManagedProcess {
   /** After a stretch of health, the next crash starts the backoff from the beginning again. */
   private armReset(generation: number): void {
     this.timer(() => {
-      if (generation === this.generation && this.info.state === 'running') this.delayMs = this.hooks.backoff.initialMs;
+      if (generation !== this.generation || this.info.state !== 'running') return;
+      this.delayMs = this.hooks.backoff.initialMs;
+      this.restartsInRow = 0;
     }, this.hooks.backoff.resetAfterMs);
   }
 
@@ -214,7 +218,13 @@ export class ManagedProcess {
     const clean = code === 0 && !signal && this.unresponsive === undefined;
     if (policy === 'never' || (policy === 'on-failure' && clean)) {
       this.system(`${reason}; not restarting`);
-      this.setState(clean ? 'stopped' : 'crashed', { pid: undefined, runningSince: undefined });
+      this.setState(clean ? 'exited' : 'crashed', { pid: undefined, runningSince: undefined });
+      return;
+    }
+    const limit = this.spec.maxRestarts;
+    if (limit !== undefined && this.restartsInRow >= limit) {
+      this.system(`${reason}; not restarting: ${limit} ${limit === 1 ? 'restart' : 'restarts'} in a row (max_restarts)`);
+      this.setState('crashed', { pid: undefined, runningSince: undefined });
       return;
     }
     const delay = this.delayMs;
@@ -225,6 +235,7 @@ export class ManagedProcess {
     this.timer(() => {
       if (generation !== this.generation || this.stopping) return;
       this.info.restarts++;
+      this.restartsInRow++;
       void this.launch();
     }, delay);
   }

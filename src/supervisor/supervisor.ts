@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { DiskSpace } from '../shared/disk-space.js';
 import type { Keeper } from './keeper.js';
 import { ManagedProcess } from './managed-process.js';
-import type { LogLine, ProcessInfo, ProcessSpec, SupervisorEvents } from './types.js';
+import { ENDED, type LogLine, type ProcessInfo, type ProcessSpec, type SupervisorEvents } from './types.js';
 
 export interface SupervisorOptions {
   keeper?: Keeper;
@@ -22,7 +22,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   start(spec: ProcessSpec): void {
     const existing = this.processes.get(spec.id);
-    if (existing && existing.info.state !== 'stopped' && existing.info.state !== 'crashed') {
+    if (existing && !ENDED.has(existing.info.state)) {
       throw new Error(`process ${spec.id} is already supervised (${existing.info.state})`);
     }
     const process = new ManagedProcess(spec, {
@@ -62,7 +62,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Forgets a stopped process. */
   remove(id: string): void {
     const process = this.processes.get(id);
-    if (process && process.info.state !== 'stopped' && process.info.state !== 'crashed') throw new Error(`process ${id} is still ${process.info.state}`);
+    if (process && !ENDED.has(process.info.state)) throw new Error(`process ${id} is still ${process.info.state}`);
     this.processes.delete(id);
   }
 

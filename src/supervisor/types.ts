@@ -3,7 +3,15 @@
  * and listens to its events; it never touches state.db (the engine journals).
  */
 
-export type ProcessState = 'starting' | 'running' | 'backoff' | 'crashed' | 'stopping' | 'stopped';
+/**
+ * `exited`: ended by itself with code 0 and not restarted (its policy says so);
+ * `crashed`: failed and not restarted (its policy, or max_restarts reached).
+ * Both stay until the process is stopped or started again.
+ */
+export type ProcessState = 'starting' | 'running' | 'backoff' | 'crashed' | 'exited' | 'stopping' | 'stopped';
+
+/** The states a process stays in until it is told otherwise. */
+export const ENDED: ReadonlySet<ProcessState> = new Set(['crashed', 'exited', 'stopped']);
 
 export interface ProcessSpec {
   /** Unique key, e.g. "shop/web.0". */
@@ -33,9 +41,17 @@ export interface ProcessSpec {
   user?: { uid: number; gid: number };
   /** Every output line is appended here as `<ISO time> <out|err> <line>`. */
   logFile: string;
-  /** Default 'always'. */
-  restart?: 'always' | 'on-failure' | 'never';
+  /** Default 'always'. `on-failure` and `never` leave a clean exit (code 0) `exited`. */
+  restart?: RestartPolicy;
+  /**
+   * Restarts in a row after which a failing process ends `crashed` instead
+   * (a stretch of health, `backoff.resetAfterMs`, starts the count again).
+   * Undefined: no limit.
+   */
+  maxRestarts?: number;
 }
+
+export type RestartPolicy = 'always' | 'on-failure' | 'never';
 
 export interface ProcessInfo {
   id: string;

@@ -9,6 +9,7 @@ const STATES: Record<string, { color: string; symbol: string }> = {
   stopping: { color: 'yellow', symbol: '◑' },
   backoff: { color: 'red', symbol: '↻' },
   crashed: { color: 'red', symbol: '✖' },
+  exited: { color: 'gray', symbol: '✓' },
   stopped: { color: 'gray', symbol: '○' },
 };
 

@@ -1,42 +1,17 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CliProcess, getByHost, psJson, runCli, tempHome, until } from '../helpers/cli.js';
+import { getByHost, psJson, runCli, Scratch, until, type CliProcess } from '../helpers/cli.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const scratch = new Scratch();
+const { project, home, up } = scratch;
+afterEach(() => scratch.cleanup());
 
 const SERVER = (text: string) => `require('http').createServer((req, res) => res.end('${text}')).listen(process.env.PORT, '127.0.0.1');\n`;
 const IDLE = 'setInterval(() => {}, 1000);\n';
 
-function project(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pm-choose-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return dir;
-}
-
 /** A Procfile project: a web and a worker. */
 const webAndWorker = () => project({ Procfile: 'web: node web.js\nworker: node idle.js\n', 'web.js': SERVER('web'), 'idle.js': IDLE });
-
-function home(): string {
-  const made = tempHome();
-  cleanups.push(made.cleanup);
-  return made.home;
-}
-
-async function up(args: string[], options: { home: string; cwd?: string; env?: Record<string, string> }, ready: RegExp): Promise<CliProcess> {
-  const process = new CliProcess(['up', '--no-tui', '--no-watch', ...args], options);
-  cleanups.push(async () => {
-    process.signal('SIGINT');
-    await process.wait(15_000).catch(() => process.kill());
-  });
-  await process.waitForOutput(ready, 30_000);
-  return process;
-}
 
 const running = async (home: string) =>
   (await psJson(home))
@@ -93,12 +68,7 @@ describe('choosing what runs', () => {
     const dir = project({ Procfile: 'web: node web.js production\n', 'Procfile.dev': 'web: node web.js one\nworker: node idle.js\n', 'web.js': "require('http').createServer((q, r) => r.end(process.argv[2])).listen(process.env.PORT, '127.0.0.1');\n", 'idle.js': IDLE });
     const app = dir.split('/').pop()!.toLowerCase();
     const pmHome = home();
-    const process = new CliProcess(['up', '--no-tui', '-f', 'Procfile.dev', dir, 'web'], { home: pmHome });
-    cleanups.push(async () => {
-      process.signal('SIGINT');
-      await process.wait(15_000).catch(() => process.kill());
-    });
-    await process.waitForOutput(/watching for changes/, 30_000);
+    const process = await up(['-f', 'Procfile.dev', dir, 'web'], { home: pmHome, watch: true }, /watching for changes/);
     const port = Number(new RegExp(`open http://${app}\\.localhost:(\\d+)/`).exec(process.output)![1]);
     expect(await getByHost(port, `${app}.localhost`)).toBe('one');
     writeFileSync(join(dir, 'Procfile.dev'), 'web: node web.js two\nworker: node idle.js\n');

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -209,4 +209,39 @@ export async function runWatchingKeepers(args: string[], pmHome: string, options
   }
   const result = await child;
   return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr), keepers: keepers.size };
+}
+
+/** What a spec makes for a test — project folders, homes, foreground `up`s — undone after it, last made first. */
+export class Scratch {
+  private readonly undo: Array<() => Promise<void> | void> = [];
+
+  /** A temporary project folder holding these files. */
+  project = (files: Record<string, string>): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'pm-project-'));
+    this.undo.push(() => rmSync(dir, { recursive: true, force: true }));
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    return dir;
+  };
+
+  /** A fresh PAASMAKER_HOME. */
+  home = (): string => {
+    const made = tempHome();
+    this.undo.push(made.cleanup);
+    return made.home;
+  };
+
+  /** `up --no-tui --no-watch ARGS` (watching with `watch`) in the foreground, once it has printed `ready`; stopped with Ctrl-C (SIGINT) afterwards. */
+  up = async (args: string[], options: { home: string; cwd?: string; env?: Record<string, string>; watch?: boolean }, ready: RegExp): Promise<CliProcess> => {
+    const process = new CliProcess(['up', '--no-tui', ...(options.watch ? [] : ['--no-watch']), ...args], options);
+    this.undo.push(async () => {
+      process.signal('SIGINT');
+      await process.wait(15_000).catch(() => process.kill());
+    });
+    await process.waitForOutput(ready, 30_000);
+    return process;
+  };
+
+  async cleanup(): Promise<void> {
+    for (const step of this.undo.splice(0).reverse()) await step();
+  }
 }

@@ -138,6 +138,15 @@ describe('Procfile + .env', () => {
     expect(manifest.dotenv.values).toEqual({ GREETING: 'hi' });
   });
 
+  it("a release line is Heroku's release phase: a one-shot every other type waits for", () => {
+    const manifest = loadManifest(project({ Procfile: 'web: node web.js\nrelease: node migrate.js\nworker: node worker.js\n' }));
+    expect(manifest.instances.map((i) => [i.name, i.oneshot, i.restart, i.standalone, i.depends_on])).toEqual([
+      ['web', false, 'on-failure', false, ['release']],
+      ['release', true, 'never', true, []],
+      ['worker', false, 'on-failure', true, ['release']],
+    ]);
+  });
+
   it('positions a bad line and a duplicate type', () => {
     expect(messageOf(project({ Procfile: 'web: node a.js\nthis is not a process\n' }))).toBe('Procfile:2:1: expected "type: command"');
     expect(messageOf(project({ Procfile: 'web: node a.js\nweb: node b.js\n' }))).toBe('Procfile:2:1: process type "web" is declared twice');

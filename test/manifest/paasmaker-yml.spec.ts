@@ -185,6 +185,54 @@ describe('paasmaker.yml: every mistake is positioned', () => {
     expect(cycle.message).toBe('paasmaker.yml:5:5: depends_on makes a cycle: api -> web -> api');
   });
 
+  it('restart policies and one-shots: defaults, and depends_on with a condition', () => {
+    const dir = project({
+      'paasmaker.yml': lines(
+        'application: {name: a}',
+        'instances:',
+        '  migrate: {command: sh migrate.sh, oneshot: true}',
+        '  seed: {command: sh seed.sh, oneshot: true, max_restarts: 2}',
+        '  web:',
+        '    command: x',
+        '    depends_on:',
+        '      migrate: {condition: completed}',
+        '      seed:',
+        '  worker: {command: y, restart: always, max_restarts: 5, depends_on: [migrate]}',
+      ),
+    });
+    const [migrate, seed, web, worker] = loadManifest(dir).instances;
+    expect(migrate).toMatchObject({ oneshot: true, standalone: true, restart: 'never', maxRestarts: undefined });
+    expect(seed).toMatchObject({ oneshot: true, restart: 'on-failure', maxRestarts: 2 });
+    expect(web).toMatchObject({ oneshot: false, standalone: false, restart: 'on-failure', depends_on: ['migrate', 'seed'] });
+    expect(worker).toMatchObject({ restart: 'always', maxRestarts: 5, depends_on: ['migrate'] });
+  });
+
+  it('restart policies and one-shots: positioned errors with a hint', () => {
+    const base = ['application: {name: a}', 'instances:', '  migrate: {command: m, oneshot: true}', '  web:', '    command: x'];
+    const misspelt = errorOf(lines(...base, '    restart: on_failure'));
+    expect(misspelt.message).toBe('paasmaker.yml:6:14: instances.web.restart must be one of always, on-failure, never (got "on_failure") — did you mean "on-failure"?');
+    expect(errorOf(lines(...base, '    max_restarts: -1')).message).toBe('paasmaker.yml:6:19: instances.web.max_restarts must be a whole number from 0 to 1000 (got -1)');
+    const never = errorOf(lines(...base, '    restart: never', '    max_restarts: 3'));
+    expect(never.message).toBe('paasmaker.yml:7:5: instances.web.max_restarts has no effect with restart: never');
+    expect(never.hint).toBe('remove max_restarts, or set restart: on-failure');
+    const notOneshot = errorOf(lines(...base, '    depends_on: {worker: {condition: completed}}', '  worker: {command: w}'));
+    expect(notOneshot.message).toBe('paasmaker.yml:6:38: instances.web.depends_on.worker: condition "completed" waits for a one-shot, and "worker" is not one: it runs until stopped');
+    expect(notOneshot.hint).toBe('set oneshot: true on instances.worker, or use condition: ready');
+    expect(errorOf(lines(...base, '    depends_on: {migrate: {condition: ready}}')).message).toBe(
+      'paasmaker.yml:6:39: instances.web.depends_on.migrate: "migrate" is a one-shot, which is never ready: it completes',
+    );
+    expect(errorOf(lines(...base, '    depends_on: {migrate: {conditon: completed}}')).message).toBe(
+      'paasmaker.yml:6:28: unknown key "conditon" in instances.web.depends_on.migrate — did you mean "condition"?',
+    );
+    expect(errorOf(lines(...base, '    depends_on: {migrate: {condition: done}}')).message).toBe('paasmaker.yml:6:39: instances.web.depends_on.migrate.condition must be ready or completed (got "done")');
+    expect(errorOf(lines('application: {name: a}', 'instances:', '  migrate: {command: m, oneshot: true, restart: always}')).message).toBe(
+      'paasmaker.yml:3:49: instances.migrate is a one-shot: restart: always would run it again and again',
+    );
+    expect(errorOf(lines('application: {name: a}', 'instances:', '  migrate:', '    command: m', '    oneshot: true', '    standalone: false')).message).toBe(
+      'paasmaker.yml:6:5: instances.migrate is a one-shot (it runs to completion), which is never routed',
+    );
+  });
+
   it('a missing manifest names the folder and shows how to write one', () => {
     const dir = project({});
     expect(() => loadManifest(dir)).toThrow(/no paasmaker\.yml, manifest\.yml, Procfile or Procfile\.dev in/);

@@ -130,7 +130,7 @@ describe('Supervisor', () => {
       if (line.id === spec.id && line.stream === 'out') events++;
     });
     supervisor.start(spec);
-    await nextState(supervisor, spec.id, 'stopped', 30_000);
+    await nextState(supervisor, spec.id, 'exited', 30_000);
     await supervisor.stop(spec.id); // flushes the log file
     const lines = readFileSync(spec.logFile, 'utf8').split('\n').filter((line) => line.includes(' out line '));
     expect(lines).toHaveLength(100_000);
@@ -141,12 +141,14 @@ describe('Supervisor', () => {
     expect(numbers.every((n, i) => n === i + 1)).toBe(true);
   });
 
-  it('a clean exit with restart "on-failure" ends stopped; a failing startup command is a failed start', async () => {
-    const { dir, supervisor } = setup();
+  it('a clean exit with restart "on-failure" ends exited and stays; a failing startup command is a failed start', async () => {
+    const { dir, supervisor, states } = setup();
     const clean = zooSpec(dir, 'exits-zero.mjs', { restart: 'on-failure' });
     supervisor.start(clean);
-    await nextState(supervisor, clean.id, (info) => info.state === 'stopped' && info.lastExit !== undefined);
-    expect(supervisor.info(clean.id)!.restarts).toBe(0);
+    await nextState(supervisor, clean.id, 'exited');
+    await new Promise((resolve) => setTimeout(resolve, 400)); // longer than the first backoff
+    expect(supervisor.info(clean.id)).toMatchObject({ state: 'exited', restarts: 0, lastExit: { code: 0, reason: 'exited with code 0' } });
+    expect(states.filter(([id]) => id === clean.id).map(([, state]) => state)).toEqual(['starting', 'running', 'exited']);
 
     const port = await freePort();
     const migrating = zooSpec(dir, 'http-hello.mjs', { id: 'test/migrate.0', port, startup: ['echo migrating', 'exit 4'], restart: 'never', logFile: `${dir}/migrate.log` });
@@ -157,5 +159,25 @@ describe('Supervisor', () => {
     const log = readFileSync(migrating.logFile, 'utf8');
     expect(log).toContain(' out migrating');
     expect(log).toMatch(/startup command failed \(exit code 4\)/);
+  });
+
+  it('max_restarts: a process failing that many restarts in a row ends crashed and stays so', async () => {
+    const { dir, supervisor, states } = setup();
+    const spec = zooSpec(dir, 'crashes-on-start.mjs', { restart: 'on-failure', maxRestarts: 2 });
+    supervisor.start(spec);
+    const info = await nextState(supervisor, spec.id, 'crashed', 10_000);
+    expect(info).toMatchObject({ restarts: 2, lastExit: { code: 1 } });
+    await new Promise((resolve) => setTimeout(resolve, 600)); // past the longest backoff
+    expect(supervisor.info(spec.id)!.state).toBe('crashed');
+    expect(states.filter(([id, state]) => id === spec.id && state === 'starting')).toHaveLength(3);
+    expect(supervisor.tail(spec.id, 5).map((line) => line.line)).toContain('exited with code 1; not restarting: 2 restarts in a row (max_restarts)');
+  });
+
+  it('restart "always" restarts a clean exit too', async () => {
+    const { dir, supervisor } = setup();
+    const spec = zooSpec(dir, 'exits-zero.mjs', { restart: 'always' });
+    supervisor.start(spec);
+    await nextState(supervisor, spec.id, (info) => info.restarts >= 2 && info.state === 'running', 10_000);
+    expect(supervisor.info(spec.id)!.lastExit).toMatchObject({ code: 0 });
   });
 });

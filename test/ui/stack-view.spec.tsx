@@ -31,6 +31,13 @@ describe('the terminal UI', () => {
     expect(frame.split('\n').length).toBeLessThan(40);
   });
 
+  it('a finished one-shot reads as exited, a process left crashed as crashed', () => {
+    const processes = [row({ key: 'shop/release.0', instance: 'release', name: 'release.0', state: 'exited', url: null, port: null, pid: null }), row({ key: 'shop/worker.0', instance: 'worker', name: 'worker.0', state: 'crashed', url: null, port: null, pid: null, restarts: 5 })];
+    const frame = render(<StackView snapshot={snapshot({ processes })} view={view} width={120} height={30} color={false} />).lastFrame()!;
+    expect(frame).toMatch(/release\.0\s+✓ exited/);
+    expect(frame).toMatch(/worker\.0\s+✖ crashed/);
+  });
+
   it('a full disk shows in the status line: degraded since when, and where to look', () => {
     const since = new Date(2026, 0, 1, 17, 20, 1).getTime();
     const frame = render(<StackView snapshot={snapshot({ degraded: degradedText({ since }) })} view={view} width={160} height={30} color={false} />).lastFrame()!;

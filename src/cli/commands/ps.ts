@@ -13,7 +13,10 @@ export default defineCommand<{ json?: boolean }>({
   run: ({ args, options }) => ps(args[0] as string | undefined, options),
 });
 
-const STATE_COLORS = { running: 'green', starting: 'yellow', stopping: 'yellow', backoff: 'red', crashed: 'red', stopped: 'gray' } as const;
+const STATE_COLORS = { running: 'green', starting: 'yellow', stopping: 'yellow', backoff: 'red', crashed: 'red', exited: 'gray', stopped: 'gray' } as const;
+
+/** A process that ended by itself says how: "exited (0)", "crashed (1)". */
+const stateText = (row: ProcessRow) => ((row.state === 'exited' || row.state === 'crashed') && row.exitCode !== null ? `${row.state} (${row.exitCode})` : row.state);
 
 /** `paasmaker ps`: every process slot of every app, from the running platform, else from the read-only view of state. */
 async function ps(app: string | undefined, options: { json?: boolean }): Promise<number> {
@@ -48,7 +51,7 @@ async function ps(app: string | undefined, options: { json?: boolean }): Promise
   const body = rows.map((row) => [
     row.app,
     `${row.instance}.${row.index}`,
-    row.state,
+    stateText(row),
     row.pid === null ? '-' : String(row.pid),
     row.port === null ? '-' : String(row.port),
     String(row.restarts),
@@ -62,7 +65,7 @@ async function ps(app: string | undefined, options: { json?: boolean }): Promise
     const row = rows[i - 1];
     if (!row || !paint.enabled) return line;
     const color = STATE_COLORS[row.state as keyof typeof STATE_COLORS];
-    return color ? line.replace(` ${row.state} `, ` ${paint(color, row.state)} `) : line;
+    return color ? line.replace(` ${stateText(row)} `, ` ${paint(color, stateText(row))} `) : line;
   });
   process.stdout.write(out.join('\n'));
   return 0;

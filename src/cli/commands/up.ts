@@ -345,6 +345,8 @@ class LinePrinter {
       this.system(`${name} ${this.paint('green', 'running')}${where}${pid}`);
     } else if (event.state === 'crashed') {
       this.system(`${name} ${this.paint('red', 'crashed')}`);
+    } else if (event.state === 'exited') {
+      this.system(`${name} exited (0)`);
     }
   }
 
