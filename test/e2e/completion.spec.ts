@@ -26,7 +26,8 @@ function project(name: string): string {
 /** `paasmaker` on the PATH, as a user who installed it has it. */
 function shellEnv(home: string): Record<string, string> {
   const env = cliEnv(home) as Record<string, string>;
-  return { ...env, PATH: `${dirname(bin)}${delimiter}${env.PATH ?? ''}` };
+  // A loaded machine answers slower than a TAB waits by default: these tests check what is offered, not how fast.
+  return { ...env, PATH: `${dirname(bin)}${delimiter}${env.PATH ?? ''}`, PAASMAKER_COMPLETION_WAIT_MS: '5000' };
 }
 
 /** What bash offers for TAB after these words (the last one is being typed), through the sourced script. */

@@ -61,11 +61,10 @@ describe('the daemon', () => {
     process.kill(status.pid, 'SIGKILL');
     await until(() => before.every((pid) => !alive(pid)), 2000, 'every app process to die with the daemon');
 
-    const started = Date.now();
+    // How fast is bench/startup.mjs's to measure; here: they come back, on the same port.
     const again = await runCli(['daemon', 'start'], { home });
     expect(again.exitCode, again.stderr).toBe(0);
-    await until(async () => (await getByHost(status.proxyPort, 'alpha.localhost').catch(() => '')).startsWith('alpha') && (await getByHost(status.proxyPort, 'beta.localhost').catch(() => '')).startsWith('beta'), 5000, 'both apps back on the same port');
-    expect(Date.now() - started).toBeLessThan(5000);
+    await until(async () => (await getByHost(status.proxyPort, 'alpha.localhost').catch(() => '')).startsWith('alpha') && (await getByHost(status.proxyPort, 'beta.localhost').catch(() => '')).startsWith('beta'), 20_000, 'both apps back on the same port');
   });
 
   it('serves an OpenAPI 3.1 document that its own answers validate against', async () => {

@@ -217,7 +217,7 @@ describe('no handler exception stops the router', () => {
       socket.send(i % 50 === 0 ? Buffer.alloc(0) : packet, dns.port, '127.0.0.1');
     }
     await sleep(100);
-    const resolver = new Resolver({ timeout: 2000, tries: 1 });
+    const resolver = new Resolver({ timeout: 2000, tries: 3 }); // UDP on a loaded machine: a lost datagram is not a dead responder
     resolver.setServers([`127.0.0.1:${dns.port}`]);
     expect(await resolver.resolve4('shop.local.paasmaker')).toEqual(['127.0.0.1']);
   });

@@ -16,7 +16,8 @@ import { completesOf, defineCommand, type Completes } from '../command.js';
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 type Shell = (typeof SHELLS)[number];
 
-const ASK_MS = 120;
+/** How long TAB waits for a platform's names: 120 ms, or $PAASMAKER_COMPLETION_WAIT_MS on a slow machine. */
+const ASK_MS = Number(process.env.PAASMAKER_COMPLETION_WAIT_MS) > 0 ? Number(process.env.PAASMAKER_COMPLETION_WAIT_MS) : 120;
 
 type Kind = Completes;
 
