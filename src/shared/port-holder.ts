@@ -27,10 +27,12 @@ function ipv6(hex: string): string {
   return words.join('').match(/.{4}/g)!.map((group) => group.replace(/^0+(?=.)/, '').toLowerCase()).join(':');
 }
 
-/** Every listening TCP socket of the machine, by its inode. Empty where /proc is not. */
-function listeningByInode(): Map<string, ListeningSocket> {
-  const sockets = new Map<string, ListeningSocket>();
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+/** The sockets of the machine that take connections (TCP in LISTEN) or datagrams (bound UDP), by inode; with the uid that made each. Empty where /proc is not. */
+function listeningByInode(protocol: 'tcp' | 'udp' = 'tcp'): Map<string, ListeningSocket & { uid: number }> {
+  const sockets = new Map<string, ListeningSocket & { uid: number }>();
+  // 0A is TCP's LISTEN; a bound UDP socket that is not connected reads 07.
+  const listening = protocol === 'tcp' ? '0A' : '07';
+  for (const table of [`/proc/net/${protocol}`, `/proc/net/${protocol}6`]) {
     let text = '';
     try {
       text = readFileSync(table, 'utf8');
@@ -39,10 +41,10 @@ function listeningByInode(): Map<string, ListeningSocket> {
     }
     for (const line of text.split('\n').slice(1)) {
       const fields = line.trim().split(/\s+/);
-      // local_address is ADDR:PORT; state 0A is LISTEN; field 9 is the inode.
+      // local_address is ADDR:PORT, field 3 the state, 7 the uid, 9 the inode.
       const [address, port] = fields[1]?.split(':') ?? [];
-      if (fields[3] !== '0A' || !address || !port) continue;
-      sockets.set(fields[9]!, { address: address.length === 8 ? ipv4(address) : ipv6(address), port: parseInt(port, 16) });
+      if (fields[3] !== listening || !address || !port) continue;
+      sockets.set(fields[9]!, { address: address.length === 8 ? ipv4(address) : ipv6(address), port: parseInt(port, 16), uid: Number(fields[7]) });
     }
   }
   return sockets;
@@ -79,23 +81,40 @@ export function listeningSockets(pids: number[]): ListeningSocket[] {
   return [...found.values()].sort((a, b) => a.port - b.port);
 }
 
+/** Who holds a port: the uid that opened the socket, and the process when this user may see it. */
+export interface PortOwner {
+  uid: number;
+  pid?: number;
+  command?: string;
+}
+
 /**
- * Who listens on a TCP port, when the system lets us see (Linux /proc; the
- * socket's inode, then the process holding it). Undefined when unknown.
+ * Who listens on a port (TCP) or is bound to it (UDP), when the system lets
+ * us see (Linux /proc: the socket's inode, then the process holding it).
+ * Undefined when nothing does, or it cannot be known.
  */
-export function portHolder(port: number): { pid: number; command: string } | undefined {
-  if (!existsSync('/proc/net/tcp')) return undefined;
-  const inodes = new Set([...listeningByInode()].filter(([, socket]) => socket.port === port).map(([inode]) => inode));
-  if (inodes.size === 0) return undefined;
+export function portOwner(port: number, protocol: 'tcp' | 'udp' = 'tcp'): PortOwner | undefined {
+  if (!existsSync(`/proc/net/${protocol}`)) return undefined;
+  const matching = [...listeningByInode(protocol)].filter(([, socket]) => socket.port === port);
+  if (matching.length === 0) return undefined;
+  const inodes = new Set(matching.map(([inode]) => inode));
+  const uid = matching[0]![1].uid;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     if (!socketInodes(Number(entry)).some((inode) => inodes.has(inode))) continue;
     try {
       const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
-      return { pid: Number(entry), command: command || `pid ${entry}` };
+      return { uid, pid: Number(entry), command: command || `pid ${entry}` };
     } catch {
-      return { pid: Number(entry), command: `pid ${entry}` };
+      return { uid, pid: Number(entry), command: `pid ${entry}` };
     }
   }
-  return undefined;
+  // Another user's process: its socket is listed, its file descriptors are not ours to read.
+  return { uid };
+}
+
+/** Who listens on a TCP port, when the process can be seen; undefined when unknown. */
+export function portHolder(port: number): { pid: number; command: string } | undefined {
+  const owner = portOwner(port);
+  return owner?.pid !== undefined ? { pid: owner.pid, command: owner.command! } : undefined;
 }
