@@ -12,13 +12,13 @@ export interface Packages {
 type Manager = keyof Packages;
 
 /** The package manager of this machine: from /etc/os-release (ID, then ID_LIKE) on Linux; Homebrew on macOS. */
-export function packageManager(platform: NodeJS.Platform = process.platform, osRelease = '/etc/os-release'): Manager | undefined {
+export function packageManager(platform: NodeJS.Platform = process.platform, osRelease = '/etc/os-release'): Manager | null {
   if (platform === 'darwin') return 'brew';
   let text = '';
   try {
     text = readFileSync(osRelease, 'utf8');
   } catch {
-    return undefined;
+    return null;
   }
   const value = (key: string) => (new RegExp(`^${key}="?([^"\\n]*)"?`, 'm').exec(text)?.[1] ?? '').toLowerCase().split(/\s+/);
   for (const id of [...value('ID'), ...value('ID_LIKE')]) {
@@ -27,7 +27,7 @@ export function packageManager(platform: NodeJS.Platform = process.platform, osR
     if (['arch'].includes(id)) return 'pacman';
     if (['alpine'].includes(id)) return 'apk';
   }
-  return undefined;
+  return null;
 }
 
 const COMMANDS: Record<Manager, (name: string) => string> = {
@@ -43,7 +43,7 @@ const COMMANDS: Record<Manager, (name: string) => string> = {
  * redis-server" on Debian, "brew install redis" on macOS); where the system
  * is not known, the Debian and macOS lines both.
  */
-export function installLine(packages: Packages, manager = packageManager()): string {
+export function installLine(packages: Packages, manager: Manager | null = packageManager()): string {
   const name = manager ? packages[manager] : undefined;
   if (!manager || !name) return `${COMMANDS.apt(packages.apt)} (Debian/Ubuntu), ${COMMANDS.brew(packages.brew)} (macOS)`;
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
