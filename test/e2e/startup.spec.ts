@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CliProcess, getByHost, psJson, runCli, stopDaemonAndRemove, tempHome } from '../helpers/cli.js';
+import { execFileSync } from 'node:child_process';
+import { findBinary } from '../../src/services/binaries.js';
+import { bin, CliProcess, getByHost, psJson, runCli, stopDaemonAndRemove, tempHome, until } from '../helpers/cli.js';
 import { freePort, tmpDir } from '../helpers/processes.js';
 
 const cleanups: Array<() => void> = [];
@@ -86,5 +88,27 @@ describe('honest start-up', () => {
     } finally {
       await stopDaemonAndRemove(home, cleanup);
     }
+  });
+
+  it.skipIf(!findBinary(['tmux']))('the terminal UI tells the same: its status line says the start failed and why, never success', async () => {
+    const home = setup();
+    const fixed = await freePort();
+    const dir = project('fixedtui', `node -e "require('http').createServer((q, s) => s.end('hi')).listen(${fixed})"`, 1);
+    const socket = join(home, 'tmux.sock');
+    const tmux = (...args: string[]) => execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' });
+    cleanups.push(() => {
+      try {
+        tmux('kill-server');
+      } catch {
+        // already gone
+      }
+    });
+    // A person's terminal: CI=true would turn the UI into plain lines.
+    tmux('new-session', '-d', '-s', 'startup', '-x', '220', '-y', '30', `env -u CI PAASMAKER_HOME=${home} PAASMAKER_PROXY_PORT=0 PAASMAKER_DNS_PORT=0 ${bin} up ${dir} --no-watch; sleep 60`);
+    const screen = () => tmux('capture-pane', '-p', '-t', 'startup');
+    await until(() => screen().includes('up fixedtui: failed'), 15_000, 'the status line to tell the failed start');
+    expect(screen()).toContain(`up fixedtui: failed — not up: web.0: your app listens on ${fixed}`);
+    expect(screen()).not.toMatch(/up fixedtui: success/);
+    tmux('send-keys', '-t', 'startup', 'q');
   });
 });
