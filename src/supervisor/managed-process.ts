@@ -167,8 +167,9 @@ export class ManagedProcess {
         const listening = this.child?.pid ? listeningSockets(groupMembers(this.child.pid)) : [];
         this.info.notReady = { afterMs: timeoutMs, listening };
         const instead = listening.length > 0 ? ` (it listens on ${listening.map(socketText).join(', ')})` : '';
-        // Told once, as the reason its exit gives.
+        // Also the reason its exit gives, as liveness does.
         this.notReady = `not ready after ${timeoutMs / 1000} s: ${what}${instead}`;
+        this.system(`${this.notReady}; stopping it`);
         if (this.child?.pid) signalGroup(this.child.pid, 'SIGKILL');
         return;
       }
