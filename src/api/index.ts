@@ -5,4 +5,5 @@
 // would double the time `paasmaker ps` takes.
 export { apiError, apiSocketFor, callApi, daemonFile, daemonSocket, followEvents, runningDaemon, unreachable, upSocket, type DaemonRecord } from './client.js';
 export { degradedPlatforms } from './degraded.js';
+export { pidAlive, platformSockets, runningPlatforms, type RunningPlatform } from './platforms.js';
 export type * from '../shared/views.js';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { doctorChecks, runtimeRows } from '../engine/index.js';
 import { resolveSettings } from '../shared/settings.js';
 import { DoctorCheckSchema, RuntimeSchema } from '../shared/views.js';
-import { runningDaemon } from './client.js';
+import { runningPlatforms } from './platforms.js';
 import { degradedPlatforms } from './degraded.js';
 import type { Route } from './route.js';
 
@@ -11,20 +11,22 @@ export const MACHINE_ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/v1/doctor',
-    summary: "paasmaker doctor's checks, run by the platform: state and disk, the router port, name resolution of *.localhost and *.local.paasmaker; each with what to fix",
+    summary: "paasmaker doctor's checks, run by the platform: state and disk, the routers and DNS responders of the running platforms, name resolution of *.localhost and *.local.paasmaker, runtimes and database servers; each with what to fix",
     response: z.array(DoctorCheckSchema),
-    handle: (context) => {
+    handle: async (context) => {
       const { platform } = context;
       const home = platform.layout.root;
       const settings = resolveSettings();
-      const daemon = runningDaemon(home);
+      const apps = () => platform.state.apps.list();
       return doctorChecks({
         home,
-        proxyPort: platform.routerPort ?? daemon?.proxyPort ?? settings.proxyPort,
-        // The responder this platform runs; the configured port when it could not take one.
-        dnsPort: platform.dnsPort ?? settings.dnsPort,
-        daemon,
-        owners: () => platform.state.apps.list().flatMap((record) => (record.ownerPid ? [{ pid: record.ownerPid, startTime: record.ownerStart }] : [])),
+        proxyPort: settings.proxyPort,
+        dnsPort: settings.dnsPort,
+        // This platform and the others of its home (foreground `up`s beside the daemon): the ports each took.
+        platforms: await runningPlatforms(home),
+        owners: () => apps().flatMap((record) => (record.ownerPid ? [{ pid: record.ownerPid, startTime: record.ownerStart }] : [])),
+        projects: () => apps().map((record) => ({ app: record.name, directory: record.directory, manifest: record.manifest })),
+        env: process.env,
         degraded: (owners) => degradedPlatforms(home, owners),
       });
     },

@@ -1,37 +1,12 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { apiSocketFor, callApi, runningDaemon } from '../api/client.js';
-import type { AppRow } from '../api/index.js';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { apiSocketFor, callApi, pidAlive, platformSockets, runningDaemon, type AppRow } from '../api/index.js';
 import { isPaasmakerError, PaasmakerError } from '../shared/errors.js';
 import { ownerAlive } from '../shared/owner.js';
 import { homeLayout } from '../shared/paths.js';
 
-/** Whether a process with this pid exists (a socket left by a dead one does not count). */
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * The API sockets of every running platform of this home: the daemon's
- * first, then each foreground `up`'s (run/up-PID.sock of a live pid). Found
- * without opening state.db.
- */
-export function platformSockets(): string[] {
-  const layout = homeLayout();
-  const found = new Set<string>();
-  const daemon = runningDaemon(layout.root);
-  if (daemon) found.add(daemon.socket);
-  for (const name of existsSync(layout.run) ? readdirSync(layout.run) : []) {
-    const pid = /^up-(\d+)\.sock$/.exec(name)?.[1];
-    if (pid && pidAlive(Number(pid))) found.add(join(layout.run, name));
-  }
-  return [...found];
-}
+/** The API sockets of every running platform of this home: the daemon's first, then each foreground `up`'s. */
+export { platformSockets };
 
 /** The socket of a running platform (any answers for the whole state), the daemon's first; undefined when none runs. */
 export function runningPlatform(): string | undefined {

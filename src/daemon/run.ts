@@ -45,6 +45,7 @@ export async function runDaemon(settings: Settings): Promise<never> {
     socket,
     proxyPort: platform.routerPort ?? null,
     apiPort,
+    dnsPort: platform.dnsPort ?? null,
     uptime: Math.round((Date.now() - startedAt) / 1000),
     apps: platform.runningApps().map((manifest) => manifest.application.name),
     degraded: platform.degraded ?? null,

@@ -12,6 +12,7 @@ import type { Launcher } from './launcher.js';
 import type { Leftovers } from './leftovers.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { RunningApp } from './running-app.js';
+import { unreadyProcesses } from './unready.js';
 
 export interface AppRunParts {
   /** PAASMAKER_HOME, named when its disk is full. */
@@ -47,7 +48,17 @@ export class AppRuns {
    */
   async apply(manifest: ResolvedManifest, options: ApplyOptions = {}): Promise<void> {
     const name = manifest.application.name;
-    await this.parts.jobs.run(name, `up ${name}`, () => this.applyNow(manifest, options));
+    await this.parts.jobs.run(name, `up ${name}`, async (job) => {
+      await this.applyNow(manifest, options);
+      const app = this.parts.running.get(name);
+      const unready = app && !this.parts.life.closed ? unreadyProcesses(app, this.parts.supervisor) : [];
+      // It runs on, restarting what failed, but it is not up: the job says so, and why.
+      if (unready.length === 0) return;
+      for (const each of unready) job.log(`${each.process} ${each.reason}${each.hint ? `; hint: ${each.hint}` : ''}`, 'err');
+      const first = unready[0]!;
+      const more = unready.length > 1 ? ` (and ${unready.length - 1} more)` : '';
+      this.parts.jobs.transition(job, 'failed', `not up: ${first.process}: ${first.hint ?? first.reason}${more}`);
+    });
     if (options.restore !== undefined) this.parts.state.apps.setDaemon(name, options.restore);
   }
 

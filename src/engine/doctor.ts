@@ -1,4 +1,4 @@
-import { lookup, Resolver } from 'node:dns/promises';
+import { lookup } from 'node:dns/promises';
 import { request } from 'node:http';
 import type { Degraded } from '../shared/disk-space.js';
 import { filesystemOf } from '../shared/disk-space.js';
@@ -7,18 +7,25 @@ import { homeLayout } from '../shared/paths.js';
 import { portHolder } from '../shared/port-holder.js';
 import { DNS_ZONE } from '../shared/settings.js';
 import type { DoctorCheck } from '../shared/views.js';
+import { dnsResponderChecks, platformName, type PlatformPorts } from './doctor-dns.js';
+import { softwareChecks, type KnownProject } from './doctor-software.js';
 
 type Owner = { pid: number; startTime: string | null };
 
 /** What the checks look at: the same facts whether the daemon or the CLI runs them. */
 export interface DoctorFacts {
   home: string;
+  /** The configured ports: checked when no running platform says which it took. */
   proxyPort: number;
   dnsPort: number;
-  /** The daemon of this home, when one runs. */
-  daemon?: { pid: number; proxyPort: number | null };
+  /** The running platforms of this home (the daemon first, then foreground `up`s) and the ports each took. */
+  platforms: PlatformPorts[];
   /** The apps' owners from state.db, undefined when there is none yet; throws when it is damaged. */
   owners: () => Owner[] | undefined;
+  /** The projects that have run here (from state.db), whose runtimes and database servers are checked. */
+  projects: () => KnownProject[];
+  /** The environment runtimes and binaries are looked for in (PATH). */
+  env: NodeJS.ProcessEnv;
   /** The running platforms of this home that run degraded. */
   degraded: (owners: Owner[]) => Promise<Array<{ pid: number; degraded: Degraded }>>;
 }
@@ -77,22 +84,37 @@ async function storageChecks(facts: DoctorFacts): Promise<DoctorCheck[]> {
   return checks;
 }
 
-/** The daemon, state and disk, the router port and name resolution of both zones: each with what to fix. */
-export async function doctorChecks(facts: DoctorFacts): Promise<DoctorCheck[]> {
-  const { proxyPort, dnsPort, daemon } = facts;
+/** The router of each running platform, wherever it took its port; the configured port when none runs one. */
+async function routerChecks(facts: DoctorFacts): Promise<DoctorCheck[]> {
+  const routed = facts.platforms.filter((platform) => platform.proxyPort !== null);
   const checks: DoctorCheck[] = [];
+  for (const platform of routed) {
+    const port = platform.proxyPort!;
+    checks.push(
+      (await routerAnswers(port))
+        ? check('router', true, `the router of ${platformName(platform)} answers on port ${port}`)
+        : check('router', false, `the router of ${platformName(platform)} does not answer on port ${port}`, 'restart it: stop it and run paasmaker up (or paasmaker daemon start) again'),
+    );
+  }
+  if (routed.length > 0) return checks;
+  const port = facts.proxyPort;
+  const running = facts.platforms.length > 0 ? ` (${facts.platforms.map(platformName).join(' and ')} run${facts.platforms.length === 1 ? 's' : ''} without a router)` : '';
+  if (await routerAnswers(port)) return [check('router', true, `a router answers on port ${port}${running}`)];
+  const holder = portHolder(port);
+  return [
+    holder
+      ? check('router', false, `port ${port} is held by ${holder.command} (pid ${holder.pid}), not the router${running}`, 'stop it, or run paasmaker up --proxy-port N')
+      : check('router', false, `nothing listens on port ${port}${running}`, 'start a project with paasmaker up (or the daemon: paasmaker daemon start)'),
+  ];
+}
+
+/** The daemon, state and disk, the routers, name resolution of both zones, the runtimes and database servers: each with what to fix. */
+export async function doctorChecks(facts: DoctorFacts): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [];
+  const daemon = facts.platforms.find((platform) => platform.kind === 'daemon');
   if (daemon) checks.push(check('daemon', true, `the daemon runs (pid ${daemon.pid}), its router on port ${daemon.proxyPort}`));
   checks.push(...(await storageChecks(facts)));
-
-  const router = await routerAnswers(proxyPort);
-  const holder = router ? undefined : portHolder(proxyPort);
-  checks.push(
-    router
-      ? check('router', true, `the router answers on port ${proxyPort}`)
-      : holder
-        ? check('router', false, `port ${proxyPort} is held by ${holder.command} (pid ${holder.pid}), not the router`, 'stop it, or run paasmaker up --proxy-port N')
-        : check('router', false, `nothing listens on port ${proxyPort}`, 'start a project with paasmaker up (or the daemon: paasmaker daemon start)'),
-  );
+  checks.push(...(await routerChecks(facts)));
 
   const localhost = await resolvesToLoopback('paasmaker-doctor.localhost');
   checks.push(
@@ -100,21 +122,17 @@ export async function doctorChecks(facts: DoctorFacts): Promise<DoctorCheck[]> {
       ? check('localhost', true, '*.localhost resolves to this machine')
       : check('localhost', false, '*.localhost does not resolve to this machine', 'use a browser (they resolve *.localhost themselves), or add names to /etc/hosts'),
   );
-
-  // Port 0 (any free one) cannot be asked: the responder's port is known only to the platform that took it.
-  if (dnsPort > 0) {
-    const resolver = new Resolver({ timeout: 1000, tries: 1 });
-    resolver.setServers([`127.0.0.1:${dnsPort}`]);
-    const responder = await resolver.resolve4(`doctor.${DNS_ZONE}`).then((a) => a.includes('127.0.0.1'), () => false);
-    checks.push(
-      responder
-        ? check('dns-responder', true, `the DNS responder for *.${DNS_ZONE} answers on 127.0.0.1:${dnsPort}`)
-        : check('dns-responder', false, `no DNS responder for *.${DNS_ZONE} on 127.0.0.1:${dnsPort}`, 'it runs while paasmaker up, or the daemon, runs'),
-    );
-  }
+  checks.push(...(await dnsResponderChecks(facts.dnsPort, facts.platforms)));
   const zone = await resolvesToLoopback(`paasmaker-doctor.${DNS_ZONE}`);
   checks.push(
     zone ? check('dns-zone', true, `*.${DNS_ZONE} resolves to this machine`) : check('dns-zone', false, `*.${DNS_ZONE} does not resolve through the system resolver`, 'run: paasmaker dns setup'),
   );
+  let projects: KnownProject[] = [];
+  try {
+    projects = facts.projects();
+  } catch {
+    // a damaged state.db is the state check's to tell
+  }
+  checks.push(...(await softwareChecks(projects, facts.home, facts.env)));
   return checks;
 }

@@ -9,4 +9,5 @@ export { serviceRows } from './service-rows.js';
 export { idleServers } from '../services/index.js';
 export { runtimeRows, type RuntimeChoice } from './runtime-rows.js';
 export { doctorChecks, type DoctorFacts } from './doctor.js';
+export type { PlatformPorts } from './doctor-dns.js';
 export { projectEnvironment, type ProjectEnvironment } from './project-environment.js';

@@ -3,6 +3,7 @@ import type { ResolvedManifest } from '../manifest/index.js';
 import type { RoutingTable, TargetConfig } from '../proxy/index.js';
 import type { ProcessInfo, ProcessState, Supervisor } from '../supervisor/index.js';
 import { parseProcessKey } from './events.js';
+import { readinessHint } from './readiness-hint.js';
 
 /** The name an instance type answers to: <app>.localhost for the routed one, <instance>.<app>.localhost for others. */
 export function routedHostname(manifest: ResolvedManifest, instance: string): string {
@@ -16,6 +17,8 @@ export function routedHostname(manifest: ResolvedManifest, instance: string): st
 export class AppRoutes {
   /** Process keys in backoff after running healthily: the router holds their requests. */
   private readonly restarting = new Set<string>();
+  /** The manifests of the apps routed, for the likely fix of one that is not ready. */
+  private readonly manifests = new Map<string, ResolvedManifest>();
 
   constructor(
     private readonly table: RoutingTable,
@@ -29,6 +32,7 @@ export class AppRoutes {
    */
   register(manifest: ResolvedManifest, plans: Map<string, RuntimePlan>): void {
     const name = manifest.application.name;
+    this.manifests.set(name, manifest);
     const routed = manifest.instances.filter((instance) => !instance.standalone);
     const primary = routed.find((instance) => instance.name === 'web') ?? routed[0];
     const targets: TargetConfig[] = routed.map((instance) => {
@@ -61,18 +65,26 @@ export class AppRoutes {
     const state = (['running', 'starting', 'backoff', 'crashed', 'stopping'] as const).find((candidate) => states.has(candidate)) ?? 'stopped';
     const restarts = infos.map((info) => info.nextRestartAt).filter((at): at is number => at !== undefined);
     const first = infos[0]?.id;
+    // Why it cannot answer, told by the error page: the last exit of a process that is not running.
+    const failed = infos.find((info) => info.state !== 'running' && info.lastExit);
+    const manifest = this.manifests.get(app);
+    const spec = manifest?.instances.find((candidate) => candidate.name === instance);
+    const hint = failed && manifest && spec ? readinessHint(failed, spec, manifest) : undefined;
     this.table.update(app, instance, {
       upstreams: infos.filter((info) => info.port !== undefined).map((info) => ({ key: info.id, port: info.port!, state: info.state })),
       status: {
         state,
         restarting: infos.some((info) => this.restarting.has(info.id)),
         nextRestartAt: restarts.length > 0 ? Math.min(...restarts) : undefined,
+        reason: failed?.lastExit?.reason,
+        hint,
         tail: () => (first ? this.supervisor.tail(first, 20).map((line) => line.line) : []),
       },
     });
   }
 
   remove(app: string): void {
+    this.manifests.delete(app);
     this.table.removeApp(app);
   }
 }

@@ -2,6 +2,7 @@ import { getRuntime } from '../../runtimes/index.js';
 import type { Supervisor } from '../supervisor/index.js';
 import type { z } from 'zod';
 import type { UnreadySchema } from '../shared/views.js';
+import { readinessHint } from './readiness-hint.js';
 import type { RunningApp } from './running-app.js';
 
 /** A routed process that is not serving: what happened to it, its last lines, and the likely fix when its runtime knows one. */
@@ -31,7 +32,9 @@ export function unreadyProcesses(app: RunningApp, supervisor: Supervisor, now = 
         .filter((line) => line.stream !== 'system')
         .map((line) => line.line);
       const lines = recent.slice(-8);
-      const hint = getRuntime(instance.runtime.name).crashHint?.(recent, app.manifest.directory);
-      return [{ process: slot, state: info.state, reason: `${exit}${next}`, lines, ...(hint ? { hint } : {}) }];
+      const hint = readinessHint(info, instance, app.manifest) ?? getRuntime(instance.runtime.name).crashHint?.(recent, app.manifest.directory);
+      // A process that never became ready and was not given up by readiness: it ended on its own before it listened.
+      const early = !info.notReady && info.readyAfterMs === undefined && info.lastExit ? ' before it listened on $PORT' : '';
+      return [{ process: slot, state: info.state, reason: `${exit}${early}${next}`, lines, ...(hint ? { hint } : {}) }];
     });
 }

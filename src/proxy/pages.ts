@@ -58,9 +58,11 @@ export function unavailablePage(req: PageRequest, target: RouteTarget, reason?: 
   const state = target.status?.state ?? 'stopped';
   const seconds = target.status?.nextRestartAt ? Math.max(0, Math.ceil((target.status.nextRestartAt - Date.now()) / 1000)) : undefined;
   const lines = target.status?.tail?.().slice(-20) ?? [];
-  const headline = reason ?? `${target.app}/${target.instance} is ${state}${seconds !== undefined ? `; restarting in ${seconds} s` : ''}`;
-  const text = [headline, '', ...(lines.length > 0 ? ['Last log lines:', ...lines.map((line) => `  ${line}`)] : ['(no output yet)']), ''].join('\n');
-  const html = `<h1>${escape(target.app)} is ${escape(state)}</h1><p>${escape(headline)}</p>${
+  const why = target.status?.reason ? `: ${target.status.reason}` : '';
+  const headline = reason ?? `${target.app}/${target.instance} is ${state}${why}${seconds !== undefined ? `; restarting in ${seconds} s` : ''}`;
+  const hint = target.status?.hint;
+  const text = [headline, ...(hint ? [`hint: ${hint}`] : []), '', ...(lines.length > 0 ? ['Last log lines:', ...lines.map((line) => `  ${line}`)] : ['(no output yet)']), ''].join('\n');
+  const html = `<h1>${escape(target.app)} is ${escape(state)}</h1><p>${escape(headline)}</p>${hint ? `<p><strong>Hint:</strong> ${escape(hint)}</p>` : ''}${
     lines.length > 0 ? `<p>Last log lines of <code>${escape(target.instance)}</code>:</p><pre>${lines.map(escape).join('\n')}</pre>` : '<p class="dim">No output yet.</p>'
   }<p class="dim">This page reloads itself.</p>`;
   return page(req, 503, `${target.app} is ${state}`, text, html, { refresh: '2', retryAfter: String(seconds ?? 2) });

@@ -33,8 +33,12 @@ const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNR
 
 interface Held {
   resume: () => void;
-  fail: () => void;
+  /** timedOut: the hold timeout passed; else the target failed while the request waited. */
+  fail: (timedOut: boolean) => void;
 }
+
+/** 30, 0.3: seconds as a person reads them. */
+const secondsText = (ms: number) => String(ms >= 10_000 ? Math.round(ms / 1000) : Math.round(ms / 100) / 10);
 
 /**
  * The local router: one listener, hostname → app, requests held while an app
@@ -106,7 +110,7 @@ export class Router implements Dispatcher {
   }
 
   async close(): Promise<void> {
-    for (const waiters of this.held.values()) for (const waiter of waiters) waiter.fail();
+    for (const waiters of this.held.values()) for (const waiter of waiters) waiter.fail(false);
     for (const socket of this.sockets) socket.destroy();
     this.pool.destroy();
     const servers = [...this.servers];
@@ -274,7 +278,8 @@ export class Router implements Dispatcher {
         target,
         exchange,
         () => this.dispatch(exchange, target, avoid),
-        () => connection.answer(unavailablePage(this.pageRequest(exchange), target, `${target.app}/${target.instance} did not become ready within ${Math.round(this.holdTimeout / 1000)} s`)),
+        // Released early, the page tells what became of the target (its state, why, the restart countdown), not the hold timeout.
+        (timedOut) => connection.answer(unavailablePage(this.pageRequest(exchange), target, timedOut ? `${target.app}/${target.instance} did not become ready within the ${secondsText(this.holdTimeout)} s the router holds a request` : undefined)),
       );
       return;
     }
@@ -339,7 +344,7 @@ export class Router implements Dispatcher {
     }, 1000).unref();
   }
 
-  private hold(target: RouteTarget, exchange: Exchange, resume: () => void, fail: () => void): void {
+  private hold(target: RouteTarget, exchange: Exchange, resume: () => void, fail: (timedOut: boolean) => void): void {
     let waiters = this.held.get(target);
     if (!waiters) this.held.set(target, (waiters = new Set()));
     const leave = () => {
@@ -352,12 +357,12 @@ export class Router implements Dispatcher {
         leave();
         exchange.connection.run(resume);
       },
-      fail: () => {
+      fail: (timedOut) => {
         leave();
-        exchange.connection.run(fail);
+        exchange.connection.run(() => fail(timedOut));
       },
     };
-    const timer = setTimeout(() => waiter.fail(), this.holdTimeout);
+    const timer = setTimeout(() => waiter.fail(true), this.holdTimeout);
     exchange.cancelHold = leave;
     waiters.add(waiter);
   }
@@ -367,6 +372,6 @@ export class Router implements Dispatcher {
     const waiters = this.held.get(target);
     if (!waiters || waiters.size === 0) return;
     if (readyUpstreams(target).length > 0) for (const waiter of [...waiters]) waiter.resume();
-    else if (!worthWaiting(target) && target.status?.state !== 'running') for (const waiter of [...waiters]) waiter.fail();
+    else if (!worthWaiting(target) && target.status?.state !== 'running') for (const waiter of [...waiters]) waiter.fail(false);
   }
 }

@@ -14,6 +14,9 @@ export interface TargetStatus {
   nextRestartAt?: number;
   /** In backoff after running healthily: back in a moment, so requests wait rather than fail. */
   restarting?: boolean;
+  /** How its last run ended ("not ready after 10 s: nothing accepted connections on port 41234"), and the likely fix. */
+  reason?: string;
+  hint?: string;
   /** The last lines the instance printed, newest last. */
   tail?: () => string[];
 }

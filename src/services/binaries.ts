@@ -1,6 +1,7 @@
 import { accessSync, constants, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { PaasmakerError } from '../shared/errors.js';
+import { installLine, type Packages } from '../shared/install-line.js';
 
 /** Where distributions put server binaries that are not on PATH. */
 function extraDirs(): string[] {
@@ -47,12 +48,45 @@ export function requireBinary(names: string[], what: string, install: string, en
   });
 }
 
+/** The database servers a service plugin runs, and what each needs installed. */
+export interface ServerSoftware {
+  /** The service plugin that runs it. */
+  plugin: string;
+  title: string;
+  /** Each entry: the names one binary goes by (any one will do). */
+  binaries: string[][];
+  packages: Packages;
+}
+
+export const SERVER_SOFTWARE: ServerSoftware[] = [
+  { plugin: 'postgres', title: 'PostgreSQL', binaries: [['postgres'], ['initdb'], ['psql']], packages: { apt: 'postgresql', dnf: 'postgresql-server', pacman: 'postgresql', apk: 'postgresql', brew: 'postgresql' } },
+  { plugin: 'mysql', title: 'MariaDB', binaries: [['mariadbd', 'mysqld'], ['mariadb-install-db', 'mysql_install_db'], ['mariadb', 'mysql']], packages: { apt: 'mariadb-server', dnf: 'mariadb-server', pacman: 'mariadb', apk: 'mariadb', brew: 'mariadb' } },
+  { plugin: 'redis', title: 'Redis', binaries: [['redis-server'], ['redis-cli']], packages: { apt: 'redis-server', dnf: 'redis', pacman: 'redis', apk: 'redis', brew: 'redis' } },
+];
+
+const install = (what: string, packages: Packages) => `install ${what}: ${installLine(packages)}`;
+
+/** What to install for each need, as the line for this machine's package manager. */
 export const INSTALL = {
-  postgres: 'install PostgreSQL: apt install postgresql (Debian/Ubuntu), brew install postgresql (macOS)',
-  mysql: 'install MariaDB: apt install mariadb-server (Debian/Ubuntu), brew install mariadb (macOS)',
-  redis: 'install Redis: apt install redis-server (Debian/Ubuntu), brew install redis (macOS)',
-  psql: 'install the PostgreSQL client: apt install postgresql-client (Debian/Ubuntu), brew install libpq (macOS)',
-  mariadb: 'install the MariaDB client: apt install mariadb-client (Debian/Ubuntu), brew install mariadb (macOS)',
-  redisCli: 'install the Redis tools: apt install redis-tools (Debian/Ubuntu), brew install redis (macOS)',
-  sqlite3: 'install the SQLite shell: apt install sqlite3 (Debian/Ubuntu); macOS has it',
+  get postgres() {
+    return install('PostgreSQL', SERVER_SOFTWARE[0]!.packages);
+  },
+  get mysql() {
+    return install('MariaDB', SERVER_SOFTWARE[1]!.packages);
+  },
+  get redis() {
+    return install('Redis', SERVER_SOFTWARE[2]!.packages);
+  },
+  get psql() {
+    return install('the PostgreSQL client', { apt: 'postgresql-client', dnf: 'postgresql', pacman: 'postgresql', apk: 'postgresql-client', brew: 'libpq' });
+  },
+  get mariadb() {
+    return install('the MariaDB client', { apt: 'mariadb-client', dnf: 'mariadb', pacman: 'mariadb-clients', apk: 'mariadb-client', brew: 'mariadb' });
+  },
+  get redisCli() {
+    return install('the Redis tools', { apt: 'redis-tools', dnf: 'redis', pacman: 'redis', apk: 'redis', brew: 'redis' });
+  },
+  get sqlite3() {
+    return install('the SQLite shell', { apt: 'sqlite3', dnf: 'sqlite', pacman: 'sqlite', apk: 'sqlite', brew: 'sqlite' });
+  },
 };

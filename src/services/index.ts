@@ -27,6 +27,12 @@ export function idleServers(home: string): ServerStatus[] {
 export { envName, isSecret, maskSecret, serviceEnvironment, type ProvisionedService } from './environment.js';
 export { loadConfig, type PlatformConfig } from './config.js';
 export { DEFAULT_SYMBOLS, PLUGIN_NAMES } from './registry.js';
+export { findBinary, SERVER_SOFTWARE, type ServerSoftware } from './binaries.js';
+
+/** The plugin a manifest's symbolic service name stands for: config.yml's, the default's, or a plugin of that name. */
+export function pluginFor(config: PlatformConfig, symbolic: string): string | undefined {
+  return config.services[symbolic]?.plugin ?? DEFAULT_SYMBOLS[symbolic] ?? (PLUGINS[symbolic] ? symbolic : undefined);
+}
 export type { Credentials, ServerStatus, ServiceContext, ServicePlugin } from './types.js';
 
 /** A service of a manifest, resolved to its plugin through config.yml. */
@@ -83,7 +89,7 @@ export class Services {
   bind(manifest: ResolvedManifest, service: ResolvedService): ResolvedBinding {
     const symbolic = service.plugin;
     const configured = this.config.services[symbolic];
-    const plugin = configured?.plugin ?? DEFAULT_SYMBOLS[symbolic] ?? (PLUGINS[symbolic] ? symbolic : undefined);
+    const plugin = pluginFor(this.config, symbolic);
     if (!plugin) {
       const known = [...new Set([...Object.keys(this.config.services), ...Object.keys(DEFAULT_SYMBOLS), ...Object.keys(PLUGINS)])];
       const guess = didYouMean(symbolic, known);

@@ -16,6 +16,7 @@ export const StatusSchema = z
     socket: z.string(),
     proxyPort: z.number().int().nullable(),
     apiPort: z.number().int().nullable(),
+    dnsPort: z.number().int().nullable().describe("the DNS responder's UDP port on 127.0.0.1; null when it runs none"),
     uptime: z.number().describe('seconds'),
     apps: z.array(z.string()),
     degraded: z
@@ -178,10 +179,10 @@ export type ProjectEnvironmentRow = z.infer<typeof ProjectEnvironmentSchema>;
 /** One check of `paasmaker doctor`. */
 export const DoctorCheckSchema = z
   .object({
-    name: z.string().describe('what is checked: daemon, state, disk, degraded, router, localhost, dns-responder, dns-zone'),
+    name: z.string().describe('what is checked: daemon, state, disk, degraded, router, localhost, dns-responder, dns-zone, runtime, database'),
     ok: z.boolean(),
     what: z.string().describe('what was found'),
-    fix: z.string().nullable().describe('what to do when it is not ok'),
+    fix: z.string().nullable().describe('what to do when it is not ok; on a passing check, an optional step (installing a database server no project uses yet)'),
   })
   .meta({ id: 'DoctorCheck' });
 export type DoctorCheck = z.infer<typeof DoctorCheckSchema>;

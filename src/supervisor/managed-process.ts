@@ -3,6 +3,7 @@ import type { DiskSpace } from '../shared/disk-space.js';
 import type { Keeper } from './keeper.js';
 import { LineSplitter } from './line-splitter.js';
 import { LogFile } from './log-file.js';
+import { listeningSockets, socketText } from '../shared/port-holder.js';
 import { groupMembers, killGroup, processStartTime, signalGroup } from './proc.js';
 import { probe } from './readiness.js';
 import type { JournalEntry, LogLine, ProcessInfo, ProcessSpec, ProcessState } from './types.js';
@@ -36,6 +37,9 @@ export class ManagedProcess {
   private stopping = false;
   /** Why liveness stopped the current process, which then counts as a crash. */
   private unresponsive: string | undefined;
+  /** Why readiness gave up on the current process, which then counts as a crash. */
+  private notReady: string | undefined;
+  private launchedAt = 0;
 
   constructor(
     readonly spec: ProcessSpec,
@@ -73,6 +77,7 @@ export class ManagedProcess {
   private async launch(): Promise<void> {
     const generation = ++this.generation;
     this.unresponsive = undefined;
+    this.notReady = undefined;
     this.setState('starting', { pid: undefined, runningSince: undefined, nextRestartAt: undefined });
     for (const command of this.spec.startup ?? []) {
       this.system(`startup: ${command}`);
@@ -84,6 +89,7 @@ export class ManagedProcess {
       }
     }
     if (generation !== this.generation) return;
+    this.launchedAt = Date.now();
     const exit = this.run(this.spec.command, true);
     if (this.spec.port === undefined) {
       this.setState('running', { runningSince: Date.now() });
@@ -93,7 +99,7 @@ export class ManagedProcess {
     }
     const { code, signal } = await exit;
     if (generation !== this.generation || this.stopping) return;
-    this.failed(this.unresponsive ?? (signal ? `was killed by ${signal}` : `exited with code ${code}`), code, signal);
+    this.failed(this.unresponsive ?? this.notReady ?? (signal ? `was killed by ${signal}` : `exited with code ${code}`), code, signal);
   }
 
   /** Spawns a command in its own process group; resolves when its leader exits (what is left of the group is killed). */
@@ -151,7 +157,7 @@ export class ManagedProcess {
     while (generation === this.generation && !this.stopping) {
       if ((await probe(this.spec.port!, this.spec.health?.path)) && (await (this.spec.ready?.() ?? true))) {
         if (generation !== this.generation || this.stopping) return;
-        this.setState('running', { runningSince: Date.now() });
+        this.setState('running', { runningSince: Date.now(), readyAfterMs: Date.now() - this.launchedAt, notReady: undefined });
         this.armReset(generation);
         this.watchLiveness(generation);
         return;
@@ -159,7 +165,13 @@ export class ManagedProcess {
       if (Date.now() >= deadline) {
         if (generation !== this.generation) return;
         const what = this.spec.health?.path ? `${this.spec.health.path} did not answer below 500` : `nothing accepted connections on port ${this.spec.port}`;
-        this.system(`not ready after ${timeoutMs / 1000} s: ${what}`);
+        // What the group listens on instead is read before it is killed: the likely fix when it is another port.
+        const listening = this.child?.pid ? listeningSockets(groupMembers(this.child.pid)) : [];
+        this.info.notReady = { afterMs: timeoutMs, listening };
+        const instead = listening.length > 0 ? ` (it listens on ${listening.map(socketText).join(', ')})` : '';
+        // Also the reason its exit gives, as liveness does.
+        this.notReady = `not ready after ${timeoutMs / 1000} s: ${what}${instead}`;
+        this.system(`${this.notReady}; stopping it`);
         if (this.child?.pid) signalGroup(this.child.pid, 'SIGKILL');
         return;
       }

@@ -69,6 +69,10 @@ export interface ProcessInfo {
   nextRestartAt?: number;
   /** How the last run ended; `reason` says it in words ("exited with code 3", "not answering /healthz (3 checks)"). */
   lastExit?: { code: number | null; signal: string | null; at: number; reason: string };
+  /** How long the last start that became ready took, in ms. */
+  readyAfterMs?: number;
+  /** The last start was stopped for not becoming ready within its timeout: what its process group listened on instead. Cleared once it runs. */
+  notReady?: { afterMs: number; listening: Array<{ address: string; port: number }> };
 }
 
 export interface LogLine {

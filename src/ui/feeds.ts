@@ -5,7 +5,8 @@ import type { ResolvedManifest } from '../manifest/index.js';
 import type { Degraded } from '../shared/disk-space.js';
 import { degradedText, LogRing, ResourceSampler, type Feed, type ProcessView, type ServiceView, type Snapshot } from './model.js';
 
-const jobText = (event: JobUpdateEvent) => `${event.title}: ${event.state === 'running' ? 'running…' : event.state}`;
+// A failure says why (an app that is not up: which process, and the likely fix).
+const jobText = (event: JobUpdateEvent) => `${event.title}: ${event.state === 'running' ? 'running…' : event.state}${event.state === 'failed' && event.detail ? ` — ${event.detail}` : ''}`;
 
 function view(row: ProcessRow, url: string | null, sampler: ResourceSampler): ProcessView {
   return { key: `${row.app}/${row.instance}.${row.index}`, app: row.app, instance: row.instance, name: `${row.instance}.${row.index}`, state: row.state, pid: row.pid, port: row.port, url, restarts: row.restarts, rps: row.rps, ...sampler.sample(row.state === 'running' ? row.pid : null) };

@@ -163,7 +163,7 @@ describe('the API refuses what it cannot read, and keeps running', () => {
     const started = await call('POST', '/api/v1/apps', { directory: join(repoRoot, 'test', 'fixtures', 'projects', 'exits-3'), watch: false });
     expect(started.status).toBe(200);
     expect(valid(doc.paths['/api/v1/apps'].post.responses['200'].content['application/json'].schema, started.json)).toBe(true);
-    expect(started.json).toMatchObject({ name: 'exits-3', unready: [{ process: 'web.0', state: 'backoff', reason: expect.stringMatching(/^exited with code 3; restarting in \d/) }] });
+    expect(started.json).toMatchObject({ name: 'exits-3', unready: [{ process: 'web.0', state: 'backoff', reason: expect.stringMatching(/^exited with code 3 before it listened on \$PORT; restarting in \d/) }] });
     expect([...started.json.unready[0].lines].sort()).toEqual(['Error: DATABASE_URL is not set', 'booting exits-3']);
     const refused = await call('GET', '/api/v1/apps/exits-3/logs?lines=abc');
     expect(valid(doc.paths['/api/v1/apps/{app}/logs'].get.responses.default.content['application/json'].schema, refused.json)).toBe(true);

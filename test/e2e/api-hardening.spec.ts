@@ -131,7 +131,7 @@ describe('"is up" only when every routed process runs', () => {
       cleanup();
     });
     await up.waitForOutput(/exits-3 is not up after \d+ ms:/);
-    await up.waitForOutput(/web\.0 exited with code 3; restarting in \d/);
+    await up.waitForOutput(/web\.0 exited with code 3 before it listened on \$PORT; restarting in \d/);
     expect(up.output).not.toMatch(/is up in/);
     expect(up.output).toContain('Error: DATABASE_URL is not set');
     expect(up.child.exitCode).toBe(null);
@@ -143,7 +143,7 @@ describe('"is up" only when every routed process runs', () => {
     expect(failed.exitCode).toBe(1);
     expect(failed.stdout).not.toMatch(/is up/);
     // Its last lines, stdout and stderr (two pipes: either may be read first).
-    expect(failed.stderr).toMatch(/error: exits-3 is not up after \d+ ms:\n {2}web\.0 exited with code 3; restarting in \d[^\n]*\n {4}(booting exits-3|Error: DATABASE_URL is not set)\n {4}(booting exits-3|Error: DATABASE_URL is not set)\n/);
+    expect(failed.stderr).toMatch(/error: exits-3 is not up after \d+ ms:\n {2}web\.0 exited with code 3 before it listened on \$PORT; restarting in \d[^\n]*\n {4}(booting exits-3|Error: DATABASE_URL is not set)\n {4}(booting exits-3|Error: DATABASE_URL is not set)\n/);
     expect(failed.stderr).toContain('    booting exits-3\n');
     expect(failed.stderr).toContain('    Error: DATABASE_URL is not set\n');
     expect(failed.stderr).toContain('hint: it stays in the daemon and is restarted');
@@ -157,7 +157,7 @@ describe('"is up" only when every routed process runs', () => {
     expect((await runCli(['daemon', 'start'], { home })).exitCode).toBe(0);
     const up = new CliProcess(['up', exits3], { home });
     cleanups.push(() => up.kill());
-    await up.waitForOutput(/web\.0 exited with code 3; restarting in \d/);
+    await up.waitForOutput(/web\.0 exited with code 3 before it listened on \$PORT; restarting in \d/);
     await until(() => /exits-3 is not up after \d+ ms:/.test(up.output), 5000, 'the report');
     expect(up.output).not.toMatch(/is up in/);
   });

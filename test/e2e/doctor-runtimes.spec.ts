@@ -36,13 +36,13 @@ describe('paasmaker doctor', () => {
     const answered = await runCli(['doctor', '--json'], { home: pmHome });
     const checks = Checks.parse(JSON.parse(answered.stdout));
     expect(checks.find((check) => check.name === 'daemon')).toMatchObject({ ok: true, what: `the daemon runs (pid ${status.pid}), its router on port ${status.proxyPort}` });
-    expect(checks.find((check) => check.name === 'router')).toEqual({ name: 'router', ok: true, what: `the router answers on port ${status.proxyPort}`, fix: null });
+    expect(checks.find((check) => check.name === 'router')).toEqual({ name: 'router', ok: true, what: `the router of the daemon (pid ${status.pid}) answers on port ${status.proxyPort}`, fix: null });
     // PAASMAKER_DNS_PORT=0: only the daemon knows which port its responder took, so only its answer has this check.
-    expect(checks.find((check) => check.name === 'dns-responder')).toMatchObject({ ok: true, what: expect.stringMatching(/^the DNS responder for \*\.local\.paasmaker answers on 127\.0\.0\.1:\d+$/) });
+    expect(checks.find((check) => check.name === 'dns-responder')).toMatchObject({ ok: true, what: expect.stringMatching(/^the DNS responder of the daemon \(pid \d+\) answers for \*\.local\.paasmaker on 127\.0\.0\.1:\d+$/) });
     expect(checks.find((check) => check.name === 'state')).toMatchObject({ ok: true });
 
     const text = await runCli(['doctor'], { home: pmHome });
-    expect(text.stdout).toContain(`✓ the router answers on port ${status.proxyPort}`);
+    expect(text.stdout).toContain(`✓ the router of the daemon (pid ${status.pid}) answers on port ${status.proxyPort}`);
   });
 });
 

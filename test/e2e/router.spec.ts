@@ -115,14 +115,19 @@ describe('paasmaker up with the router', () => {
     expect(text.stdout).toMatch(/^hello-node\s+web\s+13\s/m);
   });
 
-  it('doctor checks the router port and the DNS responder, and says what to fix', async () => {
+  it('doctor finds the router and DNS responder where the running up put them; with none running, says what to fix', async () => {
     const { home, up } = start(join(examples, 'hello-node'));
     await up.waitForOutput(/open http:\/\/hello-node\.localhost:\d+\//);
     const port = routerPort(up.output);
-    const missing = await runCli(['doctor'], { home, env: { PAASMAKER_PROXY_PORT: String(port), PAASMAKER_DNS_PORT: '1' } });
-    expect(missing.stdout).toContain(`✓ the router answers on port ${port}`);
-    expect(missing.stdout).toContain('✗ no DNS responder for *.local.paasmaker on 127.0.0.1:1');
-    expect(missing.stdout).toMatch(/fix: /);
+    // The ports the running up took, whatever the configured ones say.
+    const found = await runCli(['doctor'], { home, env: { PAASMAKER_PROXY_PORT: '1', PAASMAKER_DNS_PORT: '1' } });
+    expect(found.stdout).toContain(`✓ the router of paasmaker up (pid ${up.pid}) answers on port ${port}`);
+    expect(found.stdout).toMatch(new RegExp(`✓ the DNS responder of paasmaker up \\(pid ${up.pid}\\) answers for \\*\\.local\\.paasmaker on 127\\.0\\.0\\.1:\\d+`));
+    up.signal('SIGINT');
+    await up.wait();
+    const missing = await runCli(['doctor'], { home, env: { PAASMAKER_PROXY_PORT: '1', PAASMAKER_DNS_PORT: '1' } });
+    expect(missing.stdout).toContain('✗ nothing listens on port 1\n  fix: start a project with paasmaker up');
+    expect(missing.stdout).toContain('✗ no DNS responder for *.local.paasmaker on 127.0.0.1:1 (no platform of this home runs)\n  fix: it runs while paasmaker up, or the daemon, runs');
     expect(missing.exitCode).toBe(1);
   });
 });

@@ -213,7 +213,7 @@ describe('Router', () => {
     r.table.setApp('slow', { hostnames: ['slow.localhost'], upstreams: [], status: { state: 'starting' } });
     const answer = await call(r.port, { host: 'slow.localhost' });
     expect(answer.status).toBe(503);
-    expect(answer.body.toString()).toContain('did not become ready within 0 s');
+    expect(answer.body.toString()).toContain('did not become ready within the 0.3 s the router holds a request');
   });
 
   it('counts requests, status classes, bytes and latency in memory', async () => {

@@ -1,4 +1,4 @@
-import { degradedPlatforms, runningDaemon, type DoctorCheck } from '../../api/index.js';
+import { degradedPlatforms, runningPlatforms, type DoctorCheck } from '../../api/index.js';
 import { resolveSettings } from '../../shared/settings.js';
 import { colorEnabled, painter } from '../output.js';
 import { readFromPlatform } from '../running-platform.js';
@@ -6,24 +6,26 @@ import { defineCommand } from '../command.js';
 
 export default defineCommand<{ json?: boolean }>({
   name: 'doctor',
-  description: 'check state and disk, the router port and name resolution of *.localhost and *.local.paasmaker, and say what to fix',
+  description: 'check state and disk, the routers and DNS responder of the running platforms, name resolution of *.localhost and *.local.paasmaker, the runtimes the projects need and the database servers, and say what to fix',
   options: [{ flags: '--json', description: 'print a JSON array of checks: name, ok, what, fix' }],
   examples: ['paasmaker doctor', 'paasmaker doctor --json    for scripts: exits 1 when a check fails'],
   run: ({ options }) => doctor(options),
 });
 
-/** The checks run here: the configured ports, state.db read without starting anything. */
+/** The checks run here: the ports the running platforms took (else the configured ones), state.db read without starting anything. */
 async function localChecks(): Promise<DoctorCheck[]> {
   const { readState } = await import('../read-state.js');
   const { doctorChecks } = await import('../../engine/index.js');
   const settings = resolveSettings();
-  const daemon = runningDaemon(settings.home);
+  const apps = () => readState((state) => state.apps.list());
   return doctorChecks({
     home: settings.home,
-    proxyPort: daemon?.proxyPort ?? settings.proxyPort,
+    proxyPort: settings.proxyPort,
     dnsPort: settings.dnsPort,
-    daemon,
-    owners: () => readState((state) => state.apps.list().flatMap((record) => (record.ownerPid ? [{ pid: record.ownerPid, startTime: record.ownerStart }] : []))),
+    platforms: await runningPlatforms(settings.home),
+    owners: () => apps()?.flatMap((record) => (record.ownerPid ? [{ pid: record.ownerPid, startTime: record.ownerStart }] : [])),
+    projects: () => (apps() ?? []).map((record) => ({ app: record.name, directory: record.directory, manifest: record.manifest })),
+    env: process.env,
     degraded: (owners) => degradedPlatforms(settings.home, owners),
   });
 }
@@ -45,8 +47,10 @@ async function doctor(options: { json?: boolean } = {}): Promise<number> {
   }
   const paint = painter(colorEnabled());
   for (const check of checks) {
-    process.stdout.write(`${check.ok ? paint('green', '✓') : paint('red', '✗')} ${check.what}\n`);
-    if (!check.ok && check.fix) process.stdout.write(`  ${paint('cyan', 'fix:')} ${check.fix}\n`);
+    // A passing check with a step to take is optional (a database server no project uses yet): marked apart, not failed.
+    const mark = !check.ok ? paint('red', '✗') : check.fix ? paint('yellow', '·') : paint('green', '✓');
+    process.stdout.write(`${mark} ${check.what}\n`);
+    if (check.fix) process.stdout.write(`  ${check.ok ? check.fix : `${paint('cyan', 'fix:')} ${check.fix}`}\n`);
   }
   return ok ? 0 : 1;
 }

@@ -196,7 +196,7 @@ async function serveApi(platform: Platform): Promise<{ close: () => Promise<void
   const { ApiServer } = await import('../../api/server.js');
   const api = new ApiServer({
     platform,
-    status: () => ({ pid: process.pid, socket: upSocket(platform.layout.root, process.pid), proxyPort: platform.routerPort ?? null, apiPort: null, uptime: Math.round(process.uptime()), apps: platform.runningApps().map((manifest) => manifest.application.name) }),
+    status: () => ({ pid: process.pid, socket: upSocket(platform.layout.root, process.pid), proxyPort: platform.routerPort ?? null, apiPort: null, dnsPort: platform.dnsPort ?? null, uptime: Math.round(process.uptime()), apps: platform.runningApps().map((manifest) => manifest.application.name) }),
     shutdown: () => process.kill(process.pid, 'SIGTERM'),
   });
   await api.listenSocket(upSocket(platform.layout.root, process.pid));
