@@ -88,6 +88,15 @@ function processKey(input: string, key: Key, context: KeyContext): void {
 }
 
 /**
+ * Keys typed faster than they are read arrive as one chunk ("jjk", "/error\r"):
+ * each is a key of its own. Escape sequences (arrows, PgUp) stay whole.
+ */
+export function keystrokes(input: string, key: Key): Array<[string, Key]> {
+  if (input.length <= 1 || input.includes('\u001b')) return [[input, key]];
+  return [...input].map((char): [string, Key] => (char === '\r' || char === '\n' ? ['', { ...key, return: true }] : [char, { ...key, shift: char !== char.toLowerCase() }]));
+}
+
+/**
  * The live UI: redraws from the feed ten times a second at most (so a flood
  * of log lines costs one frame per tick, never a frame per line) and turns
  * keys into actions. Warnings (the platform's stderr while the UI is up)
@@ -124,7 +133,7 @@ export function StackApp({ feed, color, openUrl, intervalMs = 100, warnings }: {
     setView(current.current);
   };
 
-  useInput((input, key) => {
+  const handle = (input: string, key: Key) => {
     const context: KeyContext = { view: current.current, snapshot: shown.current, height: logHeightFor(shown.current, size.height), update, feed, openUrl };
     if (context.view.prompt) return promptKey(input, key, context);
     if (context.view.help) return update({ help: false });
@@ -132,6 +141,9 @@ export function StackApp({ feed, color, openUrl, intervalMs = 100, warnings }: {
       update({ message: 'stopping…' });
       void feed.quit().then(() => exit());
     } else if (!logKey(input, key, context)) processKey(input, key, context);
+  };
+  useInput((input, key) => {
+    for (const [one, oneKey] of keystrokes(input, key)) handle(one, oneKey);
   });
 
   return <StackView snapshot={snapshot} view={view} width={size.width} height={size.height} color={color} />;

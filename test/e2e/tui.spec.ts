@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { findBinary } from '../../src/services/binaries.js';
 import { alive, bin, examples, runCli, tempHome, until } from '../helpers/cli.js';
+import { haveTmux, openTerminal } from '../helpers/tmux.js';
 
 // `paasmaker up` in a real terminal: tmux gives it one, 120×40.
-const haveTmux = findBinary(['tmux']) !== undefined;
 if (!haveTmux) console.warn('skipping the terminal UI test: install tmux (apt install tmux)');
 
 const cleanups: Array<() => void> = [];
@@ -13,32 +12,24 @@ afterEach(() => {
   while (cleanups.length > 0) cleanups.pop()!();
 });
 
-const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
-
 describe.skipIf(!haveTmux)('the terminal UI in a real terminal', () => {
   it('shows the web row running with its URL; q stops everything and exits 0', async () => {
     const { home, cleanup } = tempHome();
-    const session = `pm-tui-${process.pid}`;
-    const socket = join(home, 'tmux.sock');
-    cleanups.push(() => {
-      try {
-        tmux('-S', socket, 'kill-server');
-      } catch {
-        // already gone
-      }
-      cleanup();
-    });
     // A person's terminal: CI=true (set when the suite runs in CI) would turn the UI into plain lines.
     const command = `env -u CI PAASMAKER_HOME=${home} PAASMAKER_PROXY_PORT=0 PAASMAKER_DNS_PORT=0 ${bin} up ${join(examples, 'hello-node')}; echo EXIT=$?; sleep 60`;
-    tmux('-S', socket, 'new-session', '-d', '-s', session, '-x', '120', '-y', '40', command);
-    const screen = () => tmux('-S', socket, 'capture-pane', '-p', '-t', session);
+    const terminal = openTerminal(home, 'pm-tui', command);
+    cleanups.push(() => {
+      terminal.close();
+      cleanup();
+    });
+    const { screen } = terminal;
     await until(() => /web\.0\s+● running\s+http:\/\/hello-node\.localhost:\d+\//.test(screen()), 15_000, 'the web row running with its URL');
     const text = screen();
     expect(text).toMatch(/PROCESS\s+STATE\s+URL/);
     expect(text).toContain('? help · q quit');
     const pid = Number(/web\.0\s+● running\s+\S+\s+\S+\s+(\d+)/.exec(text)![1]);
     expect(alive(pid)).toBe(true);
-    tmux('-S', socket, 'send-keys', '-t', session, 'q');
+    terminal.keys('q');
     await until(() => screen().includes('EXIT=0'), 10_000, 'paasmaker to exit 0');
     expect(screen()).toContain('hello-node stopped');
     expect(alive(pid)).toBe(false);
@@ -46,24 +37,18 @@ describe.skipIf(!haveTmux)('the terminal UI in a real terminal', () => {
 
   it('in a terminal while the daemon runs: the UI holds this project only; q stops it and the others run on', async () => {
     const { home, cleanup } = tempHome();
-    const session = `pm-tui-d-${process.pid}`;
-    const socket = join(home, 'tmux.sock');
+    let terminal: ReturnType<typeof openTerminal> | undefined;
     cleanups.push(() => {
-      try {
-        tmux('-S', socket, 'kill-server');
-      } catch {
-        // already gone
-      }
+      terminal?.close();
       execFileSync(bin, ['daemon', 'stop'], { env: { ...process.env, PAASMAKER_HOME: home } });
       cleanup();
     });
     expect((await runCli(['up', '-d', join(examples, 'static-site')], { home })).exitCode).toBe(0);
-    const command = `env -u CI PAASMAKER_HOME=${home} ${bin} up ${join(examples, 'hello-node')}; echo EXIT=$?; sleep 60`;
-    tmux('-S', socket, 'new-session', '-d', '-s', session, '-x', '120', '-y', '40', command);
-    const screen = () => tmux('-S', socket, 'capture-pane', '-p', '-t', session);
+    terminal = openTerminal(home, 'pm-tui-d', `env -u CI PAASMAKER_HOME=${home} ${bin} up ${join(examples, 'hello-node')}; echo EXIT=$?; sleep 60`);
+    const { screen } = terminal;
     await until(() => /web\.0\s+● running\s+http:\/\/hello-node\.localhost:\d+\//.test(screen()), 15_000, 'the held project running in the UI');
     expect(screen()).not.toContain('static-site');
-    tmux('-S', socket, 'send-keys', '-t', session, 'q');
+    terminal.keys('q');
     await until(() => screen().includes('EXIT=0'), 10_000, 'paasmaker to exit 0');
     const status = JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { apps: string[] };
     expect(status.apps).toEqual(['static-site']);
