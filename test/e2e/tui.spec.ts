@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, bin, examples, runCli, tempHome, until } from '../helpers/cli.js';
+import { alive, bin, examples, psJson, runCli, tempHome, until } from '../helpers/cli.js';
 import { haveTmux, openTerminal } from '../helpers/tmux.js';
 
 // `paasmaker up` in a real terminal: tmux gives it one, 120×40.
@@ -52,5 +52,35 @@ describe.skipIf(!haveTmux)('the terminal UI in a real terminal', () => {
     await until(() => screen().includes('EXIT=0'), 10_000, 'paasmaker to exit 0');
     const status = JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { apps: string[] };
     expect(status.apps).toEqual(['static-site']);
+  });
+
+  it('top: its help says q leaves and the apps run on; s and S stop and start a process over the API; q leaves them running', async () => {
+    const { home, cleanup } = tempHome();
+    let terminal: ReturnType<typeof openTerminal> | undefined;
+    cleanups.push(() => {
+      terminal?.close();
+      execFileSync(bin, ['daemon', 'stop'], { env: { ...process.env, PAASMAKER_HOME: home } });
+      cleanup();
+    });
+    expect((await runCli(['up', '-d', join(examples, 'hello-node')], { home })).exitCode).toBe(0);
+    const web = async () => (await psJson(home)).find((row) => row.app === 'hello-node' && row.instance === 'web')!;
+    const before = await web();
+    terminal = openTerminal(home, 'pm-top', `env -u CI PAASMAKER_HOME=${home} ${bin} top; echo EXIT=$?; sleep 60`);
+    const { screen, keys } = terminal;
+    await until(() => /web\.0\s+● running/.test(screen()), 15_000, 'the web row in top');
+    expect(screen()).toMatch(/paasmaker top · 1 app\(s\)\s+router :\d+\s+1 running · 0 failing/);
+    keys('?');
+    await until(() => screen().includes('q leave the UI (the apps run on'), 5000, 'the help of top');
+    expect(screen()).not.toContain('stop and quit');
+    keys('x');
+    keys('s');
+    await until(async () => (await web()).state === 'stopped', 15_000, 'the API: web stopped');
+    await until(() => screen().includes('web.0: stopped'), 5000, 'the UI: web stopped');
+    keys('S');
+    await until(async () => (await web()).state === 'running', 15_000, 'the API: web running again');
+    expect((await web()).pid).not.toBe(before.pid);
+    keys('q');
+    await until(() => screen().includes('EXIT=0'), 10_000, 'top to exit 0');
+    expect((await web()).state).toBe('running');
   });
 });
