@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { colorFor } from '../cli/output.js';
+import { colorFor } from '../shared/name-colors.js';
 import { columnsFor, fit, STATES, stateCounts } from './columns.js';
 import { holds, logWindow, matchPlace, visibleLogs, type LogPaneState } from './log-pane.js';
 import type { LogView, Snapshot } from './model.js';
