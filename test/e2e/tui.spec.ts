@@ -12,6 +12,16 @@ afterEach(() => {
   while (cleanups.length > 0) cleanups.pop()!();
 });
 
+/** A temporary home whose daemon (once a test starts one) is stopped after the test, after its terminals. */
+function daemonHome(): string {
+  const { home, cleanup } = tempHome();
+  cleanups.unshift(() => {
+    execFileSync(bin, ['daemon', 'stop'], { env: { ...process.env, PAASMAKER_HOME: home } });
+    cleanup();
+  });
+  return home;
+}
+
 describe.skipIf(!haveTmux)('the terminal UI in a real terminal', () => {
   it('shows the web row running with its URL; q stops everything and exits 0', async () => {
     const { home, cleanup } = tempHome();
@@ -36,15 +46,10 @@ describe.skipIf(!haveTmux)('the terminal UI in a real terminal', () => {
   });
 
   it('in a terminal while the daemon runs: the UI holds this project only; q stops it and the others run on', async () => {
-    const { home, cleanup } = tempHome();
-    let terminal: ReturnType<typeof openTerminal> | undefined;
-    cleanups.push(() => {
-      terminal?.close();
-      execFileSync(bin, ['daemon', 'stop'], { env: { ...process.env, PAASMAKER_HOME: home } });
-      cleanup();
-    });
+    const home = daemonHome();
     expect((await runCli(['up', '-d', join(examples, 'static-site')], { home })).exitCode).toBe(0);
-    terminal = openTerminal(home, 'pm-tui-d', `env -u CI PAASMAKER_HOME=${home} ${bin} up ${join(examples, 'hello-node')}; echo EXIT=$?; sleep 60`);
+    const terminal = openTerminal(home, 'pm-tui-d', `env -u CI PAASMAKER_HOME=${home} ${bin} up ${join(examples, 'hello-node')}; echo EXIT=$?; sleep 60`);
+    cleanups.push(() => terminal.close());
     const { screen } = terminal;
     await until(() => /web\.0\s+● running\s+http:\/\/hello-node\.localhost:\d+\//.test(screen()), 15_000, 'the held project running in the UI');
     expect(screen()).not.toContain('static-site');
@@ -55,17 +60,12 @@ describe.skipIf(!haveTmux)('the terminal UI in a real terminal', () => {
   });
 
   it('top: its help says q leaves and the apps run on; s and S stop and start a process over the API; q leaves them running', async () => {
-    const { home, cleanup } = tempHome();
-    let terminal: ReturnType<typeof openTerminal> | undefined;
-    cleanups.push(() => {
-      terminal?.close();
-      execFileSync(bin, ['daemon', 'stop'], { env: { ...process.env, PAASMAKER_HOME: home } });
-      cleanup();
-    });
+    const home = daemonHome();
     expect((await runCli(['up', '-d', join(examples, 'hello-node')], { home })).exitCode).toBe(0);
     const web = async () => (await psJson(home)).find((row) => row.app === 'hello-node' && row.instance === 'web')!;
     const before = await web();
-    terminal = openTerminal(home, 'pm-top', `env -u CI PAASMAKER_HOME=${home} ${bin} top; echo EXIT=$?; sleep 60`);
+    const terminal = openTerminal(home, 'pm-top', `env -u CI PAASMAKER_HOME=${home} ${bin} top; echo EXIT=$?; sleep 60`);
+    cleanups.push(() => terminal.close());
     const { screen, keys } = terminal;
     await until(() => /web\.0\s+● running/.test(screen()), 15_000, 'the web row in top');
     expect(screen()).toMatch(/paasmaker top · 1 app\(s\)\s+router :\d+\s+1 running · 0 failing/);
