@@ -25,6 +25,7 @@ import {
   TrafficSchema,
 } from '../shared/views.js';
 import { MACHINE_ROUTES } from './machine-routes.js';
+import { PROCESS_ROUTES } from './process-routes.js';
 import { AppQuerySchema, EnvQuerySchema, LogsQuerySchema, ProjectEnvironmentRequestSchema, RestartRequestSchema, ScaleRequestSchema, StatsQuerySchema, UpRequestSchema, WaitQuerySchema } from './requests.js';
 import { answerAsJob, appRecord, type Route } from './route.js';
 import { SERVICE_ROUTES } from './service-routes.js';
@@ -146,6 +147,7 @@ export const ROUTES: Route[] = [
     response: z.array(ProcessSchema),
     handle: (context, _params, _body, query: z.infer<typeof AppQuerySchema>) => listProcesses(context.platform.state, { app: query.app, selfPid: process.pid }),
   },
+  ...PROCESS_ROUTES,
   ...SERVICE_ROUTES,
   ...MACHINE_ROUTES,
   {

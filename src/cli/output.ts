@@ -36,14 +36,7 @@ export function painter(enabled: boolean): Paint {
   return paint;
 }
 
-const PREFIX_COLORS: Color[] = ['cyan', 'magenta', 'yellow', 'green', 'blue'];
-
-/** A stable colour per name, so `web.0` keeps its colour across runs. */
-export function colorFor(name: string): Color {
-  let hash = 0;
-  for (const char of name) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-  return PREFIX_COLORS[hash % PREFIX_COLORS.length]!;
-}
+export { colorFor } from '../shared/name-colors.js';
 
 /** Prints an error the way its kind deserves and returns the exit code. */
 export function reportError(error: unknown, stderr: NodeJS.WritableStream = process.stderr): number {

@@ -231,16 +231,7 @@ export class Launcher {
       // The log makes its folder itself, once it can (a full disk).
     }
     // A one-shot's outcome is its end (a failure it retries is not one yet).
-    const outcome = instance.oneshot ? ENDED : SETTLED;
-    const settled = new Promise<ProcessState>((resolve) => {
-      const onState = (info: ProcessInfo) => {
-        if (info.id === key && outcome.has(info.state)) {
-          supervisor.off('state', onState);
-          resolve(info.state);
-        }
-      };
-      supervisor.on('state', onState);
-    });
+    const settled = this.settled(key, instance.oneshot ? ENDED : SETTLED);
     app.keys.push(key);
     if (generation === 0) app.slots.set(`${instance.name}.${index}`, key);
     supervisor.start({
@@ -256,6 +247,47 @@ export class Launcher {
       restart: instance.restart,
       maxRestarts: instance.maxRestarts,
     });
+    return settled;
+  }
+
+  /** The next settled state of a supervised process. */
+  private settled(key: string, outcome: ReadonlySet<ProcessState> = SETTLED): Promise<ProcessState> {
+    const { supervisor } = this.parts;
+    return new Promise<ProcessState>((resolve) => {
+      const onState = (info: ProcessInfo) => {
+        if (info.id === key && outcome.has(info.state)) {
+          supervisor.off('state', onState);
+          resolve(info.state);
+        }
+      };
+      supervisor.on('state', onState);
+    });
+  }
+
+  /**
+   * Stops or starts again one process of a running app, by its slot ("web.1"):
+   * a stopped process keeps its slot, stopped, until it is started again;
+   * the router sends its share to the others meanwhile. Resolves with the
+   * state it settles in.
+   */
+  async control(name: string, app: RunningApp | undefined, slot: { instance: string; index: number }, action: 'stop' | 'start'): Promise<ProcessState> {
+    const { supervisor } = this.parts;
+    if (!app) throw new PaasmakerError('APP_NOT_FOUND', `app "${name}" is not running here`, { hint: 'start it with: paasmaker up' });
+    const key = app.slots.get(`${slot.instance}.${slot.index}`);
+    const info = key === undefined ? undefined : supervisor.info(key);
+    if (!key || !info) {
+      const slots = [...app.slots.keys()].filter((candidate) => app.manifest.instances.some((instance) => !app.plans.get(instance.name)?.serve && candidate.startsWith(`${instance.name}.`)));
+      throw new PaasmakerError('INSTANCE_NOT_FOUND', `no process ${slot.instance}.${slot.index} in ${name}`, { hint: slots.length > 0 ? `its processes: ${slots.join(', ')}` : `${name} runs no process of its own` });
+    }
+    if (action === 'stop') {
+      await supervisor.stop(key);
+      return 'stopped';
+    }
+    if (info.state !== 'stopped' && info.state !== 'crashed') return info.state;
+    // A crashed process passes through stopped first: that is not the state it settles in.
+    await supervisor.stop(key);
+    const settled = this.settled(key);
+    await supervisor.restart(key);
     return settled;
   }
 }

@@ -7,7 +7,7 @@ import { raiseDescriptorLimit } from '../shared/descriptors.js';
 import { currentOwner, type Owner } from '../shared/owner.js';
 import { homeLayout, paasmakerHome, type HomeLayout } from '../shared/paths.js';
 import type { State } from '../state/index.js';
-import { startKeeper, Supervisor, type Keeper } from '../supervisor/index.js';
+import { startKeeper, Supervisor, type Keeper, type ProcessState } from '../supervisor/index.js';
 import { AppRuns, type ApplyOptions } from './app-runs.js';
 import { CronRuns } from './cron-runs.js';
 import { recoverWhenRoom } from './disk-recovery.js';
@@ -175,6 +175,11 @@ export class Platform extends EventEmitter<PlatformEvents> {
   /** A rolling restart a user asked for: an unknown app or instance type is an error (see RollingUpdates). */
   restart(name: string, instanceName?: string): Promise<boolean> {
     return this.rolling.restart(name, instanceName);
+  }
+
+  /** Stops, or starts again, one process of an app by its slot: see Launcher.control. */
+  controlProcess(name: string, slot: { instance: string; index: number }, action: 'stop' | 'start'): Promise<ProcessState> {
+    return this.launcher.control(name, this.running.get(name), slot, action);
   }
 
   /** Changes how many processes an instance type runs, live: see RollingUpdates. */

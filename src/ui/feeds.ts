@@ -9,7 +9,7 @@ import { degradedText, LogRing, ResourceSampler, type Feed, type ProcessView, ty
 const jobText = (event: JobUpdateEvent) => `${event.title}: ${event.state === 'running' ? 'running…' : event.state}${event.state === 'failed' && event.detail ? ` — ${event.detail}` : ''}`;
 
 function view(row: ProcessRow, url: string | null, sampler: ResourceSampler): ProcessView {
-  return { key: `${row.app}/${row.instance}.${row.index}`, app: row.app, instance: row.instance, name: `${row.instance}.${row.index}`, state: row.state, pid: row.pid, port: row.port, url, restarts: row.restarts, rps: row.rps, ...sampler.sample(row.state === 'running' ? row.pid : null) };
+  return { key: `${row.app}/${row.instance}.${row.index}`, app: row.app, instance: row.instance, index: row.index, name: `${row.instance}.${row.index}`, state: row.state, pid: row.pid, port: row.port, url, restarts: row.restarts, rps: row.rps, ...sampler.sample(row.state === 'running' ? row.pid : null) };
 }
 
 /** The UI of a foreground `up`: the engine in this process, one app. */
@@ -21,11 +21,11 @@ export class EngineFeed implements Feed {
   constructor(
     private readonly platform: Platform,
     private readonly manifest: ResolvedManifest,
-    private readonly stop: () => Promise<void>,
+    private readonly stopAll: () => Promise<void>,
   ) {
     const app = manifest.application.name;
     platform.on('log.line', (event: LogLineEvent) => {
-      if (event.app === app || event.app === '') this.logs.push({ source: event.source, app: event.app || app, stream: event.stream, line: event.line });
+      if (event.app === app || event.app === '') this.logs.push({ source: event.source, app: event.app || app, stream: event.stream, line: event.line, time: event.time });
     });
     platform.on('job.update', (event: JobUpdateEvent) => {
       if (event.app === app) this.job = jobText(event);
@@ -46,6 +46,8 @@ export class EngineFeed implements Feed {
       routerUrl: this.platform.appUrl(app) ?? null,
       job: this.job,
       degraded: degradedText(this.platform.degraded),
+      warnings: this.platform.dnsProblem ? [this.platform.dnsProblem] : [],
+      quit: `q stop ${app} and quit`,
       ...this.fromState(urlOf),
       logs: this.logs.all(),
     };
@@ -70,12 +72,20 @@ export class EngineFeed implements Feed {
     if (!ok) throw new Error(`the new ${process.instance} did not start; the old one still serves`);
   }
 
+  stop(process: ProcessView): Promise<string> {
+    return this.platform.controlProcess(process.app, process, 'stop');
+  }
+
+  start(process: ProcessView): Promise<string> {
+    return this.platform.controlProcess(process.app, process, 'start');
+  }
+
   clearLogs(): void {
     this.logs.clear();
   }
 
   quit(): Promise<void> {
-    return this.stop();
+    return this.stopAll();
   }
 }
 
@@ -104,7 +114,7 @@ export class ApiFeed implements Feed {
     this.timer = setInterval(() => void this.poll(), 1000);
     this.stream = followEvents(socket, { app: hold?.app, attach: Boolean(hold) }, (event, payload) => {
       if (event === 'log.line') {
-        this.logs.push({ source: payload.source, app: payload.app, stream: payload.stream, line: payload.line });
+        this.logs.push({ source: payload.source, app: payload.app, stream: payload.stream, line: payload.line, time: payload.time ?? Date.now() });
       } else if (event === 'job.update') {
         this.job = this.hold ? jobText(payload) : `${payload.app} ${jobText(payload)}`;
       }
@@ -133,9 +143,11 @@ export class ApiFeed implements Feed {
   snapshot(): Snapshot {
     return {
       title: this.hold ? this.hold.app : `paasmaker top · ${new Set(this.rows.map((row) => row.app)).size} app(s)`,
-      routerUrl: this.proxyPort ? `router :${this.proxyPort}` : null,
+      routerUrl: (this.hold && this.urls.get(this.hold.app)) || (this.proxyPort ? `router :${this.proxyPort}` : null),
       job: this.job,
       degraded: degradedText(this.degraded),
+      warnings: [],
+      quit: this.hold ? `q stop ${this.hold.app} and quit` : 'q leave the UI (the apps run on; paasmaker down APP stops one)',
       processes: this.rows.map((row) => view(row, row.instance === 'web' ? (this.urls.get(row.app) ?? null) : null, this.sampler)),
       services: this.services,
       logs: this.logs.all(),
@@ -144,6 +156,20 @@ export class ApiFeed implements Feed {
 
   async restart(process: ProcessView): Promise<void> {
     await callApi(this.socket, 'POST', `/api/v1/apps/${encodeURIComponent(process.app)}/restart`, { instance: process.instance });
+  }
+
+  stop(process: ProcessView): Promise<string> {
+    return this.control(process, 'stop');
+  }
+
+  start(process: ProcessView): Promise<string> {
+    return this.control(process, 'start');
+  }
+
+  private async control(process: ProcessView, action: 'stop' | 'start'): Promise<string> {
+    const path = `/api/v1/apps/${encodeURIComponent(process.app)}/processes/${encodeURIComponent(process.instance)}/${process.index}/${action}`;
+    const row = await callApi<ProcessRow>(this.socket, 'POST', path, {}, 60_000);
+    return row.state;
   }
 
   clearLogs(): void {

@@ -6,6 +6,7 @@ export interface ProcessView {
   key: string;
   app: string;
   instance: string;
+  index: number;
   /** "web.0" */
   name: string;
   state: string;
@@ -33,16 +34,25 @@ export interface LogView {
   app: string;
   stream: 'out' | 'err' | 'system';
   line: string;
+  /** When it was written, ms since the epoch. */
+  time: number;
+  /** Its place in the feed's log: grows by one a line, so a scrolled pane holds on to its lines while new ones come. */
+  seq: number;
 }
 
 /** Everything one frame of the UI draws: plain data, so views are pure and testable. */
 export interface Snapshot {
+  /** The project (`up`), or what `top` watches. */
   title: string;
   routerUrl: string | null;
   /** The job running now, or the last one's outcome. */
   job: string | null;
   /** Set while the platform runs degraded (a full disk): what the status line says of it. */
   degraded: string | null;
+  /** Warnings of the platform (the DNS responder's port taken…), newest last. */
+  warnings: string[];
+  /** What q does, as the help says it: `up` stops the project, `top` only leaves. */
+  quit: string;
   processes: ProcessView[];
   services: ServiceView[];
   logs: LogView[];
@@ -52,6 +62,9 @@ export interface Snapshot {
 export interface Feed {
   snapshot(): Snapshot;
   restart(process: ProcessView): Promise<void>;
+  /** Stops one process; it stays stopped (the others serve) until start. Resolves with the state it settled in. */
+  stop(process: ProcessView): Promise<string>;
+  start(process: ProcessView): Promise<string>;
   clearLogs(): void;
   /** q: `up` stops everything; `top` only leaves. */
   quit(): Promise<void>;
@@ -65,11 +78,12 @@ export function degradedText(degraded: { since: number } | null | undefined): st
 /** A bounded log: the UI keeps the last lines, the files keep everything. */
 export class LogRing {
   private readonly lines: LogView[] = [];
+  private next = 0;
 
   constructor(private readonly size = 5000) {}
 
-  push(line: LogView): void {
-    this.lines.push(line);
+  push(line: Omit<LogView, 'seq'>): void {
+    this.lines.push({ ...line, seq: this.next++ });
     if (this.lines.length > this.size * 1.2) this.lines.splice(0, this.lines.length - this.size);
   }
 

@@ -38,6 +38,8 @@ const CASES: Record<string, (context: Context) => Call | Call[] | Promise<Call |
   'GET /api/v1/apps/{app}/logs': () => ({ path: '/api/v1/apps/contract/logs?lines=5' }),
   'POST /api/v1/apps/{app}/scale': () => ({ path: '/api/v1/apps/contract/scale', body: { instance: 'web', quantity: 2 } }),
   'POST /api/v1/apps/{app}/restart': () => ({ path: '/api/v1/apps/contract/restart', body: {} }),
+  'POST /api/v1/apps/{app}/processes/{instance}/{index}/stop': () => [{ path: '/api/v1/apps/contract/processes/web/0/stop' }, { path: '/api/v1/apps/contract/processes/nosuch/0/stop', status: 404 }],
+  'POST /api/v1/apps/{app}/processes/{instance}/{index}/start': () => ({ path: '/api/v1/apps/contract/processes/web/0/start' }),
   'GET /api/v1/processes': () => ({ path: '/api/v1/processes?app=contract' }),
   'GET /api/v1/stats': () => ({ path: '/api/v1/stats?window=5' }),
   'GET /api/v1/crons': () => ({ path: '/api/v1/crons' }),

@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { findBinary } from '../../src/services/binaries.js';
-import { alive, bin, examples, runCli, tempHome, until } from '../helpers/cli.js';
+import { alive, bin, examples, psJson, runCli, tempHome, until } from '../helpers/cli.js';
+import { haveTmux, openTerminal } from '../helpers/tmux.js';
 
 // `paasmaker up` in a real terminal: tmux gives it one, 120×40.
-const haveTmux = findBinary(['tmux']) !== undefined;
 if (!haveTmux) console.warn('skipping the terminal UI test: install tmux (apt install tmux)');
 
 const cleanups: Array<() => void> = [];
@@ -13,59 +12,75 @@ afterEach(() => {
   while (cleanups.length > 0) cleanups.pop()!();
 });
 
-const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+/** A temporary home whose daemon (once a test starts one) is stopped after the test, after its terminals. */
+function daemonHome(): string {
+  const { home, cleanup } = tempHome();
+  cleanups.unshift(() => {
+    execFileSync(bin, ['daemon', 'stop'], { env: { ...process.env, PAASMAKER_HOME: home } });
+    cleanup();
+  });
+  return home;
+}
 
 describe.skipIf(!haveTmux)('the terminal UI in a real terminal', () => {
   it('shows the web row running with its URL; q stops everything and exits 0', async () => {
     const { home, cleanup } = tempHome();
-    const session = `pm-tui-${process.pid}`;
-    const socket = join(home, 'tmux.sock');
-    cleanups.push(() => {
-      try {
-        tmux('-S', socket, 'kill-server');
-      } catch {
-        // already gone
-      }
-      cleanup();
-    });
     // A person's terminal: CI=true (set when the suite runs in CI) would turn the UI into plain lines.
     const command = `env -u CI PAASMAKER_HOME=${home} PAASMAKER_PROXY_PORT=0 PAASMAKER_DNS_PORT=0 ${bin} up ${join(examples, 'hello-node')}; echo EXIT=$?; sleep 60`;
-    tmux('-S', socket, 'new-session', '-d', '-s', session, '-x', '120', '-y', '40', command);
-    const screen = () => tmux('-S', socket, 'capture-pane', '-p', '-t', session);
+    const terminal = openTerminal(home, 'pm-tui', command);
+    cleanups.push(() => {
+      terminal.close();
+      cleanup();
+    });
+    const { screen } = terminal;
     await until(() => /web\.0\s+● running\s+http:\/\/hello-node\.localhost:\d+\//.test(screen()), 15_000, 'the web row running with its URL');
     const text = screen();
     expect(text).toMatch(/PROCESS\s+STATE\s+URL/);
     expect(text).toContain('? help · q quit');
     const pid = Number(/web\.0\s+● running\s+\S+\s+\S+\s+(\d+)/.exec(text)![1]);
     expect(alive(pid)).toBe(true);
-    tmux('-S', socket, 'send-keys', '-t', session, 'q');
+    terminal.keys('q');
     await until(() => screen().includes('EXIT=0'), 10_000, 'paasmaker to exit 0');
     expect(screen()).toContain('hello-node stopped');
     expect(alive(pid)).toBe(false);
   });
 
   it('in a terminal while the daemon runs: the UI holds this project only; q stops it and the others run on', async () => {
-    const { home, cleanup } = tempHome();
-    const session = `pm-tui-d-${process.pid}`;
-    const socket = join(home, 'tmux.sock');
-    cleanups.push(() => {
-      try {
-        tmux('-S', socket, 'kill-server');
-      } catch {
-        // already gone
-      }
-      execFileSync(bin, ['daemon', 'stop'], { env: { ...process.env, PAASMAKER_HOME: home } });
-      cleanup();
-    });
+    const home = daemonHome();
     expect((await runCli(['up', '-d', join(examples, 'static-site')], { home })).exitCode).toBe(0);
-    const command = `env -u CI PAASMAKER_HOME=${home} ${bin} up ${join(examples, 'hello-node')}; echo EXIT=$?; sleep 60`;
-    tmux('-S', socket, 'new-session', '-d', '-s', session, '-x', '120', '-y', '40', command);
-    const screen = () => tmux('-S', socket, 'capture-pane', '-p', '-t', session);
+    const terminal = openTerminal(home, 'pm-tui-d', `env -u CI PAASMAKER_HOME=${home} ${bin} up ${join(examples, 'hello-node')}; echo EXIT=$?; sleep 60`);
+    cleanups.push(() => terminal.close());
+    const { screen } = terminal;
     await until(() => /web\.0\s+● running\s+http:\/\/hello-node\.localhost:\d+\//.test(screen()), 15_000, 'the held project running in the UI');
     expect(screen()).not.toContain('static-site');
-    tmux('-S', socket, 'send-keys', '-t', session, 'q');
+    terminal.keys('q');
     await until(() => screen().includes('EXIT=0'), 10_000, 'paasmaker to exit 0');
     const status = JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { apps: string[] };
     expect(status.apps).toEqual(['static-site']);
+  });
+
+  it('top: its help says q leaves and the apps run on; s and S stop and start a process over the API; q leaves them running', async () => {
+    const home = daemonHome();
+    expect((await runCli(['up', '-d', join(examples, 'hello-node')], { home })).exitCode).toBe(0);
+    const web = async () => (await psJson(home)).find((row) => row.app === 'hello-node' && row.instance === 'web')!;
+    const before = await web();
+    const terminal = openTerminal(home, 'pm-top', `env -u CI PAASMAKER_HOME=${home} ${bin} top; echo EXIT=$?; sleep 60`);
+    cleanups.push(() => terminal.close());
+    const { screen, keys } = terminal;
+    await until(() => /web\.0\s+● running/.test(screen()), 15_000, 'the web row in top');
+    expect(screen()).toMatch(/paasmaker top · 1 app\(s\)\s+router :\d+\s+1 running · 0 failing/);
+    keys('?');
+    await until(() => screen().includes('q leave the UI (the apps run on'), 5000, 'the help of top');
+    expect(screen()).not.toContain('stop and quit');
+    keys('x');
+    keys('s');
+    await until(async () => (await web()).state === 'stopped', 15_000, 'the API: web stopped');
+    await until(() => screen().includes('web.0: stopped'), 5000, 'the UI: web stopped');
+    keys('S');
+    await until(async () => (await web()).state === 'running', 15_000, 'the API: web running again');
+    expect((await web()).pid).not.toBe(before.pid);
+    keys('q');
+    await until(() => screen().includes('EXIT=0'), 10_000, 'top to exit 0');
+    expect((await web()).state).toBe('running');
   });
 });

@@ -1,23 +1,27 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { columnsFor, StackApp, StackView, visibleLogs, type ViewState } from '../../src/ui/app.js';
+import { findMatch, logWindow, scrolled } from '../../src/ui/log-pane.js';
+import { initialView } from '../../src/ui/stack-view.js';
 import { degradedText, type Feed, type ProcessView, type Snapshot } from '../../src/ui/model.js';
 
-const row = (over: Partial<ProcessView> = {}): ProcessView => ({ key: 'shop/web.0', app: 'shop', instance: 'web', name: 'web.0', state: 'running', pid: 4242, port: 41000, url: 'http://shop.localhost:7654/', restarts: 0, rps: 3.5, cpu: 2, memory: 48 * 1024 * 1024, ...over });
+const row = (over: Partial<ProcessView> = {}): ProcessView => ({ key: 'shop/web.0', app: 'shop', instance: 'web', index: 0, name: 'web.0', state: 'running', pid: 4242, port: 41000, url: 'http://shop.localhost:7654/', restarts: 0, rps: 3.5, cpu: 2, memory: 48 * 1024 * 1024, ...over });
 const snapshot = (over: Partial<Snapshot> = {}): Snapshot => ({
   title: 'shop',
   routerUrl: 'http://shop.localhost:7654/',
   job: 'up shop: success',
   degraded: null,
+  warnings: [],
+  quit: 'q stop shop and quit',
   processes: [row(), row({ key: 'shop/worker.0', instance: 'worker', name: 'worker.0', state: 'backoff', url: null, port: null, pid: null, restarts: 3 })],
   services: [{ app: 'shop', name: 'db', plugin: 'postgres', resource: 'shop__db' }],
   logs: [
-    { source: 'web.0', app: 'shop', stream: 'out', line: 'listening on 41000' },
-    { source: 'worker.0', app: 'shop', stream: 'err', line: 'Error: cannot reach the queue' },
+    { source: 'web.0', app: 'shop', stream: 'out', line: 'listening on 41000', time: 0, seq: 0 },
+    { source: 'worker.0', app: 'shop', stream: 'err', line: 'Error: cannot reach the queue', time: 0, seq: 1 },
   ],
   ...over,
 });
-const view: ViewState = { selected: 0, focused: false, filter: '', editingFilter: false, help: false, message: null };
+const view: ViewState = initialView;
 
 describe('the terminal UI', () => {
   it('shows each process with its state (a symbol too), URL, pid and traffic, the services, logs and status', () => {
@@ -41,12 +45,12 @@ describe('the terminal UI', () => {
   it('a full disk shows in the status line: degraded since when, and where to look', () => {
     const since = new Date(2026, 0, 1, 17, 20, 1).getTime();
     const frame = render(<StackView snapshot={snapshot({ degraded: degradedText({ since }) })} view={view} width={160} height={30} color={false} />).lastFrame()!;
-    expect(frame.split('\n').at(-1)).toContain('shop  DEGRADED since 17:20:01: the disk is full, state and logs wait (paasmaker doctor)');
+    expect(frame.split('\n').at(-2)).toContain('DEGRADED since 17:20:01: the disk is full, state and logs wait (paasmaker doctor)');
     expect(render(<StackView snapshot={snapshot()} view={view} width={160} height={30} color={false} />).lastFrame()).not.toContain('DEGRADED');
   });
 
-  it('drops columns by priority at 80 columns, keeping the name, state, URL and traffic', () => {
-    expect(columnsFor(78).map((column) => column.title)).toEqual(['PROCESS', 'STATE', 'URL', 'REQ/S']);
+  it('drops columns by priority at 80 columns, keeping the name, state, URL and restarts (a crash loop shows)', () => {
+    expect(columnsFor(78).map((column) => column.title)).toEqual(['PROCESS', 'STATE', 'URL', 'RESTARTS']);
     const frame = render(<StackView snapshot={snapshot()} view={view} width={80} height={24} color={false} />).lastFrame()!;
     expect(frame.split('\n').every((line) => line.length <= 80)).toBe(true);
     expect(frame.split('\n').length).toBeLessThan(24);
@@ -62,6 +66,8 @@ describe('the terminal UI', () => {
     const feed: Feed = {
       snapshot: () => snapshot(),
       restart: async (process) => void calls.push(`restart ${process.instance}`),
+      stop: async (process) => (calls.push(`stop ${process.name}`), 'stopped'),
+      start: async (process) => (calls.push(`start ${process.name}`), 'running'),
       clearLogs: () => void calls.push('clear'),
       quit: async () => void calls.push('quit'),
     };
@@ -76,7 +82,7 @@ describe('the terminal UI', () => {
     expect(lastFrame()).toContain('worker restarted');
     stdin.write('?');
     await tick();
-    expect(lastFrame()).toContain('rolling restart of the selected instance type');
+    expect(lastFrame()).toContain('r rolling restart of its instance type');
     stdin.write('x');
     await tick();
     stdin.write('c');
@@ -85,5 +91,57 @@ describe('the terminal UI', () => {
     stdin.write('q');
     await tick();
     expect(calls).toContain('quit');
+  });
+
+  it('s and S stop and start the selected process, its outcome in the status line', async () => {
+    const calls: string[] = [];
+    const feed: Feed = {
+      snapshot: () => snapshot(),
+      restart: async () => undefined,
+      stop: async (process) => (calls.push(`stop ${process.name}`), 'stopped'),
+      start: async (process) => (calls.push(`start ${process.name}`), 'running'),
+      clearLogs: () => undefined,
+      quit: async () => undefined,
+    };
+    const { stdin, lastFrame } = render(<StackApp feed={feed} color={false} openUrl={() => false} intervalMs={10} />);
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 30));
+    await tick();
+    stdin.write('s');
+    await tick();
+    expect(lastFrame()).toContain('web.0: stopped');
+    stdin.write('S');
+    await tick();
+    await tick();
+    expect(calls).toEqual(['stop web.0', 'start web.0']);
+    expect(lastFrame()).toContain('web.0: running');
+    expect(lastFrame()).toContain('s stop · S start');
+  });
+
+  it('the header names the project, the router URL and how many processes run and fail', () => {
+    const frame = render(<StackView snapshot={snapshot()} view={view} width={120} height={30} color={false} />).lastFrame()!;
+    expect(frame.split('\n')[0]).toContain('shop  http://shop.localhost:7654/  1 running · 1 failing');
+  });
+
+  it('a filter that matches nothing says so; timestamps show with t', () => {
+    const frame = render(<StackView snapshot={snapshot()} view={{ ...view, filter: 'nothing like this' }} width={120} height={30} color={false} />).lastFrame()!;
+    expect(frame).toContain('no lines match "nothing like this"');
+    const stamped = render(<StackView snapshot={snapshot()} view={{ ...view, timestamps: true }} width={120} height={30} color={false} />).lastFrame()!;
+    expect(stamped).toMatch(/\d\d:\d\d:\d\d web\.0\s+│ listening on 41000/);
+  });
+
+  it('scrolls a long log back and forth, and a search walks its matches from the newest', () => {
+    const logs = Array.from({ length: 100 }, (_, seq) => ({ source: 'web.0', app: 'shop', stream: 'out' as const, line: seq % 10 === 3 ? `needle ${seq}` : `hay ${seq}`, time: 0, seq }));
+    expect(logWindow(logs, null, 10)).toEqual({ start: 90, end: 100 });
+    const back = scrolled(logs, null, 10, -25);
+    expect(logWindow(logs, back, 10)).toEqual({ start: 65, end: 75 });
+    expect(logWindow(logs, scrolled(logs, back, 10, Number.NEGATIVE_INFINITY), 10)).toEqual({ start: 0, end: 10 });
+    expect(scrolled(logs, back, 10, 1000)).toBeNull();
+    const first = findMatch(logs, { search: 'NEEDLE', match: null, anchor: null }, 10, 'older')!;
+    expect(first.match).toBe(93);
+    const second = findMatch(logs, { search: 'needle', ...first }, 10, 'older')!;
+    expect(second.match).toBe(83);
+    expect(logWindow(logs, second.anchor, 10).start).toBeLessThanOrEqual(83);
+    expect(findMatch(logs, { search: 'needle', ...second }, 10, 'newer')!.match).toBe(93);
+    expect(findMatch(logs, { search: 'nowhere', match: null, anchor: null }, 10, 'older')).toBeNull();
   });
 });
