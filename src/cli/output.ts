@@ -80,3 +80,11 @@ export function table(headers: string[], rows: string[][]): string {
       .trimEnd();
   return [line(headers.map((header) => header.toUpperCase())), ...rows.map(line)].join('\n') + '\n';
 }
+
+/** Until Ctrl-C or SIGTERM (a command that follows ends there, with exit 0). */
+export function interrupted(): Promise<void> {
+  return new Promise((resolveWait) => {
+    process.once('SIGINT', () => resolveWait());
+    process.once('SIGTERM', () => resolveWait());
+  });
+}

@@ -6,7 +6,7 @@ import type { AppRow, InstanceRow, LogLineRow } from '../../api/index.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { homeLayout } from '../../shared/paths.js';
 import { runningPlatform } from '../running-platform.js';
-import { colorEnabled, colorFor, painter } from '../output.js';
+import { colorEnabled, colorFor, interrupted, painter } from '../output.js';
 import { defineCommand } from '../command.js';
 
 type Options = { follow?: boolean; lines: string; dir: string };
@@ -39,14 +39,6 @@ function printer(labels: string[] = []): (label: string, stream: string, text: s
     const prefix = paint(colorFor(label.split('/').pop()!), label.padEnd(width));
     process.stdout.write(`${prefix} ${paint('gray', '|')} ${stream === 'sys' || stream === 'system' ? paint('dim', text) : text}\n`);
   };
-}
-
-/** Until Ctrl-C or SIGTERM. */
-function interrupted(): Promise<void> {
-  return new Promise((resolveWait) => {
-    process.once('SIGINT', () => resolveWait());
-    process.once('SIGTERM', () => resolveWait());
-  });
 }
 
 function parseCount(lines: string): number {
