@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { ERRORS, EXIT, isPaasmakerError } from '../shared/errors.js';
 
 /** Colour only for terminals, never when NO_COLOR is set; FORCE_COLOR wins over the TTY test. */
@@ -87,4 +88,9 @@ export function interrupted(): Promise<void> {
     process.once('SIGINT', () => resolveWait());
     process.once('SIGTERM', () => resolveWait());
   });
+}
+
+/** The exit code of a command stopped by a signal, as shells and compose report it: 128 + its number (Ctrl-C 130, SIGTERM 143). */
+export function signalExit(signal: NodeJS.Signals): number {
+  return 128 + (constants.signals[signal] ?? 0);
 }

@@ -92,7 +92,7 @@ describe('the CLI as a client of the API', () => {
     await up.waitForOutput(/twin is up/, 30_000);
     expect(await answers(home, dir)).toEqual(fromDaemon);
     up.signal('SIGINT');
-    expect(await up.wait()).toBe(0);
+    expect(await up.wait()).toBe(130);
 
     // Nothing runs: the read-only view answers, and leaves the file as it was.
     const file = join(home, 'state.db');

@@ -110,7 +110,7 @@ describe('paasmaker env', () => {
     const masked = await runCli(['env', dir], { home: pmHome });
     expect(masked.stdout).not.toContain(PASSWORD);
     up.signal('SIGINT');
-    expect(await up.wait()).toBe(0);
+    expect(await up.wait()).toBe(130);
   });
 
   it('is a route of the API: masked by default, per instance type, secrets over the Unix socket only', async () => {

@@ -115,7 +115,7 @@ describe.skipIf(skip)('managed services', () => {
     const read = await runCli(['run', dir, '--', 'sh', '-c', 'psql "$DATABASE_URL" -tAc "select x from t" && redis-cli --no-auth-warning -u "$REDIS_URL" get answer'], { home: pmHome });
     expect(read.stdout.trim().split('\n'), read.stderr).toEqual(['42', '42']);
     again.signal('SIGINT');
-    expect(await again.wait()).toBe(0);
+    expect(await again.wait()).toBe(130);
   });
 
   it('keeps apps out of each other\'s databases', async () => {
@@ -254,7 +254,7 @@ describe('service configuration errors', () => {
       const query = await runCli(['run', dir, '--', 'sh', '-c', check], { home: pmHome });
       expect(query.stdout.trim(), query.stderr).toBe(plugin === 'redis' ? 'PONG' : '42');
       up.signal('SIGINT');
-      expect(await up.wait()).toBe(0);
+      expect(await up.wait()).toBe(130);
     }, 120_000);
   }
 });
