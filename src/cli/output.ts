@@ -94,3 +94,17 @@ export function interrupted(): Promise<void> {
 export function signalExit(signal: NodeJS.Signals): number {
   return 128 + (constants.signals[signal] ?? 0);
 }
+
+/**
+ * Awaits work, and calls say once if it is still running after afterMs: a
+ * step that is quick when warm (loading the engine) says what it does when
+ * it is not (the first start after an install, a cold disk cache).
+ */
+export async function announceIfSlow<T>(work: Promise<T>, say: () => void, afterMs = 1000): Promise<T> {
+  const timer = setTimeout(say, afterMs);
+  try {
+    return await work;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -5,7 +5,7 @@ import { EXIT, PaasmakerError } from '../../shared/errors.js';
 import { callApi, followEvents, runningDaemon, upSocket, type DaemonRecord } from '../../api/client.js';
 import { resolveSettings, type Settings } from '../../shared/settings.js';
 import { defineCommand } from '../command.js';
-import { colorEnabled, colorFor, painter, reportError, signalExit, type Paint } from '../output.js';
+import { colorEnabled, colorFor, painter, reportError, signalExit, announceIfSlow, type Paint } from '../output.js';
 
 type Options = { file?: string; prepare?: boolean; proxyPort?: string; proxy?: boolean; watch?: boolean; detach?: boolean; tui?: boolean };
 
@@ -304,12 +304,13 @@ function unreadyReport(app: string, elapsed: number, unready: UnreadyProcess[], 
  * rather than failing; a port the user chose must be free.
  */
 async function openPlatform(settings: Settings, routed: boolean, printer: LinePrinter): Promise<Platform> {
-  const { Platform } = await import('../../engine/index.js');
   const home = settings.home;
+  const { Platform } = await announceIfSlow(import('../../engine/index.js'), () => printer.system('loading the platform (slow only on the first start after an install)…'));
   if (!routed) return Platform.open({ home });
   let platform: Platform;
   try {
-    platform = await Platform.open({ home, proxy: { port: settings.proxyPort, maxConnections: settings.maxConnections }, dns: { port: settings.dnsPort } });
+    const opening = Platform.open({ home, proxy: { port: settings.proxyPort, maxConnections: settings.maxConnections }, dns: { port: settings.dnsPort } });
+    platform = await announceIfSlow(opening, () => printer.system(`opening ${home}: its state, the router and the DNS responder…`));
   } catch (error) {
     const chosen = settings.source.proxyPort !== 'default';
     if (!(error instanceof PaasmakerError) || error.code !== 'PORT_IN_USE' || chosen || !/paasmaker/.test(error.message)) throw error;
