@@ -105,7 +105,7 @@ async function logsFromApi(socket: string, target: string | undefined, count: nu
   const path = `/api/v1/apps/${encodeURIComponent(app)}`;
   const instances = await callApi<InstanceRow[]>(socket, 'GET', `${path}/instances`, undefined, 5000);
   if (selector && !instances.some((instance) => selects(selector, instance.name) || selector.startsWith(`${instance.name}.`))) {
-    throw new PaasmakerError('INSTANCE_NOT_FOUND', `app "${app}" has no logs for "${selector}"`, { hint: `known: ${instances.map((instance) => instance.name).join(', ') || '(none)'}` });
+    throw new PaasmakerError('INSTANCE_NOT_FOUND', `app "${app}" has no logs for "${selector}"`, { hint: knownHint(app, instances.map((instance) => instance.name), apps.map((record) => record.name)) });
   }
   const print = printer([], Boolean(options.timestamps));
   if (count > 0) {
@@ -168,6 +168,11 @@ async function logsFromFiles(target: string | undefined, count: number, options:
   return 0;
 }
 
+/** The names a logs target can take: the app's instance types, and the apps. */
+function knownHint(app: string, instances: string[], apps: string[]): string {
+  return `instances of ${app}: ${instances.join(', ') || '(none)'}; apps: ${apps.join(', ')} (paasmaker logs APP[/INSTANCE])`;
+}
+
 async function findSources(target: string | undefined, dir: string): Promise<LogSource[]> {
   const logsRoot = homeLayout().logs;
   const apps = existsSync(logsRoot) ? readdirSync(logsRoot).sort() : [];
@@ -180,7 +185,7 @@ async function findSources(target: string | undefined, dir: string): Promise<Log
   if (sources.length === 0) {
     const known = files.map((file) => file.slice(0, -'.log'.length));
     throw new PaasmakerError('INSTANCE_NOT_FOUND', selector ? `app "${app}" has no logs for "${selector}"` : `app "${app}" has no logs yet`, {
-      hint: known.length > 0 ? `known: ${known.join(', ')}` : `start it with: paasmaker up`,
+      hint: known.length > 0 ? knownHint(app, known, apps) : `start it with: paasmaker up`,
     });
   }
   return sources;
