@@ -77,7 +77,7 @@ describe('paasmaker up', () => {
     expect(await second.wait()).toBe(143);
   });
 
-  it('down from another terminal stops a running up, which exits 0', async () => {
+  it('down from another terminal stops a running up (with SIGTERM, so it exits 143)', async () => {
     const { home, up } = setup();
     const dir = join(examples, 'procfile-app');
     const server = up(dir);
@@ -91,7 +91,7 @@ describe('paasmaker up', () => {
     const down = await runCli(['down', dir], { home });
     expect(down.exitCode).toBe(0);
     expect(down.stdout).toContain('stopped procfile-app');
-    expect(await server.wait()).toBe(0);
+    expect(await server.wait()).toBe(143);
     for (const row of rows) expect(alive(row.pid!)).toBe(false);
   });
 
