@@ -27,6 +27,10 @@ export const ServicesQuerySchema = z.strictObject({
   app: z.string().min(1).optional().describe("only this app's services (no servers)"),
   kind: z.enum(['server', 'service']).optional().describe('only the managed servers, or only the provisioned services'),
 });
+export const ProcessesQuerySchema = z.strictObject({
+  app: appFilter,
+  running: z.enum(['true', 'false']).optional().describe('true: only the apps that run (paasmaker ps); else stopped ones too, until a week after they stopped'),
+});
 export const LogsQuerySchema = z.strictObject({ lines: z.coerce.number().int().min(1).max(5000).optional().describe('how many recent lines (default 100)') });
 export const StatsQuerySchema = z.strictObject({ app: appFilter, window: z.coerce.number().int().min(1).max(86_400).optional().describe('seconds to count back (default 60)') });
 export const EventsQuerySchema = z.strictObject({ app: appFilter, attach: z.enum(['0', '1']).optional().describe('1: the app stops when this stream closes') });

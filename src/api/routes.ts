@@ -26,7 +26,7 @@ import {
 } from '../shared/views.js';
 import { MACHINE_ROUTES } from './machine-routes.js';
 import { PROCESS_ROUTES } from './process-routes.js';
-import { AppQuerySchema, EnvQuerySchema, LogsQuerySchema, ProjectEnvironmentRequestSchema, RestartRequestSchema, ScaleRequestSchema, StatsQuerySchema, UpRequestSchema, WaitQuerySchema } from './requests.js';
+import { AppQuerySchema, EnvQuerySchema, LogsQuerySchema, ProcessesQuerySchema, ProjectEnvironmentRequestSchema, RestartRequestSchema, ScaleRequestSchema, StatsQuerySchema, UpRequestSchema, WaitQuerySchema } from './requests.js';
 import { answerAsJob, appRecord, type Route } from './route.js';
 import { SERVICE_ROUTES } from './service-routes.js';
 
@@ -142,10 +142,10 @@ export const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/v1/processes',
-    summary: 'Every process slot (as paasmaker ps); ?app= filters',
-    query: AppQuerySchema,
+    summary: 'Every process slot (as paasmaker ps -a: a stopped app until a week after it stopped); ?app= filters, ?running=true keeps the apps that run',
+    query: ProcessesQuerySchema,
     response: z.array(ProcessSchema),
-    handle: (context, _params, _body, query: z.infer<typeof AppQuerySchema>) => listProcesses(context.platform.state, { app: query.app, selfPid: process.pid }),
+    handle: (context, _params, _body, query: z.infer<typeof ProcessesQuerySchema>) => listProcesses(context.platform.state, { app: query.app, selfPid: process.pid, running: query.running === 'true' }),
   },
   ...PROCESS_ROUTES,
   ...SERVICE_ROUTES,

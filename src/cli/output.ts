@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { ERRORS, EXIT, isPaasmakerError } from '../shared/errors.js';
 
 /** Colour only for terminals, never when NO_COLOR is set; FORCE_COLOR wins over the TTY test. */
@@ -72,4 +73,31 @@ export function table(headers: string[], rows: string[][]): string {
       .join('  ')
       .trimEnd();
   return [line(headers.map((header) => header.toUpperCase())), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** Until Ctrl-C or SIGTERM (a command that follows ends there, with exit 0). */
+export function interrupted(): Promise<void> {
+  return new Promise((resolveWait) => {
+    process.once('SIGINT', () => resolveWait());
+    process.once('SIGTERM', () => resolveWait());
+  });
+}
+
+/** The exit code of a command stopped by a signal, as shells and compose report it: 128 + its number (Ctrl-C 130, SIGTERM 143). */
+export function signalExit(signal: NodeJS.Signals): number {
+  return 128 + (constants.signals[signal] ?? 0);
+}
+
+/**
+ * Awaits work, and calls say once if it is still running after afterMs: a
+ * step that is quick when warm (loading the engine) says what it does when
+ * it is not (the first start after an install, a cold disk cache).
+ */
+export async function announceIfSlow<T>(work: Promise<T>, say: () => void, afterMs = 1000): Promise<T> {
+  const timer = setTimeout(say, afterMs);
+  try {
+    return await work;
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -76,3 +76,17 @@ export async function appNamed(name: string | undefined, dir: string, usage: str
   if (existsSync(path) && statSync(path).isDirectory()) return (await import('../manifest/index.js')).loadManifest(path).application.name;
   throw new PaasmakerError('USAGE', 'which app?', { hint: usage });
 }
+
+/**
+ * Refuses an app name that no platform knows (exit 1, as `down` does), with
+ * the known names as the hint; from the running platform, else the read-only view.
+ */
+export async function requireKnownApp(app: string | undefined, command: string): Promise<void> {
+  if (app === undefined) return;
+  const known = await readFromPlatform<Array<{ name: string }>>('/api/v1/apps', async () => (await import('./read-state.js')).readState((state) => state.apps.list()) ?? []);
+  const names = known.map((record) => record.name);
+  if (names.includes(app)) return;
+  throw new PaasmakerError('APP_NOT_FOUND', `no app named "${app}"`, {
+    hint: names.length > 0 ? `known apps: ${names.join(', ')} (paasmaker ${command} APP)` : 'no app has run yet: start one with paasmaker up [DIR]',
+  });
+}

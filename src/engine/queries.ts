@@ -14,30 +14,38 @@ export function listTraffic(state: State, options: { app?: string; windowSeconds
   }));
 }
 
+/** How long a stopped app stays in the listings after it stopped. */
+export const STOPPED_KEPT_MS = 7 * 24 * 3600 * 1000;
+
 /**
  * Process slots as recorded, except that the slots of an app whose owning
  * Paasmaker process is gone (killed, crashed) read as stopped: the keeper
- * took its processes down with it.
+ * took its processes down with it. A stopped slot has no pid and no port
+ * (the port went back to the pool); the slots of an app stopped more than
+ * a week ago are left out (aged out), and `running` keeps only the apps that run.
  */
-export function listProcesses(state: State, options: { app?: string; selfPid?: number; now?: number } = {}): ProcessRow[] {
+export function listProcesses(state: State, options: { app?: string; selfPid?: number; now?: number; running?: boolean } = {}): ProcessRow[] {
   const now = options.now ?? Date.now();
   const apps = new Map(state.apps.list().map((record) => [record.name, record]));
   const rates = new Map(listTraffic(state, { app: options.app, windowSeconds: 5, now }).map((row) => [`${row.app}/${row.instance}`, row.rps]));
-  return state.processes.list(options.app).map((record: ProcessRecord) => {
+  const rows: ProcessRow[] = [];
+  for (const record of state.processes.list(options.app) as ProcessRecord[]) {
     const app = apps.get(record.app);
     const alive = app !== undefined && (app.ownerPid === options.selfPid || ownerAlive(app.ownerPid, app.ownerStart));
     const live = alive && app.state !== 'stopped';
-    return {
+    if (!live && (options.running || now - Math.max(app?.updatedAt ?? 0, record.updatedAt) > STOPPED_KEPT_MS)) continue;
+    rows.push({
       app: record.app,
       instance: record.instance,
       index: record.index,
       state: live ? record.state : 'stopped',
       pid: live ? record.pid : null,
-      port: record.port,
+      port: live ? record.port : null,
       restarts: record.restarts,
       exitCode: record.exitCode,
       uptime: live && record.state === 'running' && record.runningSince ? Math.max(0, Math.floor((now - record.runningSince) / 1000)) : null,
       rps: live ? (rates.get(`${record.app}/${record.instance}`) ?? 0) : 0,
-    };
-  });
+    });
+  }
+  return rows;
 }

@@ -14,7 +14,9 @@ import type { ManifestKind, ResolvedManifest } from './types.js';
 export type * from './types.js';
 export { codeFrame, didYouMean, displayPath, manifestError, PositionFinder } from './positions.js';
 export { plainValues } from './yaml-values.js';
-export { chooseManifest, findManifest, selectInstances, type ManifestChoice } from './choose.js';
+export { CANDIDATES, chooseManifest, findManifest, selectInstances, type ManifestChoice } from './choose.js';
+export { appNameFromFolder } from './procfile.js';
+export { APP_NAME } from './schema.js';
 
 /** Reads a project's manifest (and .env) into a ResolvedManifest: the one found in a folder, or the file given. */
 export function loadManifest(dir: string): ResolvedManifest {

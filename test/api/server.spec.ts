@@ -109,7 +109,7 @@ describe('the API refuses what it cannot read, and keeps running', () => {
       expect(answer.json.code, target).toBe('INVALID_REQUEST');
     }
     expect((await call('GET', '/api/v1/apps/shop/logs?lines=abc')).json).toMatchObject({ error: expect.stringContaining('the query parameter lines ("abc")'), hint: 'this endpoint takes ?lines=' });
-    expect((await call('GET', '/api/v1/processes?ap=shop')).json).toMatchObject({ error: expect.stringContaining('"ap"'), hint: 'this endpoint takes ?app=' });
+    expect((await call('GET', '/api/v1/processes?ap=shop')).json).toMatchObject({ error: expect.stringContaining('"ap"'), hint: 'this endpoint takes ?app=, ?running=' });
     // Valid ones still work.
     const logs = await call('GET', '/api/v1/apps/shop/logs?lines=2');
     expect(logs.status).toBe(200);

@@ -37,8 +37,8 @@ describe('completion candidates', () => {
   });
 
   it("offers a command's options, not the ones already given, and the short form typed whole", async () => {
-    expect(await tab('logs', '--')).toEqual(['--follow', '--lines', '--dir', '--help']);
-    expect(await tab('logs', '-f', '--')).toEqual(['--lines', '--dir', '--help']);
+    expect(await tab('logs', '--')).toEqual(['--follow', '--lines', '--since', '--timestamps', '--dir', '--help']);
+    expect(await tab('logs', '-f', '--')).toEqual(['--lines', '--since', '--timestamps', '--dir', '--help']);
     expect(await tab('logs', '-n')).toEqual(['-n']);
     expect(await tab('-')).toEqual(['--version', '--help']);
   });

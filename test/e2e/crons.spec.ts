@@ -201,7 +201,7 @@ describe('crons and depends_on', () => {
       ['errands', 'tick', '0 0 1 1 *', 'GET /tick'],
     ]);
     foreground.signal('SIGINT');
-    expect(await foreground.wait(15_000)).toBe(0);
+    expect(await foreground.wait(15_000)).toBe(130);
 
     const jobs = async () => (JSON.parse((await runCli(['jobs', '--json'], { home })).stdout) as Array<{ id: string }>).map((job) => job.id);
     const before = await jobs();

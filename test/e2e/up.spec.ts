@@ -43,7 +43,7 @@ describe('paasmaker up', () => {
     expect(answer.body).toContain('Hello from Paasmaker');
 
     server.signal('SIGINT');
-    expect(await server.wait()).toBe(0);
+    expect(await server.wait()).toBe(130);
     expect(alive(rows[0]!.pid!)).toBe(false);
     const after = await psJson(home);
     expect(after[0]).toMatchObject({ state: 'stopped', pid: null });
@@ -74,10 +74,10 @@ describe('paasmaker up', () => {
     expect(fresh.filter((row) => row.state === 'running')).toHaveLength(2);
     for (const row of fresh) expect(pids).not.toContain(row.pid);
     second.signal('SIGTERM');
-    expect(await second.wait()).toBe(0);
+    expect(await second.wait()).toBe(143);
   });
 
-  it('down from another terminal stops a running up, which exits 0', async () => {
+  it('down from another terminal stops a running up (with SIGTERM, so it exits 143)', async () => {
     const { home, up } = setup();
     const dir = join(examples, 'procfile-app');
     const server = up(dir);
@@ -91,7 +91,7 @@ describe('paasmaker up', () => {
     const down = await runCli(['down', dir], { home });
     expect(down.exitCode).toBe(0);
     expect(down.stdout).toContain('stopped procfile-app');
-    expect(await server.wait()).toBe(0);
+    expect(await server.wait()).toBe(143);
     for (const row of rows) expect(alive(row.pid!)).toBe(false);
   });
 
@@ -105,7 +105,7 @@ describe('paasmaker up', () => {
     expect(second.stderr).toMatch(/already running/);
     expect(second.stderr).toMatch(/hint: .*paasmaker down/);
     server.signal('SIGINT');
-    expect(await server.wait()).toBe(0);
+    expect(await server.wait()).toBe(130);
   });
 
   it('runs the python and static examples', async () => {
@@ -124,8 +124,8 @@ describe('paasmaker up', () => {
     expect(await page.text()).toContain('Served by Paasmaker');
     python.signal('SIGINT');
     site.signal('SIGINT');
-    expect(await python.wait()).toBe(0);
-    expect(await site.wait()).toBe(0);
+    expect(await python.wait()).toBe(130);
+    expect(await site.wait()).toBe(130);
   });
 
   it('logs prints the output of an instance', async () => {

@@ -116,8 +116,9 @@ export async function until<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, wha
 
 export type PsRow = ProcessRow;
 
+/** Every process slot, stopped apps too (ps -a). */
 export async function psJson(home: string): Promise<PsRow[]> {
-  const result = await runCli(['ps', '--json'], { home });
+  const result = await runCli(['ps', '-a', '--json'], { home });
   if (result.exitCode !== 0) throw new Error(`ps failed: ${result.stderr}`);
   return JSON.parse(result.stdout) as PsRow[];
 }

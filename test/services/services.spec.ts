@@ -57,7 +57,7 @@ function project(name: string, services: string, extra = ''): string {
 }
 
 async function envJson(dir: string, pmHome: string): Promise<Record<string, string>> {
-  const result = await runCli(['env', dir, '--json'], { home: pmHome });
+  const result = await runCli(['env', dir, '--json', '--show-secrets'], { home: pmHome });
   expect(result.exitCode, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as Record<string, string>;
 }
@@ -115,7 +115,7 @@ describe.skipIf(skip)('managed services', () => {
     const read = await runCli(['run', dir, '--', 'sh', '-c', 'psql "$DATABASE_URL" -tAc "select x from t" && redis-cli --no-auth-warning -u "$REDIS_URL" get answer'], { home: pmHome });
     expect(read.stdout.trim().split('\n'), read.stderr).toEqual(['42', '42']);
     again.signal('SIGINT');
-    expect(await again.wait()).toBe(0);
+    expect(await again.wait()).toBe(130);
   });
 
   it('keeps apps out of each other\'s databases', async () => {
@@ -235,7 +235,7 @@ describe('service configuration errors', () => {
       const url = (await envJson(dir, pmHome)).DB_URL;
 
       process.kill(before.pid!, 'SIGKILL');
-      const during = runCli(['env', dir, '--json'], { home: pmHome }); // while the platform restarts it
+      const during = runCli(['env', dir, '--json', '--show-secrets'], { home: pmHome }); // while the platform restarts it
       const after = await until(async () => {
         const now = await server();
         return now.state === 'running' && now.pid !== before.pid && now;
@@ -244,7 +244,7 @@ describe('service configuration errors', () => {
       expect(readlinkSync(`/proc/${after.pid}/cwd`).startsWith(pmHome)).toBe(true); // the server of this home
 
       // Other paasmakers share the restarted server, during the restart and after, instead of starting another on its data.
-      for (const env of [await during, await runCli(['env', dir, '--json'], { home: pmHome })]) {
+      for (const env of [await during, await runCli(['env', dir, '--json', '--show-secrets'], { home: pmHome })]) {
         expect(env.exitCode, env.stderr).toBe(0);
         expect(JSON.parse(env.stdout).DB_URL).toBe(url);
         expect(env.stderr).not.toMatch(/stopping the server|lock file/);
@@ -254,7 +254,7 @@ describe('service configuration errors', () => {
       const query = await runCli(['run', dir, '--', 'sh', '-c', check], { home: pmHome });
       expect(query.stdout.trim(), query.stderr).toBe(plugin === 'redis' ? 'PONG' : '42');
       up.signal('SIGINT');
-      expect(await up.wait()).toBe(0);
+      expect(await up.wait()).toBe(130);
     }, 120_000);
   }
 });

@@ -11,6 +11,7 @@ import dnsSetup from './dns-setup.js';
 import doctor from './doctor.js';
 import down from './down.js';
 import env from './env.js';
+import init from './init.js';
 import jobsAbort from './jobs-abort.js';
 import jobsList from './jobs-list.js';
 import jobsShow from './jobs-show.js';
@@ -29,6 +30,7 @@ import up from './up.js';
 // Every command, in the order `paasmaker --help` lists them; a group comes
 // before its subcommands.
 export const commands: readonly CommandSpec<never>[] = [
+  init,
   up,
   ps,
   stats,

@@ -6,10 +6,10 @@ import type { AppRow, InstanceRow, LogLineRow } from '../../api/index.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { homeLayout } from '../../shared/paths.js';
 import { runningPlatform } from '../running-platform.js';
-import { colorEnabled, colorFor, painter } from '../output.js';
+import { colorEnabled, colorFor, interrupted, painter } from '../output.js';
 import { defineCommand } from '../command.js';
 
-type Options = { follow?: boolean; lines: string; dir: string };
+type Options = { follow?: boolean; lines?: string; dir: string; since?: string; timestamps?: boolean };
 
 export default defineCommand<Options>({
   name: 'logs',
@@ -17,10 +17,12 @@ export default defineCommand<Options>({
   arguments: [{ name: '[target]', description: 'INSTANCE, INSTANCE.INDEX, APP, APP/INSTANCE or APP/INSTANCE.INDEX', completes: 'logs-target' }],
   options: [
     { flags: '-f, --follow', description: 'keep printing new lines' },
-    { flags: '-n, --lines <n>', description: 'how many recent lines to print', default: '100' },
+    { flags: '-n, --lines <n>', description: 'how many recent lines to print (default 100; with --since, every line since)' },
+    { flags: '--since <when>', description: 'only lines since then: 30s, 10m, 1h, 2d ago, or an ISO time (2026-05-01T12:00:00Z)' },
+    { flags: '-t, --timestamps', description: 'print each line\'s time (ISO, UTC)' },
     { flags: '-C, --dir <dir>', description: 'the project folder that names the app', default: '.', completes: 'dir' },
   ],
-  examples: ['paasmaker logs            every instance of the project here', 'paasmaker logs web.0 -f   follow one process', 'paasmaker logs shop/worker -n 20'],
+  examples: ['paasmaker logs            every instance of the project here', 'paasmaker logs web.0 -f   follow one process', 'paasmaker logs shop/worker -n 20', 'paasmaker logs --since 10m -t'],
   run: ({ args, options }) => logs(args[0] as string | undefined, options),
 });
 
@@ -30,26 +32,34 @@ interface LogSource {
   file: string;
 }
 
-/** Prints one line as "label | text", labels padded to the widest known or seen so far. */
-function printer(labels: string[] = []): (label: string, stream: string, text: string) => void {
+type Print = (label: string, stream: string, text: string, time: string) => void;
+
+/** Prints one line as "label | text" ("label | time text" with -t), labels padded to the widest known or seen so far. */
+function printer(labels: string[], timestamps: boolean): Print {
   const paint = painter(colorEnabled());
   let width = Math.max(0, ...labels.map((label) => label.length));
-  return (label, stream, text) => {
+  return (label, stream, text, time) => {
     width = Math.max(width, label.length);
     const prefix = paint(colorFor(label.split('/').pop()!), label.padEnd(width));
-    process.stdout.write(`${prefix} ${paint('gray', '|')} ${stream === 'sys' || stream === 'system' ? paint('dim', text) : text}\n`);
+    const stamp = timestamps ? `${paint('gray', time || '-')} ` : '';
+    process.stdout.write(`${prefix} ${paint('gray', '|')} ${stamp}${stream === 'sys' || stream === 'system' ? paint('dim', text) : text}\n`);
   };
 }
 
-/** Until Ctrl-C or SIGTERM. */
-function interrupted(): Promise<void> {
-  return new Promise((resolveWait) => {
-    process.once('SIGINT', () => resolveWait());
-    process.once('SIGTERM', () => resolveWait());
-  });
+/** --since as an ISO time to compare log times with: 30s, 10m, 1h, 2d ago, or a date and time. */
+function sinceTime(since: string, now = Date.now()): string {
+  const ago = /^(\d+)(s|m|h|d)$/.exec(since.trim());
+  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+  const when = ago ? now - Number(ago[1]) * unit[ago[2] as keyof typeof unit] : Date.parse(since);
+  if (!Number.isFinite(when)) {
+    throw new PaasmakerError('USAGE', `--since takes a duration (30s, 10m, 1h, 2d) or an ISO time (got "${since}")`, { hint: 'for example: paasmaker logs --since 10m' });
+  }
+  return new Date(when).toISOString();
 }
 
-function parseCount(lines: string): number {
+function parseCount(lines: string | undefined, since: string | undefined): number {
+  // With --since and no -n: every line since then (as far back as the API answers).
+  if (lines === undefined) return since === undefined ? 100 : 5000;
   const count = Number(lines);
   if (!Number.isInteger(count) || count < 0) {
     throw new PaasmakerError('USAGE', `--lines must be a whole number (got "${lines}")`, { hint: 'for example: paasmaker logs -n 50' });
@@ -63,8 +73,10 @@ function parseCount(lines: string): number {
  * -f), else from the log files when nothing runs.
  */
 async function logs(target: string | undefined, options: Options): Promise<number> {
-  const count = parseCount(options.lines);
+  const count = parseCount(options.lines, options.since);
+  const since = options.since === undefined ? '' : sinceTime(options.since);
   const socket = runningPlatform();
+  options = { ...options, since };
   return socket ? logsFromApi(socket, target, count, options) : logsFromFiles(target, count, options);
 }
 
@@ -87,18 +99,19 @@ async function pickApp(target: string | undefined, dir: string, apps: string[]):
 
 const selects = (selector: string | undefined, source: string) => !selector || source === selector || source.replace(/\.\d+$/, '') === selector;
 
-async function logsFromApi(socket: string, target: string | undefined, count: number, options: { follow?: boolean; dir: string }): Promise<number> {
+async function logsFromApi(socket: string, target: string | undefined, count: number, options: Options): Promise<number> {
   const apps = await callApi<AppRow[]>(socket, 'GET', '/api/v1/apps', undefined, 5000);
   const { app, selector } = await pickApp(target, options.dir, apps.map((record) => record.name));
   const path = `/api/v1/apps/${encodeURIComponent(app)}`;
   const instances = await callApi<InstanceRow[]>(socket, 'GET', `${path}/instances`, undefined, 5000);
   if (selector && !instances.some((instance) => selects(selector, instance.name) || selector.startsWith(`${instance.name}.`))) {
-    throw new PaasmakerError('INSTANCE_NOT_FOUND', `app "${app}" has no logs for "${selector}"`, { hint: `known: ${instances.map((instance) => instance.name).join(', ') || '(none)'}` });
+    throw new PaasmakerError('INSTANCE_NOT_FOUND', `app "${app}" has no logs for "${selector}"`, { hint: knownHint(app, instances.map((instance) => instance.name), apps.map((record) => record.name)) });
   }
-  const print = printer();
+  const print = printer([], Boolean(options.timestamps));
   if (count > 0) {
     const recent = await callApi<LogLineRow[]>(socket, 'GET', `${path}/logs?lines=${Math.min(count, 5000)}`, undefined, 5000);
-    for (const line of recent.filter((candidate) => selects(selector, candidate.source)).slice(-count)) print(line.source, line.stream, line.line);
+    const shown = recent.filter((candidate) => selects(selector, candidate.source) && candidate.time >= options.since!);
+    for (const line of shown.slice(-count)) print(line.source, line.stream, line.line, line.time);
   }
   if (!options.follow) return 0;
   let closed: () => void = () => {};
@@ -107,7 +120,7 @@ async function logsFromApi(socket: string, target: string | undefined, count: nu
     socket,
     { app },
     (...[event, payload]) => {
-      if (event === 'log.line' && selects(selector, payload.source)) print(payload.source, payload.stream, payload.line);
+      if (event === 'log.line' && selects(selector, payload.source)) print(payload.source, payload.stream, payload.line, new Date(payload.time).toISOString());
     },
     () => closed(),
   );
@@ -116,14 +129,14 @@ async function logsFromApi(socket: string, target: string | undefined, count: nu
   return 0;
 }
 
-async function logsFromFiles(target: string | undefined, count: number, options: { follow?: boolean; dir: string }): Promise<number> {
+async function logsFromFiles(target: string | undefined, count: number, options: Options): Promise<number> {
   const sources = await findSources(target, options.dir);
-  const printRaw = printer(sources.map((source) => source.label));
+  const printRaw = printer(sources.map((source) => source.label), Boolean(options.timestamps));
   const print = (label: string, raw: string) => {
-    const { stream, text } = parseLogLine(raw);
-    printRaw(label, stream, text);
+    const { stream, text, time } = parseLogLine(raw);
+    printRaw(label, stream, text, time);
   };
-  const recent = sources.flatMap((source) => tailLog(source.file, count).map((line) => ({ label: source.label, line })));
+  const recent = sources.flatMap((source) => tailLog(source.file, count).map((line) => ({ label: source.label, line }))).filter((entry) => parseLogLine(entry.line).time >= options.since!);
   // Lines start with an ISO timestamp, so a stable sort by it interleaves the files in time order.
   recent.sort((a, b) => (a.line.slice(0, 24) < b.line.slice(0, 24) ? -1 : a.line.slice(0, 24) > b.line.slice(0, 24) ? 1 : 0));
   if (count > 0) for (const entry of recent.slice(-count)) print(entry.label, entry.line);
@@ -155,6 +168,11 @@ async function logsFromFiles(target: string | undefined, count: number, options:
   return 0;
 }
 
+/** The names a logs target can take: the app's instance types, and the apps. */
+function knownHint(app: string, instances: string[], apps: string[]): string {
+  return `instances of ${app}: ${instances.join(', ') || '(none)'}; apps: ${apps.join(', ')} (paasmaker logs APP[/INSTANCE])`;
+}
+
 async function findSources(target: string | undefined, dir: string): Promise<LogSource[]> {
   const logsRoot = homeLayout().logs;
   const apps = existsSync(logsRoot) ? readdirSync(logsRoot).sort() : [];
@@ -167,7 +185,7 @@ async function findSources(target: string | undefined, dir: string): Promise<Log
   if (sources.length === 0) {
     const known = files.map((file) => file.slice(0, -'.log'.length));
     throw new PaasmakerError('INSTANCE_NOT_FOUND', selector ? `app "${app}" has no logs for "${selector}"` : `app "${app}" has no logs yet`, {
-      hint: known.length > 0 ? `known: ${known.join(', ')}` : `start it with: paasmaker up`,
+      hint: known.length > 0 ? knownHint(app, known, apps) : `start it with: paasmaker up`,
     });
   }
   return sources;

@@ -1,15 +1,20 @@
 import { callApi } from '../../api/client.js';
 import type { ProcessRow, Status } from '../../api/index.js';
 import { defineCommand } from '../command.js';
-import { fromPlatform } from '../running-platform.js';
+import { fromPlatform, requireKnownApp } from '../running-platform.js';
 import { colorEnabled, formatDuration, painter, table } from '../output.js';
 
-export default defineCommand<{ json?: boolean }>({
+type Options = { json?: boolean; all?: boolean };
+
+export default defineCommand<Options>({
   name: 'ps',
-  description: 'list processes: app, instance, index, state, pid, port, restarts, uptime',
+  description: 'list the processes of the apps that run: app, instance, index, state, pid, port, restarts, uptime',
   arguments: [{ name: '[app]', description: 'only this app', completes: 'app' }],
-  options: [{ flags: '--json', description: 'print a JSON array of flat objects' }],
-  examples: ['paasmaker ps', 'paasmaker ps shop --json'],
+  options: [
+    { flags: '-a, --all', description: 'stopped apps too (for a week after they stopped)' },
+    { flags: '--json', description: 'print a JSON array of flat objects' },
+  ],
+  examples: ['paasmaker ps', 'paasmaker ps -a     stopped apps too', 'paasmaker ps shop --json'],
   run: ({ args, options }) => ps(args[0] as string | undefined, options),
 });
 
@@ -18,12 +23,18 @@ const STATE_COLORS = { running: 'green', starting: 'yellow', stopping: 'yellow',
 /** A process that ended by itself says how: "exited (0)", "crashed (1)". */
 const stateText = (row: ProcessRow) => ((row.state === 'exited' || row.state === 'crashed') && row.exitCode !== null ? `${row.state} (${row.exitCode})` : row.state);
 
-/** `paasmaker ps`: every process slot of every app, from the running platform, else from the read-only view of state. */
-async function ps(app: string | undefined, options: { json?: boolean }): Promise<number> {
+/**
+ * `paasmaker ps`: the process slots of the apps that run (-a: stopped apps
+ * too), from the running platform, else from the read-only view of state.
+ * An app no listing knows is an error, as it is for `down`.
+ */
+async function ps(app: string | undefined, options: Options): Promise<number> {
+  const query = new URLSearchParams({ ...(app ? { app } : {}), ...(options.all ? {} : { running: 'true' }) });
+  await requireKnownApp(app, 'ps');
   const { rows, status } = await fromPlatform(
     async (socket) => {
       const [rows, status] = await Promise.all([
-        callApi<ProcessRow[]>(socket, 'GET', `/api/v1/processes${app ? `?app=${encodeURIComponent(app)}` : ''}`, undefined, 5000),
+        callApi<ProcessRow[]>(socket, 'GET', `/api/v1/processes?${query}`, undefined, 5000),
         callApi<Status>(socket, 'GET', '/api/v1/status', undefined, 5000),
       ]);
       return { rows, status: status as Status | undefined };
@@ -31,7 +42,7 @@ async function ps(app: string | undefined, options: { json?: boolean }): Promise
     // Loaded only when nothing runs: ps asking a platform stays as quick as --version.
     async () => {
       const [{ readState }, { listProcesses }] = await Promise.all([import('../read-state.js'), import('../../engine/index.js')]);
-      return { rows: readState((state) => listProcesses(state, { app })) ?? [], status: undefined };
+      return { rows: readState((state) => listProcesses(state, { app, running: !options.all })) ?? [], status: undefined };
     },
   );
   // A platform that cannot write (a full disk) says so first: what follows may be behind.
@@ -44,7 +55,8 @@ async function ps(app: string | undefined, options: { json?: boolean }): Promise
     return 0;
   }
   if (rows.length === 0) {
-    process.stdout.write(app ? `No processes for app "${app}".\n` : 'No apps yet. Start one with: paasmaker up [DIR]\n');
+    const stopped = options.all ? '' : ' (paasmaker ps -a shows stopped apps too)';
+    process.stdout.write(app ? `App "${app}" is not running${stopped}.\n` : options.all ? 'No apps yet. Start one with: paasmaker up [DIR]\n' : `No app is running. Start one with: paasmaker up [DIR]${stopped}\n`);
     return 0;
   }
   const paint = painter(colorEnabled());

@@ -1,11 +1,11 @@
 import { callApi } from '../../api/client.js';
 import type { TrafficRow } from '../../api/index.js';
 import { defineCommand } from '../command.js';
-import { fromPlatform } from '../running-platform.js';
+import { fromPlatform, requireKnownApp } from '../running-platform.js';
 import { PaasmakerError } from '../../shared/errors.js';
-import { table } from '../output.js';
+import { interrupted, table } from '../output.js';
 
-type Options = { json?: boolean; window: string };
+type Options = { json?: boolean; window: string; follow?: boolean };
 
 export default defineCommand<Options>({
   name: 'stats',
@@ -13,9 +13,10 @@ export default defineCommand<Options>({
   arguments: [{ name: '[app]', description: 'only this app', completes: 'app' }],
   options: [
     { flags: '--json', description: 'print a JSON array of flat objects' },
-    { flags: '-w, --window <seconds>', description: 'how far back to count', default: '60' },
+    { flags: '--window <seconds>', description: 'how far back to count', default: '60' },
+    { flags: '-f, --follow', description: 'refresh every second until Ctrl-C (with --json: one array a line)' },
   ],
-  examples: ['paasmaker stats', 'paasmaker stats shop --window 300 --json'],
+  examples: ['paasmaker stats', 'paasmaker stats -f          refresh every second', 'paasmaker stats shop --window 300 --json'],
   run: ({ args, options }) => stats(args[0] as string | undefined, options),
 });
 
@@ -27,28 +28,39 @@ async function stats(app: string | undefined, options: Options): Promise<number>
   if (!Number.isInteger(window) || window < 1 || window > 86_400) {
     throw new PaasmakerError('USAGE', `--window must be a whole number of seconds, at most a day (got "${options.window}")`, { hint: 'for example: paasmaker stats --window 300' });
   }
+  await requireKnownApp(app, 'stats');
   const query = new URLSearchParams({ window: String(window), ...(app ? { app } : {}) });
-  const rows = await fromPlatform(
-    (socket) => callApi<TrafficRow[]>(socket, 'GET', `/api/v1/stats?${query}`, undefined, 5000),
-    async () => {
-      const [{ readState }, { listTraffic }] = await Promise.all([import('../read-state.js'), import('../../engine/index.js')]);
-      return readState((state) => listTraffic(state, { app, windowSeconds: window })) ?? [];
-    },
-  );
-  if (options.json) {
-    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  const read = () =>
+    fromPlatform(
+      (socket) => callApi<TrafficRow[]>(socket, 'GET', `/api/v1/stats?${query}`, undefined, 5000),
+      async () => {
+        const [{ readState }, { listTraffic }] = await Promise.all([import('../read-state.js'), import('../../engine/index.js')]);
+        return readState((state) => listTraffic(state, { app, windowSeconds: window })) ?? [];
+      },
+    );
+  if (!options.follow) {
+    process.stdout.write(render(await read(), window, Boolean(options.json), true));
     return 0;
   }
-  if (rows.length === 0) {
-    process.stdout.write(`No traffic through the router in the last ${window} s.\n`);
-    return 0;
+  // As docker stats: the screen redrawn in place on a terminal, a table (or a JSON line) after another elsewhere.
+  const redraw = process.stdout.isTTY && !options.json;
+  let stop = false;
+  const interrupt = interrupted().then(() => (stop = true));
+  while (!stop) {
+    const text = render(await read(), window, Boolean(options.json), false);
+    process.stdout.write(redraw ? `\u001b[H\u001b[2J${text}` : options.json ? text : `${text}\n`);
+    await Promise.race([interrupt, new Promise((resolveWait) => setTimeout(resolveWait, 1000))]);
   }
-  const ms = (value: number | null) => (value === null ? '-' : `${value} ms`);
-  process.stdout.write(
-    table(
-      ['app', 'instance', 'requests', 'req/s', '2xx', '3xx', '4xx', '5xx', 'in', 'out', 'p50', 'p99'],
-      rows.map((row) => [row.app, row.instance, String(row.requests), String(row.rps), String(row.s2xx), String(row.s3xx), String(row.s4xx), String(row.s5xx), bytes(row.bytesIn), bytes(row.bytesOut), ms(row.p50), ms(row.p99)]),
-    ),
-  );
   return 0;
+}
+
+/** The rows as a table (or JSON: indented once, a line each when following). */
+function render(rows: TrafficRow[], window: number, json: boolean, once: boolean): string {
+  if (json) return `${once ? JSON.stringify(rows, null, 2) : JSON.stringify(rows)}\n`;
+  if (rows.length === 0) return `No traffic through the router in the last ${window} s.\n`;
+  const ms = (value: number | null) => (value === null ? '-' : `${value} ms`);
+  return table(
+    ['app', 'instance', 'requests', 'req/s', '2xx', '3xx', '4xx', '5xx', 'in', 'out', 'p50', 'p99'],
+    rows.map((row) => [row.app, row.instance, String(row.requests), String(row.rps), String(row.s2xx), String(row.s3xx), String(row.s4xx), String(row.s5xx), bytes(row.bytesIn), bytes(row.bytesOut), ms(row.p50), ms(row.p99)]),
+  );
 }

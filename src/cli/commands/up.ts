@@ -5,7 +5,7 @@ import { EXIT, PaasmakerError } from '../../shared/errors.js';
 import { callApi, followEvents, runningDaemon, upSocket, type DaemonRecord } from '../../api/client.js';
 import { resolveSettings, type Settings } from '../../shared/settings.js';
 import { defineCommand } from '../command.js';
-import { colorEnabled, colorFor, painter, reportError, type Paint } from '../output.js';
+import { colorEnabled, colorFor, painter, reportError, signalExit, announceIfSlow, type Paint } from '../output.js';
 
 type Options = { file?: string; prepare?: boolean; proxyPort?: string; proxy?: boolean; watch?: boolean; detach?: boolean; tui?: boolean };
 
@@ -64,19 +64,21 @@ async function up(words: string[], options: Options): Promise<number> {
   let control: { close: () => Promise<void> } | undefined;
   let markStopped!: () => void;
   const stopped = new Promise<void>((resolveStopped) => (markStopped = resolveStopped));
-  const stop = (reason: string) => {
+  let exitCode: number = EXIT.ok;
+  const stop = (reason: string, signal: NodeJS.Signals) => {
     if (stopping) {
       // A second Ctrl-C: no more patience; the keeper kills what is left when we exit.
       printer.system('stopping now');
-      process.exit(EXIT.ok);
+      process.exit(signalExit(signal));
     }
+    exitCode = signalExit(signal);
     printer.system(`${reason}: stopping ${app}…`);
     stopping = (control?.close() ?? Promise.resolve()).then(() => platform.close()).then(markStopped);
     return stopping;
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   const handlers = signals.map((signal) => {
-    const handler = () => void stop(signal === 'SIGINT' ? 'interrupted' : `received ${signal}`);
+    const handler = () => void stop(signal === 'SIGINT' ? 'interrupted' : `received ${signal}`, signal);
     process.on(signal, handler);
     return [signal, handler] as const;
   });
@@ -117,7 +119,7 @@ async function up(words: string[], options: Options): Promise<number> {
   await stopped;
   for (const [signal, handler] of handlers) process.off(signal, handler);
   printer.system(`${app} stopped`);
-  return EXIT.ok;
+  return exitCode;
 }
 
 /**
@@ -175,7 +177,7 @@ async function upWithTui(platform: Platform, manifest: ResolvedManifest, options
     await control?.close();
     await platform.close();
   })());
-  for (const signal of ['SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop().then(() => process.exit(EXIT.ok)));
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop().then(() => process.exit(signalExit(signal))));
   const feed = new EngineFeed(platform, manifest, stop);
   let failed: unknown;
   void platform
@@ -232,16 +234,16 @@ async function upAttached(manifest: ResolvedManifest, daemon: DaemonRecord, prin
       },
     );
   });
-  const stop = async () => {
+  const stop = async (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     printer.system(`stopping ${app}…`);
     await callApi(daemon.socket, 'POST', `/api/v1/apps/${encodeURIComponent(app)}/down`, {}).catch(() => undefined);
     holder?.destroy();
-    finish(EXIT.ok);
+    finish(signalExit(signal));
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  for (const signal of signals) process.on(signal, () => void stop());
+  for (const signal of signals) process.on(signal, () => void stop(signal));
   const began = Date.now();
   try {
     const answer = await callApi<StartedApp>(daemon.socket, 'POST', '/api/v1/apps', { directory: manifest.directory, attached: true, prepare: options.prepare, watch: options.watch !== false });
@@ -302,12 +304,13 @@ function unreadyReport(app: string, elapsed: number, unready: UnreadyProcess[], 
  * rather than failing; a port the user chose must be free.
  */
 async function openPlatform(settings: Settings, routed: boolean, printer: LinePrinter): Promise<Platform> {
-  const { Platform } = await import('../../engine/index.js');
   const home = settings.home;
+  const { Platform } = await announceIfSlow(import('../../engine/index.js'), () => printer.system('loading the platform (slow only on the first start after an install)…'));
   if (!routed) return Platform.open({ home });
   let platform: Platform;
   try {
-    platform = await Platform.open({ home, proxy: { port: settings.proxyPort, maxConnections: settings.maxConnections }, dns: { port: settings.dnsPort } });
+    const opening = Platform.open({ home, proxy: { port: settings.proxyPort, maxConnections: settings.maxConnections }, dns: { port: settings.dnsPort } });
+    platform = await announceIfSlow(opening, () => printer.system(`opening ${home}: its state, the router and the DNS responder…`));
   } catch (error) {
     const chosen = settings.source.proxyPort !== 'default';
     if (!(error instanceof PaasmakerError) || error.code !== 'PORT_IN_USE' || chosen || !/paasmaker/.test(error.message)) throw error;
