@@ -102,7 +102,7 @@ export function keystrokes(input: string, key: Key): Array<[string, Key]> {
  * keys into actions. Warnings (the platform's stderr while the UI is up)
  * join the feed's in the status line.
  */
-export function StackApp({ feed, color, openUrl, intervalMs = 100, warnings }: { feed: Feed; color: boolean; openUrl: (url: string) => boolean; intervalMs?: number; warnings?: () => string[] }) {
+export function StackApp({ feed, color, openUrl, intervalMs = 100, warnings, onInterrupt }: { feed: Feed; color: boolean; openUrl: (url: string) => boolean; intervalMs?: number; warnings?: () => string[]; onInterrupt?: () => void }) {
   const { exit } = useApp();
   const { stdout } = useStdout();
   const frame = () => {
@@ -138,6 +138,7 @@ export function StackApp({ feed, color, openUrl, intervalMs = 100, warnings }: {
     if (context.view.prompt) return promptKey(input, key, context);
     if (context.view.help) return update({ help: false });
     if (input === 'q' || (key.ctrl && input === 'c')) {
+      if (input !== 'q') onInterrupt?.();
       update({ message: 'stopping…' });
       void feed.quit().then(() => exit());
     } else if (!logKey(input, key, context)) processKey(input, key, context);

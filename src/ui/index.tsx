@@ -44,13 +44,16 @@ function captureStderr(): { lines: string[]; release: () => void } {
 }
 
 /** Runs the terminal UI until q; resolves once it has left the screen. */
-export async function runTui(feed: Feed, options: { color: boolean }): Promise<void> {
+/** Runs the UI until q (`quit`) or Ctrl-C (`interrupted`: a foreground up then exits 130, as for SIGINT). */
+export async function runTui(feed: Feed, options: { color: boolean }): Promise<'quit' | 'interrupted'> {
   // The alternate screen, as full-screen terminal programs do: the shell's scrollback stays as it was.
   process.stdout.write('\x1b[?1049h\x1b[H');
   const stderr = captureStderr();
+  let how: 'quit' | 'interrupted' = 'quit';
   try {
-    const instance = render(<StackApp feed={feed} color={options.color} openUrl={openUrl} warnings={() => stderr.lines} />, { exitOnCtrlC: false, patchConsole: true });
+    const instance = render(<StackApp feed={feed} color={options.color} openUrl={openUrl} warnings={() => stderr.lines} onInterrupt={() => (how = 'interrupted')} />, { exitOnCtrlC: false, patchConsole: true });
     await instance.waitUntilExit();
+    return how;
   } finally {
     process.stdout.write('\x1b[?1049l');
     stderr.release();

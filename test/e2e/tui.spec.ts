@@ -45,7 +45,7 @@ describe.skipIf(!haveTmux)('the terminal UI in a real terminal', () => {
     expect(alive(pid)).toBe(false);
   });
 
-  it('in a terminal while the daemon runs: the UI holds this project only; q stops it and the others run on', async () => {
+  it('in a terminal while the daemon runs: the UI holds this project only; Ctrl-C stops it, exits 130 as for SIGINT, and the others run on', async () => {
     const home = daemonHome();
     expect((await runCli(['up', '-d', join(examples, 'static-site')], { home })).exitCode).toBe(0);
     const terminal = openTerminal(home, 'pm-tui-d', `env -u CI PAASMAKER_HOME=${home} ${bin} up ${join(examples, 'hello-node')}; echo EXIT=$?; sleep 60`);
@@ -53,8 +53,8 @@ describe.skipIf(!haveTmux)('the terminal UI in a real terminal', () => {
     const { screen } = terminal;
     await until(() => /web\.0\s+● running\s+http:\/\/hello-node\.localhost:\d+\//.test(screen()), 15_000, 'the held project running in the UI');
     expect(screen()).not.toContain('static-site');
-    terminal.keys('q');
-    await until(() => screen().includes('EXIT=0'), 10_000, 'paasmaker to exit 0');
+    terminal.keys('C-c');
+    await until(() => screen().includes('EXIT=130'), 10_000, 'paasmaker to exit 130');
     const status = JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { apps: string[] };
     expect(status.apps).toEqual(['static-site']);
   });

@@ -158,10 +158,10 @@ async function upAttachedTui(manifest: ResolvedManifest, daemon: DaemonRecord, o
   void callApi(daemon.socket, 'POST', '/api/v1/apps', { directory: manifest.directory, attached: true, prepare: options.prepare, watch: options.watch !== false }).catch((error: unknown) => {
     failed = error;
   });
-  await runTui(feed, { color: colorEnabled() });
+  const how = await runTui(feed, { color: colorEnabled() });
   if (failed) return reportError(failed);
   process.stdout.write(`${app} stopped (the daemon's other projects run on)\n`);
-  return EXIT.ok;
+  return how === 'interrupted' ? signalExit('SIGINT') : EXIT.ok;
 }
 
 /**
@@ -186,11 +186,11 @@ async function upWithTui(platform: Platform, manifest: ResolvedManifest, options
     .catch((error: unknown) => {
       failed = error;
     });
-  await runTui(feed, { color: colorEnabled() });
+  const how = await runTui(feed, { color: colorEnabled() });
   await stop();
   if (failed) return reportError(failed);
   process.stdout.write(`${app} stopped\n`);
-  return EXIT.ok;
+  return how === 'interrupted' ? signalExit('SIGINT') : EXIT.ok;
 }
 
 /** A foreground `up` answers the same API as the daemon, for its own app, on run/up-<pid>.sock. */
