@@ -13,6 +13,21 @@ const IDLE = 'setInterval(() => {}, 1000);\n';
 /** A Procfile project: a web and a worker. */
 const webAndWorker = () => project({ Procfile: 'web: node web.js\nworker: node idle.js\n', 'web.js': SERVER('web'), 'idle.js': IDLE });
 
+/** A web that depends on a queue, and a worker. */
+const webQueueWorker = (name: string) =>
+  project({
+    'paasmaker.yml': [
+      `application: {name: ${name}}`,
+      'instances:',
+      '  web: {command: node web.js, depends_on: [queue]}',
+      '  queue: {command: node idle.js, standalone: true}',
+      '  worker: {command: node idle.js, standalone: true}',
+      '',
+    ].join('\n'),
+    'web.js': SERVER('web'),
+    'idle.js': IDLE,
+  });
+
 const running = async (home: string) =>
   (await psJson(home))
     .filter((row) => row.state === 'running')
@@ -21,18 +36,7 @@ const running = async (home: string) =>
 
 describe('choosing what runs', () => {
   it('up web (from the project folder): web and what it depends on start, the worker does not', async () => {
-    const dir = project({
-      'paasmaker.yml': [
-        'application: {name: subset}',
-        'instances:',
-        '  web: {command: node web.js, depends_on: [queue]}',
-        '  queue: {command: node idle.js, standalone: true}',
-        '  worker: {command: node idle.js, standalone: true}',
-        '',
-      ].join('\n'),
-      'web.js': SERVER('web'),
-      'idle.js': IDLE,
-    });
+    const dir = webQueueWorker('subset');
     const pmHome = home();
     const started = await up(['web'], { home: pmHome, cwd: dir }, /subset is up/);
     expect(started.output).toContain('(2 instance type(s))');
@@ -77,18 +81,7 @@ describe('choosing what runs', () => {
   }, 60_000);
 
   it('up -d DIR web runs only web and what it depends on in the daemon, and a daemon restart brings back the same subset', async () => {
-    const dir = project({
-      'paasmaker.yml': [
-        'application: {name: dsubset}',
-        'instances:',
-        '  web: {command: node web.js, depends_on: [queue]}',
-        '  queue: {command: node idle.js, standalone: true}',
-        '  worker: {command: node idle.js, standalone: true}',
-        '',
-      ].join('\n'),
-      'web.js': SERVER('web'),
-      'idle.js': IDLE,
-    });
+    const dir = webQueueWorker('dsubset');
     const pmHome = scratch.daemonHome();
     const started = await runCli(['up', '-d', dir, 'web'], { home: pmHome });
     expect(started.exitCode, started.stderr).toBe(0);
