@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseLogLine, tailLog } from '../shared/tail.js';
 import { z } from 'zod';
 import { appEnvironment, listProcesses, listTraffic, maskEnvironment, projectEnvironment } from '../engine/index.js';
-import { loadManifestAsync } from '../manifest/index.js';
+import { loadChosenManifest, loadManifestAsync } from '../manifest/index.js';
 import { PaasmakerError } from '../shared/errors.js';
 import {
   AbortResultSchema,
@@ -48,8 +48,9 @@ export const ROUTES: Route[] = [
     request: UpRequestSchema,
     response: StartedAppSchema,
     handle: async (context, _params, body) => {
-      const { directory, attached, prepare, watch } = body as z.infer<typeof UpRequestSchema>;
-      const manifest = await loadManifestAsync(resolve(directory));
+      const { directory, attached, prepare, watch, file, instances = [] } = body as z.infer<typeof UpRequestSchema>;
+      // The foreground's choice, made the same way: the folder is the first word, the instance types the rest.
+      const { manifest } = await loadChosenManifest([resolve(directory), ...instances], file === undefined ? undefined : { path: file, from: `file ${file}` });
       await context.platform.apply(manifest, { forcePrepare: prepare, restore: !attached });
       const unready = context.platform.unready(manifest.application.name);
       if (watch !== false) await context.platform.watch(manifest.application.name);

@@ -1,5 +1,5 @@
 import type { Platform } from '../engine/index.js';
-import { loadManifestAsync } from '../manifest/index.js';
+import { reloadManifest } from '../manifest/index.js';
 
 /**
  * Which projects the daemon runs: those handed over (up -d) are brought back
@@ -15,8 +15,10 @@ export class DaemonProjects {
   async restore(): Promise<void> {
     for (const app of this.platform.state.apps.list().filter((candidate) => candidate.daemon)) {
       try {
-        this.say(`restoring ${app.name} from ${app.directory}`);
-        await this.platform.apply(await loadManifestAsync(app.directory), { restore: true });
+        this.say(`restoring ${app.name} from ${app.manifest}`);
+        // The file and the instance types it ran with (up -d -f Procfile.dev web).
+        const only = app.onlyInstances ? (JSON.parse(app.onlyInstances) as string[]) : undefined;
+        await this.platform.apply(await reloadManifest({ file: app.manifest, only }), { restore: true });
         await this.platform.watch(app.name);
       } catch (error) {
         this.say(`could not restore ${app.name}: ${(error as Error).message}`);

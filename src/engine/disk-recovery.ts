@@ -50,7 +50,7 @@ export function recoverWhenRoom(parts: RecoveryParts): void {
     for (const app of running.values()) {
       const name = app.manifest.application.name;
       // An app started while the disk was full was never recorded.
-      if (!state.apps.get(name)) state.apps.upsert({ name, directory: app.manifest.directory, manifest: app.manifest.file, state: 'running', ownerPid: owner.pid, ownerStart: owner.startTime });
+      if (!state.apps.get(name)) state.apps.upsert({ name, directory: app.manifest.directory, manifest: app.manifest.file, only: app.manifest.only, state: 'running', ownerPid: owner.pid, ownerStart: owner.startTime });
       // Its quantities as scaled now; slots scaled away go with the rest.
       apps.recordInstances(app);
       state.processes.clear(name);

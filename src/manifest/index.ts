@@ -6,7 +6,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { PaasmakerError, type ErrorCode } from '../shared/errors.js';
 import { parseFormat1 } from './format1.js';
 import { parsePaasmakerYml } from './paasmaker-yml.js';
-import { findManifest, manifestKind, selectInstances } from './choose.js';
+import { chooseManifest, findManifest, manifestKind, selectInstances, type ManifestChoice } from './choose.js';
 import { displayPath, manifestError } from './positions.js';
 import { parseProcfile } from './procfile.js';
 import type { ManifestKind, ResolvedManifest } from './types.js';
@@ -51,10 +51,21 @@ export async function loadManifestAsync(dir: string): Promise<ResolvedManifest> 
 }
 
 /**
- * A manifest chosen as before (`up -f Procfile.dev`, `up web`): the same file
- * read again, the same instance types chosen, for a reload on save.
+ * The manifest `up` runs, in the foreground or the daemon: the folder's, or
+ * the file chosen (relative to the folder), with only the instance types
+ * named and what they depend on.
  */
-export async function reloadManifest(previous: ResolvedManifest): Promise<ResolvedManifest> {
+export async function loadChosenManifest(words: readonly string[], file?: { path: string; from: string }, cwd?: string): Promise<{ manifest: ResolvedManifest; choice: ManifestChoice }> {
+  const choice = chooseManifest(words, file, cwd);
+  return { manifest: selectInstances(await loadManifestAsync(choice.path), choice.instances), choice };
+}
+
+/**
+ * A manifest chosen as before (`up -f Procfile.dev`, `up web`): the same file
+ * read again, the same instance types chosen, for a reload on save or a
+ * daemon bringing its projects back.
+ */
+export async function reloadManifest(previous: Pick<ResolvedManifest, 'file' | 'only'>): Promise<ResolvedManifest> {
   return selectInstances(await loadManifestAsync(previous.file), previous.only ?? []);
 }
 

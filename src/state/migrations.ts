@@ -156,4 +156,11 @@ export const migrations: ReadonlyArray<{ version: number; sql: string }> = [
       CREATE INDEX jobs_recent ON jobs (created_at);
     `,
   },
+  {
+    version: 7,
+    sql: `
+      -- The instance types chosen (up web worker), as a JSON array; NULL: all of them.
+      ALTER TABLE apps ADD COLUMN only_instances TEXT;
+    `,
+  },
 ];

@@ -11,6 +11,8 @@ export interface AppRecord {
   ownerStart: string | null;
   /** 1 when the daemon runs it (and should bring it back after a restart). */
   daemon: number;
+  /** The instance types chosen (up web worker), as a JSON array; null: all. */
+  onlyInstances: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -63,16 +65,17 @@ export class AppsRepository {
     this.db.prepare('UPDATE apps SET daemon = ? WHERE name = ?').run(daemon ? 1 : 0, name);
   }
 
-  upsert(app: Pick<AppRecord, 'name' | 'directory' | 'manifest' | 'state' | 'ownerPid' | 'ownerStart'>): void {
+  upsert(app: Pick<AppRecord, 'name' | 'directory' | 'manifest' | 'state' | 'ownerPid' | 'ownerStart'> & { only?: readonly string[] }): void {
     const now = Date.now();
+    const onlyInstances = app.only && app.only.length > 0 ? JSON.stringify(app.only) : null;
     this.db
       .prepare(
-        `INSERT INTO apps (name, directory, manifest, state, owner_pid, owner_start, created_at, updated_at)
-         VALUES (@name, @directory, @manifest, @state, @ownerPid, @ownerStart, @now, @now)
-         ON CONFLICT (name) DO UPDATE SET directory = @directory, manifest = @manifest, state = @state,
+        `INSERT INTO apps (name, directory, manifest, only_instances, state, owner_pid, owner_start, created_at, updated_at)
+         VALUES (@name, @directory, @manifest, @onlyInstances, @state, @ownerPid, @ownerStart, @now, @now)
+         ON CONFLICT (name) DO UPDATE SET directory = @directory, manifest = @manifest, only_instances = @onlyInstances, state = @state,
            owner_pid = @ownerPid, owner_start = @ownerStart, updated_at = @now`,
       )
-      .run({ ...app, now });
+      .run({ name: app.name, directory: app.directory, manifest: app.manifest, state: app.state, ownerPid: app.ownerPid, ownerStart: app.ownerStart, onlyInstances, now });
   }
 
   setState(name: string, state: AppState): void {

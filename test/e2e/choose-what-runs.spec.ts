@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getByHost, psJson, runCli, Scratch, until, type CliProcess } from '../helpers/cli.js';
+import { apiRequest, getByHost, psJson, runCli, Scratch, until, type CliProcess } from '../helpers/cli.js';
 
 const scratch = new Scratch();
 const { project, home, up } = scratch;
@@ -13,6 +13,21 @@ const IDLE = 'setInterval(() => {}, 1000);\n';
 /** A Procfile project: a web and a worker. */
 const webAndWorker = () => project({ Procfile: 'web: node web.js\nworker: node idle.js\n', 'web.js': SERVER('web'), 'idle.js': IDLE });
 
+/** A web that depends on a queue, and a worker. */
+const webQueueWorker = (name: string) =>
+  project({
+    'paasmaker.yml': [
+      `application: {name: ${name}}`,
+      'instances:',
+      '  web: {command: node web.js, depends_on: [queue]}',
+      '  queue: {command: node idle.js, standalone: true}',
+      '  worker: {command: node idle.js, standalone: true}',
+      '',
+    ].join('\n'),
+    'web.js': SERVER('web'),
+    'idle.js': IDLE,
+  });
+
 const running = async (home: string) =>
   (await psJson(home))
     .filter((row) => row.state === 'running')
@@ -21,18 +36,7 @@ const running = async (home: string) =>
 
 describe('choosing what runs', () => {
   it('up web (from the project folder): web and what it depends on start, the worker does not', async () => {
-    const dir = project({
-      'paasmaker.yml': [
-        'application: {name: subset}',
-        'instances:',
-        '  web: {command: node web.js, depends_on: [queue]}',
-        '  queue: {command: node idle.js, standalone: true}',
-        '  worker: {command: node idle.js, standalone: true}',
-        '',
-      ].join('\n'),
-      'web.js': SERVER('web'),
-      'idle.js': IDLE,
-    });
+    const dir = webQueueWorker('subset');
     const pmHome = home();
     const started = await up(['web'], { home: pmHome, cwd: dir }, /subset is up/);
     expect(started.output).toContain('(2 instance type(s))');
@@ -76,10 +80,56 @@ describe('choosing what runs', () => {
     expect(await running(pmHome)).toEqual(['web']);
   }, 60_000);
 
-  it('up -d with instance types is refused (exit 2): the daemon runs whole projects', async () => {
+  it('up -d DIR web runs only web and what it depends on in the daemon, and a daemon restart brings back the same subset', async () => {
+    const dir = webQueueWorker('dsubset');
+    const pmHome = scratch.daemonHome();
+    const started = await runCli(['up', '-d', dir, 'web'], { home: pmHome });
+    expect(started.exitCode, started.stderr).toBe(0);
+    expect(started.stdout).toContain('dsubset is up');
+    expect(await running(pmHome)).toEqual(['queue', 'web']);
+
+    expect((await runCli(['daemon', 'stop'], { home: pmHome })).exitCode).toBe(0);
+    const restarted = await runCli(['daemon', 'start'], { home: pmHome });
+    expect(restarted.exitCode, restarted.stderr).toBe(0);
+    await until(async () => (await running(pmHome)).length >= 2, 20_000, 'the subset to come back');
+    expect(await running(pmHome)).toEqual(['queue', 'web']);
+  }, 90_000);
+
+  it('-f Procfile.dev runs that file in the daemon (-d and attached), and after a daemon restart too', async () => {
+    const dir = project({ Procfile: 'web: node web.js production\n', 'Procfile.dev': 'web: node web.js development\n', 'web.js': "require('http').createServer((q, r) => r.end(process.argv[2])).listen(process.env.PORT, '127.0.0.1');\n" });
+    const app = dir.split('/').pop()!.toLowerCase();
+    const pmHome = scratch.daemonHome();
+    const answer = async () => {
+      const status = JSON.parse((await runCli(['daemon', 'status', '--json'], { home: pmHome })).stdout) as { proxyPort: number };
+      return getByHost(status.proxyPort, `${app}.localhost`);
+    };
+
+    const detached = await runCli(['up', '-d', '-f', 'Procfile.dev', dir], { home: pmHome });
+    expect(detached.exitCode, detached.stderr).toBe(0);
+    expect(await answer()).toBe('development');
+
+    expect((await runCli(['daemon', 'stop'], { home: pmHome })).exitCode).toBe(0);
+    expect((await runCli(['daemon', 'start'], { home: pmHome })).exitCode).toBe(0);
+    await until(async () => (await answer().catch(() => '')) === 'development', 20_000, 'the Procfile.dev app to come back');
+    expect((await runCli(['down', app], { home: pmHome })).exitCode).toBe(0);
+
+    // A foreground up while the daemon runs: the project joins it, with the file chosen here.
+    const attached = await up([dir], { home: pmHome, env: { PAASMAKER_MANIFEST: 'Procfile.dev' } }, new RegExp(`open http://${app}\\.localhost:\\d+/`));
+    expect(attached.output).toContain('in the daemon');
+    expect(await answer()).toBe('development');
+  }, 120_000);
+
+  it('the daemon refuses an instance type the manifest lacks, with a did-you-mean (as the foreground does)', async () => {
     const dir = webAndWorker();
-    const result = await runCli(['up', '-d', dir, 'web'], { home: home() });
-    expect(result.exitCode).toBe(2);
-    expect(result.stderr).toContain('instance types (web) cannot be chosen for a project run by the daemon (-d)');
-  });
+    const pmHome = scratch.daemonHome();
+    expect((await runCli(['daemon', 'start'], { home: pmHome })).exitCode).toBe(0);
+    const refused = await apiRequest(join(pmHome, 'paasmaker.sock'), 'POST', '/api/v1/apps', { body: { directory: dir, instances: ['wroker'] } });
+    expect(refused.json).toMatchObject({ code: 'INSTANCE_NOT_FOUND' });
+    expect(refused.json.error).toContain('did you mean "worker"?');
+    const badFile = await apiRequest(join(pmHome, 'paasmaker.sock'), 'POST', '/api/v1/apps', { body: { directory: dir, file: 'Procfile.dve' } });
+    expect(badFile.json).toMatchObject({ code: 'MANIFEST_NOT_FOUND' });
+    expect(badFile.json.error).toContain('did you mean "Procfile"');
+    expect((await apiRequest(join(pmHome, 'paasmaker.sock'), 'POST', '/api/v1/apps', { body: { directory: dir, instances: [''] } })).status).toBe(400);
+    expect(await psJson(pmHome)).toEqual([]);
+  }, 60_000);
 });

@@ -231,6 +231,13 @@ export class Scratch {
     return made.home;
   };
 
+  /** A fresh PAASMAKER_HOME whose daemon (if one is started in it) is stopped at cleanup. */
+  daemonHome = (): string => {
+    const made = tempHome();
+    this.undo.push(() => stopDaemonAndRemove(made.home, made.cleanup));
+    return made.home;
+  };
+
   /** `up --no-tui --no-watch ARGS` (watching with `watch`) in the foreground, once it has printed `ready`; stopped with Ctrl-C (SIGINT) afterwards. */
   up = async (args: string[], options: { home: string; cwd?: string; env?: Record<string, string>; watch?: boolean }, ready: RegExp): Promise<CliProcess> => {
     const process = new CliProcess(['up', '--no-tui', ...(options.watch ? [] : ['--no-watch']), ...args], options);

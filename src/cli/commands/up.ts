@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import type { InstanceStateEvent, JobUpdateEvent, LogLineEvent, Platform, UnreadyProcess } from '../../engine/index.js';
 import type { StartedApp } from '../../api/index.js';
 import type { ResolvedManifest } from '../../manifest/index.js';
@@ -44,15 +45,14 @@ export default defineCommand<Options>({
  */
 async function up(words: string[], options: Options): Promise<number> {
   const settings = resolveSettings({ flags: { proxyPort: options.proxyPort } });
-  const { manifest, chosen } = await chosenManifest(words, options.file);
+  const { manifest, request } = await chosenManifest(words, options.file);
   // With a daemon running, the project joins it (one router for every project) and this terminal holds it.
   const daemon = options.proxy === false || settings.source.proxyPort === 'flag' ? undefined : runningDaemon(settings.home);
-  if (chosen && (options.detach || daemon)) throw daemonCannotChoose(chosen, Boolean(options.detach));
-  if (options.detach) return upInDaemon(manifest, settings);
+  if (options.detach) return upInDaemon(request, settings);
   const paint = painter(colorEnabled());
   const printer = new LinePrinter(paint, manifest);
-  if (daemon && wantsTui(options)) return upAttachedTui(manifest, daemon, options);
-  if (daemon) return upAttached(manifest, daemon, printer, paint, options);
+  if (daemon && wantsTui(options)) return upAttachedTui(manifest, request, daemon, options);
+  if (daemon) return upAttached(manifest, request, daemon, printer, paint, options);
   const platform = await openPlatform(settings, options.proxy !== false, printer);
   const app = manifest.application.name;
 
@@ -125,24 +125,21 @@ async function up(words: string[], options: Options): Promise<number> {
 /**
  * The manifest `up` runs: the folder's, or the file chosen with -f (else
  * $PAASMAKER_MANIFEST), with only the instance types named (and their
- * dependencies). `chosen` says what was chosen beyond the folder's defaults.
+ * dependencies). `request` is that choice as the daemon's API takes it.
  */
-async function chosenManifest(words: string[], file: string | undefined): Promise<{ manifest: ResolvedManifest; chosen?: string }> {
-  const { chooseManifest, loadManifest, selectInstances } = await import('../../manifest/index.js');
+async function chosenManifest(words: string[], file: string | undefined): Promise<{ manifest: ResolvedManifest; request: UpChoice }> {
+  const { loadChosenManifest } = await import('../../manifest/index.js');
   const fromEnv = process.env.PAASMAKER_MANIFEST;
   const named = file !== undefined ? { path: file, from: `-f ${file}` } : fromEnv ? { path: fromEnv, from: `PAASMAKER_MANIFEST=${fromEnv}` } : undefined;
-  const choice = chooseManifest(words, named);
-  const manifest = selectInstances(loadManifest(choice.path), choice.instances);
-  const chosen = [choice.chosenFile ? named!.from : '', choice.instances.length > 0 ? `instance types (${choice.instances.join(', ')})` : ''].filter(Boolean).join(' and ');
-  return { manifest, chosen: chosen || undefined };
+  const { manifest, choice } = await loadChosenManifest(words, named);
+  const request: UpChoice = { directory: manifest.directory };
+  if (choice.chosenFile) request.file = relative(manifest.directory, manifest.file);
+  if (choice.instances.length > 0) request.instances = choice.instances;
+  return { manifest, request };
 }
 
-/** The daemon's API takes a project folder: a chosen file or subset of instances runs in the foreground only. */
-function daemonCannotChoose(chosen: string, detach: boolean): PaasmakerError {
-  return new PaasmakerError('USAGE', `${chosen} cannot be chosen for a project run by the daemon${detach ? ' (-d)' : ', which is running'}`, {
-    hint: detach ? 'run it in the foreground: leave out -d' : 'run it here, with a router of its own: add --proxy-port 0 (or stop the daemon: paasmaker daemon stop)',
-  });
-}
+/** What `up` asks the daemon to run: the folder, and the file and instance types chosen in it. */
+type UpChoice = { directory: string; file?: string; instances?: string[] };
 
 /** The terminal UI: in a terminal, unless --no-tui; in CI (CI=true) even a terminal gets lines — ink draws no live frames there, and logs are what CI keeps. */
 function wantsTui(options: { tui?: boolean }): boolean {
@@ -150,12 +147,12 @@ function wantsTui(options: { tui?: boolean }): boolean {
 }
 
 /** `up` in a terminal while the daemon runs: the UI over the daemon's API, holding this one project. */
-async function upAttachedTui(manifest: ResolvedManifest, daemon: DaemonRecord, options: { prepare?: boolean; watch?: boolean }): Promise<number> {
+async function upAttachedTui(manifest: ResolvedManifest, request: UpChoice, daemon: DaemonRecord, options: { prepare?: boolean; watch?: boolean }): Promise<number> {
   const { ApiFeed, runTui } = await import('../../ui/index.js');
   const app = manifest.application.name;
   const feed = new ApiFeed(daemon.socket, daemon.proxyPort, { app });
   let failed: unknown;
-  void callApi(daemon.socket, 'POST', '/api/v1/apps', { directory: manifest.directory, attached: true, prepare: options.prepare, watch: options.watch !== false }).catch((error: unknown) => {
+  void callApi(daemon.socket, 'POST', '/api/v1/apps', { ...request, attached: true, prepare: options.prepare, watch: options.watch !== false }).catch((error: unknown) => {
     failed = error;
   });
   const how = await runTui(feed, { color: colorEnabled() });
@@ -211,7 +208,7 @@ async function serveApi(platform: Platform): Promise<{ close: () => Promise<void
  * attached event stream, so Ctrl-C — or this process being killed — stops
  * the project while the daemon's other projects run on.
  */
-async function upAttached(manifest: ResolvedManifest, daemon: DaemonRecord, printer: LinePrinter, paint: Paint, options: { prepare?: boolean; watch?: boolean }): Promise<number> {
+async function upAttached(manifest: ResolvedManifest, request: UpChoice, daemon: DaemonRecord, printer: LinePrinter, paint: Paint, options: { prepare?: boolean; watch?: boolean }): Promise<number> {
   const app = manifest.application.name;
   printer.system(`running ${app} in the daemon (pid ${daemon.pid}); Ctrl-C stops it, other projects keep running`);
   let stopping = false;
@@ -246,7 +243,7 @@ async function upAttached(manifest: ResolvedManifest, daemon: DaemonRecord, prin
   for (const signal of signals) process.on(signal, () => void stop(signal));
   const began = Date.now();
   try {
-    const answer = await callApi<StartedApp>(daemon.socket, 'POST', '/api/v1/apps', { directory: manifest.directory, attached: true, prepare: options.prepare, watch: options.watch !== false });
+    const answer = await callApi<StartedApp>(daemon.socket, 'POST', '/api/v1/apps', { ...request, attached: true, prepare: options.prepare, watch: options.watch !== false });
     if (answer.unready.length > 0) for (const line of unreadyReport(app, Date.now() - began, answer.unready, { lines: false })) printer.system(line);
     else printer.system(`${app} is up in ${Date.now() - began} ms — Ctrl-C stops it; \`paasmaker ps\` in another terminal lists it`);
     if (answer.url && manifest.instances.some((instance) => !instance.standalone)) printer.system(`open ${paint('bold', answer.url)}`);
@@ -269,12 +266,12 @@ function printJob(printer: LinePrinter, event: JobUpdateEvent): void {
 }
 
 /** `up -d`: the project runs in the daemon (started if needed); returns once it runs. */
-async function upInDaemon(manifest: ResolvedManifest, settings: Settings): Promise<number> {
+async function upInDaemon(request: UpChoice, settings: Settings): Promise<number> {
   const { ensureDaemon } = await import('../../daemon/index.js');
   const { record, started } = await ensureDaemon(settings);
   if (started) process.stdout.write(`started the daemon (pid ${record.pid}); router on port ${record.proxyPort}\n`);
   const began = Date.now();
-  const app = await callApi<StartedApp>(record.socket, 'POST', '/api/v1/apps', { directory: manifest.directory });
+  const app = await callApi<StartedApp>(record.socket, 'POST', '/api/v1/apps', request);
   if (app.unready.length > 0) {
     const paint = painter(colorEnabled(process.stderr));
     const [first, ...rest] = unreadyReport(app.name, Date.now() - began, app.unready, { lines: true });
