@@ -115,7 +115,7 @@ export const ROUTES: Route[] = [
       }
       // A running app's as its instances got it; an app that is not running has its services provisioned now.
       const running = context.platform.runningEnvironment(record.name);
-      const manifest = running?.manifest ?? (await loadManifestAsync(record.directory));
+      const manifest = running?.manifest ?? (await context.platform.manifestOf(record.name));
       const env = appEnvironment(manifest, running?.services ?? (await context.platform.provisionServices(manifest)), query.instance);
       return reveal ? env : maskEnvironment(env);
     },
@@ -175,7 +175,7 @@ export const ROUTES: Route[] = [
     response: JobRunSchema,
     handle: async (context, params, _body, query: z.infer<typeof WaitQuerySchema>) => {
       const record = appRecord(context, params.app!);
-      const manifest = context.platform.runningApps().find((candidate) => candidate.application.name === record.name) ?? (await loadManifestAsync(record.directory));
+      const manifest = await context.platform.manifestOf(record.name);
       return answerAsJob((started) => context.platform.runCron(manifest, params.name!, started), query.wait);
     },
   },

@@ -1,5 +1,4 @@
-import type { Platform } from '../engine/index.js';
-import { reloadManifest } from '../manifest/index.js';
+import { recordedManifest, type Platform } from '../engine/index.js';
 
 /**
  * Which projects the daemon runs: those handed over (up -d) are brought back
@@ -17,8 +16,7 @@ export class DaemonProjects {
       try {
         this.say(`restoring ${app.name} from ${app.manifest}`);
         // The file and the instance types it ran with (up -d -f Procfile.dev web).
-        const only = app.onlyInstances ? (JSON.parse(app.onlyInstances) as string[]) : undefined;
-        await this.platform.apply(await reloadManifest({ file: app.manifest, only }), { restore: true });
+        await this.platform.apply(await recordedManifest(app), { restore: true });
         await this.platform.watch(app.name);
       } catch (error) {
         this.say(`could not restore ${app.name}: ${(error as Error).message}`);

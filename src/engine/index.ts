@@ -11,3 +11,4 @@ export { runtimeRows, type RuntimeChoice } from './runtime-rows.js';
 export { doctorChecks, type DoctorFacts } from './doctor.js';
 export type { PlatformPorts } from './doctor-dns.js';
 export { projectEnvironment, type ProjectEnvironment } from './project-environment.js';
+export { recordedManifest } from './recorded-manifest.js';

@@ -4,6 +4,7 @@ import type { ResolvedManifest } from '../manifest/index.js';
 import { Services } from '../services/index.js';
 import type { Degraded, DiskSpace } from '../shared/disk-space.js';
 import { raiseDescriptorLimit } from '../shared/descriptors.js';
+import { PaasmakerError } from '../shared/errors.js';
 import { currentOwner, type Owner } from '../shared/owner.js';
 import { homeLayout, paasmakerHome, type HomeLayout } from '../shared/paths.js';
 import type { State } from '../state/index.js';
@@ -13,6 +14,7 @@ import { CronRuns } from './cron-runs.js';
 import { recoverWhenRoom } from './disk-recovery.js';
 import { Edge } from './edge.js';
 import { processKey, type PlatformEvents } from './events.js';
+import { recordedManifest } from './recorded-manifest.js';
 import { Jobs } from './jobs.js';
 import { Launcher } from './launcher.js';
 import { Leftovers, type ReapReport } from './leftovers.js';
@@ -213,6 +215,15 @@ export class Platform extends EventEmitter<PlatformEvents> {
 
   runningApps(): ResolvedManifest[] {
     return [...this.running.values()].map((app) => app.manifest);
+  }
+
+  /** The app's manifest: as it runs here, else as it last ran (the recorded file and instance types). */
+  async manifestOf(name: string): Promise<ResolvedManifest> {
+    const running = this.running.get(name);
+    if (running) return running.manifest;
+    const record = this.state.apps.get(name);
+    if (!record) throw new PaasmakerError('APP_NOT_FOUND', `no app named "${name}"`, { hint: 'paasmaker ps -a lists them' });
+    return recordedManifest(record);
   }
 
   /** A running app's manifest and its services' credentials, as its instances got them. */

@@ -119,6 +119,19 @@ describe('choosing what runs', () => {
     expect(await answer()).toBe('development');
   }, 120_000);
 
+  it('a stopped app is answered from the file and instance types it last ran with, not the folder\'s default manifest', async () => {
+    const dir = project({ Procfile: 'web: node web.js\n', 'Procfile.dev': 'web: node web.js\nclock: node idle.js\n', 'web.js': SERVER('web'), 'idle.js': IDLE });
+    const app = dir.split('/').pop()!.toLowerCase();
+    const pmHome = scratch.daemonHome();
+    expect((await runCli(['up', '-d', '-f', 'Procfile.dev', dir], { home: pmHome })).exitCode).toBe(0);
+    expect((await runCli(['down', app], { home: pmHome })).exitCode).toBe(0);
+    const socket = join(pmHome, 'paasmaker.sock');
+    // The clock instance type is in Procfile.dev only.
+    const env = await apiRequest(socket, 'GET', `/api/v1/apps/${app}/env?instance=clock`);
+    expect(env.status, JSON.stringify(env.json)).toBe(200);
+    expect(env.json.PAASMAKER_APP).toBe(app);
+  }, 60_000);
+
   it('the daemon refuses an instance type the manifest lacks, with a did-you-mean (as the foreground does)', async () => {
     const dir = webAndWorker();
     const pmHome = scratch.daemonHome();
