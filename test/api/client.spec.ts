@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { callApi, followEvents } from '../../src/api/client.js';
 import { isPaasmakerError } from '../../src/shared/errors.js';
 import { until } from '../helpers/cli.js';
+import { listenOnSocket } from '../helpers/servers.js';
 
 // The CLI's side of the API: a Paasmaker that answers badly, or goes away mid-answer, is an error it reports, not a crash.
 
@@ -18,14 +19,7 @@ async function serve(handler: (res: ServerResponse) => void): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'pm-client-'));
   const socket = join(dir, 'api.sock');
   const server = createServer((_req, res) => handler(res));
-  await new Promise<void>((resolve) => server.listen(socket, resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
+  cleanups.push((await listenOnSocket(server, socket)).close);
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   return socket;
 }

@@ -11,6 +11,7 @@ import { ApiServer } from '../../src/api/server.js';
 import { reportError } from '../../src/cli/output.js';
 import { Platform } from '../../src/engine/index.js';
 import { ERRORS, PaasmakerError, type ErrorCode } from '../../src/shared/errors.js';
+import { listenOnSocket } from '../helpers/servers.js';
 
 // One table of error codes: the HTTP status the API answers, the code the client reads back, the exit code the CLI ends with.
 
@@ -155,14 +156,7 @@ describe('a platform that cannot be reached', () => {
   it('a socket where something listens but never answers: PLATFORM_UNREACHABLE after the timeout', async () => {
     const socket = join(tempDir(), 'paasmaker.sock');
     const server = createServer(() => undefined);
-    await new Promise<void>((resolve) => server.listen(socket, resolve));
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    );
+    cleanups.push((await listenOnSocket(server, socket)).close);
     const error = await callApi(socket, 'GET', '/api/v1/status', undefined, 300).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ ...unreachable, message: expect.stringContaining('no answer in 0.3 s') });
   });

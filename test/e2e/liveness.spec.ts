@@ -33,14 +33,20 @@ function stuckProject(): string {
 type JobRow = { id: string; title: string; state: string; detail: string | null };
 const jobs = async (home: string) => JSON.parse((await runCli(['jobs', '--json'], { home })).stdout) as JobRow[];
 
+/** The stuck project up in the foreground, in a home of its own: its process as ps lists it once it is up. */
+async function upStuck() {
+  const { home, cleanup } = tempHome();
+  cleanups.push(cleanup);
+  const up = new CliProcess(['up', stuckProject(), '--no-watch'], { home });
+  cleanups.push(() => up.kill());
+  await up.waitForOutput('stuck is up');
+  const [before] = await psJson(home);
+  return { home, up, before };
+}
+
 describe('liveness', () => {
   it('an app that stops answering its health path is restarted, shown by ps and as a job', async () => {
-    const { home, cleanup } = tempHome();
-    cleanups.push(cleanup);
-    const up = new CliProcess(['up', stuckProject(), '--no-watch'], { home });
-    cleanups.push(() => up.kill());
-    await up.waitForOutput('stuck is up');
-    const [before] = await psJson(home);
+    const { home, up, before } = await upStuck();
     expect(before).toMatchObject({ app: 'stuck', instance: 'web', state: 'running', restarts: 0 });
 
     const stuckAt = Date.now();
@@ -62,12 +68,7 @@ describe('liveness', () => {
   });
 
   it('a healthy app is left alone by liveness', async () => {
-    const { home, cleanup } = tempHome();
-    cleanups.push(cleanup);
-    const up = new CliProcess(['up', stuckProject(), '--no-watch'], { home });
-    cleanups.push(() => up.kill());
-    await up.waitForOutput('stuck is up');
-    const [before] = await psJson(home);
+    const { home, before } = await upStuck();
     await sleep(2000); // ten intervals
     const [after] = await psJson(home);
     expect(after).toMatchObject({ state: 'running', restarts: 0, pid: before!.pid });
