@@ -1,17 +1,12 @@
 import { callApi, type JobRow } from '../api/index.js';
 import { isPaasmakerError, PaasmakerError } from '../shared/errors.js';
 import type { JobRecord, State } from './read-state.js';
-import { fromPlatform } from './running-platform.js';
+import { fromPlatform, readView } from './running-platform.js';
 
 // What the jobs commands share: finding a job by its id (or the start of
 // it) through the running platform, else in the read-only view.
 
 export type Job = JobRow;
-
-/** The read-only view, loaded only when no platform runs. */
-export async function readState<T>(fn: (state: State) => T): Promise<T | undefined> {
-  return (await import('./read-state.js')).readState(fn);
-}
 
 export const FINISHED = new Set(['success', 'failed', 'aborted']);
 export const COLORS = { success: 'green', failed: 'red', aborted: 'red', running: 'yellow', waiting: 'yellow', new: 'gray' } as const;
@@ -49,7 +44,7 @@ export const recorded = (records: JobRecord[]) => records as Job[];
 export function jobTree(id: string): Promise<Job[]> {
   return fromPlatform(
     async (socket) => callApi<Job[]>(socket, 'GET', `/api/v1/jobs/${encodeURIComponent((await askJob(socket, id)).root)}`, undefined, 5000),
-    async () => (await readState((state) => recorded(state.jobs.tree(findJob(state, id).root)))) ?? noJob(id),
+    async () => (await readView((state) => recorded(state.jobs.tree(findJob(state, id).root)))) ?? noJob(id),
   );
 }
 

@@ -4,9 +4,15 @@ import { apiSocketFor, callApi, pidAlive, platformSockets, runningDaemon, type A
 import { isPaasmakerError, PaasmakerError } from '../shared/errors.js';
 import { ownerAlive } from '../shared/owner.js';
 import { homeLayout } from '../shared/paths.js';
+import type { State } from './read-state.js';
 
 /** The API sockets of every running platform of this home: the daemon's first, then each foreground `up`'s. */
 export { platformSockets };
+
+/** The read-only view of state, loaded only when asked (when no platform runs to answer): undefined when nothing has run here. */
+export async function readView<T>(fn: (state: State) => T): Promise<T | undefined> {
+  return (await import('./read-state.js')).readState(fn);
+}
 
 /** The socket of a running platform (any answers for the whole state), the daemon's first; undefined when none runs. */
 export function runningPlatform(): string | undefined {
@@ -53,8 +59,7 @@ export async function appPlatform(socket: string, app: string): Promise<string |
  * to start one; `why` says what needs it ("its crons run where the app runs").
  */
 export async function platformRunning(app: string, options: { dir?: string; why?: string } = {}): Promise<string> {
-  const { readState } = await import('./read-state.js');
-  const record = readState((state) => state.apps.get(app));
+  const record = await readView((state) => state.apps.get(app));
   const claimed = record !== undefined && record.state !== 'stopped';
   if (claimed && ownerAlive(record.ownerPid, record.ownerStart)) {
     const socket = apiSocketFor(homeLayout().root, record.ownerPid!);
@@ -83,7 +88,7 @@ export async function appNamed(name: string | undefined, dir: string, usage: str
  */
 export async function requireKnownApp(app: string | undefined, command: string): Promise<void> {
   if (app === undefined) return;
-  const known = await readFromPlatform<Array<{ name: string }>>('/api/v1/apps', async () => (await import('./read-state.js')).readState((state) => state.apps.list()) ?? []);
+  const known = await readFromPlatform<Array<{ name: string }>>('/api/v1/apps', async () => (await readView((state) => state.apps.list())) ?? []);
   const names = known.map((record) => record.name);
   if (names.includes(app)) return;
   throw new PaasmakerError('APP_NOT_FOUND', `no app named "${app}"`, {

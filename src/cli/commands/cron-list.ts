@@ -1,7 +1,7 @@
 import type { CronRow } from '../../api/index.js';
 import { defineCommand } from '../command.js';
 import { table } from '../output.js';
-import { readFromPlatform } from '../running-platform.js';
+import { readFromPlatform, readView } from '../running-platform.js';
 
 export default defineCommand<{ json?: boolean }>({
   name: 'cron list',
@@ -16,7 +16,7 @@ const when = (at: number | null) => (at === null ? '-' : new Date(at).toISOStrin
 
 /** Every cron row: from a running platform's API, else read from state (nothing is started). */
 function cronRows(app: string | undefined): Promise<CronRow[]> {
-  return readFromPlatform(`/api/v1/crons${app ? `?app=${encodeURIComponent(app)}` : ''}`, async () => (await import('../read-state.js')).readState((state) => state.crons.list(app)) ?? []);
+  return readFromPlatform(`/api/v1/crons${app ? `?app=${encodeURIComponent(app)}` : ''}`, async () => (await readView((state) => state.crons.list(app))) ?? []);
 }
 
 /** `paasmaker cron list [APP]`: every cron of the apps that ran, with its next run and last outcome. */

@@ -2,8 +2,8 @@ import { apiSocketFor, callApi } from '../../api/index.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { homeLayout } from '../../shared/paths.js';
 import { defineCommand } from '../command.js';
-import { askJob, findJob, FINISHED, noJob, readState, type Job } from '../jobs-view.js';
-import { fromPlatform } from '../running-platform.js';
+import { askJob, findJob, FINISHED, noJob, type Job } from '../jobs-view.js';
+import { fromPlatform, readView } from '../running-platform.js';
 
 export default defineCommand({
   name: 'jobs abort',
@@ -29,7 +29,7 @@ async function jobsAbort(id: string): Promise<number> {
       return 0;
     },
     async () => {
-      const job = (await readState((state) => findJob(state, id))) ?? noJob(id);
+      const job = (await readView((state) => findJob(state, id))) ?? noJob(id);
       if (FINISHED.has(job.state)) return ended(job);
       throw new PaasmakerError('PLATFORM_UNREACHABLE', `no paasmaker runs here, so job ${job.id} (${job.title}) is not running: the paasmaker that ran it is gone`, {
         hint: 'start one with: paasmaker daemon start (or paasmaker up in the project); its start marks the job aborted',

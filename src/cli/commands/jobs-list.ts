@@ -1,8 +1,8 @@
 import { callApi } from '../../api/index.js';
 import { defineCommand } from '../command.js';
-import { FINISHED, readState, recorded, when, type Job } from '../jobs-view.js';
+import { FINISHED, recorded, when, type Job } from '../jobs-view.js';
 import { table } from '../output.js';
-import { fromPlatform } from '../running-platform.js';
+import { fromPlatform, readView } from '../running-platform.js';
 
 type Options = { json?: boolean; app?: string };
 
@@ -26,7 +26,7 @@ async function jobsList(options: Options): Promise<number> {
       const roots = await callApi<Job[]>(socket, 'GET', `/api/v1/jobs${query}`, undefined, 5000);
       return Promise.all(roots.map(async (root) => withSteps(root, await callApi<Job[]>(socket, 'GET', `/api/v1/jobs/${encodeURIComponent(root.id)}`, undefined, 5000))));
     },
-    async () => (await readState((state) => recorded(state.jobs.roots({ app: options.app })).map((root) => withSteps(root, recorded(state.jobs.tree(root.id)))))) ?? [],
+    async () => (await readView((state) => recorded(state.jobs.roots({ app: options.app })).map((root) => withSteps(root, recorded(state.jobs.tree(root.id)))))) ?? [],
   );
   if (options.json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
