@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { dirname } from 'node:path';
 import { EVENT_NAMES, type Platform, type PlatformEvents } from '../engine/index.js';
 import { defaultHint, ERRORS, isPaasmakerError, type ErrorCode } from '../shared/errors.js';
+import { serveConsole } from './console-assets.js';
 import { openApiDocument } from './openapi.js';
 import type { z } from 'zod';
 import { EventsQuerySchema, NO_QUERY, queryFields } from './requests.js';
@@ -95,14 +96,17 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
  * rebinding of one) carries a foreign Origin or Host. Requests from tools
  * (curl, the CLI) carry no Origin and a loopback Host.
  */
+/** The console's own names (routed to the API by the router); an app's names are not among them. */
+const CONSOLE_HOSTS = ['paasmaker.localhost', 'paasmaker.local.paasmaker'];
+
 function foreign(req: IncomingMessage): string | undefined {
   const host = (req.headers.host ?? 'localhost').toLowerCase().replace(/:\d+$/, '');
-  if (!['localhost', '127.0.0.1', '[::1]', 'paasmaker'].includes(host)) return `Host "${req.headers.host}" is not this machine`;
+  if (!['localhost', '127.0.0.1', '[::1]', 'paasmaker', ...CONSOLE_HOSTS].includes(host)) return `Host "${req.headers.host}" is not this machine`;
   const origin = req.headers.origin;
   if (origin !== undefined) {
     try {
       const url = new URL(origin);
-      if (!['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) || url.host !== req.headers.host) return `Origin "${origin}" is not allowed`;
+      if (!['localhost', '127.0.0.1', '[::1]', ...CONSOLE_HOSTS].includes(url.hostname) || url.host !== req.headers.host) return `Origin "${origin}" is not allowed`;
     } catch {
       return `Origin "${origin}" is not allowed`;
     }
@@ -197,6 +201,9 @@ export class ApiServer {
     res.on('error', () => undefined);
     const refused = foreign(req);
     if (refused) return sendError(res, 'FORBIDDEN', refused);
+    // The web console's page and files: public (no secret in them), served before any user is asked for.
+    const path = (req.url ?? '/').split('?')[0]!;
+    if ((req.method === 'GET' || req.method === 'HEAD') && !path.startsWith('/api/') && path !== '/signin') return serveConsole(req, res, path);
     if (tcp && !this.authorised(req)) return sendError(res, 'UNAUTHORIZED', 'a bearer token is needed');
     try {
       await this.dispatch(req, res, tcp);

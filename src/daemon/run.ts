@@ -54,10 +54,13 @@ export async function runDaemon(settings: Settings): Promise<never> {
   const api = new ApiServer({ platform, status, shutdown: exit, detached: (app) => projects.detached(app) }, { token, log: say });
   await api.listenSocket(socket);
   if (settings.apiPort !== undefined) apiPort = await api.listenTcp(settings.apiPort);
+  // The web console and the API for the browser: a loopback port of its own that the router
+  // leads paasmaker.localhost to (a TCP listener: its callers are users, not the socket's owner).
+  platform.routeConsole(await api.listenTcp(0));
   const owner = currentOwner();
   const record: DaemonRecord = { pid: owner.pid, startTime: owner.startTime, socket, proxyPort: platform.routerPort ?? null, apiPort, startedAt };
   writeFileSync(daemonFile(settings.home), `${JSON.stringify(record)}\n`, { mode: 0o600 });
-  say(`daemon ${process.pid} ready: router on ${platform.routerPort}, API on ${socket}${apiPort ? ` and 127.0.0.1:${apiPort}` : ''}`);
+  say(`daemon ${process.pid} ready: router on ${platform.routerPort}, console at ${platform.consoleUrl}, API on ${socket}${apiPort ? ` and 127.0.0.1:${apiPort}` : ''}`);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, exit);
 
   await projects.restore();

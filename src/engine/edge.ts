@@ -8,6 +8,9 @@ import type { EventSink } from './events.js';
 import type { Lifecycle } from './lifecycle.js';
 import { AppRoutes } from './routes.js';
 
+/** The routing table's key for the console: no app can have this name (app names have no brackets). */
+const CONSOLE_ROUTE = '(paasmaker)';
+
 /** Traffic counts are kept for a day (the longest stats window), pruned every ten minutes. */
 const TRAFFIC_KEPT_S = 86_400;
 const TRAFFIC_PRUNE_EVERY_S = 600;
@@ -45,6 +48,25 @@ export class Edge {
   /** The URL a browser opens for an app's routed instance, when the router runs. */
   appUrl(app: string): string | undefined {
     return this.router ? `http://${app}.localhost:${this.router.port}/` : undefined;
+  }
+
+  /**
+   * paasmaker.localhost (and .local.paasmaker) lead to the web console and
+   * API on a loopback port: the browser gets one origin for page and API.
+   */
+  routeConsole(port: number): void {
+    this.router?.table.setApp(CONSOLE_ROUTE, {
+      instance: 'console',
+      hostnames: ['paasmaker.localhost', 'paasmaker.local.paasmaker'],
+      upstreams: [{ key: `${CONSOLE_ROUTE}/console`, port, state: 'running' }],
+      status: { state: 'running' },
+      internal: true,
+    });
+  }
+
+  /** The console's URL, when the router runs. */
+  get consoleUrl(): string | undefined {
+    return this.router ? `http://paasmaker.localhost:${this.router.port}/` : undefined;
   }
 
   async startRouter(proxy: { port: number; hosts?: string[]; maxConnections?: number }): Promise<void> {

@@ -130,6 +130,16 @@ export class Platform extends EventEmitter<PlatformEvents> {
     return this.edge.appUrl(app);
   }
 
+  /** Routes paasmaker.localhost to the web console and API listening on a loopback port. */
+  routeConsole(port: number): void {
+    this.edge.routeConsole(port);
+  }
+
+  /** Where a browser opens the web console, when the router runs. */
+  get consoleUrl(): string | undefined {
+    return this.edge.consoleUrl;
+  }
+
   get dnsPort(): number | undefined {
     return this.edge.dnsPort;
   }

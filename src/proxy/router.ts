@@ -228,7 +228,7 @@ export class Router implements Dispatcher {
   finished(exchange: Exchange): void {
     this.settle(exchange);
     const target = exchange.target;
-    if (target) this.traffic.record(target.app, target.instance, exchange.status, exchange.bytesIn, exchange.bytesOut, performance.now() - exchange.started);
+    if (target && !target.internal) this.traffic.record(target.app, target.instance, exchange.status, exchange.bytesIn, exchange.bytesOut, performance.now() - exchange.started);
   }
 
   connect(port: number, owner: UpstreamOwner, fresh: boolean): UpstreamLink {

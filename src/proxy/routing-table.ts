@@ -30,6 +30,8 @@ export interface RouteTarget {
   /** A static instance: the router serves the folder itself. */
   static?: { root: string };
   status?: TargetStatus;
+  /** The platform's own (the web console): no app's traffic, not on the 404 page's list of apps. */
+  internal?: boolean;
 }
 
 export type TargetConfig = Omit<RouteTarget, 'app' | 'instance'> & { instance?: string };
@@ -101,7 +103,7 @@ export class RoutingTable extends EventEmitter<RoutingTableEvents> {
 
   /** Every app with its targets, for the 404 page. */
   list(): RouteTarget[] {
-    return [...this.apps.values()].flat();
+    return [...this.apps.values()].flat().filter((target) => !target.internal);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { CommandSpec } from '../command.js';
 import completion from './completion.js';
+import consoleCommand from './console.js';
 import cronList from './cron-list.js';
 import cronRun from './cron-run.js';
 import daemonRun from './daemon-run.js';
@@ -51,6 +52,7 @@ export const commands: readonly CommandSpec<never>[] = [
   cronList,
   cronRun,
   top,
+  consoleCommand,
   { name: 'daemon', description: 'the background platform: one router and API for every project' },
   daemonStart,
   daemonStop,

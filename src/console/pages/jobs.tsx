@@ -1,0 +1,135 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { StateBadge } from '../components/state.js';
+import { act } from '../components/toasts.js';
+import { get, post, seg } from '../lib/api.js';
+import { ago, clock, span } from '../lib/format.js';
+import { href, navigate } from '../lib/route.js';
+import { can, NEEDS } from '../lib/session.js';
+import { useLive, useTick } from '../lib/use-live.js';
+import type { JobLogLine, JobRow } from '../lib/views.js';
+
+const FINISHED = new Set(['success', 'failed', 'aborted']);
+
+/**
+ * A job's own log, shown while its step is open. No event carries job log
+ * lines, so a running step's log is read again every second (the CLI's
+ * `jobs show -f` does the same); a finished one once more, then never.
+ */
+function JobLog({ job }: { job: JobRow }) {
+  const [lines, setLines] = useState<JobLogLine[]>();
+  const box = useRef<HTMLPreElement>(null);
+  const running = !FINISHED.has(job.state);
+  useEffect(() => {
+    let stopped = false;
+    const read = () => get<JobLogLine[]>(`/jobs/${seg(job.id)}/log`).then((value) => !stopped && setLines(value), () => undefined);
+    void read();
+    const timer = running ? setInterval(read, 1000) : undefined;
+    return () => {
+      stopped = true;
+      if (timer) clearInterval(timer);
+    };
+  }, [job.id, running, job.updatedAt]);
+  useEffect(() => {
+    const element = box.current;
+    if (element) element.scrollTop = element.scrollHeight;
+  }, [lines?.length]);
+  if (!lines) return <pre class="log small">…</pre>;
+  if (lines.length === 0) return <pre class="log small muted">{running ? 'no output yet…' : 'no output'}</pre>;
+  return (
+    <pre class="log small" ref={box} data-job-log={job.id}>
+      {lines.map((line, index) => (
+        <div key={index} class={`line line-${line.stream}`}>
+          <span class="time">{clock(line.time)}</span> {line.line}
+        </div>
+      ))}
+    </pre>
+  );
+}
+
+function Tree({ id }: { id: string }) {
+  const now = useTick(1000);
+  const known = useRef(new Set<string>());
+  const tree = useLive<JobRow[]>(`/jobs/${seg(id)}`, ['job.update'], (event: { id: string; parent?: string }) => known.current.has(event.id) || (event.parent !== undefined && known.current.has(event.parent)), 100);
+  const [open, setOpen] = useState<Record<string, boolean>>({});
+  const jobs = tree.data ?? [];
+  known.current = new Set(jobs.map((job) => job.id));
+  if (tree.error) return <div class="empty">{tree.error.message}</div>;
+  if (!tree.data) return <div class="empty loading">Loading…</div>;
+  const root = jobs.find((job) => job.id === job.root) ?? jobs[0]!;
+  const depth = (job: JobRow): number => {
+    const parent = jobs.find((candidate) => candidate.id === job.parent);
+    return parent ? depth(parent) + 1 : 0;
+  };
+  return (
+    <div class="tree">
+      <h2>
+        {root.title} <StateBadge state={root.state} />
+        <span class="spacer" />
+        <a class="small" href={href({ page: 'app', app: root.app })}>
+          {root.app}
+        </a>
+        {!FINISHED.has(root.state) && can(NEEDS.abortJob) && <button onClick={() => void act('abort', () => post(`/jobs/${seg(root.id)}/abort`))}>Abort</button>}
+      </h2>
+      <ul>
+        {jobs.map((job) => {
+          // Open by default: a running or failed step, and a tree of one.
+          const shown = open[job.id] ?? (job.state === 'running' || job.state === 'failed' || jobs.length === 1);
+          const took = (FINISHED.has(job.state) ? job.updatedAt : now) - job.createdAt;
+          return (
+            <li key={job.id} style={{ paddingLeft: `${depth(job) * 18}px` }} data-job={job.id}>
+              <div class="node" onClick={() => setOpen({ ...open, [job.id]: !shown })}>
+                <span class="caret">{shown ? '▾' : '▸'}</span>
+                <StateBadge state={job.state} />
+                <span class="strong">{job.title}</span>
+                {job.detail && <span class="muted ellipsis">{job.detail}</span>}
+                <span class="spacer" />
+                <span class="muted mono small">{span(took / 1000)}</span>
+              </div>
+              {shown && <JobLog job={job} />}
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}
+
+export default function Jobs({ place }: { place: { job?: string } }) {
+  const now = useTick(1000);
+  const jobs = useLive<JobRow[]>('/jobs', ['job.update'], () => true, 200);
+  const [app, setApp] = useState('');
+  const rows = (jobs.data ?? []).filter((job) => !app || job.app === app);
+  const apps = [...new Set((jobs.data ?? []).map((job) => job.app))].sort();
+  const selected = place.job ?? rows[0]?.id;
+  return (
+    <div class="page split">
+      <section class="card list">
+        <h2>
+          Jobs
+          <span class="spacer" />
+          <select value={app} onChange={(event) => setApp((event.target as HTMLSelectElement).value)} aria-label="app">
+            <option value="">every app</option>
+            {apps.map((name) => (
+              <option key={name}>{name}</option>
+            ))}
+          </select>
+        </h2>
+        {rows.length === 0 && <div class="muted">{jobs.data ? 'No jobs yet.' : 'Loading…'}</div>}
+        <ul class="joblist">
+          {rows.map((job) => (
+            <li key={job.id} class={job.id === selected ? 'selected' : ''} onClick={() => navigate(href({ page: 'jobs', job: job.id }))} data-root={job.id}>
+              <StateBadge state={job.state} />
+              <span class="title">
+                <span class="strong">{job.title}</span>
+                <span class="muted small">
+                  {job.app} · {ago(job.createdAt, now)}
+                </span>
+              </span>
+            </li>
+          ))}
+        </ul>
+      </section>
+      <section class="card detail">{selected ? <Tree key={selected} id={selected} /> : <div class="empty">Pick a job.</div>}</section>
+    </div>
+  );
+}
