@@ -11,6 +11,8 @@ export const MACHINE_ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/v1/doctor',
+    permission: 'SYSTEM_OVERVIEW',
+    scope: 'somewhere',
     summary: "paasmaker doctor's checks, run by the platform: state and disk, the routers and DNS responders of the running platforms, name resolution of *.localhost and *.local.paasmaker, runtimes and database servers; each with what to fix",
     response: z.array(DoctorCheckSchema),
     handle: async (context) => {
@@ -34,6 +36,8 @@ export const MACHINE_ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/v1/runtimes',
+    permission: 'SYSTEM_OVERVIEW',
+    scope: 'somewhere',
     summary: 'Every runtime: the versions installed on this machine, and the version each running instance resolved to',
     response: z.array(RuntimeSchema),
     handle: (context) => runtimeRows(process.env, context.platform.runtimePlans()),

@@ -49,6 +49,10 @@ export function openApiDocument(): Record<string, unknown> {
     paths[path] ??= {};
     paths[path][route.method.toLowerCase()] = {
       summary: route.summary,
+      // What the caller needs (a permission of src/auth/permissions.ts, signed-in or anyone) and where it is checked.
+      'x-permission': route.permission,
+      ...(route.scope && route.scope !== 'global' ? { 'x-permission-scope': route.scope } : {}),
+      ...(route.permission === 'anyone' ? { security: [] } : {}),
       operationId: `${route.method.toLowerCase()}${path.replace(/\/api\/v1/, '').replace(/[{}]/g, '').replace(/\/(\w)/g, (_, c: string) => c.toUpperCase())}`,
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(route.request ? { requestBody: { required: true, content: { 'application/json': { schema: schema(route.request, components) } } } } : {}),
@@ -65,10 +69,11 @@ export function openApiDocument(): Record<string, unknown> {
   };
   cached = {
     openapi: '3.1.0',
-    info: { title: 'Paasmaker API', version: '1', description: 'The API every Paasmaker face uses. On the Unix socket $PAASMAKER_HOME/paasmaker.sock; on 127.0.0.1 with a bearer token when the daemon is started with --api-port.' },
+    info: { title: 'Paasmaker API', version: '1', description: 'The API every Paasmaker face uses. On the Unix socket $PAASMAKER_HOME/paasmaker.sock, for its owner (every permission); on 127.0.0.1 when the daemon is started with --api-port, for users: an API token (Authorization: Bearer pm_…, paasmaker token create) or the session cookie paasmaker_session (POST /api/v1/session; state-changing requests then carry x-csrf-token). Each operation names the permission it needs (x-permission).' },
     servers: [{ url: 'http://localhost' }],
     paths,
-    components: { schemas: components, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    components: { schemas: components, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'paasmaker_session' } } },
+    security: [{ bearer: [] }, { session: [] }],
   };
   return cached;
 }

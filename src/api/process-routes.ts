@@ -19,6 +19,8 @@ export const PROCESS_ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/api/v1/apps/:app/processes/:instance/:index/stop',
+    permission: 'APPLICATION_DEPLOY',
+    scope: 'app',
     summary: 'Stop one process of a running app; it stays stopped (the others serve) until started again; answers with its row',
     response: ProcessSchema,
     handle: (context, params) => control(context, params, 'stop'),
@@ -26,6 +28,8 @@ export const PROCESS_ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/api/v1/apps/:app/processes/:instance/:index/start',
+    permission: 'APPLICATION_DEPLOY',
+    scope: 'app',
     summary: 'Start again a stopped (or crashed) process of a running app; answers with its row once it settled (running, or failing)',
     response: ProcessSchema,
     handle: (context, params) => control(context, params, 'start'),

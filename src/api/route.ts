@@ -1,10 +1,13 @@
 import type { z } from 'zod';
+import type { Access, Caller, Permission, Session, SignInCodes, SignInLimiter, Sessions } from '../auth/index.js';
 import type { Platform } from '../engine/index.js';
 import { PaasmakerError } from '../shared/errors.js';
 import type { AppRow, JobRun, Status } from '../shared/views.js';
 
-/** Everything a handler may use. */
-export interface ApiContext {
+export type { Caller } from '../auth/index.js';
+
+/** What the server is given once: the platform and the daemon's hooks. */
+export interface ApiBase {
   platform: Platform;
   /** The daemon's status, when the server is the daemon's. */
   status: () => Omit<Status, 'degraded'>;
@@ -12,15 +15,57 @@ export interface ApiContext {
   shutdown: () => void;
   /** A foreground client that held an app went away: stop the app. */
   detached?: (app: string) => Promise<void>;
+}
+
+/** The browser sign-ins the server keeps in memory (see src/auth/sessions.ts). */
+export interface SignInDesk {
+  sessions: Sessions;
+  codes: SignInCodes;
+  limiter: SignInLimiter;
+}
+
+/** Everything a handler may use: the base, and who is asking. */
+export interface ApiContext extends ApiBase {
   /** How this request came: the Unix socket (only its owner can open it) or the TCP listener. */
   transport?: 'socket' | 'tcp';
+  caller: Caller;
+  /** What the caller may do. */
+  access: Access;
+  /** Whether the caller may see this app (WORKSPACE_VIEW in its workspace). */
+  mayView: (app: string) => boolean;
+  /** The session cookie's, when the caller came by session. */
+  session?: { id: string; session: Session };
+  signIn: SignInDesk;
+  /** The client's address (sign-in rate limits count per user and client). */
+  client: string;
+  /** Headers a handler adds to its answer (Set-Cookie). */
+  headers: Record<string, string>;
 }
+
+/**
+ * Where a route's permission is checked: `global` (the default) held
+ * everywhere; `app` in the workspace of the :app parameter's app; `job` in
+ * that of the :id job's app; `somewhere` held everywhere or in at least one
+ * workspace (the handler checks further); `listed` as somewhere, and the
+ * answer (an array) keeps only the items of apps the caller may view
+ * (`listedApp` says an item's app; an item of no app stays only for a
+ * caller holding the permission everywhere).
+ */
+export type RouteScope = 'global' | 'app' | 'job' | 'somewhere' | 'listed';
 
 export interface Route {
   method: 'GET' | 'POST' | 'DELETE';
   /** With :params. */
   path: string;
   summary: string;
+  /**
+   * What the caller needs: a permission, `signed-in` (any user or the
+   * owner) or `anyone` (no credentials: signing in).
+   */
+  permission: Permission | 'signed-in' | 'anyone';
+  scope?: RouteScope;
+  /** For a `listed` route: an item's app (default: its `app` field). */
+  listedApp?: (item: any) => string | null | undefined;
   request?: z.ZodType;
   /** The query parameters it takes (none when absent). */
   query?: z.ZodObject;
@@ -28,10 +73,10 @@ export interface Route {
   handle: (context: ApiContext, params: Record<string, string>, body: unknown, query: any) => Promise<unknown> | unknown;
 }
 
-export function appRecord(context: ApiContext, name: string): AppRow {
+export function appRecord(context: Pick<ApiContext, 'platform'>, name: string): AppRow {
   const record = context.platform.state.apps.get(name);
   if (!record) throw new PaasmakerError('APP_NOT_FOUND', `no app named "${name}"`, { hint: 'GET /api/v1/apps lists them' });
-  return { name: record.name, directory: record.directory, manifest: record.manifest, state: record.state, url: context.platform.appUrl(record.name) ?? null, ownerPid: record.ownerPid };
+  return { name: record.name, directory: record.directory, manifest: record.manifest, state: record.state, url: context.platform.appUrl(record.name) ?? null, ownerPid: record.ownerPid, workspace: record.workspace ?? 'default' };
 }
 
 /**

@@ -29,14 +29,19 @@ import { PROCESS_ROUTES } from './process-routes.js';
 import { AppQuerySchema, EnvQuerySchema, LogsQuerySchema, ProcessesQuerySchema, ProjectEnvironmentRequestSchema, RestartRequestSchema, ScaleRequestSchema, StatsQuerySchema, UpRequestSchema, WaitQuerySchema } from './requests.js';
 import { answerAsJob, appRecord, type Route } from './route.js';
 import { SERVICE_ROUTES } from './service-routes.js';
+import { SESSION_ROUTES } from './session-routes.js';
+import type { AppRow } from '../shared/views.js';
 
 
 /** The API, one table: the server dispatches it and the OpenAPI document is generated from it. */
 export const ROUTES: Route[] = [
-  { method: 'GET', path: '/api/v1/status', summary: 'The daemon: pid, socket, ports, uptime, apps', response: StatusSchema, handle: (context) => ({ ...context.status(), degraded: context.platform.degraded ?? null }) },
+  { method: 'GET', path: '/api/v1/status', permission: 'SYSTEM_OVERVIEW', scope: 'somewhere', summary: 'The daemon: pid, socket, ports, uptime, apps', response: StatusSchema, handle: (context) => { const status = context.status(); return { ...status, apps: status.apps.filter(context.mayView), degraded: context.platform.degraded ?? null }; } },
   {
     method: 'GET',
     path: '/api/v1/apps',
+    permission: 'WORKSPACE_VIEW',
+    scope: 'listed',
+    listedApp: (app: AppRow) => app.name,
     summary: 'Every app the platform has run, with its state',
     response: z.array(AppSchema),
     handle: (context) => context.platform.state.apps.list().map((record) => appRecord(context, record.name)),
@@ -44,6 +49,8 @@ export const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/api/v1/apps',
+    permission: 'APPLICATION_CREATE',
+    scope: 'somewhere',
     summary: 'Run the project in a folder (paasmaker up -d): provision, prepare, start; answers once each process has settled, with the routed ones that are not running',
     request: UpRequestSchema,
     response: StartedAppSchema,
@@ -51,16 +58,20 @@ export const ROUTES: Route[] = [
       const { directory, attached, prepare, watch, file, instances = [] } = body as z.infer<typeof UpRequestSchema>;
       // The foreground's choice, made the same way: the folder is the first word, the instance types the rest.
       const { manifest } = await loadChosenManifest([resolve(directory), ...instances], file === undefined ? undefined : { path: file, from: `file ${file}` });
+      const workspace = manifest.application.workspace ?? context.platform.state.workspaces.appWorkspace(manifest.application.name) ?? 'default';
+      if (!context.access.can('APPLICATION_CREATE', workspace)) throw new PaasmakerError('FORBIDDEN', `the caller lacks the permission APPLICATION_CREATE in workspace "${workspace}"`, { hint: 'a role holding it there gives it (paasmaker role assign USER developer --workspace WS)' });
       await context.platform.apply(manifest, { forcePrepare: prepare, restore: !attached });
       const unready = context.platform.unready(manifest.application.name);
       if (watch !== false) await context.platform.watch(manifest.application.name);
       return { ...appRecord(context, manifest.application.name), unready };
     },
   },
-  { method: 'GET', path: '/api/v1/apps/:app', summary: 'One app', response: AppSchema, handle: (context, params) => appRecord(context, params.app!) },
+  { method: 'GET', path: '/api/v1/apps/:app', permission: 'WORKSPACE_VIEW', scope: 'app', summary: 'One app', response: AppSchema, handle: (context, params) => appRecord(context, params.app!) },
   {
     method: 'POST',
     path: '/api/v1/apps/:app/down',
+    permission: 'APPLICATION_DEPLOY',
+    scope: 'app',
     summary: 'Stop an app',
     response: AppSchema,
     handle: async (context, params) => {
@@ -71,6 +82,8 @@ export const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/api/v1/apps/:app/restart',
+    permission: 'APPLICATION_DEPLOY',
+    scope: 'app',
     summary: 'Rolling restart of an app (or one instance type)',
     request: RestartRequestSchema,
     response: RestartResultSchema,
@@ -83,6 +96,8 @@ export const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/api/v1/apps/:app/scale',
+    permission: 'APPLICATION_DEPLOY',
+    scope: 'app',
     summary: 'Change how many processes an instance type runs',
     request: ScaleRequestSchema,
     response: ScaleResultSchema,
@@ -94,6 +109,8 @@ export const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/v1/apps/:app/instances',
+    permission: 'WORKSPACE_VIEW',
+    scope: 'app',
     summary: "An app's instance types: runtime, command, quantity",
     response: z.array(InstanceSchema),
     handle: (context, params) => {
@@ -104,15 +121,15 @@ export const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/v1/apps/:app/env',
-    summary: "The environment the app's instances get (the routed instance type's, or ?instance=), secrets masked; ?show_secrets=true reveals them, over the Unix socket only",
+    permission: 'APPLICATION_VIEW_MANIFEST',
+    scope: 'app',
+    summary: "The environment the app's instances get (the routed instance type's, or ?instance=), secrets masked; ?show_secrets=true reveals them to a caller holding SERVICE_CREDENTIAL_VIEW in the app's workspace (anyone else gets them masked)",
     query: EnvQuerySchema,
     response: EnvironmentSchema,
     handle: async (context, params, _body, query: z.infer<typeof EnvQuerySchema>) => {
       const record = appRecord(context, params.app!);
-      const reveal = query.show_secrets === 'true';
-      if (reveal && context.transport !== 'socket') {
-        throw new PaasmakerError('FORBIDDEN', 'secrets are shown over the Unix socket only', { hint: 'ask without ?show_secrets=true for the masked environment, or run paasmaker env --show-secrets on this machine' });
-      }
+      // Only a caller who may see credentials in the app's workspace gets them; anyone else, the masked environment.
+      const reveal = query.show_secrets === 'true' && context.access.can('SERVICE_CREDENTIAL_VIEW', record.workspace);
       // A running app's as its instances got it; an app that is not running has its services provisioned now.
       const running = context.platform.runningEnvironment(record.name);
       const manifest = running?.manifest ?? (await context.platform.manifestOf(record.name));
@@ -123,6 +140,8 @@ export const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/v1/apps/:app/logs',
+    permission: 'WORKSPACE_VIEW',
+    scope: 'app',
     summary: "The app's recent output, every process merged in time order; ?lines= (default 100)",
     query: LogsQuerySchema,
     response: z.array(LogLineSchema),
@@ -143,6 +162,8 @@ export const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/v1/processes',
+    permission: 'WORKSPACE_VIEW',
+    scope: 'listed',
     summary: 'Every process slot (as paasmaker ps -a: a stopped app until a week after it stopped); ?app= filters, ?running=true keeps the apps that run',
     query: ProcessesQuerySchema,
     response: z.array(ProcessSchema),
@@ -151,9 +172,12 @@ export const ROUTES: Route[] = [
   ...PROCESS_ROUTES,
   ...SERVICE_ROUTES,
   ...MACHINE_ROUTES,
+  ...SESSION_ROUTES,
   {
     method: 'GET',
     path: '/api/v1/stats',
+    permission: 'WORKSPACE_VIEW',
+    scope: 'listed',
     summary: 'Router traffic per app instance type; ?app= and ?window= (seconds)',
     query: StatsQuerySchema,
     response: z.array(TrafficSchema),
@@ -162,6 +186,8 @@ export const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/v1/crons',
+    permission: 'WORKSPACE_VIEW',
+    scope: 'listed',
     summary: "Every cron of the apps that ran (as paasmaker cron list): schedule, what it runs, next run, last outcome; ?app= filters",
     query: AppQuerySchema,
     response: z.array(CronSchema),
@@ -170,6 +196,8 @@ export const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/api/v1/apps/:app/crons/:name/run',
+    permission: 'APPLICATION_DEPLOY',
+    scope: 'app',
     summary: "Run one of the app's crons now, as a job: answers with the outcome when it ends within ?wait= seconds (default 10), else with the job still running",
     query: WaitQuerySchema,
     response: JobRunSchema,
@@ -182,6 +210,8 @@ export const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/v1/jobs',
+    permission: 'WORKSPACE_VIEW',
+    scope: 'listed',
     summary: 'The latest root jobs, newest first; ?app= filters',
     query: AppQuerySchema,
     response: z.array(JobSchema),
@@ -190,6 +220,8 @@ export const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/v1/jobs/:id',
+    permission: 'WORKSPACE_VIEW',
+    scope: 'job',
     summary: 'A job and its whole tree, in order',
     response: z.array(JobSchema),
     handle: (context, params) => {
@@ -201,6 +233,8 @@ export const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/v1/jobs/:id/log',
+    permission: 'WORKSPACE_VIEW',
+    scope: 'job',
     summary: "A job's own log (not its steps': each has its own), oldest line first",
     response: z.array(JobLogLineSchema),
     handle: (context, params) => {
@@ -211,6 +245,8 @@ export const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/api/v1/jobs/:id/abort',
+    permission: 'JOB_ABORT',
+    scope: 'job',
     summary: 'Abort a running job and its running steps',
     response: AbortResultSchema,
     handle: (context, params) => ({ aborted: context.platform.jobs.abort(params.id!, 'aborted by request') }),
@@ -218,6 +254,7 @@ export const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/api/v1/daemon/stop',
+    permission: 'SYSTEM_ADMINISTRATION',
     summary: 'Stop the daemon and everything it runs',
     response: StopResultSchema,
     handle: (context) => {
@@ -228,11 +265,12 @@ export const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/api/v1/environment',
+    permission: 'SERVICE_CREDENTIAL_VIEW',
     summary: "A project's environment, its services provisioned first (paasmaker env, run and db shell of a project this platform does not run); over the Unix socket only: the answer holds secrets",
     request: ProjectEnvironmentRequestSchema,
     response: ProjectEnvironmentSchema,
     handle: async (context, _params, body) => {
-      if (context.transport !== 'socket') throw new PaasmakerError('FORBIDDEN', 'a project\'s environment holds secrets: it is answered over the Unix socket only', { hint: 'GET /api/v1/apps/{app}/env answers the masked environment of an app' });
+      if (context.caller.kind !== 'owner') throw new PaasmakerError('FORBIDDEN', 'a project\'s environment holds secrets: it is answered over the Unix socket only, to its owner', { hint: 'GET /api/v1/apps/{app}/env answers the masked environment of an app' });
       const { directory, instance, command, service } = body as z.infer<typeof ProjectEnvironmentRequestSchema>;
       return projectEnvironment(context.platform, await loadManifestAsync(resolve(directory)), { instance, command, service });
     },

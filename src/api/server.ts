@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -9,8 +8,11 @@ import { serveConsole } from './console-assets.js';
 import { openApiDocument } from './openapi.js';
 import type { z } from 'zod';
 import { EventsQuerySchema, NO_QUERY, queryFields } from './requests.js';
-import type { ApiContext, Route } from './route.js';
+import { Access, ensureLocalAdmin, resolveCaller, SignInCodes, SignInLimiter, Sessions } from '../auth/index.js';
+import { csrfRefusal, filterListed, permissionRefusal, viewer, type Refusal } from './guard.js';
+import type { ApiBase, ApiContext, Route, SignInDesk } from './route.js';
 import { ROUTES } from './routes.js';
+import { signInWithCode } from './session-routes.js';
 
 
 
@@ -19,15 +21,19 @@ function writeOpen(res: ServerResponse, text: string): void {
   if (!res.writableEnded && !res.destroyed) res.write(text);
 }
 
-function send(res: ServerResponse, status: number, value: unknown): void {
+function send(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' }).end(text);
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' }).end(text);
 }
 
 /** An error answer: the code's HTTP status from the shared table, with its default hint when none is given. */
-function sendError(res: ServerResponse, code: ErrorCode, error: string, extra: { hint?: string; detail?: string } = {}): void {
+function sendError(res: ServerResponse, code: ErrorCode, error: string, extra: { hint?: string; detail?: string; headers?: Record<string, string> } = {}): void {
   const hint = extra.hint ?? defaultHint(code);
-  send(res, ERRORS[code].status, { error, code, ...(hint ? { hint } : {}), ...(extra.detail ? { detail: extra.detail } : {}) });
+  send(res, ERRORS[code].status, { error, code, ...(hint ? { hint } : {}), ...(extra.detail ? { detail: extra.detail } : {}) }, extra.headers);
+}
+
+function sendRefusal(res: ServerResponse, refusal: Refusal): void {
+  sendError(res, refusal.code, refusal.message, { hint: refusal.hint });
 }
 
 /** The route's path parameters, still percent-encoded, or undefined when the path is another route's. */
@@ -117,20 +123,27 @@ function foreign(req: IncomingMessage): string | undefined {
 /**
  * The platform's API (/api/v1): JSON, validated with the zod schemas the
  * OpenAPI document is made from, and Server-Sent Events of everything the
- * engine reports. On a Unix socket only the owner can open, and optionally
- * on 127.0.0.1 behind a bearer token.
+ * engine reports. On a Unix socket only the owner can open (the platform's
+ * administrator), and optionally on 127.0.0.1 for users, by API token or
+ * session cookie; every route's permission is checked before its handler.
  */
 export class ApiServer {
   private readonly servers: Server[] = [];
-  private readonly streams = new Map<ServerResponse, string | undefined>();
+  private readonly streams = new Map<ServerResponse, { app?: string; mayView?: (app: string) => boolean }>();
   private nextEventId = 1;
   private readonly unsubscribe: Array<() => void> = [];
+  private readonly signIn: SignInDesk = { sessions: new Sessions(), codes: new SignInCodes(), limiter: new SignInLimiter() };
 
   constructor(
-    private readonly context: ApiContext,
-    private readonly options: { token?: string; log?: (line: string) => void } = {},
+    private readonly context: ApiBase,
+    private readonly options: { log?: (line: string) => void } = {},
   ) {
     for (const event of EVENT_NAMES) this.relay(context.platform, event);
+    try {
+      ensureLocalAdmin(context.platform.state);
+    } catch (error) {
+      this.log(`could not record the local administrator: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /** Every event of this name goes to the streams that follow it. */
@@ -154,7 +167,7 @@ export class ApiServer {
     this.servers.push(server);
   }
 
-  /** 127.0.0.1 with a bearer token; resolves with the port. */
+  /** 127.0.0.1, for users (API token or session); resolves with the port. */
   async listenTcp(port: number): Promise<number> {
     const server = this.make(true);
     await new Promise<void>((resolve, reject) => {
@@ -188,14 +201,6 @@ export class ApiServer {
     else res.destroy();
   }
 
-  private authorised(req: IncomingMessage): boolean {
-    const token = this.options.token;
-    if (!token) return false;
-    const given = Buffer.from(String(req.headers.authorization ?? '').replace(/^Bearer\s+/i, ''));
-    const expected = Buffer.from(token);
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  }
-
   private async handle(req: IncomingMessage, res: ServerResponse, tcp: boolean): Promise<void> {
     // A response the client no longer reads (it went away) must not throw.
     res.on('error', () => undefined);
@@ -204,13 +209,26 @@ export class ApiServer {
     // The web console's page and files: public (no secret in them), served before any user is asked for.
     const path = (req.url ?? '/').split('?')[0]!;
     if ((req.method === 'GET' || req.method === 'HEAD') && !path.startsWith('/api/') && path !== '/signin') return serveConsole(req, res, path);
-    if (tcp && !this.authorised(req)) return sendError(res, 'UNAUTHORIZED', 'a bearer token is needed');
     try {
       await this.dispatch(req, res, tcp);
     } catch (error) {
       if (!(error instanceof BadRequest)) throw error;
       if (!res.headersSent) sendError(res, 'INVALID_REQUEST', error.message, { hint: error.hint });
     }
+  }
+
+  /** The context of one request: who asks (undefined: no valid credentials, with why). */
+  private contextFor(req: IncomingMessage, tcp: boolean): { context: ApiContext; refused?: string } {
+    const resolved = resolveCaller({ transport: tcp ? 'tcp' : 'socket', authorization: req.headers.authorization, cookie: req.headers.cookie }, this.context.platform.state, this.signIn.sessions);
+    const base = { ...this.context, transport: tcp ? ('tcp' as const) : ('socket' as const), signIn: this.signIn, client: req.socket.remoteAddress ?? 'local', headers: {} };
+    if ('refused' in resolved) {
+      // Not signed in: only the routes open to anyone (signing in) run, with no permission at all.
+      const access = Access.nothing();
+      return { context: { ...base, caller: { kind: 'user', user: '', via: 'session' }, access, mayView: () => false }, refused: resolved.refused };
+    }
+    const context: ApiContext = { ...base, caller: resolved.caller, access: resolved.access, session: resolved.session, mayView: () => true };
+    context.mayView = viewer(context);
+    return { context };
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, tcp: boolean): Promise<void> {
@@ -220,14 +238,25 @@ export class ApiServer {
     } catch {
       throw new BadRequest(`${quoted(req.url)} is not a valid request target`, 'ask for a path such as /api/v1/status');
     }
-    if (req.method === 'GET' && url.pathname === '/api/v1/openapi.json') return send(res, 200, openApiDocument());
-    if (req.method === 'GET' && url.pathname === '/api/v1/events') return this.stream(req, res, parseQuery(EventsQuerySchema, url.searchParams) as z.infer<typeof EventsQuerySchema>);
+    if (req.method === 'GET' && url.pathname === '/signin') {
+      const answer = signInWithCode(url.searchParams.get('code'), this.signIn, (name) => this.context.platform.state.users.get(name)?.disabledAt === null);
+      res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) }).end(answer.body);
+      return;
+    }
     const route = ROUTES.find((candidate) => candidate.method === req.method && match(candidate, url.pathname));
+    const { context, refused } = this.contextFor(req, tcp);
+    if (refused && route?.permission !== 'anyone') return sendError(res, 'UNAUTHORIZED', refused);
+    if (req.method === 'GET' && url.pathname === '/api/v1/openapi.json') return send(res, 200, openApiDocument());
+    if (req.method === 'GET' && url.pathname === '/api/v1/events') return this.stream(req, res, parseQuery(EventsQuerySchema, url.searchParams) as z.infer<typeof EventsQuerySchema>, context);
     if (!route) {
       const known = ROUTES.some((candidate) => match(candidate, url.pathname));
       return known ? sendError(res, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here`) : sendError(res, 'NOT_FOUND', `no such endpoint: ${url.pathname}`);
     }
+    const csrf = csrfRefusal(req.method!, req.headers['x-csrf-token'], context);
+    if (csrf) return sendRefusal(res, csrf);
     const params = decodeParams(match(route, url.pathname)!);
+    const denied = permissionRefusal(route, params, context);
+    if (denied) return sendRefusal(res, denied);
     const query = parseQuery(route.query ?? NO_QUERY, url.searchParams);
     let body: unknown = {};
     try {
@@ -244,11 +273,11 @@ export class ApiServer {
       return sendError(res, 'INVALID_REQUEST', `the body is not JSON: ${(error as Error).message}`);
     }
     try {
-      const result = await route.handle({ ...this.context, transport: tcp ? 'tcp' : 'socket' }, params, body, query);
-      send(res, 200, result);
+      const result = await route.handle(context, params, body, query);
+      send(res, 200, filterListed(route, context, result), context.headers);
     } catch (error) {
       if (!isPaasmakerError(error)) throw error;
-      sendError(res, error.code, error.message, { hint: error.hint, detail: error.detail });
+      sendError(res, error.code, error.message, { hint: error.hint, detail: error.detail, headers: context.headers });
     }
   }
 
@@ -258,16 +287,17 @@ export class ApiServer {
    * holds the app: when it closes (a foreground `up` ended, even by SIGKILL)
    * the app stops, while the platform's other apps run on.
    */
-  private stream(req: IncomingMessage, res: ServerResponse, query: z.infer<typeof EventsQuerySchema>): void {
+  private stream(req: IncomingMessage, res: ServerResponse, query: z.infer<typeof EventsQuerySchema>, context: ApiContext): void {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
     res.write(': paasmaker events\n\n');
     const app = query.app;
-    this.streams.set(res, app);
+    // A user's stream carries the events of the apps they may view, nothing else.
+    this.streams.set(res, { app, mayView: context.caller.kind === 'owner' ? undefined : context.mayView });
     const ping = setInterval(() => writeOpen(res, ': ping\n\n'), 15_000);
     req.once('close', () => {
       clearInterval(ping);
       this.streams.delete(res);
-      if (app && query.attach === '1') {
+      if (app && query.attach === '1' && context.access.can('APPLICATION_DEPLOY', context.platform.state.workspaces.appWorkspace(app))) {
         this.context.detached?.(app).catch((error: unknown) => this.log(`could not stop ${app} after its terminal went away: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`));
       }
     });
@@ -275,10 +305,19 @@ export class ApiServer {
 
   private broadcast(event: string, payload: unknown): void {
     if (this.streams.size === 0) return;
-    const frame = `id: ${this.nextEventId++}\nevent: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
-    const app = (payload as { app?: string; samples?: Array<{ app: string }> }).app;
-    for (const [res, only] of this.streams) {
-      if (only === undefined || app === only || (app === undefined && event === 'traffic.tick')) writeOpen(res, frame);
+    const id = this.nextEventId++;
+    const frame = (data: unknown) => `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    const whole = frame(payload);
+    const { app, samples } = payload as { app?: string; samples?: Array<{ app: string }> };
+    for (const [res, { app: only, mayView }] of this.streams) {
+      if (!(only === undefined || app === only || (app === undefined && event === 'traffic.tick'))) continue;
+      if (!mayView) writeOpen(res, whole);
+      else if (app !== undefined) {
+        if (mayView(app)) writeOpen(res, whole);
+      } else if (samples) {
+        const visible = samples.filter((sample) => mayView(sample.app));
+        writeOpen(res, visible.length === samples.length ? whole : frame({ ...(payload as object), samples: visible }));
+      }
     }
   }
 

@@ -10,6 +10,8 @@ export const SERVICE_ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/v1/services',
+    permission: 'SERVICE_VIEW',
+    scope: 'listed',
     summary: "The managed database servers and every provisioned service (as paasmaker services --json); ?app= keeps that app's services, ?kind= one kind",
     query: ServicesQuerySchema,
     response: z.array(ServiceSchema),
@@ -19,6 +21,8 @@ export const SERVICE_ROUTES: Route[] = [
   {
     method: 'DELETE',
     path: '/api/v1/services/:app/:service',
+    permission: 'APPLICATION_DELETE',
+    scope: 'app',
     summary: 'Delete a provisioned service and all its data, as a job: the body must name the service ({"confirm": "<service>"}); ?branch= for a database per branch; answers within ?wait= seconds (default 10)',
     request: ServiceDestroyRequestSchema,
     query: ServiceDestroyQuerySchema,

@@ -7,13 +7,12 @@ import { currentOwner } from '../shared/owner.js';
 import type { Settings } from '../shared/settings.js';
 import { daemonLog } from './log.js';
 import { DaemonProjects } from './projects.js';
-import { apiToken } from './token.js';
 
 
 /**
  * The platform as a long-lived process: one router for every project, the
- * API on $PAASMAKER_HOME/paasmaker.sock (and on 127.0.0.1 with a token when
- * asked), bringing back the projects it ran before it stopped (or was
+ * API on $PAASMAKER_HOME/paasmaker.sock (and on 127.0.0.1 for users, by API
+ * token or session, when asked), bringing back the projects it ran before it stopped (or was
  * killed). Runs until a signal or the API stops it.
  */
 export async function runDaemon(settings: Settings): Promise<never> {
@@ -50,8 +49,7 @@ export async function runDaemon(settings: Settings): Promise<never> {
     apps: platform.runningApps().map((manifest) => manifest.application.name),
     degraded: platform.degraded ?? null,
   });
-  const token = settings.apiPort !== undefined ? apiToken(settings.home) : undefined;
-  const api = new ApiServer({ platform, status, shutdown: exit, detached: (app) => projects.detached(app) }, { token, log: say });
+  const api = new ApiServer({ platform, status, shutdown: exit, detached: (app) => projects.detached(app) }, { log: say });
   await api.listenSocket(socket);
   if (settings.apiPort !== undefined) apiPort = await api.listenTcp(settings.apiPort);
   // The web console and the API for the browser: a loopback port of its own that the router

@@ -78,7 +78,7 @@ export class AppRuns {
     const app: RunningApp = { manifest, plans, keys: [], staticServers: [], serviceEnv: {}, generation: 0, slots: new Map() };
     running.set(name, app);
     state.transaction(() => {
-      state.apps.upsert({ name, directory: manifest.directory, manifest: manifest.file, only: manifest.only, state: 'starting', ownerPid: owner.pid, ownerStart: owner.startTime });
+      state.apps.upsert({ name, directory: manifest.directory, manifest: manifest.file, only: manifest.only, workspace: manifest.application.workspace, state: 'starting', ownerPid: owner.pid, ownerStart: owner.startTime });
       this.recordInstances(app);
       state.processes.clear(name);
     });

@@ -77,7 +77,7 @@ export function parsePaasmakerYml(text: string, file: string, directory: string)
     return { name, plugin: plugin ?? 'sqlite', options, position };
   });
 
-  return { kind: 'paasmaker.yml', file, directory, application: { name: input.application.name }, instances, services };
+  return { kind: 'paasmaker.yml', file, directory, application: { name: input.application.name, ...(input.application.workspace === undefined ? {} : { workspace: input.application.workspace }) }, instances, services };
 }
 
 function resolveInstance(

@@ -123,7 +123,13 @@ export const serviceSchema = z.union(
 export const manifestSchema = z.strictObject(
   {
     application: z.strictObject(
-      { name: z.string({ error: 'must be a name (a string)' }).regex(APP_NAME, { error: 'must be 1–40 characters of a-z, 0-9 and "-"' }) },
+      {
+        name: z.string({ error: 'must be a name (a string)' }).regex(APP_NAME, { error: 'must be 1–40 characters of a-z, 0-9 and "-"' }),
+        workspace: z
+          .string({ error: 'must be a workspace name (a string)' })
+          .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { error: 'must be 1–63 letters, digits, ".", "_" or "-", starting with a letter or digit' })
+          .optional(),
+      },
       { error: 'must be a map with a "name"' },
     ),
     instances: z.record(z.string(), instanceSchema, { error: 'must be a map of instance types (web, worker, …)' }),
@@ -138,7 +144,7 @@ export type InstanceInput = z.infer<typeof instanceSchema>;
 /** The keys each level allows, for did-you-mean. */
 export const ALLOWED_KEYS: Record<string, readonly string[]> = {
   '': Object.keys(manifestSchema.shape),
-  application: ['name'],
+  application: ['name', 'workspace'],
   instance: Object.keys(instanceSchema.shape),
   runtime: ['name', 'version'],
   prepare: ['commands', 'watch'],

@@ -101,7 +101,15 @@ export interface ResolvedManifest {
   file: string;
   /** Absolute project directory. */
   directory: string;
-  application: { name: string };
+  application: {
+    name: string;
+    /**
+     * The workspace the manifest puts the app in (application.workspace).
+     * Absent: the app stays where it is (paasmaker workspace move), a new
+     * app goes to "default" — a default written here would undo every move.
+     */
+    workspace?: string;
+  };
   /** In declaration order. */
   instances: ResolvedInstance[];
   services: ResolvedService[];

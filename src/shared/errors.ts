@@ -43,8 +43,12 @@ export const ERRORS = {
   INVALID_REQUEST: { status: 400, exit: 1 },
   NOT_FOUND: { status: 404, exit: 1, hint: 'GET /api/v1/openapi.json lists the API' },
   METHOD_NOT_ALLOWED: { status: 405, exit: 1, hint: 'GET /api/v1/openapi.json lists the API' },
-  UNAUTHORIZED: { status: 401, exit: 1, hint: 'the token is in $PAASMAKER_HOME/api-token' },
+  UNAUTHORIZED: { status: 401, exit: 1, hint: 'over TCP, send a user\'s API token (paasmaker token create --user NAME) as "Authorization: Bearer pm_…", or sign in (paasmaker console)' },
   FORBIDDEN: { status: 403, exit: 1 },
+  /** A state-changing request signed in by the session cookie without the session's x-csrf-token. */
+  CSRF: { status: 403, exit: 1, hint: "GET /api/v1/session answers the session's csrf value; send it as the x-csrf-token header" },
+  /** Too many failed sign-ins: the answer's Retry-After says when to try again. */
+  RATE_LIMITED: { status: 429, exit: 1 },
   /** Nothing answers on the platform's socket: no daemon, no foreground up (or one killed, its socket left behind). */
   PLATFORM_UNREACHABLE: { status: 503, exit: 1, hint: 'start one with: paasmaker daemon start (or run paasmaker up in the project)' },
   /** An error code this CLI does not know, from a newer server. */

@@ -35,6 +35,7 @@ export const AppSchema = z
     state: z.string(),
     url: z.string().nullable(),
     ownerPid: z.number().int().nullable(),
+    workspace: z.string().describe('the workspace it belongs to (default "default")'),
   })
   .meta({ id: 'App' });
 export type AppRow = z.infer<typeof AppSchema>;

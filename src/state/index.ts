@@ -11,8 +11,10 @@ import {
   CronsRepository,
   JobsRepository,
 } from './repositories.js';
+import { AllocationsRepository, RolesRepository, TokensRepository, UsersRepository, WorkspacesRepository } from './auth-repositories.js';
 
 export type { AppRecord, AppState, CronRecord, InstanceRecord, JobRecord, JournalRecord, ProcessRecord, ServiceRecord, TrafficRecord, TrafficSummary } from './repositories.js';
+export type { AllocationRecord, RoleRecord, TokenRecord, UserRecord, WorkspaceRecord } from './auth-repositories.js';
 export { explain as explainStateError, migrate, openDatabase } from './database.js';
 
 /** The platform's state: one SQLite file, the only place SQL runs. */
@@ -26,6 +28,11 @@ export class State {
   readonly services: ServicesRepository;
   readonly crons: CronsRepository;
   readonly jobs: JobsRepository;
+  readonly users: UsersRepository;
+  readonly workspaces: WorkspacesRepository;
+  readonly roles: RolesRepository;
+  readonly allocations: AllocationsRepository;
+  readonly tokens: TokensRepository;
 
   private constructor(private readonly db: Db) {
     this.apps = new AppsRepository(db);
@@ -37,6 +44,11 @@ export class State {
     this.services = new ServicesRepository(db);
     this.crons = new CronsRepository(db);
     this.jobs = new JobsRepository(db);
+    this.users = new UsersRepository(db);
+    this.workspaces = new WorkspacesRepository(db);
+    this.roles = new RolesRepository(db);
+    this.allocations = new AllocationsRepository(db);
+    this.tokens = new TokensRepository(db);
   }
 
   /**

@@ -163,4 +163,47 @@ export const migrations: ReadonlyArray<{ version: number; sql: string }> = [
       ALTER TABLE apps ADD COLUMN only_instances TEXT;
     `,
   },
+  {
+    version: 8,
+    sql: `
+      -- Who may use the platform over TCP and the console. The Unix socket's owner needs no row.
+      -- password: "scrypt$N$r$p$salt$hash" (base64), NULL when the user signs in by one-time link or token only.
+      CREATE TABLE users (
+        name        TEXT PRIMARY KEY,
+        password    TEXT,
+        created_at  INTEGER NOT NULL,
+        disabled_at INTEGER
+      );
+      -- Named containers of apps; "default" always exists.
+      CREATE TABLE workspaces (
+        name        TEXT PRIMARY KEY,
+        created_at  INTEGER NOT NULL
+      );
+      INSERT INTO workspaces (name, created_at) VALUES ('default', 0);
+      ALTER TABLE apps ADD COLUMN workspace TEXT NOT NULL DEFAULT 'default';
+      -- Custom roles (the built-in ones live in code): permissions as a JSON array of names.
+      CREATE TABLE roles (
+        name        TEXT PRIMARY KEY,
+        permissions TEXT NOT NULL,
+        created_at  INTEGER NOT NULL
+      );
+      -- A user holds a role everywhere (workspace '') or in one workspace.
+      CREATE TABLE role_allocations (
+        user        TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+        role        TEXT NOT NULL,
+        workspace   TEXT NOT NULL DEFAULT '',
+        created_at  INTEGER NOT NULL,
+        PRIMARY KEY (user, role, workspace)
+      );
+      -- API tokens: only their sha256 is kept (the token itself is shown once).
+      CREATE TABLE api_tokens (
+        id          TEXT PRIMARY KEY,
+        user        TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+        name        TEXT NOT NULL,
+        hash        TEXT NOT NULL UNIQUE,
+        created_at  INTEGER NOT NULL,
+        last_used   INTEGER
+      );
+    `,
+  },
 ];

@@ -13,6 +13,8 @@ export interface AppRecord {
   daemon: number;
   /** The instance types chosen (up web worker), as a JSON array; null: all. */
   onlyInstances: string | null;
+  /** The workspace it belongs to (default "default"). */
+  workspace: string;
   createdAt: number;
   updatedAt: number;
 }
@@ -65,17 +67,24 @@ export class AppsRepository {
     this.db.prepare('UPDATE apps SET daemon = ? WHERE name = ?').run(daemon ? 1 : 0, name);
   }
 
-  upsert(app: Pick<AppRecord, 'name' | 'directory' | 'manifest' | 'state' | 'ownerPid' | 'ownerStart'> & { only?: readonly string[] }): void {
+  /**
+   * With `workspace` (the manifest names one) the app moves there, the
+   * workspace made when missing; without, a new app is in "default" and a
+   * known one stays where it is (paasmaker workspace move put it).
+   */
+  upsert(app: Pick<AppRecord, 'name' | 'directory' | 'manifest' | 'state' | 'ownerPid' | 'ownerStart'> & { only?: readonly string[]; workspace?: string }): void {
     const now = Date.now();
     const onlyInstances = app.only && app.only.length > 0 ? JSON.stringify(app.only) : null;
+    const workspace = app.workspace ?? null;
+    if (workspace !== null) this.db.prepare('INSERT OR IGNORE INTO workspaces (name, created_at) VALUES (?, ?)').run(workspace, now);
     this.db
       .prepare(
-        `INSERT INTO apps (name, directory, manifest, only_instances, state, owner_pid, owner_start, created_at, updated_at)
-         VALUES (@name, @directory, @manifest, @onlyInstances, @state, @ownerPid, @ownerStart, @now, @now)
+        `INSERT INTO apps (name, directory, manifest, only_instances, state, owner_pid, owner_start, workspace, created_at, updated_at)
+         VALUES (@name, @directory, @manifest, @onlyInstances, @state, @ownerPid, @ownerStart, coalesce(@workspace, 'default'), @now, @now)
          ON CONFLICT (name) DO UPDATE SET directory = @directory, manifest = @manifest, only_instances = @onlyInstances, state = @state,
-           owner_pid = @ownerPid, owner_start = @ownerStart, updated_at = @now`,
+           owner_pid = @ownerPid, owner_start = @ownerStart, workspace = coalesce(@workspace, workspace), updated_at = @now`,
       )
-      .run({ name: app.name, directory: app.directory, manifest: app.manifest, state: app.state, ownerPid: app.ownerPid, ownerStart: app.ownerStart, onlyInstances, now });
+      .run({ name: app.name, directory: app.directory, manifest: app.manifest, state: app.state, ownerPid: app.ownerPid, ownerStart: app.ownerStart, onlyInstances, workspace, now });
   }
 
   setState(name: string, state: AppState): void {

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { resolveSettings } from '../../shared/settings.js';
 import { defineCommand } from '../command.js';
 
@@ -9,14 +8,14 @@ export default defineCommand<DaemonFlags>({
   description: 'start the daemon (and bring back the projects it ran)',
   options: [
     { flags: '--proxy-port <port>', description: "the router's port (default: the one of its last run, else $PAASMAKER_PROXY_PORT, else 7654; 0 picks a free one)" },
-    { flags: '--api-port <port>', description: 'also serve the API on 127.0.0.1:PORT, with the bearer token in $PAASMAKER_HOME/api-token (0 picks a free one)' },
+    { flags: '--api-port <port>', description: 'also serve the API on 127.0.0.1:PORT, for users with an API token (paasmaker token create) or a console session (0 picks a free one)' },
   ],
   examples: ['paasmaker daemon start', 'paasmaker daemon start --api-port 7655    the API on TCP too, for other tools'],
   run: async ({ options }) => {
     const settings = resolveSettings({ flags: options });
     const { ensureDaemon } = await import('../../daemon/index.js');
     const { record, started } = await ensureDaemon(settings);
-    process.stdout.write(`${started ? 'started' : 'already running:'} daemon pid ${record.pid}; router on port ${record.proxyPort}; API on ${record.socket}${record.apiPort ? ` and http://127.0.0.1:${record.apiPort}/api/v1 (token in ${join(settings.home, 'api-token')})` : ''}\n`);
+    process.stdout.write(`${started ? 'started' : 'already running:'} daemon pid ${record.pid}; router on port ${record.proxyPort}; API on ${record.socket}${record.apiPort ? ` and http://127.0.0.1:${record.apiPort}/api/v1 (sign in with paasmaker console, or a token from paasmaker token create)` : ''}\n`);
     return 0;
   },
 });
