@@ -36,7 +36,9 @@ export const NEEDS = {
   deploy: 'APPLICATION_DEPLOY',
   abortJob: 'JOB_ABORT',
   credentials: 'SERVICE_CREDENTIAL_VIEW',
-  deleteService: 'SERVICE_DELETE',
+  deleteService: 'APPLICATION_DELETE',
+  viewEnvironment: 'APPLICATION_VIEW_MANIFEST',
+  viewServices: 'SERVICE_VIEW',
 } as const;
 
 let current: SessionState = 'open';

@@ -9,6 +9,7 @@ import { can, NEEDS } from '../lib/session.js';
 import { trafficSeries, watchTraffic } from '../lib/traffic.js';
 import { useLive, useTick } from '../lib/use-live.js';
 import { workspaceOf, type App, type InstanceRow, type Process, type TrafficRow } from '../lib/views.js';
+import { useProcessOverlay } from '../lib/process-overlay.js';
 import { Crons, Environment, RecentJobs, Services } from './app-parts.js';
 
 const WINDOW_S = 300;
@@ -68,7 +69,7 @@ function Processes({ app, workspace }: { app: App; workspace: string }) {
   const processes = useLive<Process[]>(`/processes?app=${seg(app.name)}`, ['instance.state', 'process.stats'], (event: { app?: string }) => event.app === undefined || event.app === app.name, 200);
   const instances = useLive<InstanceRow[]>(`/apps/${seg(app.name)}/instances`, ['instance.state'], (event: { app: string }) => event.app === app.name, 300);
   const allowed = can(NEEDS.deploy, workspace);
-  const rows = processes.data ?? [];
+  const rows = useProcessOverlay(app.name, processes.data ?? [], processes.at);
   const types = instances.data ?? [];
   return (
     <section class="card">
@@ -235,10 +236,10 @@ export default function AppPage({ place }: { place: { app: string } }) {
       <Processes app={record} workspace={workspace} />
       <Traffic app={name} />
       <div class="columns">
-        <Services app={name} workspace={workspace} />
+        {can(NEEDS.viewServices, workspace) && <Services app={name} workspace={workspace} />}
         <Crons app={name} workspace={workspace} />
       </div>
-      <Environment app={name} workspace={workspace} />
+      {can(NEEDS.viewEnvironment, workspace) && <Environment app={name} workspace={workspace} />}
       <RecentJobs app={name} />
     </div>
   );
