@@ -47,7 +47,11 @@ function Page({ place }: { place: Place }) {
 
 function Connection() {
   const [up, setUp] = useState(eventsConnected);
-  useEffect(() => onEvent('status', setUp), []);
+  useEffect(() => {
+    const off = onEvent('status', setUp);
+    setUp(eventsConnected()); // it may have opened between the render and now
+    return off;
+  }, []);
   return (
     <span class={`live ${up ? 'live-on' : 'live-off'}`} title={up ? 'live: changes arrive as they happen' : 'reconnecting to the event stream…'}>
       <i />

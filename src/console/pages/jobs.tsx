@@ -72,8 +72,9 @@ function Tree({ id }: { id: string }) {
       </h2>
       <ul>
         {jobs.map((job) => {
-          // Open by default: a running or failed step, and a tree of one.
-          const shown = open[job.id] ?? (job.state === 'running' || job.state === 'failed' || jobs.length === 1);
+          // Open by default: a running or failed step (not a parent: its steps tell), and a tree of one.
+          const parent = jobs.some((candidate) => candidate.parent === job.id);
+          const shown = open[job.id] ?? (((job.state === 'running' || job.state === 'failed') && !parent) || jobs.length === 1);
           const took = (FINISHED.has(job.state) ? job.updatedAt : now) - job.createdAt;
           return (
             <li key={job.id} style={{ paddingLeft: `${depth(job) * 18}px` }} data-job={job.id}>
