@@ -30,6 +30,9 @@ import { AppQuerySchema, EnvQuerySchema, LogsQuerySchema, ProcessesQuerySchema, 
 import { answerAsJob, appRecord, type Route } from './route.js';
 import { SERVICE_ROUTES } from './service-routes.js';
 import { SESSION_ROUTES } from './session-routes.js';
+import { ROLE_ROUTES } from './role-routes.js';
+import { USER_ROUTES } from './user-routes.js';
+import { WORKSPACE_ROUTES } from './workspace-routes.js';
 import type { AppRow } from '../shared/views.js';
 
 
@@ -173,6 +176,9 @@ export const ROUTES: Route[] = [
   ...SERVICE_ROUTES,
   ...MACHINE_ROUTES,
   ...SESSION_ROUTES,
+  ...USER_ROUTES,
+  ...ROLE_ROUTES,
+  ...WORKSPACE_ROUTES,
   {
     method: 'GET',
     path: '/api/v1/stats',

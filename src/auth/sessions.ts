@@ -102,6 +102,8 @@ export class SignInLimiter {
   }
 
   failed(key: string, now = Date.now()): void {
+    // Guesses at many made-up names must not grow the table without end: past 10,000 keys, the stale ones go.
+    if (this.failures.size > 10_000) for (const [other, times] of this.failures) if (times.every((at) => at <= now - this.windowMs)) this.failures.delete(other);
     this.failures.set(key, [...(this.failures.get(key) ?? []), now]);
   }
 

@@ -47,6 +47,14 @@ export const ERRORS = {
   FORBIDDEN: { status: 403, exit: 1 },
   /** A state-changing request signed in by the session cookie without the session's x-csrf-token. */
   CSRF: { status: 403, exit: 1, hint: "GET /api/v1/session answers the session's csrf value; send it as the x-csrf-token header" },
+  USER_NOT_FOUND: { status: 404, exit: 1, hint: 'paasmaker user list names them' },
+  ROLE_NOT_FOUND: { status: 404, exit: 1, hint: 'paasmaker role list names them' },
+  WORKSPACE_NOT_FOUND: { status: 404, exit: 1, hint: 'paasmaker workspace list names them (paasmaker workspace add NAME makes one)' },
+  TOKEN_NOT_FOUND: { status: 404, exit: 1, hint: 'paasmaker token list shows their ids' },
+  /** A user, role or workspace of that name exists already. */
+  ALREADY_EXISTS: { status: 409, exit: 1 },
+  /** It cannot be removed or changed: built in, or still holding something. */
+  IN_USE: { status: 409, exit: 1 },
   /** Too many failed sign-ins: the answer's Retry-After says when to try again. */
   RATE_LIMITED: { status: 429, exit: 1 },
   /** Nothing answers on the platform's socket: no daemon, no foreground up (or one killed, its socket left behind). */

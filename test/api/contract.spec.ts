@@ -56,6 +56,44 @@ const CASES: Record<string, (context: Context) => Call | Call[] | Promise<Call |
   'POST /api/v1/environment': (c) => [{ path: '/api/v1/environment', body: { directory: c.project, command: true } }, { path: '/api/v1/environment', body: { directory: 'relative' }, status: 400 }],
   'GET /api/v1/doctor': () => ({ path: '/api/v1/doctor' }),
   'GET /api/v1/runtimes': () => ({ path: '/api/v1/runtimes' }),
+  // Users, roles, workspaces, tokens and sessions, asked by the socket's owner.
+  'GET /api/v1/session': () => ({ path: '/api/v1/session' }),
+  'POST /api/v1/session/links': () => ({ path: '/api/v1/session/links' }),
+  'POST /api/v1/workspaces': () => [{ path: '/api/v1/workspaces', body: { name: 'team' } }, { path: '/api/v1/workspaces', body: { name: 'team' }, status: 409 }],
+  'GET /api/v1/workspaces': () => ({ path: '/api/v1/workspaces' }),
+  'POST /api/v1/users': () => [
+    { path: '/api/v1/users', body: { name: 'ana', password: 'long-password', role: 'developer', workspace: 'team' } },
+    { path: '/api/v1/users', body: { name: 'ana' }, status: 409 },
+    { path: '/api/v1/users', body: { name: 'bad name' }, status: 400 },
+  ],
+  'GET /api/v1/users': () => ({ path: '/api/v1/users' }),
+  'POST /api/v1/session': () => [{ path: '/api/v1/session', body: { user: 'ana', password: 'long-password' } }, { path: '/api/v1/session', body: { user: 'ana', password: 'wrong' }, status: 401 }],
+  'DELETE /api/v1/session': () => ({ path: '/api/v1/session' }),
+  'POST /api/v1/users/{user}/password': () => [{ path: '/api/v1/users/ana/password', body: { password: 'another-password' } }, { path: '/api/v1/users/nosuch/password', body: { password: null }, status: 404 }],
+  'POST /api/v1/roles': () => [{ path: '/api/v1/roles', body: { name: 'deployer', permissions: ['WORKSPACE_VIEW', 'APPLICATION_DEPLOY'] } }, { path: '/api/v1/roles', body: { name: 'odd', permissions: ['NO_SUCH'] }, status: 400 }],
+  'GET /api/v1/roles': () => ({ path: '/api/v1/roles' }),
+  'POST /api/v1/allocations': () => ({ path: '/api/v1/allocations', body: { user: 'ana', role: 'deployer', workspace: 'team' } }),
+  'GET /api/v1/allocations': () => ({ path: '/api/v1/allocations?user=ana' }),
+  'DELETE /api/v1/roles/{role}': () => [{ path: '/api/v1/roles/deployer', status: 409 }, { path: '/api/v1/roles/deployer?confirm=true' }, { path: '/api/v1/roles/admin', status: 409 }],
+  'DELETE /api/v1/allocations': () => [{ path: '/api/v1/allocations', body: { user: 'ana', role: 'developer', workspace: 'team' } }, { path: '/api/v1/allocations', body: { user: 'ana', role: 'developer', workspace: 'team' }, status: 404 }],
+  'POST /api/v1/tokens': () => ({ path: '/api/v1/tokens', body: { user: 'ana', name: 'ci' } }),
+  'GET /api/v1/tokens': () => ({ path: '/api/v1/tokens?user=ana' }),
+  'DELETE /api/v1/tokens/{id}': async (c) => {
+    const [token] = (await apiRequest(c.socket, 'GET', '/api/v1/tokens?user=ana')).json as Array<{ id: string }>;
+    return [{ path: `/api/v1/tokens/${token!.id}` }, { path: `/api/v1/tokens/${token!.id}`, status: 404 }];
+  },
+  'POST /api/v1/apps/{app}/workspace': () => [{ path: '/api/v1/apps/contract/workspace', body: { workspace: 'team' } }, { path: '/api/v1/apps/contract/workspace', body: { workspace: 'nosuch' }, status: 404 }],
+  'DELETE /api/v1/workspaces/{workspace}': async (c) => {
+    // A workspace that holds an app is not removed: the app goes back first.
+    expect((await apiRequest(c.socket, 'DELETE', '/api/v1/workspaces/team')).json).toMatchObject({ code: 'IN_USE' });
+    expect((await apiRequest(c.socket, 'POST', '/api/v1/apps/contract/workspace', { body: { workspace: 'default' } })).status).toBe(200);
+    return [{ path: '/api/v1/workspaces/default', status: 409 }, { path: '/api/v1/workspaces/team' }];
+  },
+  'DELETE /api/v1/users/{user}': async (c) => {
+    // A user who holds a token goes only with confirmation (the token with them).
+    expect((await apiRequest(c.socket, 'POST', '/api/v1/tokens', { body: { user: 'ana' } })).status).toBe(200);
+    return [{ path: '/api/v1/users/ana', status: 409 }, { path: '/api/v1/users/ana?confirm=true' }];
+  },
   'GET /api/v1/events': () => ({ path: '/api/v1/events?app=contract' }),
   'POST /api/v1/apps/{app}/down': () => ({ path: '/api/v1/apps/contract/down' }),
   'POST /api/v1/daemon/stop': () => ({ path: '/api/v1/daemon/stop' }),

@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type NetConnectOpts } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alive, CliProcess, repoRoot, runCli, tempHome, until, stopDaemonAndRemove, getByHost } from '../helpers/cli.js';
+import { userToken } from '../helpers/auth.js';
 
 // No single request reaches the platform's end, and what the CLI says is what happened.
 
@@ -54,7 +55,7 @@ describe('one malformed request cannot stop the platform', () => {
     const up = await runCli(['up', '-d', project('steady')], { home });
     expect(up.exitCode, up.stderr).toBe(0);
     const status = JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { pid: number; proxyPort: number; apiPort: number };
-    const token = readFileSync(join(home, 'api-token'), 'utf8').trim();
+    const token = await userToken(home, 'ops', 'admin');
     const unix = { path: join(home, 'paasmaker.sock') };
     const tcp = { host: '127.0.0.1', port: status.apiPort };
     for (const target of MALFORMED) {

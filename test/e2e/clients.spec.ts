@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CronSchema, EnvironmentSchema, JobSchema, ProcessSchema, ProjectEnvironmentSchema, TrafficSchema } from '../../src/shared/views.js';
 import { CliProcess, getByHost, runCli, runWatchingKeepers, stopDaemonAndRemove, tempHome, until } from '../helpers/cli.js';
+import { userToken } from '../helpers/auth.js';
 
 // The CLI as a client of the API: with a platform running (the daemon, or a
 // foreground up's socket) every command asks it; with none, reads come from
@@ -143,7 +144,7 @@ describe('the CLI as a client of the API', () => {
     const parsed = ProjectEnvironmentSchema.parse(answer.json);
     expect(parsed).toMatchObject({ app: 'guest', directory: dir, shell: { command: expect.stringMatching(/sqlite3$/) }, command: { PAASMAKER_APP: 'guest', PAASMAKER_INSTANCE: 'web' } });
     expect(parsed.command!.PAASMAKER_OWNER).toBeUndefined();
-    const tcp = { port: daemon.apiPort, token: readFileSync(join(home, 'api-token'), 'utf8').trim() };
+    const tcp = { port: daemon.apiPort, token: await userToken(home, 'ops', 'developer') };
     expect(await post(socket, '/api/v1/environment', { directory: dir }, tcp)).toMatchObject({ status: 403, json: { code: 'FORBIDDEN' } });
     expect(await post(socket, '/api/v1/environment', { directory: 'relative' })).toMatchObject({ status: 400, json: { code: 'INVALID_REQUEST' } });
   }, 90_000);

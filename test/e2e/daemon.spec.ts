@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alive, apiRequest, CliProcess, runCli, sleep, tempHome, until, stopDaemonAndRemove, getByHost } from '../helpers/cli.js';
+import { userToken } from '../helpers/auth.js';
 
 // The daemon: several projects behind one router, the API on a Unix socket.
 
@@ -154,15 +155,19 @@ describe('the daemon', () => {
     expect((JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { apps: string[] }).apps).toEqual(['kept']);
   });
 
-  it('serves the API on 127.0.0.1 only with the bearer token', async () => {
+  it("serves the API on 127.0.0.1 only to a user's API token, which is stored hashed", async () => {
     const home = daemonHome();
     const started = await runCli(['daemon', 'start', '--api-port', '0'], { home });
     expect(started.exitCode, started.stderr).toBe(0);
     const port = (JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { apiPort: number }).apiPort;
-    const token = readFileSync(join(home, 'api-token'), 'utf8').trim();
-    expect(token).toMatch(/^[0-9a-f]{64}$/);
-    const { statSync } = await import('node:fs');
-    expect(statSync(join(home, 'api-token')).mode & 0o777).toBe(0o600);
+    const token = await userToken(home, 'ops', 'admin');
+    expect(token).toMatch(/^pm_[A-Za-z0-9_-]{43}$/);
+    const { existsSync, readdirSync } = await import('node:fs');
+    expect(existsSync(join(home, 'api-token'))).toBe(false);
+    // Only its sha256 is kept: not in state.db, nor in its write-ahead log.
+    const stateFiles = readdirSync(home).filter((name) => name.startsWith('state.db'));
+    expect(stateFiles.length).toBeGreaterThan(0);
+    for (const name of stateFiles) expect(readFileSync(join(home, name)).includes(token), name).toBe(false);
     const call = (headers: Record<string, string>) =>
       new Promise<number>((resolve, reject) => {
         const req = request({ host: '127.0.0.1', port, path: '/api/v1/apps', headers }, (res) => {

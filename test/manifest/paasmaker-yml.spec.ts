@@ -101,6 +101,18 @@ describe('paasmaker.yml: resolving', () => {
   });
 });
 
+describe('paasmaker.yml: application.workspace', () => {
+  it('puts the app in a workspace when given, and says nothing of one when not (the app stays where it was moved)', () => {
+    expect(loadManifest(project({ 'paasmaker.yml': lines('application:', '  name: shop', '  workspace: team-a', 'instances:', '  web: {command: x}') })).application).toEqual({ name: 'shop', workspace: 'team-a' });
+    expect(loadManifest(project({ 'paasmaker.yml': lines('application: {name: shop}', 'instances:', '  web: {command: x}') })).application).toEqual({ name: 'shop' });
+  });
+
+  it('a workspace name that is not one is positioned at its value', () => {
+    expect(errorOf(lines('application:', '  name: shop', '  workspace: "team a"', 'instances:', '  web: {command: x}')).message).toMatch(/^paasmaker\.yml:3:14: application\.workspace must be 1–63 letters, digits/);
+    expect(errorOf(lines('application:', '  name: shop', '  workspce: a', 'instances:', '  web: {command: x}')).message).toBe('paasmaker.yml:3:3: unknown key "workspce" in application — did you mean "workspace"?');
+  });
+});
+
 describe('paasmaker.yml: every mistake is positioned', () => {
   it('a misspelt key: position of the key, did-you-mean and a code frame', () => {
     const e = errorOf(lines('application:', '  name: shop', 'instances:', '  web:', '    startp: node migrate.js', '    command: node server.js'));

@@ -27,6 +27,22 @@ import servicesList from './services-list.js';
 import stats from './stats.js';
 import top from './top.js';
 import up from './up.js';
+import userAdd from './user-add.js';
+import userList from './user-list.js';
+import userRemove from './user-remove.js';
+import userPasswd from './user-passwd.js';
+import roleList from './role-list.js';
+import roleAdd from './role-add.js';
+import roleRemove from './role-remove.js';
+import roleAssign from './role-assign.js';
+import roleUnassign from './role-unassign.js';
+import workspaceList from './workspace-list.js';
+import workspaceAdd from './workspace-add.js';
+import workspaceRemove from './workspace-remove.js';
+import workspaceMove from './workspace-move.js';
+import tokenCreate from './token-create.js';
+import tokenList from './token-list.js';
+import tokenRevoke from './token-revoke.js';
 
 // Every command, in the order `paasmaker --help` lists them; a group comes
 // before its subcommands.
@@ -58,6 +74,26 @@ export const commands: readonly CommandSpec<never>[] = [
   daemonStop,
   daemonStatus,
   daemonRun,
+  { name: 'user', description: 'the users who may use the TCP API and the console' },
+  userAdd,
+  userList,
+  userRemove,
+  userPasswd,
+  { name: 'role', description: 'roles (named permission sets) and who holds them' },
+  roleList,
+  roleAdd,
+  roleRemove,
+  roleAssign,
+  roleUnassign,
+  { name: 'workspace', description: 'workspaces: the named containers of apps' },
+  workspaceList,
+  workspaceAdd,
+  workspaceRemove,
+  workspaceMove,
+  { name: 'token', description: "users' API tokens for the TCP API" },
+  tokenCreate,
+  tokenList,
+  tokenRevoke,
   doctor,
   runtimes,
   { name: 'dns', description: 'name resolution for *.local.paasmaker' },

@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tcpRequest, userToken } from '../helpers/auth.js';
+import { apiRequest, runCli, stopDaemonAndRemove, tempHome, until } from '../helpers/cli.js';
+
+// Workspaces: a developer acts on the apps of the workspaces they hold the
+// role in, and does not even see the others.
+
+let home: string;
+let port: number;
+const dirs: string[] = [];
+let cleanup: () => Promise<void>;
+
+function project(name: string, workspace: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pm-workspaces-'));
+  dirs.push(dir);
+  writeFileSync(
+    join(dir, 'paasmaker.yml'),
+    [
+      'application:',
+      `  name: ${name}`,
+      `  workspace: ${workspace}`,
+      'instances:',
+      '  web:',
+      `    command: node -e "require('http').createServer((q, s) => s.end('${name}')).listen(process.env.PORT, '127.0.0.1')"`,
+      '',
+    ].join('\n'),
+  );
+  return dir;
+}
+
+beforeAll(async () => {
+  const temp = tempHome();
+  home = temp.home;
+  cleanup = async () => {
+    await stopDaemonAndRemove(home, temp.cleanup);
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  };
+  expect((await runCli(['daemon', 'start', '--api-port', '0'], { home })).exitCode).toBe(0);
+  port = (JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { apiPort: number }).apiPort;
+  for (const [name, workspace] of [
+    ['alpha', 'a'],
+    ['beta', 'b'],
+  ]) {
+    const up = await runCli(['up', '-d', project(name!, workspace!)], { home });
+    expect(up.exitCode, up.stderr).toBe(0);
+  }
+}, 120_000);
+
+afterAll(async () => cleanup?.());
+
+/** A user's event stream, collected until `done` says enough. */
+function collectEvents(token: string): { text: () => string; close: () => void } {
+  let text = '';
+  const req = request({ host: '127.0.0.1', port, path: '/api/v1/events', headers: { host: `127.0.0.1:${port}`, authorization: `Bearer ${token}` }, agent: false }, (res) => {
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => (text += chunk));
+  });
+  req.on('error', () => undefined);
+  req.end();
+  return { text: () => text, close: () => req.destroy() };
+}
+
+describe('a developer in workspace a', () => {
+  it('restarts an app in a, gets 403 on one in b, and sees only a in listings and on the event stream', async () => {
+    // The manifest put each app in its workspace (made on the way).
+    const apps = (await apiRequest(join(home, 'paasmaker.sock'), 'GET', '/api/v1/apps')).json as Array<{ name: string; workspace: string }>;
+    expect(apps.map((app) => [app.name, app.workspace])).toEqual([
+      ['alpha', 'a'],
+      ['beta', 'b'],
+    ]);
+    const dev = await userToken(home, 'dev', 'developer', 'a');
+    const events = collectEvents(dev);
+    try {
+      expect(await tcpRequest(port, 'POST', '/api/v1/apps/alpha/restart', { token: dev, body: {} })).toMatchObject({ status: 200, json: { ok: true } });
+      expect(await tcpRequest(port, 'POST', '/api/v1/apps/beta/restart', { token: dev, body: {} })).toMatchObject({
+        status: 403,
+        json: { code: 'FORBIDDEN', error: 'user "dev" lacks the permission APPLICATION_DEPLOY in workspace "b"' },
+      });
+      expect((await tcpRequest(port, 'GET', '/api/v1/apps/beta', { token: dev })).status).toBe(403);
+      // The owner restarts beta: its events do not reach the developer's stream; alpha's did.
+      expect((await apiRequest(join(home, 'paasmaker.sock'), 'POST', '/api/v1/apps/beta/restart', { body: {} })).json).toEqual({ ok: true });
+      // Then alpha again: the stream is in order, so once alpha's new events are there, beta's would be too.
+      const before = events.text().length;
+      expect((await tcpRequest(port, 'POST', '/api/v1/apps/alpha/restart', { token: dev, body: {} })).status).toBe(200);
+      await until(() => events.text().slice(before).includes('"app":"alpha"'), 10_000, "alpha's events on the developer's stream");
+      expect(events.text()).not.toContain('"app":"beta"');
+    } finally {
+      events.close();
+    }
+
+    const names = async (path: string, field = 'app') => [...new Set(((await tcpRequest(port, 'GET', path, { token: dev })).json as Array<Record<string, string>>).map((row) => row[field]))];
+    expect(await names('/api/v1/apps', 'name')).toEqual(['alpha']);
+    expect(await names('/api/v1/processes')).toEqual(['alpha']);
+    expect(await names('/api/v1/jobs')).toEqual(['alpha']);
+    expect(await names('/api/v1/workspaces', 'name')).toEqual(['a']);
+    expect((await tcpRequest(port, 'GET', '/api/v1/status', { token: dev })).json.apps).toEqual(['alpha']);
+
+    // Moved to a, beta is the developer's too.
+    const moved = await runCli(['workspace', 'move', 'beta', 'a'], { home });
+    expect(moved.exitCode, moved.stderr).toBe(0);
+    expect(await names('/api/v1/apps', 'name')).toEqual(['alpha', 'beta']);
+    expect((await tcpRequest(port, 'POST', '/api/v1/apps/beta/restart', { token: dev, body: {} })).status).toBe(200);
+  }, 90_000);
+});
