@@ -44,9 +44,11 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
         <button type="submit" class="primary" disabled={busy}>
           Sign in
         </button>
-        <p class="muted small">
-          On this machine, <code>paasmaker console</code> opens the console signed in.
-        </p>
+        {!error && (
+          <p class="muted small">
+            On this machine, <code>paasmaker console</code> opens the console signed in.
+          </p>
+        )}
       </form>
     </div>
   );

@@ -147,6 +147,36 @@ describe.skipIf(missing !== undefined)('the web console in a real browser', () =
     expect(answer).toEqual([403, 'CSRF', 403]);
   });
 
+  it('shows a viewer no action, and the API refuses the action a viewer tries anyway with 403', async () => {
+    const added = await runCli(['user', 'add', 'vera', '--role', 'viewer', '--password-stdin'], { home, input: 'correct horse battery staple\n' });
+    expect(added.exitCode, added.stderr).toBe(0);
+    const viewer = await launchBrowser();
+    try {
+      const tab = viewer.context.pages()[0] ?? (await viewer.context.newPage());
+      await tab.goto(`${origin}/apps/hello-node`);
+      await tab.fill('input[name="user"]', 'vera');
+      await tab.fill('input[name="password"]', 'a wrong password');
+      await tab.click('button:text("Sign in")');
+      await tab.locator('[role="alert"]', { hasText: 'wrong user name or password' }).waitFor({ timeout: WAIT });
+      await tab.screenshot({ path: join(screenshots, 'signin.png') });
+      await tab.fill('input[name="password"]', 'correct horse battery staple');
+      await tab.click('button:text("Sign in")');
+      await tab.locator('tr[data-process="web.0"]').waitFor({ timeout: WAIT });
+      expect(await tab.textContent('.who')).toContain('vera');
+      expect(await tab.locator('button:text("Restart")').count()).toBe(0);
+      expect(await tab.locator('button:text("Stop")').count()).toBe(0);
+      expect(await tab.locator('button:text("Reveal secrets")').count()).toBe(0);
+      const refused = await tab.evaluate(async () => {
+        const { csrf } = await (await fetch('/api/v1/session')).json();
+        const answer = await fetch('/api/v1/apps/hello-node/restart', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: '{}' });
+        return [answer.status, (await answer.json()).code];
+      });
+      expect(refused).toEqual([403, 'FORBIDDEN']);
+    } finally {
+      await viewer.close();
+    }
+  });
+
   it('serves the page with a strict Content-Security-Policy and no secret in its HTML', async () => {
     const response = await getUrl(`${origin}/apps/hello-node`);
     expect(response.status).toBe(200);
