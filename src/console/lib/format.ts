@@ -1,7 +1,9 @@
 /** Small, stable renderings: a missing value is an em dash, never "undefined". */
 export const DASH = '—';
 
-export function ago(ms: number | null | undefined, now = Date.now()): string {
+/** How long ago (or how soon) an epoch-ms or ISO time is. */
+export function ago(time: number | string | null | undefined, now = Date.now()): string {
+  const ms = typeof time === 'string' ? Date.parse(time) : time;
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return DASH;
   const seconds = Math.round((now - ms) / 1000);
   if (seconds < 0) return `in ${span(-seconds)}`;

@@ -2,6 +2,14 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { onEvent } from './events.js';
 import type { Process } from './views.js';
 
+interface ProcessSample {
+  instance: string;
+  index: number;
+  pid: number;
+  cpu: number | null;
+  memory: number;
+}
+
 interface InstanceState {
   app: string;
   instance: string;
@@ -25,6 +33,16 @@ export function useProcessOverlay(app: string, rows: Process[], fetchedAt: numbe
   const [overlay, setOverlay] = useState<Record<string, Partial<Process>>>({});
   const current = useRef<Record<string, number | undefined>>({});
   const [reloading, setReloading] = useState<Record<string, string[]>>({});
+  // CPU and memory every ~2 s (process.stats): set in place, no fetch.
+  const [stats, setStats] = useState<Record<string, ProcessSample>>({});
+  useEffect(
+    () =>
+      onEvent('process.stats', (event: { app: string; samples: ProcessSample[] }) => {
+        if (event.app !== app) return;
+        setStats(Object.fromEntries(event.samples.map((sample) => [`${sample.instance}.${sample.index}`, sample])));
+      }),
+    [app],
+  );
   useEffect(
     () =>
       onEvent('job.update', (event: { id: string; app: string; title: string; state: string }) => {
@@ -60,7 +78,9 @@ export function useProcessOverlay(app: string, rows: Process[], fetchedAt: numbe
   const renewing = new Set(Object.values(reloading).flat());
   const merged = rows.map((row) => {
     const patch = overlay[`${row.instance}.${row.index}`];
-    const shown = patch ? { ...row, ...patch, uptime: patch.state === 'running' ? row.uptime : null } : row;
+    const sample = stats[`${row.instance}.${row.index}`];
+    const measured = sample && sample.pid === row.pid ? { ...row, cpu: sample.cpu ?? row.cpu, memory: sample.memory } : row;
+    const shown = patch ? { ...measured, ...patch, uptime: patch.state === 'running' ? row.uptime : null } : measured;
     return renewing.has(row.instance) && shown.state === 'running' ? { ...shown, state: 'starting' } : shown;
   });
   // A slot the fetch has not seen yet (scaled up a moment ago).

@@ -4,12 +4,14 @@
  */
 import type { AppRow, CronRow, InstanceRow, JobLogLine, JobRow, LogLineRow, ProcessRow, ServiceRow, TrafficRow } from '../../shared/views.js';
 
-export type App = AppRow & { workspace?: string; deployedAt?: number | null; reloadedAt?: number | null };
+/** deployedAt, reloadedAt: ISO times (newer platforms). */
+export type App = AppRow & { workspace?: string; deployedAt?: string | null; reloadedAt?: string | null };
 export type Process = ProcessRow & { cpu?: number | null; memory?: number | null };
 export type { CronRow, InstanceRow, JobLogLine, JobRow, LogLineRow, ServiceRow, TrafficRow };
 
 /** A warning of GET /api/v1/warnings (whatever else it carries, it has something to say). */
 export interface Warning {
+  time?: string;
   app?: string | null;
   message?: string;
   text?: string;

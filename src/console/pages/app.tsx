@@ -66,7 +66,7 @@ function Traffic({ app }: { app: string }) {
 
 function Processes({ app, workspace }: { app: App; workspace: string }) {
   const now = useTick(1000);
-  const processes = useLive<Process[]>(`/processes?app=${seg(app.name)}`, ['instance.state', 'process.stats'], (event: { app?: string }) => event.app === undefined || event.app === app.name, 200);
+  const processes = useLive<Process[]>(`/processes?app=${seg(app.name)}`, ['instance.state'], (event: { app?: string }) => event.app === app.name, 200);
   const instances = useLive<InstanceRow[]>(`/apps/${seg(app.name)}/instances`, ['instance.state'], (event: { app: string }) => event.app === app.name, 300);
   const allowed = can(NEEDS.deploy, workspace);
   const rows = useProcessOverlay(app.name, processes.data ?? [], processes.at);
@@ -180,7 +180,7 @@ function hostnames(app: App, types: InstanceRow[]): string[] {
 export default function AppPage({ place }: { place: { app: string } }) {
   const now = useTick(5000);
   const name = place.app;
-  const app = useLive<App>(`/apps/${seg(name)}`, ['instance.state', 'job.update'], (event: { app: string }) => event.app === name, 200);
+  const app = useLive<App>(`/apps/${seg(name)}`, ['instance.state', 'job.update', 'app.deployed'], (event: { app: string }) => event.app === name, 200);
   const types = useLive<InstanceRow[]>(`/apps/${seg(name)}/instances`, ['job.update'], (event: { app: string }) => event.app === name, 500);
   if (app.error) return <div class="empty">{app.error.message}</div>;
   if (!app.data) return <div class="empty loading">Loading…</div>;

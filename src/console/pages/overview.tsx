@@ -31,7 +31,7 @@ function Dots({ processes }: { processes: Process[] }) {
 }
 
 function lastChange(app: App): number | null {
-  return Math.max(app.deployedAt ?? 0, app.reloadedAt ?? 0) || null;
+  return Math.max(Date.parse(app.deployedAt ?? '') || 0, Date.parse(app.reloadedAt ?? '') || 0) || null;
 }
 
 /** Every app at a glance: the failing ones and the platform's warnings first. */
@@ -39,10 +39,10 @@ export default function Overview() {
   const now = useTick(1000);
   const [, setTicks] = useState(0);
   useEffect(() => watchTraffic(() => setTicks((count) => count + 1)), []);
-  const apps = useLive<App[]>('/apps', ['instance.state', 'job.update']);
-  const processes = useLive<Process[]>('/processes', ['instance.state', 'process.stats'], () => true, 300);
+  const apps = useLive<App[]>('/apps', ['instance.state', 'job.update', 'app.deployed']);
+  const processes = useLive<Process[]>('/processes', ['instance.state'], () => true, 300);
   const jobs = useLive<JobRow[]>('/jobs', ['job.update'], () => true, 200);
-  const warnings = useLive<Warning[]>('/warnings', ['instance.state', 'job.update'], () => true, 1000);
+  const warnings = useLive<Warning[]>('/warnings', ['platform.warning'], () => true, 300);
 
   if (apps.error) return <div class="empty">Could not list the apps: {apps.error.message}</div>;
   if (!apps.data) return <div class="empty loading">Loading…</div>;
