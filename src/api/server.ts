@@ -102,6 +102,15 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
  * rebinding of one) carries a foreign Origin or Host. Requests from tools
  * (curl, the CLI) carry no Origin and a loopback Host.
  */
+/** The path of a GET for the web console (anything outside /api/ and /signin), or undefined; a target that is not a plain path goes to the API, which explains. */
+function consolePath(req: IncomingMessage): string | undefined {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return undefined;
+  const target = req.url ?? '/';
+  if (!target.startsWith('/') || target.startsWith('//')) return undefined;
+  const path = target.split('?')[0]!;
+  return path.startsWith('/api/') || path === '/signin' || path.includes('%') ? undefined : path;
+}
+
 /** The console's own names (routed to the API by the router); an app's names are not among them. */
 const CONSOLE_HOSTS = ['paasmaker.localhost', 'paasmaker.local.paasmaker'];
 
@@ -207,8 +216,8 @@ export class ApiServer {
     const refused = foreign(req);
     if (refused) return sendError(res, 'FORBIDDEN', refused);
     // The web console's page and files: public (no secret in them), served before any user is asked for.
-    const path = (req.url ?? '/').split('?')[0]!;
-    if ((req.method === 'GET' || req.method === 'HEAD') && !path.startsWith('/api/') && path !== '/signin') return serveConsole(req, res, path);
+    const path = consolePath(req);
+    if (path !== undefined) return serveConsole(req, res, path);
     try {
       await this.dispatch(req, res, tcp);
     } catch (error) {

@@ -113,14 +113,20 @@ export default function Requests({ place }: { place: { app?: string } }) {
     const load = () =>
       get<RecordedRequest[]>(`/apps/${seg(app)}/requests`).then(
         (list) => !stopped && setRequests([...list].sort((a, b) => b.id - a.id).slice(0, KEEP)),
-        (error: Error) => !stopped && setMissing(error instanceof ApiError && error.status === 404 && error.code === 'NOT_FOUND' ? 'This platform does not record requests yet.' : error.message),
+        (error: Error) =>
+          !stopped && setMissing(error instanceof ApiError && error.status === 404 && error.code === 'NOT_FOUND' ? 'This platform does not record requests yet.' : error instanceof ApiError && error.hint ? `${error.message} (${error.hint})` : error.message),
       );
     void load();
     const offs = [
       onEvent('open', load),
-      onEvent('request.recorded', (request: RecordedRequest) => {
-        if (request.app !== app) return;
-        setRequests((list) => (list.some((known) => known.id === request.id) ? list : [request, ...list].slice(0, KEEP)));
+      // A batch of one app's requests (every 250 ms at most), oldest first.
+      onEvent('request.recorded', (batch: { app: string; requests: RecordedRequest[] }) => {
+        if (batch.app !== app || !Array.isArray(batch.requests)) return;
+        setRequests((list) => {
+          const known = new Set(list.map((request) => request.id));
+          const fresh = batch.requests.filter((request) => !known.has(request.id)).reverse();
+          return fresh.length === 0 ? list : [...fresh, ...list].slice(0, KEEP);
+        });
       }),
     ];
     return () => {
