@@ -25,6 +25,7 @@ export function Chart({ series, data, height = 180, spark = false }: { series: C
 
   useEffect(() => {
     const element = box.current!;
+    const time = uPlot.fmtDate('{HH}:{mm}:{ss}');
     const axis = { stroke: cssColor('--muted'), grid: { stroke: cssColor('--grid'), width: 1 }, ticks: { show: false }, font: '11px system-ui, sans-serif' };
     const options: uPlot.Options = {
       width: element.clientWidth || 300,
@@ -35,7 +36,7 @@ export function Chart({ series, data, height = 180, spark = false }: { series: C
       scales: { x: { time: true }, rps: { range: (_u, _min, max) => [0, Math.max(1, max * 1.15)] }, ms: { range: (_u, _min, max) => [0, Math.max(5, max * 1.15)] } },
       axes: spark
         ? [{ show: false }, { show: false, scale: 'rps' }]
-        : [axis, { ...axis, scale: 'rps', size: 42, label: 'req/s', labelSize: 14 }, ...(series.some((item) => item.scale === 'ms') ? [{ ...axis, scale: 'ms', side: 1, size: 52, label: 'ms', labelSize: 14, grid: { show: false } }] : [])],
+        : [{ ...axis, values: (_u: uPlot, splits: number[]) => splits.map((split) => time(new Date(split * 1000))) }, { ...axis, scale: 'rps', size: 42, label: 'req/s', labelSize: 14 }, ...(series.some((item) => item.scale === 'ms') ? [{ ...axis, scale: 'ms', side: 1, size: 52, label: 'ms', labelSize: 14, grid: { show: false } }] : [])],
       series: [
         {},
         ...series.map((item) => {

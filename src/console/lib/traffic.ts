@@ -24,6 +24,7 @@ const KEEP_S = 600;
 const history = new Map<string, TrafficPoint[]>();
 const watchers = new Set<() => void>();
 let started = false;
+let keptSince = Math.floor(Date.now() / 1000);
 
 function add(app: string, at: number, sample: Sample): void {
   let points = history.get(app);
@@ -45,6 +46,7 @@ function add(app: string, at: number, sample: Sample): void {
 export function keepTraffic(): void {
   if (started) return;
   started = true;
+  keptSince = Math.floor(Date.now() / 1000);
   onEvent('traffic.tick', (tick: { at: number; samples: Sample[] }) => {
     for (const sample of tick.samples) add(sample.app, tick.at, sample);
     for (const watcher of watchers) watcher();
@@ -66,6 +68,11 @@ export function trafficSeries(app: string, seconds: number, now = Math.floor(Dat
   const series: TrafficPoint[] = [];
   for (let at = now - seconds + 1; at <= now; at++) series.push(byAt.get(at) ?? { at, requests: 0, statuses: [0, 0, 0, 0, 0, 0], p50: null, p99: null });
   return series;
+}
+
+/** Seconds of history the page holds (it keeps traffic from when it opened): a chart shows no more than that, and at least `least`. */
+export function heldSeconds(most: number, least = 60): number {
+  return Math.max(least, Math.min(most, Math.floor(Date.now() / 1000) - keptSince));
 }
 
 /** Requests per second over the last five seconds. */

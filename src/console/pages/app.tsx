@@ -6,7 +6,7 @@ import { post, seg } from '../lib/api.js';
 import { ago, bytes, DASH, ms, percent, rate, span } from '../lib/format.js';
 import { href } from '../lib/route.js';
 import { can, NEEDS } from '../lib/session.js';
-import { trafficSeries, watchTraffic } from '../lib/traffic.js';
+import { heldSeconds, trafficSeries, watchTraffic } from '../lib/traffic.js';
 import { useLive, useTick } from '../lib/use-live.js';
 import { workspaceOf, type App, type InstanceRow, type Process, type TrafficRow } from '../lib/views.js';
 import { useProcessOverlay } from '../lib/process-overlay.js';
@@ -27,7 +27,8 @@ function Traffic({ app }: { app: string }) {
   useTick(1000);
   useEffect(() => watchTraffic(() => setTicks((count) => count + 1)), []);
   const stats = useLive<TrafficRow[]>(`/stats?app=${seg(app)}&window=${WINDOW_S}`, ['traffic.tick'], (tick: { samples: Array<{ app: string }> }) => tick.samples.some((sample) => sample.app === app), 1000);
-  const series = trafficSeries(app, WINDOW_S);
+  // The page holds what it saw since it opened: the chart grows to five minutes rather than start mostly empty.
+  const series = trafficSeries(app, heldSeconds(WINDOW_S));
   const data = [series.map((point) => point.at), ...[2, 3, 4, 5].map((index) => series.map((point) => point.statuses[index] ?? 0)), series.map((point) => point.p50), series.map((point) => point.p99)];
   const rows = stats.data ?? [];
   const total = rows.reduce((sum, row) => sum + row.requests, 0);
@@ -37,7 +38,7 @@ function Traffic({ app }: { app: string }) {
   return (
     <section class="card">
       <h2>
-        Traffic <span class="muted small">last 5 minutes, live</span>
+        Traffic <span class="muted small">live; the numbers cover the last 5 minutes</span>
       </h2>
       <div class="kpis">
         <span>
