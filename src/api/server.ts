@@ -245,7 +245,8 @@ export class ApiServer {
       const known = ROUTES.some((candidate) => match(candidate, url.pathname));
       return known ? sendError(res, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here`) : sendError(res, 'NOT_FOUND', `no such endpoint: ${url.pathname}`);
     }
-    const csrf = csrfRefusal(req.method!, req.headers['x-csrf-token'], context);
+    // Signing in (open to anyone) changes no one's state but the browser's own: no CSRF value yet to send.
+    const csrf = route.permission === 'anyone' ? undefined : csrfRefusal(req.method!, req.headers['x-csrf-token'], context);
     if (csrf) return sendRefusal(res, csrf);
     const params = decodeParams(match(route, url.pathname)!);
     const denied = permissionRefusal(route, params, context);
