@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Platform } from '../engine/index.js';
+import { appTimes, type Platform } from '../engine/index.js';
 import { PaasmakerError } from '../shared/errors.js';
 import type { AppRow, JobRun, Status } from '../shared/views.js';
 
@@ -31,7 +31,7 @@ export interface Route {
 export function appRecord(context: ApiContext, name: string): AppRow {
   const record = context.platform.state.apps.get(name);
   if (!record) throw new PaasmakerError('APP_NOT_FOUND', `no app named "${name}"`, { hint: 'GET /api/v1/apps lists them' });
-  return { name: record.name, directory: record.directory, manifest: record.manifest, state: record.state, url: context.platform.appUrl(record.name) ?? null, ownerPid: record.ownerPid };
+  return { name: record.name, directory: record.directory, manifest: record.manifest, state: record.state, url: context.platform.appUrl(record.name) ?? null, ownerPid: record.ownerPid, ...appTimes(record) };
 }
 
 /**

@@ -13,6 +13,10 @@ export interface AppRecord {
   daemon: number;
   /** The instance types chosen (up web worker), as a JSON array; null: all. */
   onlyInstances: string | null;
+  /** Epoch ms of the last up (or apply) that started it; null before the first. */
+  deployedAt: number | null;
+  /** Epoch ms of its last restart or reload; null if never. */
+  reloadedAt: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -76,6 +80,11 @@ export class AppsRepository {
            owner_pid = @ownerPid, owner_start = @ownerStart, updated_at = @now`,
       )
       .run({ name: app.name, directory: app.directory, manifest: app.manifest, state: app.state, ownerPid: app.ownerPid, ownerStart: app.ownerStart, onlyInstances, now });
+  }
+
+  /** The app was started by an up (kind deploy) or restarted or reloaded (kind reload), at epoch ms `at`. */
+  markDeployed(name: string, kind: 'deploy' | 'reload', at: number): void {
+    this.db.prepare(`UPDATE apps SET ${kind === 'deploy' ? 'deployed_at' : 'reloaded_at'} = ? WHERE name = ?`).run(at, name);
   }
 
   setState(name: string, state: AppState): void {

@@ -56,6 +56,7 @@ const CASES: Record<string, (context: Context) => Call | Call[] | Promise<Call |
   'POST /api/v1/environment': (c) => [{ path: '/api/v1/environment', body: { directory: c.project, command: true } }, { path: '/api/v1/environment', body: { directory: 'relative' }, status: 400 }],
   'GET /api/v1/doctor': () => ({ path: '/api/v1/doctor' }),
   'GET /api/v1/runtimes': () => ({ path: '/api/v1/runtimes' }),
+  'GET /api/v1/warnings': () => [{ path: '/api/v1/warnings' }, { path: '/api/v1/warnings?app=contract' }],
   'GET /api/v1/events': () => ({ path: '/api/v1/events?app=contract' }),
   'POST /api/v1/apps/{app}/down': () => ({ path: '/api/v1/apps/contract/down' }),
   'POST /api/v1/daemon/stop': () => ({ path: '/api/v1/daemon/stop' }),
