@@ -269,9 +269,10 @@ export class ApiServer {
   private broadcast(event: string, payload: unknown): void {
     if (this.streams.size === 0) return;
     const frame = `id: ${this.nextEventId++}\nevent: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
-    const app = (payload as { app?: string; samples?: Array<{ app: string }> }).app;
+    const app = (payload as { app?: string | null; samples?: Array<{ app: string }> }).app;
     for (const [res, only] of this.streams) {
-      if (only === undefined || app === only || (app === undefined && event === 'traffic.tick')) writeOpen(res, frame);
+      // A warning of the platform itself (app null) concerns every app's stream, as GET /api/v1/warnings?app= lists it.
+      if (only === undefined || app === only || (app === undefined && event === 'traffic.tick') || (app === null && event === 'platform.warning')) writeOpen(res, frame);
     }
   }
 
