@@ -224,6 +224,7 @@ async function upAttached(manifest: ResolvedManifest, request: UpChoice, daemon:
         if (event === 'log.line') printer.line(payload);
         else if (event === 'instance.state') printer.state(payload);
         else if (event === 'job.update') printJob(printer, payload);
+        else if (event === 'platform.warning') printer.system(`warning: ${payload.text}`);
       },
       () => {
         if (stopping) return;
