@@ -129,7 +129,7 @@ export class ApiFeed implements Feed {
         // Services only: the servers' rows measure their data folders, too much for every second.
         callApi<ServiceRow[]>(this.socket, 'GET', '/api/v1/services?kind=service'),
         callApi<Status>(this.socket, 'GET', '/api/v1/status'),
-        // The daemon's warnings (the DNS port taken…): this terminal's own stderr says nothing of them.
+        // The daemon's warnings (the DNS port taken…): this terminal's own stderr says nothing of them. An older daemon has no such route: none.
         callApi<WarningRow[]>(this.socket, 'GET', `/api/v1/warnings${this.hold ? `?app=${encodeURIComponent(this.hold.app)}` : ''}`).catch(() => [] as WarningRow[]),
       ]);
       this.warnings = warnings.map(warningText);
