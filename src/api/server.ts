@@ -302,11 +302,13 @@ export class ApiServer {
     const id = this.nextEventId++;
     const frame = (data: unknown) => `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
     const whole = frame(payload);
-    const { app, samples } = payload as { app?: string; samples?: Array<{ app: string }> };
+    const { app, samples } = payload as { app?: string | null; samples?: Array<{ app: string }> };
+    // A warning of the platform itself (app null) concerns every app's stream, as GET /api/v1/warnings?app= lists it.
+    const platformWide = app === null && event === 'platform.warning';
     for (const [res, { app: only, mayView }] of this.streams) {
-      if (!(only === undefined || app === only || (app === undefined && event === 'traffic.tick'))) continue;
-      if (!mayView) writeOpen(res, whole);
-      else if (app !== undefined) {
+      if (!(only === undefined || app === only || (app === undefined && event === 'traffic.tick') || platformWide)) continue;
+      if (!mayView || platformWide) writeOpen(res, whole);
+      else if (typeof app === 'string') {
         if (mayView(app)) writeOpen(res, whole);
       } else if (samples) {
         const visible = samples.filter((sample) => mayView(sample.app));
