@@ -7,3 +7,4 @@ export { apiError, apiSocketFor, callApi, daemonFile, daemonSocket, followEvents
 export { degradedPlatforms } from './degraded.js';
 export { pidAlive, platformSockets, runningPlatforms, type RunningPlatform } from './platforms.js';
 export type * from '../shared/views.js';
+export type * from '../shared/auth-views.js';

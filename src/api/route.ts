@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Access, Caller, Permission, Session, SignInCodes, SignInLimiter, Sessions } from '../auth/index.js';
-import type { Platform } from '../engine/index.js';
+import { appTimes, type Platform } from '../engine/index.js';
 import { PaasmakerError } from '../shared/errors.js';
 import type { AppRow, JobRun, Status } from '../shared/views.js';
 
@@ -76,7 +76,7 @@ export interface Route {
 export function appRecord(context: Pick<ApiContext, 'platform'>, name: string): AppRow {
   const record = context.platform.state.apps.get(name);
   if (!record) throw new PaasmakerError('APP_NOT_FOUND', `no app named "${name}"`, { hint: 'GET /api/v1/apps lists them' });
-  return { name: record.name, directory: record.directory, manifest: record.manifest, state: record.state, url: context.platform.appUrl(record.name) ?? null, ownerPid: record.ownerPid, workspace: record.workspace ?? 'default' };
+  return { name: record.name, directory: record.directory, manifest: record.manifest, state: record.state, url: context.platform.appUrl(record.name) ?? null, ownerPid: record.ownerPid, workspace: record.workspace ?? 'default', ...appTimes(record) };
 }
 
 /**

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseLogLine, tailLog } from '../shared/tail.js';
 import { z } from 'zod';
-import { appEnvironment, listProcesses, listTraffic, maskEnvironment, projectEnvironment } from '../engine/index.js';
+import { appEnvironment, listProcesses, listTraffic, maskEnvironment, projectEnvironment, usageOf } from '../engine/index.js';
 import { loadChosenManifest, loadManifestAsync } from '../manifest/index.js';
 import { PaasmakerError } from '../shared/errors.js';
 import {
@@ -34,6 +34,7 @@ import { ROLE_ROUTES } from './role-routes.js';
 import { USER_ROUTES } from './user-routes.js';
 import { WORKSPACE_ROUTES } from './workspace-routes.js';
 import type { AppRow } from '../shared/views.js';
+import { WARNING_ROUTES } from './warning-routes.js';
 
 
 /** The API, one table: the server dispatches it and the OpenAPI document is generated from it. */
@@ -118,7 +119,8 @@ export const ROUTES: Route[] = [
     response: z.array(InstanceSchema),
     handle: (context, params) => {
       appRecord(context, params.app!);
-      return context.platform.state.instances.list(params.app!).map((record) => ({ ...record, standalone: Boolean(record.standalone) }));
+      const processes = listProcesses(context.platform.state, { app: params.app, selfPid: process.pid, usage: context.platform.usage });
+      return context.platform.state.instances.list(params.app!).map((record) => ({ ...record, standalone: Boolean(record.standalone), ...usageOf(processes.filter((row) => row.instance === record.name)) }));
     },
   },
   {
@@ -170,7 +172,7 @@ export const ROUTES: Route[] = [
     summary: 'Every process slot (as paasmaker ps -a: a stopped app until a week after it stopped); ?app= filters, ?running=true keeps the apps that run',
     query: ProcessesQuerySchema,
     response: z.array(ProcessSchema),
-    handle: (context, _params, _body, query: z.infer<typeof ProcessesQuerySchema>) => listProcesses(context.platform.state, { app: query.app, selfPid: process.pid, running: query.running === 'true' }),
+    handle: (context, _params, _body, query: z.infer<typeof ProcessesQuerySchema>) => listProcesses(context.platform.state, { app: query.app, selfPid: process.pid, running: query.running === 'true', usage: context.platform.usage }),
   },
   ...PROCESS_ROUTES,
   ...SERVICE_ROUTES,
@@ -179,6 +181,7 @@ export const ROUTES: Route[] = [
   ...USER_ROUTES,
   ...ROLE_ROUTES,
   ...WORKSPACE_ROUTES,
+  ...WARNING_ROUTES,
   {
     method: 'GET',
     path: '/api/v1/stats',

@@ -261,7 +261,8 @@ export class ApiServer {
       const known = ROUTES.some((candidate) => match(candidate, url.pathname));
       return known ? sendError(res, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here`) : sendError(res, 'NOT_FOUND', `no such endpoint: ${url.pathname}`);
     }
-    const csrf = csrfRefusal(req.method!, req.headers['x-csrf-token'], context);
+    // Signing in (open to anyone) changes no one's state but the browser's own: no CSRF value yet to send.
+    const csrf = route.permission === 'anyone' ? undefined : csrfRefusal(req.method!, req.headers['x-csrf-token'], context);
     if (csrf) return sendRefusal(res, csrf);
     const params = decodeParams(match(route, url.pathname)!);
     const denied = permissionRefusal(route, params, context);
@@ -317,11 +318,13 @@ export class ApiServer {
     const id = this.nextEventId++;
     const frame = (data: unknown) => `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
     const whole = frame(payload);
-    const { app, samples } = payload as { app?: string; samples?: Array<{ app: string }> };
+    const { app, samples } = payload as { app?: string | null; samples?: Array<{ app: string }> };
+    // A warning of the platform itself (app null) concerns every app's stream, as GET /api/v1/warnings?app= lists it.
+    const platformWide = app === null && event === 'platform.warning';
     for (const [res, { app: only, mayView }] of this.streams) {
-      if (!(only === undefined || app === only || (app === undefined && event === 'traffic.tick'))) continue;
-      if (!mayView) writeOpen(res, whole);
-      else if (app !== undefined) {
+      if (!(only === undefined || app === only || (app === undefined && event === 'traffic.tick') || platformWide)) continue;
+      if (!mayView || platformWide) writeOpen(res, whole);
+      else if (typeof app === 'string') {
         if (mayView(app)) writeOpen(res, whole);
       } else if (samples) {
         const visible = samples.filter((sample) => mayView(sample.app));

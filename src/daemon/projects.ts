@@ -16,10 +16,11 @@ export class DaemonProjects {
       try {
         this.say(`restoring ${app.name} from ${app.manifest}`);
         // The file and the instance types it ran with (up -d -f Procfile.dev web).
-        await this.platform.apply(await recordedManifest(app), { restore: true });
+        await this.platform.apply(await recordedManifest(app), { restore: true, resumed: true });
         await this.platform.watch(app.name);
       } catch (error) {
         this.say(`could not restore ${app.name}: ${(error as Error).message}`);
+        this.platform.warnings.raise(`could not bring ${app.name} back: ${(error as Error).message}`, app.name);
       }
     }
   }

@@ -23,6 +23,10 @@ export async function runDaemon(settings: Settings): Promise<never> {
   platform.on('log.line', (event) => {
     if (event.source === 'paasmaker') say(event.line);
   });
+  // Warnings raised while it opened (the DNS port taken) and later ones: into the daemon's log too.
+  const warn = (warning: { text: string; app: string | null }) => say(`warning: ${warning.app ? `${warning.app}: ` : ''}${warning.text}`);
+  for (const warning of platform.warnings.list()) warn(warning);
+  platform.on('platform.warning', warn);
   const projects = new DaemonProjects(platform, say);
   const socket = daemonSocket(settings.home);
   const startedAt = Date.now();

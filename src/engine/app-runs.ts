@@ -5,8 +5,10 @@ import { PaasmakerError } from '../shared/errors.js';
 import { ownerAlive, type Owner } from '../shared/owner.js';
 import type { State } from '../state/index.js';
 import type { Supervisor } from '../supervisor/index.js';
+import { recordDeploy } from './app-times.js';
 import type { CronRuns } from './cron-runs.js';
 import type { Edge } from './edge.js';
+import type { EventSink } from './events.js';
 import type { Jobs } from './jobs.js';
 import type { Launcher } from './launcher.js';
 import type { Leftovers } from './leftovers.js';
@@ -28,6 +30,7 @@ export interface AppRunParts {
   leftovers: Leftovers;
   jobs: Jobs;
   life: Lifecycle;
+  events: EventSink;
 }
 
 export interface ApplyOptions {
@@ -35,6 +38,8 @@ export interface ApplyOptions {
   forcePrepare?: boolean;
   /** Whether the daemon brings the app back when it starts again (false: a terminal holds it). */
   restore?: boolean;
+  /** The daemon brings back an app it ran before it stopped: the same deploy going on, so its deploy time stays. */
+  resumed?: boolean;
 }
 
 /** The apps' lives: starting a project's desired state, and stopping it wherever it runs. */
@@ -50,6 +55,7 @@ export class AppRuns {
     const name = manifest.application.name;
     await this.parts.jobs.run(name, `up ${name}`, async (job) => {
       await this.applyNow(manifest, options);
+      if (!options.resumed && !this.parts.life.closed) recordDeploy(this.parts, name, 'deploy');
       const app = this.parts.running.get(name);
       const unready = app && !this.parts.life.closed ? unreadyProcesses(app, this.parts.supervisor) : [];
       // It runs on, restarting what failed, but it is not up: the job says so, and why.

@@ -7,6 +7,7 @@ import type { Supervisor } from '../supervisor/index.js';
 import type { EventSink } from './events.js';
 import type { Lifecycle } from './lifecycle.js';
 import { AppRoutes } from './routes.js';
+import type { Warnings } from './warnings.js';
 
 /** The routing table's key for the console: no app can have this name (app names have no brackets). */
 const CONSOLE_ROUTE = '(paasmaker)';
@@ -21,6 +22,7 @@ export interface EdgeParts {
   space: DiskSpace;
   life: Lifecycle;
   events: EventSink;
+  warnings: Warnings;
 }
 
 /**
@@ -70,7 +72,8 @@ export class Edge {
   }
 
   async startRouter(proxy: { port: number; hosts?: string[]; maxConnections?: number }): Promise<void> {
-    const router = new Router({ port: proxy.port, hosts: proxy.hosts, maxConnections: proxy.maxConnections });
+    // What the router cannot do (accept a connection, answer without a bug) is a warning of the platform.
+    const router = new Router({ port: proxy.port, hosts: proxy.hosts, maxConnections: proxy.maxConnections, log: (line) => this.parts.warnings.raise(`router: ${line}`) });
     try {
       await router.listen();
     } catch (error) {
@@ -95,6 +98,7 @@ export class Edge {
     } catch (error) {
       const holder = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ' (taken)' : `: ${(error as Error).message}`;
       this.dnsProblem = `the DNS responder for *.local.paasmaker could not use 127.0.0.1:${port}${holder}; <app>.localhost still works`;
+      this.parts.warnings.raise(this.dnsProblem);
     }
   }
 

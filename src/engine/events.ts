@@ -1,5 +1,6 @@
 import type { TrafficSample } from '../proxy/index.js';
 import type { ProcessState } from '../supervisor/index.js';
+import type { WarningRow } from '../shared/views.js';
 
 export interface InstanceStateEvent {
   app: string;
@@ -44,11 +45,43 @@ export interface TrafficTickEvent {
   samples: TrafficSample[];
 }
 
+/** CPU and memory of one process (its whole process group) in a sample round. */
+export interface ProcessSample {
+  instance: string;
+  index: number;
+  pid: number;
+  /** Percent of one core since the previous round, one decimal; null on a process's first round. */
+  cpu: number | null;
+  /** Resident memory, bytes. */
+  memory: number;
+}
+
+/** One app's processes, sampled every ~2 s (where /proc exists). */
+export interface ProcessStatsEvent {
+  app: string;
+  /** Epoch ms of the round. */
+  at: number;
+  samples: ProcessSample[];
+}
+
+/** An app was deployed (an up or apply started it) or reloaded (a restart, a reload on save): its times as the app row gives them. */
+export interface AppDeployedEvent {
+  app: string;
+  kind: 'deploy' | 'reload';
+  /** ISO times. */
+  deployedAt: string | null;
+  reloadedAt: string | null;
+}
+
 export interface PlatformEvents {
   'instance.state': [event: InstanceStateEvent];
   'log.line': [event: LogLineEvent];
   'job.update': [event: JobUpdateEvent];
   'traffic.tick': [event: TrafficTickEvent];
+  'process.stats': [event: ProcessStatsEvent];
+  'app.deployed': [event: AppDeployedEvent];
+  /** Something the platform could not do as asked (the DNS port taken, a router error), as GET /api/v1/warnings lists it. */
+  'platform.warning': [event: WarningRow];
 }
 
 /**
@@ -66,7 +99,15 @@ export function parseProcessKey(key: string): { app: string; instance: string; i
 }
 
 /** Every event's name, once (the record makes the compiler check the list is whole). */
-const EVENT_NAME_SET: Record<keyof PlatformEvents, true> = { 'instance.state': true, 'log.line': true, 'job.update': true, 'traffic.tick': true };
+const EVENT_NAME_SET: Record<keyof PlatformEvents, true> = {
+  'instance.state': true,
+  'log.line': true,
+  'job.update': true,
+  'traffic.tick': true,
+  'process.stats': true,
+  'app.deployed': true,
+  'platform.warning': true,
+};
 export const EVENT_NAMES = Object.keys(EVENT_NAME_SET) as ReadonlyArray<keyof PlatformEvents>;
 export const isEventName = (name: string): name is keyof PlatformEvents => Object.hasOwn(EVENT_NAME_SET, name);
 

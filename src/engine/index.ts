@@ -1,7 +1,9 @@
 export { Platform, type ApplyOptions, type PlatformOptions, type ReapReport } from './platform.js';
-export type { InstanceStateEvent, JobUpdateEvent, LogLineEvent, PlatformEventArgs, PlatformEvents, TrafficTickEvent } from './events.js';
+export type { AppDeployedEvent, InstanceStateEvent, JobUpdateEvent, LogLineEvent, PlatformEventArgs, PlatformEvents, ProcessSample, ProcessStatsEvent, TrafficTickEvent } from './events.js';
 export { EVENT_NAMES, isEventName, parseProcessKey, processKey } from './events.js';
-export { listProcesses, listTraffic, type ProcessRow, type TrafficRow } from './queries.js';
+export { listProcesses, listTraffic, usageOf, type ProcessRow, type ProcessUsage, type TrafficRow } from './queries.js';
+export { appTimes } from './app-times.js';
+export type { Warnings } from './warnings.js';
 export type { UnreadyProcess } from './unready.js';
 export { appEnvironment, maskEnvironment } from './environment.js';
 export { isSecret } from '../services/index.js';

@@ -21,11 +21,13 @@ import { Leftovers, type ReapReport } from './leftovers.js';
 import { Lifecycle } from './lifecycle.js';
 import { openState } from './open-state.js';
 import { reportProcesses } from './process-reports.js';
+import { ProcessStats } from './process-stats.js';
 import { ProjectReloads } from './project-reloads.js';
 import { listProcesses, type ProcessRow } from './queries.js';
 import { RollingUpdates } from './rolling.js';
 import type { RunningApp } from './running-app.js';
 import { unreadyProcesses, type UnreadyProcess } from './unready.js';
+import { platformWarnings, type Warnings } from './warnings.js';
 
 export type { ApplyOptions } from './app-runs.js';
 export type { ReapReport } from './leftovers.js';
@@ -62,6 +64,10 @@ export class Platform extends EventEmitter<PlatformEvents> {
   readonly services: Services;
   /** Whether the disk holding PAASMAKER_HOME has room; when it has not, the platform runs degraded. */
   readonly space: DiskSpace;
+  /** What the platform could not do as asked (GET /api/v1/warnings). */
+  readonly warnings: Warnings;
+  /** CPU and memory of the apps' processes, sampled every ~2 s. */
+  readonly usage: ProcessStats;
 
   private readonly supervisor: Supervisor;
   private readonly keeper?: Keeper;
@@ -90,15 +96,18 @@ export class Platform extends EventEmitter<PlatformEvents> {
     const jobs = (this.jobs = new Jobs(state, owner, this.layout.logs, (event) => this.emit('job.update', event), space));
     const say = (line: string) => this.emit('log.line', { app: '', source: 'services', stream: 'system', line, time: Date.now() });
     const services = (this.services = new Services({ home: this.layout.root, state, supervisor, env, say }));
-    const edge = (this.edge = new Edge({ state, supervisor, space, life, events }));
+    const warnings = (this.warnings = platformWarnings({ events, space }));
+    const edge = (this.edge = new Edge({ state, supervisor, space, life, events, warnings }));
     const leftovers = (this.leftovers = new Leftovers({ state, supervisor, owner, life }));
     const launcher = (this.launcher = new Launcher({ home: this.layout.root, logs: this.layout.logs, env, ownerToken, state, supervisor, keeper, jobs, services, life, events }));
     const crons = (this.crons = new CronRuns({ state, running, edge, launcher, jobs, events }));
-    const apps = (this.apps = new AppRuns({ home: this.layout.root, state, owner, space, running, supervisor, edge, launcher, crons, leftovers, jobs, life }));
+    const apps = (this.apps = new AppRuns({ home: this.layout.root, state, owner, space, running, supervisor, edge, launcher, crons, leftovers, jobs, life, events }));
     const rolling = (this.rolling = new RollingUpdates({ supervisor, state, running, life, edge, launcher, jobs, events }));
     this.reloads = new ProjectReloads({ running, jobs, services, home: this.layout.root, life, apps, rolling, launcher, crons });
     reportProcesses({ supervisor, state, running, edge, jobs, life, events });
     recoverWhenRoom({ space, state, owner, running, supervisor, apps, leftovers, jobs, edge, life, events });
+    this.usage = new ProcessStats({ supervisor, running, life, events });
+    this.usage.start();
   }
 
   static async open(options: PlatformOptions = {}): Promise<Platform> {
@@ -220,7 +229,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
 
   /** Process slots as a listing shows them. */
   processes(app?: string): ProcessRow[] {
-    return listProcesses(this.state, { app, selfPid: this.owner.pid });
+    return listProcesses(this.state, { app, selfPid: this.owner.pid, usage: this.usage });
   }
 
   runningApps(): ResolvedManifest[] {
@@ -251,6 +260,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
   async close(): Promise<void> {
     if (this.life.closed) return;
     this.life.close();
+    this.usage.stop();
     await Promise.all([...this.running.keys()].map((name) => this.apps.stop(name)));
     // Database servers last: the apps have let go of their connections.
     await this.services.close();

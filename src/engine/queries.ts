@@ -14,6 +14,11 @@ export function listTraffic(state: State, options: { app?: string; windowSeconds
   }));
 }
 
+/** CPU and memory of a running process, as the platform last sampled them (see ProcessStats). */
+export interface ProcessUsage {
+  of(app: string, instance: string, index: number, pid: number | null): { cpu: number | null; memory: number | null };
+}
+
 /** How long a stopped app stays in the listings after it stopped. */
 export const STOPPED_KEPT_MS = 7 * 24 * 3600 * 1000;
 
@@ -24,7 +29,7 @@ export const STOPPED_KEPT_MS = 7 * 24 * 3600 * 1000;
  * (the port went back to the pool); the slots of an app stopped more than
  * a week ago are left out (aged out), and `running` keeps only the apps that run.
  */
-export function listProcesses(state: State, options: { app?: string; selfPid?: number; now?: number; running?: boolean } = {}): ProcessRow[] {
+export function listProcesses(state: State, options: { app?: string; selfPid?: number; now?: number; running?: boolean; usage?: ProcessUsage } = {}): ProcessRow[] {
   const now = options.now ?? Date.now();
   const apps = new Map(state.apps.list().map((record) => [record.name, record]));
   const rates = new Map(listTraffic(state, { app: options.app, windowSeconds: 5, now }).map((row) => [`${row.app}/${row.instance}`, row.rps]));
@@ -45,7 +50,16 @@ export function listProcesses(state: State, options: { app?: string; selfPid?: n
       exitCode: record.exitCode,
       uptime: live && record.state === 'running' && record.runningSince ? Math.max(0, Math.floor((now - record.runningSince) / 1000)) : null,
       rps: live ? (rates.get(`${record.app}/${record.instance}`) ?? 0) : 0,
+      ...(live && record.pid !== null && options.usage ? options.usage.of(record.app, record.instance, record.index, record.pid) : { cpu: null, memory: null }),
     });
   }
   return rows;
+}
+
+/** CPU and memory summed over processes (an instance type's); null when none of them is sampled. */
+export function usageOf(rows: ProcessRow[]): { cpu: number | null; memory: number | null } {
+  const sampled = (values: Array<number | null>) => values.filter((value): value is number => value !== null);
+  const cpu = sampled(rows.map((row) => row.cpu));
+  const memory = sampled(rows.map((row) => row.memory));
+  return { cpu: cpu.length > 0 ? Math.round(cpu.reduce((a, b) => a + b, 0) * 10) / 10 : null, memory: memory.length > 0 ? memory.reduce((a, b) => a + b, 0) : null };
 }

@@ -2,6 +2,7 @@ import type { ResolvedInstance } from '../manifest/index.js';
 import { errorText, PaasmakerError } from '../shared/errors.js';
 import type { State } from '../state/index.js';
 import type { Supervisor } from '../supervisor/index.js';
+import { recordDeploy } from './app-times.js';
 import type { Edge } from './edge.js';
 import { parseProcessKey, processKey, type EventSink } from './events.js';
 import type { Jobs } from './jobs.js';
@@ -80,6 +81,7 @@ export class RollingUpdates {
             return false;
           }
         }
+        recordDeploy(this.parts, name, 'reload');
         return true;
       },
       { detail: options.reason },

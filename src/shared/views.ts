@@ -36,6 +36,8 @@ export const AppSchema = z
     url: z.string().nullable(),
     ownerPid: z.number().int().nullable(),
     workspace: z.string().describe('the workspace it belongs to (default "default")'),
+    deployedAt: z.string().nullable().describe('ISO time of the last up (or apply) that started it; null before the first'),
+    reloadedAt: z.string().nullable().describe('ISO time of its last restart or reload (on save, on a changed .env); null if never'),
   })
   .meta({ id: 'App' });
 export type AppRow = z.infer<typeof AppSchema>;
@@ -60,6 +62,8 @@ export const ProcessSchema = z
     exitCode: z.number().int().nullable().describe('the exit code of its last run that ended by itself; null when none did, or a signal ended it'),
     uptime: z.number().nullable().describe('seconds since the process became running; null when it is not'),
     rps: z.number().describe('requests per second through the router to this instance type, over the last 5 s'),
+    cpu: z.number().nullable().describe('percent of one core used by its process group over the last ~2 s, one decimal; null when not running, not sampled yet, or where /proc is absent'),
+    memory: z.number().int().nullable().describe('resident memory of its process group, bytes; null when not running or unknown'),
   })
   .meta({ id: 'Process' });
 /** A process slot as a listing shows it: flat, stable field names. */
@@ -153,7 +157,16 @@ export const JobRunSchema = z
 export type JobRun = z.infer<typeof JobRunSchema>;
 
 export const InstanceSchema = z
-  .object({ app: z.string(), name: z.string(), runtime: z.string(), command: z.string().nullable(), quantity: z.number().int(), standalone: z.boolean() })
+  .object({
+    app: z.string(),
+    name: z.string(),
+    runtime: z.string(),
+    command: z.string().nullable(),
+    quantity: z.number().int(),
+    standalone: z.boolean(),
+    cpu: z.number().nullable().describe('percent of one core, summed over its running processes (each as GET /api/v1/processes gives it); null when none is sampled'),
+    memory: z.number().int().nullable().describe('resident memory summed over its running processes, bytes; null when unknown'),
+  })
   .meta({ id: 'Instance' });
 export type InstanceRow = z.infer<typeof InstanceSchema>;
 
@@ -199,6 +212,16 @@ export const RuntimeSchema = z
   })
   .meta({ id: 'Runtime' });
 export type RuntimeRow = z.infer<typeof RuntimeSchema>;
+
+/** Something the platform could not do as asked (the DNS port taken, a router error, an app not restored), newest last. */
+export const WarningSchema = z
+  .object({
+    time: z.string().describe('ISO time it was raised'),
+    text: z.string(),
+    app: z.string().nullable().describe('the app it concerns; null for the platform'),
+  })
+  .meta({ id: 'Warning' });
+export type WarningRow = z.infer<typeof WarningSchema>;
 
 export const ScaleResultSchema = z.object({ from: z.number().int(), to: z.number().int() }).meta({ id: 'ScaleResult' });
 export type ScaleResult = z.infer<typeof ScaleResultSchema>;

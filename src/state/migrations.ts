@@ -206,4 +206,12 @@ export const migrations: ReadonlyArray<{ version: number; sql: string }> = [
       );
     `,
   },
+  {
+    version: 9,
+    sql: `
+      -- When an app was last deployed (an up that started it) and last reloaded (restart, reload on save): epoch ms.
+      ALTER TABLE apps ADD COLUMN deployed_at INTEGER;
+      ALTER TABLE apps ADD COLUMN reloaded_at INTEGER;
+    `,
+  },
 ];

@@ -15,6 +15,10 @@ export interface AppRecord {
   onlyInstances: string | null;
   /** The workspace it belongs to (default "default"). */
   workspace: string;
+  /** Epoch ms of the last up (or apply) that started it; null before the first. */
+  deployedAt: number | null;
+  /** Epoch ms of its last restart or reload; null if never. */
+  reloadedAt: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -85,6 +89,11 @@ export class AppsRepository {
            owner_pid = @ownerPid, owner_start = @ownerStart, workspace = coalesce(@workspace, workspace), updated_at = @now`,
       )
       .run({ name: app.name, directory: app.directory, manifest: app.manifest, state: app.state, ownerPid: app.ownerPid, ownerStart: app.ownerStart, onlyInstances, workspace, now });
+  }
+
+  /** The app was started by an up (kind deploy) or restarted or reloaded (kind reload), at epoch ms `at`. */
+  markDeployed(name: string, kind: 'deploy' | 'reload', at: number): void {
+    this.db.prepare(`UPDATE apps SET ${kind === 'deploy' ? 'deployed_at' : 'reloaded_at'} = ? WHERE name = ?`).run(at, name);
   }
 
   setState(name: string, state: AppState): void {

@@ -1,3 +1,4 @@
+import { cpuText, memoryText } from '../shared/usage-text.js';
 import type { ProcessView } from './model.js';
 
 /** State → colour and a symbol, so a state reads without colour too. */
@@ -22,8 +23,6 @@ export interface Column {
   value: (row: ProcessView) => string;
 }
 
-const bytes = (value: number | null) => (value === null ? '-' : value >= 1024 ** 3 ? `${(value / 1024 ** 3).toFixed(1)}G` : `${Math.round(value / 1024 ** 2)}M`);
-
 // RESTARTS goes last of all but the name and state: a crash loop is what a narrow terminal must still show.
 const COLUMNS: Column[] = [
   { title: 'PROCESS', width: 18, priority: 0, value: (row) => row.key },
@@ -31,8 +30,8 @@ const COLUMNS: Column[] = [
   { title: 'URL', width: 40, priority: 2, value: (row) => row.url ?? '-' },
   { title: 'REQ/S', width: 7, priority: 3, value: (row) => (row.rps ? String(row.rps) : '-') },
   { title: 'PID', width: 8, priority: 4, value: (row) => (row.pid === null ? '-' : String(row.pid)) },
-  { title: 'CPU', width: 6, priority: 5, value: (row) => (row.cpu === null ? '-' : `${row.cpu}%`) },
-  { title: 'MEM', width: 7, priority: 5, value: (row) => bytes(row.memory) },
+  { title: 'CPU', width: 7, priority: 5, value: (row) => cpuText(row.cpu) },
+  { title: 'MEM', width: 7, priority: 5, value: (row) => memoryText(row.memory) },
   { title: 'PORT', width: 7, priority: 6, value: (row) => (row.port === null ? '-' : String(row.port)) },
   { title: 'RESTARTS', width: 9, priority: 1, value: (row) => String(row.restarts) },
 ];

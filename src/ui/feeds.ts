@@ -1,21 +1,21 @@
-import { callApi, followEvents, type AppRow, type ProcessRow, type ServiceRow, type Status } from '../api/index.js';
+import { callApi, followEvents, type AppRow, type ProcessRow, type ServiceRow, type Status, type WarningRow } from '../api/index.js';
 import type { JobUpdateEvent, LogLineEvent, Platform } from '../engine/index.js';
 import { routedHostname } from '../engine/routes.js';
 import type { ResolvedManifest } from '../manifest/index.js';
 import type { Degraded } from '../shared/disk-space.js';
-import { degradedText, LogRing, ResourceSampler, type Feed, type ProcessView, type ServiceView, type Snapshot } from './model.js';
+import { degradedText, LogRing, warningText, type Feed, type ProcessView, type ServiceView, type Snapshot } from './model.js';
 
 // A failure says why (an app that is not up: which process, and the likely fix).
 const jobText = (event: JobUpdateEvent) => `${event.title}: ${event.state === 'running' ? 'running…' : event.state}${event.state === 'failed' && event.detail ? ` — ${event.detail}` : ''}`;
 
-function view(row: ProcessRow, url: string | null, sampler: ResourceSampler): ProcessView {
-  return { key: `${row.app}/${row.instance}.${row.index}`, app: row.app, instance: row.instance, index: row.index, name: `${row.instance}.${row.index}`, state: row.state, pid: row.pid, port: row.port, url, restarts: row.restarts, rps: row.rps, ...sampler.sample(row.state === 'running' ? row.pid : null) };
+// CPU and memory as the platform samples them (the process group's, every ~2 s).
+function view(row: ProcessRow, url: string | null): ProcessView {
+  return { key: `${row.app}/${row.instance}.${row.index}`, app: row.app, instance: row.instance, index: row.index, name: `${row.instance}.${row.index}`, state: row.state, pid: row.pid, port: row.port, url, restarts: row.restarts, rps: row.rps, cpu: row.cpu ?? null, memory: row.memory ?? null };
 }
 
 /** The UI of a foreground `up`: the engine in this process, one app. */
 export class EngineFeed implements Feed {
   private readonly logs = new LogRing();
-  private readonly sampler = new ResourceSampler();
   private job: string | null = null;
 
   constructor(
@@ -46,7 +46,7 @@ export class EngineFeed implements Feed {
       routerUrl: this.platform.appUrl(app) ?? null,
       job: this.job,
       degraded: degradedText(this.platform.degraded),
-      warnings: this.platform.dnsProblem ? [this.platform.dnsProblem] : [],
+      warnings: this.platform.warnings.list(app).map(warningText),
       quit: `q stop ${app} and quit`,
       ...this.fromState(urlOf),
       logs: this.logs.all(),
@@ -60,7 +60,7 @@ export class EngineFeed implements Feed {
       const app = this.manifest.application.name;
       this.stateRows = {
         at: now,
-        processes: this.platform.processes(app).map((row) => view(row, urlOf(row.instance), this.sampler)),
+        processes: this.platform.processes(app).map((row) => view(row, urlOf(row.instance))),
         services: this.platform.services.list(app).map((record) => ({ app, name: record.service, plugin: record.plugin, resource: record.resource })),
       };
     }
@@ -96,12 +96,12 @@ export class EngineFeed implements Feed {
  */
 export class ApiFeed implements Feed {
   private readonly logs = new LogRing();
-  private readonly sampler = new ResourceSampler();
   private job: string | null = null;
   private rows: ProcessRow[] = [];
   private urls = new Map<string, string | null>();
   private services: ServiceView[] = [];
   private degraded: Degraded | null = null;
+  private warnings: string[] = [];
   private readonly timer: NodeJS.Timeout;
   private readonly stream: ReturnType<typeof followEvents>;
 
@@ -123,13 +123,16 @@ export class ApiFeed implements Feed {
 
   private async poll(): Promise<void> {
     try {
-      const [rows, apps, services, status] = await Promise.all([
+      const [rows, apps, services, status, warnings] = await Promise.all([
         callApi<ProcessRow[]>(this.socket, 'GET', '/api/v1/processes'),
         callApi<AppRow[]>(this.socket, 'GET', '/api/v1/apps'),
         // Services only: the servers' rows measure their data folders, too much for every second.
         callApi<ServiceRow[]>(this.socket, 'GET', '/api/v1/services?kind=service'),
         callApi<Status>(this.socket, 'GET', '/api/v1/status'),
+        // The daemon's warnings (the DNS port taken…): this terminal's own stderr says nothing of them. An older daemon has no such route: none.
+        callApi<WarningRow[]>(this.socket, 'GET', `/api/v1/warnings${this.hold ? `?app=${encodeURIComponent(this.hold.app)}` : ''}`).catch(() => [] as WarningRow[]),
       ]);
+      this.warnings = warnings.map(warningText);
       this.degraded = status.degraded ?? null;
       const running = new Set(apps.filter((app) => app.state !== 'stopped' && (!this.hold || app.name === this.hold.app)).map((app) => app.name));
       this.rows = rows.filter((row) => running.has(row.app));
@@ -146,9 +149,9 @@ export class ApiFeed implements Feed {
       routerUrl: (this.hold && this.urls.get(this.hold.app)) || (this.proxyPort ? `router :${this.proxyPort}` : null),
       job: this.job,
       degraded: degradedText(this.degraded),
-      warnings: [],
+      warnings: this.warnings,
       quit: this.hold ? `q stop ${this.hold.app} and quit` : 'q leave the UI (the apps run on; paasmaker down APP stops one)',
-      processes: this.rows.map((row) => view(row, row.instance === 'web' ? (this.urls.get(row.app) ?? null) : null, this.sampler)),
+      processes: this.rows.map((row) => view(row, row.instance === 'web' ? (this.urls.get(row.app) ?? null) : null)),
       services: this.services,
       logs: this.logs.all(),
     };

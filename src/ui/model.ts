@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-
 /** One process row as the terminal UI shows it. */
 export interface ProcessView {
   /** "shop/web.0": unique across apps. */
@@ -97,32 +95,7 @@ export class LogRing {
   }
 }
 
-/**
- * CPU and memory of processes from /proc (Linux): CPU as the share of one
- * core between two samples, memory as the resident set. Elsewhere: unknown.
- */
-export class ResourceSampler {
-  private readonly last = new Map<number, { ticks: number; at: number; cpu: number | null }>();
-  private static readonly TICKS_PER_SECOND = 100;
-  private static readonly PAGE = 4096;
-
-  sample(pid: number | null): { cpu: number | null; memory: number | null } {
-    if (!pid) return { cpu: null, memory: null };
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ticks = Number(fields[11]) + Number(fields[12]);
-      const memory = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * ResourceSampler.PAGE;
-      const now = Date.now();
-      const previous = this.last.get(pid);
-      let cpu = previous?.cpu ?? null;
-      if (!previous || now - previous.at >= 900) {
-        if (previous) cpu = Math.round(((ticks - previous.ticks) / ResourceSampler.TICKS_PER_SECOND / ((now - previous.at) / 1000)) * 100);
-        this.last.set(pid, { ticks, at: now, cpu });
-      }
-      return { cpu, memory };
-    } catch {
-      return { cpu: null, memory: null };
-    }
-  }
+/** A warning as the status line says it: its first line, with the app it concerns. */
+export function warningText(warning: { text: string; app: string | null }): string {
+  return `${warning.app ? `${warning.app}: ` : ''}${warning.text.split('\n')[0]}`;
 }

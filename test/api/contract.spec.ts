@@ -94,6 +94,7 @@ const CASES: Record<string, (context: Context) => Call | Call[] | Promise<Call |
     expect((await apiRequest(c.socket, 'POST', '/api/v1/tokens', { body: { user: 'ana' } })).status).toBe(200);
     return [{ path: '/api/v1/users/ana', status: 409 }, { path: '/api/v1/users/ana?confirm=true' }];
   },
+  'GET /api/v1/warnings': () => [{ path: '/api/v1/warnings' }, { path: '/api/v1/warnings?app=contract' }],
   'GET /api/v1/events': () => ({ path: '/api/v1/events?app=contract' }),
   'POST /api/v1/apps/{app}/down': () => ({ path: '/api/v1/apps/contract/down' }),
   'POST /api/v1/daemon/stop': () => ({ path: '/api/v1/daemon/stop' }),

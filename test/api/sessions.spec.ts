@@ -70,6 +70,9 @@ describe('sessions', () => {
     // A page of another origin is refused whatever it carries.
     expect((await tcpRequest(port, 'POST', '/api/v1/tokens', { headers: { cookie, 'x-csrf-token': csrf, origin: 'http://evil.example' }, body: {} })).status).toBe(403);
 
+    // Signing in again while the cookie is there needs no CSRF value: there is none to send yet.
+    expect((await tcpRequest(port, 'POST', '/api/v1/session', { headers: { cookie }, body: { user: 'sam', password: 'correct horse battery' } })).status).toBe(200);
+
     // Signing out ends the session: the cookie is cleared and no longer works.
     const out = await tcpRequest(port, 'DELETE', '/api/v1/session', { headers: { cookie, 'x-csrf-token': csrf } });
     expect(out).toMatchObject({ status: 200, json: { signedOut: true } });

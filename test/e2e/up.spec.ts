@@ -37,7 +37,7 @@ describe('paasmaker up', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ app: 'hello-node', instance: 'web', index: 0, state: 'running', restarts: 0 });
     expect(rows[0]!.pid).toBeGreaterThan(0);
-    expect(Object.keys(rows[0]!).sort()).toEqual(['app', 'exitCode', 'index', 'instance', 'pid', 'port', 'restarts', 'rps', 'state', 'uptime']);
+    expect(Object.keys(rows[0]!).sort()).toEqual(['app', 'cpu', 'exitCode', 'index', 'instance', 'memory', 'pid', 'port', 'restarts', 'rps', 'state', 'uptime']);
     const answer = await get(rows[0]!.port!);
     expect(answer.status).toBe(200);
     expect(answer.body).toContain('Hello from Paasmaker');

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { columnsFor, StackApp, StackView, visibleLogs, type ViewState } from '../../src/ui/app.js';
 import { findMatch, logWindow, scrolled } from '../../src/ui/log-pane.js';
 import { initialView } from '../../src/ui/stack-view.js';
-import { degradedText, type Feed, type ProcessView, type Snapshot } from '../../src/ui/model.js';
+import { degradedText, warningText, type Feed, type ProcessView, type Snapshot } from '../../src/ui/model.js';
 
 const row = (over: Partial<ProcessView> = {}): ProcessView => ({ key: 'shop/web.0', app: 'shop', instance: 'web', index: 0, name: 'web.0', state: 'running', pid: 4242, port: 41000, url: 'http://shop.localhost:7654/', restarts: 0, rps: 3.5, cpu: 2, memory: 48 * 1024 * 1024, ...over });
 const snapshot = (over: Partial<Snapshot> = {}): Snapshot => ({
@@ -47,6 +47,13 @@ describe('the terminal UI', () => {
     const frame = render(<StackView snapshot={snapshot({ degraded: degradedText({ since }) })} view={view} width={160} height={30} color={false} />).lastFrame()!;
     expect(frame.split('\n').at(-2)).toContain('DEGRADED since 17:20:01: the disk is full, state and logs wait (paasmaker doctor)');
     expect(render(<StackView snapshot={snapshot()} view={view} width={160} height={30} color={false} />).lastFrame()).not.toContain('DEGRADED');
+  });
+
+  it("shows the platform's latest warning above the status line: its first line, the app it concerns, and how many more", () => {
+    const warnings = [{ text: 'the DNS responder for *.local.paasmaker could not use 127.0.0.1:5353 (taken); <app>.localhost still works', app: null }, { text: 'router: bug, the request was answered 500 or closed: Error: boom\n    at somewhere (file.js:1:1)', app: 'shop' }].map(warningText);
+    const frame = render(<StackView snapshot={snapshot({ warnings })} view={view} width={160} height={30} color={false} />).lastFrame()!;
+    expect(frame.split('\n').at(-3)).toBe('⚠ shop: router: bug, the request was answered 500 or closed: Error: boom (+1 more)');
+    expect(frame).not.toContain('at somewhere');
   });
 
   it('drops columns by priority at 80 columns, keeping the name, state, URL and restarts (a crash loop shows)', () => {

@@ -3,12 +3,13 @@ import type { ProcessRow, Status } from '../../api/index.js';
 import { defineCommand } from '../command.js';
 import { fromPlatform, requireKnownApp } from '../running-platform.js';
 import { colorEnabled, formatDuration, painter, table } from '../output.js';
+import { cpuText, memoryText } from '../../shared/usage-text.js';
 
 type Options = { json?: boolean; all?: boolean };
 
 export default defineCommand<Options>({
   name: 'ps',
-  description: 'list the processes of the apps that run: app, instance, index, state, pid, port, restarts, uptime',
+  description: 'list the processes of the apps that run: app, instance, index, state, pid, port, restarts, uptime, CPU and memory',
   arguments: [{ name: '[app]', description: 'only this app', completes: 'app' }],
   options: [
     { flags: '-a, --all', description: 'stopped apps too (for a week after they stopped)' },
@@ -69,8 +70,10 @@ async function ps(app: string | undefined, options: Options): Promise<number> {
     String(row.restarts),
     row.uptime === null ? '-' : formatDuration(row.uptime * 1000),
     row.rps === 0 ? '-' : String(row.rps),
+    cpuText(row.cpu ?? null),
+    memoryText(row.memory ?? null),
   ]);
-  const text = table(['app', 'instance', 'state', 'pid', 'port', 'restarts', 'uptime', 'req/s'], body);
+  const text = table(['app', 'instance', 'state', 'pid', 'port', 'restarts', 'uptime', 'req/s', 'cpu', 'mem'], body);
   // Colour the state column after alignment, so escapes never skew the widths.
   const lines = text.split('\n');
   const out = lines.map((line, i) => {

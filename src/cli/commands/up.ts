@@ -90,6 +90,7 @@ async function up(words: string[], options: Options): Promise<number> {
   platform.on('log.line', (event) => printer.line(event));
   platform.on('instance.state', (event) => printer.state(event));
   platform.on('job.update', (event) => printJob(printer, event));
+  platform.on('platform.warning', (warning) => printer.system(`warning: ${warning.text}`));
   const started = Date.now();
   printer.system(`starting ${app} from ${manifest.file} (${manifest.instances.length} instance type(s))`);
   try {
@@ -223,6 +224,7 @@ async function upAttached(manifest: ResolvedManifest, request: UpChoice, daemon:
         if (event === 'log.line') printer.line(payload);
         else if (event === 'instance.state') printer.state(payload);
         else if (event === 'job.update') printJob(printer, payload);
+        else if (event === 'platform.warning') printer.system(`warning: ${payload.text}`);
       },
       () => {
         if (stopping) return;

@@ -5,7 +5,7 @@ import { ago, DASH, rate } from '../lib/format.js';
 import { href } from '../lib/route.js';
 import { currentRate, trafficSeries, watchTraffic } from '../lib/traffic.js';
 import { useLive, useTick } from '../lib/use-live.js';
-import { failing, warningText, type App, type JobRow, type Process, type Warning } from '../lib/views.js';
+import { failing, type App, type JobRow, type Process, type Warning } from '../lib/views.js';
 
 const SPARK = [{ label: 'req/s', color: '--accent', fill: true }];
 
@@ -103,8 +103,7 @@ export default function Overview() {
                   <i />
                   warning
                 </span>{' '}
-                {warning.app && <a href={href({ page: 'app', app: warning.app })}>{warning.app}</a>} {warningText(warning)}
-                {warning.hint && <span class="hint"> {warning.hint}</span>}
+                {warning.app && <a href={href({ page: 'app', app: warning.app })}>{warning.app}</a>} {warning.text} <span class="muted small">{ago(warning.time, now)}</span>
               </li>
             ))}
           </ul>
