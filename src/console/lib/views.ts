@@ -9,4 +9,10 @@ export type { CronRow, InstanceRow, JobLogLine, JobRow, LogLineRow, ServiceRow, 
 /** Processes that are failing: crashed, or restarting after an exit. */
 export const failing = (process: Process) => process.state === 'crashed' || process.state === 'backoff' || process.state === 'failed';
 
+/** What an app's badge says: its own state, unless a process of a running app is failing (then that process's state). */
+export function shownState(app: App, processes: Process[]): string {
+  const bad = app.state === 'running' ? (processes.find((process) => process.state === 'crashed') ?? processes.find(failing)) : undefined;
+  return bad?.state ?? app.state;
+}
+
 export const workspaceOf = (app: App | undefined) => app?.workspace ?? 'default';

@@ -7,7 +7,7 @@ import { ago, bytes, clock, DASH } from '../lib/format.js';
 import { href } from '../lib/route.js';
 import { can, NEEDS } from '../lib/session.js';
 import { useLive, useTick } from '../lib/use-live.js';
-import type { CronRow, JobRow, ServiceRow } from '../lib/views.js';
+import type { CronRow, JobRow, LogLineRow, Process, ServiceRow } from '../lib/views.js';
 
 const forApp = (app: string) => (event: { app?: string }) => event.app === app;
 
@@ -176,6 +176,37 @@ export function Environment({ app, workspace }: { app: string; workspace: string
           </tbody>
         </table>
       )}
+    </section>
+  );
+}
+
+/** A failing process's last lines (what it said before it exited): usually the reason, without opening the logs. */
+export function LastWords({ app, process }: { app: string; process: Process }) {
+  const name = `${process.instance}.${process.index}`;
+  const logs = useLive<LogLineRow[]>(`/apps/${seg(app)}/logs?lines=300`, ['instance.state'], (event: { app: string; instance: string; index: number }) => event.app === app && `${event.instance}.${event.index}` === name, 300);
+  const lines = (logs.data ?? []).filter((line) => line.source === name).slice(-12);
+  return (
+    <section class="card failing" aria-label={`${name} is failing`}>
+      <h2>
+        <StateBadge state={process.state} /> {name}
+        {process.exitCode !== null && <span class="muted">exited with code {process.exitCode}</span>}
+        <span class="muted">· restarted {process.restarts} times</span>
+        <span class="spacer" />
+        <a class="small" href={href({ page: 'logs', app })}>
+          all logs →
+        </a>
+      </h2>
+      <pre class="log small">
+        {lines.length === 0 ? (
+          <span class="muted">{logs.data ? 'It printed nothing.' : '…'}</span>
+        ) : (
+          lines.map((line, index) => (
+            <div key={index} class={`line line-${line.stream}`}>
+              <span class="time">{clock(line.time)}</span> {line.line}
+            </div>
+          ))
+        )}
+      </pre>
     </section>
   );
 }

@@ -8,9 +8,9 @@ import { href } from '../lib/route.js';
 import { can, NEEDS } from '../lib/session.js';
 import { heldSeconds, trafficSeries, watchTraffic } from '../lib/traffic.js';
 import { useLive, useTick } from '../lib/use-live.js';
-import { workspaceOf, type App, type InstanceRow, type Process, type TrafficRow } from '../lib/views.js';
+import { failing, shownState, workspaceOf, type App, type InstanceRow, type Process, type TrafficRow } from '../lib/views.js';
 import { useProcessOverlay } from '../lib/process-overlay.js';
-import { Crons, Environment, RecentJobs, Services } from './app-parts.js';
+import { Crons, Environment, LastWords, RecentJobs, Services } from './app-parts.js';
 
 const WINDOW_S = 300;
 const SERIES: ChartSeries[] = [
@@ -65,12 +65,10 @@ function Traffic({ app }: { app: string }) {
   );
 }
 
-function Processes({ app, workspace }: { app: App; workspace: string }) {
+function Processes({ app, workspace, rows, loaded, at }: { app: App; workspace: string; rows: Process[]; loaded: boolean; at: number }) {
   const now = useTick(1000);
-  const processes = useLive<Process[]>(`/processes?app=${seg(app.name)}`, ['instance.state'], (event: { app?: string }) => event.app === app.name, 200);
   const instances = useLive<InstanceRow[]>(`/apps/${seg(app.name)}/instances`, ['instance.state'], (event: { app: string }) => event.app === app.name, 300);
   const allowed = can(NEEDS.deploy, workspace);
-  const rows = useProcessOverlay(app.name, processes.data ?? [], processes.at);
   const types = instances.data ?? [];
   return (
     <section class="card">
@@ -127,7 +125,7 @@ function Processes({ app, workspace }: { app: App; workspace: string }) {
           {rows.length === 0 && (
             <tr>
               <td colSpan={10} class="muted">
-                {processes.data ? 'No processes.' : 'Loading…'}
+                {loaded ? 'No processes.' : 'Loading…'}
               </td>
             </tr>
           )}
@@ -146,7 +144,7 @@ function Processes({ app, workspace }: { app: App; workspace: string }) {
                 <td class={`num mono ${process.restarts > 0 ? 'warn' : ''}`}>{process.restarts}</td>
                 <td class="num mono">{percent(process.cpu)}</td>
                 <td class="num mono">{bytes(process.memory)}</td>
-                <td class="num mono">{process.uptime === null ? DASH : span(process.uptime + Math.max(0, (now - processes.at) / 1000))}</td>
+                <td class="num mono">{process.uptime === null ? DASH : span(process.uptime + Math.max(0, (now - at) / 1000))}</td>
                 <td class="num mono">{rate(process.rps)}</td>
                 {allowed && (
                   <td class="actions">
@@ -183,6 +181,8 @@ export default function AppPage({ place }: { place: { app: string } }) {
   const name = place.app;
   const app = useLive<App>(`/apps/${seg(name)}`, ['instance.state', 'job.update', 'app.deployed'], (event: { app: string }) => event.app === name, 200);
   const types = useLive<InstanceRow[]>(`/apps/${seg(name)}/instances`, ['job.update'], (event: { app: string }) => event.app === name, 500);
+  const processes = useLive<Process[]>(`/processes?app=${seg(name)}`, ['instance.state'], (event: { app?: string }) => event.app === name, 200);
+  const rows = useProcessOverlay(name, processes.data ?? [], processes.at);
   if (app.error) return <div class="empty">{app.error.message}</div>;
   if (!app.data) return <div class="empty loading">Loading…</div>;
   const record = app.data;
@@ -195,7 +195,7 @@ export default function AppPage({ place }: { place: { app: string } }) {
       </div>
       <header class="apphead">
         <h1>{name}</h1>
-        <StateBadge state={record.state} />
+        <StateBadge state={shownState(record, rows)} />
         {record.url && record.state !== 'stopped' && (
           <a class="mono" href={record.url} target="_blank" rel="noreferrer">
             {record.url}
@@ -234,7 +234,8 @@ export default function AppPage({ place }: { place: { app: string } }) {
         <dt>Hostnames</dt>
         <dd class="mono">{hostnames(record, types.data ?? []).join('  ') || DASH}</dd>
       </dl>
-      <Processes app={record} workspace={workspace} />
+      {record.state !== 'stopped' && rows.filter(failing).map((process) => <LastWords key={`${process.instance}.${process.index}`} app={name} process={process} />)}
+      <Processes app={record} workspace={workspace} rows={rows} loaded={processes.data !== undefined} at={processes.at} />
       <Traffic app={name} />
       <div class="columns">
         {can(NEEDS.viewServices, workspace) && <Services app={name} workspace={workspace} />}

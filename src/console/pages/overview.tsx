@@ -5,7 +5,7 @@ import { ago, DASH, rate } from '../lib/format.js';
 import { href } from '../lib/route.js';
 import { currentRate, trafficSeries, watchTraffic } from '../lib/traffic.js';
 import { useLive, useTick } from '../lib/use-live.js';
-import { failing, type App, type JobRow, type Process, type Warning } from '../lib/views.js';
+import { failing, shownState, type App, type JobRow, type Process, type Warning } from '../lib/views.js';
 
 const SPARK = [{ label: 'req/s', color: '--accent', fill: true }];
 
@@ -139,7 +139,7 @@ export default function Overview() {
                     {app.workspace && app.workspace !== 'default' && <span class="tag">{app.workspace}</span>}
                   </td>
                   <td>
-                    <StateBadge state={app.state} />
+                    <StateBadge state={shownState(app, byApp.get(app.name) ?? [])} />
                   </td>
                   <td>
                     <Dots processes={(byApp.get(app.name) ?? []).filter((process) => process.state !== 'stopped' || app.state === 'stopped')} />
