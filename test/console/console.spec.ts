@@ -138,6 +138,24 @@ describe.skipIf(missing !== undefined)('the web console in a real browser', () =
     await shot('logs');
   });
 
+  it('destroys a service only once its name is typed, and the row goes', async () => {
+    const up = await runCli(['up', '-d', join(examples, 'notes')], { home });
+    expect(up.exitCode, up.stderr).toBe(0);
+    await page.goto(`${origin}/apps/notes`);
+    const row = page.locator('tr[data-service="db"]');
+    await row.waitFor({ timeout: WAIT });
+    await row.locator('button:text("Destroy")').click();
+    const dialog = page.locator('[role="dialog"]');
+    const destroy = dialog.locator('button[type="submit"]');
+    expect(await destroy.isDisabled()).toBe(true);
+    await dialog.locator('input').fill('d');
+    expect(await destroy.isDisabled()).toBe(true);
+    await dialog.locator('input').fill('db');
+    await destroy.click();
+    await row.waitFor({ state: 'detached', timeout: WAIT });
+    await page.locator('.toast', { hasText: 'destroyed notes/db' }).waitFor({ timeout: WAIT });
+  });
+
   it('refuses a change whose CSRF token is wrong or missing, with 403', async () => {
     const answer = await page.evaluate(async () => {
       const wrong = await fetch('/api/v1/apps/hello-node/restart', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': 'not-the-token' }, body: '{}' });
