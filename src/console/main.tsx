@@ -11,7 +11,7 @@ import { render, type ComponentType } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { Toasts } from './components/toasts.js';
 import { del, whenSignedOut } from './lib/api.js';
-import { eventsConnected, onEvent, startEvents, stopEvents } from './lib/events.js';
+import { eventsConnected, onEvent, startEvents, stopEvents, whenEventsClosed } from './lib/events.js';
 import { href, onLink, usePlace, type Place } from './lib/route.js';
 import { loadSession, setSessionState, type SessionState } from './lib/session.js';
 import { keepTraffic } from './lib/traffic.js';
@@ -110,9 +110,11 @@ function Shell({ session, onSignOut }: { session: SessionState; onSignOut: () =>
 function Console() {
   const [session, setSession] = useState<SessionState | 'loading'>('loading');
   const [failure, setFailure] = useState<string>();
-  const refresh = () =>
+  // Who is signed in, again whenever the stream is refused; while the platform does not answer, asked every 3 s.
+  const refresh = (): Promise<void> =>
     loadSession().then(
       (state) => {
+        setFailure(undefined);
         setSessionState(state);
         setSession(state);
         if (state === 'signed-out') stopEvents();
@@ -121,13 +123,17 @@ function Console() {
           startEvents();
         }
       },
-      (error: Error) => setFailure(error.message),
+      (error: Error) => {
+        setFailure(error.message);
+        setTimeout(() => void refresh(), 3000);
+      },
     );
   useEffect(() => {
     whenSignedOut(() => void refresh());
+    whenEventsClosed(() => setTimeout(() => void refresh(), 1000));
     void refresh();
   }, []);
-  if (failure) return <div class="empty">The platform did not answer: {failure}</div>;
+  if (failure && session === 'loading') return <div class="empty">The platform does not answer ({failure}); trying again…</div>;
   if (session === 'loading') return <div class="empty loading">Loading…</div>;
   if (session === 'signed-out') return <SignIn onSignedIn={() => void refresh()} />;
   return (

@@ -43,7 +43,18 @@ export function startEvents(): void {
   source.onerror = () => {
     connected = false;
     announce('status', false);
+    // Closed for good (the stream answered other than 200: signed out, a restarted daemon forgot the session): not retried by the browser.
+    if (source?.readyState === EventSource.CLOSED) {
+      source = undefined;
+      onClosed();
+    }
   };
+}
+
+let onClosed: () => void = () => {};
+/** Called when the browser gave up on the stream (it retries a dropped connection itself, not a refusal). */
+export function whenEventsClosed(listener: () => void): void {
+  onClosed = listener;
 }
 
 export function stopEvents(): void {
