@@ -63,11 +63,11 @@ function Tree({ id }: { id: string }) {
   return (
     <div class="tree">
       <h2>
-        {root.title} <StateBadge state={root.state} />
+        <a href={href({ page: 'app', app: root.app })}>{root.app}</a>
+        <span class="muted small">
+          started {clock(root.createdAt)} · {ago(root.createdAt, now)} · {jobs.length} {jobs.length === 1 ? 'step' : 'steps'}
+        </span>
         <span class="spacer" />
-        <a class="small" href={href({ page: 'app', app: root.app })}>
-          {root.app}
-        </a>
         {!FINISHED.has(root.state) && can(NEEDS.abortJob) && <button onClick={() => void act('abort', () => post(`/jobs/${seg(root.id)}/abort`))}>Abort</button>}
       </h2>
       <ul>
