@@ -207,4 +207,15 @@ describe.skipIf(missing !== undefined)('the web console in a real browser', () =
     const foreign = await getUrl(`${origin}/api/v1/apps`, { origin: origin.replace('paasmaker.', 'hello-node.') });
     expect(foreign.status).toBe(403);
   });
+
+  it('asks to sign in again once a restarted daemon has forgotten the session, without a reload', async () => {
+    await page.goto(`${origin}/`);
+    await page.locator('tr[data-app="hello-node"]').waitFor({ timeout: WAIT });
+    await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
+    expect((await runCli(['daemon', 'stop'], { home })).exitCode).toBe(0);
+    await expect.poll(() => page.textContent('.live'), { timeout: WAIT }).toContain('offline');
+    expect((await runCli(['daemon', 'start'], { home })).exitCode).toBe(0);
+    await page.locator('input[name="user"]').waitFor({ timeout: WAIT });
+    expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+  });
 });
