@@ -97,11 +97,6 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   return text.trim() === '' ? {} : JSON.parse(text);
 }
 
-/**
- * Local browsers must not reach the API: a page on another origin (or a DNS
- * rebinding of one) carries a foreign Origin or Host. Requests from tools
- * (curl, the CLI) carry no Origin and a loopback Host.
- */
 /** The path of a GET for the web console (anything outside /api/ and /signin), or undefined; a target that is not a plain path goes to the API, which explains. */
 function consolePath(req: IncomingMessage): string | undefined {
   if (req.method !== 'GET' && req.method !== 'HEAD') return undefined;
@@ -114,6 +109,11 @@ function consolePath(req: IncomingMessage): string | undefined {
 /** The console's own names (routed to the API by the router); an app's names are not among them. */
 const CONSOLE_HOSTS = ['paasmaker.localhost', 'paasmaker.local.paasmaker'];
 
+/**
+ * Local browsers must not reach the API: a page on another origin (or a DNS
+ * rebinding of one) carries a foreign Origin or Host. Requests from tools
+ * (curl, the CLI) carry no Origin and a loopback Host.
+ */
 function foreign(req: IncomingMessage): string | undefined {
   const host = (req.headers.host ?? 'localhost').toLowerCase().replace(/:\d+$/, '');
   if (!['localhost', '127.0.0.1', '[::1]', 'paasmaker', ...CONSOLE_HOSTS].includes(host)) return `Host "${req.headers.host}" is not this machine`;
