@@ -66,8 +66,11 @@ export class RoutingTable extends EventEmitter<RoutingTableEvents> {
     for (const target of targets) {
       for (const name of target.hostnames) {
         const host = name.toLowerCase();
-        if (host.startsWith('*.')) this.wildcard.set(host.slice(2), target);
-        else this.exact.set(host, target);
+        const map = host.startsWith('*.') ? this.wildcard : this.exact;
+        const key = host.startsWith('*.') ? host.slice(2) : host;
+        // The platform's own names (the console, whose session cookie they carry) are never an app's.
+        if (map.get(key)?.internal && !target.internal) continue;
+        map.set(key, target);
       }
     }
     this.apps.set(app, targets);

@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, runCli, stopDaemonAndRemove, tempHome } from '../helpers/cli.js';
+import { examples, repoRoot, runCli, stopDaemonAndRemove, tempHome } from '../helpers/cli.js';
 
 /** A GET to 127.0.0.1:port with this Host (and more headers). */
 function get(port: number, host: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
@@ -72,6 +73,24 @@ describe('the console served by the daemon', () => {
     expect((await get(router, host, '/api/v1/apps')).status).toBe(401);
     expect((await get(router, host, '/api/v1/apps', { origin: `http://shop.localhost:${router}` })).status).toBe(403);
     expect((await get(api, `evil.example:${api}`, '/')).status).toBe(403);
+  });
+
+  it("keeps the console's names when an app is named paasmaker or lists them in hostnames: its session cookie never reaches an app", async () => {
+    const project = mkdtempSync(join(tmpdir(), 'pm-named-paasmaker-'));
+    try {
+      cpSync(join(examples, 'hello-node'), project, { recursive: true });
+      writeFileSync(join(project, 'paasmaker.yml'), ['application:', '  name: paasmaker', 'instances:', '  web:', '    runtime: {name: node}', '    command: node server.js', '    hostnames: [paasmaker.local.paasmaker]', ''].join('\n'));
+      const up = await runCli(['up', '-d', project], { home });
+      expect(up.exitCode, up.stderr).toBe(0);
+      for (const host of [`paasmaker.localhost:${router}`, `paasmaker.local.paasmaker:${router}`]) {
+        const page = await get(router, host, '/');
+        expect(page.body, host).toContain('<div id="console">');
+        expect(page.body).not.toContain('Hello from Paasmaker');
+      }
+      await runCli(['down', 'paasmaker'], { home });
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
   });
 
   it('prints the sign-in link when no browser can be opened', async () => {
