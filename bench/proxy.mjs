@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// npm run bench:proxy — a hello app served directly, through Paasmaker's router, through
+// npm run bench:proxy — a hello app served directly, through Paasmaker's router (request inspector
+// on, and again with it off), through
 // http-proxy (keep-alive agent) and through nginx (1 worker, upstream keepalive) if installed,
 // each in its own process, measured with wrk in one run. Ratios to direct are what compare.
 import { spawn, spawnSync } from 'node:child_process';
@@ -83,6 +84,11 @@ const routerPort = await freePort();
 await start([process.execPath, join(here, 'fixtures', 'router.mjs'), String(appPort), String(routerPort)]);
 targets.push({ name: 'paasmaker router', port: routerPort });
 
+// The same router with the request inspector off: the inspector's cost is the ratio of the two.
+const plainPort = await freePort();
+await start([process.execPath, join(here, 'fixtures', 'router.mjs'), String(appPort), String(plainPort), 'off']);
+targets.push({ name: 'router, inspector off', port: plainPort });
+
 const proxyPort = await freePort();
 await start([process.execPath, join(here, 'fixtures', 'http-proxy.mjs'), String(appPort), String(proxyPort)]);
 targets.push({ name: 'http-proxy 1.18 (keep-alive)', port: proxyPort });
@@ -137,6 +143,8 @@ const router = results.get('paasmaker router');
 const reference = results.get('http-proxy 1.18 (keep-alive)');
 console.log(`\nrouter/http-proxy throughput ratio: ${(router.rps / reference.rps).toFixed(2)} (target >= 1.5)`);
 console.log(`router ratio to direct: ${(router.rps / direct.rps).toFixed(2)} (floor 0.30)`);
+const plain = results.get('router, inspector off');
+console.log(`request inspector on/off throughput ratio: ${(router.rps / plain.rps).toFixed(3)} (cost ${((1 - router.rps / plain.rps) * 100).toFixed(1)}%, target < 5%)`);
 console.log('latency in ms');
 // The servers under test keep the event loop alive: end here (the exit hook stops them).
 process.exit(0);

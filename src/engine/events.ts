@@ -1,4 +1,4 @@
-import type { TrafficSample } from '../proxy/index.js';
+import type { RequestRecord, TrafficSample } from '../proxy/index.js';
 import type { ProcessState } from '../supervisor/index.js';
 
 export interface InstanceStateEvent {
@@ -44,11 +44,18 @@ export interface TrafficTickEvent {
   samples: TrafficSample[];
 }
 
+/** Requests the router recorded for one app since the last such event (a batch every 250 ms at most, oldest first). */
+export interface RequestRecordedEvent {
+  app: string;
+  requests: RequestRecord[];
+}
+
 export interface PlatformEvents {
   'instance.state': [event: InstanceStateEvent];
   'log.line': [event: LogLineEvent];
   'job.update': [event: JobUpdateEvent];
   'traffic.tick': [event: TrafficTickEvent];
+  'request.recorded': [event: RequestRecordedEvent];
 }
 
 /**
@@ -66,7 +73,7 @@ export function parseProcessKey(key: string): { app: string; instance: string; i
 }
 
 /** Every event's name, once (the record makes the compiler check the list is whole). */
-const EVENT_NAME_SET: Record<keyof PlatformEvents, true> = { 'instance.state': true, 'log.line': true, 'job.update': true, 'traffic.tick': true };
+const EVENT_NAME_SET: Record<keyof PlatformEvents, true> = { 'instance.state': true, 'log.line': true, 'job.update': true, 'traffic.tick': true, 'request.recorded': true };
 export const EVENT_NAMES = Object.keys(EVENT_NAME_SET) as ReadonlyArray<keyof PlatformEvents>;
 export const isEventName = (name: string): name is keyof PlatformEvents => Object.hasOwn(EVENT_NAME_SET, name);
 

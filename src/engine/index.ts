@@ -1,5 +1,5 @@
 export { Platform, type ApplyOptions, type PlatformOptions, type ReapReport } from './platform.js';
-export type { InstanceStateEvent, JobUpdateEvent, LogLineEvent, PlatformEventArgs, PlatformEvents, TrafficTickEvent } from './events.js';
+export type { InstanceStateEvent, JobUpdateEvent, LogLineEvent, PlatformEventArgs, PlatformEvents, RequestRecordedEvent, TrafficTickEvent } from './events.js';
 export { EVENT_NAMES, isEventName, parseProcessKey, processKey } from './events.js';
 export { listProcesses, listTraffic, type ProcessRow, type TrafficRow } from './queries.js';
 export type { UnreadyProcess } from './unready.js';

@@ -1,0 +1,226 @@
+import { rawFields, type RequestHead, type ResponseHead } from './http1.js';
+import type { Page } from './pages.js';
+
+/** Requests kept per app unless told otherwise. */
+export const REQUEST_LOG_SIZE = 300;
+
+/** Header values never kept in the clear: they carry credentials. */
+const SECRET_HEADERS = new Set(['cookie', 'authorization', 'proxy-authorization', 'set-cookie']);
+export const REDACTED = '[redacted]';
+
+/** One request as the request inspector shows it: headers redacted, no body. */
+export interface RequestRecord {
+  /** Increases with every request the router records (across apps): a stable handle, and where `since` resumes. */
+  id: number;
+  /** When the request head arrived, ISO (UTC, milliseconds). */
+  time: string;
+  app: string;
+  /** The instance type the hostname leads to. */
+  instance: string;
+  /** The process that answered, or the last one tried ("web.0", "web:static"); null when none was. */
+  upstream: string | null;
+  method: string;
+  /** Path and query, as sent to the app. */
+  path: string;
+  /** The status the client got; null when it got no answer. */
+  status: number | null;
+  durationMs: number;
+  /** Body bytes from the client and to it (heads not counted). */
+  bytesIn: number;
+  bytesOut: number;
+  /** The client's address. */
+  client: string;
+  /** Who answered: the app, the router itself (an error page), or nobody (the client left, a connection broke). */
+  answeredBy: 'app' | 'router' | 'none';
+  /** Why the app did not answer, when it did not: what the router told the client, or what went wrong. */
+  error: string | null;
+  /** As the client sent them, Cookie/Authorization/Proxy-Authorization values redacted. */
+  requestHeaders: Array<[name: string, value: string]>;
+  /** As the client got them (the app's, before hop-by-hop ones were dropped, or the router's page's), Set-Cookie values redacted. */
+  responseHeaders: Array<[name: string, value: string]>;
+}
+
+/** What the router hands over when a request ends: references, nothing copied. */
+export interface FinishedRequest {
+  readonly started: number;
+  readonly head: RequestHead;
+  readonly status: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly upstream: string | undefined;
+  readonly response: ResponseHead | undefined;
+  readonly page: Page | undefined;
+  readonly detail: string | undefined;
+}
+
+/**
+ * One slot of a ring, overwritten in place when the ring comes round, so
+ * recording allocates nothing once the ring is full. It keeps the heads as
+ * the one string each that the parser read them from, not the parsed
+ * fields: a request outlives a few garbage collections here, and one string
+ * is cheaper to keep than dozens of objects. Fields are split, copied and
+ * redacted only when someone reads.
+ */
+class Slot {
+  id = 0;
+  started = 0;
+  durationMs = 0;
+  instance = '';
+  method = '';
+  path = '';
+  rawRequest = '';
+  rawResponse: string | undefined = undefined;
+  status = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  client = '';
+  upstream: string | undefined = undefined;
+  page: Page | undefined = undefined;
+  detail: string | undefined = undefined;
+}
+
+/** The last `size` requests of one app, oldest overwritten first. */
+class Ring {
+  readonly slots: Slot[] = [];
+  /** Where the next request goes. */
+  private next = 0;
+  /** The newest request's id (0: none yet). */
+  lastId = 0;
+
+  constructor(
+    readonly app: string,
+    private readonly size: number,
+  ) {}
+
+  take(): Slot {
+    let slot = this.slots[this.next];
+    if (!slot) this.slots.push((slot = new Slot()));
+    this.next = this.next + 1 === this.size ? 0 : this.next + 1;
+    return slot;
+  }
+
+  /** Slots oldest first. */
+  ordered(): Slot[] {
+    if (this.slots.length < this.size) return this.slots;
+    return this.next === 0 ? this.slots : [...this.slots.slice(this.next), ...this.slots.slice(0, this.next)];
+  }
+}
+
+/** Which of an app's requests to read. */
+export interface RequestFilter {
+  /** Only requests after this id. */
+  sinceId?: number;
+  /** Only requests that arrived at or after this time (epoch ms). */
+  sinceTime?: number;
+  /** An exact status (404), or a class: 2 for 2xx … 5 for 5xx; 0 for requests that got no answer. */
+  status?: { exact: number } | { class: number };
+  /** Only paths containing this. */
+  path?: string;
+  /** The newest this many (after the other filters). */
+  limit?: number;
+}
+
+/**
+ * The router's request inspector: the last few hundred requests of each app,
+ * in memory only. Recording keeps references the router already has (the
+ * parsed heads) in a slot reused in place; headers are copied and redacted,
+ * times formatted, only when a record is read.
+ */
+export class RequestLog {
+  private readonly rings = new Map<string, Ring>();
+  private lastId = 0;
+
+  constructor(readonly size = REQUEST_LOG_SIZE) {}
+
+  record(app: string, instance: string, client: string, request: FinishedRequest, durationMs: number): void {
+    let ring = this.rings.get(app);
+    if (!ring) this.rings.set(app, (ring = new Ring(app, this.size)));
+    const slot = ring.take();
+    slot.id = ring.lastId = ++this.lastId;
+    slot.started = request.started;
+    slot.durationMs = durationMs;
+    slot.instance = instance;
+    slot.method = request.head.method;
+    slot.path = request.head.path;
+    slot.rawRequest = request.head.raw;
+    slot.rawResponse = request.response?.raw;
+    slot.status = request.status;
+    slot.bytesIn = request.bytesIn;
+    slot.bytesOut = request.bytesOut;
+    slot.client = client;
+    slot.upstream = request.upstream;
+    slot.page = request.page;
+    slot.detail = request.detail;
+  }
+
+  /** The apps with recorded requests. */
+  apps(): string[] {
+    return [...this.rings.keys()];
+  }
+
+  /** The id of an app's newest request (0: none). */
+  lastIdOf(app: string): number {
+    return this.rings.get(app)?.lastId ?? 0;
+  }
+
+  /** An app's requests, oldest first, as records. */
+  list(app: string, filter: RequestFilter = {}): RequestRecord[] {
+    const ring = this.rings.get(app);
+    if (!ring) return [];
+    const sinceId = filter.sinceId ?? 0;
+    // performance.now() counts from timeOrigin: the wall time of a start without a Date.now() per request.
+    const sinceStarted = filter.sinceTime === undefined ? -Infinity : filter.sinceTime - performance.timeOrigin;
+    const matching = ring.ordered().filter((slot) => slot.id > sinceId && slot.started >= sinceStarted && statusMatches(slot.status, filter.status) && (filter.path === undefined || slot.path.includes(filter.path)));
+    const kept = filter.limit === undefined ? matching : matching.slice(-filter.limit);
+    return kept.map((slot) => view(app, slot));
+  }
+}
+
+function statusMatches(status: number, wanted: RequestFilter['status']): boolean {
+  if (!wanted) return true;
+  if ('exact' in wanted) return status === wanted.exact;
+  return wanted.class === 0 ? status === 0 : Math.floor(status / 100) === wanted.class;
+}
+
+/** Copies a header list, credentials redacted. */
+export function redactHeaders(headers: Iterable<readonly [string, string | number]>): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const [name, value] of headers) out.push([name, SECRET_HEADERS.has(name.toLowerCase()) ? REDACTED : String(value)]);
+  return out;
+}
+
+function view(app: string, slot: Slot): RequestRecord {
+  const page = slot.page;
+  const answeredBy = page ? 'router' : slot.status > 0 ? 'app' : 'none';
+  let error: string | null = null;
+  if (page) error = slot.detail ?? pageText(page);
+  else if (slot.status === 0) error = slot.detail ?? 'the client closed the connection before an answer';
+  else if (slot.detail) error = slot.detail;
+  const responseHeaders = page ? redactHeaders([...Object.entries(page.headers), ['content-length', Buffer.byteLength(page.body)]]) : slot.rawResponse ? redactHeaders(rawFields(slot.rawResponse)) : [];
+  const upstream = slot.upstream === undefined ? null : slot.upstream.slice(slot.upstream.indexOf('/') + 1);
+  return {
+    id: slot.id,
+    time: new Date(performance.timeOrigin + slot.started).toISOString(),
+    app,
+    instance: slot.instance,
+    upstream,
+    method: slot.method,
+    path: slot.path,
+    status: slot.status === 0 ? null : slot.status,
+    durationMs: Math.round(slot.durationMs * 100) / 100,
+    bytesIn: slot.bytesIn,
+    bytesOut: slot.bytesOut,
+    client: slot.client,
+    answeredBy,
+    error,
+    requestHeaders: redactHeaders(rawFields(slot.rawRequest)),
+    responseHeaders,
+  };
+}
+
+/** The first line of a plain-text page the router answered with ("408 the request body stopped arriving…"). */
+function pageText(page: Page): string {
+  if (!page.headers['content-type']?.startsWith('text/plain')) return `the router answered ${page.status}`;
+  const end = page.body.indexOf('\n');
+  return end === -1 ? page.body : page.body.slice(0, end);
+}
