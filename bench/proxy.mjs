@@ -4,7 +4,7 @@
 // http-proxy (keep-alive agent) and through nginx (1 worker, upstream keepalive) if installed,
 // each in its own process, measured with wrk in one run. Ratios to direct are what compare.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,6 +13,18 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const duration = Number(process.env.DURATION ?? 6);
 const rounds = Number(process.env.ROUNDS ?? 2);
+// HEADERS=browser sends what a browser sends (a user agent, accepts, a cookie, a referer) instead of Host alone.
+const browser = process.env.HEADERS === 'browser';
+const extraHeaders = browser
+  ? [
+      'User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
+      'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+      'Accept-Language: en-GB,en;q=0.9',
+      'Accept-Encoding: gzip, deflate, br',
+      'Cookie: session=abcdef0123456789abcdef; theme=dark',
+      'Referer: http://hello.localhost/',
+    ].flatMap((header) => ['-H', header])
+  : [];
 const children = [];
 const temp = mkdtempSync(join(tmpdir(), 'pm-bench-proxy-'));
 const cleanup = () => {
@@ -60,9 +72,18 @@ async function listening(port) {
   throw new Error(`nothing listens on ${port}`);
 }
 
-function wrk(port, connections, seconds) {
-  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-H', 'Host: hello.localhost', `http://127.0.0.1:${port}/`];
+/** CPU time (user + system) a process has used, in ms (Linux /proc). */
+function cpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+function wrk(port, connections, seconds, pid) {
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-H', 'Host: hello.localhost', ...extraHeaders, `http://127.0.0.1:${port}/`];
+  const cpuBefore = pid ? cpuMs(pid) : 0;
   const out = spawnSync('wrk', args, { encoding: 'utf8' }).stdout;
+  const served = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
   const toMs = (text) => {
     const m = /([\d.]+)(us|ms|s)/.exec(text ?? '');
     return m ? Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1) : NaN;
@@ -73,6 +94,8 @@ function wrk(port, connections, seconds) {
     p50: toMs(/\s50%\s+(\S+)/.exec(out)?.[1]),
     p99: toMs(/\s99%\s+(\S+)/.exec(out)?.[1]),
     errors: errors ?? null,
+    // CPU per request of the process under test: less shaken than throughput by what else the machine runs.
+    cpuUs: pid ? ((cpuMs(pid) - cpuBefore) * 1000) / served : NaN,
   };
 }
 
@@ -81,13 +104,13 @@ await start([process.execPath, join(here, 'fixtures', 'hello.mjs'), String(appPo
 const targets = [{ name: 'direct', port: appPort }];
 
 const routerPort = await freePort();
-await start([process.execPath, join(here, 'fixtures', 'router.mjs'), String(appPort), String(routerPort)]);
-targets.push({ name: 'paasmaker router', port: routerPort });
+const router = await start([process.execPath, join(here, 'fixtures', 'router.mjs'), String(appPort), String(routerPort)]);
+targets.push({ name: 'paasmaker router', port: routerPort, pid: router.pid });
 
 // The same router with the request inspector off: the inspector's cost is the ratio of the two.
 const plainPort = await freePort();
-await start([process.execPath, join(here, 'fixtures', 'router.mjs'), String(appPort), String(plainPort), 'off']);
-targets.push({ name: 'router, inspector off', port: plainPort });
+const plainRouter = await start([process.execPath, join(here, 'fixtures', 'router.mjs'), String(appPort), String(plainPort), 'off']);
+targets.push({ name: 'router, inspector off', port: plainPort, pid: plainRouter.pid });
 
 const proxyPort = await freePort();
 await start([process.execPath, join(here, 'fixtures', 'http-proxy.mjs'), String(appPort), String(proxyPort)]);
@@ -115,22 +138,23 @@ if (nginx) {
 
 // Warm up, then interleave rounds so every target sees the same noise; keep each target's best round.
 for (const target of targets) wrk(target.port, 32, 1);
-const results = new Map(targets.map((target) => [target.name, { rps: 0, p50: Infinity, p99: Infinity, errors: null }]));
+const results = new Map(targets.map((target) => [target.name, { rps: 0, p50: Infinity, p99: Infinity, errors: null, cpuUs: Infinity }]));
 for (let round = 0; round < rounds; round++) {
   for (const target of targets) {
-    const load = wrk(target.port, 32, duration);
+    const load = wrk(target.port, 32, duration, target.pid);
     const single = wrk(target.port, 1, Math.max(2, Math.round(duration / 2)));
     const best = results.get(target.name);
     best.rps = Math.max(best.rps, load.rps);
     best.p50 = Math.min(best.p50, single.p50);
     best.p99 = Math.min(best.p99, single.p99);
     best.errors = load.errors ?? best.errors;
+    best.cpuUs = Math.min(best.cpuUs, load.cpuUs);
   }
 }
 
 const direct = results.get('direct');
 const pad = (text, width) => String(text).padEnd(width);
-console.log(`\nwrk -t1 -c32 -d${duration}s (throughput) and -c1 (latency), best of ${rounds} interleaved rounds; ${new Date().toISOString()}`);
+console.log(`\nwrk -t1 -c32 -d${duration}s (throughput) and -c1 (latency), best of ${rounds} interleaved rounds${browser ? ', browser headers' : ''}; ${new Date().toISOString()}`);
 console.log(`${pad('target', 30)}${pad('req/s', 10)}${pad('ratio', 8)}${pad('p50 @1', 10)}${pad('+p50', 10)}${pad('p99 @1', 10)}+p99`);
 for (const target of targets) {
   const r = results.get(target.name);
@@ -139,12 +163,13 @@ for (const target of targets) {
     `${pad(target.name, 30)}${pad(Math.round(r.rps), 10)}${pad((r.rps / direct.rps).toFixed(2), 8)}${pad(r.p50.toFixed(3), 10)}${pad(add(r.p50, direct.p50), 10)}${pad(r.p99.toFixed(3), 10)}${add(r.p99, direct.p99)}${r.errors ? `  errors: ${r.errors}` : ''}`,
   );
 }
-const router = results.get('paasmaker router');
+const routed = results.get('paasmaker router');
 const reference = results.get('http-proxy 1.18 (keep-alive)');
-console.log(`\nrouter/http-proxy throughput ratio: ${(router.rps / reference.rps).toFixed(2)} (target >= 1.5)`);
-console.log(`router ratio to direct: ${(router.rps / direct.rps).toFixed(2)} (floor 0.30)`);
+console.log(`\nrouter/http-proxy throughput ratio: ${(routed.rps / reference.rps).toFixed(2)} (target >= 1.5)`);
+console.log(`router ratio to direct: ${(routed.rps / direct.rps).toFixed(2)} (floor 0.30)`);
 const plain = results.get('router, inspector off');
-console.log(`request inspector on/off throughput ratio: ${(router.rps / plain.rps).toFixed(3)} (cost ${((1 - router.rps / plain.rps) * 100).toFixed(1)}%, target < 5%)`);
+console.log(`request inspector on/off throughput ratio: ${(routed.rps / plain.rps).toFixed(3)} (cost ${((1 - routed.rps / plain.rps) * 100).toFixed(1)}%, target < 5%)`);
+console.log(`router CPU per request: ${routed.cpuUs.toFixed(1)} µs with the inspector, ${plain.cpuUs.toFixed(1)} µs without (ratio ${(routed.cpuUs / plain.cpuUs).toFixed(3)})`);
 console.log('latency in ms');
 // The servers under test keep the event loop alive: end here (the exit hook stops them).
 process.exit(0);
