@@ -373,6 +373,7 @@ export class ClientConnection implements UpstreamOwner {
     const exchange = this.exchange;
     if (response.status < 200) {
       if (response.status === 101) {
+        exchange.response = response;
         if (exchange.head.upgrade) this.switchProtocols(buffer.subarray(0, end), buffer.subarray(end));
         else this.badGateway('switched protocols without being asked');
         return;

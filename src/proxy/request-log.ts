@@ -42,7 +42,6 @@ export interface RequestRecord {
 
 /** What the router hands over when a request ends: references, nothing copied. */
 export interface FinishedRequest {
-  readonly started: number;
   readonly head: RequestHead;
   readonly status: number;
   readonly bytesIn: number;
@@ -63,7 +62,8 @@ export interface FinishedRequest {
  */
 class Slot {
   id = 0;
-  started = 0;
+  /** Epoch ms the request arrived (the wall clock, as the app's logs have it: a monotonic clock stops while a laptop sleeps). */
+  time = 0;
   durationMs = 0;
   instance = '';
   method = '';
@@ -137,7 +137,7 @@ export class RequestLog {
     if (!ring) this.rings.set(app, (ring = new Ring(app, this.size)));
     const slot = ring.take();
     slot.id = ring.lastId = ++this.lastId;
-    slot.started = request.started;
+    slot.time = Date.now() - durationMs;
     slot.durationMs = durationMs;
     slot.instance = instance;
     slot.method = request.head.method;
@@ -168,9 +168,8 @@ export class RequestLog {
     const ring = this.rings.get(app);
     if (!ring) return [];
     const sinceId = filter.sinceId ?? 0;
-    // performance.now() counts from timeOrigin: the wall time of a start without a Date.now() per request.
-    const sinceStarted = filter.sinceTime === undefined ? -Infinity : filter.sinceTime - performance.timeOrigin;
-    const matching = ring.ordered().filter((slot) => slot.id > sinceId && slot.started >= sinceStarted && statusMatches(slot.status, filter.status) && (filter.path === undefined || slot.path.includes(filter.path)));
+    const sinceTime = filter.sinceTime ?? -Infinity;
+    const matching = ring.ordered().filter((slot) => slot.id > sinceId && slot.time >= sinceTime && statusMatches(slot.status, filter.status) && (filter.path === undefined || slot.path.includes(filter.path)));
     const kept = filter.limit === undefined ? matching : matching.slice(-filter.limit);
     return kept.map((slot) => view(app, slot));
   }
@@ -200,7 +199,7 @@ function view(app: string, slot: Slot): RequestRecord {
   const upstream = slot.upstream === undefined ? null : slot.upstream.slice(slot.upstream.indexOf('/') + 1);
   return {
     id: slot.id,
-    time: new Date(performance.timeOrigin + slot.started).toISOString(),
+    time: new Date(slot.time).toISOString(),
     app,
     instance: slot.instance,
     upstream,

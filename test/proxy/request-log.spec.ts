@@ -35,6 +35,10 @@ async function app(): Promise<number> {
       res.end('RESPONSE-BODY-7f3a9c');
     });
   });
+  server.on('upgrade', (req, socket) => {
+    cleanups.push(() => void socket.destroy());
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: ${req.headers.upgrade}\r\nconnection: Upgrade\r\n\r\n`);
+  });
   return listen(server);
 }
 
@@ -159,6 +163,19 @@ describe('the request inspector', () => {
     socket.resetAndDestroy();
     const record = await until(() => r.requests!.list('shop', { path: '/hang' })[0], 10_000, 'the abandoned request');
     expect(record).toMatchObject({ status: null, answeredBy: 'none', upstream: 'web.0', error: 'the client closed the connection before an answer' });
+  });
+
+  it('a WebSocket upgrade is kept as its 101, with the answer\'s headers', async () => {
+    const port = await app();
+    const r = await router();
+    r.table.setApp('shop', { hostnames: ['shop.localhost'], upstreams: [running('shop/web.0', port)] });
+    const socket = connect(r.port, '127.0.0.1');
+    cleanups.push(() => void socket.destroy());
+    socket.write('GET /socket HTTP/1.1\r\nhost: shop.localhost\r\nconnection: upgrade\r\nupgrade: websocket\r\ncookie: ws=WS-SECRET\r\n\r\n');
+    const record = await until(() => r.requests!.list('shop')[0], 10_000, 'the upgrade');
+    expect(record).toMatchObject({ path: '/socket', status: 101, answeredBy: 'app', upstream: 'web.0' });
+    expect(header(record.responseHeaders, 'upgrade')).toEqual(['websocket']);
+    expect(header(record.requestHeaders, 'cookie')).toEqual(['[redacted]']);
   });
 
   it('requests for no known app are not kept, and requestLog: 0 turns the inspector off', async () => {
