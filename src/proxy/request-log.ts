@@ -66,8 +66,8 @@ class Slot {
   time = 0;
   durationMs = 0;
   instance = '';
-  method = '';
-  path = '';
+  /** The path the app got, only when it differs from the request line's target (an absolute-form target): else read from rawRequest. */
+  path: string | undefined = undefined;
   rawRequest = '';
   rawResponse: string | undefined = undefined;
   status = 0;
@@ -140,8 +140,8 @@ export class RequestLog {
     slot.time = Date.now() - durationMs;
     slot.durationMs = durationMs;
     slot.instance = instance;
-    slot.method = request.head.method;
-    slot.path = request.head.path;
+    // Nothing kept but the two heads' strings in the usual case: method and path are read back from the request line.
+    slot.path = request.head.path === request.head.target ? undefined : request.head.path;
     slot.rawRequest = request.head.raw;
     slot.rawResponse = request.response?.raw;
     slot.status = request.status;
@@ -169,10 +169,19 @@ export class RequestLog {
     if (!ring) return [];
     const sinceId = filter.sinceId ?? 0;
     const sinceTime = filter.sinceTime ?? -Infinity;
-    const matching = ring.ordered().filter((slot) => slot.id > sinceId && slot.time >= sinceTime && statusMatches(slot.status, filter.status) && (filter.path === undefined || slot.path.includes(filter.path)));
+    const matching = ring.ordered().filter((slot) => slot.id > sinceId && slot.time >= sinceTime && statusMatches(slot.status, filter.status) && (filter.path === undefined || pathOf(slot).includes(filter.path)));
     const kept = filter.limit === undefined ? matching : matching.slice(-filter.limit);
     return kept.map((slot) => view(app, slot));
   }
+}
+
+/** The path the app got: the request line's target unless the slot says otherwise. */
+function pathOf(slot: Slot): string {
+  if (slot.path !== undefined) return slot.path;
+  const raw = slot.rawRequest;
+  const start = raw.indexOf(' ') + 1;
+  const lineEnd = raw.indexOf('\r\n');
+  return raw.slice(start, raw.lastIndexOf(' ', lineEnd === -1 ? raw.length : lineEnd));
 }
 
 function statusMatches(status: number, wanted: RequestFilter['status']): boolean {
@@ -203,8 +212,8 @@ function view(app: string, slot: Slot): RequestRecord {
     app,
     instance: slot.instance,
     upstream,
-    method: slot.method,
-    path: slot.path,
+    method: slot.rawRequest.slice(0, slot.rawRequest.indexOf(' ')),
+    path: pathOf(slot),
     status: slot.status === 0 ? null : slot.status,
     durationMs: Math.round(slot.durationMs * 100) / 100,
     bytesIn: slot.bytesIn,

@@ -165,6 +165,17 @@ describe('the request inspector', () => {
     expect(record).toMatchObject({ status: null, answeredBy: 'none', upstream: 'web.0', error: 'the client closed the connection before an answer' });
   });
 
+  it('an absolute-form target (from a client set to use a proxy) is kept as the path the app got', async () => {
+    const port = await app();
+    const r = await router();
+    r.table.setApp('shop', { hostnames: ['shop.localhost'], upstreams: [running('shop/web.0', port)] });
+    const socket = connect(r.port, '127.0.0.1');
+    cleanups.push(() => void socket.destroy());
+    socket.write('DELETE http://shop.localhost/items/9?force=1 HTTP/1.1\r\nhost: shop.localhost\r\n\r\n');
+    const record = await until(() => r.requests!.list('shop')[0], 10_000, 'the request');
+    expect(record).toMatchObject({ method: 'DELETE', path: '/items/9?force=1', status: 200 });
+  });
+
   it('a WebSocket upgrade is kept as its 101, with the answer\'s headers', async () => {
     const port = await app();
     const r = await router();
