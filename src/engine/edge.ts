@@ -91,7 +91,15 @@ export class Edge {
       const sent = this.requestsSent.get(app) ?? 0;
       if (last === sent) continue;
       this.requestsSent.set(app, last);
-      this.parts.events.emit('request.recorded', { app, requests: log.list(app, { sinceId: sent }) });
+      // The records are made (headers split and redacted) only if a listener reads them, once:
+      // with no event stream open, a busy app's batches cost nothing.
+      let requests: RequestRecord[] | undefined;
+      this.parts.events.emit('request.recorded', {
+        app,
+        get requests() {
+          return (requests ??= log.list(app, { sinceId: sent }));
+        },
+      });
     }
   }
 

@@ -197,6 +197,13 @@ export function redactHeaders(headers: Iterable<readonly [string, string | numbe
   return out;
 }
 
+/** The fields of a head kept as read, credentials redacted, in one pass. */
+function redactedFields(raw: string): Array<[string, string]> {
+  const fields = rawFields(raw);
+  for (const field of fields) if (SECRET_HEADERS.has(field[0].toLowerCase())) field[1] = REDACTED;
+  return fields;
+}
+
 function view(app: string, slot: Slot): RequestRecord {
   const page = slot.page;
   const answeredBy = page ? 'router' : slot.status > 0 ? 'app' : 'none';
@@ -204,7 +211,7 @@ function view(app: string, slot: Slot): RequestRecord {
   if (page) error = slot.detail ?? pageText(page);
   else if (slot.status === 0) error = slot.detail ?? 'the client closed the connection before an answer';
   else if (slot.detail) error = slot.detail;
-  const responseHeaders = page ? redactHeaders([...Object.entries(page.headers), ['content-length', Buffer.byteLength(page.body)]]) : slot.rawResponse ? redactHeaders(rawFields(slot.rawResponse)) : [];
+  const responseHeaders = page ? redactHeaders([...Object.entries(page.headers), ['content-length', Buffer.byteLength(page.body)]]) : slot.rawResponse ? redactedFields(slot.rawResponse) : [];
   const upstream = slot.upstream === undefined ? null : slot.upstream.slice(slot.upstream.indexOf('/') + 1);
   return {
     id: slot.id,
@@ -221,7 +228,7 @@ function view(app: string, slot: Slot): RequestRecord {
     client: slot.client,
     answeredBy,
     error,
-    requestHeaders: redactHeaders(rawFields(slot.rawRequest)),
+    requestHeaders: redactedFields(slot.rawRequest),
     responseHeaders,
   };
 }
