@@ -64,7 +64,7 @@ export const ServiceDestroyRequestSchema = z
 export const ServiceDestroyQuerySchema = WaitQuerySchema.extend({ branch: z.string().min(1).optional().describe('the git branch, for a service with a database per branch') });
 
 export const RequestLogQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100_000).optional().describe('only the newest this many (after the other filters)'),
+  limit: z.coerce.number().int().min(1).max(10_000).optional().describe('only the newest this many (after the other filters)'),
   since: z
     .string()
     .regex(/^(\d+|\d{4}-\d\d-\d\dT[\d:.]+(Z|[+-]\d\d:?\d\d)?)$/, 'a request id (a whole number) or an ISO time (2026-05-01T12:00:00Z)')

@@ -3,6 +3,9 @@ import type { Page } from './pages.js';
 
 /** Requests kept per app unless told otherwise. */
 export const REQUEST_LOG_SIZE = 300;
+/** What a record keeps of the two heads, at most: the request's first (up to REQUEST_BYTES), the answer's in the rest. */
+const SLOT_BYTES = 4096;
+const REQUEST_BYTES = 3072;
 
 /** Header values never kept in the clear: they carry credentials. */
 const SECRET_HEADERS = new Set(['cookie', 'authorization', 'proxy-authorization', 'set-cookie']);
@@ -38,6 +41,8 @@ export interface RequestRecord {
   requestHeaders: Array<[name: string, value: string]>;
   /** As the client got them (the app's, before hop-by-hop ones were dropped, or the router's page's), Set-Cookie values redacted. */
   responseHeaders: Array<[name: string, value: string]>;
+  /** The heads were longer than a record keeps (4 KB together): the headers are the first ones, the last one perhaps cut. */
+  truncated: boolean;
 }
 
 /** What the router hands over when a request ends: references, nothing copied. */
@@ -54,11 +59,12 @@ export interface FinishedRequest {
 
 /**
  * One slot of a ring, overwritten in place when the ring comes round, so
- * recording allocates nothing once the ring is full. It keeps the heads as
- * the one string each that the parser read them from, not the parsed
- * fields: a request outlives a few garbage collections here, and one string
- * is cheaper to keep than dozens of objects. Fields are split, copied and
- * redacted only when someone reads.
+ * recording allocates nothing once the ring is full. The heads are copied,
+ * as the parser read them, into bytes the slot owns: keeping the parser's
+ * strings instead would keep every request's heads alive across garbage
+ * collections (in the daemon's small young generation, that copying and
+ * promoting cost more than the rest of recording). Fields are split,
+ * redacted and formatted only when someone reads.
  */
 class Slot {
   id = 0;
@@ -66,10 +72,14 @@ class Slot {
   time = 0;
   durationMs = 0;
   instance = '';
-  /** The path the app got, only when it differs from the request line's target (an absolute-form target): else read from rawRequest. */
+  /** The request head (from byte 0) and the response head (after it), latin1 as read. */
+  readonly bytes = Buffer.allocUnsafeSlow(SLOT_BYTES);
+  requestLength = 0;
+  /** -1: no response head. */
+  responseLength = -1;
+  truncated = false;
+  /** The path the app got, kept only when it cannot be read back from the request line (an absolute-form target, a cut line). */
   path: string | undefined = undefined;
-  rawRequest = '';
-  rawResponse: string | undefined = undefined;
   status = 0;
   bytesIn = 0;
   bytesOut = 0;
@@ -122,9 +132,9 @@ export interface RequestFilter {
 
 /**
  * The router's request inspector: the last few hundred requests of each app,
- * in memory only. Recording keeps references the router already has (the
- * parsed heads) in a slot reused in place; headers are copied and redacted,
- * times formatted, only when a record is read.
+ * in memory only (4 KB a request at most). Recording copies the heads the
+ * router read into a slot reused in place, and a few numbers; headers are
+ * split and redacted, times formatted, only when a record is read.
  */
 export class RequestLog {
   private readonly rings = new Map<string, Ring>();
@@ -140,10 +150,24 @@ export class RequestLog {
     slot.time = Date.now() - durationMs;
     slot.durationMs = durationMs;
     slot.instance = instance;
-    // Nothing kept but the two heads' strings in the usual case: method and path are read back from the request line.
-    slot.path = request.head.path === request.head.target ? undefined : request.head.path;
-    slot.rawRequest = request.head.raw;
-    slot.rawResponse = request.response?.raw;
+    const head = request.head;
+    const raw = head.raw;
+    const requestLength = raw.length < REQUEST_BYTES ? raw.length : REQUEST_BYTES;
+    slot.bytes.write(raw, 0, requestLength, 'latin1');
+    slot.requestLength = requestLength;
+    let truncated = requestLength < raw.length;
+    // Method and path are read back from the request line, unless it was not what the app got or it was cut.
+    slot.path = head.path === head.target && (!truncated || lineKept(raw, requestLength)) ? undefined : head.path;
+    const response = request.response?.raw;
+    if (response === undefined) slot.responseLength = -1;
+    else {
+      const room = SLOT_BYTES - requestLength;
+      const responseLength = response.length < room ? response.length : room;
+      slot.bytes.write(response, requestLength, responseLength, 'latin1');
+      slot.responseLength = responseLength;
+      truncated ||= responseLength < response.length;
+    }
+    slot.truncated = truncated;
     slot.status = request.status;
     slot.bytesIn = request.bytesIn;
     slot.bytesOut = request.bytesOut;
@@ -169,19 +193,26 @@ export class RequestLog {
     if (!ring) return [];
     const sinceId = filter.sinceId ?? 0;
     const sinceTime = filter.sinceTime ?? -Infinity;
-    const matching = ring.ordered().filter((slot) => slot.id > sinceId && slot.time >= sinceTime && statusMatches(slot.status, filter.status) && (filter.path === undefined || pathOf(slot).includes(filter.path)));
+    const matching = ring.ordered().filter((slot) => slot.id > sinceId && slot.time >= sinceTime && statusMatches(slot.status, filter.status) && (filter.path === undefined || pathOf(slot, requestText(slot)).includes(filter.path)));
     const kept = filter.limit === undefined ? matching : matching.slice(-filter.limit);
     return kept.map((slot) => view(app, slot));
   }
 }
 
-/** The path the app got: the request line's target unless the slot says otherwise. */
-function pathOf(slot: Slot): string {
+/** Whether a cut request head still holds its whole request line. */
+function lineKept(raw: string, kept: number): boolean {
+  const end = raw.indexOf('\r\n');
+  return end !== -1 && end <= kept;
+}
+
+const requestText = (slot: Slot) => slot.bytes.toString('latin1', 0, slot.requestLength);
+
+/** The path the app got: the request line's target unless the slot kept it apart. */
+function pathOf(slot: Slot, requestHead: string): string {
   if (slot.path !== undefined) return slot.path;
-  const raw = slot.rawRequest;
-  const start = raw.indexOf(' ') + 1;
-  const lineEnd = raw.indexOf('\r\n');
-  return raw.slice(start, raw.lastIndexOf(' ', lineEnd === -1 ? raw.length : lineEnd));
+  const start = requestHead.indexOf(' ') + 1;
+  const lineEnd = requestHead.indexOf('\r\n');
+  return requestHead.slice(start, requestHead.lastIndexOf(' ', lineEnd === -1 ? requestHead.length : lineEnd));
 }
 
 function statusMatches(status: number, wanted: RequestFilter['status']): boolean {
@@ -211,7 +242,12 @@ function view(app: string, slot: Slot): RequestRecord {
   if (page) error = slot.detail ?? pageText(page);
   else if (slot.status === 0) error = slot.detail ?? 'the client closed the connection before an answer';
   else if (slot.detail) error = slot.detail;
-  const responseHeaders = page ? redactHeaders([...Object.entries(page.headers), ['content-length', Buffer.byteLength(page.body)]]) : slot.rawResponse ? redactedFields(slot.rawResponse) : [];
+  const requestHead = requestText(slot);
+  const responseHeaders = page
+    ? redactHeaders([...Object.entries(page.headers), ['content-length', Buffer.byteLength(page.body)]])
+    : slot.responseLength >= 0
+      ? redactedFields(slot.bytes.toString('latin1', slot.requestLength, slot.requestLength + slot.responseLength))
+      : [];
   const upstream = slot.upstream === undefined ? null : slot.upstream.slice(slot.upstream.indexOf('/') + 1);
   return {
     id: slot.id,
@@ -219,8 +255,8 @@ function view(app: string, slot: Slot): RequestRecord {
     app,
     instance: slot.instance,
     upstream,
-    method: slot.rawRequest.slice(0, slot.rawRequest.indexOf(' ')),
-    path: pathOf(slot),
+    method: requestHead.slice(0, requestHead.indexOf(' ')),
+    path: pathOf(slot, requestHead),
     status: slot.status === 0 ? null : slot.status,
     durationMs: Math.round(slot.durationMs * 100) / 100,
     bytesIn: slot.bytesIn,
@@ -228,8 +264,9 @@ function view(app: string, slot: Slot): RequestRecord {
     client: slot.client,
     answeredBy,
     error,
-    requestHeaders: redactedFields(slot.rawRequest),
+    requestHeaders: redactedFields(requestHead),
     responseHeaders,
+    truncated: slot.truncated,
   };
 }
 

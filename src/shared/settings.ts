@@ -127,9 +127,10 @@ function maxConnectionsSetting(env: NodeJS.ProcessEnv): number | undefined {
 function requestLogSetting(env: NodeJS.ProcessEnv): number | undefined {
   const text = env.PAASMAKER_REQUEST_LOG;
   if (text === undefined) return undefined;
-  const value = /^\d{1,6}$/.test(text) ? Number(text) : NaN;
-  if (value <= 100_000) return value;
-  throw refused({ kind: 'environment', name: 'PAASMAKER_REQUEST_LOG' }, text, `${SPELLING.requestLog.what} must be a whole number from 0 (off) to 100000`, 'requestLog');
+  const value = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  // Up to 4 KB each: 10,000 requests are up to 40 MB an app.
+  if (value <= 10_000) return value;
+  throw refused({ kind: 'environment', name: 'PAASMAKER_REQUEST_LOG' }, text, `${SPELLING.requestLog.what} must be a whole number from 0 (off) to 10000`, 'requestLog');
 }
 
 function homeSetting(env: NodeJS.ProcessEnv): string {

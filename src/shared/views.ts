@@ -234,6 +234,7 @@ export const RequestRecordSchema = z
     error: z.string().nullable().describe('why the app did not answer (or the answer broke)'),
     requestHeaders: z.array(z.tuple([z.string(), z.string()])).describe('[name, value] as the client sent them; Cookie, Authorization and Proxy-Authorization values are "[redacted]"'),
     responseHeaders: z.array(z.tuple([z.string(), z.string()])).describe('[name, value] of the answer; Set-Cookie values are "[redacted]"'),
+    truncated: z.boolean().describe('the heads were longer than the 4 KB a record keeps: the headers are the first ones, the last perhaps cut'),
   })
   .meta({ id: 'RequestRecord' });
 export type RequestRecordRow = z.infer<typeof RequestRecordSchema>;

@@ -176,6 +176,26 @@ describe('the request inspector', () => {
     expect(record).toMatchObject({ method: 'DELETE', path: '/items/9?force=1', status: 200 });
   });
 
+  it('a head longer than a record keeps (4 KB) is kept in part, said so, its method and path whole', async () => {
+    const port = await app();
+    const r = await router();
+    r.table.setApp('shop', { hostnames: ['shop.localhost'], upstreams: [running('shop/web.0', port)] });
+    const longPath = `/search?q=${'x'.repeat(5000)}`;
+    await call(r.port, { path: longPath, headers: { 'x-first': 'kept' } });
+    await call(r.port, { path: '/big-cookie', headers: { 'x-first': 'kept', cookie: `c=${'y'.repeat(6000)}`, 'x-after-the-cookie': 'lost' } });
+    const [long, big] = r.requests!.list('shop');
+    expect(long).toMatchObject({ method: 'GET', path: longPath, status: 200, truncated: true });
+    expect(big).toMatchObject({ method: 'GET', path: '/big-cookie', status: 200, truncated: true });
+    expect(header(big!.requestHeaders, 'x-first')).toEqual(['kept']);
+    expect(header(big!.requestHeaders, 'cookie')).toEqual(['[redacted]']);
+    expect(header(big!.requestHeaders, 'x-after-the-cookie')).toEqual([]);
+    expect(JSON.stringify(big)).not.toContain('yyyy');
+    // Short heads are whole.
+    await call(r.port, { path: '/short' });
+    expect(r.requests!.list('shop').at(-1)).toMatchObject({ path: '/short', truncated: false });
+    expect(header(r.requests!.list('shop').at(-1)!.responseHeaders, 'x-served-by')).toEqual(['the-app']);
+  });
+
   it('a WebSocket upgrade is kept as its 101, with the answer\'s headers', async () => {
     const port = await app();
     const r = await router();

@@ -74,12 +74,12 @@ describe('a bad setting is refused, naming where it came from', () => {
     }
   });
 
-  it('PAASMAKER_REQUEST_LOG is how many requests the request inspector keeps per app: 0 turns it off, at most 100000', () => {
+  it('PAASMAKER_REQUEST_LOG is how many requests the request inspector keeps per app: 0 turns it off, at most 10000', () => {
     expect(resolveSettings({ env: { ...home, PAASMAKER_REQUEST_LOG: '0' } })).toMatchObject({ requestLog: 0, source: { requestLog: 'environment' } });
     expect(resolveSettings({ env: { ...home, PAASMAKER_REQUEST_LOG: '1000' } }).requestLog).toBe(1000);
-    for (const bad of ['all', '-1', '100001', '2.5', '']) {
+    for (const bad of ['all', '-1', '10001', '2.5', '']) {
       const error = refusal({}, { PAASMAKER_REQUEST_LOG: bad });
-      expect(error.message).toMatch(/^PAASMAKER_REQUEST_LOG=\S+ \(environment\): the requests the request inspector keeps per app must be a whole number from 0 \(off\) to 100000/);
+      expect(error.message).toMatch(/^PAASMAKER_REQUEST_LOG=\S+ \(environment\): the requests the request inspector keeps per app must be a whole number from 0 \(off\) to 10000/);
       expect(error.hint).toContain('the default, 300');
     }
   });
