@@ -1,17 +1,32 @@
 #!/usr/bin/env node
-// npm run bench:proxy — a hello app served directly, through Paasmaker's router, through
+// npm run bench:proxy — a hello app served directly, through Paasmaker's router (request inspector
+// on, and again with it off), through
 // http-proxy (keep-alive agent) and through nginx (1 worker, upstream keepalive) if installed,
 // each in its own process, measured with wrk in one run. Ratios to direct are what compare.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const { RequestLog } = await import('../dist/src/proxy/request-log.js');
+const { parseRequestHead, parseResponseHead } = await import('../dist/src/proxy/http1.js');
 const duration = Number(process.env.DURATION ?? 6);
 const rounds = Number(process.env.ROUNDS ?? 2);
+// HEADERS=browser sends what a browser sends (a user agent, accepts, a cookie, a referer) instead of Host alone.
+const browser = process.env.HEADERS === 'browser';
+const extraHeaders = browser
+  ? [
+      'User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
+      'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+      'Accept-Language: en-GB,en;q=0.9',
+      'Accept-Encoding: gzip, deflate, br',
+      'Cookie: session=abcdef0123456789abcdef; theme=dark',
+      'Referer: http://hello.localhost/',
+    ].flatMap((header) => ['-H', header])
+  : [];
 const children = [];
 const temp = mkdtempSync(join(tmpdir(), 'pm-bench-proxy-'));
 const cleanup = () => {
@@ -59,9 +74,18 @@ async function listening(port) {
   throw new Error(`nothing listens on ${port}`);
 }
 
-function wrk(port, connections, seconds) {
-  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-H', 'Host: hello.localhost', `http://127.0.0.1:${port}/`];
+/** CPU time (user + system) a process has used, in ms (Linux /proc). */
+function cpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+function wrk(port, connections, seconds, pid) {
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-H', 'Host: hello.localhost', ...extraHeaders, `http://127.0.0.1:${port}/`];
+  const cpuBefore = pid ? cpuMs(pid) : 0;
   const out = spawnSync('wrk', args, { encoding: 'utf8' }).stdout;
+  const served = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
   const toMs = (text) => {
     const m = /([\d.]+)(us|ms|s)/.exec(text ?? '');
     return m ? Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1) : NaN;
@@ -72,6 +96,8 @@ function wrk(port, connections, seconds) {
     p50: toMs(/\s50%\s+(\S+)/.exec(out)?.[1]),
     p99: toMs(/\s99%\s+(\S+)/.exec(out)?.[1]),
     errors: errors ?? null,
+    // CPU per request of the process under test: less shaken than throughput by what else the machine runs.
+    cpuUs: pid ? ((cpuMs(pid) - cpuBefore) * 1000) / served : NaN,
   };
 }
 
@@ -80,8 +106,13 @@ await start([process.execPath, join(here, 'fixtures', 'hello.mjs'), String(appPo
 const targets = [{ name: 'direct', port: appPort }];
 
 const routerPort = await freePort();
-await start([process.execPath, join(here, 'fixtures', 'router.mjs'), String(appPort), String(routerPort)]);
-targets.push({ name: 'paasmaker router', port: routerPort });
+const router = await start([process.execPath, join(here, 'fixtures', 'router.mjs'), String(appPort), String(routerPort)]);
+targets.push({ name: 'paasmaker router', port: routerPort, pid: router.pid });
+
+// The same router with the request inspector off: the inspector's cost is the ratio of the two.
+const plainPort = await freePort();
+const plainRouter = await start([process.execPath, join(here, 'fixtures', 'router.mjs'), String(appPort), String(plainPort), 'off']);
+targets.push({ name: 'router, inspector off', port: plainPort, pid: plainRouter.pid });
 
 const proxyPort = await freePort();
 await start([process.execPath, join(here, 'fixtures', 'http-proxy.mjs'), String(appPort), String(proxyPort)]);
@@ -109,22 +140,44 @@ if (nginx) {
 
 // Warm up, then interleave rounds so every target sees the same noise; keep each target's best round.
 for (const target of targets) wrk(target.port, 32, 1);
-const results = new Map(targets.map((target) => [target.name, { rps: 0, p50: Infinity, p99: Infinity, errors: null }]));
+const results = new Map(targets.map((target) => [target.name, { rps: 0, p50: Infinity, p99: Infinity, errors: null, cpuUs: Infinity }]));
 for (let round = 0; round < rounds; round++) {
   for (const target of targets) {
-    const load = wrk(target.port, 32, duration);
+    const load = wrk(target.port, 32, duration, target.pid);
     const single = wrk(target.port, 1, Math.max(2, Math.round(duration / 2)));
     const best = results.get(target.name);
     best.rps = Math.max(best.rps, load.rps);
     best.p50 = Math.min(best.p50, single.p50);
     best.p99 = Math.min(best.p99, single.p99);
     best.errors = load.errors ?? best.errors;
+    best.cpuUs = Math.min(best.cpuUs, load.cpuUs);
   }
+}
+
+/**
+ * What recording costs the router per request, measured alone (steadier than any throughput on a
+ * shared machine): RequestLog.record with parsed heads as the router hands them over, best of 5.
+ */
+function recordNs() {
+  const requestHead = Buffer.from(`GET /hello?x=1 HTTP/1.1\r\nHost: hello.localhost\r\n${extraHeaders.filter((_, i) => i % 2).map((header) => `${header}\r\n`).join('')}\r\n`, 'latin1');
+  const responseHead = Buffer.from('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nDate: Sun, 29 Nov 2026 22:15:06 GMT\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nContent-Length: 12\r\n\r\n', 'latin1');
+  // Fresh heads for every request, as the router parses them, so what the log keeps is what it would keep.
+  const exchanges = Array.from({ length: 4096 }, () => ({ head: parseRequestHead(requestHead, requestHead.length), response: parseResponseHead(responseHead, responseHead.length), status: 200, bytesIn: 0, bytesOut: 12, upstream: 'hello/web.0', page: undefined, detail: undefined }));
+  const log = new RequestLog();
+  let best = Infinity;
+  for (let round = 0; round < 5; round++) {
+    const calls = 2_000_000;
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < calls; i++) log.record('hello', 'web', '127.0.0.1', exchanges[i & 4095], 0.1);
+    best = Math.min(best, Number(process.hrtime.bigint() - started) / calls);
+  }
+  recordNs.last = best;
+  return best;
 }
 
 const direct = results.get('direct');
 const pad = (text, width) => String(text).padEnd(width);
-console.log(`\nwrk -t1 -c32 -d${duration}s (throughput) and -c1 (latency), best of ${rounds} interleaved rounds; ${new Date().toISOString()}`);
+console.log(`\nwrk -t1 -c32 -d${duration}s (throughput) and -c1 (latency), best of ${rounds} interleaved rounds${browser ? ', browser headers' : ''}; ${new Date().toISOString()}`);
 console.log(`${pad('target', 30)}${pad('req/s', 10)}${pad('ratio', 8)}${pad('p50 @1', 10)}${pad('+p50', 10)}${pad('p99 @1', 10)}+p99`);
 for (const target of targets) {
   const r = results.get(target.name);
@@ -133,10 +186,14 @@ for (const target of targets) {
     `${pad(target.name, 30)}${pad(Math.round(r.rps), 10)}${pad((r.rps / direct.rps).toFixed(2), 8)}${pad(r.p50.toFixed(3), 10)}${pad(add(r.p50, direct.p50), 10)}${pad(r.p99.toFixed(3), 10)}${add(r.p99, direct.p99)}${r.errors ? `  errors: ${r.errors}` : ''}`,
   );
 }
-const router = results.get('paasmaker router');
+const routed = results.get('paasmaker router');
 const reference = results.get('http-proxy 1.18 (keep-alive)');
-console.log(`\nrouter/http-proxy throughput ratio: ${(router.rps / reference.rps).toFixed(2)} (target >= 1.5)`);
-console.log(`router ratio to direct: ${(router.rps / direct.rps).toFixed(2)} (floor 0.30)`);
+console.log(`\nrouter/http-proxy throughput ratio: ${(routed.rps / reference.rps).toFixed(2)} (target >= 1.5)`);
+console.log(`router ratio to direct: ${(routed.rps / direct.rps).toFixed(2)} (floor 0.30)`);
+const plain = results.get('router, inspector off');
+console.log(`request inspector on/off throughput ratio: ${(routed.rps / plain.rps).toFixed(3)} (cost ${((1 - routed.rps / plain.rps) * 100).toFixed(1)}%, target < 5%)`);
+console.log(`router CPU per request: ${routed.cpuUs.toFixed(1)} µs with the inspector, ${plain.cpuUs.toFixed(1)} µs without (ratio ${(routed.cpuUs / plain.cpuUs).toFixed(3)})`);
+console.log(`request inspector, recording alone: ${recordNs().toFixed(0)} ns a request (${((recordNs.last / 1000 / plain.cpuUs) * 100).toFixed(2)}% of the router's CPU per request)`);
 console.log('latency in ms');
 // The servers under test keep the event loop alive: end here (the exit hook stops them).
 process.exit(0);

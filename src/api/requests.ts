@@ -62,3 +62,18 @@ export const ServiceDestroyRequestSchema = z
   .strictObject({ confirm: z.string().optional().describe('the service\'s name: without it (or with another) nothing is deleted') })
   .meta({ id: 'ServiceDestroyRequest' });
 export const ServiceDestroyQuerySchema = WaitQuerySchema.extend({ branch: z.string().min(1).optional().describe('the git branch, for a service with a database per branch') });
+
+export const RequestLogQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(10_000).optional().describe('only the newest this many (after the other filters)'),
+  since: z
+    .string()
+    .regex(/^(\d+|\d{4}-\d\d-\d\dT[\d:.]+(Z|[+-]\d\d:?\d\d)?)$/, 'a request id (a whole number) or an ISO time (2026-05-01T12:00:00Z)')
+    .optional()
+    .describe('only requests after this id (a whole number: the last id seen), or since this ISO time'),
+  status: z
+    .string()
+    .regex(/^([1-5]\d\d|[1-5]xx|none)$/, 'a status (404), a class (5xx), or none (requests that got no answer)')
+    .optional()
+    .describe('only this status (404), this class (5xx), or none: the requests that got no answer'),
+  path: z.string().min(1).max(2000).optional().describe('only requests whose path (with its query) contains this'),
+});

@@ -26,6 +26,7 @@ import {
 } from '../shared/views.js';
 import { MACHINE_ROUTES } from './machine-routes.js';
 import { PROCESS_ROUTES } from './process-routes.js';
+import { REQUEST_LOG_ROUTES } from './request-log-routes.js';
 import { AppQuerySchema, EnvQuerySchema, LogsQuerySchema, ProcessesQuerySchema, ProjectEnvironmentRequestSchema, RestartRequestSchema, ScaleRequestSchema, StatsQuerySchema, UpRequestSchema, WaitQuerySchema } from './requests.js';
 import { answerAsJob, appRecord, type Route } from './route.js';
 import { SERVICE_ROUTES } from './service-routes.js';
@@ -175,6 +176,7 @@ export const ROUTES: Route[] = [
     handle: (context, _params, _body, query: z.infer<typeof ProcessesQuerySchema>) => listProcesses(context.platform.state, { app: query.app, selfPid: process.pid, running: query.running === 'true', usage: context.platform.usage }),
   },
   ...PROCESS_ROUTES,
+  ...REQUEST_LOG_ROUTES,
   ...SERVICE_ROUTES,
   ...MACHINE_ROUTES,
   ...SESSION_ROUTES,

@@ -17,7 +17,7 @@ import { DaemonProjects } from './projects.js';
  */
 export async function runDaemon(settings: Settings): Promise<never> {
   const say = daemonLog();
-  const platform = await Platform.open({ home: settings.home, proxy: { port: settings.proxyPort, maxConnections: settings.maxConnections }, dns: { port: settings.dnsPort } });
+  const platform = await Platform.open({ home: settings.home, proxy: { port: settings.proxyPort, maxConnections: settings.maxConnections, requestLog: settings.requestLog }, dns: { port: settings.dnsPort } });
   platform.on('job.update', (event) => say(`${event.app} ${event.title}: ${event.state}${event.detail ? ` — ${event.detail}` : ''}`));
   platform.on('instance.state', (event) => say(`${event.app} ${event.instance}.${event.index}: ${event.state}`));
   platform.on('log.line', (event) => {

@@ -1,4 +1,4 @@
-import { DnsResponder, Router } from '../proxy/index.js';
+import { DnsResponder, Router, type RequestFilter, type RequestRecord } from '../proxy/index.js';
 import type { DiskSpace } from '../shared/disk-space.js';
 import { PaasmakerError } from '../shared/errors.js';
 import { portHolder } from '../shared/port-holder.js';
@@ -15,6 +15,8 @@ const CONSOLE_ROUTE = '(paasmaker)';
 /** Traffic counts are kept for a day (the longest stats window), pruned every ten minutes. */
 const TRAFFIC_KEPT_S = 86_400;
 const TRAFFIC_PRUNE_EVERY_S = 600;
+/** New requests reach the event stream in batches, this often (never one event per request). */
+const REQUESTS_EVERY_MS = 250;
 
 export interface EdgeParts {
   state: State;
@@ -40,6 +42,9 @@ export class Edge {
   /** Traffic batches not yet in state.db: written on the next flush that finds room. */
   private trafficBacklog: TrafficRecord[][] = [];
   private trafficPrunedAt = 0;
+  private requestsTimer?: NodeJS.Timeout;
+  /** Per app, the newest request already on the event stream. */
+  private readonly requestsSent = new Map<string, number>();
 
   constructor(private readonly parts: EdgeParts) {}
 
@@ -71,9 +76,9 @@ export class Edge {
     return this.router ? `http://paasmaker.localhost:${this.router.port}/` : undefined;
   }
 
-  async startRouter(proxy: { port: number; hosts?: string[]; maxConnections?: number }): Promise<void> {
+  async startRouter(proxy: { port: number; hosts?: string[]; maxConnections?: number; requestLog?: number }): Promise<void> {
     // What the router cannot do (accept a connection, answer without a bug) is a warning of the platform.
-    const router = new Router({ port: proxy.port, hosts: proxy.hosts, maxConnections: proxy.maxConnections, log: (line) => this.parts.warnings.raise(`router: ${line}`) });
+    const router = new Router({ port: proxy.port, hosts: proxy.hosts, maxConnections: proxy.maxConnections, requestLog: proxy.requestLog, log: (line) => this.parts.warnings.raise(`router: ${line}`) });
     try {
       await router.listen();
     } catch (error) {
@@ -88,6 +93,39 @@ export class Edge {
     // Traffic leaves memory once a second, in one batch.
     this.trafficTimer = setInterval(() => this.flushTraffic(), 1000);
     this.trafficTimer.unref();
+    if (router.requests) {
+      this.requestsTimer = setInterval(() => this.publishRequests(), REQUESTS_EVERY_MS);
+      this.requestsTimer.unref();
+    }
+  }
+
+  /**
+   * An app's last requests, oldest first, as the router's request inspector
+   * keeps them; undefined when it does not (no router, or the inspector is off).
+   */
+  requests(app: string, filter: RequestFilter = {}): RequestRecord[] | undefined {
+    return this.router?.requests?.list(app, filter);
+  }
+
+  /** Requests recorded since the last batch go on the event stream: one event per app that had any. */
+  publishRequests(): void {
+    const log = this.router?.requests;
+    if (!log) return;
+    for (const app of log.apps()) {
+      const last = log.lastIdOf(app);
+      const sent = this.requestsSent.get(app) ?? 0;
+      if (last === sent) continue;
+      this.requestsSent.set(app, last);
+      // The records are made (headers split and redacted) only if a listener reads them, once:
+      // with no event stream open, a busy app's batches cost nothing.
+      let requests: RequestRecord[] | undefined;
+      this.parts.events.emit('request.recorded', {
+        app,
+        get requests() {
+          return (requests ??= log.list(app, { sinceId: sent }));
+        },
+      });
+    }
   }
 
   async startDns(port: number): Promise<void> {
@@ -131,6 +169,7 @@ export class Edge {
   /** The last traffic goes to state; the router and the responder stop listening. */
   async close(): Promise<void> {
     if (this.trafficTimer) clearInterval(this.trafficTimer);
+    if (this.requestsTimer) clearInterval(this.requestsTimer);
     this.flushTraffic();
     await this.router?.close();
     await this.dnsResponder?.close();

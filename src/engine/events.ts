@@ -1,4 +1,4 @@
-import type { TrafficSample } from '../proxy/index.js';
+import type { RequestRecord, TrafficSample } from '../proxy/index.js';
 import type { ProcessState } from '../supervisor/index.js';
 import type { WarningRow } from '../shared/views.js';
 
@@ -73,6 +73,12 @@ export interface AppDeployedEvent {
   reloadedAt: string | null;
 }
 
+/** Requests the router recorded for one app since the last such event (a batch every 250 ms at most, oldest first). */
+export interface RequestRecordedEvent {
+  app: string;
+  requests: RequestRecord[];
+}
+
 export interface PlatformEvents {
   'instance.state': [event: InstanceStateEvent];
   'log.line': [event: LogLineEvent];
@@ -82,6 +88,7 @@ export interface PlatformEvents {
   'app.deployed': [event: AppDeployedEvent];
   /** Something the platform could not do as asked (the DNS port taken, a router error), as GET /api/v1/warnings lists it. */
   'platform.warning': [event: WarningRow];
+  'request.recorded': [event: RequestRecordedEvent];
 }
 
 /**
@@ -107,6 +114,7 @@ const EVENT_NAME_SET: Record<keyof PlatformEvents, true> = {
   'process.stats': true,
   'app.deployed': true,
   'platform.warning': true,
+  'request.recorded': true,
 };
 export const EVENT_NAMES = Object.keys(EVENT_NAME_SET) as ReadonlyArray<keyof PlatformEvents>;
 export const isEventName = (name: string): name is keyof PlatformEvents => Object.hasOwn(EVENT_NAME_SET, name);

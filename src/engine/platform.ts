@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { ResolvedManifest } from '../manifest/index.js';
+import type { RequestFilter, RequestRecord } from '../proxy/index.js';
 import { Services } from '../services/index.js';
 import type { Degraded, DiskSpace } from '../shared/disk-space.js';
 import { raiseDescriptorLimit } from '../shared/descriptors.js';
@@ -40,8 +41,8 @@ export interface PlatformOptions {
   /** Start the orphan-proof keeper (default true). */
   keeper?: boolean;
   backoff?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
-  /** Start the router on this port (0: any free one), with at most maxConnections clients open. Without it, apps are reached on their own ports only. */
-  proxy?: { port: number; hosts?: string[]; maxConnections?: number };
+  /** Start the router on this port (0: any free one), with at most maxConnections clients open and the last requestLog requests of each app kept (0: none). Without it, apps are reached on their own ports only. */
+  proxy?: { port: number; hosts?: string[]; maxConnections?: number; requestLog?: number };
   /** Answer DNS for *.local.paasmaker on 127.0.0.1:port (0: any free one). Not fatal when the port is taken. */
   dns?: { port: number };
 }
@@ -249,6 +250,11 @@ export class Platform extends EventEmitter<PlatformEvents> {
   runningEnvironment(app: string): { manifest: ResolvedManifest; services: Record<string, string> } | undefined {
     const running = this.running.get(app);
     return running && { manifest: running.manifest, services: running.serviceEnv };
+  }
+
+  /** An app's last requests through the router, oldest first (see RequestLog); undefined when no request inspector runs. */
+  recentRequests(app: string, filter?: RequestFilter): RequestRecord[] | undefined {
+    return this.edge.requests(app, filter);
   }
 
   /** Recent output of a process, newest last. */

@@ -43,6 +43,14 @@ export class Exchange {
   cancelHold: (() => void) | undefined;
   /** Why the last attempt to forward failed, for the router to retry or explain. */
   failure: ForwardFailure | undefined;
+  /** The process it was last sent to (kept after the count of outstanding requests settles), for the request inspector. */
+  upstream: string | undefined;
+  /** The app's response head, as parsed (the request inspector keeps its raw text). */
+  response: ResponseHead | undefined;
+  /** The router's own answer, when it gave one. */
+  page: Page | undefined;
+  /** Why the app did not answer (or the answer broke), in a line. */
+  detail: string | undefined;
 
   constructor(
     readonly head: RequestHead,
@@ -365,6 +373,7 @@ export class ClientConnection implements UpstreamOwner {
     const exchange = this.exchange;
     if (response.status < 200) {
       if (response.status === 101) {
+        exchange.response = response;
         if (exchange.head.upgrade) this.switchProtocols(buffer.subarray(0, end), buffer.subarray(end));
         else this.badGateway('switched protocols without being asked');
         return;
@@ -376,6 +385,7 @@ export class ClientConnection implements UpstreamOwner {
     }
     this.response = response;
     exchange.status = response.status;
+    exchange.response = response;
     const bodiless = exchange.head.method === 'HEAD' || response.status === 204 || response.status === 304;
     const untilClose = !bodiless && !response.chunked && response.contentLength === undefined;
     this.responseBody = new BodyFraming(bodiless ? { contentLength: 0, chunked: false } : response, untilClose);
@@ -450,6 +460,7 @@ export class ClientConnection implements UpstreamOwner {
     if (!this.requestBody!.done) this.closeAfter = true;
     const body = exchange.head.method === 'HEAD' ? '' : page.body;
     exchange.status = page.status;
+    exchange.page = page;
     exchange.bytesOut += Buffer.byteLength(body);
     const head = ownResponseHead(page.status, { ...page.headers, 'content-length': Buffer.byteLength(page.body) }, this.closeAfter);
     this.socket.write(head + body);
@@ -527,6 +538,7 @@ export class ClientConnection implements UpstreamOwner {
 
   /** Something broke mid-message: no answer can be trusted now, so both connections go. */
   private fail(): void {
+    if (this.exchange) this.exchange.detail ??= this.response ? 'the connection broke during the answer' : 'the connection broke before an answer';
     this.dropLink();
     this.socket.destroy();
   }

@@ -24,6 +24,8 @@ export interface RequestHead {
   upgrade: boolean;
   /** Whether the client keeps the connection after this exchange. */
   keepAlive: boolean;
+  /** The head as read (request line and fields, without the blank line): one string the request inspector keeps instead of the parsed fields. */
+  raw: string;
 }
 
 export interface ResponseHead {
@@ -38,6 +40,8 @@ export interface ResponseHead {
   close: boolean;
   /** Keep-Alive: timeout=N from the app, in seconds. */
   keepAliveSeconds: number | undefined;
+  /** The head as read (status line and fields, without the blank line). */
+  raw: string;
 }
 
 /** A malformed message: the status to answer a client with. */
@@ -87,6 +91,20 @@ function parseFields(lines: string[]): Header[] {
     const value = trimOws(line.slice(colon + 1));
     if (BAD_VALUE.test(value)) throw new HttpParseError(400, 'bad character in a header value');
     headers.push([line.slice(0, colon), value]);
+  }
+  return headers;
+}
+
+/** The fields of a head kept as read (`raw` of a parsed head, so already valid): name and value of each line after the first. */
+export function rawFields(raw: string): Header[] {
+  const headers: Header[] = [];
+  let at = raw.indexOf('\r\n');
+  while (at !== -1) {
+    const start = at + 2;
+    at = raw.indexOf('\r\n', start);
+    const line = at === -1 ? raw.slice(start) : raw.slice(start, at);
+    const colon = line.indexOf(':');
+    if (colon > 0) headers.push([line.slice(0, colon), trimOws(line.slice(colon + 1))]);
   }
   return headers;
 }
@@ -241,12 +259,13 @@ export function parseRequestHead(buffer: Buffer, end: number): RequestHead {
   }
   const upgrade = connection.includes('upgrade') && headers.some(([key]) => key.toLowerCase() === 'upgrade');
   const keepAlive = version === '1.1' ? !connection.includes('close') : connection.includes('keep-alive');
-  return { method, target, path, version, headers, host, contentLength: contentLength ?? 0, chunked, upgrade, keepAlive };
+  return { method, target, path, version, headers, host, contentLength: contentLength ?? 0, chunked, upgrade, keepAlive, raw: text };
 }
 
 /** Parses a response head (bytes up to and including the blank line). */
 export function parseResponseHead(buffer: Buffer, end: number): ResponseHead {
-  const lines = buffer.toString('latin1', 0, end - 4).split('\r\n');
+  const raw = buffer.toString('latin1', 0, end - 4);
+  const lines = raw.split('\r\n');
   const match = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0]!);
   if (!match) throw new HttpParseError(400, `bad status line: ${JSON.stringify(lines[0]!.slice(0, 60))}`);
   const version = match[1] === '1' ? '1.1' : '1.0';
@@ -259,7 +278,7 @@ export function parseResponseHead(buffer: Buffer, end: number): ResponseHead {
     const timeout = /^timeout=(\d+)$/.exec(token);
     if (timeout) keepAliveSeconds = Number(timeout[1]);
   }
-  return { status: Number(match[2]), reason: match[3] ?? '', version, headers, contentLength: chunked ? undefined : contentLength, chunked, close, keepAliveSeconds };
+  return { status: Number(match[2]), reason: match[3] ?? '', version, headers, contentLength: chunked ? undefined : contentLength, chunked, close, keepAliveSeconds, raw };
 }
 
 const enum Chunk {

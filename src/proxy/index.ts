@@ -3,3 +3,4 @@ export { hostOf, readyUpstreams, RoutingTable, type RouteTarget, type TargetConf
 export { TrafficCounters, type TrafficSample } from './traffic.js';
 export { serveStatic, startStaticServer } from './static-files.js';
 export { DnsResponder, DNS_ZONE } from './dns.js';
+export { RequestLog, REQUEST_LOG_SIZE, REDACTED, type RequestFilter, type RequestRecord } from './request-log.js';

@@ -53,13 +53,22 @@ export function notFoundPage(req: PageRequest, targets: RouteTarget[], port: num
   return page(req, 404, 'No such app', text, html);
 }
 
+const restartSeconds = (target: RouteTarget) => (target.status?.nextRestartAt ? Math.max(0, Math.ceil((target.status.nextRestartAt - Date.now()) / 1000)) : undefined);
+
+/** Why an app cannot answer now, in a line: its state, why, the restart countdown (or the reason given). */
+export function unavailableHeadline(target: RouteTarget, reason?: string): string {
+  if (reason !== undefined) return reason;
+  const seconds = restartSeconds(target);
+  const why = target.status?.reason ? `: ${target.status.reason}` : '';
+  return `${target.app}/${target.instance} is ${target.status?.state ?? 'stopped'}${why}${seconds !== undefined ? `; restarting in ${seconds} s` : ''}`;
+}
+
 /** An app that cannot answer now: its state, the restart countdown and its last log lines. */
 export function unavailablePage(req: PageRequest, target: RouteTarget, reason?: string): Page {
   const state = target.status?.state ?? 'stopped';
-  const seconds = target.status?.nextRestartAt ? Math.max(0, Math.ceil((target.status.nextRestartAt - Date.now()) / 1000)) : undefined;
+  const seconds = restartSeconds(target);
   const lines = target.status?.tail?.().slice(-20) ?? [];
-  const why = target.status?.reason ? `: ${target.status.reason}` : '';
-  const headline = reason ?? `${target.app}/${target.instance} is ${state}${why}${seconds !== undefined ? `; restarting in ${seconds} s` : ''}`;
+  const headline = unavailableHeadline(target, reason);
   const hint = target.status?.hint;
   const text = [headline, ...(hint ? [`hint: ${hint}`] : []), '', ...(lines.length > 0 ? ['Last log lines:', ...lines.map((line) => `  ${line}`)] : ['(no output yet)']), ''].join('\n');
   const html = `<h1>${escape(target.app)} is ${escape(state)}</h1><p>${escape(headline)}</p>${hint ? `<p><strong>Hint:</strong> ${escape(hint)}</p>` : ''}${

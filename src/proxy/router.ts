@@ -2,7 +2,8 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer, type Server, type Socket } from 'node:net';
 import { ClientConnection, Exchange, type ConnectionDeadlines, type Dispatcher } from './client-connection.js';
 import { ConnectionLimit, maxClientConnections } from './connection-limit.js';
-import { badGatewayPage, notFoundPage, unavailablePage, type PageRequest } from './pages.js';
+import { badGatewayPage, notFoundPage, unavailableHeadline, unavailablePage, type PageRequest } from './pages.js';
+import { RequestLog, REQUEST_LOG_SIZE } from './request-log.js';
 import { readyUpstreams, RoutingTable, worthWaiting, type RouteTarget, type Upstream } from './routing-table.js';
 import { serveStatic } from './static-files.js';
 import { TrafficCounters } from './traffic.js';
@@ -23,6 +24,8 @@ export interface RouterOptions {
   idleTimeoutMs?: number;
   /** Where the router reports what it survived (a bug, a failed accept). Default: standard error. */
   log?: (line: string) => void;
+  /** Requests the request inspector keeps per app; 0 turns it off. Default 300. */
+  requestLog?: number;
 }
 
 export const HEAD_TIMEOUT_MS = 10_000;
@@ -51,6 +54,8 @@ const secondsText = (ms: number) => String(ms >= 10_000 ? Math.round(ms / 1000) 
 export class Router implements Dispatcher {
   readonly table = new RoutingTable();
   readonly traffic = new TrafficCounters();
+  /** The request inspector: each app's last requests, in memory (undefined when turned off). */
+  readonly requests: RequestLog | undefined;
   private readonly servers: Server[] = [];
   private readonly pool = new UpstreamPool();
   private readonly outstanding = new Map<string, number>();
@@ -74,6 +79,8 @@ export class Router implements Dispatcher {
     this.connections = new ConnectionLimit(options.maxConnections ?? maxClientConnections());
     this.deadlines = { headMs: options.headTimeoutMs ?? HEAD_TIMEOUT_MS, idleMs: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS };
     this.log = options.log ?? ((line) => process.stderr.write(`${new Date().toISOString()} router: ${line}\n`));
+    const kept = options.requestLog ?? REQUEST_LOG_SIZE;
+    this.requests = kept > 0 ? new RequestLog(kept) : undefined;
   }
 
   get port(): number {
@@ -208,7 +215,8 @@ export class Router implements Dispatcher {
         return;
       }
       const where = target.static ? 'the static file server' : `127.0.0.1:${failed?.port ?? '?'}`;
-      connection.answer(badGatewayPage(this.pageRequest(exchange), target, failure.detail ?? `${code ?? 'connection closed'} from ${where}`));
+      exchange.detail = failure.detail ?? `${code ?? 'connection closed'} from ${where}`;
+      connection.answer(badGatewayPage(this.pageRequest(exchange), target, exchange.detail));
       return;
     }
     const target = this.table.lookup(exchange.head.host);
@@ -228,7 +236,11 @@ export class Router implements Dispatcher {
   finished(exchange: Exchange): void {
     this.settle(exchange);
     const target = exchange.target;
-    if (target && !target.internal) this.traffic.record(target.app, target.instance, exchange.status, exchange.bytesIn, exchange.bytesOut, performance.now() - exchange.started);
+    // The console's own requests are the platform's, not an app's traffic or requests.
+    if (!target || target.internal) return;
+    const duration = performance.now() - exchange.started;
+    this.traffic.record(target.app, target.instance, exchange.status, exchange.bytesIn, exchange.bytesOut, duration);
+    this.requests?.record(target.app, target.instance, exchange.connection.address, exchange, duration);
   }
 
   connect(port: number, owner: UpstreamOwner, fresh: boolean): UpstreamLink {
@@ -279,11 +291,16 @@ export class Router implements Dispatcher {
         exchange,
         () => this.dispatch(exchange, target, avoid),
         // Released early, the page tells what became of the target (its state, why, the restart countdown), not the hold timeout.
-        (timedOut) => connection.answer(unavailablePage(this.pageRequest(exchange), target, timedOut ? `${target.app}/${target.instance} did not become ready within the ${secondsText(this.holdTimeout)} s the router holds a request` : undefined)),
+        (timedOut) => this.unavailable(exchange, target, timedOut ? `${target.app}/${target.instance} did not become ready within the ${secondsText(this.holdTimeout)} s the router holds a request` : undefined),
       );
       return;
     }
-    connection.answer(unavailablePage(this.pageRequest(exchange), target));
+    this.unavailable(exchange, target);
+  }
+
+  private unavailable(exchange: Exchange, target: RouteTarget, reason?: string): void {
+    exchange.detail = unavailableHeadline(target, reason);
+    exchange.connection.answer(unavailablePage(this.pageRequest(exchange), target, reason));
   }
 
   private pageRequest(exchange: Exchange): PageRequest {
@@ -298,7 +315,7 @@ export class Router implements Dispatcher {
 
   /** Counts a request against its upstream until it settles. */
   private start(exchange: Exchange, key: string): void {
-    exchange.upstreamKey = key;
+    exchange.upstreamKey = exchange.upstream = key;
     this.outstanding.set(key, (this.outstanding.get(key) ?? 0) + 1);
   }
 

@@ -22,7 +22,9 @@ export interface Settings {
   apiPort?: number;
   /** The router's cap on open client connections, when the user set one. */
   maxConnections?: number;
-  source: { proxyPort: SettingSource; dnsPort: SettingSource; apiPort: SettingSource; maxConnections: SettingSource };
+  /** Requests the router's request inspector keeps per app (0: off), when the user set it. */
+  requestLog?: number;
+  source: { proxyPort: SettingSource; dnsPort: SettingSource; apiPort: SettingSource; maxConnections: SettingSource; requestLog: SettingSource };
 }
 
 /** The command-line options a command was given, as commander hands them over (text). */
@@ -35,11 +37,12 @@ export interface SettingFlags {
 type FlagSetting = keyof SettingFlags;
 
 /** How each setting is spelled on the command line and in the environment, and what it is. */
-const SPELLING: Record<FlagSetting | 'maxConnections', { flag?: string; env?: string; what: string; example: string }> = {
+const SPELLING: Record<FlagSetting | 'maxConnections' | 'requestLog', { flag?: string; env?: string; what: string; example: string }> = {
   proxyPort: { flag: '--proxy-port', env: 'PAASMAKER_PROXY_PORT', what: "the router's port", example: '8080' },
   dnsPort: { flag: '--dns-port', env: 'PAASMAKER_DNS_PORT', what: "the DNS responder's port", example: '5300' },
   apiPort: { flag: '--api-port', what: "the API's port", example: '7655' },
   maxConnections: { env: 'PAASMAKER_MAX_CONNECTIONS', what: "the router's cap on open client connections", example: '2000' },
+  requestLog: { env: 'PAASMAKER_REQUEST_LOG', what: 'the requests the request inspector keeps per app', example: '1000' },
 };
 
 const DEFAULTS = { proxyPort: DEFAULT_PROXY_PORT, dnsPort: DEFAULT_DNS_PORT } as const;
@@ -69,13 +72,21 @@ export function resolveSettings(options: { flags?: SettingFlags; env?: NodeJS.Pr
   const dns = port('dnsPort');
   const api = port('apiPort');
   const connections = maxConnectionsSetting(env);
+  const requestLog = requestLogSetting(env);
   return {
     home: homeSetting(env),
     proxyPort: proxy.value ?? DEFAULTS.proxyPort,
     dnsPort: dns.value ?? DEFAULTS.dnsPort,
     apiPort: api.value,
     maxConnections: connections,
-    source: { proxyPort: proxy.source, dnsPort: dns.source, apiPort: api.source, maxConnections: connections === undefined ? 'default' : 'environment' },
+    requestLog,
+    source: {
+      proxyPort: proxy.source,
+      dnsPort: dns.source,
+      apiPort: api.source,
+      maxConnections: connections === undefined ? 'default' : 'environment',
+      requestLog: requestLog === undefined ? 'default' : 'environment',
+    },
   };
 }
 
@@ -112,6 +123,16 @@ function maxConnectionsSetting(env: NodeJS.ProcessEnv): number | undefined {
   throw refused({ kind: 'environment', name: 'PAASMAKER_MAX_CONNECTIONS' }, text, `${SPELLING.maxConnections.what} must be a whole number of connections, 1 or more`, 'maxConnections');
 }
 
+/** The requests kept per app: 0 turns the request inspector off; a bound keeps the router's memory small. */
+function requestLogSetting(env: NodeJS.ProcessEnv): number | undefined {
+  const text = env.PAASMAKER_REQUEST_LOG;
+  if (text === undefined) return undefined;
+  const value = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  // Up to 4 KB each: 10,000 requests are up to 40 MB an app.
+  if (value <= 10_000) return value;
+  throw refused({ kind: 'environment', name: 'PAASMAKER_REQUEST_LOG' }, text, `${SPELLING.requestLog.what} must be a whole number from 0 (off) to 10000`, 'requestLog');
+}
+
 function homeSetting(env: NodeJS.ProcessEnv): string {
   const home = paasmakerHome(env);
   let folder = true;
@@ -129,9 +150,16 @@ function homeSetting(env: NodeJS.ProcessEnv): string {
   return home;
 }
 
-function refused(origin: Origin, text: string, rule: string, setting: FlagSetting | 'maxConnections'): PaasmakerError {
+function refused(origin: Origin, text: string, rule: string, setting: FlagSetting | 'maxConnections' | 'requestLog'): PaasmakerError {
   const spelling = SPELLING[setting];
-  const fallback = setting === 'maxConnections' ? 'the cap derived from the open-files limit (ulimit -n)' : setting === 'apiPort' ? 'no TCP port (the Unix socket only)' : `the default, ${DEFAULTS[setting]}`;
+  const fallback =
+    setting === 'maxConnections'
+      ? 'the cap derived from the open-files limit (ulimit -n)'
+      : setting === 'requestLog'
+        ? 'the default, 300'
+        : setting === 'apiPort'
+          ? 'no TCP port (the Unix socket only)'
+          : `the default, ${DEFAULTS[setting]}`;
   if (origin.kind === 'flag') {
     return new PaasmakerError('USAGE', `${settingOrigin(origin, text)}: ${rule}`, { hint: `for example: ${origin.name} ${spelling.example}; leave it out for ${fallback}` });
   }

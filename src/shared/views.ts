@@ -238,3 +238,27 @@ export const ErrorSchema = z
     detail: z.string().optional(),
   })
   .meta({ id: 'Error' });
+
+/** One request through the router, as the request inspector kept it: credentials in headers redacted, no body. */
+export const RequestRecordSchema = z
+  .object({
+    id: z.number().int().describe('increases with every request the router records: ?since= resumes after it'),
+    time: z.string().describe('when the request head arrived, ISO (UTC, ms)'),
+    app: z.string(),
+    instance: z.string().describe('the instance type the hostname leads to'),
+    upstream: z.string().nullable().describe('the process that answered, or the last one tried ("web.0"); null when none was'),
+    method: z.string(),
+    path: z.string().describe('path and query, as the app got them'),
+    status: z.number().int().nullable().describe('what the client got; null when it got no answer'),
+    durationMs: z.number(),
+    bytesIn: z.number().int().describe('request body bytes'),
+    bytesOut: z.number().int().describe('response body bytes'),
+    client: z.string().describe("the client's address"),
+    answeredBy: z.enum(['app', 'router', 'none']).describe('router: an error page of its own (502, 503, 504, 408); none: the client left or a connection broke'),
+    error: z.string().nullable().describe('why the app did not answer (or the answer broke)'),
+    requestHeaders: z.array(z.tuple([z.string(), z.string()])).describe('[name, value] as the client sent them; Cookie, Authorization and Proxy-Authorization values are "[redacted]"'),
+    responseHeaders: z.array(z.tuple([z.string(), z.string()])).describe('[name, value] of the answer; Set-Cookie values are "[redacted]"'),
+    truncated: z.boolean().describe('the heads were longer than the 4 KB a record keeps: the headers are the first ones, the last perhaps cut'),
+  })
+  .meta({ id: 'RequestRecord' });
+export type RequestRecordRow = z.infer<typeof RequestRecordSchema>;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiRequest, runCli, stopDaemonAndRemove, tempHome } from '../helpers/cli.js';
+import { apiRequest, getByHost, runCli, stopDaemonAndRemove, tempHome } from '../helpers/cli.js';
 
 // The API's contract: a real daemon answers every route its OpenAPI document
 // lists, and every answer validates against the schema the document gives.
@@ -36,6 +36,12 @@ const CASES: Record<string, (context: Context) => Call | Call[] | Promise<Call |
   'GET /api/v1/apps/{app}/instances': () => ({ path: '/api/v1/apps/contract/instances' }),
   'GET /api/v1/apps/{app}/env': () => ({ path: '/api/v1/apps/contract/env' }),
   'GET /api/v1/apps/{app}/logs': () => ({ path: '/api/v1/apps/contract/logs?lines=5' }),
+  'GET /api/v1/apps/{app}/requests': async (c) => {
+    // A request through the router first, so the answer has a record to validate.
+    const { proxyPort } = (await apiRequest(c.socket, 'GET', '/api/v1/status')).json as { proxyPort: number };
+    await getByHost(proxyPort, 'contract.localhost', '/contract?x=1');
+    return [{ path: '/api/v1/apps/contract/requests?limit=5&status=2xx' }, { path: '/api/v1/apps/nosuch/requests', status: 404 }, { path: '/api/v1/apps/contract/requests?since=yesterday', status: 400 }];
+  },
   'POST /api/v1/apps/{app}/scale': () => ({ path: '/api/v1/apps/contract/scale', body: { instance: 'web', quantity: 2 } }),
   'POST /api/v1/apps/{app}/restart': () => ({ path: '/api/v1/apps/contract/restart', body: {} }),
   'POST /api/v1/apps/{app}/processes/{instance}/{index}/stop': () => [{ path: '/api/v1/apps/contract/processes/web/0/stop' }, { path: '/api/v1/apps/contract/processes/nosuch/0/stop', status: 404 }],

@@ -30,7 +30,7 @@ describe('completion candidates', () => {
   it('offers subcommands, hiding the hidden ones, and every command after help', async () => {
     expect(await tab('daemon', '')).toEqual(['start', 'stop', 'status', 'help']);
     expect(await tab('jobs', '')).toEqual(['show', 'abort']);
-    expect(await tab('help', 're')).toEqual(['restart']);
+    expect(await tab('help', 're')).toEqual(['requests', 'restart']);
     expect(await tab('help', 'restart', '')).toEqual([]);
     expect(await tab('daemon', 'help', '')).toEqual(['start', 'stop', 'status']);
     expect(await tab('')).not.toContain('__complete');

@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliProcess, examples, runCli, stopDaemonAndRemove, tempHome } from '../helpers/cli.js';
@@ -136,6 +137,28 @@ describe.skipIf(missing !== undefined)('the web console in a real browser', () =
     await page.fill('input[aria-label="filter"]', '');
     expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
     await shot('logs');
+  });
+
+  it('shows a request made with curl in the request inspector, live, with its credentials redacted', async () => {
+    await page.goto(`${origin}/requests?app=hello-node`);
+    await page.locator('table.requests').waitFor({ timeout: WAIT });
+    const port = new URL(origin).port;
+    const path = `/from-curl?run=${Date.now()}`;
+    const curl = await execa('curl', ['-s', '-H', `Host: hello-node.localhost:${port}`, '-H', 'Cookie: session=hunter2', '-H', 'Authorization: Bearer s3cret', `http://127.0.0.1:${port}${path}`], { reject: false });
+    expect(curl.exitCode, curl.stderr).toBe(0);
+    const row = page.locator(`tr[data-path="${path}"]`);
+    await row.waitFor({ timeout: WAIT });
+    expect(await row.textContent()).toContain('200');
+    await row.click();
+    const detail = page.locator('.reqdetail');
+    await detail.waitFor({ timeout: WAIT });
+    const text = (await detail.textContent()) ?? '';
+    expect(text).toContain('[redacted]');
+    expect(text).toContain('curl/');
+    expect(text).not.toMatch(/hunter2|s3cret/);
+    // The console's own requests are not an app's: no row of its API calls.
+    expect(await page.locator('tr[data-path^="/api/v1/"]').count()).toBe(0);
+    await shot('requests');
   });
 
   it('destroys a service only once its name is typed, and the row goes', async () => {

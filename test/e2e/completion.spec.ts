@@ -52,7 +52,7 @@ describe('paasmaker completion', () => {
   it('with no platform running, TAB offers commands, options and folders but no names, and prints nothing on stderr', async () => {
     const { home, cleanup } = tempHome();
     cleanups.push(cleanup);
-    expect((await bashTab(home, ['re'])).offered).toEqual(['restart']);
+    expect((await bashTab(home, ['re'])).offered).toEqual(['requests', 'restart']);
     expect((await bashTab(home, ['jobs', ''])).offered).toEqual(['show', 'abort']);
     const options = await bashTab(home, ['up', '-']);
     expect(options.offered).toEqual(expect.arrayContaining(['--detach', '--no-tui', '--prepare', '--help']));

@@ -21,7 +21,7 @@ describe('settings: flag, else environment, else default', () => {
   it('takes the defaults when nothing is set: router 7654, DNS 7653, no API port, no connection cap', () => {
     const settings = resolveSettings({ env: home });
     expect(settings).toMatchObject({ home: '/tmp/pm-settings-home', proxyPort: 7654, dnsPort: 7653, apiPort: undefined, maxConnections: undefined });
-    expect(settings.source).toEqual({ proxyPort: 'default', dnsPort: 'default', apiPort: 'default', maxConnections: 'default' });
+    expect(settings.source).toEqual({ proxyPort: 'default', dnsPort: 'default', apiPort: 'default', maxConnections: 'default', requestLog: 'default' });
   });
 
   it('the environment beats the default, and a flag beats the environment', () => {
@@ -71,6 +71,16 @@ describe('a bad setting is refused, naming where it came from', () => {
   it('PAASMAKER_MAX_CONNECTIONS must be a whole number of 1 or more', () => {
     for (const bad of ['lots', '0', '-5', '2.5', '']) {
       expect(refusal({}, { PAASMAKER_MAX_CONNECTIONS: bad }).message).toMatch(/^PAASMAKER_MAX_CONNECTIONS=\S+ \(environment\): the router's cap on open client connections must be a whole number/);
+    }
+  });
+
+  it('PAASMAKER_REQUEST_LOG is how many requests the request inspector keeps per app: 0 turns it off, at most 10000', () => {
+    expect(resolveSettings({ env: { ...home, PAASMAKER_REQUEST_LOG: '0' } })).toMatchObject({ requestLog: 0, source: { requestLog: 'environment' } });
+    expect(resolveSettings({ env: { ...home, PAASMAKER_REQUEST_LOG: '1000' } }).requestLog).toBe(1000);
+    for (const bad of ['all', '-1', '10001', '2.5', '']) {
+      const error = refusal({}, { PAASMAKER_REQUEST_LOG: bad });
+      expect(error.message).toMatch(/^PAASMAKER_REQUEST_LOG=\S+ \(environment\): the requests the request inspector keeps per app must be a whole number from 0 \(off\) to 10000/);
+      expect(error.hint).toContain('the default, 300');
     }
   });
 

@@ -18,6 +18,7 @@ import jobsList from './jobs-list.js';
 import jobsShow from './jobs-show.js';
 import logs from './logs.js';
 import ps from './ps.js';
+import requests from './requests.js';
 import restart from './restart.js';
 import run from './run.js';
 import runtimes from './runtimes.js';
@@ -52,6 +53,7 @@ export const commands: readonly CommandSpec<never>[] = [
   ps,
   stats,
   logs,
+  requests,
   down,
   env,
   run,

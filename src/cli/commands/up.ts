@@ -308,7 +308,7 @@ async function openPlatform(settings: Settings, routed: boolean, printer: LinePr
   if (!routed) return Platform.open({ home });
   let platform: Platform;
   try {
-    const opening = Platform.open({ home, proxy: { port: settings.proxyPort, maxConnections: settings.maxConnections }, dns: { port: settings.dnsPort } });
+    const opening = Platform.open({ home, proxy: { port: settings.proxyPort, maxConnections: settings.maxConnections, requestLog: settings.requestLog }, dns: { port: settings.dnsPort } });
     platform = await announceIfSlow(opening, () => printer.system(`opening ${home}: its state, the router and the DNS responder…`));
   } catch (error) {
     const chosen = settings.source.proxyPort !== 'default';

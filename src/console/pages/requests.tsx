@@ -1,37 +1,15 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, get, seg } from '../lib/api.js';
 import { onEvent } from '../lib/events.js';
-import { bytes, clock, DASH, ms } from '../lib/format.js';
+import { bytes, clock, ms } from '../lib/format.js';
 import { href, navigate } from '../lib/route.js';
 import { useLive } from '../lib/use-live.js';
-import type { App } from '../lib/views.js';
+import type { App, RequestRecordRow } from '../lib/views.js';
 
-/** A request the router recorded (GET /api/v1/apps/{app}/requests, event request.recorded): bodies never, credentials redacted. */
-interface RecordedRequest {
-  id: number;
-  time: string;
-  app: string;
-  instance?: string;
-  upstream?: string | null;
-  method: string;
-  path: string;
-  status: number | null;
-  durationMs?: number;
-  bytesIn?: number;
-  bytesOut?: number;
-  client?: string;
-  answeredBy?: string;
-  error?: string | null;
-  requestHeaders?: Array<[string, string]> | Record<string, string>;
-  responseHeaders?: Array<[string, string]> | Record<string, string>;
-}
+/** A request the router recorded (GET /api/v1/apps/{app}/requests, events request.recorded): bodies never, credentials redacted. */
+type RecordedRequest = RequestRecordRow;
 
 const KEEP = 500;
-
-function pairs(headers: RecordedRequest['requestHeaders']): Array<[string, string]> {
-  if (!headers) return [];
-  return Array.isArray(headers) ? headers : Object.entries(headers);
-}
 
 function statusClass(status: number | null): string {
   if (status === null) return 'bad';
@@ -73,11 +51,11 @@ function Detail({ request }: { request: RecordedRequest }) {
         <dd>{ms(request.durationMs)}</dd>
         <dt>Answered by</dt>
         <dd>
-          {request.answeredBy ?? DASH}
+          {request.answeredBy}
           {request.upstream ? ` (${request.upstream})` : ''}
         </dd>
         <dt>Client</dt>
-        <dd class="mono">{request.client ?? DASH}</dd>
+        <dd class="mono">{request.client}</dd>
         <dt>Bytes in/out</dt>
         <dd>
           {bytes(request.bytesIn)} / {bytes(request.bytesOut)}
@@ -89,8 +67,9 @@ function Detail({ request }: { request: RecordedRequest }) {
           </>
         )}
       </dl>
-      <Headers title="Request headers" headers={pairs(request.requestHeaders)} />
-      <Headers title="Response headers" headers={pairs(request.responseHeaders)} />
+      <Headers title="Request headers" headers={request.requestHeaders} />
+      <Headers title="Response headers" headers={request.responseHeaders} />
+      {request.truncated && <p class="muted small">The heads were longer than the 4 KB a record keeps: these are the first headers.</p>}
       <p class="muted small">Bodies are never recorded; Cookie, Authorization and Set-Cookie values are redacted.</p>
     </div>
   );
