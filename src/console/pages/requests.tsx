@@ -46,7 +46,9 @@ function Detail({ request }: { request: RecordedRequest }) {
       </h2>
       <dl class="facts">
         <dt>Time</dt>
-        <dd>{new Date(request.time).toLocaleString()}</dd>
+        <dd title={request.time}>
+          {clock(request.time)}.{String(new Date(request.time).getMilliseconds()).padStart(3, '0')}
+        </dd>
         <dt>Duration</dt>
         <dd>{ms(request.durationMs)}</dd>
         <dt>Answered by</dt>
@@ -136,7 +138,7 @@ export default function Requests({ place }: { place: { app?: string } }) {
       ) : !app ? (
         <div class="empty">No apps yet.</div>
       ) : (
-        <div class="split">
+        <div class="split requests-split">
           <section class="card list">
             <table class="grid requests">
               <thead>
