@@ -79,10 +79,20 @@ export interface RequestRecordedEvent {
   requests: RequestRecord[];
 }
 
+/** A line of a job's own log, as it is written (GET /api/v1/jobs/{id}/log gives the lines before). */
+export interface JobLogEvent {
+  id: string;
+  app: string;
+  time: string;
+  stream: 'out' | 'err' | 'sys';
+  line: string;
+}
+
 export interface PlatformEvents {
   'instance.state': [event: InstanceStateEvent];
   'log.line': [event: LogLineEvent];
   'job.update': [event: JobUpdateEvent];
+  'job.log': [event: JobLogEvent];
   'traffic.tick': [event: TrafficTickEvent];
   'process.stats': [event: ProcessStatsEvent];
   'app.deployed': [event: AppDeployedEvent];
@@ -110,6 +120,7 @@ const EVENT_NAME_SET: Record<keyof PlatformEvents, true> = {
   'instance.state': true,
   'log.line': true,
   'job.update': true,
+  'job.log': true,
   'traffic.tick': true,
   'process.stats': true,
   'app.deployed': true,

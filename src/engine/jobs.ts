@@ -8,7 +8,7 @@ import { errorText } from '../shared/errors.js';
 import type { DiskSpace } from '../shared/disk-space.js';
 import type { Owner } from '../shared/owner.js';
 import type { State } from '../state/index.js';
-import type { JobState, JobUpdateEvent } from './events.js';
+import type { JobLogEvent, JobState, JobUpdateEvent } from './events.js';
 import { LogFile } from '../supervisor/index.js';
 
 /** One job: a step of something the platform does, with a log and children. */
@@ -68,6 +68,8 @@ export class Jobs {
     logsRoot: string,
     private readonly emit: (event: JobUpdateEvent) => void,
     private readonly space?: DiskSpace,
+    /** Each line of a job's own log as it is written, for the faces that show it live. */
+    private readonly emitLine?: (event: JobLogEvent) => void,
   ) {
     this.logDir = join(logsRoot, 'jobs');
   }
@@ -150,7 +152,10 @@ export class Jobs {
   appendLog(job: Job, stream: 'out' | 'err' | 'system', line: string): void {
     let log = this.logs.get(job.id);
     if (!log) this.logs.set(job.id, (log = new LogFile(join(this.logDir, `${job.id}.log`), { space: this.space })));
-    log.write(stream === 'system' ? 'sys' : stream, line, Date.now());
+    const at = Date.now();
+    const short = stream === 'system' ? 'sys' : stream;
+    log.write(short, line, at);
+    this.emitLine?.({ id: job.id, app: job.app, time: new Date(at).toISOString(), stream: short, line });
   }
 
   /** Writes the records of running jobs and of jobs that ended while the disk was full again (after it dropped them). */

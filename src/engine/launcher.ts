@@ -62,9 +62,11 @@ export class Launcher {
   /** Provisions the app's services (a job) and returns their credentials as environment variables. */
   async provisionServices(manifest: ResolvedManifest): Promise<Record<string, string>> {
     const app = manifest.application.name;
-    if (manifest.services.length === 0) return serviceEnvironment(app, []);
+    // PM_METADATA names the app's workspace, as the original's did: the one it was moved to, else the manifest's.
+    const workspace = this.parts.state.apps.get(app)?.workspace ?? manifest.application.workspace ?? 'default';
+    if (manifest.services.length === 0) return serviceEnvironment(app, [], workspace);
     const title = `services ${manifest.services.map((service) => service.name).join(', ')}`;
-    return this.parts.jobs.run(app, title, async () => serviceEnvironment(app, await this.parts.services.provision(manifest)));
+    return this.parts.jobs.run(app, title, async () => serviceEnvironment(app, await this.parts.services.provision(manifest), workspace));
   }
 
   environment(manifest: ResolvedManifest, instance: ResolvedInstance, plan: RuntimePlan, services: Record<string, string>, index = 0, port?: number): Record<string, string> {

@@ -94,7 +94,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
     // The parts report through this emitter, and see only its emit (EventSink).
     const events = this;
     const supervisor = (this.supervisor = new Supervisor({ keeper, backoff: options.backoff, space }));
-    const jobs = (this.jobs = new Jobs(state, owner, this.layout.logs, (event) => this.emit('job.update', event), space));
+    const jobs = (this.jobs = new Jobs(state, owner, this.layout.logs, (event) => this.emit('job.update', event), space, (event) => this.emit('job.log', event)));
     const say = (line: string) => this.emit('log.line', { app: '', source: 'services', stream: 'system', line, time: Date.now() });
     const services = (this.services = new Services({ home: this.layout.root, state, supervisor, env, say }));
     const warnings = (this.warnings = platformWarnings({ events, space }));

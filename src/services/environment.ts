@@ -20,7 +20,7 @@ export const envName = (service: string) => service.toUpperCase().replace(/[^A-Z
  * for the first SQL service, REDIS_URL for the first Redis, and the original
  * Paasmaker's PM_SERVICES and PM_METADATA.
  */
-export function serviceEnvironment(app: string, services: ProvisionedService[]): Record<string, string> {
+export function serviceEnvironment(app: string, services: ProvisionedService[], workspace = 'default'): Record<string, string> {
   const env: Record<string, string> = {};
   const pmServices: Record<string, unknown> = {};
   for (const service of services) {
@@ -47,9 +47,9 @@ export function serviceEnvironment(app: string, services: ProvisionedService[]):
   }
   env.PM_SERVICES = JSON.stringify(pmServices);
   env.PM_METADATA = JSON.stringify({
-    application: { name: app, version: 1, workspace: 'Local', workspace_stub: 'local' },
+    application: { name: app, version: 1, workspace, workspace_stub: workspace },
     node: { name: hostname(), tags: {} },
-    workspace: { name: 'Local', stub: 'local', tags: {} },
+    workspace: { name: workspace, stub: workspace, tags: {} },
   });
   return env;
 }

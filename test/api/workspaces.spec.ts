@@ -72,6 +72,9 @@ describe('a developer in workspace a', () => {
       ['alpha', 'a'],
       ['beta', 'b'],
     ]);
+    // The app is told its workspace, as the original's PM_METADATA did.
+    const env = (await apiRequest(join(home, 'paasmaker.sock'), 'GET', '/api/v1/apps/alpha/env')).json as Record<string, string>;
+    expect(JSON.parse(env.PM_METADATA!)).toMatchObject({ application: { name: 'alpha', workspace: 'a' }, workspace: { name: 'a' } });
     const dev = await userToken(home, 'dev', 'developer', 'a');
     const events = collectEvents(dev);
     try {

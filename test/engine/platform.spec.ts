@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Platform, type InstanceStateEvent, type JobUpdateEvent, type LogLineEvent } from '../../src/engine/index.js';
+import { Platform, type InstanceStateEvent, type JobLogEvent, type JobUpdateEvent, type LogLineEvent } from '../../src/engine/index.js';
 import { loadManifest } from '../../src/manifest/index.js';
 import { alive, examples, getByHost, tempHome, until } from '../helpers/cli.js';
 
@@ -24,10 +24,12 @@ function record(platform: Platform) {
   const states: InstanceStateEvent[] = [];
   const jobs: JobUpdateEvent[] = [];
   const lines: LogLineEvent[] = [];
+  const jobLines: JobLogEvent[] = [];
+  platform.on('job.log', (event) => jobLines.push(event));
   platform.on('instance.state', (event) => states.push(event));
   platform.on('job.update', (event) => jobs.push(event));
   platform.on('log.line', (event) => lines.push(event));
-  return { states, jobs, lines };
+  return { states, jobs, lines, jobLines };
 }
 
 describe('a platform in a fresh home', () => {
@@ -86,6 +88,27 @@ describe('a platform in a fresh home', () => {
     expect(platform.state.apps.get('hello-node')).toMatchObject({ state: 'stopped' });
     expect(await getByHost(platform.routerPort!, 'hello-node.localhost')).not.toContain('Hello from Paasmaker');
     expect(await platform.down('hello-node')).toBe('not-running');
+  });
+
+  it('each line a job writes to its own log is an event as it is written, the same lines the log gives back', async () => {
+    const { platform } = await openPlatform();
+    const seen = record(platform);
+    await platform.jobs.run('hello-node', 'migrate', async (job) => {
+      job.log('applying 0001_users', 'out');
+      job.log('a warning on stderr', 'err');
+    });
+    await expect(platform.jobs.run('hello-node', 'seed', () => Promise.reject(new Error('seed data missing')))).rejects.toThrow('seed data missing');
+    expect(seen.jobLines.map(({ app, stream, line }) => ({ app, stream, line }))).toEqual([
+      { app: 'hello-node', stream: 'out', line: 'applying 0001_users' },
+      { app: 'hello-node', stream: 'err', line: 'a warning on stderr' },
+      { app: 'hello-node', stream: 'err', line: 'seed data missing' },
+    ]);
+    for (const id of new Set(seen.jobLines.map((line) => line.id))) {
+      const streamed = seen.jobLines.filter((line) => line.id === id).map(({ time, stream, line }) => ({ time, stream, line }));
+      // The file is written through a stream: what it gives back arrives a moment later.
+      await until(() => platform.jobs.logLines(id).length === streamed.length, 5000, 'the job log to be written');
+      expect(platform.jobs.logLines(id)).toEqual(streamed);
+    }
   });
 
   it('a command environment carries the app’s settings without a port', async () => {

@@ -5,15 +5,16 @@ import { get, post, seg } from '../lib/api.js';
 import { ago, clock, span } from '../lib/format.js';
 import { href, navigate } from '../lib/route.js';
 import { can, NEEDS } from '../lib/session.js';
+import { onEvent } from '../lib/events.js';
 import { useLive, useTick } from '../lib/use-live.js';
 import type { JobLogLine, JobRow } from '../lib/views.js';
 
 const FINISHED = new Set(['success', 'failed', 'aborted']);
 
 /**
- * A job's own log, shown while its step is open. No event carries job log
- * lines, so a running step's log is read again every second (the CLI's
- * `jobs show -f` does the same); a finished one once more, then never.
+ * A job's own log, shown while its step is open: what was written before,
+ * then each line as the job.log event brings it; read again whenever the
+ * stream reconnects (lines sent while it was down are gone).
  */
 function JobLog({ job }: { job: JobRow }) {
   const [lines, setLines] = useState<JobLogLine[]>();
@@ -21,14 +22,35 @@ function JobLog({ job }: { job: JobRow }) {
   const running = !FINISHED.has(job.state);
   useEffect(() => {
     let stopped = false;
-    const read = () => get<JobLogLine[]>(`/jobs/${seg(job.id)}/log`).then((value) => !stopped && setLines(value), () => undefined);
+    let loaded = false;
+    const early: JobLogLine[] = [];
+    const read = () =>
+      get<JobLogLine[]>(`/jobs/${seg(job.id)}/log`).then(
+        (value) => {
+          if (stopped) return;
+          loaded = true;
+          // Lines that arrived while the log was read are in the answer already, or newer than its last.
+          const last = value.at(-1)?.time ?? '';
+          setLines([...value, ...early.filter((line) => line.time > last)]);
+          early.length = 0;
+        },
+        () => undefined,
+      );
     void read();
-    const timer = running ? setInterval(read, 1000) : undefined;
+    const offs = [
+      onEvent('open', () => void read()),
+      onEvent('job.log', (event: JobLogLine & { id: string }) => {
+        if (stopped || event.id !== job.id) return;
+        const line = { time: event.time, stream: event.stream, line: event.line };
+        if (!loaded) early.push(line);
+        else setLines((before) => [...(before ?? []), line]);
+      }),
+    ];
     return () => {
       stopped = true;
-      if (timer) clearInterval(timer);
+      offs.forEach((off) => off());
     };
-  }, [job.id, running, job.updatedAt]);
+  }, [job.id]);
   useEffect(() => {
     const element = box.current;
     if (element) element.scrollTop = element.scrollHeight;
