@@ -16,6 +16,9 @@ import { signInWithCode } from './session-routes.js';
 
 
 
+/** How often a user's event stream is checked against their session, token and roles. */
+const STREAM_RECHECK_MS = 2000;
+
 /** Writes to a stream unless its client has gone (a write after close would throw). */
 function writeOpen(res: ServerResponse, text: string): void {
   if (!res.writableEnded && !res.destroyed) res.write(text);
@@ -302,10 +305,27 @@ export class ApiServer {
     res.write(': paasmaker events\n\n');
     const app = query.app;
     // A user's stream carries the events of the apps they may view, nothing else.
-    this.streams.set(res, { app, mayView: context.caller.kind === 'owner' ? undefined : context.mayView });
+    const entry: { app?: string; mayView?: (app: string) => boolean } = { app, mayView: context.caller.kind === 'owner' ? undefined : context.mayView };
+    this.streams.set(res, entry);
     const ping = setInterval(() => writeOpen(res, ': ping\n\n'), 15_000);
+    // A user's right to the stream is asked again every few seconds: a session signed out, a token
+    // revoked or a user removed ends it; a role given or taken changes what it carries.
+    const recheck =
+      context.caller.kind === 'owner'
+        ? undefined
+        : setInterval(() => {
+            const again = this.contextFor(req, true);
+            if (!again.refused) {
+              entry.mayView = again.context.mayView;
+              return;
+            }
+            clearInterval(recheck);
+            this.streams.delete(res);
+            res.end();
+          }, STREAM_RECHECK_MS);
     req.once('close', () => {
       clearInterval(ping);
+      if (recheck) clearInterval(recheck);
       this.streams.delete(res);
       if (app && query.attach === '1' && context.access.can('APPLICATION_DEPLOY', context.platform.state.workspaces.appWorkspace(app))) {
         this.context.detached?.(app).catch((error: unknown) => this.log(`could not stop ${app} after its terminal went away: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`));

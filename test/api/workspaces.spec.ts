@@ -53,15 +53,17 @@ beforeAll(async () => {
 afterAll(async () => cleanup?.());
 
 /** A user's event stream, collected until `done` says enough. */
-function collectEvents(token: string): { text: () => string; close: () => void } {
+function collectEvents(token: string): { text: () => string; close: () => void; ended: () => boolean } {
   let text = '';
+  let ended = false;
   const req = request({ host: '127.0.0.1', port, path: '/api/v1/events', headers: { host: `127.0.0.1:${port}`, authorization: `Bearer ${token}` }, agent: false }, (res) => {
     res.setEncoding('utf8');
     res.on('data', (chunk: string) => (text += chunk));
+    res.on('end', () => (ended = true));
   });
   req.on('error', () => undefined);
   req.end();
-  return { text: () => text, close: () => req.destroy() };
+  return { text: () => text, close: () => req.destroy(), ended: () => ended };
 }
 
 describe('a developer in workspace a', () => {
@@ -107,5 +109,33 @@ describe('a developer in workspace a', () => {
     expect(moved.exitCode, moved.stderr).toBe(0);
     expect(await names('/api/v1/apps', 'name')).toEqual(['alpha', 'beta']);
     expect((await tcpRequest(port, 'POST', '/api/v1/apps/beta/restart', { token: dev, body: {} })).status).toBe(200);
+  }, 90_000);
+
+  it("a user's event stream follows their rights: a role taken narrows it, a revoked token ends it", async () => {
+    const token = await userToken(home, 'eve', 'developer', 'a');
+    const grant = await runCli(['role', 'assign', 'eve', 'developer', '--workspace', 'b'], { home });
+    expect(grant.exitCode, grant.stderr).toBe(0);
+    const events = collectEvents(token);
+    try {
+      await until(() => events.text().includes(': paasmaker events'), 10_000, 'the stream to open');
+      const gamma = project('gamma', 'b');
+      expect((await runCli(['up', '-d', gamma], { home })).exitCode).toBe(0);
+      await until(() => events.text().includes('"app":"gamma"'), 10_000, "gamma's events while eve holds a role in b");
+      const taken = await runCli(['role', 'unassign', 'eve', 'developer', '--workspace', 'b'], { home });
+      expect(taken.exitCode, taken.stderr).toBe(0);
+      // Once the stream has been asked again (every 2 s), gamma's events no longer reach it; alpha's do.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const before = events.text().length;
+      expect((await apiRequest(join(home, 'paasmaker.sock'), 'POST', '/api/v1/apps/gamma/restart', { body: {} })).json).toEqual({ ok: true });
+      expect((await apiRequest(join(home, 'paasmaker.sock'), 'POST', '/api/v1/apps/alpha/restart', { body: {} })).json).toEqual({ ok: true });
+      await until(() => events.text().slice(before).includes('"app":"alpha"'), 10_000, "alpha's events");
+      expect(events.text().slice(before)).not.toContain('"app":"gamma"');
+
+      const tokens = JSON.parse((await runCli(['token', 'list', '--json'], { home })).stdout) as Array<{ id: string; user: string }>;
+      for (const row of tokens.filter((row) => row.user === 'eve')) expect((await runCli(['token', 'revoke', row.id], { home })).exitCode).toBe(0);
+      await until(() => events.ended(), 10_000, 'the stream of a revoked token to end');
+    } finally {
+      events.close();
+    }
   }, 90_000);
 });
