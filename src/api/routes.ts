@@ -28,7 +28,7 @@ import { MACHINE_ROUTES } from './machine-routes.js';
 import { PROCESS_ROUTES } from './process-routes.js';
 import { REQUEST_LOG_ROUTES } from './request-log-routes.js';
 import { AppQuerySchema, EnvQuerySchema, LogsQuerySchema, ProcessesQuerySchema, ProjectEnvironmentRequestSchema, RestartRequestSchema, ScaleRequestSchema, StatsQuerySchema, UpRequestSchema, WaitQuerySchema } from './requests.js';
-import { answerAsJob, appRecord, type Route } from './route.js';
+import { answerAsJob, appRecord, type ApiContext, type Route } from './route.js';
 import { SERVICE_ROUTES } from './service-routes.js';
 import { SESSION_ROUTES } from './session-routes.js';
 import { ROLE_ROUTES } from './role-routes.js';
@@ -37,6 +37,26 @@ import { WORKSPACE_ROUTES } from './workspace-routes.js';
 import type { AppRow } from '../shared/views.js';
 import { WARNING_ROUTES } from './warning-routes.js';
 
+
+/**
+ * Running a folder as an app: APPLICATION_CREATE in the workspace it lands in
+ * and, for an app that exists, in the one it is in (a folder naming another
+ * team's app must not take it over, nor its services' credentials). A
+ * manifest that moves the app, or names a workspace not made yet, needs
+ * WORKSPACE_EDIT there too, as paasmaker workspace move and add do.
+ */
+function requireMayRun(context: ApiContext, app: string, named: string | undefined): void {
+  const { workspaces } = context.platform.state;
+  const current = workspaces.appWorkspace(app);
+  const target = named ?? current ?? 'default';
+  const refuse = (permission: string, workspace: string) => {
+    throw new PaasmakerError('FORBIDDEN', `the caller lacks the permission ${permission} in workspace "${workspace}"`, { hint: 'a role holding it there gives it (paasmaker role assign USER developer --workspace WS)' });
+  };
+  for (const workspace of new Set([target, ...(current ? [current] : [])])) if (!context.access.can('APPLICATION_CREATE', workspace)) refuse('APPLICATION_CREATE', workspace);
+  if ((current !== undefined && current !== target) || !workspaces.get(target)) {
+    for (const workspace of new Set([target, ...(current ? [current] : [])])) if (!context.access.can('WORKSPACE_EDIT', workspace)) refuse('WORKSPACE_EDIT', workspace);
+  }
+}
 
 /** The API, one table: the server dispatches it and the OpenAPI document is generated from it. */
 export const ROUTES: Route[] = [
@@ -63,8 +83,7 @@ export const ROUTES: Route[] = [
       const { directory, attached, prepare, watch, file, instances = [] } = body as z.infer<typeof UpRequestSchema>;
       // The foreground's choice, made the same way: the folder is the first word, the instance types the rest.
       const { manifest } = await loadChosenManifest([resolve(directory), ...instances], file === undefined ? undefined : { path: file, from: `file ${file}` });
-      const workspace = manifest.application.workspace ?? context.platform.state.workspaces.appWorkspace(manifest.application.name) ?? 'default';
-      if (!context.access.can('APPLICATION_CREATE', workspace)) throw new PaasmakerError('FORBIDDEN', `the caller lacks the permission APPLICATION_CREATE in workspace "${workspace}"`, { hint: 'a role holding it there gives it (paasmaker role assign USER developer --workspace WS)' });
+      requireMayRun(context, manifest.application.name, manifest.application.workspace);
       await context.platform.apply(manifest, { forcePrepare: prepare, restore: !attached });
       const unready = context.platform.unready(manifest.application.name);
       if (watch !== false) await context.platform.watch(manifest.application.name);

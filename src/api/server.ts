@@ -8,7 +8,7 @@ import { serveConsole } from './console-assets.js';
 import { openApiDocument } from './openapi.js';
 import type { z } from 'zod';
 import { EventsQuerySchema, NO_QUERY, queryFields } from './requests.js';
-import { Access, ensureLocalAdmin, resolveCaller, SignInCodes, SignInLimiter, Sessions } from '../auth/index.js';
+import { Access, decoyHash, ensureLocalAdmin, resolveCaller, SignInCodes, SignInLimiter, Sessions } from '../auth/index.js';
 import { csrfRefusal, filterListed, permissionRefusal, viewer, type Refusal } from './guard.js';
 import type { ApiBase, ApiContext, Route, SignInDesk } from './route.js';
 import { ROUTES } from './routes.js';
@@ -181,6 +181,8 @@ export class ApiServer {
 
   /** 127.0.0.1, for users (API token or session); resolves with the port. */
   async listenTcp(port: number): Promise<number> {
+    // Password sign-ins come over TCP only: the decoy hash that gives an unknown user's sign-in the same cost is made now, not at the first try.
+    void decoyHash();
     const server = this.make(true);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hashPassword, isBuiltInRole, localAdminName, newToken } from '../auth/index.js';
+import { Access, hashPassword, isBuiltInRole, localAdminName, newToken } from '../auth/index.js';
 import type { State, TokenRecord, UserRecord } from '../state/index.js';
 import { PaasmakerError } from '../shared/errors.js';
 import { NewTokenSchema, RemovedSchema, TokenSchema, UserSchema, type UserView } from '../shared/auth-views.js';
@@ -31,10 +31,20 @@ function callerUser(context: ApiContext): string {
   return context.caller.kind === 'owner' ? localAdminName() : context.caller.user;
 }
 
-/** A caller may manage their own tokens and password; anyone else's needs USER_EDIT. */
-function requireSelfOrEditor(context: ApiContext, user: string, what: string): void {
-  if (user === callerUser(context) || context.access.can('USER_EDIT')) return;
-  throw new PaasmakerError('FORBIDDEN', `${what} of user "${user}" needs the permission USER_EDIT (a user manages their own)`, { hint: 'a role holding USER_EDIT gives it (paasmaker role list)' });
+/**
+ * A caller may manage their own tokens and password; anyone else's needs
+ * USER_EDIT and, for what lets one act as that user (`acting`: a token, a
+ * password), every permission that user holds: an editor cannot become an
+ * administrator by minting the administrator a token.
+ */
+function requireSelfOrEditor(context: ApiContext, user: string, what: string, acting = false): void {
+  if (user === callerUser(context)) return;
+  if (!context.access.can('USER_EDIT')) {
+    throw new PaasmakerError('FORBIDDEN', `${what} of user "${user}" needs the permission USER_EDIT (a user manages their own)`, { hint: 'a role holding USER_EDIT gives it (paasmaker role list)' });
+  }
+  if (acting && !context.access.covers(Access.of(context.platform.state, user))) {
+    throw new PaasmakerError('FORBIDDEN', `${what} of user "${user}" would let the caller act with permissions it does not hold`, { hint: 'a user holding every permission of theirs (an administrator) can do it' });
+  }
 }
 
 const tokenView = (token: TokenRecord) => ({ id: token.id, user: token.user, name: token.name, createdAt: token.createdAt, lastUsed: token.lastUsed });
@@ -61,7 +71,11 @@ export const USER_ROUTES: Route[] = [
       const { state } = context.platform;
       if (state.users.get(name)) throw new PaasmakerError('ALREADY_EXISTS', `a user named "${name}" exists already`, { hint: `paasmaker role assign ${name} ROLE gives them a role` });
       if (workspace !== undefined && role === undefined) throw new PaasmakerError('INVALID_REQUEST', 'a workspace without a role gives nothing', { hint: 'add --role ROLE' });
-      if (role !== undefined) requireRole(state, role);
+      if (role !== undefined) {
+        requireRole(state, role);
+        // Giving a role is ROLE_ASSIGN's, here as in POST /api/v1/allocations.
+        if (!context.access.can('ROLE_ASSIGN')) throw new PaasmakerError('FORBIDDEN', `giving user "${name}" the role "${role}" needs the permission ROLE_ASSIGN`, { hint: 'add the user without --role, and ask someone holding ROLE_ASSIGN to assign it' });
+      }
       if (workspace !== undefined) requireWorkspace(state, workspace);
       const hash = password === undefined ? null : await hashPassword(password);
       state.transaction(() => {
@@ -101,7 +115,7 @@ export const USER_ROUTES: Route[] = [
     handle: async (context, params, body) => {
       const { state } = context.platform;
       const user = requireUser(state, params.user!);
-      requireSelfOrEditor(context, user.name, 'the password');
+      requireSelfOrEditor(context, user.name, 'the password', true);
       const { password } = body as z.infer<typeof PasswordRequestSchema>;
       state.users.setPassword(user.name, password === null ? null : await hashPassword(password));
       context.signIn.sessions.removeUser(user.name);
@@ -132,7 +146,7 @@ export const USER_ROUTES: Route[] = [
       const { state } = context.platform;
       const request = body as z.infer<typeof TokenCreateRequestSchema>;
       const user = requireUser(state, request.user ?? callerUser(context));
-      requireSelfOrEditor(context, user.name, 'a token');
+      requireSelfOrEditor(context, user.name, 'a token', true);
       const { token, id, hash } = newToken();
       state.tokens.add({ id, user: user.name, name: request.name ?? 'cli', hash });
       return { ...tokenView(state.tokens.get(id)!), token };

@@ -45,6 +45,12 @@ export class Access {
     return this.global.has(permission) || [...this.workspaces.values()].some((held) => held.has(permission));
   }
 
+  /** Everything `other` may do, this may do too: acting as another user (their token, their password) must not raise anyone. */
+  covers(other: Access): boolean {
+    if ([...other.global].some((permission) => !this.global.has(permission))) return false;
+    return [...other.workspaces].every(([workspace, held]) => [...held].every((permission) => this.can(permission, workspace)));
+  }
+
   /** The permissions, as GET /api/v1/session gives them. */
   summary(): { global: Permission[]; workspaces: Record<string, Permission[]> } {
     const sorted = (set: ReadonlySet<Permission>) => PERMISSION_NAMES.filter((name) => set.has(name));

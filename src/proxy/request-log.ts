@@ -7,9 +7,27 @@ export const REQUEST_LOG_SIZE = 300;
 const SLOT_BYTES = 4096;
 const REQUEST_BYTES = 3072;
 
-/** Header values never kept in the clear: they carry credentials. */
+/** Header values never shown in the clear: they carry credentials (the usual ones, and any whose name says so). */
 const SECRET_HEADERS = new Set(['cookie', 'authorization', 'proxy-authorization', 'set-cookie']);
+const SECRET_NAME = /token|secret|key|passw|auth|session|csrf|signature|credential/i;
 export const REDACTED = '[redacted]';
+
+const isSecretHeader = (name: string) => SECRET_HEADERS.has(name.toLowerCase()) || SECRET_NAME.test(name);
+
+/** A path whose query parameters named like credentials (?token=, ?api_key=) have their values redacted. */
+function redactedPath(path: string): string {
+  const query = path.indexOf('?');
+  if (query < 0) return path;
+  return path.slice(0, query) + path.slice(query).replace(/([?&;]([^=&;#]*)=)([^&;#]*)/g, (whole, head: string, name: string) => (SECRET_NAME.test(decodeURIComponentSafe(name)) ? `${head}${REDACTED}` : whole));
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
 
 /** One request as the request inspector shows it: headers redacted, no body. */
 export interface RequestRecord {
@@ -193,7 +211,7 @@ export class RequestLog {
     if (!ring) return [];
     const sinceId = filter.sinceId ?? 0;
     const sinceTime = filter.sinceTime ?? -Infinity;
-    const matching = ring.ordered().filter((slot) => slot.id > sinceId && slot.time >= sinceTime && statusMatches(slot.status, filter.status) && (filter.path === undefined || pathOf(slot, requestText(slot)).includes(filter.path)));
+    const matching = ring.ordered().filter((slot) => slot.id > sinceId && slot.time >= sinceTime && statusMatches(slot.status, filter.status) && (filter.path === undefined || redactedPath(pathOf(slot, requestText(slot))).includes(filter.path)));
     const kept = filter.limit === undefined ? matching : matching.slice(-filter.limit);
     return kept.map((slot) => view(app, slot));
   }
@@ -224,14 +242,14 @@ function statusMatches(status: number, wanted: RequestFilter['status']): boolean
 /** Copies a header list, credentials redacted. */
 export function redactHeaders(headers: Iterable<readonly [string, string | number]>): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  for (const [name, value] of headers) out.push([name, SECRET_HEADERS.has(name.toLowerCase()) ? REDACTED : String(value)]);
+  for (const [name, value] of headers) out.push([name, isSecretHeader(name) ? REDACTED : String(value)]);
   return out;
 }
 
 /** The fields of a head kept as read, credentials redacted, in one pass. */
 function redactedFields(raw: string): Array<[string, string]> {
   const fields = rawFields(raw);
-  for (const field of fields) if (SECRET_HEADERS.has(field[0].toLowerCase())) field[1] = REDACTED;
+  for (const field of fields) if (isSecretHeader(field[0])) field[1] = REDACTED;
   return fields;
 }
 
@@ -256,7 +274,7 @@ function view(app: string, slot: Slot): RequestRecord {
     instance: slot.instance,
     upstream,
     method: requestHead.slice(0, requestHead.indexOf(' ')),
-    path: pathOf(slot, requestHead),
+    path: redactedPath(pathOf(slot, requestHead)),
     status: slot.status === 0 ? null : slot.status,
     durationMs: Math.round(slot.durationMs * 100) / 100,
     bytesIn: slot.bytesIn,

@@ -111,6 +111,32 @@ describe('a developer in workspace a', () => {
     expect((await tcpRequest(port, 'POST', '/api/v1/apps/beta/restart', { token: dev, body: {} })).status).toBe(200);
   }, 90_000);
 
+  it("a folder naming another workspace's app cannot take it over, nor move an app where the caller may not", async () => {
+    const dev = await userToken(home, 'mallory', 'developer', 'a');
+    const omega = project('omega', 'b');
+    expect((await runCli(['up', '-d', omega], { home })).exitCode).toBe(0);
+    // A folder of mallory's whose manifest says omega lives in a (where mallory is a developer) must not take b's omega.
+    const taken = await tcpRequest(port, 'POST', '/api/v1/apps', { token: dev, body: { directory: project('omega', 'a') } });
+    expect(taken).toMatchObject({ status: 403, json: { code: 'FORBIDDEN', error: 'the caller lacks the permission APPLICATION_CREATE in workspace "b"' } });
+    expect((await apiRequest(join(home, 'paasmaker.sock'), 'GET', '/api/v1/apps/omega')).json).toMatchObject({ directory: omega, workspace: 'b' });
+    // A workspace that does not exist yet is WORKSPACE_EDIT's to make.
+    expect(await tcpRequest(port, 'POST', '/api/v1/apps', { token: dev, body: { directory: project('delta', 'brand-new') } })).toMatchObject({ status: 403, json: { code: 'FORBIDDEN' } });
+    expect((await apiRequest(join(home, 'paasmaker.sock'), 'GET', '/api/v1/workspaces')).json).not.toContainEqual(expect.objectContaining({ name: 'brand-new' }));
+  }, 90_000);
+
+  it('USER_EDIT alone neither gives roles nor acts as a stronger user (no admin token, no admin password)', async () => {
+    const role = await runCli(['role', 'add', 'user-editor', 'USER_EDIT', 'USER_LIST'], { home });
+    expect(role.exitCode, role.stderr).toBe(0);
+    const editor = await userToken(home, 'ed', 'user-editor');
+    const admin = ((await apiRequest(join(home, 'paasmaker.sock'), 'GET', '/api/v1/session')).json as { user: string }).user;
+    expect(await tcpRequest(port, 'POST', '/api/v1/users', { token: editor, body: { name: 'sneaky', password: 'long-enough-1', role: 'admin' } })).toMatchObject({ status: 403, json: { code: 'FORBIDDEN' } });
+    expect(await tcpRequest(port, 'POST', '/api/v1/tokens', { token: editor, body: { user: admin } })).toMatchObject({ status: 403, json: { code: 'FORBIDDEN' } });
+    expect(await tcpRequest(port, 'POST', `/api/v1/users/${admin}/password`, { token: editor, body: { password: 'long-enough-2' } })).toMatchObject({ status: 403, json: { code: 'FORBIDDEN' } });
+    // What it may do: add a user without a role, and act for one who holds no more than it does.
+    expect((await tcpRequest(port, 'POST', '/api/v1/users', { token: editor, body: { name: 'plain' } })).status).toBe(200);
+    expect((await tcpRequest(port, 'POST', '/api/v1/tokens', { token: editor, body: { user: 'plain' } })).status).toBe(200);
+  }, 90_000);
+
   it("a user's event stream follows their rights: a role taken narrows it, a revoked token ends it", async () => {
     const token = await userToken(home, 'eve', 'developer', 'a');
     const grant = await runCli(['role', 'assign', 'eve', 'developer', '--workspace', 'b'], { home });

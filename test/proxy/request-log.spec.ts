@@ -92,6 +92,21 @@ describe('the request inspector', () => {
     for (const secret of ['COOKIE-SECRET', 'AUTH-SECRET', 'PROXY-SECRET', 'SET-COOKIE-SECRET']) expect(text).not.toContain(secret);
   });
 
+  it('redacts headers and query parameters named like credentials too (X-Api-Key, ?token=), and a path filter cannot probe them', async () => {
+    const port = await app();
+    const r = await router();
+    r.table.setApp('shop', { hostnames: ['shop.localhost'], upstreams: [running('shop/web.0', port)] });
+    await call(r.port, { path: '/hook?id=7&access_token=QUERY-SECRET&api%5Fkey=ENCODED-SECRET', headers: { 'x-api-key': 'KEY-SECRET', 'x-csrf-token': 'CSRF-SECRET', 'x-trace': 'visible' } });
+    const [record] = r.requests!.list('shop');
+    expect(record!.path).toBe('/hook?id=7&access_token=[redacted]&api%5Fkey=[redacted]');
+    expect(header(record!.requestHeaders, 'x-api-key')).toEqual(['[redacted]']);
+    expect(header(record!.requestHeaders, 'x-csrf-token')).toEqual(['[redacted]']);
+    expect(header(record!.requestHeaders, 'x-trace')).toEqual(['visible']);
+    expect(JSON.stringify(r.requests!.list('shop'))).not.toMatch(/QUERY-SECRET|ENCODED-SECRET|KEY-SECRET|CSRF-SECRET/);
+    expect(r.requests!.list('shop', { path: 'QUERY-SECRET' })).toEqual([]);
+    expect(r.requests!.list('shop', { path: 'id=7' })).toHaveLength(1);
+  });
+
   it('never stores a body, of the request or of the answer', async () => {
     const port = await app();
     const r = await router();
