@@ -73,14 +73,22 @@ export function forbidden(context: ApiContext, permission: Permission, where = '
   };
 }
 
-/** A listing as the caller may see it: the items of apps in workspaces they view (an item of no app only with the permission everywhere). */
+/**
+ * A listing as the caller may see it: the items of apps in workspaces where
+ * they view apps and hold the route's permission (SERVICE_VIEW for services,
+ * …); an item of no app only with the permission everywhere.
+ */
 export function filterListed(route: Route, context: ApiContext, answer: unknown): unknown {
   if (route.scope !== 'listed' || context.caller.kind === 'owner' || !Array.isArray(answer)) return answer;
   const appOf = route.listedApp ?? ((item: { app?: string | null }) => item.app);
-  const everywhere = route.permission !== 'anyone' && route.permission !== 'signed-in' && context.access.can(route.permission);
+  const permission = route.permission;
+  if (permission === 'anyone' || permission === 'signed-in') return answer.filter((item) => !appOf(item) || context.mayView(appOf(item)!));
+  const everywhere = context.access.can(permission);
+  const workspaces = everywhere ? undefined : context.platform.state.workspaces.appWorkspaces();
   return answer.filter((item) => {
     const app = appOf(item);
-    return app ? context.mayView(app) : everywhere;
+    if (!app) return everywhere;
+    return context.mayView(app) && (everywhere || context.access.can(permission, workspaces!.get(app) ?? 'default'));
   });
 }
 
@@ -98,6 +106,7 @@ export function viewer(context: Pick<ApiContext, 'access' | 'caller' | 'platform
       workspaces = context.platform.state.workspaces.appWorkspaces();
       readAt = Date.now();
     }
-    return context.access.can('WORKSPACE_VIEW', workspaces.get(app) ?? 'default');
+    // '' is the platform's own (a managed server's lines): only for those who view everything.
+    return app !== '' && context.access.can('WORKSPACE_VIEW', workspaces.get(app) ?? 'default');
   };
 }

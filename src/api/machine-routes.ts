@@ -40,6 +40,7 @@ export const MACHINE_ROUTES: Route[] = [
     scope: 'somewhere',
     summary: 'Every runtime: the versions installed on this machine, and the version each running instance resolved to',
     response: z.array(RuntimeSchema),
-    handle: (context) => runtimeRows(process.env, context.platform.runtimePlans()),
+    // Which apps run which runtime is shown for the apps the caller may view.
+    handle: async (context) => (await runtimeRows(process.env, context.platform.runtimePlans())).map((row) => ({ ...row, instances: row.instances.filter((instance) => context.mayView(instance.app)) })),
   },
 ];

@@ -103,6 +103,11 @@ describe('a developer in workspace a', () => {
     expect(await names('/api/v1/jobs')).toEqual(['alpha']);
     expect(await names('/api/v1/workspaces', 'name')).toEqual(['a']);
     expect((await tcpRequest(port, 'GET', '/api/v1/status', { token: dev })).json.apps).toEqual(['alpha']);
+    // Which app runs which runtime, too: only a's.
+    const runtimes = (await tcpRequest(port, 'GET', '/api/v1/runtimes', { token: dev })).json as Array<{ instances: Array<{ app: string }> }>;
+    const everyRuntime = (await apiRequest(join(home, 'paasmaker.sock'), 'GET', '/api/v1/runtimes')).json as Array<{ instances: Array<{ app: string }> }>;
+    expect(new Set(everyRuntime.flatMap((row) => row.instances.map((instance) => instance.app)))).toEqual(new Set(['alpha', 'beta']));
+    expect(runtimes.flatMap((row) => row.instances.map((instance) => instance.app))).toEqual(['alpha']);
 
     // Moved to a, beta is the developer's too.
     const moved = await runCli(['workspace', 'move', 'beta', 'a'], { home });

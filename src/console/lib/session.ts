@@ -52,6 +52,6 @@ export function can(permission: string, workspace = 'default'): boolean {
   if (session === 'open') return true;
   if (session === 'signed-out') return false;
   if (session.owner) return true;
-  const held = [...session.global, ...(session.workspaces[workspace] ?? [])];
-  return held.includes(permission) || held.includes('SYSTEM_ADMINISTRATION');
+  // As the API decides (Access.can): held everywhere, or in this workspace; no permission stands for another.
+  return session.global.includes(permission) || (session.workspaces[workspace] ?? []).includes(permission);
 }
