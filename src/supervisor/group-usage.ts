@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { hasProc } from '../shared/process-start.js';
+import { hasProc, statFields } from '../shared/process-start.js';
 
 /** What /proc says of one process group at one moment. */
 export interface GroupUsage {
@@ -45,14 +45,9 @@ export function groupUsage(pgids: ReadonlySet<number>): Map<number, GroupUsage> 
   for (const entry of readdirSync('/proc')) {
     const first = entry.charCodeAt(0);
     if (first < 48 || first > 57) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    // After "(comm)", which may hold spaces: fields[0] is field 3 (state), [2] the group, [11] and [12] utime and stime, [21] rss in pages.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state), [2] the group, [11] and [12] utime and stime, [21] rss in pages.
+    const fields = statFields(Number(entry));
+    if (!fields) continue; // gone meanwhile
     const pgid = Number(fields[2]);
     if (!pgids.has(pgid) || fields[0] === 'Z') continue;
     let group = usage.get(pgid);

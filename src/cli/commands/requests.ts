@@ -3,7 +3,7 @@ import { callApi, followEvents } from '../../api/client.js';
 import type { AppRow, RequestRecordRow } from '../../api/index.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { defineCommand } from '../command.js';
-import { colorEnabled, interrupted, painter, type Color } from '../output.js';
+import { byteSize, colorEnabled, interrupted, painter, type Color } from '../output.js';
 import { appPlatform, runningPlatform } from '../running-platform.js';
 
 type Options = { follow?: boolean; json?: boolean; lines?: string; dir: string };
@@ -28,7 +28,6 @@ const FOLLOW_WIDTHS = [12, 7, 40, 6, 9, 9, 12, 0];
 
 const STATUS_COLORS: Record<number, Color> = { 1: 'gray', 2: 'green', 3: 'cyan', 4: 'yellow', 5: 'red' };
 
-const bytes = (n: number) => (n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 ** 2).toFixed(1)} MiB`);
 const duration = (ms: number) => (ms < 10 ? `${ms.toFixed(1)} ms` : ms < 10_000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
 /** Local time of day with milliseconds: what a developer compares with the clock and their app's log. */
 const clock = (iso: string) => {
@@ -40,7 +39,7 @@ const shorten = (text: string, width: number) => (width > 1 && text.length > wid
 
 function cells(record: RequestRecordRow): string[] {
   const note = record.answeredBy === 'app' ? (record.error ?? '') : record.answeredBy === 'router' ? `router: ${record.error ?? ''}` : (record.error ?? 'no answer');
-  return [clock(record.time), record.method, record.path, record.status === null ? '-' : String(record.status), duration(record.durationMs), bytes(record.bytesOut), record.upstream ?? record.instance, note];
+  return [clock(record.time), record.method, record.path, record.status === null ? '-' : String(record.status), duration(record.durationMs), byteSize(record.bytesOut), record.upstream ?? record.instance, note];
 }
 
 /** One aligned line; the status coloured by its class, the note dimmed. */

@@ -3,7 +3,7 @@ import type { TrafficRow } from '../../api/index.js';
 import { defineCommand } from '../command.js';
 import { fromPlatform, requireKnownApp } from '../running-platform.js';
 import { PaasmakerError } from '../../shared/errors.js';
-import { interrupted, table } from '../output.js';
+import { byteSize, interrupted, table } from '../output.js';
 
 type Options = { json?: boolean; window: string; follow?: boolean };
 
@@ -20,7 +20,6 @@ export default defineCommand<Options>({
   run: ({ args, options }) => stats(args[0] as string | undefined, options),
 });
 
-const bytes = (n: number | null) => (n === null ? '-' : n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 ** 2).toFixed(1)} MiB`);
 
 /** `paasmaker stats`: what went through the router, per app instance type, over a window (from the running platform, else the read-only view). */
 async function stats(app: string | undefined, options: Options): Promise<number> {
@@ -61,6 +60,6 @@ function render(rows: TrafficRow[], window: number, json: boolean, once: boolean
   const ms = (value: number | null) => (value === null ? '-' : `${value} ms`);
   return table(
     ['app', 'instance', 'requests', 'req/s', '2xx', '3xx', '4xx', '5xx', 'in', 'out', 'p50', 'p99'],
-    rows.map((row) => [row.app, row.instance, String(row.requests), String(row.rps), String(row.s2xx), String(row.s3xx), String(row.s4xx), String(row.s5xx), bytes(row.bytesIn), bytes(row.bytesOut), ms(row.p50), ms(row.p99)]),
+    rows.map((row) => [row.app, row.instance, String(row.requests), String(row.rps), String(row.s2xx), String(row.s3xx), String(row.s4xx), String(row.s5xx), byteSize(row.bytesIn), byteSize(row.bytesOut), ms(row.p50), ms(row.p99)]),
   );
 }
