@@ -19,7 +19,10 @@ export const UserAddRequestSchema = z
   .meta({ id: 'UserAddRequest' });
 
 export const PasswordRequestSchema = z
-  .strictObject({ password: z.string().min(8, 'must be at least 8 characters').max(1024).nullable().describe('null removes it') })
+  .strictObject({
+    password: z.string().min(8, 'must be at least 8 characters').max(1024).nullable().describe('null removes it'),
+    current: z.string().max(1024).optional().describe('the password it replaces: needed when a user signed in by a console session changes their own'),
+  })
   .meta({ id: 'PasswordRequest' });
 
 export const ConfirmQuerySchema = z.strictObject({ confirm: z.enum(['true']).optional().describe('remove even when things depend on it (they go with it)') });

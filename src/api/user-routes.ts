@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Access, hashPassword, isBuiltInRole, localAdminName, newToken } from '../auth/index.js';
+import { Access, hashPassword, isBuiltInRole, localAdminName, newToken, verifyPassword } from '../auth/index.js';
 import type { State, TokenRecord, UserRecord } from '../state/index.js';
 import { PaasmakerError } from '../shared/errors.js';
 import { NewTokenSchema, RemovedSchema, TokenSchema, UserSchema, type UserView } from '../shared/auth-views.js';
@@ -116,7 +116,12 @@ export const USER_ROUTES: Route[] = [
       const { state } = context.platform;
       const user = requireUser(state, params.user!);
       requireSelfOrEditor(context, user.name, 'the password', true);
-      const { password } = body as z.infer<typeof PasswordRequestSchema>;
+      const { password, current } = body as z.infer<typeof PasswordRequestSchema>;
+      // A browser session (a cookie that may have been taken) must not turn itself into lasting access: it proves the password first.
+      const bySession = context.caller.kind === 'user' && context.caller.via === 'session' && context.caller.user === user.name;
+      if (bySession && user.password !== null && (current === undefined || !(await verifyPassword(current, user.password)))) {
+        throw new PaasmakerError('FORBIDDEN', 'changing your password from a console session needs the current one', { hint: 'send it as "current"' });
+      }
       state.users.setPassword(user.name, password === null ? null : await hashPassword(password));
       context.signIn.sessions.removeUser(user.name);
       return userView(state, requireUser(state, user.name));

@@ -88,6 +88,18 @@ describe('sessions', () => {
     expect((await signIn('sam', 'another long one')).status).toBe(200);
   });
 
+  it('a user signed in by session changes their own password only by giving the current one', async () => {
+    const signedIn = await signIn('sam', 'another long one');
+    const cookie = sessionCookieOf(signedIn);
+    const csrf = ((await tcpRequest(port, 'GET', '/api/v1/session', { headers: { cookie } })).json as { csrf: string }).csrf;
+    const change = (body: unknown) => tcpRequest(port, 'POST', '/api/v1/users/sam/password', { headers: { cookie, 'x-csrf-token': csrf }, body });
+    expect(await change({ password: 'taken over for good' })).toMatchObject({ status: 403, json: { code: 'FORBIDDEN' } });
+    expect(await change({ password: 'taken over for good', current: 'a wrong guess' })).toMatchObject({ status: 403, json: { code: 'FORBIDDEN' } });
+    expect((await signIn('sam', 'another long one')).status).toBe(200);
+    expect((await change({ password: 'a third long one', current: 'another long one' })).status).toBe(200);
+    expect((await signIn('sam', 'a third long one')).status).toBe(200);
+  });
+
   it('the one-time link signs the local administrator in once; a used link gets a page saying so', async () => {
     const socket = join(home, 'paasmaker.sock');
     const link = (await apiRequest(socket, 'POST', '/api/v1/session/links')).json as { path: string; expiresAt: number };
