@@ -26,8 +26,6 @@ export interface SignInDesk {
 
 /** Everything a handler may use: the base, and who is asking. */
 export interface ApiContext extends ApiBase {
-  /** How this request came: the Unix socket (only its owner can open it) or the TCP listener. */
-  transport?: 'socket' | 'tcp';
   caller: Caller;
   /** What the caller may do. */
   access: Access;

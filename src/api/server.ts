@@ -234,7 +234,7 @@ export class ApiServer {
   /** The context of one request: who asks (undefined: no valid credentials, with why). */
   private contextFor(req: IncomingMessage, tcp: boolean): { context: ApiContext; refused?: string } {
     const resolved = resolveCaller({ transport: tcp ? 'tcp' : 'socket', authorization: req.headers.authorization, cookie: req.headers.cookie }, this.context.platform.state, this.signIn.sessions);
-    const base = { ...this.context, transport: tcp ? ('tcp' as const) : ('socket' as const), signIn: this.signIn, client: req.socket.remoteAddress ?? 'local', headers: {} };
+    const base = { ...this.context, signIn: this.signIn, client: req.socket.remoteAddress ?? 'local', headers: {} };
     if ('refused' in resolved) {
       // Not signed in: only the routes open to anyone (signing in) run, with no permission at all.
       const access = Access.nothing();

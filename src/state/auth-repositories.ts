@@ -107,18 +107,20 @@ export class WorkspacesRepository {
   }
 }
 
+type StoredRole = Omit<RoleRecord, 'permissions'> & { permissions: string };
+const parsedRole = (row: StoredRole): RoleRecord => ({ ...row, permissions: JSON.parse(row.permissions) as string[] });
+
 export class RolesRepository {
   constructor(private readonly db: Db) {}
 
   list(): RoleRecord[] {
-    return (this.db.prepare('SELECT name, permissions, created_at AS createdAt FROM roles ORDER BY name').all() as Array<Omit<RoleRecord, 'permissions'> & { permissions: string }>).map((row) => ({
-      ...row,
-      permissions: JSON.parse(row.permissions) as string[],
-    }));
+    return (this.db.prepare('SELECT name, permissions, created_at AS createdAt FROM roles ORDER BY name').all() as StoredRole[]).map(parsedRole);
   }
 
+  /** One role by name: asked for every allocation of every TCP request's caller, so one row, not the table. */
   get(name: string): RoleRecord | undefined {
-    return this.list().find((role) => role.name === name);
+    const row = this.db.prepare('SELECT name, permissions, created_at AS createdAt FROM roles WHERE name = ?').get(name) as StoredRole | undefined;
+    return row && parsedRole(row);
   }
 
   add(name: string, permissions: readonly string[]): void {
