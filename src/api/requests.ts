@@ -77,3 +77,28 @@ export const RequestLogQuerySchema = z.strictObject({
     .describe('only this status (404), this class (5xx), or none: the requests that got no answer'),
   path: z.string().min(1).max(2000).optional().describe('only requests whose path (with its query) contains this'),
 });
+
+/** A deploy (paasmaker deploy): a source the platform can read; an archive is uploaded instead as the body (see POST /api/v1/deploys). */
+export const DeployRequestSchema = z
+  .strictObject({
+    source: z.string().min(1).describe('a git repository (a path or any URL git fetches), a .tar.gz/.tgz/.tar/.zip archive, or a folder; a relative path is resolved against directory'),
+    directory: z.string().min(1).optional().describe("the caller's working folder, for a relative source"),
+    ref: z.string().min(1).optional().describe('branch, tag or commit (git only); default HEAD'),
+    app: z.string().min(1).optional().describe("the app's name; default: the manifest's application.name"),
+    allowDirty: z.boolean().optional().describe('deploy a git work tree with its uncommitted changes'),
+    switch: z.boolean().optional().describe('make it current once ready (default true); false starts it as a preview on vN.APP.localhost only'),
+  })
+  .meta({ id: 'DeployRequest' });
+/** The query of an archive upload to POST /api/v1/deploys (the body is the archive; its Content-Type says which kind). */
+export const DeployUploadQuerySchema = z.strictObject({
+  app: z.string().min(1).optional(),
+  ref: z.string().optional(),
+  commit: z.string().optional(),
+  author: z.string().optional(),
+  message: z.string().optional(),
+  name: z.string().optional().describe('what to call the source in the version list (e.g. the file name, or "git push")'),
+  switch: z.enum(['0', '1']).optional().describe('0: start it as a preview, do not make it current'),
+});
+export const SwitchRequestSchema = z.strictObject({ version: z.number().int().min(1) }).meta({ id: 'SwitchRequest' });
+export const PruneRequestSchema = z.strictObject({ keep: z.number().int().min(0).max(1000) }).meta({ id: 'PruneRequest' });
+export const PruneResultSchema = z.object({ removed: z.array(z.number().int()).describe('the versions removed, their code deleted') }).meta({ id: 'PruneResult' });

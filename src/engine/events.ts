@@ -88,6 +88,15 @@ export interface JobLogEvent {
   line: string;
 }
 
+/** An app's versions changed (one made, its state changed, a switch, a prune): a face reads GET /api/v1/apps/{app}/versions again. */
+export interface VersionChangedEvent {
+  app: string;
+  /** The version that changed, when one did. */
+  version: number | null;
+  /** The app's current version after the change. */
+  current: number | null;
+}
+
 export interface PlatformEvents {
   'instance.state': [event: InstanceStateEvent];
   'log.line': [event: LogLineEvent];
@@ -99,6 +108,7 @@ export interface PlatformEvents {
   /** Something the platform could not do as asked (the DNS port taken, a router error), as GET /api/v1/warnings lists it. */
   'platform.warning': [event: WarningRow];
   'request.recorded': [event: RequestRecordedEvent];
+  'version.changed': [event: VersionChangedEvent];
 }
 
 /**
@@ -126,6 +136,7 @@ const EVENT_NAME_SET: Record<keyof PlatformEvents, true> = {
   'app.deployed': true,
   'platform.warning': true,
   'request.recorded': true,
+  'version.changed': true,
 };
 export const EVENT_NAMES = Object.keys(EVENT_NAME_SET) as ReadonlyArray<keyof PlatformEvents>;
 export const isEventName = (name: string): name is keyof PlatformEvents => Object.hasOwn(EVENT_NAME_SET, name);

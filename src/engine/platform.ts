@@ -11,6 +11,8 @@ import { homeLayout, paasmakerHome, type HomeLayout } from '../shared/paths.js';
 import type { State } from '../state/index.js';
 import { startKeeper, Supervisor, type Keeper, type ProcessState } from '../supervisor/index.js';
 import { AppRuns, type ApplyOptions } from './app-runs.js';
+import type { DeployHooks, DeployRequest } from './deploy-types.js';
+import type { DeployResult, VersionRow } from '../shared/views.js';
 import { CronRuns } from './cron-runs.js';
 import { recoverWhenRoom } from './disk-recovery.js';
 import { Edge } from './edge.js';
@@ -31,6 +33,7 @@ import { unreadyProcesses, type UnreadyProcess } from './unready.js';
 import { platformWarnings, type Warnings } from './warnings.js';
 
 export type { ApplyOptions } from './app-runs.js';
+export type { DeployRequest, DeployHooks, SourceSpec } from './deploy-types.js';
 export type { ReapReport } from './leftovers.js';
 
 export interface PlatformOptions {
@@ -275,6 +278,53 @@ export class Platform extends EventEmitter<PlatformEvents> {
     this.space.close();
     this.life.stateOpen = false;
     this.state.close();
+  }
+
+  /** An app's current version and what answers on APP.localhost (see Versions). */
+  serving(app: string): { version: number | null; servedBy: 'dev' | 'version' | null } {
+    const running = this.running.get(app);
+    return { version: null, servedBy: running ? 'dev' : null };
+  }
+
+  /** Makes a version of an app from a source and, unless switch is false, makes it current: see Versions. */
+  deploy(request: DeployRequest, hooks: DeployHooks = {}): Promise<DeployResult> {
+    void request;
+    void hooks;
+    throw new PaasmakerError('USAGE', 'deploys are not available yet');
+  }
+
+  /** An app's versions, newest first. */
+  versions(app: string): VersionRow[] {
+    void app;
+    return [];
+  }
+
+  /** Makes version n of an app current, with a rolling cut-over: see Versions. */
+  switchVersion(app: string, version: number): Promise<VersionRow> {
+    void app;
+    void version;
+    throw new PaasmakerError('USAGE', 'deploys are not available yet');
+  }
+
+  /** Makes the previous current version current again. */
+  rollback(app: string): Promise<VersionRow> {
+    void app;
+    throw new PaasmakerError('USAGE', 'deploys are not available yet');
+  }
+
+  /** Removes all but the newest `keep` versions, never the current or the previous one, and deletes their code. */
+  pruneVersions(app: string, keep: number): Promise<number[]> {
+    void app;
+    void keep;
+    throw new PaasmakerError('USAGE', 'deploys are not available yet');
+  }
+
+  /** Starts a version as a preview on vN.APP.localhost (start), or stops a running version that is not serving (stop). */
+  previewVersion(app: string, version: number, action: 'start' | 'stop'): Promise<VersionRow> {
+    void app;
+    void version;
+    void action;
+    throw new PaasmakerError('USAGE', 'deploys are not available yet');
   }
 
   /** What each running instance type's runtime resolved to ("node v20.11.1 (/usr/bin/node)"). */

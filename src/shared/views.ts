@@ -38,6 +38,8 @@ export const AppSchema = z
     workspace: z.string().describe('the workspace it belongs to (default "default")'),
     deployedAt: z.string().nullable().describe('ISO time of the last up (or apply) that started it; null before the first'),
     reloadedAt: z.string().nullable().describe('ISO time of its last restart or reload (on save, on a changed .env); null if never'),
+    version: z.number().int().nullable().describe('its current deployed version (paasmaker deploy); null when it has none'),
+    servedBy: z.enum(['dev', 'version']).nullable().describe('what answers on APP.localhost: a development `up` of its folder, or the current version; null when neither runs'),
   })
   .meta({ id: 'App' });
 export type AppRow = z.infer<typeof AppSchema>;
@@ -262,3 +264,38 @@ export const RequestRecordSchema = z
   })
   .meta({ id: 'RequestRecord' });
 export type RequestRecordRow = z.infer<typeof RequestRecordSchema>;
+
+/** One deployed version of an app (paasmaker versions): immutable code, exported once, prepared once. */
+export const VersionSchema = z
+  .object({
+    app: z.string(),
+    version: z.number().int().describe('1, 2, 3… per app, never reused'),
+    state: z.enum(['preparing', 'failed', 'stopped', 'starting', 'running']).describe('preparing: being exported and prepared; failed: its export, prepare, startup or readiness failed (never current); stopped: ready, not running; starting/running: its processes'),
+    current: z.boolean().describe('the version the app runs as APP.localhost'),
+    previous: z.boolean().describe('the version current before the current one (paasmaker rollback goes back to it)'),
+    serving: z.boolean().describe('whether it answers on APP.localhost now (false for the current version while a development `up` of the app holds that name)'),
+    url: z.string().nullable().describe('where it answers as itself while it runs: http://vN.APP.localhost:PORT/'),
+    kind: z.enum(['git', 'archive', 'folder']),
+    source: z.string().describe('the repository, archive or folder it came from'),
+    ref: z.string().nullable().describe('the branch, tag or commit asked for'),
+    commit: z.string().nullable().describe('the full commit id (git); null for an archive or folder without one'),
+    author: z.string().nullable(),
+    message: z.string().nullable().describe("the commit's subject line"),
+    dirty: z.boolean().describe('deployed with --allow-dirty: the work tree, uncommitted changes included'),
+    created: z.string().describe('ISO time it was made'),
+    size: z.number().int().describe("bytes of its code as exported (before prepare)"),
+    job: z.string().nullable().describe('the deploy job that made it'),
+    directory: z.string().describe('PAASMAKER_HOME/versions/APP/N'),
+    error: z.string().nullable().describe('why it failed, when it did'),
+  })
+  .meta({ id: 'Version' });
+export type VersionRow = z.infer<typeof VersionSchema>;
+
+export const DeployResultSchema = z
+  .object({
+    version: VersionSchema,
+    switched: z.boolean().describe('whether it became current (false with switch: false, or when it failed)'),
+    job: z.string().describe('the deploy job'),
+  })
+  .meta({ id: 'DeployResult' });
+export type DeployResult = z.infer<typeof DeployResultSchema>;
