@@ -61,7 +61,7 @@ export function openApiDocument(): Record<string, unknown> {
   }
   paths['/api/v1/events'] = {
     get: {
-      summary: 'Server-Sent Events: instance.state, log.line, traffic.tick, job.update, job.log (each line of a job\'s own log as written), process.stats, app.deployed, platform.warning and request.recorded (the router\'s new requests of an app, in batches), in order, each with an id',
+      summary: 'Server-Sent Events: instance.state, log.line, traffic.tick, job.update, job.log (each line of a job\'s own log as written), process.stats, app.deployed, platform.warning, request.recorded (the router\'s new requests of an app, in batches) and version.changed (an app\'s versions changed), in order, each with an id',
       operationId: 'getEvents',
       parameters: queryParameters(EventsQuerySchema, components),
       responses: { '200': { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
