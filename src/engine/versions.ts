@@ -92,6 +92,8 @@ export class Versions {
         events.emit('version.changed', { app, version: number, current: state.versions.pointers(app).current });
         const manifest = await versionManifest(app, directory);
         state.versions.setManifest(app, number, manifest.file);
+        // An app first known by a deploy is listed (and its workspace known) before any version of it runs.
+        if (!state.apps.get(app)) state.apps.upsert({ name: app, directory, manifest: manifest.file, workspace: manifest.application.workspace, state: 'stopped', ownerPid: null, ownerStart: null });
         const services = await this.parts.launcher.provisionServices(manifest);
         const plans = await this.parts.launcher.plans(manifest);
         for (const instance of manifest.instances) await this.parts.launcher.prepare(manifest, instance, plans.get(instance.name)!, true, services, { version: true });
@@ -230,6 +232,8 @@ export class Versions {
   async restore(say: (line: string) => void): Promise<Array<{ app: string; error: string }>> {
     const { state, running, runs } = this.parts;
     state.versions.failUnfinished('the platform stopped while it was being prepared');
+    // Exports a stopped platform left half done: nothing refers to them.
+    rmSync(join(this.parts.root, '.incoming'), { recursive: true, force: true });
     const failures: Array<{ app: string; error: string }> = [];
     for (const app of state.versions.runningApps()) {
       const { current } = state.versions.pointers(app);

@@ -162,3 +162,29 @@ describe('deployed versions', () => {
     expect(platform.state.versions.runningApps()).toEqual([]);
   });
 });
+
+describe('deployed versions across platform restarts', () => {
+  it('brings the current version back when the daemon starts again, and not one taken down', { timeout: 90_000 }, async () => {
+    const { home, cleanup } = tempHome();
+    cleanups.push(cleanup);
+    const repo = appRepository('again');
+    repo.commit('one', 'first');
+    const first = await Platform.open({ home, proxy: { port: 0 } });
+    await first.deploy({ source: { location: repo.dir } });
+    await first.close();
+
+    const second = await Platform.open({ home, proxy: { port: 0 } });
+    cleanups.push(() => second.close());
+    expect(await second.restoreVersions(() => {})).toEqual([]);
+    expect(second.serving('again')).toEqual({ version: 1, servedBy: 'version' });
+    expect(await getHost(second.routerPort!, 'again.localhost')).toEqual({ status: 200, body: 'one' });
+    await second.down('again');
+    await second.close();
+
+    const third = await Platform.open({ home, proxy: { port: 0 } });
+    cleanups.push(() => third.close());
+    await third.restoreVersions(() => {});
+    expect(third.serving('again')).toEqual({ version: 1, servedBy: null });
+    expect((await getHost(third.routerPort!, 'again.localhost')).status).toBe(404);
+  });
+});
