@@ -80,7 +80,7 @@ export class Versions {
         const about = await jobs.run(app ?? '', `export ${label}`, (step) =>
           exportSource(request.source, incoming, { signal: AbortSignal.any([aborter.signal, this.parts.life.signal]), log: (line) => step.log(line) }),
         );
-        app ??= (await loadManifestAsync(incoming)).application.name;
+        app ??= (await loadManifestAsync(incoming).catch((error: unknown) => Promise.reject(fromSource(error, incoming, label)))).application.name;
         checkAppName(app);
         hooks.authorize?.(await versionManifest(app, incoming));
         number = state.versions.allocate(app);
@@ -299,6 +299,13 @@ export class Versions {
       error: record.error,
     };
   }
+}
+
+/** A manifest error in the exported code names the source, not the folder it was exported to. */
+function fromSource(error: unknown, incoming: string, label: string): unknown {
+  if (!isPaasmakerError(error)) return error;
+  const named = (text: string | undefined) => text?.split(incoming).join(label);
+  return new PaasmakerError(error.code, named(error.message)!, { hint: named(error.hint), detail: named(error.detail) });
 }
 
 function checkAppName(app: string): void {

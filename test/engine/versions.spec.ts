@@ -188,3 +188,23 @@ describe('deployed versions across platform restarts', () => {
     expect((await getHost(third.routerPort!, 'again.localhost')).status).toBe(404);
   });
 });
+
+describe('deploys that fail early', () => {
+  it('a source without a manifest is refused naming the source; a failing prepare leaves a failed version that never runs', { timeout: 60_000 }, async () => {
+    const { platform } = await openPlatform();
+    const empty = mkdtempSync(join(tmpdir(), 'pm-empty-'));
+    cleanups.push(() => rmSync(empty, { recursive: true, force: true }));
+    writeFileSync(join(empty, 'README.md'), 'nothing to run\n');
+    const refused = await platform.deploy({ source: { location: empty } }).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: 'MANIFEST_NOT_FOUND' });
+    expect(String((refused as Error).message)).not.toMatch(/\.incoming/);
+
+    const folder = mkdtempSync(join(tmpdir(), 'pm-folder-'));
+    cleanups.push(() => rmSync(folder, { recursive: true, force: true }));
+    writeFileSync(join(folder, 'paasmaker.yml'), 'application:\n  name: badprep\ninstances:\n  web:\n    runtime: {name: node}\n    prepare:\n      commands: ["echo compiling; exit 7"]\n    command: node -e 0\n');
+    const failed = await platform.deploy({ source: { location: folder } }).catch((error: unknown) => error);
+    expect(failed).toMatchObject({ code: 'DEPLOY_FAILED', message: expect.stringMatching(/v1 of badprep failed: prepare of instance "web" failed/), hint: expect.stringMatching(/nothing of it was started/) });
+    expect(platform.versions('badprep')).toEqual([expect.objectContaining({ version: 1, state: 'failed', kind: 'folder', current: false })]);
+    expect(platform.serving('badprep')).toEqual({ version: null, servedBy: null });
+  });
+});
