@@ -77,7 +77,7 @@ export async function exportGitUrl(url: string, into: string, scratchParent: str
     }
     if (!(failure instanceof ToolFailure)) throw failure;
     throw new PaasmakerError('SOURCE_UNREACHABLE', `git could not fetch from ${shown}: ${redact(lastLine(failure.stderr), url, shown) || failure.message}`, {
-      hint: `check the URL and that this machine can reach it (git ls-remote ${shown})`,
+      hint: `check the URL and that this machine can reach it (git ls-remote ${shellQuote(shown)})`,
       detail: redact(failure.stderr.trim(), url, shown) || undefined,
     });
   };
@@ -92,8 +92,9 @@ export async function exportGitUrl(url: string, into: string, scratchParent: str
       await git(['fetch', '-q', '--no-tags', '--depth', '1', url, ref ?? 'HEAD']);
       commit = (await git(['rev-parse', '--verify', 'FETCH_HEAD^{commit}'])).trim();
     } catch (shallowFailure) {
+      if (!(shallowFailure instanceof ToolFailure)) throw shallowFailure;
       if (ref === undefined) {
-        if (shallowFailure instanceof ToolFailure && /couldn't find remote ref HEAD/.test(shallowFailure.stderr)) {
+        if (/couldn't find remote ref HEAD/.test(shallowFailure.stderr)) {
           throw new PaasmakerError('SOURCE_INVALID', `${shown} has no commit yet`, { hint: 'push a commit to it first' });
         }
         return network(shallowFailure);

@@ -194,6 +194,14 @@ describe('exporting from other repositories', () => {
     expect(readdirSync(versions).sort()).toEqual(['1', '2', '3']);
   });
 
+  it('a URL of a repository without a commit says so', async () => {
+    const root = tempFolder('pm-source-', cleanups);
+    git(root, ['init', '-q', '--bare', join(root, 'empty.git')]);
+    const error = await refusal(exportSource({ location: `file://${root}/empty.git` }, join(root, 'versions', '1')), 'SOURCE_INVALID');
+    expect(error.message).toBe(`file://${root}/empty.git has no commit yet`);
+    expectNothingLeft(join(root, 'versions'));
+  });
+
   it('reports a URL nothing answers on as unreachable, and a password in a URL is never shown', async () => {
     const { versions } = appRepo();
     const error = await refusal(exportSource({ location: 'file:///nonexistent/repo.git' }, join(versions, '1')), 'SOURCE_UNREACHABLE');
