@@ -36,6 +36,8 @@ const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNR
 
 interface Held {
   resume: () => void;
+  /** Looks the request's name up again and goes on there (or fails when nothing routes it now). */
+  reroute: () => void;
   /** timedOut: the hold timeout passed; else the target failed while the request waited. */
   fail: (timedOut: boolean) => void;
 }
@@ -289,7 +291,7 @@ export class Router implements Dispatcher {
       this.hold(
         target,
         exchange,
-        () => this.dispatch(exchange, target, avoid),
+        (next = target) => this.dispatch(exchange, next, avoid),
         // Released early, the page tells what became of the target (its state, why, the restart countdown), not the hold timeout.
         (timedOut) => this.unavailable(exchange, target, timedOut ? `${target.app}/${target.instance} did not become ready within the ${secondsText(this.holdTimeout)} s the router holds a request` : undefined),
       );
@@ -361,18 +363,26 @@ export class Router implements Dispatcher {
     }, 1000).unref();
   }
 
-  private hold(target: RouteTarget, exchange: Exchange, resume: () => void, fail: (timedOut: boolean) => void): void {
+  private hold(target: RouteTarget, exchange: Exchange, resume: (next?: RouteTarget) => void, fail: (timedOut: boolean) => void): void {
     let waiters = this.held.get(target);
     if (!waiters) this.held.set(target, (waiters = new Set()));
     const leave = () => {
       clearTimeout(timer);
       waiters!.delete(waiter);
+      if (waiters!.size === 0 && this.held.get(target) === waiters) this.held.delete(target);
       exchange.cancelHold = undefined;
     };
     const waiter: Held = {
       resume: () => {
         leave();
-        exchange.connection.run(resume);
+        exchange.connection.run(() => resume());
+      },
+      reroute: () => {
+        // The name now leads to another target (a version switched in): the request goes there.
+        const next = this.table.lookup(exchange.head.host);
+        if (!next || next === target) return waiter.fail(false);
+        leave();
+        exchange.connection.run(() => resume(next));
       },
       fail: (timedOut) => {
         leave();
@@ -384,8 +394,15 @@ export class Router implements Dispatcher {
     waiters.add(waiter);
   }
 
-  /** A target changed: held requests go on if it is ready, or get the page if it will not be soon. */
+  /**
+   * A target changed: held requests go on if it is ready, or get the page if
+   * it will not be soon. Requests held on a target its app replaced or removed
+   * (a switch of versions) look their name up again.
+   */
   private release(target: RouteTarget): void {
+    for (const [old, waiters] of this.held) {
+      if (old !== target && old.app === target.app && old.instance === target.instance && waiters.size > 0) for (const waiter of [...waiters]) waiter.reroute();
+    }
     const waiters = this.held.get(target);
     if (!waiters || waiters.size === 0) return;
     if (readyUpstreams(target).length > 0) for (const waiter of [...waiters]) waiter.resume();

@@ -192,6 +192,31 @@ describe('Router', () => {
     expect(JSON.parse(answer.body.toString()).name).toBe('late');
   });
 
+  it('sends a request held on a target its app replaced to the new one (a switch of versions)', async () => {
+    const port = await app('switched');
+    const r = await router();
+    r.table.setApp('shop@v4', { hostnames: ['shop.localhost'], upstreams: [], status: { state: 'backoff', restarting: true } });
+    const pending = call(r.port, { host: 'shop.localhost' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The name moves to a ready target of another key, then the old one goes.
+    r.table.setApp('shop', { hostnames: ['shop.localhost'], upstreams: [running('shop/web.0', port)], status: { state: 'running' } });
+    r.table.removeApp('shop@v4');
+    const answer = await pending;
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body.toString()).name).toBe('switched');
+  });
+
+  it('fails a request held on an app that is removed at once, rather than after the hold timeout', { timeout: 15_000 }, async () => {
+    const r = await router();
+    r.table.setApp('gone', { hostnames: ['gone.localhost'], upstreams: [], status: { state: 'starting' } });
+    const pending = call(r.port, { host: 'gone.localhost' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    r.table.removeApp('gone');
+    // Without the release the request would wait out the router's 30 s hold, past this test's timeout.
+    const answer = await pending;
+    expect(answer.status).toBe(503);
+  });
+
   it('answers a crashed app with a 503 naming its state, countdown and last log lines', async () => {
     const r = await router();
     const target = r.table.setApp('boom', {
