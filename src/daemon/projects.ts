@@ -12,12 +12,14 @@ export class DaemonProjects {
 
   /** Brings back what ran here before the daemon stopped (or was killed). */
   async restore(): Promise<void> {
+    // Read first: bringing a deployed app's current version back rewrites its row.
+    const handed = this.platform.state.apps.list().filter((candidate) => candidate.daemon);
     // Deployed apps first, through their current versions; a development up handed over (up -d) then takes its app's names.
     for (const failure of await this.platform.restoreVersions(this.say)) {
       this.say(`could not restore ${failure.app}: ${failure.error}`);
       this.platform.warnings.raise(`could not bring ${failure.app} back: ${failure.error}`, failure.app);
     }
-    for (const app of this.platform.state.apps.list().filter((candidate) => candidate.daemon)) {
+    for (const app of handed) {
       try {
         this.say(`restoring ${app.name} from ${app.manifest}`);
         // The file and the instance types it ran with (up -d -f Procfile.dev web).

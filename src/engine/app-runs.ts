@@ -95,7 +95,12 @@ export class AppRuns {
       this.recordInstances(app);
       state.processes.clear(name);
     });
-    this.refuseWhileFull(name);
+    try {
+      this.refuseWhileFull(name);
+    } catch (error) {
+      await this.parts.versions.resume(name).catch(() => undefined);
+      throw error;
+    }
 
     edge.routes?.register(app.manifest, app.plans);
     try {
@@ -109,8 +114,9 @@ export class AppRuns {
         this.parts.crons.start(app);
       }
     } catch (error) {
-      await this.stop(name);
-      state.apps.setState(name, 'failed');
+      // The current version, stepped back for this up, answers again.
+      await this.stop(name, { resume: true });
+      if (!running.has(name)) state.apps.setState(name, 'failed');
       throw error;
     }
   }
@@ -144,6 +150,11 @@ export class AppRuns {
     const { state, running, supervisor, edge } = this.parts;
     const app = running.get(name);
     if (!app) return;
+    // The current version, running beside this up, takes the names first; then this up drains and stops.
+    if (options.resume && app.version === undefined && !this.parts.life.closed && this.parts.versions.takeBack(name)) {
+      await this.parts.runs.retire(app);
+      return;
+    }
     state.apps.setState(name, 'stopping');
     app.crons?.stop();
     await app.watcher?.close();

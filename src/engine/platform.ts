@@ -111,7 +111,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
     const leftovers = (this.leftovers = new Leftovers({ state, supervisor, owner, life }));
     const launcher = (this.launcher = new Launcher({ home: this.layout.root, logs: this.layout.logs, env, ownerToken, state, supervisor, keeper, jobs, services, life, events }));
     const crons = (this.crons = new CronRuns({ state, running, edge, launcher, jobs, events }));
-    const runs = (this.runs = new VersionRuns({ state, owner, running, standby, supervisor, edge, launcher, crons, events }));
+    const runs = (this.runs = new VersionRuns({ life, state, owner, running, standby, supervisor, edge, launcher, crons, events }));
     const versions = (this.deployed = new Versions({ root: this.layout.versions, state, running, supervisor, edge, launcher, jobs, life, events, runs }));
     const apps = (this.apps = new AppRuns({ home: this.layout.root, state, owner, space, running, supervisor, edge, launcher, crons, leftovers, jobs, life, events, runs, versions }));
     const rolling = (this.rolling = new RollingUpdates({ supervisor, state, running, life, edge, launcher, jobs, events }));
@@ -278,6 +278,8 @@ export class Platform extends EventEmitter<PlatformEvents> {
     if (this.life.closed) return;
     this.life.close();
     this.usage.stop();
+    // Switches under way end first: none promotes a run after the apps are stopped.
+    await this.deployed.idle();
     await Promise.all([...this.running.keys()].map((name) => this.apps.stop(name)));
     await this.runs.close();
     // Database servers last: the apps have let go of their connections.

@@ -153,6 +153,11 @@ export class RollingUpdates {
       return false;
     }
     const old = indexes.map((index) => app.slots.get(`${instance.name}.${index}`)).filter((key): key is string => key !== undefined);
+    // The app switched to another version meanwhile: these processes are not its any more.
+    if (this.parts.running.get(name) !== app) {
+      await this.retire(app, fresh);
+      return false;
+    }
     for (const [index, key] of fresh.entries()) {
       app.slots.set(`${instance.name}.${index}`, key);
       const info = this.parts.supervisor.info(key);
@@ -170,7 +175,8 @@ export class RollingUpdates {
     const name = app.manifest.application.name;
     app.keys = app.keys.filter((key) => !keys.includes(key));
     const instances = new Set(keys.map((key) => parseProcessKey(key)?.instance).filter((instance): instance is string => instance !== undefined));
-    for (const instance of instances) this.parts.edge.routes?.refresh(name, instance, app.keys);
+    // Only the app's front run owns its routes (a version switched out drains on its own).
+    if (this.parts.running.get(name) === app) for (const instance of instances) this.parts.edge.routes?.refresh(name, instance, app.keys);
     await drainAndStop(this.parts, keys);
   }
 

@@ -12,9 +12,11 @@ import type { Launcher } from './launcher.js';
 import { recordProcess } from './process-reports.js';
 import { drainAndStop } from './rolling.js';
 import { runOf, type RunningApp } from './running-app.js';
+import type { Lifecycle } from './lifecycle.js';
 import { unreadyProcesses } from './unready.js';
 
 export interface VersionRunParts {
+  life: Lifecycle;
   state: State;
   owner: Owner;
   /** Each app's front run: what APP.localhost reaches (a development up, or the current version). */
@@ -42,6 +44,9 @@ export async function versionManifest(app: string, directory: string): Promise<R
  * same credentials.
  */
 export class VersionRuns {
+  /** Starts under way, by run id: a second ask for the same version waits for the first. */
+  private readonly starting = new Map<string, Promise<RunningApp>>();
+
   constructor(private readonly parts: VersionRunParts) {}
 
   /** The run of version n of an app, when it runs (front or standby). */
@@ -60,10 +65,21 @@ export class VersionRuns {
    * only, and resolves once every process settled. One that is not ready
    * (or a one-shot that failed) is stopped again, and the error says why.
    */
-  async start(app: string, version: VersionRecord): Promise<RunningApp> {
+  start(app: string, version: VersionRecord): Promise<RunningApp> {
     const existing = this.find(app, version.number);
-    if (existing) return existing;
+    if (existing) return Promise.resolve(existing);
+    const id = runId(app, version.number);
+    let started = this.starting.get(id);
+    if (!started) {
+      started = this.startNow(app, version).finally(() => this.starting.delete(id));
+      this.starting.set(id, started);
+    }
+    return started;
+  }
+
+  private async startNow(app: string, version: VersionRecord): Promise<RunningApp> {
     const { launcher, edge, standby } = this.parts;
+    if (this.parts.life.closed) throw new PaasmakerError('DEPLOY_FAILED', `v${version.number} of ${app} was not started: the platform is stopping`);
     const manifest = await versionManifest(app, version.directory);
     const plans = await launcher.plans(manifest);
     const run: RunningApp = { manifest, plans, keys: [], staticServers: [], serviceEnv: {}, generation: 0, slots: new Map(), version: version.number };
@@ -77,12 +93,21 @@ export class VersionRuns {
       await this.stop(run);
       throw error;
     }
-    const failed = this.notUp(run);
-    if (failed) {
+    try {
+      this.assertUp(run);
+    } catch (error) {
       await this.stop(run);
-      throw new PaasmakerError('DEPLOY_FAILED', `v${version.number} of ${app} did not come up: ${failed.what}`, { detail: failed.lines.length > 0 ? failed.lines.map((line) => `  ${line}`).join('\n') : undefined });
+      throw error;
     }
     return run;
+  }
+
+  /** Throws DEPLOY_FAILED, naming the process and its last lines, unless every process of the run does what it is for. */
+  assertUp(run: RunningApp): void {
+    const failed = this.notUp(run);
+    if (!failed) return;
+    const name = `v${run.version} of ${run.manifest.application.name}`;
+    throw new PaasmakerError('DEPLOY_FAILED', `${name} did not come up: ${failed.what}`, { detail: failed.lines.length > 0 ? failed.lines.map((line) => `  ${line}`).join('\n') : undefined });
   }
 
   /** The first process of a run that did not do what it is for: a routed process or worker not running, a one-shot that failed. */
@@ -117,7 +142,7 @@ export class VersionRuns {
     const { state, owner, running, standby, edge, crons, events } = this.parts;
     const key = runOf(run);
     const old = running.get(app);
-    if (old === run) return undefined;
+    if (old === run || this.parts.life.closed) return undefined;
     old?.crons?.stop();
     standby.delete(key);
     running.set(app, run);
@@ -162,7 +187,12 @@ export class VersionRuns {
   /** A run that no longer serves: its requests in flight finish, then its processes stop. */
   async retire(run: RunningApp): Promise<void> {
     run.crons?.stop();
-    await drainAndStop(this.parts, run.keys);
+    await run.watcher?.close();
+    await run.configWatcher?.close();
+    run.watcher = undefined;
+    // A reload of it that was under way ends first: what it started is in run.keys too.
+    await Promise.allSettled([run.reloading, run.reloadQueued]);
+    await drainAndStop(this.parts, [...run.keys]);
     await Promise.all(run.staticServers.map(closeServer));
   }
 
@@ -184,8 +214,9 @@ export class VersionRuns {
     await Promise.all(this.standbyOf(app).map((run) => this.stop(run)));
   }
 
-  /** The platform closes: every standby run stops. */
+  /** The platform closes: starts under way end, then every standby run stops. */
   async close(): Promise<void> {
+    await Promise.allSettled([...this.starting.values()]);
     await Promise.all([...this.parts.standby.values()].map((run) => this.stop(run)));
   }
 }

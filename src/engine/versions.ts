@@ -137,13 +137,26 @@ export class Versions {
    * current version waits on v<N>.APP.localhost and the up keeps them.
    */
   switchTo(app: string, number: number, options: { deploying?: boolean } = {}): Promise<VersionRow> {
-    const before = this.switching.get(app) ?? Promise.resolve();
-    const next = before.catch(() => undefined).then(() => {
+    return this.queued(app, () => {
       const work = () => this.switchNow(app, number, options);
       return options.deploying ? work() : this.parts.jobs.run(app, `switch ${app} to v${number}`, work);
     });
+  }
+
+  /** Runs work once the app's switches, rollbacks and prunes before it have ended. */
+  private queued<T>(app: string, work: () => Promise<T>): Promise<T> {
+    const before = this.switching.get(app) ?? Promise.resolve();
+    const next = before.catch(() => undefined).then(work);
     this.switching.set(app, next);
+    void next.catch(() => undefined).then(() => {
+      if (this.switching.get(app) === next) this.switching.delete(app);
+    });
     return next;
+  }
+
+  /** Every switch, rollback and prune under way has ended (the platform closes). */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.switching.values()]);
   }
 
   private async switchNow(app: string, number: number, options: { deploying?: boolean }): Promise<VersionRow> {
@@ -153,16 +166,22 @@ export class Versions {
       throw new PaasmakerError('DEPLOY_FAILED', `v${number} of ${app} ${record.state === 'failed' ? `failed (${record.error ?? 'see its deploy job'}) and never becomes current` : 'is still being prepared'}`, { hint: 'paasmaker versions ' + app + ' shows which can be switched to' });
     }
     const pointers = state.versions.pointers(app);
-    const front = running.get(app);
-    const dev = front !== undefined && front.version === undefined;
     let run: RunningApp;
     try {
-      run = runs.find(app, number) ?? (await jobs.run(app, `start v${number}`, () => runs.start(app, record)));
+      const running = runs.find(app, number);
+      // A preview that runs is switched to only when every process of it is up.
+      if (running) runs.assertUp(running);
+      run = running ?? (await jobs.run(app, `start v${number}`, () => runs.start(app, record)));
     } catch (error) {
       if (options.deploying) throw this.failed(app, number, error);
       throw new PaasmakerError('DEPLOY_FAILED', `v${number} of ${app} did not start: ${isPaasmakerError(error) ? error.message : errorText(error)}`, { detail: isPaasmakerError(error) ? error.detail : undefined, hint: pointers.current !== null ? `v${pointers.current} keeps serving` : undefined });
     }
+    // Read after the start: a development up may have begun or ended meanwhile.
+    const front = running.get(app);
+    const dev = front !== undefined && front.version === undefined;
     if (!dev) {
+      // A reload of the version serving ends before the names move: its processes are then all in its keys.
+      if (front) await Promise.allSettled([front.reloading, front.reloadQueued]);
       const old = runs.promote(app, run);
       if (old) await jobs.run(app, old.version === undefined ? 'drain the previous processes' : `drain v${old.version}`, () => runs.retire(old));
     }
@@ -179,11 +198,14 @@ export class Versions {
 
   /** Back to the version current before this one. */
   rollback(app: string): Promise<VersionRow> {
-    const { previous, current } = this.parts.state.versions.pointers(app);
-    if (previous === null) {
-      throw new PaasmakerError('VERSION_NOT_FOUND', current === null ? `${app} has no deployed version` : `${app} has no version before v${current} to roll back to`, { hint: `paasmaker versions ${app} lists them; paasmaker switch ${app} N goes to any` });
-    }
-    return this.switchTo(app, previous);
+    // The previous version as it is once the switches before this one ended.
+    return this.queued(app, () => {
+      const { previous, current } = this.parts.state.versions.pointers(app);
+      if (previous === null) {
+        throw new PaasmakerError('VERSION_NOT_FOUND', current === null ? `${app} has no deployed version` : `${app} has no version before v${current} to roll back to`, { hint: `paasmaker versions ${app} lists them; paasmaker switch ${app} N goes to any` });
+      }
+      return this.parts.jobs.run(app, `roll ${app} back to v${previous}`, () => this.switchNow(app, previous, {}));
+    });
   }
 
   /** Starts a version as a preview on v<N>.APP.localhost, or stops one that runs without serving. */
@@ -205,7 +227,11 @@ export class Versions {
   }
 
   /** Removes all but the newest `keep` versions, never the current, the previous, a running or a preparing one; their code is deleted. */
-  async prune(app: string, keep: number): Promise<number[]> {
+  prune(app: string, keep: number): Promise<number[]> {
+    return this.queued(app, () => this.pruneNow(app, keep));
+  }
+
+  private async pruneNow(app: string, keep: number): Promise<number[]> {
     const { state, events, runs } = this.parts;
     const { current, previous } = state.versions.pointers(app);
     const all = state.versions.list(app);
@@ -261,7 +287,28 @@ export class Versions {
     return failures;
   }
 
-  /** A development up of the app stopped: the current version, running beside it, takes the app's names back. */
+  /**
+   * A development up of the app is stopping: the current version, running
+   * beside it and up, takes the app's names now (the up then drains). False
+   * when there is none to take them.
+   */
+  takeBack(app: string): boolean {
+    const { state, running, runs, events } = this.parts;
+    const { current, running: wanted } = state.versions.pointers(app);
+    if (current === null || !wanted) return false;
+    const run = runs.find(app, current);
+    if (!run || running.get(app) === run) return false;
+    try {
+      runs.assertUp(run);
+    } catch {
+      return false;
+    }
+    runs.promote(app, run);
+    events.emit('version.changed', { app, version: current, current });
+    return true;
+  }
+
+  /** A development up of the app stopped: the current version, running beside it (or started now), takes the app's names back. */
   async resume(app: string): Promise<void> {
     const { state, running, runs } = this.parts;
     const { current, running: wanted } = state.versions.pointers(app);
