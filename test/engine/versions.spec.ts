@@ -156,6 +156,12 @@ describe('deployed versions', () => {
     expect(platform.serving('twin')).toEqual({ version: 2, servedBy: 'version' });
     expect(await getHost(port, 'twin.localhost')).toEqual({ status: 200, body: 'two' });
 
+    // A development up whose prepare fails gives the names straight back.
+    writeFileSync(join(repo.dir, 'prepare.js'), 'process.exit(1)\n');
+    await expect(platform.apply(loadManifest(repo.dir), { forcePrepare: true })).rejects.toMatchObject({ code: 'PREPARE_FAILED' });
+    expect(platform.serving('twin')).toEqual({ version: 2, servedBy: 'version' });
+    expect(await getHost(port, 'twin.localhost')).toEqual({ status: 200, body: 'two' });
+
     // down stops every version, and none is brought back.
     expect(await platform.down('twin')).toBe('stopped');
     expect(platform.versions('twin').map((version) => version.state)).toEqual(['stopped', 'stopped']);
