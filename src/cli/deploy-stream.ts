@@ -1,0 +1,91 @@
+import { followEvents, type DeployResult } from '../api/index.js';
+import type { JobLogEvent, JobUpdateEvent } from '../engine/events.js';
+import { colorEnabled, painter, type Paint } from './output.js';
+
+/**
+ * What `paasmaker deploy` and the git hook (`paasmaker git receive`) show
+ * while a deploy runs: its job tree, from the event stream, each step as it
+ * starts and ends and the lines it logs. The stream is open before the
+ * deploy is asked for; the deploy's root is the first root job titled
+ * "deploy APP" that appears then (any app's, when the app is not known yet:
+ * it may be named by the manifest of the source).
+ */
+export interface DeployStream {
+  /** Stops following (the deploy answered, or failed). */
+  close(): void;
+  /** The deploy's root job, once seen. */
+  readonly root: string | undefined;
+}
+
+const STATE_COLORS = { success: 'green', failed: 'red', aborted: 'red' } as const;
+
+/** Follows the deploy of `app` (undefined: any app's) on a platform, writing to `out`; resolves once the stream is open. */
+export function followDeploy(socket: string, options: { app?: string; out?: NodeJS.WriteStream }): Promise<DeployStream> {
+  const out = options.out ?? process.stdout;
+  const paint = painter(colorEnabled(out));
+  const tree = new Map<string, { title: string; depth: number; state: string }>();
+  let root: string | undefined;
+  const onUpdate = (event: JobUpdateEvent) => {
+    let job = tree.get(event.id);
+    if (!job) {
+      const parent = event.parent === undefined ? undefined : tree.get(event.parent);
+      const isRoot = root === undefined && event.parent === undefined && (options.app ? event.title === `deploy ${options.app}` : event.title.startsWith('deploy '));
+      if (!parent && !isRoot) return;
+      if (isRoot) root = event.id;
+      job = { title: event.title, depth: parent ? parent.depth + 1 : 0, state: '' };
+      tree.set(event.id, job);
+    }
+    if (job.state === event.state) return;
+    job.state = event.state;
+    out.write(stepLine(paint, job, event));
+  };
+  const onLog = (event: JobLogEvent) => {
+    const job = tree.get(event.id);
+    if (!job) return;
+    const indent = '  '.repeat(job.depth + 1);
+    out.write(`${indent}${paint('gray', `${job.title} |`)} ${event.stream === 'err' ? paint('yellow', event.line) : event.line}\n`);
+  };
+  return new Promise((resolve) => {
+    const stream = followEvents(
+      socket,
+      {
+        // The app is not always known before the deploy reads its manifest: then every app's events, the deploy's picked out.
+        app: options.app,
+        onOpen: () => resolve(handle),
+      },
+      (event, payload) => {
+        if (event === 'job.update') onUpdate(payload);
+        else if (event === 'job.log') onLog(payload);
+      },
+      // A stream that could not open leaves the deploy's answer to say what happened.
+      () => resolve(handle),
+    );
+    const handle: DeployStream = {
+      close: () => stream.destroy(),
+      get root() {
+        return root;
+      },
+    };
+  });
+}
+
+/** A step starting ("prepare web…") or ending ("prepare web: done", "start v3 failed: …"). */
+function stepLine(paint: Paint, job: { title: string; depth: number }, event: JobUpdateEvent): string {
+  const indent = '  '.repeat(job.depth);
+  const title = job.depth === 0 ? paint('bold', job.title) : job.title;
+  if (event.state === 'running' || event.state === 'waiting' || event.state === 'new') return `${indent}${title}…${event.detail ? ` ${paint('gray', `(${event.detail})`)}` : ''}\n`;
+  const color = STATE_COLORS[event.state as keyof typeof STATE_COLORS] ?? 'gray';
+  const said = event.state === 'success' ? (event.detail ?? 'done') : `${event.state}${event.detail && !event.detail.includes('\n') ? `: ${event.detail}` : ''}`;
+  return `${indent}${title}: ${paint(color, said)}\n`;
+}
+
+/** The last line of a deploy that answered: which version, whether it is current, and where it answers. */
+export function deployedLine(result: DeployResult): string {
+  const { version } = result;
+  const name = `${version.app} v${version.version}`;
+  const own = version.url ?? undefined;
+  const main = own?.replace(`//v${version.version}.`, '//');
+  if (!result.switched) return `${name} is ready, not current${own ? `: ${own}` : ''} (paasmaker switch ${version.app} ${version.version} makes it current)\n`;
+  if (!version.serving) return `${name} is current; a development up of ${version.app} holds ${main ?? `${version.app}.localhost`} while it runs${own ? `: ${own}` : ''}\n`;
+  return `${name} is current${main ? `: ${main}` : ''}${own ? ` (also ${own})` : ''}\n`;
+}
