@@ -1,4 +1,4 @@
-import { followEvents, type DeployResult } from '../api/index.js';
+import { callApi, followEvents, type DeployResult, type JobRow } from '../api/index.js';
 import type { JobLogEvent, JobUpdateEvent } from '../engine/events.js';
 import { colorEnabled, painter, type Paint } from './output.js';
 
@@ -11,8 +11,12 @@ import { colorEnabled, painter, type Paint } from './output.js';
  * it may be named by the manifest of the source).
  */
 export interface DeployStream {
-  /** Stops following (the deploy answered, or failed). */
-  close(): void;
+  /**
+   * Stops following once the deploy answered: the states of its jobs the
+   * stream had not told yet (the answer and the stream's last events travel
+   * apart) are read from the job tree and shown first.
+   */
+  close(job?: string): Promise<void>;
   /** The deploy's root job, once seen. */
   readonly root: string | undefined;
 }
@@ -25,13 +29,13 @@ export function followDeploy(socket: string, options: { app?: string; out?: Node
   const paint = painter(colorEnabled(out));
   const tree = new Map<string, { title: string; depth: number; state: string }>();
   let root: string | undefined;
-  const onUpdate = (event: JobUpdateEvent) => {
+  const isDeploy = (event: JobUpdateEvent) => event.parent === undefined && (options.app ? event.title === `deploy ${options.app}` : event.title.startsWith('deploy '));
+  const track = (event: JobUpdateEvent, asRoot: boolean) => {
     let job = tree.get(event.id);
     if (!job) {
       const parent = event.parent === undefined ? undefined : tree.get(event.parent);
-      const isRoot = root === undefined && event.parent === undefined && (options.app ? event.title === `deploy ${options.app}` : event.title.startsWith('deploy '));
-      if (!parent && !isRoot) return;
-      if (isRoot) root = event.id;
+      if (!parent && !asRoot) return;
+      if (!parent) root = event.id;
       job = { title: event.title, depth: parent ? parent.depth + 1 : 0, state: '' };
       tree.set(event.id, job);
     }
@@ -39,6 +43,7 @@ export function followDeploy(socket: string, options: { app?: string; out?: Node
     job.state = event.state;
     out.write(stepLine(paint, job, event));
   };
+  const onUpdate = (event: JobUpdateEvent) => track(event, root === undefined && isDeploy(event));
   const onLog = (event: JobLogEvent) => {
     const job = tree.get(event.id);
     if (!job) return;
@@ -61,7 +66,16 @@ export function followDeploy(socket: string, options: { app?: string; out?: Node
       () => resolve(handle),
     );
     const handle: DeployStream = {
-      close: () => stream.destroy(),
+      close: async (job) => {
+        stream.destroy();
+        const id = job ?? root;
+        if (id === undefined) return;
+        const jobs = await callApi<JobRow[]>(socket, 'GET', `/api/v1/jobs/${encodeURIComponent(id)}`, undefined, 5000).catch(() => [] as JobRow[]);
+        for (const each of jobs) {
+          const update: JobUpdateEvent = { id: each.id, parent: each.parent ?? undefined, app: each.app, title: each.title, state: each.state, detail: each.detail ?? undefined };
+          track(update, each.parent === null && (root === undefined || root === each.id));
+        }
+      },
       get root() {
         return root;
       },

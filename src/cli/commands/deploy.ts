@@ -41,12 +41,12 @@ async function deploy(source: string | undefined, options: Options): Promise<num
   const { record, started } = await ensureDaemon(resolveSettings());
   if (started) process.stdout.write(`started the daemon (pid ${record.pid}); router on port ${record.proxyPort}\n`);
   const stream = await followDeploy(record.socket, { app: options.app });
-  try {
-    const request = { source: location, directory: process.cwd(), ref: options.ref, app: options.app, allowDirty: options.allowDirty, switch: options.switch };
-    const result = await callApi<DeployResult>(record.socket, 'POST', '/api/v1/deploys', request, 6 * 3_600_000);
-    process.stdout.write(deployedLine(result));
-    return 0;
-  } finally {
-    stream.close();
-  }
+  const request = { source: location, directory: process.cwd(), ref: options.ref, app: options.app, allowDirty: options.allowDirty, switch: options.switch };
+  const result = await callApi<DeployResult>(record.socket, 'POST', '/api/v1/deploys', request, 6 * 3_600_000).catch(async (error: unknown) => {
+    await stream.close();
+    throw error;
+  });
+  await stream.close(result.job);
+  process.stdout.write(deployedLine(result));
+  return 0;
 }

@@ -78,12 +78,12 @@ async function deployCommit(app: string, branch: string, commit: string): Promis
     process.stdout.write(`deploying ${app} from ${branch} at ${info.commit.slice(0, 7)}: ${info.message}\n`);
     const query = new URLSearchParams({ app, ref: branch, commit: info.commit, author: info.author, message: info.message, name: 'git push' });
     const stream = await followDeploy(record.socket, { app });
-    try {
-      const result = await postFile<DeployResult>(record.socket, `/api/v1/deploys?${query}`, file, 'application/gzip', 6 * 3_600_000);
-      process.stdout.write(deployedLine(result));
-    } finally {
-      stream.close();
-    }
+    const result = await postFile<DeployResult>(record.socket, `/api/v1/deploys?${query}`, file, 'application/gzip', 6 * 3_600_000).catch(async (error: unknown) => {
+      await stream.close();
+      throw error;
+    });
+    await stream.close(result.job);
+    process.stdout.write(deployedLine(result));
   } finally {
     rmSync(file, { force: true });
   }
