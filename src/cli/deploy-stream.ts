@@ -22,25 +22,30 @@ export interface DeployStream {
 }
 
 const STATE_COLORS = { success: 'green', failed: 'red', aborted: 'red' } as const;
+const FINISHED = new Set(['success', 'failed', 'aborted']);
 
 /** Follows the deploy of `app` (undefined: any app's) on a platform, writing to `out`; resolves once the stream is open. */
 export function followDeploy(socket: string, options: { app?: string; out?: NodeJS.WriteStream }): Promise<DeployStream> {
   const out = options.out ?? process.stdout;
   const paint = painter(colorEnabled(out));
-  const tree = new Map<string, { title: string; depth: number; state: string }>();
+  const tree = new Map<string, { title: string; depth: number; told: 'nothing' | 'start' | 'end' }>();
   let root: string | undefined;
-  const isDeploy = (event: JobUpdateEvent) => event.parent === undefined && (options.app ? event.title === `deploy ${options.app}` : event.title.startsWith('deploy '));
+  // The root is made before the manifest is read: titled by its source ("deploy /src/shop"), renamed once the app is known ("deploy shop v3").
+  const isDeploy = (event: JobUpdateEvent) => event.parent === undefined && event.title.startsWith('deploy ') && (options.app === undefined || event.app === options.app);
   const track = (event: JobUpdateEvent, asRoot: boolean) => {
     let job = tree.get(event.id);
     if (!job) {
       const parent = event.parent === undefined ? undefined : tree.get(event.parent);
       if (!parent && !asRoot) return;
       if (!parent) root = event.id;
-      job = { title: event.title, depth: parent ? parent.depth + 1 : 0, state: '' };
+      job = { title: event.title, depth: parent ? parent.depth + 1 : 0, told: 'nothing' };
       tree.set(event.id, job);
     }
-    if (job.state === event.state) return;
-    job.state = event.state;
+    job.title = event.title;
+    // Each step once as it starts (new, waiting and running are all its start), once as it ends.
+    const ended = FINISHED.has(event.state);
+    if (job.told === 'end' || (!ended && job.told === 'start')) return;
+    job.told = ended ? 'end' : 'start';
     out.write(stepLine(paint, job, event));
   };
   const onUpdate = (event: JobUpdateEvent) => track(event, root === undefined && isDeploy(event));
@@ -48,7 +53,8 @@ export function followDeploy(socket: string, options: { app?: string; out?: Node
     const job = tree.get(event.id);
     if (!job) return;
     const indent = '  '.repeat(job.depth + 1);
-    out.write(`${indent}${paint('gray', `${job.title} |`)} ${event.stream === 'err' ? paint('yellow', event.line) : event.line}\n`);
+    // A line that holds several (an error with its process's last lines) gets the prefix on each.
+    for (const line of event.line.replace(/\n+$/, '').split('\n')) out.write(`${indent}${paint('gray', `${job.title} |`)} ${event.stream === 'err' ? paint('yellow', line) : line}\n`);
   };
   return new Promise((resolve) => {
     const stream = followEvents(
@@ -71,10 +77,16 @@ export function followDeploy(socket: string, options: { app?: string; out?: Node
         const id = job ?? root;
         if (id === undefined) return;
         const jobs = await callApi<JobRow[]>(socket, 'GET', `/api/v1/jobs/${encodeURIComponent(id)}`, undefined, 5000).catch(() => [] as JobRow[]);
-        for (const each of jobs) {
+        // What the stream did not tell, in the tree's order: a step's end after its own steps' ends.
+        const children = new Map<string | null, JobRow[]>();
+        for (const each of jobs) children.set(each.parent, [...(children.get(each.parent) ?? []), each]);
+        const visit = (each: JobRow) => {
           const update: JobUpdateEvent = { id: each.id, parent: each.parent ?? undefined, app: each.app, title: each.title, state: each.state, detail: each.detail ?? undefined };
-          track(update, each.parent === null && (root === undefined || root === each.id));
-        }
+          track({ ...update, state: 'running', detail: undefined }, each.parent === null && (root === undefined || root === each.id));
+          for (const child of children.get(each.id) ?? []) visit(child);
+          track(update, false);
+        };
+        for (const top of children.get(null) ?? []) visit(top);
       },
       get root() {
         return root;

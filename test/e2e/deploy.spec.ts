@@ -102,8 +102,11 @@ describe.skip('deploying versions', () => {
 
     const first = await runCli(['deploy'], { home, cwd: repo });
     expect(first.exitCode, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/deploy shop/);
-    expect(first.stdout).toMatch(/prepare/);
+    // The root job is named by its source until the manifest names the app; each step once as it starts, once as it ends.
+    expect(first.stdout).toMatch(/^deploy \S+…$/m);
+    expect(first.stdout).toMatch(/^ {2}prepare web…\n(.*\n)* {2}prepare web: done$/m);
+    expect(first.stdout.match(/^ {2}prepare web…$/gm)).toHaveLength(1);
+    expect(first.stdout).toMatch(/^deploy shop v1: done$/m);
     expect(first.stdout).toContain(`shop v1 is current: http://shop.localhost:${proxyPort}/ (also http://v1.shop.localhost:${proxyPort}/)`);
     expect(await get('shop.localhost')).toEqual({ status: 200, body: 'one prepared' });
   }, 120_000);
