@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import type { ResolvedManifest } from '../manifest/index.js';
 import { PaasmakerError } from '../shared/errors.js';
+import { isRemoteSource } from '../shared/source-location.js';
 import { DeployResultSchema, VersionSchema } from '../shared/views.js';
 import { forbidden } from './guard.js';
 import { requireMayRun } from './may-run.js';
@@ -18,11 +19,6 @@ const ARCHIVE_FORMATS = {
 
 /** The largest archive a deploy takes. */
 export const UPLOAD_LIMIT = 2 * 1024 ** 3;
-
-/** A source git fetches from elsewhere ("https://…", "ssh://…", "git@host:repo"): passed on as given. */
-export function isRemoteSource(source: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(source) || /^[\w.-]+@[\w.-]+:/.test(source);
-}
 
 /** A local source as an absolute path: a relative one against the caller's folder. */
 function sourceLocation(source: string, directory: string | undefined): string {

@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { callApi, type DeployResult } from '../../api/index.js';
 import { PaasmakerError } from '../../shared/errors.js';
+import { isRemoteSource } from '../../shared/source-location.js';
 import { defineCommand } from '../command.js';
 
 type Options = { ref?: string; app?: string; allowDirty?: boolean; switch?: boolean };
@@ -29,7 +30,7 @@ export default defineCommand<Options>({
 function sourceOf(source: string | undefined): string {
   if (source === undefined) return process.cwd();
   if (source.trim() === '') throw new PaasmakerError('USAGE', 'the source is empty', { hint: 'paasmaker deploy [a repository, archive or folder]' });
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source) || /^[\w.-]+@[\w.-]+:/.test(source)) return source;
+  if (isRemoteSource(source)) return source;
   return isAbsolute(source) ? source : resolve(source);
 }
 
