@@ -305,18 +305,21 @@ export class ApiServer {
     await this.answer(res, route, context, () => route.handle(context, params, body, query));
   }
 
-  /** Runs a handler and answers with its result, or with the PaasmakerError it threw. */
-  private async answer(res: ServerResponse, route: Route, context: ApiContext, handle: () => unknown): Promise<void> {
+  /** Runs a handler and answers with its result, or with the PaasmakerError it threw; `settled` runs between the two. */
+  private async answer(res: ServerResponse, route: Route, context: ApiContext, handle: () => unknown, settled: () => void = () => undefined): Promise<void> {
+    let result: unknown;
     try {
-      const result = await handle();
-      send(res, 200, filterListed(route, context, result), context.headers);
+      result = await handle();
     } catch (error) {
+      settled();
       if (!isPaasmakerError(error)) throw error;
-      sendError(res, error.code, error.message, { hint: error.hint, detail: error.detail, headers: context.headers });
+      return sendError(res, error.code, error.message, { hint: error.hint, detail: error.detail, headers: context.headers });
     }
+    settled();
+    send(res, 200, filterListed(route, context, result), context.headers);
   }
 
-  /** A file body: streamed to PAASMAKER_HOME/tmp, handed to the handler, removed once it has answered. */
+  /** A file body: streamed to PAASMAKER_HOME/tmp, handed to the handler, removed before the answer goes. */
   private async receive(req: IncomingMessage, res: ServerResponse, route: Route, context: ApiContext, params: Record<string, string>, query: unknown): Promise<void> {
     let upload: Upload;
     try {
@@ -325,11 +328,7 @@ export class ApiServer {
       if (!isPaasmakerError(error)) throw error;
       return refuseUpload(res, error);
     }
-    try {
-      await this.answer(res, route, context, () => route.handle(context, params, {}, query, upload));
-    } finally {
-      rmSync(upload.file, { force: true });
-    }
+    await this.answer(res, route, context, () => route.handle(context, params, {}, query, upload), () => rmSync(upload.file, { force: true }));
   }
 
   /**
