@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 // The engine's light contract module (no engine code loads with it): a client stays quick to start.
 import { isEventName, type PlatformEventArgs } from '../engine/events.js';
@@ -54,6 +54,31 @@ export function apiError(status: number | undefined, value: Record<string, unkno
   return new PaasmakerError('API_ERROR', typeof value.code === 'string' ? `${message} (${value.code})` : message, options);
 }
 
+/** An answer of the API, read whole: its parsed JSON, or the PaasmakerError it carries. */
+function readAnswer<T>(socketPath: string, res: IncomingMessage, resolve: (value: T) => void, reject: (error: PaasmakerError) => void): void {
+  let answer = '';
+  res.on('error', (error) => reject(new PaasmakerError('PLATFORM_UNREACHABLE', `Paasmaker at ${socketPath} went away mid-answer: ${error.message}`, { hint: 'is it still running? paasmaker daemon status' })));
+  res.on('data', (chunk) => (answer += chunk));
+  res.on('end', () => {
+    let value: Record<string, unknown>;
+    try {
+      value = JSON.parse(answer || '{}') as Record<string, unknown>;
+    } catch {
+      reject(new PaasmakerError('API_ERROR', `what answers at ${socketPath} is not Paasmaker's API: HTTP ${res.statusCode} with something that is not JSON`));
+      return;
+    }
+    if ((res.statusCode ?? 500) >= 400) reject(apiError(res.statusCode, value));
+    else resolve(value as T);
+  });
+}
+
+/** A request that could not be made or got no answer, as the PaasmakerError a command reports. */
+function requestFailed(socketPath: string, error: NodeJS.ErrnoException, timeoutMs: number, timedOut: boolean): PaasmakerError {
+  if (timedOut) return unreachable(socketPath, `no answer in ${timeoutMs / 1000} s`);
+  if (error.code === 'ECONNREFUSED' || error.code === 'ENOENT' || error.code === 'ECONNRESET') return unreachable(socketPath, error.code);
+  return new PaasmakerError('PLATFORM_UNREACHABLE', `could not reach Paasmaker at ${socketPath}: ${error.message}`);
+}
+
 /** One API call over a Unix socket; API errors become PaasmakerErrors with their code and hint. */
 export function callApi<T = unknown>(socketPath: string, method: string, path: string, body?: unknown, timeoutMs = 600_000): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -61,50 +86,70 @@ export function callApi<T = unknown>(socketPath: string, method: string, path: s
     let timedOut = false;
     const req = request(
       { socketPath, path, method, headers: { host: 'localhost', ...(text ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } : {}) }, timeout: timeoutMs },
-      (res) => {
-        let answer = '';
-        res.on('error', (error) => reject(new PaasmakerError('PLATFORM_UNREACHABLE', `Paasmaker at ${socketPath} went away mid-answer: ${error.message}`, { hint: 'is it still running? paasmaker daemon status' })));
-        res.on('data', (chunk) => (answer += chunk));
-        res.on('end', () => {
-          let value: Record<string, unknown>;
-          try {
-            value = JSON.parse(answer || '{}') as Record<string, unknown>;
-          } catch {
-            reject(new PaasmakerError('API_ERROR', `what answers at ${socketPath} is not Paasmaker's API: HTTP ${res.statusCode} with something that is not JSON`));
-            return;
-          }
-          if ((res.statusCode ?? 500) >= 400) reject(apiError(res.statusCode, value));
-          else resolve(value as T);
-        });
-      },
+      (res) => readAnswer(socketPath, res, resolve, reject),
     );
     req.on('timeout', () => {
       timedOut = true;
       req.destroy();
     });
-    req.on('error', (error: NodeJS.ErrnoException) => {
-      if (timedOut) reject(unreachable(socketPath, `no answer in ${timeoutMs / 1000} s`));
-      else if (error.code === 'ECONNREFUSED' || error.code === 'ENOENT' || error.code === 'ECONNRESET') reject(unreachable(socketPath, error.code));
-      else reject(new PaasmakerError('PLATFORM_UNREACHABLE', `could not reach Paasmaker at ${socketPath}: ${error.message}`));
-    });
+    req.on('error', (error: NodeJS.ErrnoException) => reject(requestFailed(socketPath, error, timeoutMs, timedOut)));
     req.end(text);
   });
 }
 
+/**
+ * POSTs a file as the body of an API call over a Unix socket, streamed (never
+ * read whole), with its Content-Type; the answer as callApi gives it. An
+ * answer that comes before the whole file was sent (a refusal) stops the
+ * sending and is the result.
+ */
+export function postFile<T = unknown>(socketPath: string, path: string, file: string, contentType: string, timeoutMs = 600_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let size: number;
+    try {
+      size = statSync(file).size;
+    } catch (error) {
+      reject(new PaasmakerError('USAGE', `cannot read ${file}: ${(error as Error).message}`));
+      return;
+    }
+    let timedOut = false;
+    let answered = false;
+    const body = createReadStream(file);
+    const req = request({ socketPath, path, method: 'POST', headers: { host: 'localhost', 'content-type': contentType, 'content-length': size }, timeout: timeoutMs }, (res) => {
+      answered = true;
+      body.unpipe(req);
+      body.destroy();
+      readAnswer(socketPath, res, resolve, reject);
+    });
+    body.on('error', (error) => {
+      req.destroy();
+      reject(new PaasmakerError('USAGE', `cannot read ${file}: ${error.message}`));
+    });
+    req.on('timeout', () => {
+      timedOut = true;
+      req.destroy();
+    });
+    // Once an answer came, a write the platform no longer reads is not the outcome: the answer is.
+    req.on('error', (error: NodeJS.ErrnoException) => answered || reject(requestFailed(socketPath, error, timeoutMs, timedOut)));
+    body.pipe(req);
+  });
+}
 
 /**
  * Follows /api/v1/events (Server-Sent Events): each event's name and parsed
  * data to onEvent; `app` keeps one app's events, `attach` holds the app (it
- * stops when this stream closes). Destroy the returned request to leave.
+ * stops when this stream closes); `onOpen` is called once the stream is
+ * open (every event from then on comes). Destroy the returned request to leave.
  */
 export function followEvents(
   socketPath: string,
-  options: { app?: string; attach?: boolean },
+  options: { app?: string; attach?: boolean; onOpen?: () => void },
   onEvent: (...event: PlatformEventArgs) => void,
   onClose: () => void = () => {},
 ): ReturnType<typeof request> {
   const query = options.app ? `?app=${encodeURIComponent(options.app)}${options.attach ? '&attach=1' : ''}` : '';
   const stream = request({ socketPath, path: `/api/v1/events${query}`, headers: { host: 'localhost' } }, (res) => {
+    options.onOpen?.();
     let buffer = '';
     res.setEncoding('utf8');
     res.on('data', (chunk: string) => {

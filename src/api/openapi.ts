@@ -45,7 +45,16 @@ export function openApiDocument(): Record<string, unknown> {
   const error = { description: 'An error with a code (and a hint when there is one)', content: { 'application/json': { schema: schema(ErrorSchema, components) } } };
   for (const route of ROUTES) {
     const path = route.path.replace(/:(\w+)/g, '{$1}');
-    const parameters = [...[...route.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })), ...queryParameters(route.query, components)];
+    // An upload's query parameters are listed too, said to be the upload's (a JSON request takes none of them).
+    const uploadParameters = queryParameters(route.upload?.query, components).map((parameter) => {
+      const { description, ...rest } = parameter as { description?: string };
+      return { ...rest, description: `with a file body only${description ? `: ${description}` : ''}` };
+    });
+    const parameters = [...[...route.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })), ...queryParameters(route.query, components), ...uploadParameters];
+    const bodies: Record<string, unknown> = {
+      ...(route.request ? { 'application/json': { schema: schema(route.request, components) } } : {}),
+      ...Object.fromEntries((route.upload?.types ?? []).map((type) => [type, { schema: { type: 'string', format: 'binary', maxLength: route.upload!.limit } }])),
+    };
     paths[path] ??= {};
     paths[path][route.method.toLowerCase()] = {
       summary: route.summary,
@@ -55,7 +64,7 @@ export function openApiDocument(): Record<string, unknown> {
       ...(route.permission === 'anyone' ? { security: [] } : {}),
       operationId: `${route.method.toLowerCase()}${path.replace(/\/api\/v1/, '').replace(/[{}]/g, '').replace(/\/(\w)/g, (_, c: string) => c.toUpperCase())}`,
       ...(parameters.length > 0 ? { parameters } : {}),
-      ...(route.request ? { requestBody: { required: true, content: { 'application/json': { schema: schema(route.request, components) } } } } : {}),
+      ...(Object.keys(bodies).length > 0 ? { requestBody: { required: true, ...(route.upload ? { description: route.upload.description } : {}), content: bodies } } : {}),
       responses: { '200': { description: 'OK', content: { 'application/json': { schema: schema(route.response, components) } } }, default: error },
     };
   }

@@ -68,7 +68,32 @@ export interface Route {
   /** The query parameters it takes (none when absent). */
   query?: z.ZodObject;
   response: z.ZodType;
-  handle: (context: ApiContext, params: Record<string, string>, body: unknown, query: any) => Promise<unknown> | unknown;
+  /**
+   * A route that also takes a file as its raw body (an archive to deploy):
+   * a request with one of these Content-Types is streamed to a temporary
+   * file (removed once the handler ends) instead of read as JSON, its query
+   * read with `query`; a body over `limit` bytes is refused with 413, a
+   * Content-Type that is neither JSON nor one of these with 415.
+   */
+  upload?: UploadSpec;
+  handle: (context: ApiContext, params: Record<string, string>, body: unknown, query: any, upload?: Upload) => Promise<unknown> | unknown;
+}
+
+export interface UploadSpec {
+  /** The Content-Types taken (without parameters), lower case. */
+  types: readonly string[];
+  /** The largest body taken, in bytes. */
+  limit: number;
+  /** The query an upload takes (its own: a JSON request takes the route's). */
+  query?: z.ZodObject;
+  description: string;
+}
+
+/** A body a route took as a file: where it is, its Content-Type and its size. */
+export interface Upload {
+  file: string;
+  type: string;
+  size: number;
 }
 
 export function appRecord(context: Pick<ApiContext, 'platform'>, name: string): AppRow {

@@ -36,27 +36,9 @@ import { USER_ROUTES } from './user-routes.js';
 import { WORKSPACE_ROUTES } from './workspace-routes.js';
 import type { AppRow } from '../shared/views.js';
 import { WARNING_ROUTES } from './warning-routes.js';
+import { requireMayRun } from './may-run.js';
+import { VERSION_ROUTES } from './version-routes.js';
 
-
-/**
- * Running a folder as an app: APPLICATION_CREATE in the workspace it lands in
- * and, for an app that exists, in the one it is in (a folder naming another
- * team's app must not take it over, nor its services' credentials). A
- * manifest that moves the app, or names a workspace not made yet, needs
- * WORKSPACE_EDIT there too, as paasmaker workspace move and add do.
- */
-function requireMayRun(context: ApiContext, app: string, named: string | undefined): void {
-  const { workspaces } = context.platform.state;
-  const current = workspaces.appWorkspace(app);
-  const target = named ?? current ?? 'default';
-  const refuse = (permission: string, workspace: string) => {
-    throw new PaasmakerError('FORBIDDEN', `the caller lacks the permission ${permission} in workspace "${workspace}"`, { hint: 'a role holding it there gives it (paasmaker role assign USER developer --workspace WS)' });
-  };
-  for (const workspace of new Set([target, ...(current ? [current] : [])])) if (!context.access.can('APPLICATION_CREATE', workspace)) refuse('APPLICATION_CREATE', workspace);
-  if ((current !== undefined && current !== target) || !workspaces.get(target)) {
-    for (const workspace of new Set([target, ...(current ? [current] : [])])) if (!context.access.can('WORKSPACE_EDIT', workspace)) refuse('WORKSPACE_EDIT', workspace);
-  }
-}
 
 /** The API, one table: the server dispatches it and the OpenAPI document is generated from it. */
 export const ROUTES: Route[] = [
@@ -206,6 +188,7 @@ export const ROUTES: Route[] = [
   ...ROLE_ROUTES,
   ...WORKSPACE_ROUTES,
   ...WARNING_ROUTES,
+  ...VERSION_ROUTES,
   {
     method: 'GET',
     path: '/api/v1/stats',

@@ -1,16 +1,17 @@
 import type { EventEmitter } from 'node:events';
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { EVENT_NAMES, type Platform, type PlatformEvents } from '../engine/index.js';
-import { defaultHint, ERRORS, isPaasmakerError, type ErrorCode } from '../shared/errors.js';
+import { defaultHint, ERRORS, isPaasmakerError, type ErrorCode, type PaasmakerError } from '../shared/errors.js';
 import { serveConsole } from './console-assets.js';
 import { openApiDocument } from './openapi.js';
 import type { z } from 'zod';
 import { EventsQuerySchema, NO_QUERY, queryFields } from './requests.js';
 import { Access, decoyHash, ensureLocalAdmin, resolveCaller, SignInCodes, SignInLimiter, Sessions } from '../auth/index.js';
 import { csrfRefusal, filterListed, permissionRefusal, viewer, type Refusal } from './guard.js';
-import type { ApiBase, ApiContext, Route, SignInDesk } from './route.js';
+import type { ApiBase, ApiContext, Route, SignInDesk, Upload } from './route.js';
+import { isJson, mediaType, receiveUpload, unsupportedType } from './upload-body.js';
 import { ROUTES } from './routes.js';
 import { signInWithCode } from './session-routes.js';
 
@@ -33,6 +34,15 @@ function send(res: ServerResponse, status: number, value: unknown, headers: Reco
 function sendError(res: ServerResponse, code: ErrorCode, error: string, extra: { hint?: string; detail?: string; headers?: Record<string, string> } = {}): void {
   const hint = extra.hint ?? defaultHint(code);
   send(res, ERRORS[code].status, { error, code, ...(hint ? { hint } : {}), ...(extra.detail ? { detail: extra.detail } : {}) }, extra.headers);
+}
+
+/**
+ * A refused upload, answered before its body is read: the rest of the body is
+ * read and dropped (closing at once could lose the answer on the client's
+ * side); a client stops sending when the answer comes.
+ */
+function refuseUpload(res: ServerResponse, error: PaasmakerError): void {
+  sendError(res, error.code, error.message, { hint: error.hint });
 }
 
 function sendRefusal(res: ServerResponse, refusal: Refusal): void {
@@ -272,7 +282,12 @@ export class ApiServer {
     const params = decodeParams(match(route, url.pathname)!);
     const denied = permissionRefusal(route, params, context);
     if (denied) return sendRefusal(res, denied);
-    const query = parseQuery(route.query ?? NO_QUERY, url.searchParams);
+    // A route that takes a file as its body gets one for a Content-Type it lists; JSON is read as for every other route.
+    const type = mediaType(req.headers['content-type']);
+    const uploading = route.upload !== undefined && !isJson(type);
+    if (uploading && !route.upload!.types.includes(type)) return refuseUpload(res, unsupportedType(type, route.upload!));
+    const query = parseQuery((uploading ? route.upload!.query : route.query) ?? NO_QUERY, url.searchParams);
+    if (uploading) return this.receive(req, res, route, context, params, query);
     let body: unknown = {};
     try {
       if (route.request) {
@@ -287,13 +302,33 @@ export class ApiServer {
     } catch (error) {
       return sendError(res, 'INVALID_REQUEST', `the body is not JSON: ${(error as Error).message}`);
     }
+    await this.answer(res, route, context, () => route.handle(context, params, body, query));
+  }
+
+  /** Runs a handler and answers with its result, or with the PaasmakerError it threw; `settled` runs between the two. */
+  private async answer(res: ServerResponse, route: Route, context: ApiContext, handle: () => unknown, settled: () => void = () => undefined): Promise<void> {
+    let result: unknown;
     try {
-      const result = await route.handle(context, params, body, query);
-      send(res, 200, filterListed(route, context, result), context.headers);
+      result = await handle();
+    } catch (error) {
+      settled();
+      if (!isPaasmakerError(error)) throw error;
+      return sendError(res, error.code, error.message, { hint: error.hint, detail: error.detail, headers: context.headers });
+    }
+    settled();
+    send(res, 200, filterListed(route, context, result), context.headers);
+  }
+
+  /** A file body: streamed to PAASMAKER_HOME/tmp, handed to the handler, removed before the answer goes. */
+  private async receive(req: IncomingMessage, res: ServerResponse, route: Route, context: ApiContext, params: Record<string, string>, query: unknown): Promise<void> {
+    let upload: Upload;
+    try {
+      upload = await receiveUpload(req, route.upload!, join(this.context.platform.layout.root, 'tmp'));
     } catch (error) {
       if (!isPaasmakerError(error)) throw error;
-      sendError(res, error.code, error.message, { hint: error.hint, detail: error.detail, headers: context.headers });
+      return refuseUpload(res, error);
     }
+    await this.answer(res, route, context, () => route.handle(context, params, {}, query, upload), () => rmSync(upload.file, { force: true }));
   }
 
   /**

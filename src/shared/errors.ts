@@ -52,6 +52,10 @@ export const ERRORS = {
    * The user acts on the message, as on any other refusal: exit 1.
    */
   INVALID_REQUEST: { status: 400, exit: 1 },
+  /** A request body over what the endpoint takes (an archive upload over its limit). */
+  BODY_TOO_LARGE: { status: 413, exit: 1 },
+  /** A request body of a Content-Type the endpoint does not take. */
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, exit: 1 },
   NOT_FOUND: { status: 404, exit: 1, hint: 'GET /api/v1/openapi.json lists the API' },
   METHOD_NOT_ALLOWED: { status: 405, exit: 1, hint: 'GET /api/v1/openapi.json lists the API' },
   UNAUTHORIZED: { status: 401, exit: 1, hint: 'over TCP, send a user\'s API token (paasmaker token create --user NAME) as "Authorization: Bearer pm_…", or sign in (paasmaker console)' },

@@ -44,6 +44,15 @@ import workspaceMove from './workspace-move.js';
 import tokenCreate from './token-create.js';
 import tokenList from './token-list.js';
 import tokenRevoke from './token-revoke.js';
+import deploy from './deploy.js';
+import versions from './versions.js';
+import versionsPrune from './versions-prune.js';
+import versionsStart from './versions-start.js';
+import versionsStop from './versions-stop.js';
+import switchCommand from './switch.js';
+import rollback from './rollback.js';
+import gitInit from './git-init.js';
+import gitReceive from './git-receive.js';
 
 // Every command, in the order `paasmaker --help` lists them; a group comes
 // before its subcommands.
@@ -59,6 +68,16 @@ export const commands: readonly CommandSpec<never>[] = [
   run,
   scale,
   restart,
+  deploy,
+  versions,
+  versionsPrune,
+  versionsStart,
+  versionsStop,
+  switchCommand,
+  rollback,
+  { name: 'git', description: 'git repositories a push to deploys from' },
+  gitInit,
+  gitReceive,
   servicesList,
   servicesDestroy,
   { name: 'db', description: 'database tools' },
