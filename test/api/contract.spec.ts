@@ -100,14 +100,18 @@ const CASES: Record<string, (context: Context) => Call | Call[] | Promise<Call |
     expect((await apiRequest(c.socket, 'POST', '/api/v1/tokens', { body: { user: 'ana' } })).status).toBe(200);
     return [{ path: '/api/v1/users/ana', status: 409 }, { path: '/api/v1/users/ana?confirm=true' }];
   },
-  // Versions: the engine's deploys are not there yet, and each answers its refusal.
+  // Versions: a folder deployed twice (v2 as a preview), v2 made current, v1 back, old ones pruned.
   'GET /api/v1/apps/{app}/versions': () => [{ path: '/api/v1/apps/contract/versions' }, { path: '/api/v1/apps/nosuch/versions', status: 404 }],
-  'POST /api/v1/deploys': (c) => [{ path: '/api/v1/deploys', body: { source: c.project, switch: false }, status: 400 }, { path: '/api/v1/deploys', body: { source: 'relative' }, status: 400 }],
-  'POST /api/v1/apps/{app}/switch': () => ({ path: '/api/v1/apps/contract/switch', body: { version: 1 }, status: 400 }),
-  'POST /api/v1/apps/{app}/rollback': () => ({ path: '/api/v1/apps/contract/rollback', status: 400 }),
-  'POST /api/v1/apps/{app}/versions/prune': () => ({ path: '/api/v1/apps/contract/versions/prune', body: { keep: 5 }, status: 400 }),
-  'POST /api/v1/apps/{app}/versions/{version}/start': () => ({ path: '/api/v1/apps/contract/versions/1/start', status: 400 }),
-  'POST /api/v1/apps/{app}/versions/{version}/stop': () => ({ path: '/api/v1/apps/contract/versions/1/stop', status: 400 }),
+  'POST /api/v1/deploys': (c) => [
+    { path: '/api/v1/deploys', body: { source: c.project } },
+    { path: '/api/v1/deploys', body: { source: c.project, switch: false } },
+    { path: '/api/v1/deploys', body: { source: 'relative' }, status: 400 },
+  ],
+  'POST /api/v1/apps/{app}/versions/{version}/stop': () => ({ path: '/api/v1/apps/contract/versions/2/stop' }),
+  'POST /api/v1/apps/{app}/versions/{version}/start': () => [{ path: '/api/v1/apps/contract/versions/2/start' }, { path: '/api/v1/apps/contract/versions/9/start', status: 404 }],
+  'POST /api/v1/apps/{app}/switch': () => ({ path: '/api/v1/apps/contract/switch', body: { version: 2 } }),
+  'POST /api/v1/apps/{app}/rollback': () => ({ path: '/api/v1/apps/contract/rollback' }),
+  'POST /api/v1/apps/{app}/versions/prune': () => ({ path: '/api/v1/apps/contract/versions/prune', body: { keep: 0 } }),
   'GET /api/v1/warnings': () => [{ path: '/api/v1/warnings' }, { path: '/api/v1/warnings?app=contract' }],
   'GET /api/v1/events': () => ({ path: '/api/v1/events?app=contract' }),
   'POST /api/v1/apps/{app}/down': () => ({ path: '/api/v1/apps/contract/down' }),

@@ -56,10 +56,16 @@ describe('the version commands', () => {
     expect((await runCli(['up', '-d', project], { home })).exitCode).toBe(0);
     const listed = await runCli(['versions', '--json'], { home, cwd: project });
     expect(listed.exitCode, listed.stderr).toBe(0);
-    const rows = JSON.parse(listed.stdout) as unknown[];
-    expect(Array.isArray(rows)).toBe(true);
+    expect(JSON.parse(listed.stdout)).toEqual([]);
     const human = await runCli(['versions'], { home, cwd: project });
     expect(human.stdout).toContain('crate has no deployed version yet. Make one with: paasmaker deploy');
+    // A folder deployed: one flat row, as GET /api/v1/apps/{app}/versions answers it.
+    const deployed = await runCli(['deploy', project], { home });
+    expect(deployed.exitCode, deployed.stderr).toBe(0);
+    const [row, ...rest] = JSON.parse((await runCli(['versions', 'crate', '--json'], { home })).stdout) as Array<Record<string, unknown>>;
+    expect(rest).toEqual([]);
+    expect(Object.keys(row!).sort()).toEqual(['app', 'author', 'commit', 'created', 'current', 'directory', 'dirty', 'error', 'job', 'kind', 'message', 'previous', 'ref', 'serving', 'size', 'source', 'state', 'url', 'version'].sort());
+    expect(row).toMatchObject({ app: 'crate', version: 1, kind: 'folder', current: true, commit: null, state: 'running' });
     const unknown = await runCli(['versions', 'nosuch'], { home });
     expect(unknown.exitCode).toBe(1);
     expect(unknown.stderr).toContain('no app named "nosuch"');

@@ -92,7 +92,7 @@ beforeAll(async () => {
 afterAll(async () => cleanup?.());
 
 // Runs once the engine's deploys land (Platform.deploy and the rest are stubs until then).
-describe.skip('deploying versions', () => {
+describe('deploying versions', () => {
   it('deploys the repository at HEAD, refuses a dirty work tree, and shows the steps as they run', async () => {
     writeFileSync(join(repo, 'server.js'), SERVER('uncommitted'));
     const dirty = await runCli(['deploy'], { home, cwd: repo });

@@ -34,8 +34,8 @@ async function commitOf(commit: string): Promise<{ commit: string; author: strin
  */
 async function gitReceive(app: string): Promise<number> {
   const repository = resolve(process.env.GIT_DIR ?? '.');
-  const { gitRemotes } = await import('../git-remote-api.js');
-  const branch = await (await gitRemotes()).gitRemoteBranch(repository);
+  const { gitRemoteBranch } = await import('../../engine/index.js');
+  const branch = gitRemoteBranch(repository);
   let input = '';
   for await (const chunk of process.stdin) input += chunk;
   let failed = false;
