@@ -10,7 +10,9 @@ import { heldSeconds, trafficSeries, watchTraffic } from '../lib/traffic.js';
 import { useLive, useTick } from '../lib/use-live.js';
 import { failing, shownState, workspaceOf, type App, type InstanceRow, type Process, type TrafficRow } from '../lib/views.js';
 import { useProcessOverlay } from '../lib/process-overlay.js';
+import { versionText } from '../../shared/version-text.js';
 import { Crons, Environment, LastWords, RecentJobs, Services } from './app-parts.js';
+import { Versions } from './app-versions.js';
 
 const WINDOW_S = 300;
 const SERIES: ChartSeries[] = [
@@ -179,7 +181,7 @@ function hostnames(app: App, types: InstanceRow[]): string[] {
 export default function AppPage({ place }: { place: { app: string } }) {
   const now = useTick(5000);
   const name = place.app;
-  const app = useLive<App>(`/apps/${seg(name)}`, ['instance.state', 'job.update', 'app.deployed'], (event: { app: string }) => event.app === name, 200);
+  const app = useLive<App>(`/apps/${seg(name)}`, ['instance.state', 'job.update', 'app.deployed', 'version.changed'], (event: { app: string }) => event.app === name, 200);
   const types = useLive<InstanceRow[]>(`/apps/${seg(name)}/instances`, ['job.update'], (event: { app: string }) => event.app === name, 500);
   const processes = useLive<Process[]>(`/processes?app=${seg(name)}`, ['instance.state'], (event: { app?: string }) => event.app === name, 200);
   const rows = useProcessOverlay(name, processes.data ?? [], processes.at);
@@ -196,6 +198,12 @@ export default function AppPage({ place }: { place: { app: string } }) {
       <header class="apphead">
         <h1>{name}</h1>
         <StateBadge state={shownState(record, rows)} />
+        {record.version !== null && (
+          <span class="tag tag-on" data-current-version={record.version}>
+            v{record.version}
+          </span>
+        )}
+        {record.version !== null && record.servedBy === 'dev' && <span class="tag">dev up holds {name}.localhost</span>}
         {record.url && record.state !== 'stopped' && (
           <a class="mono" href={record.url} target="_blank" rel="noreferrer">
             {record.url}
@@ -231,11 +239,14 @@ export default function AppPage({ place }: { place: { app: string } }) {
         <dd>{ago(record.deployedAt, now)}</dd>
         <dt>Reloaded</dt>
         <dd>{ago(record.reloadedAt, now)}</dd>
+        <dt>Version</dt>
+        <dd>{record.servedBy === 'dev' && record.version !== null ? `v${record.version} on v${record.version}.${name}.localhost; a dev up holds ${name}.localhost` : (versionText(record) ?? 'none: it runs its folder')}</dd>
         <dt>Hostnames</dt>
         <dd class="mono">{hostnames(record, types.data ?? []).join('  ') || DASH}</dd>
       </dl>
       {record.state !== 'stopped' && rows.filter(failing).map((process) => <LastWords key={`${process.instance}.${process.index}`} app={name} process={process} />)}
       <Processes app={record} workspace={workspace} rows={rows} loaded={processes.data !== undefined} at={processes.at} />
+      <Versions app={name} workspace={workspace} />
       <Traffic app={name} />
       <div class="columns">
         {can(NEEDS.viewServices, workspace) && <Services app={name} workspace={workspace} />}
