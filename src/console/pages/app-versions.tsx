@@ -121,12 +121,11 @@ export function Versions({ app, workspace }: { app: string; workspace: string })
                     {row.current && <span class="tag tag-on">current</span>}
                     {row.previous && <span class="tag">previous</span>}
                     {row.serving && <span class="tag tag-on">serves {app}.localhost</span>}
-                    {row.current && !row.serving && row.state === 'running' && <span class="tag">dev up holds {app}.localhost</span>}
                   </td>
                   <td>
                     <StateBadge state={row.state} />
                   </td>
-                  <td class="ellipsis">
+                  <td class="origin">
                     <Origin row={row} />
                   </td>
                   <td>{row.author ?? DASH}</td>
@@ -137,7 +136,7 @@ export function Versions({ app, workspace }: { app: string; workspace: string })
                   <td class="mono">
                     {row.url && row.state === 'running' ? (
                       <a href={row.url} target="_blank" rel="noreferrer">
-                        {row.url.replace(/^http:\/\//, '').replace(/\/$/, '')}
+                        {new URL(row.url).hostname}
                       </a>
                     ) : (
                       <span class="muted">{DASH}</span>

@@ -10,7 +10,6 @@ import { heldSeconds, trafficSeries, watchTraffic } from '../lib/traffic.js';
 import { useLive, useTick } from '../lib/use-live.js';
 import { failing, shownState, workspaceOf, type App, type InstanceRow, type Process, type TrafficRow } from '../lib/views.js';
 import { useProcessOverlay } from '../lib/process-overlay.js';
-import { versionText } from '../../shared/version-text.js';
 import { Crons, Environment, LastWords, RecentJobs, Services } from './app-parts.js';
 import { Versions } from './app-versions.js';
 
@@ -240,7 +239,7 @@ export default function AppPage({ place }: { place: { app: string } }) {
         <dt>Reloaded</dt>
         <dd>{ago(record.reloadedAt, now)}</dd>
         <dt>Version</dt>
-        <dd>{record.servedBy === 'dev' && record.version !== null ? `v${record.version} on v${record.version}.${name}.localhost; a dev up holds ${name}.localhost` : (versionText(record) ?? 'none: it runs its folder')}</dd>
+        <dd>{record.version === null ? 'none: it runs its folder' : record.servedBy === 'dev' ? `v${record.version}, on v${record.version}.${name}.localhost` : `v${record.version}`}</dd>
         <dt>Hostnames</dt>
         <dd class="mono">{hostnames(record, types.data ?? []).join('  ') || DASH}</dd>
       </dl>
