@@ -102,3 +102,7 @@ export const DeployUploadQuerySchema = z.strictObject({
 export const SwitchRequestSchema = z.strictObject({ version: z.number().int().min(1) }).meta({ id: 'SwitchRequest' });
 export const PruneRequestSchema = z.strictObject({ keep: z.number().int().min(0).max(1000) }).meta({ id: 'PruneRequest' });
 export const PruneResultSchema = z.object({ removed: z.array(z.number().int()).describe('the versions removed, their code deleted') }).meta({ id: 'PruneResult' });
+
+export const DownRequestSchema = z
+  .strictObject({ dev: z.boolean().optional().describe('stop only a development up of the app (its terminal ends it): the current deployed version, if one runs, takes APP.localhost back') })
+  .meta({ id: 'DownRequest' });

@@ -27,7 +27,7 @@ import {
 import { MACHINE_ROUTES } from './machine-routes.js';
 import { PROCESS_ROUTES } from './process-routes.js';
 import { REQUEST_LOG_ROUTES } from './request-log-routes.js';
-import { AppQuerySchema, EnvQuerySchema, LogsQuerySchema, ProcessesQuerySchema, ProjectEnvironmentRequestSchema, RestartRequestSchema, ScaleRequestSchema, StatsQuerySchema, UpRequestSchema, WaitQuerySchema } from './requests.js';
+import { DownRequestSchema, AppQuerySchema, EnvQuerySchema, LogsQuerySchema, ProcessesQuerySchema, ProjectEnvironmentRequestSchema, RestartRequestSchema, ScaleRequestSchema, StatsQuerySchema, UpRequestSchema, WaitQuerySchema } from './requests.js';
 import { answerAsJob, appRecord, type ApiContext, type Route } from './route.js';
 import { SERVICE_ROUTES } from './service-routes.js';
 import { SESSION_ROUTES } from './session-routes.js';
@@ -96,10 +96,13 @@ export const ROUTES: Route[] = [
     path: '/api/v1/apps/:app/down',
     permission: 'APPLICATION_DEPLOY',
     scope: 'app',
-    summary: 'Stop an app',
+    summary: 'Stop an app: every process of it, its deployed versions included (the daemon does not bring it back); with {dev: true}, only a development up of it',
+    request: DownRequestSchema,
     response: AppSchema,
-    handle: async (context, params) => {
-      await context.platform.down(params.app!);
+    handle: async (context, params, body) => {
+      const { dev } = body as z.infer<typeof DownRequestSchema>;
+      if (dev) await context.platform.stopDev(params.app!);
+      else await context.platform.down(params.app!);
       return appRecord(context, params.app!);
     },
   },

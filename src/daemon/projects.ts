@@ -12,6 +12,11 @@ export class DaemonProjects {
 
   /** Brings back what ran here before the daemon stopped (or was killed). */
   async restore(): Promise<void> {
+    // Deployed apps first, through their current versions; a development up handed over (up -d) then takes its app's names.
+    for (const failure of await this.platform.restoreVersions(this.say)) {
+      this.say(`could not restore ${failure.app}: ${failure.error}`);
+      this.platform.warnings.raise(`could not bring ${failure.app} back: ${failure.error}`, failure.app);
+    }
     for (const app of this.platform.state.apps.list().filter((candidate) => candidate.daemon)) {
       try {
         this.say(`restoring ${app.name} from ${app.manifest}`);
@@ -30,7 +35,7 @@ export class DaemonProjects {
     const record = this.platform.state.apps.get(app);
     if (record && !record.daemon && this.platform.runningApps().some((manifest) => manifest.application.name === app)) {
       this.say(`${app}: its terminal went away; stopping it`);
-      await this.platform.down(app);
+      await this.platform.stopDev(app);
     }
   }
 }

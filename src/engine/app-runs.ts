@@ -15,6 +15,8 @@ import type { Leftovers } from './leftovers.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { RunningApp } from './running-app.js';
 import { unreadyProcesses } from './unready.js';
+import type { VersionRuns } from './version-runs.js';
+import type { Versions } from './versions.js';
 
 export interface AppRunParts {
   /** PAASMAKER_HOME, named when its disk is full. */
@@ -31,6 +33,9 @@ export interface AppRunParts {
   jobs: Jobs;
   life: Lifecycle;
   events: EventSink;
+  /** Deployed versions: a development up steps the current one back, and gives it the app's names again when it stops. */
+  runs: VersionRuns;
+  versions: Versions;
 }
 
 export interface ApplyOptions {
@@ -78,7 +83,9 @@ export class AppRuns {
         hint: `stop it first with: paasmaker down ${existing.directory}`,
       });
     }
-    if (running.has(name)) await this.stop(name);
+    // The current version steps back to v<N>.APP.localhost while this up holds the app's names.
+    if (running.get(name)?.version !== undefined) this.parts.runs.demote(name);
+    else if (running.has(name)) await this.stop(name);
 
     const plans = await launcher.plans(manifest);
     const app: RunningApp = { manifest, plans, keys: [], staticServers: [], serviceEnv: {}, generation: 0, slots: new Map() };
@@ -128,8 +135,12 @@ export class AppRuns {
     });
   }
 
-  /** Stops one app this platform runs. */
-  async stop(name: string): Promise<void> {
+  /**
+   * Stops one app this platform runs (its front run). With resume, a
+   * development up that ends gives the app's names back to its current
+   * version, when one runs beside it.
+   */
+  async stop(name: string, options: { resume?: boolean } = {}): Promise<void> {
     const { state, running, supervisor, edge } = this.parts;
     const app = running.get(name);
     if (!app) return;
@@ -143,6 +154,11 @@ export class AppRuns {
     edge.routes?.remove(name);
     state.processes.markStopped(name);
     state.apps.release(name);
+    if (options.resume && app.version === undefined && !this.parts.life.closed) {
+      await this.parts.versions.resume(name).catch((error: unknown) => {
+        this.parts.events.emit('log.line', { app: name, source: 'paasmaker', stream: 'system', line: `the current version could not take ${name}.localhost back: ${(error as Error).message}`, time: Date.now() });
+      });
+    }
   }
 
   /**
@@ -153,10 +169,14 @@ export class AppRuns {
   async down(name: string, options: { timeoutMs?: number } = {}): Promise<'stopped' | 'not-running'> {
     const { state, running } = this.parts;
     state.apps.setDaemon(name, false);
+    // Every version of it too: the daemon does not bring the current one back.
+    const versions = this.parts.runs.standbyOf(name).length;
+    await this.parts.versions.down(name);
     if (running.has(name)) {
       await this.stop(name);
       return 'stopped';
     }
+    if (versions > 0) return 'stopped';
     const app = state.apps.get(name);
     if (!app) throw new PaasmakerError('APP_NOT_FOUND', `no app named "${name}" has run on this platform`, { hint: 'see the known apps with: paasmaker ps' });
     if (app.ownerPid && ownerAlive(app.ownerPid, app.ownerStart)) {

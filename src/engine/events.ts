@@ -115,14 +115,21 @@ export interface PlatformEvents {
  * "shop/web.0" ↔ {app, instance, index}. A reload starts the slot's next
  * process beside the current one as "shop/web.0@2" (generation 2).
  */
-export function processKey(app: string, instance: string, index: number, generation = 0): string {
-  return generation > 0 ? `${app}/${instance}.${index}@${generation}` : `${app}/${instance}.${index}`;
+/** A run of an app: "shop" for a development up of its folder, "shop@v3" for its deployed version 3. */
+export function runId(app: string, version?: number): string {
+  return version === undefined ? app : `${app}@v${version}`;
 }
 
-export function parseProcessKey(key: string): { app: string; instance: string; index: number; generation: number } | undefined {
-  const match = /^([^/]+)\/(.+)\.(\d+)(?:@(\d+))?$/.exec(key);
+/** The processes of a run: "shop/web.0", "shop@v3/web.0", a reload's "shop/web.0@2". */
+export function processKey(run: string, instance: string, index: number, generation = 0): string {
+  return generation > 0 ? `${run}/${instance}.${index}@${generation}` : `${run}/${instance}.${index}`;
+}
+
+export function parseProcessKey(key: string): { app: string; version?: number; run: string; instance: string; index: number; generation: number } | undefined {
+  const match = /^([^/@]+)(?:@v(\d+))?\/(.+)\.(\d+)(?:@(\d+))?$/.exec(key);
   if (!match) return undefined;
-  return { app: match[1]!, instance: match[2]!, index: Number(match[3]), generation: Number(match[4] ?? 0) };
+  const version = match[2] === undefined ? undefined : Number(match[2]);
+  return { app: match[1]!, version, run: runId(match[1]!, version), instance: match[3]!, index: Number(match[4]), generation: Number(match[5] ?? 0) };
 }
 
 /** Every event's name, once (the record makes the compiler check the list is whole). */

@@ -19,8 +19,8 @@ export class Job {
 
   constructor(
     readonly id: string,
-    readonly app: string,
-    readonly title: string,
+    public app: string,
+    public title: string,
     readonly parent: string | undefined,
     /** The top of its tree: the parent's root, or itself. */
     readonly root: string,
@@ -133,6 +133,14 @@ export class Jobs {
     this.state.jobs.create({ id, parent: parent?.id ?? null, root: job.root, app, title, ownerPid: this.owner.pid, ownerStart: this.owner.startTime });
     this.emit({ id, parent: parent?.id, app, title, state: 'new' });
     return job;
+  }
+
+  /** Gives a running job its app and title once it knows them (a deploy, once its code names the app). */
+  rename(job: Job, app: string, title: string): void {
+    job.app = app;
+    job.title = title;
+    this.state.jobs.rename(job.id, app, title);
+    this.emit({ id: job.id, parent: job.parent, app, title, state: job.state, detail: job.detail });
   }
 
   transition(job: Job, state: JobState, detail?: string): void {

@@ -10,11 +10,11 @@ import type { State } from '../state/index.js';
 import { ENDED, type Keeper, type ProcessInfo, type ProcessState, type Supervisor } from '../supervisor/index.js';
 import { instanceEnvironment } from './environment.js';
 import { processKey, type EventSink } from './events.js';
-import type { Jobs } from './jobs.js';
+import type { Job, Jobs } from './jobs.js';
 import type { Lifecycle } from './lifecycle.js';
 import { prepareFingerprint, prepareSteps } from './prepare.js';
 import { runCommand, type CommandResult } from './run-command.js';
-import type { RunningApp } from './running-app.js';
+import { runOf, type RunningApp } from './running-app.js';
 
 /** A process's first outcome: ready (or running, unrouted), or failed. */
 const SETTLED: ReadonlySet<ProcessState> = new Set(['running', 'backoff', 'crashed', 'exited', 'stopped']);
@@ -103,44 +103,57 @@ export class Launcher {
     });
   }
 
-  /** Runs an instance's prepare steps (a job), unless their inputs are as at the last success. */
-  async prepare(manifest: ResolvedManifest, instance: ResolvedInstance, plan: RuntimePlan, force: boolean, services: Record<string, string>): Promise<void> {
-    const { jobs, state, events } = this.parts;
+  /**
+   * Runs an instance's prepare steps (a job), unless their inputs are as at
+   * the last success. A deployed version's (once: its code never changes)
+   * runs every step and records nothing.
+   */
+  async prepare(manifest: ResolvedManifest, instance: ResolvedInstance, plan: RuntimePlan, force: boolean, services: Record<string, string>, options: { version?: boolean } = {}): Promise<void> {
+    const { jobs, state } = this.parts;
     const app = manifest.application.name;
-    const steps = prepareSteps(instance, plan);
-    if (steps.length === 0) return;
+    if (prepareSteps(instance, plan).length === 0) return;
     await jobs.run(app, `prepare ${instance.name}`, async (job) => {
+      if (options.version) return this.prepareSteps(job, { manifest, instance, plan, services });
       const fingerprint = await prepareFingerprint(manifest.directory, instance, plan);
       if (!force && state.prepareRuns.fingerprint(app, instance.name) === fingerprint) {
         job.detail = 'up to date';
         return;
       }
-      const source = `${instance.name}:prepare`;
-      // Aborting the job, or closing the platform, stops the step that runs.
-      const aborter = new AbortController();
-      job.onAbort(() => aborter.abort());
-      const recent: string[] = [];
-      for (const step of steps) {
-        events.emit('log.line', { app, source, stream: 'system', line: `$ ${step}`, time: Date.now() });
-        job.log(`$ ${step}`);
-        const result = await this.runOnce(step, { manifest, instance, plan, services, source }, {
-          signal: aborter.signal,
-          onLine: (line, stream) => {
-            recent.push(line);
-            if (recent.length > 20) recent.shift();
-            job.log(line, stream);
-          },
-        });
-        if (result.code !== 0) {
-          const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
-          throw new PaasmakerError('PREPARE_FAILED', `prepare of instance "${instance.name}" failed: \`${step}\` ${how}`, {
-            detail: recent.length > 0 ? recent.map((line) => `  ${line}`).join('\n') : undefined,
-            hint: `fix the step in ${manifest.file} (or the project it builds), then run paasmaker up again`,
-          });
-        }
-      }
+      await this.prepareSteps(job, { manifest, instance, plan, services });
       state.prepareRuns.record(app, instance.name, fingerprint);
     });
+  }
+
+  /** Every prepare step of an instance in turn, each line in the job's log; the first that fails throws PREPARE_FAILED. */
+  private async prepareSteps(job: Job, run: { manifest: ResolvedManifest; instance: ResolvedInstance; plan: RuntimePlan; services: Record<string, string> }): Promise<void> {
+    const { manifest, instance, plan, services } = run;
+    const { events } = this.parts;
+    const app = manifest.application.name;
+    const steps = prepareSteps(instance, plan);
+    const source = `${instance.name}:prepare`;
+    // Aborting the job, or closing the platform, stops the step that runs.
+    const aborter = new AbortController();
+    job.onAbort(() => aborter.abort());
+    const recent: string[] = [];
+    for (const step of steps) {
+      events.emit('log.line', { app, source, stream: 'system', line: `$ ${step}`, time: Date.now() });
+      job.log(`$ ${step}`);
+      const result = await this.runOnce(step, { manifest, instance, plan, services, source }, {
+        signal: aborter.signal,
+        onLine: (line, stream) => {
+          recent.push(line);
+          if (recent.length > 20) recent.shift();
+          job.log(line, stream);
+        },
+      });
+      if (result.code !== 0) {
+        const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
+        throw new PaasmakerError('PREPARE_FAILED', `prepare of instance "${instance.name}" failed: \`${step}\` ${how}`, {
+          detail: recent.length > 0 ? recent.map((line) => `  ${line}`).join('\n') : undefined,
+          hint: `fix the step in ${manifest.file} (or the project it builds), then run paasmaker up again`,
+        });
+      }
+    }
   }
 
   /**
@@ -211,7 +224,7 @@ export class Launcher {
     const name = manifest.application.name;
     const plan = app.plans.get(instance.name)!;
     const port = instance.standalone ? undefined : await freePort();
-    const key = processKey(name, instance.name, index, generation);
+    const key = processKey(runOf(app), instance.name, index, generation);
 
     if (plan.serve) {
       if (port === undefined) {
@@ -226,7 +239,8 @@ export class Launcher {
       return 'running';
     }
 
-    const logDir = join(this.parts.logs, name);
+    // A deployed version's processes log beside the app's, in a folder of their own: two versions run at once during a switch.
+    const logDir = app.version === undefined ? join(this.parts.logs, name) : join(this.parts.logs, name, `v${app.version}`);
     try {
       mkdirSync(logDir, { recursive: true, mode: 0o700 });
     } catch {

@@ -12,6 +12,8 @@ import type { State } from '../state/index.js';
 import { startKeeper, Supervisor, type Keeper, type ProcessState } from '../supervisor/index.js';
 import { AppRuns, type ApplyOptions } from './app-runs.js';
 import type { DeployHooks, DeployRequest } from './deploy-types.js';
+import { VersionRuns } from './version-runs.js';
+import { Versions } from './versions.js';
 import type { DeployResult, VersionRow } from '../shared/views.js';
 import { CronRuns } from './cron-runs.js';
 import { recoverWhenRoom } from './disk-recovery.js';
@@ -76,6 +78,8 @@ export class Platform extends EventEmitter<PlatformEvents> {
   private readonly supervisor: Supervisor;
   private readonly keeper?: Keeper;
   private readonly running = new Map<string, RunningApp>();
+  /** Deployed versions running beside an app's front run, by run id ("shop@v3"). */
+  private readonly standby = new Map<string, RunningApp>();
   private readonly life = new Lifecycle();
   private readonly edge: Edge;
   private readonly leftovers: Leftovers;
@@ -83,6 +87,8 @@ export class Platform extends EventEmitter<PlatformEvents> {
   private readonly crons: CronRuns;
   private readonly apps: AppRuns;
   private readonly rolling: RollingUpdates;
+  private readonly runs: VersionRuns;
+  private readonly deployed: Versions;
   private readonly reloads: ProjectReloads;
 
   private constructor(options: PlatformOptions) {
@@ -93,7 +99,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
     const ownerToken = randomBytes(12).toString('hex');
     this.owner = currentOwner();
     this.keeper = options.keeper === false ? undefined : startKeeper({ ownerToken });
-    const { state, space, owner, keeper, running, life } = this;
+    const { state, space, owner, keeper, running, standby, life } = this;
     // The parts report through this emitter, and see only its emit (EventSink).
     const events = this;
     const supervisor = (this.supervisor = new Supervisor({ keeper, backoff: options.backoff, space }));
@@ -105,10 +111,12 @@ export class Platform extends EventEmitter<PlatformEvents> {
     const leftovers = (this.leftovers = new Leftovers({ state, supervisor, owner, life }));
     const launcher = (this.launcher = new Launcher({ home: this.layout.root, logs: this.layout.logs, env, ownerToken, state, supervisor, keeper, jobs, services, life, events }));
     const crons = (this.crons = new CronRuns({ state, running, edge, launcher, jobs, events }));
-    const apps = (this.apps = new AppRuns({ home: this.layout.root, state, owner, space, running, supervisor, edge, launcher, crons, leftovers, jobs, life, events }));
+    const runs = (this.runs = new VersionRuns({ state, owner, running, standby, supervisor, edge, launcher, crons, events }));
+    const versions = (this.deployed = new Versions({ root: this.layout.versions, state, running, supervisor, edge, launcher, jobs, life, events, runs }));
+    const apps = (this.apps = new AppRuns({ home: this.layout.root, state, owner, space, running, supervisor, edge, launcher, crons, leftovers, jobs, life, events, runs, versions }));
     const rolling = (this.rolling = new RollingUpdates({ supervisor, state, running, life, edge, launcher, jobs, events }));
     this.reloads = new ProjectReloads({ running, jobs, services, home: this.layout.root, life, apps, rolling, launcher, crons });
-    reportProcesses({ supervisor, state, running, edge, jobs, life, events });
+    reportProcesses({ supervisor, state, running, standby, edge, jobs, life, events });
     recoverWhenRoom({ space, state, owner, running, supervisor, apps, leftovers, jobs, edge, life, events });
     this.usage = new ProcessStats({ supervisor, running, life, events });
     this.usage.start();
@@ -271,6 +279,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
     this.life.close();
     this.usage.stop();
     await Promise.all([...this.running.keys()].map((name) => this.apps.stop(name)));
+    await this.runs.close();
     // Database servers last: the apps have let go of their connections.
     await this.services.close();
     await this.edge.close();
@@ -282,49 +291,49 @@ export class Platform extends EventEmitter<PlatformEvents> {
 
   /** An app's current version and what answers on APP.localhost (see Versions). */
   serving(app: string): { version: number | null; servedBy: 'dev' | 'version' | null } {
-    const running = this.running.get(app);
-    return { version: null, servedBy: running ? 'dev' : null };
+    return this.deployed.serving(app);
   }
 
   /** Makes a version of an app from a source and, unless switch is false, makes it current: see Versions. */
   deploy(request: DeployRequest, hooks: DeployHooks = {}): Promise<DeployResult> {
-    void request;
-    void hooks;
-    throw new PaasmakerError('USAGE', 'deploys are not available yet');
+    return this.deployed.deploy(request, hooks);
   }
 
   /** An app's versions, newest first. */
   versions(app: string): VersionRow[] {
-    void app;
-    return [];
+    return this.deployed.list(app);
   }
 
   /** Makes version n of an app current, with a rolling cut-over: see Versions. */
   switchVersion(app: string, version: number): Promise<VersionRow> {
-    void app;
-    void version;
-    throw new PaasmakerError('USAGE', 'deploys are not available yet');
+    return this.deployed.switchTo(app, version);
   }
 
   /** Makes the previous current version current again. */
   rollback(app: string): Promise<VersionRow> {
-    void app;
-    throw new PaasmakerError('USAGE', 'deploys are not available yet');
+    return this.deployed.rollback(app);
   }
 
   /** Removes all but the newest `keep` versions, never the current or the previous one, and deletes their code. */
   pruneVersions(app: string, keep: number): Promise<number[]> {
-    void app;
-    void keep;
-    throw new PaasmakerError('USAGE', 'deploys are not available yet');
+    return this.deployed.prune(app, keep);
   }
 
   /** Starts a version as a preview on vN.APP.localhost (start), or stops a running version that is not serving (stop). */
   previewVersion(app: string, version: number, action: 'start' | 'stop'): Promise<VersionRow> {
-    void app;
-    void version;
-    void action;
-    throw new PaasmakerError('USAGE', 'deploys are not available yet');
+    return this.deployed.preview(app, version, action);
+  }
+
+  /** The daemon starts: the current version of each deployed app that ran comes back (see Versions.restore). */
+  restoreVersions(say: (line: string) => void): Promise<Array<{ app: string; error: string }>> {
+    return this.deployed.restore(say);
+  }
+
+  /** The terminal holding a development up went away: that up stops, and the current version, if one runs, takes the app's names back. */
+  async stopDev(name: string): Promise<void> {
+    if (this.running.get(name)?.version !== undefined) return;
+    this.state.apps.setDaemon(name, false);
+    await this.apps.stop(name, { resume: true });
   }
 
   /** What each running instance type's runtime resolved to ("node v20.11.1 (/usr/bin/node)"). */

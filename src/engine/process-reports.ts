@@ -29,14 +29,18 @@ export function recordProcess(state: State, info: ProcessInfo): void {
  * What the supervisor says of the apps' processes goes to the router's table,
  * to state.db and out as events; their output goes out as log lines.
  */
-export function reportProcesses(parts: { supervisor: Supervisor; state: State; running: Map<string, RunningApp>; edge: Edge; jobs: Jobs; life: Lifecycle; events: EventSink }): void {
-  const { supervisor, state, running, edge, jobs, life, events } = parts;
+export function reportProcesses(parts: { supervisor: Supervisor; state: State; running: Map<string, RunningApp>; standby: Map<string, RunningApp>; edge: Edge; jobs: Jobs; life: Lifecycle; events: EventSink }): void {
+  const { supervisor, state, running, standby, edge, jobs, life, events } = parts;
   supervisor.on('state', (info, previous) => {
     const key = parseProcessKey(info.id);
-    if (!key || !running.has(key.app) || !life.stateOpen) return;
-    const app = running.get(key.app)!;
+    if (!key || !life.stateOpen) return;
+    const front = running.get(key.app);
+    // The app's front run (what APP.localhost reaches) is routed and recorded as the app; another running version only routed, as itself.
+    const app = front && front.version === key.version ? front : standby.get(key.run);
+    if (!app) return;
     edge.routes?.observe(info, previous);
-    edge.routes?.refresh(key.app, key.instance, app.keys);
+    edge.routes?.refresh(app === front ? key.app : key.run, key.instance, app.keys);
+    if (app !== front) return;
     // A reload's process waiting beside the current one, or a retired one draining, is not the slot's.
     if (app.slots.get(`${key.instance}.${key.index}`) !== info.id) return;
     recordProcess(state, info);
@@ -56,7 +60,10 @@ export function reportProcesses(parts: { supervisor: Supervisor; state: State; r
   supervisor.on('line', (line) => {
     const key = parseProcessKey(line.id);
     if (!key) return;
-    events.emit('log.line', { app: key.app, source: `${key.instance}.${key.index}`, stream: line.stream, line: line.line, time: line.time });
+    // Another version's lines say which: "v3/web.0".
+    const front = running.get(key.app);
+    const own = key.version === undefined || front?.version === key.version ? '' : `v${key.version}/`;
+    events.emit('log.line', { app: key.app, source: `${own}${key.instance}.${key.index}`, stream: line.stream, line: line.line, time: line.time });
   });
   recordLivenessRestarts(supervisor, jobs, (app) => running.has(app) && life.stateOpen);
 }

@@ -9,7 +9,7 @@ import type { Jobs } from './jobs.js';
 import { succeeded, type Launcher } from './launcher.js';
 import type { Lifecycle } from './lifecycle.js';
 import { recordProcess } from './process-reports.js';
-import type { RunningApp } from './running-app.js';
+import { runOf, type RunningApp } from './running-app.js';
 
 export interface RollingParts {
   supervisor: Supervisor;
@@ -23,6 +23,30 @@ export interface RollingParts {
 }
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Processes the router no longer sends new requests to: each finishes what
+ * it has in flight (10 s at most), its WebSockets get a short grace, then it
+ * stops and is forgotten.
+ */
+export async function drainAndStop(parts: { edge: Edge; supervisor: Supervisor }, keys: string[]): Promise<void> {
+  const { edge, supervisor } = parts;
+  await Promise.all(
+    keys.map(async (key) => {
+      const port = supervisor.info(key)?.port;
+      const deadline = Date.now() + 10_000;
+      while (edge.router && edge.router.inFlight(key) > 0 && Date.now() < deadline) await delay(10);
+      if (port !== undefined) {
+        edge.router?.forgetPort(port);
+        // WebSockets (a dev server's live reload) get a short grace to finish or move over.
+        const grace = Date.now() + 2000;
+        while (edge.router && edge.router.tunnelsTo(port) > 0 && Date.now() < grace) await delay(20);
+      }
+      await supervisor.stop(key);
+      supervisor.remove(key);
+    }),
+  );
+}
 
 /**
  * Replacing an app's processes while it serves: rolling reloads (on save,
@@ -68,7 +92,8 @@ export class RollingUpdates {
       title,
       async (job) => {
         try {
-          for (const instance of instances) await this.parts.launcher.prepare(app.manifest, instance, app.plans.get(instance.name)!, false, app.serviceEnv);
+          // A deployed version was prepared once, when it was made: its code does not change.
+          if (app.version === undefined) for (const instance of instances) await this.parts.launcher.prepare(app.manifest, instance, app.plans.get(instance.name)!, false, app.serviceEnv);
         } catch (error) {
           this.parts.jobs.transition(job, 'failed', `${errorText(error)}\nStill running the previous version.`);
           return false;
@@ -117,7 +142,7 @@ export class RollingUpdates {
     const name = app.manifest.application.name;
     const indexes = Array.from({ length: instance.quantity }, (_, index) => index);
     const states = await Promise.all(indexes.map((index) => this.parts.launcher.startProcess(app, instance, index, generation)));
-    const fresh = indexes.map((index) => processKey(name, instance.name, index, generation));
+    const fresh = indexes.map((index) => processKey(runOf(app), instance.name, index, generation));
     if (states.some((state) => state !== 'running')) {
       const failed = fresh[states.findIndex((state) => state !== 'running')]!;
       const info = this.parts.supervisor.info(failed);
@@ -146,21 +171,7 @@ export class RollingUpdates {
     app.keys = app.keys.filter((key) => !keys.includes(key));
     const instances = new Set(keys.map((key) => parseProcessKey(key)?.instance).filter((instance): instance is string => instance !== undefined));
     for (const instance of instances) this.parts.edge.routes?.refresh(name, instance, app.keys);
-    await Promise.all(
-      keys.map(async (key) => {
-        const port = this.parts.supervisor.info(key)?.port;
-        const deadline = Date.now() + 10_000;
-        while (this.parts.edge.router && this.parts.edge.router.inFlight(key) > 0 && Date.now() < deadline) await delay(10);
-        if (port !== undefined) {
-          this.parts.edge.router?.forgetPort(port);
-          // WebSockets (a dev server's live reload) get a short grace to finish or move over.
-          const grace = Date.now() + 2000;
-          while (this.parts.edge.router && this.parts.edge.router.tunnelsTo(port) > 0 && Date.now() < grace) await delay(20);
-        }
-        await this.parts.supervisor.stop(key);
-        this.parts.supervisor.remove(key);
-      }),
-    );
+    await drainAndStop(this.parts, keys);
   }
 
   /** A worker has no traffic to hand over: stop it, start its successor. */
@@ -170,7 +181,7 @@ export class RollingUpdates {
     for (let index = 0; index < instance.quantity; index++) {
       const old = app.slots.get(`${instance.name}.${index}`);
       if (old) await this.retire(app, [old]);
-      const key = processKey(name, instance.name, index, generation);
+      const key = processKey(runOf(app), instance.name, index, generation);
       app.slots.set(`${instance.name}.${index}`, key);
       const state = await this.parts.launcher.startProcess(app, instance, index, generation);
       if (!succeeded(instance, state)) {

@@ -28,25 +28,35 @@ export class AppRoutes {
   /**
    * Hostnames: the routed instance (web, else the first with a port) answers
    * <app>.localhost and <app>.local.paasmaker; the others <instance>.<app>.…;
-   * each also answers its manifest hostnames.
+   * each also answers its manifest hostnames. A deployed version also answers
+   * as itself, v<N>.<app>.localhost (<instance>.v<N>.<app>.… for the others);
+   * one that is not the app's front run (a preview, or the current version
+   * while a development up holds the app's names) answers only so, under its
+   * run's key ("shop@v3"). With `upstreams`, the targets start with the
+   * run's processes already in place: a switch moves the names in one step.
    */
-  register(manifest: ResolvedManifest, plans: Map<string, RuntimePlan>): void {
+  register(manifest: ResolvedManifest, plans: Map<string, RuntimePlan>, options: { key?: string; version?: number; front?: boolean; keys?: string[] } = {}): void {
     const name = manifest.application.name;
-    this.manifests.set(name, manifest);
+    const key = options.key ?? name;
+    const front = options.front ?? true;
+    this.manifests.set(key, manifest);
     const routed = manifest.instances.filter((instance) => !instance.standalone);
     const primary = routed.find((instance) => instance.name === 'web') ?? routed[0];
     const targets: TargetConfig[] = routed.map((instance) => {
-      const base = instance === primary ? name : `${instance.name}.${name}`;
+      const own = instance === primary ? '' : `${instance.name}.`;
+      const base = `${own}${name}`;
+      const versioned = options.version === undefined ? [] : [`${own}v${options.version}.${name}.localhost`, `${own}v${options.version}.${name}.local.paasmaker`];
       const plan = plans.get(instance.name)!;
       return {
         instance: instance.name,
-        hostnames: [`${base}.localhost`, `${base}.local.paasmaker`, ...instance.hostnames],
+        hostnames: [...(front ? [`${base}.localhost`, `${base}.local.paasmaker`, ...instance.hostnames] : []), ...versioned],
         upstreams: [],
         static: plan.serve ? { root: plan.serve.root } : undefined,
         status: { state: 'starting' },
       };
     });
-    this.table.setApp(name, targets);
+    this.table.setApp(key, targets);
+    if (options.keys) for (const instance of routed) if (!plans.get(instance.name)?.serve) this.refresh(key, instance.name, options.keys);
   }
 
   /** Notes a state change: a healthy process that just exited is restarting, not failing. */

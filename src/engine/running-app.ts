@@ -3,11 +3,14 @@ import type { FSWatcher } from 'chokidar';
 import type { RuntimePlan } from '../../runtimes/index.js';
 import type { ResolvedManifest } from '../manifest/index.js';
 import type { CronScheduler } from './crons.js';
+import { runId } from './events.js';
 import type { ProjectWatcher } from './watcher.js';
 
 /** An app this platform runs: its manifest, plans, processes and helpers. */
 export interface RunningApp {
   manifest: ResolvedManifest;
+  /** The deployed version it runs (paasmaker deploy); undefined for a development up of a folder. */
+  version?: number;
   plans: Map<string, RuntimePlan>;
   keys: string[];
   staticServers: Server[];
@@ -25,3 +28,6 @@ export interface RunningApp {
   reloading?: Promise<boolean>;
   reloadQueued?: Promise<boolean>;
 }
+
+/** The run's id: its processes are "<run>/web.0" (see runId). */
+export const runOf = (app: Pick<RunningApp, 'manifest' | 'version'>): string => runId(app.manifest.application.name, app.version);

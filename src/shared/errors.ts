@@ -19,6 +19,9 @@ export const ERRORS = {
   /** A one-shot that others depend on (a release phase, a migration) did not complete. */
   DEPENDENCY_FAILED: { status: 424, exit: 1 },
   APP_RUNNING: { status: 409, exit: 1 },
+  /** A deploy or a switch that did not make its version current: the one serving keeps serving. */
+  DEPLOY_FAILED: { status: 422, exit: 1 },
+  VERSION_NOT_FOUND: { status: 404, exit: 1, hint: 'paasmaker versions APP lists them' },
   APP_NOT_FOUND: { status: 404, exit: 1 },
   INSTANCE_NOT_FOUND: { status: 404, exit: 1 },
   CRON_NOT_FOUND: { status: 404, exit: 1, hint: 'paasmaker cron list names them' },

@@ -18,6 +18,10 @@ export interface HomeLayout {
   logs: string;
   venvs: string;
   run: string;
+  /** Deployed versions' code: versions/<app>/<n>. */
+  versions: string;
+  /** Bare repositories that deploy on push: git/<app>.git. */
+  git: string;
 }
 
 export function homeLayout(root = paasmakerHome()): HomeLayout {
@@ -27,6 +31,8 @@ export function homeLayout(root = paasmakerHome()): HomeLayout {
     logs: join(root, 'logs'),
     venvs: join(root, 'venvs'),
     run: join(root, 'run'),
+    versions: join(root, 'versions'),
+    git: join(root, 'git'),
   };
 }
 

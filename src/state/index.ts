@@ -11,9 +11,11 @@ import {
   CronsRepository,
   JobsRepository,
 } from './repositories.js';
+import { VersionsRepository } from './version-repositories.js';
 import { AllocationsRepository, RolesRepository, TokensRepository, UsersRepository, WorkspacesRepository } from './auth-repositories.js';
 
 export type { AppRecord, AppState, CronRecord, InstanceRecord, JobRecord, JournalRecord, ProcessRecord, ServiceRecord, TrafficRecord, TrafficSummary } from './repositories.js';
+export type { VersionPointers, VersionRecord } from './version-repositories.js';
 export type { AllocationRecord, RoleRecord, TokenRecord, UserRecord, WorkspaceRecord } from './auth-repositories.js';
 export { explain as explainStateError, migrate, openDatabase } from './database.js';
 
@@ -33,6 +35,7 @@ export class State {
   readonly roles: RolesRepository;
   readonly allocations: AllocationsRepository;
   readonly tokens: TokensRepository;
+  readonly versions: VersionsRepository;
 
   private constructor(private readonly db: Db) {
     this.apps = new AppsRepository(db);
@@ -49,6 +52,7 @@ export class State {
     this.roles = new RolesRepository(db);
     this.allocations = new AllocationsRepository(db);
     this.tokens = new TokensRepository(db);
+    this.versions = new VersionsRepository(db);
   }
 
   /**

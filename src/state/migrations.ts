@@ -214,4 +214,38 @@ export const migrations: ReadonlyArray<{ version: number; sql: string }> = [
       ALTER TABLE apps ADD COLUMN reloaded_at INTEGER;
     `,
   },
+  {
+    version: 10,
+    sql: `
+      -- Deployed versions (paasmaker deploy): immutable code in PAASMAKER_HOME/versions/<app>/<number>.
+      -- state: preparing | ready | failed (whether one runs is the platform's, not the file's).
+      CREATE TABLE versions (
+        app         TEXT NOT NULL,
+        number      INTEGER NOT NULL,
+        state       TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        ref         TEXT,
+        commit_id   TEXT,
+        author      TEXT,
+        message     TEXT,
+        dirty       INTEGER NOT NULL DEFAULT 0,
+        size        INTEGER NOT NULL DEFAULT 0,
+        job         TEXT,
+        directory   TEXT NOT NULL,
+        manifest    TEXT,
+        error       TEXT,
+        created_at  INTEGER NOT NULL,
+        PRIMARY KEY (app, number)
+      );
+      -- Per app: the current and previous versions, the next number (never reused), and whether the current one should run.
+      CREATE TABLE version_pointers (
+        app         TEXT PRIMARY KEY,
+        current     INTEGER,
+        previous    INTEGER,
+        next        INTEGER NOT NULL DEFAULT 1,
+        running     INTEGER NOT NULL DEFAULT 0
+      );
+    `,
+  },
 ];

@@ -429,6 +429,11 @@ export class JobsRepository {
     this.db.prepare('UPDATE jobs SET state = ?, detail = ?, updated_at = ? WHERE id = ?').run(state, detail, Date.now(), id);
   }
 
+  /** A job that learnt its app once it began (a deploy reads the app's name from the code it fetched). */
+  rename(id: string, app: string, title: string): void {
+    this.db.prepare('UPDATE jobs SET app = ?, title = ?, updated_at = ? WHERE id = ?').run(app, title, Date.now(), id);
+  }
+
   get(id: string): JobRecord | undefined {
     const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id);
     return row ? (camel(row as Record<string, unknown>) as unknown as JobRecord) : undefined;

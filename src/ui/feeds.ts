@@ -192,7 +192,7 @@ export class ApiFeed implements Feed {
 
   async quit(): Promise<void> {
     clearInterval(this.timer);
-    if (this.hold) await callApi(this.socket, 'POST', `/api/v1/apps/${encodeURIComponent(this.hold.app)}/down`, {}).catch(() => undefined);
+    if (this.hold) await callApi(this.socket, 'POST', `/api/v1/apps/${encodeURIComponent(this.hold.app)}/down`, { dev: true }).catch(() => undefined);
     this.stream.destroy();
   }
 }

@@ -1,5 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import type { Agent } from 'node:http';
+import { getHost, load as loadHost } from '../helpers/load.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -33,48 +34,8 @@ async function start(dir: string, before?: (home: string) => void): Promise<{ up
   return { up, home, port: Number(/open http:\/\/live\.localhost:(\d+)\//.exec(up.output)![1]) };
 }
 
-function get(port: number, agent?: Agent): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', headers: { host: 'live.localhost' }, agent: agent ?? false }, (res) => {
-      let body = '';
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** Four keep-alive clients asking in a loop until stopped; every answer and failure counted. */
-function load(port: number) {
-  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
-  const counts = { ok: 0, failed: 0, bodies: new Map<string, number>(), firstAt: new Map<string, number>() };
-  let running = true;
-  const loop = async () => {
-    while (running) {
-      try {
-        const answer = await get(port, agent);
-        if (answer.status !== 200) counts.failed++;
-        else {
-          counts.ok++;
-          counts.bodies.set(answer.body, (counts.bodies.get(answer.body) ?? 0) + 1);
-          if (!counts.firstAt.has(answer.body)) counts.firstAt.set(answer.body, Date.now());
-        }
-      } catch {
-        counts.failed++;
-      }
-    }
-  };
-  const loops = Array.from({ length: 4 }, loop);
-  return {
-    counts,
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-      agent.destroy();
-    },
-  };
-}
+const get = (port: number, agent?: Agent) => getHost(port, 'live.localhost', agent);
+const load = (port: number) => loadHost(port, 'live.localhost');
 
 describe('paasmaker up reloads on save', () => {
   it('switches to the new code within 2 s under load, with no failed request', async () => {

@@ -237,7 +237,7 @@ async function upAttached(manifest: ResolvedManifest, request: UpChoice, daemon:
     if (stopping) return;
     stopping = true;
     printer.system(`stopping ${app}…`);
-    await callApi(daemon.socket, 'POST', `/api/v1/apps/${encodeURIComponent(app)}/down`, {}).catch(() => undefined);
+    await callApi(daemon.socket, 'POST', `/api/v1/apps/${encodeURIComponent(app)}/down`, { dev: true }).catch(() => undefined);
     holder?.destroy();
     finish(signalExit(signal));
   };
@@ -249,6 +249,8 @@ async function upAttached(manifest: ResolvedManifest, request: UpChoice, daemon:
     if (answer.unready.length > 0) for (const line of unreadyReport(app, Date.now() - began, answer.unready, { lines: false })) printer.system(line);
     else printer.system(`${app} is up in ${Date.now() - began} ms — Ctrl-C stops it; \`paasmaker ps\` in another terminal lists it`);
     if (answer.url && manifest.instances.some((instance) => !instance.standalone)) printer.system(`open ${paint('bold', answer.url)}`);
+    const beside = besideVersion(answer);
+    if (beside) printer.system(beside);
   } catch (error) {
     stopping = true;
     holder?.destroy();
@@ -282,7 +284,16 @@ async function upInDaemon(request: UpChoice, settings: Settings): Promise<number
     return EXIT.user;
   }
   process.stdout.write(`${app.name} is up in ${Date.now() - began} ms${app.url ? `: ${app.url}` : ''}\n`);
+  const beside = besideVersion(app);
+  if (beside) process.stdout.write(`${beside}\n`);
   return EXIT.ok;
+}
+
+/** A development up holds the app's names while a deployed version is current: said, never silent. */
+function besideVersion(app: StartedApp): string | undefined {
+  if (app.version === null || app.servedBy !== 'dev') return undefined;
+  const beside = app.url?.replace(`//${app.name}.`, `//v${app.version}.${app.name}.`);
+  return `this up answers ${app.name}.localhost while it runs; the deployed v${app.version} stays current${beside ? ` on ${beside}` : ''} and takes the name back when this up stops (or with paasmaker down ${app.name}; paasmaker versions ${app.name} lists them)`;
 }
 
 /** "shop is not up after 812 ms:" then, for each routed process not running, what happened (and its last lines). */
