@@ -86,9 +86,20 @@ describe.skipIf(missing !== undefined)("an app's versions in the web console", (
     await page.screenshot({ path: join(screenshots, 'versions.png'), fullPage: true });
   });
 
-  it('switches to v1 with a click: v1 becomes current and APP.localhost answers with its code', async () => {
+  it('switches to v1 with a click: the button says it is switching, then v1 is current and APP.localhost answers with its code', async () => {
+    // Every label the first button of v1's row shows, in order, as the page renders them.
+    await page.evaluate(() => {
+      const seen: string[] = ((window as unknown as { labels: string[] }).labels = []);
+      const note = () => {
+        const label = document.querySelector('tr[data-version="1"] td.actions button')?.textContent;
+        if (label && seen[seen.length - 1] !== label) seen.push(label);
+      };
+      new MutationObserver(note).observe(document.body, { subtree: true, childList: true, characterData: true });
+      note();
+    });
     await version(1).locator('button:text("Switch to")').click();
     await expect.poll(current, { timeout: WAIT }).toBe('1');
+    expect(await page.evaluate(() => (window as unknown as { labels: string[] }).labels.join(' | '))).toMatch(/^Switch to \| Switching…/);
     await page.locator('.toast', { hasText: `${APP}: v1 is current` }).waitFor({ timeout: WAIT });
     expect(await answer()).toContain('Hello from version one');
     expect(await version(2).textContent()).toContain('previous');

@@ -54,7 +54,7 @@ function Origin({ row }: { row: VersionRow }) {
  * on vN.APP.localhost. Live: version.changed and the app's jobs reload it.
  */
 export function Versions({ app, workspace }: { app: string; workspace: string }) {
-  const now = useTick(5000);
+  useTick(5000); // "3m ago" moves on; measured from the render's clock, never the tick's (a version made since would be in the future)
   const versions = useLive<VersionRow[]>(`/apps/${seg(app)}/versions`, ['version.changed', 'job.update'], (event: { app?: string }) => event.app === app, 300);
   const [busy, setBusy] = useState<Busy>();
   const step = useRunningStep(app, busy !== undefined);
@@ -128,9 +128,9 @@ export function Versions({ app, workspace }: { app: string; workspace: string })
                   <td class="origin">
                     <Origin row={row} />
                   </td>
-                  <td>{row.author ?? DASH}</td>
+                  <td title={row.author ?? undefined}>{row.author?.replace(/\s*<[^>]*>$/, '') || DASH}</td>
                   <td class="muted" title={row.created}>
-                    {ago(row.created, now)}
+                    {ago(row.created)}
                   </td>
                   <td class="num mono">{bytes(row.size)}</td>
                   <td class="mono">

@@ -178,7 +178,8 @@ function hostnames(app: App, types: InstanceRow[]): string[] {
 }
 
 export default function AppPage({ place }: { place: { app: string } }) {
-  const now = useTick(5000);
+  // Re-renders for "3m ago"; each is measured from the render's own clock: the tick's would put a change made since it in the future.
+  useTick(5000);
   const name = place.app;
   const app = useLive<App>(`/apps/${seg(name)}`, ['instance.state', 'job.update', 'app.deployed', 'version.changed'], (event: { app: string }) => event.app === name, 200);
   const types = useLive<InstanceRow[]>(`/apps/${seg(name)}/instances`, ['job.update'], (event: { app: string }) => event.app === name, 500);
@@ -235,9 +236,9 @@ export default function AppPage({ place }: { place: { app: string } }) {
         <dt>Workspace</dt>
         <dd>{workspace}</dd>
         <dt>Deployed</dt>
-        <dd>{ago(record.deployedAt, now)}</dd>
+        <dd>{ago(record.deployedAt)}</dd>
         <dt>Reloaded</dt>
-        <dd>{ago(record.reloadedAt, now)}</dd>
+        <dd>{ago(record.reloadedAt)}</dd>
         <dt>Version</dt>
         <dd>{record.version === null ? 'none: it runs its folder' : record.servedBy === 'dev' ? `v${record.version}, on v${record.version}.${name}.localhost` : `v${record.version}`}</dd>
         <dt>Hostnames</dt>
