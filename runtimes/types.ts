@@ -34,6 +34,8 @@ export interface RuntimePlan {
   command?: string;
   /** Static runtime: the folder the platform serves itself. */
   serve?: { root: string };
+  /** What prepare makes for this project outside its folder, under PAASMAKER_HOME (a virtualenv): removed with a deployed version that is pruned. */
+  outside?: string[];
 }
 
 export interface RuntimeVersion {

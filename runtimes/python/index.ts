@@ -124,6 +124,7 @@ export const pythonRuntime: RuntimePlugin = {
       const venvPython = shellQuote(join(venv, 'bin', 'python'));
       const [major, minor] = chosen.version.split('.');
       plan.env.VIRTUAL_ENV = venv;
+      plan.outside = [venv];
       plan.pathPrepend.unshift(join(venv, 'bin'));
       // Kept when it works and runs the chosen minor release; rebuilt (--clear) otherwise.
       plan.prepare.push(

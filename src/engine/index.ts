@@ -15,3 +15,4 @@ export { doctorChecks, type DoctorFacts } from './doctor.js';
 export type { PlatformPorts } from './doctor-dns.js';
 export { projectEnvironment, type ProjectEnvironment } from './project-environment.js';
 export { recordedManifest } from './recorded-manifest.js';
+export { createGitRemote, DEFAULT_DEPLOY_BRANCH, gitRemoteBranch, gitRemotePath, type GitRemote } from './git-remote.js';

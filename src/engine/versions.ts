@@ -215,6 +215,7 @@ export class Versions {
     for (const version of all) {
       if (kept.has(version.number) || version.number === current || version.number === previous || version.state === 'preparing' || runs.find(app, version.number)) continue;
       const directory = resolve(version.directory);
+      for (const made of await this.madeOutside(app, directory)) rmSync(made, { recursive: true, force: true });
       // Only ever a folder of the versions store.
       if (directory.startsWith(resolve(this.parts.root) + sep)) rmSync(directory, { recursive: true, force: true });
       state.versions.remove(app, version.number);
@@ -222,6 +223,18 @@ export class Versions {
     }
     if (removed.length > 0) events.emit('version.changed', { app, version: null, current });
     return removed.sort((a, b) => a - b);
+  }
+
+  /** What the version's runtimes made for it outside its folder (its virtualenv), within PAASMAKER_HOME only. */
+  private async madeOutside(app: string, directory: string): Promise<string[]> {
+    const home = resolve(this.parts.root, '..') + sep;
+    try {
+      const manifest = await versionManifest(app, directory);
+      const plans = await this.parts.launcher.plans(manifest);
+      return [...plans.values()].flatMap((plan) => plan.outside ?? []).filter((made) => resolve(made).startsWith(home));
+    } catch {
+      return []; // its runtime is gone, or its manifest unreadable: nothing known to remove
+    }
   }
 
   /**

@@ -22,6 +22,14 @@ export const ERRORS = {
   /** A deploy or a switch that did not make its version current: the one serving keeps serving. */
   DEPLOY_FAILED: { status: 422, exit: 1 },
   VERSION_NOT_FOUND: { status: 404, exit: 1, hint: 'paasmaker versions APP lists them' },
+  /** A deploy's source cannot be read: a missing path, an unknown ref, an archive that is not one or holds paths outside itself. */
+  SOURCE_INVALID: { status: 400, exit: 1 },
+  /** A git work tree with uncommitted changes to tracked files, deployed without allowDirty. */
+  SOURCE_DIRTY: { status: 409, exit: 1, hint: 'commit them, or deploy with --allow-dirty' },
+  /** A repository URL git could not fetch from (or not in time). */
+  SOURCE_UNREACHABLE: { status: 502, exit: 1 },
+  /** git, tar or unzip, needed to read a source, is not installed where the platform runs. */
+  SOURCE_TOOL_MISSING: { status: 422, exit: 1 },
   APP_NOT_FOUND: { status: 404, exit: 1 },
   INSTANCE_NOT_FOUND: { status: 404, exit: 1 },
   CRON_NOT_FOUND: { status: 404, exit: 1, hint: 'paasmaker cron list names them' },
