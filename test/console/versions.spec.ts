@@ -123,6 +123,28 @@ describe.skipIf(missing !== undefined)("an app's versions in the web console", (
     await expect.poll(() => version(1).locator('[data-state]').getAttribute('data-state'), { timeout: WAIT }).toBe('stopped');
   });
 
+  it('says when a dev up of the folder holds APP.localhost, and Stop dev up gives it back to the current version', async () => {
+    writeFileSync(join(repo, 'paasmaker.yml'), ['application:', `  name: ${APP}`, 'instances:', '  web:', '    runtime: {name: node}', '    command: node server.js', '    environment:', '      GREETING: Hi from the work tree', ''].join('\n'));
+    const up = await runCli(['up', '-d', repo], { home });
+    expect(up.exitCode, up.stderr).toBe(0);
+    await page.locator('.apphead .tag', { hasText: `dev up holds ${APP}.localhost` }).waitFor({ timeout: WAIT });
+    expect(await answer()).toContain('Hi from the work tree');
+    expect(await version(2).textContent()).not.toContain(`serves ${APP}.localhost`);
+    await page.click('button:text("Stop dev up")');
+    await page.locator('.apphead .tag', { hasText: 'dev up holds' }).waitFor({ state: 'detached', timeout: WAIT });
+    await expect.poll(answer, { timeout: WAIT }).toContain('Bonjour from version two');
+    await expect.poll(() => version(2).textContent(), { timeout: WAIT }).toContain(`serves ${APP}.localhost`);
+  });
+
+  it('Stop app stops the version; Start app starts the current version again', async () => {
+    await page.click('button:text("Stop app")');
+    await expect.poll(() => version(2).locator('[data-state]').getAttribute('data-state'), { timeout: WAIT }).toBe('stopped');
+    await page.click('button:text("Start app")');
+    await expect.poll(() => version(2).locator('[data-state]').getAttribute('data-state'), { timeout: WAIT }).toBe('running');
+    expect(await current()).toBe('2');
+    expect(await answer()).toContain('Bonjour from version two');
+  });
+
   it('shows a viewer the versions and no button to change them, and the API refuses a viewer’s switch', async () => {
     const added = await runCli(['user', 'add', 'vera', '--role', 'viewer', '--password-stdin'], { home, input: 'correct horse battery staple\n' });
     expect(added.exitCode, added.stderr).toBe(0);

@@ -221,9 +221,15 @@ export default function AppPage({ place }: { place: { app: string } }) {
             Restart
           </button>
         )}
+        {allowed && record.servedBy === 'dev' && record.version !== null && (
+          <button title={`the development up stops; v${record.version} answers on ${name}.localhost again`} onClick={() => void act(`stop the dev up of ${name}`, () => post<App>(`/apps/${seg(name)}/down`, { dev: true }), (after) => `${name}: ${after.version === null ? 'the dev up stopped' : `v${after.version} answers again`}`)}>
+            Stop dev up
+          </button>
+        )}
         {allowed && record.state !== 'stopped' && <button onClick={() => void act(`stop ${name}`, () => post(`/apps/${seg(name)}/down`), () => `${name} stopped`)}>Stop app</button>}
         {allowed && record.state === 'stopped' && (
-          <button class="primary" onClick={() => void act(`start ${name}`, () => post('/apps', { directory: record.directory }), () => `${name} started`)}>
+          // A deployed app starts its current version (never its version's folder as a development up).
+          <button class="primary" onClick={() => void act(`start ${name}`, () => (record.version === null ? post('/apps', { directory: record.directory }) : post(`/apps/${seg(name)}/switch`, { version: record.version })), () => `${name} started`)}>
             Start app
           </button>
         )}
