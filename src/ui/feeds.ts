@@ -3,7 +3,8 @@ import type { JobUpdateEvent, LogLineEvent, Platform } from '../engine/index.js'
 import { routedHostname } from '../engine/routes.js';
 import type { ResolvedManifest } from '../manifest/index.js';
 import type { Degraded } from '../shared/disk-space.js';
-import { degradedText, LogRing, warningText, type Feed, type ProcessView, type ServiceView, type Snapshot } from './model.js';
+import { versionText } from '../shared/version-text.js';
+import { degradedText, LogRing, warningText, type Feed, type ProcessView, type ServiceView, type Snapshot, type VersionView } from './model.js';
 
 // A failure says why (an app that is not up: which process, and the likely fix).
 const jobText = (event: JobUpdateEvent) => `${event.title}: ${event.state === 'running' ? 'running…' : event.state}${event.state === 'failed' && event.detail ? ` — ${event.detail}` : ''}`;
@@ -12,6 +13,12 @@ const jobText = (event: JobUpdateEvent) => `${event.title}: ${event.state === 'r
 function view(row: ProcessRow, url: string | null): ProcessView {
   return { key: `${row.app}/${row.instance}.${row.index}`, app: row.app, instance: row.instance, index: row.index, name: `${row.instance}.${row.index}`, state: row.state, pid: row.pid, port: row.port, url, restarts: row.restarts, rps: row.rps, cpu: row.cpu ?? null, memory: row.memory ?? null };
 }
+
+const versionsOf = (apps: Array<Pick<AppRow, 'name' | 'version' | 'servedBy'>>): VersionView[] =>
+  apps.flatMap((app) => {
+    const text = versionText(app);
+    return text === null ? [] : [{ app: app.name, text }];
+  });
 
 /** The UI of a foreground `up`: the engine in this process, one app. */
 export class EngineFeed implements Feed {
@@ -32,7 +39,7 @@ export class EngineFeed implements Feed {
     });
   }
 
-  private stateRows: { at: number; processes: ProcessView[]; services: ServiceView[] } = { at: 0, processes: [], services: [] };
+  private stateRows: { at: number; processes: ProcessView[]; services: ServiceView[]; versions: VersionView[] } = { at: 0, processes: [], services: [], versions: [] };
 
   snapshot(): Snapshot {
     const app = this.manifest.application.name;
@@ -53,8 +60,8 @@ export class EngineFeed implements Feed {
     };
   }
 
-  /** Processes and services from state at most four times a second; the log pane may redraw more often. */
-  private fromState(urlOf: (instance: string) => string | null): { processes: ProcessView[]; services: ServiceView[] } {
+  /** Processes, services and the current version from state at most four times a second; the log pane may redraw more often. */
+  private fromState(urlOf: (instance: string) => string | null): { processes: ProcessView[]; services: ServiceView[]; versions: VersionView[] } {
     const now = Date.now();
     if (now - this.stateRows.at >= 250) {
       const app = this.manifest.application.name;
@@ -62,9 +69,10 @@ export class EngineFeed implements Feed {
         at: now,
         processes: this.platform.processes(app).map((row) => view(row, urlOf(row.instance))),
         services: this.platform.services.list(app).map((record) => ({ app, name: record.service, plugin: record.plugin, resource: record.resource })),
+        versions: versionsOf([{ name: app, ...this.platform.serving(app) }]),
       };
     }
-    return { processes: this.stateRows.processes, services: this.stateRows.services };
+    return { processes: this.stateRows.processes, services: this.stateRows.services, versions: this.stateRows.versions };
   }
 
   async restart(process: ProcessView): Promise<void> {
@@ -100,6 +108,7 @@ export class ApiFeed implements Feed {
   private rows: ProcessRow[] = [];
   private urls = new Map<string, string | null>();
   private services: ServiceView[] = [];
+  private versions: VersionView[] = [];
   private degraded: Degraded | null = null;
   private warnings: string[] = [];
   private readonly timer: NodeJS.Timeout;
@@ -137,6 +146,7 @@ export class ApiFeed implements Feed {
       const running = new Set(apps.filter((app) => app.state !== 'stopped' && (!this.hold || app.name === this.hold.app)).map((app) => app.name));
       this.rows = rows.filter((row) => running.has(row.app));
       this.urls = new Map(apps.map((app) => [app.name, app.url]));
+      this.versions = versionsOf(apps.filter((app) => running.has(app.name)));
       this.services = services.flatMap((row) => (row.kind === 'service' && row.app !== null && running.has(row.app) ? [{ app: row.app, name: row.service ?? row.name, plugin: row.plugin, resource: row.resource ?? '' }] : []));
     } catch {
       this.job = 'paasmaker does not answer';
@@ -153,6 +163,7 @@ export class ApiFeed implements Feed {
       quit: this.hold ? `q stop ${this.hold.app} and quit` : 'q leave the UI (the apps run on; paasmaker down APP stops one)',
       processes: this.rows.map((row) => view(row, row.instance === 'web' ? (this.urls.get(row.app) ?? null) : null)),
       services: this.services,
+      versions: this.versions,
       logs: this.logs.all(),
     };
   }

@@ -53,7 +53,14 @@ export interface Snapshot {
   quit: string;
   processes: ProcessView[];
   services: ServiceView[];
+  /** The current version of each app shown that has one, as versionText says it ("v3", "v3 (dev serving)"). */
+  versions: VersionView[];
   logs: LogView[];
+}
+
+export interface VersionView {
+  app: string;
+  text: string;
 }
 
 /** What the UI can ask of whatever feeds it (the engine in `up`, the daemon's API in `top`). */

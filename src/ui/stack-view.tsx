@@ -14,9 +14,13 @@ export interface ViewState extends LogPaneState {
 
 export const initialView: ViewState = { selected: 0, focused: false, filter: '', search: '', match: null, anchor: null, prompt: null, timestamps: false, help: false, message: null };
 
+/** The header says the version of the app it is titled after; the others' (paasmaker top) get a line of their own. */
+const titleVersion = (snapshot: Snapshot) => snapshot.versions.find((version) => version.app === snapshot.title)?.text;
+const otherVersions = (snapshot: Snapshot) => snapshot.versions.filter((version) => version.app !== snapshot.title);
+
 /** Rows of the log pane: the terminal less the header, the table, the separator, the warning, status and keys lines, and one spare. */
 export function logHeightFor(snapshot: Snapshot, height: number): number {
-  const table = snapshot.processes.length + 1 + (snapshot.services.length > 0 ? 1 : 0);
+  const table = snapshot.processes.length + 1 + (snapshot.services.length > 0 ? 1 : 0) + (otherVersions(snapshot).length > 0 ? 1 : 0);
   // One row spare: a frame as tall as the terminal scrolls it, and the next frame cannot erase the top line.
   return Math.max(3, height - table - 5 - (snapshot.warnings.length > 0 ? 1 : 0));
 }
@@ -120,6 +124,7 @@ export function StackView({ snapshot, view, width, height, color }: { snapshot: 
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate-end">
         <Text bold>{snapshot.title}</Text>
+        {titleVersion(snapshot) ? ` ${titleVersion(snapshot)}` : ''}
         {`  ${snapshot.routerUrl ?? 'no router'}  `}
         {stateCounts(snapshot.processes)}
       </Text>
@@ -140,6 +145,7 @@ export function StackView({ snapshot, view, width, height, color }: { snapshot: 
           </Text>
         );
       })}
+      {otherVersions(snapshot).length > 0 && <Text dimColor>{fit(`versions: ${otherVersions(snapshot).map((version) => `${version.app} ${version.text}`).join(' · ')}`, width)}</Text>}
       {snapshot.services.length > 0 && <Text dimColor>{fit(`services: ${snapshot.services.map((service) => `${service.name} (${service.plugin})`).join(', ')}`, width)}</Text>}
       <Text dimColor>{'─'.repeat(Math.max(0, width - 2))}</Text>
       <Box flexDirection="column" height={logHeight}>

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alive, bin, examples, psJson, runCli, tempHome, until } from '../helpers/cli.js';
@@ -82,5 +84,27 @@ describe.skipIf(!haveTmux)('the terminal UI in a real terminal', () => {
     keys('q');
     await until(() => screen().includes('EXIT=0'), 10_000, 'top to exit 0');
     expect((await web()).state).toBe('running');
+  });
+
+  it('a deployed version: top says the app runs v1; a dev up of its folder says it holds APP.localhost, and the version takes it back after', async () => {
+    const home = daemonHome();
+    const repo = mkdtempSync(join(tmpdir(), 'pm-tui-repo-'));
+    cleanups.push(() => rmSync(repo, { recursive: true, force: true }));
+    cpSync(join(examples, 'hello-node', 'server.js'), join(repo, 'server.js'));
+    writeFileSync(join(repo, 'paasmaker.yml'), ['application:', '  name: greeter', 'instances:', '  web:', '    runtime: {name: node}', '    command: node server.js', ''].join('\n'));
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, env: { ...process.env, GIT_AUTHOR_NAME: 'Ada', GIT_AUTHOR_EMAIL: 'ada@example.com', GIT_COMMITTER_NAME: 'Ada', GIT_COMMITTER_EMAIL: 'ada@example.com' } });
+    git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    git('commit', '-q', '-m', 'First');
+    const deployed = await runCli(['deploy'], { home, cwd: repo });
+    expect(deployed.exitCode, deployed.stderr).toBe(0);
+    const top = openTerminal(home, 'pm-top-v', `env -u CI PAASMAKER_HOME=${home} ${bin} top; echo EXIT=$?; sleep 60`);
+    cleanups.push(() => top.close());
+    await until(() => top.screen().includes('versions: greeter v1'), 15_000, 'the version line in top');
+    const dev = openTerminal(home, 'pm-dev-v', `cd ${repo} && env -u CI PAASMAKER_HOME=${home} ${bin} up; echo EXIT=$?; sleep 60`);
+    await until(() => /^greeter v1 \(dev serving\)\s+http:\/\/greeter\.localhost:\d+\//m.test(dev.screen()), 20_000, 'the dev up saying it holds greeter.localhost');
+    await until(() => top.screen().includes('versions: greeter v1 (dev serving)'), 15_000, 'top saying the dev up serves');
+    dev.keys('C-c');
+    await until(() => /versions: greeter v1\s*$/m.test(top.screen()), 15_000, 'top: v1 serving again once the dev up stops');
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { columnsFor, StackApp, StackView, visibleLogs, type ViewState } from '../../src/ui/app.js';
 import { findMatch, logWindow, scrolled } from '../../src/ui/log-pane.js';
 import { initialView } from '../../src/ui/stack-view.js';
+import { versionText } from '../../src/shared/version-text.js';
 import { degradedText, warningText, type Feed, type ProcessView, type Snapshot } from '../../src/ui/model.js';
 
 const row = (over: Partial<ProcessView> = {}): ProcessView => ({ key: 'shop/web.0', app: 'shop', instance: 'web', index: 0, name: 'web.0', state: 'running', pid: 4242, port: 41000, url: 'http://shop.localhost:7654/', restarts: 0, rps: 3.5, cpu: 2, memory: 48 * 1024 * 1024, ...over });
@@ -15,6 +16,7 @@ const snapshot = (over: Partial<Snapshot> = {}): Snapshot => ({
   quit: 'q stop shop and quit',
   processes: [row(), row({ key: 'shop/worker.0', instance: 'worker', name: 'worker.0', state: 'backoff', url: null, port: null, pid: null, restarts: 3 })],
   services: [{ app: 'shop', name: 'db', plugin: 'postgres', resource: 'shop__db' }],
+  versions: [],
   logs: [
     { source: 'web.0', app: 'shop', stream: 'out', line: 'listening on 41000', time: 0, seq: 0 },
     { source: 'worker.0', app: 'shop', stream: 'err', line: 'Error: cannot reach the queue', time: 0, seq: 1 },
@@ -127,6 +129,27 @@ describe('the terminal UI', () => {
   it('the header names the project, the router URL and how many processes run and fail', () => {
     const frame = render(<StackView snapshot={snapshot()} view={view} width={120} height={30} color={false} />).lastFrame()!;
     expect(frame.split('\n')[0]).toContain('shop  http://shop.localhost:7654/  1 running · 1 failing');
+  });
+
+  it("the header says the app's current version, and when a dev up holds APP.localhost instead", () => {
+    const deployed = render(<StackView snapshot={snapshot({ versions: [{ app: 'shop', text: versionText({ version: 3, servedBy: 'version' })! }] })} view={view} width={120} height={30} color={false} />).lastFrame()!;
+    expect(deployed.split('\n')[0]).toContain('shop v3  http://shop.localhost:7654/  1 running · 1 failing');
+    const dev = render(<StackView snapshot={snapshot({ versions: [{ app: 'shop', text: versionText({ version: 3, servedBy: 'dev' })! }] })} view={view} width={120} height={30} color={false} />).lastFrame()!;
+    expect(dev.split('\n')[0]).toContain('shop v3 (dev serving)  http://shop.localhost:7654/');
+    // Never deployed: no version at all.
+    expect(versionText({ version: null, servedBy: 'dev' })).toBeNull();
+    expect(render(<StackView snapshot={snapshot()} view={view} width={120} height={30} color={false} />).lastFrame()!.split('\n')[0]).toContain('shop  http://');
+  });
+
+  it('paasmaker top lists the current version of each deployed app on a line of its own', () => {
+    const processes = [row(), row({ key: 'blog/web.0', app: 'blog', url: 'http://blog.localhost:7654/' })];
+    const versions = [
+      { app: 'shop', text: 'v3' },
+      { app: 'blog', text: 'v1 (dev serving)' },
+    ];
+    const frame = render(<StackView snapshot={snapshot({ title: 'paasmaker top · 2 app(s)', processes, versions })} view={view} width={120} height={30} color={false} />).lastFrame()!;
+    expect(frame).toContain('versions: shop v3 · blog v1 (dev serving)');
+    expect(frame.split('\n').length).toBeLessThan(30);
   });
 
   it('a filter that matches nothing says so; timestamps show with t', () => {

@@ -11,6 +11,7 @@ import { useLive, useTick } from '../lib/use-live.js';
 import { failing, shownState, workspaceOf, type App, type InstanceRow, type Process, type TrafficRow } from '../lib/views.js';
 import { useProcessOverlay } from '../lib/process-overlay.js';
 import { Crons, Environment, LastWords, RecentJobs, Services } from './app-parts.js';
+import { Versions } from './app-versions.js';
 
 const WINDOW_S = 300;
 const SERIES: ChartSeries[] = [
@@ -177,9 +178,10 @@ function hostnames(app: App, types: InstanceRow[]): string[] {
 }
 
 export default function AppPage({ place }: { place: { app: string } }) {
-  const now = useTick(5000);
+  // Re-renders for "3m ago"; each is measured from the render's own clock: the tick's would put a change made since it in the future.
+  useTick(5000);
   const name = place.app;
-  const app = useLive<App>(`/apps/${seg(name)}`, ['instance.state', 'job.update', 'app.deployed'], (event: { app: string }) => event.app === name, 200);
+  const app = useLive<App>(`/apps/${seg(name)}`, ['instance.state', 'job.update', 'app.deployed', 'version.changed'], (event: { app: string }) => event.app === name, 200);
   const types = useLive<InstanceRow[]>(`/apps/${seg(name)}/instances`, ['job.update'], (event: { app: string }) => event.app === name, 500);
   const processes = useLive<Process[]>(`/processes?app=${seg(name)}`, ['instance.state'], (event: { app?: string }) => event.app === name, 200);
   const rows = useProcessOverlay(name, processes.data ?? [], processes.at);
@@ -196,6 +198,12 @@ export default function AppPage({ place }: { place: { app: string } }) {
       <header class="apphead">
         <h1>{name}</h1>
         <StateBadge state={shownState(record, rows)} />
+        {record.version !== null && (
+          <span class="tag tag-on" data-current-version={record.version}>
+            v{record.version}
+          </span>
+        )}
+        {record.version !== null && record.servedBy === 'dev' && <span class="tag">dev up holds {name}.localhost</span>}
         {record.url && record.state !== 'stopped' && (
           <a class="mono" href={record.url} target="_blank" rel="noreferrer">
             {record.url}
@@ -213,9 +221,15 @@ export default function AppPage({ place }: { place: { app: string } }) {
             Restart
           </button>
         )}
+        {allowed && record.servedBy === 'dev' && record.version !== null && (
+          <button title={`the development up stops; v${record.version} answers on ${name}.localhost again`} onClick={() => void act(`stop the dev up of ${name}`, () => post<App>(`/apps/${seg(name)}/down`, { dev: true }), (after) => `${name}: ${after.version === null ? 'the dev up stopped' : `v${after.version} answers again`}`)}>
+            Stop dev up
+          </button>
+        )}
         {allowed && record.state !== 'stopped' && <button onClick={() => void act(`stop ${name}`, () => post(`/apps/${seg(name)}/down`), () => `${name} stopped`)}>Stop app</button>}
         {allowed && record.state === 'stopped' && (
-          <button class="primary" onClick={() => void act(`start ${name}`, () => post('/apps', { directory: record.directory }), () => `${name} started`)}>
+          // A deployed app starts its current version (never its version's folder as a development up).
+          <button class="primary" onClick={() => void act(`start ${name}`, () => (record.version === null ? post('/apps', { directory: record.directory }) : post(`/apps/${seg(name)}/switch`, { version: record.version })), () => `${name} started`)}>
             Start app
           </button>
         )}
@@ -228,14 +242,17 @@ export default function AppPage({ place }: { place: { app: string } }) {
         <dt>Workspace</dt>
         <dd>{workspace}</dd>
         <dt>Deployed</dt>
-        <dd>{ago(record.deployedAt, now)}</dd>
+        <dd>{ago(record.deployedAt)}</dd>
         <dt>Reloaded</dt>
-        <dd>{ago(record.reloadedAt, now)}</dd>
+        <dd>{ago(record.reloadedAt)}</dd>
+        <dt>Version</dt>
+        <dd>{record.version === null ? 'none: it runs its folder' : record.servedBy === 'dev' ? `v${record.version}, on v${record.version}.${name}.localhost` : `v${record.version}`}</dd>
         <dt>Hostnames</dt>
         <dd class="mono">{hostnames(record, types.data ?? []).join('  ') || DASH}</dd>
       </dl>
       {record.state !== 'stopped' && rows.filter(failing).map((process) => <LastWords key={`${process.instance}.${process.index}`} app={name} process={process} />)}
       <Processes app={record} workspace={workspace} rows={rows} loaded={processes.data !== undefined} at={processes.at} />
+      <Versions app={name} workspace={workspace} />
       <Traffic app={name} />
       <div class="columns">
         {can(NEEDS.viewServices, workspace) && <Services app={name} workspace={workspace} />}

@@ -5,6 +5,7 @@ import { ago, DASH, rate } from '../lib/format.js';
 import { href } from '../lib/route.js';
 import { currentRate, trafficSeries, watchTraffic } from '../lib/traffic.js';
 import { useLive, useTick } from '../lib/use-live.js';
+import { versionText } from '../../shared/version-text.js';
 import { failing, shownState, type App, type JobRow, type Process, type Warning } from '../lib/views.js';
 
 const SPARK = [{ label: 'req/s', color: '--accent', fill: true }];
@@ -39,7 +40,7 @@ export default function Overview() {
   const now = useTick(1000);
   const [, setTicks] = useState(0);
   useEffect(() => watchTraffic(() => setTicks((count) => count + 1)), []);
-  const apps = useLive<App[]>('/apps', ['instance.state', 'job.update', 'app.deployed']);
+  const apps = useLive<App[]>('/apps', ['instance.state', 'job.update', 'app.deployed', 'version.changed']);
   const processes = useLive<Process[]>('/processes', ['instance.state'], () => true, 300);
   const jobs = useLive<JobRow[]>('/jobs', ['job.update'], () => true, 200);
   const warnings = useLive<Warning[]>('/warnings', ['platform.warning'], () => true, 300);
@@ -136,6 +137,7 @@ export default function Overview() {
                     <a class="strong" href={href({ page: 'app', app: app.name })}>
                       {app.name}
                     </a>
+                    {app.version !== null && <span class="tag" data-current-version={app.version}>{versionText(app)}</span>}
                     {app.workspace && app.workspace !== 'default' && <span class="tag">{app.workspace}</span>}
                   </td>
                   <td>
