@@ -84,6 +84,18 @@ export const VERSION_ROUTES: Route[] = [
         return context.platform.deploy({ source: { kind: 'upload', file: upload.file, format, ...known }, app, switch: switching !== '0' }, { authorize: authorizer(context, app) });
       }
       const request = body as z.infer<typeof DeployRequestSchema>;
+      // A path (or file:// URL) is read with the platform's own rights: only its owner names one. Others send a URL or an archive.
+      if (context.caller.kind !== 'owner' && (!isRemoteSource(request.source) || /^file:/i.test(request.source))) {
+        throw new PaasmakerError('FORBIDDEN', 'a deploy from a path on the platform\'s machine is for its owner (the Unix socket)', { hint: 'send a repository URL git can fetch, or upload the code as an archive (Content-Type application/gzip or application/zip)' });
+      }
+      // An app named in the request is checked before anything is fetched.
+      if (request.app !== undefined) {
+        const workspace = context.platform.state.workspaces.appWorkspace(request.app);
+        if (workspace !== undefined && !context.access.can('APPLICATION_DEPLOY', workspace)) {
+          const refusal = forbidden(context, 'APPLICATION_DEPLOY', ` in workspace "${workspace}"`);
+          throw new PaasmakerError('FORBIDDEN', refusal.message, { hint: refusal.hint });
+        }
+      }
       const location = sourceLocation(request.source, request.directory);
       return context.platform.deploy({ source: { location, ref: request.ref, allowDirty: request.allowDirty }, app: request.app, switch: request.switch }, { authorize: authorizer(context, request.app) });
     },

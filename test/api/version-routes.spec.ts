@@ -61,6 +61,14 @@ function rawPost(path: string, type: string, body: Buffer, length = body.length)
 const uploads = () => (existsSync(join(home, 'tmp')) ? readdirSync(join(home, 'tmp')).filter((name) => name.startsWith('upload-')) : []);
 
 describe('the versions API', () => {
+  it("refuses a user's deploy from a path on the platform's machine (its own rights would read it), whatever their role", async () => {
+    const admin = await userToken(home, 'ad', 'admin');
+    for (const source of [project, `file://${project}`]) {
+      const answer = await tcpRequest(port, 'POST', '/api/v1/deploys', { token: admin, body: { source } });
+      expect({ source, status: answer.status, code: answer.json?.code, text: answer.text }).toEqual({ source, status: 403, code: 'FORBIDDEN', text: expect.stringMatching(/for its owner/) });
+    }
+  });
+
   it('lets a viewer list versions, and refuses them every change with 403', async () => {
     const viewer = await userToken(home, 'vi', 'viewer');
     const list = await tcpRequest(port, 'GET', '/api/v1/apps/shelf/versions', { token: viewer });
