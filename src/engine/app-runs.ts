@@ -1,5 +1,5 @@
-import type { Server } from 'node:http';
 import type { ResolvedManifest } from '../manifest/index.js';
+import { stopStaticServer } from '../proxy/index.js';
 import { filesystemOf, type DiskSpace } from '../shared/disk-space.js';
 import { PaasmakerError } from '../shared/errors.js';
 import { ownerAlive, type Owner } from '../shared/owner.js';
@@ -160,7 +160,7 @@ export class AppRuns {
     await app.watcher?.close();
     await app.configWatcher?.close();
     app.watcher = undefined;
-    await Promise.all([...app.keys.map((key) => supervisor.stop(key)), ...app.staticServers.map((server) => closeServer(server))]);
+    await Promise.all([...app.keys.map((key) => supervisor.stop(key)), ...app.staticServers.map((server) => stopStaticServer(server))]);
     running.delete(name);
     edge.routes?.remove(name);
     state.processes.markStopped(name);
@@ -206,11 +206,4 @@ export class AppRuns {
     state.apps.release(name);
     return wasRunning ? 'stopped' : 'not-running';
   }
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }

@@ -1,5 +1,5 @@
-import type { Server } from 'node:http';
 import { loadManifestAsync, type ResolvedManifest } from '../manifest/index.js';
+import { stopStaticServer } from '../proxy/index.js';
 import { PaasmakerError } from '../shared/errors.js';
 import type { Owner } from '../shared/owner.js';
 import type { State, VersionRecord } from '../state/index.js';
@@ -193,7 +193,7 @@ export class VersionRuns {
     // A reload of it that was under way ends first: what it started is in run.keys too.
     await Promise.allSettled([run.reloading, run.reloadQueued]);
     await drainAndStop(this.parts, [...run.keys]);
-    await Promise.all(run.staticServers.map(closeServer));
+    await Promise.all(run.staticServers.map(stopStaticServer));
   }
 
   /** Stops a version that runs beside the front run. */
@@ -206,7 +206,7 @@ export class VersionRuns {
     await Promise.all([...run.keys.map(async (processKey) => {
       await supervisor.stop(processKey);
       supervisor.remove(processKey);
-    }), ...run.staticServers.map(closeServer)]);
+    }), ...run.staticServers.map(stopStaticServer)]);
   }
 
   /** Every version of the app running beside the front run stops (paasmaker down). */
@@ -219,11 +219,4 @@ export class VersionRuns {
     await Promise.allSettled([...this.starting.values()]);
     await Promise.all([...this.parts.standby.values()].map((run) => this.stop(run)));
   }
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }

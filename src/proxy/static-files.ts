@@ -232,3 +232,11 @@ export function startStaticServer(root: string, port: number, host = '127.0.0.1'
     });
   });
 }
+
+/** Stops a static instance's server, closing its open connections. */
+export function stopStaticServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

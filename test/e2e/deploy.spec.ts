@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VersionRow } from '../../src/shared/views.js';
 import { cliEnv, runCli, stopDaemonAndRemove, tempHome, until } from '../helpers/cli.js';
+import { getHost, load as loadHost } from '../helpers/load.js';
 
 // Deploying versions from source control, end to end: a git repository of a
 // real app, deployed with paasmaker deploy and with git push, switched and
@@ -28,47 +28,9 @@ async function commit(text: string, message: string, server = SERVER(text)): Pro
   return (await git(['rev-parse', 'HEAD'])).stdout.trim();
 }
 
-/** One GET through the router by hostname, on a connection of its own (or the agent's). */
-function get(host: string, agent?: Agent): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: proxyPort, path: '/', headers: { host }, agent: agent ?? false }, (res) => {
-      let body = '';
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** Four keep-alive clients asking shop.localhost in a loop until stopped; every answer and failure counted. */
-function load() {
-  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
-  const counts = { ok: 0, failed: 0, bodies: new Set<string>() };
-  let running = true;
-  const loop = async () => {
-    while (running) {
-      try {
-        const answer = await get('shop.localhost', agent);
-        if (answer.status === 200) {
-          counts.ok++;
-          counts.bodies.add(answer.body);
-        } else counts.failed++;
-      } catch {
-        counts.failed++;
-      }
-    }
-  };
-  const loops = Array.from({ length: 4 }, loop);
-  return {
-    counts,
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-      agent.destroy();
-    },
-  };
-}
+/** One GET through the router by hostname; four keep-alive clients on shop.localhost (test/helpers/load.ts). */
+const get = (host: string) => getHost(proxyPort, host);
+const load = () => loadHost(proxyPort, 'shop.localhost');
 
 const versions = async () => JSON.parse((await runCli(['versions', 'shop', '--json'], { home })).stdout) as VersionRow[];
 
@@ -154,7 +116,7 @@ describe('deploying versions', () => {
       await traffic.stop();
     }
     expect(traffic.counts.failed).toBe(0);
-    expect([...traffic.counts.bodies].sort()).toEqual(['one prepared', 'two prepared']);
+    expect([...traffic.counts.bodies.keys()].sort()).toEqual(['one prepared', 'two prepared']);
 
     // A preview of v1 answers on its own name while v2 serves.
     expect((await runCli(['versions', 'start', 'shop', '1'], { home })).exitCode).toBe(0);
