@@ -51,7 +51,8 @@ function repository() {
 }
 
 function commit(dir, body) {
-  writeFileSync(join(dir, 'server.js'), `require('http').createServer((req, res) => res.end('${body}')).listen(process.env.PORT, '127.0.0.1');\n`);
+  // guestbook-pg's package.json says "type": "module".
+  writeFileSync(join(dir, 'server.js'), `import { createServer } from 'node:http';\ncreateServer((req, res) => res.end('${body}')).listen(process.env.PORT, '127.0.0.1');\n`);
   git(dir, 'add', '-A');
   git(dir, 'commit', '-q', '-m', body);
 }

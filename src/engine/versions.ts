@@ -127,7 +127,9 @@ export class Versions {
     const serving = current !== null ? `v${current} keeps serving` : 'nothing of it was started';
     const detail = isPaasmakerError(error) ? error.detail : undefined;
     const hint = isPaasmakerError(error) && error.hint ? `${error.hint.replace(/then run paasmaker up again/, 'then commit and deploy again')}; ${serving}` : `${serving}; fix it, then deploy again`;
-    return new PaasmakerError('DEPLOY_FAILED', `v${number} of ${app} failed: ${isPaasmakerError(error) ? error.message : why}`, { detail, hint });
+    const message = isPaasmakerError(error) ? error.message : why;
+    const name = `v${number} of ${app}`;
+    return new PaasmakerError('DEPLOY_FAILED', message.startsWith(name) ? message.replace(name, `${name} failed:`) : `${name} failed: ${message}`, { detail, hint });
   }
 
   /**
