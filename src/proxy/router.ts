@@ -1,10 +1,11 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type SecureContext, type TLSSocket } from 'node:tls';
 import { ClientConnection, Exchange, type ConnectionDeadlines, type Dispatcher } from './client-connection.js';
 import { ConnectionLimit, maxClientConnections } from './connection-limit.js';
 import { badGatewayPage, notFoundPage, unavailableHeadline, unavailablePage, type PageRequest } from './pages.js';
 import { RequestLog, REQUEST_LOG_SIZE } from './request-log.js';
-import { readyUpstreams, RoutingTable, worthWaiting, type RouteTarget, type Upstream } from './routing-table.js';
+import { hostOf, readyUpstreams, RoutingTable, worthWaiting, type RouteTarget, type Upstream } from './routing-table.js';
 import { serveStatic } from './static-files.js';
 import { TrafficCounters } from './traffic.js';
 import { UpstreamPool, type UpstreamLink, type UpstreamOwner } from './upstream-pool.js';
@@ -26,7 +27,31 @@ export interface RouterOptions {
   log?: (line: string) => void;
   /** Requests the request inspector keeps per app; 0 turns it off. Default 300. */
   requestLog?: number;
+  /** Also listen with TLS, on the same addresses: https://NAME for the names the router routes. */
+  tls?: RouterTls;
 }
+
+/** Where TLS certificates come from: one per host name, asked for at the first handshake that names it (SNI). */
+export interface CertificateSource {
+  /** The context (key and certificate) for a name the router routes; rejects when there can be none, and the handshake fails. */
+  contextFor(name: string): Promise<SecureContext>;
+}
+
+export interface RouterTls {
+  /** 0 picks a free port. */
+  port: number;
+  certificates: CertificateSource;
+  /** When the port is taken, the router goes on without TLS (and says so in its log) instead of failing. */
+  optional?: boolean;
+}
+
+/**
+ * The protocols offered by ALPN. An HTTP/2 session would be one more entry
+ * here and a branch in acceptSecure; every TLS connection is HTTP/1.1 now.
+ */
+const ALPN_PROTOCOLS = ['http/1.1'];
+/** Names refused a certificate are said once each; past this many, the memory of them starts again. */
+const REFUSALS_KEPT = 1000;
 
 export const HEAD_TIMEOUT_MS = 10_000;
 export const IDLE_TIMEOUT_MS = 30_000;
@@ -44,8 +69,9 @@ interface Held {
 const secondsText = (ms: number) => String(ms >= 10_000 ? Math.round(ms / 1000) : Math.round(ms / 100) / 10);
 
 /**
- * The local router: one listener, hostname → app, requests held while an app
- * starts, an error page that says why when it cannot answer, traffic counted.
+ * The local router: one listener (and one with TLS beside it), hostname → app,
+ * requests held while an app starts, an error page that says why when it
+ * cannot answer, traffic counted.
  *
  * It frames HTTP/1.1 itself (see ClientConnection): request and response
  * bytes pass through untouched apart from their heads, which keeps the cost
@@ -66,6 +92,9 @@ export class Router implements Dispatcher {
   private staticServer: HttpServer | undefined;
   private staticPort = 0;
   private boundPort = 0;
+  private boundTlsPort: number | undefined;
+  /** Names the router routes that could get no certificate, already said in the log. */
+  private readonly refusals = new Set<string>();
   private turn = 0;
   /** Open client connections, capped so the platform keeps descriptors for its own work. */
   readonly connections: ConnectionLimit<ClientConnection>;
@@ -87,12 +116,40 @@ export class Router implements Dispatcher {
     return this.boundPort;
   }
 
+  /** The TLS listener's port; undefined when the router has none. */
+  get tlsPort(): number | undefined {
+    return this.boundTlsPort;
+  }
+
   async listen(): Promise<void> {
     await this.startStaticServer();
+    try {
+      this.boundPort = await this.listenAll(this.options.port, () => createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket)));
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+    const tls = this.options.tls;
+    if (!tls) return;
+    try {
+      this.boundTlsPort = await this.listenAll(tls.port, () => this.tlsServer(tls));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (tls.optional && code === 'EADDRINUSE') {
+        this.log(`the TLS port ${tls.port} is taken: no https:// this run (choose another with --tls-port N or PAASMAKER_TLS_PORT)`);
+        return;
+      }
+      await this.close();
+      throw error;
+    }
+  }
+
+  /** Listens on every address with servers made by `make`; the port they got (the one asked for, or the first free one for 0). */
+  private async listenAll(port: number, make: () => Server): Promise<number> {
     const hosts = this.options.hosts ?? ['127.0.0.1', '::1'];
-    let port = this.options.port;
+    const made: Server[] = [];
     for (const host of hosts) {
-      const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
+      const server = make();
       try {
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
@@ -106,14 +163,57 @@ export class Router implements Dispatcher {
       } catch (error) {
         // ::1 may not exist (IPv6 off): loopback IPv4 is enough.
         if (host === '::1' && ['EADDRNOTAVAIL', 'EAFNOSUPPORT'].includes((error as NodeJS.ErrnoException).code ?? '')) continue;
-        await this.close();
+        await Promise.all(made.map((done) => new Promise<void>((resolve) => done.close(() => resolve()))));
         throw error;
       }
       const address = server.address();
       if (typeof address === 'object' && address) port = address.port;
-      this.servers.push(server);
+      made.push(server);
     }
-    this.boundPort = port;
+    this.servers.push(...made);
+    return port;
+  }
+
+  /**
+   * The https listener: the certificate is chosen by the name the client
+   * asks for (SNI), and only a name the router routes gets one; a client
+   * that names none, or another name, fails its handshake.
+   */
+  private tlsServer(tls: RouterTls): Server {
+    const server = createTlsServer(
+      {
+        allowHalfOpen: true,
+        noDelay: true,
+        ALPNProtocols: ALPN_PROTOCOLS,
+        handshakeTimeout: this.deadlines.headMs,
+        SNICallback: (servername, done) => this.certificateFor(tls, servername, done),
+      },
+      (socket) => this.acceptSecure(socket),
+    );
+    // Until its handshake ends a connection is the listener's: closed with the router all the same.
+    server.on('connection', (socket: Socket) => this.track(socket));
+    // A failed handshake (a name not routed, a client that does not trust the root) is the client's to report.
+    server.on('tlsClientError', () => {});
+    return server;
+  }
+
+  private certificateFor(tls: RouterTls, servername: string, done: (error: Error | null, context?: SecureContext) => void): void {
+    const name = hostOf(servername);
+    if (!this.table.lookup(name)) {
+      done(new Error(`no app answers to ${name}`));
+      return;
+    }
+    tls.certificates.contextFor(name).then(
+      (context) => done(null, context),
+      (error: Error) => {
+        if (!this.refusals.has(name)) {
+          if (this.refusals.size >= REFUSALS_KEPT) this.refusals.clear();
+          this.refusals.add(name);
+          this.log(`no certificate for ${name}: ${error.message}`);
+        }
+        done(error);
+      },
+    );
   }
 
   async close(): Promise<void> {
@@ -130,6 +230,12 @@ export class Router implements Dispatcher {
     await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   }
 
+  /** A TLS connection whose handshake is done: HTTP/1.1 on it, as on a plain one (ALPN chose nothing else). */
+  private acceptSecure(socket: TLSSocket): void {
+    this.accept(socket);
+  }
+
+  /** Where every client connection starts, plain or TLS. */
   private accept(socket: Socket): void {
     if (!this.connections.admit()) {
       // At the cap with every connection busy: turned away, never queued.
@@ -221,7 +327,8 @@ export class Router implements Dispatcher {
     }
     const target = this.table.lookup(exchange.head.host);
     if (!target) {
-      connection.answer(notFoundPage(this.pageRequest(exchange), this.table.list(), this.boundPort));
+      const secure = connection.secure && this.boundTlsPort !== undefined;
+      connection.answer(notFoundPage(this.pageRequest(exchange), this.table.list(), secure ? this.boundTlsPort! : this.boundPort, secure ? 'https' : 'http'));
       return;
     }
     exchange.target = target;

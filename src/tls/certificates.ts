@@ -90,6 +90,11 @@ export class Certificates {
     return pending;
   }
 
+  /** The TLS context for a name (what the router's SNI callback asks for). */
+  async contextFor(name: string): Promise<SecureContext> {
+    return (await this.leafFor(name)).context;
+  }
+
   private fresh(leaf: Leaf): boolean {
     return leaf.notAfter - Date.now() > this.renewWithinMs;
   }
