@@ -1,12 +1,13 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type SecureContext, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { ClientConnection, Exchange, type ConnectionDeadlines, type Dispatcher } from './client-connection.js';
 import { ConnectionLimit, maxClientConnections } from './connection-limit.js';
 import { badGatewayPage, notFoundPage, unavailableHeadline, unavailablePage, type PageRequest } from './pages.js';
 import { RequestLog, REQUEST_LOG_SIZE } from './request-log.js';
-import { hostOf, readyUpstreams, RoutingTable, worthWaiting, type RouteTarget, type Upstream } from './routing-table.js';
+import { readyUpstreams, RoutingTable, worthWaiting, type RouteTarget, type Upstream } from './routing-table.js';
 import { serveStatic } from './static-files.js';
+import { TlsListener, type RouterTls } from './tls-listener.js';
 import { TrafficCounters } from './traffic.js';
 import { UpstreamPool, type UpstreamLink, type UpstreamOwner } from './upstream-pool.js';
 
@@ -30,28 +31,6 @@ export interface RouterOptions {
   /** Also listen with TLS, on the same addresses: https://NAME for the names the router routes. */
   tls?: RouterTls;
 }
-
-/** Where TLS certificates come from: one per host name, asked for at the first handshake that names it (SNI). */
-export interface CertificateSource {
-  /** The context (key and certificate) for a name the router routes; rejects when there can be none, and the handshake fails. */
-  contextFor(name: string): Promise<SecureContext>;
-}
-
-export interface RouterTls {
-  /** 0 picks a free port. */
-  port: number;
-  certificates: CertificateSource;
-  /** When the port is taken, the router goes on without TLS (and says so in its log) instead of failing. */
-  optional?: boolean;
-}
-
-/**
- * The protocols offered by ALPN. An HTTP/2 session would be one more entry
- * here and a branch in acceptSecure; every TLS connection is HTTP/1.1 now.
- */
-const ALPN_PROTOCOLS = ['http/1.1'];
-/** Names refused a certificate are said once each; past this many, the memory of them starts again. */
-const REFUSALS_KEPT = 1000;
 
 export const HEAD_TIMEOUT_MS = 10_000;
 export const IDLE_TIMEOUT_MS = 30_000;
@@ -93,8 +72,6 @@ export class Router implements Dispatcher {
   private staticPort = 0;
   private boundPort = 0;
   private boundTlsPort: number | undefined;
-  /** Names the router routes that could get no certificate, already said in the log. */
-  private readonly refusals = new Set<string>();
   private turn = 0;
   /** Open client connections, capped so the platform keeps descriptors for its own work. */
   readonly connections: ConnectionLimit<ClientConnection>;
@@ -132,7 +109,8 @@ export class Router implements Dispatcher {
     const tls = this.options.tls;
     if (!tls) return;
     try {
-      this.boundTlsPort = await this.listenAll(tls.port, () => this.tlsServer(tls));
+      const listener = new TlsListener(tls, { table: this.table, handshakeMs: this.deadlines.headMs, accept: (socket) => this.acceptSecure(socket), track: (socket) => this.track(socket), log: this.log });
+      this.boundTlsPort = await this.listenAll(tls.port, () => listener.server());
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (tls.optional && code === 'EADDRINUSE') {
@@ -174,48 +152,6 @@ export class Router implements Dispatcher {
     return port;
   }
 
-  /**
-   * The https listener: the certificate is chosen by the name the client
-   * asks for (SNI), and only a name the router routes gets one; a client
-   * that names none, or another name, fails its handshake.
-   */
-  private tlsServer(tls: RouterTls): Server {
-    const server = createTlsServer(
-      {
-        allowHalfOpen: true,
-        noDelay: true,
-        ALPNProtocols: ALPN_PROTOCOLS,
-        handshakeTimeout: this.deadlines.headMs,
-        SNICallback: (servername, done) => this.certificateFor(tls, servername, done),
-      },
-      (socket) => this.acceptSecure(socket),
-    );
-    // Until its handshake ends a connection is the listener's: closed with the router all the same.
-    server.on('connection', (socket: Socket) => this.track(socket));
-    // A failed handshake (a name not routed, a client that does not trust the root) is the client's to report.
-    server.on('tlsClientError', () => {});
-    return server;
-  }
-
-  private certificateFor(tls: RouterTls, servername: string, done: (error: Error | null, context?: SecureContext) => void): void {
-    const name = hostOf(servername);
-    if (!this.table.lookup(name)) {
-      done(new Error(`no app answers to ${name}`));
-      return;
-    }
-    tls.certificates.contextFor(name).then(
-      (context) => done(null, context),
-      (error: Error) => {
-        if (!this.refusals.has(name)) {
-          if (this.refusals.size >= REFUSALS_KEPT) this.refusals.clear();
-          this.refusals.add(name);
-          this.log(`no certificate for ${name}: ${error.message}`);
-        }
-        done(error);
-      },
-    );
-  }
-
   async close(): Promise<void> {
     for (const waiters of this.held.values()) for (const waiter of waiters) waiter.fail(false);
     for (const socket of this.sockets) socket.destroy();
@@ -230,7 +166,7 @@ export class Router implements Dispatcher {
     await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   }
 
-  /** A TLS connection whose handshake is done: HTTP/1.1 on it, as on a plain one (ALPN chose nothing else). */
+  /** A TLS connection whose handshake is done: HTTP/1.1 on it, as on a plain one (ALPN offers nothing else yet; an HTTP/2 session would start here). */
   private acceptSecure(socket: TLSSocket): void {
     this.accept(socket);
   }
