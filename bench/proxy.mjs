@@ -3,9 +3,13 @@
 // on, and again with it off), through
 // http-proxy (keep-alive agent) and through nginx (1 worker, upstream keepalive) if installed,
 // each in its own process, measured with wrk in one run. Ratios to direct are what compare.
+// TLS rows: the first router again on its TLS port (HTTP/1.1, keep-alive), and nginx with TLS
+// (the same certificate) if installed; then the time of a first handshake for a new name (a
+// certificate signed on demand) against one for a name already served.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const { RequestLog } = await import('../dist/src/proxy/request-log.js');
 const { parseRequestHead, parseResponseHead } = await import('../dist/src/proxy/http1.js');
+const { LocalCa } = await import('../dist/src/tls/index.js');
 const duration = Number(process.env.DURATION ?? 6);
 const rounds = Number(process.env.ROUNDS ?? 2);
 // HEADERS=browser sends what a browser sends (a user agent, accepts, a cookie, a referer) instead of Host alone.
@@ -49,9 +54,9 @@ const freePort = () =>
     });
   });
 
-function start(argv, waitFor = 'ready') {
+function start(argv, waitFor = 'ready', env = process.env) {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], env });
     children.push(child);
     child.once('exit', (code) => reject(new Error(`${argv.join(' ')} exited with ${code}`)));
     if (!waitFor) return resolve(child);
@@ -81,8 +86,9 @@ function cpuMs(pid) {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-function wrk(port, connections, seconds, pid) {
-  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-H', 'Host: hello.localhost', ...extraHeaders, `http://127.0.0.1:${port}/`];
+/** wrk against a target; `url` for TLS ones (https://localhost:PORT/: wrk sends the URL's host as SNI). */
+function wrk(port, connections, seconds, pid, url = `http://127.0.0.1:${port}/`) {
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-H', 'Host: hello.localhost', ...extraHeaders, url];
   const cpuBefore = pid ? cpuMs(pid) : 0;
   const out = spawnSync('wrk', args, { encoding: 'utf8' }).stdout;
   const served = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
@@ -106,7 +112,9 @@ await start([process.execPath, join(here, 'fixtures', 'hello.mjs'), String(appPo
 const targets = [{ name: 'direct', port: appPort }];
 
 const routerPort = await freePort();
-const router = await start([process.execPath, join(here, 'fixtures', 'router.mjs'), String(appPort), String(routerPort)]);
+const tlsPort = await freePort();
+const tlsDir = join(temp, 'tls');
+const router = await start([process.execPath, join(here, 'fixtures', 'router.mjs'), String(appPort), String(routerPort)], 'ready', { ...process.env, TLS_PORT: String(tlsPort), TLS_DIR: tlsDir });
 targets.push({ name: 'paasmaker router', port: routerPort, pid: router.pid });
 
 // The same router with the request inspector off: the inspector's cost is the ratio of the two.
@@ -135,16 +143,38 @@ if (nginx) {
   await listening(nginxPort);
   targets.push({ name: 'nginx (1 worker, keepalive)', port: nginxPort });
 } else {
-  console.log('nginx: not installed, skipped (apt-get install nginx-light)');
+  console.log('nginx: not installed, skipped (apt-get install nginx-light); TLS is compared with the router\'s own plain row');
+}
+
+// TLS: the first router's TLS port; nginx with TLS (a certificate of the same CA for localhost) beside it.
+targets.push({ name: 'router, TLS h1 (keep-alive)', port: tlsPort, pid: router.pid, url: `https://localhost:${tlsPort}/` });
+if (nginx) {
+  const nginxTlsPort = await freePort();
+  const { certPem, keyPem } = await (await LocalCa.open(tlsDir)).issue('localhost', 86_400_000);
+  writeFileSync(join(temp, 'localhost.pem'), certPem);
+  writeFileSync(join(temp, 'localhost-key.pem'), keyPem, { mode: 0o600 });
+  writeFileSync(
+    join(temp, 'nginx-tls.conf'),
+    `daemon off; master_process off; worker_processes 1; pid ${temp}/nginx-tls.pid; error_log ${temp}/logs/error-tls.log;
+     ${process.getuid?.() === 0 ? 'user root;' : ''}
+     events { worker_connections 1024; }
+     http { access_log off; client_body_temp_path ${temp}; proxy_temp_path ${temp}; fastcgi_temp_path ${temp}; uwsgi_temp_path ${temp}; scgi_temp_path ${temp};
+       upstream app { server 127.0.0.1:${appPort}; keepalive 32; }
+       server { listen 127.0.0.1:${nginxTlsPort} ssl; ssl_certificate ${temp}/localhost.pem; ssl_certificate_key ${temp}/localhost-key.pem;
+         location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; proxy_set_header X-Forwarded-Proto https; } } }`,
+  );
+  await start([nginx, '-p', temp, '-c', join(temp, 'nginx-tls.conf')], null);
+  await listening(nginxTlsPort);
+  targets.push({ name: 'nginx TLS h1 (keep-alive)', port: nginxTlsPort, url: `https://localhost:${nginxTlsPort}/` });
 }
 
 // Warm up, then interleave rounds so every target sees the same noise; keep each target's best round.
-for (const target of targets) wrk(target.port, 32, 1);
+for (const target of targets) wrk(target.port, 32, 1, undefined, target.url);
 const results = new Map(targets.map((target) => [target.name, { rps: 0, p50: Infinity, p99: Infinity, errors: null, cpuUs: Infinity }]));
 for (let round = 0; round < rounds; round++) {
   for (const target of targets) {
-    const load = wrk(target.port, 32, duration, target.pid);
-    const single = wrk(target.port, 1, Math.max(2, Math.round(duration / 2)));
+    const load = wrk(target.port, 32, duration, target.pid, target.url);
+    const single = wrk(target.port, 1, Math.max(2, Math.round(duration / 2)), undefined, target.url);
     const best = results.get(target.name);
     best.rps = Math.max(best.rps, load.rps);
     best.p50 = Math.min(best.p50, single.p50);
@@ -194,6 +224,33 @@ const plain = results.get('router, inspector off');
 console.log(`request inspector on/off throughput ratio: ${(routed.rps / plain.rps).toFixed(3)} (cost ${((1 - routed.rps / plain.rps) * 100).toFixed(1)}%, target < 5%)`);
 console.log(`router CPU per request: ${routed.cpuUs.toFixed(1)} µs with the inspector, ${plain.cpuUs.toFixed(1)} µs without (ratio ${(routed.cpuUs / plain.cpuUs).toFixed(3)})`);
 console.log(`request inspector, recording alone: ${recordNs().toFixed(0)} ns a request (${((recordNs.last / 1000 / plain.cpuUs) * 100).toFixed(2)}% of the router's CPU per request)`);
+const secure = results.get('router, TLS h1 (keep-alive)');
+console.log(`router TLS/plain throughput ratio: ${(secure.rps / routed.rps).toFixed(2)}; CPU per request ${secure.cpuUs.toFixed(1)} µs over TLS`);
+const nginxTls = results.get('nginx TLS h1 (keep-alive)');
+if (nginxTls) console.log(`router TLS / nginx TLS throughput ratio: ${(secure.rps / nginxTls.rps).toFixed(2)} (target >= 0.8)`);
+const handshakes = await handshakeTimes(tlsPort);
+console.log(`TLS handshake (new connection, no resumption), median of ${handshakes.runs}: first for a new name (certificate signed then) ${handshakes.fresh.toFixed(1)} ms, a name already served ${handshakes.known.toFixed(1)} ms`);
 console.log('latency in ms');
+
+/** Median handshake times: a new name each time (under *.hello.localhost), and hello.localhost again. */
+async function handshakeTimes(port, runs = 9) {
+  const once = (servername) =>
+    new Promise((resolve, reject) => {
+      const started = performance.now();
+      const socket = tlsConnect({ port, host: '127.0.0.1', servername, rejectUnauthorized: false }, () => {
+        socket.destroy();
+        resolve(performance.now() - started);
+      });
+      socket.on('error', reject);
+    });
+  const fresh = [];
+  const known = [];
+  for (let i = 0; i < runs; i++) {
+    fresh.push(await once(`n${i}-${process.pid}.hello.localhost`));
+    known.push(await once('hello.localhost'));
+  }
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  return { runs, fresh: median(fresh), known: median(known) };
+}
 // The servers under test keep the event loop alive: end here (the exit hook stops them).
 process.exit(0);

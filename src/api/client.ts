@@ -12,6 +12,8 @@ export interface DaemonRecord {
   startTime: string;
   socket: string;
   proxyPort: number | null;
+  /** The router's https port; null without TLS (absent in the record of an older daemon). */
+  tlsPort?: number | null;
   apiPort: number | null;
   startedAt: number;
 }

@@ -14,7 +14,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Starts the daemon in the background unless it runs; resolves with its
  * record. Its router takes the port given with --proxy-port, else the one of
  * its last run (apps keep their URLs across restarts), else the environment's
- * or the default.
+ * or the default; its https port the same way (--tls-port, --no-tls).
  */
 export async function ensureDaemon(settings: Settings): Promise<{ record: DaemonRecord; started: boolean }> {
   const layout = homeLayout(settings.home);
@@ -23,10 +23,13 @@ export async function ensureDaemon(settings: Settings): Promise<{ record: Daemon
   // A state.db that cannot serve is said here, in the user's terminal, not only in the daemon's log.
   State.open(layout.stateDb, { fullCheck: true }).close();
   let proxyPort = settings.source.proxyPort === 'flag' ? String(settings.proxyPort) : undefined;
-  if (proxyPort === undefined) {
+  // The https port likewise: as asked (a port, or --no-tls), else the last run's, else the environment's or the default.
+  let tls = settings.source.tlsPort !== 'flag' ? [] : settings.tlsPort === undefined ? ['--no-tls'] : ['--tls-port', String(settings.tlsPort)];
+  if (proxyPort === undefined || tls.length === 0) {
     try {
       const previous = JSON.parse(readFileSync(daemonFile(layout.root), 'utf8')) as DaemonRecord;
-      if (previous.proxyPort) proxyPort = String(previous.proxyPort);
+      if (proxyPort === undefined && previous.proxyPort) proxyPort = String(previous.proxyPort);
+      if (tls.length === 0 && previous.tlsPort) tls = ['--tls-port', String(previous.tlsPort)];
     } catch {
       // first start
     }
@@ -36,7 +39,7 @@ export async function ensureDaemon(settings: Settings): Promise<{ record: Daemon
   const log = openSync(logFile, 'a', 0o600);
   // A 1 MB young generation keeps a long-lived daemon's memory small (75 MB with 20 apps, against
   // 92 MB by default) and costs the router no throughput (measured with bench/fixtures/router.mjs).
-  const args = ['--max-semi-space-size=1', process.argv[1]!, 'daemon', 'run', ...(proxyPort !== undefined ? ['--proxy-port', proxyPort] : []), ...(settings.apiPort !== undefined ? ['--api-port', String(settings.apiPort)] : [])];
+  const args = ['--max-semi-space-size=1', process.argv[1]!, 'daemon', 'run', ...(proxyPort !== undefined ? ['--proxy-port', proxyPort] : []), ...tls, ...(settings.apiPort !== undefined ? ['--api-port', String(settings.apiPort)] : [])];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: process.env });
   closeSync(log);
   child.unref();

@@ -4,7 +4,7 @@ import type { Status } from '../shared/views.js';
 import { ApiServer } from '../api/server.js';
 import { Platform } from '../engine/index.js';
 import { currentOwner } from '../shared/owner.js';
-import type { Settings } from '../shared/settings.js';
+import { proxyOptions, type Settings } from '../shared/settings.js';
 import { daemonLog } from './log.js';
 import { DaemonProjects } from './projects.js';
 
@@ -17,7 +17,7 @@ import { DaemonProjects } from './projects.js';
  */
 export async function runDaemon(settings: Settings): Promise<never> {
   const say = daemonLog();
-  const platform = await Platform.open({ home: settings.home, proxy: { port: settings.proxyPort, maxConnections: settings.maxConnections, requestLog: settings.requestLog }, dns: { port: settings.dnsPort } });
+  const platform = await Platform.open({ home: settings.home, proxy: proxyOptions(settings), dns: { port: settings.dnsPort } });
   platform.on('job.update', (event) => say(`${event.app} ${event.title}: ${event.state}${event.detail ? ` — ${event.detail}` : ''}`));
   platform.on('instance.state', (event) => say(`${event.app} ${event.instance}.${event.index}: ${event.state}`));
   platform.on('log.line', (event) => {
@@ -47,6 +47,7 @@ export async function runDaemon(settings: Settings): Promise<never> {
     pid: process.pid,
     socket,
     proxyPort: platform.routerPort ?? null,
+    tlsPort: platform.tlsPort ?? null,
     apiPort,
     dnsPort: platform.dnsPort ?? null,
     uptime: Math.round((Date.now() - startedAt) / 1000),
@@ -60,9 +61,9 @@ export async function runDaemon(settings: Settings): Promise<never> {
   // leads paasmaker.localhost to (a TCP listener: its callers are users, not the socket's owner).
   platform.routeConsole(await api.listenTcp(0));
   const owner = currentOwner();
-  const record: DaemonRecord = { pid: owner.pid, startTime: owner.startTime, socket, proxyPort: platform.routerPort ?? null, apiPort, startedAt };
+  const record: DaemonRecord = { pid: owner.pid, startTime: owner.startTime, socket, proxyPort: platform.routerPort ?? null, tlsPort: platform.tlsPort ?? null, apiPort, startedAt };
   writeFileSync(daemonFile(settings.home), `${JSON.stringify(record)}\n`, { mode: 0o600 });
-  say(`daemon ${process.pid} ready: router on ${platform.routerPort}, console at ${platform.consoleUrl}, API on ${socket}${apiPort ? ` and 127.0.0.1:${apiPort}` : ''}`);
+  say(`daemon ${process.pid} ready: router on ${platform.routerPort}${platform.tlsPort ? ` (https on ${platform.tlsPort})` : ''}, console at ${platform.consoleUrl}, API on ${socket}${apiPort ? ` and 127.0.0.1:${apiPort}` : ''}`);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, exit);
 
   await projects.restore();

@@ -1,9 +1,10 @@
-import { DnsResponder, Router, type RequestFilter, type RequestRecord } from '../proxy/index.js';
+import { DnsResponder, Router, type RequestFilter, type RequestRecord, type RouterTls } from '../proxy/index.js';
 import type { DiskSpace } from '../shared/disk-space.js';
 import { PaasmakerError } from '../shared/errors.js';
 import { portHolder } from '../shared/port-holder.js';
 import type { State, TrafficRecord } from '../state/index.js';
 import type { Supervisor } from '../supervisor/index.js';
+import { Certificates } from '../tls/index.js';
 import type { EventSink } from './events.js';
 import type { Lifecycle } from './lifecycle.js';
 import { AppRoutes } from './routes.js';
@@ -25,6 +26,23 @@ export interface EdgeParts {
   life: Lifecycle;
   events: EventSink;
   warnings: Warnings;
+  /** Where the local certificate authority keeps its files (PAASMAKER_HOME/tls). */
+  tlsDir: string;
+}
+
+/** The router's options, as the platform is opened with them. */
+export interface ProxyOptions {
+  port: number;
+  hosts?: string[];
+  maxConnections?: number;
+  requestLog?: number;
+  /**
+   * Also serve https:// on this port (0: any free one), with certificates
+   * signed on demand by the local CA. `optional`: a taken port means no TLS
+   * this run (a warning), not a platform that does not open. The validity
+   * and renewal margin of certificates are shortened by tests.
+   */
+  tls?: { port: number; optional?: boolean; leafValidityMs?: number; renewWithinMs?: number };
 }
 
 /**
@@ -35,6 +53,10 @@ export interface EdgeParts {
 export class Edge {
   router?: Router;
   routes?: AppRoutes;
+  /** The local CA's certificates, when the router listens with TLS. */
+  private certificates?: Certificates;
+  /** Settles when the local CA's root is loaded or made (or could not be). */
+  private rootMade?: Promise<void>;
   private dnsResponder?: DnsResponder;
   /** Why the DNS responder is not running, when it was asked for and could not start. */
   dnsProblem?: string;
@@ -50,6 +72,11 @@ export class Edge {
 
   get dnsPort(): number | undefined {
     return this.dnsResponder?.port;
+  }
+
+  /** The router's https port, when it listens with TLS. */
+  get tlsPort(): number | undefined {
+    return this.router?.tlsPort;
   }
 
   /** The URL a browser opens for an app's routed instance, when the router runs. */
@@ -76,16 +103,32 @@ export class Edge {
     return this.router ? `http://paasmaker.localhost:${this.router.port}/` : undefined;
   }
 
-  async startRouter(proxy: { port: number; hosts?: string[]; maxConnections?: number; requestLog?: number }): Promise<void> {
+  async startRouter(proxy: ProxyOptions): Promise<void> {
+    let tls: RouterTls | undefined;
+    if (proxy.tls) {
+      this.certificates = new Certificates({ dir: this.parts.tlsDir, leafValidityMs: proxy.tls.leafValidityMs, renewWithinMs: proxy.tls.renewWithinMs });
+      tls = { port: proxy.tls.port, optional: proxy.tls.optional, certificates: this.certificates };
+    }
     // What the router cannot do (accept a connection, answer without a bug) is a warning of the platform.
-    const router = new Router({ port: proxy.port, hosts: proxy.hosts, maxConnections: proxy.maxConnections, requestLog: proxy.requestLog, log: (line) => this.parts.warnings.raise(`router: ${line}`) });
+    const router = new Router({ port: proxy.port, hosts: proxy.hosts, maxConnections: proxy.maxConnections, requestLog: proxy.requestLog, tls, log: (line) => this.parts.warnings.raise(`router: ${line}`) });
     try {
       await router.listen();
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-      const holder = portHolder(proxy.port);
-      throw new PaasmakerError('PORT_IN_USE', `the router's port ${proxy.port} is taken${holder ? ` by ${holder.command} (pid ${holder.pid})` : ''}`, {
-        hint: 'choose another with --proxy-port N (or PAASMAKER_PROXY_PORT), or stop what holds it',
+      const port = (error as NodeJS.ErrnoException & { port?: number }).port ?? proxy.port;
+      const secure = proxy.tls !== undefined && port === proxy.tls.port && port !== proxy.port;
+      const holder = portHolder(port);
+      throw new PaasmakerError('PORT_IN_USE', `the router's ${secure ? 'TLS ' : ''}port ${port} is taken${holder ? ` by ${holder.command} (pid ${holder.pid})` : ''}`, {
+        hint: secure
+          ? 'choose another with --tls-port N (or PAASMAKER_TLS_PORT), run without https with --no-tls, or stop what holds it'
+          : 'choose another with --proxy-port N (or PAASMAKER_PROXY_PORT), or stop what holds it',
+      });
+    }
+    if (router.tlsPort !== undefined && this.certificates) {
+      // The root is made on the first start (loading the X.509 code and signing take a moment), beside
+      // the apps' start rather than before it; a handshake that comes first waits for it.
+      this.rootMade = this.certificates.authority().then(() => undefined, (error: Error) => {
+        this.parts.warnings.raise(`the local certificate authority in ${this.parts.tlsDir} cannot be used, so https:// answers nothing: ${error.message}${error instanceof PaasmakerError && error.hint ? ` (${error.hint})` : ''}`);
       });
     }
     this.router = router;
@@ -173,5 +216,7 @@ export class Edge {
     this.flushTraffic();
     await this.router?.close();
     await this.dnsResponder?.close();
+    // A root being made is finished, not cut off half written.
+    await this.rootMade;
   }
 }

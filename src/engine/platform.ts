@@ -17,7 +17,7 @@ import { Versions } from './versions.js';
 import type { DeployResult, VersionRow } from '../shared/views.js';
 import { CronRuns } from './cron-runs.js';
 import { recoverWhenRoom } from './disk-recovery.js';
-import { Edge } from './edge.js';
+import { Edge, type ProxyOptions } from './edge.js';
 import { processKey, type PlatformEvents } from './events.js';
 import { recordedManifest } from './recorded-manifest.js';
 import { Jobs } from './jobs.js';
@@ -46,8 +46,8 @@ export interface PlatformOptions {
   /** Start the orphan-proof keeper (default true). */
   keeper?: boolean;
   backoff?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
-  /** Start the router on this port (0: any free one), with at most maxConnections clients open and the last requestLog requests of each app kept (0: none). Without it, apps are reached on their own ports only. */
-  proxy?: { port: number; hosts?: string[]; maxConnections?: number; requestLog?: number };
+  /** Start the router on this port (0: any free one), with at most maxConnections clients open and the last requestLog requests of each app kept (0: none), and https:// on tls.port. Without it, apps are reached on their own ports only. */
+  proxy?: ProxyOptions;
   /** Answer DNS for *.local.paasmaker on 127.0.0.1:port (0: any free one). Not fatal when the port is taken. */
   dns?: { port: number };
 }
@@ -107,7 +107,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
     const say = (line: string) => this.emit('log.line', { app: '', source: 'services', stream: 'system', line, time: Date.now() });
     const services = (this.services = new Services({ home: this.layout.root, state, supervisor, env, say }));
     const warnings = (this.warnings = platformWarnings({ events, space }));
-    const edge = (this.edge = new Edge({ state, supervisor, space, life, events, warnings }));
+    const edge = (this.edge = new Edge({ state, supervisor, space, life, events, warnings, tlsDir: this.layout.tls }));
     const leftovers = (this.leftovers = new Leftovers({ state, supervisor, owner, life }));
     const launcher = (this.launcher = new Launcher({ home: this.layout.root, logs: this.layout.logs, env, ownerToken, state, supervisor, keeper, jobs, services, life, events }));
     const crons = (this.crons = new CronRuns({ state, running, edge, launcher, jobs, events }));
@@ -144,6 +144,11 @@ export class Platform extends EventEmitter<PlatformEvents> {
   /** The router's port, when it runs. */
   get routerPort(): number | undefined {
     return this.edge.router?.port;
+  }
+
+  /** The router's https port, when it listens with TLS. */
+  get tlsPort(): number | undefined {
+    return this.edge.tlsPort;
   }
 
   /** The URL a browser opens for an app's routed instance, when the router runs. */

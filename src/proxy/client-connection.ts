@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { ConnectionLimit } from './connection-limit.js';
 import { clientResponseHead, ownResponseHead, upstreamRequestHead } from './headers.js';
 import { BodyFraming, headEnd, HttpParseError, incompleteHeadProblem, MAX_HEAD, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1.js';
@@ -69,7 +70,8 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
  * One client connection: reads request heads, passes each request and its
  * answer through unchanged apart from the hop-by-hop headers, one exchange
  * at a time (pipelined requests wait their turn), then a tunnel if the app
- * switches protocols.
+ * switches protocols. The socket is a plain TCP one or, from the https
+ * listener, a TLS one after its handshake: the framing is the same.
  */
 export class ClientConnection implements UpstreamOwner {
   /** Bytes read and not yet consumed: the next head, or a body that waits for its upstream. */
@@ -93,6 +95,8 @@ export class ClientConnection implements UpstreamOwner {
   /** How much of an incomplete head has been checked already. */
   private checkedHead = 0;
   readonly address: string;
+  /** The client came over TLS (the router's https listener): the app is told so in X-Forwarded-Proto and Forwarded. */
+  readonly secure: boolean;
 
   constructor(
     readonly socket: Socket,
@@ -101,6 +105,7 @@ export class ClientConnection implements UpstreamOwner {
     private readonly deadlines: ConnectionDeadlines,
   ) {
     this.address = socket.remoteAddress ?? 'unknown';
+    this.secure = (socket as TLSSocket).encrypted === true;
     limit.add(this);
     socket.setNoDelay(true);
     socket.setTimeout(deadlines.idleMs);
@@ -309,7 +314,7 @@ export class ClientConnection implements UpstreamOwner {
     this.response = undefined;
     this.responseBody = undefined;
     this.responsePending = undefined;
-    const head = upstreamRequestHead(exchange.head, this.address);
+    const head = upstreamRequestHead(exchange.head, this.address, this.secure ? 'https' : 'http');
     // The body that arrived with the head (or while held) goes in the same write.
     let body: Buffer | undefined;
     if (this.pending && !this.requestBody!.done) {

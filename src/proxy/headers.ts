@@ -25,9 +25,9 @@ function dropped(headers: Header[]): Set<string> {
  * headers less hop-by-hop ones (an upgrade keeps Upgrade and Connection),
  * the framing the router read written once and plainly, the host the router
  * routed by, and X-Forwarded-For/-Host/-Proto and Forwarded appended to what
- * earlier proxies said.
+ * earlier proxies said; `proto` is how the client reached the router.
  */
-export function upstreamRequestHead(head: RequestHead, client: string): string {
+export function upstreamRequestHead(head: RequestHead, client: string, proto: 'http' | 'https' = 'http'): string {
   const host = head.host ?? '';
   const skip = dropped(head.headers);
   let out = `${head.method} ${head.path} HTTP/${head.version}\r\n`;
@@ -69,9 +69,9 @@ export function upstreamRequestHead(head: RequestHead, client: string): string {
   if (!hosted && head.host !== undefined) out += `host: ${host}\r\n`;
   out += `x-forwarded-for: ${forwardedFor ? `${forwardedFor}, ${client}` : client}\r\n`;
   if (!hasForwardedHost) out += `x-forwarded-host: ${host}\r\n`;
-  if (!hasForwardedProto) out += 'x-forwarded-proto: http\r\n';
+  if (!hasForwardedProto) out += `x-forwarded-proto: ${proto}\r\n`;
   const node = client.includes(':') ? `"[${client}]"` : client;
-  const mine = `for=${node};host=${JSON.stringify(host)};proto=http`;
+  const mine = `for=${node};host=${JSON.stringify(host)};proto=${proto}`;
   out += `forwarded: ${forwarded ? `${forwarded}, ${mine}` : mine}\r\n\r\n`;
   return out;
 }

@@ -34,11 +34,11 @@ function page(req: PageRequest, status: number, title: string, text: string, htm
   return { status, headers, body };
 }
 
-/** An unknown host: what does run here, with links. */
-export function notFoundPage(req: PageRequest, targets: RouteTarget[], port: number): Page {
+/** An unknown host: what does run here, with links (https ones when the request came over TLS). */
+export function notFoundPage(req: PageRequest, targets: RouteTarget[], port: number, scheme: 'http' | 'https' = 'http'): Page {
   const host = req.host ?? '(none)';
   const apps = targets.filter((target) => target.hostnames.length > 0);
-  const url = (target: RouteTarget) => `http://${target.hostnames.find((name) => !name.startsWith('*.'))}:${port}/`;
+  const url = (target: RouteTarget) => `${scheme}://${target.hostnames.find((name) => !name.startsWith('*.'))}:${port}/`;
   const text = [
     `No app answers to ${host}.`,
     apps.length > 0 ? 'Running here:' : 'No app is running. Start one with: paasmaker up',

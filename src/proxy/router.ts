@@ -1,11 +1,13 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { ClientConnection, Exchange, type ConnectionDeadlines, type Dispatcher } from './client-connection.js';
 import { ConnectionLimit, maxClientConnections } from './connection-limit.js';
 import { badGatewayPage, notFoundPage, unavailableHeadline, unavailablePage, type PageRequest } from './pages.js';
 import { RequestLog, REQUEST_LOG_SIZE } from './request-log.js';
 import { readyUpstreams, RoutingTable, worthWaiting, type RouteTarget, type Upstream } from './routing-table.js';
 import { serveStatic } from './static-files.js';
+import { TlsListener, type RouterTls } from './tls-listener.js';
 import { TrafficCounters } from './traffic.js';
 import { UpstreamPool, type UpstreamLink, type UpstreamOwner } from './upstream-pool.js';
 
@@ -26,6 +28,8 @@ export interface RouterOptions {
   log?: (line: string) => void;
   /** Requests the request inspector keeps per app; 0 turns it off. Default 300. */
   requestLog?: number;
+  /** Also listen with TLS, on the same addresses: https://NAME for the names the router routes. */
+  tls?: RouterTls;
 }
 
 export const HEAD_TIMEOUT_MS = 10_000;
@@ -46,8 +50,9 @@ interface Held {
 const secondsText = (ms: number) => String(ms >= 10_000 ? Math.round(ms / 1000) : Math.round(ms / 100) / 10);
 
 /**
- * The local router: one listener, hostname → app, requests held while an app
- * starts, an error page that says why when it cannot answer, traffic counted.
+ * The local router: one listener (and one with TLS beside it), hostname → app,
+ * requests held while an app starts, an error page that says why when it
+ * cannot answer, traffic counted.
  *
  * It frames HTTP/1.1 itself (see ClientConnection): request and response
  * bytes pass through untouched apart from their heads, which keeps the cost
@@ -68,6 +73,7 @@ export class Router implements Dispatcher {
   private staticServer: HttpServer | undefined;
   private staticPort = 0;
   private boundPort = 0;
+  private boundTlsPort: number | undefined;
   private turn = 0;
   /** Open client connections, capped so the platform keeps descriptors for its own work. */
   readonly connections: ConnectionLimit<ClientConnection>;
@@ -89,12 +95,41 @@ export class Router implements Dispatcher {
     return this.boundPort;
   }
 
+  /** The TLS listener's port; undefined when the router has none. */
+  get tlsPort(): number | undefined {
+    return this.boundTlsPort;
+  }
+
   async listen(): Promise<void> {
     await this.startStaticServer();
+    try {
+      this.boundPort = await this.listenAll(this.options.port, () => createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket)));
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+    const tls = this.options.tls;
+    if (!tls) return;
+    try {
+      const listener = new TlsListener(tls, { table: this.table, handshakeMs: this.deadlines.headMs, accept: (socket) => this.acceptSecure(socket), track: (socket) => this.track(socket), log: this.log });
+      this.boundTlsPort = await this.listenAll(tls.port, () => listener.server());
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (tls.optional && code === 'EADDRINUSE') {
+        this.log(`the TLS port ${tls.port} is taken: no https:// this run (choose another with --tls-port N or PAASMAKER_TLS_PORT)`);
+        return;
+      }
+      await this.close();
+      throw error;
+    }
+  }
+
+  /** Listens on every address with servers made by `make`; the port they got (the one asked for, or the first free one for 0). */
+  private async listenAll(port: number, make: () => Server): Promise<number> {
     const hosts = this.options.hosts ?? ['127.0.0.1', '::1'];
-    let port = this.options.port;
+    const made: Server[] = [];
     for (const host of hosts) {
-      const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
+      const server = make();
       try {
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
@@ -108,14 +143,15 @@ export class Router implements Dispatcher {
       } catch (error) {
         // ::1 may not exist (IPv6 off): loopback IPv4 is enough.
         if (host === '::1' && ['EADDRNOTAVAIL', 'EAFNOSUPPORT'].includes((error as NodeJS.ErrnoException).code ?? '')) continue;
-        await this.close();
+        await Promise.all(made.map((done) => new Promise<void>((resolve) => done.close(() => resolve()))));
         throw error;
       }
       const address = server.address();
       if (typeof address === 'object' && address) port = address.port;
-      this.servers.push(server);
+      made.push(server);
     }
-    this.boundPort = port;
+    this.servers.push(...made);
+    return port;
   }
 
   async close(): Promise<void> {
@@ -132,6 +168,12 @@ export class Router implements Dispatcher {
     await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   }
 
+  /** A TLS connection whose handshake is done: HTTP/1.1 on it, as on a plain one (ALPN offers nothing else yet; an HTTP/2 session would start here). */
+  private acceptSecure(socket: TLSSocket): void {
+    this.accept(socket);
+  }
+
+  /** Where every client connection starts, plain or TLS. */
   private accept(socket: Socket): void {
     if (!this.connections.admit()) {
       // At the cap with every connection busy: turned away, never queued.
@@ -223,7 +265,8 @@ export class Router implements Dispatcher {
     }
     const target = this.table.lookup(exchange.head.host);
     if (!target) {
-      connection.answer(notFoundPage(this.pageRequest(exchange), this.table.list(), this.boundPort));
+      const secure = connection.secure && this.boundTlsPort !== undefined;
+      connection.answer(notFoundPage(this.pageRequest(exchange), this.table.list(), secure ? this.boundTlsPort! : this.boundPort, secure ? 'https' : 'http'));
       return;
     }
     exchange.target = target;

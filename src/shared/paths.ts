@@ -22,6 +22,8 @@ export interface HomeLayout {
   versions: string;
   /** Bare repositories that deploy on push: git/<app>.git. */
   git: string;
+  /** The local certificate authority: root.pem, root-key.pem and leaves/. */
+  tls: string;
 }
 
 export function homeLayout(root = paasmakerHome()): HomeLayout {
@@ -33,6 +35,7 @@ export function homeLayout(root = paasmakerHome()): HomeLayout {
     run: join(root, 'run'),
     versions: join(root, 'versions'),
     git: join(root, 'git'),
+    tls: join(root, 'tls'),
   };
 }
 

@@ -4,6 +4,7 @@ import { paasmakerHome } from './paths.js';
 
 export const DEFAULT_PROXY_PORT = 7654;
 export const DEFAULT_DNS_PORT = 7653;
+export const DEFAULT_TLS_PORT = 7655;
 /** The zone the DNS responder answers for (every name in it is this machine). */
 export const DNS_ZONE = 'local.paasmaker';
 
@@ -18,13 +19,15 @@ export interface Settings {
   proxyPort: number;
   /** The *.local.paasmaker DNS responder's port; 0 picks a free one. */
   dnsPort: number;
+  /** The router's https port; 0 picks a free one; undefined: no TLS (--no-tls). */
+  tlsPort?: number;
   /** The API's TCP port on 127.0.0.1, only when asked for; 0 picks a free one. */
   apiPort?: number;
   /** The router's cap on open client connections, when the user set one. */
   maxConnections?: number;
   /** Requests the router's request inspector keeps per app (0: off), when the user set it. */
   requestLog?: number;
-  source: { proxyPort: SettingSource; dnsPort: SettingSource; apiPort: SettingSource; maxConnections: SettingSource; requestLog: SettingSource };
+  source: { proxyPort: SettingSource; dnsPort: SettingSource; tlsPort: SettingSource; apiPort: SettingSource; maxConnections: SettingSource; requestLog: SettingSource };
 }
 
 /** The command-line options a command was given, as commander hands them over (text). */
@@ -32,20 +35,24 @@ export interface SettingFlags {
   proxyPort?: string;
   dnsPort?: string;
   apiPort?: string;
+  tlsPort?: string;
+  /** false: --no-tls. */
+  tls?: boolean;
 }
 
-type FlagSetting = keyof SettingFlags;
+type FlagSetting = 'proxyPort' | 'dnsPort' | 'apiPort' | 'tlsPort';
 
 /** How each setting is spelled on the command line and in the environment, and what it is. */
 const SPELLING: Record<FlagSetting | 'maxConnections' | 'requestLog', { flag?: string; env?: string; what: string; example: string }> = {
   proxyPort: { flag: '--proxy-port', env: 'PAASMAKER_PROXY_PORT', what: "the router's port", example: '8080' },
   dnsPort: { flag: '--dns-port', env: 'PAASMAKER_DNS_PORT', what: "the DNS responder's port", example: '5300' },
-  apiPort: { flag: '--api-port', what: "the API's port", example: '7655' },
+  tlsPort: { flag: '--tls-port', env: 'PAASMAKER_TLS_PORT', what: "the router's TLS (https) port", example: '8443' },
+  apiPort: { flag: '--api-port', what: "the API's port", example: '7656' },
   maxConnections: { env: 'PAASMAKER_MAX_CONNECTIONS', what: "the router's cap on open client connections", example: '2000' },
   requestLog: { env: 'PAASMAKER_REQUEST_LOG', what: 'the requests the request inspector keeps per app', example: '1000' },
 };
 
-const DEFAULTS = { proxyPort: DEFAULT_PROXY_PORT, dnsPort: DEFAULT_DNS_PORT } as const;
+const DEFAULTS = { proxyPort: DEFAULT_PROXY_PORT, dnsPort: DEFAULT_DNS_PORT, tlsPort: DEFAULT_TLS_PORT } as const;
 
 /**
  * Resolves and checks every setting a command needs, so a bad value is
@@ -71,22 +78,50 @@ export function resolveSettings(options: { flags?: SettingFlags; env?: NodeJS.Pr
   const proxy = port('proxyPort');
   const dns = port('dnsPort');
   const api = port('apiPort');
+  // --no-tls wins over a port from the environment: the command line is the latest word.
+  const tls = flags.tls === false ? { value: undefined, source: 'flag' as const, off: true } : { ...port('tlsPort'), off: false };
+  const tlsPort = tls.off ? undefined : (tls.value ?? DEFAULTS.tlsPort);
+  const proxyPort = proxy.value ?? DEFAULTS.proxyPort;
+  if (tlsPort !== undefined && tlsPort !== 0 && tlsPort === proxyPort) {
+    const both = `the router's port and its TLS port are both ${tlsPort}`;
+    const where = [proxy.source, tls.source].includes('flag') ? 'USAGE' : 'CONFIG_INVALID';
+    throw new PaasmakerError(where, `${both}: plain HTTP and https each need a port of their own`, {
+      hint: `choose another TLS port with --tls-port N (or PAASMAKER_TLS_PORT; the default is ${DEFAULTS.tlsPort}), or run without https: --no-tls`,
+    });
+  }
   const connections = maxConnectionsSetting(env);
   const requestLog = requestLogSetting(env);
   return {
     home: homeSetting(env),
-    proxyPort: proxy.value ?? DEFAULTS.proxyPort,
+    proxyPort,
     dnsPort: dns.value ?? DEFAULTS.dnsPort,
+    tlsPort,
     apiPort: api.value,
     maxConnections: connections,
     requestLog,
     source: {
       proxyPort: proxy.source,
       dnsPort: dns.source,
+      tlsPort: tls.source,
       apiPort: api.source,
       maxConnections: connections === undefined ? 'default' : 'environment',
       requestLog: requestLog === undefined ? 'default' : 'environment',
     },
+  };
+}
+
+/**
+ * The router's options from the settings: its port, its cap and inspector,
+ * and https on the TLS port unless --no-tls. The default TLS port yields (no
+ * https this run, a warning) when something else holds it; a port the user
+ * chose must be free.
+ */
+export function proxyOptions(settings: Settings): { port: number; maxConnections?: number; requestLog?: number; tls?: { port: number; optional: boolean } } {
+  return {
+    port: settings.proxyPort,
+    maxConnections: settings.maxConnections,
+    requestLog: settings.requestLog,
+    tls: settings.tlsPort === undefined ? undefined : { port: settings.tlsPort, optional: settings.source.tlsPort === 'default' },
   };
 }
 

@@ -15,6 +15,7 @@ export const StatusSchema = z
     pid: z.number().int(),
     socket: z.string(),
     proxyPort: z.number().int().nullable(),
+    tlsPort: z.number().int().nullable().describe("the router's https port on loopback; null when it listens without TLS"),
     apiPort: z.number().int().nullable(),
     dnsPort: z.number().int().nullable().describe("the DNS responder's UDP port on 127.0.0.1; null when it runs none"),
     uptime: z.number().describe('seconds'),

@@ -104,7 +104,7 @@ describe('honest start-up', () => {
       }
     });
     // A person's terminal: CI=true would turn the UI into plain lines.
-    tmux('new-session', '-d', '-s', 'startup', '-x', '220', '-y', '30', `env -u CI PAASMAKER_HOME=${home} PAASMAKER_PROXY_PORT=0 PAASMAKER_DNS_PORT=0 ${bin} up ${dir} --no-watch; sleep 60`);
+    tmux('new-session', '-d', '-s', 'startup', '-x', '220', '-y', '30', `env -u CI PAASMAKER_HOME=${home} PAASMAKER_PROXY_PORT=0 PAASMAKER_DNS_PORT=0 PAASMAKER_TLS_PORT=0 ${bin} up ${dir} --no-watch; sleep 60`);
     const screen = () => tmux('capture-pane', '-p', '-t', 'startup');
     await until(() => screen().includes('up fixedtui: failed'), 15_000, 'the status line to tell the failed start');
     expect(screen()).toContain(`up fixedtui: failed — not up: web.0: your app listens on ${fixed}`);

@@ -28,7 +28,7 @@ describe.skipIf(!haveTmux)('the terminal UI in a real terminal', () => {
   it('shows the web row running with its URL; q stops everything and exits 0', async () => {
     const { home, cleanup } = tempHome();
     // A person's terminal: CI=true (set when the suite runs in CI) would turn the UI into plain lines.
-    const command = `env -u CI PAASMAKER_HOME=${home} PAASMAKER_PROXY_PORT=0 PAASMAKER_DNS_PORT=0 ${bin} up ${join(examples, 'hello-node')}; echo EXIT=$?; sleep 60`;
+    const command = `env -u CI PAASMAKER_HOME=${home} PAASMAKER_PROXY_PORT=0 PAASMAKER_DNS_PORT=0 PAASMAKER_TLS_PORT=0 ${bin} up ${join(examples, 'hello-node')}; echo EXIT=$?; sleep 60`;
     const terminal = openTerminal(home, 'pm-tui', command);
     cleanups.push(() => {
       terminal.close();

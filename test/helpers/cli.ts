@@ -18,7 +18,7 @@ export function tempHome(): { home: string; cleanup: () => void } {
 }
 
 export function cliEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, PAASMAKER_HOME: home, NO_COLOR: '1', FORCE_COLOR: undefined, PAASMAKER_PROXY_PORT: '0', PAASMAKER_DNS_PORT: '0', ...extra };
+  return { ...process.env, PAASMAKER_HOME: home, NO_COLOR: '1', FORCE_COLOR: undefined, PAASMAKER_PROXY_PORT: '0', PAASMAKER_DNS_PORT: '0', PAASMAKER_TLS_PORT: '0', ...extra };
 }
 
 /** Runs a short CLI command to completion. */

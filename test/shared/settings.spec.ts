@@ -20,8 +20,25 @@ function refusal(flags: SettingFlags, env: NodeJS.ProcessEnv = home, flagNames?:
 describe('settings: flag, else environment, else default', () => {
   it('takes the defaults when nothing is set: router 7654, DNS 7653, no API port, no connection cap', () => {
     const settings = resolveSettings({ env: home });
-    expect(settings).toMatchObject({ home: '/tmp/pm-settings-home', proxyPort: 7654, dnsPort: 7653, apiPort: undefined, maxConnections: undefined });
-    expect(settings.source).toEqual({ proxyPort: 'default', dnsPort: 'default', apiPort: 'default', maxConnections: 'default', requestLog: 'default' });
+    expect(settings).toMatchObject({ home: '/tmp/pm-settings-home', proxyPort: 7654, dnsPort: 7653, tlsPort: 7655, apiPort: undefined, maxConnections: undefined });
+    expect(settings.source).toEqual({ proxyPort: 'default', dnsPort: 'default', tlsPort: 'default', apiPort: 'default', maxConnections: 'default', requestLog: 'default' });
+  });
+
+  it('the TLS port: PAASMAKER_TLS_PORT, --tls-port, and --no-tls, which wins over both', () => {
+    expect(resolveSettings({ env: { ...home, PAASMAKER_TLS_PORT: '8443' } })).toMatchObject({ tlsPort: 8443, source: { tlsPort: 'environment' } });
+    expect(resolveSettings({ env: { ...home, PAASMAKER_TLS_PORT: '8443' }, flags: { tlsPort: '0' } })).toMatchObject({ tlsPort: 0, source: { tlsPort: 'flag' } });
+    const off = resolveSettings({ env: { ...home, PAASMAKER_TLS_PORT: 'abc' }, flags: { tls: false } });
+    expect(off.tlsPort).toBeUndefined();
+    expect(off.source.tlsPort).toBe('flag');
+  });
+
+  it('the router and its TLS listener cannot share a port (0 for both is two free ports)', () => {
+    const error = refusal({ proxyPort: '8443', tlsPort: '8443' });
+    expect(error.code).toBe('USAGE');
+    expect(error.message).toContain("the router's port and its TLS port are both 8443");
+    expect(error.hint).toContain('--no-tls');
+    expect(refusal({}, { PAASMAKER_PROXY_PORT: '7655' }).code).toBe('CONFIG_INVALID');
+    expect(resolveSettings({ env: home, flags: { proxyPort: '0', tlsPort: '0' } })).toMatchObject({ proxyPort: 0, tlsPort: 0 });
   });
 
   it('the environment beats the default, and a flag beats the environment', () => {

@@ -16,7 +16,7 @@ export default defineCommand<{ json?: boolean }>({
     }
     const status = await callApi<Status>(record.socket, 'GET', '/api/v1/status');
     if (options.json) process.stdout.write(`${JSON.stringify(status)}\n`);
-    else process.stdout.write(`daemon pid ${status.pid}, up ${status.uptime} s; router on port ${status.proxyPort}; API on ${status.socket}${status.apiPort ? ` and 127.0.0.1:${status.apiPort}` : ''}\napps: ${status.apps.join(', ') || '(none)'}\n${status.degraded ? `degraded: ${status.degraded.reason}\n` : ''}`);
+    else process.stdout.write(`daemon pid ${status.pid}, up ${status.uptime} s; router on port ${status.proxyPort}${status.tlsPort ? ` (https on ${status.tlsPort})` : ''}; API on ${status.socket}${status.apiPort ? ` and 127.0.0.1:${status.apiPort}` : ''}\napps: ${status.apps.join(', ') || '(none)'}\n${status.degraded ? `degraded: ${status.degraded.reason}\n` : ''}`);
     return 0;
   },
 });

@@ -4,11 +4,11 @@ import type { StartedApp } from '../../api/index.js';
 import type { ResolvedManifest } from '../../manifest/index.js';
 import { EXIT, PaasmakerError } from '../../shared/errors.js';
 import { callApi, followEvents, runningDaemon, upSocket, type DaemonRecord } from '../../api/client.js';
-import { resolveSettings, type Settings } from '../../shared/settings.js';
+import { proxyOptions, resolveSettings, type Settings } from '../../shared/settings.js';
 import { defineCommand } from '../command.js';
 import { colorEnabled, colorFor, painter, reportError, signalExit, announceIfSlow, type Paint } from '../output.js';
 
-type Options = { file?: string; prepare?: boolean; proxyPort?: string; proxy?: boolean; watch?: boolean; detach?: boolean; tui?: boolean };
+type Options = { file?: string; prepare?: boolean; proxyPort?: string; tlsPort?: string; tls?: boolean; proxy?: boolean; watch?: boolean; detach?: boolean; tui?: boolean };
 
 export default defineCommand<Options>({
   name: 'up',
@@ -21,6 +21,8 @@ export default defineCommand<Options>({
     { flags: '-f, --file <file>', description: 'the manifest to read, relative to the folder: a paasmaker.yml, manifest.yml or Procfile (Procfile.dev, …); default: $PAASMAKER_MANIFEST' },
     { flags: '--prepare', description: 'run the prepare steps even if nothing changed' },
     { flags: '--proxy-port <port>', description: "the router's port (default 7654, or $PAASMAKER_PROXY_PORT; 0 picks a free one)" },
+    { flags: '--tls-port <port>', description: "the router's https port (default 7655, or $PAASMAKER_TLS_PORT; 0 picks a free one)" },
+    { flags: '--no-tls', description: 'the router listens without TLS (no https://)' },
     { flags: '--no-proxy', description: 'do not start the router (apps answer on their own ports only)' },
     { flags: '--no-watch', description: 'do not reload when files change' },
     { flags: '-d, --detach', description: 'run it in the daemon (started if needed) and return once it runs' },
@@ -44,10 +46,10 @@ export default defineCommand<Options>({
  * processes with a coloured name prefix, and stops everything on Ctrl-C.
  */
 async function up(words: string[], options: Options): Promise<number> {
-  const settings = resolveSettings({ flags: { proxyPort: options.proxyPort } });
+  const settings = resolveSettings({ flags: { proxyPort: options.proxyPort, tlsPort: options.tlsPort, tls: options.tls } });
   const { manifest, request } = await chosenManifest(words, options.file);
   // With a daemon running, the project joins it (one router for every project) and this terminal holds it.
-  const daemon = options.proxy === false || settings.source.proxyPort === 'flag' ? undefined : runningDaemon(settings.home);
+  const daemon = options.proxy === false || settings.source.proxyPort === 'flag' || options.tlsPort !== undefined ? undefined : runningDaemon(settings.home);
   if (options.detach) return upInDaemon(request, settings);
   const paint = painter(colorEnabled());
   const printer = new LinePrinter(paint, manifest);
@@ -196,7 +198,7 @@ async function serveApi(platform: Platform): Promise<{ close: () => Promise<void
   const { ApiServer } = await import('../../api/server.js');
   const api = new ApiServer({
     platform,
-    status: () => ({ pid: process.pid, socket: upSocket(platform.layout.root, process.pid), proxyPort: platform.routerPort ?? null, apiPort: null, dnsPort: platform.dnsPort ?? null, uptime: Math.round(process.uptime()), apps: platform.runningApps().map((manifest) => manifest.application.name) }),
+    status: () => ({ pid: process.pid, socket: upSocket(platform.layout.root, process.pid), proxyPort: platform.routerPort ?? null, tlsPort: platform.tlsPort ?? null, apiPort: null, dnsPort: platform.dnsPort ?? null, uptime: Math.round(process.uptime()), apps: platform.runningApps().map((manifest) => manifest.application.name) }),
     shutdown: () => process.kill(process.pid, 'SIGTERM'),
   });
   await api.listenSocket(upSocket(platform.layout.root, process.pid));
@@ -319,10 +321,10 @@ async function openPlatform(settings: Settings, routed: boolean, printer: LinePr
   if (!routed) return Platform.open({ home });
   let platform: Platform;
   try {
-    const opening = Platform.open({ home, proxy: { port: settings.proxyPort, maxConnections: settings.maxConnections, requestLog: settings.requestLog }, dns: { port: settings.dnsPort } });
+    const opening = Platform.open({ home, proxy: proxyOptions(settings), dns: { port: settings.dnsPort } });
     platform = await announceIfSlow(opening, () => printer.system(`opening ${home}: its state, the router and the DNS responder…`));
   } catch (error) {
-    const chosen = settings.source.proxyPort !== 'default';
+    const chosen = settings.source.proxyPort !== 'default' || (settings.tlsPort !== undefined && settings.source.tlsPort !== 'default');
     if (!(error instanceof PaasmakerError) || error.code !== 'PORT_IN_USE' || chosen || !/paasmaker/.test(error.message)) throw error;
     printer.system(`${error.message}; running without a router (each instance answers on its own port)`);
     return Platform.open({ home });
