@@ -182,6 +182,8 @@ export class VersionRuns {
     const key = runOf(run);
     standby.set(key, run);
     edge.routes?.register(run.manifest, run.plans, { key, version: run.version, front: false, keys: run.keys });
+    // Faces showing which version serves learn it no longer does.
+    this.parts.events.emit('version.changed', { app, version: run.version, current: this.parts.state.versions.pointers(app).current });
   }
 
   /** A run that no longer serves: its requests in flight finish, then its processes stop. */

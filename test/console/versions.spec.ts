@@ -129,7 +129,7 @@ describe.skipIf(missing !== undefined)("an app's versions in the web console", (
     expect(up.exitCode, up.stderr).toBe(0);
     await page.locator('.apphead .tag', { hasText: `dev up holds ${APP}.localhost` }).waitFor({ timeout: WAIT });
     expect(await answer()).toContain('Hi from the work tree');
-    expect(await version(2).textContent()).not.toContain(`serves ${APP}.localhost`);
+    await expect.poll(() => version(2).textContent(), { timeout: WAIT }).not.toContain(`serves ${APP}.localhost`);
     await page.click('button:text("Stop dev up")');
     await page.locator('.apphead .tag', { hasText: 'dev up holds' }).waitFor({ state: 'detached', timeout: WAIT });
     await expect.poll(answer, { timeout: WAIT }).toContain('Bonjour from version two');
