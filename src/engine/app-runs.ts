@@ -14,6 +14,7 @@ import type { Launcher } from './launcher.js';
 import type { Leftovers } from './leftovers.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { RunningApp } from './running-app.js';
+import { recordInstances } from './process-reports.js';
 import { unreadyProcesses } from './unready.js';
 import type { VersionRuns } from './version-runs.js';
 import type { Versions } from './versions.js';
@@ -123,11 +124,7 @@ export class AppRuns {
 
   /** The app's instance types, with their quantities as scaled now. */
   recordInstances(app: RunningApp): void {
-    const name = app.manifest.application.name;
-    this.parts.state.instances.replace(
-      name,
-      app.manifest.instances.map((instance) => ({ app: name, name: instance.name, runtime: instance.runtime.name, command: instance.command ?? null, quantity: instance.quantity, standalone: instance.standalone })),
-    );
+    recordInstances(this.parts.state, app.manifest);
   }
 
   /** An app is not started while the disk is full: it could not be recorded, nor its output kept. */

@@ -1,3 +1,4 @@
+import type { ResolvedManifest } from '../manifest/index.js';
 import type { State } from '../state/index.js';
 import type { ProcessInfo, Supervisor } from '../supervisor/index.js';
 import { parseProcessKey, type EventSink } from './events.js';
@@ -6,6 +7,15 @@ import type { Jobs } from './jobs.js';
 import type { Lifecycle } from './lifecycle.js';
 import { recordLivenessRestarts } from './liveness.js';
 import type { RunningApp } from './running-app.js';
+
+/** An app's instance types as state.db keeps them for listings, with their quantities as the manifest (or a scale) says. */
+export function recordInstances(state: State, manifest: ResolvedManifest): void {
+  const app = manifest.application.name;
+  state.instances.replace(
+    app,
+    manifest.instances.map((instance) => ({ app, name: instance.name, runtime: instance.runtime.name, command: instance.command ?? null, quantity: instance.quantity, standalone: instance.standalone })),
+  );
+}
 
 /** A process's slot as state.db keeps it for listings. */
 export function recordProcess(state: State, info: ProcessInfo): void {

@@ -9,7 +9,7 @@ import type { CronRuns } from './cron-runs.js';
 import type { Edge } from './edge.js';
 import { runId, type EventSink } from './events.js';
 import type { Launcher } from './launcher.js';
-import { recordProcess } from './process-reports.js';
+import { recordInstances, recordProcess } from './process-reports.js';
 import { drainAndStop } from './rolling.js';
 import { runOf, type RunningApp } from './running-app.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -151,7 +151,7 @@ export class VersionRuns {
       state.apps.upsert({ name: app, directory: manifest.directory, manifest: manifest.file, workspace: manifest.application.workspace, state: 'running', ownerPid: owner.pid, ownerStart: owner.startTime });
       // The daemon brings a deployed app back through its current version, not its folder.
       state.apps.setDaemon(app, false);
-      state.instances.replace(app, manifest.instances.map((instance) => ({ app, name: instance.name, runtime: instance.runtime.name, command: instance.command ?? null, quantity: instance.quantity, standalone: instance.standalone })));
+      recordInstances(state, manifest);
       state.processes.clear(app);
       for (const processKey of run.slots.values()) {
         const info = this.parts.supervisor.info(processKey);

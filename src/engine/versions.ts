@@ -50,7 +50,8 @@ export class Versions {
 
   /** An app's versions, newest first. */
   list(app: string): VersionRow[] {
-    return this.parts.state.versions.list(app).map((record) => this.row(record));
+    const pointers = this.parts.state.versions.pointers(app);
+    return this.parts.state.versions.list(app).map((record) => this.row(record, pointers));
   }
 
   /** An app's current version, and what answers APP.localhost. */
@@ -334,9 +335,9 @@ export class Versions {
     throw new PaasmakerError('VERSION_NOT_FOUND', known.length > 0 ? `${app} has no v${number}` : `${app} has no deployed version`, { hint: known.length > 0 ? `its versions: ${known.join(', ')}` : `make one with: paasmaker deploy` });
   }
 
-  private row(record: VersionRecord): VersionRow {
+  private row(record: VersionRecord, pointers = this.parts.state.versions.pointers(record.app)): VersionRow {
     const { app, number } = record;
-    const { current, previous } = this.parts.state.versions.pointers(app);
+    const { current, previous } = pointers;
     const run = this.parts.runs.find(app, number);
     const runState = run ? (unreadyProcesses(run, this.parts.supervisor).length === 0 && run.keys.length + run.staticServers.length > 0 ? 'running' : 'starting') : 'stopped';
     return {
