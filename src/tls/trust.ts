@@ -159,13 +159,13 @@ function elevate(commands: Command[], env: NodeJS.ProcessEnv): { commands: Comma
 }
 
 /** The root as trust needs it: the certificate and its file. */
-export interface TrustedRoot {
+export interface RootToTrust {
   root: X509Certificate;
   rootFile: string;
 }
 
 /** What `paasmaker trust` would do: add the root to the system store and the browsers' NSS databases, skipping what is done. */
-export function planTrust(ca: TrustedRoot, tlsDir: string, options: { system: boolean; nss: boolean }, env: NodeJS.ProcessEnv = process.env, stores: TrustStores = trustStores(env)): TrustPlan {
+export function planTrust(ca: RootToTrust, tlsDir: string, options: { system: boolean; nss: boolean }, env: NodeJS.ProcessEnv = process.env, stores: TrustStores = trustStores(env)): TrustPlan {
   const { root, rootFile } = ca;
   const unique = uniqueName(root);
   const added = new Date().toISOString();

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { DoctorCheckSchema } from '../../src/shared/views.js';
 import { uniqueName } from '../../src/tls/index.js';
 import { CHROMIUM, browserMissing } from '../console/browser.js';
-import { examples, runCli, stopDaemonAndRemove, tempHome, until } from '../helpers/cli.js';
+import { examples, repoRoot, runCli, stopDaemonAndRemove, tempHome, until } from '../helpers/cli.js';
 
 // `paasmaker trust` changes this machine's real trust stores: the Debian
 // system store (/usr/local/share/ca-certificates, update-ca-certificates)
@@ -86,21 +86,24 @@ async function doctorTrust(pmHome: string, env: Record<string, string>) {
 const curl = (url: string) => execa('curl', ['-sS', '--max-time', '15', url], { reject: false });
 
 describe.skipIf(!canTrust)('paasmaker trust, on this machine', () => {
-  const pm = tempHome();
-  const user = canTrust ? userHome() : undefined!;
+  let pm: ReturnType<typeof tempHome>;
+  let user: ReturnType<typeof userHome>;
   const env = () => ({ HOME: user.dir });
   let tlsPort = 0;
   let root: X509Certificate;
 
   beforeAll(async () => {
+    pm = tempHome();
+    user = userHome();
     tlsPort = await daemonWithHelloNode(pm.home, env());
     root = new X509Certificate(readFileSync(join(pm.home, 'tls', 'root.pem')));
   }, 90_000);
 
   afterAll(async () => {
+    if (!pm) return;
     await untrust(pm.home, env());
     await stopDaemonAndRemove(pm.home, pm.cleanup);
-    user.cleanup();
+    user?.cleanup();
   }, 90_000);
 
   it('without a terminal and without --yes: says what it would do, refuses with exit 1, and changes nothing', async () => {
@@ -176,19 +179,22 @@ describe.skipIf(!canTrust)('paasmaker trust, on this machine', () => {
 });
 
 describe.skipIf(!canTrust || browserMissing() !== undefined)('Chromium with the root in its NSS database', () => {
-  const pm = tempHome();
-  const user = canTrust ? userHome() : undefined!;
+  let pm: ReturnType<typeof tempHome>;
+  let user: ReturnType<typeof userHome>;
   const env = () => ({ HOME: user.dir });
   let tlsPort = 0;
 
   beforeAll(async () => {
+    pm = tempHome();
+    user = userHome();
     tlsPort = await daemonWithHelloNode(pm.home, env());
   }, 90_000);
 
   afterAll(async () => {
+    if (!pm) return;
     await untrust(pm.home, env());
     await stopDaemonAndRemove(pm.home, pm.cleanup);
-    user.cleanup();
+    user?.cleanup();
   }, 90_000);
 
   /** Loads a page in a headless Chromium whose HOME (where it finds ~/.pki/nssdb) is the test's. */
@@ -232,4 +238,66 @@ describe.skipIf(!canTrust || browserMissing() !== undefined)('Chromium with the 
     expect(loaded.security?.issuer).toBe(/CN=(.*)/.exec(root.subject)![1]);
     expect(loaded.security?.subjectName).toBe('hello-node.localhost');
   }, 120_000);
+});
+
+describe.skipIf(!canTrust || !existsSync('/usr/bin/setpriv'))('paasmaker trust as a user who is not root, without sudo', () => {
+  const NOBODY = 65534;
+  let dir = '';
+  let pmHome = '';
+  let user = '';
+  let nssdb = '';
+  /** A PATH with node and certutil only: no sudo on it. */
+  let bin = '';
+
+  /** The CLI run as nobody (setpriv), in its own home and HOME. */
+  const asNobody = (args: string[]) =>
+    execa('/usr/bin/setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--', process.execPath, join(repoRoot, 'bin', 'paasmaker'), ...args], {
+      env: { PATH: bin, HOME: user, PAASMAKER_HOME: pmHome, NO_COLOR: '1' },
+      extendEnv: false,
+      reject: false,
+      timeout: 60_000,
+    });
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pm-nobody-'));
+    pmHome = join(dir, 'pm');
+    user = join(dir, 'user');
+    nssdb = join(user, '.pki', 'nssdb');
+    bin = join(dir, 'bin');
+    mkdirSync(nssdb, { recursive: true });
+    mkdirSync(bin);
+    symlinkSync(process.execPath, join(bin, 'node'));
+    symlinkSync('/usr/bin/certutil', join(bin, 'certutil'));
+    execFileSync('certutil', ['-N', '--empty-password', '-d', `sql:${nssdb}`]);
+    execFileSync('chown', ['-R', `${NOBODY}:${NOBODY}`, dir]);
+  });
+
+  afterAll(async () => {
+    if (!dir) return;
+    await untrust(pmHome, { HOME: user });
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('adds the root to its own NSS database, says which commands root must run for the system store, and exits 1; --uninstall takes out what it added', async () => {
+    const trusted = await asNobody(['trust', '--yes']);
+    expect(trusted.exitCode, trusted.stderr).toBe(1);
+    const root = new X509Certificate(readFileSync(join(pmHome, 'tls', 'root.pem')));
+    expect(trusted.stdout).toContain('! cannot add the root to the system store (Debian/Ubuntu), which curl, OpenSSL and most programs read: it needs root, and sudo is not installed: run these as root');
+    expect(trusted.stdout).toContain(`install -m 644 ${join(pmHome, 'tls', 'root.pem')} ${ANCHORS}/${uniqueName(root)}.crt`);
+    expect(trusted.stdout).toContain(`✓ add the root to the NSS database of Chromium, ${nssdb}`);
+    expect(trusted.stderr).toContain('the root could not be added everywhere');
+    expect(paasmakerAnchors()).not.toContain(`${uniqueName(root)}.crt`);
+    expect(nicknames(nssdb)).toEqual([uniqueName(root)]);
+
+    const removed = await asNobody(['trust', '--uninstall', '--yes']);
+    expect(removed.exitCode, removed.stderr).toBe(0);
+    expect(removed.stdout).not.toContain('system store');
+    expect(nicknames(nssdb)).toEqual([]);
+  });
+
+  it('started through sudo (as root, for another user), it refuses and says to run it as yourself', async () => {
+    const result = await runCli(['trust', '--yes'], { home: pmHome, env: { SUDO_USER: 'ada', HOME: user } });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('paasmaker trust runs as you, not through sudo');
+  });
 });

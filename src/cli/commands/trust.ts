@@ -30,6 +30,12 @@ export default defineCommand<Options>({
 async function trust(options: Options): Promise<number> {
   if (options.json && !options.status) throw new PaasmakerError('USAGE', '--json goes with --status', { hint: 'paasmaker trust --status --json' });
   if ([options.status, options.uninstall].filter(Boolean).length > 1) throw new PaasmakerError('USAGE', '--status and --uninstall are two different things', { hint: 'run one, then the other' });
+  if (process.getuid?.() === 0 && process.env.SUDO_USER && process.env.SUDO_USER !== 'root') {
+    // Through sudo, the home is root's (or, with sudo -E, the user's, whose files root would then own): neither is what the user means.
+    throw new PaasmakerError('USAGE', `paasmaker trust runs as you, not through sudo (it was started by sudo for ${process.env.SUDO_USER})`, {
+      hint: 'run it without sudo: paasmaker trust (it runs the steps that need root through sudo, and says which)',
+    });
+  }
   const tlsDir = homeLayout(resolveSettings().home).tls;
   if (options.status) return status(tlsDir, options.json === true);
   if (options.uninstall) return uninstall(tlsDir, options.yes === true);
