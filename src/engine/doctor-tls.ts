@@ -56,7 +56,7 @@ function rootCheck(tlsDir: string, now: number): { check: DoctorCheck; root?: X5
   const name = /CN=([^\n]*)/.exec(root.subject)?.[1] ?? root.subject;
   const end = Date.parse(root.validTo);
   const until = new Date(end).toISOString().slice(0, 10);
-  const renew = `move the folder aside (mv ${tlsDir} ${tlsDir}.old) and start again; then paasmaker trust --uninstall with the old one, and paasmaker trust with the new`;
+  const renew = `take the old root out of the stores (paasmaker trust --uninstall), move the folder aside (mv ${tlsDir} ${tlsDir}.old) and start again, then paasmaker trust for the new root`;
   if (end <= now) return { check: check('tls-root', false, `the local certificate authority's root (${name}, ${file}) expired on ${until}`, renew), root };
   if (end - now < ROOT_ENDING_MS) return { check: advice('tls-root', `the local certificate authority's root (${name}, ${file}) ends on ${until}`, renew), root };
   return { check: check('tls-root', true, `the local certificate authority's root (${name}) is in ${file}, valid until ${until}`), root };

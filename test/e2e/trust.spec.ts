@@ -10,6 +10,7 @@ import { DoctorCheckSchema } from '../../src/shared/views.js';
 import { uniqueName } from '../../src/tls/index.js';
 import { CHROMIUM, browserMissing } from '../console/browser.js';
 import { examples, repoRoot, runCli, stopDaemonAndRemove, tempHome, until } from '../helpers/cli.js';
+import { haveTmux, openTerminal, type Terminal } from '../helpers/tmux.js';
 
 // `paasmaker trust` changes this machine's real trust stores: the Debian
 // system store (/usr/local/share/ca-certificates, update-ca-certificates)
@@ -300,4 +301,48 @@ describe.skipIf(!canTrust || !existsSync('/usr/bin/setpriv'))('paasmaker trust a
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain('paasmaker trust runs as you, not through sudo');
   });
+});
+
+describe.skipIf(!canTrust || !haveTmux)('paasmaker trust in a terminal', () => {
+  let pm: ReturnType<typeof tempHome>;
+  let user: ReturnType<typeof userHome>;
+  let terminal: Terminal | undefined;
+
+  beforeAll(() => {
+    pm = tempHome();
+    user = userHome();
+  });
+
+  afterAll(async () => {
+    terminal?.close();
+    if (!pm) return;
+    await untrust(pm.home, { HOME: user.dir });
+    pm.cleanup();
+    user.cleanup();
+  }, 60_000);
+
+  const run = (args: string) => {
+    terminal?.close();
+    const command = `env HOME=${user.dir} PAASMAKER_HOME=${pm.home} NO_COLOR=1 ${process.execPath} ${join(repoRoot, 'bin', 'paasmaker')} ${args}; echo "exit=$?"; sleep 60`;
+    terminal = openTerminal(pm.home, 'trust', command, { width: 200, height: 50 });
+    return terminal;
+  };
+
+  it('asks before it changes anything: no leaves every store as it was, yes adds the root', async () => {
+    const first = run('trust --no-system');
+    await until(() => first.screen().includes('Go on? [y/N]'), 20_000, 'the question');
+    first.type('n');
+    first.keys('Enter');
+    await until(() => first.screen().includes('exit=0'), 10_000, 'the exit');
+    expect(first.screen()).toContain('Nothing changed.');
+    expect(nicknames(user.nssdb)).toEqual([]);
+
+    const second = run('trust --no-system');
+    await until(() => second.screen().includes('Go on? [y/N]'), 20_000, 'the question');
+    second.type('y');
+    second.keys('Enter');
+    await until(() => second.screen().includes('exit=0'), 20_000, 'the exit');
+    const root = new X509Certificate(readFileSync(join(pm.home, 'tls', 'root.pem')));
+    expect(nicknames(user.nssdb)).toEqual([uniqueName(root)]);
+  }, 60_000);
 });
