@@ -141,6 +141,8 @@ async function install(tlsDir: string, options: Options): Promise<number> {
   out(`What is added is recorded in ${trustRecordFile(tlsDir)}: paasmaker trust --uninstall takes out exactly that.\n`);
   if (!(await confirm(options.yes === true, 'Go on?', 'paasmaker trust --yes'))) return 0;
   const failures = await runPlan(plan, tlsDir, (entry) => recordAdded(tlsDir, entry));
+  // A file copied into the system store before its refresh failed is ours all the same: recorded, so --uninstall takes it out.
+  for (const action of todo) if (action.entry.store === 'system' && action.entry.system !== 'macos' && existsSync(action.entry.location)) recordAdded(tlsDir, action.entry);
   if (failures.length > 0 || blocked.length > 0) {
     throw new PaasmakerError('TRUST_FAILED', `the root could not be added everywhere: ${[...failures, ...blocked.map((action) => `${action.what}: ${action.blocked}`)].join('; ')}`, {
       hint: 'what was added is recorded (paasmaker trust --status shows where it is trusted); fix the cause above and run paasmaker trust again',
