@@ -142,17 +142,17 @@ describe('paasmaker.yml: every mistake is positioned', () => {
     expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    command: x', '    standalone: yes please')).message).toBe(
       'paasmaker.yml:5:17: instances.web.standalone must be true or false (got "yes please")',
     );
-    expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    command: x', '    runtime: ruby')).message).toMatch(
-      /^paasmaker\.yml:5:14: instances\.web\.runtime must be .*node, python, static, shell.* \(got "ruby"\)$/,
+    expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    command: x', '    runtime: perl')).message).toMatch(
+      /^paasmaker\.yml:5:14: instances\.web\.runtime must be .*node, python, php, ruby, static, shell.* \(got "perl"\)$/,
     );
   });
 
   it('a misspelt runtime name gets a did-you-mean, at the value, written alone or as {name}', () => {
     expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    command: x', '    runtime: pyhton')).message).toBe(
-      'paasmaker.yml:5:14: instances.web.runtime must be a runtime name (node, python, static, shell) or {name, version} (got "pyhton") — did you mean "python"?',
+      'paasmaker.yml:5:14: instances.web.runtime must be a runtime name (node, python, php, ruby, static, shell) or {name, version} (got "pyhton") — did you mean "python"?',
     );
     expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    command: x', '    runtime: {name: nodejs, version: 20}')).message).toBe(
-      'paasmaker.yml:5:21: instances.web.runtime.name must be one of node, python, static, shell (got "nodejs") — did you mean "node"?',
+      'paasmaker.yml:5:21: instances.web.runtime.name must be one of node, python, php, ruby, static, shell (got "nodejs") — did you mean "node"?',
     );
   });
 
