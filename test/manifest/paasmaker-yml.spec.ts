@@ -156,6 +156,31 @@ describe('paasmaker.yml: every mistake is positioned', () => {
     );
   });
 
+  it("a runtime's own options sit beside name and version: unknown keys and bad values are positioned, with the keys it takes", () => {
+    const bogus = errorOf(lines('application: {name: a}', 'instances:', '  web:', '    runtime: {name: php, bogus: 1}'));
+    expect(bogus.message).toBe('paasmaker.yml:4:26: unknown key "bogus" in instances.web.runtime');
+    expect(bogus.hint).toBe('instances.web.runtime takes: name, version, document_root, router, workers');
+    expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    runtime:', '      name: php', '      document_roots: public')).message).toBe(
+      'paasmaker.yml:6:7: unknown key "document_roots" in instances.web.runtime — did you mean "document_root"?',
+    );
+    expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    runtime: {name: php, workers: 0}')).message).toBe(
+      'paasmaker.yml:4:35: instances.web.runtime.workers must be a whole number from 1 to 64 (got 0)',
+    );
+    // A runtime without options takes name and version only.
+    const node = errorOf(lines('application: {name: a}', 'instances:', '  web:', '    command: node s.js', '    runtime: {name: node, document_root: public}'));
+    expect(node.message).toBe('paasmaker.yml:5:27: unknown key "document_root" in instances.web.runtime');
+    expect(node.hint).toBe('instances.web.runtime takes: name, version');
+  });
+
+  it('resolves the options onto the runtime; php may leave out the command, node may not', () => {
+    const dir = project({ 'paasmaker.yml': lines('application: {name: a}', 'instances:', '  web:', '    runtime: {name: php, version: "8.2", document_root: public, workers: 2}', '  worker:', '    runtime: ruby', '    command: ruby worker.rb') });
+    const [web, worker] = loadManifest(dir).instances;
+    expect(web!.runtime).toEqual({ name: 'php', version: '8.2', options: { document_root: 'public', workers: 2 } });
+    expect(web!.command).toBeUndefined();
+    expect(worker!.runtime).toEqual({ name: 'ruby' });
+    expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    runtime: node')).message).toBe('paasmaker.yml:3:3: instances.web needs "command" (the launch command)');
+  });
+
   it('bad names', () => {
     expect(errorOf(lines('application:', '  name: Shop App', 'instances:', '  web: {command: x}')).message).toBe(
       'paasmaker.yml:2:9: application.name must be 1–40 characters of a-z, 0-9 and "-" (got "Shop App")',
