@@ -17,6 +17,8 @@ export function inferRuntime(command: string | undefined): RuntimeName {
   const first = (command ?? '').trim().split(/\s+/)[0]?.split('/').pop() ?? '';
   if (/^(node|npm|npx|yarn|pnpm|tsx)$/.test(first)) return 'node';
   if (/^(python[0-9.]*|pip[0-9.]*|uvicorn|gunicorn|flask)$/.test(first)) return 'python';
+  if (/^(php[0-9.]*|composer)$/.test(first)) return 'php';
+  if (/^(ruby[0-9.]*|bundle|rackup|rails|puma|rake)$/.test(first)) return 'ruby';
   return 'shell';
 }
 

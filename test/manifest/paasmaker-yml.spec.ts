@@ -181,6 +181,11 @@ describe('paasmaker.yml: every mistake is positioned', () => {
     expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    runtime: node')).message).toBe('paasmaker.yml:3:3: instances.web needs "command" (the launch command)');
   });
 
+  it('infers php and ruby from the command', () => {
+    const dir = project({ 'paasmaker.yml': lines('application: {name: a}', 'instances:', '  web: {command: "php artisan serve --port=$PORT"}', '  api: {command: bundle exec puma -p $PORT}', '  jobs: {command: ./run-jobs}') });
+    expect(loadManifest(dir).instances.map((instance) => instance.runtime.name)).toEqual(['php', 'ruby', 'shell']);
+  });
+
   it('bad names', () => {
     expect(errorOf(lines('application:', '  name: Shop App', 'instances:', '  web: {command: x}')).message).toBe(
       'paasmaker.yml:2:9: application.name must be 1–40 characters of a-z, 0-9 and "-" (got "Shop App")',
