@@ -90,6 +90,20 @@ describe.skipIf(!hasPhp && !ci)('php', () => {
     expect(pids.size).toBe(2);
   }, 180_000);
 
+  it.skipIf(!onPath('composer', process.env) && !ci)('a composer.json project without a command: composer install prepares it, the built-in server serves public/', async () => {
+    const pmHome = home();
+    const project = join(pmHome, 'composed');
+    mkdirSync(join(project, 'public'), { recursive: true });
+    mkdirSync(join(project, 'src'));
+    writeFileSync(join(project, 'paasmaker.yml'), 'application: {name: composed}\ninstances:\n  web:\n    runtime: php\n');
+    writeFileSync(join(project, 'composer.json'), JSON.stringify({ name: 'example/composed', require: { php: '>=8.1' }, autoload: { 'psr-4': { 'App\\': 'src/' } } }));
+    writeFileSync(join(project, 'src', 'Greeting.php'), '<?php\nnamespace App;\nfinal class Greeting { public static function text(): string { return "hello from the autoloader"; } }\n');
+    writeFileSync(join(project, 'public', 'index.php'), "<?php\nrequire __DIR__ . '/../vendor/autoload.php';\necho App\\Greeting::text();\n");
+    const { port, up: running } = await up(pmHome, project);
+    expect(running.output).toContain('composer install --no-interaction');
+    expect(await call(port, 'composed.localhost', '/')).toEqual({ status: 200, body: 'hello from the autoloader' });
+  }, 180_000);
+
   it('a runtime option php does not take is a positioned error with the keys it takes', async () => {
     const pmHome = home();
     const project = join(pmHome, 'bogus');
