@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import semver from 'semver';
@@ -83,20 +84,26 @@ function installHint(range: string): string {
  * beside a `php` that is 8.2 must still be what `php artisan` and composer run.
  */
 function phpShim(home: string, binary: string, version: string): string {
-  const dir = join(home, 'runtimes', 'php-shims', version);
+  // One folder per binary: two installs of one version (php8.3 and Homebrew's) never share a link.
+  const dir = join(home, 'shims', `php-${version}-${createHash('sha256').update(binary).digest('hex').slice(0, 8)}`);
   const link = join(dir, 'php');
-  let current: string | undefined;
+  if (linkTarget(link) === binary) return dir;
+  mkdirSync(dir, { recursive: true });
   try {
-    current = readlinkSync(link);
-  } catch {
-    current = undefined;
-  }
-  if (current !== binary) {
-    mkdirSync(dir, { recursive: true });
-    if (current !== undefined) throw new PaasmakerError('RUNTIME_MISSING', `${link} points at ${current}, not ${binary}`, { hint: `remove ${dir}, then run paasmaker up again` });
     symlinkSync(binary, link);
+  } catch (error) {
+    // Another app's plan made it at the same moment.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || linkTarget(link) !== binary) throw error;
   }
   return dir;
+}
+
+function linkTarget(link: string): string | undefined {
+  try {
+    return readlinkSync(link);
+  } catch {
+    return undefined;
+  }
 }
 
 function isDirectory(path: string): boolean {
@@ -146,7 +153,14 @@ export const phpRuntime: RuntimePlugin = {
 
   async plan(ctx): Promise<RuntimePlan> {
     const { instance, manifest } = ctx;
-    const options = phpOptions.parse(instance.runtime.options ?? {});
+    const parsed = phpOptions.safeParse(instance.runtime.options ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new PaasmakerError('MANIFEST_INVALID', `instances.${instance.name}.runtime.${issue.path.join('.') || 'options'}: ${issue.message} (${describePosition(instance.position)})`, {
+        hint: `the php runtime takes: ${Object.keys(phpOptions.shape).join(', ')}`,
+      });
+    }
+    const options = parsed.data;
     const wanted = wantedPhp(ctx);
     const candidates = await phpVersions(ctx.env, wanted.range);
     if (candidates.length === 0) {
