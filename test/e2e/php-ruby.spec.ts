@@ -3,7 +3,9 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { execFileSync } from 'node:child_process';
 import { onPath } from '../../runtimes/versions.js';
+import { findBinary } from '../../src/services/binaries.js';
 import { RuntimeSchema } from '../../src/shared/views.js';
 import { CliProcess, examples, runCli, sleep, tempHome } from '../helpers/cli.js';
 
@@ -11,6 +13,9 @@ import { CliProcess, examples, runCli, sleep, tempHome } from '../helpers/cli.js
 const hasPhp = onPath('php', process.env) !== undefined;
 const hasRuby = onPath('ruby', process.env) !== undefined && onPath('bundle', process.env) !== undefined;
 const ci = process.env.CI === 'true';
+const phpModules = hasPhp ? execFileSync('php', ['-m'], { encoding: 'utf8' }).split('\n') : [];
+// MariaDB is the machine's to have or not (the services' tests say the same): without it, the MariaDB variant is skipped.
+const hasMariadb = ['mariadbd', 'mariadb-install-db', 'mariadb'].every((name) => findBinary([name, name.replace('mariadb', 'mysql')])) && phpModules.includes('pdo_mysql');
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -48,8 +53,9 @@ async function up(pmHome: string, project: string): Promise<{ port: number; up: 
   cleanups.push(async () => {
     running.signal('SIGINT');
     await running.wait(20_000).catch(() => running.kill());
-    for (let i = 0; i < 100 && processesUnder(project) > 0; i++) await sleep(50);
-    expect(processesUnder(project)).toBe(0);
+    // The app's processes and the managed servers (MariaDB) all run from under PAASMAKER_HOME.
+    for (let i = 0; i < 100 && processesUnder(pmHome) > 0; i++) await sleep(50);
+    expect(processesUnder(pmHome)).toBe(0);
   });
   await running.waitForOutput(/open http:\/\/[a-z0-9-]+\.localhost:\d+\//, 120_000);
   return { port: Number(/open http:\/\/[a-z0-9-]+\.localhost:(\d+)\//.exec(running.output)?.[1]), up: running };
@@ -80,6 +86,16 @@ describe.skipIf(!hasPhp && !ci)('php', () => {
     expect(existsSync(join(project, 'notes.sqlite'))).toBe(false);
     expect(running.output).toMatch(/PHP \d+\.\d+\.\d+ Development Server/);
   }, 180_000);
+
+  it.skipIf(!hasMariadb)('php-notes on the managed MariaDB: the same code reads mysql:// from DATABASE_URL', async () => {
+    const pmHome = home();
+    const project = copyExample(pmHome, 'php-notes', (text) => text.replace('plugin: sqlite', 'plugin: mysql'));
+    const { port } = await up(pmHome, project);
+    const created = await call(port, 'php-notes.localhost', '/notes', { method: 'POST', body: JSON.stringify({ body: 'in mariadb' }) });
+    expect(created.status, created.body).toBe(201);
+    const list = JSON.parse((await call(port, 'php-notes.localhost', '/notes.json')).body) as Array<{ body: string }>;
+    expect(list.map((note) => note.body)).toEqual(['in mariadb']);
+  }, 240_000);
 
   it('quantity: 2 starts two PHP processes, and the router shares the requests between them', async () => {
     const pmHome = home();
