@@ -27,7 +27,7 @@ export interface ResolvedRuntime {
   /**
    * The runtime's own keys from the manifest's runtime map (php's document_root),
    * checked against the plugin's options schema with its defaults applied;
-   * undefined when the manifest gave none (a bare name, a Procfile).
+   * undefined for a bare name (`runtime: php`), a Procfile, or a runtime that takes none.
    */
   options?: Record<string, unknown>;
 }
