@@ -1,6 +1,8 @@
 import { PaasmakerError } from '../src/shared/errors.js';
 import { nodeRuntime } from './node/index.js';
+import { phpRuntime } from './php/index.js';
 import { pythonRuntime } from './python/index.js';
+import { rubyRuntime } from './ruby/index.js';
 import { shellRuntime } from './shell/index.js';
 import { staticRuntime } from './static/index.js';
 import type { RuntimePlugin } from './types.js';
@@ -11,6 +13,8 @@ export type { RuntimeContext, RuntimePlan, RuntimePlugin, RuntimeVersion } from 
 const runtimes: Record<string, RuntimePlugin> = {
   node: nodeRuntime,
   python: pythonRuntime,
+  php: phpRuntime,
+  ruby: rubyRuntime,
   static: staticRuntime,
   shell: shellRuntime,
 };

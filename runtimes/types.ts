@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { ResolvedInstance, ResolvedManifest } from '../src/manifest/types.js';
 
 /**
@@ -48,6 +49,18 @@ export interface RuntimeVersion {
 
 export interface RuntimePlugin {
   name: string;
+  /**
+   * The runtime's own keys in a manifest's runtime map, beside name and version
+   * (`runtime: {name: php, document_root: public}`): checked, with positions, when
+   * the manifest is read; the plan finds them parsed in `instance.runtime.options`.
+   * A strict object: a key it does not list is an error.
+   */
+  options?: z.ZodObject;
+  /**
+   * The runtime can start an instance without a `command` (PHP's built-in server):
+   * the manifest may leave it out, and plan() supplies one or says why it cannot.
+   */
+  defaultCommand?: boolean;
   /** Resolves the plan for an instance, or throws a PaasmakerError (RUNTIME_MISSING / RUNTIME_VERSION) naming what to install. */
   plan(ctx: RuntimeContext): Promise<RuntimePlan>;
   /** Installed versions this runtime can use. */

@@ -154,6 +154,22 @@ export function uniqueByBinary<T extends Interpreter>(candidates: T[]): T[] {
   return candidates.filter((candidate) => !seen.has(candidate.binary) && seen.add(candidate.binary));
 }
 
+/** Drops interpreters reached by another name (Debian's php is a link to php8.2, ruby to ruby3.1). */
+export function uniqueByRealpath<T extends Interpreter>(candidates: T[]): T[] {
+  const seen = new Set<string>();
+  return candidates.filter((candidate) => {
+    let real = candidate.binary;
+    try {
+      real = realpathSync(candidate.binary);
+    } catch {
+      // A binary that vanished keeps its own name.
+    }
+    if (seen.has(real)) return false;
+    seen.add(real);
+    return true;
+  });
+}
+
 /** `paasmaker.yml:4:5`, for messages about a declaration. */
 export function describePosition(position: SourcePosition): string {
   return `${basename(position.file)}:${position.line}:${position.col}`;

@@ -5,11 +5,13 @@ import { join } from 'node:path';
 export interface StarterGuess {
   /** What it was guessed from, for the line init prints: "package.json (scripts.start)". */
   from: string;
-  runtime: 'node' | 'python' | 'shell' | 'static';
+  runtime: 'node' | 'python' | 'php' | 'ruby' | 'shell' | 'static';
   /** The launch command (none for a static folder). */
   command?: string;
   /** For runtime: node, engines.node. */
   version?: string;
+  /** The runtime's own options (php's document_root). */
+  options?: Record<string, string>;
   /** Prepare commands the runtime does not run by itself (composer, bundler). */
   prepare?: string;
   /** The folder a static site serves. */
@@ -50,14 +52,20 @@ function guessPython(dir: string): StarterGuess {
 }
 
 function guessPhp(dir: string): StarterGuess {
-  const root = has(dir, 'public', 'web') ?? '.';
-  return { from: 'composer.json', runtime: 'shell', command: `php -S 127.0.0.1:$PORT -t ${root}`, prepare: 'composer install', note: "PHP's built-in server, for development; composer install runs before the first start" };
+  // The php runtime serves public/ itself (or the project folder) with PHP's built-in server.
+  const root = has(dir, 'public') ? undefined : has(dir, 'web');
+  return {
+    from: 'composer.json',
+    runtime: 'php',
+    ...(root ? { options: { document_root: root } } : {}),
+    note: `PHP's built-in server serves ${root ?? (has(dir, 'public') ? 'public' : 'the project folder')} on $PORT, for development; composer install runs before the first start`,
+  };
 }
 
 function guessRuby(dir: string): StarterGuess {
-  const note = 'bundle install runs before the first start; the app must listen on $PORT';
-  if (has(dir, 'bin/rails')) return { from: 'Gemfile (bin/rails)', runtime: 'shell', command: 'bin/rails server -b 127.0.0.1 -p $PORT', prepare: 'bundle install', note };
-  return { from: has(dir, 'config.ru') ? 'Gemfile (config.ru)' : 'Gemfile', runtime: 'shell', command: 'bundle exec rackup -o 127.0.0.1 -p $PORT', prepare: 'bundle install', note };
+  const note = 'bundle install (into PAASMAKER_HOME) runs before the first start; the app must listen on $PORT';
+  if (has(dir, 'bin/rails')) return { from: 'Gemfile (bin/rails)', runtime: 'ruby', command: 'bin/rails server -b 127.0.0.1 -p $PORT', note };
+  return { from: has(dir, 'config.ru') ? 'Gemfile (config.ru)' : 'Gemfile', runtime: 'ruby', command: 'bundle exec rackup -o 127.0.0.1 -p $PORT', note };
 }
 
 /** The runtime and command a folder's files suggest, as Heroku's buildpacks detect them; undefined when nothing does. */
@@ -71,12 +79,15 @@ export function guessStarter(dir: string): StarterGuess | undefined {
   return undefined;
 }
 
+const WORKERS: Record<string, string> = { node: 'node worker.js', python: 'python3 worker.py', php: 'php worker.php', ruby: 'bundle exec ruby worker.rb' };
+
 /** A YAML scalar: plain when it reads back the same, else double-quoted. */
 const quoted = (value: string) => (/^[\w./$][^#'"]*$/.test(value) && !/:\s|\s$/.test(value) ? value : JSON.stringify(value));
 
 /** A commented paasmaker.yml for the guess: what each line does, and what to add next. */
 export function starterManifest(app: string, guess: StarterGuess): string {
-  const runtime = guess.version ? `{name: ${guess.runtime}, version: ${JSON.stringify(guess.version)}}` : guess.runtime;
+  const extra = [...(guess.version ? [`version: ${JSON.stringify(guess.version)}`] : []), ...Object.entries(guess.options ?? {}).map(([key, value]) => `${key}: ${quoted(value)}`)];
+  const runtime = extra.length > 0 ? `{name: ${guess.runtime}, ${extra.join(', ')}}` : guess.runtime;
   const lines = [
     `# paasmaker.yml, written by paasmaker init from ${guess.from}.`,
     '# Run it with: paasmaker up   (then open http://<name>.localhost:7654/)',
@@ -102,7 +113,7 @@ export function starterManifest(app: string, guess: StarterGuess): string {
           '  # A process without a port, e.g. a queue worker:',
           '  # worker:',
           '  #   standalone: true',
-          `  #   command: ${guess.runtime === 'node' ? 'node worker.js' : guess.runtime === 'python' ? 'python3 worker.py' : './worker'}`,
+          `  #   command: ${WORKERS[guess.runtime] ?? './worker'}`,
           '# Databases, provisioned on the first up; their credentials arrive as environment variables (DATABASE_URL, …).',
           '# services:',
           '#   db:',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { getRuntime } from '../../runtimes/index.js';
 import { firstProblem, problemsFrom } from './issues.js';
 import { manifestError } from './positions.js';
 import { APP_NAME, HOSTNAME_HINT, isHostname, PART_NAME, requestPath } from './schema.js';
@@ -75,6 +76,8 @@ function runtimeFor(plugin: string, command: string | undefined): RuntimeName {
   if (/static/.test(plugin)) return 'static';
   if (/python/.test(plugin)) return 'python';
   if (/node/.test(plugin)) return 'node';
+  if (/php/.test(plugin)) return 'php';
+  if (/ruby/.test(plugin)) return 'ruby';
   return /shell/.test(plugin) ? (inferRuntime(command) === 'shell' ? 'shell' : inferRuntime(command)) : 'shell';
 }
 
@@ -103,7 +106,7 @@ export function parseFormat1(text: string, file: string, directory: string): Omi
     seen.add(raw.name);
     const launch = raw.runtime.parameters?.launch_command;
     const runtime = runtimeFor(raw.runtime.plugin, launch);
-    if (runtime !== 'static' && !launch) {
+    if (runtime !== 'static' && !launch && !getRuntime(runtime).defaultCommand) {
       throw manifestError(file, text, where.key(['instances', index, 'runtime']), `instances[${index}] (${raw.name}) needs runtime.parameters.launch_command`);
     }
     (raw.crons ?? []).forEach((cron, n) => {
@@ -115,10 +118,15 @@ export function parseFormat1(text: string, file: string, directory: string): Omi
     return {
       name: raw.name,
       // The original versioned runtimes by plugin ("1", "3.9"); only real ranges carry over.
-      runtime: { name: runtime, version: runtime === 'shell' || runtime === 'static' || version === '1' ? undefined : version },
+      runtime: {
+        name: runtime,
+        version: runtime === 'shell' || runtime === 'static' || version === '1' ? undefined : version,
+        // The original's PHP runtime served parameters.document_root.
+        ...(runtime === 'php' && raw.runtime.parameters?.document_root !== undefined ? { options: { document_root: raw.runtime.parameters.document_root } } : {}),
+      },
       prepare: { commands: index === 0 ? prepare : [], watch: [] },
       startup: flatten(raw.startup),
-      command: runtime === 'static' ? undefined : portPlaceholders(launch!),
+      command: runtime === 'static' || launch === undefined ? undefined : portPlaceholders(launch),
       root: runtime === 'static' ? resolve(directory, raw.runtime.parameters?.document_root ?? '.') : undefined,
       quantity: raw.quantity ?? 1,
       hostnames: (raw.hostnames ?? []).map((host) => host.toLowerCase()),

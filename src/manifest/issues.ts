@@ -46,13 +46,16 @@ function allowedFor(path: Path): readonly string[] {
   return [];
 }
 
-/** Turns zod's issues into positioned problems, the first one (by position) first. */
-export function problemsFrom(issues: readonly z.core.$ZodIssue[], data: unknown, where: PositionFinder, prefix: Path = []): Problem[] {
+/**
+ * Turns zod's issues into positioned problems, the first one (by position) first.
+ * `keys` names the keys a map takes when the schema is not the manifest's own (a runtime's options).
+ */
+export function problemsFrom(issues: readonly z.core.$ZodIssue[], data: unknown, where: PositionFinder, prefix: Path = [], keys?: (path: Path) => readonly string[]): Problem[] {
   const problems: Problem[] = [];
   for (const issue of issues) {
     const path = [...prefix, ...(issue.path as (string | number)[])];
     if (issue.code === 'unrecognized_keys') {
-      const allowed = allowedFor(path);
+      const allowed = keys ? keys(path) : allowedFor(path);
       for (const key of issue.keys) {
         const suggestion = didYouMean(key, allowed);
         const container = path.length === 0 ? 'the manifest' : label(path);
@@ -79,7 +82,7 @@ export function problemsFrom(issues: readonly z.core.$ZodIssue[], data: unknown,
         issue.errors.find((branchIssues) => branchIssues.some((inner) => inner.path.length > 0)) ??
         issue.errors.find((branchIssues) => !branchIssues.every((inner) => inner.code === 'invalid_type' && inner.path.length === 0));
       if (branch && branch.length > 0 && !branch.every((inner) => inner.path.length === 0 && inner.code !== 'unrecognized_keys')) {
-        problems.push(...problemsFrom(branch, data, where, path));
+        problems.push(...problemsFrom(branch, data, where, path, keys));
         continue;
       }
     }

@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
+import { z } from 'zod';
+import { getRuntime } from '../../runtimes/index.js';
 import { problemsFrom, firstProblem, type Problem } from './issues.js';
 import { manifestError } from './positions.js';
 import { manifestSchema, PART_NAME, type InstanceInput } from './schema.js';
 import { Cron } from 'croner';
-import type { ResolvedInstance, ResolvedManifest, ResolvedService, RuntimeName, SourcePosition } from './types.js';
+import type { ResolvedInstance, ResolvedManifest, ResolvedRuntime, ResolvedService, RuntimeName, SourcePosition } from './types.js';
 import { readYaml } from './yaml-source.js';
 import type { PositionFinder } from './positions.js';
 
@@ -15,6 +17,8 @@ export function inferRuntime(command: string | undefined): RuntimeName {
   const first = (command ?? '').trim().split(/\s+/)[0]?.split('/').pop() ?? '';
   if (/^(node|npm|npx|yarn|pnpm|tsx)$/.test(first)) return 'node';
   if (/^(python[0-9.]*|pip[0-9.]*|uvicorn|gunicorn|flask)$/.test(first)) return 'python';
+  if (/^(php[0-9.]*|composer)$/.test(first)) return 'php';
+  if (/^(ruby[0-9.]*|bundle|rackup|rails|puma|rake)$/.test(first)) return 'ruby';
   return 'shell';
 }
 
@@ -45,7 +49,7 @@ export function parsePaasmakerYml(text: string, file: string, directory: string)
   }
 
   for (const name of serviceNames) known.add(name);
-  const instances = instanceNames.map((name) => resolveInstance(name, input.instances[name]!, { directory, where, problem }));
+  const instances = instanceNames.map((name) => resolveInstance(name, input.instances[name]!, { directory, where, problem, data, fail: (found: Problem) => fail(file, text, found) }));
   const byName = new Map(instances.map((instance) => [instance.name, instance]));
   for (const instance of instances) {
     const raw = input.instances[instance.name]!.depends_on;
@@ -83,11 +87,11 @@ export function parsePaasmakerYml(text: string, file: string, directory: string)
 function resolveInstance(
   name: string,
   raw: InstanceInput,
-  context: { directory: string; where: PositionFinder; problem: (position: SourcePosition, message: string, hint?: string) => never },
+  context: { directory: string; where: PositionFinder; problem: (position: SourcePosition, message: string, hint?: string) => never; data: unknown; fail: (problem: Problem) => never },
 ): ResolvedInstance {
   const { where, problem, directory } = context;
-  const runtime = typeof raw.runtime === 'string' ? { name: raw.runtime } : raw.runtime ? { name: raw.runtime.name, version: raw.runtime.version === undefined ? undefined : String(raw.runtime.version) } : { name: inferRuntime(raw.command) };
-  if (runtime.name !== 'static' && !raw.command) {
+  const runtime = resolveRuntime(name, raw, context);
+  if (runtime.name !== 'static' && !raw.command && !getRuntime(runtime.name).defaultCommand) {
     problem(where.key(['instances', name]), `instances.${name} needs "command" (the launch command)`, `for example:\n  ${name}:\n    command: node server.js`);
   }
   if (runtime.name === 'static' && raw.command) problem(where.childKey(['instances', name], 'command'), `instances.${name} uses the static runtime, which runs no command`, 'remove "command", or choose another runtime');
@@ -134,6 +138,29 @@ function resolveInstance(
     stopTimeout: raw.stop_timeout ?? 5,
     position: where.key(['instances', name]),
   };
+}
+
+/**
+ * The runtime an instance names, with its options checked against its plugin's
+ * schema: an unknown key or a bad value is a positioned problem like any other.
+ */
+function resolveRuntime(instance: string, raw: InstanceInput, context: { where: PositionFinder; data: unknown; fail: (problem: Problem) => never }): ResolvedRuntime {
+  if (raw.runtime === undefined) return { name: inferRuntime(raw.command) };
+  if (typeof raw.runtime === 'string') return { name: raw.runtime };
+  const { name, version } = raw.runtime;
+  const resolved: ResolvedRuntime = { name, version: version === undefined ? undefined : String(version) };
+  const options = getRuntime(name).options;
+  const shape = options?.shape ?? {};
+  const allowed = ['name', 'version', ...Object.keys(shape)];
+  const checked = z.strictObject({ name: z.string(), version: z.unknown().optional(), ...shape }).safeParse(raw.runtime);
+  if (!checked.success) {
+    context.fail(firstProblem(problemsFrom(checked.error.issues, context.data, context.where, ['instances', instance, 'runtime'], () => allowed))!);
+  }
+  if (options) {
+    const values = checked.data as Record<string, unknown>;
+    resolved.options = Object.fromEntries(Object.keys(shape).filter((key) => values[key] !== undefined).map((key) => [key, values[key]]));
+  }
+  return resolved;
 }
 
 /** A dependency cycle among instances, as a path that returns to its start (depth-first, without recursion). */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { runtimeNames } from '../../runtimes/index.js';
 
-export const RUNTIMES = ['node', 'python', 'static', 'shell'] as const;
 export const APP_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
 export const PART_NAME = /^[a-z][a-z0-9_-]{0,39}$/;
 const HOSTNAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -30,12 +30,18 @@ export const RESTART_POLICIES = ['always', 'on-failure', 'never'] as const;
 /** What a dependent waits for: `ready` (the dependency's first outcome), `completed` (a one-shot that exited 0). */
 export const CONDITIONS = ['ready', 'completed'] as const;
 
-const runtimeName = z.enum(RUNTIMES, { error: `must be one of ${RUNTIMES.join(', ')}` });
+/** A name in the runtime registry, read when a manifest is checked (not when this module loads). */
+const runtimeName = z.string({ error: () => `must be one of ${runtimeNames.join(', ')}` }).check((ctx) => {
+  if (!runtimeNames.includes(ctx.value)) {
+    ctx.issues.push({ code: 'invalid_value', values: [...runtimeNames], input: ctx.value, message: `must be one of ${runtimeNames.join(', ')}` });
+  }
+});
 
 export const instanceSchema = z.strictObject({
+  // The runtime's own options (php's document_root) stay in the map here: they are checked against its plugin's schema once the name is known.
   runtime: z
-    .union([runtimeName, z.strictObject({ name: runtimeName, version: z.union([z.string(), z.number()]).optional() })], {
-      error: `must be a runtime name (${RUNTIMES.join(', ')}) or {name, version}`,
+    .union([runtimeName, z.looseObject({ name: runtimeName, version: z.union([z.string(), z.number()], { error: 'must be a version (a string such as "8.2" or ">=3.9")' }).optional() })], {
+      error: () => `must be a runtime name (${runtimeNames.join(', ')}) or {name, version}`,
     })
     .optional(),
   prepare: z

@@ -17,12 +17,19 @@ export interface SourcePosition {
 
 export type RestartPolicy = 'always' | 'on-failure' | 'never';
 
-export type RuntimeName = 'node' | 'python' | 'static' | 'shell';
+/** A name in the runtime registry: node, python, php, ruby, static, shell, ... */
+export type RuntimeName = string;
 
 export interface ResolvedRuntime {
   name: RuntimeName;
   /** A semver range as written ("20", ">=20", "^3.11"); undefined when not given. */
   version?: string;
+  /**
+   * The runtime's own keys from the manifest's runtime map (php's document_root),
+   * checked against the plugin's options schema with its defaults applied;
+   * undefined for a bare name (`runtime: php`), a Procfile, or a runtime that takes none.
+   */
+  options?: Record<string, unknown>;
 }
 
 export interface ResolvedPrepare {

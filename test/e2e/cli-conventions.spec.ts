@@ -166,8 +166,9 @@ describe('paasmaker init', () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ 'requirements.txt': 'gunicorn==22.0\n', 'app.py': '' }, /runtime: python\n {4}command: gunicorn app:app --bind 127\.0\.0\.1:\$PORT\n/],
       [{ 'requirements.txt': 'flask\n', 'main.py': '' }, /runtime: python\n {4}command: python3 main\.py\n/],
-      [{ 'composer.json': '{}', 'public/index.php': '' }, /runtime: shell\n {4}command: php -S 127\.0\.0\.1:\$PORT -t public\n[^]*prepare: composer install\n/],
-      [{ Gemfile: "source 'https://rubygems.org'\n", 'config.ru': '' }, /runtime: shell\n {4}command: bundle exec rackup -o 127\.0\.0\.1 -p \$PORT\n[^]*prepare: bundle install\n/],
+      [{ 'composer.json': '{}', 'public/index.php': '' }, /serves public on \$PORT[^\n]*\n {4}runtime: php\n(?! {4}command)/],
+      [{ 'composer.json': '{}', 'web/index.php': '' }, /runtime: \{name: php, document_root: web\}\n/],
+      [{ Gemfile: "source 'https://rubygems.org'\n", 'config.ru': '' }, /runtime: ruby\n {4}command: bundle exec rackup -o 127\.0\.0\.1 -p \$PORT\n(?![^]*prepare:)/],
     ];
     for (const [files, expected] of cases) {
       const dir = folder(files);

@@ -99,6 +99,15 @@ describe('the original manifest.yml (format 1)', () => {
     ]);
   });
 
+  it("maps the original's php and ruby runtimes: php serves its document_root without a launch_command", () => {
+    const php = ORIGINAL.replace('      plugin: paasmaker.runtime.shell\n      parameters:\n        launch_command: "python app.py --port=%(port)d"', '      plugin: paasmaker.runtime.php\n      parameters:\n        document_root: web');
+    const [web] = loadManifest(project({ 'manifest.yml': php })).instances;
+    expect(web!.runtime).toEqual({ name: 'php', version: undefined, options: { document_root: 'web' } });
+    expect(web!.command).toBeUndefined();
+    const ruby = ORIGINAL.replace('plugin: paasmaker.runtime.shell\n      parameters:\n        launch_command: "python app.py', 'plugin: paasmaker.runtime.ruby.rbenv\n      parameters:\n        launch_command: "ruby app.rb');
+    expect(loadManifest(project({ 'manifest.yml': ruby })).instances[0]!).toMatchObject({ runtime: { name: 'ruby' }, command: 'ruby app.rb --port=$PORT' });
+  });
+
   it('is read only when there is no paasmaker.yml', () => {
     const dir = project({ 'manifest.yml': ORIGINAL, 'paasmaker.yml': 'application: {name: newer}\ninstances:\n  web: {command: x}\n' });
     expect(loadManifest(dir).application.name).toBe('newer');

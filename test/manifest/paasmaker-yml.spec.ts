@@ -142,18 +142,48 @@ describe('paasmaker.yml: every mistake is positioned', () => {
     expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    command: x', '    standalone: yes please')).message).toBe(
       'paasmaker.yml:5:17: instances.web.standalone must be true or false (got "yes please")',
     );
-    expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    command: x', '    runtime: ruby')).message).toMatch(
-      /^paasmaker\.yml:5:14: instances\.web\.runtime must be .*node, python, static, shell.* \(got "ruby"\)$/,
+    expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    command: x', '    runtime: perl')).message).toMatch(
+      /^paasmaker\.yml:5:14: instances\.web\.runtime must be .*node, python, php, ruby, static, shell.* \(got "perl"\)$/,
     );
   });
 
   it('a misspelt runtime name gets a did-you-mean, at the value, written alone or as {name}', () => {
     expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    command: x', '    runtime: pyhton')).message).toBe(
-      'paasmaker.yml:5:14: instances.web.runtime must be a runtime name (node, python, static, shell) or {name, version} (got "pyhton") — did you mean "python"?',
+      'paasmaker.yml:5:14: instances.web.runtime must be a runtime name (node, python, php, ruby, static, shell) or {name, version} (got "pyhton") — did you mean "python"?',
     );
     expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    command: x', '    runtime: {name: nodejs, version: 20}')).message).toBe(
-      'paasmaker.yml:5:21: instances.web.runtime.name must be one of node, python, static, shell (got "nodejs") — did you mean "node"?',
+      'paasmaker.yml:5:21: instances.web.runtime.name must be one of node, python, php, ruby, static, shell (got "nodejs") — did you mean "node"?',
     );
+  });
+
+  it("a runtime's own options sit beside name and version: unknown keys and bad values are positioned, with the keys it takes", () => {
+    const bogus = errorOf(lines('application: {name: a}', 'instances:', '  web:', '    runtime: {name: php, bogus: 1}'));
+    expect(bogus.message).toBe('paasmaker.yml:4:26: unknown key "bogus" in instances.web.runtime');
+    expect(bogus.hint).toBe('instances.web.runtime takes: name, version, document_root, router, workers');
+    expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    runtime:', '      name: php', '      document_roots: public')).message).toBe(
+      'paasmaker.yml:6:7: unknown key "document_roots" in instances.web.runtime — did you mean "document_root"?',
+    );
+    expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    runtime: {name: php, workers: 0}')).message).toBe(
+      'paasmaker.yml:4:35: instances.web.runtime.workers must be a whole number from 1 to 64 (got 0)',
+    );
+    // A runtime without options takes name and version only.
+    const node = errorOf(lines('application: {name: a}', 'instances:', '  web:', '    command: node s.js', '    runtime: {name: node, document_root: public}'));
+    expect(node.message).toBe('paasmaker.yml:5:27: unknown key "document_root" in instances.web.runtime');
+    expect(node.hint).toBe('instances.web.runtime takes: name, version');
+  });
+
+  it('resolves the options onto the runtime; php may leave out the command, node may not', () => {
+    const dir = project({ 'paasmaker.yml': lines('application: {name: a}', 'instances:', '  web:', '    runtime: {name: php, version: "8.2", document_root: public, workers: 2}', '  worker:', '    runtime: ruby', '    command: ruby worker.rb') });
+    const [web, worker] = loadManifest(dir).instances;
+    expect(web!.runtime).toEqual({ name: 'php', version: '8.2', options: { document_root: 'public', workers: 2 } });
+    expect(web!.command).toBeUndefined();
+    expect(worker!.runtime).toEqual({ name: 'ruby' });
+    expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    runtime: node')).message).toBe('paasmaker.yml:3:3: instances.web needs "command" (the launch command)');
+  });
+
+  it('infers php and ruby from the command', () => {
+    const dir = project({ 'paasmaker.yml': lines('application: {name: a}', 'instances:', '  web: {command: "php artisan serve --port=$PORT"}', '  api: {command: bundle exec puma -p $PORT}', '  jobs: {command: ./run-jobs}') });
+    expect(loadManifest(dir).instances.map((instance) => instance.runtime.name)).toEqual(['php', 'ruby', 'shell']);
   });
 
   it('bad names', () => {

@@ -34,6 +34,8 @@ export interface ContextOptions {
   env: NodeJS.ProcessEnv;
   runtime: RuntimeName;
   version?: string;
+  /** The runtime's own options, as the manifest's runtime map gives them. */
+  options?: Record<string, unknown>;
   command?: string;
   root?: string;
   app?: string;
@@ -43,7 +45,7 @@ export function context(options: ContextOptions): RuntimeContext {
   const file = join(options.project, 'paasmaker.yml');
   const instance: ResolvedInstance = {
     name: 'web',
-    runtime: { name: options.runtime, version: options.version },
+    runtime: { name: options.runtime, version: options.version, ...(options.options ? { options: options.options } : {}) },
     prepare: { commands: [], watch: [] },
     startup: [],
     command: options.command,

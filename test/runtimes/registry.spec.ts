@@ -5,21 +5,21 @@ import type { PaasmakerError } from '../../src/shared/errors.js';
 import { context, sandbox } from './context.js';
 
 describe('runtime registry', () => {
-  it('knows node, python, static and shell', () => {
-    expect(runtimeNames).toEqual(['node', 'python', 'static', 'shell']);
+  it('knows node, python, php, ruby, static and shell', () => {
+    expect(runtimeNames).toEqual(['node', 'python', 'php', 'ruby', 'static', 'shell']);
     for (const name of runtimeNames) expect(getRuntime(name).name).toBe(name);
   });
 
   it('rejects an unknown runtime, listing the known ones', () => {
     let error: PaasmakerError | undefined;
     try {
-      getRuntime('ruby');
+      getRuntime('perl');
     } catch (caught) {
       error = caught as PaasmakerError;
     }
     expect(error?.code).toBe('RUNTIME_UNKNOWN');
-    expect(error?.message).toContain('"ruby"');
-    expect(error?.message).toContain('node, python, static, shell');
+    expect(error?.message).toContain('"perl"');
+    expect(error?.message).toContain('node, python, php, ruby, static, shell');
     expect(() => getRuntime('toString')).toThrow(/unknown runtime/);
   });
 });

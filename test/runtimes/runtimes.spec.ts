@@ -130,11 +130,11 @@ describe('static and shell runtimes', () => {
   });
 
   it('an unknown runtime lists the known ones', () => {
-    expect(() => getRuntime('ruby')).toThrow(PaasmakerError);
+    expect(() => getRuntime('perl')).toThrow(PaasmakerError);
     try {
-      getRuntime('ruby');
+      getRuntime('perl');
     } catch (error) {
-      expect((error as PaasmakerError).hint).toBe('use one of: node, python, static, shell');
+      expect((error as PaasmakerError).hint).toBe('use one of: node, python, php, ruby, static, shell');
     }
   });
 });
