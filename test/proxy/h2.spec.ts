@@ -27,12 +27,32 @@ interface Seen {
 async function app(cleanups: Cleanups) {
   const seen: Seen[] = [];
   let release: (() => void) | undefined;
+  let sent = 0;
   const server = createServer((req, res) => {
     if (req.url === '/events') {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
       res.write('data: one\n\n');
       // The second event waits for the test to have seen the first.
       release = () => res.write('data: two\n\n');
+      return;
+    }
+    if (req.url === '/big') {
+      // Writes until its connection stops taking data, and says how far it got.
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      const piece = Buffer.alloc(64 * 1024, 1);
+      const more = () => {
+        while (sent < LIMIT) {
+          sent += piece.length;
+          if (!res.write(piece)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      more();
+      return;
+    }
+    if (req.url === '/unread') {
+      // Reads nothing of the body: what the client may send is what the connections hold.
+      req.pause();
       return;
     }
     if (req.url === '/hop') {
@@ -61,7 +81,15 @@ async function app(cleanups: Cleanups) {
   });
   const { port, close } = await listenOnLoopback(server);
   cleanups.push(close);
-  return { port, seen, release: () => release?.() };
+  return {
+    port,
+    seen,
+    release: () => release?.(),
+    /** Bytes /big has written so far. */
+    get sent() {
+      return sent;
+    },
+  };
 }
 
 /** A port nothing listens on. */
@@ -70,6 +98,23 @@ async function closedPort(): Promise<number> {
   const { port, close } = await listenOnLoopback(server);
   await close();
   return port;
+}
+
+/** More than any socket buffers and flow-control windows on the way hold together. */
+const LIMIT = 64 * 1024 * 1024;
+
+/** Waits until a counter stops moving for `quietMs`; its value then. */
+async function settled(read: () => number, quietMs = 500): Promise<number> {
+  let last = -1;
+  let since = Date.now();
+  for (;;) {
+    const now = read();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) return now;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 interface Reply {
@@ -108,10 +153,10 @@ describe('HTTP/2 through the router', () => {
     await scratch.cleanup();
   });
 
-  async function setup() {
+  async function setup(options: { idleTimeoutMs?: number; maxConnections?: number } = {}) {
     const backend = await app(cleanups);
     const certificates = new Certificates({ dir: join(scratch.home(), 'tls') });
-    const router = new Router({ port: 0, hosts: ['127.0.0.1'], tls: { port: 0, certificates }, log: () => undefined });
+    const router = new Router({ port: 0, hosts: ['127.0.0.1'], tls: { port: 0, certificates }, log: () => undefined, ...options });
     await router.listen();
     cleanups.push(() => router.close());
     router.table.setApp('shop', { hostnames: ['shop.localhost'], upstreams: [{ key: 'shop/web.0', port: backend.port, state: 'running' }], status: { state: 'running' } });
@@ -274,5 +319,52 @@ describe('HTTP/2 through the router', () => {
     const goaway = new Promise<number>((resolve) => session.once('goaway', (code: number) => resolve(code)));
     await router.close();
     expect(await goaway).toBe(0);
+  });
+
+  it('an answer the client does not read stops the app (flow control reaches its socket), and flows again when read', async () => {
+    const { open, backend, authority } = await setup();
+    const stream = open().request({ ':path': '/big', ':authority': authority });
+    stream.pause();
+    const stalled = await settled(() => backend.sent);
+    expect(stalled).toBeLessThan(LIMIT);
+    let received = 0;
+    stream.on('data', (chunk: Buffer) => (received += chunk.length));
+    stream.resume();
+    await until(() => received === LIMIT, 30_000, 'the whole answer');
+  });
+
+  it('a body the app does not read stops the client (its stream window stays shut)', async () => {
+    const { open, authority } = await setup();
+    const stream = open().request({ ':method': 'POST', ':path': '/unread', ':authority': authority }, { endStream: false });
+    stream.on('error', () => undefined);
+    let written = 0;
+    const piece = Buffer.alloc(64 * 1024, 2);
+    const pump = () => {
+      while (written < LIMIT) {
+        written += piece.length;
+        if (!stream.write(piece)) return void stream.once('drain', pump);
+      }
+    };
+    pump();
+    expect(await settled(() => written)).toBeLessThan(LIMIT);
+    stream.close();
+  });
+
+  it('a connection with no stream open is closed after the idle timeout', async () => {
+    const { open, authority } = await setup({ idleTimeoutMs: 300 });
+    const session = open();
+    await request(session, { ':path': '/', ':authority': authority });
+    await until(() => session.closed || session.destroyed, 10_000, 'the idle connection closed');
+  });
+
+  it('counts as one connection against the cap: idle, it is shed for a newcomer', async () => {
+    const { router, open, authority } = await setup({ maxConnections: 1 });
+    const first = open();
+    await request(first, { ':path': '/', ':authority': authority });
+    expect(router.connections.size).toBe(1);
+    const second = open();
+    expect((await request(second, { ':path': '/', ':authority': authority })).headers[':status']).toBe(200);
+    await until(() => first.closed || first.destroyed, 10_000, 'the idle connection shed');
+    expect(router.connections.size).toBe(1);
   });
 });
