@@ -57,7 +57,9 @@ const secondsText = (ms: number) => String(ms >= 10_000 ? Math.round(ms / 1000) 
  *
  * It frames HTTP/1.1 itself (see ClientConnection): request and response
  * bytes pass through untouched apart from their heads, which keeps the cost
- * per request a fraction of two full HTTP stacks.
+ * per request a fraction of two full HTTP stacks. HTTP/2 from TLS clients
+ * (H2Session) is Node's; each stream becomes the same Exchange, routed the
+ * same way, and goes to the app over the same pooled HTTP/1.1 connections.
  */
 export class Router implements Dispatcher {
   readonly table = new RoutingTable();
