@@ -28,6 +28,7 @@ const SINGLE_VALUE = new Set(['access-control-allow-credentials', 'access-contro
 // As an HTTP/1.1 request line and head would be refused (see http1.ts).
 const BAD_TARGET = /[^\x21-\x7e]/;
 const BAD_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
  * One HTTP/2 connection from a browser (ALPN h2 on the TLS listener). Each
@@ -43,14 +44,14 @@ export class H2Session implements Sheddable {
     readonly socket: TLSSocket,
     private readonly router: Dispatcher,
     private readonly limit: ConnectionLimit<Sheddable>,
-    deadlines: ConnectionDeadlines,
+    private readonly deadlines: ConnectionDeadlines,
     closed: (session: H2Session) => void,
   ) {
     this.address = socket.remoteAddress ?? 'unknown';
-    limit.add(this);
     socket.setNoDelay(true);
     const session = performServerHandshake(socket, { settings: SETTINGS });
     this.session = session;
+    limit.add(this);
     session.on('stream', (stream, headers) => {
       try {
         this.onStream(stream, headers);
@@ -102,7 +103,7 @@ export class H2Session implements Sheddable {
       stream.resume();
       return;
     }
-    const exchange = new H2Stream(stream, request.head, request.websocket, this.address, this.router).exchange;
+    const exchange = new H2Stream(stream, request.head, request.websocket, this.address, this.router, this.deadlines).exchange;
     if (request.head.method === 'CONNECT' && !request.websocket) {
       exchange.connection.answer(plainPage(405, 'This router serves apps by hostname; it is not a forward proxy.'));
       return;
@@ -123,6 +124,8 @@ export function requestHead(headers: IncomingHttpHeaders, ended: boolean): { hea
   const path = headers[':path'];
   const authority = headers[':authority'];
   const websocket = method === 'CONNECT' && headers[':protocol'] === 'websocket';
+  if (!TOKEN.test(method)) throw new HttpParseError(400, `bad :method ${JSON.stringify(method.slice(0, 20))}`);
+  if (authority !== undefined && (authority === '' || BAD_TARGET.test(authority) || authority.includes('@'))) throw new HttpParseError(400, `bad :authority ${JSON.stringify(authority.slice(0, 60))}`);
   if (method === 'CONNECT' && !websocket) return { head: { method, target: '', path: '', version: '1.1', headers: [], host: authority, contentLength: 0, chunked: false, upgrade: false, keepAlive: true, raw: `CONNECT ${authority ?? ''} HTTP/2` }, websocket };
   if (path === undefined || path === '' || BAD_TARGET.test(path) || (path.charCodeAt(0) !== 0x2f && !(path === '*' && method === 'OPTIONS'))) throw new HttpParseError(400, `bad :path ${JSON.stringify(String(path).slice(0, 60))}`);
   const host = authority ?? (headers.host as string | undefined);
@@ -210,10 +213,18 @@ export class H2Stream implements ExchangeConnection, UpstreamOwner {
     private readonly websocket: boolean,
     readonly address: string,
     private readonly router: Dispatcher,
+    private readonly deadlines: ConnectionDeadlines,
   ) {
     this.exchange = new Exchange(head, this);
     this.requestDone = head.contentLength === 0 && !head.chunked;
     stream.on('drain', () => this.link?.socket.resume());
+    if (!this.requestDone) {
+      // A body the client stopped sending to the app before any answer gets 408, as over HTTP/1.1
+      // (only while the router is reading: a stream it paused because the app reads slowly has not stalled).
+      stream.setTimeout(deadlines.idleMs, () => {
+        if (this.link && !this.response && !this.requestDone && !this.stream.isPaused()) this.run(() => this.bodyTimedOut());
+      });
+    }
     stream.once('close', () => {
       try {
         this.onClose();
@@ -273,6 +284,11 @@ export class H2Stream implements ExchangeConnection, UpstreamOwner {
     if (!room) this.stream.pause();
   }
 
+  private bodyTimedOut(): void {
+    this.dropLink();
+    this.answer(plainPage(408, `408 the request body stopped arriving for ${this.deadlines.idleMs / 1000} s`));
+  }
+
   upstreamDrain(link: UpstreamLink): void {
     if (link === this.link && this.reading && !this.finished) this.stream.resume();
   }
@@ -318,7 +334,14 @@ export class H2Stream implements ExchangeConnection, UpstreamOwner {
         else this.badGateway('switched protocols without being asked');
         return;
       }
-      // 100 Continue, 103 Early Hints: HTTP/2 clients need neither; the real answer follows.
+      // 100 Continue, 103 Early Hints: passed on as informational headers, then the real answer.
+      if (!this.stream.headersSent) {
+        try {
+          this.stream.additionalHeaders(responseHeaders(response));
+        } catch {
+          // One HTTP/2 cannot carry is dropped: it is only a hint.
+        }
+      }
       if (end < buffer.length) this.responseData(link, buffer.subarray(end));
       return;
     }
@@ -434,7 +457,8 @@ export class H2Stream implements ExchangeConnection, UpstreamOwner {
     this.link = undefined;
     if (link) {
       link.owner = undefined;
-      if (reusable && this.requestDone && !this.response!.close) this.router.reuse(link, this.response!.keepAliveSeconds);
+      // An upgrade the app declined leaves its parser expecting the new protocol: that connection is not used again.
+      if (reusable && this.requestDone && !this.response!.close && !this.exchange.head.upgrade) this.router.reuse(link, this.response!.keepAliveSeconds);
       else link.socket.destroy();
     }
     this.done();

@@ -189,7 +189,12 @@ export class Router implements Dispatcher {
       return;
     }
     this.track(socket);
-    this.sessions.add(new H2Session(socket, this, this.connections, this.deadlines, (session) => this.sessions.delete(session)));
+    try {
+      this.sessions.add(new H2Session(socket, this, this.connections, this.deadlines, (session) => this.sessions.delete(session)));
+    } catch (error) {
+      this.bug(error);
+      socket.destroy();
+    }
   }
 
   /** Where every client connection starts, plain or TLS. */

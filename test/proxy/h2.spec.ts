@@ -367,4 +367,13 @@ describe('HTTP/2 through the router', () => {
     await until(() => first.closed || first.destroyed, 10_000, 'the idle connection shed');
     expect(router.connections.size).toBe(1);
   });
+
+  it('a body that stops arriving before any answer gets 408 after the idle timeout', async () => {
+    const { open, authority } = await setup({ idleTimeoutMs: 400 });
+    const stream = open().request({ ':method': 'POST', ':path': '/upload', ':authority': authority }, { endStream: false });
+    stream.on('error', () => undefined);
+    const status = new Promise<unknown>((resolve) => stream.once('response', (headers) => resolve(headers[':status'])));
+    stream.write('the start of a body that never ends');
+    expect(await status).toBe(408);
+  });
 });
