@@ -173,8 +173,9 @@ if (nginx) {
 }
 
 // TLS: the first router's TLS port; nginx with TLS (a certificate of the same CA for localhost) beside it.
-/** nginx's TLS port, when nginx is there. */
+/** nginx's TLS port and process (one, master_process off), when nginx is there. */
 let nginxTls;
+let nginxTlsPid;
 targets.push({ name: 'router, TLS h1 (keep-alive)', port: tlsPort, pid: router.pid, url: `https://localhost:${tlsPort}/` });
 if (nginx) {
   const nginxTlsPort = await freePort();
@@ -191,15 +192,15 @@ if (nginx) {
        server { listen 127.0.0.1:${nginxTlsPort} ssl http2; ssl_certificate ${temp}/localhost.pem; ssl_certificate_key ${temp}/localhost-key.pem;
          location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; proxy_set_header X-Forwarded-Proto https; } } }`,
   );
-  await start([nginx, '-p', temp, '-c', join(temp, 'nginx-tls.conf')], null);
+  nginxTlsPid = (await start([nginx, '-p', temp, '-c', join(temp, 'nginx-tls.conf')], null)).pid;
   await listening(nginxTlsPort);
-  targets.push({ name: 'nginx TLS h1 (keep-alive)', port: nginxTlsPort, url: `https://localhost:${nginxTlsPort}/` });
+  targets.push({ name: 'nginx TLS h1 (keep-alive)', port: nginxTlsPort, pid: nginxTlsPid, url: `https://localhost:${nginxTlsPort}/` });
   nginxTls = nginxTlsPort;
 }
 // HTTP/2: the same two TLS ports, ALPN h2 (the router offers it; nginx's listen says http2).
 if (haveH2load) {
   targets.push({ name: 'router, TLS h2 (h2load)', port: tlsPort, pid: router.pid, url: `https://localhost:${tlsPort}/`, h2: true });
-  if (nginxTls) targets.push({ name: 'nginx TLS h2 (h2load)', port: nginxTls, url: `https://localhost:${nginxTls}/`, h2: true });
+  if (nginxTls) targets.push({ name: 'nginx TLS h2 (h2load)', port: nginxTls, pid: nginxTlsPid, url: `https://localhost:${nginxTls}/`, h2: true });
 } else {
   console.log('h2load: not installed, HTTP/2 rows skipped (apt-get install nghttp2-client)');
 }
@@ -264,11 +265,11 @@ console.log(`request inspector, recording alone: ${recordNs().toFixed(0)} ns a r
 const secure = results.get('router, TLS h1 (keep-alive)');
 console.log(`router TLS/plain throughput ratio: ${(secure.rps / routed.rps).toFixed(2)}; CPU per request ${secure.cpuUs.toFixed(1)} µs over TLS`);
 const nginxH1 = results.get('nginx TLS h1 (keep-alive)');
-if (nginxH1) console.log(`router TLS / nginx TLS throughput ratio: ${(secure.rps / nginxH1.rps).toFixed(2)} (target >= 0.8)`);
+if (nginxH1) console.log(`router TLS / nginx TLS throughput ratio: ${(secure.rps / nginxH1.rps).toFixed(2)} (target >= 0.8); CPU per request ${secure.cpuUs.toFixed(1)} µs against nginx's ${nginxH1.cpuUs.toFixed(1)} µs`);
 const secureH2 = results.get('router, TLS h2 (h2load)');
 if (secureH2) console.log(`router TLS h2 throughput ${Math.round(secureH2.rps)} req/s, ${(secureH2.rps / secure.rps).toFixed(2)}× its TLS h1; CPU per request ${secureH2.cpuUs.toFixed(1)} µs over h2`);
 const nginxH2 = results.get('nginx TLS h2 (h2load)');
-if (secureH2 && nginxH2) console.log(`router TLS h2 / nginx TLS h2 throughput ratio: ${(secureH2.rps / nginxH2.rps).toFixed(2)} (target >= 0.8)`);
+if (secureH2 && nginxH2) console.log(`router TLS h2 / nginx TLS h2 throughput ratio: ${(secureH2.rps / nginxH2.rps).toFixed(2)} (target >= 0.8); CPU per request ${secureH2.cpuUs.toFixed(1)} µs against nginx's ${nginxH2.cpuUs.toFixed(1)} µs`);
 const handshakes = await handshakeTimes(tlsPort);
 console.log(`TLS handshake (new connection, no resumption), median of ${handshakes.runs}: first for a new name (certificate signed then) ${handshakes.fresh.toFixed(1)} ms, a name already served ${handshakes.known.toFixed(1)} ms`);
 console.log('latency in ms');

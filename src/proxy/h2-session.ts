@@ -377,11 +377,23 @@ export class H2Stream implements ExchangeConnection, UpstreamOwner {
     if (end < buffer.length) this.responseBody(buffer, end);
   }
 
+  /**
+   * Passes on the body in chunk from offset. Each piece is written as it
+   * comes, one behind: the last goes with the end of the stream, so a small
+   * answer is one DATA frame that ends it.
+   */
   private responseBody(chunk: Buffer, offset: number): void {
     if (this.decoder) {
-      const end = this.decoder.decode(chunk, offset, (piece) => this.send(piece));
-      if (end === -1) return;
-      this.stream.end();
+      let held: Buffer | undefined;
+      const end = this.decoder.decode(chunk, offset, (piece) => {
+        if (held) this.send(held);
+        held = piece;
+      });
+      if (end === -1) {
+        if (held) this.send(held);
+        return;
+      }
+      this.finish(held);
       this.complete(end === chunk.length);
       return;
     }
@@ -390,10 +402,13 @@ export class H2Stream implements ExchangeConnection, UpstreamOwner {
       return;
     }
     const take = Math.min(this.remaining, chunk.length - offset);
-    if (take > 0) this.send(offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take));
+    const piece = take === 0 ? undefined : offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take);
     this.remaining -= take;
-    if (this.remaining > 0) return;
-    this.stream.end();
+    if (this.remaining > 0) {
+      if (piece) this.send(piece);
+      return;
+    }
+    this.finish(piece);
     // More than the response said it was: the app's connection cannot be trusted again.
     this.complete(offset + take === chunk.length);
   }
@@ -401,6 +416,16 @@ export class H2Stream implements ExchangeConnection, UpstreamOwner {
   private send(piece: Buffer): void {
     this.exchange.bytesOut += piece.length;
     if (!this.stream.write(piece)) this.link?.socket.pause();
+  }
+
+  /** The last piece of the body, if any, and the end of the stream. */
+  private finish(piece: Buffer | undefined): void {
+    if (!piece) {
+      this.stream.end();
+      return;
+    }
+    this.exchange.bytesOut += piece.length;
+    this.stream.end(piece);
   }
 
   upstreamClosed(link: UpstreamLink, error: NodeJS.ErrnoException | undefined): void {
