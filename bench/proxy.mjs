@@ -111,7 +111,8 @@ function wrk(port, connections, seconds, pid, url = `http://127.0.0.1:${port}/`)
 /** h2load (HTTP/2 over TLS): `clients` connections with `streams` requests in flight on each; latency is h2load's mean. */
 function h2load(url, clients, streams, seconds, pid) {
   const cpuBefore = pid ? cpuMs(pid) : 0;
-  const out = spawnSync('h2load', ['-t1', `-c${clients}`, `-m${streams}`, '-D', String(seconds), '--warm-up-time', '1', url], { encoding: 'utf8' }).stdout;
+  // No --warm-up-time: its requests are not counted, their CPU time would be (each target is warmed before the rounds).
+  const out = spawnSync('h2load', ['-t1', `-c${clients}`, `-m${streams}`, '-D', String(seconds), url], { encoding: 'utf8' }).stdout;
   const served = Number(/requests: \d+ total, \d+ started, (\d+) done/.exec(out)?.[1] ?? NaN);
   const mean = /time for request:\s+\S+\s+\S+\s+([\d.]+)(us|ms|s)/.exec(out);
   const failed = /(\d+) failed, (\d+) errored/.exec(out);
