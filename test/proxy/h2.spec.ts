@@ -376,4 +376,19 @@ describe('HTTP/2 through the router', () => {
     stream.write('the start of a body that never ends');
     expect(await status).toBe(408);
   });
+
+  it('a held stream the client cancels leaves the hold: it never reaches the app, and is recorded unanswered', async () => {
+    const { router, open, backend, port } = await setup();
+    router.table.setApp('later', { hostnames: ['later.localhost'], upstreams: [], status: { state: 'starting' } });
+    const stream = open().request({ ':path': '/cancelled', ':authority': `later.localhost:${port}` });
+    stream.on('error', () => undefined);
+    await until(() => router.requests!.list('later').length === 0 && stream.id !== undefined, 5000, 'the stream sent');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    stream.close();
+    await until(() => router.requests!.list('later').length === 1, 5000, 'the cancelled request recorded');
+    expect(router.requests!.list('later')[0]).toMatchObject({ path: '/cancelled', status: null, answeredBy: 'none' });
+    router.table.update('later', 'web', { upstreams: [{ key: 'later/web.0', port: backend.port, state: 'running' }], status: { state: 'running' } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(backend.seen.some((seen) => seen.url === '/cancelled')).toBe(false);
+  });
 });
