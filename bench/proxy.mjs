@@ -4,8 +4,9 @@
 // http-proxy (keep-alive agent) and through nginx (1 worker, upstream keepalive) if installed,
 // each in its own process, measured with wrk in one run. Ratios to direct are what compare.
 // TLS rows: the first router again on its TLS port (HTTP/1.1, keep-alive), and nginx with TLS
-// (the same certificate) if installed; then the time of a first handshake for a new name (a
-// certificate signed on demand) against one for a name already served.
+// (the same certificate) if installed; HTTP/2 on both with h2load (nghttp2-client) if installed;
+// then the time of a first handshake for a new name (a certificate signed on demand) against one
+// for a name already served.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -107,6 +108,32 @@ function wrk(port, connections, seconds, pid, url = `http://127.0.0.1:${port}/`)
   };
 }
 
+/** h2load (HTTP/2 over TLS): `clients` connections with `streams` requests in flight on each; latency is h2load's mean. */
+function h2load(url, clients, streams, seconds, pid) {
+  const cpuBefore = pid ? cpuMs(pid) : 0;
+  // No --warm-up-time: its requests are not counted, their CPU time would be (each target is warmed before the rounds).
+  const out = spawnSync('h2load', ['-t1', `-c${clients}`, `-m${streams}`, '-D', String(seconds), url], { encoding: 'utf8' }).stdout;
+  const served = Number(/requests: \d+ total, \d+ started, (\d+) done/.exec(out)?.[1] ?? NaN);
+  const mean = /time for request:\s+\S+\s+\S+\s+([\d.]+)(us|ms|s)/.exec(out);
+  const failed = /(\d+) failed, (\d+) errored/.exec(out);
+  const codes = /status codes: \d+ 2xx, \d+ 3xx, (\d+) 4xx, (\d+) 5xx/.exec(out);
+  const bad = (failed ? Number(failed[1]) + Number(failed[2]) : 0) + (codes ? Number(codes[1]) + Number(codes[2]) : 0);
+  return {
+    rps: Number(/finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out)?.[1] ?? NaN),
+    p50: mean ? Number(mean[1]) * (mean[2] === 'us' ? 0.001 : mean[2] === 's' ? 1000 : 1) : NaN,
+    p99: NaN,
+    errors: bad > 0 ? `${bad} failed or not 2xx/3xx` : null,
+    cpuUs: pid ? ((cpuMs(pid) - cpuBefore) * 1000) / served : NaN,
+  };
+}
+const haveH2load = !spawnSync('h2load', ['--version']).error;
+
+/** One measurement of a target: wrk for HTTP/1.1, h2load for HTTP/2 (4 connections × 8 streams: 32 requests in flight, as wrk -c32). */
+function measure(target, connections, seconds, pid) {
+  if (!target.h2) return wrk(target.port, connections, seconds, pid, target.url);
+  return connections === 1 ? h2load(target.url, 1, 1, seconds, pid) : h2load(target.url, 4, connections / 4, seconds, pid);
+}
+
 const appPort = await freePort();
 await start([process.execPath, join(here, 'fixtures', 'hello.mjs'), String(appPort)]);
 const targets = [{ name: 'direct', port: appPort }];
@@ -135,7 +162,7 @@ if (nginx) {
     `daemon off; master_process off; worker_processes 1; pid ${temp}/nginx.pid; error_log ${temp}/logs/error.log;
      ${process.getuid?.() === 0 ? 'user root;' : ''}
      events { worker_connections 1024; }
-     http { access_log off; client_body_temp_path ${temp}; proxy_temp_path ${temp}; fastcgi_temp_path ${temp}; uwsgi_temp_path ${temp}; scgi_temp_path ${temp};
+     http { access_log off; keepalive_requests 100000000; client_body_temp_path ${temp}; proxy_temp_path ${temp}; fastcgi_temp_path ${temp}; uwsgi_temp_path ${temp}; scgi_temp_path ${temp};
        upstream app { server 127.0.0.1:${appPort}; keepalive 32; }
        server { listen 127.0.0.1:${nginxPort}; location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; } } }`,
   );
@@ -147,6 +174,9 @@ if (nginx) {
 }
 
 // TLS: the first router's TLS port; nginx with TLS (a certificate of the same CA for localhost) beside it.
+/** nginx's TLS port and process (one, master_process off), when nginx is there. */
+let nginxTls;
+let nginxTlsPid;
 targets.push({ name: 'router, TLS h1 (keep-alive)', port: tlsPort, pid: router.pid, url: `https://localhost:${tlsPort}/` });
 if (nginx) {
   const nginxTlsPort = await freePort();
@@ -158,23 +188,31 @@ if (nginx) {
     `daemon off; master_process off; worker_processes 1; pid ${temp}/nginx-tls.pid; error_log ${temp}/logs/error-tls.log;
      ${process.getuid?.() === 0 ? 'user root;' : ''}
      events { worker_connections 1024; }
-     http { access_log off; client_body_temp_path ${temp}; proxy_temp_path ${temp}; fastcgi_temp_path ${temp}; uwsgi_temp_path ${temp}; scgi_temp_path ${temp};
+     http { access_log off; keepalive_requests 100000000; client_body_temp_path ${temp}; proxy_temp_path ${temp}; fastcgi_temp_path ${temp}; uwsgi_temp_path ${temp}; scgi_temp_path ${temp};
        upstream app { server 127.0.0.1:${appPort}; keepalive 32; }
-       server { listen 127.0.0.1:${nginxTlsPort} ssl; ssl_certificate ${temp}/localhost.pem; ssl_certificate_key ${temp}/localhost-key.pem;
+       server { listen 127.0.0.1:${nginxTlsPort} ssl http2; ssl_certificate ${temp}/localhost.pem; ssl_certificate_key ${temp}/localhost-key.pem;
          location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; proxy_set_header X-Forwarded-Proto https; } } }`,
   );
-  await start([nginx, '-p', temp, '-c', join(temp, 'nginx-tls.conf')], null);
+  nginxTlsPid = (await start([nginx, '-p', temp, '-c', join(temp, 'nginx-tls.conf')], null)).pid;
   await listening(nginxTlsPort);
-  targets.push({ name: 'nginx TLS h1 (keep-alive)', port: nginxTlsPort, url: `https://localhost:${nginxTlsPort}/` });
+  targets.push({ name: 'nginx TLS h1 (keep-alive)', port: nginxTlsPort, pid: nginxTlsPid, url: `https://localhost:${nginxTlsPort}/` });
+  nginxTls = nginxTlsPort;
+}
+// HTTP/2: the same two TLS ports, ALPN h2 (the router offers it; nginx's listen says http2).
+if (haveH2load) {
+  targets.push({ name: 'router, TLS h2 (h2load)', port: tlsPort, pid: router.pid, url: `https://localhost:${tlsPort}/`, h2: true });
+  if (nginxTls) targets.push({ name: 'nginx TLS h2 (h2load)', port: nginxTls, pid: nginxTlsPid, url: `https://localhost:${nginxTls}/`, h2: true });
+} else {
+  console.log('h2load: not installed, HTTP/2 rows skipped (apt-get install nghttp2-client)');
 }
 
 // Warm up, then interleave rounds so every target sees the same noise; keep each target's best round.
-for (const target of targets) wrk(target.port, 32, 1, undefined, target.url);
+for (const target of targets) measure(target, 32, 1, undefined);
 const results = new Map(targets.map((target) => [target.name, { rps: 0, p50: Infinity, p99: Infinity, errors: null, cpuUs: Infinity }]));
 for (let round = 0; round < rounds; round++) {
   for (const target of targets) {
-    const load = wrk(target.port, 32, duration, target.pid, target.url);
-    const single = wrk(target.port, 1, Math.max(2, Math.round(duration / 2)), undefined, target.url);
+    const load = measure(target, 32, duration, target.pid);
+    const single = measure(target, 1, Math.max(2, Math.round(duration / 2)), undefined);
     const best = results.get(target.name);
     best.rps = Math.max(best.rps, load.rps);
     best.p50 = Math.min(best.p50, single.p50);
@@ -208,12 +246,13 @@ function recordNs() {
 const direct = results.get('direct');
 const pad = (text, width) => String(text).padEnd(width);
 console.log(`\nwrk -t1 -c32 -d${duration}s (throughput) and -c1 (latency), best of ${rounds} interleaved rounds${browser ? ', browser headers' : ''}; ${new Date().toISOString()}`);
+console.log(`(h2 rows: h2load -t1 -c4 -m8 and -c1 -m1; their p50 column is h2load's mean, no p99)`);
 console.log(`${pad('target', 30)}${pad('req/s', 10)}${pad('ratio', 8)}${pad('p50 @1', 10)}${pad('+p50', 10)}${pad('p99 @1', 10)}+p99`);
 for (const target of targets) {
   const r = results.get(target.name);
   const add = (a, b) => (target.name === 'direct' ? '-' : `+${(a - b).toFixed(3)}`);
   console.log(
-    `${pad(target.name, 30)}${pad(Math.round(r.rps), 10)}${pad((r.rps / direct.rps).toFixed(2), 8)}${pad(r.p50.toFixed(3), 10)}${pad(add(r.p50, direct.p50), 10)}${pad(r.p99.toFixed(3), 10)}${add(r.p99, direct.p99)}${r.errors ? `  errors: ${r.errors}` : ''}`,
+    `${pad(target.name, 30)}${pad(Math.round(r.rps), 10)}${pad((r.rps / direct.rps).toFixed(2), 8)}${pad(r.p50.toFixed(3), 10)}${pad(add(r.p50, direct.p50), 10)}${pad(Number.isFinite(r.p99) ? r.p99.toFixed(3) : '-', 10)}${Number.isFinite(r.p99) ? add(r.p99, direct.p99) : '-'}${r.errors ? `  errors: ${r.errors}` : ''}`,
   );
 }
 const routed = results.get('paasmaker router');
@@ -226,8 +265,12 @@ console.log(`router CPU per request: ${routed.cpuUs.toFixed(1)} µs with the ins
 console.log(`request inspector, recording alone: ${recordNs().toFixed(0)} ns a request (${((recordNs.last / 1000 / plain.cpuUs) * 100).toFixed(2)}% of the router's CPU per request)`);
 const secure = results.get('router, TLS h1 (keep-alive)');
 console.log(`router TLS/plain throughput ratio: ${(secure.rps / routed.rps).toFixed(2)}; CPU per request ${secure.cpuUs.toFixed(1)} µs over TLS`);
-const nginxTls = results.get('nginx TLS h1 (keep-alive)');
-if (nginxTls) console.log(`router TLS / nginx TLS throughput ratio: ${(secure.rps / nginxTls.rps).toFixed(2)} (target >= 0.8)`);
+const nginxH1 = results.get('nginx TLS h1 (keep-alive)');
+if (nginxH1) console.log(`router TLS / nginx TLS throughput ratio: ${(secure.rps / nginxH1.rps).toFixed(2)} (target >= 0.8); CPU per request ${secure.cpuUs.toFixed(1)} µs against nginx's ${nginxH1.cpuUs.toFixed(1)} µs`);
+const secureH2 = results.get('router, TLS h2 (h2load)');
+if (secureH2) console.log(`router TLS h2 throughput ${Math.round(secureH2.rps)} req/s, ${(secureH2.rps / secure.rps).toFixed(2)}× its TLS h1; CPU per request ${secureH2.cpuUs.toFixed(1)} µs over h2`);
+const nginxH2 = results.get('nginx TLS h2 (h2load)');
+if (secureH2 && nginxH2) console.log(`router TLS h2 / nginx TLS h2 throughput ratio: ${(secureH2.rps / nginxH2.rps).toFixed(2)} (target >= 0.8); CPU per request ${secureH2.cpuUs.toFixed(1)} µs against nginx's ${nginxH2.cpuUs.toFixed(1)} µs`);
 const handshakes = await handshakeTimes(tlsPort);
 console.log(`TLS handshake (new connection, no resumption), median of ${handshakes.runs}: first for a new name (certificate signed then) ${handshakes.fresh.toFixed(1)} ms, a name already served ${handshakes.known.toFixed(1)} ms`);
 console.log('latency in ms');

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { ConnectionLimit } from './connection-limit.js';
+import type { ConnectionLimit, Sheddable } from './connection-limit.js';
 import { clientResponseHead, ownResponseHead, upstreamRequestHead } from './headers.js';
 import { BodyFraming, headEnd, HttpParseError, incompleteHeadProblem, MAX_HEAD, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1.js';
 import { plainPage, type Page } from './pages.js';
@@ -29,6 +29,25 @@ export interface Dispatcher {
   bug(error: unknown): void;
 }
 
+/**
+ * The client side of an exchange, as the router sees it: an HTTP/1.1
+ * connection (ClientConnection) or one HTTP/2 stream (H2Stream).
+ */
+export interface ExchangeConnection {
+  /** The client's address. */
+  readonly address: string;
+  /** The client came over TLS: the app is told so in X-Forwarded-Proto and Forwarded. */
+  readonly secure: boolean;
+  /** Whether the client is still there to answer. */
+  readonly open: boolean;
+  /** Sends the request to an app's port (HTTP/1.1 to the app, whatever the client spoke). */
+  forward(port: number): void;
+  /** The router's own answer (a page). */
+  answer(page: Page): void;
+  /** Runs a step started from outside the connection's events (a held request going on), answering 500 if it throws. */
+  run(step: () => void): void;
+}
+
 /** One request and its answer, as the router sees it. */
 export class Exchange {
   readonly started = performance.now();
@@ -55,7 +74,7 @@ export class Exchange {
 
   constructor(
     readonly head: RequestHead,
-    readonly connection: ClientConnection,
+    readonly connection: ExchangeConnection,
   ) {}
 
   /** A retry is safe: nothing of a body can have been lost, and repeating it changes nothing. */
@@ -73,7 +92,7 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
  * switches protocols. The socket is a plain TCP one or, from the https
  * listener, a TLS one after its handshake: the framing is the same.
  */
-export class ClientConnection implements UpstreamOwner {
+export class ClientConnection implements UpstreamOwner, ExchangeConnection, Sheddable {
   /** Bytes read and not yet consumed: the next head, or a body that waits for its upstream. */
   private pending: Buffer | undefined;
   private exchange: Exchange | undefined;
@@ -101,7 +120,7 @@ export class ClientConnection implements UpstreamOwner {
   constructor(
     readonly socket: Socket,
     private readonly router: Dispatcher,
-    private readonly limit: ConnectionLimit<ClientConnection>,
+    private readonly limit: ConnectionLimit<Sheddable>,
     private readonly deadlines: ConnectionDeadlines,
   ) {
     this.address = socket.remoteAddress ?? 'unknown';

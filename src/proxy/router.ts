@@ -1,8 +1,9 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { ClientConnection, Exchange, type ConnectionDeadlines, type Dispatcher } from './client-connection.js';
-import { ConnectionLimit, maxClientConnections } from './connection-limit.js';
+import { ClientConnection, type ConnectionDeadlines, type Dispatcher, type Exchange } from './client-connection.js';
+import { ConnectionLimit, maxClientConnections, type Sheddable } from './connection-limit.js';
+import { H2Session } from './h2-session.js';
 import { badGatewayPage, notFoundPage, unavailableHeadline, unavailablePage, type PageRequest } from './pages.js';
 import { RequestLog, REQUEST_LOG_SIZE } from './request-log.js';
 import { readyUpstreams, RoutingTable, worthWaiting, type RouteTarget, type Upstream } from './routing-table.js';
@@ -56,7 +57,9 @@ const secondsText = (ms: number) => String(ms >= 10_000 ? Math.round(ms / 1000) 
  *
  * It frames HTTP/1.1 itself (see ClientConnection): request and response
  * bytes pass through untouched apart from their heads, which keeps the cost
- * per request a fraction of two full HTTP stacks.
+ * per request a fraction of two full HTTP stacks. HTTP/2 from TLS clients
+ * (H2Session) is Node's; each stream becomes the same Exchange, routed the
+ * same way, and goes to the app over the same pooled HTTP/1.1 connections.
  */
 export class Router implements Dispatcher {
   readonly table = new RoutingTable();
@@ -68,6 +71,8 @@ export class Router implements Dispatcher {
   private readonly outstanding = new Map<string, number>();
   private readonly held = new Map<RouteTarget, Set<Held>>();
   private readonly sockets = new Set<Socket>();
+  /** Open HTTP/2 connections, told GOAWAY when the router closes. */
+  private readonly sessions = new Set<H2Session>();
   private readonly tunnels = new Map<number, number>();
   /** Static instances are answered by this in-process server, reached like any app. */
   private staticServer: HttpServer | undefined;
@@ -76,7 +81,7 @@ export class Router implements Dispatcher {
   private boundTlsPort: number | undefined;
   private turn = 0;
   /** Open client connections, capped so the platform keeps descriptors for its own work. */
-  readonly connections: ConnectionLimit<ClientConnection>;
+  readonly connections: ConnectionLimit<Sheddable>;
   private readonly deadlines: ConnectionDeadlines;
   private readonly log: (line: string) => void;
   /** When an accept last failed (EMFILE), so a storm of them is one line a second. */
@@ -156,6 +161,11 @@ export class Router implements Dispatcher {
 
   async close(): Promise<void> {
     for (const waiters of this.held.values()) for (const waiter of waiters) waiter.fail(false);
+    if (this.sessions.size > 0) {
+      for (const session of this.sessions) session.goAway();
+      // One turn of the loop for the GOAWAY frames to be written before the sockets go.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     for (const socket of this.sockets) socket.destroy();
     this.pool.destroy();
     const servers = [...this.servers];
@@ -168,9 +178,23 @@ export class Router implements Dispatcher {
     await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   }
 
-  /** A TLS connection whose handshake is done: HTTP/1.1 on it, as on a plain one (ALPN offers nothing else yet; an HTTP/2 session would start here). */
+  /** A TLS connection whose handshake is done: HTTP/2 if ALPN chose it, else HTTP/1.1 as on a plain one. */
   private acceptSecure(socket: TLSSocket): void {
-    this.accept(socket);
+    if (socket.alpnProtocol !== 'h2') {
+      this.accept(socket);
+      return;
+    }
+    if (!this.connections.admit()) {
+      socket.destroy();
+      return;
+    }
+    this.track(socket);
+    try {
+      this.sessions.add(new H2Session(socket, this, this.connections, this.deadlines, (session) => this.sessions.delete(session)));
+    } catch (error) {
+      this.bug(error);
+      socket.destroy();
+    }
   }
 
   /** Where every client connection starts, plain or TLS. */

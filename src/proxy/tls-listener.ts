@@ -16,12 +16,8 @@ export interface RouterTls {
   optional?: boolean;
 }
 
-/**
- * The protocols offered by ALPN. HTTP/2 would be one more entry here and a
- * branch where the router takes a connection whose handshake is done; every
- * TLS connection is HTTP/1.1 now.
- */
-const ALPN_PROTOCOLS = ['http/1.1'];
+/** The protocols offered by ALPN, preferred first: HTTP/2 (see H2Session), and HTTP/1.1 for clients without it. */
+const ALPN_PROTOCOLS = ['h2', 'http/1.1'];
 /** Names refused a certificate are said once each; past this many, the memory of them starts again. */
 const REFUSALS_KEPT = 1000;
 

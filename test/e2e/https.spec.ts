@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { findBinary } from '../../src/services/binaries.js';
 import { examples, runCli, Scratch, until } from '../helpers/cli.js';
 
 // https:// as a user meets it: the daemon's router listens with TLS on a port
@@ -9,6 +12,16 @@ import { examples, runCli, Scratch, until } from '../helpers/cli.js';
 
 const scratch = new Scratch();
 afterEach(() => scratch.cleanup());
+
+const haveCurl = findBinary(['curl']) !== undefined;
+
+/** An app that answers with the forwarding headers it was sent, and the HTTP version it was spoken to in. */
+const ECHO_APP = `
+require('node:http').createServer((req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ version: req.httpVersion, proto: req.headers['x-forwarded-proto'], forwarded: req.headers.forwarded }));
+}).listen(Number(process.env.PORT), '127.0.0.1');
+`;
 
 function httpsGet(port: number, name: string, ca: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -40,6 +53,30 @@ describe('https through the daemon', () => {
     expect((await runCli(['daemon', 'stop'], { home })).exitCode).toBe(0);
     const again = await runCli(['daemon', 'start'], { home });
     expect(again.stdout).toContain(`(https on ${status.tlsPort})`);
+  });
+
+  it.skipIf(!haveCurl)('curl --http2 --cacert root.pem https://hello-node.localhost:TLS_PORT/ is answered over HTTP/2; the app gets HTTP/1.1 with X-Forwarded-Proto https', async () => {
+    const home = scratch.daemonHome();
+    const echo = scratch.project({ 'paasmaker.yml': 'application:\n  name: echo\ninstances:\n  web:\n    command: node server.cjs\n', 'server.cjs': ECHO_APP });
+    for (const dir of [join(examples, 'hello-node'), echo]) {
+      const up = await runCli(['up', '-d', dir], { home });
+      expect(up.exitCode, up.stderr).toBe(0);
+    }
+    const { tlsPort } = JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { tlsPort: number };
+    const root = join(home, 'tls', 'root.pem');
+    await until(() => existsSync(root), 20_000, 'root.pem');
+    const curl = async (name: string) => {
+      const url = `https://${name}:${tlsPort}/`;
+      const { stdout } = await promisify(execFile)('curl', ['-sS', '--fail', '--http2', '--cacert', root, '--resolve', `${name}:${tlsPort}:127.0.0.1`, '-w', '\n%{http_version}', url]);
+      const at = stdout.lastIndexOf('\n');
+      return { body: stdout.slice(0, at), version: stdout.slice(at + 1) };
+    };
+    const hello = await curl('hello-node.localhost');
+    expect(hello.version).toBe('2');
+    expect(hello.body).toContain('Hello from Paasmaker');
+    const echoed = await curl('echo.localhost');
+    expect(echoed.version).toBe('2');
+    expect(JSON.parse(echoed.body)).toEqual({ version: '1.1', proto: 'https', forwarded: expect.stringMatching(/;proto=https$/) });
   });
 
   it('daemon start --no-tls: no TLS listener, the status says null', async () => {

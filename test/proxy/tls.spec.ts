@@ -156,8 +156,9 @@ describe('https through a real platform', () => {
     expect(statSync(join(home, 'tls')).mode & 0o777).toBe(0o700);
   });
 
-  it('ALPN: a client offering h2 and http/1.1 is answered in http/1.1', async () => {
-    expect(await handshake(port, 'secure.localhost', ca, ['h2', 'http/1.1'])).toMatchObject({ alpn: 'http/1.1' });
+  it('ALPN: a client offering h2 gets h2; one offering only http/1.1 gets http/1.1', async () => {
+    expect(await handshake(port, 'secure.localhost', ca, ['h2', 'http/1.1'])).toMatchObject({ alpn: 'h2' });
+    expect(await handshake(port, 'secure.localhost', ca, ['http/1.1'])).toMatchObject({ alpn: 'http/1.1' });
   });
 
   it('a WebSocket upgrade over TLS: 101, then bytes both ways', async () => {
