@@ -7,6 +7,7 @@ import { EXIT, PaasmakerError } from '../../shared/errors.js';
 import { callApi, followEvents, runningDaemon, upSocket, type DaemonRecord } from '../../api/client.js';
 import { proxyOptions, resolveSettings, type Settings } from '../../shared/settings.js';
 import { defineCommand } from '../command.js';
+import { noteUnappliedFlags } from '../unapplied-flags.js';
 import { colorEnabled, colorFor, painter, reportError, signalExit, announceIfSlow, type Paint } from '../output.js';
 
 type Options = { file?: string; prepare?: boolean; proxyPort?: string; tlsPort?: string; tls?: boolean; proxy?: boolean; watch?: boolean; detach?: boolean; tui?: boolean };
@@ -54,6 +55,8 @@ async function up(words: string[], options: Options): Promise<number> {
   if (options.detach) return upInDaemon(request, settings);
   const paint = painter(colorEnabled());
   const printer = new LinePrinter(paint, manifest);
+  // --no-tls does not send the project elsewhere (its own router would want the daemon's port): it joins, and is told the flag waits for the daemon's next start.
+  if (daemon) noteUnappliedFlags(settings, daemon, painter(colorEnabled(process.stderr)));
   if (daemon && wantsTui(options)) return upAttachedTui(manifest, request, daemon, options);
   if (daemon) return upAttached(manifest, request, daemon, printer, paint, options);
   const platform = await openPlatform(settings, options.proxy !== false, printer);
@@ -275,6 +278,7 @@ function printJob(printer: LinePrinter, event: JobUpdateEvent): void {
 async function upInDaemon(request: UpChoice, settings: Settings): Promise<number> {
   const { ensureDaemon } = await import('../../daemon/index.js');
   const { record, started } = await ensureDaemon(settings);
+  if (!started) noteUnappliedFlags(settings, record, painter(colorEnabled(process.stderr)));
   if (started) process.stdout.write(`started the daemon (pid ${record.pid}); router on port ${record.proxyPort}${record.tlsPort ? ` (https on ${record.tlsPort})` : ''}\n`);
   const began = Date.now();
   const app = await callApi<StartedApp>(record.socket, 'POST', '/api/v1/apps', request);
