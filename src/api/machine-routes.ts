@@ -13,7 +13,7 @@ export const MACHINE_ROUTES: Route[] = [
     path: '/api/v1/doctor',
     permission: 'SYSTEM_OVERVIEW',
     scope: 'somewhere',
-    summary: "paasmaker doctor's checks, run by the platform: state and disk, the routers and DNS responders of the running platforms, name resolution of *.localhost and *.local.paasmaker, runtimes and database servers; each with what to fix",
+    summary: "paasmaker doctor's checks, run by the platform: state and disk, the routers and DNS responders of the running platforms, https (its port, the local CA, which stores trust its root), name resolution of *.localhost and *.local.paasmaker, runtimes and database servers; each with what to fix",
     response: z.array(DoctorCheckSchema),
     handle: async (context) => {
       const { platform } = context;
@@ -24,6 +24,7 @@ export const MACHINE_ROUTES: Route[] = [
         home,
         proxyPort: settings.proxyPort,
         dnsPort: settings.dnsPort,
+        tlsPort: settings.tlsPort,
         // This platform and the others of its home (foreground `up`s beside the daemon): the ports each took.
         platforms: await runningPlatforms(home),
         owners: () => apps().flatMap((record) => (record.ownerPid ? [{ pid: record.ownerPid, startTime: record.ownerStart }] : [])),

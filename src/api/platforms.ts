@@ -42,7 +42,7 @@ export async function runningPlatforms(home: string): Promise<RunningPlatform[]>
     platformSockets(home).map(async (socket) => {
       const status = await callApi<Partial<Status>>(socket, 'GET', '/api/v1/status', undefined, 2000).catch(() => undefined);
       if (!status?.pid) return [];
-      return [{ pid: status.pid, kind: status.pid === daemon?.pid ? ('daemon' as const) : ('up' as const), proxyPort: status.proxyPort ?? null, dnsPort: status.dnsPort ?? null }];
+      return [{ pid: status.pid, kind: status.pid === daemon?.pid ? ('daemon' as const) : ('up' as const), proxyPort: status.proxyPort ?? null, dnsPort: status.dnsPort ?? null, tlsPort: status.tlsPort ?? null }];
     }),
   );
   return answers.flat();

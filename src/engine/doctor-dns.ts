@@ -10,6 +10,8 @@ export interface PlatformPorts {
   kind: 'daemon' | 'up';
   proxyPort: number | null;
   dnsPort: number | null;
+  /** The router's https port; null when it listens without TLS (absent from a platform that does not say). */
+  tlsPort?: number | null;
 }
 
 export const platformName = (platform: PlatformPorts) => (platform.kind === 'daemon' ? `the daemon (pid ${platform.pid})` : `paasmaker up (pid ${platform.pid})`);

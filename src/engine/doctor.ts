@@ -9,6 +9,7 @@ import { DNS_ZONE } from '../shared/settings.js';
 import type { DoctorCheck } from '../shared/views.js';
 import { dnsResponderChecks, platformName, type PlatformPorts } from './doctor-dns.js';
 import { softwareChecks, type KnownProject } from './doctor-software.js';
+import { tlsChecks } from './doctor-tls.js';
 
 type Owner = { pid: number; startTime: string | null };
 
@@ -18,6 +19,8 @@ export interface DoctorFacts {
   /** The configured ports: checked when no running platform says which it took. */
   proxyPort: number;
   dnsPort: number;
+  /** The configured https port; undefined when https is off. */
+  tlsPort?: number;
   /** The running platforms of this home (the daemon first, then foreground `up`s) and the ports each took. */
   platforms: PlatformPorts[];
   /** The apps' owners from state.db, undefined when there is none yet; throws when it is damaged. */
@@ -108,13 +111,14 @@ async function routerChecks(facts: DoctorFacts): Promise<DoctorCheck[]> {
   ];
 }
 
-/** The daemon, state and disk, the routers, name resolution of both zones, the runtimes and database servers: each with what to fix. */
+/** The daemon, state and disk, the routers, https (its port, the local CA, where its root is trusted), name resolution of both zones, the runtimes and database servers: each with what to fix. */
 export async function doctorChecks(facts: DoctorFacts): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const daemon = facts.platforms.find((platform) => platform.kind === 'daemon');
   if (daemon) checks.push(check('daemon', true, `the daemon runs (pid ${daemon.pid}), its router on port ${daemon.proxyPort}`));
   checks.push(...(await storageChecks(facts)));
   checks.push(...(await routerChecks(facts)));
+  checks.push(...tlsChecks(facts.home, facts.tlsPort, facts.platforms, facts.env));
 
   const localhost = await resolvesToLoopback('paasmaker-doctor.localhost');
   checks.push(

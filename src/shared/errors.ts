@@ -40,6 +40,8 @@ export const ERRORS = {
   SERVICE_FAILED: { status: 502, exit: 1 },
   SERVICE_NOT_FOUND: { status: 404, exit: 1 },
   CONFIRMATION_NEEDED: { status: 409, exit: 1 },
+  /** A trust store that could not be changed (paasmaker trust): the command that failed says why. */
+  TRUST_FAILED: { status: 500, exit: 1 },
   STATE_DAMAGED: { status: 500, exit: 1 },
   STATE_UNWRITABLE: { status: 500, exit: 1 },
   DISK_FULL: { status: 507, exit: 1 },

@@ -199,7 +199,7 @@ export type ProjectEnvironmentRow = z.infer<typeof ProjectEnvironmentSchema>;
 /** One check of `paasmaker doctor`. */
 export const DoctorCheckSchema = z
   .object({
-    name: z.string().describe('what is checked: daemon, state, disk, degraded, router, localhost, dns-responder, dns-zone, runtime, database'),
+    name: z.string().describe('what is checked: daemon, state, disk, degraded, router, tls, tls-root, trust, localhost, dns-responder, dns-zone, runtime, database'),
     ok: z.boolean(),
     what: z.string().describe('what was found'),
     fix: z.string().nullable().describe('what to do when it is not ok; on a passing check, an optional step (installing a database server no project uses yet)'),

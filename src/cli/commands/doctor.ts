@@ -6,7 +6,7 @@ import { defineCommand } from '../command.js';
 
 export default defineCommand<{ json?: boolean }>({
   name: 'doctor',
-  description: 'check state and disk, the routers and DNS responder of the running platforms, name resolution of *.localhost and *.local.paasmaker, the runtimes the projects need and the database servers, and say what to fix',
+  description: 'check state and disk, the routers and DNS responder of the running platforms, https (its port, the local CA, which stores trust its root), name resolution of *.localhost and *.local.paasmaker, the runtimes the projects need and the database servers, and say what to fix',
   options: [{ flags: '--json', description: 'print a JSON array of checks: name, ok, what, fix' }],
   examples: ['paasmaker doctor', 'paasmaker doctor --json    for scripts: exits 1 when a check fails'],
   run: ({ options }) => doctor(options),
@@ -22,6 +22,7 @@ async function localChecks(): Promise<DoctorCheck[]> {
     home: settings.home,
     proxyPort: settings.proxyPort,
     dnsPort: settings.dnsPort,
+    tlsPort: settings.tlsPort,
     platforms: await runningPlatforms(settings.home),
     owners: () => apps()?.flatMap((record) => (record.ownerPid ? [{ pid: record.ownerPid, startTime: record.ownerStart }] : [])),
     projects: () => (apps() ?? []).map((record) => ({ app: record.name, directory: record.directory, manifest: record.manifest })),

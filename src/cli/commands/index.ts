@@ -27,6 +27,7 @@ import servicesDestroy from './services-destroy.js';
 import servicesList from './services-list.js';
 import stats from './stats.js';
 import top from './top.js';
+import trust from './trust.js';
 import up from './up.js';
 import userAdd from './user-add.js';
 import userList from './user-list.js';
@@ -116,6 +117,7 @@ export const commands: readonly CommandSpec<never>[] = [
   tokenList,
   tokenRevoke,
   doctor,
+  trust,
   runtimes,
   { name: 'dns', description: 'name resolution for *.local.paasmaker' },
   dnsSetup,
