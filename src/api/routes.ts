@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseLogLine, tailLog } from '../shared/tail.js';
 import { z } from 'zod';
-import { appEnvironment, listProcesses, listTraffic, maskEnvironment, projectEnvironment, usageOf } from '../engine/index.js';
+import { appEnvironment, listTraffic, maskEnvironment, projectEnvironment, usageOf } from '../engine/index.js';
 import { loadChosenManifest, loadManifestAsync } from '../manifest/index.js';
 import { PaasmakerError } from '../shared/errors.js';
 import {
@@ -124,7 +124,7 @@ export const ROUTES: Route[] = [
     response: z.array(InstanceSchema),
     handle: (context, params) => {
       appRecord(context, params.app!);
-      const processes = listProcesses(context.platform.state, { app: params.app, selfPid: process.pid, usage: context.platform.usage });
+      const processes = context.platform.processes(params.app);
       return context.platform.state.instances.list(params.app!).map((record) => ({ ...record, standalone: Boolean(record.standalone), ...usageOf(processes.filter((row) => row.instance === record.name)) }));
     },
   },
@@ -177,7 +177,7 @@ export const ROUTES: Route[] = [
     summary: 'Every process slot (as paasmaker ps -a: a stopped app until a week after it stopped); ?app= filters, ?running=true keeps the apps that run',
     query: ProcessesQuerySchema,
     response: z.array(ProcessSchema),
-    handle: (context, _params, _body, query: z.infer<typeof ProcessesQuerySchema>) => listProcesses(context.platform.state, { app: query.app, selfPid: process.pid, running: query.running === 'true', usage: context.platform.usage }),
+    handle: (context, _params, _body, query: z.infer<typeof ProcessesQuerySchema>) => context.platform.processes(query.app, { running: query.running === 'true' }),
   },
   ...PROCESS_ROUTES,
   ...REQUEST_LOG_ROUTES,

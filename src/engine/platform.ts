@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { ResolvedManifest } from '../manifest/index.js';
 import type { RequestFilter, RequestRecord } from '../proxy/index.js';
 import { Services } from '../services/index.js';
+import { NO_URLS, type NameUrls } from '../shared/app-urls.js';
 import type { Degraded, DiskSpace } from '../shared/disk-space.js';
 import { raiseDescriptorLimit } from '../shared/descriptors.js';
 import { PaasmakerError } from '../shared/errors.js';
@@ -29,6 +30,7 @@ import { reportProcesses } from './process-reports.js';
 import { ProcessStats } from './process-stats.js';
 import { ProjectReloads } from './project-reloads.js';
 import { listProcesses, type ProcessRow } from './queries.js';
+import { routedHostname } from './routes.js';
 import { RollingUpdates } from './rolling.js';
 import type { RunningApp } from './running-app.js';
 import { unreadyProcesses, type UnreadyProcess } from './unready.js';
@@ -151,9 +153,16 @@ export class Platform extends EventEmitter<PlatformEvents> {
     return this.edge.tlsPort;
   }
 
-  /** The URL a browser opens for an app's routed instance, when the router runs. */
-  appUrl(app: string): string | undefined {
-    return this.edge.appUrl(app);
+  /** The URLs a browser opens for an app's routed instance (APP.localhost): http, and https when the router listens with TLS; nulls without a router. */
+  appUrls(app: string): NameUrls {
+    return this.edge.appUrls(app);
+  }
+
+  /** Where a browser reaches one instance type of an app running here (APP.localhost, or TYPE.APP.localhost); nulls for a standalone type, an app not running here, or no router. */
+  instanceUrls(app: string, instance: string): NameUrls {
+    const manifest = this.running.get(app)?.manifest;
+    const type = manifest?.instances.find((candidate) => candidate.name === instance);
+    return manifest && type && !type.standalone ? this.edge.urlsOf(routedHostname(manifest, instance)) : NO_URLS;
   }
 
   /** Routes paasmaker.localhost to the web console and API listening on a loopback port. */
@@ -244,9 +253,9 @@ export class Platform extends EventEmitter<PlatformEvents> {
     return app ? unreadyProcesses(app, this.supervisor) : [];
   }
 
-  /** Process slots as a listing shows them. */
-  processes(app?: string): ProcessRow[] {
-    return listProcesses(this.state, { app, selfPid: this.owner.pid, usage: this.usage });
+  /** Process slots as a listing shows them (`running`: only the apps that run), with where the router reaches each. */
+  processes(app?: string, options: { running?: boolean } = {}): ProcessRow[] {
+    return listProcesses(this.state, { app, running: options.running, selfPid: this.owner.pid, usage: this.usage, urls: (name, instance) => this.instanceUrls(name, instance) });
   }
 
   runningApps(): ResolvedManifest[] {

@@ -2,10 +2,12 @@ import { relative } from 'node:path';
 import type { InstanceStateEvent, JobUpdateEvent, LogLineEvent, Platform, UnreadyProcess } from '../../engine/index.js';
 import type { StartedApp } from '../../api/index.js';
 import type { ResolvedManifest } from '../../manifest/index.js';
+import { primaryUrl, urlsText, type NameUrls } from '../../shared/app-urls.js';
 import { EXIT, PaasmakerError } from '../../shared/errors.js';
 import { callApi, followEvents, runningDaemon, upSocket, type DaemonRecord } from '../../api/client.js';
 import { proxyOptions, resolveSettings, type Settings } from '../../shared/settings.js';
 import { defineCommand } from '../command.js';
+import { noteUnappliedFlags } from '../unapplied-flags.js';
 import { colorEnabled, colorFor, painter, reportError, signalExit, announceIfSlow, type Paint } from '../output.js';
 
 type Options = { file?: string; prepare?: boolean; proxyPort?: string; tlsPort?: string; tls?: boolean; proxy?: boolean; watch?: boolean; detach?: boolean; tui?: boolean };
@@ -53,6 +55,8 @@ async function up(words: string[], options: Options): Promise<number> {
   if (options.detach) return upInDaemon(request, settings);
   const paint = painter(colorEnabled());
   const printer = new LinePrinter(paint, manifest);
+  // --no-tls does not send the project elsewhere (its own router would want the daemon's port): it joins, and is told the flag waits for the daemon's next start.
+  if (daemon) noteUnappliedFlags(settings, daemon, painter(colorEnabled(process.stderr)));
   if (daemon && wantsTui(options)) return upAttachedTui(manifest, request, daemon, options);
   if (daemon) return upAttached(manifest, request, daemon, printer, paint, options);
   const platform = await openPlatform(settings, options.proxy !== false, printer);
@@ -103,8 +107,7 @@ async function up(words: string[], options: Options): Promise<number> {
       // Its output is on the screen above: say what happened to each process, not its lines again.
       if (unready.length > 0) for (const line of unreadyReport(app, elapsed, unready, { lines: false })) printer.system(line);
       else printer.system(`${app} is up in ${elapsed} ms — Ctrl-C stops it; \`paasmaker ps\` in another terminal lists it`);
-      const url = platform.appUrl(app);
-      if (url && manifest.instances.some((instance) => !instance.standalone)) printer.system(`open ${paint('bold', url)}`);
+      if (manifest.instances.some((instance) => !instance.standalone)) printOpen(printer, paint, platform.appUrls(app));
       if (options.watch !== false && manifest.instances.some((instance) => instance.watch.enabled)) {
         await platform.watch(app);
         printer.system('watching for changes: a save reloads without dropping a request (--no-watch turns it off)');
@@ -250,7 +253,7 @@ async function upAttached(manifest: ResolvedManifest, request: UpChoice, daemon:
     const answer = await callApi<StartedApp>(daemon.socket, 'POST', '/api/v1/apps', { ...request, attached: true, prepare: options.prepare, watch: options.watch !== false });
     if (answer.unready.length > 0) for (const line of unreadyReport(app, Date.now() - began, answer.unready, { lines: false })) printer.system(line);
     else printer.system(`${app} is up in ${Date.now() - began} ms — Ctrl-C stops it; \`paasmaker ps\` in another terminal lists it`);
-    if (answer.url && manifest.instances.some((instance) => !instance.standalone)) printer.system(`open ${paint('bold', answer.url)}`);
+    if (manifest.instances.some((instance) => !instance.standalone)) printOpen(printer, paint, answer);
     const beside = besideVersion(answer);
     if (beside) printer.system(beside);
   } catch (error) {
@@ -275,7 +278,8 @@ function printJob(printer: LinePrinter, event: JobUpdateEvent): void {
 async function upInDaemon(request: UpChoice, settings: Settings): Promise<number> {
   const { ensureDaemon } = await import('../../daemon/index.js');
   const { record, started } = await ensureDaemon(settings);
-  if (started) process.stdout.write(`started the daemon (pid ${record.pid}); router on port ${record.proxyPort}\n`);
+  if (!started) noteUnappliedFlags(settings, record, painter(colorEnabled(process.stderr)));
+  if (started) process.stdout.write(`started the daemon (pid ${record.pid}); router on port ${record.proxyPort}${record.tlsPort ? ` (https on ${record.tlsPort})` : ''}\n`);
   const began = Date.now();
   const app = await callApi<StartedApp>(record.socket, 'POST', '/api/v1/apps', request);
   if (app.unready.length > 0) {
@@ -285,16 +289,24 @@ async function upInDaemon(request: UpChoice, settings: Settings): Promise<number
     process.stderr.write(`${paint('cyan', 'hint:')} it stays in the daemon and is restarted; fix it and save to reload it, or stop it with: paasmaker down ${app.name}\n`);
     return EXIT.user;
   }
-  process.stdout.write(`${app.name} is up in ${Date.now() - began} ms${app.url ? `: ${app.url}` : ''}\n`);
+  const where = urlsText(app);
+  process.stdout.write(`${app.name} is up in ${Date.now() - began} ms${where ? `: ${where}` : ''}\n`);
   const beside = besideVersion(app);
   if (beside) process.stdout.write(`${beside}\n`);
   return EXIT.ok;
 }
 
+/** "open https://shop.localhost:7655/ (or http://shop.localhost:7654/)": https first while the router listens with TLS. */
+function printOpen(printer: LinePrinter, paint: Paint, urls: Partial<NameUrls>): void {
+  const first = primaryUrl(urls);
+  if (!first) return;
+  printer.system(`open ${paint('bold', first)}${urls.httpsUrl && urls.url ? ` (or ${urls.url})` : ''}`);
+}
+
 /** A development up holds the app's names while a deployed version is current: said, never silent. */
 function besideVersion(app: StartedApp): string | undefined {
   if (app.version === null || app.servedBy !== 'dev') return undefined;
-  const beside = app.url?.replace(`//${app.name}.`, `//v${app.version}.${app.name}.`);
+  const beside = primaryUrl(app)?.replace(`//${app.name}.`, `//v${app.version}.${app.name}.`);
   return `this up answers ${app.name}.localhost while it runs; the deployed v${app.version} stays current${beside ? ` on ${beside}` : ''} and takes the name back when this up stops (or with paasmaker down ${app.name}; paasmaker versions ${app.name} lists them)`;
 }
 
