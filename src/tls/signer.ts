@@ -10,7 +10,8 @@ type Waiting = { resolve: (result: KeyAndCertificate) => void; reject: (error: E
 
 let worker: Worker | undefined;
 let nextId = 1;
-const waiting = new Map<number, Waiting>();
+/** What each thread was asked and has not answered: a thread that ends fails only its own asks. */
+const waitingOn = new WeakMap<Worker, Map<number, Waiting>>();
 let idleTimer: NodeJS.Timeout | undefined;
 
 /**
@@ -32,7 +33,7 @@ export async function signOffThread(ask: SigningAsk): Promise<KeyAndCertificate>
   thread.ref();
   const id = nextId++;
   return new Promise<KeyAndCertificate>((resolve, reject) => {
-    waiting.set(id, { resolve, reject });
+    waitingOn.get(thread)!.set(id, { resolve, reject });
     thread.postMessage({ id, ask });
   });
 }
@@ -40,6 +41,8 @@ export async function signOffThread(ask: SigningAsk): Promise<KeyAndCertificate>
 function start(script: URL): Worker {
   // execArgv: none of the parent's flags (--input-type, loaders) apply to the signer.
   const thread = new Worker(script, { execArgv: [] });
+  const waiting = new Map<number, Waiting>();
+  waitingOn.set(thread, waiting);
   thread.on('message', (answer: { id: number; result?: KeyAndCertificate; error?: string }) => {
     const asked = waiting.get(answer.id);
     if (!asked) return;
@@ -61,7 +64,7 @@ function start(script: URL): Worker {
 function idle(thread: Worker): void {
   thread.unref();
   idleTimer = setTimeout(() => {
-    if (waiting.size > 0 || worker !== thread) return;
+    if ((waitingOn.get(thread)?.size ?? 0) > 0 || worker !== thread) return;
     worker = undefined;
     void thread.terminate();
   }, IDLE_MS);
