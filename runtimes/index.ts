@@ -7,7 +7,9 @@ import { shellRuntime } from './shell/index.js';
 import { staticRuntime } from './static/index.js';
 import type { RuntimePlugin } from './types.js';
 
-export type { RuntimeContext, RuntimePlan, RuntimePlugin, RuntimeVersion } from './types.js';
+export type { InstallContext, RuntimeContext, RuntimeInstall, RuntimePlan, RuntimePlugin, RuntimeVersion } from './types.js';
+export { installedVersions, installsRoot, removeInstalled, RuntimeNotInstalled } from './installs.js';
+export { toRange } from './versions.js';
 
 /** The registry: one line per runtime. */
 const runtimes: Record<string, RuntimePlugin> = {

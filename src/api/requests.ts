@@ -50,6 +50,16 @@ export const WaitQuerySchema = z.strictObject({
   wait: z.coerce.number().min(0).max(60).optional().describe('seconds to wait for the outcome before answering with the job still running (default 10; 0 answers at once)'),
 });
 
+export const RuntimeInstallRequestSchema = z
+  .strictObject({
+    runtime: z.string().min(1).describe('a runtime Paasmaker installs versions of: node'),
+    version: z.string().min(1).optional().describe('a version or range ("22", "^20.11", "lts/iron"); the newest release matching it is installed (default: the newest)'),
+  })
+  .meta({ id: 'RuntimeInstallRequest' });
+export const RuntimeRemoveRequestSchema = z
+  .strictObject({ confirm: z.string().optional().describe('"<runtime>@<version>": without it (or with another) nothing is removed') })
+  .meta({ id: 'RuntimeRemoveRequest' });
+
 export const EnvQuerySchema = z.strictObject({
   instance: z.string().min(1).optional().describe('this instance type (default: the routed one, web, else the first)'),
   show_secrets: z.enum(['true', 'false']).optional().describe('true: passwords in clear; only over the Unix socket'),

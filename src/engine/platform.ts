@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { ResolvedManifest } from '../manifest/index.js';
+import type { ResolvedInstance, ResolvedManifest } from '../manifest/index.js';
+import type { RuntimePlan } from '../../runtimes/index.js';
 import type { RequestFilter, RequestRecord } from '../proxy/index.js';
 import { Services } from '../services/index.js';
 import { NO_URLS, type NameUrls } from '../shared/app-urls.js';
@@ -23,6 +24,7 @@ import { processKey, type PlatformEvents } from './events.js';
 import { recordedManifest } from './recorded-manifest.js';
 import { Jobs } from './jobs.js';
 import { Launcher } from './launcher.js';
+import { RuntimeInstalls } from './runtime-installs.js';
 import { Leftovers, type ReapReport } from './leftovers.js';
 import { Lifecycle } from './lifecycle.js';
 import { openState } from './open-state.js';
@@ -76,6 +78,8 @@ export class Platform extends EventEmitter<PlatformEvents> {
   readonly warnings: Warnings;
   /** CPU and memory of the apps' processes, sampled every ~2 s. */
   readonly usage: ProcessStats;
+  /** Runtime versions Paasmaker installs itself (on demand, or asked), and their removal. */
+  readonly installs: RuntimeInstalls;
 
   private readonly supervisor: Supervisor;
   private readonly keeper?: Keeper;
@@ -111,7 +115,8 @@ export class Platform extends EventEmitter<PlatformEvents> {
     const warnings = (this.warnings = platformWarnings({ events, space }));
     const edge = (this.edge = new Edge({ state, supervisor, space, life, events, warnings, tlsDir: this.layout.tls }));
     const leftovers = (this.leftovers = new Leftovers({ state, supervisor, owner, life }));
-    const launcher = (this.launcher = new Launcher({ home: this.layout.root, logs: this.layout.logs, env, ownerToken, state, supervisor, keeper, jobs, services, life, events }));
+    const installs = (this.installs = new RuntimeInstalls({ home: this.layout.root, env, jobs, life, running, standby }));
+    const launcher = (this.launcher = new Launcher({ home: this.layout.root, logs: this.layout.logs, env, ownerToken, state, supervisor, keeper, jobs, services, life, events, installs }));
     const crons = (this.crons = new CronRuns({ state, running, edge, launcher, jobs, events }));
     const runs = (this.runs = new VersionRuns({ life, state, owner, running, standby, supervisor, edge, launcher, crons, events }));
     const versions = (this.deployed = new Versions({ root: this.layout.versions, state, running, supervisor, edge, launcher, jobs, life, events, runs }));
@@ -237,6 +242,11 @@ export class Platform extends EventEmitter<PlatformEvents> {
   /** Provisions the app's services (a job) and returns their credentials as environment variables. */
   provisionServices(manifest: ResolvedManifest): Promise<Record<string, string>> {
     return this.launcher.provisionServices(manifest);
+  }
+
+  /** An instance's runtime plan; a version nothing installed fits is installed first, when its runtime can (a job). */
+  runtimePlan(manifest: ResolvedManifest, instance: ResolvedInstance): Promise<RuntimePlan> {
+    return this.launcher.plan(manifest, instance);
   }
 
   /**

@@ -211,13 +211,26 @@ export type DoctorCheck = z.infer<typeof DoctorCheckSchema>;
 export const RuntimeSchema = z
   .object({
     name: z.string(),
-    installed: z.array(z.object({ version: z.string(), source: z.string().describe('PATH, nvm, fnm, volta, pyenv, …'), binDir: z.string() })),
+    installed: z.array(
+      z.object({
+        version: z.string(),
+        source: z.string().describe('PATH, nvm, fnm, volta, pyenv, …, or paasmaker: installed by Paasmaker under PAASMAKER_HOME/runtimes'),
+        binDir: z.string(),
+        usedBy: z.array(z.string()).describe('the running instances on this version ("shop/web")'),
+      }),
+    ),
     instances: z
       .array(z.object({ app: z.string(), instance: z.string(), version: z.string().nullable(), description: z.string().describe('e.g. "node v20.11.1 (/usr/bin/node)"') }))
       .describe('running instances of this runtime and the version each resolved to'),
   })
   .meta({ id: 'Runtime' });
 export type RuntimeRow = z.infer<typeof RuntimeSchema>;
+
+/** A runtime version Paasmaker removed. */
+export const RuntimeRemovedSchema = z
+  .object({ runtime: z.string(), version: z.string(), folder: z.string().describe('the folder deleted') })
+  .meta({ id: 'RuntimeRemoved' });
+export type RuntimeRemoved = z.infer<typeof RuntimeRemovedSchema>;
 
 /** Something the platform could not do as asked (the DNS port taken, a router error, an app not restored), newest last. */
 export const WarningSchema = z

@@ -22,6 +22,8 @@ import requests from './requests.js';
 import restart from './restart.js';
 import run from './run.js';
 import runtimes from './runtimes.js';
+import runtimesInstall from './runtimes-install.js';
+import runtimesRemove from './runtimes-remove.js';
 import scale from './scale.js';
 import servicesDestroy from './services-destroy.js';
 import servicesList from './services-list.js';
@@ -119,6 +121,8 @@ export const commands: readonly CommandSpec<never>[] = [
   doctor,
   trust,
   runtimes,
+  runtimesInstall,
+  runtimesRemove,
   { name: 'dns', description: 'name resolution for *.local.paasmaker' },
   dnsSetup,
   completion,
