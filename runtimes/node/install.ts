@@ -134,14 +134,14 @@ function run(command: string, args: string[], ctx: InstallContext): Promise<void
 async function fetchPackage(npmBin: string, name: string, published: Published, work: string, into: string, ctx: InstallContext, registry: string): Promise<void> {
   const spec = `${name}@${published.version}`;
   const cache = join(work, `cache-${name}`);
-  const destination = join(work, 'packed');
+  const destination = join(work, `packed-${name}`);
   mkdirSync(destination, { recursive: true });
   ctx.progress(`downloading ${spec} from ${registry}`);
   const began = Date.now();
   let told = 0;
   const ticker = setInterval(() => {
     const size = sizeOf(cache);
-    if (size > told && size > 0) ctx.progress(`downloading ${spec}: ${mb(size)} so far`);
+    if (size > told && size >= 100 * 1024) ctx.progress(`downloading ${spec}: ${mb(size)} so far`);
     told = size;
   }, 2000);
   let answer: Awaited<ReturnType<typeof npm>>;
@@ -199,13 +199,16 @@ export async function installNode(range: string, ctx: InstallContext): Promise<R
     version,
     async (temporary) => {
       const work = join(temporary, '.download');
-      await fetchPackage(npmBin, name, node, work, temporary, ctx, registry);
+      // npm is looked up and downloaded while node is: most of an install is waiting on the network and unpacking.
+      const outcomes = await Promise.allSettled([fetchPackage(npmBin, name, node, work, temporary, ctx, registry), addNpm(npmBin, version, temporary, work, ctx, registry)]);
+      // Node's own failure first: it is the one the user asked for.
+      for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
       const binary = join(temporary, 'bin', 'node');
       chmodSync(binary, 0o755);
       // A binary this machine cannot run (another libc) is refused here rather than at the app's start.
       const answered = await new Promise<string>((resolve) => execFile(binary, ['--version'], { timeout: 10_000 }, (error, stdout) => resolve(error ? '' : stdout.trim())));
       if (answered !== `v${version}`) throw download(`the downloaded node ${version} does not run on this machine (\`node --version\` answered "${answered || 'nothing'}")`);
-      await addNpm(npmBin, version, temporary, work, ctx, registry);
+      linkNpm(temporary);
       rmSync(work, { recursive: true, force: true });
       ctx.progress(`installed node ${version} into ${folder}`);
     },
@@ -222,14 +225,18 @@ async function addNpm(npmBin: string, nodeVersion: string, folder: string, work:
   try {
     chosen = await resolvePackage(npmBin, 'npm@>=6', ctx, registry, (found) => found.filter(fits).sort((a, b) => semver.rcompare(a.version, b.version))[0], ['version', 'engines', 'dist']);
   } catch (error) {
-    throw download(`node ${nodeVersion} was downloaded, but not an npm for it: ${(error as Error).message}`);
+    throw download(`no npm for node ${nodeVersion}: ${(error as Error).message}`);
   }
   await fetchPackage(npmBin, 'npm', chosen, work, join(folder, 'lib', 'node_modules', 'npm'), ctx, registry);
+  ctx.progress(`added npm ${chosen.version}`);
+}
+
+/** bin/npm and bin/npx, linking to the npm unpacked beside node (as nodejs.org's archives have them). */
+function linkNpm(folder: string): void {
   for (const [link, script] of [['npm', 'npm-cli.js'], ['npx', 'npx-cli.js']] as const) {
     const target = join(folder, 'lib', 'node_modules', 'npm', 'bin', script);
     if (!existsSync(target)) continue;
     chmodSync(target, 0o755);
     symlinkSync(join('..', 'lib', 'node_modules', 'npm', 'bin', script), join(folder, 'bin', link));
   }
-  ctx.progress(`added npm ${chosen.version}`);
 }
