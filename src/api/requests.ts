@@ -8,6 +8,7 @@ export const UpRequestSchema = z
     attached: z.boolean().optional().describe('held by a foreground client (an attach=1 event stream): not brought back after a daemon restart'),
     prepare: z.boolean().optional().describe('run the prepare steps even if nothing changed'),
     watch: z.boolean().optional().describe('reload on save (default true)'),
+    offline: z.boolean().optional().describe('download no runtime version: one that nothing installed fits is an error saying what to install (paasmaker up --offline)'),
     file: z.string().min(1).max(4096).optional().describe('the manifest to read, relative to the folder (paasmaker up -f): a paasmaker.yml, manifest.yml or Procfile'),
     instances: z
       .array(z.string().min(1).max(200))

@@ -62,11 +62,11 @@ export const ROUTES: Route[] = [
     request: UpRequestSchema,
     response: StartedAppSchema,
     handle: async (context, _params, body) => {
-      const { directory, attached, prepare, watch, file, instances = [] } = body as z.infer<typeof UpRequestSchema>;
+      const { directory, attached, prepare, watch, offline, file, instances = [] } = body as z.infer<typeof UpRequestSchema>;
       // The foreground's choice, made the same way: the folder is the first word, the instance types the rest.
       const { manifest } = await loadChosenManifest([resolve(directory), ...instances], file === undefined ? undefined : { path: file, from: `file ${file}` });
       requireMayRun(context, manifest.application.name, manifest.application.workspace);
-      await context.platform.apply(manifest, { forcePrepare: prepare, restore: !attached });
+      await context.platform.apply(manifest, { forcePrepare: prepare, restore: !attached, offline });
       const unready = context.platform.unready(manifest.application.name);
       if (watch !== false) await context.platform.watch(manifest.application.name);
       return { ...appRecord(context, manifest.application.name), unready };

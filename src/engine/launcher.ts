@@ -51,14 +51,15 @@ export interface LauncherParts {
 export class Launcher {
   constructor(private readonly parts: LauncherParts) {}
 
-  plan(manifest: ResolvedManifest, instance: ResolvedInstance): Promise<RuntimePlan> {
-    return this.parts.installs.plan({ manifest, instance, home: this.parts.home, env: this.parts.env });
+  /** offline: a version nothing installed fits is an error, not an install. */
+  plan(manifest: ResolvedManifest, instance: ResolvedInstance, options: { offline?: boolean } = {}): Promise<RuntimePlan> {
+    return this.parts.installs.plan({ manifest, instance, home: this.parts.home, env: this.parts.env }, options);
   }
 
   /** Every instance type's plan, resolved before anything starts: a missing interpreter fails fast. */
-  async plans(manifest: ResolvedManifest): Promise<Map<string, RuntimePlan>> {
+  async plans(manifest: ResolvedManifest, options: { offline?: boolean } = {}): Promise<Map<string, RuntimePlan>> {
     const plans = new Map<string, RuntimePlan>();
-    for (const instance of manifest.instances) plans.set(instance.name, await this.plan(manifest, instance));
+    for (const instance of manifest.instances) plans.set(instance.name, await this.plan(manifest, instance, options));
     return plans;
   }
 

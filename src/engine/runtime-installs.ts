@@ -25,13 +25,18 @@ export interface RuntimeInstallsParts {
 export class RuntimeInstalls {
   constructor(private readonly parts: RuntimeInstallsParts) {}
 
-  /** An instance's plan; a version nothing installed fits is installed (a job of the app), when its runtime can, and planned again. */
-  async plan(ctx: RuntimeContext): Promise<RuntimePlan> {
+  /**
+   * An instance's plan; a version nothing installed fits is installed (a job
+   * of the app), when its runtime can, and planned again; offline, it is an
+   * error saying what to install.
+   */
+  async plan(ctx: RuntimeContext, options: { offline?: boolean } = {}): Promise<RuntimePlan> {
     const runtime = getRuntime(ctx.instance.runtime.name);
     try {
       return await runtime.plan(ctx);
     } catch (error) {
       if (!(error instanceof RuntimeNotInstalled) || !runtime.install) throw error;
+      if (options.offline) throw new PaasmakerError(error.code, `${error.message}; offline (--offline), Paasmaker downloads no runtime`, { hint: error.hint });
       try {
         await this.install(error.runtime, error.range, ctx.manifest.application.name);
       } catch (failure) {

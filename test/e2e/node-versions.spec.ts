@@ -116,7 +116,7 @@ describe('Node.js versions on demand', () => {
     expect(installedHere(pmHome)).toEqual([]);
   }, 400_000);
 
-  it('a registry that cannot be reached, or npm set offline: the error names the version, why it could not be downloaded, and what to install by hand', async () => {
+  it('a registry that cannot be reached, npm set offline, or up --offline: the error names the version, why it could not be downloaded, and what to install by hand', async () => {
     const closed = await new Promise<number>((resolve) => {
       const server = createServer();
       server.listen(0, '127.0.0.1', () => {
@@ -136,6 +136,13 @@ describe('Node.js versions on demand', () => {
     expect(offline.exitCode).toBe(1);
     expect(offline.stderr).toContain('npm is set to work offline');
     expect(offline.stderr).toMatch(/hint: install Node\.js 16/);
+
+    const told = await runCli(['up', dir, '--no-tui', '--no-watch', '--offline'], { home: pmHome });
+    expect(told.exitCode).toBe(1);
+    expect(told.stderr).toContain('instance "web" needs node 16 (paasmaker.yml:5:3)');
+    expect(told.stderr).toContain('offline (--offline), Paasmaker downloads no runtime');
+    expect(told.stderr).toMatch(/hint: install Node\.js 16/);
+    expect(told.stdout).not.toContain('install node');
     expect(installedHere(pmHome)).toEqual([]);
   }, 60_000);
 

@@ -10,7 +10,7 @@ import { defineCommand } from '../command.js';
 import { noteUnappliedFlags } from '../unapplied-flags.js';
 import { colorEnabled, colorFor, painter, reportError, signalExit, announceIfSlow, type Paint } from '../output.js';
 
-type Options = { file?: string; prepare?: boolean; proxyPort?: string; tlsPort?: string; tls?: boolean; proxy?: boolean; watch?: boolean; detach?: boolean; tui?: boolean };
+type Options = { file?: string; prepare?: boolean; offline?: boolean; proxyPort?: string; tlsPort?: string; tls?: boolean; proxy?: boolean; watch?: boolean; detach?: boolean; tui?: boolean };
 
 export default defineCommand<Options>({
   name: 'up',
@@ -22,6 +22,7 @@ export default defineCommand<Options>({
   options: [
     { flags: '-f, --file <file>', description: 'the manifest to read, relative to the folder: a paasmaker.yml, manifest.yml or Procfile (Procfile.dev, …); default: $PAASMAKER_MANIFEST' },
     { flags: '--prepare', description: 'run the prepare steps even if nothing changed' },
+    { flags: '--offline', description: 'download no runtime version (a Node.js nothing installed fits is an error saying what to install)' },
     { flags: '--proxy-port <port>', description: "the router's port (default 7654, or $PAASMAKER_PROXY_PORT; 0 picks a free one)" },
     { flags: '--tls-port <port>', description: "the router's https port (default 7655, or $PAASMAKER_TLS_PORT; 0 picks a free one)" },
     { flags: '--no-tls', description: 'the router listens without TLS (no https://)' },
@@ -52,7 +53,7 @@ async function up(words: string[], options: Options): Promise<number> {
   const { manifest, request } = await chosenManifest(words, options.file);
   // With a daemon running, the project joins it (one router for every project) and this terminal holds it.
   const daemon = options.proxy === false || settings.source.proxyPort === 'flag' || options.tlsPort !== undefined ? undefined : runningDaemon(settings.home);
-  if (options.detach) return upInDaemon(request, settings);
+  if (options.detach) return upInDaemon(options.offline ? { ...request, offline: true } : request, settings);
   const paint = painter(colorEnabled());
   const printer = new LinePrinter(paint, manifest);
   // --no-tls does not send the project elsewhere (its own router would want the daemon's port): it joins, and is told the flag waits for the daemon's next start.
@@ -100,7 +101,7 @@ async function up(words: string[], options: Options): Promise<number> {
   const started = Date.now();
   printer.system(`starting ${app} from ${manifest.file} (${manifest.instances.length} instance type(s))`);
   try {
-    await platform.apply(manifest, { forcePrepare: options.prepare });
+    await platform.apply(manifest, { forcePrepare: options.prepare, offline: options.offline });
     if (!stopping) {
       const elapsed = Date.now() - started;
       const unready = platform.unready(app);
@@ -153,12 +154,12 @@ function wantsTui(options: { tui?: boolean }): boolean {
 }
 
 /** `up` in a terminal while the daemon runs: the UI over the daemon's API, holding this one project. */
-async function upAttachedTui(manifest: ResolvedManifest, request: UpChoice, daemon: DaemonRecord, options: { prepare?: boolean; watch?: boolean }): Promise<number> {
+async function upAttachedTui(manifest: ResolvedManifest, request: UpChoice, daemon: DaemonRecord, options: { prepare?: boolean; offline?: boolean; watch?: boolean }): Promise<number> {
   const { ApiFeed, runTui } = await import('../../ui/index.js');
   const app = manifest.application.name;
   const feed = new ApiFeed(daemon.socket, daemon.proxyPort, { app });
   let failed: unknown;
-  void callApi(daemon.socket, 'POST', '/api/v1/apps', { ...request, attached: true, prepare: options.prepare, watch: options.watch !== false }).catch((error: unknown) => {
+  void callApi(daemon.socket, 'POST', '/api/v1/apps', { ...request, attached: true, prepare: options.prepare, offline: options.offline, watch: options.watch !== false }).catch((error: unknown) => {
     failed = error;
   });
   const how = await runTui(feed, { color: colorEnabled() });
@@ -172,7 +173,7 @@ async function upAttachedTui(manifest: ResolvedManifest, request: UpChoice, daem
  * it; q (or Ctrl-C) stops everything. A failed start shows in the status
  * line, and its full error is printed once the UI has left the screen.
  */
-async function upWithTui(platform: Platform, manifest: ResolvedManifest, options: { prepare?: boolean; watch?: boolean }, control: { close: () => Promise<void> } | undefined): Promise<number> {
+async function upWithTui(platform: Platform, manifest: ResolvedManifest, options: { prepare?: boolean; offline?: boolean; watch?: boolean }, control: { close: () => Promise<void> } | undefined): Promise<number> {
   const { EngineFeed, runTui } = await import('../../ui/index.js');
   const app = manifest.application.name;
   let stopping: Promise<void> | undefined;
@@ -184,7 +185,7 @@ async function upWithTui(platform: Platform, manifest: ResolvedManifest, options
   const feed = new EngineFeed(platform, manifest, stop);
   let failed: unknown;
   void platform
-    .apply(manifest, { forcePrepare: options.prepare })
+    .apply(manifest, { forcePrepare: options.prepare, offline: options.offline })
     .then(() => (options.watch !== false && manifest.instances.some((instance) => instance.watch.enabled) ? platform.watch(app) : undefined))
     .catch((error: unknown) => {
       failed = error;
@@ -214,7 +215,7 @@ async function serveApi(platform: Platform): Promise<{ close: () => Promise<void
  * attached event stream, so Ctrl-C — or this process being killed — stops
  * the project while the daemon's other projects run on.
  */
-async function upAttached(manifest: ResolvedManifest, request: UpChoice, daemon: DaemonRecord, printer: LinePrinter, paint: Paint, options: { prepare?: boolean; watch?: boolean }): Promise<number> {
+async function upAttached(manifest: ResolvedManifest, request: UpChoice, daemon: DaemonRecord, printer: LinePrinter, paint: Paint, options: { prepare?: boolean; offline?: boolean; watch?: boolean }): Promise<number> {
   const app = manifest.application.name;
   printer.system(`running ${app} in the daemon (pid ${daemon.pid}); Ctrl-C stops it, other projects keep running`);
   let stopping = false;
@@ -250,7 +251,7 @@ async function upAttached(manifest: ResolvedManifest, request: UpChoice, daemon:
   for (const signal of signals) process.on(signal, () => void stop(signal));
   const began = Date.now();
   try {
-    const answer = await callApi<StartedApp>(daemon.socket, 'POST', '/api/v1/apps', { ...request, attached: true, prepare: options.prepare, watch: options.watch !== false });
+    const answer = await callApi<StartedApp>(daemon.socket, 'POST', '/api/v1/apps', { ...request, attached: true, prepare: options.prepare, offline: options.offline, watch: options.watch !== false });
     if (answer.unready.length > 0) for (const line of unreadyReport(app, Date.now() - began, answer.unready, { lines: false })) printer.system(line);
     else printer.system(`${app} is up in ${Date.now() - began} ms — Ctrl-C stops it; \`paasmaker ps\` in another terminal lists it`);
     if (manifest.instances.some((instance) => !instance.standalone)) printOpen(printer, paint, answer);
@@ -275,7 +276,7 @@ function printJob(printer: LinePrinter, event: JobUpdateEvent): void {
 }
 
 /** `up -d`: the project runs in the daemon (started if needed); returns once it runs. */
-async function upInDaemon(request: UpChoice, settings: Settings): Promise<number> {
+async function upInDaemon(request: UpChoice & { offline?: boolean }, settings: Settings): Promise<number> {
   const { ensureDaemon } = await import('../../daemon/index.js');
   const { record, started } = await ensureDaemon(settings);
   if (!started) noteUnappliedFlags(settings, record, painter(colorEnabled(process.stderr)));
