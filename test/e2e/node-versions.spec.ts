@@ -114,6 +114,14 @@ describe('Node.js versions on demand', () => {
     const removed = await runCli(['runtimes', 'remove', `node@${version}`, '--yes'], { home: pmHome });
     expect(removed.stdout).toContain(`removed node ${version}`);
     expect(installedHere(pmHome)).toEqual([]);
+
+    // doctor: a version the projects ask for and nothing here has is no fault (up installs it), and says how to install it ahead of time.
+    const checks = JSON.parse((await runCli(['doctor', '--json'], { home: pmHome })).stdout) as Array<{ name: string; ok: boolean; what: string; fix: string | null }>;
+    expect(checks.find((check) => check.name === 'runtime' && check.what.startsWith('runtime node 18 '))).toMatchObject({
+      ok: true,
+      what: expect.stringContaining('not installed here; paasmaker up installs it'),
+      fix: 'to install it ahead of time: paasmaker runtimes install node@18',
+    });
   }, 400_000);
 
   it('a registry that cannot be reached, npm set offline, or up --offline: the error names the version, why it could not be downloaded, and what to install by hand', async () => {
