@@ -50,8 +50,10 @@ async function up(dir: string, pmHome: string, name: string) {
     process,
     stop,
     ready: async () => {
-      await process.waitForOutput(new RegExp(`open http://${name}\\.localhost:\\d+/`), 240_000);
-      return Number(new RegExp(`open http://${name}\\.localhost:(\\d+)/`).exec(process.output)![1]);
+      // "open http://APP.localhost:PORT/", or with TLS "open https://… (or http://APP.localhost:PORT/)".
+      const url = new RegExp(`open (?:https://\\S+ \\(or )?http://${name}\\.localhost:(\\d+)/`);
+      await process.waitForOutput(url, 240_000);
+      return Number(url.exec(process.output)![1]);
     },
   };
 }
