@@ -64,7 +64,7 @@ describe('the version commands', () => {
     expect(deployed.exitCode, deployed.stderr).toBe(0);
     const [row, ...rest] = JSON.parse((await runCli(['versions', 'crate', '--json'], { home })).stdout) as Array<Record<string, unknown>>;
     expect(rest).toEqual([]);
-    expect(Object.keys(row!).sort()).toEqual(['app', 'author', 'commit', 'created', 'current', 'directory', 'dirty', 'error', 'job', 'kind', 'message', 'previous', 'ref', 'serving', 'size', 'source', 'state', 'url', 'version'].sort());
+    expect(Object.keys(row!).sort()).toEqual(['app', 'author', 'commit', 'created', 'current', 'directory', 'dirty', 'error', 'httpsUrl', 'job', 'kind', 'message', 'previous', 'ref', 'serving', 'size', 'source', 'state', 'url', 'version'].sort());
     expect(row).toMatchObject({ app: 'crate', version: 1, kind: 'folder', current: true, commit: null, state: 'running' });
     const unknown = await runCli(['versions', 'nosuch'], { home });
     expect(unknown.exitCode).toBe(1);

@@ -57,8 +57,9 @@ async function up(pmHome: string, project: string): Promise<{ port: number; up: 
     for (let i = 0; i < 100 && processesUnder(pmHome) > 0; i++) await sleep(50);
     expect(processesUnder(pmHome)).toBe(0);
   });
-  await running.waitForOutput(/open http:\/\/[a-z0-9-]+\.localhost:\d+\//, 120_000);
-  return { port: Number(/open http:\/\/[a-z0-9-]+\.localhost:(\d+)\//.exec(running.output)?.[1]), up: running };
+  // `open https://NAME:TLS/ (or http://NAME:PORT/)` with TLS on, `open http://NAME:PORT/` without: the plain port is the one after http://.
+  await running.waitForOutput(/open https?:\/\/[a-z0-9-]+\.localhost:\d+\//, 120_000);
+  return { port: Number(/http:\/\/[a-z0-9-]+\.localhost:(\d+)\//.exec(running.output)?.[1]), up: running };
 }
 
 function call(port: number, host: string, path: string, options: { method?: string; body?: string } = {}): Promise<{ status: number; body: string }> {

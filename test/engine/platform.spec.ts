@@ -45,7 +45,7 @@ describe('a platform in a fresh home', () => {
     expect(web).toMatchObject({ app: 'hello-node', instance: 'web', index: 0, state: 'running' });
     expect(web!.pid).toBeGreaterThan(0);
     expect(platform.unready('hello-node')).toEqual([]);
-    const url = platform.appUrl('hello-node')!;
+    const url = platform.appUrls('hello-node').url;
     expect(url).toBe(`http://hello-node.localhost:${platform.routerPort}/`);
     expect(await getByHost(platform.routerPort!, 'hello-node.localhost')).toContain('Hello from Paasmaker');
     expect(seen.states).toContainEqual(expect.objectContaining({ app: 'hello-node', instance: 'web', index: 0, state: 'running' }));
