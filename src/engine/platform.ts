@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { ResolvedManifest } from '../manifest/index.js';
 import type { RequestFilter, RequestRecord } from '../proxy/index.js';
 import { Services } from '../services/index.js';
+import { loadPlugins } from '../plugins/load.js';
 import type { Degraded, DiskSpace } from '../shared/disk-space.js';
 import { raiseDescriptorLimit } from '../shared/descriptors.js';
 import { PaasmakerError } from '../shared/errors.js';
@@ -124,6 +125,8 @@ export class Platform extends EventEmitter<PlatformEvents> {
 
   static async open(options: PlatformOptions = {}): Promise<Platform> {
     raiseDescriptorLimit();
+    // config.yml's plugins, before anything reads a manifest or config.yml (once per process).
+    await loadPlugins(options.home ?? paasmakerHome(options.env));
     const platform = new Platform(options);
     try {
       await platform.leftovers.reap();
