@@ -102,7 +102,7 @@ export class Services {
         manifest.file,
         existsSync(manifest.file) ? readFileSync(manifest.file, 'utf8') : '',
         service.position,
-        `services.${service.name} asks for "${symbolic}", which is not a service here${guess ? ` — did you mean "${guess}"?` : ''}`,
+        `services.${service.name} asks for "${symbolic}", which is not a service here${guess ? ` — did you mean "${guess}"?` : ''}${registry.failed().length > 0 ? ' (a plugin that failed to load may provide it)' : ''}`,
         `known: ${known.join(', ')}; or name it in ${this.config.file}${registry.failedNote()}`,
       );
     }

@@ -62,6 +62,7 @@ const CASES: Record<string, (context: Context) => Call | Call[] | Promise<Call |
   'POST /api/v1/environment': (c) => [{ path: '/api/v1/environment', body: { directory: c.project, command: true } }, { path: '/api/v1/environment', body: { directory: 'relative' }, status: 400 }],
   'GET /api/v1/doctor': () => ({ path: '/api/v1/doctor' }),
   'GET /api/v1/runtimes': () => ({ path: '/api/v1/runtimes' }),
+  'GET /api/v1/plugins': () => ({ path: '/api/v1/plugins' }),
   // Users, roles, workspaces, tokens and sessions, asked by the socket's owner.
   'GET /api/v1/session': () => ({ path: '/api/v1/session' }),
   'POST /api/v1/session/links': () => ({ path: '/api/v1/session/links' }),

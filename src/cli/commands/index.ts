@@ -22,6 +22,8 @@ import requests from './requests.js';
 import restart from './restart.js';
 import run from './run.js';
 import runtimes from './runtimes.js';
+import plugins from './plugins.js';
+import pluginsAdd from './plugins-add.js';
 import scale from './scale.js';
 import servicesDestroy from './services-destroy.js';
 import servicesList from './services-list.js';
@@ -121,5 +123,7 @@ export const commands: readonly CommandSpec<never>[] = [
   runtimes,
   { name: 'dns', description: 'name resolution for *.local.paasmaker' },
   dnsSetup,
+  plugins,
+  pluginsAdd,
   completion,
 ];
