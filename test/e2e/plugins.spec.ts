@@ -126,6 +126,46 @@ describe.skipIf(!hasMemcached && !ci)('the memcached example plugin', () => {
   });
 });
 
+describe('a runtime from a plugin', () => {
+  it('is a runtime like the built-ins: a manifest names it, its options are checked, its plan starts the instance behind the router', async () => {
+    const pmHome = home('plugins:\n  - ./greeter.mjs\n');
+    writeFileSync(
+      join(pmHome, 'greeter.mjs'),
+      [
+        "import { definePlugin, z } from 'paasmaker/plugin';",
+        'export default definePlugin({',
+        "  name: 'greeter',",
+        '  runtimes: [{',
+        "    name: 'greeter',",
+        '    options: z.strictObject({ greeting: z.string() }),',
+        '    defaultCommand: true,',
+        '    versions: async () => [],',
+        '    plan: async (ctx) => ({',
+        "      description: 'greeter 1.0',",
+        '      pathPrepend: [], prepare: [], fingerprintFiles: [],',
+        '      env: { GREETING: ctx.instance.runtime.options.greeting },',
+        "      command: ctx.instance.command ?? 'node server.js',",
+        '    }),',
+        '  }],',
+        '});',
+        '',
+      ].join('\n'),
+    );
+    const app = join(pmHome, 'projects', 'greeted');
+    mkdirSync(app, { recursive: true });
+    writeFileSync(join(app, 'paasmaker.yml'), 'application: {name: greeted}\ninstances:\n  web:\n    runtime: {name: greeter, greeting: Hej}\n');
+    writeFileSync(join(app, 'server.js'), "require('node:http').createServer((q, r) => r.end(process.env.GREETING)).listen(Number(process.env.PORT), '127.0.0.1');\n");
+    const { port } = await up(pmHome, app);
+    expect(await get(port, 'greeted.localhost', '/')).toEqual({ status: 200, body: 'Hej' });
+    expect((await plugins(pmHome)).at(-1)).toMatchObject({ name: 'greeter', runtimes: ['greeter'], services: [], state: 'loaded' });
+
+    writeFileSync(join(app, 'paasmaker.yml'), 'application: {name: greeted}\ninstances:\n  web:\n    runtime: {name: greeter, greting: Hej}\n');
+    const refused = await runCli(['env', app], { home: pmHome });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toMatch(/paasmaker\.yml:4:\d+: unknown key "greting" in instances\.web\.runtime/);
+  }, 120_000);
+});
+
 describe('a plugin that fails', () => {
   it('throws at load: a positioned warning, `paasmaker plugins` says why, another app runs, and an app needing it fails naming it', async () => {
     const pmHome = home('# plugins of this machine\nplugins:\n  - ./broken.js\nservices:\n  cache:\n    plugin: memcached\n');
