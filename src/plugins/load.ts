@@ -12,6 +12,9 @@ import { registry, type PluginRecord } from './registry.js';
 export const pluginsDir = (home: string) => join(home, 'plugins');
 
 const loads = new Map<string, Promise<PluginRecord[]>>();
+const LOAD_TIMEOUT_MS = 10_000;
+/** A runtime's or a service's name: it becomes part of paths (services/<name>) and process ids. */
+const NAME = /^[a-z][a-z0-9_-]{0,39}$/;
 let hooked = false;
 
 /**
@@ -30,7 +33,8 @@ async function load(home: string): Promise<PluginRecord[]> {
   await Promise.all([import('../../runtimes/index.js'), import('../services/registry.js')]);
   const { file, plugins } = pluginEntries(home);
   if (plugins.length === 0) return [];
-  if (!hooked) {
+  // node:module's register() came with Node 20.6; before it, a plugin finds paasmaker/plugin only in its own node_modules.
+  if (!hooked && typeof register === 'function') {
     hooked = true;
     register(new URL('./hooks.js', import.meta.url), { data: { entry: new URL('../plugin/index.js', import.meta.url).href } });
   }
@@ -79,6 +83,9 @@ function locate(home: string, configFile: string, spec: string): { file: string;
   return { ...found, origin: `package ${spec}${found.version ? `@${found.version}` : ''}` };
 }
 
+const isObjectSchema = (value: unknown): boolean =>
+  typeof value === 'object' && value !== null && typeof (value as { safeParse?: unknown }).safeParse === 'function' && typeof (value as { strict?: unknown }).strict === 'function' && typeof (value as { shape?: unknown }).shape === 'object';
+
 /** What a plugin module exports, checked: a definePlugin() value. */
 function specOf(module: Record<string, unknown>): PluginSpec {
   const spec = (module.default ?? module.plugin) as PluginSpec | undefined;
@@ -87,9 +94,13 @@ function specOf(module: Record<string, unknown>): PluginSpec {
   if (typeof spec.name !== 'string' || spec.name === '') throw problem('no name');
   for (const runtime of spec.runtimes ?? []) {
     if (!runtime || typeof runtime.name !== 'string' || typeof runtime.plan !== 'function' || typeof runtime.versions !== 'function') throw problem('a runtime needs name, plan() and versions()');
+    if (runtime.options !== undefined && !isObjectSchema(runtime.options)) throw problem(`the options of the runtime "${runtime.name}" must be a zod object schema (z.object({...}) from paasmaker/plugin)`);
+    if (!NAME.test(runtime.name)) throw problem(`the runtime name "${runtime.name}" must be a-z, 0-9, "-" and "_", starting with a letter`);
   }
   for (const [name, service] of Object.entries(spec.services ?? {})) {
     if (!service || typeof service.factory !== 'function') throw problem(`the service "${name}" has no factory`);
+    if (!NAME.test(name)) throw problem(`the service name "${name}" must be a-z, 0-9, "-" and "_", starting with a letter`);
+    if (service.options !== undefined && !isObjectSchema(service.options)) throw problem(`the options of the service "${name}" must be a zod object schema (z.object({...}) from paasmaker/plugin)`);
   }
   return spec;
 }
@@ -105,7 +116,12 @@ async function loadOne(home: string, configFile: string, entry: PluginEntry): Pr
     name = found.name ?? name;
     let module: Record<string, unknown>;
     try {
-      module = (await import(pathToFileURL(found.file).href)) as Record<string, unknown>;
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`it did not finish loading within ${LOAD_TIMEOUT_MS / 1000} s (a top-level await that never ends?)`)), LOAD_TIMEOUT_MS);
+        timer.unref();
+      });
+      module = (await Promise.race([import(pathToFileURL(found.file).href), stuck]).finally(() => clearTimeout(timer))) as Record<string, unknown>;
     } catch (error) {
       throw new PaasmakerError('PLUGIN_FAILED', `loading ${displayPath(found.file)} threw: ${(error as Error).message ?? String(error)}`, { hint: 'fix the plugin, or remove it from config.yml; the rest of the platform runs without it' });
     }

@@ -100,7 +100,7 @@ describe.skipIf(!hasMemcached && !ci)('the memcached example plugin', () => {
 
   it('installed with `paasmaker plugins add` (a packed tarball) and listed by name: it imports paasmaker/plugin from the paasmaker that loads it', async () => {
     const pmHome = home('');
-    const packed = execFileSync('npm', ['pack', '--pack-destination', pmHome, memcachedPlugin], { encoding: 'utf8', cwd: pmHome }).trim().split('\n').at(-1)!;
+    const packed = execFileSync('npm', ['pack', '--pack-destination', pmHome, memcachedPlugin], { encoding: 'utf8', cwd: pmHome, stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').at(-1)!;
     const added = await runCli(['plugins', 'add', join(pmHome, packed)], { home: pmHome });
     expect(added.exitCode, added.stderr).toBe(0);
     expect(added.stdout).toContain('installed paasmaker-plugin-memcached@0.1.0');
