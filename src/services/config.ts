@@ -12,10 +12,11 @@ export interface SymbolConfig {
   plugin: string;
   options: Record<string, unknown>;
   /**
-   * Why no plugin provides it: its name is unknown while a plugin of `plugins:`
-   * failed to load (it may be that plugin's). Apps that use it fail with this; the rest run.
+   * Why it cannot be used: its plugin is unknown while a plugin of `plugins:`
+   * failed to load (it may be that plugin's), or its options are not what its
+   * plugin's schema takes. Apps that use it fail with this error; the rest run.
    */
-  unavailable?: string;
+  unavailable?: { code: 'PLUGIN_FAILED' | 'CONFIG_INVALID'; message: string; hint?: string; detail?: string };
 }
 
 /** One entry of config.yml's `plugins:`, where it is written. */
@@ -76,7 +77,7 @@ export function loadConfig(home: string): PlatformConfig {
       const error = fail(where.value(['services', name, 'plugin']), `unknown plugin "${plugin}"${guess ? ` — did you mean "${guess}"?` : ''}`, `plugins: ${PLUGIN_NAMES.join(', ')}`);
       // Perhaps a plugin that failed to load provides it: only the apps that use it fail.
       if (registry.failed().length > 0) {
-        services[name] = { plugin, options, unavailable: `${error.message}${registry.failedNote()}` };
+        services[name] = { plugin, options, unavailable: { code: 'PLUGIN_FAILED', message: `${error.message}${registry.failedNote()}`, hint: 'fix the plugin (paasmaker plugins says why it failed), then restart the platform', detail: error.detail } };
         continue;
       }
       throw error;
@@ -93,8 +94,11 @@ export function loadConfig(home: string): PlatformConfig {
         const issue = checked.error.issues[0]!;
         const path = ['services', name, ...(issue.path as (string | number)[])];
         const takes = `${plugin} takes: ${Object.keys(declared.shape).join(', ') || 'no options'}`;
-        if (issue.code === 'unrecognized_keys') throw fail(where.childKey(path, issue.keys[0]!), `unknown option "${issue.keys[0]}" in services.${name}`, takes);
-        throw fail(where.value(path), `${path.join('.')}: ${issue.message}`, takes);
+        const error =
+          issue.code === 'unrecognized_keys' ? fail(where.childKey(path, issue.keys[0]!), `unknown option "${issue.keys[0]}" in services.${name}`, takes) : fail(where.value(path), `${path.join('.')}: ${issue.message}`, takes);
+        // Only the apps that use this name fail (a plugin's schema may be stricter than its author's README).
+        services[name] = { plugin, options, unavailable: { code: 'CONFIG_INVALID', message: error.message, hint: error.hint, detail: error.detail } };
+        continue;
       }
     }
     services[name] = { plugin, options };

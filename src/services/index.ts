@@ -93,7 +93,11 @@ export class Services {
   bind(manifest: ResolvedManifest, service: ResolvedService): ResolvedBinding {
     const symbolic = service.plugin;
     const configured = this.config.services[symbolic];
-    if (configured?.unavailable) throw new PaasmakerError('PLUGIN_FAILED', `services.${service.name} of ${manifest.application.name} needs "${symbolic}": ${configured.unavailable}`, { hint: 'fix the plugin (paasmaker plugins says why it failed), then restart the platform' });
+    const unavailable = configured?.unavailable;
+    if (unavailable) {
+      const intro = unavailable.code === 'PLUGIN_FAILED' ? `services.${service.name} of ${manifest.application.name} needs "${symbolic}": ` : '';
+      throw new PaasmakerError(unavailable.code, `${intro}${unavailable.message}`, { hint: unavailable.hint, detail: unavailable.detail });
+    }
     const plugin = pluginFor(this.config, symbolic);
     if (!plugin) {
       const known = [...new Set([...Object.keys(this.config.services), ...Object.keys(DEFAULT_SYMBOLS), ...Object.keys(PLUGINS)])];

@@ -116,13 +116,21 @@ describe.skipIf(!hasMemcached && !ci)('the memcached example plugin', () => {
     expect((await plugins(pmHome)).find((row) => row.name === 'paasmaker-plugin-memcached')).toMatchObject({ origin: 'package paasmaker-plugin-memcached@0.1.0', state: 'loaded', services: ['memcached'] });
   }, 180_000);
 
-  it("an option the plugin's schema refuses is a positioned error in config.yml", async () => {
-    const pmHome = home(`plugins:\n  - ${memcachedPlugin}\nservices:\n  cache:\n    plugin: memcached\n    prefix: "has spaces"\n`);
+  it("an option the plugin's schema refuses is a positioned error in config.yml for the apps that use it; the others run", async () => {
+    const pmHome = home(`plugins:\n  - ${memcachedPlugin}\nservices:\n  cache:\n    plugin: memcached\n    prefix: "has spaces"\n  db: {plugin: sqlite}\n`);
     const app = project(pmHome, join(memcachedPlugin, 'app'), 'counter');
+    writeFileSync(join(app, 'paasmaker.yml'), readFileSync(join(app, 'paasmaker.yml'), 'utf8').replace('plugin: memcached', 'plugin: cache'));
     const result = await runCli(['up', app], { home: pmHome });
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain('config.yml:6:13: services.cache.prefix: must be 1 to 64 letters, digits or : . _ -');
+    expect(result.stderr).toContain('> 6 |     prefix: "has spaces"');
     expect(result.stderr).toContain('hint: memcached takes: prefix');
+    // An app with a service of another name in the same config.yml gets it.
+    const other = project(pmHome, join(examples, 'hello-node'), 'hello-node');
+    writeFileSync(join(other, 'paasmaker.yml'), `${readFileSync(join(other, 'paasmaker.yml'), 'utf8')}services:\n  data: {plugin: db}\n`);
+    const env = await runCli(['env', '--json', other], { home: pmHome });
+    expect(env.exitCode, env.stderr).toBe(0);
+    expect((JSON.parse(env.stdout) as Record<string, string>).DATA_URL).toMatch(/^sqlite:\/\/\//);
   });
 });
 
