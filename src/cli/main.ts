@@ -88,12 +88,16 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+const STATE_ONLY = new Set(['ps', 'top', 'jobs', 'token', 'user', 'role', 'workspace', 'trust', 'dns', 'console', 'completion']);
+
 /**
  * The plugins config.yml lists, loaded before any command reads a manifest or
  * config.yml (they may name a plugin's runtime or service). One that failed is
  * a warning here, positioned in config.yml; the command runs without it.
  */
 async function loadConfiguredPlugins(argv: string[]): Promise<void> {
+  // Commands that only ask a running platform or the state read neither manifests nor config.yml.
+  if (argv[2] !== undefined && STATE_ONLY.has(argv[2])) return;
   const home = paasmakerHome();
   let text: string;
   try {
