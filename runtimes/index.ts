@@ -8,7 +8,9 @@ import { shellRuntime } from './shell/index.js';
 import { staticRuntime } from './static/index.js';
 import type { RuntimePlugin } from './types.js';
 
-export type { RuntimeContext, RuntimePlan, RuntimePlugin, RuntimeVersion } from './types.js';
+export type { InstallContext, RuntimeContext, RuntimeInstall, RuntimePlan, RuntimePlugin, RuntimeVersion } from './types.js';
+export { installedVersions, installsRoot, removeInstalled, RuntimeNotInstalled } from './installs.js';
+export { toRange } from './versions.js';
 
 // The built-in runtimes, one line each, registered the way a plugin package's are.
 for (const runtime of [nodeRuntime, pythonRuntime, phpRuntime, rubyRuntime, staticRuntime, shellRuntime]) registry.addRuntime(runtime, 'built-in');

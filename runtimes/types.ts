@@ -43,8 +43,24 @@ export interface RuntimeVersion {
   version: string;
   /** Folder holding the interpreter binary. */
   binDir: string;
-  /** Where it came from: system, nvm, fnm, volta, ... */
+  /** Where it came from: PATH, nvm, fnm, volta, pyenv, paasmaker (installed by Paasmaker under PAASMAKER_HOME/runtimes), ... */
   source: string;
+}
+
+/** What a runtime's install may use, and where it tells its progress. */
+export interface InstallContext {
+  /** PAASMAKER_HOME: installs go to runtimes/<name>/<version>/ under it. */
+  home: string;
+  /** The environment Paasmaker runs with (PATH, the package manager's configuration such as npm_config_registry). */
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  /** One line of progress (resolving, downloading 12 of 40 MB, verifying), for the install's job. */
+  progress: (line: string) => void;
+}
+
+/** An install's outcome: the version, and whether this call downloaded it (false: it was there, or another asker installed it). */
+export interface RuntimeInstall extends RuntimeVersion {
+  downloaded: boolean;
 }
 
 export interface RuntimePlugin {
@@ -63,8 +79,17 @@ export interface RuntimePlugin {
   defaultCommand?: boolean;
   /** Resolves the plan for an instance, or throws a PaasmakerError (RUNTIME_MISSING / RUNTIME_VERSION) naming what to install. */
   plan(ctx: RuntimeContext): Promise<RuntimePlan>;
-  /** Installed versions this runtime can use. */
-  versions(env: NodeJS.ProcessEnv): Promise<RuntimeVersion[]>;
+  /** Installed versions this runtime can use (home: PAASMAKER_HOME, whose runtimes/<name>/ holds the versions Paasmaker installed). */
+  versions(env: NodeJS.ProcessEnv, home: string): Promise<RuntimeVersion[]>;
+  /**
+   * For a runtime whose versions Paasmaker can fetch itself: installs the
+   * newest release matching range into PAASMAKER_HOME/runtimes/<name>/<version>/
+   * (nothing to do when it is there). plan() throws RuntimeNotInstalled when
+   * no installed version fits; the platform then installs (a job) and plans
+   * again. Throws a PaasmakerError saying what to install by hand when it
+   * cannot (offline, the registry unreachable, an integrity mismatch).
+   */
+  install?(range: string, ctx: InstallContext): Promise<RuntimeInstall>;
   /** What to do about a crash, read from the process's last lines (a module not installed); undefined when they say nothing this runtime knows. */
   crashHint?(lines: string[], directory: string): string | undefined;
 }

@@ -3,8 +3,10 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import semver from 'semver';
 import { PaasmakerError } from '../../src/shared/errors.js';
+import { installsRoot, RuntimeNotInstalled } from '../installs.js';
 import type { RuntimeContext, RuntimePlan, RuntimePlugin } from '../types.js';
 import { dependencyInstall, installStep, missingModuleHint } from './dependencies.js';
+import { installNode } from './install.js';
 import {
   describePosition,
   managedInstalls,
@@ -64,11 +66,12 @@ function versionManagers(env: NodeJS.ProcessEnv): VersionManager[] {
   ];
 }
 
-/** The PATH node first (when it answers), then every managed install. */
-async function nodeVersions(env: NodeJS.ProcessEnv): Promise<Interpreter[]> {
+/** The PATH node first (when it answers), then every managed install: nvm, fnm, volta, and those Paasmaker installed under home. */
+async function nodeVersions(env: NodeJS.ProcessEnv, home: string): Promise<Interpreter[]> {
   const system = await pathInterpreter('node', env);
   const managed = versionManagers(env).flatMap((manager) => manager.installs());
-  return uniqueByBinary([...(system ? [system] : []), ...managed]);
+  const own = managedInstalls(installsRoot(home, 'node'), 'bin', 'node', 'paasmaker');
+  return uniqueByBinary([...(system ? [system] : []), ...managed, ...own]);
 }
 
 interface Wanted {
@@ -123,19 +126,19 @@ export const nodeRuntime: RuntimePlugin = {
   async plan(ctx): Promise<RuntimePlan> {
     const { instance, manifest } = ctx;
     const wanted = wantedNode(ctx);
-    const candidates = await nodeVersions(ctx.env);
+    const candidates = await nodeVersions(ctx.env, ctx.home);
     if (candidates.length === 0) {
-      throw new PaasmakerError('RUNTIME_MISSING', `instance "${instance.name}" needs node, but none was found on PATH, nor in nvm, fnm or volta`, {
-        hint: installHint(wanted.range, ctx.env),
-      });
+      throw new RuntimeNotInstalled('node', wanted.range, 'RUNTIME_MISSING', `instance "${instance.name}" needs node, but none was found on PATH, nor in nvm, fnm, volta or ${installsRoot(ctx.home, 'node')}`, installHint(wanted.range, ctx.env));
     }
     const chosen = pickVersion(candidates, wanted.range);
     if (!chosen) {
       const best = newest(candidates)!;
-      throw new PaasmakerError(
+      throw new RuntimeNotInstalled(
+        'node',
+        wanted.range,
         'RUNTIME_VERSION',
         `instance "${instance.name}" needs node ${wanted.text} (${wanted.from}), but the newest node found is v${best.version} (${best.binary})`,
-        { hint: installHint(wanted.range, ctx.env) },
+        installHint(wanted.range, ctx.env),
       );
     }
     const pathPrepend = chosen.source === 'PATH' ? [] : [chosen.binDir];
@@ -156,6 +159,8 @@ export const nodeRuntime: RuntimePlugin = {
       command: instance.command,
     };
   },
+
+  install: installNode,
 
   crashHint: missingModuleHint,
 };

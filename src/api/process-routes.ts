@@ -1,4 +1,3 @@
-import { listProcesses } from '../engine/index.js';
 import { PaasmakerError } from '../shared/errors.js';
 import { ProcessSchema } from '../shared/views.js';
 import { appRecord, type ApiContext, type Route } from './route.js';
@@ -9,7 +8,7 @@ async function control(context: ApiContext, params: Record<string, string>, acti
   const index = Number(params.index);
   if (!/^\d+$/.test(params.index!)) throw new PaasmakerError('INSTANCE_NOT_FOUND', `no process ${params.instance}.${params.index} in ${params.app}: the index is a number`, { hint: 'GET /api/v1/processes lists them' });
   await context.platform.controlProcess(params.app!, { instance: params.instance!, index }, action);
-  const row = listProcesses(context.platform.state, { app: params.app, selfPid: process.pid, usage: context.platform.usage }).find((candidate) => candidate.instance === params.instance && candidate.index === index);
+  const row = context.platform.processes(params.app).find((candidate) => candidate.instance === params.instance && candidate.index === index);
   if (!row) throw new PaasmakerError('INSTANCE_NOT_FOUND', `no process ${params.instance}.${index} in ${params.app}`, { hint: 'GET /api/v1/processes lists them' });
   return row;
 }

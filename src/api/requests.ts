@@ -8,6 +8,7 @@ export const UpRequestSchema = z
     attached: z.boolean().optional().describe('held by a foreground client (an attach=1 event stream): not brought back after a daemon restart'),
     prepare: z.boolean().optional().describe('run the prepare steps even if nothing changed'),
     watch: z.boolean().optional().describe('reload on save (default true)'),
+    offline: z.boolean().optional().describe('download no runtime version: one that nothing installed fits is an error saying what to install (paasmaker up --offline)'),
     file: z.string().min(1).max(4096).optional().describe('the manifest to read, relative to the folder (paasmaker up -f): a paasmaker.yml, manifest.yml or Procfile'),
     instances: z
       .array(z.string().min(1).max(200))
@@ -49,6 +50,16 @@ export function queryFields(schema: z.ZodType): Record<string, z.ZodType> {
 export const WaitQuerySchema = z.strictObject({
   wait: z.coerce.number().min(0).max(60).optional().describe('seconds to wait for the outcome before answering with the job still running (default 10; 0 answers at once)'),
 });
+
+export const RuntimeInstallRequestSchema = z
+  .strictObject({
+    runtime: z.string().min(1).describe('a runtime Paasmaker installs versions of: node'),
+    version: z.string().min(1).optional().describe('a version or range ("22", "^20.11", "lts/iron"); the newest release matching it is installed (default: the newest)'),
+  })
+  .meta({ id: 'RuntimeInstallRequest' });
+export const RuntimeRemoveRequestSchema = z
+  .strictObject({ confirm: z.string().optional().describe('"<runtime>@<version>": without it (or with another) nothing is removed') })
+  .meta({ id: 'RuntimeRemoveRequest' });
 
 export const EnvQuerySchema = z.strictObject({
   instance: z.string().min(1).optional().describe('this instance type (default: the routed one, web, else the first)'),

@@ -99,7 +99,7 @@ export interface Upload {
 export function appRecord(context: Pick<ApiContext, 'platform'>, name: string): AppRow {
   const record = context.platform.state.apps.get(name);
   if (!record) throw new PaasmakerError('APP_NOT_FOUND', `no app named "${name}"`, { hint: 'GET /api/v1/apps lists them' });
-  return { name: record.name, directory: record.directory, manifest: record.manifest, state: record.state, url: context.platform.appUrl(record.name) ?? null, ownerPid: record.ownerPid, workspace: record.workspace ?? 'default', ...appTimes(record), ...context.platform.serving(record.name) };
+  return { name: record.name, directory: record.directory, manifest: record.manifest, state: record.state, ...context.platform.appUrls(record.name), ownerPid: record.ownerPid, workspace: record.workspace ?? 'default', ...appTimes(record), ...context.platform.serving(record.name) };
 }
 
 /**

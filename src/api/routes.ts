@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseLogLine, tailLog } from '../shared/tail.js';
 import { z } from 'zod';
-import { appEnvironment, listProcesses, listTraffic, maskEnvironment, projectEnvironment, usageOf } from '../engine/index.js';
+import { appEnvironment, listTraffic, maskEnvironment, projectEnvironment, usageOf } from '../engine/index.js';
 import { loadChosenManifest, loadManifestAsync } from '../manifest/index.js';
 import { PaasmakerError } from '../shared/errors.js';
 import {
@@ -63,11 +63,11 @@ export const ROUTES: Route[] = [
     request: UpRequestSchema,
     response: StartedAppSchema,
     handle: async (context, _params, body) => {
-      const { directory, attached, prepare, watch, file, instances = [] } = body as z.infer<typeof UpRequestSchema>;
+      const { directory, attached, prepare, watch, offline, file, instances = [] } = body as z.infer<typeof UpRequestSchema>;
       // The foreground's choice, made the same way: the folder is the first word, the instance types the rest.
       const { manifest } = await loadChosenManifest([resolve(directory), ...instances], file === undefined ? undefined : { path: file, from: `file ${file}` });
       requireMayRun(context, manifest.application.name, manifest.application.workspace);
-      await context.platform.apply(manifest, { forcePrepare: prepare, restore: !attached });
+      await context.platform.apply(manifest, { forcePrepare: prepare, restore: !attached, offline });
       const unready = context.platform.unready(manifest.application.name);
       if (watch !== false) await context.platform.watch(manifest.application.name);
       return { ...appRecord(context, manifest.application.name), unready };
@@ -125,7 +125,7 @@ export const ROUTES: Route[] = [
     response: z.array(InstanceSchema),
     handle: (context, params) => {
       appRecord(context, params.app!);
-      const processes = listProcesses(context.platform.state, { app: params.app, selfPid: process.pid, usage: context.platform.usage });
+      const processes = context.platform.processes(params.app);
       return context.platform.state.instances.list(params.app!).map((record) => ({ ...record, standalone: Boolean(record.standalone), ...usageOf(processes.filter((row) => row.instance === record.name)) }));
     },
   },
@@ -178,7 +178,7 @@ export const ROUTES: Route[] = [
     summary: 'Every process slot (as paasmaker ps -a: a stopped app until a week after it stopped); ?app= filters, ?running=true keeps the apps that run',
     query: ProcessesQuerySchema,
     response: z.array(ProcessSchema),
-    handle: (context, _params, _body, query: z.infer<typeof ProcessesQuerySchema>) => listProcesses(context.platform.state, { app: query.app, selfPid: process.pid, running: query.running === 'true', usage: context.platform.usage }),
+    handle: (context, _params, _body, query: z.infer<typeof ProcessesQuerySchema>) => context.platform.processes(query.app, { running: query.running === 'true' }),
   },
   ...PROCESS_ROUTES,
   ...REQUEST_LOG_ROUTES,

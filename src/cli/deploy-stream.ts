@@ -1,6 +1,7 @@
 import { callApi, followEvents, type DeployResult, type JobRow } from '../api/index.js';
 import type { JobLogEvent, JobUpdateEvent } from '../engine/events.js';
 import { colorEnabled, painter, type Paint } from './output.js';
+import { primaryUrl } from '../shared/app-urls.js';
 
 /**
  * What `paasmaker deploy` and the git hook (`paasmaker git receive`) show
@@ -109,7 +110,8 @@ function stepLine(paint: Paint, job: { title: string; depth: number }, event: Jo
 export function deployedLine(result: DeployResult): string {
   const { version } = result;
   const name = `${version.app} v${version.version}`;
-  const own = version.url ?? undefined;
+  // https while the router listens with TLS, else http.
+  const own = primaryUrl(version) ?? undefined;
   const main = own?.replace(`//v${version.version}.`, '//');
   if (!result.switched) return `${name} is ready, not current${own ? `: ${own}` : ''} (paasmaker switch ${version.app} ${version.version} makes it current)\n`;
   if (!version.serving) return `${name} is current; a development up of ${version.app} holds ${main ?? `${version.app}.localhost`} while it runs${own ? `: ${own}` : ''}\n`;

@@ -18,7 +18,7 @@ function packageVersion(): string {
 /** The program; `argv` is what main was given (run reads the words after `--` from it). */
 export function buildProgram(setExit: (code: number) => void, argv: readonly string[] = []): Command {
   const program = new Command('paasmaker')
-    .description("A developer PaaS in one package: from a project's manifest, provision its databases, run and supervise its processes, and route http://<app>.localhost to them.")
+    .description("A developer PaaS in one package: from a project's manifest, provision its databases, run and supervise its processes, and route <app>.localhost to them (http and https).")
     .version(packageVersion(), '-v, --version', 'print the version')
     .showHelpAfterError('(run paasmaker --help for usage)')
     .enablePositionalOptions()

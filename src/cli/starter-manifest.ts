@@ -90,9 +90,9 @@ export function starterManifest(app: string, guess: StarterGuess): string {
   const runtime = extra.length > 0 ? `{name: ${guess.runtime}, ${extra.join(', ')}}` : guess.runtime;
   const lines = [
     `# paasmaker.yml, written by paasmaker init from ${guess.from}.`,
-    '# Run it with: paasmaker up   (then open http://<name>.localhost:7654/)',
+    '# Run it with: paasmaker up   (then open https://<name>.localhost:7655/ or http://<name>.localhost:7654/)',
     'application:',
-    '  # The name in URLs (http://NAME.localhost:7654/) and in paasmaker ps: a-z, 0-9 and "-".',
+    '  # The name in URLs (https://NAME.localhost:7655/) and in paasmaker ps: a-z, 0-9 and "-".',
     `  name: ${app}`,
     'instances:',
     '  # web is routed: it gets a port in $PORT and the router sends the app\'s requests to it.',

@@ -42,6 +42,8 @@ export interface AppRunParts {
 export interface ApplyOptions {
   /** Run prepare steps even when their inputs are unchanged. */
   forcePrepare?: boolean;
+  /** Download no runtime version: one nothing installed fits is an error (up --offline). */
+  offline?: boolean;
   /** Whether the daemon brings the app back when it starts again (false: a terminal holds it). */
   restore?: boolean;
   /** The daemon brings back an app it ran before it stopped: the same deploy going on, so its deploy time stays. */
@@ -74,7 +76,7 @@ export class AppRuns {
     if (options.restore !== undefined) this.parts.state.apps.setDaemon(name, options.restore);
   }
 
-  private async applyNow(manifest: ResolvedManifest, options: { forcePrepare?: boolean }): Promise<void> {
+  private async applyNow(manifest: ResolvedManifest, options: { forcePrepare?: boolean; offline?: boolean }): Promise<void> {
     const { state, owner, running, edge, launcher, life } = this.parts;
     const name = manifest.application.name;
     this.refuseWhileFull(name);
@@ -88,7 +90,7 @@ export class AppRuns {
     if (running.get(name)?.version !== undefined) this.parts.runs.demote(name);
     else if (running.has(name)) await this.stop(name);
 
-    const plans = await launcher.plans(manifest);
+    const plans = await launcher.plans(manifest, { offline: options.offline });
     const app: RunningApp = { manifest, plans, keys: [], staticServers: [], serviceEnv: {}, generation: 0, slots: new Map() };
     running.set(name, app);
     state.transaction(() => {

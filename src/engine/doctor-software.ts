@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { getRuntime } from '../../runtimes/index.js';
+import { getRuntime, RuntimeNotInstalled } from '../../runtimes/index.js';
 import { loadManifest, type ResolvedManifest } from '../manifest/index.js';
 import { findBinary, loadConfig, pluginFor, SERVER_SOFTWARE, type PlatformConfig } from '../services/index.js';
 import { errorText } from '../shared/errors.js';
@@ -45,6 +45,12 @@ async function runtimeChecks(manifests: ResolvedManifest[], home: string, env: N
       const plan = await getRuntime(instance.runtime.name).plan({ manifest, instance, home, env });
       checks.push({ name: 'runtime', ok: true, what: `runtime ${asked} for ${names(users)}: ${plan.description}`, fix: null });
     } catch (error) {
+      if (error instanceof RuntimeNotInstalled && getRuntime(instance.runtime.name).install) {
+        // Not a fault: up installs it, unless it runs --offline or the registry cannot be reached.
+        const what = `runtime ${asked} for ${names(users)}: not installed here; paasmaker up installs it (${errorText(error)})`;
+        checks.push({ name: 'runtime', ok: true, what, fix: `to install it ahead of time: paasmaker runtimes install ${instance.runtime.name}@${error.range === '*' ? 'latest' : error.range}` });
+        continue;
+      }
       checks.push({ name: 'runtime', ok: false, what: `runtime ${asked} for ${names(users)}: ${errorText(error)}`, fix: (error as { hint?: string }).hint ?? `install ${instance.runtime.name}` });
     }
   }

@@ -1,4 +1,5 @@
 import { DnsResponder, Router, type RequestFilter, type RequestRecord, type RouterTls } from '../proxy/index.js';
+import { nameUrls, type NameUrls } from '../shared/app-urls.js';
 import type { DiskSpace } from '../shared/disk-space.js';
 import { PaasmakerError } from '../shared/errors.js';
 import { portHolder } from '../shared/port-holder.js';
@@ -79,9 +80,14 @@ export class Edge {
     return this.router?.tlsPort;
   }
 
-  /** The URL a browser opens for an app's routed instance, when the router runs. */
-  appUrl(app: string): string | undefined {
-    return this.router ? `http://${app}.localhost:${this.router.port}/` : undefined;
+  /** Where a browser reaches a host name through the router: http, and https when it listens with TLS (nulls without a router). */
+  urlsOf(hostname: string): NameUrls {
+    return nameUrls(hostname, { http: this.router?.port, https: this.router?.tlsPort });
+  }
+
+  /** The URLs a browser opens for an app's routed instance (APP.localhost), or a version's (vN.APP). */
+  appUrls(app: string): NameUrls {
+    return this.urlsOf(`${app}.localhost`);
   }
 
   /**
@@ -100,7 +106,8 @@ export class Edge {
 
   /** The console's URL, when the router runs. */
   get consoleUrl(): string | undefined {
-    return this.router ? `http://paasmaker.localhost:${this.router.port}/` : undefined;
+    // Plain http: its session cookie and one-time sign-in links are made for that origin.
+    return this.urlsOf('paasmaker.localhost').url ?? undefined;
   }
 
   async startRouter(proxy: ProxyOptions): Promise<void> {

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { getRuntime, type RuntimePlan } from '../../runtimes/index.js';
+import type { RuntimePlan } from '../../runtimes/index.js';
 import type { ResolvedInstance, ResolvedManifest } from '../manifest/index.js';
 import { startStaticServer } from '../proxy/index.js';
 import { serviceEnvironment, type Services } from '../services/index.js';
@@ -15,6 +15,7 @@ import type { Lifecycle } from './lifecycle.js';
 import { prepareFingerprint, prepareSteps } from './prepare.js';
 import { runCommand, type CommandResult } from './run-command.js';
 import { runOf, type RunningApp } from './running-app.js';
+import type { RuntimeInstalls } from './runtime-installs.js';
 
 /** A process's first outcome: ready (or running, unrouted), or failed. */
 const SETTLED: ReadonlySet<ProcessState> = new Set(['running', 'backoff', 'crashed', 'exited', 'stopped']);
@@ -39,6 +40,8 @@ export interface LauncherParts {
   services: Services;
   life: Lifecycle;
   events: EventSink;
+  /** Plans runtimes, installing a version nothing installed fits. */
+  installs: RuntimeInstalls;
 }
 
 /**
@@ -48,14 +51,15 @@ export interface LauncherParts {
 export class Launcher {
   constructor(private readonly parts: LauncherParts) {}
 
-  plan(manifest: ResolvedManifest, instance: ResolvedInstance): Promise<RuntimePlan> {
-    return getRuntime(instance.runtime.name).plan({ manifest, instance, home: this.parts.home, env: this.parts.env });
+  /** offline: a version nothing installed fits is an error, not an install. */
+  plan(manifest: ResolvedManifest, instance: ResolvedInstance, options: { offline?: boolean } = {}): Promise<RuntimePlan> {
+    return this.parts.installs.plan({ manifest, instance, home: this.parts.home, env: this.parts.env }, options);
   }
 
   /** Every instance type's plan, resolved before anything starts: a missing interpreter fails fast. */
-  async plans(manifest: ResolvedManifest): Promise<Map<string, RuntimePlan>> {
+  async plans(manifest: ResolvedManifest, options: { offline?: boolean } = {}): Promise<Map<string, RuntimePlan>> {
     const plans = new Map<string, RuntimePlan>();
-    for (const instance of manifest.instances) plans.set(instance.name, await this.plan(manifest, instance));
+    for (const instance of manifest.instances) plans.set(instance.name, await this.plan(manifest, instance, options));
     return plans;
   }
 

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { ResolvedManifest } from '../manifest/index.js';
+import type { ResolvedInstance, ResolvedManifest } from '../manifest/index.js';
+import type { RuntimePlan } from '../../runtimes/index.js';
 import type { RequestFilter, RequestRecord } from '../proxy/index.js';
 import { Services } from '../services/index.js';
 import { loadPlugins } from '../plugins/load.js';
+import { NO_URLS, type NameUrls } from '../shared/app-urls.js';
 import type { Degraded, DiskSpace } from '../shared/disk-space.js';
 import { raiseDescriptorLimit } from '../shared/descriptors.js';
 import { PaasmakerError } from '../shared/errors.js';
@@ -23,6 +25,7 @@ import { processKey, type PlatformEvents } from './events.js';
 import { recordedManifest } from './recorded-manifest.js';
 import { Jobs } from './jobs.js';
 import { Launcher } from './launcher.js';
+import { RuntimeInstalls } from './runtime-installs.js';
 import { Leftovers, type ReapReport } from './leftovers.js';
 import { Lifecycle } from './lifecycle.js';
 import { openState } from './open-state.js';
@@ -30,6 +33,7 @@ import { reportProcesses } from './process-reports.js';
 import { ProcessStats } from './process-stats.js';
 import { ProjectReloads } from './project-reloads.js';
 import { listProcesses, type ProcessRow } from './queries.js';
+import { routedHostname } from './routes.js';
 import { RollingUpdates } from './rolling.js';
 import type { RunningApp } from './running-app.js';
 import { unreadyProcesses, type UnreadyProcess } from './unready.js';
@@ -75,6 +79,8 @@ export class Platform extends EventEmitter<PlatformEvents> {
   readonly warnings: Warnings;
   /** CPU and memory of the apps' processes, sampled every ~2 s. */
   readonly usage: ProcessStats;
+  /** Runtime versions Paasmaker installs itself (on demand, or asked), and their removal. */
+  readonly installs: RuntimeInstalls;
 
   private readonly supervisor: Supervisor;
   private readonly keeper?: Keeper;
@@ -110,7 +116,8 @@ export class Platform extends EventEmitter<PlatformEvents> {
     const warnings = (this.warnings = platformWarnings({ events, space }));
     const edge = (this.edge = new Edge({ state, supervisor, space, life, events, warnings, tlsDir: this.layout.tls }));
     const leftovers = (this.leftovers = new Leftovers({ state, supervisor, owner, life }));
-    const launcher = (this.launcher = new Launcher({ home: this.layout.root, logs: this.layout.logs, env, ownerToken, state, supervisor, keeper, jobs, services, life, events }));
+    const installs = (this.installs = new RuntimeInstalls({ home: this.layout.root, env, jobs, life, running, standby }));
+    const launcher = (this.launcher = new Launcher({ home: this.layout.root, logs: this.layout.logs, env, ownerToken, state, supervisor, keeper, jobs, services, life, events, installs }));
     const crons = (this.crons = new CronRuns({ state, running, edge, launcher, jobs, events }));
     const runs = (this.runs = new VersionRuns({ life, state, owner, running, standby, supervisor, edge, launcher, crons, events }));
     const versions = (this.deployed = new Versions({ root: this.layout.versions, state, running, supervisor, edge, launcher, jobs, life, events, runs }));
@@ -154,9 +161,16 @@ export class Platform extends EventEmitter<PlatformEvents> {
     return this.edge.tlsPort;
   }
 
-  /** The URL a browser opens for an app's routed instance, when the router runs. */
-  appUrl(app: string): string | undefined {
-    return this.edge.appUrl(app);
+  /** The URLs a browser opens for an app's routed instance (APP.localhost): http, and https when the router listens with TLS; nulls without a router. */
+  appUrls(app: string): NameUrls {
+    return this.edge.appUrls(app);
+  }
+
+  /** Where a browser reaches one instance type of an app running here (APP.localhost, or TYPE.APP.localhost); nulls for a standalone type, an app not running here, or no router. */
+  instanceUrls(app: string, instance: string): NameUrls {
+    const manifest = this.running.get(app)?.manifest;
+    const type = manifest?.instances.find((candidate) => candidate.name === instance);
+    return manifest && type && !type.standalone ? this.edge.urlsOf(routedHostname(manifest, instance)) : NO_URLS;
   }
 
   /** Routes paasmaker.localhost to the web console and API listening on a loopback port. */
@@ -233,6 +247,11 @@ export class Platform extends EventEmitter<PlatformEvents> {
     return this.launcher.provisionServices(manifest);
   }
 
+  /** An instance's runtime plan; a version nothing installed fits is installed first, when its runtime can (a job). */
+  runtimePlan(manifest: ResolvedManifest, instance: ResolvedInstance): Promise<RuntimePlan> {
+    return this.launcher.plan(manifest, instance);
+  }
+
   /**
    * The environment a one-off command of the app gets (`paasmaker run`): the
    * instance's (the routed one by default) with its runtime's PATH, without a port.
@@ -247,9 +266,9 @@ export class Platform extends EventEmitter<PlatformEvents> {
     return app ? unreadyProcesses(app, this.supervisor) : [];
   }
 
-  /** Process slots as a listing shows them. */
-  processes(app?: string): ProcessRow[] {
-    return listProcesses(this.state, { app, selfPid: this.owner.pid, usage: this.usage });
+  /** Process slots as a listing shows them (`running`: only the apps that run), with where the router reaches each. */
+  processes(app?: string, options: { running?: boolean } = {}): ProcessRow[] {
+    return listProcesses(this.state, { app, running: options.running, selfPid: this.owner.pid, usage: this.usage, urls: (name, instance) => this.instanceUrls(name, instance) });
   }
 
   runningApps(): ResolvedManifest[] {

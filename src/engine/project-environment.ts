@@ -1,7 +1,6 @@
 import type { ResolvedManifest } from '../manifest/index.js';
 import { PaasmakerError } from '../shared/errors.js';
 import type { ProjectEnvironmentRow } from '../shared/views.js';
-import { getRuntime } from '../../runtimes/index.js';
 import { appEnvironment, instanceEnvironment } from './environment.js';
 import type { Platform } from './platform.js';
 
@@ -30,7 +29,7 @@ export async function projectEnvironment(platform: Platform, manifest: ResolvedM
 async function commandEnvironment(platform: Platform, manifest: ResolvedManifest, services: Record<string, string>, instanceName?: string): Promise<Record<string, string>> {
   // A name the manifest does not have was refused by appEnvironment already.
   const instance = manifest.instances.find((candidate) => candidate.name === (instanceName ?? 'web')) ?? manifest.instances[0]!;
-  const plan = await getRuntime(instance.runtime.name).plan({ manifest, instance, home: platform.layout.root, env: process.env });
+  const plan = await platform.runtimePlan(manifest, instance);
   const full = instanceEnvironment({ base: process.env, manifest, instance, plan, index: 0, ownerToken: '', services });
   // This process's own environment is the base: the caller's replaces it, so only what differs is answered.
   return Object.fromEntries(Object.entries(full).filter(([key, value]) => process.env[key] !== value && key !== 'PAASMAKER_OWNER'));

@@ -1,5 +1,6 @@
 import { ownerAlive } from '../shared/owner.js';
 import type { ProcessRecord, State } from '../state/index.js';
+import { NO_URLS, type NameUrls } from '../shared/app-urls.js';
 import type { ProcessRow, TrafficRow } from '../shared/views.js';
 
 export type { ProcessRow, TrafficRow } from '../shared/views.js';
@@ -29,7 +30,7 @@ export const STOPPED_KEPT_MS = 7 * 24 * 3600 * 1000;
  * (the port went back to the pool); the slots of an app stopped more than
  * a week ago are left out (aged out), and `running` keeps only the apps that run.
  */
-export function listProcesses(state: State, options: { app?: string; selfPid?: number; now?: number; running?: boolean; usage?: ProcessUsage } = {}): ProcessRow[] {
+export function listProcesses(state: State, options: { app?: string; selfPid?: number; now?: number; running?: boolean; usage?: ProcessUsage; urls?: (app: string, instance: string) => NameUrls } = {}): ProcessRow[] {
   const now = options.now ?? Date.now();
   const apps = new Map(state.apps.list().map((record) => [record.name, record]));
   const rates = new Map(listTraffic(state, { app: options.app, windowSeconds: 5, now }).map((row) => [`${row.app}/${row.instance}`, row.rps]));
@@ -51,6 +52,8 @@ export function listProcesses(state: State, options: { app?: string; selfPid?: n
       uptime: live && record.state === 'running' && record.runningSince ? Math.max(0, Math.floor((now - record.runningSince) / 1000)) : null,
       rps: live ? (rates.get(`${record.app}/${record.instance}`) ?? 0) : 0,
       ...(live && record.pid !== null && options.usage ? options.usage.of(record.app, record.instance, record.index, record.pid) : { cpu: null, memory: null }),
+      // Where the router reaches its instance type: known to the platform that runs it, never to a read of state.
+      ...(live && options.urls ? options.urls(record.app, record.instance) : NO_URLS),
     });
   }
   return rows;

@@ -1,3 +1,4 @@
+import { sep } from 'node:path';
 import { getRuntime, runtimeNames } from '../../runtimes/index.js';
 import type { RuntimeRow } from '../shared/views.js';
 
@@ -13,11 +14,17 @@ export interface RuntimeChoice {
  * Every runtime: the versions installed on this machine (as each plugin
  * finds them in env), and the version each running instance resolved to.
  */
-export async function runtimeRows(env: NodeJS.ProcessEnv, running: RuntimeChoice[]): Promise<RuntimeRow[]> {
+export async function runtimeRows(env: NodeJS.ProcessEnv, home: string, running: RuntimeChoice[]): Promise<RuntimeRow[]> {
   return Promise.all(
     runtimeNames.map(async (name) => ({
       name,
-      installed: (await getRuntime(name).versions(env)).map(({ version, source, binDir }) => ({ version, source, binDir })),
+      installed: (await getRuntime(name).versions(env, home)).map(({ version, source, binDir }) => ({
+        version,
+        source,
+        binDir,
+        // The running instances whose interpreter is this one ("shop/web").
+        usedBy: running.filter((choice) => choice.runtime === name && choice.description.includes(`(${binDir}${sep}`)).map((choice) => `${choice.app}/${choice.instance}`),
+      })),
       instances: running
         .filter((choice) => choice.runtime === name)
         .map((choice) => ({ app: choice.app, instance: choice.instance, version: /\d+\.\d+(?:\.\d+)?/.exec(choice.description)?.[0] ?? null, description: choice.description })),

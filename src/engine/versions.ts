@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { APP_NAME, loadManifestAsync } from '../manifest/index.js';
+import { NO_URLS } from '../shared/app-urls.js';
 import { errorText, isPaasmakerError, PaasmakerError } from '../shared/errors.js';
 import type { DeployResult, VersionRow } from '../shared/views.js';
 import type { State, VersionRecord } from '../state/index.js';
@@ -347,7 +348,7 @@ export class Versions {
       current: current === number,
       previous: previous === number,
       serving: run !== undefined && this.parts.running.get(app) === run,
-      url: run ? (this.parts.edge.appUrl(`v${number}.${app}`) ?? null) : null,
+      ...(run ? this.parts.edge.appUrls(`v${number}.${app}`) : NO_URLS),
       kind: record.kind,
       source: record.source,
       ref: record.ref,

@@ -77,8 +77,9 @@ export class H2Session implements Sheddable {
     this.session.destroy();
   }
 
+  /** Frames still on their way out (the session's own queue: nghttp2 owns the socket's writes). */
   get flushing(): boolean {
-    return this.socket.writableLength > 0;
+    return (this.session.state.outboundQueueSize ?? 0) > 0 || this.socket.writableLength > 0;
   }
 
   /** The router is closing: GOAWAY, so the client knows no stream was cut by accident. */
@@ -345,7 +346,8 @@ export class H2Stream implements ExchangeConnection, UpstreamOwner {
       if (end < buffer.length) this.responseData(link, buffer.subarray(end));
       return;
     }
-    const bodiless = exchange.head.method === 'HEAD' || response.status === 204 || response.status === 304;
+    // (Node ends a 205's stream with its headers, as it must: no body either.)
+    const bodiless = exchange.head.method === 'HEAD' || response.status === 204 || response.status === 205 || response.status === 304;
     let headers: OutgoingHttpHeaders;
     try {
       headers = responseHeaders(response);
@@ -385,10 +387,19 @@ export class H2Stream implements ExchangeConnection, UpstreamOwner {
   private responseBody(chunk: Buffer, offset: number): void {
     if (this.decoder) {
       let held: Buffer | undefined;
-      const end = this.decoder.decode(chunk, offset, (piece) => {
-        if (held) this.send(held);
-        held = piece;
-      });
+      let end: number;
+      try {
+        end = this.decoder.decode(chunk, offset, (piece) => {
+          if (held) this.send(held);
+          held = piece;
+        });
+      } catch (error) {
+        if (!(error instanceof HttpParseError)) throw error;
+        // The app's framing broke mid-answer: the stream is reset, as an HTTP/1.1 client's connection would be closed.
+        this.exchange.detail = `malformed chunked response: ${error.message}`;
+        this.fail();
+        return;
+      }
       if (end === -1) {
         if (held) this.send(held);
         return;
@@ -501,12 +512,13 @@ export class H2Stream implements ExchangeConnection, UpstreamOwner {
   private switchProtocols(response: ResponseHead, rest: Buffer): void {
     const exchange = this.exchange;
     const link = this.link!;
-    this.link = undefined;
     exchange.status = 101;
     exchange.response = response;
     const headers = responseHeaders(response, 200);
     delete headers['sec-websocket-accept'];
+    // Should respond throw, the link is still this stream's: the 500 (or reset) drops it.
     this.stream.respond(headers);
+    this.link = undefined;
     this.finished = true;
     this.router.finished(exchange);
     const upstream = this.router.tunnel(link);
@@ -514,10 +526,14 @@ export class H2Stream implements ExchangeConnection, UpstreamOwner {
     if (rest.length > 0) stream.write(rest);
     upstream.pipe(stream);
     stream.pipe(upstream);
-    upstream.on('error', () => undefined);
+    let broken = false;
+    upstream.on('error', () => (broken = true));
     upstream.once('close', () => {
       if (stream.destroyed) return;
+      // An app that ended its side cleanly: the stream ends once what it sent is out. One that
+      // crashed or reset the connection (no 'end', so pipe never ends the stream) cancels it.
       if (stream.writableFinished) stream.close(NGHTTP2_NO_ERROR);
+      else if (broken || !stream.writableEnded) stream.close(NGHTTP2_CANCEL);
       else stream.once('finish', () => stream.close(NGHTTP2_NO_ERROR));
     });
     stream.once('close', () => upstream.destroy());

@@ -21,6 +21,10 @@ export const ERRORS = {
   RUNTIME_UNKNOWN: { status: 422, exit: 1 },
   RUNTIME_MISSING: { status: 422, exit: 1 },
   RUNTIME_VERSION: { status: 422, exit: 1 },
+  /** A runtime version Paasmaker could not download (offline, the registry unreachable, an integrity mismatch). */
+  RUNTIME_DOWNLOAD: { status: 502, exit: 1 },
+  /** A runtime version to remove that Paasmaker did not install. */
+  RUNTIME_NOT_INSTALLED: { status: 404, exit: 1, hint: 'paasmaker runtimes lists what is installed, and by what' },
   PREPARE_FAILED: { status: 422, exit: 1 },
   /** A one-shot that others depend on (a release phase, a migration) did not complete. */
   DEPENDENCY_FAILED: { status: 424, exit: 1 },

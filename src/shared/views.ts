@@ -34,7 +34,8 @@ export const AppSchema = z
     directory: z.string(),
     manifest: z.string(),
     state: z.string(),
-    url: z.string().nullable(),
+    url: z.string().nullable().describe("where a browser reaches its routed instance type through the router, over plain HTTP: http://APP.localhost:PORT/; null without a router"),
+    httpsUrl: z.string().nullable().describe("the same over TLS, https://APP.localhost:TLS_PORT/, while the router listens with TLS; else null"),
     ownerPid: z.number().int().nullable(),
     workspace: z.string().describe('the workspace it belongs to (default "default")'),
     deployedAt: z.string().nullable().describe('ISO time of the last up (or apply) that started it; null before the first'),
@@ -67,6 +68,8 @@ export const ProcessSchema = z
     rps: z.number().describe('requests per second through the router to this instance type, over the last 5 s'),
     cpu: z.number().nullable().describe('percent of one core used by its process group over the last ~2 s, one decimal; null when not running, not sampled yet, or where /proc is absent'),
     memory: z.number().int().nullable().describe('resident memory of its process group, bytes; null when not running or unknown'),
+    url: z.string().nullable().describe("where a browser reaches its instance type through the router, http://APP.localhost:PORT/ (another routed type: TYPE.APP.localhost); null for a standalone type, an app not running, or no router"),
+    httpsUrl: z.string().nullable().describe('the same over TLS (https://…:TLS_PORT/) while the router listens with TLS; else null'),
   })
   .meta({ id: 'Process' });
 /** A process slot as a listing shows it: flat, stable field names. */
@@ -208,7 +211,14 @@ export type DoctorCheck = z.infer<typeof DoctorCheckSchema>;
 export const RuntimeSchema = z
   .object({
     name: z.string(),
-    installed: z.array(z.object({ version: z.string(), source: z.string().describe('PATH, nvm, fnm, volta, pyenv, …'), binDir: z.string() })),
+    installed: z.array(
+      z.object({
+        version: z.string(),
+        source: z.string().describe('PATH, nvm, fnm, volta, pyenv, …, or paasmaker: installed by Paasmaker under PAASMAKER_HOME/runtimes'),
+        binDir: z.string(),
+        usedBy: z.array(z.string()).describe('the running instances on this version ("shop/web")'),
+      }),
+    ),
     instances: z
       .array(z.object({ app: z.string(), instance: z.string(), version: z.string().nullable(), description: z.string().describe('e.g. "node v20.11.1 (/usr/bin/node)"') }))
       .describe('running instances of this runtime and the version each resolved to'),
@@ -230,6 +240,12 @@ export const PluginSchema = z
   })
   .meta({ id: 'Plugin' });
 export type PluginRow = z.infer<typeof PluginSchema>;
+
+/** A runtime version Paasmaker removed. */
+export const RuntimeRemovedSchema = z
+  .object({ runtime: z.string(), version: z.string(), folder: z.string().describe('the folder deleted') })
+  .meta({ id: 'RuntimeRemoved' });
+export type RuntimeRemoved = z.infer<typeof RuntimeRemovedSchema>;
 
 /** Something the platform could not do as asked (the DNS port taken, a router error, an app not restored), newest last. */
 export const WarningSchema = z
@@ -291,6 +307,7 @@ export const VersionSchema = z
     previous: z.boolean().describe('the version current before the current one (paasmaker rollback goes back to it)'),
     serving: z.boolean().describe('whether it answers on APP.localhost now (false for the current version while a development `up` of the app holds that name)'),
     url: z.string().nullable().describe('where it answers as itself while it runs: http://vN.APP.localhost:PORT/'),
+    httpsUrl: z.string().nullable().describe('the same over TLS while it runs and the router listens with TLS: https://vN.APP.localhost:TLS_PORT/; else null'),
     kind: z.enum(['git', 'archive', 'folder']),
     source: z.string().describe('the repository, archive or folder it came from'),
     ref: z.string().nullable().describe('the branch, tag or commit asked for'),

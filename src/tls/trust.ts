@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { PaasmakerError } from '../shared/errors.js';
 import { installLine } from '../shared/install-line.js';
 import { shellQuote } from '../shared/shell.js';
@@ -62,6 +62,9 @@ export function trustStores(env: NodeJS.ProcessEnv = process.env, platform: Node
 export const CERTUTIL_INSTALL = () => installLine({ apt: 'libnss3-tools', dnf: 'nss-tools', pacman: 'nss', apk: 'nss-tools', brew: 'nss' });
 
 /** The name of this root in the stores: a file name and an NSS nickname that tell one root from another (the start of its SHA-256). */
+const UNIQUE_NAME = /^paasmaker-[0-9a-f]{16}$/;
+const SYSTEM_STORE_IDS: readonly string[] = ['fedora', 'debian', 'arch', 'macos'] satisfies SystemStoreId[];
+
 export function uniqueName(root: X509Certificate): string {
   return `paasmaker-${root.fingerprint256.replace(/:/g, '').slice(0, 16).toLowerCase()}`;
 }
@@ -77,6 +80,13 @@ export function readTrustRecord(tlsDir: string): TrustEntry[] {
   try {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as { entries?: TrustEntry[] };
     if (!Array.isArray(parsed.entries)) throw new Error('no "entries" list');
+    // What the record names reaches commands run as root (rm, certutil -D): only names and stores paasmaker itself writes.
+    for (const entry of parsed.entries) {
+      const name = entry.store === 'system' ? entry.unique : entry.store === 'nss' ? entry.nickname : undefined;
+      if (typeof name !== 'string' || !UNIQUE_NAME.test(name)) throw new Error(`an entry names ${JSON.stringify(name)}, not a root paasmaker added (paasmaker-<16 hex digits>)`);
+      if (entry.store === 'system' && !SYSTEM_STORE_IDS.includes(entry.system)) throw new Error(`an entry names the system store ${JSON.stringify(entry.system)}, which paasmaker does not know`);
+      if (entry.store === 'nss' && (typeof entry.database !== 'string' || !isAbsolute(entry.database))) throw new Error(`an entry names the NSS database ${JSON.stringify(entry.database)}, not an absolute folder`);
+    }
     return parsed.entries;
   } catch (error) {
     throw new PaasmakerError('CONFIG_INVALID', `${file}, the record of where the root was trusted, cannot be read: ${(error as Error).message}`, {
@@ -218,10 +228,12 @@ export function planUntrust(tlsDir: string, env: NodeJS.ProcessEnv = process.env
     if (entry.store === 'system') {
       const store = systemStoreById(entry.system);
       const certificate = new X509Certificate(entry.certificate);
-      const present = entry.system === 'macos' ? store.trusts(certificate) : existsSync(entry.location) || store.trusts(certificate);
+      // The file's place comes from the store and the checked name, never from the record's own text.
+      const location = store.location(entry.unique);
+      const present = entry.system === 'macos' ? store.trusts(certificate) : existsSync(location) || store.trusts(certificate);
       const lifted = elevate(store.remove(entry.unique, certificateCopy(tlsDir, entry), entry.sha1), env);
       sudo ||= lifted.sudo && present;
-      actions.push({ what: `take the root out of the system store (${store.system}): ${entry.location}`, done: `the root is not in the system store (${store.system})`, commands: lifted.commands, already: !present, blocked: present ? lifted.blocked : undefined, entry });
+      actions.push({ what: `take the root out of the system store (${store.system}): ${location}`, done: `the root is not in the system store (${store.system})`, commands: lifted.commands, already: !present, blocked: present ? lifted.blocked : undefined, entry });
     } else {
       const tool = stores.certutil;
       const present = tool !== undefined && existsSync(join(entry.database, 'cert9.db')) && nssHolds(tool, entry.database, entry.nickname);

@@ -1,7 +1,7 @@
 import { callApi, followEvents, type AppRow, type ProcessRow, type ServiceRow, type Status, type WarningRow } from '../api/index.js';
 import type { JobUpdateEvent, LogLineEvent, Platform } from '../engine/index.js';
-import { routedHostname } from '../engine/routes.js';
 import type { ResolvedManifest } from '../manifest/index.js';
+import { primaryUrl } from '../shared/app-urls.js';
 import type { Degraded } from '../shared/disk-space.js';
 import { versionText } from '../shared/version-text.js';
 import { degradedText, LogRing, warningText, type Feed, type ProcessView, type ServiceView, type Snapshot, type VersionView } from './model.js';
@@ -10,8 +10,9 @@ import { degradedText, LogRing, warningText, type Feed, type ProcessView, type S
 const jobText = (event: JobUpdateEvent) => `${event.title}: ${event.state === 'running' ? 'running…' : event.state}${event.state === 'failed' && event.detail ? ` — ${event.detail}` : ''}`;
 
 // CPU and memory as the platform samples them (the process group's, every ~2 s).
-function view(row: ProcessRow, url: string | null): ProcessView {
-  return { key: `${row.app}/${row.instance}.${row.index}`, app: row.app, instance: row.instance, index: row.index, name: `${row.instance}.${row.index}`, state: row.state, pid: row.pid, port: row.port, url, restarts: row.restarts, rps: row.rps, cpu: row.cpu ?? null, memory: row.memory ?? null };
+// Its URL: https while the router listens with TLS, else http.
+function view(row: ProcessRow): ProcessView {
+  return { key: `${row.app}/${row.instance}.${row.index}`, app: row.app, instance: row.instance, index: row.index, name: `${row.instance}.${row.index}`, state: row.state, pid: row.pid, port: row.port, url: primaryUrl(row), restarts: row.restarts, rps: row.rps, cpu: row.cpu ?? null, memory: row.memory ?? null };
 }
 
 const versionsOf = (apps: Array<Pick<AppRow, 'name' | 'version' | 'servedBy'>>): VersionView[] =>
@@ -43,31 +44,26 @@ export class EngineFeed implements Feed {
 
   snapshot(): Snapshot {
     const app = this.manifest.application.name;
-    const port = this.platform.routerPort;
-    const urlOf = (instance: string) => {
-      const routed = this.manifest.instances.find((candidate) => candidate.name === instance);
-      return port !== undefined && routed && !routed.standalone ? `http://${routedHostname(this.manifest, instance)}:${port}/` : null;
-    };
     return {
       title: app,
-      routerUrl: this.platform.appUrl(app) ?? null,
+      routerUrl: primaryUrl(this.platform.appUrls(app)),
       job: this.job,
       degraded: degradedText(this.platform.degraded),
       warnings: this.platform.warnings.list(app).map(warningText),
       quit: `q stop ${app} and quit`,
-      ...this.fromState(urlOf),
+      ...this.fromState(),
       logs: this.logs.all(),
     };
   }
 
   /** Processes, services and the current version from state at most four times a second; the log pane may redraw more often. */
-  private fromState(urlOf: (instance: string) => string | null): { processes: ProcessView[]; services: ServiceView[]; versions: VersionView[] } {
+  private fromState(): { processes: ProcessView[]; services: ServiceView[]; versions: VersionView[] } {
     const now = Date.now();
     if (now - this.stateRows.at >= 250) {
       const app = this.manifest.application.name;
       this.stateRows = {
         at: now,
-        processes: this.platform.processes(app).map((row) => view(row, urlOf(row.instance))),
+        processes: this.platform.processes(app).map(view),
         services: this.platform.services.list(app).map((record) => ({ app, name: record.service, plugin: record.plugin, resource: record.resource })),
         versions: versionsOf([{ name: app, ...this.platform.serving(app) }]),
       };
@@ -145,7 +141,7 @@ export class ApiFeed implements Feed {
       this.degraded = status.degraded ?? null;
       const running = new Set(apps.filter((app) => app.state !== 'stopped' && (!this.hold || app.name === this.hold.app)).map((app) => app.name));
       this.rows = rows.filter((row) => running.has(row.app));
-      this.urls = new Map(apps.map((app) => [app.name, app.url]));
+      this.urls = new Map(apps.map((app) => [app.name, primaryUrl(app)]));
       this.versions = versionsOf(apps.filter((app) => running.has(app.name)));
       this.services = services.flatMap((row) => (row.kind === 'service' && row.app !== null && running.has(row.app) ? [{ app: row.app, name: row.service ?? row.name, plugin: row.plugin, resource: row.resource ?? '' }] : []));
     } catch {
@@ -161,7 +157,7 @@ export class ApiFeed implements Feed {
       degraded: degradedText(this.degraded),
       warnings: this.warnings,
       quit: this.hold ? `q stop ${this.hold.app} and quit` : 'q leave the UI (the apps run on; paasmaker down APP stops one)',
-      processes: this.rows.map((row) => view(row, row.instance === 'web' ? (this.urls.get(row.app) ?? null) : null)),
+      processes: this.rows.map(view),
       services: this.services,
       versions: this.versions,
       logs: this.logs.all(),

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +63,20 @@ const CASES: Record<string, (context: Context) => Call | Call[] | Promise<Call |
   'GET /api/v1/doctor': () => ({ path: '/api/v1/doctor' }),
   'GET /api/v1/runtimes': () => ({ path: '/api/v1/runtimes' }),
   'GET /api/v1/plugins': () => ({ path: '/api/v1/plugins' }),
+  // Refusals only: a real install downloads tens of megabytes (test/e2e/node-versions.spec.ts does it once).
+  'POST /api/v1/runtimes/install': () => [
+    { path: '/api/v1/runtimes/install', body: { runtime: 'node', version: 'twenty' }, status: 422 },
+    { path: '/api/v1/runtimes/install', body: { runtime: 'shell' }, status: 422 },
+  ],
+  'DELETE /api/v1/runtimes/{runtime}/{version}': () => {
+    // An install as Paasmaker leaves one (its contents do not matter to removal).
+    mkdirSync(join(home, 'runtimes', 'node', '18.0.0', 'bin'), { recursive: true });
+    return [
+      { path: '/api/v1/runtimes/node/18.0.0', body: {}, status: 409 },
+      { path: '/api/v1/runtimes/node/18.0.0', body: { confirm: 'node@18.0.0' } },
+      { path: '/api/v1/runtimes/node/18.0.0', body: { confirm: 'node@18.0.0' }, status: 404 },
+    ];
+  },
   // Users, roles, workspaces, tokens and sessions, asked by the socket's owner.
   'GET /api/v1/session': () => ({ path: '/api/v1/session' }),
   'POST /api/v1/session/links': () => ({ path: '/api/v1/session/links' }),

@@ -71,6 +71,9 @@ describe.skipIf(missing !== undefined)('the web console in a real browser', () =
     await row.waitFor({ timeout: WAIT });
     await expect.poll(() => row.locator('[data-state]').first().getAttribute('data-state'), { timeout: WAIT }).toBe('running');
     await expect.poll(() => page.textContent('.live'), { timeout: WAIT }).toContain('live');
+    // The router listens with TLS: the app's link is its https:// URL.
+    const status = JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { proxyPort: number; tlsPort: number };
+    expect(await row.locator('td.url a').getAttribute('href')).toBe(`https://hello-node.localhost:${status.tlsPort}/`);
     // The link works once.
     expect((await getUrl(link)).status).toBe(400);
     await shot('overview');
@@ -79,6 +82,9 @@ describe.skipIf(missing !== undefined)('the web console in a real browser', () =
   it('shows a process added by paasmaker scale in the CLI, without a reload', async () => {
     await page.click('a:text("hello-node")');
     await page.locator('tr[data-process="web.0"]').waitFor({ timeout: WAIT });
+    // Its page links both: https first, then plain http.
+    const status = JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { proxyPort: number; tlsPort: number };
+    expect(await page.locator('.apphead a.mono').evaluateAll((links) => links.map((link) => link.getAttribute('href')))).toEqual([`https://hello-node.localhost:${status.tlsPort}/`, `http://hello-node.localhost:${status.proxyPort}/`]);
     await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
     const scaled = await runCli(['scale', 'hello-node/web=2'], { home });
     expect(scaled.exitCode, scaled.stderr).toBe(0);

@@ -79,8 +79,8 @@ describe('one malformed request cannot stop the platform', () => {
       up.kill();
       cleanup();
     });
-    await up.waitForOutput(/open http:\/\/held\.localhost:(\d+)\//);
-    const port = Number(/open http:\/\/held\.localhost:(\d+)\//.exec(up.output)![1]);
+    await up.waitForOutput(/open (?:https:\/\/\S+ \(or )?http:\/\/held\.localhost:(\d+)\//);
+    const port = Number(/open (?:https:\/\/\S+ \(or )?http:\/\/held\.localhost:(\d+)\//.exec(up.output)![1]);
     const socket = { path: join(home, 'run', `up-${up.pid}.sock`) };
     for (const target of MALFORMED) expect(await raw(socket, target), target).toMatchObject({ status: 400, json: { code: 'INVALID_REQUEST' } });
     expect(up.child.exitCode).toBe(null);
@@ -150,7 +150,7 @@ describe('"is up" only when every routed process runs', () => {
     expect(failed.stderr).toContain('hint: it stays in the daemon and is restarted');
     const good = await runCli(['up', '-d', project('fine')], { home });
     expect(good.exitCode, good.stderr).toBe(0);
-    expect(good.stdout).toMatch(/fine is up in \d+ ms: http:\/\/fine\.localhost:\d+\//);
+    expect(good.stdout).toMatch(/fine is up in \d+ ms: https:\/\/fine\.localhost:\d+\/ \(or http:\/\/fine\.localhost:\d+\/\)/);
   });
 
   it('a foreground up joining the daemon says the same', async () => {

@@ -54,8 +54,8 @@ describe('choosing what runs', () => {
   it('-f Procfile.dev and PAASMAKER_MANIFEST run that file instead of the Procfile; without them the Procfile runs', async () => {
     const dir = project({ Procfile: 'web: node web.js production\n', 'Procfile.dev': 'web: node web.js development\n', 'web.js': "require('http').createServer((q, r) => r.end(process.argv[2])).listen(process.env.PORT, '127.0.0.1');\n" });
     const app = dir.split('/').pop()!.toLowerCase();
-    const answer = async (process: CliProcess) => getByHost(Number(new RegExp(`open http://${app}\\.localhost:(\\d+)/`).exec(process.output)![1]), `${app}.localhost`);
-    const ready = new RegExp(`open http://${app}\\.localhost:\\d+/`);
+    const answer = async (process: CliProcess) => getByHost(Number(new RegExp(`open (?:https://\\S+ \\(or )?http://${app}\\.localhost:(\\d+)/`).exec(process.output)![1]), `${app}.localhost`);
+    const ready = new RegExp(`open (?:https://\\S+ \\(or )?http://${app}\\.localhost:\\d+/`);
 
     const byFlag = await up(['-f', 'Procfile.dev', dir], { home: home() }, ready);
     expect(byFlag.output).toContain(`from ${join(dir, 'Procfile.dev')}`);
@@ -73,7 +73,7 @@ describe('choosing what runs', () => {
     const app = dir.split('/').pop()!.toLowerCase();
     const pmHome = home();
     const process = await up(['-f', 'Procfile.dev', dir, 'web'], { home: pmHome, watch: true }, /watching for changes/);
-    const port = Number(new RegExp(`open http://${app}\\.localhost:(\\d+)/`).exec(process.output)![1]);
+    const port = Number(new RegExp(`open (?:https://\\S+ \\(or )?http://${app}\\.localhost:(\\d+)/`).exec(process.output)![1]);
     expect(await getByHost(port, `${app}.localhost`)).toBe('one');
     writeFileSync(join(dir, 'Procfile.dev'), 'web: node web.js two\nworker: node idle.js\n');
     await until(async () => (await getByHost(port, `${app}.localhost`)) === 'two', 20_000, 'the reload to "two"');
@@ -114,7 +114,7 @@ describe('choosing what runs', () => {
     expect((await runCli(['down', app], { home: pmHome })).exitCode).toBe(0);
 
     // A foreground up while the daemon runs: the project joins it, with the file chosen here.
-    const attached = await up([dir], { home: pmHome, env: { PAASMAKER_MANIFEST: 'Procfile.dev' } }, new RegExp(`open http://${app}\\.localhost:\\d+/`));
+    const attached = await up([dir], { home: pmHome, env: { PAASMAKER_MANIFEST: 'Procfile.dev' } }, new RegExp(`open (?:https://\\S+ \\(or )?http://${app}\\.localhost:\\d+/`));
     expect(attached.output).toContain('in the daemon');
     expect(await answer()).toBe('development');
   }, 120_000);

@@ -99,7 +99,7 @@ describe('the CLI as a client of the API', () => {
     const file = join(home, 'state.db');
     const before = { bytes: readFileSync(file), mtime: statSync(file).mtimeMs };
     expect(await json(['ps', '--json'], home, Processes)).toEqual([]);
-    expect(await json(['ps', '-a', '--json'], home, Processes)).toEqual([{ app: 'twin', instance: 'web', index: 0, state: 'stopped', pid: null, port: null, restarts: 0, exitCode: null, uptime: null, rps: 0, cpu: null, memory: null }]);
+    expect(await json(['ps', '-a', '--json'], home, Processes)).toEqual([{ app: 'twin', instance: 'web', index: 0, state: 'stopped', pid: null, port: null, restarts: 0, exitCode: null, uptime: null, rps: 0, cpu: null, memory: null, url: null, httpsUrl: null }]);
     expect((await json(['cron', 'list', '--json'], home, Crons)).map((row) => row.name)).toEqual(['yearly']);
     expect((await json(['jobs', '--json'], home, Jobs)).map((row) => row.title)).toContain('up twin');
     await json(['stats', '--json'], home, Traffic);

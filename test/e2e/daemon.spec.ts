@@ -42,7 +42,7 @@ describe('the daemon', () => {
     const home = daemonHome();
     const a = await runCli(['up', '-d', project('alpha')], { home });
     expect(a.exitCode, a.stderr).toBe(0);
-    expect(a.stdout).toMatch(/alpha is up in \d+ ms: http:\/\/alpha\.localhost:\d+\//);
+    expect(a.stdout).toMatch(/alpha is up in \d+ ms: https:\/\/alpha\.localhost:\d+\/ \(or http:\/\/alpha\.localhost:\d+\/\)/);
     const b = await runCli(['up', '-d', project('beta')], { home });
     expect(b.exitCode, b.stderr).toBe(0);
 
@@ -143,7 +143,7 @@ describe('the daemon', () => {
     const status = JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout);
     const up = new CliProcess(['up', project('held')], { home });
     cleanups.push(() => up.kill());
-    await up.waitForOutput(/open http:\/\/held\.localhost:(\d+)\//);
+    await up.waitForOutput(/open (?:https:\/\/\S+ \(or )?http:\/\/held\.localhost:(\d+)\//);
     expect(up.output).toContain(`running held in the daemon (pid ${status.pid})`);
     expect(up.output).toMatch(/web\.0 running on http:\/\/127\.0\.0\.1:\d+\//);
     expect(await getByHost(status.proxyPort, 'held.localhost')).toMatch(/^held /);

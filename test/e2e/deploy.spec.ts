@@ -17,6 +17,7 @@ const MANIFEST = ['application:', '  name: shop', 'instances:', '  web:', '    c
 let home: string;
 let repo: string;
 let proxyPort: number;
+let tlsPort: number;
 let cleanup: () => Promise<void>;
 
 const git = (args: string[], cwd = repo) => execa('git', args, { cwd, env: { GIT_AUTHOR_NAME: 'Ada', GIT_AUTHOR_EMAIL: 'ada@example.com', GIT_COMMITTER_NAME: 'Ada', GIT_COMMITTER_EMAIL: 'ada@example.com' } });
@@ -48,7 +49,7 @@ beforeAll(async () => {
   await commit('one', 'first version');
   const started = await runCli(['daemon', 'start'], { home });
   expect(started.exitCode, started.stderr).toBe(0);
-  proxyPort = (JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { proxyPort: number }).proxyPort;
+  ({ proxyPort, tlsPort } = JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { proxyPort: number; tlsPort: number });
 }, 60_000);
 
 afterAll(async () => cleanup?.());
@@ -69,7 +70,9 @@ describe('deploying versions', () => {
     expect(first.stdout).toMatch(/^ {2}prepare web…\n(.*\n)* {2}prepare web: done$/m);
     expect(first.stdout.match(/^ {2}prepare web…$/gm)).toHaveLength(1);
     expect(first.stdout).toMatch(/^deploy shop v1: done$/m);
-    expect(first.stdout).toContain(`shop v1 is current: http://shop.localhost:${proxyPort}/ (also http://v1.shop.localhost:${proxyPort}/)`);
+    // With the router on TLS, the URLs shown are https (http still in versions --json, as url).
+    expect(first.stdout).toContain(`shop v1 is current: https://shop.localhost:${tlsPort}/ (also https://v1.shop.localhost:${tlsPort}/)`);
+    expect((await versions()).find((row) => row.version === 1)).toMatchObject({ url: `http://v1.shop.localhost:${proxyPort}/`, httpsUrl: `https://v1.shop.localhost:${tlsPort}/` });
     expect(await get('shop.localhost')).toEqual({ status: 200, body: 'one prepared' });
   }, 120_000);
 

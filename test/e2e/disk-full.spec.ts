@@ -64,7 +64,7 @@ describe.skipIf('skip' in probe)('a full disk under a running platform (PAASMAKE
     const home = disk.dir;
     const up = new CliProcess(['up', chattyApp(), '--no-tui'], { home });
     cleanups.push(() => up.kill());
-    await up.waitForOutput(/open http:\/\/diskfull\.localhost:\d+\//, 30_000);
+    await up.waitForOutput(/open (?:https:\/\/\S+ \(or )?http:\/\/diskfull\.localhost:\d+\//, 30_000);
     const port = Number(/diskfull\.localhost:(\d+)/.exec(up.output)![1]);
     expect((await get(port, '/before')).status).toBe(200);
     const log = join(home, 'logs', 'diskfull', 'web.0.log');

@@ -32,8 +32,8 @@ describe('paasmaker doctor finds what runs', () => {
     const pmHome = home();
     const up = new CliProcess(['up', join(examples, 'hello-node'), '--no-tui', '--proxy-port', '0'], { home: pmHome });
     cleanups.push(() => up.kill());
-    await up.waitForOutput(/open http:\/\/hello-node\.localhost:\d+\//);
-    const port = Number(/open http:\/\/hello-node\.localhost:(\d+)\//.exec(up.output)![1]);
+    await up.waitForOutput(/open (?:https:\/\/\S+ \(or )?http:\/\/hello-node\.localhost:\d+\//);
+    const port = Number(/open (?:https:\/\/\S+ \(or )?http:\/\/hello-node\.localhost:(\d+)\//.exec(up.output)![1]);
 
     const checks = await doctor(pmHome);
     expect(checks.filter((check) => check.name === 'router')).toEqual([{ name: 'router', ok: true, what: `the router of paasmaker up (pid ${up.pid}) answers on port ${port}`, fix: null }]);

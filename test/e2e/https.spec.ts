@@ -11,6 +11,7 @@ import { examples, runCli, Scratch, until } from '../helpers/cli.js';
 // of its own (reported by `daemon status`), or not at all with --no-tls.
 
 const scratch = new Scratch();
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 afterEach(() => scratch.cleanup());
 
 const haveCurl = findBinary(['curl']) !== undefined;
@@ -43,6 +44,14 @@ describe('https through the daemon', () => {
     const status = JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { proxyPort: number; tlsPort: number | null };
     expect(status.tlsPort).toBeGreaterThan(0);
     expect(status.tlsPort).not.toBe(status.proxyPort);
+    const https = `https://hello-node.localhost:${status.tlsPort}/`;
+    const http = `http://hello-node.localhost:${status.proxyPort}/`;
+    // The https URL first wherever an app's URL is shown; plain http beside it.
+    expect(up.stdout).toMatch(new RegExp(`^hello-node is up in \\d+ ms: ${escape(https)} \\(or ${escape(http)}\\)$`, 'm'));
+    const ps = await runCli(['ps'], { home });
+    expect(ps.stdout).toMatch(new RegExp(`^hello-node web\\s+${escape(https)} \\(or ${escape(http)}\\)$`, 'm'));
+    const rows = JSON.parse((await runCli(['ps', '--json'], { home })).stdout) as Array<{ instance: string; url: string | null; httpsUrl: string | null }>;
+    expect(rows.find((row) => row.instance === 'web')).toMatchObject({ url: http, httpsUrl: https });
     const text = (await runCli(['daemon', 'status'], { home })).stdout;
     expect(text).toContain(`(https on ${status.tlsPort})`);
     const root = join(home, 'tls', 'root.pem');
@@ -53,7 +62,7 @@ describe('https through the daemon', () => {
     expect((await runCli(['daemon', 'stop'], { home })).exitCode).toBe(0);
     const again = await runCli(['daemon', 'start'], { home });
     expect(again.stdout).toContain(`(https on ${status.tlsPort})`);
-  });
+  }, 90_000);
 
   it.skipIf(!haveCurl)('curl --http2 --cacert root.pem https://hello-node.localhost:TLS_PORT/ is answered over HTTP/2; the app gets HTTP/1.1 with X-Forwarded-Proto https', async () => {
     const home = scratch.daemonHome();
@@ -79,13 +88,40 @@ describe('https through the daemon', () => {
     expect(JSON.parse(echoed.body)).toEqual({ version: '1.1', proto: 'https', forwarded: expect.stringMatching(/;proto=https$/) });
   });
 
-  it('daemon start --no-tls: no TLS listener, the status says null', async () => {
+  it('daemon start --no-tls: no TLS listener, the status says null, and apps show http:// only', async () => {
     const home = scratch.daemonHome();
     const started = await runCli(['daemon', 'start', '--no-tls'], { home });
     expect(started.exitCode, started.stderr).toBe(0);
     expect(started.stdout).not.toContain('https');
-    const status = JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { tlsPort: number | null };
+    const status = JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { proxyPort: number; tlsPort: number | null };
     expect(status.tlsPort).toBeNull();
     expect(existsSync(join(home, 'tls'))).toBe(false);
-  });
+
+    const up = await runCli(['up', '-d', join(examples, 'hello-node')], { home });
+    expect(up.exitCode, up.stderr).toBe(0);
+    const http = `http://hello-node.localhost:${status.proxyPort}/`;
+    expect(up.stdout).toMatch(new RegExp(`^hello-node is up in \\d+ ms: ${escape(http)}$`, 'm'));
+    const ps = await runCli(['ps'], { home });
+    expect(ps.stdout).toMatch(new RegExp(`^hello-node web\\s+${escape(http)}$`, 'm'));
+    expect(ps.stdout).not.toContain('https');
+    const rows = JSON.parse((await runCli(['ps', '--json'], { home })).stdout) as Array<{ instance: string; url: string | null; httpsUrl: string | null }>;
+    expect(rows.find((row) => row.instance === 'web')).toMatchObject({ url: http, httpsUrl: null });
+  }, 60_000);
+
+  it('--no-tls or --tls-port given while the daemon runs otherwise: a note says they wait for its next start', async () => {
+    const home = scratch.daemonHome();
+    expect((await runCli(['daemon', 'start'], { home })).exitCode).toBe(0);
+    const status = JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { pid: number; tlsPort: number };
+
+    const again = await runCli(['daemon', 'start', '--no-tls'], { home });
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`note: the daemon (pid ${status.pid}) already runs, so --no-tls (it serves https on ${status.tlsPort}) does not apply: stop it first with paasmaker daemon stop, then run this again`);
+    const other = status.tlsPort === 65535 ? 65534 : status.tlsPort + 1;
+    const up = await runCli(['up', '-d', '--tls-port', String(other), join(examples, 'hello-node')], { home });
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(up.stderr).toContain(`--tls-port ${other} (its https is on ${status.tlsPort}) does not apply`);
+    // As the daemon runs (the TLS port it has), nothing to say.
+    const same = await runCli(['daemon', 'start', '--tls-port', String(status.tlsPort)], { home });
+    expect(same.stderr).toBe('');
+  }, 60_000);
 });

@@ -29,14 +29,14 @@ async function up(dir: string, home: string, until: RegExp) {
   return { process, stop };
 }
 
-const routerPort = (output: string) => Number(/open http:\/\/node-deps\.localhost:(\d+)\//.exec(output)![1]);
+const routerPort = (output: string) => Number(/open (?:https:\/\/\S+ \(or )?http:\/\/node-deps\.localhost:(\d+)\//.exec(output)![1]);
 
 describe('a Node project cloned without node_modules', () => {
   it('starts with paasmaker up: npm ci runs by itself, the app answers through the router, and the next up installs nothing', async () => {
     const dir = clone();
     const { home, cleanup } = tempHome();
     cleanups.push(cleanup);
-    const first = await up(dir, home, /open http:\/\/node-deps\.localhost:\d+\//);
+    const first = await up(dir, home, /open (?:https:\/\/\S+ \(or )?http:\/\/node-deps\.localhost:\d+\//);
     expect(first.process.output).toContain('|| npm ci');
     expect(first.process.output).not.toContain('Cannot find module');
     expect(await getByHost(routerPort(first.process.output), 'node-deps.localhost')).toBe('one minute is 1m\n');
@@ -53,7 +53,7 @@ describe('a Node project cloned without node_modules', () => {
 
     // A deleted node_modules (same lockfile) is installed again.
     rmSync(join(dir, 'node_modules'), { recursive: true });
-    const after = await up(dir, home, /open http:\/\/node-deps\.localhost:\d+\//);
+    const after = await up(dir, home, /open (?:https:\/\/\S+ \(or )?http:\/\/node-deps\.localhost:\d+\//);
     expect(after.process.output).toMatch(/added 1 package/);
     expect(await getByHost(routerPort(after.process.output), 'node-deps.localhost')).toBe('one minute is 1m\n');
   }, 240_000);

@@ -31,7 +31,7 @@ async function start(dir: string, before?: (home: string) => void): Promise<{ up
     cleanup();
   });
   await up.waitForOutput(/watching for changes/);
-  return { up, home, port: Number(/open http:\/\/live\.localhost:(\d+)\//.exec(up.output)![1]) };
+  return { up, home, port: Number(/open (?:https:\/\/\S+ \(or )?http:\/\/live\.localhost:(\d+)\//.exec(up.output)![1]) };
 }
 
 const get = (port: number, agent?: Agent) => getHost(port, 'live.localhost', agent);

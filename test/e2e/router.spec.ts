@@ -30,12 +30,12 @@ function get(port: number, host: string, accept = '*/*'): Promise<{ status: numb
   });
 }
 
-const routerPort = (output: string) => Number(/open http:\/\/[a-z0-9-]+\.localhost:(\d+)\//.exec(output)?.[1]);
+const routerPort = (output: string) => Number(/open (?:https:\/\/\S+ \(or )?http:\/\/[a-z0-9-]+\.localhost:(\d+)\//.exec(output)?.[1]);
 
 describe('paasmaker up with the router', () => {
   it('serves each app on <app>.localhost: the same answer as the instance port', async () => {
     const { home, up } = start(join(examples, 'hello-node'));
-    await up.waitForOutput(/open http:\/\/hello-node\.localhost:\d+\//);
+    await up.waitForOutput(/open (?:https:\/\/\S+ \(or )?http:\/\/hello-node\.localhost:\d+\//);
     const port = routerPort(up.output);
     const [row] = await psJson(home);
     const direct = await get(row!.port!, 'hello-node.localhost');
@@ -47,7 +47,7 @@ describe('paasmaker up with the router', () => {
 
   it('serves a static site from the router itself', async () => {
     const { up } = start(join(examples, 'static-site'));
-    await up.waitForOutput(/open http:\/\/static-site\.localhost:\d+\//);
+    await up.waitForOutput(/open (?:https:\/\/\S+ \(or )?http:\/\/static-site\.localhost:\d+\//);
     const answer = await get(routerPort(up.output), 'static-site.localhost');
     expect(answer.status).toBe(200);
     expect(answer.body).toContain('Served by Paasmaker');
@@ -55,7 +55,7 @@ describe('paasmaker up with the router', () => {
 
   it('killing the instance while a client polls: no failed request, the restart is held and answered', async () => {
     const { home, up } = start(join(examples, 'hello-node'));
-    await up.waitForOutput(/open http:\/\/hello-node\.localhost:\d+\//);
+    await up.waitForOutput(/open (?:https:\/\/\S+ \(or )?http:\/\/hello-node\.localhost:\d+\//);
     const port = routerPort(up.output);
     const [before] = await psJson(home);
     let stop = false;
@@ -87,7 +87,7 @@ describe('paasmaker up with the router', () => {
 
   it('a crash-looping app answers 503 with its state and last log lines', async () => {
     const { up } = start(join(repoRoot, 'test', 'fixtures', 'projects', 'crashy'));
-    await up.waitForOutput(/open http:\/\/crashy\.localhost:\d+\//);
+    await up.waitForOutput(/open (?:https:\/\/\S+ \(or )?http:\/\/crashy\.localhost:\d+\//);
     const port = routerPort(up.output);
     await until(async () => (await get(port, 'crashy.localhost')).status === 503, 10_000, 'the 503 page');
     const page = await get(port, 'crashy.localhost', 'text/html');
@@ -98,7 +98,7 @@ describe('paasmaker up with the router', () => {
 
   it('counts traffic: stats --json per instance, and req/s in ps', async () => {
     const { home, up } = start(join(examples, 'hello-node'));
-    await up.waitForOutput(/open http:\/\/hello-node\.localhost:\d+\//);
+    await up.waitForOutput(/open (?:https:\/\/\S+ \(or )?http:\/\/hello-node\.localhost:\d+\//);
     const port = routerPort(up.output);
     for (let i = 0; i < 12; i++) await get(port, 'hello-node.localhost');
     await get(port, 'hello-node.localhost').then(() => undefined);
@@ -117,7 +117,7 @@ describe('paasmaker up with the router', () => {
 
   it('doctor finds the router and DNS responder where the running up put them; with none running, says what to fix', async () => {
     const { home, up } = start(join(examples, 'hello-node'));
-    await up.waitForOutput(/open http:\/\/hello-node\.localhost:\d+\//);
+    await up.waitForOutput(/open (?:https:\/\/\S+ \(or )?http:\/\/hello-node\.localhost:\d+\//);
     const port = routerPort(up.output);
     // The ports the running up took, whatever the configured ones say.
     const found = await runCli(['doctor'], { home, env: { PAASMAKER_PROXY_PORT: '1', PAASMAKER_DNS_PORT: '1' } });

@@ -34,8 +34,8 @@ async function start(example: string): Promise<{ port: number; up: CliProcess }>
     cleanup();
   });
   // The URL line comes just after "is up": wait for it, not for the line before.
-  await up.waitForOutput(/open http:\/\/[a-z0-9-]+\.localhost:\d+\//, 120_000);
-  const port = Number(/open http:\/\/[a-z0-9-]+\.localhost:(\d+)\//.exec(up.output)?.[1]);
+  await up.waitForOutput(/open (?:https:\/\/\S+ \(or )?http:\/\/[a-z0-9-]+\.localhost:\d+\//, 120_000);
+  const port = Number(/open (?:https:\/\/\S+ \(or )?http:\/\/[a-z0-9-]+\.localhost:(\d+)\//.exec(up.output)?.[1]);
   return { port, up };
 }
 

@@ -51,7 +51,7 @@ describe('honest start-up', () => {
     const [row] = await psJson(home);
     expect(row!.state).not.toBe('running');
 
-    const router = Number(/open http:\/\/fixedport\.localhost:(\d+)\//.exec(run.output)![1]);
+    const router = Number(/open (?:https:\/\/\S+ \(or )?http:\/\/fixedport\.localhost:(\d+)\//.exec(run.output)![1]);
     const page = await getByHost(router, 'fixedport.localhost');
     expect(page).toMatch(/fixedport\/web is (backoff|starting)/);
     expect(page).toContain(`hint: your app listens on ${fixed}`);

@@ -35,7 +35,7 @@ describe.skipIf(!haveTmux)('the terminal UI in a real terminal', () => {
       cleanup();
     });
     const { screen } = terminal;
-    await until(() => /web\.0\s+● running\s+http:\/\/hello-node\.localhost:\d+\//.test(screen()), 15_000, 'the web row running with its URL');
+    await until(() => /web\.0\s+● running\s+https:\/\/hello-node\.localhost:\d+\//.test(screen()), 15_000, 'the web row running with its URL');
     const text = screen();
     expect(text).toMatch(/PROCESS\s+STATE\s+URL/);
     expect(text).toContain('? help · q quit');
@@ -53,7 +53,7 @@ describe.skipIf(!haveTmux)('the terminal UI in a real terminal', () => {
     const terminal = openTerminal(home, 'pm-tui-d', `env -u CI PAASMAKER_HOME=${home} ${bin} up ${join(examples, 'hello-node')}; echo EXIT=$?; sleep 60`);
     cleanups.push(() => terminal.close());
     const { screen } = terminal;
-    await until(() => /web\.0\s+● running\s+http:\/\/hello-node\.localhost:\d+\//.test(screen()), 15_000, 'the held project running in the UI');
+    await until(() => /web\.0\s+● running\s+https:\/\/hello-node\.localhost:\d+\//.test(screen()), 15_000, 'the held project running in the UI');
     expect(screen()).not.toContain('static-site');
     terminal.keys('C-c');
     await until(() => screen().includes('EXIT=130'), 10_000, 'paasmaker to exit 130');
@@ -102,7 +102,7 @@ describe.skipIf(!haveTmux)('the terminal UI in a real terminal', () => {
     cleanups.push(() => top.close());
     await until(() => top.screen().includes('versions: greeter v1'), 15_000, 'the version line in top');
     const dev = openTerminal(home, 'pm-dev-v', `cd ${repo} && env -u CI PAASMAKER_HOME=${home} ${bin} up; echo EXIT=$?; sleep 60`);
-    await until(() => /^greeter v1 \(dev serving\)\s+http:\/\/greeter\.localhost:\d+\//m.test(dev.screen()), 20_000, 'the dev up saying it holds greeter.localhost');
+    await until(() => /^greeter v1 \(dev serving\)\s+https:\/\/greeter\.localhost:\d+\//m.test(dev.screen()), 20_000, 'the dev up saying it holds greeter.localhost');
     await until(() => top.screen().includes('versions: greeter v1 (dev serving)'), 15_000, 'top saying the dev up serves');
     dev.keys('C-c');
     await until(() => /versions: greeter v1\s*$/m.test(top.screen()), 15_000, 'top: v1 serving again once the dev up stops');

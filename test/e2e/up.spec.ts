@@ -37,7 +37,10 @@ describe('paasmaker up', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ app: 'hello-node', instance: 'web', index: 0, state: 'running', restarts: 0 });
     expect(rows[0]!.pid).toBeGreaterThan(0);
-    expect(Object.keys(rows[0]!).sort()).toEqual(['app', 'cpu', 'exitCode', 'index', 'instance', 'memory', 'pid', 'port', 'restarts', 'rps', 'state', 'uptime']);
+    expect(Object.keys(rows[0]!).sort()).toEqual(['app', 'cpu', 'exitCode', 'httpsUrl', 'index', 'instance', 'memory', 'pid', 'port', 'restarts', 'rps', 'state', 'uptime', 'url']);
+    // Where the router reaches it: plain http, and https on the router's TLS port.
+    expect(rows[0]!.url).toMatch(/^http:\/\/hello-node\.localhost:\d+\/$/);
+    expect(rows[0]!.httpsUrl).toMatch(/^https:\/\/hello-node\.localhost:\d+\/$/);
     const answer = await get(rows[0]!.port!);
     expect(answer.status).toBe(200);
     expect(answer.body).toContain('Hello from Paasmaker');
@@ -46,7 +49,7 @@ describe('paasmaker up', () => {
     expect(await server.wait()).toBe(130);
     expect(alive(rows[0]!.pid!)).toBe(false);
     const after = await psJson(home);
-    expect(after[0]).toMatchObject({ state: 'stopped', pid: null });
+    expect(after[0]).toMatchObject({ state: 'stopped', pid: null, url: null, httpsUrl: null });
   });
 
   it('kill -9 of paasmaker: every child and grandchild is dead within 2 s, and the next up starts cleanly', async () => {

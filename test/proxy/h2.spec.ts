@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
-import { connect as h2connect, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
-import { createServer as createNetServer } from 'node:net';
+import { connect as h2connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Router } from '../../src/proxy/index.js';
@@ -77,7 +77,9 @@ async function app(cleanups: Cleanups) {
     const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nX-Seen-Proto: ${req.headers['x-forwarded-proto']}\r\n\r\n`);
     if (head.length > 0) socket.write(head);
-    socket.pipe(socket);
+    // /ws-crash: the app dies mid-conversation, its connection reset rather than ended.
+    if (req.url === '/ws-crash') setTimeout(() => (socket as Socket).resetAndDestroy(), 50);
+    else socket.pipe(socket);
   });
   const { port, close } = await listenOnLoopback(server);
   cleanups.push(close);
@@ -301,6 +303,20 @@ describe('HTTP/2 through the router', () => {
     await until(() => received.length >= frame.length, 10_000, 'the echo');
     expect(received.equals(frame)).toBe(true);
     stream.close();
+    await until(() => router.tunnelsTo(backend.port) === 0, 10_000, 'the tunnel closed');
+  });
+
+  it('a WebSocket whose app dies (its connection reset): the stream is cancelled, not left open', async () => {
+    const { router, open, backend, authority } = await setup();
+    const session = open();
+    await new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));
+    const stream = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':path': '/ws-crash', ':authority': authority, 'sec-websocket-version': '13' }, { endStream: false });
+    const headers = await new Promise<IncomingHttpHeaders>((resolve, reject) => stream.once('response', resolve).once('error', reject));
+    expect(headers[':status']).toBe(200);
+    stream.on('error', () => undefined);
+    stream.resume();
+    await until(() => stream.closed, 10_000, 'the stream closed after the app reset its connection');
+    expect(stream.rstCode).toBe(constants.NGHTTP2_CANCEL);
     await until(() => router.tunnelsTo(backend.port) === 0, 10_000, 'the tunnel closed');
   });
 

@@ -142,20 +142,32 @@ describe('node runtime', () => {
     const system = fakeBinary(join(bin, 'node'), 'v20.20.2');
     await plan();
     await plan('20');
-    await node.versions(env);
+    await node.versions(env, box.pmHome);
     expect(readFileSync(`${system}.calls`, 'utf8').trim().split('\n')).toHaveLength(1);
   });
 
   it('lists every install once: an nvm node on PATH counts as the PATH one', async () => {
     const active = nvm('22.3.0');
     const other = nvm('18.19.0');
-    const versions = await node.versions({ ...env, PATH: join(active, '..') });
+    const versions = await node.versions({ ...env, PATH: join(active, '..') }, box.pmHome);
     expect(versions).toEqual([
       { version: '22.3.0', binDir: join(active, '..'), source: 'PATH', binary: active },
       { version: '18.19.0', binDir: join(other, '..'), source: 'nvm', binary: other },
     ]);
     // Managed installs are known by their folder names: listing them runs nothing.
     expect(() => readFileSync(`${other}.calls`)).toThrow();
+  });
+
+  it('finds the versions Paasmaker installed under PAASMAKER_HOME/runtimes/node, puts the chosen one first on PATH, and says which range it lacks otherwise', async () => {
+    fakeBinary(join(bin, 'node'), 'v20.20.2');
+    await expect(plan('18')).rejects.toMatchObject({ code: 'RUNTIME_VERSION', runtime: 'node', range: '18', message: expect.stringContaining('needs node 18') });
+    const own = fakeBinary(join(box.pmHome, 'runtimes', 'node', '18.20.8', 'bin', 'node'), 'v18.20.8');
+    // A half-written install (a temporary folder beside the real ones) is never a candidate.
+    fakeBinary(join(box.pmHome, 'runtimes', 'node', '.18.20.9.tmp-1-abc', 'bin', 'node'), 'v18.20.9');
+    const result = await plan('18');
+    expect(result.description).toBe(`node v18.20.8 (${own})`);
+    expect(result.pathPrepend).toEqual([join(own, '..')]);
+    expect((await node.versions(env, box.pmHome)).map((found) => `${found.version} ${found.source}`)).toEqual(['20.20.2 PATH', '18.20.8 paasmaker']);
   });
 
   it('knows the version of the node running Paasmaker without asking it', async () => {

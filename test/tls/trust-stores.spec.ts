@@ -134,3 +134,19 @@ describe('the system bundle', () => {
     expect(bundleHolds(join(home, 'none.pem'), ca.root)).toBe(false);
   });
 });
+
+describe('the trust record', () => {
+  it('is refused when an entry names a file or store paasmaker never adds (the names reach commands run as root)', () => {
+    const { tlsDir } = scratch();
+    mkdirSync(tlsDir, { recursive: true });
+    const record = (entry: object) => writeFileSync(join(tlsDir, 'trust.json'), JSON.stringify({ entries: [entry] }), { mode: 0o600 });
+    record({ store: 'system', system: 'debian', unique: '../../../etc/passwd', location: '/etc/passwd', certificate: '' });
+    expect(() => readTrustRecord(tlsDir)).toThrow(/not a root paasmaker added/);
+    record({ store: 'system', system: 'plan9', unique: 'paasmaker-0123456789abcdef', location: '', certificate: '' });
+    expect(() => readTrustRecord(tlsDir)).toThrow(/does not know/);
+    record({ store: 'nss', reader: 'Chromium', database: 'relative/db', nickname: 'paasmaker-0123456789abcdef' });
+    expect(() => readTrustRecord(tlsDir)).toThrow(/absolute folder/);
+    record({ store: 'nss', reader: 'Chromium', database: '/tmp/db', nickname: 'paasmaker-0123456789abcdef' });
+    expect(readTrustRecord(tlsDir)).toHaveLength(1);
+  });
+});

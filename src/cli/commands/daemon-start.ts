@@ -1,5 +1,7 @@
 import { resolveSettings } from '../../shared/settings.js';
 import { defineCommand } from '../command.js';
+import { colorEnabled, painter } from '../output.js';
+import { noteUnappliedFlags } from '../unapplied-flags.js';
 
 export type DaemonFlags = { proxyPort?: string; tlsPort?: string; tls?: boolean; apiPort?: string };
 
@@ -17,6 +19,7 @@ export default defineCommand<DaemonFlags>({
     const settings = resolveSettings({ flags: options });
     const { ensureDaemon } = await import('../../daemon/index.js');
     const { record, started } = await ensureDaemon(settings);
+    if (!started) noteUnappliedFlags(settings, record, painter(colorEnabled(process.stderr)));
     process.stdout.write(`${started ? 'started' : 'already running:'} daemon pid ${record.pid}; router on port ${record.proxyPort}${record.tlsPort ? ` (https on ${record.tlsPort})` : ''}; API on ${record.socket}${record.apiPort ? ` and http://127.0.0.1:${record.apiPort}/api/v1 (sign in with paasmaker console, or a token from paasmaker token create)` : ''}\n`);
     return 0;
   },

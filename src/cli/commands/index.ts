@@ -24,6 +24,8 @@ import run from './run.js';
 import runtimes from './runtimes.js';
 import plugins from './plugins.js';
 import pluginsAdd from './plugins-add.js';
+import runtimesInstall from './runtimes-install.js';
+import runtimesRemove from './runtimes-remove.js';
 import scale from './scale.js';
 import servicesDestroy from './services-destroy.js';
 import servicesList from './services-list.js';
@@ -121,6 +123,8 @@ export const commands: readonly CommandSpec<never>[] = [
   doctor,
   trust,
   runtimes,
+  runtimesInstall,
+  runtimesRemove,
   { name: 'dns', description: 'name resolution for *.local.paasmaker' },
   dnsSetup,
   plugins,

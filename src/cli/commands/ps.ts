@@ -3,13 +3,14 @@ import type { ProcessRow, Status } from '../../api/index.js';
 import { defineCommand } from '../command.js';
 import { fromPlatform, requireKnownApp } from '../running-platform.js';
 import { colorEnabled, formatDuration, painter, table } from '../output.js';
+import { urlsText } from '../../shared/app-urls.js';
 import { cpuText, memoryText } from '../../shared/usage-text.js';
 
 type Options = { json?: boolean; all?: boolean };
 
 export default defineCommand<Options>({
   name: 'ps',
-  description: 'list the processes of the apps that run: app, instance, index, state, pid, port, restarts, uptime, CPU and memory',
+  description: 'list the processes of the apps that run: app, instance, index, state, pid, port, restarts, uptime, CPU and memory; then where the router reaches them',
   arguments: [{ name: '[app]', description: 'only this app', completes: 'app' }],
   options: [
     { flags: '-a, --all', description: 'stopped apps too (for a week after they stopped)' },
@@ -82,6 +83,24 @@ async function ps(app: string | undefined, options: Options): Promise<number> {
     const color = STATE_COLORS[row.state as keyof typeof STATE_COLORS];
     return color ? line.replace(` ${stateText(row)} `, ` ${paint(color, stateText(row))} `) : line;
   });
-  process.stdout.write(out.join('\n'));
+  process.stdout.write(out.join('\n') + urlLines(rows));
   return 0;
+}
+
+/**
+ * Below the table, where the router reaches each routed instance type, once
+ * a type: https first while it listens with TLS, then plain http ("shop web
+ * https://shop.localhost:7655/ (or http://shop.localhost:7654/)"). --json
+ * has both on every row, as url and httpsUrl.
+ */
+function urlLines(rows: ProcessRow[]): string {
+  const seen = new Map<string, string>();
+  for (const row of rows) {
+    const text = urlsText(row);
+    const type = `${row.app} ${row.instance}`;
+    if (text && !seen.has(type)) seen.set(type, text);
+  }
+  if (seen.size === 0) return '';
+  const width = Math.max(...[...seen.keys()].map((type) => type.length));
+  return `\n${[...seen].map(([type, text]) => `${type.padEnd(width)}  ${text}\n`).join('')}`;
 }

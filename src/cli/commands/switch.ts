@@ -1,6 +1,7 @@
 import type { VersionRow } from '../../api/index.js';
 import { defineCommand } from '../command.js';
 import { segment, versionNumber, versionsApi } from '../versions-api.js';
+import { primaryUrl } from '../../shared/app-urls.js';
 
 export default defineCommand({
   name: 'switch',
@@ -15,8 +16,9 @@ export default defineCommand({
 
 /** What a version command prints once a version is current. */
 export function currentLine(row: VersionRow): string {
-  const main = row.url?.replace(`//v${row.version}.`, '//');
-  if (!row.serving) return `${row.app} v${row.version} is current; a development up of ${row.app} holds ${main ?? `${row.app}.localhost`} while it runs${row.url ? `: ${row.url}` : ''}\n`;
+  const own = primaryUrl(row);
+  const main = own?.replace(`//v${row.version}.`, '//');
+  if (!row.serving) return `${row.app} v${row.version} is current; a development up of ${row.app} holds ${main ?? `${row.app}.localhost`} while it runs${own ? `: ${own}` : ''}\n`;
   return `${row.app} v${row.version} is current${main ? `: ${main}` : ''}\n`;
 }
 

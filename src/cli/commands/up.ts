@@ -2,13 +2,15 @@ import { relative } from 'node:path';
 import type { InstanceStateEvent, JobUpdateEvent, LogLineEvent, Platform, UnreadyProcess } from '../../engine/index.js';
 import type { StartedApp } from '../../api/index.js';
 import type { ResolvedManifest } from '../../manifest/index.js';
+import { primaryUrl, urlsText, type NameUrls } from '../../shared/app-urls.js';
 import { EXIT, PaasmakerError } from '../../shared/errors.js';
 import { callApi, followEvents, runningDaemon, upSocket, type DaemonRecord } from '../../api/client.js';
 import { proxyOptions, resolveSettings, type Settings } from '../../shared/settings.js';
 import { defineCommand } from '../command.js';
+import { noteUnappliedFlags } from '../unapplied-flags.js';
 import { colorEnabled, colorFor, painter, reportError, signalExit, announceIfSlow, type Paint } from '../output.js';
 
-type Options = { file?: string; prepare?: boolean; proxyPort?: string; tlsPort?: string; tls?: boolean; proxy?: boolean; watch?: boolean; detach?: boolean; tui?: boolean };
+type Options = { file?: string; prepare?: boolean; offline?: boolean; proxyPort?: string; tlsPort?: string; tls?: boolean; proxy?: boolean; watch?: boolean; detach?: boolean; tui?: boolean };
 
 export default defineCommand<Options>({
   name: 'up',
@@ -20,6 +22,7 @@ export default defineCommand<Options>({
   options: [
     { flags: '-f, --file <file>', description: 'the manifest to read, relative to the folder: a paasmaker.yml, manifest.yml or Procfile (Procfile.dev, …); default: $PAASMAKER_MANIFEST' },
     { flags: '--prepare', description: 'run the prepare steps even if nothing changed' },
+    { flags: '--offline', description: 'download no runtime version (a Node.js nothing installed fits is an error saying what to install)' },
     { flags: '--proxy-port <port>', description: "the router's port (default 7654, or $PAASMAKER_PROXY_PORT; 0 picks a free one)" },
     { flags: '--tls-port <port>', description: "the router's https port (default 7655, or $PAASMAKER_TLS_PORT; 0 picks a free one)" },
     { flags: '--no-tls', description: 'the router listens without TLS (no https://)' },
@@ -50,9 +53,11 @@ async function up(words: string[], options: Options): Promise<number> {
   const { manifest, request } = await chosenManifest(words, options.file);
   // With a daemon running, the project joins it (one router for every project) and this terminal holds it.
   const daemon = options.proxy === false || settings.source.proxyPort === 'flag' || options.tlsPort !== undefined ? undefined : runningDaemon(settings.home);
-  if (options.detach) return upInDaemon(request, settings);
+  if (options.detach) return upInDaemon(options.offline ? { ...request, offline: true } : request, settings);
   const paint = painter(colorEnabled());
   const printer = new LinePrinter(paint, manifest);
+  // --no-tls does not send the project elsewhere (its own router would want the daemon's port): it joins, and is told the flag waits for the daemon's next start.
+  if (daemon) noteUnappliedFlags(settings, daemon, painter(colorEnabled(process.stderr)));
   if (daemon && wantsTui(options)) return upAttachedTui(manifest, request, daemon, options);
   if (daemon) return upAttached(manifest, request, daemon, printer, paint, options);
   const platform = await openPlatform(settings, options.proxy !== false, printer);
@@ -96,15 +101,14 @@ async function up(words: string[], options: Options): Promise<number> {
   const started = Date.now();
   printer.system(`starting ${app} from ${manifest.file} (${manifest.instances.length} instance type(s))`);
   try {
-    await platform.apply(manifest, { forcePrepare: options.prepare });
+    await platform.apply(manifest, { forcePrepare: options.prepare, offline: options.offline });
     if (!stopping) {
       const elapsed = Date.now() - started;
       const unready = platform.unready(app);
       // Its output is on the screen above: say what happened to each process, not its lines again.
       if (unready.length > 0) for (const line of unreadyReport(app, elapsed, unready, { lines: false })) printer.system(line);
       else printer.system(`${app} is up in ${elapsed} ms — Ctrl-C stops it; \`paasmaker ps\` in another terminal lists it`);
-      const url = platform.appUrl(app);
-      if (url && manifest.instances.some((instance) => !instance.standalone)) printer.system(`open ${paint('bold', url)}`);
+      if (manifest.instances.some((instance) => !instance.standalone)) printOpen(printer, paint, platform.appUrls(app));
       if (options.watch !== false && manifest.instances.some((instance) => instance.watch.enabled)) {
         await platform.watch(app);
         printer.system('watching for changes: a save reloads without dropping a request (--no-watch turns it off)');
@@ -150,12 +154,12 @@ function wantsTui(options: { tui?: boolean }): boolean {
 }
 
 /** `up` in a terminal while the daemon runs: the UI over the daemon's API, holding this one project. */
-async function upAttachedTui(manifest: ResolvedManifest, request: UpChoice, daemon: DaemonRecord, options: { prepare?: boolean; watch?: boolean }): Promise<number> {
+async function upAttachedTui(manifest: ResolvedManifest, request: UpChoice, daemon: DaemonRecord, options: { prepare?: boolean; offline?: boolean; watch?: boolean }): Promise<number> {
   const { ApiFeed, runTui } = await import('../../ui/index.js');
   const app = manifest.application.name;
   const feed = new ApiFeed(daemon.socket, daemon.proxyPort, { app });
   let failed: unknown;
-  void callApi(daemon.socket, 'POST', '/api/v1/apps', { ...request, attached: true, prepare: options.prepare, watch: options.watch !== false }).catch((error: unknown) => {
+  void callApi(daemon.socket, 'POST', '/api/v1/apps', { ...request, attached: true, prepare: options.prepare, offline: options.offline, watch: options.watch !== false }).catch((error: unknown) => {
     failed = error;
   });
   const how = await runTui(feed, { color: colorEnabled() });
@@ -169,7 +173,7 @@ async function upAttachedTui(manifest: ResolvedManifest, request: UpChoice, daem
  * it; q (or Ctrl-C) stops everything. A failed start shows in the status
  * line, and its full error is printed once the UI has left the screen.
  */
-async function upWithTui(platform: Platform, manifest: ResolvedManifest, options: { prepare?: boolean; watch?: boolean }, control: { close: () => Promise<void> } | undefined): Promise<number> {
+async function upWithTui(platform: Platform, manifest: ResolvedManifest, options: { prepare?: boolean; offline?: boolean; watch?: boolean }, control: { close: () => Promise<void> } | undefined): Promise<number> {
   const { EngineFeed, runTui } = await import('../../ui/index.js');
   const app = manifest.application.name;
   let stopping: Promise<void> | undefined;
@@ -181,7 +185,7 @@ async function upWithTui(platform: Platform, manifest: ResolvedManifest, options
   const feed = new EngineFeed(platform, manifest, stop);
   let failed: unknown;
   void platform
-    .apply(manifest, { forcePrepare: options.prepare })
+    .apply(manifest, { forcePrepare: options.prepare, offline: options.offline })
     .then(() => (options.watch !== false && manifest.instances.some((instance) => instance.watch.enabled) ? platform.watch(app) : undefined))
     .catch((error: unknown) => {
       failed = error;
@@ -211,7 +215,7 @@ async function serveApi(platform: Platform): Promise<{ close: () => Promise<void
  * attached event stream, so Ctrl-C — or this process being killed — stops
  * the project while the daemon's other projects run on.
  */
-async function upAttached(manifest: ResolvedManifest, request: UpChoice, daemon: DaemonRecord, printer: LinePrinter, paint: Paint, options: { prepare?: boolean; watch?: boolean }): Promise<number> {
+async function upAttached(manifest: ResolvedManifest, request: UpChoice, daemon: DaemonRecord, printer: LinePrinter, paint: Paint, options: { prepare?: boolean; offline?: boolean; watch?: boolean }): Promise<number> {
   const app = manifest.application.name;
   printer.system(`running ${app} in the daemon (pid ${daemon.pid}); Ctrl-C stops it, other projects keep running`);
   let stopping = false;
@@ -247,10 +251,10 @@ async function upAttached(manifest: ResolvedManifest, request: UpChoice, daemon:
   for (const signal of signals) process.on(signal, () => void stop(signal));
   const began = Date.now();
   try {
-    const answer = await callApi<StartedApp>(daemon.socket, 'POST', '/api/v1/apps', { ...request, attached: true, prepare: options.prepare, watch: options.watch !== false });
+    const answer = await callApi<StartedApp>(daemon.socket, 'POST', '/api/v1/apps', { ...request, attached: true, prepare: options.prepare, offline: options.offline, watch: options.watch !== false });
     if (answer.unready.length > 0) for (const line of unreadyReport(app, Date.now() - began, answer.unready, { lines: false })) printer.system(line);
     else printer.system(`${app} is up in ${Date.now() - began} ms — Ctrl-C stops it; \`paasmaker ps\` in another terminal lists it`);
-    if (answer.url && manifest.instances.some((instance) => !instance.standalone)) printer.system(`open ${paint('bold', answer.url)}`);
+    if (manifest.instances.some((instance) => !instance.standalone)) printOpen(printer, paint, answer);
     const beside = besideVersion(answer);
     if (beside) printer.system(beside);
   } catch (error) {
@@ -272,10 +276,11 @@ function printJob(printer: LinePrinter, event: JobUpdateEvent): void {
 }
 
 /** `up -d`: the project runs in the daemon (started if needed); returns once it runs. */
-async function upInDaemon(request: UpChoice, settings: Settings): Promise<number> {
+async function upInDaemon(request: UpChoice & { offline?: boolean }, settings: Settings): Promise<number> {
   const { ensureDaemon } = await import('../../daemon/index.js');
   const { record, started } = await ensureDaemon(settings);
-  if (started) process.stdout.write(`started the daemon (pid ${record.pid}); router on port ${record.proxyPort}\n`);
+  if (!started) noteUnappliedFlags(settings, record, painter(colorEnabled(process.stderr)));
+  if (started) process.stdout.write(`started the daemon (pid ${record.pid}); router on port ${record.proxyPort}${record.tlsPort ? ` (https on ${record.tlsPort})` : ''}\n`);
   const began = Date.now();
   const app = await callApi<StartedApp>(record.socket, 'POST', '/api/v1/apps', request);
   if (app.unready.length > 0) {
@@ -285,16 +290,24 @@ async function upInDaemon(request: UpChoice, settings: Settings): Promise<number
     process.stderr.write(`${paint('cyan', 'hint:')} it stays in the daemon and is restarted; fix it and save to reload it, or stop it with: paasmaker down ${app.name}\n`);
     return EXIT.user;
   }
-  process.stdout.write(`${app.name} is up in ${Date.now() - began} ms${app.url ? `: ${app.url}` : ''}\n`);
+  const where = urlsText(app);
+  process.stdout.write(`${app.name} is up in ${Date.now() - began} ms${where ? `: ${where}` : ''}\n`);
   const beside = besideVersion(app);
   if (beside) process.stdout.write(`${beside}\n`);
   return EXIT.ok;
 }
 
+/** "open https://shop.localhost:7655/ (or http://shop.localhost:7654/)": https first while the router listens with TLS. */
+function printOpen(printer: LinePrinter, paint: Paint, urls: Partial<NameUrls>): void {
+  const first = primaryUrl(urls);
+  if (!first) return;
+  printer.system(`open ${paint('bold', first)}${urls.httpsUrl && urls.url ? ` (or ${urls.url})` : ''}`);
+}
+
 /** A development up holds the app's names while a deployed version is current: said, never silent. */
 function besideVersion(app: StartedApp): string | undefined {
   if (app.version === null || app.servedBy !== 'dev') return undefined;
-  const beside = app.url?.replace(`//${app.name}.`, `//v${app.version}.${app.name}.`);
+  const beside = primaryUrl(app)?.replace(`//${app.name}.`, `//v${app.version}.${app.name}.`);
   return `this up answers ${app.name}.localhost while it runs; the deployed v${app.version} stays current${beside ? ` on ${beside}` : ''} and takes the name back when this up stops (or with paasmaker down ${app.name}; paasmaker versions ${app.name} lists them)`;
 }
 

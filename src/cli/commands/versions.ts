@@ -2,6 +2,7 @@ import type { VersionRow } from '../../api/index.js';
 import { defineCommand } from '../command.js';
 import { byteSize, colorEnabled, formatDuration, painter, table } from '../output.js';
 import { segment, versionsApi, versionsApp } from '../versions-api.js';
+import { primaryUrl } from '../../shared/app-urls.js';
 
 type Options = { json?: boolean };
 
@@ -39,7 +40,7 @@ async function versions(name: string | undefined, options: Options): Promise<num
     return 0;
   }
   const headers = ['version', 'state', 'serving', 'commit', 'message', 'created', 'size', 'url'];
-  const body = rows.map((row) => [label(row), row.state, row.serving ? 'yes' : '-', commitText(row), '', `${formatDuration(Date.now() - Date.parse(row.created))} ago`, byteSize(row.size), row.url ?? '-']);
+  const body = rows.map((row) => [label(row), row.state, row.serving ? 'yes' : '-', commitText(row), '', `${formatDuration(Date.now() - Date.parse(row.created))} ago`, byteSize(row.size), primaryUrl(row) ?? '-']);
   // The message takes what the terminal's width leaves once the other columns are laid out (its header's width at least).
   const others = Math.max(...table(headers, body).split('\n').map((line) => line.length)) - 'message'.length;
   const room = process.stdout.isTTY && process.stdout.columns ? Math.max('message'.length, process.stdout.columns - others) : 60;

@@ -87,7 +87,7 @@ export function useProcessOverlay(app: string, rows: Process[], fetchedAt: numbe
   for (const [slot, patch] of Object.entries(overlay)) {
     if (merged.some((row) => `${row.instance}.${row.index}` === slot)) continue;
     const dot = slot.lastIndexOf('.');
-    merged.push({ app, instance: slot.slice(0, dot), index: Number(slot.slice(dot + 1)), state: 'starting', pid: null, port: null, restarts: 0, exitCode: null, uptime: null, rps: 0, cpu: null, memory: null, ...patch });
+    merged.push({ app, instance: slot.slice(0, dot), index: Number(slot.slice(dot + 1)), state: 'starting', pid: null, port: null, restarts: 0, exitCode: null, uptime: null, rps: 0, cpu: null, memory: null, url: null, httpsUrl: null, ...patch });
   }
   return merged.sort((a, b) => a.instance.localeCompare(b.instance) || a.index - b.index);
 }

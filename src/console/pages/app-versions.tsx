@@ -7,6 +7,7 @@ import { ago, bytes, DASH } from '../lib/format.js';
 import { can, NEEDS } from '../lib/session.js';
 import { useLive, useTick } from '../lib/use-live.js';
 import type { VersionRow } from '../lib/views.js';
+import { primaryUrl } from '../../shared/app-urls.js';
 
 /** The action running now (one at a time): its button says so, with the step of the app's job that runs. */
 interface Busy {
@@ -134,9 +135,9 @@ export function Versions({ app, workspace }: { app: string; workspace: string })
                   </td>
                   <td class="num mono">{bytes(row.size)}</td>
                   <td class="mono">
-                    {row.url && row.state === 'running' ? (
-                      <a href={row.url} target="_blank" rel="noreferrer">
-                        {new URL(row.url).hostname}
+                    {primaryUrl(row) && row.state === 'running' ? (
+                      <a href={primaryUrl(row)!} title={primaryUrl(row)!} target="_blank" rel="noreferrer">
+                        {new URL(primaryUrl(row)!).hostname}
                       </a>
                     ) : (
                       <span class="muted">{DASH}</span>
@@ -145,7 +146,7 @@ export function Versions({ app, workspace }: { app: string; workspace: string })
                   {allowed && (
                     <td class="actions">
                       {!row.current && ready && button(`switch ${app} to v${n}`, 'Switch to', 'Switching', () => post<VersionRow>(`${base}/switch`, { version: n }), (done) => `${app}: v${done.version} is current`, true)}{' '}
-                      {!row.current && row.state === 'stopped' && button(`start v${n}`, 'Start preview', 'Starting', () => post<VersionRow>(`${base}/versions/${n}/start`), (done) => `v${done.version} answers on ${done.url ?? `v${n}.${app}.localhost`}`)}
+                      {!row.current && row.state === 'stopped' && button(`start v${n}`, 'Start preview', 'Starting', () => post<VersionRow>(`${base}/versions/${n}/start`), (done) => `v${done.version} answers on ${primaryUrl(done) ?? `v${n}.${app}.localhost`}`)}
                       {!row.current && row.state === 'running' && button(`stop v${n}`, 'Stop preview', 'Stopping', () => post<VersionRow>(`${base}/versions/${n}/stop`), (done) => `v${done.version}: ${done.state}`)}
                     </td>
                   )}

@@ -12,6 +12,7 @@ import { failing, shownState, workspaceOf, type App, type InstanceRow, type Proc
 import { useProcessOverlay } from '../lib/process-overlay.js';
 import { Crons, Environment, LastWords, RecentJobs, Services } from './app-parts.js';
 import { Versions } from './app-versions.js';
+import { primaryUrl } from '../../shared/app-urls.js';
 
 const WINDOW_S = 300;
 const SERIES: ChartSeries[] = [
@@ -204,8 +205,13 @@ export default function AppPage({ place }: { place: { app: string } }) {
           </span>
         )}
         {record.version !== null && record.servedBy === 'dev' && <span class="tag">dev up holds {name}.localhost</span>}
-        {record.url && record.state !== 'stopped' && (
-          <a class="mono" href={record.url} target="_blank" rel="noreferrer">
+        {primaryUrl(record) && record.state !== 'stopped' && (
+          <a class="mono" href={primaryUrl(record)!} target="_blank" rel="noreferrer">
+            {primaryUrl(record)}
+          </a>
+        )}
+        {record.httpsUrl && record.url && record.state !== 'stopped' && (
+          <a class="mono muted" href={record.url} target="_blank" rel="noreferrer">
             {record.url}
           </a>
         )}

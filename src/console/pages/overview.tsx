@@ -7,6 +7,7 @@ import { currentRate, trafficSeries, watchTraffic } from '../lib/traffic.js';
 import { useLive, useTick } from '../lib/use-live.js';
 import { versionText } from '../../shared/version-text.js';
 import { failing, shownState, type App, type JobRow, type Process, type Warning } from '../lib/views.js';
+import { primaryUrl } from '../../shared/app-urls.js';
 
 const SPARK = [{ label: 'req/s', color: '--accent', fill: true }];
 
@@ -28,6 +29,16 @@ function Dots({ processes }: { processes: Process[] }) {
         {running}/{processes.length}
       </span>
     </span>
+  );
+}
+
+/** An app's link: https while the router listens with TLS (the address shown without http://; https:// kept, so it says which). */
+function UrlLink({ urls }: { urls: Pick<App, 'url' | 'httpsUrl'> }) {
+  const url = primaryUrl(urls)!;
+  return (
+    <a href={url} title={urls.httpsUrl && urls.url ? `also ${urls.url}` : undefined} target="_blank" rel="noreferrer">
+      {url.replace(/^http:\/\//, '').replace(/\/$/, '')}
+    </a>
   );
 }
 
@@ -146,7 +157,7 @@ export default function Overview() {
                   <td>
                     <Dots processes={(byApp.get(app.name) ?? []).filter((process) => process.state !== 'stopped' || app.state === 'stopped')} />
                   </td>
-                  <td class="url">{app.url && app.state !== 'stopped' ? <a href={app.url} target="_blank" rel="noreferrer">{app.url.replace(/^http:\/\//, '').replace(/\/$/, '')}</a> : <span class="muted">{DASH}</span>}</td>
+                  <td class="url">{primaryUrl(app) && app.state !== 'stopped' ? <UrlLink urls={app} /> : <span class="muted">{DASH}</span>}</td>
                   <td class="num mono">{rate(currentRate(app.name))}</td>
                   <td class="sparkcol">
                     <Sparkline app={app.name} />
