@@ -52,8 +52,10 @@ async function up(pmHome: string, dir: string): Promise<{ port: number; running:
     for (let i = 0; i < 100 && processesUnder(pmHome) > 0; i++) await sleep(50);
     expect(processesUnder(pmHome)).toBe(0);
   });
-  await running.waitForOutput(/open http:\/\/[a-z0-9-]+\.localhost:\d+\//, 120_000);
-  return { port: Number(/open http:\/\/[a-z0-9-]+\.localhost:(\d+)\//.exec(running.output)?.[1]), running };
+  // "open https://APP.localhost:PORT/ (or http://APP.localhost:PORT/)", or the http one alone.
+  const url = /(?:open |or )http:\/\/[a-z0-9-]+\.localhost:(\d+)\//;
+  await running.waitForOutput(url, 120_000);
+  return { port: Number(url.exec(running.output)?.[1]), running };
 }
 
 function get(port: number, host: string, path: string): Promise<{ status: number; body: string }> {
