@@ -1,4 +1,5 @@
 import { PaasmakerError } from '../src/shared/errors.js';
+import { registry } from '../src/plugins/registry.js';
 import { nodeRuntime } from './node/index.js';
 import { phpRuntime } from './php/index.js';
 import { pythonRuntime } from './python/index.js';
@@ -11,22 +12,16 @@ export type { InstallContext, RuntimeContext, RuntimeInstall, RuntimePlan, Runti
 export { installedVersions, installsRoot, removeInstalled, RuntimeNotInstalled } from './installs.js';
 export { toRange } from './versions.js';
 
-/** The registry: one line per runtime. */
-const runtimes: Record<string, RuntimePlugin> = {
-  node: nodeRuntime,
-  python: pythonRuntime,
-  php: phpRuntime,
-  ruby: rubyRuntime,
-  static: staticRuntime,
-  shell: shellRuntime,
-};
+// The built-in runtimes, one line each, registered the way a plugin package's are.
+for (const runtime of [nodeRuntime, pythonRuntime, phpRuntime, rubyRuntime, staticRuntime, shellRuntime]) registry.addRuntime(runtime, 'built-in');
 
-export const runtimeNames: readonly string[] = Object.freeze(Object.keys(runtimes));
+/** Every runtime's name: the built-ins, then those config.yml's plugins added (a live list). */
+export const runtimeNames: readonly string[] = registry.runtimeNames;
 
 export function getRuntime(name: string): RuntimePlugin {
-  const runtime = Object.hasOwn(runtimes, name) ? runtimes[name] : undefined;
+  const runtime = registry.runtime(name);
   if (!runtime) {
-    throw new PaasmakerError('RUNTIME_UNKNOWN', `unknown runtime "${name}"; known runtimes: ${runtimeNames.join(', ')}`, {
+    throw new PaasmakerError('RUNTIME_UNKNOWN', `unknown runtime "${name}"; known runtimes: ${runtimeNames.join(', ')}${registry.failedNote()}`, {
       hint: `use one of: ${runtimeNames.join(', ')}`,
     });
   }

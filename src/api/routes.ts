@@ -25,6 +25,7 @@ import {
   TrafficSchema,
 } from '../shared/views.js';
 import { MACHINE_ROUTES } from './machine-routes.js';
+import { PLUGIN_ROUTES } from './plugin-routes.js';
 import { PROCESS_ROUTES } from './process-routes.js';
 import { REQUEST_LOG_ROUTES } from './request-log-routes.js';
 import { DownRequestSchema, AppQuerySchema, EnvQuerySchema, LogsQuerySchema, ProcessesQuerySchema, ProjectEnvironmentRequestSchema, RestartRequestSchema, ScaleRequestSchema, StatsQuerySchema, UpRequestSchema, WaitQuerySchema } from './requests.js';
@@ -183,6 +184,7 @@ export const ROUTES: Route[] = [
   ...REQUEST_LOG_ROUTES,
   ...SERVICE_ROUTES,
   ...MACHINE_ROUTES,
+  ...PLUGIN_ROUTES,
   ...SESSION_ROUTES,
   ...USER_ROUTES,
   ...ROLE_ROUTES,

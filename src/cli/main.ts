@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../shared/errors.js';
 import { registerCommands } from './command.js';
 import { commands } from './commands/index.js';
-import { reportError } from './output.js';
+import { colorEnabled, painter, reportError } from './output.js';
+import { paasmakerHome } from '../shared/paths.js';
 
 // Every command declares itself in a file of its own (commands/index.ts
 // lists them); a command file loads what is heavy only when it runs, so
@@ -61,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     const { complete } = await import('./commands/completion.js');
     return complete(buildProgram(() => undefined, argv), argv.slice(3));
   }
+  await loadConfiguredPlugins(argv);
   let exitCode: number = EXIT.ok;
   const program = buildProgram((code) => {
     exitCode = code;
@@ -82,5 +85,34 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     return reportError(error);
+  }
+}
+
+const STATE_ONLY = new Set(['ps', 'top', 'jobs', 'token', 'user', 'role', 'workspace', 'trust', 'dns', 'console', 'completion']);
+
+/**
+ * The plugins config.yml lists, loaded before any command reads a manifest or
+ * config.yml (they may name a plugin's runtime or service). One that failed is
+ * a warning here, positioned in config.yml; the command runs without it.
+ */
+async function loadConfiguredPlugins(argv: string[]): Promise<void> {
+  // Commands that only ask a running platform or the state read neither manifests nor config.yml.
+  if (argv[2] !== undefined && STATE_ONLY.has(argv[2])) return;
+  const home = paasmakerHome();
+  let text: string;
+  try {
+    text = readFileSync(join(home, 'config.yml'), 'utf8');
+  } catch {
+    return;
+  }
+  if (!/^plugins\s*:/m.test(text)) return;
+  const { loadPlugins } = await import('../plugins/load.js');
+  const records = await loadPlugins(home);
+  // `paasmaker plugins` shows failures in its own list; --json output stays clean of prose.
+  if (argv[2] === 'plugins' || argv.includes('--json') || argv.includes('-v') || argv.includes('--version')) return;
+  const paint = painter(colorEnabled(process.stderr));
+  for (const record of records.filter((candidate) => candidate.state === 'failed')) {
+    process.stderr.write(`${paint('yellow', 'warning:')} ${record.error}\n`);
+    if (record.hint) process.stderr.write(`${paint('cyan', 'hint:')} ${record.hint}\n`);
   }
 }

@@ -4,6 +4,7 @@ import type { ResolvedInstance, ResolvedManifest } from '../manifest/index.js';
 import type { RuntimePlan } from '../../runtimes/index.js';
 import type { RequestFilter, RequestRecord } from '../proxy/index.js';
 import { Services } from '../services/index.js';
+import { loadPlugins } from '../plugins/load.js';
 import { NO_URLS, type NameUrls } from '../shared/app-urls.js';
 import type { Degraded, DiskSpace } from '../shared/disk-space.js';
 import { raiseDescriptorLimit } from '../shared/descriptors.js';
@@ -131,6 +132,8 @@ export class Platform extends EventEmitter<PlatformEvents> {
 
   static async open(options: PlatformOptions = {}): Promise<Platform> {
     raiseDescriptorLimit();
+    // config.yml's plugins, before anything reads a manifest or config.yml (once per process).
+    await loadPlugins(options.home ?? paasmakerHome(options.env));
     const platform = new Platform(options);
     try {
       await platform.leftovers.reap();

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { parse as parseDotenv } from 'dotenv';
+import { registry } from '../plugins/registry.js';
 import { PaasmakerError, type ErrorCode } from '../shared/errors.js';
 import { parseFormat1 } from './format1.js';
 import { parsePaasmakerYml } from './paasmaker-yml.js';
@@ -24,6 +25,8 @@ export function loadManifest(dir: string): ResolvedManifest {
   return parseManifest(readLimited(found.file), found.file, found.kind);
 }
 
+const pluginRuntimes = () => registry.runtimeNames.some((name) => registry.runtimeOrigin(name) !== 'built-in');
+
 /** Below this size (a large real manifest) reading on the calling thread takes tens of milliseconds at most, even cold. */
 export const INLINE_MANIFEST_BYTES = 8 * 1024;
 
@@ -36,7 +39,8 @@ export async function loadManifestAsync(dir: string): Promise<ResolvedManifest> 
   const found = locate(dir);
   const worker = new URL('./read-worker.js', import.meta.url);
   // Run from TypeScript sources (the unit tests) there is no compiled worker to start.
-  if (statSync(found.file).size <= INLINE_MANIFEST_BYTES || !existsSync(fileURLToPath(worker))) return loadManifest(dir);
+  // A plugin's runtimes are known on this thread only (plugins load once per process): such a manifest is read here.
+  if (statSync(found.file).size <= INLINE_MANIFEST_BYTES || !existsSync(fileURLToPath(worker)) || pluginRuntimes()) return loadManifest(dir);
   type Answer = { manifest?: string; refused?: { code: ErrorCode; message: string; hint?: string; detail?: string }; bug?: { message: string; stack?: string } };
   const answer = await new Promise<Answer>((resolveAnswer, reject) => {
     // execArgv: none of the parent's flags (--input-type, loaders) apply to the reader.

@@ -7,6 +7,8 @@ export interface ProvisionedService {
   symbolic: string;
   plugin: string;
   kind: 'sql' | 'redis' | 'file' | 'values';
+  /** The plugin's own variable for the first service of its kind (MEMCACHED_URL). */
+  urlVariable?: string;
   branch: string;
   credentials: Credentials;
 }
@@ -17,7 +19,8 @@ export const envName = (service: string) => service.toUpperCase().replace(/[^A-Z
 /**
  * What an app's processes are told about their services: <NAME>_URL and the
  * discrete <NAME>_HOST/_PORT/_USER/_PASSWORD/_DATABASE (or _PATH), DATABASE_URL
- * for the first SQL service, REDIS_URL for the first Redis, and the original
+ * for the first SQL service, REDIS_URL for the first Redis (and a plugin's own,
+ * MEMCACHED_URL, for the first of its services), and the original
  * Paasmaker's PM_SERVICES and PM_METADATA.
  */
 export function serviceEnvironment(app: string, services: ProvisionedService[], workspace = 'default'): Record<string, string> {
@@ -36,6 +39,7 @@ export function serviceEnvironment(app: string, services: ProvisionedService[], 
     for (const [key, value] of Object.entries(c.values ?? {})) env[`${name}_${envName(key)}`] = value;
     if (service.kind === 'sql' && c.url && env.DATABASE_URL === undefined) env.DATABASE_URL = c.url;
     if (service.kind === 'redis' && c.url && env.REDIS_URL === undefined) env.REDIS_URL = c.url;
+    if (service.urlVariable && c.url && env[service.urlVariable] === undefined) env[service.urlVariable] = c.url;
     pmServices[service.name] =
       c.protocol === 'parameters'
         ? { ...c.values }

@@ -7,18 +7,22 @@ import type { ServiceRecord } from '../state/index.js';
 import { loadConfig, type PlatformConfig } from './config.js';
 import type { ProvisionedService } from './environment.js';
 import { DEFAULT_SYMBOLS, PLUGINS } from './registry.js';
+import { registry } from '../plugins/registry.js';
 import type { ServerStatus, ServiceContext, ServicePlugin, ServiceRequest } from './types.js';
 import { folderSize } from './managed-server.js';
 
 /** The plugins that run a server of their own under $PAASMAKER_HOME/services/<plugin>. */
 const MANAGED_SERVERS = ['postgres', 'mysql', 'redis'];
 
+/** The built-in managed servers, and the plugins' services (a plugin's server keeps its data under services/<plugin> too). */
+const managedNames = () => [...MANAGED_SERVERS, ...registry.serviceNames.filter((name) => registry.service(name)?.origin !== 'built-in')];
+
 /**
  * The managed servers' data folders when no platform runs: a server dies
  * with the platform that started it, so each is stopped.
  */
 export function idleServers(home: string): ServerStatus[] {
-  return MANAGED_SERVERS.flatMap((plugin) => {
+  return managedNames().flatMap((plugin) => {
     const dir = join(home, 'services', plugin);
     return existsSync(dir) ? [{ plugin, state: 'stopped' as const, size: folderSize(dir), dataDir: dir }] : [];
   });
@@ -89,6 +93,11 @@ export class Services {
   bind(manifest: ResolvedManifest, service: ResolvedService): ResolvedBinding {
     const symbolic = service.plugin;
     const configured = this.config.services[symbolic];
+    const unavailable = configured?.unavailable;
+    if (unavailable) {
+      const intro = unavailable.code === 'PLUGIN_FAILED' ? `services.${service.name} of ${manifest.application.name} needs "${symbolic}": ` : '';
+      throw new PaasmakerError(unavailable.code, `${intro}${unavailable.message}`, { hint: unavailable.hint, detail: unavailable.detail });
+    }
     const plugin = pluginFor(this.config, symbolic);
     if (!plugin) {
       const known = [...new Set([...Object.keys(this.config.services), ...Object.keys(DEFAULT_SYMBOLS), ...Object.keys(PLUGINS)])];
@@ -97,11 +106,25 @@ export class Services {
         manifest.file,
         existsSync(manifest.file) ? readFileSync(manifest.file, 'utf8') : '',
         service.position,
-        `services.${service.name} asks for "${symbolic}", which is not a service here${guess ? ` — did you mean "${guess}"?` : ''}`,
-        `known: ${known.join(', ')}; or name it in ${this.config.file}`,
+        `services.${service.name} asks for "${symbolic}", which is not a service here${guess ? ` — did you mean "${guess}"?` : ''}${registry.failed().length > 0 ? ' (a plugin that failed to load may provide it)' : ''}`,
+        `known: ${known.join(', ')}; or name it in ${this.config.file}${registry.failedNote()}`,
       );
     }
     const { per_branch: perBranch, clone_from: cloneFrom, ...rest } = { ...configured?.options, ...service.options } as Record<string, unknown>;
+    // A plugin's own options, with the manifest's over config.yml's, checked with the schema it declares.
+    const declared = registry.service(plugin)?.options;
+    const checked = declared?.strict().safeParse(rest);
+    if (checked && !checked.success) {
+      const issue = checked.error.issues[0]!;
+      const what = issue.code === 'unrecognized_keys' ? `unknown option "${issue.keys[0]}"` : `${[...issue.path].join('.')}: ${issue.message}`;
+      throw manifestError(
+        manifest.file,
+        existsSync(manifest.file) ? readFileSync(manifest.file, 'utf8') : '',
+        service.position,
+        `services.${service.name} (${plugin}): ${what}`,
+        `${plugin} takes: ${Object.keys(declared!.shape).join(', ') || 'no options'}`,
+      );
+    }
     return { service, symbolic, plugin, options: rest, perBranch: perBranch === true, cloneFrom: typeof cloneFrom === 'string' ? cloneFrom : undefined };
   }
 
@@ -130,7 +153,7 @@ export class Services {
           symbolic: binding.symbolic,
           resource: credentials.database ?? credentials.path ?? '',
         });
-        return { name: request.service, symbolic: binding.symbolic, plugin: binding.plugin, kind: plugin.kind, branch: request.branch, credentials };
+        return { name: request.service, symbolic: binding.symbolic, plugin: binding.plugin, kind: plugin.kind, urlVariable: plugin.urlVariable, branch: request.branch, credentials };
       }),
     );
   }
@@ -143,10 +166,12 @@ export class Services {
   /** The managed servers and their state (without starting any). */
   servers(): ServerStatus[] {
     const statuses: ServerStatus[] = [];
-    for (const name of MANAGED_SERVERS) {
+    for (const name of managedNames()) {
       if (!existsSync(join(this.context.home, 'services', name))) continue;
       try {
-        statuses.push(this.plugin(name).status!(this.context));
+        const plugin = this.plugin(name);
+        if (!plugin.status) continue;
+        statuses.push(plugin.status(this.context));
       } catch {
         statuses.push({ plugin: name, state: 'stopped', dataDir: join(this.context.home, 'services', name) });
       }

@@ -2,10 +2,11 @@ import { filesystemPlugin, parametersPlugin, sqlitePlugin } from './plugins/loca
 import { externalMysql, managedMysql } from './plugins/mysql.js';
 import { externalPostgres, managedPostgres } from './plugins/postgres.js';
 import { externalRedis, managedRedis } from './plugins/redis.js';
-import type { ServiceContext, ServicePlugin } from './types.js';
+import { registry, type ServiceFactory } from '../plugins/registry.js';
 
-/** Every plugin, by name. Each platform makes its own set (managed plugins hold their server). */
-export const PLUGINS: Record<string, (context: ServiceContext) => ServicePlugin> = {
+// The built-in service plugins, registered the way a plugin package's are.
+// Each platform makes its own instance of each (managed plugins hold their server).
+const BUILT_IN: Record<string, ServiceFactory> = {
   sqlite: sqlitePlugin,
   postgres: managedPostgres,
   mysql: managedMysql,
@@ -16,8 +17,13 @@ export const PLUGINS: Record<string, (context: ServiceContext) => ServicePlugin>
   filesystem: filesystemPlugin,
   parameters: parametersPlugin,
 };
+for (const [name, factory] of Object.entries(BUILT_IN)) registry.addService(name, factory, 'built-in');
 
-export const PLUGIN_NAMES = Object.keys(PLUGINS);
+/** Every service plugin's factory, by name: the built-ins and those config.yml's plugins added (live). */
+export const PLUGINS: Record<string, ServiceFactory> = registry.serviceFactories;
+
+/** Every service plugin's name (live). */
+export const PLUGIN_NAMES: readonly string[] = registry.serviceNames;
 
 /**
  * Symbolic names that work with no config.yml: each is the plugin of the same

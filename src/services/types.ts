@@ -68,6 +68,12 @@ export interface ServicePlugin {
   summary: string;
   /** Where credentials go: 'sql' services set DATABASE_URL, 'redis' REDIS_URL. */
   kind: 'sql' | 'redis' | 'file' | 'values';
+  /**
+   * A variable set to the URL of the first service of this plugin an app has,
+   * as DATABASE_URL and REDIS_URL are for 'sql' and 'redis': `MEMCACHED_URL`.
+   * Every service also gets <NAME>_URL.
+   */
+  urlVariable?: string;
   provision(request: ServiceRequest, context: ServiceContext): Promise<Credentials>;
   /** Drops what provision made. Only ever called from an explicit, confirmed command. */
   destroy(request: ServiceRequest, context: ServiceContext): Promise<void>;

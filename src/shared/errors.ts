@@ -12,6 +12,12 @@ export const ERRORS = {
   MANIFEST_NOT_FOUND: { status: 422, exit: 1 },
   MANIFEST_INVALID: { status: 422, exit: 1 },
   CONFIG_INVALID: { status: 422, exit: 1 },
+  /** A plugin of config.yml's `plugins:` that could not be loaded (not found, threw, a name already taken, not a plugin). */
+  PLUGIN_FAILED: { status: 422, exit: 1 },
+  /** Two plugins (or a plugin and a built-in) give the same name to a runtime or a service. */
+  PLUGIN_CLASH: { status: 422, exit: 1 },
+  /** `paasmaker plugins add` could not install the package. */
+  PLUGIN_INSTALL_FAILED: { status: 422, exit: 1 },
   RUNTIME_UNKNOWN: { status: 422, exit: 1 },
   RUNTIME_MISSING: { status: 422, exit: 1 },
   RUNTIME_VERSION: { status: 422, exit: 1 },

@@ -226,6 +226,21 @@ export const RuntimeSchema = z
   .meta({ id: 'Runtime' });
 export type RuntimeRow = z.infer<typeof RuntimeSchema>;
 
+/** A plugin: Paasmaker's own (built-in) or one config.yml lists, what it provides, and whether it loaded. */
+export const PluginSchema = z
+  .object({
+    name: z.string(),
+    origin: z.string().describe('"built-in", "package NAME@VERSION" or "path PATH" (as config.yml says it)'),
+    version: z.string().nullable(),
+    runtimes: z.array(z.string()).describe('runtime names it adds (manifests say runtime: NAME)'),
+    services: z.array(z.string()).describe('service plugin names it adds (config.yml and manifests say plugin: NAME)'),
+    state: z.enum(['loaded', 'failed']),
+    error: z.string().nullable().describe('why it failed, positioned in config.yml (config.yml:LINE:COL: …)'),
+    hint: z.string().nullable(),
+  })
+  .meta({ id: 'Plugin' });
+export type PluginRow = z.infer<typeof PluginSchema>;
+
 /** A runtime version Paasmaker removed. */
 export const RuntimeRemovedSchema = z
   .object({ runtime: z.string(), version: z.string(), folder: z.string().describe('the folder deleted') })

@@ -62,6 +62,7 @@ const CASES: Record<string, (context: Context) => Call | Call[] | Promise<Call |
   'POST /api/v1/environment': (c) => [{ path: '/api/v1/environment', body: { directory: c.project, command: true } }, { path: '/api/v1/environment', body: { directory: 'relative' }, status: 400 }],
   'GET /api/v1/doctor': () => ({ path: '/api/v1/doctor' }),
   'GET /api/v1/runtimes': () => ({ path: '/api/v1/runtimes' }),
+  'GET /api/v1/plugins': () => ({ path: '/api/v1/plugins' }),
   // Refusals only: a real install downloads tens of megabytes (test/e2e/node-versions.spec.ts does it once).
   'POST /api/v1/runtimes/install': () => [
     { path: '/api/v1/runtimes/install', body: { runtime: 'node', version: 'twenty' }, status: 422 },

@@ -22,6 +22,8 @@ import requests from './requests.js';
 import restart from './restart.js';
 import run from './run.js';
 import runtimes from './runtimes.js';
+import plugins from './plugins.js';
+import pluginsAdd from './plugins-add.js';
 import runtimesInstall from './runtimes-install.js';
 import runtimesRemove from './runtimes-remove.js';
 import scale from './scale.js';
@@ -125,5 +127,7 @@ export const commands: readonly CommandSpec<never>[] = [
   runtimesRemove,
   { name: 'dns', description: 'name resolution for *.local.paasmaker' },
   dnsSetup,
+  plugins,
+  pluginsAdd,
   completion,
 ];
