@@ -1,5 +1,5 @@
 import { PaasmakerError } from '../src/shared/errors.js';
-import { registry } from '../src/plugins/registry.js';
+import { registry } from '../src/shared/plugin-registry.js';
 import { nodeRuntime } from './node/index.js';
 import { phpRuntime } from './php/index.js';
 import { pythonRuntime } from './python/index.js';
@@ -19,7 +19,8 @@ for (const runtime of [nodeRuntime, pythonRuntime, phpRuntime, rubyRuntime, stat
 export const runtimeNames: readonly string[] = registry.runtimeNames;
 
 export function getRuntime(name: string): RuntimePlugin {
-  const runtime = registry.runtime(name);
+  // Registered as RuntimePlugin (the built-ins above, and plugins' after their shape is checked at load).
+  const runtime = registry.runtime(name) as RuntimePlugin | undefined;
   if (!runtime) {
     throw new PaasmakerError('RUNTIME_UNKNOWN', `unknown runtime "${name}"; known runtimes: ${runtimeNames.join(', ')}${registry.failedNote()}`, {
       hint: `use one of: ${runtimeNames.join(', ')}`,

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ResolvedInstance, ResolvedManifest } from '../src/manifest/types.js';
+import type { ResolvedInstance, ResolvedManifest } from '../src/shared/manifest.js';
 
 /**
  * A runtime plugin says how an instance of a manifest is prepared and started.

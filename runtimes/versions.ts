@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, delimiter, dirname, isAbsolute, join } from 'node:path';
 import semver from 'semver';
-import type { ResolvedInstance, SourcePosition } from '../src/manifest/types.js';
+import type { ResolvedInstance, SourcePosition } from '../src/shared/manifest.js';
 import { PaasmakerError } from '../src/shared/errors.js';
 import type { RuntimeVersion } from './types.js';
 

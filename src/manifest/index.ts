@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { parse as parseDotenv } from 'dotenv';
-import { registry } from '../plugins/registry.js';
+import { registry } from '../shared/plugin-registry.js';
 import { PaasmakerError, type ErrorCode } from '../shared/errors.js';
 import { parseFormat1 } from './format1.js';
 import { parsePaasmakerYml } from './paasmaker-yml.js';

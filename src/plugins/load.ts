@@ -6,7 +6,7 @@ import { codeFrame, displayPath } from '../manifest/index.js';
 import { pluginEntries, type PluginEntry } from '../services/config.js';
 import { PaasmakerError } from '../shared/errors.js';
 import type { PluginSpec } from '../plugin/index.js';
-import { registry, type PluginRecord } from './registry.js';
+import { registry, type PluginRecord } from '../shared/plugin-registry.js';
 
 /** $PAASMAKER_HOME/plugins: where `paasmaker plugins add` installs packages, and where names resolve. */
 export const pluginsDir = (home: string) => join(home, 'plugins');

@@ -1,5 +1,5 @@
 import type { PluginRow } from '../shared/views.js';
-import { registry } from './registry.js';
+import { registry } from '../shared/plugin-registry.js';
 
 /** The registry's plugins as `paasmaker plugins` and GET /api/v1/plugins show them. */
 export function pluginRows(): PluginRow[] {

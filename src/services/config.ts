@@ -4,7 +4,7 @@ import { isMap, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { codeFrame, didYouMean, displayPath, plainValues, PositionFinder } from '../manifest/index.js';
 import { PaasmakerError } from '../shared/errors.js';
-import { registry } from '../plugins/registry.js';
+import { registry } from '../shared/plugin-registry.js';
 import { PLUGIN_NAMES } from './registry.js';
 
 /** A symbolic service name: which plugin, with which options. */

@@ -7,7 +7,7 @@ import type { ServiceRecord } from '../state/index.js';
 import { loadConfig, type PlatformConfig } from './config.js';
 import type { ProvisionedService } from './environment.js';
 import { DEFAULT_SYMBOLS, PLUGINS } from './registry.js';
-import { registry } from '../plugins/registry.js';
+import { registry } from '../shared/plugin-registry.js';
 import type { ServerStatus, ServiceContext, ServicePlugin, ServiceRequest } from './types.js';
 import { folderSize } from './managed-server.js';
 

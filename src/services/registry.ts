@@ -2,7 +2,11 @@ import { filesystemPlugin, parametersPlugin, sqlitePlugin } from './plugins/loca
 import { externalMysql, managedMysql } from './plugins/mysql.js';
 import { externalPostgres, managedPostgres } from './plugins/postgres.js';
 import { externalRedis, managedRedis } from './plugins/redis.js';
-import { registry, type ServiceFactory } from '../plugins/registry.js';
+import { registry } from '../shared/plugin-registry.js';
+import type { ServiceContext, ServicePlugin } from './types.js';
+
+/** Makes a platform's instance of a service plugin (managed plugins hold their server in it). */
+export type ServiceFactory = (context: ServiceContext) => ServicePlugin;
 
 // The built-in service plugins, registered the way a plugin package's are.
 // Each platform makes its own instance of each (managed plugins hold their server).
@@ -20,7 +24,8 @@ const BUILT_IN: Record<string, ServiceFactory> = {
 for (const [name, factory] of Object.entries(BUILT_IN)) registry.addService(name, factory, 'built-in');
 
 /** Every service plugin's factory, by name: the built-ins and those config.yml's plugins added (live). */
-export const PLUGINS: Record<string, ServiceFactory> = registry.serviceFactories;
+// Registered as ServiceFactory (the built-ins above, and plugins' after their shape is checked at load).
+export const PLUGINS = registry.serviceFactories as Record<string, ServiceFactory>;
 
 /** Every service plugin's name (live). */
 export const PLUGIN_NAMES: readonly string[] = registry.serviceNames;

@@ -1,10 +1,20 @@
 import type { z } from 'zod';
-import type { RuntimePlugin } from '../../runtimes/types.js';
-import { PaasmakerError } from '../shared/errors.js';
-import type { ServiceContext, ServicePlugin } from '../services/types.js';
+import { PaasmakerError } from './errors.js';
 
-/** Makes a platform's instance of a service plugin (managed plugins hold their server in it). */
-export type ServiceFactory = (context: ServiceContext) => ServicePlugin;
+/**
+ * What the registry, and the manifest's checks, need of a runtime plugin.
+ * runtimes/types.ts's RuntimePlugin is one; runtimes/index.ts's getRuntime
+ * gives it back with its full type. (The registry sits below the runtimes
+ * and the services, which register into it, so it names neither.)
+ */
+export interface RegisteredRuntime {
+  name: string;
+  options?: z.ZodObject;
+  defaultCommand?: unknown;
+}
+
+/** Makes a platform's instance of a service plugin; src/services/registry.ts's ServiceFactory is one. */
+export type RegisteredServiceFactory = (context: never) => object;
 
 /** Where a plugin came from: "built-in", "package NAME@VERSION", "path ./folder". */
 export type PluginOrigin = string;
@@ -12,7 +22,7 @@ export type PluginOrigin = string;
 /** A service plugin as registered: its factory, its config.yml options, who provided it. */
 export interface ServiceEntry {
   name: string;
-  factory: ServiceFactory;
+  factory: RegisteredServiceFactory;
   /** config.yml's `services.NAME.<option>` (and the manifest's), checked against it. */
   options?: z.ZodObject;
   summary?: string;
@@ -38,25 +48,25 @@ export interface PluginRecord {
  * arrays, so the manifest's and config.yml's name checks see what plugins added.
  */
 class PluginRegistry {
-  private readonly runtimeMap = new Map<string, { plugin: RuntimePlugin; origin: PluginOrigin }>();
+  private readonly runtimeMap = new Map<string, { plugin: RegisteredRuntime; origin: PluginOrigin }>();
   private readonly serviceMap = new Map<string, ServiceEntry>();
   /** Runtime names, in registration order (live). */
   readonly runtimeNames: string[] = [];
   /** Service plugin names, in registration order (live). */
   readonly serviceNames: string[] = [];
   /** Service factories by name (live), for callers that index it. */
-  readonly serviceFactories: Record<string, ServiceFactory> = Object.create(null) as Record<string, ServiceFactory>;
+  readonly serviceFactories: Record<string, RegisteredServiceFactory> = Object.create(null) as Record<string, RegisteredServiceFactory>;
   private readonly records: PluginRecord[] = [];
 
   /** Registers a runtime; a name already taken is an error naming who has it. */
-  addRuntime(plugin: RuntimePlugin, origin: PluginOrigin): void {
+  addRuntime(plugin: RegisteredRuntime, origin: PluginOrigin): void {
     this.checkFree('runtime', plugin.name);
     this.runtimeMap.set(plugin.name, { plugin, origin });
     this.runtimeNames.push(plugin.name);
   }
 
   /** Registers a service plugin's factory; a name already taken is an error naming who has it. */
-  addService(name: string, factory: ServiceFactory, origin: PluginOrigin, extra: { options?: z.ZodObject; summary?: string } = {}): void {
+  addService(name: string, factory: RegisteredServiceFactory, origin: PluginOrigin, extra: { options?: z.ZodObject; summary?: string } = {}): void {
     this.checkFree('service', name);
     this.serviceMap.set(name, { name, factory, origin, ...extra });
     this.serviceNames.push(name);
@@ -73,7 +83,7 @@ class PluginRegistry {
     }
   }
 
-  runtime(name: string): RuntimePlugin | undefined {
+  runtime(name: string): RegisteredRuntime | undefined {
     return this.runtimeMap.get(name)?.plugin;
   }
 
