@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import semver from 'semver';
 import { PaasmakerError } from '../src/shared/errors.js';
@@ -103,7 +103,19 @@ export function removeInstalled(home: string, runtime: string, version: string):
 /** Temporary folders of this version left by a process that died while installing (the lock is ours: nobody else is writing). */
 function sweepLeftovers(root: string, version: string): void {
   for (const entry of readdirSync(root)) {
-    if (entry.startsWith(`.${version}.tmp-`) || entry.startsWith(`.${version}.removing-`)) rmSync(join(root, entry), { recursive: true, force: true });
+    if (!entry.startsWith(`.${version}.tmp-`) && !entry.startsWith(`.${version}.removing-`)) continue;
+    // A folder whose process lives is being written (two processes that broke the same stale lock): left alone.
+    const pid = Number.parseInt(/-(\d+)-[0-9a-f]+$/.exec(entry)?.[1] ?? '', 10);
+    if (Number.isInteger(pid) && pid !== process.pid && alive(pid)) continue;
+    rmSync(join(root, entry), { recursive: true, force: true });
+  }
+}
+
+function ageMs(file: string): number {
+  try {
+    return Date.now() - statSync(file).mtimeMs;
+  } catch {
+    return 0;
   }
 }
 
@@ -125,7 +137,14 @@ async function lock(file: string, waiting: () => void): Promise<() => void> {
   for (;;) {
     try {
       const fd = openSync(file, 'wx', 0o644);
-      writeSync(fd, String(process.pid));
+      try {
+        writeSync(fd, String(process.pid));
+      } catch (error) {
+        // (A full disk:) an empty lock would read as one being written, forever.
+        closeSync(fd);
+        rmSync(file, { force: true });
+        throw error;
+      }
       closeSync(fd);
       return () => rmSync(file, { force: true });
     } catch (error) {
@@ -138,8 +157,10 @@ async function lock(file: string, waiting: () => void): Promise<() => void> {
       continue; // removed meanwhile: try again
     }
     const owner = Number.parseInt(text, 10);
-    // An empty file is one being written: its owner is about to write its pid.
-    if (text !== '' && (!Number.isInteger(owner) || !alive(owner))) {
+    // An empty file is one being written (its owner is about to write its pid), unless it has been empty for long.
+    // Our own pid is a previous life's (a restart given the same pid): callers in this process wait in underWay instead.
+    const stale = text === '' ? ageMs(file) > 10_000 : !Number.isInteger(owner) || owner === process.pid || !alive(owner);
+    if (stale) {
       rmSync(file, { force: true });
       continue;
     }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import semver from 'semver';
 import { z } from 'zod';
 import { PaasmakerError } from '../../src/shared/errors.js';
@@ -114,11 +114,24 @@ function isDirectory(path: string): boolean {
   }
 }
 
+function insideProject(project: string, path: string): boolean {
+  const within = relative(project, path);
+  return within === '' || (!within.startsWith('..') && !isAbsolute(within));
+}
+
 /** The built-in server's command line: document root, optional router script, on 127.0.0.1:$PORT. */
 function builtInServer(ctx: RuntimeContext, php: string, options: PhpOptions): string {
   const { instance, manifest } = ctx;
   const at = describePosition(instance.position);
   const root = options.document_root === undefined ? (isDirectory(join(manifest.directory, 'public')) ? join(manifest.directory, 'public') : manifest.directory) : resolve(manifest.directory, options.document_root);
+  // The router serves what the document root holds to any browser: the project's own files, never the rest of the disk.
+  for (const [option, path] of [['document_root', root], ['router', options.router === undefined ? undefined : resolve(manifest.directory, options.router)]] as const) {
+    if (path !== undefined && !insideProject(manifest.directory, path)) {
+      throw new PaasmakerError('MANIFEST_INVALID', `instance "${instance.name}": runtime ${option} ${path} is outside the project ${manifest.directory} (${at})`, {
+        hint: `name a folder inside the project, such as public`,
+      });
+    }
+  }
   if (!isDirectory(root)) {
     throw new PaasmakerError('RUNTIME_MISSING', `instance "${instance.name}" serves ${root} with PHP's built-in server, which is not a folder (${at})`, {
       hint: `create it, or set runtime: {name: php, document_root: <folder>} on instances.${instance.name}`,

@@ -83,8 +83,18 @@ function locate(home: string, configFile: string, spec: string): { file: string;
   return { ...found, origin: `package ${spec}${found.version ? `@${found.version}` : ''}` };
 }
 
+/**
+ * A zod 4 object schema, which the manifest's and config.yml's checks can
+ * extend: one from another zod (a plugin's own zod 3) has other internals,
+ * and would fail only when a manifest first used it.
+ */
 const isObjectSchema = (value: unknown): boolean =>
-  typeof value === 'object' && value !== null && typeof (value as { safeParse?: unknown }).safeParse === 'function' && typeof (value as { strict?: unknown }).strict === 'function' && typeof (value as { shape?: unknown }).shape === 'object';
+  typeof value === 'object' &&
+  value !== null &&
+  '_zod' in value &&
+  typeof (value as { safeParse?: unknown }).safeParse === 'function' &&
+  typeof (value as { strict?: unknown }).strict === 'function' &&
+  typeof (value as { shape?: unknown }).shape === 'object';
 
 /** What a plugin module exports, checked: a definePlugin() value. */
 function specOf(module: Record<string, unknown>): PluginSpec {
@@ -94,13 +104,13 @@ function specOf(module: Record<string, unknown>): PluginSpec {
   if (typeof spec.name !== 'string' || spec.name === '') throw problem('no name');
   for (const runtime of spec.runtimes ?? []) {
     if (!runtime || typeof runtime.name !== 'string' || typeof runtime.plan !== 'function' || typeof runtime.versions !== 'function') throw problem('a runtime needs name, plan() and versions()');
-    if (runtime.options !== undefined && !isObjectSchema(runtime.options)) throw problem(`the options of the runtime "${runtime.name}" must be a zod object schema (z.object({...}) from paasmaker/plugin)`);
+    if (runtime.options !== undefined && !isObjectSchema(runtime.options)) throw problem(`the options of the runtime "${runtime.name}" must be a zod 4 object schema: z.object({...}) with the z that paasmaker/plugin exports`);
     if (!NAME.test(runtime.name)) throw problem(`the runtime name "${runtime.name}" must be a-z, 0-9, "-" and "_", starting with a letter`);
   }
   for (const [name, service] of Object.entries(spec.services ?? {})) {
     if (!service || typeof service.factory !== 'function') throw problem(`the service "${name}" has no factory`);
     if (!NAME.test(name)) throw problem(`the service name "${name}" must be a-z, 0-9, "-" and "_", starting with a letter`);
-    if (service.options !== undefined && !isObjectSchema(service.options)) throw problem(`the options of the service "${name}" must be a zod object schema (z.object({...}) from paasmaker/plugin)`);
+    if (service.options !== undefined && !isObjectSchema(service.options)) throw problem(`the options of the service "${name}" must be a zod 4 object schema: z.object({...}) with the z that paasmaker/plugin exports`);
   }
   return spec;
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +52,20 @@ describe('runtime versions installed under PAASMAKER_HOME/runtimes', () => {
     writeFileSync(join(root, '20.1.0.lock'), String(dead));
     expect(await installOnce(home, 'node', '20.1.0', fill([]), () => {})).toBe(true);
     expect(readdirSync(root)).toEqual(['20.1.0']);
+  });
+
+  it("a lock left empty long ago, or holding our own pid (a restart that got the same pid), is broken; a live writer's folder is left alone", async () => {
+    const root = join(home, 'runtimes', 'node');
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, '20.2.0.lock'), '');
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(join(root, '20.2.0.lock'), old, old);
+    expect(await installOnce(home, 'node', '20.2.0', fill([]), () => {})).toBe(true);
+    writeFileSync(join(root, '20.3.0.lock'), String(process.pid));
+    // Another live process's temporary folder (pid 1 always lives): not swept.
+    mkdirSync(join(root, '.20.3.0.tmp-1-abcdef'));
+    expect(await installOnce(home, 'node', '20.3.0', fill([]), () => {})).toBe(true);
+    expect(readdirSync(root).sort()).toEqual(['.20.3.0.tmp-1-abcdef', '20.2.0', '20.3.0']);
   });
 
   it('removing one takes it away whole; a version not installed by Paasmaker is refused', () => {

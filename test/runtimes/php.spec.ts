@@ -59,6 +59,15 @@ describe('php runtime', () => {
     expect(noRouter.message).toContain(join(box.project, 'index.php'));
   });
 
+  it('a document_root or router outside the project is refused: the router would serve the rest of the disk', async () => {
+    fakeBinary(join(bin, 'php'), 'PHP 8.2.36 (cli)');
+    for (const options of [{ document_root: '/' }, { document_root: '..' }, { router: '../outside.php' }]) {
+      const refused = await failure(plan({ options }));
+      expect(refused.code).toBe('MANIFEST_INVALID');
+      expect(refused.message).toMatch(/is outside the project/);
+    }
+  });
+
   it('a command given replaces the built-in server', async () => {
     fakeBinary(join(bin, 'php'), 'PHP 8.2.36 (cli)');
     expect((await plan({ command: 'php artisan serve --port=$PORT' })).command).toBe('php artisan serve --port=$PORT');
