@@ -5,7 +5,7 @@ import type { ConnectionDeadlines, Dispatcher, ExchangeConnection } from './clie
 import { Exchange } from './client-connection.js';
 import type { ConnectionLimit, Sheddable } from './connection-limit.js';
 import { upstreamRequestHead } from './headers.js';
-import { ChunkedDecoder, headEnd, HttpParseError, MAX_HEAD, parseResponseHead, tokens, type Header, type RequestHead, type ResponseHead } from './http1.js';
+import { ChunkedScanner, headEnd, HttpParseError, MAX_HEAD, parseResponseHead, tokens, type Header, type RequestHead, type ResponseHead } from './http1.js';
 import { plainPage, type Page } from './pages.js';
 import type { UpstreamLink, UpstreamOwner } from './upstream-pool.js';
 
@@ -201,7 +201,7 @@ export class H2Stream implements ExchangeConnection, UpstreamOwner {
   private responsePending: Buffer | undefined;
   /** What is left of a response body with a length; chunked ones are decoded, others run until the app closes. */
   private remaining = 0;
-  private decoder: ChunkedDecoder | undefined;
+  private decoder: ChunkedScanner | undefined;
   private untilClose = false;
   /** The client's body has all gone on (or there is none). */
   private requestDone: boolean;
@@ -359,7 +359,7 @@ export class H2Stream implements ExchangeConnection, UpstreamOwner {
     exchange.status = response.status;
     exchange.response = response;
     if (bodiless) this.remaining = 0;
-    else if (response.chunked) this.decoder = new ChunkedDecoder();
+    else if (response.chunked) this.decoder = new ChunkedScanner();
     else if (response.contentLength !== undefined) this.remaining = response.contentLength;
     else this.untilClose = true;
     const empty = !this.decoder && !this.untilClose && this.remaining === 0;
@@ -389,7 +389,7 @@ export class H2Stream implements ExchangeConnection, UpstreamOwner {
       let held: Buffer | undefined;
       let end: number;
       try {
-        end = this.decoder.decode(chunk, offset, (piece) => {
+        end = this.decoder.scan(chunk, offset, (piece) => {
           if (held) this.send(held);
           held = piece;
         });

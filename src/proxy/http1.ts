@@ -295,7 +295,10 @@ const enum Chunk {
 
 /**
  * Follows a chunked body through any number of buffers and says where it
- * ends, without copying: the bytes themselves are passed on unchanged.
+ * ends, without copying: the bytes themselves are passed on unchanged over
+ * HTTP/1.1. Given `data`, it also hands over each chunk's data, in order, as
+ * slices of what came in (an app's answer going on over HTTP/2, which frames
+ * bodies itself: extensions and trailers are dropped there).
  */
 export class ChunkedScanner {
   private state = Chunk.Size;
@@ -314,7 +317,7 @@ export class ChunkedScanner {
   }
 
   /** Consumes buffer from offset; returns the index just past the body's end, or -1 if it goes on. */
-  scan(buffer: Buffer, offset = 0): number {
+  scan(buffer: Buffer, offset = 0, data?: (piece: Buffer) => void): number {
     let i = offset;
     while (i < buffer.length) {
       switch (this.state) {
@@ -371,6 +374,7 @@ export class ChunkedScanner {
           break;
         case Chunk.Data: {
           const take = Math.min(this.remaining, buffer.length - i);
+          if (data !== undefined && take > 0) data(i === 0 && take === buffer.length ? buffer : buffer.subarray(i, i + take));
           this.remaining -= take;
           i += take;
           if (this.remaining === 0) this.state = Chunk.DataCr;
@@ -455,117 +459,5 @@ export class BodyFraming {
     const take = Math.min(this.remaining, buffer.length - offset);
     this.remaining -= take;
     return take;
-  }
-}
-
-const enum Decode {
-  Size,
-  Extension,
-  SizeLf,
-  Data,
-  DataCr,
-  DataLf,
-  Trailer,
-  TrailerLf,
-  Done,
-}
-
-/**
- * Takes the chunked framing off a body (an app's answer going on over
- * HTTP/2, which frames bodies itself): the data of each chunk, in order, as
- * slices of what came in; chunk extensions and trailers are dropped.
- */
-export class ChunkedDecoder {
-  private state = Decode.Size;
-  private size = 0;
-  private digits = 0;
-  private remaining = 0;
-  private lineLength = 0;
-
-  get done(): boolean {
-    return this.state === Decode.Done;
-  }
-
-  /** Hands each piece of data in buffer (from offset) to `data`; returns the index just past the body's end, or -1 if it goes on. */
-  decode(buffer: Buffer, offset: number, data: (piece: Buffer) => void): number {
-    let i = offset;
-    while (i < buffer.length) {
-      switch (this.state) {
-        case Decode.Size: {
-          const byte = buffer[i]!;
-          const digit = byte >= 48 && byte <= 57 ? byte - 48 : byte >= 97 && byte <= 102 ? byte - 87 : byte >= 65 && byte <= 70 ? byte - 55 : -1;
-          if (digit >= 0) {
-            if (++this.digits > 12) throw new HttpParseError(400, 'chunk size too large');
-            this.size = this.size * 16 + digit;
-          } else if (this.digits === 0) {
-            throw new HttpParseError(400, 'bad chunk size');
-          } else if (byte === 0x0d) {
-            this.state = Decode.SizeLf;
-          } else if (byte === 0x3b || byte === 0x20 || byte === 0x09) {
-            this.state = Decode.Extension;
-          } else {
-            throw new HttpParseError(400, 'bad chunk size');
-          }
-          i++;
-          break;
-        }
-        case Decode.Extension: {
-          const cr = buffer.indexOf(0x0d, i);
-          if (cr === -1) {
-            if ((this.lineLength += buffer.length - i) > 4096) throw new HttpParseError(400, 'chunk extension too long');
-            return -1;
-          }
-          this.lineLength = 0;
-          this.state = Decode.SizeLf;
-          i = cr + 1;
-          break;
-        }
-        case Decode.SizeLf:
-          if (buffer[i] !== 0x0a) throw new HttpParseError(400, 'bad chunk line ending');
-          i++;
-          this.remaining = this.size;
-          this.state = this.size === 0 ? Decode.Trailer : Decode.Data;
-          this.size = 0;
-          this.digits = 0;
-          this.lineLength = 0;
-          break;
-        case Decode.Data: {
-          const take = Math.min(this.remaining, buffer.length - i);
-          if (take > 0) data(i === 0 && take === buffer.length ? buffer : buffer.subarray(i, i + take));
-          this.remaining -= take;
-          i += take;
-          if (this.remaining === 0) this.state = Decode.DataCr;
-          break;
-        }
-        case Decode.DataCr:
-          if (buffer[i] !== 0x0d) throw new HttpParseError(400, 'chunk data longer than its size');
-          this.state = Decode.DataLf;
-          i++;
-          break;
-        case Decode.DataLf:
-          if (buffer[i] !== 0x0a) throw new HttpParseError(400, 'bad chunk ending');
-          this.state = Decode.Size;
-          i++;
-          break;
-        case Decode.Trailer:
-          if (buffer[i] === 0x0d) this.state = Decode.TrailerLf;
-          else if (++this.lineLength > MAX_HEAD) throw new HttpParseError(431, 'trailers too large');
-          i++;
-          break;
-        case Decode.TrailerLf:
-          if (buffer[i] !== 0x0a) throw new HttpParseError(400, 'bad trailer line ending');
-          i++;
-          if (this.lineLength === 0) {
-            this.state = Decode.Done;
-            return i;
-          }
-          this.lineLength = 0;
-          this.state = Decode.Trailer;
-          break;
-        case Decode.Done:
-          return i;
-      }
-    }
-    return this.state === Decode.Done ? i : -1;
   }
 }

@@ -8,6 +8,7 @@ import { onPath } from '../../runtimes/versions.js';
 import { findBinary } from '../../src/services/binaries.js';
 import { RuntimeSchema } from '../../src/shared/views.js';
 import { CliProcess, examples, runCli, sleep, tempHome } from '../helpers/cli.js';
+import { processesUnder } from '../helpers/processes.js';
 
 // The PHP and Ruby examples, run as a user would: paasmaker up, then requests through the router.
 const hasPhp = onPath('php', process.env) !== undefined;
@@ -21,16 +22,6 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-function processesUnder(dir: string): number {
-  return readdirSync('/proc').filter((entry) => {
-    try {
-      return /^\d+$/.test(entry) && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir);
-    } catch {
-      return false;
-    }
-  }).length;
-}
 
 function home(): string {
   const { home, cleanup } = tempHome();
@@ -54,8 +45,8 @@ async function up(pmHome: string, project: string): Promise<{ port: number; up: 
     running.signal('SIGINT');
     await running.wait(20_000).catch(() => running.kill());
     // The app's processes and the managed servers (MariaDB) all run from under PAASMAKER_HOME.
-    for (let i = 0; i < 100 && processesUnder(pmHome) > 0; i++) await sleep(50);
-    expect(processesUnder(pmHome)).toBe(0);
+    for (let i = 0; i < 100 && processesUnder(pmHome).length > 0; i++) await sleep(50);
+    expect(processesUnder(pmHome)).toEqual([]);
   });
   // `open https://NAME:TLS/ (or http://NAME:PORT/)` with TLS on, `open http://NAME:PORT/` without: the plain port is the one after http://.
   await running.waitForOutput(/open https?:\/\/[a-z0-9-]+\.localhost:\d+\//, 120_000);

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { findBinary } from '../../src/services/binaries.js';
 import { PluginSchema } from '../../src/shared/views.js';
 import { CliProcess, examples, runCli, sleep, tempHome } from '../helpers/cli.js';
+import { processesUnder } from '../helpers/processes.js';
 
 // Plugins from config.yml, as a user sets them up: the memcached example plugin by path and
 // installed with `paasmaker plugins add`, a plugin that throws at load, one whose name is taken.
@@ -18,16 +19,6 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-function processesUnder(dir: string): number {
-  return readdirSync('/proc').filter((entry) => {
-    try {
-      return /^\d+$/.test(entry) && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir);
-    } catch {
-      return false;
-    }
-  }).length;
-}
 
 function home(config: string): string {
   const { home, cleanup } = tempHome();
@@ -49,8 +40,8 @@ async function up(pmHome: string, dir: string): Promise<{ port: number; running:
     running.signal('SIGINT');
     await running.wait(20_000).catch(() => running.kill());
     // The app and the memcached server both run from under PAASMAKER_HOME: none is left.
-    for (let i = 0; i < 100 && processesUnder(pmHome) > 0; i++) await sleep(50);
-    expect(processesUnder(pmHome)).toBe(0);
+    for (let i = 0; i < 100 && processesUnder(pmHome).length > 0; i++) await sleep(50);
+    expect(processesUnder(pmHome)).toEqual([]);
   });
   // "open https://APP.localhost:PORT/ (or http://APP.localhost:PORT/)", or the http one alone.
   const url = /(?:open |or )http:\/\/[a-z0-9-]+\.localhost:(\d+)\//;

@@ -1,9 +1,9 @@
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findBinary } from '../../src/services/binaries.js';
 import { CliProcess, examples, sleep, tempHome } from '../helpers/cli.js';
+import { processesUnder } from '../helpers/processes.js';
 
 // The examples with services, run as a user would: paasmaker up, then the browser's requests through the router.
 const missing = ['initdb', 'postgres', 'psql', 'redis-server'].filter((binary) => !findBinary([binary]));
@@ -14,23 +14,13 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function serversUnder(dir: string): number {
-  return readdirSync('/proc').filter((entry) => {
-    try {
-      return /^\d+$/.test(entry) && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir);
-    } catch {
-      return false;
-    }
-  }).length;
-}
-
 async function start(example: string): Promise<{ port: number; up: CliProcess }> {
   const { home, cleanup } = tempHome();
   const up = new CliProcess(['up', join(examples, example)], { home });
   cleanups.push(async () => {
     up.signal('SIGINT');
     await up.wait(20_000).catch(() => up.kill());
-    for (let i = 0; i < 100 && serversUnder(home) > 0; i++) await sleep(50);
+    for (let i = 0; i < 100 && processesUnder(home).length > 0; i++) await sleep(50);
     cleanup();
   });
   // The URL line comes just after "is up": wait for it, not for the line before.
