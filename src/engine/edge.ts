@@ -75,6 +75,15 @@ export class Edge {
     return this.dnsResponder?.port;
   }
 
+  /**
+   * Resolves once the local CA's root exists (made on the first start, beside
+   * the apps), so that an app reported up can be reached with
+   * `curl --cacert PAASMAKER_HOME/tls/root.pem` at once. Never rejects.
+   */
+  rootReady(): Promise<void> {
+    return this.rootMade ?? Promise.resolve();
+  }
+
   /** The router's https port, when it listens with TLS. */
   get tlsPort(): number | undefined {
     return this.router?.tlsPort;

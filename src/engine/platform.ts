@@ -198,8 +198,10 @@ export class Platform extends EventEmitter<PlatformEvents> {
   }
 
   /** Runs a project: resolves runtimes, prepares, starts every instance and waits for each first outcome (see AppRuns). */
-  apply(manifest: ResolvedManifest, options: ApplyOptions = {}): Promise<void> {
-    return this.apps.apply(manifest, options);
+  async apply(manifest: ResolvedManifest, options: ApplyOptions = {}): Promise<void> {
+    await this.apps.apply(manifest, options);
+    // An app reported up answers on https:// too: the root its certificates chain to is on disk (it is made beside the apps' start).
+    await this.edge.rootReady();
   }
 
   /** Stops one app this platform runs. */

@@ -41,6 +41,8 @@ describe('https through the daemon', () => {
     const home = scratch.daemonHome();
     const up = await runCli(['up', '-d', join(examples, 'hello-node')], { home });
     expect(up.exitCode, up.stderr).toBe(0);
+    // Reported up, it answers on https at once: the root `curl --cacert` needs is on disk already (a first start makes it).
+    expect(existsSync(join(home, 'tls', 'root.pem'))).toBe(true);
     const status = JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { proxyPort: number; tlsPort: number | null };
     expect(status.tlsPort).toBeGreaterThan(0);
     expect(status.tlsPort).not.toBe(status.proxyPort);
