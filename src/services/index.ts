@@ -37,7 +37,7 @@ export { findBinary, SERVER_SOFTWARE, type ServerSoftware } from './binaries.js'
 export function pluginFor(config: PlatformConfig, symbolic: string): string | undefined {
   return config.services[symbolic]?.plugin ?? DEFAULT_SYMBOLS[symbolic] ?? (PLUGINS[symbolic] ? symbolic : undefined);
 }
-export type { Credentials, ServerStatus, ServiceContext, ServicePlugin } from './types.js';
+export type { Credentials, DataStep, ServerStatus, ServiceContext, ServicePlugin } from './types.js';
 
 /** A service of a manifest, resolved to its plugin through config.yml. */
 export interface ResolvedBinding {

@@ -85,4 +85,27 @@ export interface ServicePlugin {
   shell?(credentials: Credentials): { command: string; args: string[]; env: Record<string, string> };
   /** Copies one branch's data into the new, empty service `to` (per_branch with clone_from). */
   clone?(from: ServiceRequest, to: ServiceRequest, target: Credentials, context: ServiceContext): Promise<void>;
+  /**
+   * The kind of file dump() writes and restore() reads, the same for a
+   * managed plugin and its -external form (a dump of one restores into the
+   * other): 'postgresql' (pg_dump -Fc), 'mysql' (mariadb-dump, gzip),
+   * 'redis' (an RDB file), 'sqlite' (a database file, gzip), 'filesystem'
+   * (tar, gzip). Plugins without it cannot be dumped.
+   */
+  dumpFormat?: string;
+  /** Writes the service's data, consistent at one moment, to `file` (made here, mode 0600). */
+  dump?(request: ServiceRequest, file: string, step: DataStep): Promise<void>;
+  /**
+   * Replaces the service's data with `file`'s. The file is checked first and
+   * loaded into a fresh copy, which is swapped in only when whole: a failed
+   * restore (a truncated or foreign file) leaves the data as it was and
+   * throws a PaasmakerError saying what is wrong with the file.
+   */
+  restore?(request: ServiceRequest, file: string, step: DataStep): Promise<void>;
+}
+
+/** A dump or a restore in progress: a line for the job's log; the job's abort. */
+export interface DataStep {
+  say(line: string): void;
+  signal?: AbortSignal;
 }
