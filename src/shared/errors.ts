@@ -49,6 +49,8 @@ export const ERRORS = {
   SERVICE_BINARY_MISSING: { status: 422, exit: 1 },
   SERVICE_FAILED: { status: 502, exit: 1 },
   SERVICE_NOT_FOUND: { status: 404, exit: 1 },
+  /** A file given to restore a service from that is not a whole dump of that service's kind: nothing was changed. */
+  DUMP_INVALID: { status: 422, exit: 1 },
   CONFIRMATION_NEEDED: { status: 409, exit: 1 },
   /** A trust store that could not be changed (paasmaker trust): the command that failed says why. */
   TRUST_FAILED: { status: 500, exit: 1 },
