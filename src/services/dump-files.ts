@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream, openSync, readSync, closeSync, rmSync, statSync } from 'node:fs';
-import type { Readable, Writable } from 'node:stream';
+import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { PaasmakerError } from '../shared/errors.js';
@@ -81,9 +81,10 @@ export interface GzipContent {
  * Decompresses the whole of a gzip file without keeping it: a file that is
  * not gzip, or is cut short or damaged, is a DUMP_INVALID error naming the
  * file and what zlib found. The start and the end of the content come back,
- * so the caller can check that it is the kind of dump it reads.
+ * so the caller can check that it is the kind of dump it reads; `inspect`
+ * sees each line on the way.
  */
-export async function readGzip(file: string, expected: string, step: DataStep): Promise<GzipContent> {
+export async function readGzip(file: string, expected: string, step: DataStep, inspect?: (line: Buffer) => void): Promise<GzipContent> {
   const kind = fileKind(file);
   if (kind !== 'a gzip file') throw new PaasmakerError('DUMP_INVALID', `${file} is not ${expected}: it is ${kind}`, { hint: `give a file made by a dump of a service of the same kind (${expected})` });
   const keep = 4096;
@@ -99,7 +100,8 @@ export async function readGzip(file: string, expected: string, step: DataStep): 
     }
   };
   try {
-    await pipeline(createReadStream(file), createGunzip(), sink, { signal: step.signal });
+    if (inspect) await pipeline(createReadStream(file), createGunzip(), eachLine((line) => (inspect(line), line)), sink, { signal: step.signal });
+    else await pipeline(createReadStream(file), createGunzip(), sink, { signal: step.signal });
   } catch (error) {
     if (step.signal?.aborted) throw stoppedError(step, `checking ${file}`);
     throw new PaasmakerError('DUMP_INVALID', `${file} is damaged or cut short: ${(error as Error).message} after ${sizeText(size)} of content`, {
@@ -107,6 +109,31 @@ export async function readGzip(file: string, expected: string, step: DataStep): 
     });
   }
   return { head, tail, size };
+}
+
+/**
+ * A stream that hands each line (with its newline) to `change` and passes on
+ * what it returns: for rewriting a text dump on its way to a server. Bytes,
+ * not text, so that a line the change leaves alone passes unaltered.
+ */
+export function eachLine(change: (line: Buffer) => Buffer): Transform {
+  let rest: Buffer = Buffer.alloc(0);
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      const data = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
+      let start = 0;
+      for (let end = data.indexOf(10); end !== -1; end = data.indexOf(10, start)) {
+        this.push(change(data.subarray(start, end + 1)));
+        start = end + 1;
+      }
+      rest = Buffer.from(data.subarray(start));
+      done();
+    },
+    flush(done) {
+      if (rest.length > 0) this.push(change(rest));
+      done();
+    },
+  });
 }
 
 interface CommandOptions {
@@ -176,7 +203,7 @@ export async function commandToFile(file: string, options: CommandOptions & { gz
  * saying every second how much of the file has been read. An abort kills
  * the command. Resolves once the command has succeeded.
  */
-export async function fileToCommand(file: string, options: CommandOptions & { gunzip?: boolean }): Promise<void> {
+export async function fileToCommand(file: string, options: CommandOptions & { gunzip?: boolean; through?: Transform }): Promise<void> {
   throwIfStopped(options.step, options.what);
   const total = statSync(file).size;
   const input = createReadStream(file);
@@ -184,7 +211,7 @@ export async function fileToCommand(file: string, options: CommandOptions & { gu
   const quiet = everySecond(options.step, () => `${options.what}: ${sizeText(input.bytesRead)} of ${sizeText(total)} read`);
   child.stdin!.on('error', () => {}); // a command that fails stops reading: its own error says why
   try {
-    const [flowed, ran] = await Promise.allSettled([pipeline([input, ...(options.gunzip ? [createGunzip()] : []), child.stdin!]), exited]);
+    const [flowed, ran] = await Promise.allSettled([pipeline([input, ...(options.gunzip ? [createGunzip()] : []), ...(options.through ? [options.through] : []), child.stdin!]), exited]);
     if (ran.status === 'rejected') throw ran.reason;
     if (flowed.status === 'rejected') throw options.step.signal?.aborted ? stoppedError(options.step, options.what) : flowed.reason;
   } catch (error) {

@@ -1,0 +1,175 @@
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findBinary } from '../../src/services/binaries.js';
+import { externalMysql, managedMysql } from '../../src/services/plugins/mysql.js';
+import { runClient } from '../../src/services/run-client.js';
+import type { Credentials, DataStep, ServicePlugin } from '../../src/services/types.js';
+import { PaasmakerError } from '../../src/shared/errors.js';
+import { provisionService, serviceContext, serviceRequest } from '../helpers/service-context.js';
+
+// Real servers: the platform's own MariaDB (mysql) and the system's on 3306 (mysql-external).
+const missing = ['mariadb-install-db', 'mariadbd', 'mariadb', 'mariadb-dump'].filter((binary) => !findBinary([binary]));
+const skip = missing.length > 0 && process.env.CI !== 'true';
+if (skip) console.warn(`skipping MySQL dump tests: install ${missing.join(', ')} (apt install mariadb-server)`);
+
+let sandbox: ReturnType<typeof serviceContext>;
+let managed: ServicePlugin;
+let external: ServicePlugin;
+const app = `dm${process.pid}`;
+const ownRequest = serviceRequest(app, 'db', 'mysql');
+const sharedRequest = serviceRequest(app, 'shared', 'my-shared', { admin_url: 'mysql://root@127.0.0.1:3306' });
+let own: Credentials;
+let shared: Credentials;
+
+beforeAll(async () => {
+  if (skip) return;
+  sandbox = serviceContext();
+  managed = sandbox.use(managedMysql(sandbox.context));
+  external = sandbox.use(externalMysql(sandbox.context));
+  own = await provisionService(sandbox.context, managed, ownRequest);
+  shared = await provisionService(sandbox.context, external, sharedRequest);
+}, 120_000);
+
+afterAll(async () => {
+  if (skip) return;
+  await external.destroy(sharedRequest, sandbox.context).catch(() => {});
+  await sandbox.close();
+}, 60_000);
+
+/** SQL as the app: its own credentials, over TCP, as the app's driver would connect. */
+function asApp(credentials: Credentials, text: string): Promise<string> {
+  return runClient('mariadb', ['--no-defaults', '--batch', '--skip-column-names', '-h', credentials.hostname!, '-P', String(credentials.port), '-u', credentials.username!, credentials.database!], {
+    input: text,
+    env: { MYSQL_PWD: credentials.password! },
+    what: 'a query as the app',
+  });
+}
+
+/** Databases on a server whose names start with the service's: a restore leaves none of its own behind. */
+async function leftovers(credentials: Credentials, admin: string[]): Promise<string[]> {
+  const out = await runClient('mariadb', ['--no-defaults', '--batch', '--skip-column-names', ...admin], { input: `SHOW DATABASES LIKE '${credentials.database}\\_\\_%';\n`, what: 'listing databases' });
+  return out.split('\n').filter(Boolean);
+}
+
+function step(): DataStep & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, say: (line) => lines.push(line) };
+}
+
+async function refusal(promise: Promise<unknown>): Promise<PaasmakerError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(PaasmakerError);
+  return error as PaasmakerError;
+}
+
+const SEED = [
+  'CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL);',
+  'CREATE TABLE orders (id INT PRIMARY KEY, customer INT NOT NULL, total DECIMAL(8,2), note BLOB, FOREIGN KEY (customer) REFERENCES customers(id));',
+  "INSERT INTO customers VALUES (1, 'ada'), (2, 'grace');",
+  "INSERT INTO orders VALUES (10, 1, 12.50, X'00ff10'), (11, 2, 99.99, NULL);",
+  'CREATE VIEW big_orders AS SELECT o.id, c.name FROM orders o JOIN customers c ON c.id = o.customer WHERE o.total > 50;',
+  'CREATE TRIGGER shout BEFORE INSERT ON customers FOR EACH ROW SET NEW.name = UPPER(NEW.name);',
+  '',
+].join('\n');
+
+const READ = 'SELECT id, name FROM customers ORDER BY id; SELECT id, total, HEX(note) FROM orders ORDER BY id; SELECT * FROM big_orders;';
+const ORIGINAL = ['1\tada', '2\tgrace', '10\t12.50\t00FF10', '11\t99.99\tNULL', '11\tgrace'];
+
+describe.skipIf(skip)('mysql dump and restore', () => {
+  it('dumps the managed database to a 0600 gzip file and restores it over changed data: rows, the view and the trigger, the app still connects', async () => {
+    await asApp(own, SEED);
+    const file = join(sandbox.context.home, 'own.sql.gz');
+    const dumping = step();
+    await managed.dump!(ownRequest, file, dumping);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const text = gunzipSync(readFileSync(file)).toString('utf8');
+    expect(text).toMatch(/^-- (MariaDB|MySQL) dump/m);
+    expect(text).not.toMatch(/CREATE DATABASE/);
+    expect(dumping.lines.join('\n')).toMatch(/dumped MySQL database ".*": .* \(gzip\)/);
+
+    await asApp(own, "DELETE FROM orders WHERE id = 11; UPDATE customers SET name = 'changed'; DROP VIEW big_orders; CREATE TABLE extra (x INT); CREATE VIEW extra_view AS SELECT 1 AS one;\n");
+    const restoring = step();
+    await managed.restore!(ownRequest, file, restoring);
+    expect((await asApp(own, READ)).trim().split('\n')).toEqual(ORIGINAL);
+    // What the restore replaced is gone; the trigger fires; the app may still write; nothing of the restore is left over.
+    expect((await asApp(own, 'SHOW FULL TABLES;')).trim().split('\n').sort()).toEqual(['big_orders\tVIEW', 'customers\tBASE TABLE', 'orders\tBASE TABLE']);
+    expect((await asApp(own, "INSERT INTO customers VALUES (3, 'linus'); SELECT name FROM customers WHERE id = 3;")).trim()).toBe('LINUS');
+    await asApp(own, 'DELETE FROM customers WHERE id = 3;\n');
+    expect(await leftovers(own, ['--socket', join(sandbox.context.home, 'services', 'mysql', 'run', 'mysqld.sock'), '-u', 'root'])).toEqual([]);
+    expect(restoring.lines.join('\n')).toContain('swapped 2 restored table(s)');
+  }, 120_000);
+
+  it('restores a dump of the managed server into mysql-external, and that one\'s dump back into the managed server', async () => {
+    const file = join(sandbox.context.home, 'across.sql.gz');
+    await managed.dump!(ownRequest, file, step());
+    await external.restore!(sharedRequest, file, step());
+    expect((await asApp(shared, READ)).trim().split('\n')).toEqual(ORIGINAL);
+    expect((await asApp(shared, "INSERT INTO customers VALUES (4, 'edsger'); SELECT name FROM customers WHERE id = 4;")).trim()).toBe('EDSGER');
+
+    const back = join(sandbox.context.home, 'back.sql.gz');
+    await external.dump!(sharedRequest, back, step());
+    await asApp(own, 'DELETE FROM orders; \n');
+    await managed.restore!(ownRequest, back, step());
+    expect((await asApp(own, 'SELECT name FROM customers ORDER BY id; SELECT COUNT(*) FROM big_orders;')).trim().split('\n')).toEqual(['ada', 'grace', 'EDSGER', '1']);
+    expect(await leftovers(shared, ['-h', '127.0.0.1', '-P', '3306', '-u', 'root'])).toEqual([]);
+  }, 120_000);
+
+  it('refuses a cut-short dump and a file of another kind with a clear error, and changes nothing', async () => {
+    const file = join(sandbox.context.home, 'whole.sql.gz');
+    await external.dump!(sharedRequest, file, step());
+    const before = await asApp(shared, READ);
+    const whole = readFileSync(file);
+
+    const cut = join(sandbox.context.home, 'cut.sql.gz');
+    writeFileSync(cut, whole.subarray(0, Math.floor(whole.length / 2)));
+    const truncated = await refusal(external.restore!(sharedRequest, cut, step()));
+    expect(truncated.code).toBe('DUMP_INVALID');
+    expect(truncated.message).toMatch(/cut\.sql\.gz is damaged or cut short: unexpected end of file/);
+
+    const redis = join(sandbox.context.home, 'dump.rdb');
+    writeFileSync(redis, Buffer.concat([Buffer.from('REDIS0011'), Buffer.alloc(40)]));
+    const foreign = await refusal(external.restore!(sharedRequest, redis, step()));
+    expect(foreign.code).toBe('DUMP_INVALID');
+    expect(foreign.message).toMatch(/dump\.rdb is not a MySQL dump \(mariadb-dump, gzip\): it is a Redis RDB file/);
+    expect(foreign.hint).toBeTruthy();
+
+    // gzip, whole, but not a dump; and a dump whose end is missing (a dump stopped half-way, compressed whole).
+    const notSql = join(sandbox.context.home, 'notes.gz');
+    writeFileSync(notSql, (await import('node:zlib')).gzipSync('hello\n'));
+    expect((await refusal(external.restore!(sharedRequest, notSql, step()))).message).toMatch(/is a gzip file, but not a MySQL dump/);
+    const text = gunzipSync(whole).toString('utf8');
+    const unfinished = join(sandbox.context.home, 'unfinished.sql.gz');
+    writeFileSync(unfinished, (await import('node:zlib')).gzipSync(text.slice(0, text.indexOf('-- Dump completed'))));
+    expect((await refusal(external.restore!(sharedRequest, unfinished, step()))).message).toMatch(/does not end/);
+
+    expect(await asApp(shared, READ)).toBe(before);
+    expect(await leftovers(shared, ['-h', '127.0.0.1', '-P', '3306', '-u', 'root'])).toEqual([]);
+  }, 120_000);
+
+  it('leaves the data as it was when the dump does not load, and drops the fresh database', async () => {
+    const before = await asApp(own, READ);
+    const bad = join(sandbox.context.home, 'bad.sql.gz');
+    const { gzipSync } = await import('node:zlib');
+    writeFileSync(bad, gzipSync('-- MariaDB dump 10.19\nCREATE TABLE customers (id INT PRIMARY KEY);\nINSERT INTO customers VALUES (1), (1);\n-- Dump completed on 2026-11-30\n'));
+    const failed = await refusal(managed.restore!(ownRequest, bad, step()));
+    expect(failed.code).toBe('SERVICE_FAILED');
+    expect(failed.detail).toMatch(/Duplicate entry/);
+    expect(await asApp(own, READ)).toBe(before);
+    expect(await leftovers(own, ['--socket', join(sandbox.context.home, 'services', 'mysql', 'run', 'mysqld.sock'), '-u', 'root'])).toEqual([]);
+  }, 120_000);
+
+  it('stops a dump when its job is aborted, leaving no file', async () => {
+    const file = join(sandbox.context.home, 'aborted.sql.gz');
+    const controller = new AbortController();
+    controller.abort(new PaasmakerError('SERVICE_FAILED', 'aborted by the user'));
+    const stopped = await refusal(managed.dump!(ownRequest, file, { say: () => {}, signal: controller.signal }));
+    expect(stopped.message).toBe('aborted by the user');
+    expect(() => statSync(file)).toThrow();
+  }, 60_000);
+});
+
