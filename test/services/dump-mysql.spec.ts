@@ -1,6 +1,6 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findBinary } from '../../src/services/binaries.js';
 import { externalMysql, managedMysql } from '../../src/services/plugins/mysql.js';
@@ -74,11 +74,12 @@ const SEED = [
   "INSERT INTO orders VALUES (10, 1, 12.50, X'00ff10'), (11, 2, 99.99, NULL);",
   'CREATE VIEW big_orders AS SELECT o.id, c.name FROM orders o JOIN customers c ON c.id = o.customer WHERE o.total > 50;',
   'CREATE TRIGGER shout BEFORE INSERT ON customers FOR EACH ROW SET NEW.name = UPPER(NEW.name);',
+  'CREATE FUNCTION double_it(x INT) RETURNS INT DETERMINISTIC RETURN x * 2;',
   '',
 ].join('\n');
 
-const READ = 'SELECT id, name FROM customers ORDER BY id; SELECT id, total, HEX(note) FROM orders ORDER BY id; SELECT * FROM big_orders;';
-const ORIGINAL = ['1\tada', '2\tgrace', '10\t12.50\t00FF10', '11\t99.99\tNULL', '11\tgrace'];
+const READ = 'SELECT id, name FROM customers ORDER BY id; SELECT id, total, HEX(note) FROM orders ORDER BY id; SELECT * FROM big_orders; SELECT double_it(21);';
+const ORIGINAL = ['1\tada', '2\tgrace', '10\t12.50\t00FF10', '11\t99.99\tNULL', '11\tgrace', '42'];
 
 describe.skipIf(skip)('mysql dump and restore', () => {
   it('dumps the managed database to a 0600 gzip file and restores it over changed data: rows, the view and the trigger, the app still connects', async () => {
@@ -92,7 +93,7 @@ describe.skipIf(skip)('mysql dump and restore', () => {
     expect(text).not.toMatch(/CREATE DATABASE/);
     expect(dumping.lines.join('\n')).toMatch(/dumped MySQL database ".*": .* \(gzip\)/);
 
-    await asApp(own, "DELETE FROM orders WHERE id = 11; UPDATE customers SET name = 'changed'; DROP VIEW big_orders; CREATE TABLE extra (x INT); CREATE VIEW extra_view AS SELECT 1 AS one;\n");
+    await asApp(own, "DELETE FROM orders WHERE id = 11; UPDATE customers SET name = 'changed'; DROP VIEW big_orders; CREATE TABLE extra (x INT); CREATE VIEW extra_view AS SELECT 1 AS one; CREATE PROCEDURE extra_proc() SELECT 1;\n");
     const restoring = step();
     await managed.restore!(ownRequest, file, restoring);
     expect((await asApp(own, READ)).trim().split('\n')).toEqual(ORIGINAL);
@@ -100,6 +101,7 @@ describe.skipIf(skip)('mysql dump and restore', () => {
     expect((await asApp(own, 'SHOW FULL TABLES;')).trim().split('\n').sort()).toEqual(['big_orders\tVIEW', 'customers\tBASE TABLE', 'orders\tBASE TABLE']);
     expect((await asApp(own, "INSERT INTO customers VALUES (3, 'linus'); SELECT name FROM customers WHERE id = 3;")).trim()).toBe('LINUS');
     await asApp(own, 'DELETE FROM customers WHERE id = 3;\n');
+    expect((await asApp(own, 'SELECT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE();')).trim()).toBe('double_it');
     expect(await leftovers(own, ['--socket', join(sandbox.context.home, 'services', 'mysql', 'run', 'mysqld.sock'), '-u', 'root'])).toEqual([]);
     expect(restoring.lines.join('\n')).toContain('swapped 2 restored table(s)');
   }, 120_000);
@@ -140,12 +142,17 @@ describe.skipIf(skip)('mysql dump and restore', () => {
 
     // gzip, whole, but not a dump; and a dump whose end is missing (a dump stopped half-way, compressed whole).
     const notSql = join(sandbox.context.home, 'notes.gz');
-    writeFileSync(notSql, (await import('node:zlib')).gzipSync('hello\n'));
+    writeFileSync(notSql, gzipSync('hello\n'));
     expect((await refusal(external.restore!(sharedRequest, notSql, step()))).message).toMatch(/is a gzip file, but not a MySQL dump/);
     const text = gunzipSync(whole).toString('utf8');
     const unfinished = join(sandbox.context.home, 'unfinished.sql.gz');
-    writeFileSync(unfinished, (await import('node:zlib')).gzipSync(text.slice(0, text.indexOf('-- Dump completed'))));
+    writeFileSync(unfinished, gzipSync(text.slice(0, text.indexOf('-- Dump completed'))));
     expect((await refusal(external.restore!(sharedRequest, unfinished, step()))).message).toMatch(/does not end/);
+    // A dump made with --databases would load into the live database by name, piece by piece: refused.
+    const everything = join(sandbox.context.home, 'databases.sql.gz');
+    writeFileSync(everything, gzipSync(text.replace(/^(\/\*!40101 SET NAMES)/m, `CREATE DATABASE IF NOT EXISTS \`${shared.database}\`;\nUSE \`${shared.database}\`;\n$1`)));
+    const several = await refusal(external.restore!(sharedRequest, everything, step()));
+    expect(several.message).toMatch(/is a dump of more than one database's tables: it has "CREATE DATABASE/);
 
     expect(await asApp(shared, READ)).toBe(before);
     expect(await leftovers(shared, ['-h', '127.0.0.1', '-P', '3306', '-u', 'root'])).toEqual([]);
@@ -154,7 +161,6 @@ describe.skipIf(skip)('mysql dump and restore', () => {
   it('leaves the data as it was when the dump does not load, and drops the fresh database', async () => {
     const before = await asApp(own, READ);
     const bad = join(sandbox.context.home, 'bad.sql.gz');
-    const { gzipSync } = await import('node:zlib');
     writeFileSync(bad, gzipSync('-- MariaDB dump 10.19\nCREATE TABLE customers (id INT PRIMARY KEY);\nINSERT INTO customers VALUES (1), (1);\n-- Dump completed on 2026-11-30\n'));
     const failed = await refusal(managed.restore!(ownRequest, bad, step()));
     expect(failed.code).toBe('SERVICE_FAILED');
