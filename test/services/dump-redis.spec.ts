@@ -1,0 +1,235 @@
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { findBinary } from '../../src/services/binaries.js';
+import { externalRedis, managedRedis } from '../../src/services/plugins/redis.js';
+import { RedisConnection, redisCommands, type BinaryReply } from '../../src/services/resp.js';
+import type { Credentials, DataStep, ServicePlugin } from '../../src/services/types.js';
+import { PaasmakerError } from '../../src/shared/errors.js';
+import { processesUnder } from '../helpers/processes.js';
+import { provisionService, serviceContext, serviceRequest } from '../helpers/service-context.js';
+
+// Real servers: the platform's own Redis (redis) and the system's on 6379 (redis-external).
+const missing = ['redis-server', 'redis-cli'].filter((binary) => !findBinary([binary]));
+const skip = missing.length > 0 && process.env.CI !== 'true';
+if (skip) console.warn(`skipping Redis dump tests: install ${missing.join(', ')} (apt install redis-server)`);
+
+let sandbox: ReturnType<typeof serviceContext>;
+let managed: ServicePlugin;
+let external: ServicePlugin;
+const app = `dr${process.pid}`;
+const ownRequest = serviceRequest(app, 'cache', 'redis');
+const sharedRequest = serviceRequest(app, 'shared', 'redis-shared', { admin_url: 'redis://127.0.0.1:6379' });
+let own: Credentials;
+let shared: Credentials;
+const SYSTEM = { host: '127.0.0.1', port: 6379 };
+
+/** The temporary servers of dumps and restores: none may outlive one. */
+const scratchServers = () => processesUnder(join(tmpdir(), 'paasmaker-redis-'));
+const scratchFolders = () => readdirSync(tmpdir()).filter((name) => name.startsWith('paasmaker-redis-'));
+
+beforeAll(async () => {
+  if (skip) return;
+  sandbox = serviceContext();
+  managed = sandbox.use(managedRedis(sandbox.context));
+  external = sandbox.use(externalRedis(sandbox.context));
+  own = await provisionService(sandbox.context, managed, ownRequest);
+  // On the system's Redis, an empty index of this test's own (services.spec's provisions take the lowest).
+  let index = 9 + (process.pid % 4);
+  while (index < 15 && (await redisCommands(SYSTEM, [['SELECT', String(index)], ['DBSIZE']]))[1] !== 0) index++;
+  sandbox.context.state.services.put({ app, service: 'shared', branch: '', plugin: 'redis-external', symbolic: 'redis-shared', resource: String(index) });
+  shared = await provisionService(sandbox.context, external, sharedRequest);
+}, 60_000);
+
+afterAll(async () => {
+  if (skip) return;
+  await external.destroy(sharedRequest, sandbox.context).catch(() => {});
+  await sandbox.close();
+}, 60_000);
+
+afterEach(() => {
+  if (skip) return;
+  expect(scratchServers()).toEqual([]);
+  expect(scratchFolders()).toEqual([]);
+});
+
+/** Commands as the app: its own credentials, on its own database index. */
+async function asApp(credentials: Credentials, commands: Array<Array<string | Buffer>>): Promise<BinaryReply[]> {
+  const connection = await RedisConnection.open({ host: credentials.hostname!, port: credentials.port! }, { binary: true });
+  try {
+    const login = [...(credentials.password ? [['AUTH', credentials.username ?? 'default', credentials.password]] : []), ['SELECT', credentials.database!]];
+    const replies = await connection.send([...login, ...commands]);
+    return replies.slice(login.length);
+  } finally {
+    connection.close();
+  }
+}
+
+const BINARY_KEY = Buffer.from([0x00, 0xff, 0x41, 0x0d, 0x0a]);
+const BINARY_VALUE = Buffer.from([0xde, 0xad, 0x00, 0xbe, 0xef]);
+
+async function seed(credentials: Credentials): Promise<void> {
+  await asApp(credentials, [
+    ['FLUSHDB'],
+    ['SET', 'greeting', 'hello'],
+    ['HSET', 'user:1', 'name', 'ada', 'lang', 'en'],
+    ['RPUSH', 'queue', 'a', 'b', 'c'],
+    ['SADD', 'tags', 'x', 'y'],
+    ['ZADD', 'scores', '1', 'one', '2', 'two'],
+    ['SET', 'session', 'short-lived', 'PX', '600000'],
+    ['SET', BINARY_KEY, BINARY_VALUE],
+  ]);
+}
+
+/** Everything seed() wrote, as text. */
+async function read(credentials: Credentials) {
+  const [keys, greeting, user, queue, tags, scores, ttl, binary] = await asApp(credentials, [
+    ['DBSIZE'],
+    ['GET', 'greeting'],
+    ['HGETALL', 'user:1'],
+    ['LRANGE', 'queue', '0', '-1'],
+    ['SMEMBERS', 'tags'],
+    ['ZRANGE', 'scores', '0', '-1', 'WITHSCORES'],
+    ['PTTL', 'session'],
+    ['GET', BINARY_KEY],
+  ]);
+  const text = (reply: BinaryReply) => (Array.isArray(reply) ? reply.map(String) : String(reply));
+  return { keys, greeting: text(greeting!), user: text(user!), queue: text(queue!), tags: (text(tags!) as string[]).sort(), scores: text(scores!), ttl: ttl as number, binary };
+}
+
+function expectOriginal(data: Awaited<ReturnType<typeof read>>): void {
+  expect(data).toMatchObject({ keys: 7, greeting: 'hello', user: ['name', 'ada', 'lang', 'en'], queue: ['a', 'b', 'c'], tags: ['x', 'y'], scores: ['one', '1', 'two', '2'] });
+  expect(data.ttl).toBeGreaterThan(0);
+  expect(data.ttl).toBeLessThanOrEqual(600_000);
+  expect(data.binary).toEqual(BINARY_VALUE);
+}
+
+async function change(credentials: Credentials): Promise<void> {
+  await asApp(credentials, [['DEL', 'queue', 'tags'], ['SET', 'greeting', 'changed'], ['SET', 'newer', 'key'], ['PERSIST', 'session']]);
+}
+
+function step(): DataStep & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, say: (line) => lines.push(line) };
+}
+
+async function refusal(promise: Promise<unknown>): Promise<PaasmakerError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(PaasmakerError);
+  return error as PaasmakerError;
+}
+
+describe.skipIf(skip)('redis dump and restore', () => {
+  it('dumps the managed service to a 0600 RDB file and restores it over changed data, TTLs and binary keys included; clients see it at once', async () => {
+    await seed(own);
+    const file = join(sandbox.context.home, 'cache.rdb');
+    const dumping = step();
+    await managed.dump!(ownRequest, file, dumping);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file).subarray(0, 5).toString()).toBe('REDIS');
+    expect(dumping.lines.join('\n')).toMatch(/7 key\(s\) saved/);
+
+    await change(own);
+    // A client connected before the restore, on the service's index, as an app's would be.
+    const client = await RedisConnection.open({ host: own.hostname!, port: own.port! });
+    await client.send([['AUTH', own.username!, own.password!], ['SELECT', own.database!]]);
+    expect(await client.send([['GET', 'greeting']])).toEqual(['changed']);
+
+    const restoring = step();
+    await managed.restore!(ownRequest, file, restoring);
+    expectOriginal(await read(own));
+    expect(await client.send([['GET', 'greeting'], ['EXISTS', 'newer']])).toEqual(['hello', 0]);
+    client.close();
+    expect(restoring.lines.join('\n')).toMatch(/swapped in 7 key\(s\)/);
+    // The app's credentials still write; the spare index was emptied: only the service's index holds keys.
+    expect(await asApp(own, [['SET', 'after', 'restore'], ['DEL', 'after']])).toEqual(['OK', 1]);
+    const adminPassword = readFileSync(join(sandbox.context.home, 'secrets', 'redis', 'admin'), 'utf8').trim();
+    const [, info] = await redisCommands({ host: '127.0.0.1', port: own.port! }, [['AUTH', 'default', adminPassword], ['INFO', 'keyspace']]);
+    expect(String(info).match(/^db\d+/gm)).toEqual([`db${own.database}`]);
+  }, 120_000);
+
+  it('restores a dump of the managed server into redis-external, and that one\'s dump back into the managed server', async () => {
+    await seed(own);
+    const file = join(sandbox.context.home, 'across.rdb');
+    await managed.dump!(ownRequest, file, step());
+    await asApp(shared, [['SET', 'only-here', 'x']]);
+    await external.restore!(sharedRequest, file, step());
+    expectOriginal(await read(shared));
+
+    const back = join(sandbox.context.home, 'back.rdb');
+    await external.dump!(sharedRequest, back, step());
+    await change(own);
+    await managed.restore!(ownRequest, back, step());
+    expectOriginal(await read(own));
+  }, 120_000);
+
+  it('refuses a cut-short RDB and a file of another kind with a clear error, and changes nothing', async () => {
+    await seed(shared);
+    const file = join(sandbox.context.home, 'whole.rdb');
+    await external.dump!(sharedRequest, file, step());
+    await change(shared);
+    const before = await read(shared);
+
+    const cut = join(sandbox.context.home, 'cut.rdb');
+    const whole = readFileSync(file);
+    writeFileSync(cut, whole.subarray(0, whole.length - 12));
+    const truncated = await refusal(external.restore!(sharedRequest, cut, step()));
+    expect(truncated.code).toBe('DUMP_INVALID');
+    expect(truncated.message).toMatch(/cut\.rdb is not a whole Redis RDB file: Redis refused to load it/);
+    expect(truncated.detail).toBeTruthy();
+
+    const gzip = join(sandbox.context.home, 'mysql.sql.gz');
+    writeFileSync(gzip, gzipSync('-- MariaDB dump 10.19\n'));
+    const foreign = await refusal(external.restore!(sharedRequest, gzip, step()));
+    expect(foreign.code).toBe('DUMP_INVALID');
+    expect(foreign.message).toMatch(/mysql\.sql\.gz is not a Redis RDB file: it is a gzip file/);
+    expect(foreign.hint).toMatch(/redis/);
+
+    const after = await read(shared);
+    expect({ ...after, ttl: after.ttl > 0 }).toEqual({ ...before, ttl: before.ttl > 0 });
+  }, 120_000);
+
+  it('refuses an RDB whose keys are in more than one database index', async () => {
+    const file = join(sandbox.context.home, 'two.rdb');
+    await seed(own);
+    await managed.dump!(ownRequest, file, step());
+    // Made by hand: the dump's keys in 0 and a copy of one in 3, saved by a server of its own.
+    const { spawnSync } = await import('node:child_process');
+    const dir = join(sandbox.context.home, 'two');
+    const made = spawnSync('sh', ['-c', `mkdir -p "$1" && cp "$2" "$1/dump.rdb" && redis-server --port 0 --unixsocket "$1/s.sock" --dir "$1" --save '' --daemonize no & sleep 0.5; redis-cli -s "$1/s.sock" select 0 >/dev/null; redis-cli -s "$1/s.sock" copy greeting greeting db 3 && redis-cli -s "$1/s.sock" save && redis-cli -s "$1/s.sock" shutdown nosave`, 'sh', dir, file], { encoding: 'utf8' });
+    expect(made.stdout).toContain('OK');
+    const several = await refusal(managed.restore!(ownRequest, join(dir, 'dump.rdb'), step()));
+    expect(several.code).toBe('DUMP_INVALID');
+    expect(several.message).toMatch(/holds keys in 2 database indexes \(0, 3\)/);
+    expectOriginal(await read(own));
+  }, 120_000);
+
+  it('stops a dump and a restore when the job is aborted: no file, no server left', async () => {
+    await seed(own);
+    const file = join(sandbox.context.home, 'aborted.rdb');
+    const dumping = new AbortController();
+    setTimeout(() => dumping.abort(new PaasmakerError('SERVICE_FAILED', 'aborted by the user')), 10);
+    expect((await refusal(managed.dump!(ownRequest, file, { say: () => {}, signal: dumping.signal }))).message).toBe('aborted by the user');
+    expect(() => statSync(file)).toThrow();
+
+    const whole = join(sandbox.context.home, 'whole.rdb');
+    await managed.dump!(ownRequest, whole, step());
+    await change(own);
+    const restoring = new AbortController();
+    const stopped = await refusal(
+      managed.restore!(ownRequest, whole, {
+        say: (line) => {
+          if (line.startsWith('checking')) setTimeout(() => restoring.abort(new PaasmakerError('SERVICE_FAILED', 'aborted by the user')), 10);
+        },
+        signal: restoring.signal,
+      }),
+    );
+    expect(stopped.message).toBe('aborted by the user');
+    expect((await read(own)).greeting).toBe('changed');
+  }, 120_000);
+});
