@@ -4,6 +4,7 @@ import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { PaasmakerError } from '../shared/errors.js';
+import { memoryText as sizeText } from '../shared/usage-text.js';
 import type { DataStep } from './types.js';
 
 /**
@@ -12,18 +13,6 @@ import type { DataStep } from './types.js';
  * into a command, a gzip file checked whole before anything is touched,
  * progress lines about once a second, and the job's abort.
  */
-
-/** Bytes as people read them: 1.4 MB. */
-export function sizeText(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let amount = bytes;
-  let unit = 0;
-  while (amount >= 1024 && unit < units.length - 1) {
-    amount /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? amount : amount.toFixed(1)} ${units[unit]}`;
-}
 
 /** The error a stopped step ends with: the abort's own reason when it is an error. */
 export function stoppedError(step: DataStep, what: string): Error {

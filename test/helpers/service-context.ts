@@ -1,5 +1,7 @@
 import { join } from 'node:path';
-import type { ServiceContext, ServicePlugin, ServiceRequest } from '../../src/services/types.js';
+import { expect } from 'vitest';
+import type { DataStep, ServiceContext, ServicePlugin, ServiceRequest } from '../../src/services/types.js';
+import { PaasmakerError } from '../../src/shared/errors.js';
 import { State } from '../../src/state/index.js';
 import { Supervisor } from '../../src/supervisor/index.js';
 import { sleep, tempHome } from './cli.js';
@@ -44,4 +46,20 @@ export async function provisionService(context: ServiceContext, plugin: ServiceP
   const credentials = await plugin.provision(request, context);
   context.state.services.put({ app: request.app, service: request.service, branch: request.branch, plugin: plugin.name, symbolic: request.symbolic, resource: credentials.database ?? credentials.path ?? '' });
   return credentials;
+}
+
+/** A dump's or a restore's step that keeps the lines it is told. */
+export function dataStep(): DataStep & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, say: (line) => lines.push(line) };
+}
+
+/** The PaasmakerError a promise is rejected with. */
+export async function refusal(promise: Promise<unknown>): Promise<PaasmakerError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(PaasmakerError);
+  return error as PaasmakerError;
 }

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findBinary } from '../../src/services/binaries.js';
 import { externalMysql, managedMysql } from '../../src/services/plugins/mysql.js';
 import { runClient } from '../../src/services/run-client.js';
-import type { Credentials, DataStep, ServicePlugin } from '../../src/services/types.js';
+import type { Credentials, ServicePlugin } from '../../src/services/types.js';
 import { PaasmakerError } from '../../src/shared/errors.js';
-import { provisionService, serviceContext, serviceRequest } from '../helpers/service-context.js';
+import { dataStep, provisionService, refusal, serviceContext, serviceRequest } from '../helpers/service-context.js';
 
 // Real servers: the platform's own MariaDB (mysql) and the system's on 3306 (mysql-external).
 const missing = ['mariadb-install-db', 'mariadbd', 'mariadb', 'mariadb-dump'].filter((binary) => !findBinary([binary]));
@@ -53,20 +53,6 @@ async function leftovers(credentials: Credentials, admin: string[]): Promise<str
   return out.split('\n').filter(Boolean);
 }
 
-function step(): DataStep & { lines: string[] } {
-  const lines: string[] = [];
-  return { lines, say: (line) => lines.push(line) };
-}
-
-async function refusal(promise: Promise<unknown>): Promise<PaasmakerError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(PaasmakerError);
-  return error as PaasmakerError;
-}
-
 const SEED = [
   'CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL);',
   'CREATE TABLE orders (id INT PRIMARY KEY, customer INT NOT NULL, total DECIMAL(8,2), note BLOB, FOREIGN KEY (customer) REFERENCES customers(id));',
@@ -85,7 +71,7 @@ describe.skipIf(skip)('mysql dump and restore', () => {
   it('dumps the managed database to a 0600 gzip file and restores it over changed data: rows, the view and the trigger, the app still connects', async () => {
     await asApp(own, SEED);
     const file = join(sandbox.context.home, 'own.sql.gz');
-    const dumping = step();
+    const dumping = dataStep();
     await managed.dump!(ownRequest, file, dumping);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const text = gunzipSync(readFileSync(file)).toString('utf8');
@@ -94,7 +80,7 @@ describe.skipIf(skip)('mysql dump and restore', () => {
     expect(dumping.lines.join('\n')).toMatch(/dumped MySQL database ".*": .* \(gzip\)/);
 
     await asApp(own, "DELETE FROM orders WHERE id = 11; UPDATE customers SET name = 'changed'; DROP VIEW big_orders; CREATE TABLE extra (x INT); CREATE VIEW extra_view AS SELECT 1 AS one; CREATE PROCEDURE extra_proc() SELECT 1;\n");
-    const restoring = step();
+    const restoring = dataStep();
     await managed.restore!(ownRequest, file, restoring);
     expect((await asApp(own, READ)).trim().split('\n')).toEqual(ORIGINAL);
     // What the restore replaced is gone; the trigger fires; the app may still write; nothing of the restore is left over.
@@ -108,34 +94,34 @@ describe.skipIf(skip)('mysql dump and restore', () => {
 
   it('restores a dump of the managed server into mysql-external, and that one\'s dump back into the managed server', async () => {
     const file = join(sandbox.context.home, 'across.sql.gz');
-    await managed.dump!(ownRequest, file, step());
-    await external.restore!(sharedRequest, file, step());
+    await managed.dump!(ownRequest, file, dataStep());
+    await external.restore!(sharedRequest, file, dataStep());
     expect((await asApp(shared, READ)).trim().split('\n')).toEqual(ORIGINAL);
     expect((await asApp(shared, "INSERT INTO customers VALUES (4, 'edsger'); SELECT name FROM customers WHERE id = 4;")).trim()).toBe('EDSGER');
 
     const back = join(sandbox.context.home, 'back.sql.gz');
-    await external.dump!(sharedRequest, back, step());
+    await external.dump!(sharedRequest, back, dataStep());
     await asApp(own, 'DELETE FROM orders; \n');
-    await managed.restore!(ownRequest, back, step());
+    await managed.restore!(ownRequest, back, dataStep());
     expect((await asApp(own, 'SELECT name FROM customers ORDER BY id; SELECT COUNT(*) FROM big_orders;')).trim().split('\n')).toEqual(['ada', 'grace', 'EDSGER', '1']);
     expect(await leftovers(shared, ['-h', '127.0.0.1', '-P', '3306', '-u', 'root'])).toEqual([]);
   }, 120_000);
 
   it('refuses a cut-short dump and a file of another kind with a clear error, and changes nothing', async () => {
     const file = join(sandbox.context.home, 'whole.sql.gz');
-    await external.dump!(sharedRequest, file, step());
+    await external.dump!(sharedRequest, file, dataStep());
     const before = await asApp(shared, READ);
     const whole = readFileSync(file);
 
     const cut = join(sandbox.context.home, 'cut.sql.gz');
     writeFileSync(cut, whole.subarray(0, Math.floor(whole.length / 2)));
-    const truncated = await refusal(external.restore!(sharedRequest, cut, step()));
+    const truncated = await refusal(external.restore!(sharedRequest, cut, dataStep()));
     expect(truncated.code).toBe('DUMP_INVALID');
     expect(truncated.message).toMatch(/cut\.sql\.gz is damaged or cut short: unexpected end of file/);
 
     const redis = join(sandbox.context.home, 'dump.rdb');
     writeFileSync(redis, Buffer.concat([Buffer.from('REDIS0011'), Buffer.alloc(40)]));
-    const foreign = await refusal(external.restore!(sharedRequest, redis, step()));
+    const foreign = await refusal(external.restore!(sharedRequest, redis, dataStep()));
     expect(foreign.code).toBe('DUMP_INVALID');
     expect(foreign.message).toMatch(/dump\.rdb is not a MySQL dump \(mariadb-dump, gzip\): it is a Redis RDB file/);
     expect(foreign.hint).toBeTruthy();
@@ -143,15 +129,15 @@ describe.skipIf(skip)('mysql dump and restore', () => {
     // gzip, whole, but not a dump; and a dump whose end is missing (a dump stopped half-way, compressed whole).
     const notSql = join(sandbox.context.home, 'notes.gz');
     writeFileSync(notSql, gzipSync('hello\n'));
-    expect((await refusal(external.restore!(sharedRequest, notSql, step()))).message).toMatch(/is a gzip file, but not a MySQL dump/);
+    expect((await refusal(external.restore!(sharedRequest, notSql, dataStep()))).message).toMatch(/is a gzip file, but not a MySQL dump/);
     const text = gunzipSync(whole).toString('utf8');
     const unfinished = join(sandbox.context.home, 'unfinished.sql.gz');
     writeFileSync(unfinished, gzipSync(text.slice(0, text.indexOf('-- Dump completed'))));
-    expect((await refusal(external.restore!(sharedRequest, unfinished, step()))).message).toMatch(/does not end/);
+    expect((await refusal(external.restore!(sharedRequest, unfinished, dataStep()))).message).toMatch(/does not end/);
     // A dump made with --databases would load into the live database by name, piece by piece: refused.
     const everything = join(sandbox.context.home, 'databases.sql.gz');
     writeFileSync(everything, gzipSync(text.replace(/^(\/\*!40101 SET NAMES)/m, `CREATE DATABASE IF NOT EXISTS \`${shared.database}\`;\nUSE \`${shared.database}\`;\n$1`)));
-    const several = await refusal(external.restore!(sharedRequest, everything, step()));
+    const several = await refusal(external.restore!(sharedRequest, everything, dataStep()));
     expect(several.message).toMatch(/is a dump of more than one database's tables: it has "CREATE DATABASE/);
 
     expect(await asApp(shared, READ)).toBe(before);
@@ -162,7 +148,7 @@ describe.skipIf(skip)('mysql dump and restore', () => {
     const before = await asApp(own, READ);
     const bad = join(sandbox.context.home, 'bad.sql.gz');
     writeFileSync(bad, gzipSync('-- MariaDB dump 10.19\nCREATE TABLE customers (id INT PRIMARY KEY);\nINSERT INTO customers VALUES (1), (1);\n-- Dump completed on 2026-11-30\n'));
-    const failed = await refusal(managed.restore!(ownRequest, bad, step()));
+    const failed = await refusal(managed.restore!(ownRequest, bad, dataStep()));
     expect(failed.code).toBe('SERVICE_FAILED');
     expect(failed.detail).toMatch(/Duplicate entry/);
     expect(await asApp(own, READ)).toBe(before);

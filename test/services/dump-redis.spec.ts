@@ -6,10 +6,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findBinary } from '../../src/services/binaries.js';
 import { externalRedis, managedRedis } from '../../src/services/plugins/redis.js';
 import { RedisConnection, redisCommands, type BinaryReply } from '../../src/services/resp.js';
-import type { Credentials, DataStep, ServicePlugin } from '../../src/services/types.js';
+import type { Credentials, ServicePlugin } from '../../src/services/types.js';
 import { PaasmakerError } from '../../src/shared/errors.js';
 import { processesUnder } from '../helpers/processes.js';
-import { provisionService, serviceContext, serviceRequest } from '../helpers/service-context.js';
+import { dataStep, provisionService, refusal, serviceContext, serviceRequest } from '../helpers/service-context.js';
 
 // Real servers: the platform's own Redis (redis) and the system's on 6379 (redis-external).
 const missing = ['redis-server', 'redis-cli'].filter((binary) => !findBinary([binary]));
@@ -110,25 +110,11 @@ async function change(credentials: Credentials): Promise<void> {
   await asApp(credentials, [['DEL', 'queue', 'tags'], ['SET', 'greeting', 'changed'], ['SET', 'newer', 'key'], ['PERSIST', 'session']]);
 }
 
-function step(): DataStep & { lines: string[] } {
-  const lines: string[] = [];
-  return { lines, say: (line) => lines.push(line) };
-}
-
-async function refusal(promise: Promise<unknown>): Promise<PaasmakerError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(PaasmakerError);
-  return error as PaasmakerError;
-}
-
 describe.skipIf(skip)('redis dump and restore', () => {
   it('dumps the managed service to a 0600 RDB file and restores it over changed data, TTLs and binary keys included; clients see it at once', async () => {
     await seed(own);
     const file = join(sandbox.context.home, 'cache.rdb');
-    const dumping = step();
+    const dumping = dataStep();
     await managed.dump!(ownRequest, file, dumping);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(readFileSync(file).subarray(0, 5).toString()).toBe('REDIS');
@@ -140,7 +126,7 @@ describe.skipIf(skip)('redis dump and restore', () => {
     await client.send([['AUTH', own.username!, own.password!], ['SELECT', own.database!]]);
     expect(await client.send([['GET', 'greeting']])).toEqual(['changed']);
 
-    const restoring = step();
+    const restoring = dataStep();
     await managed.restore!(ownRequest, file, restoring);
     expectOriginal(await read(own));
     expect(await client.send([['GET', 'greeting'], ['EXISTS', 'newer']])).toEqual(['hello', 0]);
@@ -156,36 +142,36 @@ describe.skipIf(skip)('redis dump and restore', () => {
   it('restores a dump of the managed server into redis-external, and that one\'s dump back into the managed server', async () => {
     await seed(own);
     const file = join(sandbox.context.home, 'across.rdb');
-    await managed.dump!(ownRequest, file, step());
+    await managed.dump!(ownRequest, file, dataStep());
     await asApp(shared, [['SET', 'only-here', 'x']]);
-    await external.restore!(sharedRequest, file, step());
+    await external.restore!(sharedRequest, file, dataStep());
     expectOriginal(await read(shared));
 
     const back = join(sandbox.context.home, 'back.rdb');
-    await external.dump!(sharedRequest, back, step());
+    await external.dump!(sharedRequest, back, dataStep());
     await change(own);
-    await managed.restore!(ownRequest, back, step());
+    await managed.restore!(ownRequest, back, dataStep());
     expectOriginal(await read(own));
   }, 120_000);
 
   it('refuses a cut-short RDB and a file of another kind with a clear error, and changes nothing', async () => {
     await seed(shared);
     const file = join(sandbox.context.home, 'whole.rdb');
-    await external.dump!(sharedRequest, file, step());
+    await external.dump!(sharedRequest, file, dataStep());
     await change(shared);
     const before = await read(shared);
 
     const cut = join(sandbox.context.home, 'cut.rdb');
     const whole = readFileSync(file);
     writeFileSync(cut, whole.subarray(0, whole.length - 12));
-    const truncated = await refusal(external.restore!(sharedRequest, cut, step()));
+    const truncated = await refusal(external.restore!(sharedRequest, cut, dataStep()));
     expect(truncated.code).toBe('DUMP_INVALID');
     expect(truncated.message).toMatch(/cut\.rdb is not a whole Redis RDB file: Redis refused to load it/);
     expect(truncated.detail).toBeTruthy();
 
     const gzip = join(sandbox.context.home, 'mysql.sql.gz');
     writeFileSync(gzip, gzipSync('-- MariaDB dump 10.19\n'));
-    const foreign = await refusal(external.restore!(sharedRequest, gzip, step()));
+    const foreign = await refusal(external.restore!(sharedRequest, gzip, dataStep()));
     expect(foreign.code).toBe('DUMP_INVALID');
     expect(foreign.message).toMatch(/mysql\.sql\.gz is not a Redis RDB file: it is a gzip file/);
     expect(foreign.hint).toMatch(/redis/);
@@ -197,13 +183,13 @@ describe.skipIf(skip)('redis dump and restore', () => {
   it('refuses an RDB whose keys are in more than one database index', async () => {
     const file = join(sandbox.context.home, 'two.rdb');
     await seed(own);
-    await managed.dump!(ownRequest, file, step());
+    await managed.dump!(ownRequest, file, dataStep());
     // Made by hand: the dump's keys in 0 and a copy of one in 3, saved by a server of its own.
     const { spawnSync } = await import('node:child_process');
     const dir = join(sandbox.context.home, 'two');
     const made = spawnSync('sh', ['-c', `mkdir -p "$1" && cp "$2" "$1/dump.rdb" && redis-server --port 0 --unixsocket "$1/s.sock" --dir "$1" --save '' --daemonize no & sleep 0.5; redis-cli -s "$1/s.sock" select 0 >/dev/null; redis-cli -s "$1/s.sock" copy greeting greeting db 3 && redis-cli -s "$1/s.sock" save && redis-cli -s "$1/s.sock" shutdown nosave`, 'sh', dir, file], { encoding: 'utf8' });
     expect(made.stdout).toContain('OK');
-    const several = await refusal(managed.restore!(ownRequest, join(dir, 'dump.rdb'), step()));
+    const several = await refusal(managed.restore!(ownRequest, join(dir, 'dump.rdb'), dataStep()));
     expect(several.code).toBe('DUMP_INVALID');
     expect(several.message).toMatch(/holds keys in 2 database indexes \(0, 3\)/);
     expectOriginal(await read(own));
@@ -218,7 +204,7 @@ describe.skipIf(skip)('redis dump and restore', () => {
     expect(() => statSync(file)).toThrow();
 
     const whole = join(sandbox.context.home, 'whole.rdb');
-    await managed.dump!(ownRequest, whole, step());
+    await managed.dump!(ownRequest, whole, dataStep());
     await change(own);
     const restoring = new AbortController();
     const stopped = await refusal(
