@@ -47,9 +47,10 @@ function asApp(credentials: Credentials, text: string): Promise<string> {
   });
 }
 
-/** Databases on a server whose names start with the service's: a restore leaves none of its own behind. */
+/** Databases on a server whose names start with the service's, and rights on them: a restore leaves none of its own behind. */
 async function leftovers(credentials: Credentials, admin: string[]): Promise<string[]> {
-  const out = await runClient('mariadb', ['--no-defaults', '--batch', '--skip-column-names', ...admin], { input: `SHOW DATABASES LIKE '${credentials.database}\\_\\_%';\n`, what: 'listing databases' });
+  const like = `'${credentials.database}\\_\\_%'`;
+  const out = await runClient('mariadb', ['--no-defaults', '--batch', '--skip-column-names', ...admin], { input: `SHOW DATABASES LIKE ${like};\nSELECT Db, User FROM mysql.db WHERE Db LIKE ${like};\n`, what: 'listing databases' });
   return out.split('\n').filter(Boolean);
 }
 
@@ -162,6 +163,25 @@ describe.skipIf(skip)('mysql dump and restore', () => {
     const stopped = await refusal(managed.dump!(ownRequest, file, { say: () => {}, signal: controller.signal }));
     expect(stopped.message).toBe('aborted by the user');
     expect(() => statSync(file)).toThrow();
+  }, 60_000);
+
+  it('stops a restore when its job is aborted while the dump loads: the data as it was, the fresh database dropped', async () => {
+    const file = join(sandbox.context.home, 'to-abort.sql.gz');
+    await managed.dump!(ownRequest, file, dataStep());
+    await asApp(own, "UPDATE customers SET name = 'during';\n");
+    const before = await asApp(own, READ);
+    const controller = new AbortController();
+    const stopped = await refusal(
+      managed.restore!(ownRequest, file, {
+        say: (line) => {
+          if (line.startsWith('loading')) controller.abort(new PaasmakerError('SERVICE_FAILED', 'aborted by the user'));
+        },
+        signal: controller.signal,
+      }),
+    );
+    expect(stopped.message).toBe('aborted by the user');
+    expect(await asApp(own, READ)).toBe(before);
+    expect(await leftovers(own, ['--socket', join(sandbox.context.home, 'services', 'mysql', 'run', 'mysqld.sock'), '-u', 'root'])).toEqual([]);
   }, 60_000);
 });
 
