@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -26,13 +26,17 @@ let own: Credentials;
 let shared: Credentials;
 const SYSTEM = { host: '127.0.0.1', port: 6379 };
 
-/** The temporary servers of dumps and restores: none may outlive one. */
+/** The temporary servers of dumps and restores (in this file's own TMPDIR, see beforeAll): none may outlive one. */
 const scratchServers = () => processesUnder(join(tmpdir(), 'paasmaker-redis-'));
 const scratchFolders = () => readdirSync(tmpdir()).filter((name) => name.startsWith('paasmaker-redis-'));
+const systemTmp = process.env.TMPDIR;
 
 beforeAll(async () => {
   if (skip) return;
   sandbox = serviceContext();
+  // Each test file runs in a process of its own: the temporary servers of this one's dumps go under its home.
+  process.env.TMPDIR = join(sandbox.context.home, 'tmp');
+  mkdirSync(process.env.TMPDIR, { recursive: true, mode: 0o700 });
   managed = sandbox.use(managedRedis(sandbox.context));
   external = sandbox.use(externalRedis(sandbox.context));
   own = await provisionService(sandbox.context, managed, ownRequest);
@@ -47,6 +51,8 @@ afterAll(async () => {
   if (skip) return;
   await external.destroy(sharedRequest, sandbox.context).catch(() => {});
   await sandbox.close();
+  if (systemTmp === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = systemTmp;
 }, 60_000);
 
 afterEach(() => {
