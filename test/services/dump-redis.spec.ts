@@ -173,7 +173,7 @@ describe.skipIf(skip)('redis dump and restore', () => {
     const truncated = await refusal(external.restore!(sharedRequest, cut, dataStep()));
     expect(truncated.code).toBe('DUMP_INVALID');
     expect(truncated.message).toMatch(/cut\.rdb is not a whole Redis RDB file: Redis refused to load it/);
-    expect(truncated.detail).toBeTruthy();
+    expect(truncated.detail).toMatch(/Short read|Unexpected EOF/);
 
     const gzip = join(sandbox.context.home, 'mysql.sql.gz');
     writeFileSync(gzip, gzipSync('-- MariaDB dump 10.19\n'));

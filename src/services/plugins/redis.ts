@@ -177,7 +177,15 @@ class ScratchRedis {
     for (;;) {
       throwIfStopped(step, rdb ? `loading ${rdb}` : 'starting a Redis server for the dump');
       if (this.exited) {
-        const words = this.log.split('\n').filter((line) => /#|error|short read|signature|rdb|checksum/i.test(line)).slice(-6).join('\n') || this.log.trim().split('\n').slice(-6).join('\n');
+        await this.closed; // its last words read
+        // Redis's own words, without its log prefix (pid:role date time level) or its warnings about the machine.
+        const lines = this.log
+          .trim()
+          .split('\n')
+          .map((line) => line.replace(/^\d+:[A-Z] \d+ \w+ \d+ [\d:.]+ [.*#-] /, ''))
+          .filter((line) => !/^WARNING/.test(line));
+        const telling = lines.filter((line) => /error|short read|signature|rdb|checksum|eof|version/i.test(line));
+        const words = (telling.length > 0 ? telling : lines).slice(-6).join('\n');
         if (rdb && /Short read|Wrong signature|RDB|checksum|Unexpected EOF|Bad file format|corrupt/i.test(this.log)) {
           throw new PaasmakerError('DUMP_INVALID', `${rdb} is not a whole Redis RDB file: Redis refused to load it`, { detail: words, hint: 'use a whole copy of a dump of a redis or redis-external service' });
         }
