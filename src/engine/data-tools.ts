@@ -5,10 +5,11 @@ import type { ResolvedManifest } from '../manifest/index.js';
 import { checkDumpKind, type DataService, type DataStep, type Services } from '../services/index.js';
 import { dumpExtension, timeStamp } from '../shared/dump-formats.js';
 import { PaasmakerError } from '../shared/errors.js';
+import { byteSize } from '../shared/usage-text.js';
 import type { SnapshotRow } from '../shared/views.js';
 import { withAppStopped, type AppPauseParts } from './app-pause.js';
 import type { Job, Jobs } from './jobs.js';
-import { checkSnapshotName, ensureSnapshotsOf, listSnapshots, readSnapshot, snapshotDir, writeSnapshot, type SnapshotRecord } from './snapshots.js';
+import { ensureSnapshotsOf, listSnapshots, readSnapshot, removeSnapshot, snapshotDir, writeSnapshot, type SnapshotRecord } from './snapshots.js';
 
 export interface DataToolsParts extends AppPauseParts {
   /** PAASMAKER_HOME */
@@ -30,7 +31,6 @@ export interface DumpMade {
 /** How long a dump made for the API waits to be downloaded. */
 const DUMP_KEPT_MS = 6 * 3_600_000;
 
-const sizeText = (bytes: number) => (bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`);
 
 /**
  * An app's data, as jobs: a dump of one service, a restore into one (the
@@ -73,7 +73,7 @@ export class DataTools {
         throw error;
       }
       const size = statSync(path).size;
-      job.detail = `${chosen.service} (${target.plugin}): ${sizeText(size)}`;
+      job.detail = `${chosen.service} (${target.plugin}): ${byteSize(size)}`;
       return { job: job.id, service: chosen.service, plugin: target.plugin, format: target.format, file: path, size };
     });
   }
@@ -168,7 +168,7 @@ export class DataTools {
         if (existsSync(dir)) throw new PaasmakerError('ALREADY_EXISTS', `${app} has a snapshot "${snapshot}" already`, { hint: 'another one of that name was taken meanwhile' });
         renameSync(partial, dir);
         const total = record.services.reduce((sum, each) => sum + each.size, 0);
-        job.detail = `${names.join(', ')}: ${sizeText(total)}`;
+        job.detail = `${names.join(', ')}: ${byteSize(total)}`;
         return { app, name: snapshot, time, size: total, services: names };
       } finally {
         rmSync(partial, { recursive: true, force: true });
@@ -207,8 +207,6 @@ export class DataTools {
 
   /** Deletes a snapshot and its dumps. */
   removeSnapshot(app: string, name: string): void {
-    checkSnapshotName(name);
-    readSnapshot(this.parts.home, app, name);
-    rmSync(snapshotDir(this.parts.home, app, name), { recursive: true, force: true });
+    removeSnapshot(this.parts.home, app, name);
   }
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PaasmakerError } from '../shared/errors.js';
 import type { SnapshotRow } from '../shared/views.js';
@@ -58,4 +58,10 @@ export function ensureSnapshotsOf(home: string, app: string): string {
   const dir = snapshotsOf(home, app);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
+}
+
+/** Deletes a snapshot and its dumps; SNAPSHOT_NOT_FOUND when there is none of that name. */
+export function removeSnapshot(home: string, app: string, name: string): void {
+  readSnapshot(home, app, name);
+  rmSync(snapshotDir(home, app, name), { recursive: true, force: true });
 }

@@ -3,6 +3,7 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, ren
 import { basename, dirname, join } from 'node:path';
 import { escapingName } from '../../shared/archive-names.js';
 import { sniffDump } from '../../shared/dump-formats.js';
+import { byteSize } from '../../shared/usage-text.js';
 import type { Credentials, DataStep, ServiceContext, ServicePlugin, ServiceRequest } from '../types.js';
 import { resourceName } from '../names.js';
 import { INSTALL, requireBinary } from '../binaries.js';
@@ -24,7 +25,6 @@ function privateFile(path: string): string {
   return path;
 }
 
-const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 2 : 0)} MB`;
 
 /** The SQLite header of a non-empty database file. */
 const SQLITE_HEADER = 'SQLite format 3\0';
@@ -92,7 +92,7 @@ export function sqlitePlugin(context: ServiceContext): ServicePlugin {
       if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
       const copy = privateFile(beside(target, 'backup'));
       try {
-        step.say(`backing up ${basename(path)} (${megabytes(statSync(path).size)}) with SQLite's online backup`);
+        step.say(`backing up ${basename(path)} (${byteSize(statSync(path).size)}) with SQLite's online backup`);
         const Database = (await import('better-sqlite3')).default;
         const db = new Database(path, { readonly: true, fileMustExist: true });
         try {
@@ -102,7 +102,7 @@ export function sqlitePlugin(context: ServiceContext): ServicePlugin {
         }
         step.signal?.throwIfAborted();
         await gzipFile(copy, target, step.signal);
-        step.say(`compressed to ${megabytes(statSync(target).size)}`);
+        step.say(`compressed to ${byteSize(statSync(target).size)}`);
       } finally {
         rmSync(copy, { force: true });
       }
@@ -121,7 +121,7 @@ export function sqlitePlugin(context: ServiceContext): ServicePlugin {
         renameSync(fresh, path);
         // The old database's log and shared memory would be replayed into the new one.
         removeCompanions(path);
-        step.say(`restored ${basename(path)} (${megabytes(size)})`);
+        step.say(`restored ${basename(path)} (${byteSize(size)})`);
       } finally {
         rmSync(fresh, { force: true });
         removeCompanions(fresh);
@@ -155,7 +155,7 @@ export function filesystemPlugin(context: ServiceContext): ServicePlugin {
         // Exit 1 is GNU tar's "a file changed as it was read": the app went on writing, the archive is whole.
         await runTar(['-c', '-f', archive, '-C', path, '.'], { signal: step.signal, okCodes: [1] });
         await gzipFile(archive, target, step.signal);
-        step.say(`compressed to ${megabytes(statSync(target).size)}`);
+        step.say(`compressed to ${byteSize(statSync(target).size)}`);
       } finally {
         rmSync(archive, { force: true });
       }
