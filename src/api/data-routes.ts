@@ -70,8 +70,8 @@ export const DATA_ROUTES: Route[] = [
     response: z.string(),
     handle: (context, params) => {
       const app = appRecord(context, params.app!).name;
-      const dump = context.platform.data.downloadable(app, params.id!);
-      return new FileAnswer(dump.file, dump.name, () => rmSync(dump.file, { force: true }));
+      const dump = context.platform.data.claimDump(app, params.id!);
+      return new FileAnswer(dump.file, dump.name, dump.release);
     },
   },
   {

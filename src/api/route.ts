@@ -98,13 +98,13 @@ export interface Upload {
   size: number;
 }
 
-/** A file a route answers with (see Route.download): streamed from disk, never read whole; `sent` runs once it went out whole. */
+/** A file a route answers with (see Route.download): streamed from disk, never read whole; `done` learns whether it went out whole. */
 export class FileAnswer {
   constructor(
     readonly file: string,
     /** The name to save it as (Content-Disposition). */
     readonly name: string,
-    readonly sent?: () => void,
+    readonly done?: (whole: boolean) => void,
   ) {}
 }
 

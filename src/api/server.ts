@@ -30,14 +30,18 @@ function send(res: ServerResponse, status: number, value: unknown, headers: Reco
   res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' }).end(text);
 }
 
-/** A file answer, streamed from disk; `sent` runs once the whole file went out. */
+/** A file answer, streamed from disk; `done` learns whether the whole file went out. */
 function sendFile(res: ServerResponse, type: string, answer: FileAnswer, headers: Record<string, string>): void {
   const input = createReadStream(answer.file);
   res.writeHead(200, { ...headers, 'content-type': type, 'content-length': statSync(answer.file).size, 'content-disposition': `attachment; filename="${answer.name.replace(/[^\w.-]/g, '_')}"`, 'cache-control': 'no-store' });
+  let whole = false;
   input.on('error', () => res.destroy());
-  res.on('close', () => input.destroy());
+  res.on('finish', () => (whole = true));
+  res.on('close', () => {
+    input.destroy();
+    answer.done?.(whole);
+  });
   input.pipe(res);
-  res.on('finish', () => answer.sent?.());
 }
 
 /** An error answer: the code's HTTP status from the shared table, with its default hint when none is given. */

@@ -112,18 +112,33 @@ export class DataTools {
     return this.dump(manifest, service, (job, format) => join(dir, `${job}.${this.choose(manifest, service).service}${dumpExtension(format)}`), onJob);
   }
 
-  /** A dump made for the API: its file, size and the name to save it as; DUMP_NOT_FOUND when none is kept. */
-  downloadable(app: string, id: string): { file: string; size: number; name: string } {
+  /**
+   * Takes a dump made for the API out to be sent: its file (no one else can
+   * take it meanwhile), size and the name to save it as; `release(whole)`
+   * removes it once it went out whole, else puts it back for another try.
+   * DUMP_NOT_FOUND when none is kept.
+   */
+  claimDump(app: string, id: string): { file: string; size: number; name: string; release: (whole: boolean) => void } {
     const dir = join(this.parts.home, 'dumps', app);
-    const found = existsSync(dir) && /^[\w-]+$/.test(id) ? readdirSync(dir).find((name) => name.startsWith(`${id}.`)) : undefined;
+    const found = existsSync(dir) && /^[\w-]+$/.test(id) ? readdirSync(dir).find((name) => name.startsWith(`${id}.`) && !name.includes('.sending-')) : undefined;
     if (!found) throw new PaasmakerError('DUMP_NOT_FOUND', `no dump ${id} of ${app} is kept`);
-    const file = join(dir, found);
+    const kept = join(dir, found);
+    const file = `${kept}.sending-${randomBytes(4).toString('hex')}`;
+    renameSync(kept, file);
     // <job>.<service><extension>: a service's name is a word, without dots.
     const rest = found.slice(id.length + 1);
     const service = rest.slice(0, rest.indexOf('.'));
     const extension = rest.slice(service.length);
     const { size, mtime } = statSync(file);
-    return { file, size, name: `${app}-${service}-${timeStamp(mtime)}${extension}` };
+    const release = (whole: boolean) => {
+      if (whole) return rmSync(file, { force: true });
+      try {
+        renameSync(file, kept);
+      } catch {
+        // pruned meanwhile: nothing to put back
+      }
+    };
+    return { file, size, name: `${app}-${service}-${timeStamp(mtime)}${extension}`, release };
   }
 
   /** Removes dumps for the API older than six hours (never downloaded). */
