@@ -4,6 +4,7 @@ import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { errorText, PaasmakerError } from '../shared/errors.js';
 import { timeStamp } from '../shared/dump-formats.js';
+import { byteSize } from '../shared/usage-text.js';
 import { DataRunSchema, DumpRunSchema, SnapshotRemovedSchema, SnapshotSchema, type DataRun } from '../shared/views.js';
 import { DumpRequestSchema, RestoreQuerySchema, SnapshotConfirmSchema, SnapshotRequestSchema, WaitQuerySchema } from './requests.js';
 import { answerAsJob, appRecord, FileAnswer, type ApiContext, type Route } from './route.js';
@@ -51,7 +52,7 @@ export const DATA_ROUTES: Route[] = [
           context.platform.data.dumpForDownload(manifest, chosen.service, started).then(
             (made) => {
               size = made.size;
-              return { ok: true, detail: `${made.service} (${made.plugin}): ${made.size} bytes` };
+              return { ok: true, detail: `${made.service} (${made.plugin}): ${byteSize(made.size)}` };
             },
             failed,
           ),
@@ -119,7 +120,7 @@ export const DATA_ROUTES: Route[] = [
       const manifest = await manifestOf(context, params.app!);
       const name = (body as z.infer<typeof SnapshotRequestSchema>).name ?? timeStamp();
       const run = await answerAsJob(
-        (started) => context.platform.data.snapshot(manifest, name, started).then((row) => ({ ok: true, detail: `${row.services.join(', ')}: ${row.size} bytes` }), failed),
+        (started) => context.platform.data.snapshot(manifest, name, started).then((row) => ({ ok: true, detail: `${row.services.join(', ')}: ${byteSize(row.size)}` }), failed),
         query.wait,
       );
       return { ...run, name } satisfies DataRun;
