@@ -43,7 +43,7 @@ export class DataTools {
   /** The job's log and its abort, as a plugin's dump or restore sees them. */
   private step(job: Job): DataStep {
     const controller = new AbortController();
-    job.onAbort(() => controller.abort(new PaasmakerError('INVALID_REQUEST', 'aborted')));
+    job.onAbort(() => controller.abort());
     return { say: (line) => job.log(line), signal: controller.signal };
   }
 
