@@ -31,7 +31,6 @@ export interface DumpMade {
 /** How long a dump made for the API waits to be downloaded. */
 const DUMP_KEPT_MS = 6 * 3_600_000;
 
-
 /**
  * An app's data, as jobs: a dump of one service, a restore into one (the
  * app's processes stopped for the while), and snapshots of every service
@@ -105,11 +104,19 @@ export class DataTools {
     return dir;
   }
 
-  /** Dumps a service for the API (see dump()), into PAASMAKER_HOME/dumps; dumps nobody downloaded in six hours are removed. */
-  dumpForDownload(manifest: ResolvedManifest, service: string | undefined, onJob?: (id: string) => void): Promise<DumpMade> {
+  /**
+   * Dumps a service for the API (see dump()) into PAASMAKER_HOME/dumps, as
+   * <job>.<service><extension> once whole (a dump being made cannot be
+   * downloaded); dumps nobody downloaded in six hours are removed.
+   */
+  async dumpForDownload(manifest: ResolvedManifest, service: string | undefined, onJob?: (id: string) => void): Promise<DumpMade> {
     this.pruneDumps();
     const dir = this.dumpsOf(manifest.application.name);
-    return this.dump(manifest, service, (job, format) => join(dir, `${job}.${this.choose(manifest, service).service}${dumpExtension(format)}`), onJob);
+    const name = this.choose(manifest, service).service;
+    const made = await this.dump(manifest, name, (job, format) => join(dir, `.${job}.${name}${dumpExtension(format)}.partial`), onJob);
+    const file = join(dir, basename(made.file).slice(1, -'.partial'.length));
+    renameSync(made.file, file);
+    return { ...made, file };
   }
 
   /**
@@ -149,7 +156,8 @@ export class DataTools {
     for (const app of readdirSync(root)) {
       for (const name of readdirSync(join(root, app))) {
         const file = join(root, app, name);
-        if (statSync(file).mtimeMs < before) rmSync(file, { force: true });
+        // A file taken or removed meanwhile (a download) has no stat: nothing to prune.
+        if ((statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? Infinity) < before) rmSync(file, { force: true });
       }
     }
   }
