@@ -25,7 +25,6 @@ function privateFile(path: string): string {
   return path;
 }
 
-
 /** The SQLite header of a non-empty database file. */
 const SQLITE_HEADER = 'SQLite format 3\0';
 
@@ -78,7 +77,8 @@ export function sqlitePlugin(context: ServiceContext): ServicePlugin {
     },
     async destroy(request) {
       const path = file(request);
-      for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${path}${suffix}`, { force: true });
+      rmSync(path, { force: true });
+      removeCompanions(path);
     },
     async clone(from, to) {
       // provision() made the new file empty; only an empty one is replaced.
