@@ -1,4 +1,4 @@
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 // The engine's light contract module (no engine code loads with it): a client stays quick to start.
@@ -134,6 +134,49 @@ export function postFile<T = unknown>(socketPath: string, path: string, file: st
     // Once an answer came, a write the platform no longer reads is not the outcome: the answer is.
     req.on('error', (error: NodeJS.ErrnoException) => answered || reject(requestFailed(socketPath, error, timeoutMs, timedOut)));
     body.pipe(req);
+  });
+}
+
+/**
+ * GETs a file the API answers (a dump) over a Unix socket into `to`, a new
+ * file of mode 0600, streamed (never held whole); resolves with its size. An
+ * error answer is the PaasmakerError it carries; a file cut short is removed.
+ */
+export function downloadFile(socketPath: string, path: string, to: string, timeoutMs = 600_000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let timedOut = false;
+    const req = request({ socketPath, path, method: 'GET', headers: { host: 'localhost' }, timeout: timeoutMs }, (res) => {
+      if ((res.statusCode ?? 500) >= 400 || !String(res.headers['content-type']).startsWith('application/octet-stream')) {
+        readAnswer(socketPath, res, () => reject(new PaasmakerError('API_ERROR', `${path} answered no file`)), reject);
+        return;
+      }
+      const expected = Number(res.headers['content-length']);
+      const output = createWriteStream(to, { flags: 'wx', mode: 0o600 });
+      const failed = (error: Error) => {
+        output.destroy();
+        rmSync(to, { force: true });
+        reject(new PaasmakerError('PLATFORM_UNREACHABLE', `the download of ${path} stopped: ${error.message}`, { hint: 'is Paasmaker still running? paasmaker daemon status' }));
+      };
+      output.on('error', (error) => {
+        res.destroy();
+        rmSync(to, { force: true });
+        reject(new PaasmakerError('USAGE', `cannot write ${to}: ${error.message}`));
+      });
+      res.on('error', failed);
+      res.on('aborted', () => failed(new Error('the connection closed')));
+      output.on('finish', () => {
+        const size = statSync(to).size;
+        if (Number.isFinite(expected) && size !== expected) failed(new Error(`${size} of ${expected} bytes arrived`));
+        else resolve(size);
+      });
+      res.pipe(output);
+    });
+    req.on('timeout', () => {
+      timedOut = true;
+      req.destroy();
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => reject(requestFailed(socketPath, error, timeoutMs, timedOut)));
+    req.end();
   });
 }
 

@@ -65,7 +65,12 @@ export function openApiDocument(): Record<string, unknown> {
       operationId: `${route.method.toLowerCase()}${path.replace(/\/api\/v1/, '').replace(/[{}]/g, '').replace(/\/(\w)/g, (_, c: string) => c.toUpperCase())}`,
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(Object.keys(bodies).length > 0 ? { requestBody: { required: true, ...(route.upload ? { description: route.upload.description } : {}), content: bodies } } : {}),
-      responses: { '200': { description: 'OK', content: { 'application/json': { schema: schema(route.response, components) } } }, default: error },
+      responses: {
+        '200': route.download
+          ? { description: route.download.description, content: { [route.download.type]: { schema: { type: 'string', format: 'binary' } } } }
+          : { description: 'OK', content: { 'application/json': { schema: schema(route.response, components) } } },
+        default: error,
+      },
     };
   }
   paths['/api/v1/events'] = {

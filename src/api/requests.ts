@@ -117,3 +117,21 @@ export const PruneResultSchema = z.object({ removed: z.array(z.number().int()).d
 export const DownRequestSchema = z
   .strictObject({ dev: z.boolean().optional().describe('stop only a development up of the app (its terminal ends it): the current deployed version, if one runs, takes APP.localhost back') })
   .meta({ id: 'DownRequest' });
+
+/** A dump of one of an app's services (paasmaker db dump). */
+export const DumpRequestSchema = z
+  .strictObject({ service: z.string().min(1).optional().describe("the service (default: the app's first that keeps data)") })
+  .meta({ id: 'DumpRequest' });
+/** The query of a restore, whose body is the dump. */
+export const RestoreQuerySchema = WaitQuerySchema.extend({
+  service: z.string().min(1).optional().describe("the service whose data the dump replaces (default: the app's first that keeps data)"),
+  name: z.string().min(1).max(255).optional().describe("the dump's file name, as messages call it"),
+});
+/** A snapshot of every service of an app that keeps data (paasmaker db snapshot). */
+export const SnapshotRequestSchema = z
+  .strictObject({ name: z.string().min(1).optional().describe('letters, digits, ".", "-" and "_" (default: the UTC time, 20261130-071903)') })
+  .meta({ id: 'SnapshotRequest' });
+/** Restoring or removing a snapshot: its name, sent back, is the confirmation. */
+export const SnapshotConfirmSchema = z
+  .strictObject({ confirm: z.string().optional().describe("the snapshot's name: without it (or with another) nothing is changed") })
+  .meta({ id: 'SnapshotConfirm' });

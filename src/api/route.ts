@@ -76,6 +76,8 @@ export interface Route {
    * Content-Type that is neither JSON nor one of these with 415.
    */
   upload?: UploadSpec;
+  /** A route that answers a file (a dump to download) instead of JSON: the handler returns a FileAnswer, sent with this Content-Type. */
+  download?: { type: string; description: string };
   handle: (context: ApiContext, params: Record<string, string>, body: unknown, query: any, upload?: Upload) => Promise<unknown> | unknown;
 }
 
@@ -94,6 +96,16 @@ export interface Upload {
   file: string;
   type: string;
   size: number;
+}
+
+/** A file a route answers with (see Route.download): streamed from disk, never read whole; `done` learns whether it went out whole. */
+export class FileAnswer {
+  constructor(
+    readonly file: string,
+    /** The name to save it as (Content-Disposition). */
+    readonly name: string,
+    readonly done?: (whole: boolean) => void,
+  ) {}
 }
 
 export function appRecord(context: Pick<ApiContext, 'platform'>, name: string): AppRow {

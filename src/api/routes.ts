@@ -39,6 +39,7 @@ import type { AppRow } from '../shared/views.js';
 import { WARNING_ROUTES } from './warning-routes.js';
 import { requireMayRun } from './may-run.js';
 import { VERSION_ROUTES } from './version-routes.js';
+import { DATA_ROUTES } from './data-routes.js';
 
 
 /** The API, one table: the server dispatches it and the OpenAPI document is generated from it. */
@@ -191,6 +192,7 @@ export const ROUTES: Route[] = [
   ...WORKSPACE_ROUTES,
   ...WARNING_ROUTES,
   ...VERSION_ROUTES,
+  ...DATA_ROUTES,
   {
     method: 'GET',
     path: '/api/v1/stats',

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, createReadStream, mkdirSync, rmSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { EVENT_NAMES, type Platform, type PlatformEvents } from '../engine/index.js';
@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import { EventsQuerySchema, NO_QUERY, queryFields } from './requests.js';
 import { Access, decoyHash, ensureLocalAdmin, resolveCaller, SignInCodes, SignInLimiter, Sessions } from '../auth/index.js';
 import { csrfRefusal, filterListed, permissionRefusal, viewer, type Refusal } from './guard.js';
-import type { ApiBase, ApiContext, Route, SignInDesk, Upload } from './route.js';
+import { FileAnswer, type ApiBase, type ApiContext, type Route, type SignInDesk, type Upload } from './route.js';
 import { isJson, mediaType, receiveUpload, unsupportedType } from './upload-body.js';
 import { ROUTES } from './routes.js';
 import { signInWithCode } from './session-routes.js';
@@ -28,6 +28,20 @@ function writeOpen(res: ServerResponse, text: string): void {
 function send(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(value);
   res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' }).end(text);
+}
+
+/** A file answer, streamed from disk; `done` learns whether the whole file went out. */
+function sendFile(res: ServerResponse, type: string, answer: FileAnswer, headers: Record<string, string>): void {
+  const input = createReadStream(answer.file);
+  res.writeHead(200, { ...headers, 'content-type': type, 'content-length': statSync(answer.file).size, 'content-disposition': `attachment; filename="${answer.name.replace(/[^\w.-]/g, '_')}"`, 'cache-control': 'no-store' });
+  let whole = false;
+  input.on('error', () => res.destroy());
+  res.on('finish', () => (whole = true));
+  res.on('close', () => {
+    input.destroy();
+    answer.done?.(whole);
+  });
+  input.pipe(res);
 }
 
 /** An error answer: the code's HTTP status from the shared table, with its default hint when none is given. */
@@ -316,6 +330,7 @@ export class ApiServer {
       return sendError(res, error.code, error.message, { hint: error.hint, detail: error.detail, headers: context.headers });
     }
     settled();
+    if (result instanceof FileAnswer && route.download) return sendFile(res, route.download.type, result, context.headers);
     send(res, 200, filterListed(route, context, result), context.headers);
   }
 

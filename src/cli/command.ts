@@ -9,7 +9,7 @@ import { Argument, Command, Option } from 'commander';
 // the state view or the terminal UI inside its handler, when it runs.
 
 /** What a positional argument or an option's value names, for shell completion. */
-export type Completes = 'app' | 'app-or-instance' | 'logs-target' | 'scale' | 'job' | 'running-job' | 'service' | 'cron' | 'dir' | 'app-or-dir' | 'shell';
+export type Completes = 'app' | 'app-or-instance' | 'logs-target' | 'scale' | 'job' | 'running-job' | 'service' | 'cron' | 'dir' | 'file' | 'app-or-dir' | 'shell';
 
 export interface ArgumentSpec {
   /** As commander writes it: `<id>`, `[dir]`, `[command...]`. */

@@ -20,19 +20,32 @@ export interface DeployStream {
   close(job?: string): Promise<void>;
   /** The deploy's root job, once seen. */
   readonly root: string | undefined;
+  /** Whether the stream told this job's end (every line it logged came before). */
+  ended(job: string): boolean;
 }
 
 const STATE_COLORS = { success: 'green', failed: 'red', aborted: 'red' } as const;
 const FINISHED = new Set(['success', 'failed', 'aborted']);
 
-/** Follows the deploy of `app` (undefined: any app's) on a platform, writing to `out`; resolves once the stream is open. */
-export function followDeploy(socket: string, options: { app?: string; out?: NodeJS.WriteStream }): Promise<DeployStream> {
-  const out = options.out ?? process.stdout;
+/** What a job tree's printer is told: each job's updates and log lines; `root` once its top was seen. */
+export interface JobTreePrinter {
+  update(event: JobUpdateEvent): void;
+  log(event: JobLogEvent): void;
+  /** A job's update as read back from its tree: `asRoot` when it may be the top (see followDeploy's close). */
+  track(event: JobUpdateEvent, asRoot: boolean): void;
+  readonly root: string | undefined;
+  ended(job: string): boolean;
+}
+
+/**
+ * Prints one job tree to `out` as it runs: each step once as it starts and
+ * once as it ends, and the lines it logs; the tree's top is the first root
+ * job `isRoot` takes.
+ */
+export function jobTreePrinter(out: NodeJS.WriteStream, isRoot: (event: JobUpdateEvent) => boolean): JobTreePrinter {
   const paint = painter(colorEnabled(out));
   const tree = new Map<string, { title: string; depth: number; told: 'nothing' | 'start' | 'end' }>();
   let root: string | undefined;
-  // The root is made before the manifest is read: titled by its source ("deploy /src/shop"), renamed once the app is known ("deploy shop v3").
-  const isDeploy = (event: JobUpdateEvent) => event.parent === undefined && event.title.startsWith('deploy ') && (options.app === undefined || event.app === options.app);
   const track = (event: JobUpdateEvent, asRoot: boolean) => {
     let job = tree.get(event.id);
     if (!job) {
@@ -49,14 +62,32 @@ export function followDeploy(socket: string, options: { app?: string; out?: Node
     job.told = ended ? 'end' : 'start';
     out.write(stepLine(paint, job, event));
   };
-  const onUpdate = (event: JobUpdateEvent) => track(event, root === undefined && isDeploy(event));
-  const onLog = (event: JobLogEvent) => {
-    const job = tree.get(event.id);
-    if (!job) return;
-    const indent = '  '.repeat(job.depth + 1);
-    // A line that holds several (an error with its process's last lines) gets the prefix on each.
-    for (const line of event.line.replace(/\n+$/, '').split('\n')) out.write(`${indent}${paint('gray', `${job.title} |`)} ${event.stream === 'err' ? paint('yellow', line) : line}\n`);
+  return {
+    update: (event) => track(event, root === undefined && event.parent === undefined && isRoot(event)),
+    log: (event) => {
+      const job = tree.get(event.id);
+      if (!job) return;
+      const indent = '  '.repeat(job.depth + 1);
+      // A line that holds several (an error with its process's last lines) gets the prefix on each.
+      for (const line of event.line.replace(/\n+$/, '').split('\n')) out.write(`${indent}${paint('gray', `${job.title} |`)} ${event.stream === 'err' ? paint('yellow', line) : line}\n`);
+    },
+    track,
+    get root() {
+      return root;
+    },
+    ended: (id) => tree.get(id)?.told === 'end',
   };
+}
+
+/** Follows the deploy of `app` (undefined: any app's) on a platform, writing to `out`; resolves once the stream is open. `isRoot` picks another kind of job tree than a deploy's. */
+export function followDeploy(socket: string, options: { app?: string; out?: NodeJS.WriteStream; isRoot?: (event: JobUpdateEvent) => boolean }): Promise<DeployStream> {
+  const out = options.out ?? process.stdout;
+  // The root is made before the manifest is read: titled by its source ("deploy /src/shop"), renamed once the app is known ("deploy shop v3").
+  const isDeploy = (event: JobUpdateEvent) => event.title.startsWith('deploy ') && (options.app === undefined || event.app === options.app);
+  const printer = jobTreePrinter(out, options.isRoot ?? isDeploy);
+  const track = printer.track;
+  const onUpdate = printer.update;
+  const onLog = printer.log;
   return new Promise((resolve) => {
     const stream = followEvents(
       socket,
@@ -75,7 +106,7 @@ export function followDeploy(socket: string, options: { app?: string; out?: Node
     const handle: DeployStream = {
       close: async (job) => {
         stream.destroy();
-        const id = job ?? root;
+        const id = job ?? printer.root;
         if (id === undefined) return;
         const jobs = await callApi<JobRow[]>(socket, 'GET', `/api/v1/jobs/${encodeURIComponent(id)}`, undefined, 5000).catch(() => [] as JobRow[]);
         // What the stream did not tell, in the tree's order: a step's end after its own steps' ends.
@@ -83,15 +114,16 @@ export function followDeploy(socket: string, options: { app?: string; out?: Node
         for (const each of jobs) children.set(each.parent, [...(children.get(each.parent) ?? []), each]);
         const visit = (each: JobRow) => {
           const update: JobUpdateEvent = { id: each.id, parent: each.parent ?? undefined, app: each.app, title: each.title, state: each.state, detail: each.detail ?? undefined };
-          track({ ...update, state: 'running', detail: undefined }, each.parent === null && (root === undefined || root === each.id));
+          track({ ...update, state: 'running', detail: undefined }, each.parent === null && (printer.root === undefined || printer.root === each.id));
           for (const child of children.get(each.id) ?? []) visit(child);
           track(update, false);
         };
         for (const top of children.get(null) ?? []) visit(top);
       },
       get root() {
-        return root;
+        return printer.root;
       },
+      ended: (id) => printer.ended(id),
     };
   });
 }

@@ -64,13 +64,9 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(hours / 24)}d`;
 }
 
-/** A plain aligned table: header row then rows, columns separated by two spaces. */
-/** A byte count as the listings print it: 512 B, 3.4 KiB, 1.2 MiB; '-' when unknown. */
-export function byteSize(n: number | null): string {
-  if (n === null) return '-';
-  return n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 ** 2).toFixed(1)} MiB`;
-}
+export { byteSize } from '../shared/usage-text.js';
 
+/** A plain aligned table: header row then rows, columns separated by two spaces. */
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
   const line = (cells: string[]) =>

@@ -19,6 +19,7 @@ import { VersionRuns } from './version-runs.js';
 import { Versions } from './versions.js';
 import type { DeployResult, VersionRow } from '../shared/views.js';
 import { CronRuns } from './cron-runs.js';
+import { DataTools } from './data-tools.js';
 import { recoverWhenRoom } from './disk-recovery.js';
 import { Edge, type ProxyOptions } from './edge.js';
 import { processKey, type PlatformEvents } from './events.js';
@@ -81,6 +82,8 @@ export class Platform extends EventEmitter<PlatformEvents> {
   readonly usage: ProcessStats;
   /** Runtime versions Paasmaker installs itself (on demand, or asked), and their removal. */
   readonly installs: RuntimeInstalls;
+  /** Dumps, restores and snapshots of the apps' services, as jobs. */
+  readonly data: DataTools;
 
   private readonly supervisor: Supervisor;
   private readonly keeper?: Keeper;
@@ -123,6 +126,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
     const versions = (this.deployed = new Versions({ root: this.layout.versions, state, running, supervisor, edge, launcher, jobs, life, events, runs }));
     const apps = (this.apps = new AppRuns({ home: this.layout.root, state, owner, space, running, supervisor, edge, launcher, crons, leftovers, jobs, life, events, runs, versions }));
     const rolling = (this.rolling = new RollingUpdates({ supervisor, state, running, life, edge, launcher, jobs, events }));
+    this.data = new DataTools({ home: this.layout.root, jobs, services, running, standby, supervisor, launcher });
     this.reloads = new ProjectReloads({ running, jobs, services, home: this.layout.root, life, apps, rolling, launcher, crons });
     reportProcesses({ supervisor, state, running, standby, edge, jobs, life, events });
     recoverWhenRoom({ space, state, owner, running, supervisor, apps, leftovers, jobs, edge, life, events });

@@ -1,5 +1,6 @@
 import { open, readdir, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { escapingName } from '../shared/archive-names.js';
 import { PaasmakerError } from '../shared/errors.js';
 import { lastLine, runTool, ToolFailure } from './source-tools.js';
 
@@ -31,11 +32,7 @@ export async function formatFromContent(path: string): Promise<ArchiveFormat | n
   }
 }
 
-/** A member name that would land outside the folder it is extracted into. */
-export function escapingName(name: string): boolean {
-  if (name.startsWith('/') || name.startsWith('\\') || /^[A-Za-z]:/.test(name)) return true;
-  return name.split(/[\\/]/).includes('..');
-}
+export { escapingName };
 
 /**
  * Extracts an archive into `into` (an empty folder), after checking that

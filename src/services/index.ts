@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { didYouMean, manifestError, type ResolvedManifest, type ResolvedService } from '../manifest/index.js';
 import { PaasmakerError } from '../shared/errors.js';
 import type { ServiceRecord } from '../state/index.js';
@@ -8,7 +8,8 @@ import { loadConfig, type PlatformConfig } from './config.js';
 import type { ProvisionedService } from './environment.js';
 import { DEFAULT_SYMBOLS, PLUGINS } from './registry.js';
 import { registry } from '../shared/plugin-registry.js';
-import type { ServerStatus, ServiceContext, ServicePlugin, ServiceRequest } from './types.js';
+import type { DataStep, ServerStatus, ServiceContext, ServicePlugin, ServiceRequest } from './types.js';
+import { dumpWhat, isDumpFormat, sniffDump } from '../shared/dump-formats.js';
 import { folderSize } from './managed-server.js';
 
 /** The plugins that run a server of their own under $PAASMAKER_HOME/services/<plugin>. */
@@ -39,6 +40,13 @@ export function pluginFor(config: PlatformConfig, symbolic: string): string | un
 }
 export type { Credentials, DataStep, ServerStatus, ServiceContext, ServicePlugin } from './types.js';
 
+/** One service of an app that a dump or a restore is of: as its plugin is asked for it, and the kind of file it dumps. */
+export interface DataService {
+  request: ServiceRequest;
+  plugin: string;
+  format: string;
+}
+
 /** A service of a manifest, resolved to its plugin through config.yml. */
 export interface ResolvedBinding {
   service: ResolvedService;
@@ -47,6 +55,18 @@ export interface ResolvedBinding {
   options: Record<string, unknown>;
   perBranch: boolean;
   cloneFrom?: string;
+}
+
+/** Refuses a file that is not a dump of the service's kind (named in the message), before anything is touched. */
+export async function checkDumpKind(file: string, target: Pick<DataService, 'format'> & { request: Pick<ServiceRequest, 'service'> }): Promise<void> {
+  // A kind a plugin package made up is the plugin's to check.
+  if (!isDumpFormat(target.format)) return;
+  const { format, empty } = await sniffDump(file);
+  const name = basename(file);
+  const hint = `give ${dumpWhat(target.format)}, as paasmaker db dump of a ${target.format} service writes it; nothing was changed`;
+  if (empty) throw new PaasmakerError('DUMP_INVALID', `${name} is empty`, { hint });
+  if (format === target.format) return;
+  throw new PaasmakerError('DUMP_INVALID', `${name} is ${format ? dumpWhat(format) : 'not a dump Paasmaker knows'}; service ${target.request.service} is ${target.format}`, { hint });
 }
 
 /** The git branch a project folder is on (worktrees included), or '' outside git. */
@@ -185,6 +205,61 @@ export class Services {
     const options = symbol && symbol.plugin === record.plugin ? symbol.options : {};
     await this.plugin(record.plugin).destroy({ app: record.app, service: record.service, branch: record.branch, symbolic: record.symbolic, options }, this.context);
     this.context.state.services.remove(record.app, record.service, record.branch);
+  }
+
+  /**
+   * The manifest's service a dump or a restore is of: the one named, else the
+   * first whose plugin can dump; provisioned (its server started) if needed.
+   * A plugin that keeps no data (parameters) is refused here.
+   */
+  async dataService(manifest: ResolvedManifest, name?: string): Promise<DataService> {
+    const { service, plugin, format } = this.chooseDataService(manifest, name);
+    const [provisioned] = await this.provision({ ...manifest, services: [service] });
+    const binding = this.bind(manifest, service);
+    const request: ServiceRequest = { app: manifest.application.name, service: service.name, branch: provisioned!.branch, symbolic: binding.symbolic, options: binding.options };
+    return { request, plugin, format };
+  }
+
+  /** The service dataService() takes, its plugin and its dump format, without provisioning anything: a wrong name is refused at once. */
+  chooseDataService(manifest: ResolvedManifest, name?: string): { service: ResolvedService; plugin: string; format: string } {
+    const app = manifest.application.name;
+    const names = manifest.services.map((service) => service.name);
+    if (names.length === 0) throw new PaasmakerError('SERVICE_NOT_FOUND', `${app} declares no services`, { hint: `add one to ${manifest.file}: services: {db: {plugin: sqlite}}` });
+    const bound = manifest.services.map((service) => ({ service, plugin: this.bind(manifest, service).plugin }));
+    const dumpable = (plugin: string) => Boolean(this.plugin(plugin).dump);
+    const chosen = name ? bound.find((each) => each.service.name === name) : bound.find((each) => dumpable(each.plugin));
+    if (!chosen && name) {
+      const guess = didYouMean(name, names);
+      throw new PaasmakerError('SERVICE_NOT_FOUND', `${app} has no service "${name}"${guess ? ` — did you mean "${guess}"?` : ''}`, { hint: `its services: ${names.join(', ')}` });
+    }
+    if (!chosen) throw new PaasmakerError('SERVICE_NOT_FOUND', `none of ${app}'s services keeps data to dump (${bound.map((each) => `${each.service.name}: ${each.plugin}`).join(', ')})`, { hint: 'sqlite, postgres, mysql, redis and filesystem services can be dumped' });
+    const plugin = this.plugin(chosen.plugin);
+    if (!plugin.dump || !plugin.restore || !plugin.dumpFormat) {
+      throw new PaasmakerError('USAGE', `service ${chosen.service.name} of ${app} is a ${chosen.plugin} service: it has no data to dump or restore`, {
+        hint: `services of ${app} that can: ${bound.filter((each) => dumpable(each.plugin)).map((each) => each.service.name).join(', ') || 'none'}`,
+      });
+    }
+    return { service: chosen.service, plugin: chosen.plugin, format: plugin.dumpFormat };
+  }
+
+  /** The names of the manifest's services whose plugins can dump, in the manifest's order (a snapshot takes them all). */
+  dataServiceNames(manifest: ResolvedManifest): string[] {
+    return manifest.services.filter((service) => Boolean(this.plugin(this.bind(manifest, service).plugin).dump)).map((service) => service.name);
+  }
+
+  /** Writes a service's data to `file` (see ServicePlugin.dump). */
+  async dump(target: DataService, file: string, step: DataStep): Promise<void> {
+    await this.plugin(target.plugin).dump!(target.request, file, step);
+  }
+
+  /**
+   * Refuses a file that is not a dump of the service's kind, by its first
+   * bytes, before the plugin sees it; then replaces the service's data with
+   * it (see ServicePlugin.restore).
+   */
+  async restore(target: DataService, file: string, step: DataStep): Promise<void> {
+    await checkDumpKind(file, target);
+    await this.plugin(target.plugin).restore!(target.request, file, step);
   }
 
   /** Stops the managed servers this platform started. */

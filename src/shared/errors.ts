@@ -49,9 +49,12 @@ export const ERRORS = {
   SERVICE_BINARY_MISSING: { status: 422, exit: 1 },
   SERVICE_FAILED: { status: 502, exit: 1 },
   SERVICE_NOT_FOUND: { status: 404, exit: 1 },
-  /** A file given to restore a service from that is not a whole dump of that service's kind: nothing was changed. */
-  DUMP_INVALID: { status: 422, exit: 1 },
   CONFIRMATION_NEEDED: { status: 409, exit: 1 },
+  /** A file given to restore that is not a whole dump of the service's kind (truncated, corrupt, another kind). */
+  DUMP_INVALID: { status: 422, exit: 1 },
+  /** A dump to download that is not (or no longer) kept. */
+  DUMP_NOT_FOUND: { status: 404, exit: 1, hint: 'a dump is kept until it is downloaded, for six hours at most: make another (paasmaker db dump)' },
+  SNAPSHOT_NOT_FOUND: { status: 404, exit: 1, hint: 'paasmaker db snapshots lists them' },
   /** A trust store that could not be changed (paasmaker trust): the command that failed says why. */
   TRUST_FAILED: { status: 500, exit: 1 },
   STATE_DAMAGED: { status: 500, exit: 1 },

@@ -11,3 +11,9 @@ export function cpuText(cpu: number | null): string {
   if (cpu === null) return '-';
   return `${cpu >= 100 ? Math.round(cpu) : Math.round(cpu * 10) / 10}%`;
 }
+
+/** A byte count as the listings print it: 512 B, 3.4 KiB, 1.2 MiB; '-' when unknown. */
+export function byteSize(n: number | null): string {
+  if (n === null) return '-';
+  return n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 ** 2).toFixed(1)} MiB`;
+}

@@ -332,3 +332,33 @@ export const DeployResultSchema = z
   })
   .meta({ id: 'DeployResult' });
 export type DeployResult = z.infer<typeof DeployResultSchema>;
+
+/** A dump of a service asked of the API: the job making it, and what it is of. */
+export const DumpRunSchema = JobRunSchema.extend({
+  service: z.string().describe('the service dumped (the first that keeps data, when none was named)'),
+  plugin: z.string(),
+  format: z.string().describe('the kind of file: postgresql (pg_dump -Fc), mysql (SQL, gzip), redis (RDB), sqlite (gzip), filesystem (tar, gzip)'),
+  download: z.string().describe('where to GET the dump once the job succeeded (once: it is removed after it was sent whole)'),
+  size: z.number().int().nullable().describe('bytes of the dump, once made'),
+}).meta({ id: 'DumpRun' });
+export type DumpRun = z.infer<typeof DumpRunSchema>;
+
+/** A restore, or a snapshot taken or restored, asked of the API: the job, and what it is of. */
+export const DataRunSchema = JobRunSchema.extend({
+  name: z.string().describe('the service restored, or the snapshot'),
+}).meta({ id: 'DataRun' });
+export type DataRun = z.infer<typeof DataRunSchema>;
+
+/** One snapshot of an app's services (paasmaker db snapshots --json). */
+export const SnapshotSchema = z
+  .object({
+    app: z.string(),
+    name: z.string(),
+    time: z.string().describe('ISO time it was taken'),
+    size: z.number().int().describe('bytes of its dumps'),
+    services: z.array(z.string()).describe('the services it holds a dump of'),
+  })
+  .meta({ id: 'Snapshot' });
+export type SnapshotRow = z.infer<typeof SnapshotSchema>;
+
+export const SnapshotRemovedSchema = z.object({ app: z.string(), name: z.string(), removed: z.boolean() }).meta({ id: 'SnapshotRemoved' });

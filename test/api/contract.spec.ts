@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,8 @@ import { apiRequest, getByHost, runCli, stopDaemonAndRemove, tempHome } from '..
 interface Call {
   path: string;
   body?: unknown;
+  /** A file sent as the body (application/octet-stream) instead of JSON. */
+  upload?: string;
   status?: number;
 }
 
@@ -55,6 +57,31 @@ const CASES: Record<string, (context: Context) => Call | Call[] | Promise<Call |
   'GET /api/v1/jobs/{id}': async (c) => ({ path: `/api/v1/jobs/${await c.job()}` }),
   'POST /api/v1/jobs/{id}/abort': async (c) => ({ path: `/api/v1/jobs/${await c.job()}/abort` }),
   'GET /api/v1/services': () => [{ path: '/api/v1/services' }, { path: '/api/v1/services?kind=service&app=contract' }],
+  // Data: a dump made, downloaded once and restored; a snapshot taken, listed, restored and removed (before notes is destroyed below).
+  'POST /api/v1/apps/{app}/dump': () => [{ path: '/api/v1/apps/contract/dump?wait=20', body: {} }, { path: '/api/v1/apps/contract/dump', body: { service: 'nosuch' }, status: 404 }],
+  'GET /api/v1/apps/{app}/dumps/{id}': async (c) => {
+    const made = (await apiRequest(c.socket, 'POST', '/api/v1/apps/contract/dump?wait=20', { body: { service: 'notes' } })).json as { job: string; state: string };
+    expect(made.state).toBe('success');
+    return [{ path: `/api/v1/apps/contract/dumps/${made.job}` }, { path: `/api/v1/apps/contract/dumps/${made.job}`, status: 404 }];
+  },
+  'POST /api/v1/apps/{app}/restore': async (c) => {
+    const made = (await apiRequest(c.socket, 'POST', '/api/v1/apps/contract/dump?wait=20', { body: {} })).json as { download: string };
+    const file = join(project, 'notes.sqlite.gz');
+    writeFileSync(file, (await rawCall(c.socket, 'GET', made.download)).body);
+    return [{ path: '/api/v1/apps/contract/restore?wait=20&name=notes.sqlite.gz', upload: file }, { path: '/api/v1/apps/contract/restore', body: {}, status: 400 }];
+  },
+  'POST /api/v1/apps/{app}/snapshots': () => [{ path: '/api/v1/apps/contract/snapshots?wait=20', body: { name: 'before' } }, { path: '/api/v1/apps/contract/snapshots', body: { name: 'before' }, status: 409 }, { path: '/api/v1/apps/contract/snapshots', body: { name: '..' }, status: 400 }],
+  'GET /api/v1/apps/{app}/snapshots': () => ({ path: '/api/v1/apps/contract/snapshots' }),
+  'POST /api/v1/apps/{app}/snapshots/{name}/restore': () => [
+    { path: '/api/v1/apps/contract/snapshots/before/restore', body: {}, status: 409 },
+    { path: '/api/v1/apps/contract/snapshots/before/restore?wait=20', body: { confirm: 'before' } },
+    { path: '/api/v1/apps/contract/snapshots/nosuch/restore', body: { confirm: 'nosuch' }, status: 404 },
+  ],
+  'DELETE /api/v1/apps/{app}/snapshots/{name}': () => [
+    { path: '/api/v1/apps/contract/snapshots/before', body: {}, status: 409 },
+    { path: '/api/v1/apps/contract/snapshots/before', body: { confirm: 'before' } },
+    { path: '/api/v1/apps/contract/snapshots/before', body: { confirm: 'before' }, status: 404 },
+  ],
   'DELETE /api/v1/services/{app}/{service}': () => [
     { path: '/api/v1/services/contract/notes', body: {}, status: 409 },
     { path: '/api/v1/services/contract/notes?wait=20', body: { confirm: 'notes' } },
@@ -132,6 +159,21 @@ const CASES: Record<string, (context: Context) => Call | Call[] | Promise<Call |
   'POST /api/v1/apps/{app}/down': () => ({ path: '/api/v1/apps/contract/down' }),
   'POST /api/v1/daemon/stop': () => ({ path: '/api/v1/daemon/stop' }),
 };
+
+/** A request whose body (a file) or answer (a download) is not JSON: the status, content type and body as bytes. */
+function rawCall(socketPath: string, method: string, path: string, file?: string): Promise<{ status: number; type: string; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const body = file === undefined ? undefined : readFileSync(file);
+    const headers = { host: 'localhost', ...(body ? { 'content-type': 'application/octet-stream', 'content-length': String(body.length) } : {}) };
+    const req = request({ socketPath, path, method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, type: String(res.headers['content-type']), body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 /** The first bytes of an event stream, and its content type. */
 function openStream(socketPath: string, path: string): Promise<{ status: number; type: string; text: string }> {
@@ -212,8 +254,17 @@ describe('the API contract', () => {
           expect(ajv.validate(schemaOf(operation.responses['200'].content['text/event-stream'].schema), stream.text), where).toBe(true);
           continue;
         }
-        const answer = await apiRequest(socket, method, call.path, { body: call.body });
         const status = call.status ?? 200;
+        const download = operation.responses['200'].content['application/octet-stream'];
+        if (download && status === 200) {
+          const got = await rawCall(socket, method, call.path);
+          expect({ status: got.status, type: got.type }, where).toEqual({ status: 200, type: 'application/octet-stream' });
+          expect(got.body.length, where).toBeGreaterThan(0);
+          continue;
+        }
+        const answer = call.upload
+          ? await rawCall(socket, method, call.path, call.upload).then((got) => ({ status: got.status, json: JSON.parse(got.body.toString()) as unknown }))
+          : await apiRequest(socket, method, call.path, { body: call.body });
         expect(answer.status, `${where}: ${JSON.stringify(answer.json)}`).toBe(status);
         const schema = status === 200 ? operation.responses['200'].content['application/json'].schema : operation.responses.default.content['application/json'].schema;
         expect(ajv.validate(schemaOf(schema), answer.json), `${where}: ${ajv.errorsText()} in ${JSON.stringify(answer.json)}`).toBe(true);

@@ -138,3 +138,26 @@ describe('a viewer', () => {
     expect((await tcpRequest(port, 'GET', '/api/v1/apps', { token: created.token })).json).toMatchObject({ code: 'UNAUTHORIZED', error: 'this API token is unknown or revoked' });
   });
 });
+
+describe('exporting and importing data', () => {
+  it('a viewer cannot dump (403); a role with SERVICE_EXPORT dumps and downloads, and without SERVICE_IMPORT cannot restore', async () => {
+    const viewer = await userToken(home, 'v', 'viewer');
+    expect(await tcpRequest(port, 'POST', '/api/v1/apps/vault/dump', { token: viewer, body: {} })).toMatchObject({ status: 403, json: { code: 'FORBIDDEN', error: 'user "v" lacks the permission SERVICE_EXPORT in workspace "default"' } });
+    expect((await tcpRequest(port, 'GET', '/api/v1/apps/vault/snapshots', { token: viewer })).status).toBe(403);
+
+    const role = await runCli(['role', 'add', 'exporter', 'WORKSPACE_VIEW', 'SERVICE_EXPORT'], { home });
+    expect(role.exitCode, role.stderr).toBe(0);
+    const exporter = await userToken(home, 'e', 'exporter');
+    const made = await tcpRequest(port, 'POST', '/api/v1/apps/vault/dump?wait=30', { token: exporter, body: { service: 'notes' } });
+    expect(made.json).toMatchObject({ state: 'success', service: 'notes', format: 'sqlite' });
+    const download = await tcpRequest(port, 'GET', made.json.download, { token: exporter });
+    expect(download.status).toBe(200);
+    expect(download.headers['content-type']).toBe('application/octet-stream');
+    expect(download.headers['content-disposition']).toMatch(/^attachment; filename="vault-notes-\d{8}-\d{6}\.sqlite\.gz"$/);
+    // Downloaded once: then it is gone.
+    expect((await tcpRequest(port, 'GET', made.json.download, { token: exporter })).json).toMatchObject({ code: 'DUMP_NOT_FOUND' });
+    const restore = await tcpRequest(port, 'POST', '/api/v1/apps/vault/restore', { token: exporter, body: {} });
+    expect(restore).toMatchObject({ status: 403, json: { error: 'user "e" lacks the permission SERVICE_IMPORT in workspace "default"' } });
+    expect((await tcpRequest(port, 'POST', '/api/v1/apps/vault/snapshots/x/restore', { token: exporter, body: { confirm: 'x' } })).status).toBe(403);
+  }, 60_000);
+});

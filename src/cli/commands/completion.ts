@@ -155,6 +155,8 @@ async function named(kind: Kind): Promise<Candidate[]> {
       return SHELLS.map((shell) => ({ value: shell }));
     case 'dir':
       return [{ value: ':dirs' }];
+    case 'file':
+      return [{ value: ':files' }];
     case 'app-or-dir':
       return [...(await apps(true)), { value: ':dirs' }];
     case 'app':

@@ -8,6 +8,12 @@ import daemonStart from './daemon-start.js';
 import daemonStatus from './daemon-status.js';
 import daemonStop from './daemon-stop.js';
 import dbShell from './db-shell.js';
+import dbDump from './db-dump.js';
+import dbRestore from './db-restore.js';
+import dbSnapshot from './db-snapshot.js';
+import dbSnapshots from './db-snapshots.js';
+import dbSnapshotRestore from './db-snapshot-restore.js';
+import dbSnapshotRm from './db-snapshot-rm.js';
 import dnsSetup from './dns-setup.js';
 import doctor from './doctor.js';
 import down from './down.js';
@@ -87,6 +93,12 @@ export const commands: readonly CommandSpec<never>[] = [
   servicesDestroy,
   { name: 'db', description: 'database tools' },
   dbShell,
+  dbDump,
+  dbRestore,
+  dbSnapshot,
+  dbSnapshotRestore,
+  dbSnapshotRm,
+  dbSnapshots,
   jobsList,
   jobsShow,
   jobsAbort,

@@ -1,0 +1,191 @@
+import { existsSync, readdirSync, statSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { psJson, runCli, Scratch } from '../helpers/cli.js';
+
+// paasmaker db dump, restore and snapshot, as a user types them, on SQLite
+// apps: through the daemon that runs them, and with no platform running.
+
+const scratch = new Scratch();
+afterEach(() => scratch.cleanup());
+
+/** A project whose web process serves nothing of interest, with a SQLite service `db` and a folder `files`. */
+function app(name: string): string {
+  return scratch.project({
+    'paasmaker.yml': [
+      'application:',
+      `  name: ${name}`,
+      'instances:',
+      '  web:',
+      `    command: node -e "require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT, '127.0.0.1')"`,
+      'services:',
+      '  db:',
+      '    plugin: sqlite',
+      '  files:',
+      '    plugin: filesystem',
+      '',
+    ].join('\n'),
+  });
+}
+
+const dbFile = (home: string, app: string) => join(home, 'data', app, 'db.sqlite');
+
+/** What the app's database holds: its rows' bodies, in order. */
+function rows(home: string, app: string): string[] {
+  const db = new Database(dbFile(home, app), { readonly: true });
+  try {
+    const table = db.prepare("select name from sqlite_master where type = 'table' and name = 'notes'").get();
+    return table ? (db.prepare('select body from notes order by id').all() as Array<{ body: string }>).map((row) => row.body) : [];
+  } finally {
+    db.close();
+  }
+}
+
+/** SQL run on the app's database as the app would (WAL, as most SQLite apps set it). */
+function sql(home: string, app: string, text: string): void {
+  const db = new Database(dbFile(home, app));
+  db.pragma('journal_mode = WAL');
+  db.exec(text);
+  db.close();
+}
+
+async function cli(home: string, args: string[], cwd?: string) {
+  const result = await runCli(args, { home, cwd });
+  return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+describe('paasmaker db dump and restore, through the daemon', () => {
+  it('db dump -o x in one app and db restore x --yes in another copies the data; without --yes nothing changes', async () => {
+    const home = scratch.daemonHome();
+    const one = app('one');
+    const two = app('two');
+    for (const dir of [one, two]) expect((await cli(home, ['up', '-d', dir])).exitCode).toBe(0);
+    sql(home, 'one', "create table notes (id integer primary key, body text); insert into notes (body) values ('hello'), ('world');");
+    sql(home, 'two', "create table notes (id integer primary key, body text); insert into notes (body) values ('other');");
+
+    const dumped = await cli(home, ['db', 'dump', '-o', 'x'], one);
+    expect(dumped.exitCode, dumped.stderr).toBe(0);
+    // The job's lines live, then where it wrote and how much.
+    expect(dumped.stdout).toMatch(/^dump db…$/m);
+    expect(dumped.stdout).toMatch(/dump db \| backing up db\.sqlite/);
+    expect(dumped.stdout).toMatch(new RegExp(`^wrote ${join(one, 'x')} \\(\\d+(\\.\\d)? (B|KiB)\\): a dump of one/db \\(sqlite\\)$`, 'm'));
+    expect(statSync(join(one, 'x')).mode & 0o777).toBe(0o600);
+    // Nothing of the dump stays behind in PAASMAKER_HOME once downloaded.
+    expect(readdirSync(join(home, 'dumps', 'one'))).toEqual([]);
+
+    const refused = await cli(home, ['db', 'restore', join(one, 'x')], two);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain("error: restoring x replaces the data of two's service db (its first that keeps data); nothing was changed");
+    expect(refused.stderr).toContain('--yes');
+    expect(rows(home, 'two')).toEqual(['other']);
+
+    const before = (await psJson(home)).find((row) => row.app === 'two')!;
+    const restored = await cli(home, ['db', 'restore', join(one, 'x'), '--yes'], two);
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    expect(restored.stdout).toMatch(/restore db \| stopping two's processes: web\.0/);
+    expect(restored.stdout).toMatch(/restore db \| PRAGMA integrity_check: ok/);
+    expect(restored.stdout).toMatch(/restore db \| starting two's processes again/);
+    expect(restored.stdout).toMatch(new RegExp(`^restored two/db from ${join(one, 'x')} \\(`, 'm'));
+    expect(rows(home, 'two')).toEqual(['hello', 'world']);
+    // The app runs again, as a new process that opened the new data.
+    const after = (await psJson(home)).find((row) => row.app === 'two')!;
+    expect(after.state).toBe('running');
+    expect(after.pid).not.toBe(before.pid);
+  }, 120_000);
+
+  it('refuses a truncated dump and a dump of another kind with a clear error, and changes nothing', async () => {
+    const home = scratch.daemonHome();
+    const dir = app('shop');
+    expect((await cli(home, ['up', '-d', dir])).exitCode).toBe(0);
+    sql(home, 'shop', "create table notes (id integer primary key, body text); insert into notes (body) values ('kept');");
+    expect((await cli(home, ['db', 'dump', '-o', 'db.sqlite.gz'], dir)).exitCode).toBe(0);
+    expect((await cli(home, ['db', 'dump', 'files', '-o', 'files.tar.gz'], dir)).exitCode).toBe(0);
+    sql(home, 'shop', "insert into notes (body) values ('later');");
+
+    const wrongKind = await cli(home, ['db', 'restore', 'files.tar.gz', 'db', '--yes'], dir);
+    expect(wrongKind.exitCode).toBe(1);
+    expect(wrongKind.stderr).toContain('could not restore shop/db: files.tar.gz is a tar archive of a folder; service db is sqlite');
+
+    truncateSync(join(dir, 'db.sqlite.gz'), Math.floor(statSync(join(dir, 'db.sqlite.gz')).size / 2));
+    const truncated = await cli(home, ['db', 'restore', 'db.sqlite.gz', '--yes'], dir);
+    expect(truncated.exitCode).toBe(1);
+    expect(truncated.stderr).toContain('could not restore shop/db: db.sqlite.gz is not a whole dump: gzip says');
+    expect(rows(home, 'shop')).toEqual(['kept', 'later']);
+    expect((await psJson(home)).find((row) => row.app === 'shop')?.state).toBe('running');
+  }, 120_000);
+});
+
+describe('paasmaker db snapshot', () => {
+  it('snapshot → listed (--json) → a destructive change → snapshot restore --yes → the data back and the app running again → snapshot rm', async () => {
+    const home = scratch.daemonHome();
+    const dir = app('guestbook');
+    expect((await cli(home, ['up', '-d', dir])).exitCode).toBe(0);
+    sql(home, 'guestbook', "create table notes (id integer primary key, body text); insert into notes (body) values ('first entry'), ('second entry');");
+
+    const taken = await cli(home, ['db', 'snapshot', 'before'], dir);
+    expect(taken.exitCode, taken.stderr).toBe(0);
+    expect(taken.stdout).toMatch(/^snapshot before of guestbook: db, files \(/m);
+    const listed = await cli(home, ['db', 'snapshots', '--json'], dir);
+    expect(listed.exitCode, listed.stderr).toBe(0);
+    const [row] = JSON.parse(listed.stdout) as Array<{ app: string; name: string; time: string; size: number; services: string[] }>;
+    expect(row).toMatchObject({ app: 'guestbook', name: 'before', services: ['db', 'files'] });
+    expect(row!.size).toBeGreaterThan(0);
+    expect(Date.parse(row!.time)).toBeGreaterThan(Date.now() - 120_000);
+    const folder = join(home, 'snapshots', 'guestbook', 'before');
+    expect(statSync(folder).mode & 0o777).toBe(0o700);
+    for (const name of readdirSync(folder)) expect(statSync(join(folder, name)).mode & 0o777, name).toBe(0o600);
+
+    sql(home, 'guestbook', 'delete from notes;');
+    expect(rows(home, 'guestbook')).toEqual([]);
+    const refused = await cli(home, ['db', 'snapshot', 'restore', 'before'], dir);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain("restoring snapshot before");
+    expect(refused.stderr).toContain("replaces the data of guestbook's db, files");
+
+    const pid = (await psJson(home)).find((each) => each.app === 'guestbook')!.pid;
+    const restored = await cli(home, ['db', 'snapshot', 'restore', 'before', '--yes'], dir);
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    // One job: the processes stopped, each service restored as a step, the processes started again.
+    expect(restored.stdout).toMatch(/^snapshot restore before…$/m);
+    expect(restored.stdout).toMatch(/snapshot restore before \| stopping guestbook's processes: web\.0[\s\S]*restore db: done[\s\S]*restore files: done[\s\S]*snapshot restore before \| starting guestbook's processes again/);
+    expect(rows(home, 'guestbook')).toEqual(['first entry', 'second entry']);
+    const after = (await psJson(home)).find((each) => each.app === 'guestbook')!;
+    expect(after).toMatchObject({ state: 'running' });
+    expect(after.pid).not.toBe(pid);
+
+    const unknown = await cli(home, ['db', 'snapshot', 'restore', 'nosuch', '--yes'], dir);
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr).toContain('guestbook has no snapshot "nosuch"');
+    expect((await cli(home, ['db', 'snapshot', '../x'], dir)).stderr).toContain('"../x" is not a snapshot name');
+
+    expect((await cli(home, ['db', 'snapshot', 'rm', 'before'], dir)).exitCode).toBe(1);
+    expect(existsSync(folder)).toBe(true);
+    const removed = await cli(home, ['db', 'snapshot', 'rm', 'before', '--yes'], dir);
+    expect(removed.exitCode, removed.stderr).toBe(0);
+    expect(removed.stdout).toBe('removed snapshot before of guestbook');
+    expect(existsSync(folder)).toBe(false);
+    expect(JSON.parse((await cli(home, ['db', 'snapshots', '--json'], dir)).stdout)).toEqual([]);
+  }, 120_000);
+});
+
+describe('with no platform running', () => {
+  it('dump, restore and snapshots run on a platform of the command\'s own, as db shell does', async () => {
+    const home = scratch.home();
+    const dir = app('offline');
+    expect((await cli(home, ['env', dir])).exitCode).toBe(0); // provisions the services
+    sql(home, 'offline', "create table notes (id integer primary key, body text); insert into notes (body) values ('one');");
+    const dumped = await cli(home, ['db', 'dump'], dir);
+    expect(dumped.exitCode, dumped.stderr).toBe(0);
+    const [file] = readdirSync(dir).filter((name) => name.endsWith('.sqlite.gz'));
+    expect(file).toMatch(/^offline-db-\d{8}-\d{6}\.sqlite\.gz$/);
+    expect((await cli(home, ['db', 'snapshot'], dir)).exitCode).toBe(0);
+    sql(home, 'offline', "insert into notes (body) values ('two');");
+    const restored = await cli(home, ['db', 'restore', file!, '--yes'], dir);
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    expect(rows(home, 'offline')).toEqual(['one']);
+    const [snapshot] = JSON.parse((await cli(home, ['db', 'snapshots', '--json'], dir)).stdout) as Array<{ name: string }>;
+    expect(snapshot!.name).toMatch(/^\d{8}-\d{6}$/);
+    expect(existsSync(join(home, 'daemon.json'))).toBe(false);
+  }, 120_000);
+});
