@@ -195,21 +195,34 @@ describe.skipIf(skip)('PostgreSQL dump and restore', () => {
     });
   }
 
-  it('a dump stopped by its job leaves no file behind', async () => {
+  it('a dump stopped by its job leaves no file behind; a restore stopped part-way leaves the data as it was', async () => {
     const { services } = platformServices();
     const db = await provision(services, `abort${process.pid}`, 'postgres');
-    seed(db, 200_000);
-    const file = dumpFile('db.pgdump');
-    const controller = new AbortController();
-    const dumping = db.plugin.dump!(db.request, file, step(controller));
-    await until(() => existsSync(file), 10_000, 'the dump to begin');
-    controller.abort(new Error('the job was aborted'));
-    const error = await dumping.then(
-      () => undefined,
-      (failure: unknown) => failure as Error,
-    );
-    expect(error?.message).toBe('the job was aborted');
-    expect(existsSync(file)).toBe(false);
-    expect(items(db)).toBe('200000 item 99999');
+    seed(db, 300_000);
+    /** Starts a dump or a restore, aborts its step once `begun` holds: what it threw. */
+    const stopped = async (work: (step: DataStep) => Promise<void>, begun: () => boolean) => {
+      const controller = new AbortController();
+      const running = work(step(controller)).then(
+        () => undefined,
+        (failure: unknown) => failure as Error,
+      );
+      await until(begun, 20_000, 'the work to begin');
+      controller.abort(new Error('the job was aborted'));
+      return running;
+    };
+
+    const partial = dumpFile('stopped.pgdump');
+    const dumpError = await stopped((dumping) => db.plugin.dump!(db.request, partial, dumping), () => existsSync(partial));
+    expect(dumpError?.message).toBe('the job was aborted');
+    expect(existsSync(partial)).toBe(false);
+
+    const file = dumpFile('whole.pgdump');
+    await db.plugin.dump!(db.request, file, step());
+    sql(db, "UPDATE items SET name = 'kept' WHERE id = 1");
+    // Stopped once the fresh copy is being filled.
+    const restoreError = await stopped((restoring) => db.plugin.restore!(db.request, file, restoring), () => sideDatabases(db) !== '');
+    expect(restoreError?.message).toBe('the job was aborted');
+    expect(items(db)).toBe('300000 kept');
+    expect(sideDatabases(db)).toBe('');
   });
 });

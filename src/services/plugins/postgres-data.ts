@@ -178,13 +178,13 @@ async function dropDatabase(admin: PgAdmin, database: string): Promise<void> {
 async function swapIn(admin: PgAdmin, name: string, fresh: string, old: string): Promise<void> {
   const [current, next, previous] = [pgIdent(name), pgIdent(fresh), pgIdent(old)];
   try {
-    await psql(admin, `ALTER DATABASE ${current} ALLOW_CONNECTIONS false;\n`, `closing "${name}" to new connections`);
-    // A session takes a moment to end after it is told to; renaming waits for none.
+    // A session takes a moment to end after it is told to, and renaming waits for none: tried again until they are gone.
     await retry(
       () =>
         psql(
           admin,
-          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${sqlString(name)} AND pid <> pg_backend_pid();
+          `ALTER DATABASE ${current} ALLOW_CONNECTIONS false;
+SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${sqlString(name)} AND pid <> pg_backend_pid();
 BEGIN;
 ALTER DATABASE ${current} RENAME TO ${previous};
 ALTER DATABASE ${next} RENAME TO ${current};
