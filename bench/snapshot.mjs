@@ -66,7 +66,7 @@ try {
   const adminSql = (sql) => run([psqlBin, '-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', ...admin, '-d', 'postgres', '-c', sql]);
 
   // ~SIZE_MB: an events table (two indexes) and an accounts table, written as the app.
-  const events = Math.round(sizeMb * 3000);
+  const events = Math.round(sizeMb * 4500);
   const started = process.hrtime.bigint();
   run(
     [
@@ -110,23 +110,31 @@ try {
       name: 'platform: dump() + restore()',
       dump: (file) => timed(() => plugin.dump(request, file, step)),
       restore: async (file) => {
-        const restore = await timed(() => plugin.restore(request, file, step));
+        // Its phases, from the lines it says: before the load (check, provision, CREATE DATABASE), the load, after it (swap, DROP old).
+        const said = [];
+        const started = process.hrtime.bigint();
+        await plugin.restore(request, file, { say: (line) => said.push({ line, at: ms(started) }) });
+        const restore = ms(started);
         if (rows() !== expected) throw new Error('the platform restore lost rows');
-        return { restore };
+        const loading = said.find(({ line }) => line.startsWith('restoring ') && line.includes('into a fresh database')).at;
+        const loaded = said.find(({ line }) => line.startsWith('restored into a fresh database')).at;
+        return { restore, phases: { before: loading, load: loaded - loading, after: restore - loaded } };
       },
     },
   ];
 
+  const describe = (phases) => `before the load ${fmt(phases.before)}, pg_restore ${fmt(phases.load)}, swap and drop ${fmt(phases.after)}`;
   const samples = new Map(variants.map((variant) => [variant.name, []]));
   for (let round = 0; round < rounds; round++) {
     for (const variant of variants) {
       const file = join(dumps, `round${round}.pgdump`);
       const dump = await variant.dump(file);
       const bytes = statSync(file).size;
-      const { restore, create } = await variant.restore(file);
+      const { restore, create, phases } = await variant.restore(file);
       rmSync(file, { force: true });
-      samples.get(variant.name).push({ dump, restore, create, bytes });
-      console.log(`round ${round + 1} ${variant.name}: dump ${fmt(dump)}, restore ${fmt(restore)}${create === undefined ? '' : ` (+ CREATE DATABASE ${fmt(create)})`}`);
+      samples.get(variant.name).push({ dump, restore, create, phases, bytes });
+      const detail = create !== undefined ? ` (+ CREATE DATABASE ${fmt(create)})` : phases ? ` (${describe(phases)})` : '';
+      console.log(`round ${round + 1} ${variant.name}: dump ${fmt(dump)}, restore ${fmt(restore)}${detail}`);
     }
   }
 
@@ -136,7 +144,8 @@ try {
     const restore = median(runs.map((r) => r.restore));
     const total = median(runs.map((r) => r.dump + r.restore));
     const create = runs[0].create === undefined ? undefined : median(runs.map((r) => r.create));
-    return { name: variant.name, reference: variant.reference ?? false, dump, restore, total, create, dumpBytes: median(runs.map((r) => r.bytes)) };
+    const phases = runs[0].phases && Object.fromEntries(Object.keys(runs[0].phases).map((key) => [key, median(runs.map((r) => r.phases[key]))]));
+    return { name: variant.name, reference: variant.reference ?? false, dump, restore, total, create, phases, dumpBytes: median(runs.map((r) => r.bytes)) };
   });
   const reference = results.find((result) => result.reference);
   const pad = (text, n) => String(text).padEnd(n);
@@ -147,6 +156,7 @@ try {
     console.log(
       `${pad(result.name, 38)}${pad(fmt(result.dump), 10)}${pad(fmt(result.restore), 10)}${pad(fmt(result.total), 10)}${pad(`${(result.dumpBytes / 1e6).toFixed(1)} MB`, 10)}${result.reference ? '—' : `${ratio('dump')} / ${ratio('restore')} / ${ratio('total')}`}${result.create === undefined ? '' : `  (CREATE DATABASE beforehand: ${fmt(result.create)})`}`,
     );
+    if (result.phases) console.log(`${pad('', 38)}restore: ${describe(result.phases)}`);
   }
   if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify({ date: new Date().toISOString(), databaseBytes, rounds, results }, null, 2)}\n`);
 } finally {

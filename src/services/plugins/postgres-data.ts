@@ -131,6 +131,7 @@ export async function restoreIn(admin: PgAdmin, request: ServiceRequest, target:
   const { fresh, old } = sideNames(name);
   const database = createDatabase(fresh, target.username!);
   await psql(admin, `${database.create};\n${database.close}\n`, `creating the database "${fresh}" to restore into`);
+  step.say(`restoring ${file} into a fresh database "${fresh}" as the role "${target.username}"`);
   let exit: ClientExit;
   try {
     let table = '';
@@ -171,9 +172,10 @@ async function dropDatabase(admin: PgAdmin, database: string): Promise<void> {
 }
 
 /**
- * Puts `fresh` under the service's name: no new connections to the old
- * database, its sessions ended (apps reconnect to the new one with the same
- * credentials), both renamed in one transaction, the old one dropped.
+ * Puts `fresh` under the service's name: no new connections to either
+ * database, their sessions ended (the app's, and autovacuum's on the fresh
+ * copy), both renamed in one transaction, the old one dropped. Apps
+ * reconnect to the new one with the same credentials.
  */
 async function swapIn(admin: PgAdmin, name: string, fresh: string, old: string): Promise<void> {
   const [current, next, previous] = [pgIdent(name), pgIdent(fresh), pgIdent(old)];
@@ -184,16 +186,18 @@ async function swapIn(admin: PgAdmin, name: string, fresh: string, old: string):
         psql(
           admin,
           `ALTER DATABASE ${current} ALLOW_CONNECTIONS false;
-SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${sqlString(name)} AND pid <> pg_backend_pid();
+ALTER DATABASE ${next} ALLOW_CONNECTIONS false;
+SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname IN (${sqlString(name)}, ${sqlString(fresh)}) AND pid <> pg_backend_pid();
 BEGIN;
 ALTER DATABASE ${current} RENAME TO ${previous};
 ALTER DATABASE ${next} RENAME TO ${current};
+ALTER DATABASE ${current} ALLOW_CONNECTIONS true;
 COMMIT;
 `,
           `swapping the restored database in for "${name}"`,
         ),
       10_000,
-      100,
+      50,
     );
   } catch (error) {
     await psql(admin, `ALTER DATABASE ${current} ALLOW_CONNECTIONS true;\n`, `opening "${name}" again`).catch(() => {});
