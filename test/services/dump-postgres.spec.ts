@@ -12,11 +12,16 @@ import { State } from '../../src/state/index.js';
 import { Supervisor } from '../../src/supervisor/index.js';
 import { tempHome, until } from '../helpers/cli.js';
 import { processesUnder } from '../helpers/processes.js';
+import { mountTmpfs } from '../helpers/tmpfs.js';
 
 // Real servers: the platform's own PostgreSQL cluster (managed) and the system's on 5432 (external).
 const missing = ['initdb', 'postgres', 'psql', 'pg_dump', 'pg_restore'].filter((binary) => !findBinary([binary]));
 const skip = missing.length > 0 && process.env.CI !== 'true';
 if (skip) console.warn(`skipping PostgreSQL dump tests: install ${missing.join(', ')} (apt install postgresql)`);
+
+const probe = mountTmpfs(1);
+if ('skip' in probe) console.warn(`skipping the full-disk dump test: ${probe.skip}`);
+else probe.unmount();
 
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -224,5 +229,19 @@ describe.skipIf(skip)('PostgreSQL dump and restore', () => {
     expect(restoreError?.message).toBe('the job was aborted');
     expect(items(db)).toBe('300000 kept');
     expect(sideDatabases(db)).toBe('');
+  });
+
+  it.skipIf('skip' in probe)('a dump onto a full disk fails with DISK_FULL and leaves no part of the file', async () => {
+    const disk = mountTmpfs(1) as { dir: string; unmount: () => void };
+    cleanups.push(disk.unmount);
+    const { services } = platformServices();
+    const db = await provision(services, `full${process.pid}`, 'pg-shared');
+    // Hex digests: about 3 MB once compressed, three times the disk.
+    sql(db, 'CREATE TABLE digests AS SELECT md5(g::text) || md5((g * 7)::text) AS v FROM generate_series(1, 100000) g');
+    const file = join(disk.dir, 'db.pgdump');
+    const error = await refused(db.plugin.dump!(db.request, file, step()));
+    expect(error.code).toBe('DISK_FULL');
+    expect(error.message).toBe(`no space left for the dump of "${db.credentials.database}" in ${file}`);
+    expect(existsSync(file)).toBe(false);
   });
 });

@@ -75,6 +75,9 @@ export async function dumpIn(admin: PgAdmin, request: ServiceRequest, file: stri
   if (!exit.ok) {
     rmSync(file, { force: true });
     if (exit.aborted) throw stopped(step, `the dump of "${name}"`);
+    if (/No space left on device|Disk quota exceeded/i.test(exit.errors)) {
+      throw new PaasmakerError('DISK_FULL', `no space left for the dump of "${name}" in ${file}`, { hint: `free space on the disk holding ${file} (see: df -h), or dump somewhere else`, detail: lastLines(exit.errors) });
+    }
     throw new PaasmakerError('SERVICE_FAILED', `pg_dump of the PostgreSQL database "${name}" failed (${exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`})`, {
       detail: lastLines(exit.errors),
     });
@@ -151,7 +154,8 @@ export async function restoreIn(admin: PgAdmin, request: ServiceRequest, target:
     if (exit.aborted) throw stopped(step, `the restore of "${name}"`);
     const words = errorsOnly(exit.errors);
     const detail = lastLines(words);
-    if (UNREADABLE.test(words)) {
+    const ownErrors = words.split('\n').filter((line) => line.startsWith('pg_restore: error:') && !line.includes('could not execute query'));
+    if (ownErrors.some((line) => UNREADABLE.test(line))) {
       throw new PaasmakerError('DUMP_INVALID', `${file} is not a whole PostgreSQL dump: pg_restore stopped part-way (the file is cut short or damaged); "${name}" is unchanged`, {
         hint: 'dump the database again and copy the file whole',
         detail,
