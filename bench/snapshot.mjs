@@ -102,8 +102,9 @@ try {
 
   /**
    * What is measured: each variant dumps the service's database to a file and restores that
-   * file, timed apart. A variant through the CLI (`paasmaker db snapshot`, when it lands) is one
-   * more entry with the same two functions.
+   * file, timed apart: dump(file) resolves with its milliseconds, restore(file) with
+   * { restore } (milliseconds) and any parts it timed apart. A variant through the CLI
+   * (`paasmaker db snapshot`, when it lands) is one more entry with the same two functions.
    */
   const variants = [
     { name: 'raw: pg_dump -Fc + pg_restore', reference: true, dump: rawDump, restore: rawRestore(1) },
