@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PaasmakerError } from '../../shared/errors.js';
@@ -8,28 +8,19 @@ import { ManagedServer, type ServerEndpoint } from '../managed-server.js';
 import { forgetPassword, pgIdent, resourceName, servicePassword, sqlString } from '../names.js';
 import { retry, runClient } from '../run-client.js';
 import type { Credentials, ServiceContext, ServicePlugin, ServiceRequest } from '../types.js';
-
-/** How to reach a server as its administrator with psql. */
-interface PgAdmin {
-  psql: string;
-  args: string[];
-  env: Record<string, string>;
-  /** Host and port apps connect to. */
-  host: string;
-  port: number;
-}
+import { createDatabase, psql, type PgAdmin } from './postgres-admin.js';
+import { cloneIn, dumpIn, restoreIn } from './postgres-data.js';
 
 const SUPERUSER = 'paasmaker';
-
-async function psql(admin: PgAdmin, sql: string, what: string, secrets: string[] = [], database = 'postgres'): Promise<string> {
-  return runClient(admin.psql, ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', ...admin.args, '-d', database], { input: sql, env: admin.env, what, secrets });
-}
+/** pg_restore's parallel jobs (-j): see bench/README.md, snapshots. */
+const RESTORE_JOBS = 1;
 
 /** A role and a database of the same name, owned by it, closed to everyone else. Idempotent. */
 async function provisionInto(admin: PgAdmin, plugin: string, request: ServiceRequest, context: ServiceContext): Promise<Credentials> {
   const name = resourceName(request);
   const password = servicePassword(context.home, plugin, name);
   const role = pgIdent(name);
+  const database = createDatabase(name, name);
   const sql = `
 DO $$BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${sqlString(name)}) THEN
@@ -38,9 +29,8 @@ DO $$BEGIN
     ALTER ROLE ${role} WITH LOGIN PASSWORD ${sqlString(password)};
   END IF;
 END$$;
-SELECT 'CREATE DATABASE ${role} OWNER ${role} ENCODING ''UTF8'' TEMPLATE template0' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = ${sqlString(name)})\\gexec
-REVOKE ALL ON DATABASE ${role} FROM PUBLIC;
-GRANT ALL ON DATABASE ${role} TO ${role};
+SELECT ${sqlString(database.create)} WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = ${sqlString(name)})\\gexec
+${database.close}
 `;
   await psql(admin, sql, `creating PostgreSQL database "${name}"`, [password]);
   return {
@@ -67,29 +57,6 @@ DROP ROLE IF EXISTS ${role};
     `dropping PostgreSQL database "${name}"`,
   );
   forgetPassword(context.home, plugin, name);
-}
-
-/**
- * Copies one database's contents into another that provision() just made:
- * pg_dump as the administrator, restored as the new database's own role,
- * so everything in the copy belongs to it.
- */
-async function cloneIn(admin: PgAdmin, from: ServiceRequest, to: ServiceRequest, target: Credentials, near?: string): Promise<void> {
-  const pgDump = requireBinary(['pg_dump'], 'cloning a database', INSTALL.psql, process.env, near);
-  const dump = spawn(pgDump, ['--no-owner', '--no-privileges', ...admin.args, '-d', resourceName(from)], { env: { ...process.env, ...admin.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const restore = spawn(admin.psql, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', target.hostname!, '-p', String(target.port), '-U', target.username!, '-d', target.database!], {
-    env: { ...process.env, PGPASSWORD: target.password! },
-    stdio: ['pipe', 'ignore', 'pipe'],
-  });
-  dump.stdout.pipe(restore.stdin);
-  let errors = '';
-  dump.stderr.on('data', (chunk) => (errors += chunk));
-  restore.stderr.on('data', (chunk) => (errors += chunk));
-  const exit = (child: ReturnType<typeof spawn>) => new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  const [dumped, restored] = await Promise.all([exit(dump), exit(restore)]);
-  if (dumped !== 0 || restored !== 0) {
-    throw new PaasmakerError('SERVICE_FAILED', `copying PostgreSQL database "${resourceName(from)}" into "${resourceName(to)}" failed`, { detail: errors.trim().split('\n').slice(-6).join('\n') || undefined });
-  }
 }
 
 function shell(credentials: Credentials, env: NodeJS.ProcessEnv) {
@@ -165,12 +132,29 @@ class PostgresCluster extends ManagedServer {
   }
 
   admin(endpoint: ServerEndpoint): PgAdmin {
-    return { psql: psqlBinary(this.context.env, this.bin), args: ['-h', endpoint.socketDir!, '-p', String(endpoint.port), '-U', SUPERUSER], env: {}, host: '127.0.0.1', port: endpoint.port };
+    return { psql: psqlBinary(this.context.env, this.bin), args: ['-h', endpoint.socketDir!, '-p', String(endpoint.port), '-U', SUPERUSER], env: {}, host: '127.0.0.1', port: endpoint.port, binDir: this.bin };
   }
 
   protected async waitUntilReady(endpoint: ServerEndpoint): Promise<void> {
     await retry(() => psql(this.admin(endpoint), 'SELECT 1;', `connecting to ${this.title}`), 20_000, 50);
   }
+}
+
+/**
+ * pg_dump -Fc files, the same for the managed cluster and an existing server:
+ * a dump of one restores into the other. A restore loads as the service's
+ * own role, with the credentials provision() gives (made if missing).
+ */
+function dumpAndRestore(plugin: string, admin: (request: ServiceRequest) => Promise<PgAdmin>, context: ServiceContext): Pick<ServicePlugin, 'dumpFormat' | 'dump' | 'restore'> {
+  return {
+    dumpFormat: 'postgresql',
+    dump: async (request, file, step) => dumpIn(await admin(request), request, file, step, context.env),
+    restore: async (request, file, step) => {
+      const server = await admin(request);
+      const target = await provisionInto(server, plugin, request, context);
+      await restoreIn(server, request, target, file, step, context.env, RESTORE_JOBS);
+    },
+  };
 }
 
 function psqlBinary(env: NodeJS.ProcessEnv, near?: string): string {
@@ -188,7 +172,8 @@ export function managedPostgres(context: ServiceContext): ServicePlugin & { clus
     cluster: get,
     provision: async (request) => provisionInto(await admin(), 'postgres', request, context),
     destroy: async (request) => destroyIn(await admin(), 'postgres', request, context),
-    clone: async (from, to, target) => cloneIn(await admin(), from, to, target, get().binDir),
+    clone: async (from, to, target) => cloneIn(await admin(), from, to, target, context.env),
+    ...dumpAndRestore('postgres', admin, context),
     status: () => ({ ...get().status(), version: get().title }),
     stop: async () => cluster?.stop(),
     shell: (credentials) => shell(credentials, context.env),
@@ -227,7 +212,8 @@ export function externalPostgres(context: ServiceContext): ServicePlugin {
     kind: 'sql',
     provision: (request) => provisionInto(admin(request), 'postgres-external', request, context),
     destroy: (request) => destroyIn(admin(request), 'postgres-external', request, context),
-    clone: (from, to, target) => cloneIn(admin(from), from, to, target),
+    clone: (from, to, target) => cloneIn(admin(from), from, to, target, context.env),
+    ...dumpAndRestore('postgres-external', async (request) => admin(request), context),
     shell: (credentials) => shell(credentials, context.env),
   };
 }
