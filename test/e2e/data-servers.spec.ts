@@ -1,4 +1,5 @@
 import { copyFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findBinary } from '../../src/services/binaries.js';
@@ -49,8 +50,16 @@ function guestbook(name = 'guestbook-pg'): string {
   return dir;
 }
 
-function post(port: number, host: string, body: unknown): Promise<string> {
-  return fetch(`http://127.0.0.1:${port}/entries`, { method: 'POST', headers: { host, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((res) => res.text());
+/** POST /entries through the router (fetch cannot set Host): the answer's status. */
+function post(port: number, host: string, body: unknown): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/entries', method: 'POST', headers: { host, 'content-type': 'application/json' }, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
 }
 
 describe.skipIf(skip)('data tools on the managed servers', () => {
@@ -58,7 +67,7 @@ describe.skipIf(skip)('data tools on the managed servers', () => {
     const home = scratch.daemonHome();
     const dir = guestbook();
     const port = await upDetached(home, dir);
-    for (const name of ['Ada', 'Grace']) await post(port, 'guestbook-pg.localhost', { name, message: `hello from ${name}` });
+    for (const name of ['Ada', 'Grace']) expect(await post(port, 'guestbook-pg.localhost', { name, message: `hello from ${name}` })).toBe(201);
     const names = async () => (JSON.parse(await getByHost(port, 'guestbook-pg.localhost', '/entries.json')) as Array<{ name: string }>).map((entry) => entry.name).sort();
     expect(await names()).toEqual(['Ada', 'Grace']);
 
