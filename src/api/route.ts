@@ -76,7 +76,21 @@ export interface Route {
    * Content-Type that is neither JSON nor one of these with 415.
    */
   upload?: UploadSpec;
+  /** The media type of a 200 answer that is not JSON (the handler answers a RawAnswer): text/html, message/rfc822. */
+  produces?: string;
   handle: (context: ApiContext, params: Record<string, string>, body: unknown, query: any, upload?: Upload) => Promise<unknown> | unknown;
+}
+
+/**
+ * An answer that is not JSON (a caught message's HTML, its source): the body
+ * as it is, its Content-Type and the headers of its own (a Content-Security-Policy).
+ */
+export class RawAnswer {
+  constructor(
+    readonly body: Buffer | string,
+    readonly type: string,
+    readonly headers: Record<string, string> = {},
+  ) {}
 }
 
 export interface UploadSpec {

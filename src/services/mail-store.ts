@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PaasmakerError } from '../shared/errors.js';
-import type { MailMessageRow, MailRow } from '../shared/mail-views.js';
+import { MAIL_TEXT_KEPT, type MailMessageRow, type MailRow } from '../shared/mail-views.js';
 
 /** Messages kept per mail service unless its `keep` option says otherwise; the oldest go first. */
 export const DEFAULT_KEEP = 500;
@@ -84,7 +84,7 @@ export class MailStore {
   add(app: string, service: string, raw: Buffer, envelope: Envelope, keep = DEFAULT_KEEP): Promise<MailRow> {
     return this.queued(`${app}/${service}`, async () => {
       const { simpleParser } = await import('mailparser');
-      const parsed = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
+      const parsed = await simpleParser(raw, { skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
       const dir = this.dir(app, service);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const entries = this.index(app, service);
@@ -101,6 +101,7 @@ export class MailStore {
         subject: parsed.subject ?? '',
         size: raw.length,
         attachments: parsed.attachments.length,
+        text: (parsed.text ?? '').slice(0, MAIL_TEXT_KEPT),
       };
       entries.push(entry);
       const dropped = entries.splice(0, Math.max(0, entries.length - Math.max(1, keep)));
@@ -114,7 +115,7 @@ export class MailStore {
   list(app: string, service?: string): MailRow[] {
     const services = service === undefined ? this.services(app) : [service];
     return services
-      .flatMap((name) => this.index(app, name).map((entry) => ({ ...entry, app, service: name })))
+      .flatMap((name) => this.index(app, name).map((entry) => ({ ...entry, text: entry.text ?? '', app, service: name })))
       .sort((a, b) => (a.time === b.time ? 0 : a.time < b.time ? 1 : -1));
   }
 

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** How much of a message's text a listing carries. */
+export const MAIL_TEXT_KEPT = 4000;
+
 /**
  * What the mail catcher shows of a message (the API's answers, `paasmaker
  * mail --json`, the console's mail page), declared once beside the other views.
@@ -15,6 +18,7 @@ export const MailRowSchema = z
     subject: z.string(),
     size: z.number().int().describe('bytes of the whole message'),
     attachments: z.number().int().describe('how many attachments it carries'),
+    text: z.string().describe(`the plain-text body, its first ${MAIL_TEXT_KEPT} characters ('' when it has none; GET …/mail/{id} gives all of it)`),
   })
   .meta({ id: 'Mail' });
 export type MailRow = z.infer<typeof MailRowSchema>;
