@@ -1,12 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
+import { AppPanes, AppSelect, useChosenApp } from '../components/app-picker.js';
 import { act } from '../components/toasts.js';
 import { ApiError, del, get, seg } from '../lib/api.js';
 import { onEvent } from '../lib/events.js';
 import { bytes, clock } from '../lib/format.js';
-import { href, navigate } from '../lib/route.js';
 import { can, NEEDS } from '../lib/session.js';
-import { useLive } from '../lib/use-live.js';
-import { workspaceOf, type App, type MailMessageRow, type MailRow } from '../lib/views.js';
+import { workspaceOf, type MailMessageRow, type MailRow } from '../lib/views.js';
 
 /** One caught message: its headers and text; its HTML in a sandboxed frame that the API's CSP keeps from loading anything. */
 function Message({ app, id }: { app: string; id: string }) {
@@ -96,9 +95,7 @@ function Message({ app, id }: { app: string; id: string }) {
 
 /** The mail an app sent to its mail services (the mail catcher), newest first, live on mail.received. */
 export default function Mail({ place }: { place: { app?: string } }) {
-  const apps = useLive<App[]>('/apps', []);
-  const app = place.app ?? apps.data?.find((candidate) => candidate.state === 'running')?.name ?? apps.data?.[0]?.name;
-  const record = apps.data?.find((candidate) => candidate.name === app);
+  const { apps, app, record } = useChosenApp(place.app);
   const [rows, setRows] = useState<MailRow[]>([]);
   const [missing, setMissing] = useState<string>();
   const [selected, setSelected] = useState<string>();
@@ -136,13 +133,7 @@ export default function Mail({ place }: { place: { app?: string } }) {
   return (
     <div class="page">
       <div class="toolbar">
-        <select value={app ?? ''} onChange={(event) => navigate(href({ page: 'mail', app: (event.target as HTMLSelectElement).value }))} aria-label="app">
-          {(apps.data ?? []).map((candidate) => (
-            <option key={candidate.name} value={candidate.name}>
-              {candidate.name}
-            </option>
-          ))}
-        </select>
+        <AppSelect page="mail" apps={apps} app={app} />
         <span class="spacer" />
         <span class="muted small">{rows.length} caught, newest first; never delivered</span>
         {app && rows.length > 0 && can(NEEDS.deploy, workspaceOf(record)) && (
@@ -151,51 +142,47 @@ export default function Mail({ place }: { place: { app?: string } }) {
           </button>
         )}
       </div>
-      {missing ? (
-        <div class="empty">{missing}</div>
-      ) : !app ? (
-        <div class="empty">No apps yet.</div>
-      ) : (
-        <div class="split requests-split">
-          <section class="card list">
-            <table class="grid mail">
-              <thead>
+      <AppPanes
+        missing={missing}
+        app={app}
+        list={
+          <table class="grid mail">
+            <thead>
+              <tr>
+                <th>Time</th>
+                <th>From</th>
+                <th>To</th>
+                <th>Subject</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.length === 0 && (
                 <tr>
-                  <th>Time</th>
-                  <th>From</th>
-                  <th>To</th>
-                  <th>Subject</th>
+                  <td colSpan={4} class="muted">
+                    No mail yet: give the app a mail service (<code>services: {'{mail: {plugin: mail}}'}</code>) and send to <code>$SMTP_HOST:$SMTP_PORT</code>.
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {rows.length === 0 && (
-                  <tr>
-                    <td colSpan={4} class="muted">
-                      No mail yet: give the app a mail service (<code>services: {'{mail: {plugin: mail}}'}</code>) and send to <code>$SMTP_HOST:$SMTP_PORT</code>.
-                    </td>
-                  </tr>
-                )}
-                {rows.map((row) => (
-                  <tr key={row.id} class={`clickable ${row.id === current ? 'selected' : ''}`} onClick={() => setSelected(row.id)} data-mail-row={row.id}>
-                    <td class="mono muted">{clock(row.time)}</td>
-                    <td class="ellipsis" title={row.from}>
-                      {row.from}
-                    </td>
-                    <td class="ellipsis" title={row.to.join(', ')}>
-                      {row.to.join(', ')}
-                    </td>
-                    <td class="ellipsis" title={row.subject}>
-                      {row.subject || '(no subject)'}
-                      {row.attachments > 0 && <span class="muted small"> 📎{row.attachments}</span>}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </section>
-          <section class="card detail">{current ? <Message app={app} id={current} /> : <div class="empty">Pick a message to read it.</div>}</section>
-        </div>
-      )}
+              )}
+              {rows.map((row) => (
+                <tr key={row.id} class={`clickable ${row.id === current ? 'selected' : ''}`} onClick={() => setSelected(row.id)} data-mail-row={row.id}>
+                  <td class="mono muted">{clock(row.time)}</td>
+                  <td class="ellipsis" title={row.from}>
+                    {row.from}
+                  </td>
+                  <td class="ellipsis" title={row.to.join(', ')}>
+                    {row.to.join(', ')}
+                  </td>
+                  <td class="ellipsis" title={row.subject}>
+                    {row.subject || '(no subject)'}
+                    {row.attachments > 0 && <span class="muted small"> 📎{row.attachments}</span>}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        }
+        detail={app && current ? <Message app={app} id={current} /> : <div class="empty">Pick a message to read it.</div>}
+      />
     </div>
   );
 }
