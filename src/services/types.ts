@@ -21,9 +21,6 @@ export interface Credentials {
   values?: Record<string, string>;
 }
 
-/** What a service is, for the variables it sets beyond <NAME>_…: see ServicePlugin.kind. */
-export type ServiceKind = 'sql' | 'redis' | 'file' | 'values' | 'mail';
-
 /** One service of one app, as a plugin is asked to provide it. */
 export interface ServiceRequest {
   app: string;
@@ -64,6 +61,9 @@ export interface ServiceEvents {
   'mail.received': MailReceivedEvent;
 }
 
+/** What a service is, for the variables it sets beyond <NAME>_… (spelled out in ServicePlugin, where a plugin's author reads the kinds in a type error). */
+export type ServiceKind = ServicePlugin['kind'];
+
 /** A managed database server or an existing one, as the services list shows it. */
 export interface ServerStatus {
   plugin: string;
@@ -86,7 +86,7 @@ export interface ServicePlugin {
   /** One line for `paasmaker services`. */
   summary: string;
   /** Where credentials go: 'sql' services set DATABASE_URL, 'redis' REDIS_URL, 'mail' SMTP_HOST/_PORT/_USER/_PASSWORD. */
-  kind: ServiceKind;
+  kind: 'sql' | 'redis' | 'file' | 'values' | 'mail';
   /**
    * A variable set to the URL of the first service of this plugin an app has,
    * as DATABASE_URL and REDIS_URL are for 'sql' and 'redis': `MEMCACHED_URL`.
