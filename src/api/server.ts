@@ -25,7 +25,7 @@ interface StreamEntry {
 }
 
 /** Events that carry more than an app's state: only to callers who also hold SERVICE_VIEW in its workspace. */
-const SERVICE_EVENTS = new Set(['mail.received']);
+const SERVICE_EVENTS: ReadonlySet<string> = new Set<keyof PlatformEvents>(['mail.received']);
 
 /** How often a user's event stream is checked against their session, token and roles. */
 const STREAM_RECHECK_MS = 2000;

@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -121,7 +122,13 @@ describe('the mail catcher', () => {
     expect(readdirSync(join(home, 'mail', 'shop', 'outbox')).filter((name) => name.endsWith('.eml'))).toHaveLength(3);
   });
 
-  it('listens on the same port after the platform restarts, and destroy drops the service’s mail', async () => {
+  it('refuses an option it does not take, or a keep below 1, at its line in the manifest', async () => {
+    const { platform: pm } = await platform();
+    await expect(pm.provisionServices(loadManifest(project('  mail: {plugin: mail, keep: 0}')))).rejects.toThrow(/paasmaker\.yml:5:\d+: services\.mail \(mail\): keep: /);
+    await expect(pm.provisionServices(loadManifest(project('  mail: {plugin: mail, pasword: false}')))).rejects.toThrow(/unknown option "pasword"/);
+  });
+
+  it('listens on the same port after the platform restarts (another when that one is taken), and destroy drops the service’s mail', async () => {
     const { platform: first, home } = await platform();
     const manifest = loadManifest(project('  mail: {plugin: mail}'));
     const before = await first.provisionServices(manifest);
@@ -132,8 +139,17 @@ describe('the mail catcher', () => {
     expect(after.SMTP_PORT).toBe(before.SMTP_PORT);
     expect(after.SMTP_PASSWORD).toBe(before.SMTP_PASSWORD);
     expect(MailStore.of(home).list('shop').map((row) => row.subject)).toEqual(['kept']);
-    await second.services.destroy(second.services.list('shop')[0]!);
+    await second.close();
+    // The port taken by another program meanwhile: another one, kept for next time.
+    const stranger = createServer();
+    await new Promise<void>((resolve) => stranger.listen(Number(before.SMTP_PORT), '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => stranger.close(() => resolve())));
+    const { platform: third } = await platform(home);
+    const moved = await third.provisionServices(manifest);
+    expect(moved.SMTP_PORT).not.toBe(before.SMTP_PORT);
+    expect(JSON.parse(readFileSync(join(home, 'mail', 'shop', 'mail', 'listener.json'), 'utf8'))).toEqual({ port: Number(moved.SMTP_PORT) });
+    await third.services.destroy(third.services.list('shop')[0]!);
     expect(MailStore.of(home).list('shop')).toEqual([]);
-    await expect(SmtpSession.open(Number(after.SMTP_PORT))).rejects.toThrow(/ECONNREFUSED/);
+    await expect(SmtpSession.open(Number(moved.SMTP_PORT))).rejects.toThrow(/ECONNREFUSED/);
   });
 });

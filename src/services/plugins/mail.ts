@@ -86,7 +86,9 @@ export function mailPlugin(context: ServiceContext): ServicePlugin {
       },
     });
     listener.server = server;
-    server.on('error', (error: Error) => context.say(`mail catcher of ${app}/${service}: ${error.message}`));
+    // Said once it listens (a port taken before then is answered below); a listener must be there from the start, or an error would throw.
+    let listening = false;
+    server.on('error', (error: Error) => listening && context.say(`mail catcher of ${app}/${service}: ${error.message}`));
     // The port it had before, when it is free; else one the kernel picks (bound at once: no race for it).
     const listenOn = (port: number) =>
       new Promise<number>((resolve, reject) => {
@@ -104,6 +106,7 @@ export function mailPlugin(context: ServiceContext): ServicePlugin {
       throw new PaasmakerError('SERVICE_FAILED', `the mail catcher of ${app}/${service} could not listen on ${HOST}: ${error.message}`);
     });
     if (port !== before) recordPort(store, app, service, port);
+    listening = true;
     listener.port = port;
     return listener;
   }
