@@ -115,7 +115,8 @@ export class MailStore {
   list(app: string, service?: string): MailRow[] {
     const services = service === undefined ? this.services(app) : [service];
     return services
-      .flatMap((name) => this.index(app, name).map((entry) => ({ ...entry, text: entry.text ?? '', app, service: name })))
+      // Each index is oldest first: reversed, two messages of one millisecond stay newest first through the (stable) sort.
+      .flatMap((name) => this.index(app, name).reverse().map((entry) => ({ ...entry, text: entry.text ?? '', app, service: name })))
       .sort((a, b) => (a.time === b.time ? 0 : a.time < b.time ? 1 : -1));
   }
 

@@ -71,6 +71,9 @@ describe('the mail catcher, end to end', () => {
     expect(rows[0]!.text).toContain('Hello Ana,');
     expect(rows[0]!.text).toContain('thanks for signing up');
 
+    // up says so where it prints the platform's own lines, without what was sent.
+    await up.waitForOutput(`mail-signup/mail caught a message: paasmaker mail show ${rows[0]!.id} mail-signup`);
+    expect(up.output).not.toContain('Welcome, Ana!');
     const table = await runCli(['mail', 'mail-signup'], { home });
     expect(table.stdout).toMatch(new RegExp(`^ID\\s+TIME\\s+FROM\\s+TO\\s+SUBJECT\\n${rows[0]!.id}\\s.*ana@example\\.test\\s+Welcome, Ana!`, 'm'));
 

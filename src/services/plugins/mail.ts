@@ -78,6 +78,8 @@ export function mailPlugin(context: ServiceContext): ServicePlugin {
           store.add(app, service, Buffer.concat(chunks), envelope, listener.keep).then(
             (row) => {
               context.emit?.('mail.received', { app, service, id: row.id, subject: row.subject, from: row.from });
+              // A line where `up` prints the platform's own: what was sent stays for those who may read mail.
+              context.say(`${app}/${service} caught a message: paasmaker mail show ${row.id} ${app}`);
               callback(null, `Caught as ${row.id}: paasmaker mail show ${row.id}`);
             },
             (error: Error) => callback(smtpError(451, `4.3.0 The mail catcher could not keep the message: ${error.message}`)),
