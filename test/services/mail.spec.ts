@@ -122,6 +122,17 @@ describe('the mail catcher', () => {
     expect(readdirSync(join(home, 'mail', 'shop', 'outbox')).filter((name) => name.endsWith('.eml'))).toHaveLength(3);
   });
 
+  it('a manifest that turns the password off gets the same port, now taking mail without AUTH', async () => {
+    const { platform: pm } = await platform();
+    const dir = project('  mail: {plugin: mail}');
+    const first = await pm.provisionServices(loadManifest(dir));
+    writeFileSync(join(dir, 'paasmaker.yml'), `application: {name: shop}\ninstances:\n  web: {command: "true"}\nservices:\n  mail: {plugin: mail, password: false}\n`);
+    const second = await pm.provisionServices(loadManifest(dir));
+    expect(second.SMTP_PORT).toBe(first.SMTP_PORT);
+    expect(second.SMTP_PASSWORD).toBeUndefined();
+    expect((await sendMail(Number(second.SMTP_PORT), { from: 'a@b.test', to: ['c@d.test'], data: 'Subject: open\r\n\r\nx\r\n' })).code).toBe(250);
+  });
+
   it('refuses an option it does not take, or a keep below 1, at its line in the manifest', async () => {
     const { platform: pm } = await platform();
     await expect(pm.provisionServices(loadManifest(project('  mail: {plugin: mail, keep: 0}')))).rejects.toThrow(/paasmaker\.yml:5:\d+: services\.mail \(mail\): keep: /);

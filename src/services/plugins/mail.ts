@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { SMTPServer } from 'smtp-server';
 import { z } from 'zod';
 import { PaasmakerError } from '../../shared/errors.js';
@@ -16,13 +17,24 @@ export const MAIL_OPTIONS = z.object({
   keep: z.number().int().min(1).max(100_000).optional().describe(`how many messages to keep; the oldest go first (default ${DEFAULT_KEEP})`),
 });
 
+/** What a mail service's server asks and keeps: the password AUTH must give (none: no AUTH needed), how many messages. */
+interface Rules {
+  password: string | undefined;
+  keep: number;
+}
+
 /** One mail service's SMTP server, in the platform's process. */
 interface Listener {
   server: SMTPServer;
   port: number;
-  /** The password AUTH must give, or undefined when none is needed. */
-  password: string | undefined;
-  keep: number;
+  rules: Rules;
+}
+
+/** A login's password against the service's, in constant time. */
+function samePassword(given: string | null | undefined, expected: string): boolean {
+  const a = Buffer.from(given ?? '');
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** An error an SMTP client is answered with (smtp-server reads responseCode). */
@@ -45,11 +57,10 @@ export function mailPlugin(context: ServiceContext): ServicePlugin {
   const listeners = new Map<string, Promise<Listener>>();
   const keyOf = (request: ServiceRequest) => `${request.app}/${storeName(request)}`;
 
-  async function listen(request: ServiceRequest, password: string | undefined, keep: number): Promise<Listener> {
+  async function listen(request: ServiceRequest, rules: Rules): Promise<Listener> {
     const { SMTPServer } = await import('smtp-server');
     const app = request.app;
     const service = storeName(request);
-    const listener: Listener = { server: undefined as unknown as SMTPServer, port: 0, password, keep };
     const server = new SMTPServer({
       name: 'paasmaker.localhost',
       banner: `Paasmaker mail catcher for ${app}: messages are kept, never delivered`,
@@ -58,13 +69,13 @@ export function mailPlugin(context: ServiceContext): ServicePlugin {
       disabledCommands: ['STARTTLS'],
       authMethods: ['PLAIN', 'LOGIN'],
       allowInsecureAuth: true,
-      authOptional: password === undefined,
+      authOptional: rules.password === undefined,
       disableReverseLookup: true,
       size: MAIL_SIZE_LIMIT,
       closeTimeout: 2000,
       onAuth(auth, _session, callback) {
         // With no password any login is taken: an app that always logs in still sends.
-        if (listener.password === undefined || (auth.username === app && auth.password === listener.password)) return callback(null, { user: auth.username });
+        if (rules.password === undefined || (auth.username === app && samePassword(auth.password, rules.password))) return callback(null, { user: auth.username });
         callback(smtpError(535, '5.7.8 Authentication credentials invalid: use SMTP_USER and SMTP_PASSWORD'));
       },
       onData(stream, session, callback) {
@@ -75,7 +86,7 @@ export function mailPlugin(context: ServiceContext): ServicePlugin {
         stream.once('end', () => {
           if (stream.sizeExceeded) return callback(smtpError(552, `5.3.4 Message too big: the mail catcher takes at most ${MAIL_SIZE_LIMIT / 1024 / 1024} MB`));
           const envelope = { from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((rcpt) => rcpt.address) };
-          store.add(app, service, Buffer.concat(chunks), envelope, listener.keep).then(
+          store.add(app, service, Buffer.concat(chunks), envelope, rules.keep).then(
             (row) => {
               context.emit?.('mail.received', { app, service, id: row.id, subject: row.subject, from: row.from });
               // A line where `up` prints the platform's own: what was sent stays for those who may read mail.
@@ -87,7 +98,6 @@ export function mailPlugin(context: ServiceContext): ServicePlugin {
         });
       },
     });
-    listener.server = server;
     // Said once it listens (a port taken before then is answered below); a listener must be there from the start, or an error would throw.
     let listening = false;
     server.on('error', (error: Error) => listening && context.say(`mail catcher of ${app}/${service}: ${error.message}`));
@@ -109,8 +119,7 @@ export function mailPlugin(context: ServiceContext): ServicePlugin {
     });
     if (port !== before) recordPort(store, app, service, port);
     listening = true;
-    listener.port = port;
-    return listener;
+    return { server, port, rules };
   }
 
   function close(listener: Listener): Promise<void> {
@@ -128,19 +137,19 @@ export function mailPlugin(context: ServiceContext): ServicePlugin {
       const keep = options.keep ?? DEFAULT_KEEP;
       const key = keyOf(request);
       let running = await listeners.get(key)?.catch(() => undefined);
-      if (running && running.password !== password) {
+      if (running && running.rules.password !== password) {
         // The manifest changed whether AUTH is needed: the same port, the new rule.
         listeners.delete(key);
         await close(running);
         running = undefined;
       }
       if (!running) {
-        const starting = listen(request, password, keep);
+        const starting = listen(request, { password, keep });
         listeners.set(key, starting);
         starting.catch(() => listeners.delete(key));
         running = await starting;
       }
-      running.keep = keep;
+      running.rules.keep = keep;
       const user = password === undefined ? undefined : request.app;
       const credentials = user === undefined ? '' : `${encodeURIComponent(user)}:${encodeURIComponent(password!)}@`;
       return { protocol: 'smtp', hostname: HOST, port: running.port, username: user, password, url: `smtp://${credentials}${HOST}:${running.port}` };
