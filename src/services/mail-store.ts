@@ -67,10 +67,7 @@ export class MailStore {
   private queued<T>(key: string, work: () => Promise<T>): Promise<T> {
     const previous = this.queues.get(key) ?? Promise.resolve();
     const next = previous.then(work, work);
-    this.queues.set(
-      key,
-      next.catch(() => undefined),
-    );
+    this.queues.set(key, next.catch(() => undefined));
     return next;
   }
 
