@@ -12,6 +12,7 @@ import signal
 import smtplib
 import sys
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
@@ -29,6 +30,8 @@ def send_welcome(name, address):
     message["From"] = SENDER
     message["To"] = address
     message["Subject"] = f"Welcome, {name}!"
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain="mail-signup.localhost")
     text = f"Hello {name},\n\nthanks for signing up. Your account is ready.\n\n-- the mail-signup team\n"
     message.set_content(text)
     message.add_alternative(

@@ -76,7 +76,7 @@ async function mailShow(id: string, name: string | undefined, options: Options):
     paint('gray', 'Headers:'),
     ...message.headers.map(([header, value]) => paint('gray', `  ${header}: ${value}`)),
     '',
-    message.text ?? paint('gray', '(no text part)'),
+    message.text?.trimEnd() ?? paint('gray', '(no text part)'),
     '',
   ];
   if (message.attachments.length > 0) {
