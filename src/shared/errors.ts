@@ -44,12 +44,12 @@ export const ERRORS = {
   INSTANCE_NOT_FOUND: { status: 404, exit: 1 },
   CRON_NOT_FOUND: { status: 404, exit: 1, hint: 'paasmaker cron list names them' },
   JOB_NOT_FOUND: { status: 404, exit: 1, hint: 'paasmaker jobs lists them' },
+  MAIL_NOT_FOUND: { status: 404, exit: 1, hint: 'paasmaker mail APP lists the messages' },
   PORT_IN_USE: { status: 409, exit: 1 },
   SERVICE_UNKNOWN: { status: 422, exit: 1 },
   SERVICE_BINARY_MISSING: { status: 422, exit: 1 },
   SERVICE_FAILED: { status: 502, exit: 1 },
   SERVICE_NOT_FOUND: { status: 404, exit: 1 },
-  MAIL_NOT_FOUND: { status: 404, exit: 1, hint: 'paasmaker mail APP lists the messages' },
   CONFIRMATION_NEEDED: { status: 409, exit: 1 },
   /** A trust store that could not be changed (paasmaker trust): the command that failed says why. */
   TRUST_FAILED: { status: 500, exit: 1 },
