@@ -67,7 +67,7 @@ export const DATA_ROUTES: Route[] = [
     permission: 'SERVICE_EXPORT',
     scope: 'app',
     summary: 'Download a dump POST /api/v1/apps/{app}/dump made (its id is the job\'s), streamed; it is removed once sent whole, or after six hours',
-    download: { type: 'application/octet-stream', description: 'the dump, as the service\'s plugin wrote it (the name to save it as in Content-Disposition)' },
+    produces: { type: 'application/octet-stream', description: 'the dump, as the service\'s plugin wrote it (the name to save it as in Content-Disposition)' },
     response: z.string(),
     handle: (context, params) => {
       const app = appRecord(context, params.app!).name;

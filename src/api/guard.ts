@@ -93,12 +93,13 @@ export function filterListed(route: Route, context: ApiContext, answer: unknown)
 }
 
 /**
- * Whether the caller may see an app (WORKSPACE_VIEW in its workspace). The
- * apps' workspaces are read at most once a second: an event stream asks for
- * every event.
+ * Whether the caller may see an app (WORKSPACE_VIEW in its workspace; or
+ * another permission there, SERVICE_VIEW for its caught mail). The apps'
+ * workspaces are read at most once a second: an event stream asks for every
+ * event.
  */
-export function viewer(context: Pick<ApiContext, 'access' | 'caller' | 'platform'>): (app: string) => boolean {
-  if (context.caller.kind === 'owner' || context.access.can('WORKSPACE_VIEW')) return () => true;
+export function viewer(context: Pick<ApiContext, 'access' | 'caller' | 'platform'>, permission: Permission = 'WORKSPACE_VIEW'): (app: string) => boolean {
+  if (context.caller.kind === 'owner' || context.access.can(permission)) return () => true;
   let workspaces = new Map<string, string>();
   let readAt = 0;
   return (app) => {
@@ -107,6 +108,6 @@ export function viewer(context: Pick<ApiContext, 'access' | 'caller' | 'platform
       readAt = Date.now();
     }
     // '' is the platform's own (a managed server's lines): only for those who view everything.
-    return app !== '' && context.access.can('WORKSPACE_VIEW', workspaces.get(app) ?? 'default');
+    return app !== '' && context.access.can(permission, workspaces.get(app) ?? 'default');
   };
 }

@@ -66,8 +66,8 @@ export function openApiDocument(): Record<string, unknown> {
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(Object.keys(bodies).length > 0 ? { requestBody: { required: true, ...(route.upload ? { description: route.upload.description } : {}), content: bodies } } : {}),
       responses: {
-        '200': route.download
-          ? { description: route.download.description, content: { [route.download.type]: { schema: { type: 'string', format: 'binary' } } } }
+        '200': route.produces
+          ? { description: route.produces.description, content: { [route.produces.type]: { schema: { type: 'string', format: 'binary' } } } }
           : { description: 'OK', content: { 'application/json': { schema: schema(route.response, components) } } },
         default: error,
       },
@@ -75,7 +75,7 @@ export function openApiDocument(): Record<string, unknown> {
   }
   paths['/api/v1/events'] = {
     get: {
-      summary: 'Server-Sent Events: instance.state, log.line, traffic.tick, job.update, job.log (each line of a job\'s own log as written), process.stats, app.deployed, platform.warning, request.recorded (the router\'s new requests of an app, in batches) and version.changed (an app\'s versions changed), in order, each with an id',
+      summary: 'Server-Sent Events: instance.state, log.line, traffic.tick, job.update, job.log (each line of a job\'s own log as written), process.stats, app.deployed, platform.warning, request.recorded (the router\'s new requests of an app, in batches), version.changed (an app\'s versions changed) and mail.received (the mail catcher took a message of an app; only to callers with SERVICE_VIEW), in order, each with an id',
       operationId: 'getEvents',
       parameters: queryParameters(EventsQuerySchema, components),
       responses: { '200': { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } },

@@ -76,9 +76,25 @@ export interface Route {
    * Content-Type that is neither JSON nor one of these with 415.
    */
   upload?: UploadSpec;
-  /** A route that answers a file (a dump to download) instead of JSON: the handler returns a FileAnswer, sent with this Content-Type. */
-  download?: { type: string; description: string };
+  /**
+   * A 200 answer that is not JSON: the handler returns a RawAnswer (a body in
+   * memory: an e-mail's HTML) or a FileAnswer (a file streamed: a dump to
+   * download), sent with this media type.
+   */
+  produces?: { type: string; description: string };
   handle: (context: ApiContext, params: Record<string, string>, body: unknown, query: any, upload?: Upload) => Promise<unknown> | unknown;
+}
+
+/**
+ * An answer that is not JSON (a caught message's HTML, its source): the body
+ * as it is, its Content-Type and the headers of its own (a Content-Security-Policy).
+ */
+export class RawAnswer {
+  constructor(
+    readonly body: Buffer | string,
+    readonly type: string,
+    readonly headers: Record<string, string> = {},
+  ) {}
 }
 
 export interface UploadSpec {

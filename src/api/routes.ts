@@ -28,6 +28,7 @@ import { MACHINE_ROUTES } from './machine-routes.js';
 import { PLUGIN_ROUTES } from './plugin-routes.js';
 import { PROCESS_ROUTES } from './process-routes.js';
 import { REQUEST_LOG_ROUTES } from './request-log-routes.js';
+import { MAIL_ROUTES } from './mail-routes.js';
 import { DownRequestSchema, AppQuerySchema, EnvQuerySchema, LogsQuerySchema, ProcessesQuerySchema, ProjectEnvironmentRequestSchema, RestartRequestSchema, ScaleRequestSchema, StatsQuerySchema, UpRequestSchema, WaitQuerySchema } from './requests.js';
 import { answerAsJob, appRecord, type ApiContext, type Route } from './route.js';
 import { SERVICE_ROUTES } from './service-routes.js';
@@ -183,6 +184,7 @@ export const ROUTES: Route[] = [
   },
   ...PROCESS_ROUTES,
   ...REQUEST_LOG_ROUTES,
+  ...MAIL_ROUTES,
   ...SERVICE_ROUTES,
   ...MACHINE_ROUTES,
   ...PLUGIN_ROUTES,

@@ -10,12 +10,22 @@ import type { z } from 'zod';
 import { EventsQuerySchema, NO_QUERY, queryFields } from './requests.js';
 import { Access, decoyHash, ensureLocalAdmin, resolveCaller, SignInCodes, SignInLimiter, Sessions } from '../auth/index.js';
 import { csrfRefusal, filterListed, permissionRefusal, viewer, type Refusal } from './guard.js';
-import { FileAnswer, type ApiBase, type ApiContext, type Route, type SignInDesk, type Upload } from './route.js';
+import { FileAnswer, RawAnswer, type ApiBase, type ApiContext, type Route, type SignInDesk, type Upload } from './route.js';
 import { isJson, mediaType, receiveUpload, unsupportedType } from './upload-body.js';
 import { ROUTES } from './routes.js';
 import { signInWithCode } from './session-routes.js';
 
 
+
+/** What one event stream carries: one app's events or all; for a user, those of the apps they may view (and, for mail, whose services they may see). */
+interface StreamEntry {
+  app?: string;
+  mayView?: (app: string) => boolean;
+  mayViewServices?: (app: string) => boolean;
+}
+
+/** Events that carry more than an app's state: only to callers who also hold SERVICE_VIEW in its workspace. */
+const SERVICE_EVENTS: ReadonlySet<string> = new Set<keyof PlatformEvents>(['mail.received']);
 
 /** How often a user's event stream is checked against their session, token and roles. */
 const STREAM_RECHECK_MS = 2000;
@@ -165,7 +175,7 @@ function foreign(req: IncomingMessage): string | undefined {
  */
 export class ApiServer {
   private readonly servers: Server[] = [];
-  private readonly streams = new Map<ServerResponse, { app?: string; mayView?: (app: string) => boolean }>();
+  private readonly streams = new Map<ServerResponse, StreamEntry>();
   private nextEventId = 1;
   private readonly unsubscribe: Array<() => void> = [];
   private readonly signIn: SignInDesk = { sessions: new Sessions(), codes: new SignInCodes(), limiter: new SignInLimiter() };
@@ -330,7 +340,11 @@ export class ApiServer {
       return sendError(res, error.code, error.message, { hint: error.hint, detail: error.detail, headers: context.headers });
     }
     settled();
-    if (result instanceof FileAnswer && route.download) return sendFile(res, route.download.type, result, context.headers);
+    if (result instanceof FileAnswer && route.produces) return sendFile(res, route.produces.type, result, context.headers);
+    if (result instanceof RawAnswer) {
+      res.writeHead(200, { ...context.headers, ...result.headers, 'content-type': result.type, 'content-length': Buffer.byteLength(result.body), 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }).end(result.body);
+      return;
+    }
     send(res, 200, filterListed(route, context, result), context.headers);
   }
 
@@ -357,7 +371,7 @@ export class ApiServer {
     res.write(': paasmaker events\n\n');
     const app = query.app;
     // A user's stream carries the events of the apps they may view, nothing else.
-    const entry: { app?: string; mayView?: (app: string) => boolean } = { app, mayView: context.caller.kind === 'owner' ? undefined : context.mayView };
+    const entry: StreamEntry = { app, mayView: context.caller.kind === 'owner' ? undefined : context.mayView, mayViewServices: context.caller.kind === 'owner' ? undefined : viewer(context, 'SERVICE_VIEW') };
     this.streams.set(res, entry);
     const ping = setInterval(() => writeOpen(res, ': ping\n\n'), 15_000);
     // A user's right to the stream is asked again every few seconds: a session signed out, a token
@@ -369,6 +383,7 @@ export class ApiServer {
             const again = this.contextFor(req, true);
             if (!again.refused) {
               entry.mayView = again.context.mayView;
+              entry.mayViewServices = viewer(again.context, 'SERVICE_VIEW');
               return;
             }
             clearInterval(recheck);
@@ -393,8 +408,9 @@ export class ApiServer {
     const { app, samples } = payload as { app?: string | null; samples?: Array<{ app: string }> };
     // A warning of the platform itself (app null) concerns every app's stream, as GET /api/v1/warnings?app= lists it.
     const platformWide = app === null && event === 'platform.warning';
-    for (const [res, { app: only, mayView }] of this.streams) {
+    for (const [res, { app: only, mayView, mayViewServices }] of this.streams) {
       if (!(only === undefined || app === only || (app === undefined && event === 'traffic.tick') || platformWide)) continue;
+      if (SERVICE_EVENTS.has(event) && mayViewServices && !(typeof app === 'string' && mayViewServices(app))) continue;
       if (!mayView || platformWide) writeOpen(res, whole);
       else if (typeof app === 'string') {
         if (mayView(app)) writeOpen(res, whole);

@@ -24,6 +24,7 @@ const PAGES: Record<Place['page'], () => Promise<PageModule>> = {
   jobs: () => import('./pages/jobs.js'),
   logs: () => import('./pages/logs.js'),
   requests: () => import('./pages/requests.js'),
+  mail: () => import('./pages/mail.js'),
 };
 const loaded = new Map<string, ComponentType<{ place: any }>>();
 
@@ -65,6 +66,7 @@ const NAV: Array<[Place['page'], string]> = [
   ['jobs', 'Jobs'],
   ['logs', 'Logs'],
   ['requests', 'Requests'],
+  ['mail', 'Mail'],
 ];
 
 function Shell({ session, onSignOut }: { session: SessionState; onSignOut: () => void }) {

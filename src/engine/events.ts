@@ -1,6 +1,9 @@
 import type { RequestRecord, TrafficSample } from '../proxy/index.js';
 import type { ProcessState } from '../supervisor/index.js';
 import type { WarningRow } from '../shared/views.js';
+import type { MailReceivedEvent } from '../services/types.js';
+
+export type { MailReceivedEvent } from '../services/types.js';
 
 export interface InstanceStateEvent {
   app: string;
@@ -109,6 +112,8 @@ export interface PlatformEvents {
   'platform.warning': [event: WarningRow];
   'request.recorded': [event: RequestRecordedEvent];
   'version.changed': [event: VersionChangedEvent];
+  /** The mail catcher took a message from an app (GET /api/v1/apps/{app}/mail/{id} reads it). */
+  'mail.received': [event: MailReceivedEvent];
 }
 
 /**
@@ -144,6 +149,7 @@ const EVENT_NAME_SET: Record<keyof PlatformEvents, true> = {
   'platform.warning': true,
   'request.recorded': true,
   'version.changed': true,
+  'mail.received': true,
 };
 export const EVENT_NAMES = Object.keys(EVENT_NAME_SET) as ReadonlyArray<keyof PlatformEvents>;
 export const isEventName = (name: string): name is keyof PlatformEvents => Object.hasOwn(EVENT_NAME_SET, name);

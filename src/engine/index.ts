@@ -1,6 +1,6 @@
 export { Platform, type ApplyOptions, type PlatformOptions, type ReapReport } from './platform.js';
 export type { DeployHooks, DeployRequest, SourceInfo, SourceSpec } from './deploy-types.js';
-export type { AppDeployedEvent, VersionChangedEvent, InstanceStateEvent, JobLogEvent, JobUpdateEvent, LogLineEvent, PlatformEventArgs, PlatformEvents, ProcessSample, ProcessStatsEvent, RequestRecordedEvent, TrafficTickEvent } from './events.js';
+export type { AppDeployedEvent, VersionChangedEvent, InstanceStateEvent, JobLogEvent, JobUpdateEvent, LogLineEvent, PlatformEventArgs, PlatformEvents, ProcessSample, ProcessStatsEvent, RequestRecordedEvent, TrafficTickEvent, MailReceivedEvent } from './events.js';
 export { EVENT_NAMES, isEventName, parseProcessKey, processKey } from './events.js';
 export { listProcesses, listTraffic, usageOf, type ProcessRow, type ProcessUsage, type TrafficRow } from './queries.js';
 export { appTimes } from './app-times.js';

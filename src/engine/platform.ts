@@ -115,7 +115,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
     const supervisor = (this.supervisor = new Supervisor({ keeper, backoff: options.backoff, space }));
     const jobs = (this.jobs = new Jobs(state, owner, this.layout.logs, (event) => this.emit('job.update', event), space, (event) => this.emit('job.log', event)));
     const say = (line: string) => this.emit('log.line', { app: '', source: 'services', stream: 'system', line, time: Date.now() });
-    const services = (this.services = new Services({ home: this.layout.root, state, supervisor, env, say }));
+    const services = (this.services = new Services({ home: this.layout.root, state, supervisor, env, say, emit: (name, event) => this.emit<'mail.received'>(name, event) }));
     const warnings = (this.warnings = platformWarnings({ events, space }));
     const edge = (this.edge = new Edge({ state, supervisor, space, life, events, warnings, tlsDir: this.layout.tls }));
     const leftovers = (this.leftovers = new Leftovers({ state, supervisor, owner, life }));

@@ -1,12 +1,12 @@
 import { hostname } from 'node:os';
-import type { Credentials } from './types.js';
+import type { Credentials, ServiceKind } from './types.js';
 
 /** A service as provisioned for one app, ready to become environment variables. */
 export interface ProvisionedService {
   name: string;
   symbolic: string;
   plugin: string;
-  kind: 'sql' | 'redis' | 'file' | 'values';
+  kind: ServiceKind;
   /** The plugin's own variable for the first service of its kind (MEMCACHED_URL). */
   urlVariable?: string;
   branch: string;
@@ -20,7 +20,8 @@ export const envName = (service: string) => service.toUpperCase().replace(/[^A-Z
  * What an app's processes are told about their services: <NAME>_URL and the
  * discrete <NAME>_HOST/_PORT/_USER/_PASSWORD/_DATABASE (or _PATH), DATABASE_URL
  * for the first SQL service, REDIS_URL for the first Redis (and a plugin's own,
- * MEMCACHED_URL, for the first of its services), and the original
+ * MEMCACHED_URL, for the first of its services), SMTP_HOST/_PORT/_USER/_PASSWORD
+ * for the first mail service (the names mail libraries read), and the original
  * Paasmaker's PM_SERVICES and PM_METADATA.
  */
 export function serviceEnvironment(app: string, services: ProvisionedService[], workspace = 'default'): Record<string, string> {
@@ -40,6 +41,7 @@ export function serviceEnvironment(app: string, services: ProvisionedService[], 
     if (service.kind === 'sql' && c.url && env.DATABASE_URL === undefined) env.DATABASE_URL = c.url;
     if (service.kind === 'redis' && c.url && env.REDIS_URL === undefined) env.REDIS_URL = c.url;
     if (service.urlVariable && c.url && env[service.urlVariable] === undefined) env[service.urlVariable] = c.url;
+    if (service.kind === 'mail' && env.SMTP_HOST === undefined) Object.assign(env, smtpVariables(c));
     pmServices[service.name] =
       c.protocol === 'parameters'
         ? { ...c.values }
@@ -55,6 +57,16 @@ export function serviceEnvironment(app: string, services: ProvisionedService[], 
     node: { name: hostname(), tags: {} },
     workspace: { name: workspace, stub: workspace, tags: {} },
   });
+  return env;
+}
+
+/** SMTP_HOST, SMTP_PORT and, when the catcher wants AUTH, SMTP_USER and SMTP_PASSWORD. */
+function smtpVariables(c: Credentials): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (c.hostname !== undefined) env.SMTP_HOST = c.hostname;
+  if (c.port !== undefined) env.SMTP_PORT = String(c.port);
+  if (c.username !== undefined) env.SMTP_USER = c.username;
+  if (c.password !== undefined) env.SMTP_PASSWORD = c.password;
   return env;
 }
 

@@ -1,8 +1,10 @@
 import { filesystemPlugin, parametersPlugin, sqlitePlugin } from './plugins/local.js';
+import { MAIL_OPTIONS, mailPlugin } from './plugins/mail.js';
 import { externalMysql, managedMysql } from './plugins/mysql.js';
 import { externalPostgres, managedPostgres } from './plugins/postgres.js';
 import { externalRedis, managedRedis } from './plugins/redis.js';
 import { registry } from '../shared/plugin-registry.js';
+import type { z } from 'zod';
 import type { ServiceContext, ServicePlugin } from './types.js';
 
 /** Makes a platform's instance of a service plugin (managed plugins hold their server in it). */
@@ -20,8 +22,11 @@ const BUILT_IN: Record<string, ServiceFactory> = {
   'redis-external': externalRedis,
   filesystem: filesystemPlugin,
   parameters: parametersPlugin,
+  mail: mailPlugin,
 };
-for (const [name, factory] of Object.entries(BUILT_IN)) registry.addService(name, factory, 'built-in');
+/** The options a built-in checks with a schema (a manifest's mistake is reported at its line). */
+const BUILT_IN_OPTIONS: Record<string, z.ZodObject> = { mail: MAIL_OPTIONS };
+for (const [name, factory] of Object.entries(BUILT_IN)) registry.addService(name, factory, 'built-in', { options: BUILT_IN_OPTIONS[name] });
 
 /** Every service plugin's factory, by name: the built-ins and those config.yml's plugins added (live). */
 // Registered as ServiceFactory (the built-ins above, and plugins' after their shape is checked at load).
@@ -43,4 +48,5 @@ export const DEFAULT_SYMBOLS: Record<string, string> = {
   redis: 'redis',
   filesystem: 'filesystem',
   parameters: 'parameters',
+  mail: 'mail',
 };

@@ -43,7 +43,26 @@ export interface ServiceContext {
   env: NodeJS.ProcessEnv;
   /** A progress line for the user ("starting PostgreSQL 15 on port 5544…"). */
   say: (line: string) => void;
+  /** Tells the platform's event stream what a service saw (the mail catcher's new message); absent where no stream listens. */
+  emit?: <E extends keyof ServiceEvents>(name: E, event: ServiceEvents[E]) => void;
 }
+
+/** A message the mail catcher took from an app. */
+export interface MailReceivedEvent {
+  app: string;
+  service: string;
+  id: string;
+  subject: string;
+  from: string;
+}
+
+/** The events a service plugin may emit through its context. */
+export interface ServiceEvents {
+  'mail.received': MailReceivedEvent;
+}
+
+/** What a service is, for the variables it sets beyond <NAME>_… (spelled out in ServicePlugin, where a plugin's author reads the kinds in a type error). */
+export type ServiceKind = ServicePlugin['kind'];
 
 /** A managed database server or an existing one, as the services list shows it. */
 export interface ServerStatus {
@@ -66,8 +85,8 @@ export interface ServicePlugin {
   name: string;
   /** One line for `paasmaker services`. */
   summary: string;
-  /** Where credentials go: 'sql' services set DATABASE_URL, 'redis' REDIS_URL. */
-  kind: 'sql' | 'redis' | 'file' | 'values';
+  /** Where credentials go: 'sql' services set DATABASE_URL, 'redis' REDIS_URL, 'mail' SMTP_HOST/_PORT/_USER/_PASSWORD. */
+  kind: 'sql' | 'redis' | 'file' | 'values' | 'mail';
   /**
    * A variable set to the URL of the first service of this plugin an app has,
    * as DATABASE_URL and REDIS_URL are for 'sql' and 'redis': `MEMCACHED_URL`.

@@ -44,6 +44,7 @@ export const ERRORS = {
   INSTANCE_NOT_FOUND: { status: 404, exit: 1 },
   CRON_NOT_FOUND: { status: 404, exit: 1, hint: 'paasmaker cron list names them' },
   JOB_NOT_FOUND: { status: 404, exit: 1, hint: 'paasmaker jobs lists them' },
+  MAIL_NOT_FOUND: { status: 404, exit: 1, hint: 'paasmaker mail APP lists the messages' },
   PORT_IN_USE: { status: 409, exit: 1 },
   SERVICE_UNKNOWN: { status: 422, exit: 1 },
   SERVICE_BINARY_MISSING: { status: 422, exit: 1 },

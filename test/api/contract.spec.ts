@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiRequest, getByHost, runCli, stopDaemonAndRemove, tempHome } from '../helpers/cli.js';
+import { sendMail } from '../helpers/smtp.js';
 
 // The API's contract: a real daemon answers every route its OpenAPI document
 // lists, and every answer validates against the schema the document gives.
@@ -23,6 +24,8 @@ interface Context {
   project: string;
   /** The id of a job the platform has run. */
   job: () => Promise<string>;
+  /** The id of a message the app's mail service caught. */
+  mail: () => Promise<string>;
 }
 
 /**
@@ -44,6 +47,19 @@ const CASES: Record<string, (context: Context) => Call | Call[] | Promise<Call |
     await getByHost(proxyPort, 'contract.localhost', '/contract?x=1');
     return [{ path: '/api/v1/apps/contract/requests?limit=5&status=2xx' }, { path: '/api/v1/apps/nosuch/requests', status: 404 }, { path: '/api/v1/apps/contract/requests?since=yesterday', status: 400 }];
   },
+  'GET /api/v1/apps/{app}/mail': async (c) => {
+    // A message to the app's mail service first, so the answers have one to validate.
+    const { SMTP_PORT: port } = (await apiRequest(c.socket, 'GET', '/api/v1/apps/contract/env?show_secrets=true')).json as { SMTP_PORT: string };
+    expect((await sendMail(Number(port), { from: 'app@contract.test', to: ['ana@example.test'], data: 'Subject: hello\r\nContent-Type: text/html\r\n\r\n<p>hello</p>\r\n' })).code).toBe(250);
+    return [{ path: '/api/v1/apps/contract/mail' }, { path: '/api/v1/apps/contract/mail?service=outbox' }, { path: '/api/v1/apps/nosuch/mail', status: 404 }];
+  },
+  'GET /api/v1/apps/{app}/mail/{id}': async (c) => [{ path: `/api/v1/apps/contract/mail/${await c.mail()}` }, { path: '/api/v1/apps/contract/mail/ffffffff', status: 404 }],
+  'GET /api/v1/apps/{app}/mail/{id}/html': async (c) => [{ path: `/api/v1/apps/contract/mail/${await c.mail()}/html` }, { path: '/api/v1/apps/contract/mail/ffffffff/html', status: 404 }],
+  'GET /api/v1/apps/{app}/mail/{id}/raw': async (c) => ({ path: `/api/v1/apps/contract/mail/${await c.mail()}/raw` }),
+  'DELETE /api/v1/apps/{app}/mail': () => [
+    { path: '/api/v1/apps/contract/mail', body: {}, status: 409 },
+    { path: '/api/v1/apps/contract/mail', body: { confirm: 'contract' } },
+  ],
   'POST /api/v1/apps/{app}/scale': () => ({ path: '/api/v1/apps/contract/scale', body: { instance: 'web', quantity: 2 } }),
   'POST /api/v1/apps/{app}/restart': () => ({ path: '/api/v1/apps/contract/restart', body: {} }),
   'POST /api/v1/apps/{app}/processes/{instance}/{index}/stop': () => [{ path: '/api/v1/apps/contract/processes/web/0/stop' }, { path: '/api/v1/apps/contract/processes/nosuch/0/stop', status: 404 }],
@@ -211,6 +227,9 @@ beforeAll(async () => {
       'services:',
       '  notes:',
       '    plugin: sqlite',
+      '  outbox:',
+      '    plugin: mail',
+      '    password: false',
       '',
     ].join('\n'),
   );
@@ -240,6 +259,7 @@ describe('the API contract', () => {
       socket,
       project,
       job: async () => ((await apiRequest(socket, 'GET', '/api/v1/jobs?app=contract')).json as Array<{ id: string }>)[0]!.id,
+      mail: async () => ((await apiRequest(socket, 'GET', '/api/v1/apps/contract/mail')).json as Array<{ id: string }>)[0]!.id,
     };
 
     for (const [route, make] of Object.entries(CASES)) {
@@ -255,10 +275,11 @@ describe('the API contract', () => {
           continue;
         }
         const status = call.status ?? 200;
-        const download = operation.responses['200'].content['application/octet-stream'];
-        if (download && status === 200) {
+        // An answer that is not JSON (a dump to download, a message's HTML, its source): the type the document gives, a body.
+        const produces = Object.keys(operation.responses['200'].content)[0]!;
+        if (produces !== 'application/json' && status === 200) {
           const got = await rawCall(socket, method, call.path);
-          expect({ status: got.status, type: got.type }, where).toEqual({ status: 200, type: 'application/octet-stream' });
+          expect({ status: got.status, type: got.type.split(';')[0] }, where).toEqual({ status: 200, type: produces });
           expect(got.body.length, where).toBeGreaterThan(0);
           continue;
         }

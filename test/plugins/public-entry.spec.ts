@@ -74,6 +74,6 @@ describe('paasmaker/plugin', () => {
   it('a service plugin of the wrong shape is a type error in the plugin, not a surprise at load', async () => {
     const result = await tsc(pluginPackage(GOOD.replace("kind: 'values'", "kind: 'cache'")));
     expect(result.exitCode).not.toBe(0);
-    expect(result.all).toMatch(/plugin\.ts\(\d+,\d+\): error TS2322:[\s\S]*Type '"cache"' is not assignable to type '"sql" \| "redis" \| "file" \| "values"'/);
+    expect(result.all).toMatch(/plugin\.ts\(\d+,\d+\): error TS2322:[\s\S]*Type '"cache"' is not assignable to type '"sql" \| "redis" \| "file" \| "values" \| "mail"'/);
   }, 60_000);
 });

@@ -23,6 +23,8 @@ import jobsAbort from './jobs-abort.js';
 import jobsList from './jobs-list.js';
 import jobsShow from './jobs-show.js';
 import logs from './logs.js';
+import mail from './mail.js';
+import mailShow from './mail-show.js';
 import ps from './ps.js';
 import requests from './requests.js';
 import restart from './restart.js';
@@ -74,6 +76,8 @@ export const commands: readonly CommandSpec<never>[] = [
   stats,
   logs,
   requests,
+  mail,
+  mailShow,
   down,
   env,
   run,

@@ -6,7 +6,8 @@ export type Place =
   | { page: 'app'; app: string }
   | { page: 'jobs'; job?: string }
   | { page: 'logs'; app?: string }
-  | { page: 'requests'; app?: string };
+  | { page: 'requests'; app?: string }
+  | { page: 'mail'; app?: string };
 
 export function parsePlace(pathname: string, search = ''): Place {
   const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
@@ -15,6 +16,7 @@ export function parsePlace(pathname: string, search = ''): Place {
   if (parts[0] === 'jobs') return { page: 'jobs', job: parts[1] };
   if (parts[0] === 'logs') return { page: 'logs', app };
   if (parts[0] === 'requests') return { page: 'requests', app };
+  if (parts[0] === 'mail') return { page: 'mail', app };
   return { page: 'overview' };
 }
 
@@ -28,6 +30,7 @@ export function href(place: Place): string {
       return place.job ? `/jobs/${encodeURIComponent(place.job)}` : '/jobs';
     case 'logs':
     case 'requests':
+    case 'mail':
       return place.app ? `/${place.page}?app=${encodeURIComponent(place.app)}` : `/${place.page}`;
   }
 }

@@ -15,4 +15,6 @@ export function shownState(app: App, processes: Process[]): string {
   return bad?.state ?? app.state;
 }
 
+export type { MailMessageRow, MailRow } from '../../shared/mail-views.js';
+
 export const workspaceOf = (app: App | undefined) => app?.workspace ?? 'default';

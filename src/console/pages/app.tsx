@@ -222,6 +222,11 @@ export default function AppPage({ place }: { place: { app: string } }) {
         <a class="button" href={href({ page: 'requests', app: name })}>
           Requests
         </a>
+        {can(NEEDS.viewServices, workspace) && (
+          <a class="button" href={href({ page: 'mail', app: name })}>
+            Mail
+          </a>
+        )}
         {allowed && record.state !== 'stopped' && (
           <button class="primary" onClick={() => void act(`restart ${name}`, () => post(`/apps/${seg(name)}/restart`, {}), () => `${name} restarted`)}>
             Restart

@@ -1,10 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
+import { AppPanes, AppSelect, useChosenApp } from '../components/app-picker.js';
 import { ApiError, get, seg } from '../lib/api.js';
 import { onEvent } from '../lib/events.js';
 import { bytes, clock, ms } from '../lib/format.js';
-import { href, navigate } from '../lib/route.js';
-import { useLive } from '../lib/use-live.js';
-import type { App, RequestRecordRow } from '../lib/views.js';
+import type { RequestRecordRow } from '../lib/views.js';
 
 /** A request the router recorded (GET /api/v1/apps/{app}/requests, events request.recorded): bodies never, credentials redacted. */
 type RecordedRequest = RequestRecordRow;
@@ -78,8 +77,7 @@ function Detail({ request }: { request: RecordedRequest }) {
 }
 
 export default function Requests({ place }: { place: { app?: string } }) {
-  const apps = useLive<App[]>('/apps', []);
-  const app = place.app ?? apps.data?.find((candidate) => candidate.state === 'running')?.name ?? apps.data?.[0]?.name;
+  const { apps, app } = useChosenApp(place.app);
   const [requests, setRequests] = useState<RecordedRequest[]>([]);
   const [missing, setMissing] = useState<string>();
   const [selected, setSelected] = useState<number>();
@@ -122,63 +120,53 @@ export default function Requests({ place }: { place: { app?: string } }) {
   return (
     <div class="page">
       <div class="toolbar">
-        <select value={app ?? ''} onChange={(event) => navigate(href({ page: 'requests', app: (event.target as HTMLSelectElement).value }))} aria-label="app">
-          {(apps.data ?? []).map((candidate) => (
-            <option key={candidate.name} value={candidate.name}>
-              {candidate.name}
-            </option>
-          ))}
-        </select>
+        <AppSelect page="requests" apps={apps} app={app} />
         <input class="filter" placeholder="filter: method, path, status" value={filter} onInput={(event) => setFilter((event.target as HTMLInputElement).value)} aria-label="filter" spellcheck={false} />
         <span class="spacer" />
         <span class="muted small">{requests.length} recorded, newest first</span>
       </div>
-      {missing ? (
-        <div class="empty">{missing}</div>
-      ) : !app ? (
-        <div class="empty">No apps yet.</div>
-      ) : (
-        <div class="split requests-split">
-          <section class="card list">
-            <table class="grid requests">
-              <thead>
+      <AppPanes
+        missing={missing}
+        app={app}
+        list={
+          <table class="grid requests">
+            <thead>
+              <tr>
+                <th>Time</th>
+                <th>Status</th>
+                <th>Method</th>
+                <th>Path</th>
+                <th class="num">Duration</th>
+                <th class="num">Out</th>
+              </tr>
+            </thead>
+            <tbody>
+              {shown.length === 0 && (
                 <tr>
-                  <th>Time</th>
-                  <th>Status</th>
-                  <th>Method</th>
-                  <th>Path</th>
-                  <th class="num">Duration</th>
-                  <th class="num">Out</th>
+                  <td colSpan={6} class="muted">
+                    No requests yet: open the app, or <code>curl</code> it.
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {shown.length === 0 && (
-                  <tr>
-                    <td colSpan={6} class="muted">
-                      No requests yet: open the app, or <code>curl</code> it.
-                    </td>
-                  </tr>
-                )}
-                {shown.map((request) => (
-                  <tr key={request.id} class={`clickable ${request.id === selected ? 'selected' : ''}`} onClick={() => setSelected(request.id)} data-path={request.path}>
-                    <td class="mono muted">{clock(request.time)}</td>
-                    <td>
-                      <span class={`status status-${statusClass(request.status)}`}>{request.status ?? '—'}</span>
-                    </td>
-                    <td class="mono">{request.method}</td>
-                    <td class="mono ellipsis" title={request.path}>
-                      {request.path}
-                    </td>
-                    <td class="num mono">{ms(request.durationMs)}</td>
-                    <td class="num mono">{bytes(request.bytesOut)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </section>
-          <section class="card detail">{current ? <Detail request={current} /> : <div class="empty">Pick a request to see its headers.</div>}</section>
-        </div>
-      )}
+              )}
+              {shown.map((request) => (
+                <tr key={request.id} class={`clickable ${request.id === selected ? 'selected' : ''}`} onClick={() => setSelected(request.id)} data-path={request.path}>
+                  <td class="mono muted">{clock(request.time)}</td>
+                  <td>
+                    <span class={`status status-${statusClass(request.status)}`}>{request.status ?? '—'}</span>
+                  </td>
+                  <td class="mono">{request.method}</td>
+                  <td class="mono ellipsis" title={request.path}>
+                    {request.path}
+                  </td>
+                  <td class="num mono">{ms(request.durationMs)}</td>
+                  <td class="num mono">{bytes(request.bytesOut)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        }
+        detail={current ? <Detail request={current} /> : <div class="empty">Pick a request to see its headers.</div>}
+      />
     </div>
   );
 }

@@ -1,0 +1,166 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Platform, type MailReceivedEvent } from '../../src/engine/index.js';
+import { loadManifest } from '../../src/manifest/index.js';
+import { MailStore } from '../../src/services/mail-store.js';
+import { tempHome } from '../helpers/cli.js';
+import { multipartMessage, sendMail, SmtpSession } from '../helpers/smtp.js';
+
+// The mail catcher in a real platform: real SMTP sockets, real files in a temporary PAASMAKER_HOME.
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function platform(home?: string): Promise<{ platform: Platform; home: string }> {
+  let dir = home;
+  if (!dir) {
+    const temp = tempHome();
+    dir = temp.home;
+    cleanups.push(temp.cleanup);
+  }
+  const opened = await Platform.open({ home: dir, keeper: false });
+  cleanups.push(() => opened.close());
+  return { platform: opened, home: dir };
+}
+
+function project(services: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pm-mail-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'paasmaker.yml'), `application: {name: shop}\ninstances:\n  web: {command: "true"}\nservices:\n${services}\n`);
+  return dir;
+}
+
+const mode = (path: string) => statSync(path).mode & 0o777;
+
+describe('the mail catcher', () => {
+  it('takes a message sent with AUTH, files it under PAASMAKER_HOME (0700/0600), lists and parses it, and announces it on the event stream', async () => {
+    const { platform: pm, home } = await platform();
+    const env = await pm.provisionServices(loadManifest(project('  mail: {plugin: mail}')));
+    expect(env.SMTP_HOST).toBe('127.0.0.1');
+    expect(Number(env.SMTP_PORT)).toBeGreaterThan(0);
+    expect(env.SMTP_USER).toBe('shop');
+    expect(env.SMTP_PASSWORD).toMatch(/^[0-9a-f]{64}$/);
+    expect(env.MAIL_URL).toBe(`smtp://shop:${env.SMTP_PASSWORD}@127.0.0.1:${env.SMTP_PORT}`);
+    const secret = join(home, 'secrets', 'mail', readdirSync(join(home, 'secrets', 'mail'))[0]!);
+    expect(mode(secret)).toBe(0o600);
+
+    const events: MailReceivedEvent[] = [];
+    pm.on('mail.received', (event) => events.push(event));
+    const message = multipartMessage({
+      from: 'Shop <noreply@shop.test>',
+      to: 'ana@example.test',
+      subject: 'Welcome to the shop',
+      text: 'Hello Ana, thanks for signing up.',
+      html: '<p>Hello <b>Ana</b>, thanks for signing up.</p><img src="https://tracker.example/pixel.gif">',
+      attachment: { name: 'terms.txt', type: 'text/plain', content: 'the terms' },
+    });
+    const reply = await sendMail(Number(env.SMTP_PORT), { from: 'noreply@shop.test', to: ['ana@example.test', 'bcc@example.test'], data: message, user: env.SMTP_USER, password: env.SMTP_PASSWORD });
+    expect(reply.code, reply.text).toBe(250);
+
+    const store = MailStore.of(home);
+    const [row] = store.list('shop');
+    expect(row).toMatchObject({ app: 'shop', service: 'mail', subject: 'Welcome to the shop', from: '"Shop" <noreply@shop.test>', to: ['ana@example.test', 'bcc@example.test'], attachments: 1 });
+    expect(row!.id).toMatch(/^[0-9a-f]{8}$/);
+    expect(reply.text).toContain(row!.id);
+    expect(events).toEqual([{ app: 'shop', service: 'mail', id: row!.id, subject: 'Welcome to the shop', from: row!.from }]);
+
+    const dir = join(home, 'mail', 'shop', 'mail');
+    expect(mode(join(home, 'mail', 'shop'))).toBe(0o700);
+    expect(mode(dir)).toBe(0o700);
+    expect(mode(join(dir, `${row!.id}.eml`))).toBe(0o600);
+    expect(mode(join(dir, 'index.json'))).toBe(0o600);
+
+    const parsed = await store.read('shop', row!.id);
+    expect(parsed.text?.trim()).toBe('Hello Ana, thanks for signing up.');
+    expect(parsed.html).toBe(true);
+    expect(parsed.htmlBody).toContain('<b>Ana</b>');
+    expect(parsed.attachments).toEqual([{ name: 'terms.txt', type: 'text/plain', size: 9 }]);
+    expect(parsed.headers).toContainEqual(['Subject', 'Welcome to the shop']);
+    expect(parsed.date).toBe('2026-11-30T07:00:00.000Z');
+    expect(store.raw('shop', row!.id).toString()).toContain('Subject: Welcome to the shop');
+  });
+
+  it('refuses a message without AUTH (530) or with a wrong password (535) when the app was given one, and one over 25 MB (552)', async () => {
+    const { platform: pm, home } = await platform();
+    const env = await pm.provisionServices(loadManifest(project('  mail: {plugin: mail}')));
+    const port = Number(env.SMTP_PORT);
+    const data = 'Subject: hi\r\n\r\nhello\r\n';
+    const anonymous = await sendMail(port, { from: 'a@b.test', to: ['c@d.test'], data });
+    expect(anonymous.code).toBe(530);
+    const wrong = await sendMail(port, { from: 'a@b.test', to: ['c@d.test'], data, user: 'shop', password: 'not-it' });
+    expect(wrong.code).toBe(535);
+    const huge = await sendMail(port, { from: 'a@b.test', to: ['c@d.test'], data: `Subject: big\r\n\r\n${'x'.repeat(998)}\r\n`.repeat(1) + `${'y'.repeat(76)}\r\n`.repeat(27 * 13_500), user: 'shop', password: env.SMTP_PASSWORD });
+    expect(huge.code).toBe(552);
+    expect(huge.text).toMatch(/at most 25 MB/);
+    // The session goes on after a refusal; STARTTLS is not offered (loopback only, AUTH in the clear is allowed).
+    const { session } = await SmtpSession.open(port);
+    const ehlo = await session.command('EHLO x');
+    session.close();
+    expect(ehlo.text).toMatch(/AUTH PLAIN LOGIN/);
+    expect(ehlo.text).not.toMatch(/STARTTLS/);
+    expect(MailStore.of(home).list('shop')).toEqual([]);
+  }, 60_000);
+
+  it('password: false gives no credentials and takes mail without AUTH; keep: N drops the oldest first', async () => {
+    const { platform: pm, home } = await platform();
+    const env = await pm.provisionServices(loadManifest(project('  outbox: {plugin: mail, password: false, keep: 3}')));
+    expect(env.SMTP_USER).toBeUndefined();
+    expect(env.SMTP_PASSWORD).toBeUndefined();
+    expect(env.OUTBOX_URL).toBe(`smtp://127.0.0.1:${env.SMTP_PORT}`);
+    expect(env.MAIL_URL).toBe(env.OUTBOX_URL);
+    for (let n = 1; n <= 5; n++) {
+      const reply = await sendMail(Number(env.SMTP_PORT), { from: 'a@b.test', to: ['c@d.test'], data: `Subject: message ${n}\r\n\r\nbody ${n}\r\n` });
+      expect(reply.code, reply.text).toBe(250);
+    }
+    const rows = MailStore.of(home).list('shop', 'outbox');
+    expect(rows.map((row) => row.subject)).toEqual(['message 5', 'message 4', 'message 3']);
+    expect(readdirSync(join(home, 'mail', 'shop', 'outbox')).filter((name) => name.endsWith('.eml'))).toHaveLength(3);
+  });
+
+  it('a manifest that turns the password off gets the same port, now taking mail without AUTH', async () => {
+    const { platform: pm } = await platform();
+    const dir = project('  mail: {plugin: mail}');
+    const first = await pm.provisionServices(loadManifest(dir));
+    writeFileSync(join(dir, 'paasmaker.yml'), `application: {name: shop}\ninstances:\n  web: {command: "true"}\nservices:\n  mail: {plugin: mail, password: false}\n`);
+    const second = await pm.provisionServices(loadManifest(dir));
+    expect(second.SMTP_PORT).toBe(first.SMTP_PORT);
+    expect(second.SMTP_PASSWORD).toBeUndefined();
+    expect((await sendMail(Number(second.SMTP_PORT), { from: 'a@b.test', to: ['c@d.test'], data: 'Subject: open\r\n\r\nx\r\n' })).code).toBe(250);
+  });
+
+  it('refuses an option it does not take, or a keep below 1, at its line in the manifest', async () => {
+    const { platform: pm } = await platform();
+    await expect(pm.provisionServices(loadManifest(project('  mail: {plugin: mail, keep: 0}')))).rejects.toThrow(/paasmaker\.yml:5:\d+: services\.mail \(mail\): keep: /);
+    await expect(pm.provisionServices(loadManifest(project('  mail: {plugin: mail, pasword: false}')))).rejects.toThrow(/unknown option "pasword"/);
+  });
+
+  it('listens on the same port after the platform restarts (another when that one is taken), and destroy drops the service’s mail', async () => {
+    const { platform: first, home } = await platform();
+    const manifest = loadManifest(project('  mail: {plugin: mail}'));
+    const before = await first.provisionServices(manifest);
+    expect((await sendMail(Number(before.SMTP_PORT), { from: 'a@b.test', to: ['c@d.test'], data: 'Subject: kept\r\n\r\nx\r\n', user: 'shop', password: before.SMTP_PASSWORD })).code).toBe(250);
+    await first.close();
+    const { platform: second } = await platform(home);
+    const after = await second.provisionServices(manifest);
+    expect(after.SMTP_PORT).toBe(before.SMTP_PORT);
+    expect(after.SMTP_PASSWORD).toBe(before.SMTP_PASSWORD);
+    expect(MailStore.of(home).list('shop').map((row) => row.subject)).toEqual(['kept']);
+    await second.close();
+    // The port taken by another program meanwhile: another one, kept for next time.
+    const stranger = createServer();
+    await new Promise<void>((resolve) => stranger.listen(Number(before.SMTP_PORT), '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => stranger.close(() => resolve())));
+    const { platform: third } = await platform(home);
+    const moved = await third.provisionServices(manifest);
+    expect(moved.SMTP_PORT).not.toBe(before.SMTP_PORT);
+    expect(JSON.parse(readFileSync(join(home, 'mail', 'shop', 'mail', 'listener.json'), 'utf8'))).toEqual({ port: Number(moved.SMTP_PORT) });
+    await third.services.destroy(third.services.list('shop')[0]!);
+    expect(MailStore.of(home).list('shop')).toEqual([]);
+    await expect(SmtpSession.open(Number(moved.SMTP_PORT))).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
