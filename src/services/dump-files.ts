@@ -176,6 +176,9 @@ export async function commandToFile(file: string, options: CommandOptions & { gz
   const stages: Array<Readable | Writable> = [child.stdout!, ...(options.gzip ? [createGzip()] : []), out];
   try {
     const [flowed, ran] = await Promise.allSettled([pipeline(stages), exited]);
+    // A full disk stops the file first; the command then only loses its reader.
+    const code = flowed.status === 'rejected' ? (flowed.reason as NodeJS.ErrnoException).code : undefined;
+    if (code === 'ENOSPC' || code === 'EDQUOT') throw new PaasmakerError('DISK_FULL', `${options.what}: no space left for ${file}`, { hint: `free space on the disk holding ${file} (see: df -h), or dump somewhere else` });
     if (ran.status === 'rejected') throw ran.reason;
     if (flowed.status === 'rejected') throw options.step.signal?.aborted ? stoppedError(options.step, options.what) : flowed.reason;
     return statSync(file).size;

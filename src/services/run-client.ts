@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import { spawn } from 'node:child_process';
 import { PaasmakerError } from '../shared/errors.js';
 
 /**
@@ -56,59 +55,4 @@ export async function retry<T>(fn: () => Promise<T>, timeoutMs: number, everyMs 
       await sleep(everyMs);
     }
   }
-}
-
-/** How a database tool started with startClient ended. */
-export interface ClientExit {
-  ok: boolean;
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** Stopped by the caller's AbortSignal. */
-  aborted: boolean;
-  /** The end of what it wrote on stderr. */
-  errors: string;
-}
-
-const ERRORS_KEPT = 16 * 1024;
-
-/**
- * Starts a database tool (pg_dump, pg_restore, psql, …) with an argv, for a
- * stream of data rather than a query: its input from another tool's stdout,
- * its output to a pipe or a file descriptor. Aborting the signal stops it.
- * Never rejects: the exit says how it went.
- */
-export function startClient(
-  command: string,
-  args: string[],
-  options: { env?: Record<string, string>; input?: Readable; output?: 'pipe' | number; signal?: AbortSignal; onError?: (chunk: string) => void } = {},
-): { child: ChildProcess; exit: Promise<ClientExit> } {
-  const child = spawn(command, args, { env: { ...process.env, ...options.env }, stdio: [options.input ? 'pipe' : 'ignore', options.output ?? 'ignore', 'pipe'] });
-  const exit = new Promise<ClientExit>((resolve) => {
-    let errors = '';
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      errors = (errors + chunk).slice(-ERRORS_KEPT);
-      options.onError?.(chunk);
-    });
-    if (options.input) {
-      options.input.pipe(child.stdin!);
-      child.stdin!.on('error', () => {}); // it may stop reading early: its exit says why
-    }
-    const stop = () => child.kill('SIGTERM');
-    if (options.signal?.aborted) stop();
-    else options.signal?.addEventListener('abort', stop, { once: true });
-    const end = (code: number | null, signal: NodeJS.Signals | null, error?: Error) => {
-      options.signal?.removeEventListener('abort', stop);
-      if (error) errors += `could not run ${command}: ${error.message}`;
-      const aborted = options.signal?.aborted ?? false;
-      resolve({ ok: code === 0 && !aborted && !error, code, signal, aborted, errors });
-    };
-    child.once('error', (error) => end(null, null, error));
-    child.once('close', (code, signal) => end(code, signal));
-  });
-  return { child, exit };
-}
-
-/** The last lines of a tool's words, for an error's detail. */
-export function lastLines(text: string, count = 6): string | undefined {
-  return text.trim().split('\n').slice(-count).join('\n') || undefined;
 }

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fstatSync, openSync, readSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { PaasmakerError } from '../../shared/errors.js';
+import { memoryText as sizeText } from '../../shared/usage-text.js';
 import { INSTALL, requireBinary } from '../binaries.js';
+import { commandToFile, fileKind, fileToCommand, throwIfStopped } from '../dump-files.js';
 import { assertSafe, pgIdent, resourceName, sqlString } from '../names.js';
-import { lastLines, retry, startClient, type ClientExit } from '../run-client.js';
+import { retry, runClient } from '../run-client.js';
 import type { Credentials, DataStep, ServiceRequest } from '../types.js';
 import { createDatabase, psql, type PgAdmin } from './postgres-admin.js';
 
@@ -13,7 +15,6 @@ const PORTABLE = ['--no-owner', '--no-privileges'];
 /** What pg_restore says of a file it cannot read whole: cut short, damaged, or not a dump at all. */
 const UNREADABLE = /input file|end of file|valid archive|magic string|file header|unsupported version|decompress|corrupt|unexpected data offset|could not find block/i;
 
-const megabytes = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
 /** psql's arguments to connect as a service's own role, to `database`. */
@@ -31,82 +32,47 @@ function pgTool(name: 'pg_dump' | 'pg_restore', what: string, admin: PgAdmin, en
  * so everything in the copy belongs to it.
  */
 export async function cloneIn(admin: PgAdmin, from: ServiceRequest, to: ServiceRequest, target: Credentials, env: NodeJS.ProcessEnv): Promise<void> {
-  const dump = startClient(pgTool('pg_dump', 'cloning a database', admin, env), [...PORTABLE, ...admin.args, '-d', resourceName(from)], { env: admin.env, output: 'pipe' });
+  const pgDump = pgTool('pg_dump', 'cloning a database', admin, env);
+  const dump = spawn(pgDump, [...PORTABLE, ...admin.args, '-d', resourceName(from)], { env: { ...process.env, ...admin.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const into = asService(target, target.database!);
-  const load = startClient(admin.psql, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...into.args], { env: into.env, input: dump.child.stdout! });
-  const [dumped, loaded] = await Promise.all([dump.exit, load.exit]);
-  if (!dumped.ok || !loaded.ok) {
-    throw new PaasmakerError('SERVICE_FAILED', `copying PostgreSQL database "${resourceName(from)}" into "${resourceName(to)}" failed`, { detail: lastLines(dumped.errors + loaded.errors) });
+  const restore = spawn(admin.psql, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...into.args], { env: { ...process.env, ...into.env }, stdio: ['pipe', 'ignore', 'pipe'] });
+  dump.stdout.pipe(restore.stdin);
+  let errors = '';
+  dump.stderr.on('data', (chunk) => (errors += chunk));
+  restore.stderr.on('data', (chunk) => (errors += chunk));
+  const exit = (child: ReturnType<typeof spawn>) => new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  const [dumped, restored] = await Promise.all([exit(dump), exit(restore)]);
+  if (dumped !== 0 || restored !== 0) {
+    throw new PaasmakerError('SERVICE_FAILED', `copying PostgreSQL database "${resourceName(from)}" into "${resourceName(to)}" failed`, { detail: errors.trim().split('\n').slice(-6).join('\n') || undefined });
   }
-}
-
-/** Calls `tick` about every second until the promise settles. */
-async function ticking<T>(work: Promise<T>, tick: () => void): Promise<T> {
-  const timer = setInterval(tick, 1000);
-  try {
-    return await work;
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-function stopped(step: DataStep, what: string): unknown {
-  return step.signal?.reason ?? new PaasmakerError('SERVICE_FAILED', `${what} was stopped`);
 }
 
 /** pg_dump -Fc of the service's database, as the administrator, into `file` (0600); a failed or stopped dump leaves no file. */
 export async function dumpIn(admin: PgAdmin, request: ServiceRequest, file: string, step: DataStep, env: NodeJS.ProcessEnv): Promise<void> {
   const name = resourceName(request);
-  const pgDump = pgTool('pg_dump', 'dumping a PostgreSQL database', admin, env);
-  step.signal?.throwIfAborted();
   const began = Date.now();
-  const fd = openSync(file, 'w', 0o600);
-  let exit: ClientExit;
-  let size = 0;
-  try {
-    fchmodSync(fd, 0o600); // a file that was there keeps its mode otherwise
-    // pg_dump writes to the file itself: a seekable output gets a table of contents with data offsets (pg_restore -j needs them).
-    const dump = startClient(pgDump, ['-Fc', ...PORTABLE, ...admin.args, '-d', name], { env: admin.env, output: fd, signal: step.signal });
-    exit = await ticking(dump.exit, () => step.say(`dumped ${megabytes(fstatSync(fd).size)}`));
-    size = fstatSync(fd).size;
-  } finally {
-    closeSync(fd);
-  }
-  if (!exit.ok) {
-    rmSync(file, { force: true });
-    if (exit.aborted) throw stopped(step, `the dump of "${name}"`);
-    if (/No space left on device|Disk quota exceeded/i.test(exit.errors)) {
-      throw new PaasmakerError('DISK_FULL', `no space left for the dump of "${name}" in ${file}`, { hint: `free space on the disk holding ${file} (see: df -h), or dump somewhere else`, detail: lastLines(exit.errors) });
-    }
-    throw new PaasmakerError('SERVICE_FAILED', `pg_dump of the PostgreSQL database "${name}" failed (${exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`})`, {
-      detail: lastLines(exit.errors),
-    });
-  }
-  step.say(`dumped "${name}": ${megabytes(size)} in ${seconds(began)}`);
+  const size = await commandToFile(file, {
+    command: pgTool('pg_dump', 'dumping a PostgreSQL database', admin, env),
+    args: ['-Fc', ...PORTABLE, ...admin.args, '-d', name],
+    env: admin.env,
+    what: `dumping PostgreSQL database "${name}"`,
+    step,
+    secrets: Object.values(admin.env),
+  });
+  step.say(`dumped PostgreSQL database "${name}": ${sizeText(size)} in ${seconds(began)}`);
 }
 
 /** Refuses a file that is not a custom-format dump pg_restore can read, before anything is touched. */
 async function checkDump(file: string, pgRestore: string): Promise<void> {
-  const hint = 'a dump made by paasmaker db dump, or by pg_dump -Fc (custom format); a plain SQL dump loads with psql through paasmaker db shell';
-  const magic = Buffer.alloc(5);
-  try {
-    const fd = openSync(file, 'r');
-    try {
-      readSync(fd, magic, 0, 5, 0);
-    } finally {
-      closeSync(fd);
-    }
-  } catch (error) {
-    throw new PaasmakerError('DUMP_INVALID', `${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { hint });
-  }
-  if (magic.toString('latin1') !== 'PGDMP') throw new PaasmakerError('DUMP_INVALID', `${file} is not a PostgreSQL dump (pg_dump -Fc): it does not begin with "PGDMP"`, { hint });
-  const contents = await startClient(pgRestore, ['-l', file]).exit;
-  if (!contents.ok) {
+  const hint = 'give a dump made by paasmaker db dump, or by pg_dump -Fc (custom format); a plain SQL dump loads with psql through paasmaker db shell';
+  const kind = fileKind(file);
+  if (kind !== 'a PostgreSQL dump (pg_dump -Fc)') throw new PaasmakerError('DUMP_INVALID', `${file} is not a PostgreSQL dump (pg_dump -Fc): it is ${kind}`, { hint });
+  await runClient(pgRestore, ['-l', file], { what: `reading the table of contents of ${file}`, timeoutMs: 120_000 }).catch((error: PaasmakerError) => {
     throw new PaasmakerError('DUMP_INVALID', `${file} is not a PostgreSQL dump (pg_dump -Fc) that pg_restore can read: its table of contents is damaged or cut short`, {
       hint,
-      detail: lastLines(contents.errors),
+      detail: error.detail,
     });
-  }
+  });
 }
 
 /** Names beside the service's database for the copy being filled and the old data being dropped: ≤ 63 bytes, unique. */
@@ -116,54 +82,45 @@ function sideNames(name: string): { fresh: string; old: string } {
   return { fresh: assertSafe(`${stem}__new_${tag}`), old: assertSafe(`${stem}__old_${tag}`) };
 }
 
-/** The lines of pg_restore's stderr worth showing: its errors and what it ran, not its progress (-v). */
-const errorsOnly = (text: string) => text.split('\n').filter((line) => !/^pg_restore: (?!error|warning)/.test(line)).join('\n');
+/** pg_restore's own words that say the file could not be read whole (not what the server refused). */
+function unreadable(detail: string | undefined): boolean {
+  return (detail ?? '').split('\n').some((line) => line.startsWith('pg_restore: error:') && !line.includes('could not execute query') && UNREADABLE.test(line));
+}
 
 /**
  * Replaces the service's database with `file`'s contents: checked, loaded
  * into a fresh database as the service's own role (so it owns every object),
  * then swapped in under the service's name, the old one dropped. Anything
  * wrong before the swap drops the fresh copy and leaves the data as it was.
+ * pg_restore reads the file on its stdin: one job (-j needs a file it can
+ * seek, and did not help; see bench/README.md, snapshots).
  */
-export async function restoreIn(admin: PgAdmin, request: ServiceRequest, target: Credentials, file: string, step: DataStep, env: NodeJS.ProcessEnv, jobs = 1): Promise<void> {
+export async function restoreIn(admin: PgAdmin, request: ServiceRequest, target: Credentials, file: string, step: DataStep, env: NodeJS.ProcessEnv): Promise<void> {
   const name = resourceName(request);
   const pgRestore = pgTool('pg_restore', 'restoring a PostgreSQL database', admin, env);
   await checkDump(file, pgRestore);
-  step.signal?.throwIfAborted();
+  const what = `restoring PostgreSQL database "${name}"`;
+  throwIfStopped(step, what);
   const began = Date.now();
   const { fresh, old } = sideNames(name);
   const database = createDatabase(fresh, target.username!);
   await psql(admin, `${database.create};\n${database.close}\n`, `creating the database "${fresh}" to restore into`);
   step.say(`restoring ${file} into a fresh database "${fresh}" as the role "${target.username}"`);
-  let exit: ClientExit;
   try {
-    let table = '';
     const into = asService(target, fresh);
-    const load = startClient(pgRestore, ['-v', ...PORTABLE, '--exit-on-error', ...(jobs > 1 ? ['-j', String(jobs)] : []), ...into.args, file], {
-      env: into.env,
-      signal: step.signal,
-      onError: (chunk) => (table = [...chunk.matchAll(/processing data for table "([^"]+)"/g)].at(-1)?.[1] ?? table),
-    });
-    exit = await ticking(load.exit, () => step.say(`restoring into a fresh database: ${seconds(began)}${table ? `, table ${table}` : ''}`));
+    await fileToCommand(file, { command: pgRestore, args: [...PORTABLE, '--exit-on-error', ...into.args], env: into.env, what, step, secrets: [target.password!] });
   } catch (error) {
     await dropDatabase(admin, fresh);
-    throw error;
-  }
-  if (!exit.ok) {
-    await dropDatabase(admin, fresh);
-    if (exit.aborted) throw stopped(step, `the restore of "${name}"`);
-    const words = errorsOnly(exit.errors);
-    const detail = lastLines(words);
-    const ownErrors = words.split('\n').filter((line) => line.startsWith('pg_restore: error:') && !line.includes('could not execute query'));
-    if (ownErrors.some((line) => UNREADABLE.test(line))) {
+    if (step.signal?.aborted || !(error instanceof PaasmakerError) || error.code !== 'SERVICE_FAILED') throw error;
+    if (unreadable(error.detail)) {
       throw new PaasmakerError('DUMP_INVALID', `${file} is not a whole PostgreSQL dump: pg_restore stopped part-way (the file is cut short or damaged); "${name}" is unchanged`, {
-        hint: 'dump the database again and copy the file whole',
-        detail,
+        hint: 'the dump was not copied whole (or not made whole): use another copy of it, or another dump',
+        detail: error.detail,
       });
     }
     throw new PaasmakerError('SERVICE_FAILED', `restoring ${file} into "${name}" failed; "${name}" is unchanged`, {
       hint: `what pg_restore could not do is below; the dump loads as the service's own role "${target.username}", which may not create what needs a superuser (some extensions)`,
-      detail,
+      detail: error.detail,
     });
   }
   step.say(`restored into a fresh database in ${seconds(began)}; swapping it in for "${name}"`);
