@@ -1,9 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { basename } from 'node:path';
 import { PaasmakerError } from '../../shared/errors.js';
 import { memoryText as sizeText } from '../../shared/usage-text.js';
 import { INSTALL, requireBinary } from '../binaries.js';
-import { commandToFile, fileKind, fileToCommand, throwIfStopped } from '../dump-files.js';
+import { commandToFile, dumpInvalid, fileKind, fileToCommand, throwIfStopped } from '../dump-files.js';
 import { assertSafe, pgIdent, resourceName, sqlString } from '../names.js';
 import { retry, runClient } from '../run-client.js';
 import type { Credentials, DataStep, ServiceRequest } from '../types.js';
@@ -62,16 +63,22 @@ export async function dumpIn(admin: PgAdmin, request: ServiceRequest, file: stri
   step.say(`dumped PostgreSQL database "${name}": ${sizeText(size)} in ${seconds(began)}`);
 }
 
+/** DUMP_INVALID in the words every plugin uses, with pg_restore's own below. */
+function notWhole(file: string, why: string, detail: string | undefined): PaasmakerError {
+  const invalid = dumpInvalid(file, 'postgresql', why);
+  return new PaasmakerError('DUMP_INVALID', invalid.message, { hint: invalid.hint, detail });
+}
+
 /** Refuses a file that is not a custom-format dump pg_restore can read, before anything is touched. */
 async function checkDump(file: string, pgRestore: string): Promise<void> {
-  const hint = 'give a dump made by paasmaker db dump, or by pg_dump -Fc (custom format); a plain SQL dump loads with psql through paasmaker db shell';
   const kind = fileKind(file);
-  if (kind !== 'a PostgreSQL dump (pg_dump -Fc)') throw new PaasmakerError('DUMP_INVALID', `${file} is not a PostgreSQL dump (pg_dump -Fc): it is ${kind}`, { hint });
-  await runClient(pgRestore, ['-l', file], { what: `reading the table of contents of ${file}`, timeoutMs: 120_000 }).catch((error: PaasmakerError) => {
-    throw new PaasmakerError('DUMP_INVALID', `${file} is not a PostgreSQL dump (pg_dump -Fc) that pg_restore can read: its table of contents is damaged or cut short`, {
-      hint,
-      detail: error.detail,
+  if (kind !== 'a PostgreSQL dump (pg_dump -Fc)') {
+    throw new PaasmakerError('DUMP_INVALID', `${basename(file)} is not a PostgreSQL dump (pg_dump -Fc): it is ${kind}`, {
+      hint: 'give a dump made by paasmaker db dump, or by pg_dump -Fc (custom format); a plain SQL dump loads with psql through paasmaker db shell',
     });
+  }
+  await runClient(pgRestore, ['-l', file], { what: `reading the table of contents of ${file}`, timeoutMs: 120_000 }).catch((error: PaasmakerError) => {
+    throw notWhole(file, 'pg_restore cannot read its table of contents (damaged or cut short)', error.detail);
   });
 }
 
@@ -112,12 +119,7 @@ export async function restoreIn(admin: PgAdmin, request: ServiceRequest, target:
   } catch (error) {
     await dropDatabase(admin, fresh);
     if (step.signal?.aborted || !(error instanceof PaasmakerError) || error.code !== 'SERVICE_FAILED') throw error;
-    if (unreadable(error.detail)) {
-      throw new PaasmakerError('DUMP_INVALID', `${file} is not a whole PostgreSQL dump: pg_restore stopped part-way (the file is cut short or damaged); "${name}" is unchanged`, {
-        hint: 'the dump was not copied whole (or not made whole): use another copy of it, or another dump',
-        detail: error.detail,
-      });
-    }
+    if (unreadable(error.detail)) throw notWhole(file, 'pg_restore could not read it to its end (cut short or damaged)', error.detail);
     throw new PaasmakerError('SERVICE_FAILED', `restoring ${file} into "${name}" failed; "${name}" is unchanged`, {
       hint: `what pg_restore could not do is below; the dump loads as the service's own role "${target.username}", which may not create what needs a superuser (some extensions)`,
       detail: error.detail,
