@@ -148,8 +148,7 @@ export class MailStore {
     return this.queued(key, async () => {
       try {
         if (this.dropped.has(key)) throw new PaasmakerError('SERVICE_NOT_FOUND', `the mail service ${key} was destroyed`);
-        const { simpleParser } = await import('mailparser');
-        const parsed = await simpleParser(createReadStream(source), { skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
+        const parsed = await summarize(source);
         const dir = this.dir(app, service);
         mkdirSync(dir, { recursive: true, mode: 0o700 });
         const entries = await this.indexInQueue(app, service);
@@ -162,14 +161,14 @@ export class MailStore {
         const entry: Entry = {
           id,
           time: new Date().toISOString(),
-          from: parsed.from?.text || envelope.from,
+          from: parsed.from || envelope.from,
           to: envelope.to,
-          subject: parsed.subject ?? '',
+          subject: parsed.subject,
           size: statSync(join(dir, `${id}.eml`)).size,
-          attachments: parsed.attachments.length,
-          text: (parsed.text ?? '').slice(0, MAIL_TEXT_KEPT),
-          html: typeof parsed.html === 'string',
-          parts: attachmentsOf(parsed.attachments),
+          attachments: parsed.parts.length,
+          text: parsed.text.slice(0, MAIL_TEXT_KEPT),
+          html: parsed.html,
+          parts: parsed.parts,
         };
         entries.push(entry);
         const dropped = entries.splice(0, Math.max(0, entries.length - Math.min(MAX_KEEP, Math.max(1, keep))));
@@ -273,6 +272,51 @@ function row(entry: Entry, app: string, service: string): MailRow {
 
 function attachmentsOf(attachments: Array<{ filename?: string; contentType: string; size: number }>): Attachment[] {
   return attachments.map((attachment) => ({ name: attachment.filename ?? null, type: attachment.contentType, size: attachment.size }));
+}
+
+/**
+ * What the index keeps of a message, read as a stream: its attachments are
+ * counted and let go, never held (simpleParser would hold them all).
+ */
+async function summarize(file: string): Promise<{ from: string; subject: string; text: string; html: boolean; parts: Attachment[] }> {
+  const { MailParser } = await import('mailparser');
+  const parser = new MailParser({ skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
+  const summary = { from: '', subject: '', text: '', html: false, parts: [] as Attachment[] };
+  const counted: Array<Promise<void>> = [];
+  parser.on('headers', (headers: Map<string, unknown>) => {
+    const from = headers.get('from') as { text?: string } | undefined;
+    const subject = headers.get('subject');
+    summary.from = from?.text ?? '';
+    summary.subject = typeof subject === 'string' ? subject : '';
+  });
+  parser.on('data', (data: import('mailparser').AttachmentStream | import('mailparser').MessageText) => {
+    if (data.type === 'text') {
+      summary.text = data.text ?? '';
+      summary.html = typeof data.html === 'string';
+      return;
+    }
+    const attachment = data;
+    let size = 0;
+    attachment.content.on('data', (chunk: Buffer) => (size += chunk.length));
+    counted.push(
+      new Promise((resolve) =>
+        attachment.content.once('end', () => {
+          summary.parts.push({ name: attachment.filename ?? null, type: attachment.contentType, size });
+          attachment.release?.();
+          resolve();
+        }),
+      ),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    const input = createReadStream(file);
+    input.once('error', reject);
+    parser.once('error', reject);
+    parser.once('end', resolve);
+    input.pipe(parser);
+  });
+  await Promise.all(counted);
+  return summary;
 }
 
 /** From, To, Subject of a message, read from its header alone (the first 256 KB at most): what rebuilds an index. */

@@ -75,6 +75,11 @@ describe('the mail catcher', () => {
     expect(mode(join(dir, `${row!.id}.eml`))).toBe(0o600);
     expect(mode(join(dir, 'index.json'))).toBe(0o600);
 
+    // The index keeps what the detail view shows (HTML or not, the attachments) and the start of the text; a listing shows neither of the first two.
+    expect(JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'))[0]).toMatchObject({ id: row!.id, html: true, parts: [{ name: 'terms.txt', type: 'text/plain', size: 9 }], text: 'Hello Ana, thanks for signing up.' });
+    expect(row).not.toHaveProperty('parts');
+    expect(row).not.toHaveProperty('html');
+
     const parsed = await store.read('shop', row!.id);
     expect(parsed.text?.trim()).toBe('Hello Ana, thanks for signing up.');
     expect(parsed.html).toBe(true);
