@@ -2,7 +2,7 @@ import type { MailCleared } from '../../shared/mail-views.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { callApi } from '../../api/index.js';
 import { defineCommand } from '../command.js';
-import { mailApp, mailPath } from '../mail-reader.js';
+import { mailApp, mailPath, offlineStore } from '../mail-reader.js';
 import { fromPlatform } from '../running-platform.js';
 
 type Options = { yes?: boolean; dir: string; service?: string };
@@ -33,13 +33,7 @@ async function mailClear(name: string | undefined, options: Options): Promise<nu
   }
   const cleared = await fromPlatform(
     (socket) => callApi<MailCleared>(socket, 'DELETE', mailPath(app), { confirm: app, ...(options.service ? { service: options.service } : {}) }),
-    async () => {
-      const { readView } = await import('../running-platform.js');
-      if (!(await readView((state) => state.apps.get(app) !== undefined))) throw new PaasmakerError('APP_NOT_FOUND', `no app named "${app}"`, { hint: 'paasmaker ps -a lists the apps' });
-      const { MailStore } = await import('../../services/mail-store.js');
-      const { homeLayout } = await import('../../shared/paths.js');
-      return { app, deleted: await MailStore.of(homeLayout().root).clear(app, options.service) };
-    },
+    async () => ({ app, deleted: await (await offlineStore(app)).clear(app, options.service) }),
   );
   process.stdout.write(`Deleted ${cleared.deleted} message(s) of ${what}.\n`);
   return 0;
