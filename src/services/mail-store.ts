@@ -145,9 +145,11 @@ export class MailStore {
    */
   add(app: string, service: string, source: string, envelope: Envelope, keep = DEFAULT_KEEP): Promise<MailRow> {
     const key = `${app}/${service}`;
+    // Asked after a drop: refused. Asked before: filed, then dropped with the rest (the drop waits in the queue).
+    const refused = this.dropped.has(key);
     return this.queued(key, async () => {
       try {
-        if (this.dropped.has(key)) throw new PaasmakerError('SERVICE_NOT_FOUND', `the mail service ${key} was destroyed`);
+        if (refused) throw new PaasmakerError('SERVICE_NOT_FOUND', `the mail service ${key} was destroyed`);
         const parsed = await summarize(source);
         const dir = this.dir(app, service);
         mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -199,6 +199,22 @@ describe('the mail catcher', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(existsSync(join(home, 'mail', 'shop', 'mail'))).toBe(false);
     expect(readdirSync(join(home, 'mail', '.incoming'))).toEqual([]);
+
+    // The same at the store: a drop waits for the message being filed, and one after it is refused.
+    const store = MailStore.of(home);
+    store.open('shop', 'mail'); // provisioned again
+    const file = store.incomingFile();
+    writeFileSync(file, big);
+    const filing = store.add('shop', 'mail', file, { from: 'a@b.test', to: ['c@d.test'] });
+    const dropping = store.drop('shop', 'mail');
+    expect((await filing).subject).toBe('late');
+    await dropping;
+    expect(existsSync(join(home, 'mail', 'shop', 'mail'))).toBe(false);
+    const after = store.incomingFile();
+    writeFileSync(after, 'Subject: later\r\n\r\nx\r\n');
+    await expect(store.add('shop', 'mail', after, { from: 'a@b.test', to: ['c@d.test'] })).rejects.toThrow(/the mail service shop\/mail was destroyed/);
+    expect(existsSync(join(home, 'mail', 'shop', 'mail'))).toBe(false);
+    expect(existsSync(after)).toBe(false);
   }, 60_000);
 
   it(`takes at most ${10} connections at once: the next is told 421 to come back`, async () => {
