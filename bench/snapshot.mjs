@@ -17,6 +17,7 @@
 // is written outside the temporary folders). Needs `npm run build` first.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +29,8 @@ const { Supervisor } = await import(join(root, 'dist/src/supervisor/index.js'));
 const { loadManifest } = await import(join(root, 'dist/src/manifest/index.js'));
 const { callApi, daemonSocket } = await import(join(root, 'dist/src/api/index.js'));
 const bin = join(root, 'bin', 'paasmaker');
+// A connection per API call: spawnSync holds this process's loop while a kept-alive one is closed by the daemon (EPIPE on reuse).
+http.globalAgent = new http.Agent({ keepAlive: false });
 
 const rounds = Number(process.env.ROUNDS ?? 3);
 const sizeMb = Number(process.env.SIZE_MB ?? 100);
