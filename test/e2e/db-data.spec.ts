@@ -149,6 +149,7 @@ describe('paasmaker db snapshot', () => {
     // One job: the processes stopped, each service restored as a step, the processes started again.
     expect(restored.stdout).toMatch(/^snapshot restore before…$/m);
     expect(restored.stdout).toMatch(/snapshot restore before \| stopping guestbook's processes: web\.0[\s\S]*restore db: done[\s\S]*restore files: done[\s\S]*snapshot restore before \| starting guestbook's processes again/);
+    expect(restored.stdout).toMatch(/snapshot restore before \| the data as it was before this restore is kept as the snapshot pre-restore-\d{8}-\d{6} \(paasmaker db snapshot restore pre-restore-\d{8}-\d{6} --yes goes back to it\)/);
     expect(rows(home, 'guestbook')).toEqual(['first entry', 'second entry']);
     const after = (await psJson(home)).find((each) => each.app === 'guestbook')!;
     expect(after).toMatchObject({ state: 'running' });
@@ -165,7 +166,8 @@ describe('paasmaker db snapshot', () => {
     expect(removed.exitCode, removed.stderr).toBe(0);
     expect(removed.stdout).toBe('removed snapshot before of guestbook');
     expect(existsSync(folder)).toBe(false);
-    expect(JSON.parse((await cli(home, ['db', 'snapshots', '--json'], dir)).stdout)).toEqual([]);
+    // What remains: the data as it was before the snapshot restore, kept by it.
+    expect((JSON.parse((await cli(home, ['db', 'snapshots', '--json'], dir)).stdout) as Array<{ name: string }>).map((each) => each.name)).toEqual([expect.stringMatching(/^pre-restore-\d{8}-\d{6}$/)]);
   }, 120_000);
 });
 
