@@ -71,6 +71,11 @@ export class DataTools {
     return this.busy.get(app);
   }
 
+  /** APP_BUSY while a restore of the app runs (its processes are stopped for it, and started by it after): for what would start or stop them meanwhile. */
+  refuseWhileRestoring(app: string): void {
+    if (/^(snapshot )?restore /.test(this.busy.get(app)?.title ?? '')) this.checkIdle(app);
+  }
+
   /** APP_BUSY when a data job of the app runs, naming it. */
   private checkIdle(app: string): void {
     const holder = this.busy.get(app);
@@ -337,7 +342,9 @@ export class DataTools {
         }
         const rest = targets.map((each) => each.service).filter((service) => !restored.includes(service));
         throw new PaasmakerError(isPaasmakerError(error) ? error.code : 'SERVICE_FAILED', `snapshot restore ${name} stopped part-way: ${restored.join(', ')} ${restored.length === 1 ? 'was' : 'were'} restored from ${name}, ${rest.join(', ')} not: ${errorText(error)}`, {
-          hint: `the data from before the restore is the snapshot ${before.name}: ${back} puts it all back`,
+          // In the detail too: a job's failure is told by its message and detail.
+          detail: `the data from before the restore is the snapshot ${before.name}: ${back} puts it all back`,
+          hint: `${back} puts back the data from before the restore`,
           cause: error,
         });
       }
