@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findBinary } from '../../src/services/binaries.js';
-import { apiRequest, CliProcess, examples, getByHost, psJson, runCli, Scratch, until } from '../helpers/cli.js';
+import { apiRequest, CliProcess, examples, getByHost, plainManifest, psJson, runCli, Scratch, until } from '../helpers/cli.js';
 
 // paasmaker db dump, restore and snapshot on the managed database servers, as
 // a user types them: the guestbook example on PostgreSQL, and an app with
@@ -42,18 +42,7 @@ async function redis(home: string, dir: string, ...command: string[]): Promise<s
 
 /** A project whose web process serves nothing of interest, with these lines under services:. */
 function project(name: string, services: string[]): string {
-  return scratch.project({
-    'paasmaker.yml': [
-      'application:',
-      `  name: ${name}`,
-      'instances:',
-      '  web:',
-      `    command: node -e "require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT, '127.0.0.1')"`,
-      'services:',
-      ...services,
-      '',
-    ].join('\n'),
-  });
+  return scratch.project({ 'paasmaker.yml': plainManifest(name, services) });
 }
 
 /** A session of the app's that holds the table `notes` locked (a pg_dump of it waits meanwhile) until release(). */

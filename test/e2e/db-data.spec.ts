@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { psJson, runCli, Scratch } from '../helpers/cli.js';
+import { plainManifest, psJson, runCli, Scratch } from '../helpers/cli.js';
 
 // paasmaker db dump, restore and snapshot, as a user types them, on SQLite
 // apps: through the daemon that runs them, and with no platform running.
@@ -15,22 +15,7 @@ afterEach(() => scratch.cleanup());
 
 /** A project whose web process serves nothing of interest, with a SQLite service `db` and a folder `files` (after the `first` services). */
 function app(name: string, first: string[] = []): string {
-  return scratch.project({
-    'paasmaker.yml': [
-      'application:',
-      `  name: ${name}`,
-      'instances:',
-      '  web:',
-      `    command: node -e "require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT, '127.0.0.1')"`,
-      'services:',
-      ...first,
-      '  db:',
-      '    plugin: sqlite',
-      '  files:',
-      '    plugin: filesystem',
-      '',
-    ].join('\n'),
-  });
+  return scratch.project({ 'paasmaker.yml': plainManifest(name, [...first, '  db:', '    plugin: sqlite', '  files:', '    plugin: filesystem']) });
 }
 
 const dbFile = (home: string, app: string) => join(home, 'data', app, 'db.sqlite');
