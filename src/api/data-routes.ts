@@ -1,19 +1,22 @@
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
-import { errorText, PaasmakerError } from '../shared/errors.js';
+import { PaasmakerError } from '../shared/errors.js';
 import { timeStamp } from '../shared/dump-formats.js';
 import { byteSize } from '../shared/usage-text.js';
-import { DataRunSchema, DumpRunSchema, SnapshotRemovedSchema, SnapshotSchema, type DataRun } from '../shared/views.js';
+import { DataRunSchema, DumpRunSchema, SnapshotRemovedSchema, SnapshotSchema, type DataRun, type JobRun } from '../shared/views.js';
 import { DumpRequestSchema, RestoreQuerySchema, SnapshotConfirmSchema, SnapshotRequestSchema, WaitQuerySchema } from './requests.js';
+import { hasSnapshot } from '../engine/index.js';
 import { answerAsJob, appRecord, FileAnswer, type ApiContext, type Route } from './route.js';
 
 /** The largest dump a restore takes as its body. */
 const RESTORE_LIMIT = 64 * 1024 ** 3;
 
-/** A job's failure, as answerAsJob reports it. */
-const failed = (error: unknown) => ({ ok: false, detail: errorText(error) });
+/** The name a restore's upload is kept under: the one it was sent with, made safe ("dump" when nothing is left of it). */
+export function uploadName(name: string | undefined): string {
+  const safe = basename(name ?? 'dump').replace(/[^\w.-]/g, '_');
+  return safe === '' || /^\.+$/.test(safe) ? 'dump' : safe;
+}
 
 /** The app's manifest (as it runs, else as it last ran), the app checked first. */
 async function manifestOf(context: ApiContext, app: string) {
@@ -49,13 +52,10 @@ export const DATA_ROUTES: Route[] = [
       let size: number | null = null;
       const run = await answerAsJob(
         (started) =>
-          context.platform.data.dumpForDownload(manifest, chosen.service, started).then(
-            (made) => {
-              size = made.size;
-              return { ok: true, detail: `${made.service} (${made.plugin}): ${byteSize(made.size)}` };
-            },
-            failed,
-          ),
+          context.platform.data.dumpForDownload(manifest, chosen.service, started).then((made) => {
+            size = made.size;
+            return { ok: true, detail: `${made.service} (${made.plugin}): ${byteSize(made.size)}` };
+          }),
         query.wait,
       );
       return { ...run, ...chosen, download: `/api/v1/apps/${encodeURIComponent(params.app!)}/dumps/${run.job}`, size };
@@ -82,28 +82,40 @@ export const DATA_ROUTES: Route[] = [
     scope: 'app',
     summary: "Replace one of the app's services' data with a dump sent as the body (paasmaker db restore), as a job: the file is checked whole and of the service's kind before anything changes; a running app's processes are stopped for the while and started again",
     query: RestoreQuerySchema,
-    upload: { types: ['application/octet-stream', 'application/gzip'], limit: RESTORE_LIMIT, query: RestoreQuerySchema, description: 'the dump, as paasmaker db dump wrote it (at most 64 GiB)' },
+    upload: {
+      types: ['application/octet-stream', 'application/gzip'],
+      limit: RESTORE_LIMIT,
+      query: RestoreQuerySchema,
+      description: 'the dump, as paasmaker db dump wrote it (at most 64 GiB)',
+      // The app and the service, before a body that may be gigabytes is received.
+      check: async (context, params, query: z.infer<typeof RestoreQuerySchema>) => {
+        context.platform.data.choose(await manifestOf(context, params.app!), query.service);
+      },
+    },
     response: DataRunSchema,
     handle: async (context, params, _body, query: z.infer<typeof RestoreQuerySchema>, upload) => {
       const manifest = await manifestOf(context, params.app!);
       if (!upload) throw new PaasmakerError('INVALID_REQUEST', 'a restore takes the dump as its body', { hint: 'send the file with Content-Type application/octet-stream (paasmaker db restore FILE --yes does)' });
       const chosen = context.platform.data.choose(manifest, query.service);
       // The upload is removed once this answer goes; the job may outlive the answer, so it takes the file over, under the name it was sent with.
-      const dir = join(context.platform.layout.root, 'tmp', `restore-${randomBytes(6).toString('hex')}`);
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const file = join(dir, basename(query.name ?? 'dump').replace(/[^\w.-]/g, '_') || 'dump');
-      renameSync(upload.file, file);
-      const run = await answerAsJob(
-        (started) =>
-          context.platform.data
-            .restore(manifest, chosen.service, file, started)
-            .then((service) => ({ ok: true, detail: `restored ${service} from ${basename(file)}` }), failed)
-            .finally(() => rmSync(dir, { recursive: true, force: true })),
-        query.wait,
-      ).catch((error: unknown) => {
-        rmSync(dir, { recursive: true, force: true });
+      const dir = context.platform.data.uploadDir();
+      const gone = () => rmSync(dir, { recursive: true, force: true });
+      let run: JobRun;
+      try {
+        const file = join(dir, uploadName(query.name));
+        renameSync(upload.file, file);
+        run = await answerAsJob(
+          (started) =>
+            context.platform.data
+              .restore(manifest, chosen.service, file, started)
+              .then((service) => ({ ok: true, detail: `restored ${service} from ${basename(file)}` }))
+              .finally(gone),
+          query.wait,
+        );
+      } catch (error) {
+        gone();
         throw error;
-      });
+      }
       return { ...run, name: chosen.service } satisfies DataRun;
     },
   },
@@ -120,7 +132,7 @@ export const DATA_ROUTES: Route[] = [
       const manifest = await manifestOf(context, params.app!);
       const name = (body as z.infer<typeof SnapshotRequestSchema>).name ?? timeStamp();
       const run = await answerAsJob(
-        (started) => context.platform.data.snapshot(manifest, name, started).then((row) => ({ ok: true, detail: `${row.services.join(', ')}: ${byteSize(row.size)}` }), failed),
+        (started) => context.platform.data.snapshot(manifest, name, started).then((row) => ({ ok: true, detail: `${row.services.join(', ')}: ${byteSize(row.size)}` })),
         query.wait,
       );
       return { ...run, name } satisfies DataRun;
@@ -148,9 +160,10 @@ export const DATA_ROUTES: Route[] = [
       const manifest = await manifestOf(context, params.app!);
       const name = params.name!;
       const services = context.platform.data.snapshots(manifest.application.name).find((row) => row.name === name)?.services;
+      // A snapshot that is not listed (none of that name, its record damaged) is refused by the restore itself.
       if (services) confirmSnapshot(params.app!, name, (body as z.infer<typeof SnapshotConfirmSchema>).confirm, `restoring snapshot ${name} replaces the data of ${params.app}'s ${services.join(', ')}`);
       const run = await answerAsJob(
-        (started) => context.platform.data.restoreSnapshot(manifest, name, started).then((record) => ({ ok: true, detail: `restored ${name} (taken ${record.time})` }), failed),
+        (started) => context.platform.data.restoreSnapshot(manifest, name, started).then((record) => ({ ok: true, detail: `restored ${name} (taken ${record.time})` })),
         query.wait,
       );
       return { ...run, name } satisfies DataRun;
@@ -167,7 +180,8 @@ export const DATA_ROUTES: Route[] = [
     handle: (context, params, body) => {
       const app = appRecord(context, params.app!).name;
       const name = params.name!;
-      if (context.platform.data.snapshots(app).some((row) => row.name === name)) confirmSnapshot(app, name, (body as z.infer<typeof SnapshotConfirmSchema>).confirm, `removing snapshot ${name} of ${app} deletes its dumps`);
+      // Confirmed by its folder, so that one whose record is damaged can be removed too.
+      if (hasSnapshot(context.platform.layout.root, app, name)) confirmSnapshot(app, name, (body as z.infer<typeof SnapshotConfirmSchema>).confirm, `removing snapshot ${name} of ${app} deletes its dumps`);
       context.platform.data.removeSnapshot(app, name);
       return { app, name, removed: true };
     },

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { Access, Caller, Permission, Session, SignInCodes, SignInLimiter, Sessions } from '../auth/index.js';
 import { appTimes, type Platform } from '../engine/index.js';
-import { PaasmakerError } from '../shared/errors.js';
+import { errorText, PaasmakerError } from '../shared/errors.js';
 import type { AppRow, JobRun, Status } from '../shared/views.js';
 
 export type { Caller } from '../auth/index.js';
@@ -105,6 +105,8 @@ export interface UploadSpec {
   /** The query an upload takes (its own: a JSON request takes the route's). */
   query?: z.ZodObject;
   description: string;
+  /** Refuses a request by what is known before its body (its path's parameters, its query), before the body is received: a PaasmakerError is the answer. */
+  check?: (context: ApiContext, params: Record<string, string>, query: any) => Promise<void> | void;
 }
 
 /** A body a route took as a file: where it is, its Content-Type and its size. */
@@ -134,15 +136,34 @@ export function appRecord(context: Pick<ApiContext, 'platform'>, name: string): 
  * The answer of an action run as a job: its outcome when it ends within
  * waitSeconds, else the job still running (its end is a job.update event).
  * `run` calls `started` with the job's id once the job exists; an error
- * before that (nothing to run) is the answer.
+ * before that (nothing to run: refused, or failed before its job was made)
+ * is the answer, thrown; one after it is the job's failure.
  */
 export async function answerAsJob(run: (started: (job: string) => void) => Promise<{ ok: boolean; detail: string | null }>, waitSeconds = 10): Promise<JobRun> {
   let started: (job: string) => void = () => {};
   const job = new Promise<string>((resolve) => (started = resolve));
-  const outcome = run(started);
+  let id: string | undefined;
+  void job.then((value) => (id = value));
+  // run may throw before its promise exists: that is an outcome too.
+  const outcome = (async () => run(started))();
+  // The outcome settling before the job started is the answer: its error, or a bug of run's (an outcome without a job).
+  const early = outcome.then(
+    async (ended) => {
+      await Promise.resolve();
+      // An action that reports its own failure as an outcome, before any job: the answer still says it, never waits forever.
+      if (id === undefined) throw new Error(`the action ended before its job started: ${ended.detail ?? (ended.ok ? 'ok' : 'failed')}`);
+      return id;
+    },
+    async (error: unknown) => {
+      await Promise.resolve();
+      if (id === undefined) throw error;
+      return id;
+    },
+  );
+  const known = await Promise.race([job, early]);
   const wait = new Promise<undefined>((resolve) => setTimeout(resolve, waitSeconds * 1000, undefined).unref());
-  const ended = await Promise.race([outcome, job.then(() => wait)]);
-  if (ended) return { job: await job, state: ended.ok ? 'success' : 'failed', detail: ended.detail };
+  const ended = await Promise.race([outcome.catch((error: unknown) => ({ ok: false, detail: errorText(error) })), wait]);
+  if (ended) return { job: known, state: ended.ok ? 'success' : 'failed', detail: ended.detail };
   outcome.catch(() => undefined); // it goes on; its end is a job.update event
-  return { job: await job, state: 'running', detail: null };
+  return { job: known, state: 'running', detail: null };
 }

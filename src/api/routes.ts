@@ -86,6 +86,7 @@ export const ROUTES: Route[] = [
     response: AppSchema,
     handle: async (context, params, body) => {
       const { dev } = body as z.infer<typeof DownRequestSchema>;
+      context.platform.data.refuseWhileRestoring(params.app!);
       if (dev) await context.platform.stopDev(params.app!);
       else await context.platform.down(params.app!);
       return appRecord(context, params.app!);
@@ -102,6 +103,7 @@ export const ROUTES: Route[] = [
     handle: async (context, params, body) => {
       const { instance } = body as z.infer<typeof RestartRequestSchema>;
       appRecord(context, params.app!);
+      context.platform.data.refuseWhileRestoring(params.app!);
       return { ok: await context.platform.restart(params.app!, instance) };
     },
   },
@@ -115,6 +117,7 @@ export const ROUTES: Route[] = [
     response: ScaleResultSchema,
     handle: (context, params, body) => {
       const { instance, quantity } = body as z.infer<typeof ScaleRequestSchema>;
+      context.platform.data.refuseWhileRestoring(params.app!);
       return context.platform.scale(params.app!, instance, quantity);
     },
   },

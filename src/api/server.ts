@@ -69,6 +69,16 @@ function refuseUpload(res: ServerResponse, error: PaasmakerError): void {
   sendError(res, error.code, error.message, { hint: error.hint });
 }
 
+/** An upload's route's checks of what is known before its body (the app, the query): a refusal is answered, the body read and dropped. */
+async function checkBeforeBody(req: IncomingMessage, route: Route, context: ApiContext, params: Record<string, string>, query: unknown): Promise<void> {
+  try {
+    await route.upload!.check?.(context, params, query);
+  } catch (error) {
+    req.resume();
+    throw error;
+  }
+}
+
 function sendRefusal(res: ServerResponse, refusal: Refusal): void {
   sendError(res, refusal.code, refusal.message, { hint: refusal.hint });
 }
@@ -352,6 +362,7 @@ export class ApiServer {
   private async receive(req: IncomingMessage, res: ServerResponse, route: Route, context: ApiContext, params: Record<string, string>, query: unknown): Promise<void> {
     let upload: Upload;
     try {
+      await checkBeforeBody(req, route, context, params, query);
       upload = await receiveUpload(req, route.upload!, join(this.context.platform.layout.root, 'tmp'));
     } catch (error) {
       if (!isPaasmakerError(error)) throw error;

@@ -32,8 +32,9 @@ const ANSWER_WAIT = 60;
  * waits for its end however long it runs. An app the platform has never
  * run is named with how to start it.
  */
-export async function apiJob<T extends JobRun>(socket: string, app: string, isJob: (title: string) => boolean, ask: (wait: number) => Promise<T>): Promise<T> {
-  const stream = await followDeploy(socket, { app, isRoot: (event) => event.app === app && isJob(event.title) });
+export async function apiJob<T extends JobRun>(socket: string, app: string, ask: (wait: number) => Promise<T>): Promise<T> {
+  // The job this command started, by the id its answer gives: never another's of the same title.
+  const stream = await followDeploy(socket, { app, later: true });
   let answer: T;
   try {
     answer = await ask(ANSWER_WAIT);
@@ -42,6 +43,7 @@ export async function apiJob<T extends JobRun>(socket: string, app: string, isJo
     if (isPaasmakerError(error) && error.code === 'APP_NOT_FOUND') throw new PaasmakerError('APP_NOT_FOUND', `the running platform has never run ${app}`, { hint: `start it once: paasmaker up -d (its services are made then), then try again` });
     throw error;
   }
+  stream.adopt(answer.job);
   while (answer.state === 'running') {
     await new Promise((resolve) => setTimeout(resolve, 300));
     const root = (await callApi<JobRow[]>(socket, 'GET', `/api/v1/jobs/${encodeURIComponent(answer.job)}`, undefined, 5000)).find((job) => job.id === answer.job);
@@ -83,10 +85,13 @@ export async function appSnapshots(app: string): Promise<SnapshotRow[]> {
   });
 }
 
-/** One of the app's snapshots, or SNAPSHOT_NOT_FOUND naming those there are. */
+/** One of the app's snapshots, or SNAPSHOT_NOT_FOUND naming those there are (DUMP_INVALID for one whose record is damaged). */
 export async function appSnapshot(app: string, name: string): Promise<SnapshotRow> {
   const rows = await appSnapshots(app);
   const row = rows.find((each) => each.name === name);
   if (row) return row;
+  // Not listed, yet there: its record is damaged, which reading it says (DUMP_INVALID).
+  const engine = await import('../engine/index.js');
+  if (engine.hasSnapshot(paasmakerHome(), app, name)) engine.readSnapshot(paasmakerHome(), app, name);
   throw new PaasmakerError('SNAPSHOT_NOT_FOUND', `${app} has no snapshot "${name}"`, { hint: rows.length > 0 ? `its snapshots: ${rows.map((each) => each.name).join(', ')}` : 'paasmaker db snapshot [NAME] takes one' });
 }

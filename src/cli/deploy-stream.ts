@@ -22,6 +22,8 @@ export interface DeployStream {
   readonly root: string | undefined;
   /** Whether the stream told this job's end (every line it logged came before). */
   ended(job: string): boolean;
+  /** With `later`: the tree to show is the one of this job (its id from the answer that started it); what the stream told before is shown first. */
+  adopt(job: string): void;
 }
 
 const STATE_COLORS = { success: 'green', failed: 'red', aborted: 'red' } as const;
@@ -79,15 +81,33 @@ export function jobTreePrinter(out: NodeJS.WriteStream, isRoot: (event: JobUpdat
   };
 }
 
-/** Follows the deploy of `app` (undefined: any app's) on a platform, writing to `out`; resolves once the stream is open. `isRoot` picks another kind of job tree than a deploy's. */
-export function followDeploy(socket: string, options: { app?: string; out?: NodeJS.WriteStream; isRoot?: (event: JobUpdateEvent) => boolean }): Promise<DeployStream> {
+/**
+ * Follows the deploy of `app` (undefined: any app's) on a platform, writing
+ * to `out`; resolves once the stream is open. `isRoot` picks another kind of
+ * job tree than a deploy's; `later`: the tree of the job adopt() names,
+ * the stream's events kept until then.
+ */
+export function followDeploy(socket: string, options: { app?: string; out?: NodeJS.WriteStream; isRoot?: (event: JobUpdateEvent) => boolean; later?: boolean }): Promise<DeployStream> {
   const out = options.out ?? process.stdout;
   // The root is made before the manifest is read: titled by its source ("deploy /src/shop"), renamed once the app is known ("deploy shop v3").
   const isDeploy = (event: JobUpdateEvent) => event.title.startsWith('deploy ') && (options.app === undefined || event.app === options.app);
-  const printer = jobTreePrinter(out, options.isRoot ?? isDeploy);
+  let adopted: string | undefined;
+  const printer = jobTreePrinter(out, options.later ? (event) => event.id === adopted : (options.isRoot ?? isDeploy));
   const track = printer.track;
-  const onUpdate = printer.update;
-  const onLog = printer.log;
+  // Until adopt(): every event kept, to be shown once the job is known.
+  let kept: Array<{ update?: JobUpdateEvent; log?: JobLogEvent }> | undefined = options.later ? [] : undefined;
+  const onUpdate = (event: JobUpdateEvent) => (kept ? kept.push({ update: event }) : printer.update(event));
+  const onLog = (event: JobLogEvent) => (kept ? kept.push({ log: event }) : printer.log(event));
+  const adopt = (job: string) => {
+    if (adopted !== undefined) return;
+    adopted = job;
+    const told = kept ?? [];
+    kept = undefined;
+    for (const each of told) {
+      if (each.update) printer.update(each.update);
+      else printer.log(each.log!);
+    }
+  };
   return new Promise((resolve) => {
     const stream = followEvents(
       socket,
@@ -106,6 +126,7 @@ export function followDeploy(socket: string, options: { app?: string; out?: Node
     const handle: DeployStream = {
       close: async (job) => {
         stream.destroy();
+        if (job !== undefined && options.later) adopt(job);
         const id = job ?? printer.root;
         if (id === undefined) return;
         const jobs = await callApi<JobRow[]>(socket, 'GET', `/api/v1/jobs/${encodeURIComponent(id)}`, undefined, 5000).catch(() => [] as JobRow[]);
@@ -124,6 +145,7 @@ export function followDeploy(socket: string, options: { app?: string; out?: Node
         return printer.root;
       },
       ended: (id) => printer.ended(id),
+      adopt,
     };
   });
 }

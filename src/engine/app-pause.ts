@@ -1,4 +1,5 @@
 import { ENDED, type Supervisor } from '../supervisor/index.js';
+import type { CronRuns } from './cron-runs.js';
 import type { Launcher } from './launcher.js';
 import type { RunningApp } from './running-app.js';
 
@@ -8,6 +9,8 @@ export interface AppPauseParts {
   standby: Map<string, RunningApp>;
   supervisor: Supervisor;
   launcher: Launcher;
+  /** The apps' crons: an app's are paused while its processes are stopped. */
+  crons: CronRuns;
 }
 
 /**
@@ -18,6 +21,27 @@ export interface AppPauseParts {
  * exited are left as they were.
  */
 export async function withAppStopped<T>(parts: AppPauseParts, app: string, say: (line: string) => void, fn: () => Promise<T>): Promise<T> {
+  const { running, standby, supervisor, launcher } = parts;
+  // Its crons first: none runs against the data being swapped, nor while the processes are down.
+  const front = running.get(app);
+  const crons = front?.crons;
+  if (front && crons) {
+    say(`pausing ${app}'s crons`);
+    crons.stop();
+    front.crons = undefined;
+  }
+  try {
+    return await stopped(parts, app, say, fn);
+  } finally {
+    // Started again only where nothing else (a deploy, a stop) changed the app's run or its crons meanwhile.
+    if (front && crons && running.get(app) === front && front.crons === undefined) {
+      parts.crons.start(front);
+      say(`${app}'s crons are on their schedules again`);
+    }
+  }
+}
+
+async function stopped<T>(parts: AppPauseParts, app: string, say: (line: string) => void, fn: () => Promise<T>): Promise<T> {
   const { running, standby, supervisor, launcher } = parts;
   const runs = [running.get(app), ...[...standby.values()].filter((run) => run.manifest.application.name === app)].filter((run): run is RunningApp => run !== undefined);
   const paused = runs.flatMap((run) =>

@@ -16,4 +16,4 @@ export type { PlatformPorts } from './doctor-dns.js';
 export { projectEnvironment, type ProjectEnvironment } from './project-environment.js';
 export { recordedManifest } from './recorded-manifest.js';
 export { createGitRemote, DEFAULT_DEPLOY_BRANCH, gitRemoteBranch, gitRemotePath, type GitRemote } from './git-remote.js';
-export { listSnapshots, removeSnapshot, type SnapshotRecord } from './snapshots.js';
+export { hasSnapshot, listSnapshots, readSnapshot, removeSnapshot, type SnapshotRecord } from './snapshots.js';

@@ -126,7 +126,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
     const versions = (this.deployed = new Versions({ root: this.layout.versions, state, running, supervisor, edge, launcher, jobs, life, events, runs }));
     const apps = (this.apps = new AppRuns({ home: this.layout.root, state, owner, space, running, supervisor, edge, launcher, crons, leftovers, jobs, life, events, runs, versions }));
     const rolling = (this.rolling = new RollingUpdates({ supervisor, state, running, life, edge, launcher, jobs, events }));
-    this.data = new DataTools({ home: this.layout.root, jobs, services, running, standby, supervisor, launcher });
+    this.data = new DataTools({ home: this.layout.root, jobs, services, running, standby, supervisor, launcher, crons, state, owner });
     this.reloads = new ProjectReloads({ running, jobs, services, home: this.layout.root, life, apps, rolling, launcher, crons });
     reportProcesses({ supervisor, state, running, standby, edge, jobs, life, events });
     recoverWhenRoom({ space, state, owner, running, supervisor, apps, leftovers, jobs, edge, life, events });
@@ -141,6 +141,7 @@ export class Platform extends EventEmitter<PlatformEvents> {
     const platform = new Platform(options);
     try {
       await platform.leftovers.reap();
+      platform.data.reapLeftovers();
       if (options.proxy) await platform.edge.startRouter(options.proxy);
       if (options.dns) await platform.edge.startDns(options.dns.port);
     } catch (error) {

@@ -1,16 +1,28 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { z } from 'zod';
 import { PaasmakerError } from '../shared/errors.js';
 import type { SnapshotRow } from '../shared/views.js';
 
-/** What snapshot.json says of one snapshot: when, and a dump per service. */
-export interface SnapshotRecord {
-  app: string;
-  name: string;
+/** What snapshot.json says of one snapshot: when, and a dump per service (a file of the snapshot's own folder). */
+const SnapshotRecordSchema = z.object({
+  app: z.string().min(1),
+  name: z.string().min(1),
   /** ISO time it was taken. */
-  time: string;
-  services: Array<{ service: string; plugin: string; format: string; file: string; size: number }>;
-}
+  time: z.string().min(1),
+  services: z.array(
+    z.object({
+      service: z.string().min(1),
+      plugin: z.string().min(1),
+      format: z.string().min(1),
+      file: z.string().refine((file) => file !== '' && file === basename(file) && file !== '.' && file !== '..', 'a file name in the snapshot\'s folder'),
+      size: z.number().int().nonnegative(),
+    }),
+  ),
+});
+
+export type SnapshotRecord = z.infer<typeof SnapshotRecordSchema>;
 
 const RECORD = 'snapshot.json';
 
@@ -29,25 +41,69 @@ export function snapshotDir(home: string, app: string, name: string): string {
   return join(snapshotsOf(home, app), name);
 }
 
-/** One snapshot's record; SNAPSHOT_NOT_FOUND when there is none of that name. */
+/** Whether the app has a snapshot folder of that name (its record readable or not). */
+export function hasSnapshot(home: string, app: string, name: string): boolean {
+  return existsSync(snapshotDir(home, app, name));
+}
+
+/** A snapshot folder's record, checked: its files in the folder, its name the folder's; DUMP_INVALID saying what is wrong. */
+function recordIn(dir: string): SnapshotRecord {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(join(dir, RECORD), 'utf8'));
+  } catch (error) {
+    throw new PaasmakerError('DUMP_INVALID', `snapshot ${basename(dir)}'s ${RECORD} cannot be read: ${(error as Error).message}`, { hint: `remove it: paasmaker db snapshot rm ${basename(dir)}` });
+  }
+  const checked = SnapshotRecordSchema.safeParse(parsed);
+  const problem = checked.success ? (checked.data.name === basename(dir) ? undefined : `it names the snapshot "${checked.data.name}", not "${basename(dir)}"`) : checked.error.issues.map((issue) => `${issue.path.join('.') || 'record'}: ${issue.message}`).join('; ');
+  if (problem || !checked.success) throw new PaasmakerError('DUMP_INVALID', `snapshot ${basename(dir)}'s ${RECORD} is not a snapshot record: ${problem}`, { hint: `remove it: paasmaker db snapshot rm ${basename(dir)}` });
+  return checked.data;
+}
+
+/** One snapshot's record; SNAPSHOT_NOT_FOUND when there is none of that name, DUMP_INVALID when its record is damaged. */
 export function readSnapshot(home: string, app: string, name: string): SnapshotRecord {
-  const file = join(snapshotDir(home, app, name), RECORD);
-  if (!existsSync(file)) throw new PaasmakerError('SNAPSHOT_NOT_FOUND', `${app} has no snapshot "${name}"`, { hint: `paasmaker db snapshots lists them${listSnapshots(home, app).length > 0 ? `: ${listSnapshots(home, app).map((each) => each.name).join(', ')}` : ''}` });
-  return JSON.parse(readFileSync(file, 'utf8')) as SnapshotRecord;
+  const dir = snapshotDir(home, app, name);
+  if (!existsSync(join(dir, RECORD))) {
+    const names = listSnapshots(home, app, () => {}).map((each) => each.name);
+    throw new PaasmakerError('SNAPSHOT_NOT_FOUND', `${app} has no snapshot "${name}"`, { hint: `paasmaker db snapshots lists them${names.length > 0 ? `: ${names.join(', ')}` : ''}` });
+  }
+  return recordIn(dir);
 }
 
-/** Writes a snapshot's record into its folder (0600). */
+/** Writes a snapshot's record into its folder (0600): to a file beside it, flushed to disk, then renamed into its place. */
 export function writeSnapshot(dir: string, record: SnapshotRecord): void {
-  writeFileSync(join(dir, RECORD), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  const partial = join(dir, `.${RECORD}.${randomBytes(4).toString('hex')}`);
+  const fd = openSync(partial, 'w', 0o600);
+  try {
+    writeSync(fd, `${JSON.stringify(SnapshotRecordSchema.parse(record), null, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(partial, join(dir, RECORD));
 }
 
-/** The app's snapshots as a listing shows them, oldest first (folders being made, without a record, are not listed). */
-export function listSnapshots(home: string, app: string): SnapshotRow[] {
+/** A snapshot left out of a listing: its record cannot be read. */
+const skipped = (line: string) => process.stderr.write(`note: ${line}\n`);
+
+/**
+ * The app's snapshots as a listing shows them, oldest first (folders being
+ * made, without a record, are not listed); one whose record is damaged is
+ * left out, `note` told why.
+ */
+export function listSnapshots(home: string, app: string, note: (line: string) => void = skipped): SnapshotRow[] {
   const dir = snapshotsOf(home, app);
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((name) => !name.startsWith('.') && existsSync(join(dir, name, RECORD)))
-    .map((name) => JSON.parse(readFileSync(join(dir, name, RECORD), 'utf8')) as SnapshotRecord)
+    .flatMap((name) => {
+      try {
+        return [recordIn(join(dir, name))];
+      } catch (error) {
+        note(`${app}: ${(error as Error).message}; left out (paasmaker db snapshot rm ${name} removes it)`);
+        return [];
+      }
+    })
     .map((record) => ({ app: record.app, name: record.name, time: record.time, size: record.services.reduce((sum, each) => sum + each.size, 0), services: record.services.map((each) => each.service) }))
     .sort((a, b) => a.time.localeCompare(b.time) || a.name.localeCompare(b.name));
 }
@@ -60,8 +116,8 @@ export function ensureSnapshotsOf(home: string, app: string): string {
   return dir;
 }
 
-/** Deletes a snapshot and its dumps; SNAPSHOT_NOT_FOUND when there is none of that name. */
+/** Deletes a snapshot's folder and its dumps, its record readable or not; SNAPSHOT_NOT_FOUND when there is no folder of that name. */
 export function removeSnapshot(home: string, app: string, name: string): void {
-  readSnapshot(home, app, name);
+  if (!hasSnapshot(home, app, name)) readSnapshot(home, app, name);
   rmSync(snapshotDir(home, app, name), { recursive: true, force: true });
 }

@@ -10,6 +10,7 @@ import { DEFAULT_SYMBOLS, PLUGINS } from './registry.js';
 import { registry } from '../shared/plugin-registry.js';
 import type { DataStep, ServerStatus, ServiceContext, ServicePlugin, ServiceRequest } from './types.js';
 import { dumpWhat, isDumpFormat, sniffDump } from '../shared/dump-formats.js';
+import { readGzip } from './dump-files.js';
 import { folderSize } from './managed-server.js';
 
 /** The plugins that run a server of their own under $PAASMAKER_HOME/services/<plugin>. */
@@ -55,6 +56,26 @@ export interface ResolvedBinding {
   options: Record<string, unknown>;
   perBranch: boolean;
   cloneFrom?: string;
+}
+
+/**
+ * The service a dump or a restore takes when none is named, where no
+ * platform runs (a command line's confirmation): the manifest's first whose
+ * plugin can dump, the rule of Services.chooseDataService. A plugin is
+ * asked through an object of its own made for the question (plugins make
+ * nothing, no server, until used).
+ */
+export function defaultDataService(manifest: ResolvedManifest, home: string): string | undefined {
+  const config = loadConfig(home);
+  const probe: ServiceContext = { home, env: process.env, say: () => {}, get state(): never { throw new Error('no platform') }, get supervisor(): never { throw new Error('no platform') } };
+  const dumps = (plugin: string | undefined) => {
+    try {
+      return Boolean(plugin && PLUGINS[plugin]?.(probe).dump);
+    } catch {
+      return false;
+    }
+  };
+  return manifest.services.find((service) => dumps(pluginFor(config, service.plugin)))?.name;
 }
 
 /** Refuses a file that is not a dump of the service's kind (named in the message), before anything is touched. */
@@ -260,6 +281,18 @@ export class Services {
   async restore(target: DataService, file: string, step: DataStep): Promise<void> {
     await checkDumpKind(file, target);
     await this.plugin(target.plugin).restore!(target.request, file, step);
+  }
+
+  /**
+   * Refuses a file restore() would refuse, reading it whole where that is
+   * cheap, without touching the service: its kind by its first bytes, then
+   * the plugin's own check, else a gzip file decompressed to its end.
+   */
+  async check(target: DataService, file: string, step: DataStep): Promise<void> {
+    await checkDumpKind(file, target);
+    const plugin = this.plugin(target.plugin);
+    if (plugin.check) return plugin.check(target.request, file, step);
+    if ((await sniffDump(file)).gzip) await readGzip(file, dumpWhat(target.format), step);
   }
 
   /** Stops the managed servers this platform started. */

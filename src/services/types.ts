@@ -121,6 +121,13 @@ export interface ServicePlugin {
    * throws a PaasmakerError saying what is wrong with the file.
    */
   restore?(request: ServiceRequest, file: string, step: DataStep): Promise<void>;
+  /**
+   * Reads `file` whole as restore() would before it touches anything, and
+   * throws the same DUMP_INVALID when it would refuse it; touches nothing.
+   * A snapshot restore checks every dump first with it (without it: the
+   * file's kind, and a gzip file decompressed whole).
+   */
+  check?(request: ServiceRequest, file: string, step: DataStep): Promise<void>;
 }
 
 /** A dump or a restore in progress: a line for the job's log; the job's abort. */

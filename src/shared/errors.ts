@@ -56,6 +56,8 @@ export const ERRORS = {
   /** A dump to download that is not (or no longer) kept. */
   DUMP_NOT_FOUND: { status: 404, exit: 1, hint: 'a dump is kept until it is downloaded, for six hours at most: make another (paasmaker db dump)' },
   SNAPSHOT_NOT_FOUND: { status: 404, exit: 1, hint: 'paasmaker db snapshots lists them' },
+  /** The app's data is being worked on by another job (a dump, a restore, a snapshot): one at a time. */
+  APP_BUSY: { status: 409, exit: 1 },
   /** A trust store that could not be changed (paasmaker trust): the command that failed says why. */
   TRUST_FAILED: { status: 500, exit: 1 },
   STATE_DAMAGED: { status: 500, exit: 1 },

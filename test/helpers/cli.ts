@@ -26,6 +26,20 @@ export function runCli(args: string[], options: { home: string; cwd?: string; en
   return execa(bin, args, { cwd: options.cwd ?? repoRoot, env: cliEnv(options.home, options.env), reject: false, timeout: 60_000, ...(options.input === undefined ? {} : { input: options.input }) });
 }
 
+/** A paasmaker.yml of an app whose web process serves nothing of interest, with these lines under services:. */
+export function plainManifest(name: string, services: string[]): string {
+  return [
+    'application:',
+    `  name: ${name}`,
+    'instances:',
+    '  web:',
+    `    command: node -e "require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT, '127.0.0.1')"`,
+    'services:',
+    ...services,
+    '',
+  ].join('\n');
+}
+
 /** A long-running CLI command (`up`), its output collected, in its own process group. */
 export class CliProcess {
   readonly child: ChildProcess;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { renameSync, rmSync } from 'node:fs';
+import { renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { callApi, downloadFile, type DumpRun } from '../../api/index.js';
 import { dumpFileName } from '../../shared/dump-formats.js';
@@ -14,12 +14,18 @@ export default defineCommand<Options>({
   description: "write one of the app's services' data to a file: pg_dump -Fc, mariadb-dump, a Redis RDB, SQLite's online backup, a tar of a folder",
   arguments: [{ name: '[service]', description: 'service name (default: the first that keeps data)' }],
   options: [
-    { flags: '-o, --output <file>', description: 'where to write it (default: <app>-<service>-<UTC time>.<ext> in this folder)', completes: 'file' },
+    { flags: '-o, --output <file>', description: 'where to write it: a file, or a folder to write the default name in (default: <app>-<service>-<UTC time>.<ext> in this folder)', completes: 'file' },
     { flags: '-C, --dir <dir>', description: 'project folder', default: '.', completes: 'dir' },
   ],
   examples: ['paasmaker db dump                 the first service of the project here, to shop-db-20261130-071903.pgdump', 'paasmaker db dump cache -o cache.rdb -C ../shop'],
   run: ({ args, options }) => dbDump(args[0] as string | undefined, options),
 });
+
+/** Where the dump goes: -o's file, the default name inside -o's folder when it is one, else the default name here. */
+function outputFile(output: string | undefined, name: string): string {
+  if (output === undefined) return resolve(name);
+  return statSync(output, { throwIfNoEntry: false })?.isDirectory() ? resolve(output, name) : resolve(output);
+}
 
 /**
  * `paasmaker db dump [SERVICE] [-o FILE]`: the platform that works on the
@@ -36,9 +42,9 @@ async function dbDump(service: string | undefined, options: Options): Promise<nu
   let size: number;
   let what: string;
   if (socket) {
-    const answer = await apiJob(socket, app, isDump, (wait) => callApi<DumpRun>(socket, 'POST', `/api/v1/apps/${encodeURIComponent(app)}/dump?wait=${wait}`, service ? { service } : {}));
+    const answer = await apiJob(socket, app, (wait) => callApi<DumpRun>(socket, 'POST', `/api/v1/apps/${encodeURIComponent(app)}/dump?wait=${wait}`, service ? { service } : {}));
     if (answer.state !== 'success') return jobFailed(`dump ${app}/${answer.service}`, answer);
-    target = resolve(options.output ?? dumpFileName(app, answer.service, answer.format));
+    target = outputFile(options.output, dumpFileName(app, answer.service, answer.format));
     const partial = join(dirname(target), `.${basename(target)}.partial-${randomBytes(4).toString('hex')}`);
     try {
       size = await downloadFile(socket, answer.download, partial);
@@ -50,7 +56,7 @@ async function dbDump(service: string | undefined, options: Options): Promise<nu
   } else {
     ({ target, size, what } = await localJob(app, isDump, async (platform) => {
       const chosen = platform.data.choose(manifest, service);
-      const file = resolve(options.output ?? dumpFileName(app, chosen.service, chosen.format));
+      const file = outputFile(options.output, dumpFileName(app, chosen.service, chosen.format));
       const partial = join(dirname(file), `.${basename(file)}.partial-${randomBytes(4).toString('hex')}`);
       try {
         const made = await platform.data.dump(manifest, chosen.service, partial);

@@ -25,14 +25,15 @@ export default defineCommand<Options>({
   run: ({ args, options }) => dbRestore(args[0] as string, args[1] as string | undefined, options),
 });
 
-/** The service a restore replaces, in words: the one named, else the manifest's first that keeps data (as config.yml maps it). */
+/** The service a restore replaces, in words: the one named, else the manifest's first whose plugin can dump (as the platform picks it). */
 async function serviceWords(manifest: ResolvedManifest, service: string | undefined): Promise<string> {
   if (service) return `service ${service}`;
   try {
-    const { loadConfig, pluginFor } = await import('../../services/index.js');
-    const config = loadConfig(paasmakerHome());
-    const first = manifest.services.find((each) => pluginFor(config, each.plugin) !== 'parameters');
-    if (first) return `service ${first.name} (its first that keeps data)`;
+    const home = paasmakerHome();
+    // config.yml's plugins may provide the services: loaded as a platform loads them.
+    await (await import('../../plugins/load.js')).loadPlugins(home);
+    const first = (await import('../../services/index.js')).defaultDataService(manifest, home);
+    if (first) return `service ${first} (its first that keeps data)`;
   } catch {
     // config.yml is the platform's to report
   }
@@ -62,7 +63,7 @@ async function dbRestore(file: string, service: string | undefined, options: Opt
   const socket = await dataPlatform(app);
   const isRestore = (title: string) => title.startsWith('restore ');
   if (socket) {
-    const answer = await apiJob(socket, app, isRestore, (wait) => {
+    const answer = await apiJob(socket, app, (wait) => {
       const query = new URLSearchParams({ wait: String(wait), name: basename(path), ...(service ? { service } : {}) });
       return postFile<DataRun>(socket, `/api/v1/apps/${encodeURIComponent(app)}/restore?${query}`, path, 'application/octet-stream', 6 * 3_600_000);
     });

@@ -25,7 +25,7 @@ async function dbSnapshotRestore(name: string, options: Options): Promise<number
   const isRestore = (title: string) => title === `snapshot restore ${name}`;
   const socket = await dataPlatform(app);
   if (socket) {
-    const answer = await apiJob(socket, app, isRestore, (wait) => callApi<DataRun>(socket, 'POST', `/api/v1/apps/${encodeURIComponent(app)}/snapshots/${encodeURIComponent(name)}/restore?wait=${wait}`, { confirm: name }));
+    const answer = await apiJob(socket, app, (wait) => callApi<DataRun>(socket, 'POST', `/api/v1/apps/${encodeURIComponent(app)}/snapshots/${encodeURIComponent(name)}/restore?wait=${wait}`, { confirm: name }));
     if (answer.state !== 'success') return jobFailed(`restore snapshot ${name} of ${app}`, answer);
   } else {
     await localJob(app, isRestore, (platform) => platform.data.restoreSnapshot(manifest, name));

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { callApi, type SnapshotRow } from '../../api/index.js';
+import { isPaasmakerError } from '../../shared/errors.js';
 import { paasmakerHome } from '../../shared/paths.js';
 import { defineCommand } from '../command.js';
 import { appSnapshot, confirmationNeeded, dataPlatform, projectManifest } from '../data-jobs.js';
@@ -19,8 +20,8 @@ export default defineCommand<Options>({
 });
 
 /** Whether the user confirms, typing the name back (a terminal), or said --yes; elsewhere, an error saying to add --yes. */
-async function confirmed(app: string, row: SnapshotRow, options: Options): Promise<boolean> {
-  const what = `removing snapshot ${row.name} of ${app} (${row.time}: ${row.services.join(', ')}) deletes its dumps`;
+async function confirmed(app: string, row: SnapshotRow | { name: string }, options: Options): Promise<boolean> {
+  const what = 'time' in row ? `removing snapshot ${row.name} of ${app} (${row.time}: ${row.services.join(', ')}) deletes its dumps` : `removing snapshot ${row.name} of ${app} (its record cannot be read) deletes its folder`;
   if (options.yes) return true;
   if (!process.stdin.isTTY) throw confirmationNeeded(what, `paasmaker db snapshot rm ${row.name}`);
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
@@ -32,7 +33,11 @@ async function confirmed(app: string, row: SnapshotRow, options: Options): Promi
 /** `paasmaker db snapshot rm NAME`: through the running platform's API, else on PAASMAKER_HOME here. */
 async function dbSnapshotRm(name: string, options: Options): Promise<number> {
   const app = (await projectManifest(options.dir)).application.name;
-  const row = await appSnapshot(app, name);
+  // One whose record is damaged can be removed all the same.
+  const row = await appSnapshot(app, name).catch((error: unknown) => {
+    if (isPaasmakerError(error) && error.code === 'DUMP_INVALID') return { name };
+    throw error;
+  });
   if (!(await confirmed(app, row, options))) {
     process.stderr.write('Nothing was deleted.\n');
     return 1;

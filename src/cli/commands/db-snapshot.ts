@@ -24,7 +24,7 @@ async function dbSnapshot(name: string | undefined, options: Options): Promise<n
   const socket = await dataPlatform(app);
   let row: SnapshotRow | undefined;
   if (socket) {
-    const answer = await apiJob(socket, app, isSnapshot, (wait) => callApi<DataRun>(socket, 'POST', `/api/v1/apps/${encodeURIComponent(app)}/snapshots?wait=${wait}`, { name: snapshot }));
+    const answer = await apiJob(socket, app, (wait) => callApi<DataRun>(socket, 'POST', `/api/v1/apps/${encodeURIComponent(app)}/snapshots?wait=${wait}`, { name: snapshot }));
     if (answer.state !== 'success') return jobFailed(`take snapshot ${snapshot} of ${app}`, answer);
     row = (await callApi<SnapshotRow[]>(socket, 'GET', `/api/v1/apps/${encodeURIComponent(app)}/snapshots`, undefined, 5000)).find((each) => each.name === snapshot);
   } else {
