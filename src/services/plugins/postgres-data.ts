@@ -1,9 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fstatSync, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, rmSync } from 'node:fs';
+import { basename } from 'node:path';
+import { sniffDump } from '../../shared/dump-formats.js';
 import { PaasmakerError } from '../../shared/errors.js';
+import { memoryText as sizeText } from '../../shared/usage-text.js';
 import { INSTALL, requireBinary } from '../binaries.js';
-import { assertSafe, pgIdent, resourceName, sqlString } from '../names.js';
-import { lastLines, retry, startClient, type ClientExit } from '../run-client.js';
+import { diskFull, dumpInvalid, everySecond, isDiskFull, stoppedError, throwIfStopped, wrongKind } from '../dump-files.js';
+import { pgIdent, resourceName, sqlString } from '../names.js';
+import { exitError, lastLines, retry, startClient, type ClientExit } from '../run-client.js';
+import { busySideNames, SIDE_SUFFIX as SIDE_SUFFIX_LENGTH, sideNameOf, sideNames } from '../side-names.js';
 import type { Credentials, DataStep, ServiceRequest } from '../types.js';
 import { createDatabase, psql, type PgAdmin } from './postgres-admin.js';
 
@@ -13,7 +17,10 @@ const PORTABLE = ['--no-owner', '--no-privileges'];
 /** What pg_restore says of a file it cannot read whole: cut short, damaged, or not a dump at all. */
 const UNREADABLE = /input file|end of file|valid archive|magic string|file header|unsupported version|decompress|corrupt|unexpected data offset|could not find block/i;
 
-const megabytes = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+/** A database name's longest (NAMEDATALEN - 1). */
+const PG_NAME_MAX = 63;
+/** Dropping the old data of a large database takes a while: longer than psql's 30 s. */
+const DROP_TIMEOUT_MS = 600_000;
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
 /** psql's arguments to connect as a service's own role, to `database`. */
@@ -40,80 +47,49 @@ export async function cloneIn(admin: PgAdmin, from: ServiceRequest, to: ServiceR
   }
 }
 
-/** Calls `tick` about every second until the promise settles. */
-async function ticking<T>(work: Promise<T>, tick: () => void): Promise<T> {
-  const timer = setInterval(tick, 1000);
-  try {
-    return await work;
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-function stopped(step: DataStep, what: string): unknown {
-  return step.signal?.reason ?? new PaasmakerError('SERVICE_FAILED', `${what} was stopped`);
-}
-
 /** pg_dump -Fc of the service's database, as the administrator, into `file` (0600); a failed or stopped dump leaves no file. */
 export async function dumpIn(admin: PgAdmin, request: ServiceRequest, file: string, step: DataStep, env: NodeJS.ProcessEnv): Promise<void> {
   const name = resourceName(request);
   const pgDump = pgTool('pg_dump', 'dumping a PostgreSQL database', admin, env);
-  step.signal?.throwIfAborted();
+  throwIfStopped(step, `the dump of "${name}"`);
   const began = Date.now();
-  const fd = openSync(file, 'w', 0o600);
+  const fd = openSync(file, 'wx', 0o600);
   let exit: ClientExit;
   let size = 0;
   try {
-    fchmodSync(fd, 0o600); // a file that was there keeps its mode otherwise
     // pg_dump writes to the file itself: a seekable output gets a table of contents with data offsets (pg_restore -j needs them).
     const dump = startClient(pgDump, ['-Fc', ...PORTABLE, ...admin.args, '-d', name], { env: admin.env, output: fd, signal: step.signal });
-    exit = await ticking(dump.exit, () => step.say(`dumped ${megabytes(fstatSync(fd).size)}`));
+    const quiet = everySecond(step, () => `dumped ${sizeText(fstatSync(fd).size)}`);
+    exit = await dump.exit.finally(quiet);
     size = fstatSync(fd).size;
   } finally {
     closeSync(fd);
   }
   if (!exit.ok) {
     rmSync(file, { force: true });
-    if (exit.aborted) throw stopped(step, `the dump of "${name}"`);
-    if (/No space left on device|Disk quota exceeded/i.test(exit.errors)) {
-      throw new PaasmakerError('DISK_FULL', `no space left for the dump of "${name}" in ${file}`, { hint: `free space on the disk holding ${file} (see: df -h), or dump somewhere else`, detail: lastLines(exit.errors) });
-    }
-    throw new PaasmakerError('SERVICE_FAILED', `pg_dump of the PostgreSQL database "${name}" failed (${exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`})`, {
-      detail: lastLines(exit.errors),
-    });
+    if (exit.aborted) throw stoppedError(step, `the dump of "${name}"`);
+    if (isDiskFull(exit.errors)) throw diskFull(file, `the dump of "${name}"`, lastLines(exit.errors));
+    throw exitError(exit, `pg_dump of the PostgreSQL database "${name}"`, Object.values(admin.env));
   }
-  step.say(`dumped "${name}": ${megabytes(size)} in ${seconds(began)}`);
+  step.say(`dumped "${name}": ${sizeText(size)} in ${seconds(began)}`);
 }
 
 /** Refuses a file that is not a custom-format dump pg_restore can read, before anything is touched. */
 async function checkDump(file: string, pgRestore: string): Promise<void> {
-  const hint = 'a dump made by paasmaker db dump, or by pg_dump -Fc (custom format); a plain SQL dump loads with psql through paasmaker db shell';
-  const magic = Buffer.alloc(5);
-  try {
-    const fd = openSync(file, 'r');
-    try {
-      readSync(fd, magic, 0, 5, 0);
-    } finally {
-      closeSync(fd);
-    }
-  } catch (error) {
-    throw new PaasmakerError('DUMP_INVALID', `${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { hint });
-  }
-  if (magic.toString('latin1') !== 'PGDMP') throw new PaasmakerError('DUMP_INVALID', `${file} is not a PostgreSQL dump (pg_dump -Fc): it does not begin with "PGDMP"`, { hint });
-  const contents = await startClient(pgRestore, ['-l', file]).exit;
-  if (!contents.ok) {
-    throw new PaasmakerError('DUMP_INVALID', `${file} is not a PostgreSQL dump (pg_dump -Fc) that pg_restore can read: its table of contents is damaged or cut short`, {
-      hint,
-      detail: lastLines(contents.errors),
+  const found = await sniffDump(file).catch((error: NodeJS.ErrnoException) => {
+    throw dumpInvalid(file, 'postgresql', `it cannot be read (${error.code ?? error.message})`);
+  });
+  if (found.format === 'mysql' && !found.gzip) {
+    throw new PaasmakerError('DUMP_INVALID', `${basename(file)} is not a PostgreSQL dump (pg_dump -Fc): it is SQL text`, {
+      hint: 'give a dump made by paasmaker db dump, or by pg_dump -Fc (custom format); a plain SQL dump loads with psql through paasmaker db shell; nothing was changed',
     });
   }
-}
-
-/** Names beside the service's database for the copy being filled and the old data being dropped: ≤ 63 bytes, unique. */
-function sideNames(name: string): { fresh: string; old: string } {
-  const tag = randomBytes(3).toString('hex');
-  const stem = name.slice(0, 63 - 12);
-  return { fresh: assertSafe(`${stem}__new_${tag}`), old: assertSafe(`${stem}__old_${tag}`) };
+  if (found.format !== 'postgresql' || found.gzip) throw await wrongKind(file, 'postgresql');
+  const contents = await startClient(pgRestore, ['-l', file]).exit;
+  if (!contents.ok) {
+    const refused = dumpInvalid(file, 'postgresql', 'pg_restore cannot read its table of contents: it is damaged or cut short');
+    throw new PaasmakerError('DUMP_INVALID', refused.message, { hint: refused.hint, detail: lastLines(contents.errors) });
+  }
 }
 
 /** The lines of pg_restore's stderr worth showing: its errors and what it ran, not its progress (-v). */
@@ -123,65 +99,89 @@ const errorsOnly = (text: string) => text.split('\n').filter((line) => !/^pg_res
  * Replaces the service's database with `file`'s contents: checked, loaded
  * into a fresh database as the service's own role (so it owns every object),
  * then swapped in under the service's name, the old one dropped. Anything
- * wrong before the swap drops the fresh copy and leaves the data as it was.
+ * wrong before the swap drops the fresh copy and leaves the data as it was;
+ * once the swap has committed the restore has succeeded, and an old database
+ * that could not be dropped is a warning naming it.
+ *
+ * What belongs to the database itself rather than to what pg_dump writes of
+ * it is not carried over: settings made with ALTER DATABASE … SET, a
+ * COMMENT ON DATABASE, and rights on the database granted to roles other
+ * than the service's own. The restored database is made as provision()
+ * makes one (owned by the service's role, closed to every other).
  */
 export async function restoreIn(admin: PgAdmin, request: ServiceRequest, target: Credentials, file: string, step: DataStep, env: NodeJS.ProcessEnv, jobs = 1): Promise<void> {
   const name = resourceName(request);
+  const label = basename(file);
   const pgRestore = pgTool('pg_restore', 'restoring a PostgreSQL database', admin, env);
   await checkDump(file, pgRestore);
-  step.signal?.throwIfAborted();
+  throwIfStopped(step, `the restore of "${name}"`);
   const began = Date.now();
-  const { fresh, old } = sideNames(name);
-  const database = createDatabase(fresh, target.username!);
-  await psql(admin, `${database.create};\n${database.close}\n`, `creating the database "${fresh}" to restore into`);
-  step.say(`restoring ${file} into a fresh database "${fresh}" as the role "${target.username}"`);
-  let exit: ClientExit;
+  const { fresh, old } = sideNames(name, PG_NAME_MAX);
+  busySideNames.add(fresh);
   try {
-    let table = '';
-    const into = asService(target, fresh);
-    const load = startClient(pgRestore, ['-v', ...PORTABLE, '--exit-on-error', ...(jobs > 1 ? ['-j', String(jobs)] : []), ...into.args, file], {
-      env: into.env,
-      signal: step.signal,
-      onError: (chunk) => (table = [...chunk.matchAll(/processing data for table "([^"]+)"/g)].at(-1)?.[1] ?? table),
-    });
-    exit = await ticking(load.exit, () => step.say(`restoring into a fresh database: ${seconds(began)}${table ? `, table ${table}` : ''}`));
-  } catch (error) {
-    await dropDatabase(admin, fresh);
-    throw error;
-  }
-  if (!exit.ok) {
-    await dropDatabase(admin, fresh);
-    if (exit.aborted) throw stopped(step, `the restore of "${name}"`);
-    const words = errorsOnly(exit.errors);
-    const detail = lastLines(words);
-    const ownErrors = words.split('\n').filter((line) => line.startsWith('pg_restore: error:') && !line.includes('could not execute query'));
-    if (ownErrors.some((line) => UNREADABLE.test(line))) {
-      throw new PaasmakerError('DUMP_INVALID', `${file} is not a whole PostgreSQL dump: pg_restore stopped part-way (the file is cut short or damaged); "${name}" is unchanged`, {
-        hint: 'dump the database again and copy the file whole',
+    const database = createDatabase(fresh, target.username!);
+    await psql(admin, `${database.create};\n${database.close}\n`, `creating the database "${fresh}" to restore into`);
+    step.say(`restoring ${label} into a fresh database "${fresh}" as the role "${target.username}"`);
+    /** Drops the fresh copy on a path that fails anyway: a failed drop is said, never thrown over the error that matters. */
+    const dropFresh = () => dropDatabase(admin, fresh).catch((error: Error) => step.say(`warning: could not drop the fresh database "${fresh}": ${error.message}`));
+    let exit: ClientExit;
+    try {
+      let table = '';
+      const into = asService(target, fresh);
+      const load = startClient(pgRestore, ['-v', ...PORTABLE, '--exit-on-error', ...(jobs > 1 ? ['-j', String(jobs)] : []), ...into.args, file], {
+        env: into.env,
+        signal: step.signal,
+        onError: (chunk) => (table = [...chunk.matchAll(/processing data for table "([^"]+)"/g)].at(-1)?.[1] ?? table),
+      });
+      const quiet = everySecond(step, () => `restoring into a fresh database: ${seconds(began)}${table ? `, table ${table}` : ''}`);
+      exit = await load.exit.finally(quiet);
+    } catch (error) {
+      await dropFresh();
+      throw error;
+    }
+    if (!exit.ok) {
+      await dropFresh();
+      if (exit.aborted) throw stoppedError(step, `the restore of "${name}"`);
+      const words = errorsOnly(exit.errors);
+      const detail = lastLines(words);
+      const ownErrors = words.split('\n').filter((line) => line.startsWith('pg_restore: error:') && !line.includes('could not execute query'));
+      if (ownErrors.some((line) => UNREADABLE.test(line))) {
+        const refused = dumpInvalid(file, 'postgresql', `pg_restore stopped part-way (the file is cut short or damaged); "${name}" is unchanged`);
+        throw new PaasmakerError('DUMP_INVALID', refused.message, { hint: refused.hint, detail });
+      }
+      throw new PaasmakerError('SERVICE_FAILED', `restoring ${label} into "${name}" failed; "${name}" is unchanged`, {
+        hint: `what pg_restore could not do is below; the dump loads as the service's own role "${target.username}", which may not create what needs a superuser (some extensions)`,
         detail,
       });
     }
-    throw new PaasmakerError('SERVICE_FAILED', `restoring ${file} into "${name}" failed; "${name}" is unchanged`, {
-      hint: `what pg_restore could not do is below; the dump loads as the service's own role "${target.username}", which may not create what needs a superuser (some extensions)`,
-      detail,
-    });
+    step.say(`restored into a fresh database in ${seconds(began)}; swapping it in for "${name}"`);
+    await swapIn(admin, name, fresh, old, step);
+  } finally {
+    busySideNames.delete(fresh);
   }
-  step.say(`restored into a fresh database in ${seconds(began)}; swapping it in for "${name}"`);
-  await swapIn(admin, name, fresh, old);
-  step.say(`restored "${name}" from ${file} in ${seconds(began)}`);
+  step.say(`restored "${name}" from ${label} in ${seconds(began)}`);
 }
 
 async function dropDatabase(admin: PgAdmin, database: string): Promise<void> {
-  await psql(admin, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${sqlString(database)};\nDROP DATABASE IF EXISTS ${pgIdent(database)};\n`, `dropping the database "${database}"`);
+  await psql(
+    admin,
+    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${sqlString(database)};\nDROP DATABASE IF EXISTS ${pgIdent(database)};\n`,
+    `dropping the database "${database}"`,
+    [],
+    'postgres',
+    DROP_TIMEOUT_MS,
+  );
 }
 
 /**
  * Puts `fresh` under the service's name: no new connections to either
  * database, their sessions ended (the app's, and autovacuum's on the fresh
  * copy), both renamed in one transaction, the old one dropped. Apps
- * reconnect to the new one with the same credentials.
+ * reconnect to the new one with the same credentials. Once the renames have
+ * committed the restore is done: an old database that cannot be dropped is
+ * left, and said, and swept at the next provision.
  */
-async function swapIn(admin: PgAdmin, name: string, fresh: string, old: string): Promise<void> {
+async function swapIn(admin: PgAdmin, name: string, fresh: string, old: string, step: DataStep): Promise<void> {
   const [current, next, previous] = [pgIdent(name), pgIdent(fresh), pgIdent(old)];
   try {
     // A session takes a moment to end after it is told to, and renaming waits for none: tried again until they are gone.
@@ -204,9 +204,28 @@ COMMIT;
       50,
     );
   } catch (error) {
-    await psql(admin, `ALTER DATABASE ${current} ALLOW_CONNECTIONS true;\n`, `opening "${name}" again`).catch(() => {});
-    await dropDatabase(admin, fresh).catch(() => {});
+    await psql(admin, `ALTER DATABASE ${current} ALLOW_CONNECTIONS true;\n`, `opening "${name}" again`).catch((again: Error) => step.say(`warning: ${again.message}`));
+    await dropDatabase(admin, fresh).catch((again: Error) => step.say(`warning: could not drop the fresh database "${fresh}": ${again.message}`));
     throw error;
   }
-  await psql(admin, `DROP DATABASE IF EXISTS ${previous};\n`, `dropping the old data of "${name}"`);
+  await dropDatabase(admin, old).catch((error: Error) =>
+    step.say(`warning: "${name}" is restored, but its old data could not be dropped: the database "${old}" is left (dropped at the service's next provision, or drop it yourself): ${error.message}`),
+  );
+}
+
+/**
+ * What a restore that was interrupted (a crash, a kill) left beside the
+ * service's database: its fresh copy, or its old data after the swap. Only
+ * names made by sideNames for this service, none a restore of this process
+ * is using, and only while the service's own database is there.
+ */
+export async function sweepSides(admin: PgAdmin, name: string, say: (line: string) => void): Promise<void> {
+  const listed = await psql(admin, `SELECT datname FROM pg_database WHERE left(datname, ${Math.min(name.length, PG_NAME_MAX - SIDE_SUFFIX_LENGTH)}) = left(${sqlString(name)}, ${PG_NAME_MAX - SIDE_SUFFIX_LENGTH});\n`, `looking for what a restore of "${name}" left`);
+  const names = listed.split('\n').map((line) => line.trim()).filter(Boolean);
+  if (!names.includes(name)) return;
+  const leftovers = names.filter((database) => sideNameOf(database, name, PG_NAME_MAX) && !busySideNames.has(database) && !busySideNames.has(database.replace(/__old_/, '__new_')));
+  for (const database of leftovers) {
+    say(`dropping "${database}", left by an interrupted restore of "${name}"`);
+    await dropDatabase(admin, database);
+  }
 }

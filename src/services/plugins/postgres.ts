@@ -9,7 +9,7 @@ import { forgetPassword, pgIdent, resourceName, servicePassword, sqlString } fro
 import { retry, runClient } from '../run-client.js';
 import type { Credentials, ServiceContext, ServicePlugin, ServiceRequest } from '../types.js';
 import { createDatabase, psql, type PgAdmin } from './postgres-admin.js';
-import { cloneIn, dumpIn, restoreIn } from './postgres-data.js';
+import { cloneIn, dumpIn, restoreIn, sweepSides } from './postgres-data.js';
 
 const SUPERUSER = 'paasmaker';
 /** pg_restore's parallel jobs (-j): see bench/README.md, snapshots. */
@@ -33,6 +33,7 @@ SELECT ${sqlString(database.create)} WHERE NOT EXISTS (SELECT FROM pg_database W
 ${database.close}
 `;
   await psql(admin, sql, `creating PostgreSQL database "${name}"`, [password]);
+  await sweepSides(admin, name, context.say).catch((error: Error) => context.say(`warning: could not look for what an interrupted restore of "${name}" left: ${error.message}`));
   return {
     protocol: 'pgsql',
     hostname: admin.host,
