@@ -6,7 +6,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 import { dumpWhat, sniffDump } from '../shared/dump-formats.js';
 import { PaasmakerError } from '../shared/errors.js';
 import { memoryText as sizeText } from '../shared/usage-text.js';
-import { exitError, startClient } from './run-client.js';
+import { exitError, lastLines, startClient } from './run-client.js';
 import type { DataStep } from './types.js';
 
 /**
@@ -50,9 +50,7 @@ export async function fileWhat(file: string): Promise<string> {
 
 /** A file of another kind than `format`'s dumps: DUMP_INVALID naming what it is, with basename only. */
 export async function wrongKind(file: string, format: string, expected = dumpWhat(format)): Promise<PaasmakerError> {
-  return new PaasmakerError('DUMP_INVALID', `${basename(file)} is not ${expected}: it is ${await fileWhat(file)}`, {
-    hint: `give ${dumpWhat(format)} as paasmaker db dump writes it; nothing was changed`,
-  });
+  return dumpInvalid(file, format, `is not ${expected}: it is ${await fileWhat(file)}`, { predicate: true, hint: `give ${dumpWhat(format)} as paasmaker db dump writes it; nothing was changed` });
 }
 
 /** Whether an error (or a tool's words) says the disk is full: ENOSPC or EDQUOT. */
@@ -209,10 +207,16 @@ export async function fileToCommand(file: string, options: CommandOptions & { gu
 // What the file-based plugins' dumps and restores share: gzip in and out,
 // and tar, each checked whole before anything is replaced.
 
-/** A file that is not a whole dump of its kind: DUMP_INVALID, naming the file and what is wrong. */
-export function dumpInvalid(file: string, format: string, why: string): PaasmakerError {
-  return new PaasmakerError('DUMP_INVALID', `${basename(file)} is not a whole dump: ${why}`, {
-    hint: `give ${dumpWhat(format)} as paasmaker db dump writes it (a file cut short by an interrupted copy or download is refused: copy it again); nothing was changed`,
+/**
+ * A file that is not a whole dump of its kind: DUMP_INVALID, naming the file
+ * (its base name: never a server's temporary path) and what is wrong: "<file>
+ * is not a whole dump: <why>", or "<file> <why>" with `predicate` (a file of
+ * a kind this server cannot read). `hint` replaces the usual one.
+ */
+export function dumpInvalid(file: string, format: string, why: string, extra: { hint?: string; detail?: string; predicate?: boolean } = {}): PaasmakerError {
+  return new PaasmakerError('DUMP_INVALID', extra.predicate ? `${basename(file)} ${why}` : `${basename(file)} is not a whole dump: ${why}`, {
+    hint: extra.hint ?? `give ${dumpWhat(format)} as paasmaker db dump writes it (a file cut short by an interrupted copy or download is refused: copy it again); nothing was changed`,
+    detail: extra.detail,
   });
 }
 
@@ -265,7 +269,10 @@ export async function runTar(args: string[], options: { step: DataStep; okCodes?
   if (ended.spawnError?.code === 'ENOENT') throw new PaasmakerError('SERVICE_BINARY_MISSING', 'tar is not installed', { hint: 'install it: sudo apt-get install tar (brew install gnu-tar)' });
   if (ended.aborted) throw stoppedError(options.step, `tar ${args[0] ?? ''}`.trim());
   if (ended.code !== null && (ended.code === 0 || (options.okCodes ?? []).includes(ended.code)) && !ended.spawnError) return out;
-  if (isDiskFull(ended.errors)) throw new PaasmakerError('DISK_FULL', `tar: no space left on the disk: ${ended.errors.trim().split('\n').at(-1)}`, { hint: 'free space on the disk (see: df -h)' });
+  // A full disk: tar's errno text, or its short write ("Wrote only 4096 of 10240 bytes").
+  if (isDiskFull(ended.errors) || /Wrote only \d+ of \d+ bytes/.test(ended.errors)) {
+    throw new PaasmakerError('DISK_FULL', 'tar: no space left on the disk it was writing to', { hint: 'free space on that disk (see: df -h), or dump somewhere else; no partial file was kept', detail: lastLines(ended.errors) });
+  }
   throw new TarFailure(ended.signal ? `tar was stopped by ${ended.signal}` : `tar exited with code ${ended.code}`, ended.errors.trim().split('\n').slice(-3).join('; '));
 }
 

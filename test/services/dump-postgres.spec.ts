@@ -232,6 +232,16 @@ describe.skipIf(skip)('PostgreSQL dump and restore', () => {
     expect(sideDatabases(db)).toBe('');
   });
 
+  it('drops at the next provision the databases an interrupted restore left beside the service, and no other', async () => {
+    const { services } = platformServices();
+    const db = await provision(services, `swept${process.pid}`, 'pg-shared');
+    const name = db.credentials.database!;
+    for (const database of [`${name}__new_0123abcd`, `${name}__old_89abcdef`, `${name}__other`]) asAdmin(db, `CREATE DATABASE "${database}"`);
+    cleanups.push(() => void asAdmin(db, `DROP DATABASE IF EXISTS "${name}__other"`));
+    await services.provision(loadManifest(db.dir));
+    expect(sideDatabases(db)).toBe(`${name}__other`);
+  });
+
   it.skipIf('skip' in probe)('a dump onto a full disk fails with DISK_FULL and leaves no part of the file', async () => {
     const disk = mountTmpfs(1) as { dir: string; unmount: () => void };
     cleanups.push(disk.unmount);

@@ -72,22 +72,33 @@ async function destroyIn(admin: MyAdmin, plugin: string, request: ServiceRequest
  * dropped, with the rights its user was given on them. A throwaway database
  * that holds tables may be the only copy of the data from before a restore:
  * it is kept and named. Only names made by sideNames for this service, and
- * none a restore of this process is using.
+ * none a restore of this process is using, nor one a session uses.
  */
 async function sweepSides(admin: MyAdmin, name: string, say: (line: string) => void): Promise<void> {
   const max = NAME_MAX + SIDE_SUFFIX;
   const listed = await sql(
     admin,
-    `SELECT 'db', HEX(SCHEMA_NAME) FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, ${name.length}) = ${sqlString(name)};\nSELECT 'grant', HEX(Db) FROM mysql.db WHERE User = ${sqlString(name)};\n`,
+    [
+      `SELECT 'db', HEX(SCHEMA_NAME) FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, ${name.length}) = ${sqlString(name)};`,
+      `SELECT 'grant', HEX(Db) FROM mysql.db WHERE User = ${sqlString(name)};`,
+      // A database a session uses: a restore another paasmaker process of this home runs is loading into it.
+      `SELECT 'used', HEX(DB) FROM information_schema.PROCESSLIST WHERE LEFT(DB, ${name.length}) = ${sqlString(name)};`,
+      '',
+    ].join('\n'),
     `looking for what a restore of "${name}" left`,
   );
   const databases = new Set<string>();
   const granted = new Set<string>();
+  const used = new Set<string>();
   for (const line of listed.split('\n').filter(Boolean)) {
     const [kind, hex] = line.split('\t') as [string, string];
     const found = Buffer.from(hex, 'hex').toString('utf8').replace(/\\(.)/g, '$1');
     if (!sideNameOf(found, name, max) || busySideNames.has(found)) continue;
-    (kind === 'db' ? databases : granted).add(found);
+    (kind === 'db' ? databases : kind === 'grant' ? granted : used).add(found);
+  }
+  for (const database of used) {
+    databases.delete(database);
+    granted.delete(database);
   }
   const drops: string[] = [];
   for (const database of databases) {
@@ -192,8 +203,9 @@ async function checkDump(file: string, step: DataStep): Promise<void> {
     throw dumpInvalid(file, 'mysql', 'it is a MySQL dump that does not end: its "-- Dump completed" line is missing (the dump was stopped before its end)');
   }
   if (elsewhere !== undefined) {
-    const refused = dumpInvalid(file, 'mysql', `it is a dump of more than one database's tables: it has "${elsewhere.slice(0, 80)}"`);
-    throw new PaasmakerError('DUMP_INVALID', refused.message, { hint: 'a service restores from a dump of its one database (mariadb-dump DATABASE, without --databases or --all-databases); nothing was changed' });
+    throw dumpInvalid(file, 'mysql', `it is a dump of more than one database's tables: it has "${elsewhere.slice(0, 80)}"`, {
+      hint: 'a service restores from a dump of its one database (mariadb-dump DATABASE, without --databases or --all-databases); nothing was changed',
+    });
   }
 }
 

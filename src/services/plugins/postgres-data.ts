@@ -80,15 +80,15 @@ async function checkDump(file: string, pgRestore: string): Promise<void> {
     throw dumpInvalid(file, 'postgresql', `it cannot be read (${error.code ?? error.message})`);
   });
   if (found.format === 'mysql' && !found.gzip) {
-    throw new PaasmakerError('DUMP_INVALID', `${basename(file)} is not a PostgreSQL dump (pg_dump -Fc): it is SQL text`, {
+    throw dumpInvalid(file, 'postgresql', 'is not a PostgreSQL dump (pg_dump -Fc): it is SQL text', {
+      predicate: true,
       hint: 'give a dump made by paasmaker db dump, or by pg_dump -Fc (custom format); a plain SQL dump loads with psql through paasmaker db shell; nothing was changed',
     });
   }
   if (found.format !== 'postgresql' || found.gzip) throw await wrongKind(file, 'postgresql');
   const contents = await startClient(pgRestore, ['-l', file]).exit;
   if (!contents.ok) {
-    const refused = dumpInvalid(file, 'postgresql', 'pg_restore cannot read its table of contents: it is damaged or cut short');
-    throw new PaasmakerError('DUMP_INVALID', refused.message, { hint: refused.hint, detail: lastLines(contents.errors) });
+    throw dumpInvalid(file, 'postgresql', 'pg_restore cannot read its table of contents: it is damaged or cut short', { detail: lastLines(contents.errors) });
   }
 }
 
@@ -146,8 +146,7 @@ export async function restoreIn(admin: PgAdmin, request: ServiceRequest, target:
       const detail = lastLines(words);
       const ownErrors = words.split('\n').filter((line) => line.startsWith('pg_restore: error:') && !line.includes('could not execute query'));
       if (ownErrors.some((line) => UNREADABLE.test(line))) {
-        const refused = dumpInvalid(file, 'postgresql', `pg_restore stopped part-way (the file is cut short or damaged); "${name}" is unchanged`);
-        throw new PaasmakerError('DUMP_INVALID', refused.message, { hint: refused.hint, detail });
+        throw dumpInvalid(file, 'postgresql', `pg_restore stopped part-way (the file is cut short or damaged); "${name}" is unchanged`, { detail });
       }
       throw new PaasmakerError('SERVICE_FAILED', `restoring ${label} into "${name}" failed; "${name}" is unchanged`, {
         hint: `what pg_restore could not do is below; the dump loads as the service's own role "${target.username}", which may not create what needs a superuser (some extensions)`,
@@ -217,7 +216,8 @@ COMMIT;
  * What a restore that was interrupted (a crash, a kill) left beside the
  * service's database: its fresh copy, or its old data after the swap. Only
  * names made by sideNames for this service, none a restore of this process
- * is using, and only while the service's own database is there.
+ * is using nor any database in use, and only while the service's own
+ * database is there.
  */
 export async function sweepSides(admin: PgAdmin, name: string, say: (line: string) => void): Promise<void> {
   const listed = await psql(admin, `SELECT datname FROM pg_database WHERE left(datname, ${Math.min(name.length, PG_NAME_MAX - SIDE_SUFFIX_LENGTH)}) = left(${sqlString(name)}, ${PG_NAME_MAX - SIDE_SUFFIX_LENGTH});\n`, `looking for what a restore of "${name}" left`);
@@ -225,7 +225,10 @@ export async function sweepSides(admin: PgAdmin, name: string, say: (line: strin
   if (!names.includes(name)) return;
   const leftovers = names.filter((database) => sideNameOf(database, name, PG_NAME_MAX) && !busySideNames.has(database) && !busySideNames.has(database.replace(/__old_/, '__new_')));
   for (const database of leftovers) {
-    say(`dropping "${database}", left by an interrupted restore of "${name}"`);
-    await dropDatabase(admin, database);
+    // Not one in use: a restore another paasmaker process of this home runs has its pg_restore connected (DROP refuses while anyone is).
+    await psql(admin, `DROP DATABASE IF EXISTS ${pgIdent(database)};\n`, `dropping "${database}"`, [], 'postgres', DROP_TIMEOUT_MS).then(
+      () => say(`dropped "${database}", left by an interrupted restore of "${name}"`),
+      (error: Error) => say(`kept "${database}" (in use?): ${error.message}`),
+    );
   }
 }

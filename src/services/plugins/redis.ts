@@ -10,7 +10,7 @@ import { PaasmakerError } from '../../shared/errors.js';
 import { memoryText as sizeText } from '../../shared/usage-text.js';
 import { shellQuote } from '../../shared/shell.js';
 import { INSTALL, requireBinary } from '../binaries.js';
-import { diskFull, everySecond, isDiskFull, newFile, stoppedError, throwIfStopped, wrongKind } from '../dump-files.js';
+import { diskFull, dumpInvalid, everySecond, isDiskFull, newFile, stoppedError, throwIfStopped, wrongKind } from '../dump-files.js';
 import { ManagedServer, type ServerEndpoint } from '../managed-server.js';
 import { forgetPassword, resourceName, servicePassword } from '../names.js';
 import { firstError, RedisConnection, redisCommands, RedisReplyError, type RedisEndpoint, type Reply } from '../resp.js';
@@ -191,13 +191,14 @@ class ScratchRedis {
         const newer = /Can't handle RDB format version (\d+)/.exec(this.log);
         if (rdb && newer) {
           const version = /Redis version=([\d.]+)/.exec(this.log)?.[1];
-          throw new PaasmakerError('DUMP_INVALID', `${basename(rdb)} was made by a newer Redis (RDB format version ${newer[1]}) than this redis-server${version ? ` (${version})` : ''} can read`, {
+          throw dumpInvalid(rdb, 'redis', `was made by a newer Redis (RDB format version ${newer[1]}) than this redis-server${version ? ` (${version})` : ''} can read`, {
+            predicate: true,
             detail: words,
             hint: 'restore it where the redis-server is as new as the one that made the dump (upgrade redis-server), or dump the data again from a server of this version',
           });
         }
         if (rdb && /Short read|Wrong signature|RDB|checksum|Unexpected EOF|Bad file format|corrupt/i.test(this.log)) {
-          throw new PaasmakerError('DUMP_INVALID', `${basename(rdb)} is not a whole Redis RDB file: Redis refused to load it`, { detail: words, hint: 'use a whole copy of a dump of a redis or redis-external service; nothing was changed' });
+          throw dumpInvalid(rdb, 'redis', 'Redis refused to load it (cut short or damaged)', { detail: words });
         }
         throw new PaasmakerError('SERVICE_FAILED', 'a temporary Redis server for the dump stopped at its start', { detail: words });
       }
@@ -352,7 +353,8 @@ async function dumpFrom(admin: RedisAdmin, plugin: string, request: ServiceReque
  * while the index is empty (atomically, in a script), checked again at the
  * swap and before the spare is flushed, so that only an index holding this
  * restore's marker is ever swapped or emptied. Its value: this home's id and
- * the restore's own random part.
+ * the restore's process id (a marker whose process is gone is a crash's)
+ * and its own random part.
  */
 const SPARE_MARKER_NAME = '__paasmaker:restore-spare';
 const SPARE_MARKER = Buffer.from(SPARE_MARKER_NAME);
@@ -397,6 +399,17 @@ async function unlinkDumpKeys(scratch: ScratchRedis, database: number, admin: Re
 
 /** The markers of this home's restores: its id (the same home, the same id), a random part per restore. */
 const homeId = (context: ServiceContext) => createHash('sha256').update(context.home).digest('hex').slice(0, 12);
+/** Whether a process of this machine is running (the one a marker names: another paasmaker of this home may be restoring). */
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Markers of restores this process is running: never swept. */
 const busyMarkers = new Set<string>();
 
@@ -455,7 +468,7 @@ async function onSpare(admin: RedisAdmin, spare: number, script: string, token: 
 
 /**
  * Spare indexes a restore of this home left with its marker (a crash, a
- * kill): flushed, but not one a restore of this process is filling now.
+ * kill): flushed, but not one whose restore's process still runs.
  */
 async function sweepSpares(admin: RedisAdmin, context: ServiceContext): Promise<void> {
   const count = await databaseCount(admin);
@@ -467,7 +480,7 @@ async function sweepSpares(admin: RedisAdmin, context: ServiceContext): Promise<
   const own = `${homeId(context)}:`;
   for (let index = 0; index < count; index++) {
     const marker = replies[2 * index + 1];
-    if (typeof marker !== 'string' || !marker.startsWith(own) || busyMarkers.has(marker)) continue;
+    if (typeof marker !== 'string' || !marker.startsWith(own) || busyMarkers.has(marker) || alive(Number(marker.split(':')[1]))) continue;
     context.say(`emptying Redis database ${index} on ${admin.host}:${admin.port}: a spare an interrupted restore left`);
     await onSpare(admin, index, FLUSH, marker, [String(Number.MAX_SAFE_INTEGER)], `emptying the spare Redis database ${index}`);
   }
@@ -497,13 +510,14 @@ async function restoreInto(admin: RedisAdmin, plugin: string, request: ServiceRe
   const found = await sniffDump(file);
   if (found.format !== 'redis' || found.gzip) throw await wrongKind(file, 'redis');
   const scratch = await ScratchRedis.start(step, context.env, file);
-  const token = `${homeId(context)}:${randomBytes(8).toString('hex')}`;
+  const token = `${homeId(context)}:${process.pid}:${randomBytes(8).toString('hex')}`;
   busyMarkers.add(token);
   try {
     const [info] = await redisCommands({ path: scratch.socket }, [['INFO', 'keyspace']]);
     const filled = [...String(info).matchAll(/^db(\d+):keys=(\d+)/gm)].filter((match) => Number(match[2]) > 0).map((match) => Number(match[1]));
     if (filled.length > 1) {
-      throw new PaasmakerError('DUMP_INVALID', `${label} holds keys in ${filled.length} database indexes (${filled.join(', ')}): a service's dump holds one`, {
+      throw dumpInvalid(file, 'redis', `holds keys in ${filled.length} database indexes (${filled.join(', ')}): a service's dump holds one`, {
+        predicate: true,
         hint: 'a dump of a redis service has its keys in database 0; copy the index you want into 0 of an RDB of its own',
       });
     }
