@@ -4,8 +4,9 @@
 //   raw       — pg_dump -Fc --no-owner --no-privileges, then pg_restore with the same flags and
 //               --exit-on-error into a database made beforehand (not timed), as the service's role;
 //   raw -j 2  — the same restore with two jobs;
-//   platform  — the postgres plugin's dump() and restore() (dist/): the file checked, a fresh
-//               database made, loaded as the service's role, swapped in, the old one dropped.
+//   platform  — the postgres plugin's dump() and restore() (dist/): pg_dump's output streamed into
+//               the file; the file checked, a fresh database made, the file streamed into
+//               pg_restore as the service's role, swapped in, the old one dropped.
 // Printed: medians per variant and the ratios platform/raw. ROUNDS (default 3) the rounds,
 // SIZE_MB (default 100) the database's size; --json FILE writes the numbers there (nothing else
 // is written outside the temporary folders). Needs `npm run build` first.

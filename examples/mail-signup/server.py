@@ -87,6 +87,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(400, page("<p>Give a name and an e-mail address.</p>"))
         try:
             send_welcome(name, address)
+        except ValueError:
+            # A line break in the name would start a header of its own: the email package refuses it.
+            return self.send(400, page("<p>A name is one line of text.</p>"))
         except (OSError, smtplib.SMTPException) as error:
             print(f"mail-signup: could not send to {address}: {error}", flush=True)
             return self.send(502, page(f"<p>Could not send the e-mail: {html.escape(str(error))}</p>"))

@@ -1,24 +1,27 @@
 import { z } from 'zod';
-import { MailStore } from '../services/mail-store.js';
+import { MailStore, MAX_KEEP } from '../services/mail-store.js';
 import { PaasmakerError } from '../shared/errors.js';
-import { MailClearedSchema, MailMessageSchema, MailRowSchema, type MailCleared, type MailMessageRow, type MailRow } from '../shared/mail-views.js';
+import { MAIL_LIST_LIMIT, MailClearedSchema, MailMessageSchema, MailRowSchema, type MailCleared, type MailMessageRow, type MailRow } from '../shared/mail-views.js';
 import { appRecord, RawAnswer, type ApiContext, type Route } from './route.js';
 
 /**
  * What a caught message's HTML may do in a browser: show itself with its own
  * styles and inline images, nothing more (no script, no remote image that
- * tells the sender it was opened, no form, no frame of ours).
+ * tells the sender it was opened, no form, no frame of ours), and only
+ * inside the console's own pages (frame-ancestors).
  */
-export const MAIL_HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox";
+export const MAIL_HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox";
 
 const MailListQuerySchema = z.strictObject({
   service: z.string().max(200).optional().describe("only this mail service's messages"),
+  limit: z.coerce.number().int().min(1).max(MAX_KEEP).optional().describe(`the newest this many (default ${MAIL_LIST_LIMIT})`),
 });
 const MailClearRequestSchema = z.strictObject({
   confirm: z.string().optional().describe("the app's name: clearing deletes its caught messages"),
   service: z.string().max(200).optional().describe("only this mail service's messages"),
 });
 
+/** The platform's one store (MailStore.of keeps one per home): its write queues are the mail plugin's. */
 const storeOf = (context: ApiContext) => MailStore.of(context.platform.layout.root);
 const appOf = (context: ApiContext, params: Record<string, string>) => appRecord(context, params.app!).name;
 
@@ -29,10 +32,10 @@ export const MAIL_ROUTES: Route[] = [
     path: '/api/v1/apps/:app/mail',
     permission: 'SERVICE_VIEW',
     scope: 'app',
-    summary: "The messages the app's mail services caught, newest first (as paasmaker mail --json); ?service= keeps one service's. New ones arrive on the event stream as mail.received",
+    summary: `The messages the app's mail services caught, newest first (as paasmaker mail --json), the newest ${MAIL_LIST_LIMIT} unless ?limit= says otherwise; ?service= keeps one service's. New ones arrive on the event stream as mail.received`,
     query: MailListQuerySchema,
     response: z.array(MailRowSchema),
-    handle: (context, params, _body, query: z.infer<typeof MailListQuerySchema>): MailRow[] => storeOf(context).list(appOf(context, params), query.service),
+    handle: (context, params, _body, query: z.infer<typeof MailListQuerySchema>): Promise<MailRow[]> => storeOf(context).list(appOf(context, params), query.service, query.limit ?? MAIL_LIST_LIMIT),
   },
   {
     method: 'GET',
@@ -68,9 +71,9 @@ export const MAIL_ROUTES: Route[] = [
     summary: 'A caught message as the app sent it (message/rfc822: headers and body, as an .eml file)',
     produces: { type: 'message/rfc822', description: 'the message as it was received' },
     response: z.string(),
-    handle: (context, params) => {
+    handle: async (context, params) => {
       const app = appOf(context, params);
-      return new RawAnswer(storeOf(context).raw(app, params.id!), 'message/rfc822', { 'content-disposition': `attachment; filename="${app}-${params.id!.replace(/[^0-9a-f]/g, '')}.eml"` });
+      return new RawAnswer(await storeOf(context).raw(app, params.id!), 'message/rfc822', { 'content-disposition': `attachment; filename="${app}-${params.id!.replace(/[^0-9a-f]/g, '')}.eml"` });
     },
   },
   {

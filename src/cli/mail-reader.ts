@@ -20,14 +20,17 @@ export const mailPath = (app: string, rest = '') => `/api/v1/apps/${encodeURICom
 export function readMail<T>(path: string, offline: (store: import('../services/mail-store.js').MailStore) => T | Promise<T>, app: string): Promise<T> {
   return fromPlatform(
     (socket) => callApi<T>(socket, 'GET', path, undefined, 10_000),
-    async () => {
-      const { readView } = await import('./running-platform.js');
-      const known = await readView((state) => state.apps.get(app) !== undefined);
-      if (!known) throw new PaasmakerError('APP_NOT_FOUND', `no app named "${app}"`, { hint: 'paasmaker ps -a lists the apps' });
-      const { MailStore } = await import('../services/mail-store.js');
-      return offline(MailStore.of(homeLayout().root));
-    },
+    async () => offline(await offlineStore(app)),
   );
+}
+
+/** The mail catcher's messages in PAASMAKER_HOME itself, with no platform running: an app no platform knows is refused as the API refuses it. */
+export async function offlineStore(app: string): Promise<import('../services/mail-store.js').MailStore> {
+  const { readView } = await import('./running-platform.js');
+  const known = await readView((state) => state.apps.get(app) !== undefined);
+  if (!known) throw new PaasmakerError('APP_NOT_FOUND', `no app named "${app}"`, { hint: 'paasmaker ps -a lists the apps' });
+  const { MailStore } = await import('../services/mail-store.js');
+  return MailStore.of(homeLayout().root);
 }
 
 /** A GET of the running platform's API whose answer is not JSON (a message's HTML): the body; an error answer as callApi's. */

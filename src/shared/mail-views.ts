@@ -1,7 +1,9 @@
 import { z } from 'zod';
 
 /** How much of a message's text a listing carries. */
-export const MAIL_TEXT_KEPT = 4000;
+export const MAIL_TEXT_KEPT = 1000;
+/** Rows a listing of caught mail answers unless asked for more (the newest). */
+export const MAIL_LIST_LIMIT = 100;
 
 /**
  * What the mail catcher shows of a message (the API's answers, `paasmaker

@@ -59,6 +59,11 @@ describe('the mail catcher, end to end', () => {
     await up.waitForOutput(/open (?:https:\/\/\S+ \(or )?http:\/\/mail-signup\.localhost:\d+\//, 120_000);
     const port = Number(/http:\/\/mail-signup\.localhost:(\d+)\//.exec(up.output)?.[1]);
 
+    // A line break in the name would be a header of its own: the form says so, nothing is sent.
+    const broken = await signUp(port, 'Ana\r\nBcc: everyone@example.test', 'ana@example.test');
+    expect(broken.status, broken.body).toBe(400);
+    expect(broken.body).toContain('A name is one line of text.');
+
     const answer = await signUp(port, 'Ana', 'ana@example.test');
     expect(answer.status, answer.body).toBe(200);
     expect(answer.body).toContain('We sent a welcome e-mail to ana@example.test');
@@ -84,9 +89,13 @@ describe('the mail catcher, end to end', () => {
     const file = /HTML saved to (\S+)/.exec(shown.stdout)?.[1];
     expect(file, shown.stdout).toBe(join(home, 'tmp', `mail-mail-signup-${rows[0]!.id}.html`));
     expect(statSync(file!).mode & 0o777).toBe(0o600);
+    // A page that loads nothing, the message's HTML escaped into a sandboxed frame (no meta refresh, form or script of it runs).
     const html = readFileSync(file!, 'utf8');
-    expect(html).toContain("Content-Security-Policy\" content=\"default-src 'none'");
-    expect(html).toContain('<b>Ana</b>');
+    expect(html).toContain('<meta charset="utf-8">');
+    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'">`);
+    expect(html).toMatch(/<iframe sandbox referrerpolicy="no-referrer" srcdoc="[^"]*&lt;b&gt;Ana&lt;\/b&gt;[^"]*"><\/iframe>/);
+    expect(html).not.toContain('<b>Ana</b>');
+    expect(html.match(/<iframe/g)).toHaveLength(1);
 
     const missing = await runCli(['mail', 'show', 'ffffffff', 'mail-signup'], { home });
     expect(missing.exitCode).toBe(1);
@@ -98,6 +107,18 @@ describe('the mail catcher, end to end', () => {
     const offline = await runCli(['mail', 'mail-signup', '--json'], { home });
     expect(offline.exitCode, offline.stderr).toBe(0);
     expect((JSON.parse(offline.stdout) as Array<{ id: string }>).map((row) => row.id)).toEqual([rows[0]!.id]);
+    const otherService = await runCli(['mail', 'mail-signup', '--service', 'outbox'], { home });
+    expect(otherService.stdout.trim()).toBe('No mail from mail-signup in its service outbox.');
+
+    // Clearing asks for --yes, then deletes (here with no platform running: the files themselves).
+    const unconfirmed = await runCli(['mail', 'clear', 'mail-signup'], { home });
+    expect(unconfirmed.exitCode).toBe(1);
+    expect(unconfirmed.stderr).toMatch(/clearing deletes mail-signup's caught mail/);
+    expect(unconfirmed.stderr).toMatch(/paasmaker mail clear mail-signup --yes/);
+    const cleared = await runCli(['mail', 'clear', 'mail-signup', '--yes'], { home });
+    expect(cleared.exitCode, cleared.stderr).toBe(0);
+    expect(cleared.stdout.trim()).toBe("Deleted 1 message(s) of mail-signup's caught mail.");
+    expect(JSON.parse((await runCli(['mail', 'mail-signup', '--json'], { home })).stdout)).toEqual([]);
   }, 180_000);
 
   it('the API: list, message, HTML under a CSP that loads nothing, raw source, clearing; 403 without SERVICE_VIEW; mail.received on the event stream only for those who may read mail', async () => {
@@ -134,7 +155,15 @@ describe('the mail catcher, end to end', () => {
 
     const list = await apiRequest(socket, 'GET', '/api/v1/apps/mail-signup/mail');
     expect(list.json).toEqual([expect.objectContaining({ id: event.id, subject: 'Welcome, Bo!', to: ['bo@example.test'] })]);
+    expect(Object.keys((list.json as object[])[0]!).sort()).toEqual(['app', 'attachments', 'from', 'id', 'service', 'size', 'subject', 'text', 'time', 'to']);
     expect((await apiRequest(socket, 'GET', '/api/v1/apps/mail-signup/mail?service=other')).json).toEqual([]);
+    // A second sign-up: ?limit= answers the newest only; the CLI's --limit the same.
+    expect((await signUp(proxyPort, 'Di', 'di@example.test')).status).toBe(200);
+    await until(async () => ((await apiRequest(socket, 'GET', '/api/v1/apps/mail-signup/mail')).json as unknown[]).length === 2, 20_000, 'the second message listed');
+    expect(((await apiRequest(socket, 'GET', '/api/v1/apps/mail-signup/mail?limit=1')).json as Array<{ subject: string }>).map((row) => row.subject)).toEqual(['Welcome, Di!']);
+    expect((await apiRequest(socket, 'GET', '/api/v1/apps/mail-signup/mail?limit=0')).status).toBe(400);
+    const limited = await runCli(['mail', 'mail-signup', '--json', '--limit', '1'], { home });
+    expect((JSON.parse(limited.stdout) as Array<{ subject: string }>).map((row) => row.subject)).toEqual(['Welcome, Di!']);
     const message = await apiRequest(socket, 'GET', `/api/v1/apps/mail-signup/mail/${event.id}`);
     expect(message.json).toMatchObject({ id: event.id, html: true, attachments: [], cc: [] });
     expect(message.json.text).toContain('Hello Bo,');
@@ -143,7 +172,7 @@ describe('the mail catcher, end to end', () => {
     const html = await tcpRequest(apiPort, 'GET', `/api/v1/apps/mail-signup/mail/${event.id}/html`, { token: viewer });
     expect(html.status).toBe(200);
     expect(html.headers['content-type']).toBe('text/html; charset=utf-8');
-    expect(html.headers['content-security-policy']).toBe("default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox");
+    expect(html.headers['content-security-policy']).toBe("default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox");
     expect(html.headers['x-content-type-options']).toBe('nosniff');
     expect(html.text).toContain('<b>Bo</b>');
     const raw = await tcpRequest(apiPort, 'GET', `/api/v1/apps/mail-signup/mail/${event.id}/raw`, { token: viewer });
@@ -158,7 +187,7 @@ describe('the mail catcher, end to end', () => {
     expect((await apiRequest(socket, 'GET', '/api/v1/apps/mail-signup/mail/00000000')).json).toMatchObject({ code: 'MAIL_NOT_FOUND' });
 
     expect((await apiRequest(socket, 'DELETE', '/api/v1/apps/mail-signup/mail', { body: {} })).json).toMatchObject({ code: 'CONFIRMATION_NEEDED' });
-    expect((await apiRequest(socket, 'DELETE', '/api/v1/apps/mail-signup/mail', { body: { confirm: 'mail-signup' } })).json).toEqual({ app: 'mail-signup', deleted: 1 });
+    expect((await apiRequest(socket, 'DELETE', '/api/v1/apps/mail-signup/mail', { body: { confirm: 'mail-signup' } })).json).toEqual({ app: 'mail-signup', deleted: 2 });
     expect((await apiRequest(socket, 'GET', '/api/v1/apps/mail-signup/mail')).json).toEqual([]);
   }, 180_000);
 });

@@ -8,10 +8,8 @@ import { findBinary, Services } from '../../src/services/index.js';
 import type { Credentials, DataStep, ServicePlugin } from '../../src/services/index.js';
 import type { ServiceRequest } from '../../src/services/types.js';
 import { PaasmakerError } from '../../src/shared/errors.js';
-import { State } from '../../src/state/index.js';
-import { Supervisor } from '../../src/supervisor/index.js';
-import { tempHome, until } from '../helpers/cli.js';
-import { processesUnder } from '../helpers/processes.js';
+import { until } from '../helpers/cli.js';
+import { dataStep, refusal, serviceContext } from '../helpers/service-context.js';
 import { mountTmpfs } from '../helpers/tmpfs.js';
 
 // Real servers: the platform's own PostgreSQL cluster (managed) and the system's on 5432 (external).
@@ -31,20 +29,15 @@ afterEach(async () => {
 });
 
 /** A platform's services, as the engine makes them, in a fresh PAASMAKER_HOME whose config.yml names the system server. */
-function platformServices(): { services: Services; home: string } {
-  const { home, cleanup } = tempHome();
-  writeFileSync(join(home, 'config.yml'), `services:\n  pg-shared:\n    plugin: postgres-external\n    admin_url: ${ADMIN_URL}\n`);
-  const state = State.open(join(home, 'state.db'));
-  const supervisor = new Supervisor();
-  const services = new Services({ home, state, supervisor, env: process.env, say: () => {} });
+function platformServices(): Services {
+  const sandbox = serviceContext();
+  writeFileSync(join(sandbox.context.home, 'config.yml'), `services:\n  pg-shared:\n    plugin: postgres-external\n    admin_url: ${ADMIN_URL}\n`);
+  const services = new Services(sandbox.context);
   cleanups.push(async () => {
     await services.close();
-    await supervisor.stopAll();
-    state.close();
-    await until(() => processesUnder(home).length === 0, 10_000, 'the managed server to stop');
-    cleanup();
+    await sandbox.close();
   });
-  return { services, home };
+  return services;
 }
 
 interface Service {
@@ -80,11 +73,6 @@ function asAdmin(service: Service, query: string): string {
   return execFileSync('psql', [url, '-X', '-tAc', query], { encoding: 'utf8' }).trim();
 }
 
-function step(controller?: AbortController): DataStep & { lines: string[] } {
-  const lines: string[] = [];
-  return { lines, say: (line) => lines.push(line), signal: controller?.signal };
-}
-
 function dumpFile(name: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'pm-dump-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -98,29 +86,29 @@ const items = (service: Service) => sql(service, 'SELECT count(*) || \' \' || co
 /** Databases a restore leaves beside the service's own, when it should leave none. */
 const sideDatabases = (service: Service) => asAdmin(service, `SELECT datname FROM pg_database WHERE datname LIKE '${service.credentials.database}\\_\\_%' ORDER BY 1`);
 
-async function refused(promise: Promise<unknown>): Promise<PaasmakerError> {
-  const error = await promise.then(
-    () => undefined,
-    (failure: unknown) => failure,
-  );
-  expect(error).toBeInstanceOf(PaasmakerError);
-  return error as PaasmakerError;
+/** A step whose job is aborted (as a user's abort does) once `when` holds: what the work threw. */
+async function abortedWhen(work: (step: DataStep) => Promise<void>, when: () => boolean): Promise<PaasmakerError> {
+  const controller = new AbortController();
+  const running = refusal(work({ ...dataStep(), signal: controller.signal }));
+  await until(when, 20_000, 'the work to begin');
+  controller.abort(new PaasmakerError('SERVICE_FAILED', 'aborted by the user'));
+  return running;
 }
 
 describe.skipIf(skip)('PostgreSQL dump and restore', () => {
   for (const symbolic of ['postgres', 'pg-shared'] as const) {
     const kind = symbolic === 'postgres' ? 'managed' : 'external';
     it(`${kind}: rows written, dumped, changed, restored: the original rows are back, and the app's credentials still work`, async () => {
-      const { services } = platformServices();
+      const services = platformServices();
       const db = await provision(services, `dump${kind}${process.pid}`, symbolic);
       expect(db.plugin.dumpFormat).toBe('postgresql');
       seed(db);
       const file = dumpFile('db.pgdump');
-      const dumping = step();
+      const dumping = dataStep();
       await db.plugin.dump!(db.request, file, dumping);
       expect(statSync(file).mode & 0o777).toBe(0o600);
       expect(readFileSync(file).subarray(0, 5).toString()).toBe('PGDMP');
-      expect(dumping.lines.at(-1)).toMatch(new RegExp(`^dumped "${db.credentials.database}": \\S+ in \\d+\\.\\d s$`));
+      expect(dumping.lines.at(-1)).toMatch(new RegExp(`^dumped PostgreSQL database "${db.credentials.database}": \\d+K in \\d+\\.\\d s$`));
 
       sql(db, "UPDATE items SET name = 'changed'; INSERT INTO items VALUES (4, 'new'); CREATE TABLE extra (x int)");
       expect(items(db)).toBe('4 new');
@@ -130,7 +118,7 @@ describe.skipIf(skip)('PostgreSQL dump and restore', () => {
       cleanups.push(() => void held.kill('SIGKILL'));
       await until(() => asAdmin(db, `SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND datname = '${db.credentials.database}'`) === '1', 10_000, 'the held query');
 
-      const restoring = step();
+      const restoring = dataStep();
       await db.plugin.restore!(db.request, file, restoring);
       expect(restoring.lines.at(-1)).toContain(`restored "${db.credentials.database}" from ${basename(file)}`);
       await heldExit;
@@ -148,20 +136,20 @@ describe.skipIf(skip)('PostgreSQL dump and restore', () => {
   }
 
   it('a managed dump restores into an external service, and back', async () => {
-    const { services } = platformServices();
+    const services = platformServices();
     const managed = await provision(services, `crossm${process.pid}`, 'postgres');
     const external = await provision(services, `crossx${process.pid}`, 'pg-shared');
     seed(managed, 10);
     const there = dumpFile('managed.pgdump');
-    await managed.plugin.dump!(managed.request, there, step());
-    await external.plugin.restore!(external.request, there, step());
+    await managed.plugin.dump!(managed.request, there, dataStep());
+    await external.plugin.restore!(external.request, there, dataStep());
     expect(items(external)).toBe('10 item 9');
     expect(sql(external, "SELECT tableowner FROM pg_tables WHERE tablename = 'items'")).toBe(external.credentials.username);
 
     sql(external, "INSERT INTO items VALUES (11, 'from external')");
     const back = dumpFile('external.pgdump');
-    await external.plugin.dump!(external.request, back, step());
-    await managed.plugin.restore!(managed.request, back, step());
+    await external.plugin.dump!(external.request, back, dataStep());
+    await managed.plugin.restore!(managed.request, back, dataStep());
     expect(items(managed)).toBe('11 item 9');
     expect(sql(managed, "SELECT name FROM items WHERE id = 11")).toBe('from external');
   });
@@ -169,29 +157,29 @@ describe.skipIf(skip)('PostgreSQL dump and restore', () => {
   for (const symbolic of ['postgres', 'pg-shared'] as const) {
     const kind = symbolic === 'postgres' ? 'managed' : 'external';
     it(`${kind}: a dump cut in half and a file that is not a dump are refused with DUMP_INVALID, and the data is unchanged`, async () => {
-      const { services } = platformServices();
+      const services = platformServices();
       const db = await provision(services, `bad${kind}${process.pid}`, symbolic);
       seed(db, 50_000); // data well past the table of contents, which comes first
       const file = dumpFile('db.pgdump');
-      await db.plugin.dump!(db.request, file, step());
+      await db.plugin.dump!(db.request, file, dataStep());
       sql(db, "UPDATE items SET name = 'kept' WHERE id = 1");
 
       const half = dumpFile('half.pgdump');
       writeFileSync(half, readFileSync(file));
       truncateSync(half, Math.floor(statSync(file).size / 2));
-      const cut = await refused(db.plugin.restore!(db.request, half, step()));
+      const cut = await refusal(db.plugin.restore!(db.request, half, dataStep()));
       expect(cut.code).toBe('DUMP_INVALID');
-      expect(cut.message).toContain(`${basename(half)} is not a whole dump: pg_restore stopped part-way`);
+      expect(cut.message).toBe('half.pgdump is not a whole dump: pg_restore could not read it to its end (cut short or damaged)');
       expect(cut.detail).toMatch(/end of file|could not read/);
       expect(cut.hint).toBeTruthy();
 
       const text = dumpFile('notes.sql');
       writeFileSync(text, 'CREATE TABLE items (id int);\n');
-      const foreign = await refused(db.plugin.restore!(db.request, text, step()));
-      expect(foreign).toMatchObject({ code: 'DUMP_INVALID', message: `${basename(text)} is not a PostgreSQL dump (pg_dump -Fc): it is SQL text` });
+      const foreign = await refusal(db.plugin.restore!(db.request, text, dataStep()));
+      expect(foreign).toMatchObject({ code: 'DUMP_INVALID', message: 'notes.sql is not a PostgreSQL dump (pg_dump -Fc): it is SQL text' });
       expect(foreign.hint).toContain('paasmaker db dump');
 
-      const nothing = await refused(db.plugin.restore!(db.request, join(tmpdir(), `no-such-dump-${process.pid}`), step()));
+      const nothing = await refusal(db.plugin.restore!(db.request, join(tmpdir(), `no-such-dump-${process.pid}`), dataStep()));
       expect(nothing.code).toBe('DUMP_INVALID');
 
       // The data as it was, through the same credentials, and no half-filled copy left beside it.
@@ -201,39 +189,26 @@ describe.skipIf(skip)('PostgreSQL dump and restore', () => {
   }
 
   it('a dump stopped by its job leaves no file behind; a restore stopped part-way leaves the data as it was', async () => {
-    const { services } = platformServices();
+    const services = platformServices();
     const db = await provision(services, `abort${process.pid}`, 'postgres');
     seed(db, 300_000);
-    /** Starts a dump or a restore, aborts its step once `begun` holds: what it threw. */
-    const stopped = async (work: (step: DataStep) => Promise<void>, begun: () => boolean) => {
-      const controller = new AbortController();
-      const running = work(step(controller)).then(
-        () => undefined,
-        (failure: unknown) => failure as Error,
-      );
-      await until(begun, 20_000, 'the work to begin');
-      controller.abort(new Error('the job was aborted'));
-      return running;
-    };
-
     const partial = dumpFile('stopped.pgdump');
-    const dumpError = await stopped((dumping) => db.plugin.dump!(db.request, partial, dumping), () => existsSync(partial));
-    expect(dumpError?.message).toBe(`the dump of "${db.credentials.database}": stopped before it was complete`);
-    expect((dumpError as PaasmakerError).detail).toBe('the job was aborted');
+    const dumpError = await abortedWhen((dumping) => db.plugin.dump!(db.request, partial, dumping), () => existsSync(partial));
+    expect(dumpError.message).toBe('aborted by the user');
     expect(existsSync(partial)).toBe(false);
 
     const file = dumpFile('whole.pgdump');
-    await db.plugin.dump!(db.request, file, step());
+    await db.plugin.dump!(db.request, file, dataStep());
     sql(db, "UPDATE items SET name = 'kept' WHERE id = 1");
     // Stopped once the fresh copy is being filled.
-    const restoreError = await stopped((restoring) => db.plugin.restore!(db.request, file, restoring), () => sideDatabases(db) !== '');
-    expect(restoreError?.message).toBe(`the restore of "${db.credentials.database}": stopped before it was complete`);
+    const restoreError = await abortedWhen((restoring) => db.plugin.restore!(db.request, file, restoring), () => sideDatabases(db) !== '');
+    expect(restoreError.message).toBe('aborted by the user');
     expect(items(db)).toBe('300000 kept');
     expect(sideDatabases(db)).toBe('');
   });
 
   it('drops at the next provision the databases an interrupted restore left beside the service, and no other', async () => {
-    const { services } = platformServices();
+    const services = platformServices();
     const db = await provision(services, `swept${process.pid}`, 'pg-shared');
     const name = db.credentials.database!;
     for (const database of [`${name}__new_0123abcd`, `${name}__old_89abcdef`, `${name}__other`]) asAdmin(db, `CREATE DATABASE "${database}"`);
@@ -245,14 +220,14 @@ describe.skipIf(skip)('PostgreSQL dump and restore', () => {
   it.skipIf('skip' in probe)('a dump onto a full disk fails with DISK_FULL and leaves no part of the file', async () => {
     const disk = mountTmpfs(1) as { dir: string; unmount: () => void };
     cleanups.push(disk.unmount);
-    const { services } = platformServices();
+    const services = platformServices();
     const db = await provision(services, `full${process.pid}`, 'pg-shared');
     // Hex digests: about 3 MB once compressed, three times the disk.
     sql(db, 'CREATE TABLE digests AS SELECT md5(g::text) || md5((g * 7)::text) AS v FROM generate_series(1, 100000) g');
     const file = join(disk.dir, 'db.pgdump');
-    const error = await refused(db.plugin.dump!(db.request, file, step()));
+    const error = await refusal(db.plugin.dump!(db.request, file, dataStep()));
     expect(error.code).toBe('DISK_FULL');
-    expect(error.message).toBe(`the dump of "${db.credentials.database}": no space left on the disk holding db.pgdump`);
+    expect(error.message).toBe(`dumping PostgreSQL database "${db.credentials.database}": no space left on the disk holding db.pgdump`);
     expect(existsSync(file)).toBe(false);
   });
 });

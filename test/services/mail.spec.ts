@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,7 +63,7 @@ describe('the mail catcher', () => {
     expect(reply.code, reply.text).toBe(250);
 
     const store = MailStore.of(home);
-    const [row] = store.list('shop');
+    const [row] = await store.list('shop');
     expect(row).toMatchObject({ app: 'shop', service: 'mail', subject: 'Welcome to the shop', from: '"Shop" <noreply@shop.test>', to: ['ana@example.test', 'bcc@example.test'], attachments: 1 });
     expect(row!.id).toMatch(/^[0-9a-f]{8}$/);
     expect(reply.text).toContain(row!.id);
@@ -75,6 +75,11 @@ describe('the mail catcher', () => {
     expect(mode(join(dir, `${row!.id}.eml`))).toBe(0o600);
     expect(mode(join(dir, 'index.json'))).toBe(0o600);
 
+    // The index keeps what the detail view shows (HTML or not, the attachments) and the start of the text; a listing shows neither of the first two.
+    expect(JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'))[0]).toMatchObject({ id: row!.id, html: true, parts: [{ name: 'terms.txt', type: 'text/plain', size: 9 }], text: 'Hello Ana, thanks for signing up.' });
+    expect(row).not.toHaveProperty('parts');
+    expect(row).not.toHaveProperty('html');
+
     const parsed = await store.read('shop', row!.id);
     expect(parsed.text?.trim()).toBe('Hello Ana, thanks for signing up.');
     expect(parsed.html).toBe(true);
@@ -82,7 +87,7 @@ describe('the mail catcher', () => {
     expect(parsed.attachments).toEqual([{ name: 'terms.txt', type: 'text/plain', size: 9 }]);
     expect(parsed.headers).toContainEqual(['Subject', 'Welcome to the shop']);
     expect(parsed.date).toBe('2026-11-30T07:00:00.000Z');
-    expect(store.raw('shop', row!.id).toString()).toContain('Subject: Welcome to the shop');
+    expect((await store.raw('shop', row!.id)).toString()).toContain('Subject: Welcome to the shop');
   });
 
   it('refuses a message without AUTH (530) or with a wrong password (535) when the app was given one, and one over 25 MB (552)', async () => {
@@ -103,7 +108,7 @@ describe('the mail catcher', () => {
     session.close();
     expect(ehlo.text).toMatch(/AUTH PLAIN LOGIN/);
     expect(ehlo.text).not.toMatch(/STARTTLS/);
-    expect(MailStore.of(home).list('shop')).toEqual([]);
+    expect(await MailStore.of(home).list('shop')).toEqual([]);
   }, 60_000);
 
   it('password: false gives no credentials and takes mail without AUTH; keep: N drops the oldest first', async () => {
@@ -117,7 +122,7 @@ describe('the mail catcher', () => {
       const reply = await sendMail(Number(env.SMTP_PORT), { from: 'a@b.test', to: ['c@d.test'], data: `Subject: message ${n}\r\n\r\nbody ${n}\r\n` });
       expect(reply.code, reply.text).toBe(250);
     }
-    const rows = MailStore.of(home).list('shop', 'outbox');
+    const rows = await MailStore.of(home).list('shop', 'outbox');
     expect(rows.map((row) => row.subject)).toEqual(['message 5', 'message 4', 'message 3']);
     expect(readdirSync(join(home, 'mail', 'shop', 'outbox')).filter((name) => name.endsWith('.eml'))).toHaveLength(3);
   });
@@ -149,7 +154,7 @@ describe('the mail catcher', () => {
     const after = await second.provisionServices(manifest);
     expect(after.SMTP_PORT).toBe(before.SMTP_PORT);
     expect(after.SMTP_PASSWORD).toBe(before.SMTP_PASSWORD);
-    expect(MailStore.of(home).list('shop').map((row) => row.subject)).toEqual(['kept']);
+    expect((await MailStore.of(home).list('shop')).map((row) => row.subject)).toEqual(['kept']);
     await second.close();
     // The port taken by another program meanwhile: another one, kept for next time.
     const stranger = createServer();
@@ -160,7 +165,138 @@ describe('the mail catcher', () => {
     expect(moved.SMTP_PORT).not.toBe(before.SMTP_PORT);
     expect(JSON.parse(readFileSync(join(home, 'mail', 'shop', 'mail', 'listener.json'), 'utf8'))).toEqual({ port: Number(moved.SMTP_PORT) });
     await third.services.destroy(third.services.list('shop')[0]!);
-    expect(MailStore.of(home).list('shop')).toEqual([]);
+    expect(await MailStore.of(home).list('shop')).toEqual([]);
     await expect(SmtpSession.open(Number(moved.SMTP_PORT))).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('two provisions of one service at once start one server, and after destroy nothing listens on its port', async () => {
+    const { platform: pm, home } = await platform();
+    const manifest = loadManifest(project('  mail: {plugin: mail}'));
+    const [a, b, c] = await Promise.all([pm.provisionServices(manifest), pm.provisionServices(manifest), pm.provisionServices(manifest)]);
+    expect(new Set([a.SMTP_PORT, b.SMTP_PORT, c.SMTP_PORT]).size).toBe(1);
+    expect(JSON.parse(readFileSync(join(home, 'mail', 'shop', 'mail', 'listener.json'), 'utf8'))).toEqual({ port: Number(a.SMTP_PORT) });
+    expect((await sendMail(Number(a.SMTP_PORT), { from: 'a@b.test', to: ['c@d.test'], data: 'Subject: one\r\n\r\nx\r\n', user: 'shop', password: a.SMTP_PASSWORD })).code).toBe(250);
+    await pm.services.destroy(pm.services.list('shop')[0]!);
+    await expect(SmtpSession.open(Number(a.SMTP_PORT))).rejects.toThrow(/ECONNREFUSED/);
+    expect(existsSync(join(home, 'mail', 'shop', 'mail'))).toBe(false);
+  });
+
+  it('a message arriving while the service is destroyed is not left behind: the folder stays gone', async () => {
+    const { platform: pm, home } = await platform();
+    const env = await pm.provisionServices(loadManifest(project('  mail: {plugin: mail, password: false}')));
+    const { session } = await SmtpSession.open(Number(env.SMTP_PORT));
+    cleanups.push(() => session.close());
+    await session.command('EHLO x');
+    await session.command('MAIL FROM:<a@b.test>');
+    await session.command('RCPT TO:<c@d.test>');
+    // A large message (parsing it takes a while), its final dot sent as the service is destroyed.
+    const big = `Subject: late\r\n\r\n${`${'z'.repeat(76)}\r\n`.repeat(100_000)}`;
+    expect((await session.command('DATA')).code).toBe(354);
+    const reply = session.command(`${big}.`).catch((error: Error) => ({ code: 0, text: error.message }));
+    await pm.services.destroy(pm.services.list('shop')[0]!);
+    // Caught and then dropped with the service (250), or refused (421): either way nothing is kept.
+    expect([250, 421]).toContain((await reply).code);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(existsSync(join(home, 'mail', 'shop', 'mail'))).toBe(false);
+    expect(readdirSync(join(home, 'mail', '.incoming'))).toEqual([]);
+
+    // The same at the store: a drop waits for the message being filed, and one after it is refused.
+    const store = MailStore.of(home);
+    store.open('shop', 'mail'); // provisioned again
+    const file = store.incomingFile();
+    writeFileSync(file, big);
+    const filing = store.add('shop', 'mail', file, { from: 'a@b.test', to: ['c@d.test'] });
+    const dropping = store.drop('shop', 'mail');
+    expect((await filing).subject).toBe('late');
+    await dropping;
+    expect(existsSync(join(home, 'mail', 'shop', 'mail'))).toBe(false);
+    const after = store.incomingFile();
+    writeFileSync(after, 'Subject: later\r\n\r\nx\r\n');
+    await expect(store.add('shop', 'mail', after, { from: 'a@b.test', to: ['c@d.test'] })).rejects.toThrow(/the mail service shop\/mail was destroyed/);
+    expect(existsSync(join(home, 'mail', 'shop', 'mail'))).toBe(false);
+    expect(existsSync(after)).toBe(false);
+  }, 60_000);
+
+  it(`takes at most ${10} connections at once: the next is told 421 to come back`, async () => {
+    const { platform: pm } = await platform();
+    const env = await pm.provisionServices(loadManifest(project('  mail: {plugin: mail}')));
+    const sessions: SmtpSession[] = [];
+    cleanups.push(() => sessions.forEach((session) => session.close()));
+    for (let n = 0; n < 10; n++) {
+      const { session, greeting } = await SmtpSession.open(Number(env.SMTP_PORT));
+      sessions.push(session);
+      expect(greeting.code).toBe(220);
+    }
+    const { session, greeting } = await SmtpSession.open(Number(env.SMTP_PORT));
+    sessions.push(session);
+    expect(greeting.code).toBe(421);
+  });
+
+  it('writes a message to a private file as it arrives, not to memory, and leaves none behind after a refusal', async () => {
+    const { platform: pm, home } = await platform();
+    const env = await pm.provisionServices(loadManifest(project('  mail: {plugin: mail, password: false}')));
+    const huge = await sendMail(Number(env.SMTP_PORT), { from: 'a@b.test', to: ['c@d.test'], data: `Subject: big\r\n\r\n${`${'y'.repeat(76)}\r\n`.repeat(27 * 13_500)}` });
+    expect(huge.code).toBe(552);
+    expect((await sendMail(Number(env.SMTP_PORT), { from: 'a@b.test', to: ['c@d.test'], data: 'Subject: small\r\n\r\nx\r\n' })).code).toBe(250);
+    expect(mode(join(home, 'mail', '.incoming'))).toBe(0o700);
+    expect(readdirSync(join(home, 'mail', '.incoming'))).toEqual([]);
+    expect((await MailStore.of(home).list('shop')).map((row) => row.subject)).toEqual(['small']);
+  }, 60_000);
+
+  it('shows an inline image (cid:) of the HTML as a data: URL, and lists it as an attachment', async () => {
+    const { platform: pm, home } = await platform();
+    const env = await pm.provisionServices(loadManifest(project('  mail: {plugin: mail, password: false}')));
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+    const data = [
+      'From: shop@b.test',
+      'To: c@d.test',
+      'Subject: logo',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/related; boundary="rel"',
+      '',
+      '--rel',
+      'Content-Type: text/html; charset=utf-8',
+      '',
+      '<p>Our logo: <img src="cid:logo@shop"></p>',
+      '--rel',
+      'Content-Type: image/png',
+      'Content-ID: <logo@shop>',
+      'Content-Disposition: inline; filename="logo.png"',
+      'Content-Transfer-Encoding: base64',
+      '',
+      png.toString('base64'),
+      '--rel--',
+      '',
+    ].join('\r\n');
+    expect((await sendMail(Number(env.SMTP_PORT), { from: 'shop@b.test', to: ['c@d.test'], data })).code).toBe(250);
+    const store = MailStore.of(home);
+    const [row] = await store.list('shop');
+    const message = await store.read('shop', row!.id);
+    expect(message.htmlBody).toContain(`<img src="data:image/png;base64,${png.toString('base64')}">`);
+    expect(message.attachments).toEqual([{ name: 'logo.png', type: 'image/png', size: png.length }]);
+  });
+
+  it('rebuilds a torn index.json from the messages and says so; keep is at most 5000; a listing takes a limit', async () => {
+    const { platform: pm, home } = await platform();
+    await expect(pm.provisionServices(loadManifest(project('  mail: {plugin: mail, keep: 5001}')))).rejects.toThrow(/keep: /);
+    const env = await pm.provisionServices(loadManifest(project('  mail: {plugin: mail, password: false}')));
+    for (const subject of ['first', 'second', 'third']) {
+      expect((await sendMail(Number(env.SMTP_PORT), { from: 'a@b.test', to: ['c@d.test'], data: `From: Shop <shop@b.test>\r\nTo: ana@d.test\r\nSubject: ${subject}\r\n\r\nx\r\n` })).code).toBe(250);
+      await new Promise((resolve) => setTimeout(resolve, 20)); // distinct modification times: the order the index is rebuilt in
+    }
+    const store = MailStore.of(home);
+    expect(MailStore.of(home)).toBe(store); // one store per home: the API and the plugin share its write queue
+    const before = await store.list('shop');
+    expect((await store.list('shop', undefined, 2)).map((row) => row.subject)).toEqual(['third', 'second']);
+    const lines: string[] = [];
+    pm.on('log.line', (event) => lines.push(event.line));
+    writeFileSync(join(home, 'mail', 'shop', 'mail', 'index.json'), '[{"id": "torn');
+    const after = await store.list('shop');
+    expect(after.map((row) => [row.id, row.subject, row.from, row.to])).toEqual(before.map((row) => [row.id, row.subject, '"Shop" <shop@b.test>', ['ana@d.test']]));
+    expect(lines).toContainEqual(expect.stringMatching(/mail of shop\/mail: its index\.json could not be read; rebuilt from the 3 message\(s\)/));
+    expect(JSON.parse(readFileSync(join(home, 'mail', 'shop', 'mail', 'index.json'), 'utf8'))).toHaveLength(3);
+    // The next message joins the rebuilt index.
+    expect((await sendMail(Number(env.SMTP_PORT), { from: 'a@b.test', to: ['c@d.test'], data: 'Subject: fourth\r\n\r\nx\r\n' })).code).toBe(250);
+    expect((await store.list('shop')).map((row) => row.subject)).toEqual(['fourth', 'third', 'second', 'first']);
   });
 });

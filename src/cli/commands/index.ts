@@ -25,6 +25,7 @@ import jobsShow from './jobs-show.js';
 import logs from './logs.js';
 import mail from './mail.js';
 import mailShow from './mail-show.js';
+import mailClear from './mail-clear.js';
 import ps from './ps.js';
 import requests from './requests.js';
 import restart from './restart.js';
@@ -78,6 +79,7 @@ export const commands: readonly CommandSpec<never>[] = [
   requests,
   mail,
   mailShow,
+  mailClear,
   down,
   env,
   run,

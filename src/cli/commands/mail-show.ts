@@ -25,10 +25,27 @@ export default defineCommand<Options>({
 });
 
 /**
- * What a browser opening the saved file may load: nothing from anywhere (a
- * remote image would tell the sender the message was opened).
+ * The saved file: a page that loads nothing from anywhere (a remote image
+ * would tell the sender the message was opened) and shows the message's HTML
+ * in a sandboxed frame, so that a meta refresh, a form or a script in it does
+ * nothing (a CSP in a <meta> cannot sandbox the page it is in).
  */
-const FILE_CSP = `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">\n`;
+export function sandboxedPage(html: string, title: string): string {
+  return [
+    '<!doctype html>',
+    '<meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'">`,
+    `<title>${escapeHtml(title)}</title>`,
+    '<style>html,body{margin:0;height:100%}iframe{border:0;width:100%;height:100%}</style>',
+    `<iframe sandbox referrerpolicy="no-referrer" srcdoc="${escapeHtml(html)}"></iframe>`,
+    '',
+  ].join('\n');
+}
+
+/** Text as HTML shows it, fit for an attribute between double quotes too. */
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
 
 /** Saves a message's HTML under PAASMAKER_HOME/tmp (0600): the path to open. */
 async function saveHtml(app: string, message: MailMessageRow): Promise<string | null> {
@@ -44,7 +61,7 @@ async function saveHtml(app: string, message: MailMessageRow): Promise<string | 
   const dir = join(homeLayout().root, 'tmp');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, `mail-${app}-${message.id}.html`);
-  writeFileSync(file, Buffer.concat([Buffer.from(FILE_CSP), html]), { mode: 0o600 });
+  writeFileSync(file, sandboxedPage(html.toString('utf8'), message.subject || `message ${message.id}`), { mode: 0o600 });
   chmodSync(file, 0o600);
   return file;
 }
@@ -84,7 +101,7 @@ async function mailShow(id: string, name: string | undefined, options: Options):
     for (const attachment of message.attachments) lines.push(`  ${attachment.name ?? '(no name)'}  ${attachment.type}  ${byteSize(attachment.size)}`);
     lines.push('');
   }
-  if (htmlFile) lines.push(`HTML saved to ${htmlFile} (remote content blocked): open it in a browser`);
+  if (htmlFile) lines.push(`HTML saved to ${htmlFile} (sandboxed, remote content blocked): open it in a browser`);
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }

@@ -118,9 +118,20 @@ export default function Mail({ place }: { place: { app?: string } }) {
     let stopped = false;
     const reload = () => void load(app, () => stopped);
     reload();
-    const offs = [onEvent('open', reload), onEvent('mail.received', (event: { app: string }) => event.app === app && reload())];
+    // A burst of messages (an app sending a newsletter) reloads the list once, not once a message.
+    let pending: ReturnType<typeof setTimeout> | undefined;
+    const soon = () => {
+      if (pending === undefined) {
+        pending = setTimeout(() => {
+          pending = undefined;
+          reload();
+        }, 500);
+      }
+    };
+    const offs = [onEvent('open', reload), onEvent('mail.received', (event: { app: string }) => event.app === app && soon())];
     return () => {
       stopped = true;
+      clearTimeout(pending);
       offs.forEach((off) => off());
     };
   }, [app]);

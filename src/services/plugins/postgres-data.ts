@@ -1,13 +1,12 @@
-import { closeSync, fstatSync, openSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import { sniffDump } from '../../shared/dump-formats.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { memoryText as sizeText } from '../../shared/usage-text.js';
 import { INSTALL, requireBinary } from '../binaries.js';
-import { diskFull, dumpInvalid, everySecond, isDiskFull, stoppedError, throwIfStopped, wrongKind } from '../dump-files.js';
+import { commandToFile, dumpInvalid, fileToCommand, throwIfStopped, wrongKind } from '../dump-files.js';
 import { pgIdent, resourceName, sqlString } from '../names.js';
-import { exitError, lastLines, retry, startClient, type ClientExit } from '../run-client.js';
-import { busySideNames, SIDE_SUFFIX as SIDE_SUFFIX_LENGTH, sideNameOf, sideNames } from '../side-names.js';
+import { lastLines, retry, runClient, startClient } from '../run-client.js';
+import { busySideNames, SIDE_SUFFIX, sideNameOf, sideNames } from '../side-names.js';
 import type { Credentials, DataStep, ServiceRequest } from '../types.js';
 import { createDatabase, psql, type PgAdmin } from './postgres-admin.js';
 
@@ -19,8 +18,9 @@ const UNREADABLE = /input file|end of file|valid archive|magic string|file heade
 
 /** A database name's longest (NAMEDATALEN - 1). */
 const PG_NAME_MAX = 63;
-/** Dropping the old data of a large database takes a while: longer than psql's 30 s. */
+/** Dropping a large database takes a while: longer than psql's 30 s. */
 const DROP_TIMEOUT_MS = 600_000;
+
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
 /** psql's arguments to connect as a service's own role, to `database`. */
@@ -47,31 +47,19 @@ export async function cloneIn(admin: PgAdmin, from: ServiceRequest, to: ServiceR
   }
 }
 
-/** pg_dump -Fc of the service's database, as the administrator, into `file` (0600); a failed or stopped dump leaves no file. */
+/** pg_dump -Fc of the service's database, as the administrator, into `file` (new, 0600); a failed or stopped dump leaves no file. */
 export async function dumpIn(admin: PgAdmin, request: ServiceRequest, file: string, step: DataStep, env: NodeJS.ProcessEnv): Promise<void> {
   const name = resourceName(request);
-  const pgDump = pgTool('pg_dump', 'dumping a PostgreSQL database', admin, env);
-  throwIfStopped(step, `the dump of "${name}"`);
   const began = Date.now();
-  const fd = openSync(file, 'wx', 0o600);
-  let exit: ClientExit;
-  let size = 0;
-  try {
-    // pg_dump writes to the file itself: a seekable output gets a table of contents with data offsets (pg_restore -j needs them).
-    const dump = startClient(pgDump, ['-Fc', ...PORTABLE, ...admin.args, '-d', name], { env: admin.env, output: fd, signal: step.signal });
-    const quiet = everySecond(step, () => `dumped ${sizeText(fstatSync(fd).size)}`);
-    exit = await dump.exit.finally(quiet);
-    size = fstatSync(fd).size;
-  } finally {
-    closeSync(fd);
-  }
-  if (!exit.ok) {
-    rmSync(file, { force: true });
-    if (exit.aborted) throw stoppedError(step, `the dump of "${name}"`);
-    if (isDiskFull(exit.errors)) throw diskFull(file, `the dump of "${name}"`, lastLines(exit.errors));
-    throw exitError(exit, `pg_dump of the PostgreSQL database "${name}"`, Object.values(admin.env));
-  }
-  step.say(`dumped "${name}": ${sizeText(size)} in ${seconds(began)}`);
+  const size = await commandToFile(file, {
+    command: pgTool('pg_dump', 'dumping a PostgreSQL database', admin, env),
+    args: ['-Fc', ...PORTABLE, ...admin.args, '-d', name],
+    env: admin.env,
+    what: `dumping PostgreSQL database "${name}"`,
+    step,
+    secrets: Object.values(admin.env),
+  });
+  step.say(`dumped PostgreSQL database "${name}": ${sizeText(size)} in ${seconds(began)}`);
 }
 
 /** Refuses a file that is not a custom-format dump pg_restore can read, before anything is touched. */
@@ -85,15 +73,16 @@ async function checkDump(file: string, pgRestore: string): Promise<void> {
       hint: 'give a dump made by paasmaker db dump, or by pg_dump -Fc (custom format); a plain SQL dump loads with psql through paasmaker db shell; nothing was changed',
     });
   }
-  if (found.format !== 'postgresql' || found.gzip) throw await wrongKind(file, 'postgresql');
-  const contents = await startClient(pgRestore, ['-l', file]).exit;
-  if (!contents.ok) {
-    throw dumpInvalid(file, 'postgresql', 'pg_restore cannot read its table of contents: it is damaged or cut short', { detail: lastLines(contents.errors) });
-  }
+  if (found.format !== 'postgresql' || found.gzip) throw await wrongKind(file, 'postgresql', 'a PostgreSQL dump (pg_dump -Fc)');
+  await runClient(pgRestore, ['-l', file], { what: `reading the table of contents of ${basename(file)}`, timeoutMs: 120_000 }).catch((error: PaasmakerError) => {
+    throw dumpInvalid(file, 'postgresql', 'pg_restore cannot read its table of contents (damaged or cut short)', { detail: error.detail });
+  });
 }
 
-/** The lines of pg_restore's stderr worth showing: its errors and what it ran, not its progress (-v). */
-const errorsOnly = (text: string) => text.split('\n').filter((line) => !/^pg_restore: (?!error|warning)/.test(line)).join('\n');
+/** pg_restore's own words that say the file could not be read whole (not what the server refused). */
+function unreadable(detail: string | undefined): boolean {
+  return (detail ?? '').split('\n').some((line) => line.startsWith('pg_restore: error:') && !line.includes('could not execute query') && UNREADABLE.test(line));
+}
 
 /**
  * Replaces the service's database with `file`'s contents: checked, loaded
@@ -101,7 +90,9 @@ const errorsOnly = (text: string) => text.split('\n').filter((line) => !/^pg_res
  * then swapped in under the service's name, the old one dropped. Anything
  * wrong before the swap drops the fresh copy and leaves the data as it was;
  * once the swap has committed the restore has succeeded, and an old database
- * that could not be dropped is a warning naming it.
+ * that could not be dropped is a warning naming it. pg_restore reads the
+ * file on its stdin: one job (-j needs a file it can seek, and did not help;
+ * see bench/README.md, snapshots).
  *
  * What belongs to the database itself rather than to what pg_dump writes of
  * it is not carried over: settings made with ALTER DATABASE … SET, a
@@ -109,12 +100,13 @@ const errorsOnly = (text: string) => text.split('\n').filter((line) => !/^pg_res
  * than the service's own. The restored database is made as provision()
  * makes one (owned by the service's role, closed to every other).
  */
-export async function restoreIn(admin: PgAdmin, request: ServiceRequest, target: Credentials, file: string, step: DataStep, env: NodeJS.ProcessEnv, jobs = 1): Promise<void> {
+export async function restoreIn(admin: PgAdmin, request: ServiceRequest, target: Credentials, file: string, step: DataStep, env: NodeJS.ProcessEnv): Promise<void> {
   const name = resourceName(request);
   const label = basename(file);
   const pgRestore = pgTool('pg_restore', 'restoring a PostgreSQL database', admin, env);
   await checkDump(file, pgRestore);
-  throwIfStopped(step, `the restore of "${name}"`);
+  const what = `restoring PostgreSQL database "${name}"`;
+  throwIfStopped(step, what);
   const began = Date.now();
   const { fresh, old } = sideNames(name, PG_NAME_MAX);
   busySideNames.add(fresh);
@@ -122,35 +114,17 @@ export async function restoreIn(admin: PgAdmin, request: ServiceRequest, target:
     const database = createDatabase(fresh, target.username!);
     await psql(admin, `${database.create};\n${database.close}\n`, `creating the database "${fresh}" to restore into`);
     step.say(`restoring ${label} into a fresh database "${fresh}" as the role "${target.username}"`);
-    /** Drops the fresh copy on a path that fails anyway: a failed drop is said, never thrown over the error that matters. */
-    const dropFresh = () => dropDatabase(admin, fresh).catch((error: Error) => step.say(`warning: could not drop the fresh database "${fresh}": ${error.message}`));
-    let exit: ClientExit;
     try {
-      let table = '';
       const into = asService(target, fresh);
-      const load = startClient(pgRestore, ['-v', ...PORTABLE, '--exit-on-error', ...(jobs > 1 ? ['-j', String(jobs)] : []), ...into.args, file], {
-        env: into.env,
-        signal: step.signal,
-        onError: (chunk) => (table = [...chunk.matchAll(/processing data for table "([^"]+)"/g)].at(-1)?.[1] ?? table),
-      });
-      const quiet = everySecond(step, () => `restoring into a fresh database: ${seconds(began)}${table ? `, table ${table}` : ''}`);
-      exit = await load.exit.finally(quiet);
+      await fileToCommand(file, { command: pgRestore, args: [...PORTABLE, '--exit-on-error', ...into.args], env: into.env, what, step, secrets: [target.password!] });
     } catch (error) {
-      await dropFresh();
-      throw error;
-    }
-    if (!exit.ok) {
-      await dropFresh();
-      if (exit.aborted) throw stoppedError(step, `the restore of "${name}"`);
-      const words = errorsOnly(exit.errors);
-      const detail = lastLines(words);
-      const ownErrors = words.split('\n').filter((line) => line.startsWith('pg_restore: error:') && !line.includes('could not execute query'));
-      if (ownErrors.some((line) => UNREADABLE.test(line))) {
-        throw dumpInvalid(file, 'postgresql', `pg_restore stopped part-way (the file is cut short or damaged); "${name}" is unchanged`, { detail });
-      }
+      // The error that matters is the restore's: a drop that fails is said, never thrown over it.
+      await dropDatabase(admin, fresh).catch((again: Error) => step.say(`warning: could not drop the fresh database "${fresh}": ${again.message}`));
+      if (step.signal?.aborted || !(error instanceof PaasmakerError) || error.code !== 'SERVICE_FAILED') throw error;
+      if (unreadable(error.detail)) throw dumpInvalid(file, 'postgresql', 'pg_restore could not read it to its end (cut short or damaged)', { detail: error.detail });
       throw new PaasmakerError('SERVICE_FAILED', `restoring ${label} into "${name}" failed; "${name}" is unchanged`, {
         hint: `what pg_restore could not do is below; the dump loads as the service's own role "${target.username}", which may not create what needs a superuser (some extensions)`,
-        detail,
+        detail: error.detail,
       });
     }
     step.say(`restored into a fresh database in ${seconds(began)}; swapping it in for "${name}"`);
@@ -220,7 +194,8 @@ COMMIT;
  * database is there.
  */
 export async function sweepSides(admin: PgAdmin, name: string, say: (line: string) => void): Promise<void> {
-  const listed = await psql(admin, `SELECT datname FROM pg_database WHERE left(datname, ${Math.min(name.length, PG_NAME_MAX - SIDE_SUFFIX_LENGTH)}) = left(${sqlString(name)}, ${PG_NAME_MAX - SIDE_SUFFIX_LENGTH});\n`, `looking for what a restore of "${name}" left`);
+  const stem = PG_NAME_MAX - SIDE_SUFFIX;
+  const listed = await psql(admin, `SELECT datname FROM pg_database WHERE left(datname, ${Math.min(name.length, stem)}) = left(${sqlString(name)}, ${stem});\n`, `looking for what a restore of "${name}" left`);
   const names = listed.split('\n').map((line) => line.trim()).filter(Boolean);
   if (!names.includes(name)) return;
   const leftovers = names.filter((database) => sideNameOf(database, name, PG_NAME_MAX) && !busySideNames.has(database) && !busySideNames.has(database.replace(/__old_/, '__new_')));

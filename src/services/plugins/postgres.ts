@@ -12,8 +12,6 @@ import { createDatabase, psql, type PgAdmin } from './postgres-admin.js';
 import { cloneIn, dumpIn, restoreIn, sweepSides } from './postgres-data.js';
 
 const SUPERUSER = 'paasmaker';
-/** pg_restore's parallel jobs (-j): see bench/README.md, snapshots. */
-const RESTORE_JOBS = 1;
 
 /** A role and a database of the same name, owned by it, closed to everyone else. Idempotent. */
 async function provisionInto(admin: PgAdmin, plugin: string, request: ServiceRequest, context: ServiceContext): Promise<Credentials> {
@@ -153,7 +151,7 @@ function dumpAndRestore(plugin: string, admin: (request: ServiceRequest) => Prom
     restore: async (request, file, step) => {
       const server = await admin(request);
       const target = await provisionInto(server, plugin, request, context);
-      await restoreIn(server, request, target, file, step, context.env, RESTORE_JOBS);
+      await restoreIn(server, request, target, file, step, context.env);
     },
   };
 }
