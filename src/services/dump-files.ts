@@ -1,12 +1,12 @@
-import { spawn } from 'node:child_process';
-import { closeSync, createReadStream, createWriteStream, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, openSync, rmSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import { dumpWhat } from '../shared/dump-formats.js';
+import { dumpWhat, sniffDump } from '../shared/dump-formats.js';
 import { PaasmakerError } from '../shared/errors.js';
 import { memoryText as sizeText } from '../shared/usage-text.js';
+import { exitError, lastLines, startClient } from './run-client.js';
 import type { DataStep } from './types.js';
 
 /**
@@ -35,29 +35,34 @@ export function everySecond(step: DataStep, line: () => string): () => void {
   return () => clearInterval(timer);
 }
 
-/** What a file looks like from its first bytes, for "X is not a MySQL dump: it is …". */
-export function fileKind(file: string): string {
-  let head: Buffer;
+/** What a file is, in words, from its first bytes (sniffDump): "a Redis dump", "a gzip file of an unknown kind", "an empty file". */
+export async function fileWhat(file: string): Promise<string> {
+  let found: Awaited<ReturnType<typeof sniffDump>>;
   try {
-    const fd = openSync(file, 'r');
-    try {
-      head = Buffer.alloc(512);
-      head = head.subarray(0, readSync(fd, head, 0, head.length, 0));
-    } finally {
-      closeSync(fd);
-    }
+    found = await sniffDump(file);
   } catch (error) {
-    return `unreadable (${(error as Error).message})`;
+    return `unreadable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
   }
-  if (head.length === 0) return 'an empty file';
-  if (head[0] === 0x1f && head[1] === 0x8b) return 'a gzip file';
-  const text = head.toString('latin1');
-  if (text.startsWith('REDIS')) return 'a Redis RDB file';
-  if (text.startsWith('PGDMP')) return 'a PostgreSQL dump (pg_dump -Fc)';
-  if (text.startsWith('SQLite format 3\0')) return 'an SQLite database';
-  if (text.slice(257, 262) === 'ustar') return 'a tar archive';
-  if (/^[\t\n\r\x20-\x7e\x80-\xff]*$/.test(text)) return `a text file starting "${text.slice(0, 40).split('\n')[0]}"`;
-  return 'a binary file of an unknown kind';
+  if (found.empty) return 'an empty file';
+  if (found.format) return `${dumpWhat(found.format)}${found.gzip && (found.format === 'postgresql' || found.format === 'redis') ? ', gzip-compressed' : ''}`;
+  return found.gzip ? 'a gzip file of an unknown kind' : 'a file of an unknown kind';
+}
+
+/** A file of another kind than `format`'s dumps: DUMP_INVALID naming what it is, with basename only. */
+export async function wrongKind(file: string, format: string, expected = dumpWhat(format)): Promise<PaasmakerError> {
+  return dumpInvalid(file, format, `is not ${expected}: it is ${await fileWhat(file)}`, { predicate: true, hint: `give ${dumpWhat(format)} as paasmaker db dump writes it; nothing was changed` });
+}
+
+/** Whether an error (or a tool's words) says the disk is full: ENOSPC or EDQUOT. */
+export function isDiskFull(error: unknown): boolean {
+  if (typeof error === 'string') return /No space left on device|Disk quota exceeded/i.test(error);
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
+}
+
+/** DISK_FULL for a dump that did not fit where it was being written. */
+export function diskFull(file: string, what: string, detail?: string): PaasmakerError {
+  return new PaasmakerError('DISK_FULL', `${what}: no space left on the disk holding ${basename(file)}`, { hint: `free space on the disk holding ${file} (see: df -h), or dump somewhere else; no partial file was kept`, detail });
 }
 
 /** The start and the end of a gzip file's content, read whole. */
@@ -75,9 +80,8 @@ export interface GzipContent {
  * so the caller can check that it is the kind of dump it reads; `inspect`
  * sees each line on the way.
  */
-export async function readGzip(file: string, expected: string, step: DataStep, inspect?: (line: Buffer) => void): Promise<GzipContent> {
-  const kind = fileKind(file);
-  if (kind !== 'a gzip file') throw new PaasmakerError('DUMP_INVALID', `${file} is not ${expected}: it is ${kind}`, { hint: `give a file made by a dump of a service of the same kind (${expected})` });
+export async function readGzip(file: string, format: string, expected: string, step: DataStep, inspect?: (line: Buffer) => void): Promise<GzipContent> {
+  if (!(await sniffDump(file).catch(() => ({ gzip: false }))).gzip) throw await wrongKind(file, format, expected);
   const keep = 4096;
   let head = Buffer.alloc(0);
   let tail = Buffer.alloc(0);
@@ -94,10 +98,8 @@ export async function readGzip(file: string, expected: string, step: DataStep, i
     if (inspect) await pipeline(createReadStream(file), createGunzip(), eachLine((line) => (inspect(line), line)), sink, { signal: step.signal });
     else await pipeline(createReadStream(file), createGunzip(), sink, { signal: step.signal });
   } catch (error) {
-    if (step.signal?.aborted) throw stoppedError(step, `checking ${file}`);
-    throw new PaasmakerError('DUMP_INVALID', `${file} is damaged or cut short: ${(error as Error).message} after ${sizeText(size)} of content`, {
-      hint: 'the dump was not copied whole (or not made whole): use another copy of it, or another dump',
-    });
+    if (step.signal?.aborted) throw stoppedError(step, `checking ${basename(file)}`);
+    throw dumpInvalid(file, format, `it is damaged or cut short: ${(error as Error).message} after ${sizeText(size)} of content`);
   }
   return { head, tail, size };
 }
@@ -138,47 +140,33 @@ interface CommandOptions {
   secrets?: string[];
 }
 
-/** A running command whose exit is turned into a SERVICE_FAILED error with its last words. */
-function start(options: CommandOptions, stdio: ['ignore' | 'pipe', 'pipe' | 'ignore', 'pipe']) {
-  const child = spawn(options.command, options.args, { env: { ...process.env, ...options.env }, stdio });
-  let err = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    err = (err + chunk.toString()).slice(-4000);
+/** A running command (startClient, killed on abort); `exited` rejects with exitError or the step's stoppedError. */
+function start(options: CommandOptions, input: boolean) {
+  const { child, exit } = startClient(options.command, options.args, { env: options.env, input: input ? 'pipe' : undefined, output: input ? undefined : 'pipe', signal: options.step.signal, killSignal: 'SIGKILL' });
+  const exited = exit.then((ended) => {
+    if (ended.ok) return;
+    if (ended.aborted) throw stoppedError(options.step, options.what);
+    throw exitError(ended, options.what, options.secrets);
   });
-  const kill = () => child.kill('SIGKILL');
-  options.step.signal?.addEventListener('abort', kill, { once: true });
-  const exited = new Promise<void>((resolve, reject) => {
-    child.on('error', (error) => reject(new PaasmakerError('SERVICE_FAILED', `${options.what}: could not run ${options.command}: ${error.message}`)));
-    child.on('close', (code, signal) => {
-      options.step.signal?.removeEventListener('abort', kill);
-      if (code === 0) return resolve();
-      if (options.step.signal?.aborted) return reject(stoppedError(options.step, options.what));
-      let words = err.trim().split('\n').slice(-6).join('\n');
-      for (const secret of options.secrets ?? []) if (secret) words = words.split(secret).join('********');
-      reject(new PaasmakerError('SERVICE_FAILED', `${options.what} failed (${signal ? `killed by ${signal}` : `exit code ${code}`})`, { detail: words || undefined }));
-    });
-  });
+  exited.catch(() => {}); // awaited by the caller, maybe after the pipeline
   return { child, exited };
 }
 
 /**
  * Runs a dump command with its output (gzip-compressed when asked) going
- * into `file`, made here with mode 0600 (an older file of that name is
- * replaced). Says the bytes written every second. A failure or an abort
+ * into `file`, a new file made here with mode 0600. A full disk is DISK_FULL. Says the bytes written every second. A failure or an abort
  * kills the command and removes the partial file. Resolves with the file's size.
  */
 export async function commandToFile(file: string, options: CommandOptions & { gzip?: boolean }): Promise<number> {
   throwIfStopped(options.step, options.what);
-  rmSync(file, { force: true });
-  const out = createWriteStream(file, { flags: 'wx', mode: 0o600 });
-  const { child, exited } = start(options, ['ignore', 'pipe', 'pipe']);
+  const out = createWriteStream(file, { fd: newFile(file) });
+  const { child, exited } = start(options, false);
   const quiet = everySecond(options.step, () => `${options.what}: ${sizeText(out.bytesWritten)} written`);
   const stages: Array<Readable | Writable> = [child.stdout!, ...(options.gzip ? [createGzip()] : []), out];
   try {
     const [flowed, ran] = await Promise.allSettled([pipeline(stages), exited]);
-    // A full disk stops the file first; the command then only loses its reader.
-    const code = flowed.status === 'rejected' ? (flowed.reason as NodeJS.ErrnoException).code : undefined;
-    if (code === 'ENOSPC' || code === 'EDQUOT') throw new PaasmakerError('DISK_FULL', `${options.what}: no space left for ${file}`, { hint: `free space on the disk holding ${file} (see: df -h), or dump somewhere else` });
+    // A full disk stops the writing first; the command then dies of SIGPIPE: the disk is what to tell.
+    if (flowed.status === 'rejected' && isDiskFull(flowed.reason)) throw diskFull(file, options.what, (flowed.reason as Error).message);
     if (ran.status === 'rejected') throw ran.reason;
     if (flowed.status === 'rejected') throw options.step.signal?.aborted ? stoppedError(options.step, options.what) : flowed.reason;
     return statSync(file).size;
@@ -201,7 +189,7 @@ export async function fileToCommand(file: string, options: CommandOptions & { gu
   throwIfStopped(options.step, options.what);
   const total = statSync(file).size;
   const input = createReadStream(file);
-  const { child, exited } = start(options, ['pipe', 'ignore', 'pipe']);
+  const { child, exited } = start(options, true);
   const quiet = everySecond(options.step, () => `${options.what}: ${sizeText(input.bytesRead)} of ${sizeText(total)} read`);
   child.stdin!.on('error', () => {}); // a command that fails stops reading: its own error says why
   try {
@@ -219,28 +207,53 @@ export async function fileToCommand(file: string, options: CommandOptions & { gu
 // What the file-based plugins' dumps and restores share: gzip in and out,
 // and tar, each checked whole before anything is replaced.
 
-/** A file that is not a whole dump of its kind: DUMP_INVALID, naming the file and what is wrong. */
-export function dumpInvalid(file: string, format: string, why: string): PaasmakerError {
-  return new PaasmakerError('DUMP_INVALID', `${basename(file)} is not a whole dump: ${why}`, {
-    hint: `give ${dumpWhat(format)} as paasmaker db dump writes it (a file cut short by an interrupted copy or download is refused: copy it again); nothing was changed`,
+/**
+ * A file that is not a whole dump of its kind: DUMP_INVALID, naming the file
+ * (its base name: never a server's temporary path) and what is wrong: "<file>
+ * is not a whole dump: <why>", or "<file> <why>" with `predicate` (a file of
+ * a kind this server cannot read). `hint` replaces the usual one.
+ */
+export function dumpInvalid(file: string, format: string, why: string, extra: { hint?: string; detail?: string; predicate?: boolean } = {}): PaasmakerError {
+  return new PaasmakerError('DUMP_INVALID', extra.predicate ? `${basename(file)} ${why}` : `${basename(file)} is not a whole dump: ${why}`, {
+    hint: extra.hint ?? `give ${dumpWhat(format)} as paasmaker db dump writes it (a file cut short by an interrupted copy or download is refused: copy it again); nothing was changed`,
+    detail: extra.detail,
   });
 }
 
+/**
+ * A dump's target: a new file of mode 0600, opened here (a name that is
+ * taken is an error before anything is written, and never removed).
+ */
+export function newFile(path: string): number {
+  return openSync(path, 'wx', 0o600);
+}
+
 /** Compresses `from` into `to`, a new file of mode 0600. */
-export async function gzipFile(from: string, to: string, signal?: AbortSignal): Promise<void> {
-  await pipeline(createReadStream(from), createGzip(), createWriteStream(to, { flags: 'wx', mode: 0o600 }), { signal });
+export async function gzipFile(from: string, to: string, step: DataStep): Promise<void> {
+  const output = createWriteStream(to, { fd: newFile(to) });
+  try {
+    await pipeline(createReadStream(from), createGzip(), output, { signal: step.signal });
+  } catch (error) {
+    rmSync(to, { force: true });
+    if (step.signal?.aborted) throw stoppedError(step, `compressing the dump into ${basename(to)}`);
+    if (isDiskFull(error)) throw diskFull(to, `compressing the dump into ${basename(to)}`, (error as Error).message);
+    throw error;
+  }
 }
 
 /**
  * Decompresses `from` into `to` (a new file, 0600), or copies it when it is
  * not gzip; a gzip stream that is cut short or corrupt is DUMP_INVALID.
  */
-export async function gunzipFile(from: string, to: string, format: string, options: { gzip: boolean; signal?: AbortSignal }): Promise<void> {
-  const output = createWriteStream(to, { flags: 'wx', mode: 0o600 });
+export async function gunzipFile(from: string, to: string, format: string, options: { gzip: boolean; step: DataStep }): Promise<void> {
+  const output = createWriteStream(to, { fd: newFile(to) });
+  const signal = options.step.signal;
   try {
-    if (options.gzip) await pipeline(createReadStream(from), createGunzip(), output, { signal: options.signal });
-    else await pipeline(createReadStream(from), output, { signal: options.signal });
+    if (options.gzip) await pipeline(createReadStream(from), createGunzip(), output, { signal });
+    else await pipeline(createReadStream(from), output, { signal });
   } catch (error) {
+    if (signal?.aborted) throw stoppedError(options.step, `reading ${basename(from)}`);
+    if (isDiskFull(error)) throw new PaasmakerError('DISK_FULL', `no space left to unpack ${basename(from)} beside the service's data`, { hint: 'free space on the disk holding $PAASMAKER_HOME/data (see: df -h); nothing was changed' });
     const code = (error as NodeJS.ErrnoException).code ?? '';
     if (code.startsWith('Z_') || code === 'ERR_ZLIB') throw dumpInvalid(from, format, `gzip says "${(error as Error).message}"`);
     throw error;
@@ -248,22 +261,19 @@ export async function gunzipFile(from: string, to: string, format: string, optio
 }
 
 /** Runs tar with an argv (never a shell); resolves with its stdout; a failure carries its last words. `okCodes`: exits that are not failures. */
-export function runTar(args: string[], options: { signal?: AbortSignal; okCodes?: number[] } = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('tar', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' }, signal: options.signal });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.stderr.on('data', (chunk) => (err += chunk));
-    child.on('error', (error) => {
-      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-      reject(missing ? new PaasmakerError('SERVICE_BINARY_MISSING', 'tar is not installed', { hint: 'install it: sudo apt-get install tar (brew install gnu-tar)' }) : error);
-    });
-    child.on('close', (code, signal) => {
-      if (code !== null && (code === 0 || (options.okCodes ?? []).includes(code))) resolve(out);
-      else reject(new TarFailure(signal ? `tar was stopped by ${signal}` : `tar exited with code ${code}`, err.trim().split('\n').slice(-3).join('; ')));
-    });
-  });
+export async function runTar(args: string[], options: { step: DataStep; okCodes?: number[] }): Promise<string> {
+  const { child, exit } = startClient('tar', args, { env: { LC_ALL: 'C' }, output: 'pipe', signal: options.step.signal });
+  let out = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const ended = await exit;
+  if (ended.spawnError?.code === 'ENOENT') throw new PaasmakerError('SERVICE_BINARY_MISSING', 'tar is not installed', { hint: 'install it: sudo apt-get install tar (brew install gnu-tar)' });
+  if (ended.aborted) throw stoppedError(options.step, `tar ${args[0] ?? ''}`.trim());
+  if (ended.code !== null && (ended.code === 0 || (options.okCodes ?? []).includes(ended.code)) && !ended.spawnError) return out;
+  // A full disk: tar's errno text, or its short write ("Wrote only 4096 of 10240 bytes").
+  if (isDiskFull(ended.errors) || /Wrote only \d+ of \d+ bytes/.test(ended.errors)) {
+    throw new PaasmakerError('DISK_FULL', 'tar: no space left on the disk it was writing to', { hint: 'free space on that disk (see: df -h), or dump somewhere else; no partial file was kept', detail: lastLines(ended.errors) });
+  }
+  throw new TarFailure(ended.signal ? `tar was stopped by ${ended.signal}` : `tar exited with code ${ended.code}`, ended.errors.trim().split('\n').slice(-3).join('; '));
 }
 
 /** tar said no: its exit, and the end of what it wrote on stderr. */

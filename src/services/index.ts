@@ -292,7 +292,7 @@ export class Services {
     await checkDumpKind(file, target);
     const plugin = this.plugin(target.plugin);
     if (plugin.check) return plugin.check(target.request, file, step);
-    if ((await sniffDump(file)).gzip) await readGzip(file, dumpWhat(target.format), step);
+    if ((await sniffDump(file)).gzip) await readGzip(file, target.format, dumpWhat(target.format), step);
   }
 
   /** Stops the managed servers this platform started. */

@@ -159,9 +159,19 @@ export async function redisCommands(endpoint: RedisEndpoint, commands: string[][
   }
 }
 
-/** Throws the first error reply, with the command that caused it (secrets left out). */
+/** Commands whose arguments hold secrets (passwords): a message names the command only. */
+const SECRET_ARGUMENTS = new Set(['AUTH', 'ACL', 'HELLO', 'MIGRATE', 'CONFIG']);
+
+/** A command as a message shows it: its name, and its first argument unless the command carries secrets (AUTH, ACL SETUSER, HELLO). */
+export function commandText(command: Array<string | Buffer>): string {
+  const name = String(command[0] ?? '').toUpperCase();
+  if (SECRET_ARGUMENTS.has(name)) return name === 'ACL' || name === 'CONFIG' ? `${name} ${String(command[1] ?? '').toUpperCase()}`.trim() : name;
+  return typeof command[1] === 'string' ? `${name} ${command[1]}` : name;
+}
+
+/** Throws the first error reply, with the command that caused it (never a command's secrets). */
 export function firstError(replies: BinaryReply[], commands: Array<Array<string | Buffer>>): void {
   replies.forEach((reply, index) => {
-    if (reply instanceof RedisReplyError) throw new Error(`${String(commands[index]![0])} ${typeof commands[index]![1] === 'string' ? commands[index]![1] : ''}: ${reply.message}`.trim());
+    if (reply instanceof RedisReplyError) throw new Error(`${commandText(commands[index] ?? [])}: ${reply.message}`);
   });
 }

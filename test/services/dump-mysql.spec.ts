@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -8,11 +9,17 @@ import { runClient } from '../../src/services/run-client.js';
 import type { Credentials, ServicePlugin } from '../../src/services/types.js';
 import { PaasmakerError } from '../../src/shared/errors.js';
 import { dataStep, provisionService, refusal, serviceContext, serviceRequest } from '../helpers/service-context.js';
+import { until } from '../helpers/cli.js';
+import { mountTmpfs } from '../helpers/tmpfs.js';
 
 // Real servers: the platform's own MariaDB (mysql) and the system's on 3306 (mysql-external).
 const missing = ['mariadb-install-db', 'mariadbd', 'mariadb', 'mariadb-dump'].filter((binary) => !findBinary([binary]));
 const skip = missing.length > 0 && process.env.CI !== 'true';
 if (skip) console.warn(`skipping MySQL dump tests: install ${missing.join(', ')} (apt install mariadb-server)`);
+
+const probe = mountTmpfs(1);
+if ('skip' in probe) console.warn(`skipping the full-disk dump test: ${probe.skip}`);
+else probe.unmount();
 
 let sandbox: ReturnType<typeof serviceContext>;
 let managed: ServicePlugin;
@@ -53,6 +60,29 @@ async function leftovers(credentials: Credentials, admin: string[]): Promise<str
   const out = await runClient('mariadb', ['--no-defaults', '--batch', '--skip-column-names', ...admin], { input: `SHOW DATABASES LIKE ${like};\nSELECT Db, User FROM mysql.db WHERE Db LIKE ${like};\n`, what: 'listing databases' });
   return out.split('\n').filter(Boolean);
 }
+
+/** A session of the app's that stays open, as one in `paasmaker db shell` does, having run `text`; end() commits it and closes it. */
+async function openSession(credentials: Credentials, text: string): Promise<{ end: () => Promise<void> }> {
+  const child = spawn('mariadb', ['--no-defaults', '--batch', '--unbuffered', '--skip-column-names', '-h', credentials.hostname!, '-P', String(credentials.port), '-u', credentials.username!, credentials.database!], {
+    env: { ...process.env, MYSQL_PWD: credentials.password! },
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  let out = '';
+  child.stdout.on('data', (chunk) => (out += chunk));
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  child.stdin.write(`${text}\nSELECT 'session-ready';\n`);
+  await until(() => out.includes('session-ready'), 20_000, 'the session to be open');
+  let ended = false;
+  return {
+    end: async () => {
+      if (!ended) child.stdin.end('COMMIT;\n');
+      ended = true;
+      await exited;
+    },
+  };
+}
+
+const ownSocket = () => ['--socket', join(sandbox.context.home, 'services', 'mysql', 'run', 'mysqld.sock'), '-u', 'root'];
 
 const SEED = [
   'CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL);',
@@ -120,19 +150,19 @@ describe.skipIf(skip)('mysql dump and restore', () => {
     writeFileSync(cut, whole.subarray(0, Math.floor(whole.length / 2)));
     const truncated = await refusal(external.restore!(sharedRequest, cut, dataStep()));
     expect(truncated.code).toBe('DUMP_INVALID');
-    expect(truncated.message).toMatch(/cut\.sql\.gz is damaged or cut short: unexpected end of file/);
+    expect(truncated.message).toMatch(/cut\.sql\.gz is not a whole dump: it is damaged or cut short: unexpected end of file/);
 
     const redis = join(sandbox.context.home, 'dump.rdb');
     writeFileSync(redis, Buffer.concat([Buffer.from('REDIS0011'), Buffer.alloc(40)]));
     const foreign = await refusal(external.restore!(sharedRequest, redis, dataStep()));
     expect(foreign.code).toBe('DUMP_INVALID');
-    expect(foreign.message).toMatch(/dump\.rdb is not a MySQL dump \(mariadb-dump, gzip\): it is a Redis RDB file/);
+    expect(foreign.message).toMatch(/dump\.rdb is not a MySQL dump \(mariadb-dump, gzip\): it is a Redis dump/);
     expect(foreign.hint).toBeTruthy();
 
     // gzip, whole, but not a dump; and a dump whose end is missing (a dump stopped half-way, compressed whole).
     const notSql = join(sandbox.context.home, 'notes.gz');
     writeFileSync(notSql, gzipSync('hello\n'));
-    expect((await refusal(external.restore!(sharedRequest, notSql, dataStep()))).message).toMatch(/is a gzip file, but not a MySQL dump/);
+    expect((await refusal(external.restore!(sharedRequest, notSql, dataStep()))).message).toMatch(/notes\.gz is not a whole dump: it is a gzip file, but not a MySQL dump/);
     const text = gunzipSync(whole).toString('utf8');
     const unfinished = join(sandbox.context.home, 'unfinished.sql.gz');
     writeFileSync(unfinished, gzipSync(text.slice(0, text.indexOf('-- Dump completed'))));
@@ -185,5 +215,84 @@ describe.skipIf(skip)('mysql dump and restore', () => {
     expect(await asApp(own, READ)).toBe(before);
     expect(await leftovers(own, ['--socket', join(sandbox.context.home, 'services', 'mysql', 'run', 'mysqld.sock'), '-u', 'root'])).toEqual([]);
   }, 60_000);
-});
+  it('gives up a swap an open transaction blocks (lock wait) and leaves the data, its triggers and views as they were', async () => {
+    const file = join(sandbox.context.home, 'blocked.sql.gz');
+    await managed.dump!(ownRequest, file, dataStep());
+    await asApp(own, "UPDATE customers SET name = 'before-blocked' WHERE id = 1;\n");
+    const before = await asApp(own, READ);
+    // A db shell with a transaction that read a table: RENAME TABLE (and DROP TRIGGER on it) must wait for its end.
+    const session = await openSession(own, 'BEGIN; SELECT COUNT(*) FROM customers;');
+    let failed: PaasmakerError;
+    try {
+      failed = await refusal(managed.restore!(ownRequest, file, dataStep()));
+    } finally {
+      await session.end();
+    }
+    expect(failed.code).toBe('SERVICE_FAILED');
+    expect(failed.message).toMatch(/failed at the swap; ".*" is unchanged/);
+    expect(failed.hint).toMatch(/another session holds a table/);
+    expect(await asApp(own, READ)).toBe(before);
+    expect((await asApp(own, "INSERT INTO customers VALUES (7, 'kay'); SELECT name FROM customers WHERE id = 7; DELETE FROM customers WHERE id = 7;")).trim()).toBe('KAY');
+    expect(await leftovers(own, ownSocket())).toEqual([]);
+  }, 120_000);
 
+  it('puts the old tables, views, triggers and routines back when the dump\'s cannot be made after the swap', async () => {
+    const file = join(sandbox.context.home, 'rolled-back.sql.gz');
+    await managed.dump!(ownRequest, file, dataStep());
+    await asApp(own, "UPDATE customers SET name = 'before-rollback' WHERE id = 1;\n");
+    const before = await asApp(own, READ);
+    // A transaction that called the function holds it: the swap goes through (no table is held), replacing the function cannot.
+    const session = await openSession(own, 'BEGIN; SELECT double_it(1);');
+    const restoring = dataStep();
+    const failed = await refusal(
+      managed.restore!(ownRequest, file, {
+        say: (line) => {
+          restoring.say(line);
+          if (line.includes('putting the old tables back')) void session.end();
+        },
+      }),
+    ).finally(() => session.end());
+    expect(failed.code).toBe('SERVICE_FAILED');
+    expect(failed.message).toMatch(/views, triggers or routines could not be made; ".*" is as it was/);
+    expect(restoring.lines.join('\n')).toContain('swapped 3 restored table(s)');
+    // The rows from before the restore, the view, the function and the trigger: all there.
+    expect(await asApp(own, READ)).toBe(before);
+    expect((await asApp(own, "INSERT INTO customers VALUES (8, 'ole'); SELECT name FROM customers WHERE id = 8; DELETE FROM customers WHERE id = 8;")).trim()).toBe('OLE');
+    expect(await leftovers(own, ownSocket())).toEqual([]);
+  }, 120_000);
+
+  it('drops what an interrupted restore left at the next provision, but keeps a throwaway database that holds tables', async () => {
+    const admin = ['-h', '127.0.0.1', '-P', '3306', '-u', 'root'];
+    const [fresh, empty, holding] = [`${shared.database}__new_0123abcd`, `${shared.database}__old_0123abcd`, `${shared.database}__old_89abcdef`];
+    const grant = (database: string) => `GRANT ALL PRIVILEGES ON \`${database}\`.* TO '${shared.username}'@'%', '${shared.username}'@'localhost';`;
+    await runClient('mariadb', ['--no-defaults', ...admin], {
+      input: `CREATE DATABASE \`${fresh}\`; CREATE TABLE \`${fresh}\`.t (x INT); ${grant(fresh)} CREATE DATABASE \`${empty}\`; CREATE DATABASE \`${holding}\`; CREATE TABLE \`${holding}\`.kept (x INT); CREATE DATABASE \`${shared.database}__other\`;\n`,
+      what: 'making leftovers',
+    });
+    try {
+      sandbox.lines.length = 0;
+      await external.provision(sharedRequest, sandbox.context);
+      expect(sandbox.lines.join('\n')).toContain(`"${holding}" holds tables from before an interrupted restore`);
+      // Only exact side names: the kept one and a database of another name stay.
+      expect((await leftovers(shared, admin)).sort()).toEqual([`${shared.database}__other`, holding].sort());
+    } finally {
+      await runClient('mariadb', ['--no-defaults', ...admin], { input: `DROP DATABASE IF EXISTS \`${holding}\`; DROP DATABASE IF EXISTS \`${shared.database}__other\`;\n`, what: 'cleaning up' });
+    }
+  }, 120_000);
+
+  it.skipIf('skip' in probe)('a dump onto a full disk fails with DISK_FULL and leaves no part of the file', async () => {
+    const { dir, unmount } = mountTmpfs(1) as { dir: string; unmount: () => void };
+    try {
+      // Hex digests: a few MB once compressed, several times the disk.
+      await asApp(own, 'CREATE TABLE digests AS SELECT seq, MD5(seq) AS a, SHA2(seq, 256) AS b FROM seq_1_to_60000;\n');
+      const file = join(dir, 'full.sql.gz');
+      const error = await refusal(managed.dump!(ownRequest, file, dataStep()));
+      expect(error.code).toBe('DISK_FULL');
+      expect(error.message).toMatch(/no space left on the disk holding full\.sql\.gz/);
+      expect(() => statSync(file)).toThrow();
+    } finally {
+      await asApp(own, 'DROP TABLE IF EXISTS digests;\n');
+      unmount();
+    }
+  }, 120_000);
+});

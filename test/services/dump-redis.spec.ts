@@ -5,7 +5,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findBinary } from '../../src/services/binaries.js';
 import { externalRedis, managedRedis } from '../../src/services/plugins/redis.js';
-import { RedisConnection, redisCommands, type BinaryReply } from '../../src/services/resp.js';
+import { firstError, RedisConnection, redisCommands, type BinaryReply } from '../../src/services/resp.js';
+import { createHash } from 'node:crypto';
 import type { Credentials, ServicePlugin } from '../../src/services/types.js';
 import { PaasmakerError } from '../../src/shared/errors.js';
 import { processesUnder } from '../helpers/processes.js';
@@ -172,15 +173,15 @@ describe.skipIf(skip)('redis dump and restore', () => {
     writeFileSync(cut, whole.subarray(0, whole.length - 12));
     const truncated = await refusal(external.restore!(sharedRequest, cut, dataStep()));
     expect(truncated.code).toBe('DUMP_INVALID');
-    expect(truncated.message).toMatch(/cut\.rdb is not a whole Redis RDB file: Redis refused to load it/);
+    expect(truncated.message).toMatch(/cut\.rdb is not a whole dump: Redis refused to load it/);
     expect(truncated.detail).toMatch(/Short read|Unexpected EOF/);
 
     const gzip = join(sandbox.context.home, 'mysql.sql.gz');
     writeFileSync(gzip, gzipSync('-- MariaDB dump 10.19\n'));
     const foreign = await refusal(external.restore!(sharedRequest, gzip, dataStep()));
     expect(foreign.code).toBe('DUMP_INVALID');
-    expect(foreign.message).toMatch(/mysql\.sql\.gz is not a Redis RDB file: it is a gzip file/);
-    expect(foreign.hint).toMatch(/redis/);
+    expect(foreign.message).toMatch(/mysql\.sql\.gz is not a Redis dump: it is a MySQL dump/);
+    expect(foreign.hint).toMatch(/Redis dump/);
 
     const after = await read(shared);
     expect({ ...after, ttl: after.ttl > 0 }).toEqual({ ...before, ttl: before.ttl > 0 });
@@ -209,7 +210,7 @@ describe.skipIf(skip)('redis dump and restore', () => {
     expect((await refusal(managed.dump!(ownRequest, file, { say: () => {}, signal: dumping.signal }))).message).toBe('aborted by the user');
     expect(() => statSync(file)).toThrow();
 
-    const whole = join(sandbox.context.home, 'whole.rdb');
+    const whole = join(sandbox.context.home, 'to-abort.rdb');
     await managed.dump!(ownRequest, whole, dataStep());
     await change(own);
     const restoring = new AbortController();
@@ -224,4 +225,107 @@ describe.skipIf(skip)('redis dump and restore', () => {
     expect(stopped.message).toBe('aborted by the user');
     expect((await read(own)).greeting).toBe('changed');
   }, 120_000);
+  /** An empty index of the system's Redis that this file's services do not use. */
+  async function emptyIndex(...not: number[]): Promise<number> {
+    for (let index = 14; index >= 2; index--) {
+      if (index === Number(shared.database) || not.includes(index)) continue;
+      if ((await redisCommands(SYSTEM, [['SELECT', String(index)], ['DBSIZE']]))[1] === 0) return index;
+    }
+    throw new Error('no empty index on the system Redis');
+  }
+  const onIndex = (index: number, commands: string[][]) => redisCommands(SYSTEM, [['SELECT', String(index)], ...commands]).then((replies) => replies.slice(1));
+
+  it('says a dump made by a newer Redis is one, naming the version of this redis-server', async () => {
+    const file = join(sandbox.context.home, 'newer.rdb');
+    writeFileSync(file, Buffer.concat([Buffer.from('REDIS0012'), Buffer.alloc(64, 0xfe)]));
+    const newer = await refusal(managed.restore!(ownRequest, file, dataStep()));
+    expect(newer.code).toBe('DUMP_INVALID');
+    expect(newer.message).toMatch(/^newer\.rdb was made by a newer Redis \(RDB format version 12\) than this redis-server \(\d+\.\d+\.\d+\) can read$/);
+    expect(newer.hint).toMatch(/upgrade redis-server/);
+  }, 60_000);
+
+  it('restores through the restore_index option, and refuses it when it holds keys, leaving them and the service alone', async () => {
+    await seed(shared);
+    const file = join(sandbox.context.home, 'through-option.rdb');
+    await external.dump!(sharedRequest, file, dataStep());
+    await change(shared);
+    const spare = await emptyIndex();
+    const viaOption = { ...sharedRequest, options: { ...sharedRequest.options, restore_index: spare } };
+    const restoring = dataStep();
+    await external.restore!(viaOption, file, restoring);
+    expect(restoring.lines).toContain(`filling the spare Redis database ${spare}`);
+    expectOriginal(await read(shared));
+    expect(await onIndex(spare, [['DBSIZE']])).toEqual([0]);
+
+    // Someone's key in it: refused, their key kept, the service unchanged.
+    await change(shared);
+    const before = await read(shared);
+    await onIndex(spare, [['SET', 'tenant', 'theirs']]);
+    try {
+      const taken = await refusal(external.restore!(viaOption, file, dataStep()));
+      expect(taken.message).toMatch(new RegExp(`restore_index ${spare} .* is not empty`));
+      expect(await onIndex(spare, [['DBSIZE'], ['GET', 'tenant']])).toEqual([1, 'theirs']);
+      const after = await read(shared);
+      expect({ ...after, ttl: after.ttl > 0 }).toEqual({ ...before, ttl: before.ttl > 0 });
+    } finally {
+      await onIndex(spare, [['DEL', 'tenant']]);
+    }
+  }, 120_000);
+
+  it('does not swap in a spare someone else wrote into during the copy: their keys stay, only the restore\'s go', async () => {
+    // Enough keys that the copy takes a while (it says how far it got every second).
+    const connection = await RedisConnection.open({ host: SYSTEM.host, port: SYSTEM.port });
+    try {
+      const batches = Array.from({ length: 200 }, (_, batch) => ['MSET', ...Array.from({ length: 1000 }, (_, i) => [`k:${batch}:${i}`, `v${i}`]).flat()]);
+      await connection.send([['SELECT', shared.database!], ['FLUSHDB'], ...batches]);
+    } finally {
+      connection.close();
+    }
+    const file = join(sandbox.context.home, 'many.rdb');
+    await external.dump!(sharedRequest, file, dataStep());
+    await asApp(shared, [['SET', 'k:0:0', 'changed']]);
+    const spare = await emptyIndex();
+    const viaOption = { ...sharedRequest, options: { ...sharedRequest.options, restore_index: spare } };
+    let wrote: Promise<unknown> | undefined;
+    try {
+      const failed = await refusal(
+        external.restore!(viaOption, file, {
+          say: (line) => {
+            if (!wrote && /key\(s\) copied/.test(line)) wrote = onIndex(spare, [['SET', 'tenant', 'theirs']]);
+          },
+        }),
+      );
+      expect(wrote).toBeDefined();
+      expect(failed.message).toMatch(new RegExp(`someone else wrote keys into the spare database ${spare} during the restore; database ${shared.database} is unchanged`));
+      expect(failed.hint).toMatch(/restore_index/);
+      expect(await onIndex(spare, [['DBSIZE'], ['GET', 'tenant']])).toEqual([1, 'theirs']);
+      expect(await asApp(shared, [['GET', 'k:0:0'], ['DBSIZE']])).toEqual([Buffer.from('changed'), 200_000]);
+    } finally {
+      await onIndex(spare, [['DEL', 'tenant']]);
+      await asApp(shared, [['FLUSHDB']]);
+    }
+  }, 180_000);
+
+  it('empties at provision a spare an interrupted restore of this home left, and no other', async () => {
+    const own = await emptyIndex();
+    const other = await emptyIndex(own);
+    const id = createHash('sha256').update(sandbox.context.home).digest('hex').slice(0, 12);
+    await onIndex(own, [['SET', '__paasmaker:restore-spare', `${id}:999999999:0123456789abcdef`], ['SET', 'partial', 'copy']]);
+    await onIndex(other, [['SET', '__paasmaker:restore-spare', 'another-home:999999999:0123456789abcdef'], ['SET', 'theirs', 'copy']]);
+    try {
+      await external.provision(sharedRequest, sandbox.context);
+      expect(await onIndex(own, [['DBSIZE']])).toEqual([0]);
+      expect(await onIndex(other, [['DBSIZE']])).toEqual([2]);
+    } finally {
+      await onIndex(own, [['FLUSHDB']]);
+      await onIndex(other, [['DEL', '__paasmaker:restore-spare', 'theirs']]);
+    }
+  }, 60_000);
+
+  it('never puts a password in an error about a command that carries one', async () => {
+    const commands = [['AUTH', 'nobody', 'not-this-password']];
+    const replies = await redisCommands(SYSTEM, commands);
+    expect(() => firstError(replies, commands)).toThrow(/^AUTH: /);
+    expect(() => firstError(replies, commands)).not.toThrow(/not-this-password|nobody/);
+  });
 });

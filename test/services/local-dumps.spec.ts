@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -6,6 +6,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Platform } from '../../src/engine/index.js';
 import { loadManifest, type ResolvedManifest } from '../../src/manifest/index.js';
 import { tempHome } from '../helpers/cli.js';
+import { mountTmpfs } from '../helpers/tmpfs.js';
+
+const probe = mountTmpfs(1);
+if ('skip' in probe) console.warn(`skipping the full-disk dump test: ${probe.skip}`);
+else probe.unmount();
 
 // SQLite and folder services dumped and restored through the platform's
 // data tools, on real files in a temporary PAASMAKER_HOME.
@@ -89,6 +94,27 @@ describe('sqlite dump and restore', () => {
     expect(restored).toEqual(restored.map((_, i) => `row ${i}`));
   });
 
+  it('waits for a connection that holds the database locked, rather than dumping nothing', async () => {
+    const { platform, manifest, home, scratch } = await setUp();
+    await platform.provisionServices(manifest);
+    write(sqliteFile(home), "create table notes (id integer primary key, body text); insert into notes (body) values ('kept');");
+    // A rollback-journal writer mid-transaction: readers are locked out until it commits.
+    const writer = new Database(sqliteFile(home));
+    writer.pragma('journal_mode = DELETE');
+    writer.exec("BEGIN EXCLUSIVE; insert into notes (body) values ('committed while the dump waited');");
+    const committed = setTimeout(() => writer.exec('COMMIT'), 500);
+    try {
+      await platform.data.dump(manifest, 'notes', join(scratch, 'locked.sqlite.gz'));
+    } finally {
+      clearTimeout(committed);
+      if (writer.inTransaction) writer.exec('COMMIT');
+      writer.close();
+    }
+    write(sqliteFile(home), 'delete from notes;');
+    await platform.data.restore(manifest, 'notes', join(scratch, 'locked.sqlite.gz'));
+    expect(rows(sqliteFile(home))).toEqual(['kept', 'committed while the dump waited']);
+  });
+
   it('refuses a truncated dump with DUMP_INVALID and leaves the data as it was', async () => {
     const { platform, manifest, home, scratch } = await setUp();
     await platform.provisionServices(manifest);
@@ -166,5 +192,43 @@ describe('the kind of a dump', () => {
     // Refused before any job starts or any file is made.
     expect(() => platform.data.dump(manifest, 'settings', join(scratch, 'x'))).toThrow(expect.objectContaining({ code: 'USAGE' }));
     expect(existsSync(join(scratch, 'x'))).toBe(false);
+  });
+});
+
+describe('what an interrupted restore left', () => {
+  it('is cleared at the next provision: half-made copies removed, a folder moved aside put back, other files left alone', async () => {
+    const { platform, manifest, home } = await setUp();
+    await platform.provisionServices(manifest);
+    const data = join(home, 'data', 'shop');
+    write(sqliteFile(home), "create table notes (id integer primary key, body text); insert into notes (body) values ('kept');");
+    // A restore killed between its renames: the folder is gone, its old copy beside it.
+    const folder = join(data, 'files');
+    writeFileSync(join(folder, 'a.txt'), 'alpha');
+    renameSync(folder, join(data, '.files.old-0123abcd'));
+    mkdirSync(join(data, '.files.restore-89abcdef'));
+    writeFileSync(join(data, '.files.restore.tar-89abcdef'), 'half');
+    writeFileSync(join(data, '.notes.sqlite.restore-0123abcd'), 'half');
+    writeFileSync(join(data, '.notes.sqlite.restore-0123abcd-wal'), 'half');
+    writeFileSync(join(data, '.notes.sqlite.restore-mine'), 'not a restore\'s');
+    writeFileSync(join(data, '.other.sqlite.restore-0123abcd'), 'another service\'s');
+    await platform.provisionServices(manifest);
+    expect(readFileSync(join(folder, 'a.txt'), 'utf8')).toBe('alpha');
+    expect(rows(sqliteFile(home))).toEqual(['kept']);
+    expect(readdirSync(data).filter((name) => name.startsWith('.')).sort()).toEqual(['.notes.sqlite.restore-mine', '.other.sqlite.restore-0123abcd']);
+  });
+});
+
+describe.skipIf('skip' in probe)('a dump onto a full disk', () => {
+  it('fails with DISK_FULL, leaving no part of the file', async () => {
+    const { platform, manifest, home } = await setUp();
+    await platform.provisionServices(manifest);
+    const disk = mountTmpfs(1) as { dir: string; unmount: () => void };
+    cleanups.push(disk.unmount);
+    // Random bytes do not compress: three times the disk.
+    const { randomBytes } = await import('node:crypto');
+    writeFileSync(join(home, 'data', 'shop', 'files', 'random.bin'), randomBytes(3 * 1024 * 1024));
+    const file = join(disk.dir, 'files.tar.gz');
+    await expect(platform.data.dump(manifest, 'files', file)).rejects.toMatchObject({ code: 'DISK_FULL' });
+    expect(readdirSync(disk.dir)).toEqual([]);
   });
 });

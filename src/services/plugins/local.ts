@@ -1,13 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { escapingName } from '../../shared/archive-names.js';
+import { PaasmakerError } from '../../shared/errors.js';
 import { sniffDump } from '../../shared/dump-formats.js';
 import { byteSize } from '../../shared/usage-text.js';
 import type { Credentials, DataStep, ServiceContext, ServicePlugin, ServiceRequest } from '../types.js';
 import { resourceName } from '../names.js';
 import { INSTALL, requireBinary } from '../binaries.js';
-import { dumpInvalid, gunzipFile, gzipFile, runTar, TarFailure } from '../dump-files.js';
+import { diskFull, dumpInvalid, gunzipFile, gzipFile, isDiskFull, runTar, TarFailure, throwIfStopped } from '../dump-files.js';
+import { busySideNames, sideTag } from '../side-names.js';
 
 /** $PAASMAKER_HOME/data/<app>/ — where file-based services keep an app's data. */
 function appDataDir(context: ServiceContext, request: ServiceRequest): string {
@@ -16,8 +17,52 @@ function appDataDir(context: ServiceContext, request: ServiceRequest): string {
   return dir;
 }
 
-/** A hidden name beside `path` for a copy on its way in or out: .<name>.<what>-<random>. */
-const beside = (path: string, what: string) => join(dirname(path), `.${basename(path)}.${what}-${randomBytes(4).toString('hex')}`);
+/** What a copy beside a service's file or folder is for: one of these, in its name. */
+type Beside = 'restore' | 'restore.tar' | 'old' | 'backup' | 'tar';
+
+/** A hidden name beside `path` for a copy on its way in or out: .<name>.<what>-<8 hex> (the side-names tag). Marked busy until `done`. */
+function beside(path: string, what: Beside): string {
+  const name = join(dirname(path), `.${basename(path)}.${what}-${sideTag()}`);
+  busySideNames.add(name);
+  return name;
+}
+
+/** Removes a copy made beside a service's data, and forgets it. */
+function removeBeside(path: string): void {
+  rmSync(path, { recursive: true, force: true });
+  busySideNames.delete(path);
+}
+
+/**
+ * What a restore that was interrupted (a crash, a kill) left beside the
+ * service's `path`: its half-made copies. An old folder is the only copy of
+ * the data when the restore stopped between its two renames (`path` is
+ * gone): it is put back; otherwise it is removed. Only names made by
+ * beside() for this path, and none in use by this process.
+ */
+function sweepBeside(path: string, say: (line: string) => void): void {
+  const prefix = `.${basename(path)}.`;
+  const pattern = /^(restore|restore\.tar|old)-[0-9a-f]{8}(-wal|-shm|-journal)?$/;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const match = pattern.exec(name.slice(prefix.length));
+    const leftover = join(dirname(path), name);
+    if (!match || busySideNames.has(leftover)) continue;
+    if (match[1] === 'old' && !match[2] && !existsSync(path)) {
+      renameSync(leftover, path);
+      say(`put ${basename(path)} back from ${name}, left by an interrupted restore`);
+      continue;
+    }
+    rmSync(leftover, { recursive: true, force: true });
+    say(`removed ${name}, left by an interrupted restore`);
+  }
+}
 
 /** A new, empty file of mode 0600 (what a tool then writes into stays the owner's only). */
 function privateFile(path: string): string {
@@ -25,20 +70,10 @@ function privateFile(path: string): string {
   return path;
 }
 
-/** The SQLite header of a non-empty database file. */
-const SQLITE_HEADER = 'SQLite format 3\0';
-
 /** Whether a restored SQLite file is a whole database: its header, then PRAGMA integrity_check; DUMP_INVALID when not. */
 async function checkSqlite(copy: string, source: string, step: DataStep): Promise<void> {
   if (statSync(copy).size === 0) return; // an empty file is an empty database
-  const head = Buffer.alloc(16);
-  const fd = openSync(copy, 'r');
-  try {
-    readSync(fd, head, 0, 16, 0);
-  } finally {
-    closeSync(fd);
-  }
-  if (head.toString('latin1') !== SQLITE_HEADER) throw dumpInvalid(source, 'sqlite', 'it holds no SQLite database');
+  if ((await sniffDump(copy)).format !== 'sqlite') throw dumpInvalid(source, 'sqlite', 'it holds no SQLite database');
   const Database = (await import('better-sqlite3')).default;
   let problems: string[];
   try {
@@ -62,6 +97,27 @@ function removeCompanions(path: string): void {
 
 const baseName = (request: ServiceRequest) => (request.branch ? `${request.service}@${resourceName({ app: '', service: request.branch, branch: '' })}` : request.service);
 
+/**
+ * SQLite's online backup of `path` into `copy`. While another connection
+ * holds the database locked, a backup step copies nothing and better-sqlite3
+ * takes that for the end: a copy of no pages from a database that has some
+ * is tried again, for up to 10 s, then refused.
+ */
+async function backupWhole(db: import('better-sqlite3').Database, copy: string, path: string, step: DataStep): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { totalPages } = await db.backup(copy);
+    if (totalPages > 0 || statSync(path).size === 0) return;
+    throwIfStopped(step, `backing up ${basename(path)}`);
+    if (Date.now() > deadline) {
+      throw new PaasmakerError('SERVICE_FAILED', `${basename(path)} stayed locked by another connection for 10 s: nothing could be copied`, {
+        hint: 'an open write transaction holds it (a migration, a sqlite3 shell): finish it, then dump again',
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** The default service: a SQLite file of the app's own. */
 export function sqlitePlugin(context: ServiceContext): ServicePlugin {
   const file = (request: ServiceRequest) => join(appDataDir(context, request), `${baseName(request)}.sqlite`);
@@ -71,6 +127,7 @@ export function sqlitePlugin(context: ServiceContext): ServicePlugin {
     kind: 'sql',
     async provision(request): Promise<Credentials> {
       const path = file(request);
+      sweepBeside(path, context.say);
       // An empty file is a valid, empty database; creating it here makes it the owner's only.
       if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
       return { protocol: 'sqlite', path, database: path, url: `sqlite://${path}` };
@@ -96,15 +153,18 @@ export function sqlitePlugin(context: ServiceContext): ServicePlugin {
         const Database = (await import('better-sqlite3')).default;
         const db = new Database(path, { readonly: true, fileMustExist: true });
         try {
-          await db.backup(copy);
+          await backupWhole(db, copy, path, step);
+        } catch (error) {
+          if (isDiskFull(error)) throw diskFull(target, `backing up ${basename(path)}`, (error as Error).message);
+          throw error;
         } finally {
           db.close();
         }
-        step.signal?.throwIfAborted();
-        await gzipFile(copy, target, step.signal);
+        throwIfStopped(step, `the dump of ${basename(path)}`);
+        await gzipFile(copy, target, step);
         step.say(`compressed to ${byteSize(statSync(target).size)}`);
       } finally {
-        rmSync(copy, { force: true });
+        removeBeside(copy);
       }
     },
     // The dump becomes a new file beside the live one, checked whole, then renamed into its place.
@@ -113,17 +173,17 @@ export function sqlitePlugin(context: ServiceContext): ServicePlugin {
       const fresh = beside(path, 'restore');
       try {
         const { gzip } = await sniffDump(source);
-        await gunzipFile(source, fresh, 'sqlite', { gzip, signal: step.signal });
+        await gunzipFile(source, fresh, 'sqlite', { gzip, step });
         const size = statSync(fresh).size;
         await checkSqlite(fresh, source, step);
         removeCompanions(fresh);
-        step.signal?.throwIfAborted();
+        throwIfStopped(step, `the restore of ${basename(path)}`);
         renameSync(fresh, path);
         // The old database's log and shared memory would be replayed into the new one.
         removeCompanions(path);
         step.say(`restored ${basename(path)} (${byteSize(size)})`);
       } finally {
-        rmSync(fresh, { force: true });
+        removeBeside(fresh);
         removeCompanions(fresh);
       }
     },
@@ -139,6 +199,7 @@ export function filesystemPlugin(context: ServiceContext): ServicePlugin {
     kind: 'file',
     async provision(request) {
       const path = folder(request);
+      sweepBeside(path, context.say);
       mkdirSync(path, { recursive: true, mode: 0o700 });
       return { protocol: 'file', path };
     },
@@ -153,11 +214,11 @@ export function filesystemPlugin(context: ServiceContext): ServicePlugin {
       try {
         step.say(`archiving ${path}`);
         // Exit 1 is GNU tar's "a file changed as it was read": the app went on writing, the archive is whole.
-        await runTar(['-c', '-f', archive, '-C', path, '.'], { signal: step.signal, okCodes: [1] });
-        await gzipFile(archive, target, step.signal);
+        await runTar(['-c', '-f', archive, '-C', path, '.'], { step, okCodes: [1] });
+        await gzipFile(archive, target, step);
         step.say(`compressed to ${byteSize(statSync(target).size)}`);
       } finally {
-        rmSync(archive, { force: true });
+        removeBeside(archive);
       }
     },
     // The archive is listed whole and unpacked into a new folder beside the live one, which then takes its place.
@@ -168,8 +229,8 @@ export function filesystemPlugin(context: ServiceContext): ServicePlugin {
       const old = beside(path, 'old');
       try {
         const { gzip } = await sniffDump(source);
-        await gunzipFile(source, archive, 'filesystem', { gzip, signal: step.signal });
-        const listing = await runTar(['-t', '-f', archive], { signal: step.signal }).catch((failure: unknown) => {
+        await gunzipFile(source, archive, 'filesystem', { gzip, step });
+        const listing = await runTar(['-t', '-f', archive], { step }).catch((failure: unknown) => {
           throw failure instanceof TarFailure ? dumpInvalid(source, 'filesystem', `tar says "${failure.stderr || failure.message}"`) : failure;
         });
         const names = listing.split('\n').filter(Boolean);
@@ -177,8 +238,8 @@ export function filesystemPlugin(context: ServiceContext): ServicePlugin {
         if (escaping.length > 0) throw dumpInvalid(source, 'filesystem', `it holds paths outside its folder: ${escaping.slice(0, 3).join(', ')}`);
         step.say(`${names.length} entries, unpacking`);
         mkdirSync(fresh, { mode: 0o700 });
-        await runTar(['-x', '-f', archive, '-C', fresh, '--no-same-owner'], { signal: step.signal });
-        step.signal?.throwIfAborted();
+        await runTar(['-x', '-f', archive, '-C', fresh, '--no-same-owner'], { step });
+        throwIfStopped(step, `the restore of ${basename(path)}`);
         const had = existsSync(path);
         if (had) renameSync(path, old);
         try {
@@ -189,7 +250,7 @@ export function filesystemPlugin(context: ServiceContext): ServicePlugin {
         }
         step.say(`restored ${path}`);
       } finally {
-        for (const leftover of [archive, fresh, old]) rmSync(leftover, { recursive: true, force: true });
+        for (const leftover of [archive, fresh, old]) removeBeside(leftover);
       }
     },
   };

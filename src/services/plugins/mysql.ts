@@ -1,15 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { PaasmakerError } from '../../shared/errors.js';
 import { memoryText as sizeText } from '../../shared/usage-text.js';
 import { shellQuote } from '../../shared/shell.js';
 import { INSTALL, requireBinary } from '../binaries.js';
-import { commandToFile, eachLine, fileToCommand, readGzip, throwIfStopped } from '../dump-files.js';
+import { commandToFile, dumpInvalid, eachLine, fileToCommand, readGzip, throwIfStopped } from '../dump-files.js';
 import { ManagedServer, type ServerEndpoint } from '../managed-server.js';
 import { forgetPassword, myIdent, resourceName, servicePassword, sqlString } from '../names.js';
 import { retry, runClient } from '../run-client.js';
+import { busySideNames, SIDE_SUFFIX, sideNameOf, sideNames } from '../side-names.js';
 import type { Credentials, DataStep, ServiceContext, ServicePlugin, ServiceRequest } from '../types.js';
 
 /** How to reach a server as its administrator with the mariadb (or mysql) client. */
@@ -31,8 +31,8 @@ function client(env: NodeJS.ProcessEnv): string {
   return requireBinary(['mariadb', 'mysql'], 'the mysql service', INSTALL.mariadb, env);
 }
 
-async function sql(admin: MyAdmin, text: string, what: string, secrets: string[] = []): Promise<string> {
-  return runClient(admin.client, ['--no-defaults', '--batch', '--skip-column-names', ...admin.args], { input: text, env: admin.env, what, secrets });
+async function sql(admin: MyAdmin, text: string, what: string, secrets: string[] = [], timeoutMs?: number): Promise<string> {
+  return runClient(admin.client, ['--no-defaults', '--batch', '--skip-column-names', ...admin.args], { input: text, env: admin.env, what, secrets, timeoutMs });
 }
 
 /** A database and a user of the same name with every right on it, and none elsewhere. Idempotent. */
@@ -48,6 +48,7 @@ async function provisionInto(admin: MyAdmin, plugin: string, request: ServiceReq
     '',
   ].join('\n');
   await sql(admin, text, `creating MySQL database "${name}"`, [password]);
+  await sweepSides(admin, name, context.say).catch((error: Error) => context.say(`warning: could not look for what an interrupted restore of "${name}" left: ${error.message}`));
   return {
     protocol: 'mysql',
     hostname: admin.host,
@@ -63,6 +64,65 @@ async function destroyIn(admin: MyAdmin, plugin: string, request: ServiceRequest
   const name = resourceName(request, NAME_MAX);
   await sql(admin, `DROP DATABASE IF EXISTS ${myIdent(name)};\nDROP USER IF EXISTS ${sqlString(name)}@'%', ${sqlString(name)}@'localhost';\n`, `dropping MySQL database "${name}"`);
   forgetPassword(context.home, plugin, name);
+}
+
+/**
+ * What a restore that was interrupted (a crash, a kill) left beside the
+ * service's database: its fresh copy and an empty throwaway database are
+ * dropped, with the rights its user was given on them. A throwaway database
+ * that holds tables may be the only copy of the data from before a restore:
+ * it is kept and named. Only names made by sideNames for this service, and
+ * none a restore of this process is using, nor one a session uses.
+ */
+async function sweepSides(admin: MyAdmin, name: string, say: (line: string) => void): Promise<void> {
+  const max = NAME_MAX + SIDE_SUFFIX;
+  const listed = await sql(
+    admin,
+    [
+      `SELECT 'db', HEX(SCHEMA_NAME) FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, ${name.length}) = ${sqlString(name)};`,
+      `SELECT 'grant', HEX(Db) FROM mysql.db WHERE User = ${sqlString(name)};`,
+      // A database a session uses: a restore another paasmaker process of this home runs is loading into it.
+      `SELECT 'used', HEX(DB) FROM information_schema.PROCESSLIST WHERE LEFT(DB, ${name.length}) = ${sqlString(name)};`,
+      '',
+    ].join('\n'),
+    `looking for what a restore of "${name}" left`,
+  );
+  const databases = new Set<string>();
+  const granted = new Set<string>();
+  const used = new Set<string>();
+  for (const line of listed.split('\n').filter(Boolean)) {
+    const [kind, hex] = line.split('\t') as [string, string];
+    const found = Buffer.from(hex, 'hex').toString('utf8').replace(/\\(.)/g, '$1');
+    if (!sideNameOf(found, name, max) || busySideNames.has(found)) continue;
+    (kind === 'db' ? databases : kind === 'grant' ? granted : used).add(found);
+  }
+  for (const database of used) {
+    databases.delete(database);
+    granted.delete(database);
+  }
+  const drops: string[] = [];
+  for (const database of databases) {
+    const side = sideNameOf(database, name, max)!;
+    const old = database.replace(/__new_([0-9a-f]{8})$/, '__old_$1');
+    if (side.kind === 'new' && busySideNames.has(database)) continue;
+    const tables = (await objectsOf(admin, database)).tables.length;
+    if (side.kind === 'old' && tables > 0) {
+      say(`"${database}" holds tables from before an interrupted restore of "${name}": kept (drop it when they are not needed)`);
+      continue;
+    }
+    // A fresh copy with tables was never swapped in (RENAME TABLE moves them all or none) unless its throwaway database holds tables too.
+    if (side.kind === 'new' && tables > 0 && databases.has(old) && (await objectsOf(admin, old)).tables.length > 0) continue;
+    drops.push(database);
+  }
+  const users = ["'%'", "'localhost'"].map((host) => `${sqlString(name)}@${host}`);
+  const revokes = [...new Set([...drops, ...[...granted].filter((database) => !databases.has(database) || drops.includes(database))])];
+  if (drops.length + revokes.length === 0) return;
+  say(`dropping what an interrupted restore of "${name}" left: ${[...new Set([...drops, ...revokes])].join(', ')}`);
+  if (drops.length > 0) await sql(admin, drops.map((database) => `DROP DATABASE IF EXISTS ${quoteName(database)};\n`).join(''), `dropping what a restore of "${name}" left`);
+  // One statement a right: a REVOKE of a right that is not there is an error, and must not stop the others.
+  for (const database of revokes) {
+    for (const user of users) await sql(admin, `REVOKE ALL PRIVILEGES ON ${quoteName(database)}.* FROM ${user};\n`, `revoking "${name}"'s rights on "${database}"`).catch(() => {});
+  }
 }
 
 /** Any name a table, view, trigger or routine may have, quoted (myIdent takes only the names Paasmaker makes). */
@@ -132,21 +192,19 @@ const ELSEWHERE = /^(USE\s|CREATE DATABASE\b|DROP DATABASE\b|\/\*!40000 DROP DAT
  */
 async function checkDump(file: string, step: DataStep): Promise<void> {
   let elsewhere: string | undefined;
-  const { head, tail } = await readGzip(file, 'a MySQL dump (mariadb-dump, gzip)', step, (line) => {
+  const { head, tail } = await readGzip(file, 'mysql', 'a MySQL dump (mariadb-dump, gzip)', step, (line) => {
     if (elsewhere === undefined && line.length < 4096 && ELSEWHERE.test(line.toString('utf8'))) elsewhere = line.toString('utf8').trim();
   });
   const start = head.toString('utf8');
   if (!/^-- (MariaDB|MySQL) dump /m.test(start)) {
-    throw new PaasmakerError('DUMP_INVALID', `${file} is a gzip file, but not a MySQL dump: it starts "${start.slice(0, 40).split('\n')[0]}"`, {
-      hint: 'give a file made by a dump of a mysql or mysql-external service',
-    });
+    throw dumpInvalid(file, 'mysql', `it is a gzip file, but not a MySQL dump: it starts "${start.slice(0, 40).split('\n')[0]}"`);
   }
   if (!/^-- Dump completed/m.test(tail.toString('utf8'))) {
-    throw new PaasmakerError('DUMP_INVALID', `${file} is a MySQL dump that does not end: its "-- Dump completed" line is missing`, { hint: 'the dump was stopped before its end: use a whole one' });
+    throw dumpInvalid(file, 'mysql', 'it is a MySQL dump that does not end: its "-- Dump completed" line is missing (the dump was stopped before its end)');
   }
   if (elsewhere !== undefined) {
-    throw new PaasmakerError('DUMP_INVALID', `${file} is a dump of more than one database's tables: it has "${elsewhere.slice(0, 80)}"`, {
-      hint: 'a service restores from a dump of its one database (mariadb-dump DATABASE, without --databases or --all-databases)',
+    throw dumpInvalid(file, 'mysql', `it is a dump of more than one database's tables: it has "${elsewhere.slice(0, 80)}"`, {
+      hint: 'a service restores from a dump of its one database (mariadb-dump DATABASE, without --databases or --all-databases); nothing was changed',
     });
   }
 }
@@ -154,6 +212,32 @@ async function checkDump(file: string, step: DataStep): Promise<void> {
 /** A definer in a dump names an account of the server it was made on. */
 const DEFINER = /DEFINER=`(?:[^`]|``)*`@`(?:[^`]|``)*`/g;
 const ownDefiner = (text: string) => text.replace(DEFINER, 'DEFINER=CURRENT_USER');
+
+/** How long a swap's statement waits for a table another session uses (an open transaction in a `db shell`) before it gives up. */
+const SWAP_LOCK_WAIT = 10;
+/** The swap's client is given longer than that, so the server, not a killed client, ends a statement that waits. */
+const SWAP_TIMEOUT_MS = 60_000;
+const swapSession = `SET SESSION lock_wait_timeout = ${SWAP_LOCK_WAIT};\n`;
+
+/** The base tables a database holds now. */
+async function tablesIn(admin: MyAdmin, database: string): Promise<Set<string>> {
+  return new Set((await objectsOf(admin, database)).tables);
+}
+
+/** Moves tables between databases in one RENAME TABLE (atomic). */
+const renames = (moves: Array<[from: string, to: string, tables: string[]]>): string => {
+  const pairs = moves.flatMap(([from, to, tables]) => tables.map((table) => `${myIdent(from)}.${quoteName(table)} TO ${myIdent(to)}.${quoteName(table)}`));
+  return pairs.length > 0 ? `RENAME TABLE ${pairs.join(', ')};\n` : '';
+};
+
+/** Statements that drop every trigger, view and routine a database has (a table with triggers cannot change database). */
+const dropsOf = (database: string, objects: Awaited<ReturnType<typeof objectsOf>>): string =>
+  [
+    ...objects.triggers.map((trigger) => `DROP TRIGGER IF EXISTS ${myIdent(database)}.${quoteName(trigger)};`),
+    ...objects.views.map((view) => `DROP VIEW IF EXISTS ${myIdent(database)}.${quoteName(view)};`),
+    ...objects.routines.map((routine) => `DROP ${routine.type} IF EXISTS ${myIdent(database)}.${quoteName(routine.name)};`),
+    '',
+  ].join('\n');
 
 /**
  * Replaces the service's database with the dump's, whole or not at all:
@@ -165,25 +249,32 @@ const ownDefiner = (text: string) => text.replace(DEFINER, 'DEFINER=CURRENT_USER
  *    it makes become that user's (a dump's definers name accounts of the
  *    server it was made on). Any error drops the fresh database and leaves
  *    the service's data as it was;
- * 2. the fresh database's views, triggers and routines are dumped again
- *    (mariadb-dump, without data): RENAME TABLE cannot move a table that has
+ * 2. the views, triggers and routines of both are read (mariadb-dump,
+ *    without data) and kept: RENAME TABLE cannot move a table that has
  *    triggers to another database, and a view cannot change database at all,
  *    so they are dropped before the swap and made again after it;
  * 3. one RENAME TABLE, which is atomic, moves the old tables out to a
  *    throwaway database and the fresh ones in: a client sees the old data or
- *    the new, never a mix; the service's user keeps its rights (on `db`.*);
- * 4. the old views and routines are dropped, the dump's made in the
- *    service's database, and the throwaway and the fresh database dropped.
+ *    the new, never a mix; the service's user keeps its rights (on `db`.*).
+ *    Its session waits at most SWAP_LOCK_WAIT seconds for a table another
+ *    session holds (an open transaction): then nothing moved, the old
+ *    triggers are made again and the restore fails saying why;
+ * 4. the old views and routines are dropped and the dump's made. If that
+ *    fails, the tables are renamed back and the old objects made again: the
+ *    service is as it was.
+ *
+ * A database that may hold the only copy of the service's data (after an
+ * error whose outcome is not known: information_schema says where the
+ * tables are) is never dropped: the error names it.
  */
 async function restoreInto(admin: MyAdmin, plugin: string, request: ServiceRequest, file: string, step: DataStep, context: ServiceContext): Promise<void> {
   const name = resourceName(request, NAME_MAX);
-  step.say(`checking ${file}`);
+  const label = basename(file);
+  step.say(`checking ${label}`);
   await checkDump(file, step);
   await requireDatabase(admin, name);
   throwIfStopped(step, `restoring MySQL database "${name}"`);
-  const suffix = randomBytes(4).toString('hex');
-  const fresh = `${name}__new_${suffix}`;
-  const old = `${name}__old_${suffix}`;
+  const { fresh, old } = sideNames(name, NAME_MAX + SIDE_SUFFIX);
   const users = ["'%'", "'localhost'"].map((host) => `${sqlString(name)}@${host}`).join(', ');
   const asService = { args: ['--no-defaults', '--batch', '-h', admin.host, '-P', String(admin.port), '-u', name, '--connect-timeout=5'], env: { MYSQL_PWD: servicePassword(context.home, plugin, name) } };
   const dumpObjects = (database: string, only: string[], tables: string[] = []) =>
@@ -192,10 +283,27 @@ async function restoreInto(admin: MyAdmin, plugin: string, request: ServiceReque
       what: `reading the views, triggers and routines of "${database}"`,
       timeoutMs: 120_000,
     });
+  /** Runs a script as the service's user in its database, in a session that waits SWAP_LOCK_WAIT s at most for a lock. */
+  const asServiceIn = (script: string, what: string, force = false) =>
+    runClient(admin.client, [...asService.args, ...(force ? ['--force'] : []), name], { input: `${swapSession}${script}`, env: asService.env, what, timeoutMs: SWAP_TIMEOUT_MS, secrets: Object.values(asService.env) });
+  /** Makes views, triggers and routines again from their definitions, skipping those that are there; throws if any is still missing. */
+  const makeAgain = async (definitions: string, wanted: Awaited<ReturnType<typeof objectsOf>>, what: string) => {
+    if (!definitions.trim()) return;
+    await asServiceIn(ownDefiner(definitions), what, true).catch(() => {}); // --force: each statement tried; what counts is what is there after
+    const now = await objectsOf(admin, name);
+    const missing = [
+      ...wanted.views.filter((view) => !now.views.includes(view)),
+      ...wanted.triggers.filter((trigger) => !now.triggers.includes(trigger)),
+      ...wanted.routines.filter((routine) => !now.routines.some((have) => have.name === routine.name && have.type === routine.type)).map((routine) => routine.name),
+    ];
+    if (missing.length > 0) throw new PaasmakerError('SERVICE_FAILED', `${what}: ${missing.join(', ')} could not be made`);
+  };
   await sql(admin, `CREATE DATABASE ${myIdent(fresh)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;\nGRANT ALL PRIVILEGES ON ${myIdent(fresh)}.* TO ${users};\n`, `creating MySQL database "${fresh}"`);
-  let keepOld = false;
+  busySideNames.add(fresh);
+  /** Databases that may hold the only copy of some of the service's tables: never dropped. */
+  let keep: string[] = [];
   try {
-    step.say(`loading ${file} into a fresh database "${fresh}"`);
+    step.say(`loading ${label} into a fresh database "${fresh}"`);
     await fileToCommand(file, {
       command: admin.client,
       args: [...asService.args, fresh],
@@ -211,46 +319,82 @@ async function restoreInto(admin: MyAdmin, plugin: string, request: ServiceReque
     const current = await objectsOf(admin, name);
     const views = incoming.views.length > 0 ? await dumpObjects(fresh, ['--skip-triggers'], incoming.views) : '';
     const programs = await dumpObjects(fresh, ['--no-create-info', '--triggers', '--routines']);
-    const oldTriggers = current.triggers.length > 0 ? await dumpObjects(name, ['--no-create-info', '--triggers', '--skip-routines']) : '';
+    // The old definitions, kept to be made again if the restore cannot finish.
+    const oldViews = current.views.length > 0 ? await dumpObjects(name, ['--skip-triggers'], current.views) : '';
+    const oldPrograms = current.triggers.length + current.routines.length > 0 ? await dumpObjects(name, ['--no-create-info', '--triggers', '--routines']) : '';
+    const oldTriggersOnly = { tables: [], views: [], triggers: current.triggers, routines: [] };
     throwIfStopped(step, `restoring MySQL database "${name}"`);
 
-    const moves = [...current.tables.map((table) => `${myIdent(name)}.${quoteName(table)} TO ${myIdent(old)}.${quoteName(table)}`), ...incoming.tables.map((table) => `${myIdent(fresh)}.${quoteName(table)} TO ${myIdent(name)}.${quoteName(table)}`)];
+    /** Where the tables are after a swap statement failed: before it, after it, or (not known) somewhere between. */
+    const located = async (): Promise<'before' | 'after' | 'between'> => {
+      const [inName, inFresh, inOld] = await Promise.all([tablesIn(admin, name), tablesIn(admin, fresh), tablesIn(admin, old)]);
+      if (inOld.size === 0 && incoming.tables.every((table) => inFresh.has(table)) && current.tables.every((table) => inName.has(table))) return 'before';
+      if (inFresh.size === 0 && current.tables.every((table) => inOld.has(table)) && incoming.tables.every((table) => inName.has(table))) return 'after';
+      return 'between';
+    };
+    const stranded = (error: unknown, where: string) => {
+      keep = [fresh, old];
+      return new PaasmakerError('SERVICE_FAILED', `restoring "${name}" stopped ${where}: its tables are split between "${name}", "${old}" (the data from before) and "${fresh}" (the dump's)`, {
+        hint: `nothing was dropped; move the tables back with RENAME TABLE (paasmaker db shell as an administrator), then drop "${old}" and "${fresh}"`,
+        detail: error instanceof PaasmakerError ? [error.message, error.detail].filter(Boolean).join('\n') : String(error),
+      });
+    };
+
     const swap = [
       `CREATE DATABASE ${myIdent(old)};`,
       ...incoming.triggers.map((trigger) => `DROP TRIGGER ${myIdent(fresh)}.${quoteName(trigger)};`),
       ...incoming.views.map((view) => `DROP VIEW ${myIdent(fresh)}.${quoteName(view)};`),
       ...current.triggers.map((trigger) => `DROP TRIGGER ${myIdent(name)}.${quoteName(trigger)};`),
-      ...(moves.length > 0 ? [`RENAME TABLE ${moves.join(', ')};`] : []),
-      '',
+      renames([
+        [name, old, current.tables],
+        [fresh, name, incoming.tables],
+      ]),
     ].join('\n');
     try {
-      await sql(admin, swap, `swapping the restored tables into "${name}"`);
+      await sql(admin, `${swapSession}${swap}`, `swapping the restored tables into "${name}"`, [], SWAP_TIMEOUT_MS);
     } catch (error) {
-      // The old tables stayed where they were: their triggers come back.
-      if (oldTriggers) await runClient(admin.client, ['--no-defaults', '--batch', ...admin.args, name], { input: oldTriggers, env: admin.env, what: `making the triggers of "${name}" again` }).catch(() => {});
-      throw error;
+      const where = await located().catch(() => 'between' as const);
+      if (where === 'between') throw stranded(error, 'while its tables were being swapped');
+      if (where === 'before') {
+        // Nothing moved: the old tables' triggers (some may have been dropped) come back.
+        await makeAgain(oldPrograms, oldTriggersOnly, `making the triggers of "${name}" again`).catch((again: Error) => step.say(`${again.message}`));
+        throw new PaasmakerError('SERVICE_FAILED', `restoring "${name}" failed at the swap; "${name}" is unchanged`, {
+          hint: /lock wait timeout/i.test(`${(error as PaasmakerError).detail ?? ''} ${(error as Error).message}`)
+            ? `another session holds a table of "${name}" (an open transaction, perhaps in paasmaker db shell): end it and restore again`
+            : 'what MySQL said is below',
+          detail: [(error as Error).message, (error as PaasmakerError).detail].filter(Boolean).join('\n'),
+        });
+      }
+      // 'after': the statement went through though its client did not say so.
     }
     step.say(`swapped ${incoming.tables.length} restored table(s) into "${name}"`);
-    keepOld = true;
-    const drops = [
-      ...current.views.map((view) => `DROP VIEW IF EXISTS ${myIdent(name)}.${quoteName(view)};`),
-      ...current.routines.map((routine) => `DROP ${routine.type} IF EXISTS ${myIdent(name)}.${quoteName(routine.name)};`),
-      '',
-    ].join('\n');
     try {
-      await runClient(admin.client, [...asService.args, name], { input: `${drops}${ownDefiner(views)}\n${ownDefiner(programs)}\n`, env: asService.env, what: `making the dump's views, triggers and routines in "${name}"`, timeoutMs: 120_000 });
+      await asServiceIn(`${dropsOf(name, { ...current, tables: [], triggers: [] })}${ownDefiner(views)}\n${ownDefiner(programs)}\n`, `making the dump's views, triggers and routines in "${name}"`);
     } catch (error) {
-      throw new PaasmakerError('SERVICE_FAILED', `the tables of "${name}" were restored, but its views, triggers or routines could not be made: ${(error as Error).message}`, {
-        detail: (error as PaasmakerError).detail,
-        hint: `the tables from before the restore are kept in the database "${old}" (drop it when done)`,
+      step.say(`the dump's views, triggers or routines could not be made (${(error as Error).message}); putting the old tables back`);
+      try {
+        const now = await objectsOf(admin, name);
+        await sql(admin, `${swapSession}${dropsOf(name, now)}${renames([[name, fresh, incoming.tables], [old, name, current.tables]])}`, `putting the old tables of "${name}" back`, [], SWAP_TIMEOUT_MS);
+        await makeAgain(`${oldViews}\n${oldPrograms}\n`, { ...current, tables: [] }, `making the old views, triggers and routines of "${name}" again`);
+      } catch (back) {
+        if ((await located().catch(() => 'between')) !== 'before') throw stranded(back, 'after its views, triggers or routines could not be made');
+        throw new PaasmakerError('SERVICE_FAILED', `restoring "${name}" failed: the dump's views, triggers or routines could not be made, and some of the old ones could not be made again: ${(back as Error).message}`, {
+          hint: 'the tables are as they were; make the missing objects again from a dump of the service made before the restore',
+          detail: (error as PaasmakerError).detail,
+        });
+      }
+      throw new PaasmakerError('SERVICE_FAILED', `restoring "${name}" failed: the dump's views, triggers or routines could not be made; "${name}" is as it was`, {
+        hint: /lock wait timeout/i.test(`${(error as PaasmakerError).detail ?? ''}`) ? `another session holds a view or routine of "${name}" (an open transaction, perhaps in paasmaker db shell): end it and restore again` : 'what MySQL said is below',
+        detail: [(error as Error).message, (error as PaasmakerError).detail].filter(Boolean).join('\n'),
       });
     }
-    keepOld = false;
   } finally {
-    const cleanup = [`DROP DATABASE IF EXISTS ${myIdent(fresh)};`, `REVOKE ALL PRIVILEGES ON ${myIdent(fresh)}.* FROM ${users};`, ...(keepOld ? [] : [`DROP DATABASE IF EXISTS ${myIdent(old)};`]), ''].join('\n');
-    await sql(admin, cleanup, 'dropping the databases of the restore').catch((error: Error) => step.say(`could not drop "${fresh}" or "${old}": ${error.message}`));
+    const drop = [fresh, old].filter((database) => !keep.includes(database));
+    const cleanup = [...drop.map((database) => `DROP DATABASE IF EXISTS ${myIdent(database)};`), `REVOKE ALL PRIVILEGES ON ${myIdent(fresh)}.* FROM ${users};`, ''].join('\n');
+    if (keep.length === 0) await sql(admin, cleanup, 'dropping the databases of the restore').catch((error: Error) => step.say(`warning: could not drop "${fresh}" or "${old}": ${error.message}`));
+    busySideNames.delete(fresh);
   }
-  step.say(`restored MySQL database "${name}" from ${file}`);
+  step.say(`restored MySQL database "${name}" from ${label}`);
 }
 
 function shell(credentials: Credentials, env: NodeJS.ProcessEnv) {
@@ -351,6 +495,7 @@ export function managedMysql(context: ServiceContext): ServicePlugin {
     stop: async () => server?.stop(),
     shell: (credentials) => shell(credentials, context.env),
     dumpFormat: 'mysql',
+    check: (_request, file, step) => checkDump(file, step),
     dump: async (request, file, step) => dumpFrom(await admin(), request, file, step, context.env),
     restore: async (request, file, step) => restoreInto(await admin(), 'mysql', request, file, step, context),
   };
@@ -386,6 +531,7 @@ export function externalMysql(context: ServiceContext): ServicePlugin {
     destroy: (request) => destroyIn(admin(request), 'mysql-external', request, context),
     shell: (credentials) => shell(credentials, context.env),
     dumpFormat: 'mysql',
+    check: (_request, file, step) => checkDump(file, step),
     dump: (request, file, step) => dumpFrom(admin(request), request, file, step, context.env),
     restore: (request, file, step) => restoreInto(admin(request), 'mysql-external', request, file, step, context),
   };

@@ -13,8 +13,8 @@ export interface PgAdmin {
   binDir?: string;
 }
 
-export async function psql(admin: PgAdmin, sql: string, what: string, secrets: string[] = [], database = 'postgres'): Promise<string> {
-  return runClient(admin.psql, ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', ...admin.args, '-d', database], { input: sql, env: admin.env, what, secrets });
+export async function psql(admin: PgAdmin, sql: string, what: string, secrets: string[] = [], database = 'postgres', timeoutMs?: number): Promise<string> {
+  return runClient(admin.psql, ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', ...admin.args, '-d', database], { input: sql, env: admin.env, what, secrets, timeoutMs });
 }
 
 /** A database owned by `owner` and closed to every other role: a service's, or the fresh copy a restore fills. */

@@ -1,12 +1,12 @@
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
+import { sniffDump } from '../../shared/dump-formats.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { memoryText as sizeText } from '../../shared/usage-text.js';
 import { INSTALL, requireBinary } from '../binaries.js';
-import { commandToFile, dumpInvalid, fileKind, fileToCommand, throwIfStopped } from '../dump-files.js';
-import { assertSafe, pgIdent, resourceName, sqlString } from '../names.js';
-import { retry, runClient } from '../run-client.js';
+import { commandToFile, dumpInvalid, fileToCommand, throwIfStopped, wrongKind } from '../dump-files.js';
+import { pgIdent, resourceName, sqlString } from '../names.js';
+import { lastLines, retry, runClient, startClient } from '../run-client.js';
+import { busySideNames, SIDE_SUFFIX, sideNameOf, sideNames } from '../side-names.js';
 import type { Credentials, DataStep, ServiceRequest } from '../types.js';
 import { createDatabase, psql, type PgAdmin } from './postgres-admin.js';
 
@@ -15,6 +15,11 @@ const PORTABLE = ['--no-owner', '--no-privileges'];
 
 /** What pg_restore says of a file it cannot read whole: cut short, damaged, or not a dump at all. */
 const UNREADABLE = /input file|end of file|valid archive|magic string|file header|unsupported version|decompress|corrupt|unexpected data offset|could not find block/i;
+
+/** A database name's longest (NAMEDATALEN - 1). */
+const PG_NAME_MAX = 63;
+/** Dropping a large database takes a while: longer than psql's 30 s. */
+const DROP_TIMEOUT_MS = 600_000;
 
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
@@ -33,22 +38,16 @@ function pgTool(name: 'pg_dump' | 'pg_restore', what: string, admin: PgAdmin, en
  * so everything in the copy belongs to it.
  */
 export async function cloneIn(admin: PgAdmin, from: ServiceRequest, to: ServiceRequest, target: Credentials, env: NodeJS.ProcessEnv): Promise<void> {
-  const pgDump = pgTool('pg_dump', 'cloning a database', admin, env);
-  const dump = spawn(pgDump, [...PORTABLE, ...admin.args, '-d', resourceName(from)], { env: { ...process.env, ...admin.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const dump = startClient(pgTool('pg_dump', 'cloning a database', admin, env), [...PORTABLE, ...admin.args, '-d', resourceName(from)], { env: admin.env, output: 'pipe' });
   const into = asService(target, target.database!);
-  const restore = spawn(admin.psql, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...into.args], { env: { ...process.env, ...into.env }, stdio: ['pipe', 'ignore', 'pipe'] });
-  dump.stdout.pipe(restore.stdin);
-  let errors = '';
-  dump.stderr.on('data', (chunk) => (errors += chunk));
-  restore.stderr.on('data', (chunk) => (errors += chunk));
-  const exit = (child: ReturnType<typeof spawn>) => new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  const [dumped, restored] = await Promise.all([exit(dump), exit(restore)]);
-  if (dumped !== 0 || restored !== 0) {
-    throw new PaasmakerError('SERVICE_FAILED', `copying PostgreSQL database "${resourceName(from)}" into "${resourceName(to)}" failed`, { detail: errors.trim().split('\n').slice(-6).join('\n') || undefined });
+  const load = startClient(admin.psql, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...into.args], { env: into.env, input: dump.child.stdout! });
+  const [dumped, loaded] = await Promise.all([dump.exit, load.exit]);
+  if (!dumped.ok || !loaded.ok) {
+    throw new PaasmakerError('SERVICE_FAILED', `copying PostgreSQL database "${resourceName(from)}" into "${resourceName(to)}" failed`, { detail: lastLines(dumped.errors + loaded.errors) });
   }
 }
 
-/** pg_dump -Fc of the service's database, as the administrator, into `file` (0600); a failed or stopped dump leaves no file. */
+/** pg_dump -Fc of the service's database, as the administrator, into `file` (new, 0600); a failed or stopped dump leaves no file. */
 export async function dumpIn(admin: PgAdmin, request: ServiceRequest, file: string, step: DataStep, env: NodeJS.ProcessEnv): Promise<void> {
   const name = resourceName(request);
   const began = Date.now();
@@ -63,30 +62,21 @@ export async function dumpIn(admin: PgAdmin, request: ServiceRequest, file: stri
   step.say(`dumped PostgreSQL database "${name}": ${sizeText(size)} in ${seconds(began)}`);
 }
 
-/** DUMP_INVALID in the words every plugin uses, with pg_restore's own below. */
-function notWhole(file: string, why: string, detail: string | undefined): PaasmakerError {
-  const invalid = dumpInvalid(file, 'postgresql', why);
-  return new PaasmakerError('DUMP_INVALID', invalid.message, { hint: invalid.hint, detail });
-}
-
 /** Refuses a file that is not a custom-format dump pg_restore can read, before anything is touched. */
 async function checkDump(file: string, pgRestore: string): Promise<void> {
-  const kind = fileKind(file);
-  if (kind !== 'a PostgreSQL dump (pg_dump -Fc)') {
-    throw new PaasmakerError('DUMP_INVALID', `${basename(file)} is not a PostgreSQL dump (pg_dump -Fc): it is ${kind}`, {
-      hint: 'give a dump made by paasmaker db dump, or by pg_dump -Fc (custom format); a plain SQL dump loads with psql through paasmaker db shell',
+  const found = await sniffDump(file).catch((error: NodeJS.ErrnoException) => {
+    throw dumpInvalid(file, 'postgresql', `it cannot be read (${error.code ?? error.message})`);
+  });
+  if (found.format === 'mysql' && !found.gzip) {
+    throw dumpInvalid(file, 'postgresql', 'is not a PostgreSQL dump (pg_dump -Fc): it is SQL text', {
+      predicate: true,
+      hint: 'give a dump made by paasmaker db dump, or by pg_dump -Fc (custom format); a plain SQL dump loads with psql through paasmaker db shell; nothing was changed',
     });
   }
-  await runClient(pgRestore, ['-l', file], { what: `reading the table of contents of ${file}`, timeoutMs: 120_000 }).catch((error: PaasmakerError) => {
-    throw notWhole(file, 'pg_restore cannot read its table of contents (damaged or cut short)', error.detail);
+  if (found.format !== 'postgresql' || found.gzip) throw await wrongKind(file, 'postgresql', 'a PostgreSQL dump (pg_dump -Fc)');
+  await runClient(pgRestore, ['-l', file], { what: `reading the table of contents of ${basename(file)}`, timeoutMs: 120_000 }).catch((error: PaasmakerError) => {
+    throw dumpInvalid(file, 'postgresql', 'pg_restore cannot read its table of contents (damaged or cut short)', { detail: error.detail });
   });
-}
-
-/** Names beside the service's database for the copy being filled and the old data being dropped: ≤ 63 bytes, unique. */
-function sideNames(name: string): { fresh: string; old: string } {
-  const tag = randomBytes(3).toString('hex');
-  const stem = name.slice(0, 63 - 12);
-  return { fresh: assertSafe(`${stem}__new_${tag}`), old: assertSafe(`${stem}__old_${tag}`) };
 }
 
 /** pg_restore's own words that say the file could not be read whole (not what the server refused). */
@@ -98,49 +88,78 @@ function unreadable(detail: string | undefined): boolean {
  * Replaces the service's database with `file`'s contents: checked, loaded
  * into a fresh database as the service's own role (so it owns every object),
  * then swapped in under the service's name, the old one dropped. Anything
- * wrong before the swap drops the fresh copy and leaves the data as it was.
- * pg_restore reads the file on its stdin: one job (-j needs a file it can
- * seek, and did not help; see bench/README.md, snapshots).
+ * wrong before the swap drops the fresh copy and leaves the data as it was;
+ * once the swap has committed the restore has succeeded, and an old database
+ * that could not be dropped is a warning naming it. pg_restore reads the
+ * file on its stdin: one job (-j needs a file it can seek, and did not help;
+ * see bench/README.md, snapshots).
+ *
+ * What belongs to the database itself rather than to what pg_dump writes of
+ * it is not carried over: settings made with ALTER DATABASE … SET, a
+ * COMMENT ON DATABASE, and rights on the database granted to roles other
+ * than the service's own. The restored database is made as provision()
+ * makes one (owned by the service's role, closed to every other).
  */
+/** The check a restore makes first (a PostgreSQL custom-format dump whose table of contents pg_restore reads), on its own. */
+export async function checkIn(admin: PgAdmin, file: string, env: NodeJS.ProcessEnv): Promise<void> {
+  await checkDump(file, pgTool('pg_restore', 'checking a PostgreSQL dump', admin, env));
+}
+
 export async function restoreIn(admin: PgAdmin, request: ServiceRequest, target: Credentials, file: string, step: DataStep, env: NodeJS.ProcessEnv): Promise<void> {
   const name = resourceName(request);
+  const label = basename(file);
   const pgRestore = pgTool('pg_restore', 'restoring a PostgreSQL database', admin, env);
   await checkDump(file, pgRestore);
   const what = `restoring PostgreSQL database "${name}"`;
   throwIfStopped(step, what);
   const began = Date.now();
-  const { fresh, old } = sideNames(name);
-  const database = createDatabase(fresh, target.username!);
-  await psql(admin, `${database.create};\n${database.close}\n`, `creating the database "${fresh}" to restore into`);
-  step.say(`restoring ${file} into a fresh database "${fresh}" as the role "${target.username}"`);
+  const { fresh, old } = sideNames(name, PG_NAME_MAX);
+  busySideNames.add(fresh);
   try {
-    const into = asService(target, fresh);
-    await fileToCommand(file, { command: pgRestore, args: [...PORTABLE, '--exit-on-error', ...into.args], env: into.env, what, step, secrets: [target.password!] });
-  } catch (error) {
-    await dropDatabase(admin, fresh);
-    if (step.signal?.aborted || !(error instanceof PaasmakerError) || error.code !== 'SERVICE_FAILED') throw error;
-    if (unreadable(error.detail)) throw notWhole(file, 'pg_restore could not read it to its end (cut short or damaged)', error.detail);
-    throw new PaasmakerError('SERVICE_FAILED', `restoring ${file} into "${name}" failed; "${name}" is unchanged`, {
-      hint: `what pg_restore could not do is below; the dump loads as the service's own role "${target.username}", which may not create what needs a superuser (some extensions)`,
-      detail: error.detail,
-    });
+    const database = createDatabase(fresh, target.username!);
+    await psql(admin, `${database.create};\n${database.close}\n`, `creating the database "${fresh}" to restore into`);
+    step.say(`restoring ${label} into a fresh database "${fresh}" as the role "${target.username}"`);
+    try {
+      const into = asService(target, fresh);
+      await fileToCommand(file, { command: pgRestore, args: [...PORTABLE, '--exit-on-error', ...into.args], env: into.env, what, step, secrets: [target.password!] });
+    } catch (error) {
+      // The error that matters is the restore's: a drop that fails is said, never thrown over it.
+      await dropDatabase(admin, fresh).catch((again: Error) => step.say(`warning: could not drop the fresh database "${fresh}": ${again.message}`));
+      if (step.signal?.aborted || !(error instanceof PaasmakerError) || error.code !== 'SERVICE_FAILED') throw error;
+      if (unreadable(error.detail)) throw dumpInvalid(file, 'postgresql', 'pg_restore could not read it to its end (cut short or damaged)', { detail: error.detail });
+      throw new PaasmakerError('SERVICE_FAILED', `restoring ${label} into "${name}" failed; "${name}" is unchanged`, {
+        hint: `what pg_restore could not do is below; the dump loads as the service's own role "${target.username}", which may not create what needs a superuser (some extensions)`,
+        detail: error.detail,
+      });
+    }
+    step.say(`restored into a fresh database in ${seconds(began)}; swapping it in for "${name}"`);
+    await swapIn(admin, name, fresh, old, step);
+  } finally {
+    busySideNames.delete(fresh);
   }
-  step.say(`restored into a fresh database in ${seconds(began)}; swapping it in for "${name}"`);
-  await swapIn(admin, name, fresh, old);
-  step.say(`restored "${name}" from ${file} in ${seconds(began)}`);
+  step.say(`restored "${name}" from ${label} in ${seconds(began)}`);
 }
 
 async function dropDatabase(admin: PgAdmin, database: string): Promise<void> {
-  await psql(admin, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${sqlString(database)};\nDROP DATABASE IF EXISTS ${pgIdent(database)};\n`, `dropping the database "${database}"`);
+  await psql(
+    admin,
+    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${sqlString(database)};\nDROP DATABASE IF EXISTS ${pgIdent(database)};\n`,
+    `dropping the database "${database}"`,
+    [],
+    'postgres',
+    DROP_TIMEOUT_MS,
+  );
 }
 
 /**
  * Puts `fresh` under the service's name: no new connections to either
  * database, their sessions ended (the app's, and autovacuum's on the fresh
  * copy), both renamed in one transaction, the old one dropped. Apps
- * reconnect to the new one with the same credentials.
+ * reconnect to the new one with the same credentials. Once the renames have
+ * committed the restore is done: an old database that cannot be dropped is
+ * left, and said, and swept at the next provision.
  */
-async function swapIn(admin: PgAdmin, name: string, fresh: string, old: string): Promise<void> {
+async function swapIn(admin: PgAdmin, name: string, fresh: string, old: string, step: DataStep): Promise<void> {
   const [current, next, previous] = [pgIdent(name), pgIdent(fresh), pgIdent(old)];
   try {
     // A session takes a moment to end after it is told to, and renaming waits for none: tried again until they are gone.
@@ -163,9 +182,33 @@ COMMIT;
       50,
     );
   } catch (error) {
-    await psql(admin, `ALTER DATABASE ${current} ALLOW_CONNECTIONS true;\n`, `opening "${name}" again`).catch(() => {});
-    await dropDatabase(admin, fresh).catch(() => {});
+    await psql(admin, `ALTER DATABASE ${current} ALLOW_CONNECTIONS true;\n`, `opening "${name}" again`).catch((again: Error) => step.say(`warning: ${again.message}`));
+    await dropDatabase(admin, fresh).catch((again: Error) => step.say(`warning: could not drop the fresh database "${fresh}": ${again.message}`));
     throw error;
   }
-  await psql(admin, `DROP DATABASE IF EXISTS ${previous};\n`, `dropping the old data of "${name}"`);
+  await dropDatabase(admin, old).catch((error: Error) =>
+    step.say(`warning: "${name}" is restored, but its old data could not be dropped: the database "${old}" is left (dropped at the service's next provision, or drop it yourself): ${error.message}`),
+  );
+}
+
+/**
+ * What a restore that was interrupted (a crash, a kill) left beside the
+ * service's database: its fresh copy, or its old data after the swap. Only
+ * names made by sideNames for this service, none a restore of this process
+ * is using nor any database in use, and only while the service's own
+ * database is there.
+ */
+export async function sweepSides(admin: PgAdmin, name: string, say: (line: string) => void): Promise<void> {
+  const stem = PG_NAME_MAX - SIDE_SUFFIX;
+  const listed = await psql(admin, `SELECT datname FROM pg_database WHERE left(datname, ${Math.min(name.length, stem)}) = left(${sqlString(name)}, ${stem});\n`, `looking for what a restore of "${name}" left`);
+  const names = listed.split('\n').map((line) => line.trim()).filter(Boolean);
+  if (!names.includes(name)) return;
+  const leftovers = names.filter((database) => sideNameOf(database, name, PG_NAME_MAX) && !busySideNames.has(database) && !busySideNames.has(database.replace(/__old_/, '__new_')));
+  for (const database of leftovers) {
+    // Not one in use: a restore another paasmaker process of this home runs has its pg_restore connected (DROP refuses while anyone is).
+    await psql(admin, `DROP DATABASE IF EXISTS ${pgIdent(database)};\n`, `dropping "${database}"`, [], 'postgres', DROP_TIMEOUT_MS).then(
+      () => say(`dropped "${database}", left by an interrupted restore of "${name}"`),
+      (error: Error) => say(`kept "${database}" (in use?): ${error.message}`),
+    );
+  }
 }

@@ -9,7 +9,7 @@ import { forgetPassword, pgIdent, resourceName, servicePassword, sqlString } fro
 import { retry, runClient } from '../run-client.js';
 import type { Credentials, ServiceContext, ServicePlugin, ServiceRequest } from '../types.js';
 import { createDatabase, psql, type PgAdmin } from './postgres-admin.js';
-import { cloneIn, dumpIn, restoreIn } from './postgres-data.js';
+import { checkIn, cloneIn, dumpIn, restoreIn, sweepSides } from './postgres-data.js';
 
 const SUPERUSER = 'paasmaker';
 
@@ -31,6 +31,7 @@ SELECT ${sqlString(database.create)} WHERE NOT EXISTS (SELECT FROM pg_database W
 ${database.close}
 `;
   await psql(admin, sql, `creating PostgreSQL database "${name}"`, [password]);
+  await sweepSides(admin, name, context.say).catch((error: Error) => context.say(`warning: could not look for what an interrupted restore of "${name}" left: ${error.message}`));
   return {
     protocol: 'pgsql',
     hostname: admin.host,
@@ -143,9 +144,10 @@ class PostgresCluster extends ManagedServer {
  * a dump of one restores into the other. A restore loads as the service's
  * own role, with the credentials provision() gives (made if missing).
  */
-function dumpAndRestore(plugin: string, admin: (request: ServiceRequest) => Promise<PgAdmin>, context: ServiceContext): Pick<ServicePlugin, 'dumpFormat' | 'dump' | 'restore'> {
+function dumpAndRestore(plugin: string, admin: (request: ServiceRequest) => Promise<PgAdmin>, context: ServiceContext): Pick<ServicePlugin, 'dumpFormat' | 'dump' | 'restore' | 'check'> {
   return {
     dumpFormat: 'postgresql',
+    check: async (request, file) => checkIn(await admin(request), file, context.env),
     dump: async (request, file, step) => dumpIn(await admin(request), request, file, step, context.env),
     restore: async (request, file, step) => {
       const server = await admin(request);

@@ -1,15 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { sniffDump } from '../../shared/dump-formats.js';
 import { PaasmakerError } from '../../shared/errors.js';
 import { memoryText as sizeText } from '../../shared/usage-text.js';
 import { shellQuote } from '../../shared/shell.js';
 import { INSTALL, requireBinary } from '../binaries.js';
-import { everySecond, fileKind, stoppedError, throwIfStopped } from '../dump-files.js';
+import { diskFull, dumpInvalid, everySecond, isDiskFull, newFile, stoppedError, throwIfStopped, wrongKind } from '../dump-files.js';
 import { ManagedServer, type ServerEndpoint } from '../managed-server.js';
 import { forgetPassword, resourceName, servicePassword } from '../names.js';
 import { firstError, RedisConnection, redisCommands, RedisReplyError, type RedisEndpoint, type Reply } from '../resp.js';
@@ -63,6 +64,7 @@ async function provisionInto(admin: RedisAdmin, plugin: string, request: Service
   } else if (admin.auth.length > 0) {
     [username, password] = admin.auth.length === 2 ? [admin.auth[0], admin.auth[1]] : ['default', admin.auth[0]];
   }
+  await sweepSpares(admin, context).catch((error: Error) => context.say(`warning: could not look for spare Redis databases a restore left: ${error.message}`));
   const credentials = username && password ? `${encodeURIComponent(username)}:${encodeURIComponent(password)}@` : '';
   return {
     protocol: 'redis',
@@ -175,7 +177,7 @@ class ScratchRedis {
     const limit = rdb ? 600_000 : 30_000;
     const deadline = Date.now() + limit;
     for (;;) {
-      throwIfStopped(step, rdb ? `loading ${rdb}` : 'starting a Redis server for the dump');
+      throwIfStopped(step, rdb ? `loading ${basename(rdb)}` : 'starting a Redis server for the dump');
       if (this.exited) {
         await this.closed; // its last words read
         // Redis's own words, without its log prefix (pid:role date time level) or its warnings about the machine.
@@ -186,8 +188,17 @@ class ScratchRedis {
           .filter((line) => !/^WARNING/.test(line));
         const telling = lines.filter((line) => /error|short read|signature|rdb|checksum|eof|version/i.test(line));
         const words = (telling.length > 0 ? telling : lines).slice(-6).join('\n');
+        const newer = /Can't handle RDB format version (\d+)/.exec(this.log);
+        if (rdb && newer) {
+          const version = /Redis version=([\d.]+)/.exec(this.log)?.[1];
+          throw dumpInvalid(rdb, 'redis', `was made by a newer Redis (RDB format version ${newer[1]}) than this redis-server${version ? ` (${version})` : ''} can read`, {
+            predicate: true,
+            detail: words,
+            hint: 'restore it where the redis-server is as new as the one that made the dump (upgrade redis-server), or dump the data again from a server of this version',
+          });
+        }
         if (rdb && /Short read|Wrong signature|RDB|checksum|Unexpected EOF|Bad file format|corrupt/i.test(this.log)) {
-          throw new PaasmakerError('DUMP_INVALID', `${rdb} is not a whole Redis RDB file: Redis refused to load it`, { detail: words, hint: 'use a whole copy of a dump of a redis or redis-external service' });
+          throw dumpInvalid(rdb, 'redis', 'Redis refused to load it (cut short or damaged)', { detail: words });
         }
         throw new PaasmakerError('SERVICE_FAILED', 'a temporary Redis server for the dump stopped at its start', { detail: words });
       }
@@ -252,7 +263,7 @@ function serviceIndex(plugin: string, request: ServiceRequest, context: ServiceC
  * DUMP and PTTL there, RESTORE here, a batch at a time. A key that expires
  * or goes meanwhile is left out. Resolves with the number copied.
  */
-async function copyKeys(from: RedisConnection, to: RedisConnection, step: DataStep, what: string): Promise<number> {
+async function copyKeys(from: RedisConnection, to: RedisConnection, step: DataStep, what: string, progress = { copied: 0 }): Promise<number> {
   let copied = 0;
   const quiet = everySecond(step, () => `${what}: ${copied} key(s) copied`);
   try {
@@ -267,6 +278,7 @@ async function copyKeys(from: RedisConnection, to: RedisConnection, step: DataSt
       const replies = await from.send(keys.flatMap((key) => [['DUMP', key], ['PTTL', key]]));
       const restores: Buffer[][] = [];
       keys.forEach((key, i) => {
+        if (key.equals(SPARE_MARKER)) return; // a restore's own, never data
         const payload = replies[2 * i];
         const ttl = replies[2 * i + 1];
         if (!(payload instanceof Buffer) || typeof ttl !== 'number' || ttl === -2 || ttl === 0) return;
@@ -275,16 +287,24 @@ async function copyKeys(from: RedisConnection, to: RedisConnection, step: DataSt
       const answers = await to.send(restores);
       const refused = answers.findIndex((answer) => answer instanceof RedisReplyError);
       if (refused !== -1) {
-        throw new PaasmakerError('SERVICE_FAILED', `${what}: Redis refused the key ${JSON.stringify(restores[refused]![1]!.toString())}: ${(answers[refused] as RedisReplyError).message}`, {
-          hint: 'a dump made by a newer Redis cannot be loaded by an older one',
-        });
+        const message = (answers[refused] as RedisReplyError).message;
+        throw new PaasmakerError('SERVICE_FAILED', `${what}: Redis refused the key ${JSON.stringify(restores[refused]![1]!.toString())}: ${message}`, { hint: refusalHint(message) });
       }
       copied += restores.length;
+      progress.copied = copied;
     } while (cursor !== '0');
   } finally {
     quiet();
   }
   return copied;
+}
+
+/** What to do about a key Redis refused, from what it said. */
+function refusalHint(message: string): string {
+  if (/^OOM\b|maxmemory/i.test(message)) return "the server is out of memory (maxmemory): a restore holds the service's old and new keys at once for a while; raise maxmemory or free memory, then restore again";
+  if (/payload version|checksum|Bad data format|DUMP payload/i.test(message)) return 'the key was written by a newer Redis than this server: restore onto a server at least as new as the one the dump was made on';
+  if (/NOPERM|permission/i.test(message)) return "the admin_url's user may not write every key: give it +@all on ~*";
+  return 'what Redis said is above';
 }
 
 /**
@@ -298,8 +318,12 @@ async function dumpFrom(admin: RedisAdmin, plugin: string, request: ServiceReque
   const index = serviceIndex(plugin, request, context);
   const what = `dumping Redis database ${index} on ${admin.host}:${admin.port}`;
   throwIfStopped(step, what);
-  rmSync(file, { force: true });
-  const scratch = await ScratchRedis.start(step, context.env);
+  const out = createWriteStream(file, { fd: newFile(file) });
+  const scratch = await ScratchRedis.start(step, context.env).catch((error: unknown) => {
+    out.destroy();
+    rmSync(file, { force: true });
+    throw error;
+  });
   try {
     const source = await adminConnection({ host: admin.host, port: admin.port }, admin.auth, index);
     const target = await scratch.connect(0);
@@ -312,9 +336,11 @@ async function dumpFrom(admin: RedisAdmin, plugin: string, request: ServiceReque
       source.close();
       target.close();
     }
-    await pipeline(createReadStream(join(scratch.dir, 'dump.rdb')), createWriteStream(file, { flags: 'wx', mode: 0o600 }), { signal: step.signal });
+    await pipeline(createReadStream(join(scratch.dir, 'dump.rdb')), out, { signal: step.signal });
   } catch (error) {
+    out.destroy();
     rmSync(file, { force: true });
+    if (isDiskFull(error)) throw diskFull(file, what, (error as Error).message);
     throw step.signal?.aborted ? stoppedError(step, what) : error;
   } finally {
     await scratch.stop();
@@ -322,89 +348,225 @@ async function dumpFrom(admin: RedisAdmin, plugin: string, request: ServiceReque
   step.say(`dumped Redis database ${index}: ${sizeText(statSync(file).size)} (RDB)`);
 }
 
-/** Spare database indexes being filled by a restore of this process. */
-const spares = new Set<string>();
+/**
+ * The key a restore sets in the spare index it fills, claiming it: set only
+ * while the index is empty (atomically, in a script), checked again at the
+ * swap and before the spare is flushed, so that only an index holding this
+ * restore's marker is ever swapped or emptied. Its value: this home's id and
+ * the restore's process id (a marker whose process is gone is a crash's)
+ * and its own random part.
+ */
+const SPARE_MARKER_NAME = '__paasmaker:restore-spare';
+const SPARE_MARKER = Buffer.from(SPARE_MARKER_NAME);
+const CLAIM = "if redis.call('DBSIZE') == 0 then redis.call('SET', KEYS[1], ARGV[1]) return 1 end return 0";
+/** The marker must be ours and the spare hold no more keys than ours; then the swap, and the marker set again in the spare (now the old data). Returns the old data's key count, or an error word. */
+const SWAP = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'lost' end
+if redis.call('DBSIZE') > tonumber(ARGV[2]) then return 'written' end
+redis.call('SELECT', ARGV[3])
+local size = redis.call('DBSIZE')
+redis.call('SELECT', ARGV[4])
+redis.call('DEL', KEYS[1])
+redis.call('SWAPDB', ARGV[3], ARGV[4])
+redis.call('SET', KEYS[1], ARGV[1])
+return size`;
+/** Flushes the spare only while it holds our marker and no more keys than ours. */
+const FLUSH = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'lost' end
+if redis.call('DBSIZE') > tonumber(ARGV[2]) then return 'written' end
+redis.call('FLUSHDB')
+return 'flushed'`;
+
+/** Removes the marker, if it is ours. */
+const UNMARK = "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end return 1";
+
+/** Removes from `spare` the keys the loaded dump holds: the keys a restore copied there, and no others. */
+async function unlinkDumpKeys(scratch: ScratchRedis, database: number, admin: RedisAdmin, spare: number): Promise<void> {
+  const source = await scratch.connect(database);
+  const target = await adminConnection({ host: admin.host, port: admin.port }, admin.auth, spare);
+  try {
+    let cursor = '0';
+    do {
+      const [scan] = await source.send([['SCAN', cursor, 'COUNT', '500']]);
+      if (!Array.isArray(scan)) return;
+      cursor = String(scan[0]);
+      const keys = (scan[1] as Buffer[]).filter((key) => !key.equals(SPARE_MARKER));
+      if (keys.length > 0) await target.send([[Buffer.from('UNLINK'), ...keys]]);
+    } while (cursor !== '0');
+  } finally {
+    source.close();
+    target.close();
+  }
+}
+
+/** The markers of this home's restores: its id (the same home, the same id), a random part per restore. */
+const homeId = (context: ServiceContext) => createHash('sha256').update(context.home).digest('hex').slice(0, 12);
+/** Whether a process of this machine is running (the one a marker names: another paasmaker of this home may be restoring). */
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Markers of restores this process is running: never swept. */
+const busyMarkers = new Set<string>();
+
+async function databaseCount(admin: RedisAdmin): Promise<number> {
+  const [databases] = await run(admin, [['CONFIG', 'GET', 'databases']], `asking Redis at ${admin.host}:${admin.port} how many databases it has`);
+  return Array.isArray(databases) && databases[1] ? Number(databases[1]) : 16;
+}
 
 /**
- * An index for a restore to fill: none a service of this plugin has on
- * record, nor 0, and empty. From the top down, away from where provision
- * takes new ones.
+ * Claims an index for a restore to fill, setting the marker in it: the
+ * `restore_index` option when given (it must be empty), or else, from the top
+ * down (away from where provision takes new ones), one that no service of
+ * this plugin has on record, not 0, and empty. On a shared server an empty
+ * index may be another tenant's that has no keys yet: `restore_index` names
+ * one set aside for restores.
  */
-async function spareIndex(admin: RedisAdmin, plugin: string, context: ServiceContext): Promise<number> {
-  const [databases] = await run(admin, [['CONFIG', 'GET', 'databases']], `asking Redis at ${admin.host}:${admin.port} how many databases it has`);
-  const count = Array.isArray(databases) && databases[1] ? Number(databases[1]) : 16;
+async function claimSpare(admin: RedisAdmin, plugin: string, request: ServiceRequest, index: number, token: string, context: ServiceContext): Promise<number> {
+  const claim = async (candidate: number) => {
+    const replies = await run(admin, [['SELECT', String(candidate)], ['EVAL', CLAIM, '1', SPARE_MARKER_NAME, token]], `claiming Redis database ${candidate} for the restore`);
+    firstError(replies, [['SELECT'], ['EVAL']]);
+    return replies[1] === 1;
+  };
   const taken = new Set(context.state.services.resources(plugin).map(Number));
-  for (let index = count - 1; index >= 1; index--) {
-    const key = `${admin.host}:${admin.port}/${index}`;
-    if (taken.has(index) || spares.has(key)) continue;
-    const [size] = await run(admin, [['SELECT', String(index)], ['DBSIZE']], `looking for a free Redis database index`).then((replies) => replies.slice(1));
-    if (size === 0 && !spares.has(key)) {
-      spares.add(key);
-      return index;
+  const count = await databaseCount(admin);
+  const option = request.options.restore_index;
+  if (option !== undefined) {
+    const chosen = Number(option);
+    if (!Number.isInteger(chosen) || chosen < 1 || chosen >= count || chosen === index || taken.has(chosen)) {
+      throw new PaasmakerError('CONFIG_INVALID', `restore_index ${JSON.stringify(option)} of the service "${request.symbolic}" is not a database index a restore may use`, {
+        hint: `give an index between 1 and ${count - 1} that no service uses (this service has ${index})`,
+      });
     }
+    if (await claim(chosen)) return chosen;
+    throw new PaasmakerError('SERVICE_FAILED', `restore_index ${chosen} on Redis at ${admin.host}:${admin.port} is not empty (another restore uses it, or it holds someone's keys)`, {
+      hint: `wait for the other restore to end, or empty database ${chosen} if its keys are not needed`,
+    });
+  }
+  for (let candidate = count - 1; candidate >= 1; candidate--) {
+    if (taken.has(candidate) || candidate === index) continue;
+    if (await claim(candidate)) return candidate;
   }
   throw new PaasmakerError('SERVICE_FAILED', `no free, empty database index on Redis at ${admin.host}:${admin.port} to restore into`, {
-    hint: 'a restore fills a spare index, then swaps it with the service\'s: destroy a service you no longer need, or raise "databases" in the server\'s configuration',
+    hint:
+      plugin === 'redis-external'
+        ? `a restore fills a spare index, then swaps it with the service's: set aside one index no one uses with restore_index (services: {${request.symbolic}: {plugin: redis-external, restore_index: N}} in config.yml), or raise "databases" in the server's configuration`
+        : 'a restore fills a spare index, then swaps it with the service\'s: destroy a service you no longer need',
   });
+}
+
+/** Runs a marker script on the spare index; its reply. */
+async function onSpare(admin: RedisAdmin, spare: number, script: string, token: string, args: string[], what: string): Promise<Reply> {
+  const replies = await run(admin, [['SELECT', String(spare)], ['EVAL', script, '1', SPARE_MARKER_NAME, token, ...args]], what);
+  firstError(replies, [['SELECT'], ['EVAL']]);
+  return replies[1]!;
+}
+
+/**
+ * Spare indexes a restore of this home left with its marker (a crash, a
+ * kill): flushed, but not one whose restore's process still runs.
+ */
+async function sweepSpares(admin: RedisAdmin, context: ServiceContext): Promise<void> {
+  const count = await databaseCount(admin);
+  const commands = Array.from({ length: count }, (_, index) => [
+    ['SELECT', String(index)],
+    ['GET', SPARE_MARKER_NAME],
+  ]).flat();
+  const replies = await run(admin, commands, `looking for spare Redis databases a restore left`);
+  const own = `${homeId(context)}:`;
+  for (let index = 0; index < count; index++) {
+    const marker = replies[2 * index + 1];
+    if (typeof marker !== 'string' || !marker.startsWith(own) || busyMarkers.has(marker) || alive(Number(marker.split(':')[1]))) continue;
+    context.say(`emptying Redis database ${index} on ${admin.host}:${admin.port}: a spare an interrupted restore left`);
+    await onSpare(admin, index, FLUSH, marker, [String(Number.MAX_SAFE_INTEGER)], `emptying the spare Redis database ${index}`);
+  }
 }
 
 /**
  * Replaces the service's keys with an RDB file's, all at once:
  *
  * 1. the file is loaded into a temporary redis-server, which refuses a file
- *    that is cut short or damaged (its checksum) before anything is touched;
- *    its keys must be in one database index (any: a dump has them in 0);
- * 2. they are copied, with their TTLs, into a spare index of the service's
- *    server: one no service has, and empty;
- * 3. SWAPDB exchanges the spare and the service's index at once: connected
- *    clients see the new data on their next command;
+ *    that is cut short or damaged (its checksum), or made by a newer Redis,
+ *    before anything is touched; its keys must be in one database index
+ *    (any: a dump has them in 0);
+ * 2. a spare index of the service's server is claimed (claimSpare: a marker
+ *    key set while it is empty) and the keys copied into it, with their TTLs;
+ * 3. SWAPDB exchanges the spare and the service's index at once, only while
+ *    the spare holds this restore's marker and no key it did not copy:
+ *    connected clients see the new data on their next command;
  * 4. the spare, which now holds the old data (or, after a failure, a
- *    partial copy), is flushed.
+ *    partial copy), is flushed, again only while it holds the marker and
+ *    nobody else's keys. What someone else wrote into it is left alone.
  */
 async function restoreInto(admin: RedisAdmin, plugin: string, request: ServiceRequest, file: string, step: DataStep, context: ServiceContext): Promise<void> {
   const index = serviceIndex(plugin, request, context);
   const what = `restoring Redis database ${index} on ${admin.host}:${admin.port}`;
-  step.say(`checking ${file}`);
-  const kind = fileKind(file);
-  if (kind !== 'a Redis RDB file') {
-    throw new PaasmakerError('DUMP_INVALID', `${file} is not a Redis RDB file: it is ${kind}`, { hint: 'give a file made by a dump of a redis or redis-external service' });
-  }
+  const label = basename(file);
+  step.say(`checking ${label}`);
+  const found = await sniffDump(file);
+  if (found.format !== 'redis' || found.gzip) throw await wrongKind(file, 'redis');
   const scratch = await ScratchRedis.start(step, context.env, file);
+  const token = `${homeId(context)}:${process.pid}:${randomBytes(8).toString('hex')}`;
+  busyMarkers.add(token);
   try {
     const [info] = await redisCommands({ path: scratch.socket }, [['INFO', 'keyspace']]);
     const filled = [...String(info).matchAll(/^db(\d+):keys=(\d+)/gm)].filter((match) => Number(match[2]) > 0).map((match) => Number(match[1]));
     if (filled.length > 1) {
-      throw new PaasmakerError('DUMP_INVALID', `${file} holds keys in ${filled.length} database indexes (${filled.join(', ')}): a service's dump holds one`, {
+      throw dumpInvalid(file, 'redis', `holds keys in ${filled.length} database indexes (${filled.join(', ')}): a service's dump holds one`, {
+        predicate: true,
         hint: 'a dump of a redis service has its keys in database 0; copy the index you want into 0 of an RDB of its own',
       });
     }
-    const spare = await spareIndex(admin, plugin, context);
-    const spareKey = `${admin.host}:${admin.port}/${spare}`;
+    const spare = await claimSpare(admin, plugin, request, index, token, context);
+    step.say(`filling the spare Redis database ${spare}`);
+    /** Keys the spare may hold when flushed: ours (and the marker); more means someone else wrote there. */
+    let expected = 0;
+    const progress = { copied: 0 };
     try {
       const source = await scratch.connect(filled[0] ?? 0);
       const target = await adminConnection({ host: admin.host, port: admin.port }, admin.auth, spare);
       try {
-        const copied = await copyKeys(source, target, step, what);
+        const copied = await copyKeys(source, target, step, what, progress);
         throwIfStopped(step, what);
-        firstError(await target.send([['SWAPDB', String(index), String(spare)]]), [['SWAPDB']]);
+        const swapped = await onSpare(admin, spare, SWAP, token, [String(copied + 1), String(index), String(spare)], `swapping the restored keys into Redis database ${index}`);
+        if (typeof swapped !== 'number') {
+          expected = copied + 1;
+          throw new PaasmakerError('SERVICE_FAILED', `${what}: ${swapped === 'lost' ? `the spare database ${spare} lost this restore's marker` : `someone else wrote keys into the spare database ${spare} during the restore`}; database ${index} is unchanged`, {
+            hint:
+              plugin === 'redis-external'
+                ? `another app uses database ${spare} of this server: set aside one no one uses with the service's restore_index option in config.yml, then restore again`
+                : 'restore again',
+          });
+        }
+        expected = swapped + 1;
         step.say(`${what}: swapped in ${copied} key(s)`);
       } finally {
         source.close();
         target.close();
       }
     } finally {
-      const flush = [['SELECT', String(spare)], ['FLUSHDB']];
-      await run(admin, flush, `emptying the spare Redis database ${spare}`)
-        .then((replies) => firstError(replies, flush))
-        .catch((error: Error) => step.say(`could not empty the spare Redis database ${spare}: ${error.message}`));
-      spares.delete(spareKey);
+      const limit = expected || progress.copied + 1;
+      await onSpare(admin, spare, FLUSH, token, [String(limit)], `emptying the spare Redis database ${spare}`)
+        .then(async (result) => {
+          if (result !== 'written') return;
+          // Someone else's keys are there: only ours go (the marker, and before the swap the keys the dump holds).
+          if (!expected || expected === progress.copied + 1) await unlinkDumpKeys(scratch, filled[0] ?? 0, admin, spare);
+          await onSpare(admin, spare, UNMARK, token, [], `removing the restore's marker from Redis database ${spare}`);
+          step.say(`warning: Redis database ${spare} holds keys someone else wrote during the restore: only this restore's keys were removed from it`);
+        })
+        .catch((error: Error) => step.say(`warning: could not empty the spare Redis database ${spare}: ${error.message}`));
     }
   } catch (error) {
     throw step.signal?.aborted ? stoppedError(step, what) : error;
   } finally {
+    busyMarkers.delete(token);
     await scratch.stop();
   }
-  step.say(`restored Redis database ${index} from ${file}`);
+  step.say(`restored Redis database ${index} from ${label}`);
 }
 
 /** The platform's own redis-server: AOF and RDB on, users in an ACL file. */
