@@ -204,7 +204,7 @@ describe('snapshot restore of several services', () => {
     const pid = await webPid(home, 'parts');
     const refused = await cli(home, ['db', 'snapshot', 'restore', 'then', '--yes'], dir);
     expect(refused.exitCode).toBe(1);
-    expect(refused.stderr).toContain('files.tar.gz is damaged or cut short');
+    expect(refused.stderr).toContain('files.tar.gz is not a whole dump: it is damaged or cut short');
     expect(refused.stdout).not.toMatch(/stopping parts's processes/);
     expect(rows(home, 'parts')).toEqual(['now']);
     expect(await webPid(home, 'parts')).toBe(pid);
