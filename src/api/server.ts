@@ -44,12 +44,11 @@ function send(res: ServerResponse, status: number, value: unknown, headers: Reco
 function sendFile(res: ServerResponse, type: string, answer: FileAnswer, headers: Record<string, string>): void {
   const input = createReadStream(answer.file);
   res.writeHead(200, { ...headers, 'content-type': type, 'content-length': statSync(answer.file).size, 'content-disposition': `attachment; filename="${answer.name.replace(/[^\w.-]/g, '_')}"`, 'cache-control': 'no-store' });
-  let whole = false;
   input.on('error', () => res.destroy());
-  res.on('finish', () => (whole = true));
+  // Whole when every byte was handed to the connection: 'close' may come before a 'finish' listener has run.
   res.on('close', () => {
     input.destroy();
-    answer.done?.(whole);
+    answer.done?.(res.writableFinished);
   });
   input.pipe(res);
 }

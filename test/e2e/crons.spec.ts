@@ -174,8 +174,8 @@ describe('crons and depends_on', () => {
     expect(list).toEqual(rows.json);
     expect(await api(daemon.socket, 'POST', '/api/v1/apps/chores/crons/nosuch/run')).toMatchObject({ status: 404, json: { code: 'CRON_NOT_FOUND', hint: 'crons: sweep, tick' } });
     expect(await api(daemon.socket, 'POST', '/api/v1/apps/nosuch/crons/sweep/run')).toMatchObject({ status: 404, json: { code: 'APP_NOT_FOUND' } });
-    // `paasmaker cron run <TAB>` offers them, from the same route.
-    expect((await runCli(['__complete', 'cron', 'run', ''], { home })).stdout.split('\n')).toEqual(expect.arrayContaining(['sweep\tchores 0 0 1 1 *', 'tick\tchores 0 0 1 1 *']));
+    // `paasmaker cron run <TAB>` offers them, from the same route (waiting longer than a shell would: this machine may be busy).
+    expect((await runCli(['__complete', 'cron', 'run', ''], { home, env: { PAASMAKER_COMPLETION_WAIT_MS: '5000' } })).stdout.split('\n')).toEqual(expect.arrayContaining(['sweep\tchores 0 0 1 1 *', 'tick\tchores 0 0 1 1 *']));
     const unknown = await runCli(['cron', 'run', 'nosuch', '-C', dir], { home });
     expect(unknown.exitCode).toBe(1);
     expect(unknown.stderr).toMatch(/no cron "nosuch"/);
