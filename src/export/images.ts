@@ -48,8 +48,13 @@ export const IMAGE_PORT = 8080;
 /** The first line of every file the export writes: a file without it is the user's, never overwritten. */
 export const EXPORT_MARK = '# Written by paasmaker export';
 
-/** What a build context should leave out, written beside each Dockerfile (BuildKit reads <Dockerfile>.dockerignore). */
-export const DOCKERIGNORE = [EXPORT_MARK, '.git', '.env', 'node_modules', ''].join('\n');
+/**
+ * What a build context should leave out, written beside each Dockerfile
+ * (BuildKit reads <Dockerfile>.dockerignore): the repository, the .env the
+ * platform passes as variables, what prepare installs, and an export's
+ * compose.yaml (it holds passwords) when it is written into the project.
+ */
+export const DOCKERIGNORE = [EXPORT_MARK, '.git', '.env', 'node_modules', 'compose.yaml', ''].join('\n');
 
 /** Base images when the project asks for no version (or any): current long-term releases. */
 const DEFAULT_VERSIONS: Record<string, string> = { node: '22', python: '3.12', php: '8.3', ruby: '3.3' };

@@ -58,6 +58,7 @@ describe('paasmaker export compose', () => {
     const web = compose.services.web!;
     expect(web.build!.dockerfile).toMatch(/Dockerfile(\.web)?$/);
     expect(existsSync(join(out, example, web.build!.dockerfile.endsWith('.web') ? 'Dockerfile.web' : 'Dockerfile'))).toBe(true);
+    expect(readFileSync(join(out, example, `${web.build!.dockerfile.split('/').pop()}.dockerignore`), 'utf8').split('\n')).toEqual(expect.arrayContaining(['.git', '.env', 'node_modules']));
     expect(web.environment!.PORT).toBe('8080');
     expect(web.ports).toEqual(['8080:8080']);
     expect(web.deploy!.replicas).toBe(1);
