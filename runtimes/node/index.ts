@@ -83,7 +83,7 @@ interface Wanted {
 }
 
 /** What the project asks for: the manifest, else .nvmrc / .node-version, else package.json engines.node, else any. */
-function wantedNode(ctx: RuntimeContext): Wanted {
+export function wantedNode(ctx: RuntimeContext): Wanted {
   const { instance, manifest } = ctx;
   const fromManifest = manifestRange(instance, 'node', '"20", ">=20" or "^20.11"');
   if (fromManifest) return { range: fromManifest, text: instance.runtime.version!.trim(), from: describePosition(instance.position) };

@@ -55,7 +55,7 @@ interface Wanted {
 }
 
 /** What the project asks for: the manifest, else composer.json's require.php (when it reads as a range), else any. */
-function wantedPhp(ctx: RuntimeContext): Wanted {
+export function wantedPhp(ctx: RuntimeContext): Wanted {
   const { instance, manifest } = ctx;
   const fromManifest = manifestRange(instance, 'php', '"8.2", "8" or ">=8.1"');
   if (fromManifest) return { range: fromManifest, text: instance.runtime.version!.trim(), from: describePosition(instance.position) };

@@ -49,7 +49,7 @@ interface Wanted {
 }
 
 /** What the project asks for: the manifest, else .python-version (same minor release), else any. */
-function wantedPython(ctx: RuntimeContext): Wanted {
+export function wantedPython(ctx: RuntimeContext): Wanted {
   const { instance, manifest } = ctx;
   const fromManifest = manifestRange(instance, 'python', '"3.11", ">=3.9" or "^3.10"');
   if (fromManifest) return { range: fromManifest, text: instance.runtime.version!.trim(), from: describePosition(instance.position) };
@@ -73,7 +73,7 @@ function installHint(range: string, env: NodeJS.ProcessEnv): string {
 }
 
 /** A requirements file with nothing but comments and blank lines installs nothing. */
-function hasRequirements(file: string): boolean {
+export function hasRequirements(file: string): boolean {
   return readFileSync(file, 'utf8')
     .split('\n')
     .some((line) => line.trim() !== '' && !line.trim().startsWith('#'));

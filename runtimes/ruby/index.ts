@@ -62,7 +62,7 @@ interface Wanted {
 }
 
 /** What the project asks for: the manifest, else .ruby-version (same minor release), else any. */
-function wantedRuby(ctx: RuntimeContext): Wanted {
+export function wantedRuby(ctx: RuntimeContext): Wanted {
   const { instance, manifest } = ctx;
   const fromManifest = manifestRange(instance, 'ruby', '"3.2", "3" or ">=3.1"');
   if (fromManifest) return { range: fromManifest, text: instance.runtime.version!.trim(), from: describePosition(instance.position) };

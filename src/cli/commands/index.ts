@@ -67,6 +67,7 @@ import switchCommand from './switch.js';
 import rollback from './rollback.js';
 import gitInit from './git-init.js';
 import gitReceive from './git-receive.js';
+import exportCompose from './export-compose.js';
 
 // Every command, in the order `paasmaker --help` lists them; a group comes
 // before its subcommands.
@@ -113,6 +114,8 @@ export const commands: readonly CommandSpec<never>[] = [
   cronRun,
   top,
   consoleCommand,
+  { name: 'export', description: 'the app for other platforms: docker compose, Kubernetes' },
+  exportCompose,
   { name: 'daemon', description: 'the background platform: one router and API for every project' },
   daemonStart,
   daemonStop,
