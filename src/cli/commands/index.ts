@@ -67,6 +67,7 @@ import switchCommand from './switch.js';
 import rollback from './rollback.js';
 import gitInit from './git-init.js';
 import gitReceive from './git-receive.js';
+import exportKubernetes from './export-kubernetes.js';
 
 // Every command, in the order `paasmaker --help` lists them; a group comes
 // before its subcommands.
@@ -148,4 +149,6 @@ export const commands: readonly CommandSpec<never>[] = [
   plugins,
   pluginsAdd,
   completion,
+  { name: 'export', description: 'the app for other platforms: Kubernetes objects' },
+  exportKubernetes,
 ];
