@@ -3,7 +3,8 @@ import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import type { ResolvedManifest, ResolvedService } from '../shared/manifest.js';
-import { DEFAULT_SYMBOLS } from '../services/registry.js';
+import type { PlatformConfig } from '../services/config.js';
+import { pluginFor } from '../services/index.js';
 import { envName, serviceEnvironment, type ProvisionedService } from '../services/environment.js';
 import type { Credentials, ServiceKind } from '../services/types.js';
 import { PaasmakerError } from '../shared/errors.js';
@@ -15,6 +16,8 @@ export interface ServiceExportOptions {
   set: Record<string, Record<string, string>>;
   /** A new password for a managed server's credentials (tests give a fixed one). */
   password: () => string;
+  /** $PAASMAKER_HOME/config.yml, for the plugins of symbolic names it defines (pg-shared). */
+  config?: PlatformConfig;
 }
 
 /** A Kubernetes object as the export builds it: a kubernetes-models class instance. */
@@ -57,10 +60,9 @@ const ENGINES: Record<Engine, { image: string; port: number; scheme: string; pro
 
 const KINDS: Record<string, ServiceKind> = { postgres: 'sql', mysql: 'sql', redis: 'redis', sqlite: 'sql', filesystem: 'file', parameters: 'values', mail: 'mail' };
 
-/** The built-in plugin a manifest's symbolic name stands for (postgres-external counts as postgres); undefined for others. */
-export function builtInPlugin(service: ResolvedService): string | undefined {
-  const plain = service.plugin.replace(/-external$/, '');
-  return DEFAULT_SYMBOLS[plain];
+/** The built-in plugin a manifest's symbolic name stands for, as config.yml says (postgres-external counts as postgres); else the plugin's own name. */
+export function builtInPlugin(service: ResolvedService, config: PlatformConfig = { file: '', services: {}, plugins: [] }): string {
+  return (pluginFor(config, service.plugin) ?? service.plugin).replace(/-external$/, '');
 }
 
 /** A name Kubernetes takes for an object: lowercase, a-z0-9 and "-", at most `max` characters. */
@@ -191,10 +193,10 @@ export function exportServices(manifest: ResolvedManifest, options: ServiceExpor
     }
   }
   const provisioned: ProvisionedService[] = [];
-  const perService: Array<{ service: ResolvedService; plugin: string | undefined }> = manifest.services.map((service) => ({ service, plugin: builtInPlugin(service) }));
+  const perService = manifest.services.map((service) => ({ service, plugin: builtInPlugin(service, options.config) }));
   for (const { service, plugin } of perService) {
     const given = options.set[service.name] ?? {};
-    const kind: ServiceKind = (plugin ? KINDS[plugin] : undefined) ?? 'values';
+    const kind: ServiceKind = KINDS[plugin] ?? 'values';
     let credentials: Credentials;
     if (plugin === 'postgres' || plugin === 'mysql' || plugin === 'redis') {
       if (options.services === 'managed' && Object.keys(given).length === 0) {
@@ -240,7 +242,7 @@ export function exportServices(manifest: ResolvedManifest, options: ServiceExpor
       };
       if (!given.url) out.notes.push(`service ${service.name}: ${what} has no cluster counterpart the export makes; fill the REPLACE-ME values of Secret ${kubeName(63, app, service.name, 'env')} (or --set ${service.name}.url=…)`);
     }
-    provisioned.push({ name: service.name, symbolic: service.plugin, plugin: plugin ?? service.plugin, kind, ...(plugin === 'mail' ? { urlVariable: 'MAIL_URL' } : {}), branch: '', credentials });
+    provisioned.push({ name: service.name, symbolic: service.plugin, plugin, kind, ...(plugin === 'mail' ? { urlVariable: 'MAIL_URL' } : {}), branch: '', credentials });
   }
 
   // Each service's own <NAME>_… variables in a Secret of its own (a parameters service's in the ConfigMap); what several share (DATABASE_URL, PM_SERVICES, …) in the app's.

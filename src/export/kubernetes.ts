@@ -7,6 +7,7 @@ import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { stringify } from 'yaml';
+import type { PlatformConfig } from '../services/config.js';
 import type { ResolvedInstance, ResolvedManifest } from '../shared/manifest.js';
 import { isSecret } from '../services/environment.js';
 import { newPassword } from '../services/names.js';
@@ -33,6 +34,8 @@ export interface KubernetesOptions {
   set: Record<string, Record<string, string>>;
   /** A managed server's new password (default: a random one). */
   password?: () => string;
+  /** $PAASMAKER_HOME/config.yml: the plugins of its symbolic service names. */
+  config?: PlatformConfig;
 }
 
 export interface KubernetesExport {
@@ -71,7 +74,7 @@ export function exportKubernetes(manifest: ResolvedManifest, options: Kubernetes
     labels: standardLabels(app, component),
     ...(annotations && Object.keys(annotations).length > 0 ? { annotations } : {}),
   });
-  const services = exportServices(manifest, { services: options.services, set: options.set, password: options.password ?? newPassword }, namespace);
+  const services = exportServices(manifest, { services: options.services, set: options.set, password: options.password ?? newPassword, config: options.config }, namespace);
   const notes = [...services.notes];
   const objects: KubeObject[] = [];
   if (namespace) objects.push(new Namespace({ metadata: { name: namespace, labels: { 'app.kubernetes.io/managed-by': 'paasmaker' } } }));

@@ -47,7 +47,10 @@ async function exportKubernetesCommand(dir: string, options: Options): Promise<n
   }
   const manifest = (await import('../../manifest/index.js')).loadManifest(dir);
   const { exportKubernetes, kubernetesYaml } = await import('../../export/kubernetes.js');
-  const result = exportKubernetes(manifest, { namespace: options.namespace, images, registry: options.registry, domain: options.domain, services: mode, set });
+  const { loadConfig } = await import('../../services/config.js');
+  const { paasmakerHome } = await import('../../shared/paths.js');
+  const config = loadConfig(paasmakerHome());
+  const result = exportKubernetes(manifest, { namespace: options.namespace, images, registry: options.registry, domain: options.domain, services: mode, set, config });
   const yaml = kubernetesYaml(manifest, result.objects);
   const toBuild = result.images.filter((plan) => plan.dockerfile);
   const output = options.output;
