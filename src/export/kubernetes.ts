@@ -96,7 +96,9 @@ export function exportKubernetes(manifest: ResolvedManifest, options: Kubernetes
   if (limited) {
     const many = manifest.instances.filter((instance) => instance.quantity > 1 && !instance.oneshot);
     const why = `${services.volumes.map((volume) => volume.service).join(', ')} keep${services.volumes.length === 1 ? 's' : ''} data in files on a ReadWriteOnce volume`;
-    notes.push(`${why}: every instance type runs one replica${many.length > 0 ? ` (${many.map((instance) => `${instance.name} asks for ${instance.quantity}`).join(', ')})` : ''}; use a database server (postgres, mysql) to run more`);
+    notes.push(
+      `${why}: every instance type runs one replica${many.length > 0 ? ` (${many.map((instance) => `${instance.name} asks for ${instance.quantity}`).join(', ')})` : ''}, and pods that mount the volume must run on one node; use a database server (postgres, mysql) to run more`,
+    );
   }
 
   const routed = manifest.instances.filter((instance) => !instance.standalone && !instance.oneshot);

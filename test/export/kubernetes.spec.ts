@@ -137,7 +137,7 @@ describe('paasmaker export kubernetes: objects', () => {
     // sqlite keeps its data in a file on one volume: one replica, said where the user looks.
     expect(web.spec.replicas).toBe(1);
     expect(web.metadata.annotations['paasmaker.io/single-replica']).toMatch(/quantity 3 limited to 1: files/);
-    expect(notes.join('\n')).toMatch(/files keeps data in files on a ReadWriteOnce volume: every instance type runs one replica \(web asks for 3, api asks for 2, worker asks for 2\)/);
+    expect(notes.join('\n')).toMatch(/files keeps data in files on a ReadWriteOnce volume: every instance type runs one replica \(web asks for 3, api asks for 2, worker asks for 2\), and pods that mount the volume must run on one node/);
     const pod = web.spec.template.spec;
     expect(pod.nodeSelector).toEqual({ disk: 'ssd', 'topology.kubernetes.io/zone': 'eu-west-1a' });
     expect(pod.topologySpreadConstraints).toEqual([{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: web.spec.selector.matchLabels } }]);
@@ -268,6 +268,14 @@ describe('paasmaker export kubernetes: the command', () => {
     expect(objects[0]).toMatchObject({ kind: 'Namespace', metadata: { name: 'shop' } });
     expect(objects.find((object) => object.kind === 'Deployment' && object.metadata.name === 'shop-api')!.spec.template.spec.containers[0].image).toBe('ghcr.io/acme/api:1.2');
     expect(objects.find((object) => object.kind === 'Deployment' && object.metadata.name === 'shop-web')!.spec.template.spec.containers[0].image).toBe('ghcr.io/acme/shop-web:latest');
+
+    // -o FILE: the same YAML in a file of the owner's only; Dockerfiles need a folder.
+    const file = join(scratch('pm-k8s-file-'), 'shop.yaml');
+    const written = await runCli([...args, '-o', file], { home: pmHome });
+    expect(written.exitCode, written.stderr).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(`${first.stdout}\n`); // execa strips stdout's last newline
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(written.stderr).toMatch(/not written \(give -o DIR to write them\): Dockerfile\.web/);
   });
 
   it('refuses what it cannot read: an unknown instance, service or mode', async () => {
@@ -324,6 +332,7 @@ function kubectlState(): 'missing' | 'no-cluster' | 'ready' {
 describe('kubectl apply --dry-run=client', () => {
   const state = kubectlState();
   if (state !== 'ready') {
+    console.log(state === 'missing' ? 'kubectl is not installed: the exported objects are not dry-run applied' : 'kubectl reaches no cluster: the exported objects are not dry-run applied');
     it.skip(state === 'missing' ? 'skipped: kubectl is not installed' : 'skipped: kubectl is installed but reaches no cluster (a client dry run reads its API)', () => {});
     return;
   }
