@@ -31,7 +31,7 @@ export default defineCommand<Options>({
 function pairs(flag: string, values: string[] | undefined, pattern: RegExp, example: string): RegExpExecArray[] {
   return (values ?? []).map((value) => {
     const match = pattern.exec(value);
-    if (!match) throw new PaasmakerError('USAGE', `${flag} ${value}: expected ${example}`);
+    if (!match) throw new PaasmakerError('USAGE', `${flag} ${value}: expected ${example}`, { hint: `${flag} takes the values after it: give the project folder first (paasmaker export kubernetes DIR ${flag} …)` });
     return match;
   });
 }
