@@ -14,8 +14,8 @@ export interface ServiceExportOptions {
   services: 'external' | 'managed';
   /** --set SERVICE.KEY=VALUE: url, host, port, user, password, database (a parameters service: any key). */
   set: Record<string, Record<string, string>>;
-  /** A new password for a managed server's credentials (tests give a fixed one). */
-  password: () => string;
+  /** The password of a managed server's credentials Secret (by its name): the one an earlier export wrote, else a new one. */
+  password: (secret: string) => string;
   /** $PAASMAKER_HOME/config.yml, for the plugins of symbolic names it defines (pg-shared). */
   config?: PlatformConfig;
 }
@@ -133,12 +133,30 @@ function externalCredentials(engine: Engine, service: string, given: Record<stri
   };
 }
 
+/** The Secret holding a managed server's own credentials. */
+export const credentialsName = (app: string, service: string): string => `${kubeName(52, app, service)}-credentials`;
+
+/** The passwords of managed servers' credentials Secrets in YAML an earlier export wrote, by Secret name: exporting again keeps them. */
+export function earlierPasswords(documents: readonly unknown[]): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const document of documents) {
+    const object = document as { kind?: unknown; metadata?: { name?: unknown }; stringData?: Record<string, unknown> } | null;
+    const name = object?.metadata?.name;
+    if (object?.kind !== 'Secret' || typeof name !== 'string' || !name.endsWith('-credentials')) continue;
+    const data = object.stringData ?? {};
+    const password = data.POSTGRES_PASSWORD ?? data.MARIADB_PASSWORD ?? data.REDIS_PASSWORD;
+    if (typeof password === 'string' && password !== '') found.set(name, password);
+  }
+  return found;
+}
+
 /** A database server in the cluster: a StatefulSet with a volume claim, its Service, its credentials' Secret. */
-function managedServer(engine: Engine, app: string, service: string, password: string, namespace: string | undefined): { objects: KubeObject[]; credentials: Credentials } {
+function managedServer(engine: Engine, app: string, service: string, passwordFor: (secret: string) => string, namespace: string | undefined): { objects: KubeObject[]; credentials: Credentials } {
   const spec = ENGINES[engine];
   const name = kubeName(52, app, service);
   const labels = standardLabels(app, service);
-  const credentialsSecret = `${name}-credentials`;
+  const credentialsSecret = credentialsName(app, service);
+  const password = passwordFor(credentialsSecret);
   const user = engine === 'redis' ? 'default' : kubeName(32, app).replace(/-/g, '_');
   const database = engine === 'redis' ? '0' : user;
   const meta = (objectName: string) => ({ name: objectName, ...(namespace ? { namespace } : {}), labels });
@@ -200,7 +218,7 @@ export function exportServices(manifest: ResolvedManifest, options: ServiceExpor
     let credentials: Credentials;
     if (plugin === 'postgres' || plugin === 'mysql' || plugin === 'redis') {
       if (options.services === 'managed' && Object.keys(given).length === 0) {
-        const server = managedServer(plugin, app, service.name, options.password(), namespace);
+        const server = managedServer(plugin, app, service.name, options.password, namespace);
         out.objects.push(...server.objects);
         credentials = server.credentials;
       } else {

@@ -32,8 +32,8 @@ export interface KubernetesOptions {
   services: 'external' | 'managed';
   /** --set SERVICE.KEY=VALUE */
   set: Record<string, Record<string, string>>;
-  /** A managed server's new password (default: a random one). */
-  password?: () => string;
+  /** A managed server's password by its credentials Secret's name (default: a new random one). */
+  password?: (secret: string) => string;
   /** $PAASMAKER_HOME/config.yml: the plugins of its symbolic service names. */
   config?: PlatformConfig;
 }
@@ -74,7 +74,7 @@ export function exportKubernetes(manifest: ResolvedManifest, options: Kubernetes
     labels: standardLabels(app, component),
     ...(annotations && Object.keys(annotations).length > 0 ? { annotations } : {}),
   });
-  const services = exportServices(manifest, { services: options.services, set: options.set, password: options.password ?? newPassword, config: options.config }, namespace);
+  const services = exportServices(manifest, { services: options.services, set: options.set, password: options.password ?? (() => newPassword()), config: options.config }, namespace);
   const notes = [...services.notes];
   const objects: KubeObject[] = [];
   if (namespace) objects.push(new Namespace({ metadata: { name: namespace, labels: { 'app.kubernetes.io/managed-by': 'paasmaker' } } }));

@@ -252,6 +252,12 @@ describe('paasmaker export kubernetes: the command', () => {
     expect(result.stderr).not.toContain(password);
     expect(readFileSync(join(out, 'Dockerfile.web'), 'utf8')).toContain('FROM ');
     expect(readFileSync(join(out, 'BUILD.md'), 'utf8')).toMatch(/docker build -f \S*Dockerfile\.web -t guestbook-pg-web:latest \./);
+
+    // Exporting again over it keeps the database's password: the same file, byte for byte.
+    const before = readFileSync(join(out, 'all.yaml'), 'utf8');
+    const again = await runCli(['export', 'kubernetes', join(examples, 'guestbook-pg'), '-o', `${out}/`, '--services', 'managed'], { home: home() });
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(readFileSync(join(out, 'all.yaml'), 'utf8')).toBe(before);
   });
 
   it('writes the same YAML twice (stdout), and lists the Dockerfiles it did not write', async () => {

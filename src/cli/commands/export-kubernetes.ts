@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, extname, join, relative, resolve } from 'node:path';
 import { defineCommand } from '../command.js';
 import { PaasmakerError } from '../../shared/errors.js';
@@ -47,17 +47,24 @@ async function exportKubernetesCommand(dir: string, options: Options): Promise<n
   }
   const manifest = (await import('../../manifest/index.js')).loadManifest(dir);
   const { exportKubernetes, kubernetesYaml } = await import('../../export/kubernetes.js');
+  const { earlierPasswords } = await import('../../export/kubernetes-services.js');
+  const { newPassword } = await import('../../services/names.js');
   const { loadConfig } = await import('../../services/config.js');
   const { paasmakerHome } = await import('../../shared/paths.js');
   const config = loadConfig(paasmakerHome());
-  const result = exportKubernetes(manifest, { namespace: options.namespace, images, registry: options.registry, domain: options.domain, services: mode, set, config });
+  const output = options.output;
+  const asFile = output !== undefined && !/\/$/.test(output) && (['.yaml', '.yml'].includes(extname(output)) || (existsSync(output) && !statSync(output).isDirectory()));
+  const target = output === undefined ? undefined : asFile ? output : join(output, 'all.yaml');
+  // Exporting again over an earlier export keeps its managed servers' passwords: the data they guard stays reachable, and the diff shows only what changed.
+  const earlier = target && existsSync(target) ? earlierPasswords((await import('yaml')).parseAllDocuments(readFileSync(target, 'utf8')).map((document) => document.toJS() as unknown)) : new Map<string, string>();
+  const password = (secret: string) => earlier.get(secret) ?? newPassword();
+  const result = exportKubernetes(manifest, { namespace: options.namespace, images, registry: options.registry, domain: options.domain, services: mode, set, config, password });
   const yaml = kubernetesYaml(manifest, result.objects);
   const toBuild = result.images.filter((plan) => plan.dockerfile);
-  const output = options.output;
   if (output === undefined) {
     process.stdout.write(yaml);
     if (toBuild.length > 0) process.stderr.write(`not written (give -o DIR to write them): ${toBuild.map((plan) => plan.dockerfile!.path).join(', ')}, to build ${toBuild.map((plan) => plan.image).join(', ')}\n`);
-  } else if (!/\/$/.test(output) && (['.yaml', '.yml'].includes(extname(output)) || (existsSync(output) && !statSync(output).isDirectory()))) {
+  } else if (asFile) {
     mkdirSync(dirname(resolve(output)), { recursive: true });
     writeSecretFile(output, yaml);
     process.stderr.write(`wrote ${output}\n`);
