@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { getRuntime } from '../../runtimes/index.js';
 import { firstProblem, problemsFrom } from './issues.js';
 import { manifestError } from './positions.js';
-import { APP_NAME, HOSTNAME_HINT, isHostname, PART_NAME, requestPath } from './schema.js';
+import { APP_NAME, HOSTNAME_HINT, isHostname, PART_NAME, placementTags, requestPath } from './schema.js';
 import { CRON_HINT, cronProblem, HEALTH_DEFAULTS, inferRuntime } from './paasmaker-yml.js';
 import type { ResolvedInstance, ResolvedManifest, ResolvedService, RuntimeName } from './types.js';
 import { readYaml } from './yaml-source.js';
@@ -10,7 +10,9 @@ import { resolve } from 'node:path';
 
 /**
  * The original Paasmaker manifest.yml (format 1). Keys the original allowed
- * but Paasmaker has no use for (tags, exclusive, ...) are accepted and ignored.
+ * but Paasmaker has no use for (exclusive, ...) are accepted and ignored. Its
+ * `tags` (the application's, and an instance's own, which win) become
+ * placement tags: node labels on a cluster.
  */
 const pluginCommands = z.looseObject({
   plugin: z.string().optional(),
@@ -24,6 +26,7 @@ const format1Schema = z.looseObject({
   manifest: z.looseObject({ format: z.literal(1, { error: 'must be 1 (the only format Paasmaker reads)' }) }, { error: 'must be {format: 1}' }),
   application: z.looseObject({
     name: z.string({ error: 'must be a name (a string)' }).regex(APP_NAME, { error: 'must be 1–40 characters of a-z, 0-9 and "-"' }),
+    tags: placementTags.optional(),
     prepare: z.looseObject({ runtime: z.looseObject({}).optional(), commands: commandsList.optional() }).optional(),
   }),
   instances: z.array(
@@ -43,6 +46,7 @@ const format1Schema = z.looseObject({
         )
         .optional(),
       standalone: z.boolean().optional(),
+      tags: placementTags.optional(),
       crons: z
         .array(z.looseObject({ runspec: z.string({ error: 'must be a cron schedule such as "*/5 * * * *"' }), uri: requestPath.optional(), command: z.string().min(1).optional() }), {
           error: 'must be a list of {runspec, uri | command}',
@@ -139,6 +143,7 @@ export function parseFormat1(text: string, file: string, directory: string): Omi
       crons: (raw.crons ?? []).map((cron, n) => ({ name: `${raw.name}-${n + 1}`, schedule: cron.runspec, uri: cron.uri, command: cron.command })),
       watch: { enabled: true, ignore: [] },
       stopTimeout: 5,
+      placement: { tags: Object.fromEntries(Object.entries({ ...input.application.tags, ...raw.tags }).map(([key, value]) => [key, String(value)])), spread: false },
       position,
     };
   });

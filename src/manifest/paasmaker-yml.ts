@@ -136,6 +136,7 @@ function resolveInstance(
     crons: (raw.crons ?? []).map((cron, index) => ({ name: cron.name ?? `${name}-${index + 1}`, schedule: cron.schedule, uri: cron.uri, command: cron.command })),
     watch: raw.watch === undefined || raw.watch === true ? { enabled: true, ignore: [] } : raw.watch === false ? { enabled: false, ignore: [] } : { enabled: true, ignore: raw.watch.ignore ?? [] },
     stopTimeout: raw.stop_timeout ?? 5,
+    placement: { tags: Object.fromEntries(Object.entries(raw.placement?.tags ?? {}).map(([key, value]) => [key, String(value)])), spread: raw.placement?.spread ?? false },
     position: where.key(['instances', name]),
   };
 }

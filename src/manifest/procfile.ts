@@ -56,6 +56,7 @@ export function parseProcfile(text: string, file: string, directory: string): Om
       crons: [],
       watch: { enabled: true, ignore: [] },
       stopTimeout: 5,
+      placement: { tags: {}, spread: false },
       position,
     });
   });

@@ -37,6 +37,21 @@ const runtimeName = z.string({ error: () => `must be one of ${runtimeNames.join(
   }
 });
 
+/** A node label's key (an optional DNS prefix and "/", then a name) and value, as a cluster accepts them. */
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+export const LABEL_HINT = 'node labels such as disk: ssd or topology.kubernetes.io/zone: eu-west-1a: letters, digits, "-", "_" and ".", at most 63 characters';
+export const isLabelKey = (key: string): boolean => LABEL_KEY.test(key);
+export const isLabelValue = (value: string): boolean => LABEL_VALUE.test(value);
+/** Placement tags: node labels, a value a string (numbers and booleans as written). */
+export const placementTags = z.record(
+  z.string().refine(isLabelKey, { error: 'must be a node label name (letters, digits, "-", "_", ".", optionally prefixed with "example.com/")', params: { hint: LABEL_HINT } }),
+  z
+    .union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or boolean' })
+    .refine((value) => isLabelValue(String(value)), { error: 'must be a node label value: at most 63 letters, digits, "-", "_" or "."', params: { hint: LABEL_HINT } }),
+  { error: 'must be a map of label: value' },
+);
+
 export const instanceSchema = z.strictObject({
   // The runtime's own options (php's document_root) stay in the map here: they are checked against its plugin's schema once the name is known.
   runtime: z
@@ -119,6 +134,9 @@ export const instanceSchema = z.strictObject({
     .union([z.boolean(), z.strictObject({ ignore: z.array(z.string()).optional() })], { error: 'must be true, false or {ignore: [globs]}' })
     .optional(),
   stop_timeout: z.number({ error: 'must be a number of seconds' }).positive({ error: 'must be more than 0 seconds' }).max(600).optional(),
+  placement: z
+    .strictObject({ tags: placementTags.optional(), spread: z.boolean({ error: 'must be true or false' }).optional() }, { error: 'must be a map: {tags, spread}' })
+    .optional(),
 });
 
 export const serviceSchema = z.union(
@@ -158,4 +176,5 @@ export const ALLOWED_KEYS: Record<string, readonly string[]> = {
   cron: ['name', 'schedule', 'uri', 'command'],
   watch: ['ignore'],
   depends_on: ['condition'],
+  placement: ['tags', 'spread'],
 };

@@ -57,6 +57,14 @@ export interface ResolvedCron {
   command?: string;
 }
 
+/** Where a cluster may run an instance type (a single machine ignores it; `paasmaker export kubernetes` reads it). */
+export interface ResolvedPlacement {
+  /** Node labels the instance's machines must carry (a Kubernetes nodeSelector): {disk: ssd}. */
+  tags: Record<string, string>;
+  /** Spread the instance's processes across machines. */
+  spread: boolean;
+}
+
 export interface ResolvedInstance {
   /** The instance type: web, worker, ... */
   name: string;
@@ -90,6 +98,8 @@ export interface ResolvedInstance {
   watch: { enabled: boolean; ignore: string[] };
   /** Seconds between SIGTERM and SIGKILL when stopping. */
   stopTimeout: number;
+  /** Placement on a cluster: `placement` in paasmaker.yml, the original's `tags`. */
+  placement: ResolvedPlacement;
   /** Where the instance was declared, for errors found later (e.g. a runtime version). */
   position: SourcePosition;
 }

@@ -68,6 +68,7 @@ import rollback from './rollback.js';
 import gitInit from './git-init.js';
 import gitReceive from './git-receive.js';
 import exportCompose from './export-compose.js';
+import exportKubernetes from './export-kubernetes.js';
 
 // Every command, in the order `paasmaker --help` lists them; a group comes
 // before its subcommands.
@@ -116,6 +117,7 @@ export const commands: readonly CommandSpec<never>[] = [
   consoleCommand,
   { name: 'export', description: 'the app for other platforms: docker compose, Kubernetes' },
   exportCompose,
+  exportKubernetes,
   { name: 'daemon', description: 'the background platform: one router and API for every project' },
   daemonStart,
   daemonStop,
