@@ -240,7 +240,7 @@ describe('paasmaker export kubernetes: the command', () => {
     const result = await runCli(['export', 'kubernetes', join(examples, 'guestbook-pg'), '-o', `${out}/`, '--services', 'managed'], { home: home() });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toBe('');
-    expect(readdirSync(out).sort()).toEqual(['BUILD.md', 'Dockerfile.web', 'all.yaml']);
+    expect(readdirSync(out).sort()).toEqual(['BUILD.md', 'Dockerfile', 'all.yaml']);
     // It holds the generated database password: the owner's only.
     expect(statSync(join(out, 'all.yaml')).mode & 0o777).toBe(0o600);
     const objects = readBack(readFileSync(join(out, 'all.yaml'), 'utf8'));
@@ -250,8 +250,8 @@ describe('paasmaker export kubernetes: the command', () => {
     const password = objects.find((object) => object.metadata.name === 'guestbook-pg-db-credentials')!.stringData.POSTGRES_PASSWORD as string;
     expect(password).toMatch(/^[0-9a-f]{32,}$/);
     expect(result.stderr).not.toContain(password);
-    expect(readFileSync(join(out, 'Dockerfile.web'), 'utf8')).toContain('FROM ');
-    expect(readFileSync(join(out, 'BUILD.md'), 'utf8')).toMatch(/docker build -f \S*Dockerfile\.web -t guestbook-pg-web:latest \./);
+    expect(readFileSync(join(out, 'Dockerfile'), 'utf8')).toMatch(/^FROM node:\d+-slim$/m);
+    expect(readFileSync(join(out, 'BUILD.md'), 'utf8')).toMatch(/docker build -f \S*\/Dockerfile -t guestbook-pg-web:latest \./);
 
     // Exporting again over it keeps the database's password: the same file, byte for byte.
     const before = readFileSync(join(out, 'all.yaml'), 'utf8');
