@@ -6,7 +6,7 @@ import { appEnvironment } from '../engine/environment.js';
 import type { ResolvedManifest } from '../shared/manifest.js';
 import { PaasmakerError } from '../shared/errors.js';
 import { serviceEnvironment, type ProvisionedService } from '../services/environment.js';
-import { parametersPlugin } from '../services/plugins/local.js';
+import { parameterValues } from '../services/plugins/local.js';
 import type { Credentials, ServiceKind } from '../services/types.js';
 import { EXPORT_MARK, healthProbe, IMAGE_PORT, imagePlans, launchCommand, DOCKERIGNORE, type ImagePlan } from './images.js';
 
@@ -105,7 +105,7 @@ export async function composeExport(manifest: ResolvedManifest, options: Compose
       credentials = family === 'sqlite' ? { protocol: 'sqlite', path, database: path, url: `sqlite://${path}` } : { protocol: 'file', path };
       if (manifest.instances.some((instance) => instance.quantity > 1)) notes.push(`services.${service.name} (${family}) is a volume on one machine: on a cluster it limits each instance type to one replica`);
     } else if (family === 'parameters') {
-      credentials = await parametersPlugin().provision({ app, service: service.name, branch: '', symbolic: service.plugin, options: service.options }, undefined as never);
+      credentials = { protocol: 'parameters', values: parameterValues(service.options) };
     } else {
       volumes[volume] = {};
       databases.push(name);

@@ -6,6 +6,7 @@ import type { ResolvedManifest, ResolvedService } from '../shared/manifest.js';
 import type { PlatformConfig } from '../services/config.js';
 import { pluginFor } from '../services/index.js';
 import { envName, serviceEnvironment, type ProvisionedService } from '../services/environment.js';
+import { parameterValues } from '../services/plugins/local.js';
 import type { Credentials, ServiceKind } from '../services/types.js';
 import { PaasmakerError } from '../shared/errors.js';
 
@@ -239,13 +240,7 @@ export function exportServices(manifest: ResolvedManifest, options: ServiceExpor
       out.volumes.push({ service: service.name, claim, mountPath });
       credentials = plugin === 'sqlite' ? { protocol: 'sqlite', path, database: path, url: `sqlite://${path}` } : { protocol: 'file', path };
     } else if (plugin === 'parameters') {
-      const values: Record<string, string> = {};
-      for (const [key, value] of Object.entries(service.options)) {
-        if (key === 'admin_url' || key === 'per_branch' || key === 'clone_from') continue;
-        values[key] = typeof value === 'string' ? value : JSON.stringify(value);
-      }
-      Object.assign(values, given);
-      credentials = { protocol: 'parameters', values };
+      credentials = { protocol: 'parameters', values: { ...parameterValues(service.options), ...given } };
     } else {
       // mail and plugin packages' services: what they hand an app is theirs to say.
       const what = plugin === 'mail' ? 'an SMTP server' : `a "${service.plugin}" service`;

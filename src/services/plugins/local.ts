@@ -256,6 +256,16 @@ export function filesystemPlugin(context: ServiceContext): ServicePlugin {
   };
 }
 
+/** A parameters service's values: its options as strings (JSON for what is not one), the platform's own options left out. */
+export function parameterValues(options: Record<string, unknown>): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (key === 'admin_url' || key === 'per_branch' || key === 'clone_from') continue;
+    values[key] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  return values;
+}
+
 /** Values from config or the manifest, handed over as they are (the original's parameters service). */
 export function parametersPlugin(): ServicePlugin {
   return {
@@ -263,12 +273,7 @@ export function parametersPlugin(): ServicePlugin {
     summary: 'values passed through from config.yml or the manifest',
     kind: 'values',
     async provision(request) {
-      const values: Record<string, string> = {};
-      for (const [key, value] of Object.entries(request.options)) {
-        if (key === 'admin_url' || key === 'per_branch' || key === 'clone_from') continue;
-        values[key] = typeof value === 'string' ? value : JSON.stringify(value);
-      }
-      return { protocol: 'parameters', values };
+      return { protocol: 'parameters', values: parameterValues(request.options) };
     },
     async destroy() {},
   };
