@@ -15,9 +15,15 @@ export interface Terminal {
   close: () => void;
 }
 
-/** A shell command in its own tmux server (its socket in home), in a terminal of width × height. */
+let opened = 0;
+
+/**
+ * A shell command in its own tmux server (its socket in home, one per
+ * terminal: a new one never meets the server of the last, still exiting
+ * after kill-server), in a terminal of width × height.
+ */
 export function openTerminal(home: string, name: string, command: string, size: { width: number; height: number } = { width: 120, height: 40 }): Terminal {
-  const socket = join(home, 'tmux.sock');
+  const socket = join(home, `tmux-${++opened}.sock`);
   const session = `${name}-${process.pid}`;
   const tmux = (...args: string[]) => execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' });
   tmux('new-session', '-d', '-s', session, '-x', String(size.width), '-y', String(size.height), command);
