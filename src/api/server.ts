@@ -43,12 +43,16 @@ function send(res: ServerResponse, status: number, value: unknown, headers: Reco
 /** A file answer, streamed from disk; `done` learns whether the whole file went out. */
 function sendFile(res: ServerResponse, type: string, answer: FileAnswer, headers: Record<string, string>): void {
   const input = createReadStream(answer.file);
-  res.writeHead(200, { ...headers, 'content-type': type, 'content-length': statSync(answer.file).size, 'content-disposition': `attachment; filename="${answer.name.replace(/[^\w.-]/g, '_')}"`, 'cache-control': 'no-store' });
+  const { size } = statSync(answer.file);
+  res.writeHead(200, { ...headers, 'content-type': type, 'content-length': size, 'content-disposition': `attachment; filename="${answer.name.replace(/[^\w.-]/g, '_')}"`, 'cache-control': 'no-store' });
   input.on('error', () => res.destroy());
-  // Whole when every byte was handed to the connection: 'close' may come before a 'finish' listener has run.
+  // Whole once every byte of the file was handed to the answer: a client that has its Content-Length
+  // closes at once, which can come before the read stream's end (and so before end() and 'finish').
+  let read = 0;
+  input.on('data', (chunk) => (read += chunk.length));
   res.on('close', () => {
     input.destroy();
-    answer.done?.(res.writableFinished);
+    answer.done?.(res.writableFinished || read === size);
   });
   input.pipe(res);
 }
