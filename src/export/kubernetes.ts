@@ -36,6 +36,8 @@ export interface KubernetesOptions {
   password?: (secret: string) => string;
   /** $PAASMAKER_HOME/config.yml: the plugins of its symbolic service names. */
   config?: PlatformConfig;
+  /** Where the Dockerfiles are written, from the project folder, as the build lines name them (default "."). */
+  dockerfiles?: string;
 }
 
 export interface KubernetesExport {
@@ -66,7 +68,7 @@ export function exportKubernetes(manifest: ResolvedManifest, options: Kubernetes
       throw new PaasmakerError('USAGE', `--image ${name}=…: the app has no instance type "${name}"`, { hint: `its instance types: ${manifest.instances.map((instance) => instance.name).join(', ')}` });
     }
   }
-  const images = imagePlans(manifest, { images: options.images, registry: options.registry });
+  const images = imagePlans(manifest, { images: options.images, registry: options.registry, directory: options.dockerfiles });
   const imageOf = (instance: ResolvedInstance) => images.find((plan) => plan.instance === instance.name)!.image;
   const meta = (name: string, component: string, annotations?: Record<string, string>) => ({
     name,

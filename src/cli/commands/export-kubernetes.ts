@@ -58,7 +58,9 @@ async function exportKubernetesCommand(dir: string, options: Options): Promise<n
   // Exporting again over an earlier export keeps its managed servers' passwords: the data they guard stays reachable, and the diff shows only what changed.
   const earlier = target && existsSync(target) ? earlierPasswords((await import('yaml')).parseAllDocuments(readFileSync(target, 'utf8')).map((document) => document.toJS() as unknown)) : new Map<string, string>();
   const password = (secret: string) => earlier.get(secret) ?? newPassword();
-  const result = exportKubernetes(manifest, { namespace: options.namespace, images, registry: options.registry, domain: options.domain, services: mode, set, config, password });
+  // The build lines name the Dockerfiles where -o DIR puts them, from the project folder they are run in.
+  const dockerfiles = output !== undefined && !asFile ? relative(manifest.directory, resolve(output)) || '.' : undefined;
+  const result = exportKubernetes(manifest, { namespace: options.namespace, images, registry: options.registry, domain: options.domain, services: mode, set, config, password, dockerfiles });
   const yaml = kubernetesYaml(manifest, result.objects);
   const toBuild = result.images.filter((plan) => plan.dockerfile);
   if (output === undefined) {
@@ -79,8 +81,7 @@ async function exportKubernetesCommand(dir: string, options: Options): Promise<n
       writeFileSync(join(output, path), text);
       written.push(join(output, path));
     }
-    const fromProject = (path: string) => relative(manifest.directory, resolve(output, path)) || '.';
-    const lines = toBuild.flatMap((plan) => plan.build.map((line) => line.replace(`-f ${plan.dockerfile!.path} `, `-f ${fromProject(plan.dockerfile!.path)} `)));
+    const lines = toBuild.flatMap((plan) => plan.build);
     const given = result.images.filter((plan) => !plan.dockerfile);
     const build = [
       `# Building ${manifest.application.name} for Kubernetes`,
