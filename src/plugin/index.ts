@@ -17,7 +17,7 @@ import type { RuntimePlugin } from '../../runtimes/types.js';
 import type { ServiceContext, ServicePlugin } from '../services/types.js';
 
 export type { InstallContext, RuntimeContext, RuntimeInstall, RuntimePlan, RuntimePlugin, RuntimeVersion } from '../../runtimes/types.js';
-export type { Credentials, DataStep, ServerStatus, ServiceContext, ServicePlugin, ServiceRequest } from '../services/types.js';
+export type { Credentials, DataStep, QueryRequest, QueryResult, SchemaColumn, SchemaTable, ServerStatus, ServiceContext, ServicePlugin, ServiceRequest, ServiceSchema } from '../services/types.js';
 /** A failure the user can act on: a code, a message, and a hint saying what to do. */
 export { PaasmakerError } from '../shared/errors.js';
 /**

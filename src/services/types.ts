@@ -128,6 +128,59 @@ export interface ServicePlugin {
    * file's kind, and a gzip file decompressed whole).
    */
   check?(request: ServiceRequest, file: string, step: DataStep): Promise<void>;
+  /**
+   * Runs one read-only query: a read-only transaction on PostgreSQL and
+   * MariaDB, SQLite opened read-only, Redis limited to read commands. A query
+   * that would write throws READ_ONLY and changes nothing; one the database
+   * refuses, or that runs past `timeoutMs`, throws QUERY_FAILED with its message.
+   */
+  query?(request: ServiceRequest, query: QueryRequest): Promise<QueryResult>;
+  /** The service's tables (or Redis keys by type), their columns and row estimates; reads only. */
+  describe?(request: ServiceRequest): Promise<ServiceSchema>;
+}
+
+/** One read-only query, as `paasmaker db query` and the MCP server send it. */
+export interface QueryRequest {
+  /** SQL for the SQL services; one command line ("GET key", "HGETALL h") for Redis. */
+  text: string;
+  /** The most rows returned; more make `truncated` true. */
+  limit: number;
+  /** The query is cancelled after this long. */
+  timeoutMs: number;
+}
+
+/** What a query read: rows as arrays in `columns`' order, values made JSON-safe (bigints and binary as strings). */
+export interface QueryResult {
+  columns: string[];
+  rows: unknown[][];
+  /** More rows existed than `limit`. */
+  truncated: boolean;
+  elapsedMs: number;
+}
+
+/** A service's tables, for describe_database and `paasmaker db describe`. */
+export interface ServiceSchema {
+  /** postgresql | mysql | sqlite | redis */
+  protocol: string;
+  tables: SchemaTable[];
+}
+
+export interface SchemaTable {
+  /** The schema for PostgreSQL (public…); absent elsewhere. */
+  schema?: string;
+  name: string;
+  /** Redis: one entry per key type ('keys of type hash'), with no columns. */
+  kind: 'table' | 'view' | 'keys';
+  /** The database's own estimate (pg_class.reltuples, information_schema.TABLES.TABLE_ROWS, COUNT(*) for SQLite, a key count for Redis); null when it has none. */
+  rowEstimate: number | null;
+  columns: SchemaColumn[];
+}
+
+export interface SchemaColumn {
+  name: string;
+  type: string;
+  nullable: boolean;
+  primaryKey: boolean;
 }
 
 /** A dump or a restore in progress: a line for the job's log; the job's abort. */

@@ -58,6 +58,10 @@ export const ERRORS = {
   SNAPSHOT_NOT_FOUND: { status: 404, exit: 1, hint: 'paasmaker db snapshots lists them' },
   /** The app's data is being worked on by another job (a dump, a restore, a snapshot): one at a time. */
   APP_BUSY: { status: 409, exit: 1 },
+  /** A query that would change data, sent where only reads are allowed (db query, the MCP server's query_database). */
+  READ_ONLY: { status: 403, exit: 1, hint: 'only reads are allowed here: SELECT, SHOW, EXPLAIN, or a read command of Redis; change data with paasmaker db shell' },
+  /** A query the database itself refused (a syntax error, a missing table) or that ran past its time limit. */
+  QUERY_FAILED: { status: 400, exit: 1 },
   /** A trust store that could not be changed (paasmaker trust): the command that failed says why. */
   TRUST_FAILED: { status: 500, exit: 1 },
   STATE_DAMAGED: { status: 500, exit: 1 },
