@@ -9,7 +9,7 @@
 //
 // Needs dist/ (npm run build). Builds for the platform it runs on: build the
 // macOS or arm64 file by running `npm ci && npm run build:exe` there.
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, relative, sep } from 'node:path';
@@ -105,6 +105,12 @@ writeFileSync(join(stage, 'package.json'), `${JSON.stringify({ name: pkg.name, v
 copyFileSync(addon, join(stage, 'better_sqlite3.node'));
 copyTree(join(dist, 'console'), join(stage, 'dist', 'console'));
 
+/** Runs a step whose output is noise when it works (postject warns about every ELF note it cannot name); shows it when it fails. */
+function quiet(command, args) {
+  const result = spawnSync(command, args, { encoding: 'utf8' });
+  if (result.status !== 0) die(`${[command, ...args].join(' ')} failed (${result.error?.message ?? `exit ${result.status}`})\n${result.stdout}${result.stderr}`, 'see the output above');
+}
+
 function copyTree(from, to) {
   mkdirSync(to, { recursive: true });
   for (const entry of readdirSync(from, { withFileTypes: true })) {
@@ -132,22 +138,20 @@ writeFileSync(
   join(work, 'sea-config.json'),
   JSON.stringify({ main: join(work, 'loader.cjs'), output: join(work, 'sea.blob'), disableExperimentalSEAWarning: true, useCodeCache: true, assets: { payload: join(work, 'payload.bin') } }, null, 2),
 );
-execFileSync(process.execPath, ['--experimental-sea-config', join(work, 'sea-config.json')], { stdio: ['ignore', 'ignore', 'inherit'] });
+quiet(process.execPath, ['--experimental-sea-config', join(work, 'sea-config.json')]);
 
 rmSync(target, { force: true });
 copyFileSync(process.execPath, target);
 chmodSync(target, 0o755);
-if (process.platform === 'darwin') execFileSync('codesign', ['--remove-signature', target]);
+// Node's symbols and debug information are an eighth of the file and nothing runs without them.
+// Stripped before the blob goes in: strip would drop the blob's note.
+const stripped = process.platform === 'linux' && spawnSync('strip', ['--strip-all', target], { stdio: 'ignore' }).status === 0;
+if (process.platform === 'darwin') quiet('codesign', ['--remove-signature', target]);
 const postject = join(root, 'node_modules', 'postject', 'dist', 'cli.js');
-execFileSync(
-  process.execPath,
-  [postject, target, 'NODE_SEA_BLOB', join(work, 'sea.blob'), '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2', ...(process.platform === 'darwin' ? ['--macho-segment-name', 'NODE_SEA'] : [])],
-  // postject warns about every ELF note it cannot name: noise, not failure.
-  { stdio: ['ignore', 'ignore', 'ignore'] },
-);
-if (process.platform === 'darwin') execFileSync('codesign', ['--sign', '-', target]);
+quiet(process.execPath, [postject, target, 'NODE_SEA_BLOB', join(work, 'sea.blob'), '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2', ...(process.platform === 'darwin' ? ['--macho-segment-name', 'NODE_SEA'] : [])]);
+if (process.platform === 'darwin') quiet('codesign', ['--sign', '-', target]);
 rmSync(work, { recursive: true, force: true });
 
 const bundled = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
 const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-process.stdout.write(`${relative(root, target)}: ${mb(statSync(target).size)} (node ${process.versions.node}, bundle ${mb(bundled)}, payload ${mb(payload.length)}) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+process.stdout.write(`${relative(root, target)}: ${mb(statSync(target).size)} (node ${process.versions.node}${stripped ? ', stripped' : ''}, bundle ${mb(bundled)}, payload ${mb(payload.length)}) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
