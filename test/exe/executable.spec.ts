@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,6 +107,19 @@ describe.skipIf(skip !== undefined)(`the single executable${skip ? ` (skipped: $
     // A second run uses the same copy.
     expect((await run(exe, ['--version'], work)).stdout).toBe(version);
     expect(readdirSync(join(home, 'cache'))).toEqual(cached);
+  });
+
+  it('loads a plugin folder listed in config.yml; plugins add, which needs npm, says it is missing', async () => {
+    const plugin = join(work, 'memcached-plugin');
+    cpSync(join(examples, 'plugins', 'memcached'), plugin, { recursive: true });
+    writeFileSync(join(home, 'config.yml'), `plugins:\n  - ${plugin}\n`);
+    const listed = await run(exe, ['plugins', '--json'], work);
+    expect(listed.exitCode, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toContainEqual(expect.objectContaining({ name: 'paasmaker-plugin-memcached', state: 'loaded' }));
+    const add = await run(exe, ['plugins', 'add', 'paasmaker-plugin-memcached'], work);
+    expect(add.exitCode).not.toBe(0);
+    expect(add.stderr).toMatch(/npm is not installed/);
+    rmSync(join(home, 'config.yml'));
   });
 
   it('up serves a static example through the router, and stops on Ctrl-C', async () => {
