@@ -143,7 +143,7 @@ describe.skipIf(skip !== undefined)(`the single executable${skip ? ` (skipped: $
     expect(await exited).toBe(130);
   });
 
-  it('through a symlink from another folder: daemon start re-runs the executable itself, up -d, daemon stop', async () => {
+  it('through a symlink from another folder: daemon start and the git hook re-run the executable itself; up -d of a large manifest; daemon stop', async () => {
     mkdirSync(join(work, 'links'));
     const link = join(work, 'links', 'paasmaker');
     symlinkSync(exe, link);
@@ -155,10 +155,31 @@ describe.skipIf(skip !== undefined)(`the single executable${skip ? ` (skipped: $
     expect(pid).toBeGreaterThan(0);
     // The daemon is the executable again (no node, no script), running `daemon run`.
     if (existsSync('/proc/self')) expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, 3)).toEqual([exe, 'daemon', 'run']);
-    const deployed = await run(link, ['up', '-d', join(work, 'static-site')], other);
+    // A manifest past 8 KB is read on a worker thread: its script is one of the unpacked files.
+    const big = join(work, 'big-site');
+    cpSync(join(examples, 'static-site'), big, { recursive: true });
+    const manifest = readFileSync(join(big, 'paasmaker.yml'), 'utf8').replace('name: static-site', 'name: big-site');
+    writeFileSync(join(big, 'paasmaker.yml'), manifest + '# a long comment, to make the manifest large\n'.repeat(250));
+    const deployed = await run(link, ['up', '-d', big], other);
     expect(deployed.exitCode, deployed.stderr).toBe(0);
-    const port = Number(/http:\/\/static-site\.localhost:(\d+)\//.exec(deployed.stdout)?.[1]);
-    expect((await get(port, 'static-site.localhost')).body).toContain('Served by Paasmaker');
+    const port = Number(/http:\/\/big-site\.localhost:(\d+)\//.exec(deployed.stdout)?.[1]);
+    expect((await get(port, 'big-site.localhost')).body).toContain('Served by Paasmaker');
+    // A push deploys through the hook git init wrote: it runs the executable again, by its real path.
+    const remote = await run(link, ['git', 'init', 'pushed-site'], other);
+    expect(remote.exitCode, remote.stderr).toBe(0);
+    const bare = /^git remote add paasmaker (\S+)$/m.exec(remote.stdout)![1]!;
+    expect(readFileSync(join(bare, 'hooks', 'pre-receive'), 'utf8')).toContain(`exec '${exe}' 'git' 'receive' 'pushed-site'`);
+    const source = join(work, 'pushed');
+    cpSync(join(examples, 'static-site'), source, { recursive: true });
+    writeFileSync(join(source, 'paasmaker.yml'), readFileSync(join(source, 'paasmaker.yml'), 'utf8').replace('name: static-site', 'name: pushed-site'));
+    const git = (args: string[]) => execa('git', args, { cwd: source, env: env({ GIT_AUTHOR_NAME: 'test', GIT_AUTHOR_EMAIL: 'test@example.com', GIT_COMMITTER_NAME: 'test', GIT_COMMITTER_EMAIL: 'test@example.com' }), extendEnv: false, reject: false });
+    await git(['init', '-q', '-b', 'main']);
+    await git(['add', '-A']);
+    await git(['commit', '-qm', 'site']);
+    const push = await git(['push', bare, 'main']);
+    expect(push.exitCode, push.stderr).toBe(0);
+    expect(push.stderr).toMatch(/pushed-site v1 is current/);
+    expect((await get(port, 'pushed-site.localhost')).body).toContain('Served by Paasmaker');
     const stop = await run(link, ['daemon', 'stop'], other);
     expect(stop.exitCode, stop.stderr).toBe(0);
     await until(() => !alive(pid), 15_000, 'the daemon to exit');
