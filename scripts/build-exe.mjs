@@ -54,6 +54,8 @@ const ownUrl = {
       const text = readFileSync(args.path, 'utf8');
       if (!text.includes('import.meta.url')) return undefined;
       const path = relative(root, args.path).split(sep).join('/');
+      // A script started from a URL (a worker, module hooks) must be an entry of its own below.
+      for (const [, , script] of text.matchAll(/new URL\((['"])(\.{1,2}\/[^'"]+\.js)\1, import\.meta\.url\)/g)) byUrl.add(join(dirname(args.path), script));
       return { contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(path)}, ${ROOT_EXPR}).href`), loader: 'js', resolveDir: dirname(args.path) };
     });
     // better-sqlite3 finds its addon through `bindings` (which searches beside
@@ -71,6 +73,7 @@ module.exports = function bindings() {
   },
 };
 
+const byUrl = new Set();
 const result = await build({
   entryPoints: entries,
   outbase: join(dist, 'src'),
@@ -100,6 +103,9 @@ const result = await build({
   plugins: [ownUrl],
   logLevel: 'warning',
 });
+
+const missing = [...byUrl].filter((script) => !entries.includes(script));
+if (missing.length > 0) die(`the code starts ${missing.map((script) => relative(root, script)).join(', ')} from its URL, but the bundle has no such file`, 'add it to the entries in scripts/build-exe.mjs');
 
 writeFileSync(join(stage, 'package.json'), `${JSON.stringify({ name: pkg.name, version: pkg.version, type: 'module', private: true }, null, 2)}\n`);
 copyFileSync(addon, join(stage, 'better_sqlite3.node'));
