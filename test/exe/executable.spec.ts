@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, examples, repoRoot, until } from '../helpers/cli.js';
+import { haveTmux, openTerminal } from '../helpers/tmux.js';
+
+const shellQuote = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
 
 // The single executable (npm run build:exe), copied alone into an empty
 // folder and run with a PATH that has no node and no npm: it must still be
@@ -43,6 +46,13 @@ function pathWithoutNode(into: string): string {
     }
   }
   return into;
+}
+
+/** A copy of examples/static-site in the test's folder. */
+function staticSite(): string {
+  const site = join(work, 'static-site');
+  if (!existsSync(site)) cpSync(join(examples, 'static-site'), site, { recursive: true });
+  return site;
 }
 
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -123,9 +133,7 @@ describe.skipIf(skip !== undefined)(`the single executable${skip ? ` (skipped: $
   });
 
   it('up serves a static example through the router, and stops on Ctrl-C', async () => {
-    const site = join(work, 'static-site');
-    cpSync(join(examples, 'static-site'), site, { recursive: true });
-    const child = spawn(exe, ['up'], { cwd: site, env: env(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(exe, ['up'], { cwd: staticSite(), env: env(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     started.push(child);
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -141,6 +149,19 @@ describe.skipIf(skip !== undefined)(`the single executable${skip ? ` (skipped: $
     expect(output).not.toMatch(/warning|error/i);
     process.kill(child.pid!, 'SIGINT');
     expect(await exited).toBe(130);
+  });
+
+  it.skipIf(!haveTmux)('up in a terminal shows the terminal UI; q stops everything and exits 0', async () => {
+    const vars = Object.entries(env()).map(([key, value]) => `${key}=${shellQuote(value!)}`).join(' ');
+    const terminal = openTerminal(work, 'pm-exe-tui', `cd ${shellQuote(staticSite())} && env -i ${vars} TERM=xterm-256color ${shellQuote(exe)} up; echo EXIT=$?; sleep 60`);
+    try {
+      await until(() => /web\.0\s+● running/.test(terminal.screen()), 30_000, 'the web row running');
+      expect(terminal.screen()).toContain('q quit');
+      terminal.keys('q');
+      await until(() => terminal.screen().includes('EXIT=0'), 15_000, 'paasmaker to exit 0');
+    } finally {
+      terminal.close();
+    }
   });
 
   it('through a symlink from another folder: daemon start and the git hook re-run the executable itself; up -d of a large manifest; daemon stop', async () => {
