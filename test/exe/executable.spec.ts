@@ -64,9 +64,9 @@ function run(file: string, args: string[], cwd: string) {
   return execa(file, args, { cwd, env: env(), extendEnv: false, reject: false, timeout: 60_000 });
 }
 
-function get(port: number, host: string): Promise<{ status: number; body: string }> {
+function get(port: number, host: string, path = '/'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', headers: { host }, agent: false }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host }, agent: false }, (res) => {
       let body = '';
       res.on('data', (chunk) => (body += chunk));
       res.on('end', () => resolve({ status: res.statusCode!, body }));
@@ -164,7 +164,7 @@ describe.skipIf(skip !== undefined)(`the single executable${skip ? ` (skipped: $
     }
   });
 
-  it('through a symlink from another folder: daemon start and the git hook re-run the executable itself; up -d of a large manifest; daemon stop', async () => {
+  it('through a symlink from another folder: daemon start and the git hook re-run the executable itself; up -d of a large manifest; the console; daemon stop', async () => {
     mkdirSync(join(work, 'links'));
     const link = join(work, 'links', 'paasmaker');
     symlinkSync(exe, link);
@@ -185,6 +185,12 @@ describe.skipIf(skip !== undefined)(`the single executable${skip ? ` (skipped: $
     expect(deployed.exitCode, deployed.stderr).toBe(0);
     const port = Number(/http:\/\/big-site\.localhost:(\d+)\//.exec(deployed.stdout)?.[1]);
     expect((await get(port, 'big-site.localhost')).body).toContain('Served by Paasmaker');
+    // The web console's files come from the executable too.
+    const page = await get(port, 'paasmaker.localhost');
+    expect(page.status).toBe(200);
+    const script = /<script type="module" src="(\/main-[\w-]+\.js)"/.exec(page.body)?.[1];
+    expect(script, page.body).toBeDefined();
+    expect((await get(port, 'paasmaker.localhost', script)).status).toBe(200);
     // A push deploys through the hook git init wrote: it runs the executable again, by its real path.
     const remote = await run(link, ['git', 'init', 'pushed-site'], other);
     expect(remote.exitCode, remote.stderr).toBe(0);
