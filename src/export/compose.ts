@@ -8,7 +8,7 @@ import { PaasmakerError } from '../shared/errors.js';
 import { serviceEnvironment, type ProvisionedService } from '../services/environment.js';
 import { parameterValues } from '../services/plugins/local.js';
 import type { Credentials, ServiceKind } from '../services/types.js';
-import { EXPORT_MARK, healthProbe, IMAGE_PORT, imagePlans, launchCommand, DOCKERIGNORE, type ImagePlan } from './images.js';
+import { bindsLoopback, CONTAINER_HOST, EXPORT_MARK, healthProbe, IMAGE_PORT, imagePlans, launchCommand, loopbackWarning, DOCKERIGNORE, type ImagePlan } from './images.js';
 
 export interface ComposeOptions {
   /** --image INSTANCE=IMAGE. */
@@ -31,6 +31,8 @@ export interface ComposeExport {
   plans: ImagePlan[];
   /** What the user should know (crons compose cannot run, one-replica volumes), for stderr. */
   notes: string[];
+  /** What likely breaks in a container (a command listening on loopback), for stderr. */
+  warnings: string[];
 }
 
 /** The official images the app's databases run as, and where they keep their data. */
@@ -74,6 +76,7 @@ export async function composeExport(manifest: ResolvedManifest, options: Compose
   const outDir = dirname(options.file);
   const previous = previousServices(options.file);
   const notes: string[] = [];
+  const warnings: string[] = [];
   const instanceNames = new Set(manifest.instances.map((instance) => composeName(instance.name)));
   const services: Record<string, unknown> = {};
   const volumes: Record<string, Record<string, never>> = {};
@@ -143,14 +146,12 @@ export async function composeExport(manifest: ResolvedManifest, options: Compose
     }
     entry.image = plan.image;
     const launch = plan.dockerfile ? launchCommand(manifest, instance) : instance.command;
-    if (!instance.standalone && launch !== undefined && /(^|[\s:'"=])(127\.0\.0\.1|localhost)\b/.test(launch)) {
-      notes.push(`instances.${instance.name} listens on the loopback address in its command (${launch}): in a container nothing outside reaches it; listen on 0.0.0.0`);
-    }
+    if (!instance.standalone && launch !== undefined && bindsLoopback(launch)) warnings.push(loopbackWarning(instance.name, launch));
     if (instance.startup.length > 0) {
       if (launch !== undefined) entry.command = ['/bin/sh', '-c', literal(`${instance.startup.join(' && ')} && exec ${launch}`)];
       else notes.push(`instances.${instance.name}: its startup commands (${instance.startup.join('; ')}) are left to the image ${plan.image}`);
     }
-    const environment = { ...appEnvironment(manifest, serviceEnv, instance.name), ...(instance.standalone ? {} : { PORT: String(IMAGE_PORT) }) };
+    const environment = { ...appEnvironment(manifest, serviceEnv, instance.name), ...(instance.standalone ? {} : { PORT: String(IMAGE_PORT), HOST: CONTAINER_HOST }) };
     entry.environment = Object.fromEntries(Object.entries(environment).map(([key, value]) => [key, literal(value)]));
     if (!instance.standalone) {
       entry.ports = [instance.quantity > 1 ? String(IMAGE_PORT) : `${hostPort++}:${IMAGE_PORT}`];
@@ -190,7 +191,7 @@ export async function composeExport(manifest: ResolvedManifest, options: Compose
     notes.push(`compose has no cron: the ${crons.length} cron${crons.length === 1 ? '' : 's'} (${crons.map(({ cron }) => cron.name).join(', ')}) are listed in a comment at the top of ${relative(process.cwd(), options.file) || options.file}, not run`);
   }
   document.commentBefore = header.join('\n');
-  return { text: document.toString({ lineWidth: 0 }), files, plans, notes };
+  return { text: document.toString({ lineWidth: 0 }), files, plans, notes, warnings };
 }
 
 function databaseService(family: keyof typeof DATABASES, given: { user: string; password: string; rootPassword: string; volume: string }): Record<string, unknown> {
