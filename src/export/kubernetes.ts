@@ -193,6 +193,11 @@ export function exportKubernetes(manifest: ResolvedManifest, options: Kubernetes
           `cron ${cron.name}: a CronJob runs by the minute, so "${cron.schedule}" runs as "${schedule}": ${second === undefined ? `once a minute where the seconds field "${fields[0]}" ran it more often` : second === 0 ? 'the same times' : `${second} s earlier than locally`}`,
         );
       }
+      // Kubernetes reads the standard five fields; the last day (L), nearest weekday (W) and nth weekday (#) are the scheduler's here only.
+      const [, , dayOfMonth = '', , dayOfWeek = ''] = schedule.split(' ');
+      if (/(^|,)(L|LW|\d+W)(,|$)/i.test(dayOfMonth) || /#|\dL(,|$)|^L$/i.test(dayOfWeek)) {
+        warnings.push(`cron ${cron.name}: "${schedule}" uses L, W or #, which a Kubernetes CronJob does not take: the API server will refuse the CronJob ${kubeName(52, app, cron.name)} until its schedule is rewritten`);
+      }
       if (cron.uri !== undefined && !isRouted) {
         notes.push(`cron ${cron.name}: ${instance.name} is not routed, so its request to ${cron.uri} has no Service to go to; left out`);
         continue;

@@ -263,6 +263,16 @@ instances:
     }
   });
 
+  it("warns of a cron schedule a CronJob cannot take (last day, nearest weekday, nth weekday)", () => {
+    const dir = project({ 'paasmaker.yml': 'application:\n  name: sched\ninstances:\n  web:\n    command: node s.js\n    crons:\n      - {name: month-end, schedule: "0 23 L * *", command: node close.js}\n      - {name: second-friday, schedule: "0 9 * * 5#2", command: node meet.js}\n      - {name: nightly, schedule: "0 3 * * MON-FRI", command: node n.js}\n' });
+    const { warnings, objects } = exportKubernetes(loadManifest(dir), OPTIONS);
+    expect(warnings).toEqual([
+      'cron month-end: "0 23 L * *" uses L, W or #, which a Kubernetes CronJob does not take: the API server will refuse the CronJob sched-month-end until its schedule is rewritten',
+      'cron second-friday: "0 9 * * 5#2" uses L, W or #, which a Kubernetes CronJob does not take: the API server will refuse the CronJob sched-second-friday until its schedule is rewritten',
+    ]);
+    expect(find(objects, 'CronJob', 'sched-nightly').spec.schedule).toBe('0 3 * * MON-FRI');
+  });
+
   it('points at a placement tag a cluster cannot take', () => {
     const dir = project({ 'paasmaker.yml': 'application:\n  name: bad\ninstances:\n  web:\n    command: node s.js\n    placement:\n      tags: {disk: "fast ssd"}\n' });
     expect(() => loadManifest(dir)).toThrow(/paasmaker\.yml:7:\d+: .*must be a node label value/);
