@@ -7,6 +7,7 @@ import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { stringify } from 'yaml';
+import { routedHostname } from '../engine/routes.js';
 import type { PlatformConfig } from '../services/config.js';
 import type { ResolvedInstance, ResolvedManifest } from '../shared/manifest.js';
 import { isSecret } from '../services/environment.js';
@@ -14,7 +15,6 @@ import { newPassword } from '../services/names.js';
 import { PaasmakerError } from '../shared/errors.js';
 import { bindsLoopback, CONTAINER_HOST, imagePlans, launchCommand, loopbackWarning, type ImagePlan } from './images.js';
 import { exportServices, kubeName, podLabels, POD_SECURITY, selectorLabels, standardLabels, type KubeObject, type ServicesExport } from './kubernetes-services.js';
-import { routedHostname } from '../engine/routes.js';
 
 export type { KubeObject } from './kubernetes-services.js';
 
