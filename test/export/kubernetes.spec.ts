@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, relative } from 'node:path';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
@@ -315,7 +315,8 @@ describe('paasmaker export kubernetes: the command', () => {
     expect(result.stderr).not.toContain(password);
     expect(readFileSync(join(out, 'Dockerfile'), 'utf8')).toMatch(/^FROM node:\d+-slim$/m);
     expect(readFileSync(join(out, 'BUILD.md'), 'utf8')).toMatch(/docker build -f \S*\/Dockerfile -t guestbook-pg-web:latest \./);
-    expect(readFileSync(join(out, 'BUILD.md'), 'utf8')).toContain(`kubectl apply -k ${out}`);
+    // Applied from the project folder the build lines run in.
+    expect(readFileSync(join(out, 'BUILD.md'), 'utf8')).toContain(`kubectl apply -k ${relative(join(examples, 'guestbook-pg'), out)}\n`);
     expect(parseAllDocuments(readFileSync(join(out, 'kustomization.yaml'), 'utf8'))[0]!.toJS()).toEqual({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['all.yaml'] });
 
     // Exporting again over it keeps the database's password: the same file, byte for byte.

@@ -83,9 +83,9 @@ async function exportKubernetesCommand(dir: string, options: Options): Promise<n
     mkdirSync(output, { recursive: true });
     const written = [join(output, 'all.yaml')];
     writeSecretFile(written[0]!, yaml);
-    const dockerfiles = new Map<string, string>();
-    for (const plan of toBuild) dockerfiles.set(plan.dockerfile!.path, plan.dockerfile!.text);
-    for (const [path, text] of dockerfiles) {
+    const dockerfileTexts = new Map<string, string>();
+    for (const plan of toBuild) dockerfileTexts.set(plan.dockerfile!.path, plan.dockerfile!.text);
+    for (const [path, text] of dockerfileTexts) {
       writeFileSync(join(output, path), text);
       written.push(join(output, path));
     }
@@ -101,7 +101,8 @@ async function exportKubernetesCommand(dir: string, options: Options): Promise<n
       'Then apply the objects (kustomization.yaml lists them):',
       '',
       '```sh',
-      `kubectl apply -k ${output.replace(/\/+$/, '') || '.'}`,
+      // From the project folder the build lines went to, else from where the export ran.
+      `kubectl apply -k ${lines.length > 0 ? dockerfiles : output.replace(/\/+$/, '') || '.'}`,
       '```',
       '',
       ...(result.notes.length + result.warnings.length > 0 ? ['Before you apply:', '', ...result.warnings.map((warning) => `- ${warning}`), ...result.notes.map((note) => `- ${note}`), ''] : []),
