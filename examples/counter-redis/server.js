@@ -4,6 +4,8 @@ import { createServer } from 'node:http';
 import { connect } from './redis.js';
 
 const port = Number(process.env.PORT ?? 3000);
+// Paasmaker gives HOST=127.0.0.1 (its router reaches apps on loopback only); a container export gives 0.0.0.0.
+const host = process.env.HOST || '127.0.0.1';
 const url = process.env.REDIS_URL || process.env.CACHE_URL;
 if (!url) {
   console.error('counter-redis: REDIS_URL (or CACHE_URL) is not set (expected redis://[user:password@]host:port/db)');
@@ -70,7 +72,7 @@ const server = createServer((req, res) => {
   });
 });
 
-server.listen(port, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${port}/`));
+server.listen(port, host, () => console.log(`listening on http://${host}:${port}/`));
 
 // Finish in-flight requests on SIGTERM, then say goodbye to Redis.
 process.on('SIGTERM', () => {

@@ -4,6 +4,8 @@ import { createServer } from 'node:http';
 import pg from 'pg';
 
 const port = Number(process.env.PORT ?? 3000);
+// Paasmaker gives HOST=127.0.0.1 (its router reaches apps on loopback only); a container export gives 0.0.0.0.
+const host = process.env.HOST || '127.0.0.1';
 const MAX_BODY = 64 * 1024; // bytes
 
 if (!process.env.DATABASE_URL) {
@@ -118,7 +120,7 @@ const server = createServer((req, res) => {
   });
 });
 
-server.listen(port, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${port}/`));
+server.listen(port, host, () => console.log(`listening on http://${host}:${port}/`));
 
 // Finish in-flight requests on SIGTERM, then close the database connections.
 process.on('SIGTERM', () => server.close(() => pool.end().then(() => process.exit(0))));

@@ -23,9 +23,11 @@ class Hello(BaseHTTPRequestHandler):
 
 def main():
     port = int(os.environ.get("PORT", "8000"))
-    server = ThreadingHTTPServer(("127.0.0.1", port), Hello)
+    # Paasmaker gives HOST=127.0.0.1 (its router reaches apps on loopback only); a container export gives 0.0.0.0.
+    host = os.environ.get("HOST") or "127.0.0.1"
+    server = ThreadingHTTPServer((host, port), Hello)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print(f"listening on http://127.0.0.1:{port}/", flush=True)
+    print(f"listening on http://{host}:{port}/", flush=True)
     server.serve_forever()
 
 

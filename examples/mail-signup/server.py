@@ -101,7 +101,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    server = ThreadingHTTPServer(("127.0.0.1", int(os.environ.get("PORT", "8000"))), Handler)
+    # Loopback as Paasmaker gives it in $HOST; 0.0.0.0 in a container.
+    host = os.environ.get("HOST") or "127.0.0.1"
+    server = ThreadingHTTPServer((host, int(os.environ.get("PORT", "8000"))), Handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"mail-signup: listening on {server.server_address[1]}", flush=True)
     server.serve_forever()

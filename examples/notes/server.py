@@ -158,9 +158,11 @@ def main():
         create_table()
     except sqlite3.Error as error:
         sys.exit(f"notes: cannot open the database {DB_PATH}: {error}")
-    server = ThreadingHTTPServer(("127.0.0.1", port), Notes)
+    # Paasmaker gives HOST=127.0.0.1 (its router reaches apps on loopback only); a container export gives 0.0.0.0.
+    host = os.environ.get("HOST") or "127.0.0.1"
+    server = ThreadingHTTPServer((host, port), Notes)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print(f"listening on http://127.0.0.1:{port}/", flush=True)
+    print(f"listening on http://{host}:{port}/", flush=True)
     server.serve_forever()
 
 

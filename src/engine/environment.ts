@@ -4,11 +4,14 @@ import type { ResolvedInstance, ResolvedManifest } from '../manifest/index.js';
 import { isSecret, maskSecret } from '../services/index.js';
 import { PaasmakerError } from '../shared/errors.js';
 
+/** The address a routed instance listens on ($HOST): loopback, the only address the router connects to. */
+export const LISTEN_HOST = '127.0.0.1';
+
 /**
  * The environment of an instance, lowest precedence first: Paasmaker's own
  * environment, the project's .env, the services' credentials (they replace a
  * stale DATABASE_URL in .env), the manifest's environment, the runtime's
- * additions, then what the platform decides (PORT and its identity).
+ * additions, then what the platform decides (PORT, HOST and its identity).
  */
 export function instanceEnvironment(options: {
   base: NodeJS.ProcessEnv;
@@ -37,6 +40,8 @@ export function instanceEnvironment(options: {
   if (port !== undefined) {
     env.PORT = String(port);
     env.PM_PORT = String(port);
+    // Where to listen, over a HOST from the shell, .env or manifest: the router reaches instances on loopback only (a container export gives 0.0.0.0).
+    env.HOST = LISTEN_HOST;
   }
   return env;
 }

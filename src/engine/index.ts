@@ -6,7 +6,7 @@ export { listProcesses, listTraffic, usageOf, type ProcessRow, type ProcessUsage
 export { appTimes } from './app-times.js';
 export type { Warnings } from './warnings.js';
 export type { UnreadyProcess } from './unready.js';
-export { appEnvironment, maskEnvironment } from './environment.js';
+export { appEnvironment, LISTEN_HOST, maskEnvironment } from './environment.js';
 export { isSecret } from '../services/index.js';
 export { serviceRows } from './service-rows.js';
 export { idleServers } from '../services/index.js';

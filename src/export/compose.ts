@@ -8,7 +8,7 @@ import { PaasmakerError } from '../shared/errors.js';
 import { serviceEnvironment, type ProvisionedService } from '../services/environment.js';
 import { parameterValues } from '../services/plugins/local.js';
 import type { Credentials, ServiceKind } from '../services/types.js';
-import { EXPORT_MARK, healthProbe, IMAGE_PORT, imagePlans, launchCommand, DOCKERIGNORE, type ImagePlan } from './images.js';
+import { bindsLoopback, CONTAINER_HOST, EXPORT_MARK, healthProbe, IMAGE_PORT, imagePlans, launchCommand, loopbackWarning, DOCKERIGNORE, type ImagePlan } from './images.js';
 
 export interface ComposeOptions {
   /** --image INSTANCE=IMAGE. */
@@ -21,6 +21,8 @@ export interface ComposeOptions {
   pluginFor: (symbolic: string) => string | undefined;
   /** How the build lines name the output folder and the project (relative to where they are run). */
   shown?: { directory: string; context: string };
+  /** A new password for a database container (default: random); one kept from the file being replaced wins. */
+  password?: () => string;
 }
 
 export interface ComposeExport {
@@ -31,6 +33,8 @@ export interface ComposeExport {
   plans: ImagePlan[];
   /** What the user should know (crons compose cannot run, one-replica volumes), for stderr. */
   notes: string[];
+  /** What likely breaks in a container (a command listening on loopback), for stderr. */
+  warnings: string[];
 }
 
 /** The official images the app's databases run as, and where they keep their data. */
@@ -59,6 +63,8 @@ const composeName = (name: string) => name.toLowerCase().replace(/[^a-z0-9_-]/g,
 const literal = (value: string) => value.replace(/\$/g, '$$$$');
 const password = () => randomBytes(18).toString('hex');
 const seconds = (value: number) => `${value}s`;
+/** Where compose publishes ports on the host. */
+const LOOPBACK = '127.0.0.1';
 
 /**
  * The app as a compose.yaml: one service per instance type (built from the
@@ -74,6 +80,7 @@ export async function composeExport(manifest: ResolvedManifest, options: Compose
   const outDir = dirname(options.file);
   const previous = previousServices(options.file);
   const notes: string[] = [];
+  const warnings: string[] = [];
   const instanceNames = new Set(manifest.instances.map((instance) => composeName(instance.name)));
   const services: Record<string, unknown> = {};
   const volumes: Record<string, Record<string, never>> = {};
@@ -94,7 +101,7 @@ export async function composeExport(manifest: ResolvedManifest, options: Compose
     const volume = `${name}-data`;
     const kept = (key: string) => {
       const value = previous[name]?.environment?.[key];
-      return typeof value === 'string' && /^[0-9a-f]{16,}$/.test(value) ? value : password();
+      return typeof value === 'string' && /^[0-9a-f]{16,}$/.test(value) ? value : (options.password ?? password)();
     };
     let credentials: Credentials;
     if (family === 'sqlite' || family === 'filesystem') {
@@ -127,6 +134,10 @@ export async function composeExport(manifest: ResolvedManifest, options: Compose
   }
 
   const serviceEnv = serviceEnvironment(app, provisioned, manifest.application.workspace ?? 'default');
+  // The node the app runs on is the compose project's, not this machine's.
+  const metadata = JSON.parse(serviceEnv.PM_METADATA!) as { node: { name: string } };
+  metadata.node.name = 'compose';
+  serviceEnv.PM_METADATA = JSON.stringify(metadata);
   const context = posixPath(relative(outDir, manifest.directory)) || '.';
   const plans = imagePlans(manifest, { images: options.images, registry: options.registry, directory: options.shown?.directory, context: options.shown?.context });
   const files: ComposeExport['files'] = [];
@@ -143,17 +154,16 @@ export async function composeExport(manifest: ResolvedManifest, options: Compose
     }
     entry.image = plan.image;
     const launch = plan.dockerfile ? launchCommand(manifest, instance) : instance.command;
-    if (!instance.standalone && launch !== undefined && /(^|[\s:'"=])(127\.0\.0\.1|localhost)\b/.test(launch)) {
-      notes.push(`instances.${instance.name} listens on the loopback address in its command (${launch}): in a container nothing outside reaches it; listen on 0.0.0.0`);
-    }
+    if (!instance.standalone && launch !== undefined && bindsLoopback(launch)) warnings.push(loopbackWarning(instance.name, launch));
     if (instance.startup.length > 0) {
       if (launch !== undefined) entry.command = ['/bin/sh', '-c', literal(`${instance.startup.join(' && ')} && exec ${launch}`)];
       else notes.push(`instances.${instance.name}: its startup commands (${instance.startup.join('; ')}) are left to the image ${plan.image}`);
     }
-    const environment = { ...appEnvironment(manifest, serviceEnv, instance.name), ...(instance.standalone ? {} : { PORT: String(IMAGE_PORT) }) };
+    const environment = { ...appEnvironment(manifest, serviceEnv, instance.name), ...(instance.standalone ? {} : { PORT: String(IMAGE_PORT), HOST: CONTAINER_HOST }) };
     entry.environment = Object.fromEntries(Object.entries(environment).map(([key, value]) => [key, literal(value)]));
     if (!instance.standalone) {
-      entry.ports = [instance.quantity > 1 ? String(IMAGE_PORT) : `${hostPort++}:${IMAGE_PORT}`];
+      // Published on the host's loopback, as Paasmaker serves locally (several replicas: a port each, chosen by docker).
+      entry.ports = [instance.quantity > 1 ? `${LOOPBACK}::${IMAGE_PORT}` : `${LOOPBACK}:${hostPort++}:${IMAGE_PORT}`];
       const probe = plan.dockerfile ? healthProbe(instance) : undefined;
       if (probe) {
         entry.healthcheck = { test: probe.map(literal), interval: seconds(instance.health.interval), timeout: '5s', retries: instance.health.failures, start_period: seconds(instance.health.timeout) };
@@ -177,7 +187,8 @@ export async function composeExport(manifest: ResolvedManifest, options: Compose
 
   // The app's instance types first, then its databases: the order a reader looks for.
   const ordered = Object.fromEntries([...manifest.instances.map((instance) => composeName(instance.name)), ...Object.keys(services).filter((name) => !instanceNames.has(name))].map((name) => [name, services[name]]));
-  const document = new Document({ name: composeName(app), services: ordered, ...(Object.keys(volumes).length > 0 ? { volumes } : {}) });
+  // YAML 1.1 quoting: "on", "yes" or "12:30" stay strings for every compose implementation's reader.
+  const document = new Document({ name: composeName(app), services: ordered, ...(Object.keys(volumes).length > 0 ? { volumes } : {}) }, { version: '1.1' });
   const crons = manifest.instances.flatMap((instance) => instance.crons.map((cron) => ({ instance: instance.name, cron })));
   const header = [
     EXPORT_MARK.slice(1),
@@ -190,7 +201,7 @@ export async function composeExport(manifest: ResolvedManifest, options: Compose
     notes.push(`compose has no cron: the ${crons.length} cron${crons.length === 1 ? '' : 's'} (${crons.map(({ cron }) => cron.name).join(', ')}) are listed in a comment at the top of ${relative(process.cwd(), options.file) || options.file}, not run`);
   }
   document.commentBefore = header.join('\n');
-  return { text: document.toString({ lineWidth: 0 }), files, plans, notes };
+  return { text: document.toString({ lineWidth: 0 }), files, plans, notes, warnings };
 }
 
 function databaseService(family: keyof typeof DATABASES, given: { user: string; password: string; rootPassword: string; volume: string }): Record<string, unknown> {
@@ -203,7 +214,8 @@ function databaseService(family: keyof typeof DATABASES, given: { user: string; 
         image,
         environment: { POSTGRES_USER: given.user, POSTGRES_PASSWORD: given.password, POSTGRES_DB: given.user },
         volumes,
-        healthcheck: { test: ['CMD', 'pg_isready', '-U', given.user, '-d', given.user], ...health },
+        // Over TCP: while the image initializes the database its server listens on the Unix socket only, then restarts.
+        healthcheck: { test: ['CMD', 'pg_isready', '-h', '127.0.0.1', '-U', given.user, '-d', given.user], ...health },
         restart: 'unless-stopped',
       };
     case 'mariadb':
@@ -228,7 +240,7 @@ function databaseService(family: keyof typeof DATABASES, given: { user: string; 
         image,
         environment: { MP_DATABASE: '/data/mailpit.db' },
         volumes,
-        ports: ['8025:8025'],
+        ports: [`${LOOPBACK}:8025:8025`],
         healthcheck: { test: ['CMD', '/mailpit', 'readyz'], ...health },
         restart: 'unless-stopped',
       };

@@ -45,6 +45,23 @@ export interface ImageOptions {
 /** The port every image's process listens on ($PORT): the one the objects and compose services map. */
 export const IMAGE_PORT = 8080;
 
+/** The address every image's process listens on ($HOST): all of the container's, where locally the platform gives loopback. */
+export const CONTAINER_HOST = '0.0.0.0';
+
+/**
+ * Whether a command visibly listens on loopback (`--host 127.0.0.1`,
+ * `-b localhost`, `localhost:3000`, `[::1]`): in a container nothing outside
+ * it reaches such a process. `${HOST:-127.0.0.1}` is not counted: $HOST wins.
+ */
+export function bindsLoopback(command: string): boolean {
+  return /(^|[\s'"=@/:])(127(\.\d{1,3}){3}|localhost|\[::1\])(?![\w.-])/.test(command) || /(^|[\s'"=])::1(?![\w:])/.test(command);
+}
+
+/** What the user is told about an instance type whose command listens on loopback. */
+export function loopbackWarning(instance: string, command: string): string {
+  return `instances.${instance} listens on loopback in its command (${command}): in a container nothing outside reaches it; listen on $HOST (the export sets HOST=${CONTAINER_HOST}) or on ${CONTAINER_HOST}`;
+}
+
 /** The first line of every file the export writes: a file without it is the user's, never overwritten. */
 export const EXPORT_MARK = '# Written by paasmaker export';
 
@@ -121,6 +138,7 @@ export function dockerfileFor(manifest: ResolvedManifest, instance: ResolvedInst
     ...instance.prepare.commands.map((command) => `RUN ${command.replace(/\n/g, ' \\\n  ')}`),
     ...Object.entries(recipe.env).map(([key, value]) => `ENV ${key}=${JSON.stringify(value)}`),
     `ENV PORT=${IMAGE_PORT}`,
+    `ENV HOST=${CONTAINER_HOST}`,
     `EXPOSE ${IMAGE_PORT}`,
     `CMD ["/bin/sh", "-c", ${JSON.stringify(recipe.command)}]`,
     '',

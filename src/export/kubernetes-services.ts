@@ -83,6 +83,23 @@ export const standardLabels = (app: string, component: string): Record<string, s
   'app.kubernetes.io/managed-by': 'paasmaker',
 });
 
+/**
+ * What a Deployment, StatefulSet, Service or spread constraint selects: pods
+ * of one instance type, or of one service's server, by a label of each kind
+ * (a service and an instance type of the same name never share pods; a
+ * cron's pods, labelled with their cron, are selected by none).
+ */
+export const selectorLabels = (app: string, kind: 'instance' | 'service' | 'cron', name: string): Record<string, string> => ({
+  'app.kubernetes.io/name': app,
+  [`paasmaker.io/${kind}`]: kubeName(63, name),
+});
+
+/** A pod's labels: the standard ones and what selects it. */
+export const podLabels = (app: string, component: string, kind: 'instance' | 'service' | 'cron', name: string): Record<string, string> => ({ ...standardLabels(app, component), ...selectorLabels(app, kind, name) });
+
+/** Pods of the export run with the runtime's default seccomp profile and no API token: an app has no business with the cluster's API. */
+export const POD_SECURITY = { automountServiceAccountToken: false, securityContext: { seccompProfile: { type: 'RuntimeDefault' as const } } };
+
 const placeholder = (what: string) => `REPLACE-ME: ${what}`;
 
 /** The parts of a service URL given with --set SERVICE.url=…, then each part given on its own. */
@@ -156,6 +173,7 @@ function managedServer(engine: Engine, app: string, service: string, passwordFor
   const spec = ENGINES[engine];
   const name = kubeName(52, app, service);
   const labels = standardLabels(app, service);
+  const selector = selectorLabels(app, 'service', service);
   const credentialsSecret = credentialsName(app, service);
   const password = passwordFor(credentialsSecret);
   const user = engine === 'redis' ? 'default' : kubeName(32, app).replace(/-/g, '_');
@@ -173,19 +191,25 @@ function managedServer(engine: Engine, app: string, service: string, passwordFor
     ...(engine === 'redis' ? { args: ['--requirepass', '$(REDIS_PASSWORD)', '--appendonly', 'yes'] } : {}),
     envFrom: [{ secretRef: { name: credentialsSecret } }],
     ports: [{ name: engine, containerPort: spec.port }],
-    readinessProbe: { tcpSocket: { port: engine }, periodSeconds: 5 },
+    // Ready when the server answers (not merely listens: postgres and mariadb listen while they initialize).
+    readinessProbe:
+      engine === 'postgres'
+        ? { exec: { command: ['pg_isready', '-h', '127.0.0.1', '-U', user, '-d', database] }, periodSeconds: 5 }
+        : engine === 'mysql'
+          ? { exec: { command: ['healthcheck.sh', '--connect', '--innodb_initialized'] }, periodSeconds: 5 }
+          : { exec: { command: ['sh', '-c', 'redis-cli --no-auth-warning -a "$REDIS_PASSWORD" ping | grep -q PONG'] }, periodSeconds: 5 },
     volumeMounts: [{ name: 'data', mountPath: spec.mountPath }],
   };
   const objects: KubeObject[] = [
     new Secret({ metadata: meta(credentialsSecret), type: 'Opaque', stringData: secretData }),
-    new Service({ metadata: meta(name), spec: { clusterIP: 'None', selector: labels, ports: [{ name: engine, port: spec.port, targetPort: engine }] } }),
+    new Service({ metadata: meta(name), spec: { clusterIP: 'None', selector, ports: [{ name: engine, port: spec.port, targetPort: engine }] } }),
     new StatefulSet({
       metadata: meta(name),
       spec: {
         serviceName: name,
         replicas: 1,
-        selector: { matchLabels: labels },
-        template: { metadata: { labels }, spec: { containers: [container] } },
+        selector: { matchLabels: selector },
+        template: { metadata: { labels: { ...labels, ...selector } }, spec: { ...POD_SECURITY, containers: [container] } },
         volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
       },
     }),

@@ -7,13 +7,14 @@ import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { stringify } from 'yaml';
+import { routedHostname } from '../engine/routes.js';
 import type { PlatformConfig } from '../services/config.js';
 import type { ResolvedInstance, ResolvedManifest } from '../shared/manifest.js';
 import { isSecret } from '../services/environment.js';
 import { newPassword } from '../services/names.js';
 import { PaasmakerError } from '../shared/errors.js';
-import { imagePlans, type ImagePlan } from './images.js';
-import { exportServices, kubeName, standardLabels, type KubeObject, type ServicesExport } from './kubernetes-services.js';
+import { bindsLoopback, CONTAINER_HOST, imagePlans, launchCommand, loopbackWarning, type ImagePlan } from './images.js';
+import { exportServices, kubeName, podLabels, POD_SECURITY, selectorLabels, standardLabels, type KubeObject, type ServicesExport } from './kubernetes-services.js';
 
 export type { KubeObject } from './kubernetes-services.js';
 
@@ -46,6 +47,8 @@ export interface KubernetesExport {
   images: ImagePlan[];
   /** Lines for the user (stderr): placeholders to fill, limits. */
   notes: string[];
+  /** What likely breaks in a pod (a command listening on loopback), for stderr. */
+  warnings: string[];
 }
 
 /** Why a Deployment runs one replica whatever its quantity. */
@@ -78,6 +81,7 @@ export function exportKubernetes(manifest: ResolvedManifest, options: Kubernetes
   });
   const services = exportServices(manifest, { services: options.services, set: options.set, password: options.password ?? (() => newPassword()), config: options.config }, namespace);
   const notes = [...services.notes];
+  const warnings: string[] = [];
   const objects: KubeObject[] = [];
   if (namespace) objects.push(new Namespace({ metadata: { name: namespace, labels: { 'app.kubernetes.io/managed-by': 'paasmaker' } } }));
 
@@ -110,28 +114,33 @@ export function exportKubernetes(manifest: ResolvedManifest, options: Kubernetes
   for (const instance of manifest.instances) {
     const name = kubeName(63, app, instance.name);
     const isRouted = !instance.standalone && !instance.oneshot;
+    const plan = images.find((candidate) => candidate.instance === instance.name)!;
     const config: Record<string, string> = { ...dotenvPlain, ...services.config, ...instance.environment, PAASMAKER_APP: app };
-    if (isRouted) Object.assign(config, { PORT: String(CONTAINER_PORT), PM_PORT: String(CONTAINER_PORT) });
+    if (isRouted) {
+      // HOST: where the app listens, as the platform gives it locally (127.0.0.1), here every address of the pod.
+      Object.assign(config, { PORT: String(CONTAINER_PORT), PM_PORT: String(CONTAINER_PORT), HOST: CONTAINER_HOST });
+      const listens = plan.dockerfile ? launchCommand(manifest, instance) : instance.command;
+      if (listens !== undefined && bindsLoopback(listens)) warnings.push(loopbackWarning(instance.name, listens));
+    }
     const configName = `${name}-env`;
     objects.push(new ConfigMap({ metadata: meta(configName, instance.name), data: config }));
     const envFrom = [...secrets.map((secret) => ({ secretRef: { name: secret } })), { configMapRef: { name: configName } }];
     const volumeMounts = services.volumes.map((volume) => ({ name: kubeName(63, 'data', volume.service), mountPath: volume.mountPath }));
     const volumes = services.volumes.map((volume) => ({ name: kubeName(63, 'data', volume.service), persistentVolumeClaim: { claimName: volume.claim } }));
-    const placement = {
-      ...(Object.keys(instance.placement.tags).length > 0 ? { nodeSelector: instance.placement.tags } : {}),
-      ...(instance.placement.spread
-        ? { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' as const, labelSelector: { matchLabels: standardLabels(app, instance.name) } }] }
-        : {}),
-    };
+    const selector = selectorLabels(app, 'instance', instance.name);
+    const labels = podLabels(app, instance.name, 'instance', instance.name);
+    const nodeSelector = Object.keys(instance.placement.tags).length > 0 ? { nodeSelector: instance.placement.tags } : {};
+    const spread = instance.placement.spread
+      ? { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' as const, labelSelector: { matchLabels: selector } }] }
+      : {};
     const shell = (command: string) => ['/bin/sh', '-c', command];
-    const base = { image: imageOf(instance), envFrom, ...(volumeMounts.length > 0 ? { volumeMounts } : {}) };
+    // An image built here and named without a registry is one to load into the cluster's nodes (kind load, minikube image load): never pulled when present.
+    const pull = plan.dockerfile && !options.registry ? { imagePullPolicy: 'IfNotPresent' as const } : {};
+    const base = { image: imageOf(instance), ...pull, envFrom, ...(volumeMounts.length > 0 ? { volumeMounts } : {}), securityContext: { allowPrivilegeEscalation: false } };
     const initContainers = instance.startup.length > 0 ? [{ name: 'startup', ...base, command: shell(instance.startup.join(' && ')) }] : [];
-    const podSpec = {
-      ...(initContainers.length > 0 ? { initContainers } : {}),
-      ...placement,
-      terminationGracePeriodSeconds: Math.ceil(instance.stopTimeout),
-      ...(volumes.length > 0 ? { volumes } : {}),
-    };
+    // What every pod of the instance type's image has; a cron's pods run its command alone, without startup or spreading.
+    const podBase = { ...POD_SECURITY, ...nodeSelector, terminationGracePeriodSeconds: Math.ceil(instance.stopTimeout), ...(volumes.length > 0 ? { volumes } : {}) };
+    const podSpec = { ...(initContainers.length > 0 ? { initContainers } : {}), ...podBase, ...spread };
     const launch = instance.command === undefined ? {} : { command: shell(instance.command) };
 
     if (instance.oneshot) {
@@ -140,7 +149,7 @@ export function exportKubernetes(manifest: ResolvedManifest, options: Kubernetes
           metadata: meta(name, instance.name),
           spec: {
             backoffLimit: instance.restart === 'never' ? 0 : (instance.maxRestarts ?? 6),
-            template: { metadata: { labels: standardLabels(app, instance.name) }, spec: { ...podSpec, restartPolicy: instance.restart === 'never' ? 'Never' : 'OnFailure', containers: [{ name: kubeName(63, instance.name), ...base, ...launch }] } },
+            template: { metadata: { labels }, spec: { ...podSpec, restartPolicy: instance.restart === 'never' ? 'Never' : 'OnFailure', containers: [{ name: kubeName(63, instance.name), ...base, ...launch }] } },
           },
         }),
       );
@@ -162,13 +171,13 @@ export function exportKubernetes(manifest: ResolvedManifest, options: Kubernetes
           spec: {
             replicas,
             ...(limited ? { strategy: { type: 'Recreate' } } : {}),
-            selector: { matchLabels: standardLabels(app, instance.name) },
-            template: { metadata: { labels: standardLabels(app, instance.name) }, spec: { ...podSpec, containers: [{ name: kubeName(63, instance.name), ...base, ...launch, ...probes }] } },
+            selector: { matchLabels: selector },
+            template: { metadata: { labels }, spec: { ...podSpec, containers: [{ name: kubeName(63, instance.name), ...base, ...launch, ...probes }] } },
           },
         }),
       );
       if (isRouted) {
-        objects.push(new Service({ metadata: meta(name, instance.name), spec: { selector: standardLabels(app, instance.name), ports: [{ name: 'http', port: 80, targetPort: 'http' }] } }));
+        objects.push(new Service({ metadata: meta(name, instance.name), spec: { selector, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } }));
         for (const host of instance.hostnames) rules.push({ host, service: name });
         if (options.domain && instance === main) rules.push({ host: `${app}.${options.domain.replace(/^\.+|\.+$/g, '')}`, service: name });
       }
@@ -177,23 +186,41 @@ export function exportKubernetes(manifest: ResolvedManifest, options: Kubernetes
     for (const cron of instance.crons) {
       const fields = cron.schedule.trim().split(/\s+/);
       const schedule = fields.length === 6 ? fields.slice(1).join(' ') : cron.schedule;
-      if (fields.length === 6) notes.push(`cron ${cron.name}: Kubernetes schedules by the minute; "${cron.schedule}" runs as "${schedule}"`);
+      if (fields.length === 6) {
+        // A CronJob has minute resolution: round down to the start of each minute the schedule names.
+        const second = /^\d+$/.test(fields[0]!) ? Number(fields[0]) : undefined;
+        warnings.push(
+          `cron ${cron.name}: a CronJob runs by the minute, so "${cron.schedule}" runs as "${schedule}": ${second === undefined ? `once a minute where the seconds field "${fields[0]}" ran it more often` : second === 0 ? 'the same times' : `${second} s earlier than locally`}`,
+        );
+      }
+      // Kubernetes reads the standard five fields; the last day (L), nearest weekday (W) and nth weekday (#) are the scheduler's here only.
+      const [, , dayOfMonth = '', , dayOfWeek = ''] = schedule.split(' ');
+      if (/(^|,)(L|LW|\d+W)(,|$)/i.test(dayOfMonth) || /#|\dL(,|$)|^L$/i.test(dayOfWeek)) {
+        warnings.push(`cron ${cron.name}: "${schedule}" uses L, W or #, which a Kubernetes CronJob does not take: the API server will refuse the CronJob ${kubeName(52, app, cron.name)} until its schedule is rewritten`);
+      }
       if (cron.uri !== undefined && !isRouted) {
         notes.push(`cron ${cron.name}: ${instance.name} is not routed, so its request to ${cron.uri} has no Service to go to; left out`);
         continue;
       }
+      // The request a browser would make (locally: through the router, with the app's name): the Host of the instance type's first hostname.
+      const host = instance.hostnames[0] ?? (options.domain && instance === main ? `${app}.${options.domain.replace(/^\.+|\.+$/g, '')}` : routedHostname(manifest, instance.name));
       const container =
         cron.uri !== undefined
-          ? { name: 'request', image: CURL_IMAGE, command: ['curl', '--fail', '--silent', '--show-error', '--max-time', '300', `http://${name}${cron.uri}`] }
+          ? {
+              name: 'request',
+              image: CURL_IMAGE,
+              command: ['curl', '--fail', '--silent', '--show-error', '--max-time', '300', '--user-agent', 'paasmaker-cron', '--header', `Host: ${host}`, `http://${name}${cron.uri}`],
+              securityContext: { allowPrivilegeEscalation: false },
+            }
           : { name: kubeName(63, instance.name), ...base, command: shell(cron.command!) };
-      const cronSpec = cron.uri !== undefined ? { restartPolicy: 'Never' as const } : { ...podSpec, restartPolicy: 'Never' as const };
+      const cronSpec = cron.uri !== undefined ? { ...POD_SECURITY, restartPolicy: 'Never' as const } : { ...podBase, restartPolicy: 'Never' as const };
       objects.push(
         new CronJob({
           metadata: meta(kubeName(52, app, cron.name), instance.name),
           spec: {
             schedule,
             concurrencyPolicy: 'Forbid',
-            jobTemplate: { spec: { backoffLimit: 0, template: { metadata: { labels: standardLabels(app, instance.name) }, spec: { ...cronSpec, containers: [container] } } } },
+            jobTemplate: { spec: { backoffLimit: 0, template: { metadata: { labels: podLabels(app, instance.name, 'cron', cron.name) }, spec: { ...cronSpec, containers: [container] } } } },
           },
         }),
       );
@@ -219,13 +246,18 @@ export function exportKubernetes(manifest: ResolvedManifest, options: Kubernetes
       throw new PaasmakerError('MANIFEST_INVALID', `the ${object.kind} ${object.metadata?.name} the export made is not valid Kubernetes: ${(error as Error).message}`, { hint: 'a value in the manifest cannot be written as Kubernetes; please report it' });
     }
   }
-  return { objects, images, notes };
+  return { objects, images, notes, warnings };
 }
 
-/** Multi-document YAML of the objects, in order, without timestamps: it diffs well in git. */
-export function kubernetesYaml(manifest: ResolvedManifest, objects: readonly KubeObject[]): string {
-  const header = `# ${manifest.application.name}: written by paasmaker export kubernetes from ${manifest.kind}; edit the manifest and export again\n`;
-  return header + objects.map((object) => `---\n${stringify(object.toJSON(), { lineWidth: 0 })}`).join('');
+/**
+ * Multi-document YAML of the objects, in order, without timestamps: it diffs
+ * well in git. Written as YAML 1.1, which kubectl reads: a value such as
+ * "on", "yes" or "12:30" is quoted, never read back as a boolean or a number.
+ * `comments` go in the header.
+ */
+export function kubernetesYaml(manifest: ResolvedManifest, objects: readonly KubeObject[], comments: readonly string[] = []): string {
+  const header = [`# ${manifest.application.name}: written by paasmaker export kubernetes from ${manifest.kind}; edit the manifest and export again`, ...comments.map((comment) => `# ${comment}`), ''].join('\n');
+  return header + objects.map((object) => `---\n${stringify(object.toJSON(), { lineWidth: 0, version: '1.1' })}`).join('');
 }
 
 /** Servers and files of services, for callers that want the services alone. */

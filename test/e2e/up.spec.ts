@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { alive, CliProcess, examples, psJson, repoRoot, runCli, tempHome, until } from '../helpers/cli.js';
 
@@ -50,6 +52,27 @@ describe('paasmaker up', () => {
     expect(alive(rows[0]!.pid!)).toBe(false);
     const after = await psJson(home);
     expect(after[0]).toMatchObject({ state: 'stopped', pid: null, url: null, httpsUrl: null });
+  });
+
+  it('gives a routed instance HOST=127.0.0.1 over a HOST the shell exports: hello-node listens on loopback only', async () => {
+    const { home } = setup();
+    const server = new CliProcess(['up', join(examples, 'hello-node')], { home, env: { HOST: '0.0.0.0' } });
+    cleanups.push(() => server.kill());
+    await server.waitForOutput('hello-node is up');
+    expect(server.output).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+\//);
+    const port = (await psJson(home))[0]!.port!;
+    expect((await get(port)).status).toBe(200);
+    // Not reachable on the machine's other addresses.
+    const outside = Object.values(networkInterfaces()).flat().find((address) => address && address.family === 'IPv4' && !address.internal);
+    if (outside) {
+      const refused = await new Promise<boolean>((resolve) => {
+        const socket = connect({ host: outside.address, port }, () => (socket.destroy(), resolve(false)));
+        socket.on('error', () => resolve(true));
+      });
+      expect(refused, `${outside.address}:${port}`).toBe(true);
+    }
+    server.signal('SIGINT');
+    expect(await server.wait()).toBe(130);
   });
 
   it('kill -9 of paasmaker: every child and grandchild is dead within 2 s, and the next up starts cleanly', async () => {

@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { composeExport } from '../../src/export/compose.js';
+import { loadManifest } from '../../src/manifest/index.js';
+import { loadConfig, pluginFor } from '../../src/services/index.js';
 import { examples, runCli, tempHome } from '../helpers/cli.js';
 
 // `paasmaker export compose`: a compose.yaml that parses, validates with
@@ -60,7 +63,9 @@ describe('paasmaker export compose', () => {
     expect(existsSync(join(out, example, web.build!.dockerfile.endsWith('.web') ? 'Dockerfile.web' : 'Dockerfile'))).toBe(true);
     expect(readFileSync(join(out, example, `${web.build!.dockerfile.split('/').pop()}.dockerignore`), 'utf8').split('\n')).toEqual(expect.arrayContaining(['.git', '.env', 'node_modules']));
     expect(web.environment!.PORT).toBe('8080');
-    expect(web.ports).toEqual(['8080:8080']);
+    // Published on the host's loopback only, as Paasmaker serves.
+    expect(web.ports).toEqual(['127.0.0.1:8080:8080']);
+    expect(web.environment!.HOST).toBe('0.0.0.0');
     expect(web.deploy!.replicas).toBe(1);
     // It holds the databases' passwords.
     expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -160,7 +165,7 @@ describe('paasmaker export compose', () => {
       const { web, worker, migrate } = compose.services as Record<string, ComposeService>;
       expect(web!.deploy!.replicas).toBe(2);
       // Several replicas: a host port each, chosen by docker.
-      expect(web!.ports).toEqual(['8080']);
+      expect(web!.ports).toEqual(['127.0.0.1::8080']);
       expect(web!.healthcheck!.test[0]).toBe('CMD');
       expect(web!.healthcheck!.test.join(' ')).toContain('/health');
       expect(web!.healthcheck!.retries).toBe(4);
@@ -215,6 +220,27 @@ describe('paasmaker export compose', () => {
     expect(kept.exitCode).not.toBe(0);
     expect(readFileSync(join(dir, 'Dockerfile'), 'utf8')).toBe('FROM scratch\n');
     expect(existsSync(join(dir, 'compose.yaml'))).toBe(false);
+  });
+
+  it('warns of a command that listens on loopback (nothing outside its container reaches it), and writes the file still', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pm-compose-loop-'));
+    try {
+      writeFileSync(join(dir, 'paasmaker.yml'), 'application: {name: loop}\ninstances:\n  web:\n    command: gunicorn -b 127.0.0.1:$PORT app:app\n');
+      const { result, compose } = await exportCompose(dir, join(out, 'loop', 'compose.yaml'));
+      expect(result.stderr).toContain('warning: instances.web listens on loopback in its command (gunicorn -b 127.0.0.1:$PORT app:app): in a container nothing outside reaches it; listen on $HOST (the export sets HOST=0.0.0.0)');
+      expect(compose.services.web!.environment!.HOST).toBe('0.0.0.0');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // Reviewed by eye; the passwords fixed (the command's are random, kept from the file it replaces).
+  it('guestbook-pg as a compose.yaml in the project (snapshot)', async () => {
+    const manifest = loadManifest(join(examples, 'guestbook-pg'));
+    const config = loadConfig(home.home);
+    const result = await composeExport(manifest, { images: {}, file: join(manifest.directory, 'compose.yaml'), pluginFor: (symbolic) => pluginFor(config, symbolic), password: () => '0123456789abcdef0123456789abcdef' });
+    expect(result.warnings).toEqual([]);
+    await expect(result.text).toMatchFileSnapshot('__snapshots__/guestbook-pg.compose.yaml');
   });
 
   it.each(['notes', 'procfile-app', 'counter-redis', 'guestbook-pg'])('%s: the web service gets exactly the variable names `paasmaker env --json` gives locally', async (example) => {

@@ -88,7 +88,9 @@ describe('Dockerfiles per runtime', () => {
     const text = lines(only('ruby-hello'));
     expect(text).toContain('FROM ruby:3.3-slim');
     expect(text).toContain('RUN bundle install');
-    expect(text).toContain('CMD ["/bin/sh", "-c", "bundle exec rackup -p $PORT -o 127.0.0.1"]');
+    // The example listens on $HOST: loopback from Paasmaker, every address in the image.
+    expect(text).toContain('CMD ["/bin/sh", "-c", "bundle exec rackup -p $PORT -o $HOST"]');
+    expect(text).toContain('ENV HOST=0.0.0.0');
 
     const dir = mkdtempSync(join(tmpdir(), 'pm-images-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));

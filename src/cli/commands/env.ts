@@ -54,10 +54,10 @@ async function env(dir: string, options: Options): Promise<number> {
 const PORT_AT_START = '<given at start, one per process>';
 
 /**
- * The PORT the routed instance type's processes get, in place of a .env's
- * (which they never see): their ports when the app runs (`web.0:35689
- * web.1:35690` for several), else a placeholder. Nothing for a standalone
- * instance type: it gets no port, so the .env's PORT is what it sees.
+ * The PORT and HOST the routed instance type's processes get, in place of a
+ * .env's (which they never see): loopback, and their ports when the app runs
+ * (`web.0:35689 web.1:35690` for several), else a placeholder. Nothing for a
+ * standalone instance type: it gets no port, so the .env's PORT is what it sees.
  */
 async function givenPort(manifest: ResolvedManifest, found: Record<string, string>, socket: string | undefined): Promise<Record<string, string>> {
   const instance = manifest.instances.find((candidate) => candidate.name === 'web') ?? manifest.instances[0];
@@ -65,5 +65,6 @@ async function givenPort(manifest: ResolvedManifest, found: Record<string, strin
   const rows = socket ? await callApi<ProcessRow[]>(socket, 'GET', `/api/v1/processes?app=${encodeURIComponent(manifest.application.name)}&running=true`, undefined, 5000) : [];
   const ports = rows.filter((row) => row.instance === instance.name && row.port !== null);
   const port = ports.length === 0 ? PORT_AT_START : ports.length === 1 ? String(ports[0]!.port) : ports.map((row) => `${row.instance}.${row.index}:${row.port}`).join(' ');
-  return { PORT: port, ...('PM_PORT' in found ? { PM_PORT: port } : {}) };
+  const { LISTEN_HOST } = await import('../../engine/index.js');
+  return { PORT: port, ...('PM_PORT' in found ? { PM_PORT: port } : {}), HOST: LISTEN_HOST };
 }

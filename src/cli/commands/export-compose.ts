@@ -60,6 +60,7 @@ async function exportCompose(dir: string, options: Options): Promise<number> {
   writeFileSync(file, result.text, { mode: 0o600 });
   chmodSync(file, 0o600);
   for (const note of result.notes) process.stderr.write(`note: ${note}\n`);
+  for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
   const lines = [`wrote ${shown(file)}${result.files.length > 0 ? ` and ${result.files.map((extra) => shown(extra.path)).join(', ')}` : ''}`];
   const build = result.plans.flatMap((plan) => plan.build);
   if (build.length > 0) lines.push('build the images (the export builds nothing):', ...build.map((line) => `  ${line}`));

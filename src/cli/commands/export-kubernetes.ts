@@ -48,6 +48,7 @@ async function exportKubernetesCommand(dir: string, options: Options): Promise<n
   const manifest = (await import('../../manifest/index.js')).loadManifest(dir);
   const { exportKubernetes, kubernetesYaml } = await import('../../export/kubernetes.js');
   const { earlierPasswords } = await import('../../export/kubernetes-services.js');
+  const { EXPORT_MARK } = await import('../../export/images.js');
   const { newPassword } = await import('../../services/names.js');
   const { loadConfig } = await import('../../services/config.js');
   const { paasmakerHome } = await import('../../shared/paths.js');
@@ -57,11 +58,18 @@ async function exportKubernetesCommand(dir: string, options: Options): Promise<n
   const target = output === undefined ? undefined : asFile ? output : join(output, 'all.yaml');
   // Exporting again over an earlier export keeps its managed servers' passwords: the data they guard stays reachable, and the diff shows only what changed.
   const earlier = target && existsSync(target) ? earlierPasswords((await import('yaml')).parseAllDocuments(readFileSync(target, 'utf8')).map((document) => document.toJS() as unknown)) : new Map<string, string>();
-  const password = (secret: string) => earlier.get(secret) ?? newPassword();
+  const generated: string[] = [];
+  const password = (secret: string) => {
+    const kept = earlier.get(secret);
+    if (kept !== undefined) return kept;
+    generated.push(secret);
+    return newPassword();
+  };
   // The build lines name the Dockerfiles where -o DIR puts them, from the project folder they are run in.
   const dockerfiles = output !== undefined && !asFile ? relative(manifest.directory, resolve(output)) || '.' : undefined;
   const result = exportKubernetes(manifest, { namespace: options.namespace, images, registry: options.registry, domain: options.domain, services: mode, set, config, password, dockerfiles });
-  const yaml = kubernetesYaml(manifest, result.objects);
+  // On stdout there is no earlier file to keep passwords from: say so where a diff would show it.
+  const yaml = kubernetesYaml(manifest, result.objects, output === undefined && generated.length > 0 ? [`the passwords in ${generated.join(', ')} are new on every export to stdout; -o DIR or -o FILE keeps those of the file it replaces`] : []);
   const toBuild = result.images.filter((plan) => plan.dockerfile);
   if (output === undefined) {
     process.stdout.write(yaml);
@@ -75,9 +83,9 @@ async function exportKubernetesCommand(dir: string, options: Options): Promise<n
     mkdirSync(output, { recursive: true });
     const written = [join(output, 'all.yaml')];
     writeSecretFile(written[0]!, yaml);
-    const dockerfiles = new Map<string, string>();
-    for (const plan of toBuild) dockerfiles.set(plan.dockerfile!.path, plan.dockerfile!.text);
-    for (const [path, text] of dockerfiles) {
+    const dockerfileTexts = new Map<string, string>();
+    for (const plan of toBuild) dockerfileTexts.set(plan.dockerfile!.path, plan.dockerfile!.text);
+    for (const [path, text] of dockerfileTexts) {
       writeFileSync(join(output, path), text);
       written.push(join(output, path));
     }
@@ -90,20 +98,35 @@ async function exportKubernetesCommand(dir: string, options: Options): Promise<n
       '',
       ...(lines.length > 0 ? ['Build (and push) the images, in the project folder:', '', '```sh', `cd ${relative(process.cwd(), manifest.directory) || '.'}`, ...lines, '```', ''] : []),
       ...(given.length > 0 ? [`Given images: ${given.map((plan) => `${plan.instance}=${plan.image}`).join(', ')}`, ''] : []),
-      'Then apply the objects:',
+      'Then apply the objects (kustomization.yaml lists them):',
       '',
       '```sh',
-      `kubectl apply -f ${join(output, 'all.yaml')}`,
+      // From the project folder the build lines went to, else from where the export ran.
+      `kubectl apply -k ${lines.length > 0 ? dockerfiles : output.replace(/\/+$/, '') || '.'}`,
       '```',
       '',
-      ...(result.notes.length > 0 ? ['Before you apply:', '', ...result.notes.map((note) => `- ${note}`), ''] : []),
+      ...(result.notes.length + result.warnings.length > 0 ? ['Before you apply:', '', ...result.warnings.map((warning) => `- ${warning}`), ...result.notes.map((note) => `- ${note}`), ''] : []),
     ];
     writeFileSync(join(output, 'BUILD.md'), build.join('\n'));
     written.push(join(output, 'BUILD.md'));
+    // kubectl apply -k DIR (and kubectl kustomize, offline); one the user made (with patches of their own) is left alone.
+    const kustomization = join(output, 'kustomization.yaml');
+    if (!existsSync(kustomization) || readFileSync(kustomization, 'utf8').startsWith(EXPORT_MARK)) {
+      writeFileSync(kustomization, kustomizationYaml(EXPORT_MARK, ['all.yaml']));
+      written.push(kustomization);
+    } else {
+      process.stderr.write(`kept ${kustomization}: it was not written by paasmaker export (it should list all.yaml in its resources)\n`);
+    }
     process.stderr.write(`wrote ${written.join(', ')}\n`);
   }
   for (const note of result.notes) process.stderr.write(`note: ${note}\n`);
+  for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
   return 0;
+}
+
+/** A kustomization of the export's object files, for `kubectl apply -k`. */
+function kustomizationYaml(mark: string, files: string[]): string {
+  return [`${mark} kubernetes: kubectl apply -k on this folder applies these files`, 'apiVersion: kustomize.config.k8s.io/v1beta1', 'kind: Kustomization', 'resources:', ...files.map((file) => `  - ${file}`), ''].join('\n');
 }
 
 /** all.yaml holds Secrets: the owner's only. */

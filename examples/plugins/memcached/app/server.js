@@ -63,4 +63,4 @@ createServer(async (request, response) => {
     response.writeHead(502, { 'content-type': 'text/plain' });
     response.end(`memcached: ${error.message}\n`);
   }
-}).listen(Number(process.env.PORT), '127.0.0.1');
+}).listen(Number(process.env.PORT), process.env.HOST || '127.0.0.1');
