@@ -40,6 +40,7 @@ const CASES: Record<string, (context: Context) => Call | Call[] | Promise<Call |
   'GET /api/v1/apps/{app}': () => [{ path: '/api/v1/apps/contract' }, { path: '/api/v1/apps/nosuch', status: 404 }],
   'GET /api/v1/apps/{app}/instances': () => ({ path: '/api/v1/apps/contract/instances' }),
   'GET /api/v1/apps/{app}/env': () => ({ path: '/api/v1/apps/contract/env' }),
+  'GET /api/v1/apps/{app}/manifest': () => [{ path: '/api/v1/apps/contract/manifest' }, { path: '/api/v1/apps/nosuch/manifest', status: 404 }],
   'GET /api/v1/apps/{app}/logs': () => ({ path: '/api/v1/apps/contract/logs?lines=5' }),
   'GET /api/v1/apps/{app}/requests': async (c) => {
     // A request through the router first, so the answer has a record to validate.
