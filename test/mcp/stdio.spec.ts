@@ -1,0 +1,162 @@
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { userToken } from '../helpers/auth.js';
+import { bin, cliEnv, examples, getByHost, psJson, runCli, stopDaemonAndRemove, tempHome, until } from '../helpers/cli.js';
+
+// `paasmaker mcp` as an agent client runs it: the SDK's own client spawns
+// bin/paasmaker mcp over stdio against a running daemon of a temporary home.
+
+let home: string;
+let removeHome: () => void;
+let proxyPort: number;
+const clients: Client[] = [];
+
+/** An MCP client connected to `paasmaker mcp ARGS` (extra environment: a token). */
+async function connect(args: string[] = [], env: Record<string, string> = {}): Promise<Client> {
+  const environment = Object.fromEntries(Object.entries(cliEnv(home, env)).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const transport = new StdioClientTransport({ command: bin, args: ['mcp', ...args], env: environment, stderr: 'pipe' });
+  const client = new Client({ name: 'paasmaker-test', version: '1.0.0' });
+  await client.connect(transport);
+  clients.push(client);
+  return client;
+}
+
+/** A tool's call: its text, and whether it is an error result. */
+async function call(client: Client, name: string, args: Record<string, unknown> = {}): Promise<{ text: string; isError: boolean }> {
+  const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+  return { text: result.content.map((part) => (part.type === 'text' ? part.text : '')).join(''), isError: result.isError === true };
+}
+
+beforeAll(async () => {
+  ({ home, cleanup: removeHome } = tempHome());
+  const started = await runCli(['daemon', 'start', '--api-port', '0'], { home });
+  expect(started.exitCode, started.stderr).toBe(0);
+  proxyPort = (JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { proxyPort: number }).proxyPort;
+  const up = await runCli(['up', '-d', join(examples, 'hello-node')], { home });
+  expect(up.exitCode, up.stderr).toBe(0);
+}, 120_000);
+
+afterAll(async () => {
+  for (const client of clients) await client.close().catch(() => undefined);
+  if (home) await stopDaemonAndRemove(home, removeHome);
+});
+
+describe('paasmaker mcp over stdio', () => {
+  it('lists its tools, each with a description and an input schema, and the apps\' resources', async () => {
+    const client = await connect();
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name).sort()).toEqual(
+      ['app_status', 'describe_database', 'get_env', 'get_logs', 'job_log', 'list_apps', 'list_jobs', 'manifest', 'query_database', 'recent_requests', 'restart', 'run_cron', 'scale', 'traffic'].sort(),
+    );
+    for (const tool of tools) {
+      expect(tool.description?.length ?? 0, tool.name).toBeGreaterThan(40);
+      expect(tool.inputSchema.type).toBe('object');
+    }
+    expect(tools.find((tool) => tool.name === 'query_database')!.description).toMatch(/READ-ONLY/);
+    expect(tools.find((tool) => tool.name === 'query_database')!.annotations?.readOnlyHint).toBe(true);
+    const { resources } = await client.listResources();
+    expect(resources.map((resource) => resource.uri)).toEqual(expect.arrayContaining(['paasmaker://apps/hello-node/manifest', 'paasmaker://apps/hello-node/logs']));
+  });
+
+  it('list_apps shows the running example; app_status its process with a pid and a port', async () => {
+    const client = await connect();
+    const listed = await call(client, 'list_apps');
+    expect(listed.isError).toBe(false);
+    expect(JSON.parse(listed.text)).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'hello-node', state: 'running', url: expect.stringContaining('hello-node.localhost') })]));
+    const status = await call(client, 'app_status', { app: 'hello-node' });
+    const processes = (JSON.parse(status.text) as { processes: Array<{ process: string; state: string; pid: number; port: number }> }).processes;
+    expect(processes).toEqual([expect.objectContaining({ process: 'web.0', state: 'running', pid: expect.any(Number), port: expect.any(Number) })]);
+  });
+
+  it("get_logs returns the app's lines, filtered by grep; an unknown app is an error result with the API's message and hint", async () => {
+    const client = await connect();
+    const logs = await until(async () => {
+      const result = await call(client, 'get_logs', { app: 'hello-node', lines: 50 });
+      return result.text.includes('listening on http://127.0.0.1:') ? result : undefined;
+    }, 20_000, 'the listening line in get_logs');
+    expect(logs.isError).toBe(false);
+    expect(logs.text).toMatch(/web\.0 \| listening on http:\/\/127\.0\.0\.1:\d+\//);
+    const none = await call(client, 'get_logs', { app: 'hello-node', grep: 'no-such-line-anywhere' });
+    expect(none.text).toBe('no log lines of hello-node match');
+    const unknown = await call(client, 'get_logs', { app: 'nosuch' });
+    expect(unknown.isError).toBe(true);
+    expect(unknown.text).toMatch(/^APP_NOT_FOUND: no app named "nosuch"\nhint: /);
+    const resource = await client.readResource({ uri: 'paasmaker://apps/hello-node/logs' });
+    expect((resource.contents[0] as { text: string }).text).toContain('listening on');
+  });
+
+  it('recent_requests finds a request through the router by status; manifest and get_env read the app', async () => {
+    const client = await connect();
+    await getByHost(proxyPort, 'hello-node.localhost', '/from-the-test?x=1');
+    const requests = await until(async () => {
+      const result = await call(client, 'recent_requests', { app: 'hello-node', status: '2xx', path: 'from-the-test' });
+      return result.text.startsWith('[') ? result : undefined;
+    }, 10_000, 'the request in the inspector');
+    expect(JSON.parse(requests.text)).toEqual([expect.objectContaining({ method: 'GET', path: '/from-the-test?x=1', status: 200 })]);
+    expect((await call(client, 'recent_requests', { app: 'hello-node', status: '5xx' })).text).toMatch(/^no requests of hello-node recorded that match/);
+    const manifest = JSON.parse((await call(client, 'manifest', { app: 'hello-node' })).text) as { application: { name: string }; instances: Array<{ name: string; command: string }> };
+    expect(manifest.application.name).toBe('hello-node');
+    expect(manifest.instances).toEqual([expect.objectContaining({ name: 'web', command: 'node server.js' })]);
+    expect((await call(client, 'get_env', { app: 'hello-node' })).text).toContain('GREETING=Hello from Paasmaker');
+  });
+
+  it('restart restarts the app: a new process with another pid serves', async () => {
+    const client = await connect();
+    const before = (await psJson(home)).find((row) => row.app === 'hello-node' && row.state === 'running')!.pid;
+    const restarted = await call(client, 'restart', { app: 'hello-node' });
+    expect(restarted).toEqual({ text: 'restarted hello-node: the new processes are ready', isError: false });
+    const after = await until(async () => (await psJson(home)).find((row) => row.app === 'hello-node' && row.state === 'running' && row.pid !== before)?.pid, 20_000, 'a new pid');
+    expect(after).not.toBe(before);
+  });
+
+  it('--read-only offers no restart, scale or run_cron, and a call of restart changes nothing', async () => {
+    const client = await connect(['--read-only']);
+    const names = (await client.listTools()).tools.map((tool) => tool.name);
+    expect(names).toContain('list_apps');
+    expect(names).toContain('query_database');
+    for (const name of ['restart', 'scale', 'run_cron']) expect(names).not.toContain(name);
+    const before = (await psJson(home)).find((row) => row.app === 'hello-node' && row.state === 'running')!.pid;
+    const refused = await call(client, 'restart', { app: 'hello-node' });
+    expect(refused.isError).toBe(true);
+    expect(refused.text).toMatch(/restart/);
+    expect((await psJson(home)).find((row) => row.app === 'hello-node' && row.state === 'running')!.pid).toBe(before);
+  });
+
+  it("a viewer's token (--token) sees the apps but cannot restart: the API's FORBIDDEN comes back as the tool's error", async () => {
+    const token = await userToken(home, 'vera', 'viewer');
+    const client = await connect(['--token', token]);
+    expect(JSON.parse((await call(client, 'list_apps')).text)).toEqual([expect.objectContaining({ name: 'hello-node' })]);
+    const before = (await psJson(home)).find((row) => row.app === 'hello-node' && row.state === 'running')!.pid;
+    const refused = await call(client, 'restart', { app: 'hello-node' });
+    expect(refused.isError).toBe(true);
+    expect(refused.text).toMatch(/^FORBIDDEN: user "vera" lacks the permission APPLICATION_DEPLOY in workspace "default"\nhint: /);
+    expect((await psJson(home)).find((row) => row.app === 'hello-node' && row.state === 'running')!.pid).toBe(before);
+    // The token from the environment works the same; a revoked or wrong one is refused with the API's word.
+    const fromEnv = await connect([], { PAASMAKER_TOKEN: token });
+    expect((await call(fromEnv, 'restart', { app: 'hello-node' })).text).toMatch(/^FORBIDDEN: /);
+    const wrong = await connect(['--token', 'pm_wrong']);
+    expect(await call(wrong, 'list_apps')).toEqual({ isError: true, text: expect.stringMatching(/^UNAUTHORIZED: this API token is unknown or revoked/) });
+  });
+});
+
+describe('paasmaker mcp --print-config', () => {
+  it('prints an mcpServers entry whose command, run with its args, is a working MCP server', async () => {
+    const printed = await runCli(['mcp', '--print-config'], { home });
+    expect(printed.exitCode, printed.stderr).toBe(0);
+    const config = JSON.parse(printed.stdout) as { mcpServers: { paasmaker: { command: string; args: string[]; env?: Record<string, string> } } };
+    const entry = config.mcpServers.paasmaker;
+    expect(entry.command).toBe(bin);
+    expect(entry.args).toEqual(['mcp']);
+    expect(entry.env).toEqual({ PAASMAKER_HOME: home });
+    expect(printed.stderr).toContain(`claude mcp add -e PAASMAKER_HOME=${home} paasmaker -- ${bin} mcp`);
+    // The entry as a client starts it: only its command, args and env.
+    const transport = new StdioClientTransport({ command: entry.command, args: entry.args, env: { ...entry.env!, PATH: process.env.PATH! }, stderr: 'pipe' });
+    const client = new Client({ name: 'pasted', version: '1.0.0' });
+    await client.connect(transport);
+    clients.push(client);
+    expect(JSON.parse(((await client.callTool({ name: 'list_apps' })) as CallToolResult).content.map((part) => (part.type === 'text' ? part.text : '')).join(''))[0].name).toBe('hello-node');
+  });
+});
