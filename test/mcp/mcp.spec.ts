@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { userToken } from '../helpers/auth.js';
+import { tcpRequest, userToken } from '../helpers/auth.js';
 import { bin, cliEnv, examples, getByHost, psJson, runCli, stopDaemonAndRemove, tempHome, until } from '../helpers/cli.js';
 
 // `paasmaker mcp` as an agent client runs it: the SDK's own client spawns
@@ -12,6 +13,7 @@ import { bin, cliEnv, examples, getByHost, psJson, runCli, stopDaemonAndRemove, 
 let home: string;
 let removeHome: () => void;
 let proxyPort: number;
+let apiPort: number;
 const clients: Client[] = [];
 
 /** An MCP client connected to `paasmaker mcp ARGS` (extra environment: a token). */
@@ -34,7 +36,7 @@ beforeAll(async () => {
   ({ home, cleanup: removeHome } = tempHome());
   const started = await runCli(['daemon', 'start', '--api-port', '0'], { home });
   expect(started.exitCode, started.stderr).toBe(0);
-  proxyPort = (JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { proxyPort: number }).proxyPort;
+  ({ proxyPort, apiPort } = JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { proxyPort: number; apiPort: number });
   const up = await runCli(['up', '-d', join(examples, 'hello-node')], { home });
   expect(up.exitCode, up.stderr).toBe(0);
 }, 120_000);
@@ -158,5 +160,39 @@ describe('paasmaker mcp --print-config', () => {
     await client.connect(transport);
     clients.push(client);
     expect(JSON.parse(((await client.callTool({ name: 'list_apps' })) as CallToolResult).content.map((part) => (part.type === 'text' ? part.text : '')).join(''))[0].name).toBe('hello-node');
+  });
+});
+
+describe("the daemon's /mcp (streamable HTTP)", () => {
+  it("acts as the bearer token's user: a developer restarts, a viewer is refused; no token or a foreign Origin gets no MCP at all", async () => {
+    const viaHttp = async (token: string, query = '') => {
+      const transport = new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${apiPort}/mcp${query}`), { requestInit: { headers: { authorization: `Bearer ${token}` } } });
+      const client = new Client({ name: 'paasmaker-http-test', version: '1.0.0' });
+      await client.connect(transport);
+      clients.push(client);
+      return client;
+    };
+    const developer = await viaHttp(await userToken(home, 'dev', 'developer'));
+    expect((await developer.listTools()).tools.map((tool) => tool.name)).toContain('restart');
+    expect(JSON.parse((await call(developer, 'list_apps')).text)).toEqual([expect.objectContaining({ name: 'hello-node', state: 'running' })]);
+    const before = (await psJson(home)).find((row) => row.app === 'hello-node' && row.state === 'running')!.pid;
+    expect(await call(developer, 'restart', { app: 'hello-node' })).toEqual({ isError: false, text: 'restarted hello-node: the new processes are ready' });
+    await until(async () => (await psJson(home)).find((row) => row.app === 'hello-node' && row.state === 'running' && row.pid !== before), 20_000, 'a new pid');
+
+    const viewer = await viaHttp(await userToken(home, 'vic', 'viewer'));
+    expect((await call(viewer, 'restart', { app: 'hello-node' })).text).toMatch(/^FORBIDDEN: user "vic" lacks the permission APPLICATION_DEPLOY/);
+    const readOnly = await viaHttp(await userToken(home, 'dev', 'developer'), '?read_only=true');
+    expect((await readOnly.listTools()).tools.map((tool) => tool.name)).not.toContain('restart');
+
+    const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
+    const accept = { accept: 'application/json, text/event-stream' };
+    const anonymous = await tcpRequest(apiPort, 'POST', '/mcp', { body: initialize, headers: accept });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.json).toMatchObject({ code: 'UNAUTHORIZED', error: 'the MCP endpoint needs an API token' });
+    const revoked = await tcpRequest(apiPort, 'POST', '/mcp', { body: initialize, headers: accept, token: 'pm_nosuch' });
+    expect(revoked.status).toBe(401);
+    const foreign = await tcpRequest(apiPort, 'POST', '/mcp', { body: initialize, headers: { ...accept, origin: 'https://evil.example' }, token: await userToken(home, 'dev', 'developer') });
+    expect(foreign.status).toBe(403);
+    expect(foreign.json.error).toMatch(/Origin "https:\/\/evil\.example" is not allowed/);
   });
 });
