@@ -314,7 +314,7 @@ export function createMcpServer(api: ApiCaller, options: McpOptions = {}): McpSe
     {
       title: 'Query a database (read-only)',
       description:
-        "Runs one READ-ONLY query on one of an app's database services and returns the rows. PostgreSQL and MariaDB/MySQL run it in a read-only transaction; SQLite is opened read-only; Redis accepts read commands only (GET, HGETALL, KEYS, SCAN, …, one command line). INSERT, UPDATE, DELETE, DROP, ALTER and other writes are refused (READ_ONLY) and change nothing. At most `limit` rows (default 100, max 1000; `truncated` says more existed) and a time limit (default 5 s, max 30 s). Use describe_database first to see tables and columns; app_status lists the services.",
+        "Runs one READ-ONLY query on one of an app's database services and returns the rows. PostgreSQL and MariaDB/MySQL run it in a read-only transaction; SQLite is opened read-only; Redis accepts read commands only (GET, HGETALL, KEYS, SCAN, …, one command line). INSERT, UPDATE, DELETE, DROP, ALTER and other writes are refused (READ_ONLY) and change nothing; one statement per call. Needs the SERVICE_EXPORT permission (a viewer has none). At most `limit` rows (default 100, max 1000; `truncated` says more existed) and a time limit (default 5 s, max 30 s). Use describe_database first to see tables and columns; app_status lists the services.",
       inputSchema: {
         app: appName,
         service: z.string().min(1).describe('the service\'s name in the manifest (e.g. db), as app_status lists it'),
