@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppRow, InstanceRow, JobLogLine, JobRow, JobRun, LogLineRow, ProcessRow, RequestRecordRow, RestartResult, ScaleResult, ServiceRow, TrafficRow } from '../api/index.js';
 import type { ManifestRow } from '../api/manifest-routes.js';
 import type { QueryResult, ServiceSchema as DatabaseSchema } from '../services/types.js';
-import { isPaasmakerError } from '../shared/errors.js';
+import { isPaasmakerError, PaasmakerError } from '../shared/errors.js';
 import type { ApiCaller } from './api.js';
 
 /** The most characters of text one tool result carries: a model's context is not a log file. */
@@ -61,12 +61,12 @@ const appName = z.string().min(1).describe('the app\'s name, as list_apps shows 
 async function logText(api: ApiCaller, app: string, options: { instance?: string; lines: number; since?: string; grep?: string }): Promise<string> {
   const filtering = options.instance !== undefined || options.since !== undefined || options.grep !== undefined;
   const since = options.since === undefined ? undefined : sinceTime(options.since);
-  if (options.since !== undefined && since === undefined) throw new Error(`since: "${options.since}" is neither a duration (30s, 10m, 1h, 2d) nor an ISO time`);
+  if (options.since !== undefined && since === undefined) throw new PaasmakerError('USAGE', `since: "${options.since}" is neither a duration nor an ISO time`, { hint: 'for example 30s, 10m, 1h, 2d, or 2026-05-01T12:00:00Z' });
   let pattern: RegExp | undefined;
   try {
     pattern = options.grep === undefined ? undefined : new RegExp(options.grep, 'i');
   } catch (error) {
-    throw new Error(`grep: not a regular expression: ${(error as Error).message}`);
+    throw new PaasmakerError('USAGE', `grep: not a regular expression: ${(error as Error).message}`, { hint: 'a JavaScript regular expression, e.g. "error|warn" (case-insensitive)' });
   }
   // Filtering reads further back (the API keeps up to 5000 lines of each process), then keeps the newest N that match.
   const rows = await api.call<LogLineRow[]>('GET', `/api/v1/apps/${segment(app)}/logs?lines=${filtering ? 5000 : options.lines}`, { app });

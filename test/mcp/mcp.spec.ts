@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -14,6 +16,7 @@ let home: string;
 let removeHome: () => void;
 let proxyPort: number;
 let apiPort: number;
+let chatty: string;
 const clients: Client[] = [];
 
 /** An MCP client connected to `paasmaker mcp ARGS` (extra environment: a token). */
@@ -39,11 +42,18 @@ beforeAll(async () => {
   ({ proxyPort, apiPort } = JSON.parse((await runCli(['daemon', 'status', '--json'], { home })).stdout) as { proxyPort: number; apiPort: number });
   const up = await runCli(['up', '-d', join(examples, 'hello-node')], { home });
   expect(up.exitCode, up.stderr).toBe(0);
+  // An app that writes 1000 long lines as it starts: more than a tool result carries.
+  chatty = mkdtempSync(join(tmpdir(), 'pm-chatty-'));
+  writeFileSync(join(chatty, 'paasmaker.yml'), 'application:\n  name: chatty\ninstances:\n  web:\n    command: node chatty.js\n');
+  writeFileSync(join(chatty, 'chatty.js'), "for (let i = 0; i < 1000; i++) console.log(`line ${i} ${'x'.repeat(100)}`);\nrequire('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT, '127.0.0.1');\n");
+  const upChatty = await runCli(['up', '-d', chatty], { home });
+  expect(upChatty.exitCode, upChatty.stderr).toBe(0);
 }, 120_000);
 
 afterAll(async () => {
   for (const client of clients) await client.close().catch(() => undefined);
   if (home) await stopDaemonAndRemove(home, removeHome);
+  if (chatty) rmSync(chatty, { recursive: true, force: true });
 });
 
 describe('paasmaker mcp over stdio', () => {
@@ -90,6 +100,19 @@ describe('paasmaker mcp over stdio', () => {
     expect((resource.contents[0] as { text: string }).text).toContain('listening on');
   });
 
+  it('a result longer than a model should read is cut to about 20 000 characters with a note, keeping the newest log lines', async () => {
+    const client = await connect();
+    const logs = await until(async () => {
+      const result = await call(client, 'get_logs', { app: 'chatty', lines: 1000 });
+      return result.text.includes('line 999 ') ? result : undefined;
+    }, 20_000, 'the last line of chatty');
+    expect(logs.text.length).toBeLessThan(20_200);
+    expect(logs.text).toMatch(/^\[truncated: the older \d+ characters are not shown; ask for fewer lines, a later since, or a grep\]\n/);
+    expect(logs.text.split('\n').at(-1)).toMatch(/web\.0 \| line 999 x{100}$/);
+    const bad = await call(client, 'get_logs', { app: 'chatty', since: 'yesterday' });
+    expect(bad).toEqual({ isError: true, text: 'USAGE: since: "yesterday" is neither a duration nor an ISO time\nhint: for example 30s, 10m, 1h, 2d, or 2026-05-01T12:00:00Z' });
+  });
+
   it('recent_requests finds a request through the router by status; manifest and get_env read the app', async () => {
     const client = await connect();
     await getByHost(proxyPort, 'hello-node.localhost', '/from-the-test?x=1');
@@ -130,7 +153,7 @@ describe('paasmaker mcp over stdio', () => {
   it("a viewer's token (--token) sees the apps but cannot restart: the API's FORBIDDEN comes back as the tool's error", async () => {
     const token = await userToken(home, 'vera', 'viewer');
     const client = await connect(['--token', token]);
-    expect(JSON.parse((await call(client, 'list_apps')).text)).toEqual([expect.objectContaining({ name: 'hello-node' })]);
+    expect(JSON.parse((await call(client, 'list_apps')).text)).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'hello-node' })]));
     const before = (await psJson(home)).find((row) => row.app === 'hello-node' && row.state === 'running')!.pid;
     const refused = await call(client, 'restart', { app: 'hello-node' });
     expect(refused.isError).toBe(true);
@@ -159,7 +182,7 @@ describe('paasmaker mcp --print-config', () => {
     const client = new Client({ name: 'pasted', version: '1.0.0' });
     await client.connect(transport);
     clients.push(client);
-    expect(JSON.parse(((await client.callTool({ name: 'list_apps' })) as CallToolResult).content.map((part) => (part.type === 'text' ? part.text : '')).join(''))[0].name).toBe('hello-node');
+    expect(JSON.parse(((await client.callTool({ name: 'list_apps' })) as CallToolResult).content.map((part) => (part.type === 'text' ? part.text : '')).join('')).map((app: { name: string }) => app.name)).toContain('hello-node');
   });
 });
 
@@ -174,7 +197,7 @@ describe("the daemon's /mcp (streamable HTTP)", () => {
     };
     const developer = await viaHttp(await userToken(home, 'dev', 'developer'));
     expect((await developer.listTools()).tools.map((tool) => tool.name)).toContain('restart');
-    expect(JSON.parse((await call(developer, 'list_apps')).text)).toEqual([expect.objectContaining({ name: 'hello-node', state: 'running' })]);
+    expect(JSON.parse((await call(developer, 'list_apps')).text)).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'hello-node', state: 'running' })]));
     const before = (await psJson(home)).find((row) => row.app === 'hello-node' && row.state === 'running')!.pid;
     expect(await call(developer, 'restart', { app: 'hello-node' })).toEqual({ isError: false, text: 'restarted hello-node: the new processes are ready' });
     await until(async () => (await psJson(home)).find((row) => row.app === 'hello-node' && row.state === 'running' && row.pid !== before), 20_000, 'a new pid');
