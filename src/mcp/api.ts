@@ -1,6 +1,6 @@
 import { request } from 'node:http';
-import { apiError, callApi, runningDaemon, unreachable } from '../api/client.js';
-import { runningPlatform, appPlatform } from '../cli/running-platform.js';
+import { callApi, readAnswer, runningDaemon, unreachable } from '../api/client.js';
+import { appPlatform, runningPlatform } from '../cli/running-platform.js';
 import { PaasmakerError } from '../shared/errors.js';
 import { homeLayout } from '../shared/paths.js';
 
@@ -52,23 +52,7 @@ function httpApi<T>(port: number, token: string, method: string, path: string, b
     const text = body === undefined ? undefined : JSON.stringify(body);
     let timedOut = false;
     const headers = { host: where, authorization: `Bearer ${token}`, ...(text ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) } : {}) };
-    const req = request({ host: '127.0.0.1', port, path, method, headers, timeout: timeoutMs, agent: false }, (res) => {
-      let answer = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (answer += chunk));
-      res.on('error', (error) => reject(new PaasmakerError('PLATFORM_UNREACHABLE', `Paasmaker at ${where} went away mid-answer: ${error.message}`)));
-      res.on('end', () => {
-        let value: Record<string, unknown>;
-        try {
-          value = JSON.parse(answer || '{}') as Record<string, unknown>;
-        } catch {
-          reject(new PaasmakerError('API_ERROR', `what answers at ${where} is not Paasmaker's API: HTTP ${res.statusCode} with something that is not JSON`));
-          return;
-        }
-        if ((res.statusCode ?? 500) >= 400) reject(apiError(res.statusCode, value));
-        else resolve(value as T);
-      });
-    });
+    const req = request({ host: '127.0.0.1', port, path, method, headers, timeout: timeoutMs, agent: false }, (res) => readAnswer(where, res, resolve, reject));
     req.on('timeout', () => {
       timedOut = true;
       req.destroy();
