@@ -394,7 +394,7 @@ export function createMcpServer(api: ApiCaller, options: McpOptions = {}): McpSe
       'run_cron',
       {
         title: 'Run a cron now',
-        description: "Runs one of an app's crons (declared in its manifest) now, as a job, and waits up to `wait` seconds (default 10) for its outcome; a longer run goes on and job_log follows it. Use list_jobs/app_status or the manifest tool for the cron names. Needs the APPLICATION_DEPLOY permission.",
+        description: "Runs one of an app's crons (declared in its manifest) now, as a job, and waits up to `wait` seconds (default 10) for its outcome (an exit code, or the HTTP status of a URI cron); a longer run goes on, and list_jobs or job_log tell its end. Use list_jobs/app_status or the manifest tool for the cron names. Needs the APPLICATION_DEPLOY permission.",
         inputSchema: { app: appName, name: z.string().min(1).describe("the cron's name in the manifest"), wait: z.number().min(0).max(60).optional().describe('seconds to wait for the outcome (default 10)') },
         annotations: { ...changes, idempotentHint: false },
       },

@@ -44,7 +44,7 @@ beforeAll(async () => {
   expect(up.exitCode, up.stderr).toBe(0);
   // An app that writes 1000 long lines as it starts: more than a tool result carries.
   chatty = mkdtempSync(join(tmpdir(), 'pm-chatty-'));
-  writeFileSync(join(chatty, 'paasmaker.yml'), 'application:\n  name: chatty\ninstances:\n  web:\n    command: node chatty.js\n');
+  writeFileSync(join(chatty, 'paasmaker.yml'), 'application:\n  name: chatty\ninstances:\n  web:\n    command: node chatty.js\n    crons:\n      - {name: tidy, schedule: "0 0 1 1 *", command: "echo tidied the cache"}\n');
   writeFileSync(join(chatty, 'chatty.js'), "for (let i = 0; i < 1000; i++) console.log(`line ${i} ${'x'.repeat(100)}`);\nrequire('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT, '127.0.0.1');\n");
   const upChatty = await runCli(['up', '-d', chatty], { home });
   expect(upChatty.exitCode, upChatty.stderr).toBe(0);
@@ -121,6 +121,11 @@ describe('paasmaker mcp over stdio', () => {
       return result.text.startsWith('[') ? result : undefined;
     }, 10_000, 'the request in the inspector');
     expect(JSON.parse(requests.text)).toEqual([expect.objectContaining({ method: 'GET', path: '/from-the-test?x=1', status: 200 })]);
+    const traffic = await until(async () => {
+      const rows = JSON.parse((await call(client, 'traffic', { app: 'hello-node' })).text.replace(/^no traffic.*/, '[]')) as Array<{ requests: number; '2xx': number }>;
+      return rows.find((row) => row['2xx'] >= 1);
+    }, 15_000, 'the request in traffic');
+    expect(traffic.requests).toBeGreaterThanOrEqual(1);
     expect((await call(client, 'recent_requests', { app: 'hello-node', status: '5xx' })).text).toMatch(/^no requests of hello-node recorded that match/);
     const manifest = JSON.parse((await call(client, 'manifest', { app: 'hello-node' })).text) as { application: { name: string }; instances: Array<{ name: string; command: string }> };
     expect(manifest.application.name).toBe('hello-node');
@@ -135,6 +140,22 @@ describe('paasmaker mcp over stdio', () => {
     expect(restarted).toEqual({ text: 'restarted hello-node: the new processes are ready', isError: false });
     const after = await until(async () => (await psJson(home)).find((row) => row.app === 'hello-node' && row.state === 'running' && row.pid !== before)?.pid, 20_000, 'a new pid');
     expect(after).not.toBe(before);
+  });
+
+  it('scale changes how many processes run; run_cron runs a cron as a job that list_jobs and job_log show', async () => {
+    const client = await connect();
+    expect(await call(client, 'scale', { app: 'chatty', instance: 'web', quantity: 2 })).toEqual({ isError: false, text: 'scaled chatty/web from 1 to 2' });
+    await until(async () => (await psJson(home)).filter((row) => row.app === 'chatty' && row.state === 'running').length === 2 || undefined, 30_000, 'two chatty processes');
+    expect((await call(client, 'scale', { app: 'chatty', instance: 'web', quantity: 1 })).text).toBe('scaled chatty/web from 2 to 1');
+    expect((await call(client, 'scale', { app: 'chatty', instance: 'nosuch', quantity: 1 })).text).toMatch(/^INSTANCE_NOT_FOUND: /);
+
+    const ran = await call(client, 'run_cron', { app: 'chatty', name: 'tidy', wait: 30 });
+    expect(ran.text).toMatch(/^cron tidy of chatty \(job ([\w-]+)\): success/);
+    const job = /\(job ([\w-]+)\)/.exec(ran.text)![1]!;
+    const jobs = JSON.parse((await call(client, 'list_jobs', { app: 'chatty' })).text) as Array<{ id: string; state: string }>;
+    expect(jobs).toEqual(expect.arrayContaining([expect.objectContaining({ id: job, state: 'success' })]));
+    expect((await call(client, 'job_log', { id: job })).text).toMatch(new RegExp(`^== ${job} cron tidy: success — exit code 0 in \\d+ ms`));
+    expect((await call(client, 'run_cron', { app: 'chatty', name: 'nosuch' })).text).toMatch(/^CRON_NOT_FOUND: /);
   });
 
   it('--read-only offers no restart, scale or run_cron, and a call of restart changes nothing', async () => {
