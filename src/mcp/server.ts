@@ -1,7 +1,7 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import type { AppRow, InstanceRow, JobLogLine, JobRow, JobRun, LogLineRow, ProcessRow, RequestRecordRow, RestartResult, ScaleResult, ServiceRow, TrafficRow } from '../api/index.js';
+import type { AppRow, CronRow, InstanceRow, JobLogLine, JobRow, JobRun, LogLineRow, ProcessRow, RequestRecordRow, RestartResult, ScaleResult, ServiceRow, TrafficRow } from '../api/index.js';
 import type { ManifestRow } from '../api/manifest-routes.js';
 import type { QueryResult, ServiceSchema as DatabaseSchema } from '../services/types.js';
 import { isPaasmakerError, PaasmakerError } from '../shared/errors.js';
@@ -136,16 +136,17 @@ export function createMcpServer(api: ApiCaller, options: McpOptions = {}): McpSe
     'app_status',
     {
       title: 'App status',
-      description: "One app in detail: its state, URLs, current version, each process (instance.index, state, pid, port, restarts, last exit code, uptime, cpu, memory, req/s), its instance types and its services (databases, with no credentials). Read-only.",
+      description: "One app in detail: its state, URLs, current version, each process (instance.index, state, pid, port, restarts, last exit code, uptime, cpu, memory, req/s), its instance types, its crons (schedule, next run, last outcome) and its services (databases, with no credentials). Read-only.",
       inputSchema: { app: appName },
       annotations: readOnly,
     },
     ({ app }) =>
       answer(async () => {
         const record = await api.call<AppRow>('GET', `/api/v1/apps/${segment(app)}`, { app });
-        const [processes, instances, services] = await Promise.all([
+        const [processes, instances, crons, services] = await Promise.all([
           api.call<ProcessRow[]>('GET', `/api/v1/processes?app=${segment(app)}`, { app }),
           api.call<InstanceRow[]>('GET', `/api/v1/apps/${segment(app)}/instances`, { app }),
+          api.call<CronRow[]>('GET', `/api/v1/crons?app=${segment(app)}`, { app }),
           // Services need SERVICE_VIEW: without it, the status says so instead of failing.
           api.call<ServiceRow[]>('GET', `/api/v1/services?app=${segment(app)}`, { app }).catch((error: unknown) => (isPaasmakerError(error) ? `not shown: ${error.message}` : Promise.reject(error))),
         ]);
@@ -153,6 +154,7 @@ export function createMcpServer(api: ApiCaller, options: McpOptions = {}): McpSe
           app: record,
           processes: processes.map((row) => ({ process: `${row.instance}.${row.index}`, state: row.state, pid: row.pid, port: row.port, restarts: row.restarts, exitCode: row.exitCode, uptime: row.uptime, cpu: row.cpu, memory: row.memory, rps: row.rps, url: row.url })),
           instances: instances.map((row) => ({ name: row.name, runtime: row.runtime, command: row.command, quantity: row.quantity, standalone: row.standalone })),
+          crons: crons.map((row) => ({ name: row.name, instance: row.instance, schedule: row.schedule, target: row.target, nextRun: row.nextRun === null ? null : new Date(row.nextRun).toISOString(), lastResult: row.lastResult, lastDetail: row.lastDetail })),
           services: typeof services === 'string' ? services : services.map((row) => ({ service: row.service, plugin: row.plugin, branch: row.branch, state: row.state, resource: row.resource })),
         };
         return fit(json(status), 'use get_logs or recent_requests for details of one process');
@@ -394,7 +396,7 @@ export function createMcpServer(api: ApiCaller, options: McpOptions = {}): McpSe
       'run_cron',
       {
         title: 'Run a cron now',
-        description: "Runs one of an app's crons (declared in its manifest) now, as a job, and waits up to `wait` seconds (default 10) for its outcome (an exit code, or the HTTP status of a URI cron); a longer run goes on, and list_jobs or job_log tell its end. Use list_jobs/app_status or the manifest tool for the cron names. Needs the APPLICATION_DEPLOY permission.",
+        description: "Runs one of an app's crons (declared in its manifest) now, as a job, and waits up to `wait` seconds (default 10) for its outcome (an exit code, or the HTTP status of a URI cron); a longer run goes on, and list_jobs or job_log tell its end. app_status lists the cron names. Needs the APPLICATION_DEPLOY permission.",
         inputSchema: { app: appName, name: z.string().min(1).describe("the cron's name in the manifest"), wait: z.number().min(0).max(60).optional().describe('seconds to wait for the outcome (default 10)') },
         annotations: { ...changes, idempotentHint: false },
       },

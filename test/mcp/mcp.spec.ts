@@ -149,6 +149,7 @@ describe('paasmaker mcp over stdio', () => {
     expect((await call(client, 'scale', { app: 'chatty', instance: 'web', quantity: 1 })).text).toBe('scaled chatty/web from 2 to 1');
     expect((await call(client, 'scale', { app: 'chatty', instance: 'nosuch', quantity: 1 })).text).toMatch(/^INSTANCE_NOT_FOUND: /);
 
+    expect(JSON.parse((await call(client, 'app_status', { app: 'chatty' })).text).crons).toEqual([expect.objectContaining({ name: 'tidy', schedule: '0 0 1 1 *', target: 'echo tidied the cache', lastResult: null })]);
     const ran = await call(client, 'run_cron', { app: 'chatty', name: 'tidy', wait: 30 });
     expect(ran.text).toMatch(/^cron tidy of chatty \(job ([\w-]+)\): success/);
     const job = /\(job ([\w-]+)\)/.exec(ran.text)![1]!;
