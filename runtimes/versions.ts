@@ -4,6 +4,7 @@ import { basename, delimiter, dirname, isAbsolute, join } from 'node:path';
 import semver from 'semver';
 import type { ResolvedInstance, SourcePosition } from '../src/shared/manifest.js';
 import { PaasmakerError } from '../src/shared/errors.js';
+import { executable } from '../src/shared/executable.js';
 import type { RuntimeVersion } from './types.js';
 
 /** A RuntimeVersion that also knows its interpreter binary. */
@@ -19,8 +20,8 @@ const versionCache = new Map<string, Promise<string | undefined>>();
  */
 export function binaryVersion(binary: string): Promise<string | undefined> {
   let pending = versionCache.get(binary);
-  if (!pending && sameFile(binary, process.execPath)) {
-    // The node running Paasmaker: its version is already known, no spawn needed.
+  if (!pending && !executable() && sameFile(binary, process.execPath)) {
+    // The node running Paasmaker: its version is already known, no spawn needed (not the single executable: it is no node for apps).
     pending = Promise.resolve(process.versions.node);
     versionCache.set(binary, pending);
   }

@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:f
 import { join } from 'node:path';
 import { callApi, daemonFile, runningDaemon, type DaemonRecord } from '../api/client.js';
 import { PaasmakerError } from '../shared/errors.js';
+import { selfCommand } from '../shared/executable.js';
 import { ownerAlive } from '../shared/owner.js';
 import { homeLayout } from '../shared/paths.js';
 import type { Settings } from '../shared/settings.js';
@@ -39,8 +40,10 @@ export async function ensureDaemon(settings: Settings): Promise<{ record: Daemon
   const log = openSync(logFile, 'a', 0o600);
   // A 1 MB young generation keeps a long-lived daemon's memory small (75 MB with 20 apps, against
   // 92 MB by default) and costs the router no throughput (measured with bench/fixtures/router.mjs).
-  const args = ['--max-semi-space-size=1', process.argv[1]!, 'daemon', 'run', ...(proxyPort !== undefined ? ['--proxy-port', proxyPort] : []), ...tls, ...(settings.apiPort !== undefined ? ['--api-port', String(settings.apiPort)] : [])];
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: process.env });
+  // (The single executable takes no node flags: it runs with the default.)
+  const [command, ...self] = selfCommand(['--max-semi-space-size=1']);
+  const args = [...self, 'daemon', 'run', ...(proxyPort !== undefined ? ['--proxy-port', proxyPort] : []), ...tls, ...(settings.apiPort !== undefined ? ['--api-port', String(settings.apiPort)] : [])];
+  const child = spawn(command!, args, { detached: true, stdio: ['ignore', log, log], env: process.env });
   closeSync(log);
   child.unref();
   let exited: number | null | undefined;

@@ -1,4 +1,5 @@
 import { PaasmakerError } from '../../shared/errors.js';
+import { selfCommand } from '../../shared/executable.js';
 import { homeLayout } from '../../shared/paths.js';
 import { defineCommand } from '../command.js';
 
@@ -16,8 +17,8 @@ async function gitInit(app: string, branch: string): Promise<number> {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(app)) throw new PaasmakerError('USAGE', `"${app}" is not an app name`, { hint: 'lower-case letters, digits and dashes, as application.name in paasmaker.yml' });
   if (!/^[A-Za-z0-9._/-]+$/.test(branch) || branch.startsWith('-') || branch.includes('..')) throw new PaasmakerError('USAGE', `"${branch}" is not a branch name`, { hint: 'paasmaker git init APP --branch main' });
   const { createGitRemote } = await import('../../engine/index.js');
-  // The hook runs this same paasmaker: the node binary and script of this command.
-  const remote = createGitRemote({ home: homeLayout().root, app, branch, hook: [process.execPath, process.argv[1]!, 'git', 'receive', app] });
+  // The hook runs this same paasmaker: the node binary and script of this command, or the executable.
+  const remote = createGitRemote({ home: homeLayout().root, app, branch, hook: [...selfCommand(), 'git', 'receive', app] });
   process.stdout.write(`${remote.created ? 'made' : 'already there:'} ${remote.path} (a push of ${remote.branch} deploys ${app})\n`);
   process.stdout.write(`git remote add paasmaker ${remote.path}\n`);
   return 0;

@@ -22,6 +22,10 @@ function dependencies(dir: string): Record<string, string> {
   }
 }
 
+function npmMissing(): PaasmakerError {
+  return new PaasmakerError('PLUGIN_INSTALL_FAILED', 'npm is not installed', { hint: 'install Node.js with npm (https://nodejs.org), then run this again; or list a plugin folder by its path in config.yml' });
+}
+
 /**
  * `paasmaker plugins add NAME`: `npm install` into $PAASMAKER_HOME/plugins, with
  * the user's npm configuration (registry, proxy, CA). Peer dependencies are
@@ -41,9 +45,11 @@ async function add(spec: string): Promise<number> {
   const before = dependencies(dir);
   const { execa } = await import('execa');
   const npm = await execa('npm', ['install', '--prefix', dir, '--legacy-peer-deps', '--no-audit', '--no-fund', '--save', target], { reject: false, all: true, stdin: 'ignore' }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') throw new PaasmakerError('PLUGIN_INSTALL_FAILED', 'npm is not installed', { hint: 'install Node.js with npm (https://nodejs.org), then run this again' });
+    if (error.code === 'ENOENT') throw npmMissing();
     throw error;
   });
+  // reject: false answers a missing npm with a result, not a throw (the single executable needs no node, so npm may well be absent).
+  if ((npm as { code?: string }).code === 'ENOENT') throw npmMissing();
   if (npm.exitCode !== 0) {
     throw new PaasmakerError('PLUGIN_INSTALL_FAILED', `npm install ${spec} failed (exit ${npm.exitCode})`, {
       detail: String(npm.all ?? '').trim().split('\n').slice(-15).join('\n'),
