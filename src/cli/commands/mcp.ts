@@ -1,6 +1,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PaasmakerError } from '../../shared/errors.js';
+import { executable } from '../../shared/executable.js';
 import { defineCommand } from '../command.js';
 
 type Options = { token?: string; readOnly?: boolean; printConfig?: boolean };
@@ -17,8 +18,9 @@ export default defineCommand<Options>({
   run: ({ options }) => mcp(options),
 });
 
-/** The real path of bin/paasmaker of this installation (a link, as npm link and npm -g make, resolved). */
+/** The command of this installation: the single executable itself, or the real path of the package's bin/paasmaker (a link, as npm link and npm -g make, resolved). */
 export function commandPath(): string {
+  if (executable()) return process.execPath;
   return realpathSync(fileURLToPath(new URL('../../../../bin/paasmaker', import.meta.url)));
 }
 
