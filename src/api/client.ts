@@ -56,8 +56,8 @@ export function apiError(status: number | undefined, value: Record<string, unkno
   return new PaasmakerError('API_ERROR', typeof value.code === 'string' ? `${message} (${value.code})` : message, options);
 }
 
-/** An answer of the API, read whole: its parsed JSON, or the PaasmakerError it carries. */
-function readAnswer<T>(socketPath: string, res: IncomingMessage, resolve: (value: T) => void, reject: (error: PaasmakerError) => void): void {
+/** An answer of the API, read whole: its parsed JSON, or the PaasmakerError it carries (`socketPath`: where it came from, for messages). */
+export function readAnswer<T>(socketPath: string, res: IncomingMessage, resolve: (value: T) => void, reject: (error: PaasmakerError) => void): void {
   let answer = '';
   res.on('error', (error) => reject(new PaasmakerError('PLATFORM_UNREACHABLE', `Paasmaker at ${socketPath} went away mid-answer: ${error.message}`, { hint: 'is it still running? paasmaker daemon status' })));
   res.on('data', (chunk) => (answer += chunk));

@@ -135,3 +135,14 @@ export const SnapshotRequestSchema = z
 export const SnapshotConfirmSchema = z
   .strictObject({ confirm: z.string().optional().describe("the snapshot's name: without it (or with another) nothing is changed") })
   .meta({ id: 'SnapshotConfirm' });
+
+/** One read-only query of a service (paasmaker db query, the MCP server's query_database). */
+export const QueryRequestSchema = z
+  .strictObject({
+    query: z.string().min(1).max(100_000).describe('one SQL statement (SELECT, SHOW, EXPLAIN, WITH …), or one Redis read command ("HGETALL user:1")'),
+    limit: z.number().int().min(1).max(1000).optional().describe('the most rows returned (default 100, at most 1000); more make truncated true'),
+    timeout_ms: z.number().int().min(1).max(30_000).optional().describe('the query is cancelled after this many milliseconds (default 5000, at most 30000)'),
+  })
+  .meta({ id: 'QueryRequest' });
+/** Which database of a service with one per git branch. */
+export const BranchQuerySchema = z.strictObject({ branch: z.string().min(1).optional().describe("the git branch, for a service with a database per branch (default: the project folder's)") });

@@ -41,6 +41,7 @@ import { WARNING_ROUTES } from './warning-routes.js';
 import { requireMayRun } from './may-run.js';
 import { VERSION_ROUTES } from './version-routes.js';
 import { DATA_ROUTES } from './data-routes.js';
+import { MANIFEST_ROUTES } from './manifest-routes.js';
 
 
 /** The API, one table: the server dispatches it and the OpenAPI document is generated from it. */
@@ -185,6 +186,7 @@ export const ROUTES: Route[] = [
     response: z.array(ProcessSchema),
     handle: (context, _params, _body, query: z.infer<typeof ProcessesQuerySchema>) => context.platform.processes(query.app, { running: query.running === 'true' }),
   },
+  ...MANIFEST_ROUTES,
   ...PROCESS_ROUTES,
   ...REQUEST_LOG_ROUTES,
   ...MAIL_ROUTES,

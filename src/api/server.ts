@@ -267,6 +267,8 @@ export class ApiServer {
     res.on('error', () => undefined);
     const refused = foreign(req);
     if (refused) return sendError(res, 'FORBIDDEN', refused);
+    // The MCP server's streamable HTTP transport, for users by API token (the socket's owner runs paasmaker mcp).
+    if (tcp && /^\/mcp(\?|$)/.test(req.url ?? '')) return this.mcp(req, res);
     // The web console's page and files: public (no secret in them), served before any user is asked for.
     const path = consolePath(req);
     if (path !== undefined) return serveConsole(req, res, path);
@@ -276,6 +278,26 @@ export class ApiServer {
       if (!(error instanceof BadRequest)) throw error;
       if (!res.headersSent) sendError(res, 'INVALID_REQUEST', error.message, { hint: error.hint });
     }
+  }
+
+  /**
+   * /mcp: the Model Context Protocol over streamable HTTP, acting as the
+   * user of the bearer token (a session cookie does not count: a page could
+   * make a browser send it), whose tools call /api/v1 with that token;
+   * ?read_only=true offers the read tools only.
+   */
+  private async mcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const authorization = req.headers.authorization;
+    const hint = 'send an API token: Authorization: Bearer pm_… (paasmaker token create --user NAME makes one)';
+    const challenge = { 'www-authenticate': 'Bearer realm="paasmaker"' };
+    if (!authorization) return sendError(res, 'UNAUTHORIZED', 'the MCP endpoint needs an API token', { hint, headers: challenge });
+    const resolved = resolveCaller({ transport: 'tcp', authorization }, this.context.platform.state, this.signIn.sessions);
+    if ('refused' in resolved) return sendError(res, 'UNAUTHORIZED', resolved.refused, { hint, headers: challenge });
+    const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization)![1]!;
+    const user = resolved.caller.kind === 'user' ? resolved.caller.user : 'owner';
+    const readOnly = new URL(req.url ?? '/mcp', 'http://localhost').searchParams.get('read_only') === 'true';
+    const { serveMcp } = await import('../mcp/http.js');
+    await serveMcp(req, res, { port: req.socket.localPort!, token, user, readOnly });
   }
 
   /** The context of one request: who asks (undefined: no valid credentials, with why). */

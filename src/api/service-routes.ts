@@ -1,11 +1,19 @@
 import { z } from 'zod';
 import { serviceRows } from '../engine/index.js';
+import { QUERY_LIMITS } from '../services/index.js';
 import { errorText, PaasmakerError } from '../shared/errors.js';
-import { JobRunSchema, ServiceSchema } from '../shared/views.js';
-import { ServiceDestroyQuerySchema, ServiceDestroyRequestSchema, ServicesQuerySchema } from './requests.js';
-import { answerAsJob, type Route } from './route.js';
+import { DatabaseSchemaSchema, JobRunSchema, QueryResultSchema, ServiceSchema } from '../shared/views.js';
+import { BranchQuerySchema, QueryRequestSchema, ServiceDestroyQuerySchema, ServiceDestroyRequestSchema, ServicesQuerySchema } from './requests.js';
+import { answerAsJob, appRecord, type ApiContext, type Route } from './route.js';
 
-/** The managed servers and provisioned services; destroying one, only when its name is sent back. */
+/** A provisioned service of an app, as a query or a description reaches it: the app's manifest when it can be read binds its options. */
+async function provisioned(context: ApiContext, app: string, service: string, branch: string | undefined) {
+  const name = appRecord(context, app).name;
+  const manifest = await context.platform.manifestOf(name).catch(() => undefined);
+  return context.platform.services.provisioned(name, service, { manifest, branch });
+}
+
+/** The managed servers and provisioned services; reading one's data (read-only); destroying one, only when its name is sent back. */
 export const SERVICE_ROUTES: Route[] = [
   {
     method: 'GET',
@@ -53,5 +61,36 @@ export const SERVICE_ROUTES: Route[] = [
         query.wait,
       );
     },
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/services/:app/:service/query',
+    permission: 'SERVICE_EXPORT',
+    scope: 'app',
+    summary:
+      'Run one read-only query (paasmaker db query): SQL in a read-only transaction on PostgreSQL and MariaDB/MySQL, on SQLite opened read-only, or one Redis read command. A write is refused by the database (READ_ONLY, 403) and changes nothing; one statement only; rows limited (limit, default 100, at most 1000) and time limited (timeout_ms, default 5000, at most 30000)',
+    request: QueryRequestSchema,
+    query: BranchQuerySchema,
+    response: QueryResultSchema,
+    handle: async (context, params, body, query: z.infer<typeof BranchQuerySchema>) => {
+      const request = body as z.infer<typeof QueryRequestSchema>;
+      const target = await provisioned(context, params.app!, params.service!, query.branch);
+      return context.platform.services.query(target, {
+        text: request.query,
+        limit: request.limit ?? QUERY_LIMITS.rows.default,
+        timeoutMs: request.timeout_ms ?? QUERY_LIMITS.timeoutMs.default,
+      });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/services/:app/:service/schema',
+    permission: 'SERVICE_VIEW',
+    scope: 'app',
+    summary: "A service's tables and views, their columns (name, type, nullable, primary key) and row estimates (paasmaker db describe); for Redis, its keys counted by type",
+    query: BranchQuerySchema,
+    response: DatabaseSchemaSchema,
+    handle: async (context, params, _body, query: z.infer<typeof BranchQuerySchema>) =>
+      context.platform.services.describe(await provisioned(context, params.app!, params.service!, query.branch)),
   },
 ];

@@ -88,7 +88,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const STATE_ONLY = new Set(['ps', 'top', 'jobs', 'token', 'user', 'role', 'workspace', 'trust', 'dns', 'console', 'completion']);
+const STATE_ONLY = new Set(['ps', 'top', 'jobs', 'token', 'user', 'role', 'workspace', 'trust', 'dns', 'console', 'completion', 'mcp']);
 
 /**
  * The plugins config.yml lists, loaded before any command reads a manifest or

@@ -8,7 +8,7 @@ import { loadConfig, type PlatformConfig } from './config.js';
 import type { ProvisionedService } from './environment.js';
 import { DEFAULT_SYMBOLS, PLUGINS } from './registry.js';
 import { registry } from '../shared/plugin-registry.js';
-import type { DataStep, ServerStatus, ServiceContext, ServicePlugin, ServiceRequest } from './types.js';
+import type { DataStep, QueryRequest, QueryResult, ServerStatus, ServiceContext, ServicePlugin, ServiceRequest, ServiceSchema } from './types.js';
 import { dumpWhat, isDumpFormat, sniffDump } from '../shared/dump-formats.js';
 import { readGzip } from './dump-files.js';
 import { folderSize } from './managed-server.js';
@@ -39,7 +39,8 @@ export { findBinary, SERVER_SOFTWARE, type ServerSoftware } from './binaries.js'
 export function pluginFor(config: PlatformConfig, symbolic: string): string | undefined {
   return config.services[symbolic]?.plugin ?? DEFAULT_SYMBOLS[symbolic] ?? (PLUGINS[symbolic] ? symbolic : undefined);
 }
-export type { Credentials, DataStep, ServerStatus, ServiceContext, ServicePlugin } from './types.js';
+export type { Credentials, DataStep, QueryRequest, QueryResult, ServerStatus, ServiceContext, ServicePlugin, ServiceSchema } from './types.js';
+export { QUERY_LIMITS } from './query.js';
 
 /** One service of an app that a dump or a restore is of: as its plugin is asked for it, and the kind of file it dumps. */
 export interface DataService {
@@ -293,6 +294,60 @@ export class Services {
     const plugin = this.plugin(target.plugin);
     if (plugin.check) return plugin.check(target.request, file, step);
     if ((await sniffDump(file)).gzip) await readGzip(file, target.format, dumpWhat(target.format), step);
+  }
+
+  /**
+   * A provisioned service of an app, as its plugin is asked for it by a
+   * query or a description: state's record (the plugin that made it), with
+   * the options of the manifest's binding when the manifest is known and
+   * binds it to that plugin, else config.yml's. A service with a database
+   * per branch takes `branch`, else the project folder's branch, else its
+   * only one. SERVICE_NOT_FOUND when the app has no such service, or it was
+   * never provisioned.
+   */
+  provisioned(app: string, service: string, options: { manifest?: ResolvedManifest; branch?: string } = {}): { request: ServiceRequest; record: ServiceRecord } {
+    const { manifest } = options;
+    const records = this.list(app).filter((record) => record.service === service);
+    const declared = manifest?.services.find((each) => each.name === service);
+    if (!declared && records.length === 0) {
+      const names = [...new Set([...(manifest?.services.map((each) => each.name) ?? []), ...this.list(app).map((record) => record.service)])];
+      const guess = didYouMean(service, names);
+      throw new PaasmakerError('SERVICE_NOT_FOUND', `${app} has no service "${service}"${guess ? ` — did you mean "${guess}"?` : ''}`, { hint: names.length > 0 ? `its services: ${names.join(', ')}` : 'paasmaker services lists what is provisioned' });
+    }
+    const binding = manifest && declared ? this.bind(manifest, declared) : undefined;
+    let branch = options.branch;
+    if (branch === undefined && binding) branch = binding.perBranch ? gitBranch(manifest!.directory) : '';
+    const record = branch === undefined ? (records.length === 1 ? records[0] : records.find((each) => each.branch === '')) : records.find((each) => each.branch === branch);
+    if (!record) {
+      const where = branch ? ` (branch ${branch})` : '';
+      throw new PaasmakerError('SERVICE_NOT_FOUND', `service ${app}/${service}${where} is not provisioned yet`, {
+        hint: records.length > 0 ? `its branches: ${records.map((each) => each.branch || '(none)').join(', ')}` : 'start the app once (paasmaker up) so its services are made',
+      });
+    }
+    const configured = this.config.services[record.symbolic];
+    const settings = binding && binding.plugin === record.plugin ? binding.options : configured && configured.plugin === record.plugin ? configured.options : {};
+    return { request: { app, service: record.service, branch: record.branch, symbolic: record.symbolic, options: settings }, record };
+  }
+
+  /** The plugin of a provisioned service, refused (naming it) when it cannot `what`. */
+  private reader(record: ServiceRecord, what: 'query' | 'describe'): ServicePlugin {
+    const plugin = this.plugin(record.plugin);
+    if (!plugin[what]) {
+      throw new PaasmakerError('USAGE', `service ${record.app}/${record.service} is a ${record.plugin} service: the ${record.plugin} plugin cannot be ${what === 'query' ? 'queried' : 'described'}`, {
+        hint: 'postgres, mysql, sqlite and redis services (and their -external forms) can',
+      });
+    }
+    return plugin;
+  }
+
+  /** One read-only query of a provisioned service (see ServicePlugin.query). */
+  async query(target: { request: ServiceRequest; record: ServiceRecord }, query: QueryRequest): Promise<QueryResult> {
+    return this.reader(target.record, 'query').query!(target.request, query);
+  }
+
+  /** A provisioned service's tables and columns (see ServicePlugin.describe). */
+  async describe(target: { request: ServiceRequest; record: ServiceRecord }): Promise<ServiceSchema> {
+    return this.reader(target.record, 'describe').describe!(target.request);
   }
 
   /** Stops the managed servers this platform started. */

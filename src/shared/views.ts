@@ -362,3 +362,29 @@ export const SnapshotSchema = z
 export type SnapshotRow = z.infer<typeof SnapshotSchema>;
 
 export const SnapshotRemovedSchema = z.object({ app: z.string(), name: z.string(), removed: z.boolean() }).meta({ id: 'SnapshotRemoved' });
+
+/** What a read-only query read (POST /api/v1/services/{app}/{service}/query). */
+export const QueryResultSchema = z
+  .object({
+    columns: z.array(z.string()),
+    rows: z.array(z.array(z.unknown())).describe("rows as arrays in columns' order; values JSON-safe: integers beyond 2^53 and numerics as strings, bytes as \"\\x<hex>\", texts cut at 2000 characters"),
+    truncated: z.boolean().describe('more rows existed than the limit'),
+    elapsedMs: z.number(),
+  })
+  .meta({ id: 'QueryResult' });
+
+/** A service's tables (GET /api/v1/services/{app}/{service}/schema). */
+export const DatabaseSchemaSchema = z
+  .object({
+    protocol: z.string().describe('postgresql | mysql | sqlite | redis'),
+    tables: z.array(
+      z.object({
+        schema: z.string().optional().describe("PostgreSQL's schema (public…)"),
+        name: z.string().describe('a table or view; for Redis a key type'),
+        kind: z.enum(['table', 'view', 'keys']),
+        rowEstimate: z.number().nullable().describe("the database's own estimate (COUNT(*) for SQLite, a key count for Redis); null when it has none"),
+        columns: z.array(z.object({ name: z.string(), type: z.string(), nullable: z.boolean(), primaryKey: z.boolean() })),
+      }),
+    ),
+  })
+  .meta({ id: 'ServiceSchema' });

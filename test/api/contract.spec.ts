@@ -40,6 +40,7 @@ const CASES: Record<string, (context: Context) => Call | Call[] | Promise<Call |
   'GET /api/v1/apps/{app}': () => [{ path: '/api/v1/apps/contract' }, { path: '/api/v1/apps/nosuch', status: 404 }],
   'GET /api/v1/apps/{app}/instances': () => ({ path: '/api/v1/apps/contract/instances' }),
   'GET /api/v1/apps/{app}/env': () => ({ path: '/api/v1/apps/contract/env' }),
+  'GET /api/v1/apps/{app}/manifest': () => [{ path: '/api/v1/apps/contract/manifest' }, { path: '/api/v1/apps/nosuch/manifest', status: 404 }],
   'GET /api/v1/apps/{app}/logs': () => ({ path: '/api/v1/apps/contract/logs?lines=5' }),
   'GET /api/v1/apps/{app}/requests': async (c) => {
     // A request through the router first, so the answer has a record to validate.
@@ -73,6 +74,16 @@ const CASES: Record<string, (context: Context) => Call | Call[] | Promise<Call |
   'GET /api/v1/jobs/{id}': async (c) => ({ path: `/api/v1/jobs/${await c.job()}` }),
   'POST /api/v1/jobs/{id}/abort': async (c) => ({ path: `/api/v1/jobs/${await c.job()}/abort` }),
   'GET /api/v1/services': () => [{ path: '/api/v1/services' }, { path: '/api/v1/services?kind=service&app=contract' }],
+  // Read-only queries of the app's SQLite service (a write refused, an unknown service, one that cannot be queried), and its tables.
+  'POST /api/v1/services/{app}/{service}/query': () => [
+    { path: '/api/v1/services/contract/notes/query', body: { query: "SELECT 1 AS one, 'x' AS two", limit: 10 } },
+    { path: '/api/v1/services/contract/notes/query', body: { query: 'CREATE TABLE t (id INTEGER)' }, status: 403 },
+    { path: '/api/v1/services/contract/notes/query', body: { query: 'SELEC 1' }, status: 400 },
+    { path: '/api/v1/services/contract/outbox/query', body: { query: 'SELECT 1' }, status: 400 },
+    { path: '/api/v1/services/contract/nosuch/query', body: { query: 'SELECT 1' }, status: 404 },
+    { path: '/api/v1/services/contract/notes/query', body: { query: 'SELECT 1', limit: 5000 }, status: 400 },
+  ],
+  'GET /api/v1/services/{app}/{service}/schema': () => [{ path: '/api/v1/services/contract/notes/schema' }, { path: '/api/v1/services/nosuch/notes/schema', status: 404 }],
   // Data: a dump made, downloaded once and restored; a snapshot taken, listed, restored and removed (before notes is destroyed below).
   'POST /api/v1/apps/{app}/dump': () => [{ path: '/api/v1/apps/contract/dump?wait=20', body: {} }, { path: '/api/v1/apps/contract/dump', body: { service: 'nosuch' }, status: 404 }],
   'GET /api/v1/apps/{app}/dumps/{id}': async (c) => {

@@ -23,6 +23,7 @@ import jobsAbort from './jobs-abort.js';
 import jobsList from './jobs-list.js';
 import jobsShow from './jobs-show.js';
 import logs from './logs.js';
+import mcp from './mcp.js';
 import mail from './mail.js';
 import mailShow from './mail-show.js';
 import mailClear from './mail-clear.js';
@@ -115,6 +116,7 @@ export const commands: readonly CommandSpec<never>[] = [
   cronRun,
   top,
   consoleCommand,
+  mcp,
   { name: 'export', description: 'the app for other platforms: docker compose, Kubernetes' },
   exportCompose,
   exportKubernetes,

@@ -9,6 +9,7 @@ import { resourceName } from '../names.js';
 import { INSTALL, requireBinary } from '../binaries.js';
 import { diskFull, dumpInvalid, gunzipFile, gzipFile, isDiskFull, runTar, TarFailure, throwIfStopped } from '../dump-files.js';
 import { busySideNames, sideTag } from '../side-names.js';
+import { describeSqlite, querySqlite } from './sqlite-query.js';
 
 /** $PAASMAKER_HOME/data/<app>/ — where file-based services keep an app's data. */
 function appDataDir(context: ServiceContext, request: ServiceRequest): string {
@@ -142,6 +143,8 @@ export function sqlitePlugin(context: ServiceContext): ServicePlugin {
       if (existsSync(file(from)) && statSync(file(to)).size === 0) copyFileSync(file(from), file(to));
     },
     shell: (credentials) => ({ command: requireBinary(['sqlite3'], 'paasmaker db shell', INSTALL.sqlite3, context.env), args: [credentials.path!], env: {} }),
+    query: (request, query) => querySqlite(file(request), query),
+    describe: (request) => describeSqlite(file(request)),
     dumpFormat: 'sqlite',
     // SQLite's online backup API: a consistent copy while the app goes on writing, then gzip.
     async dump(request, target, step) {

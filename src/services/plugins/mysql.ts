@@ -11,6 +11,7 @@ import { forgetPassword, myIdent, resourceName, servicePassword, sqlString } fro
 import { retry, runClient } from '../run-client.js';
 import { busySideNames, SIDE_SUFFIX, sideNameOf, sideNames } from '../side-names.js';
 import type { Credentials, DataStep, ServiceContext, ServicePlugin, ServiceRequest } from '../types.js';
+import { describeIn, queryIn, type MyTarget } from './mysql-query.js';
 
 /** How to reach a server as its administrator with the mariadb (or mysql) client. */
 interface MyAdmin {
@@ -30,6 +31,9 @@ const NAME_MAX = 32;
 function client(env: NodeJS.ProcessEnv): string {
   return requireBinary(['mariadb', 'mysql'], 'the mysql service', INSTALL.mariadb, env);
 }
+
+/** The service's database on the admin's server, as its own user reaches it. */
+const targetOf = (admin: MyAdmin, plugin: string, request: ServiceRequest): MyTarget => ({ host: admin.host, port: admin.port, name: resourceName(request, NAME_MAX), plugin });
 
 async function sql(admin: MyAdmin, text: string, what: string, secrets: string[] = [], timeoutMs?: number): Promise<string> {
   return runClient(admin.client, ['--no-defaults', '--batch', '--skip-column-names', ...admin.args], { input: text, env: admin.env, what, secrets, timeoutMs });
@@ -498,6 +502,8 @@ export function managedMysql(context: ServiceContext): ServicePlugin {
     check: (_request, file, step) => checkDump(file, step),
     dump: async (request, file, step) => dumpFrom(await admin(), request, file, step, context.env),
     restore: async (request, file, step) => restoreInto(await admin(), 'mysql', request, file, step, context),
+    query: async (request, query) => queryIn(targetOf(await admin(), 'mysql', request), query, context),
+    describe: async (request) => describeIn(targetOf(await admin(), 'mysql', request), context),
   };
 }
 
@@ -534,5 +540,7 @@ export function externalMysql(context: ServiceContext): ServicePlugin {
     check: (_request, file, step) => checkDump(file, step),
     dump: (request, file, step) => dumpFrom(admin(request), request, file, step, context.env),
     restore: (request, file, step) => restoreInto(admin(request), 'mysql-external', request, file, step, context),
+    query: (request, query) => queryIn(targetOf(admin(request), 'mysql-external', request), query, context),
+    describe: (request) => describeIn(targetOf(admin(request), 'mysql-external', request), context),
   };
 }

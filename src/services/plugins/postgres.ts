@@ -10,6 +10,7 @@ import { retry, runClient } from '../run-client.js';
 import type { Credentials, ServiceContext, ServicePlugin, ServiceRequest } from '../types.js';
 import { createDatabase, psql, type PgAdmin } from './postgres-admin.js';
 import { checkIn, cloneIn, dumpIn, restoreIn, sweepSides } from './postgres-data.js';
+import { describeIn, queryIn } from './postgres-query.js';
 
 const SUPERUSER = 'paasmaker';
 
@@ -174,6 +175,8 @@ export function managedPostgres(context: ServiceContext): ServicePlugin & { clus
     destroy: async (request) => destroyIn(await admin(), 'postgres', request, context),
     clone: async (from, to, target) => cloneIn(await admin(), from, to, target, context.env),
     ...dumpAndRestore('postgres', admin, context),
+    query: async (request, query) => queryIn(await admin(), 'postgres', request, query, context),
+    describe: async (request) => describeIn(await admin(), 'postgres', request, context),
     status: () => ({ ...get().status(), version: get().title }),
     stop: async () => cluster?.stop(),
     shell: (credentials) => shell(credentials, context.env),
@@ -214,6 +217,8 @@ export function externalPostgres(context: ServiceContext): ServicePlugin {
     destroy: (request) => destroyIn(admin(request), 'postgres-external', request, context),
     clone: (from, to, target) => cloneIn(admin(from), from, to, target, context.env),
     ...dumpAndRestore('postgres-external', async (request) => admin(request), context),
+    query: (request, query) => queryIn(admin(request), 'postgres-external', request, query, context),
+    describe: (request) => describeIn(admin(request), 'postgres-external', request, context),
     shell: (credentials) => shell(credentials, context.env),
   };
 }

@@ -17,6 +17,7 @@ import { firstError, RedisConnection, redisCommands, RedisReplyError, type Redis
 import { retry, sleep } from '../run-client.js';
 import { giveToServerUser, serverUser } from '../server-user.js';
 import type { Credentials, DataStep, ServiceContext, ServicePlugin, ServiceRequest } from '../types.js';
+import { describeRedis, queryRedis } from './redis-query.js';
 
 /** How to reach a Redis server as its administrator. */
 interface RedisAdmin {
@@ -640,6 +641,14 @@ export function managedRedis(context: ServiceContext): ServicePlugin {
     dumpFormat: 'redis',
     dump: async (request, file, step) => dumpFrom(await admin(), 'redis', request, file, step, context),
     restore: async (request, file, step) => restoreInto(await admin(), 'redis', request, file, step, context),
+    query: async (request, query) => {
+      const server = await admin();
+      return queryRedis({ host: server.host, port: server.port }, server.auth, serviceIndex('redis', request, context), query);
+    },
+    describe: async (request) => {
+      const server = await admin();
+      return describeRedis({ host: server.host, port: server.port }, server.auth, serviceIndex('redis', request, context));
+    },
   };
 }
 
@@ -668,5 +677,13 @@ export function externalRedis(context: ServiceContext): ServicePlugin {
     dumpFormat: 'redis',
     dump: async (request, file, step) => dumpFrom(await admin(request), 'redis-external', request, file, step, context),
     restore: async (request, file, step) => restoreInto(await admin(request), 'redis-external', request, file, step, context),
+    query: async (request, query) => {
+      const server = await admin(request);
+      return queryRedis({ host: server.host, port: server.port }, server.auth, serviceIndex('redis-external', request, context), query);
+    },
+    describe: async (request) => {
+      const server = await admin(request);
+      return describeRedis({ host: server.host, port: server.port }, server.auth, serviceIndex('redis-external', request, context));
+    },
   };
 }

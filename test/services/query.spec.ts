@@ -1,0 +1,222 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadManifest } from '../../src/manifest/index.js';
+import { findBinary, Services, type QueryResult } from '../../src/services/index.js';
+import { redisCommands } from '../../src/services/resp.js';
+import { refusal, serviceContext } from '../helpers/service-context.js';
+
+// Read-only queries on real servers: the system's PostgreSQL (5432) and
+// MariaDB (3306) as -external services, the platform's own PostgreSQL and
+// Redis as managed ones, and a SQLite file. Each write is refused by the
+// database itself, and the data is read again afterwards to be sure.
+const missing = ['psql', 'mariadb', 'initdb', 'postgres', 'redis-server'].filter((binary) => !findBinary([binary]));
+const skip = missing.length > 0 && process.env.CI !== 'true';
+if (skip) console.warn(`skipping query tests: install ${missing.join(', ')}`);
+
+const PG_ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
+const MY_ADMIN = 'mysql://root@127.0.0.1:3306';
+const app = `dq${process.pid}`;
+
+let sandbox: ReturnType<typeof serviceContext>;
+let services: Services;
+let project: string;
+
+/** The rows a query reads through the API's path: Services.provisioned, then query. */
+async function query(service: string, text: string, options: { limit?: number; timeoutMs?: number } = {}): Promise<QueryResult> {
+  const manifest = loadManifest(project);
+  return services.query(services.provisioned(app, service, { manifest }), { text, limit: options.limit ?? 100, timeoutMs: options.timeoutMs ?? 5000 });
+}
+
+async function describeService(service: string) {
+  return services.describe(services.provisioned(app, service, { manifest: loadManifest(project) }));
+}
+
+/** SQL run as the app would, through its own credentials, for setting up and for checking what is there afterwards. */
+const asApp: Record<string, (text: string) => string> = {};
+
+beforeAll(async () => {
+  if (skip) return;
+  sandbox = serviceContext();
+  writeFileSync(
+    join(sandbox.context.home, 'config.yml'),
+    `services:\n  pg-shared:\n    plugin: postgres-external\n    admin_url: ${PG_ADMIN}\n  my-shared:\n    plugin: mysql-external\n    admin_url: ${MY_ADMIN}\n`,
+  );
+  services = new Services(sandbox.context);
+  project = mkdtempSync(join(tmpdir(), 'pm-query-'));
+  writeFileSync(
+    join(project, 'paasmaker.yml'),
+    [
+      'application:',
+      `  name: ${app}`,
+      'instances:',
+      '  web:',
+      '    command: sleep 60',
+      'services:',
+      '  pg: {plugin: pg-shared}',
+      '  my: {plugin: my-shared}',
+      '  lite: {plugin: sqlite}',
+      '  own: {plugin: postgres}',
+      '  cache: {plugin: redis}',
+      '  settings: {plugin: parameters, greeting: hello}',
+      '',
+    ].join('\n'),
+  );
+  const provisioned = await services.provision(loadManifest(project));
+  const credentials = (name: string) => provisioned.find((each) => each.name === name)!.credentials;
+  const psql = (url: string) => (text: string) => execFileSync('psql', [url, '-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', '-c', text], { encoding: 'utf8' }).trim();
+  asApp.pg = psql(credentials('pg').url!);
+  asApp.own = psql(credentials('own').url!);
+  const my = credentials('my');
+  asApp.my = (text) =>
+    execFileSync('mariadb', ['--no-defaults', '--batch', '--skip-column-names', '-h', my.hostname!, '-P', String(my.port), '-u', my.username!, my.database!, '-e', text], { encoding: 'utf8', env: { ...process.env, MYSQL_PWD: my.password! } }).trim();
+  asApp.lite = (text) => execFileSync('sqlite3', [credentials('lite').path!, text], { encoding: 'utf8' }).trim();
+  const seed = `CREATE TABLE t (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL, note TEXT);
+INSERT INTO t (id, name, note) VALUES (1, 'ada', NULL), (2, 'grace', 'x'), (3, 'edsger', 'y');
+CREATE VIEW named AS SELECT name FROM t;`;
+  for (const each of ['pg', 'own', 'my']) asApp[each]!(seed);
+  asApp.lite(seed);
+  const cache = credentials('cache');
+  const replies = await redisCommands({ host: cache.hostname!, port: cache.port! }, [
+    ['AUTH', cache.username!, cache.password!],
+    ['SELECT', cache.database!],
+    ['SET', 'greeting', 'hello'],
+    ['HSET', 'user:1', 'name', 'ada', 'lang', 'en'],
+    ['RPUSH', 'queue', 'a', 'b', 'c'],
+    ['SET', 'bytes', Buffer.from([0xff, 0x00, 0x01]) as unknown as string],
+  ]);
+  expect(replies.slice(0, 3)).toEqual(['OK', 'OK', 'OK']);
+}, 120_000);
+
+afterAll(async () => {
+  if (skip) return;
+  for (const record of services.list(app)) await services.destroy(record).catch(() => {});
+  await services.close();
+  await sandbox.close();
+  rmSync(project, { recursive: true, force: true });
+}, 60_000);
+
+/** The table's rows as the app sees them, checked after every refusal. */
+const rowsOf = (service: string) => asApp[service]!('SELECT id, name FROM t ORDER BY id').replace(/\|/g, '\t');
+const SEEDED = '1\tada\n2\tgrace\n3\tedsger';
+
+describe.skipIf(skip).each([
+  { service: 'pg', title: 'PostgreSQL (external)', sleep: 'SELECT pg_sleep(20)', syntax: /syntax error at or near "SELEC"/ },
+  { service: 'own', title: 'PostgreSQL (managed)', sleep: 'SELECT pg_sleep(20)', syntax: /syntax error at or near "SELEC"/ },
+  { service: 'my', title: 'MariaDB (external)', sleep: 'SELECT SLEEP(20)', syntax: /You have an error in your SQL syntax/ },
+  { service: 'lite', title: 'SQLite', sleep: 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT COUNT(*) FROM c', syntax: /near "SELEC": syntax error/ },
+])('db query on $title', ({ service, sleep, syntax }) => {
+  it('a SELECT reads rows, in its columns', async () => {
+    const result = await query(service, 'SELECT id, name, note FROM t ORDER BY id;');
+    expect(result).toMatchObject({ columns: ['id', 'name', 'note'], rows: [[1, 'ada', null], [2, 'grace', 'x'], [3, 'edsger', 'y']], truncated: false });
+    expect(result.elapsedMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it.each(['DROP TABLE t', "INSERT INTO t (id, name) VALUES (4, 'barbara')", "UPDATE t SET name = 'x'", 'DELETE FROM t', 'CREATE TABLE u (id INTEGER)'])('refuses %s (READ_ONLY) and changes nothing', async (text) => {
+    const error = await refusal(query(service, text));
+    expect(error.code, error.message).toBe('READ_ONLY');
+    expect(error.message).toContain(text.split(' ').slice(0, 2).join(' '));
+    expect(rowsOf(service)).toBe(SEEDED);
+  });
+
+  it.each(['COMMIT; DROP TABLE t', 'ROLLBACK; DELETE FROM t', 'SELECT 1; DROP TABLE t'])('refuses "%s": one statement only, nothing escapes the read-only transaction', async (text) => {
+    const error = await refusal(query(service, text));
+    expect(['QUERY_FAILED', 'READ_ONLY']).toContain(error.code);
+    expect(rowsOf(service)).toBe(SEEDED);
+  });
+
+  it('stops at the row limit and says more rows exist', async () => {
+    expect(await query(service, 'SELECT id FROM t ORDER BY id', { limit: 2 })).toMatchObject({ rows: [[1], [2]], truncated: true });
+    expect(await query(service, 'SELECT id FROM t ORDER BY id', { limit: 3 })).toMatchObject({ rows: [[1], [2], [3]], truncated: false });
+  });
+
+  it("a syntax error is QUERY_FAILED with the database's words", async () => {
+    const error = await refusal(query(service, 'SELEC * FROM t'));
+    expect(error.code).toBe('QUERY_FAILED');
+    expect(error.message).toMatch(syntax);
+  });
+
+  it('a query past its time limit is cancelled (QUERY_FAILED)', async () => {
+    const started = Date.now();
+    const error = await refusal(query(service, sleep, { timeoutMs: 500 }));
+    expect(error.code).toBe('QUERY_FAILED');
+    expect(error.message).toContain('time limit of 500 ms');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('describe lists the table and the view with their columns', async () => {
+    const schema = await describeService(service);
+    const table = schema.tables.find((each) => each.name === 't');
+    expect(table).toMatchObject({ kind: 'table' });
+    expect(table!.columns.map((column) => [column.name, column.nullable, column.primaryKey])).toEqual([
+      ['id', false, true],
+      ['name', false, false],
+      ['note', true, false],
+    ]);
+    expect(table!.columns[1]!.type).toMatch(/char/i);
+    expect(schema.tables.find((each) => each.name === 'named')).toMatchObject({ kind: 'view', columns: [{ name: 'name' }] });
+    if (service === 'lite') expect(table!.rowEstimate).toBe(3);
+  });
+});
+
+describe.skipIf(skip)('db query values and refusals', () => {
+  it('values are JSON-safe: big integers as text, bytes as hex, long texts cut', async () => {
+    const result = await query('pg', "SELECT 9007199254740993::int8 AS big, 42::int8 AS small, '\\xdeadbeef'::bytea AS bytes, repeat('x', 5000) AS long, '{\"a\": 1}'::jsonb AS doc, DATE '2026-01-02' AS day");
+    const [big, small, bytes, long, doc, day] = result.rows[0]!;
+    expect([big, small, bytes, doc, day]).toEqual(['9007199254740993', 42, '\\xdeadbeef', { a: 1 }, '2026-01-02']);
+    expect(long).toMatch(/^x{2000}… \(3000 more characters\)$/);
+    const lite = await query('lite', "SELECT 9007199254740993 AS big, X'DEADBEEF' AS bytes");
+    expect(lite.rows).toEqual([['9007199254740993', '\\xdeadbeef']]);
+  });
+
+  it('a write hidden in a function or a CTE is refused by PostgreSQL itself', async () => {
+    const error = await refusal(query('pg', 'WITH gone AS (DELETE FROM t RETURNING id) SELECT * FROM gone'));
+    expect(error.code).toBe('READ_ONLY');
+    expect(rowsOf('pg')).toBe(SEEDED);
+    expect((await refusal(query('pg', "SELECT set_config('transaction_read_only', 'off', false)"))).code).toMatch(/QUERY_FAILED|READ_ONLY/);
+  });
+
+  it('a SQLite write with RETURNING, which reads, is refused all the same', async () => {
+    expect((await refusal(query('lite', "INSERT INTO t (id, name) VALUES (9, 'x') RETURNING id"))).code).toBe('READ_ONLY');
+    expect(rowsOf('lite')).toBe(SEEDED);
+  });
+
+  it('a service whose plugin cannot be queried is named; an unknown one is SERVICE_NOT_FOUND', async () => {
+    const error = await refusal(query('settings', 'SELECT 1'));
+    expect(error.code).toBe('USAGE');
+    expect(error.message).toContain('the parameters plugin cannot be queried');
+    const unknown = await refusal(query('nosuch', 'SELECT 1'));
+    expect(unknown.code).toBe('SERVICE_NOT_FOUND');
+  });
+});
+
+describe.skipIf(skip)('db query on Redis (managed)', () => {
+  it('read commands answer as rows', async () => {
+    expect((await query('cache', 'GET greeting')).rows).toEqual([['hello']]);
+    expect(await query('cache', 'HGETALL user:1')).toMatchObject({ columns: ['field', 'value'], rows: [['name', 'ada'], ['lang', 'en']] });
+    expect(await query('cache', 'LRANGE queue 0 -1', { limit: 2 })).toMatchObject({ rows: [['a'], ['b']], truncated: true });
+    expect((await query('cache', 'KEYS *')).rows.map((row) => row[0]).sort()).toEqual(['bytes', 'greeting', 'queue', 'user:1']);
+    expect((await query('cache', 'GET bytes')).rows).toEqual([['\\xff0001']]);
+    expect((await query('cache', 'TYPE "user:1"')).rows).toEqual([['hash']]);
+  });
+
+  it.each(['SET greeting bye', 'DEL greeting', 'FLUSHALL', 'FLUSHDB', 'EVAL "return 1" 0', 'CONFIG SET dir /tmp'])('refuses %s (READ_ONLY) and sends nothing', async (text) => {
+    const error = await refusal(query('cache', text));
+    expect(error.code).toBe('READ_ONLY');
+    expect(error.message).toContain(text.split(' ')[0]);
+    expect((await query('cache', 'GET greeting')).rows).toEqual([['hello']]);
+    expect((await query('cache', 'DBSIZE')).rows).toEqual([[4]]);
+  });
+
+  it('describe counts the keys by type', async () => {
+    const schema = await describeService('cache');
+    expect(schema.protocol).toBe('redis');
+    expect(schema.tables.map((table) => [table.name, table.kind, table.rowEstimate])).toEqual([
+      ['hash', 'keys', 1],
+      ['list', 'keys', 1],
+      ['string', 'keys', 2],
+    ]);
+  });
+});
