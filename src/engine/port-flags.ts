@@ -104,7 +104,7 @@ function skipRunner(words: string[], at: number): number {
   return i;
 }
 
-/** Runners: the words that name one, and how many words of it come before its options. */
+/** Runners that start the program named after their own options: `npx -y vite`, `bundle exec rails s`. */
 const RUNNERS: ReadonlyArray<readonly string[]> = [
   ['exec'],
   ['env'],
