@@ -35,6 +35,11 @@ export interface RuntimePlan {
   command?: string;
   /** Static runtime: the folder the platform serves itself. */
   serve?: { root: string };
+  /**
+   * Set by the platform, not a runtime: the known development server the
+   * command runs (Vite) and the words added to it (`--port $PORT ...`).
+   */
+  portFlags?: { server: string; added: string[] };
   /** What prepare makes for this project outside its folder, under PAASMAKER_HOME (a virtualenv): removed with a deployed version that is pruned. */
   outside?: string[];
 }

@@ -126,7 +126,7 @@ export class AppRuns {
 
   /** The app's instance types, with their quantities as scaled now. */
   recordInstances(app: RunningApp): void {
-    recordInstances(this.parts.state, app.manifest);
+    recordInstances(this.parts.state, app.manifest, app.plans);
   }
 
   /** An app is not started while the disk is full: it could not be recorded, nor its output kept. */

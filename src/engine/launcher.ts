@@ -12,6 +12,7 @@ import { instanceEnvironment } from './environment.js';
 import { processKey, type EventSink } from './events.js';
 import type { Job, Jobs } from './jobs.js';
 import type { Lifecycle } from './lifecycle.js';
+import { portFlags } from './port-flags.js';
 import { prepareFingerprint, prepareSteps } from './prepare.js';
 import { runCommand, type CommandResult } from './run-command.js';
 import { runOf, type RunningApp } from './running-app.js';
@@ -51,9 +52,19 @@ export interface LauncherParts {
 export class Launcher {
   constructor(private readonly parts: LauncherParts) {}
 
-  /** offline: a version nothing installed fits is an error, not an install. */
-  plan(manifest: ResolvedManifest, instance: ResolvedInstance, options: { offline?: boolean } = {}): Promise<RuntimePlan> {
-    return this.parts.installs.plan({ manifest, instance, home: this.parts.home, env: this.parts.env }, options);
+  /**
+   * An instance's plan, whatever its runtime. offline: a version nothing
+   * installed fits is an error, not an install. A command that runs a known
+   * development server without its port flag gets it here (port-flags.ts).
+   */
+  async plan(manifest: ResolvedManifest, instance: ResolvedInstance, options: { offline?: boolean } = {}): Promise<RuntimePlan> {
+    const plan = await this.parts.installs.plan({ manifest, instance, home: this.parts.home, env: this.parts.env }, options);
+    if (instance.standalone || plan.command === undefined) return plan;
+    const flags = portFlags(plan.command, { directory: manifest.directory, enabled: instance.portFlag });
+    if (!flags.server) return plan;
+    // The developer's own value of a variable wins (their shell, .env, the manifest).
+    const env = Object.fromEntries(Object.entries(flags.env).filter(([key]) => this.parts.env[key] === undefined && manifest.dotenv.values[key] === undefined && instance.environment[key] === undefined));
+    return { ...plan, command: flags.command, env: { ...env, ...plan.env }, ...(flags.added.length > 0 ? { portFlags: { server: flags.server.name, added: flags.added } } : {}) };
   }
 
   /** Every instance type's plan, resolved before anything starts: a missing interpreter fails fast. */
@@ -181,6 +192,14 @@ export class Launcher {
           `${instance.oneshot ? 'run' : 'start'} ${instance.name}`,
           async (job) => {
             this.refuseAfterFailedOneshots(app, instance, dependencies);
+            const flags = app.plans.get(instance.name)?.portFlags;
+            if (flags) {
+              // What runs is not what the manifest says: the job's log, and the app's, say so.
+              for (const line of [`${flags.server} takes its port from a flag, not PORT: added ${flags.added.join(' ')}`, `$ ${app.plans.get(instance.name)!.command}`]) {
+                job.log(line);
+                this.parts.events.emit('log.line', { app: name, source: instance.name, stream: 'system', line, time: Date.now() });
+              }
+            }
             const began = Date.now();
             const states = await Promise.all(Array.from({ length: instance.quantity }, (_, index) => this.startProcess(app, instance, index)));
             const bad = states.filter((state) => !succeeded(instance, state));

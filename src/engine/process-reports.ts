@@ -1,3 +1,4 @@
+import type { RuntimePlan } from '../../runtimes/index.js';
 import type { ResolvedManifest } from '../manifest/index.js';
 import type { State } from '../state/index.js';
 import type { ProcessInfo, Supervisor } from '../supervisor/index.js';
@@ -8,12 +9,12 @@ import type { Lifecycle } from './lifecycle.js';
 import { recordLivenessRestarts } from './liveness.js';
 import type { RunningApp } from './running-app.js';
 
-/** An app's instance types as state.db keeps them for listings, with their quantities as the manifest (or a scale) says. */
-export function recordInstances(state: State, manifest: ResolvedManifest): void {
+/** An app's instance types as state.db keeps them for listings, with their quantities as the manifest (or a scale) says, and each command as it is run (its plan's, a port flag added). */
+export function recordInstances(state: State, manifest: ResolvedManifest, plans?: ReadonlyMap<string, RuntimePlan>): void {
   const app = manifest.application.name;
   state.instances.replace(
     app,
-    manifest.instances.map((instance) => ({ app, name: instance.name, runtime: instance.runtime.name, command: instance.command ?? null, quantity: instance.quantity, standalone: instance.standalone })),
+    manifest.instances.map((instance) => ({ app, name: instance.name, runtime: instance.runtime.name, command: plans?.get(instance.name)?.command ?? instance.command ?? null, quantity: instance.quantity, standalone: instance.standalone })),
   );
 }
 

@@ -151,7 +151,7 @@ export class VersionRuns {
       state.apps.upsert({ name: app, directory: manifest.directory, manifest: manifest.file, workspace: manifest.application.workspace, state: 'running', ownerPid: owner.pid, ownerStart: owner.startTime });
       // The daemon brings a deployed app back through its current version, not its folder.
       state.apps.setDaemon(app, false);
-      recordInstances(state, manifest);
+      recordInstances(state, manifest, run.plans);
       state.processes.clear(app);
       for (const processKey of run.slots.values()) {
         const info = this.parts.supervisor.info(processKey);

@@ -128,6 +128,7 @@ function resolveInstance(
     environment,
     health: { ...HEALTH_DEFAULTS, ...raw.health },
     standalone: oneshot || (raw.standalone ?? false),
+    ...(raw.port_flag === false ? { portFlag: false } : {}),
     depends_on: Array.isArray(raw.depends_on) ? raw.depends_on : Object.keys(raw.depends_on ?? {}),
     // A one-shot is retried only when asked to (max_restarts names how often).
     restart: raw.restart ?? (oneshot && raw.max_restarts === undefined ? 'never' : 'on-failure'),

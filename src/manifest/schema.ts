@@ -97,6 +97,7 @@ export const instanceSchema = z.strictObject({
     )
     .optional(),
   standalone: z.boolean({ error: 'must be true or false' }).optional(),
+  port_flag: z.boolean({ error: 'must be true or false: false leaves the command as written, with no --port added' }).optional(),
   depends_on: z
     .union(
       [

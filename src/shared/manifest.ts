@@ -82,6 +82,8 @@ export interface ResolvedInstance {
   health: ResolvedHealth;
   /** No port, not routed. */
   standalone: boolean;
+  /** false: a known development server's port flag is not added to the command (port_flag: false). Absent: it is. */
+  portFlag?: boolean;
   /**
    * Started once these have settled: an instance once it is ready (or has
    * failed), a one-shot once it has completed (exit 0); a failed one-shot

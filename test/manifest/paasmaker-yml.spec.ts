@@ -147,6 +147,15 @@ describe('paasmaker.yml: every mistake is positioned', () => {
     );
   });
 
+  it('port_flag: false is kept; another value is an error at the value', () => {
+    const dir = project({ 'paasmaker.yml': lines('application: {name: a}', 'instances:', '  web:', '    command: npx vite', '    port_flag: false', '  api:', '    command: npx vite') });
+    const manifest = loadManifest(dir);
+    expect(manifest.instances.map((instance) => instance.portFlag)).toEqual([false, undefined]);
+    expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    command: x', '    port_flag: off please')).message).toBe(
+      'paasmaker.yml:5:16: instances.web.port_flag must be true or false: false leaves the command as written, with no --port added (got "off please")',
+    );
+  });
+
   it('a misspelt runtime name gets a did-you-mean, at the value, written alone or as {name}', () => {
     expect(errorOf(lines('application: {name: a}', 'instances:', '  web:', '    command: x', '    runtime: pyhton')).message).toBe(
       'paasmaker.yml:5:14: instances.web.runtime must be a runtime name (node, python, php, ruby, static, shell) or {name, version} (got "pyhton") — did you mean "python"?',
