@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir, userInfo } from 'node:os';
@@ -159,5 +160,30 @@ describe('exporting and importing data', () => {
     const restore = await tcpRequest(port, 'POST', '/api/v1/apps/vault/restore', { token: exporter, body: {} });
     expect(restore).toMatchObject({ status: 403, json: { error: 'user "e" lacks the permission SERVICE_IMPORT in workspace "default"' } });
     expect((await tcpRequest(port, 'POST', '/api/v1/apps/vault/snapshots/x/restore', { token: exporter, body: { confirm: 'x' } })).status).toBe(403);
+  }, 60_000);
+});
+
+describe('querying data', () => {
+  it('a viewer may describe a service but not query it (403); a role with SERVICE_EXPORT reads rows, and a write is refused (READ_ONLY) with the table left as it was', async () => {
+    const file = join(home, 'data', 'vault', 'notes.sqlite');
+    const sqlite = (text: string) => execFileSync('sqlite3', [file, text], { encoding: 'utf8' }).trim();
+    sqlite("CREATE TABLE IF NOT EXISTS note (id INTEGER PRIMARY KEY, body TEXT NOT NULL); INSERT OR REPLACE INTO note VALUES (1, 'first'), (2, 'second');");
+    const viewer = await userToken(home, 'v', 'viewer');
+    expect(await tcpRequest(port, 'POST', '/api/v1/services/vault/notes/query', { token: viewer, body: { query: 'SELECT * FROM note' } })).toMatchObject({
+      status: 403,
+      json: { code: 'FORBIDDEN', error: 'user "v" lacks the permission SERVICE_EXPORT in workspace "default"' },
+    });
+    const schema = await tcpRequest(port, 'GET', '/api/v1/services/vault/notes/schema', { token: viewer });
+    expect(schema.status, schema.text).toBe(200);
+    expect(schema.json.tables).toEqual([{ name: 'note', kind: 'table', rowEstimate: 2, columns: [{ name: 'id', type: 'INTEGER', nullable: false, primaryKey: true }, { name: 'body', type: 'TEXT', nullable: false, primaryKey: false }] }]);
+
+    const role = await runCli(['role', 'add', 'querier', 'WORKSPACE_VIEW', 'SERVICE_VIEW', 'SERVICE_EXPORT'], { home });
+    expect(role.exitCode, role.stderr).toBe(0);
+    const querier = await userToken(home, 'q', 'querier');
+    const rows = await tcpRequest(port, 'POST', '/api/v1/services/vault/notes/query', { token: querier, body: { query: 'SELECT id, body FROM note ORDER BY id', limit: 1 } });
+    expect(rows.json).toMatchObject({ columns: ['id', 'body'], rows: [[1, 'first']], truncated: true });
+    const drop = await tcpRequest(port, 'POST', '/api/v1/services/vault/notes/query', { token: querier, body: { query: 'DROP TABLE note' } });
+    expect(drop).toMatchObject({ status: 403, json: { code: 'READ_ONLY', error: expect.stringContaining('refused "DROP TABLE"') } });
+    expect(sqlite('SELECT COUNT(*) FROM note')).toBe('2');
   }, 60_000);
 });
