@@ -67,16 +67,25 @@ export interface ResolvedBinding {
  * nothing, no server, until used).
  */
 export function defaultDataService(manifest: ResolvedManifest, home: string): string | undefined {
+  return firstServiceThatCan(manifest, home, 'dump');
+}
+
+/** The service `paasmaker db query` and `db describe` take when none is named: the manifest's first whose plugin can be queried. */
+export function defaultQueryService(manifest: ResolvedManifest, home: string): string | undefined {
+  return firstServiceThatCan(manifest, home, 'query');
+}
+
+function firstServiceThatCan(manifest: ResolvedManifest, home: string, what: 'dump' | 'query'): string | undefined {
   const config = loadConfig(home);
   const probe: ServiceContext = { home, env: process.env, say: () => {}, get state(): never { throw new Error('no platform') }, get supervisor(): never { throw new Error('no platform') } };
-  const dumps = (plugin: string | undefined) => {
+  const can = (plugin: string | undefined) => {
     try {
-      return Boolean(plugin && PLUGINS[plugin]?.(probe).dump);
+      return Boolean(plugin && PLUGINS[plugin]?.(probe)[what]);
     } catch {
       return false;
     }
   };
-  return manifest.services.find((service) => dumps(pluginFor(config, service.plugin)))?.name;
+  return manifest.services.find((service) => can(pluginFor(config, service.plugin)))?.name;
 }
 
 /** Refuses a file that is not a dump of the service's kind (named in the message), before anything is touched. */

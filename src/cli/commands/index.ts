@@ -9,6 +9,8 @@ import daemonStatus from './daemon-status.js';
 import daemonStop from './daemon-stop.js';
 import dbShell from './db-shell.js';
 import dbDump from './db-dump.js';
+import dbQuery from './db-query.js';
+import dbDescribe from './db-describe.js';
 import dbRestore from './db-restore.js';
 import dbSnapshot from './db-snapshot.js';
 import dbSnapshots from './db-snapshots.js';
@@ -102,6 +104,8 @@ export const commands: readonly CommandSpec<never>[] = [
   servicesDestroy,
   { name: 'db', description: 'database tools' },
   dbShell,
+  dbQuery,
+  dbDescribe,
   dbDump,
   dbRestore,
   dbSnapshot,
