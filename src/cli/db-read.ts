@@ -1,7 +1,6 @@
 import { callApi } from '../api/index.js';
 import type { Platform } from '../engine/index.js';
 import type { ResolvedManifest } from '../manifest/index.js';
-import { defaultQueryService } from '../services/index.js';
 import { isPaasmakerError, PaasmakerError } from '../shared/errors.js';
 import { paasmakerHome } from '../shared/paths.js';
 import { dataPlatform, projectManifest } from './data-jobs.js';
@@ -22,7 +21,7 @@ export interface ReadTarget {
 export async function readTarget(dir: string, service: string | undefined): Promise<ReadTarget> {
   const manifest = await projectManifest(dir);
   const app = manifest.application.name;
-  const chosen = service ?? defaultQueryService(manifest, paasmakerHome());
+  const chosen = service ?? (await import('../services/index.js')).defaultQueryService(manifest, paasmakerHome());
   if (!chosen) {
     throw new PaasmakerError('SERVICE_NOT_FOUND', `none of ${app}'s services can be queried (${manifest.services.map((each) => `${each.name}: ${each.plugin}`).join(', ') || 'it declares none'})`, {
       hint: 'postgres, mysql, sqlite and redis services (and their -external forms) can',

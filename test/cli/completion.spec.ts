@@ -54,7 +54,7 @@ describe('completion candidates', () => {
   });
 
   it('knows the db commands: dump, restore and snapshot with its own, and files where a dump goes', async () => {
-    expect(await tab('db', '')).toEqual(['shell', 'dump', 'restore', 'snapshot', 'snapshots', 'help']);
+    expect(await tab('db', '')).toEqual(['shell', 'query', 'describe', 'dump', 'restore', 'snapshot', 'snapshots', 'help']);
     expect(await tab('db', 'snapshot', '')).toEqual(['restore', 'rm']);
     expect(await tab('db', 'restore', '')).toEqual([':files']);
     expect(await tab('db', 'dump', '-o', '')).toEqual([':files']);
