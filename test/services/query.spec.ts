@@ -9,10 +9,10 @@ import { redisCommands } from '../../src/services/resp.js';
 import { refusal, serviceContext } from '../helpers/service-context.js';
 
 // Read-only queries on real servers: the system's PostgreSQL (5432) and
-// MariaDB (3306) as -external services, the platform's own PostgreSQL and
-// Redis as managed ones, and a SQLite file. Each write is refused by the
+// MariaDB (3306) as -external services, the platform's own PostgreSQL,
+// MariaDB and Redis as managed ones, and a SQLite file. Each write is refused by the
 // database itself, and the data is read again afterwards to be sure.
-const missing = ['psql', 'mariadb', 'initdb', 'postgres', 'redis-server'].filter((binary) => !findBinary([binary]));
+const missing = ['psql', 'mariadb', 'initdb', 'postgres', 'mariadb-install-db', 'mariadbd', 'redis-server'].filter((binary) => !findBinary([binary]));
 const skip = missing.length > 0 && process.env.CI !== 'true';
 if (skip) console.warn(`skipping query tests: install ${missing.join(', ')}`);
 
@@ -59,6 +59,7 @@ beforeAll(async () => {
       '  my: {plugin: my-shared}',
       '  lite: {plugin: sqlite}',
       '  own: {plugin: postgres}',
+      '  ownmy: {plugin: mysql}',
       '  cache: {plugin: redis}',
       '  settings: {plugin: parameters, greeting: hello}',
       '',
@@ -69,14 +70,15 @@ beforeAll(async () => {
   const psql = (url: string) => (text: string) => execFileSync('psql', [url, '-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', '-c', text], { encoding: 'utf8' }).trim();
   asApp.pg = psql(credentials('pg').url!);
   asApp.own = psql(credentials('own').url!);
-  const my = credentials('my');
-  asApp.my = (text) =>
+  const mariadb = (my: ReturnType<typeof credentials>) => (text: string) =>
     execFileSync('mariadb', ['--no-defaults', '--batch', '--skip-column-names', '-h', my.hostname!, '-P', String(my.port), '-u', my.username!, my.database!, '-e', text], { encoding: 'utf8', env: { ...process.env, MYSQL_PWD: my.password! } }).trim();
+  asApp.my = mariadb(credentials('my'));
+  asApp.ownmy = mariadb(credentials('ownmy'));
   asApp.lite = (text) => execFileSync('sqlite3', [credentials('lite').path!, text], { encoding: 'utf8' }).trim();
   const seed = `CREATE TABLE t (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL, note TEXT);
 INSERT INTO t (id, name, note) VALUES (1, 'ada', NULL), (2, 'grace', 'x'), (3, 'edsger', 'y');
 CREATE VIEW named AS SELECT name FROM t;`;
-  for (const each of ['pg', 'own', 'my']) asApp[each]!(seed);
+  for (const each of ['pg', 'own', 'my', 'ownmy']) asApp[each]!(seed);
   asApp.lite(seed);
   const cache = credentials('cache');
   const replies = await redisCommands({ host: cache.hostname!, port: cache.port! }, [
@@ -106,6 +108,7 @@ describe.skipIf(skip).each([
   { service: 'pg', title: 'PostgreSQL (external)', sleep: 'SELECT pg_sleep(20)', syntax: /syntax error at or near "SELEC"/ },
   { service: 'own', title: 'PostgreSQL (managed)', sleep: 'SELECT pg_sleep(20)', syntax: /syntax error at or near "SELEC"/ },
   { service: 'my', title: 'MariaDB (external)', sleep: 'SELECT SLEEP(20)', syntax: /You have an error in your SQL syntax/ },
+  { service: 'ownmy', title: 'MariaDB (managed)', sleep: 'SELECT SLEEP(20)', syntax: /You have an error in your SQL syntax/ },
   { service: 'lite', title: 'SQLite', sleep: 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT COUNT(*) FROM c', syntax: /near "SELEC": syntax error/ },
 ])('db query on $title', ({ service, sleep, syntax }) => {
   it('a SELECT reads rows, in its columns', async () => {
@@ -146,6 +149,12 @@ describe.skipIf(skip).each([
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  it('an empty result keeps its columns; EXPLAIN reads', async () => {
+    expect(await query(service, 'SELECT id, name FROM t WHERE id < 0')).toMatchObject({ columns: ['id', 'name'], rows: [], truncated: false });
+    const plan = await query(service, `EXPLAIN ${service === 'lite' ? 'QUERY PLAN ' : ''}SELECT * FROM t WHERE id = 1`);
+    expect(plan.rows.length).toBeGreaterThan(0);
+  });
+
   it('describe lists the table and the view with their columns', async () => {
     const schema = await describeService(service);
     const table = schema.tables.find((each) => each.name === 't');
@@ -176,6 +185,14 @@ describe.skipIf(skip)('db query values and refusals', () => {
     expect(error.code).toBe('READ_ONLY');
     expect(rowsOf('pg')).toBe(SEEDED);
     expect((await refusal(query('pg', "SELECT set_config('transaction_read_only', 'off', false)"))).code).toMatch(/QUERY_FAILED|READ_ONLY/);
+  });
+
+  it('SHOW reads on PostgreSQL and MariaDB; COPY TO STDOUT is refused without hanging', async () => {
+    expect((await query('pg', 'SHOW transaction_read_only')).rows).toEqual([['on']]);
+    expect((await query('my', 'SHOW TABLES')).rows).toEqual([['named'], ['t']]);
+    expect((await query('my', 'SELECT @@session.tx_read_only AS ro')).rows).toEqual([[1]]);
+    const copy = await refusal(query('pg', 'COPY t TO STDOUT'));
+    expect(copy.code).toBe('QUERY_FAILED');
   });
 
   it('a SQLite write with RETURNING, which reads, is refused all the same', async () => {

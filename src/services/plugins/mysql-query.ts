@@ -43,7 +43,7 @@ async function connect(target: MyTarget, context: ServiceContext, timeoutMs: num
     multipleStatements: false,
     connectTimeout: 5000,
     supportBigNumbers: true,
-    bigNumberStrings: true,
+    bigNumberStrings: false, // a number when it is exact, else text
     dateStrings: true,
     charset: 'utf8mb4',
   });

@@ -29,6 +29,21 @@ const TEXT_TYPES = {
   },
 };
 
+/**
+ * A cursor that also survives COPY … TO STDOUT, which sends its rows as
+ * CopyData (pg-cursor has no handler for them, and pg would throw out of its
+ * socket's handler): they are counted, not read, and the query is refused.
+ */
+class ReadCursor extends Cursor {
+  copied = 0;
+  handleCopyData(): void {
+    this.copied++;
+  }
+  handleCopyInResponse(connection: { sendCopyFail: (message: string) => void }): void {
+    connection.sendCopyFail('a read-only query takes no input');
+  }
+}
+
 /** SQLSTATE 25006, read_only_sql_transaction: a write in a read-only transaction. */
 const READ_ONLY_STATE = '25006';
 /** 57014, query_canceled: statement_timeout. */
@@ -105,12 +120,13 @@ export async function queryIn(admin: PgAdmin, plugin: string, request: ServiceRe
     try {
       await client.query('BEGIN TRANSACTION READ ONLY');
       await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(query.timeoutMs))}`);
-      const cursor = client.query(new Cursor(text, [], { rowMode: 'array', types: TEXT_TYPES }));
+      const cursor = client.query(new ReadCursor(text, [], { rowMode: 'array', types: TEXT_TYPES }));
       const { rows, fields } = await new Promise<{ rows: unknown[][]; fields: Array<{ name: string }> }>((resolve, reject) =>
         cursor.read(query.limit + 1, (error, rows, result) => (error ? reject(error) : resolve({ rows: rows as unknown as unknown[][], fields: result?.fields ?? [] }))),
       );
       await cursor.close().catch(() => {});
       await client.query('ROLLBACK').catch(() => {});
+      if (cursor.copied > 0) throw queryFailed('PostgreSQL', 'COPY … TO STDOUT sends its rows as a copy stream, which a query does not read', 'read the rows with SELECT (db dump writes the whole database)');
       return {
         columns: fields.map((field) => field.name),
         rows: rows.slice(0, query.limit).map((row) => row.map(jsonSafe)),
