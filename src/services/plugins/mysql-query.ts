@@ -74,7 +74,7 @@ function myError(error: unknown, text: string, timeoutMs: number): Error {
   if (error instanceof PaasmakerError) return error;
   const failure = error as MyError;
   const words = failure.sqlMessage ?? failure.message;
-  if (failure.errno === READ_ONLY_ERRNO) return readOnlyError('MySQL', text, `${words} (the query runs in a read-only transaction)`);
+  if (failure.errno === READ_ONLY_ERRNO) return readOnlyError('MySQL', text, words);
   if (failure.errno !== undefined && TIMED_OUT_ERRNOS.has(failure.errno)) return queryTimedOut('MySQL', timeoutMs);
   // A text with two statements is a syntax error "near" the second one.
   const several = failure.errno === 1064 && /;\s*\S/.test(text);

@@ -84,7 +84,7 @@ async function connect(admin: PgAdmin, plugin: string, request: ServiceRequest, 
 function pgError(error: unknown, text: string, timeoutMs: number): Error {
   const failure = error as { code?: string; message?: string; position?: string; hint?: string };
   if (error instanceof PaasmakerError) return error;
-  if (failure.code === READ_ONLY_STATE) return readOnlyError('PostgreSQL', text, `${failure.message} (the query runs in a read-only transaction)`);
+  if (failure.code === READ_ONLY_STATE) return readOnlyError('PostgreSQL', text, failure.message ?? 'a write in a read-only transaction');
   if (failure.code === CANCELED) return queryTimedOut('PostgreSQL', timeoutMs);
   if (failure.code === '42601' && /multiple commands/.test(failure.message ?? '')) return queryFailed('PostgreSQL', 'the text holds more than one statement', ONE_STATEMENT);
   const at = failure.position ? ` (at character ${failure.position})` : '';
