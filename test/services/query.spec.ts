@@ -237,3 +237,27 @@ describe.skipIf(skip)('db query on Redis (managed)', () => {
     ]);
   });
 });
+
+describe.skipIf(skip)('db query on a database per branch', () => {
+  it("reads the project folder's branch unless one is named; a branch never provisioned is named with those that are", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pm-query-branch-'));
+    try {
+      execFileSync('git', ['init', '-q', '-b', 'feature', dir]);
+      execFileSync('git', ['-C', dir, '-c', 'user.name=Ada', '-c', 'user.email=ada@example.com', 'commit', '-q', '--allow-empty', '-m', 'start']);
+      writeFileSync(join(dir, 'paasmaker.yml'), `application:\n  name: ${app}b\ninstances:\n  web:\n    command: sleep 60\nservices:\n  notes: {plugin: sqlite, per_branch: true}\n`);
+      const manifest = loadManifest(dir);
+      const [provisioned] = await services.provision(manifest);
+      expect(provisioned!.branch).toBe('feature');
+      execFileSync('sqlite3', [provisioned!.credentials.path!, "CREATE TABLE n (body TEXT); INSERT INTO n VALUES ('on feature');"]);
+      const target = services.provisioned(`${app}b`, 'notes', { manifest });
+      expect(target.request.branch).toBe('feature');
+      expect((await services.query(target, { text: 'SELECT body FROM n', limit: 10, timeoutMs: 5000 })).rows).toEqual([['on feature']]);
+      expect(services.provisioned(`${app}b`, 'notes', { manifest, branch: 'feature' }).request.branch).toBe('feature');
+      const other = await refusal(Promise.resolve().then(() => services.provisioned(`${app}b`, 'notes', { manifest, branch: 'main' })));
+      expect({ code: other.code, message: other.message, hint: other.hint }).toEqual({ code: 'SERVICE_NOT_FOUND', message: `service ${app}b/notes (branch main) is not provisioned yet`, hint: 'its branches: feature' });
+    } finally {
+      for (const record of services.list(`${app}b`)) await services.destroy(record);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
