@@ -63,6 +63,8 @@ export async function main(argv: string[]): Promise<number> {
     const { complete } = await import('./commands/completion.js');
     return complete(buildProgram(() => undefined, argv), argv.slice(3));
   }
+  // What a platform reads a SQLite database with, in a process it can kill at the query's time limit.
+  if (argv[2] === '__sqlite-read') return (await import('../services/plugins/sqlite-query.js')).serveSqliteRead();
   await loadConfiguredPlugins(argv);
   let exitCode: number = EXIT.ok;
   const program = buildProgram((code) => {

@@ -59,6 +59,8 @@ describe('paasmaker db query and db describe', () => {
       expect(refused.stderr).toMatch(/^error: SQLite( refused|: the text holds more than one statement)/);
       expect(count(home, 'jotter')).toBe(3);
     }
+    const endless = await cli(home, ['db', 'query', 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT COUNT(*) FROM c', '--timeout', '1000'], dir);
+    expect(endless.stderr).toContain('error: SQLite: the query ran past its time limit of 1000 ms and was cancelled');
     expect((await cli(home, ['db', 'query', 'settings', 'SELECT 1'], dir)).stderr).toContain('the parameters plugin cannot be queried');
     expect((await cli(home, ['db', 'query', 'SELECT 1', '--limit', '5000'], dir)).stderr).toContain('--limit takes a whole number from 1 to 1000');
 

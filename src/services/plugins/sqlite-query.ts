@@ -1,77 +1,105 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename } from 'node:path';
 import { PaasmakerError } from '../../shared/errors.js';
+import { selfCommand } from '../../shared/executable.js';
 import { CELL_LIMIT, jsonSafe, ONE_STATEMENT, queryFailed, queryText, queryTimedOut, readOnlyError } from '../query.js';
 import type { QueryRequest, QueryResult, ServiceSchema } from '../types.js';
 
-/**
- * What runs in the child: the file opened read-only (it must exist), one
- * statement prepared (better-sqlite3 refuses a text with two), refused
- * unless it reads (stmt.reader), and at most limit + 1 rows read. Integers
- * beyond 2^53 come as text, bytes as "\x<hex>". Its answer is one line of
- * JSON on stdout.
- */
-const CHILD = String.raw`
-const Database = require(process.argv[1]);
-const ask = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
-const value = (v) => {
-  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
-  if (Buffer.isBuffer(v)) {
-    const shown = v.subarray(0, ask.bytes);
-    return '\\x' + shown.toString('hex') + (v.length > shown.length ? '… (' + v.length + ' bytes)' : '');
-  }
-  return v;
-};
-const answer = (what) => process.stdout.write(JSON.stringify(what) + '\n');
-let db;
-try {
-  db = new Database(ask.path, { readonly: true, fileMustExist: true });
-  db.defaultSafeIntegers(true);
-  if (ask.mode === 'describe') {
-    const tables = db.prepare("SELECT name, type FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").all();
-    answer({ tables: tables.map((t) => {
-      const quoted = '"' + t.name.replace(/"/g, '""') + '"';
-      const columns = db.prepare('SELECT name, type, "notnull" AS nn, pk FROM pragma_table_info(?)').all(t.name);
-      const count = t.type === 'table' ? Number(db.prepare('SELECT COUNT(*) AS n FROM ' + quoted).get().n) : null;
-      return { name: t.name, kind: t.type, rowEstimate: count, columns: columns.map((c) => ({ name: c.name, type: c.type || '', nullable: Number(c.nn) === 0 && Number(c.pk) === 0, primaryKey: Number(c.pk) > 0 })) };
-    }) });
-  } else {
-    let statement;
-    try {
-      statement = db.prepare(ask.text);
-    } catch (error) {
-      answer({ error: error.message, code: error.code, prepare: true });
-      process.exit(0);
-    }
-    if (!statement.reader) {
-      answer({ refused: true });
-    } else {
-      statement.raw(true);
-      const columns = statement.columns().map((c) => c.name);
-      const rows = [];
-      for (const row of statement.iterate()) {
-        rows.push(row.map(value));
-        if (rows.length > ask.limit) break;
-      }
-      answer({ columns, rows });
-    }
-  }
-} catch (error) {
-  answer({ error: error.message, code: error.code });
-} finally {
-  if (db) db.close();
+/** What the reader is asked: a query of the file, or its description. */
+interface Ask {
+  mode: 'query' | 'describe';
+  path: string;
+  text?: string;
+  limit?: number;
+  /** The most bytes of a blob shown. */
+  bytes: number;
 }
-`;
 
 type ChildAnswer = { columns?: string[]; rows?: unknown[][]; tables?: ServiceSchema['tables']; refused?: boolean; error?: string; code?: string; prepare?: boolean };
 
-/** Runs CHILD on `ask` in a node process of its own, killed at timeoutMs: a query SQLite runs in this process could not be stopped. */
-function inChild(ask: Record<string, unknown>, timeoutMs: number): Promise<ChildAnswer> {
+/**
+ * The reader, run in a process of its own: the file opened read-only (it
+ * must exist), one statement prepared (better-sqlite3 refuses a text with
+ * two), refused unless it reads (stmt.reader), and at most limit + 1 rows
+ * read. Integers beyond 2^53 come as text, bytes as "\x<hex>". It uses
+ * nothing but its arguments: run from sources, its own text is the script.
+ */
+function readSqlite(Database: typeof import('better-sqlite3'), ask: Ask): ChildAnswer {
+  const value = (v: unknown): unknown => {
+    if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+    if (Buffer.isBuffer(v)) {
+      const shown = v.subarray(0, ask.bytes);
+      return '\\x' + shown.toString('hex') + (v.length > shown.length ? '… (' + v.length + ' bytes)' : '');
+    }
+    return v;
+  };
+  let db: import('better-sqlite3').Database | undefined;
+  try {
+    db = new Database(ask.path, { readonly: true, fileMustExist: true });
+    db.defaultSafeIntegers(true);
+    if (ask.mode === 'describe') {
+      const open = db;
+      const tables = open.prepare("SELECT name, type FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").all() as Array<{ name: string; type: 'table' | 'view' }>;
+      return {
+        tables: tables.map((table) => {
+          const quoted = '"' + table.name.replace(/"/g, '""') + '"';
+          const columns = open.prepare('SELECT name, type, "notnull" AS nn, pk FROM pragma_table_info(?)').all(table.name) as Array<{ name: string; type: string; nn: bigint; pk: bigint }>;
+          const count = table.type === 'table' ? Number((open.prepare('SELECT COUNT(*) AS n FROM ' + quoted).get() as { n: bigint }).n) : null;
+          return { name: table.name, kind: table.type, rowEstimate: count, columns: columns.map((c) => ({ name: c.name, type: c.type || '', nullable: Number(c.nn) === 0 && Number(c.pk) === 0, primaryKey: Number(c.pk) > 0 })) };
+        }),
+      };
+    }
+    let statement: import('better-sqlite3').Statement;
+    try {
+      statement = db.prepare(ask.text!);
+    } catch (error) {
+      return { error: (error as Error).message, code: (error as { code?: string }).code, prepare: true };
+    }
+    if (!statement.reader) return { refused: true };
+    statement.raw(true);
+    const columns = statement.columns().map((c) => c.name);
+    const rows: unknown[][] = [];
+    for (const row of statement.iterate() as IterableIterator<unknown[]>) {
+      rows.push(row.map(value));
+      if (rows.length > ask.limit!) break;
+    }
+    return { columns, rows };
+  } catch (error) {
+    return { error: (error as Error).message, code: (error as { code?: string }).code };
+  } finally {
+    db?.close();
+  }
+}
+
+/** The hidden command (`paasmaker __sqlite-read`) a built Paasmaker runs the reader with: the ask on stdin, the answer a line of JSON on stdout. */
+export const SQLITE_READ_COMMAND = '__sqlite-read';
+
+export async function serveSqliteRead(): Promise<number> {
+  const Database = (await import('better-sqlite3')).default;
+  const ask = JSON.parse(readFileSync(0, 'utf8')) as Ask;
+  process.stdout.write(`${JSON.stringify(readSqlite(Database, ask))}\n`);
+  return 0;
+}
+
+/**
+ * How the reader is started: this same Paasmaker with the hidden command (the
+ * npm package's node and script, or the single executable); from TypeScript
+ * sources (the unit tests), node with the reader's own text.
+ */
+function readerCommand(): string[] {
+  if (!import.meta.url.endsWith('.ts')) return [...selfCommand(), SQLITE_READ_COMMAND];
   const module = createRequire(import.meta.url).resolve('better-sqlite3');
+  const script = `process.stdout.write(JSON.stringify((${readSqlite.toString()})(require(${JSON.stringify(module)}), JSON.parse(require('node:fs').readFileSync(0, 'utf8')))) + '\\n')`;
+  return [process.execPath, '-e', script];
+}
+
+/** Runs the reader on `ask` in a process of its own, killed at timeoutMs: a query SQLite runs in this process could not be stopped. */
+function inChild(ask: Omit<Ask, 'bytes'>, timeoutMs: number): Promise<ChildAnswer> {
+  const [command, ...args] = readerCommand();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', CHILD, module], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    const child = spawn(command!, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(process.env.PAASMAKER_HOME ? { PAASMAKER_HOME: process.env.PAASMAKER_HOME } : {}) } });
     let out = '';
     let errors = '';
     let timedOut = false;
@@ -82,7 +110,7 @@ function inChild(ask: Record<string, unknown>, timeoutMs: number): Promise<Child
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (errors = (errors + chunk).slice(-4000)));
     child.stdin.on('error', () => {});
-    child.stdin.end(JSON.stringify({ ...ask, bytes: CELL_LIMIT / 2 }));
+    child.stdin.end(JSON.stringify({ ...ask, bytes: CELL_LIMIT / 2 } satisfies Ask));
     child.once('error', (error) => {
       clearTimeout(timer);
       reject(error);
