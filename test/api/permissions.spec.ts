@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findBinary } from '../../src/services/binaries.js';
 import { tcpRequest, userToken } from '../helpers/auth.js';
@@ -166,8 +166,17 @@ describe('exporting and importing data', () => {
 describe('querying data', () => {
   it('a viewer may describe a service but not query it (403); a role with SERVICE_EXPORT reads rows, and a write is refused (READ_ONLY) with the table left as it was', async () => {
     const file = join(home, 'data', 'vault', 'notes.sqlite');
-    const sqlite = (text: string) => execFileSync('sqlite3', [file, text], { encoding: 'utf8' }).trim();
-    sqlite("CREATE TABLE IF NOT EXISTS note (id INTEGER PRIMARY KEY, body TEXT NOT NULL); INSERT OR REPLACE INTO note VALUES (1, 'first'), (2, 'second');");
+    const db = new Database(file);
+    db.exec("CREATE TABLE IF NOT EXISTS note (id INTEGER PRIMARY KEY, body TEXT NOT NULL); INSERT OR REPLACE INTO note VALUES (1, 'first'), (2, 'second');");
+    db.close();
+    const count = () => {
+      const reader = new Database(file, { readonly: true });
+      try {
+        return (reader.prepare('SELECT COUNT(*) AS n FROM note').get() as { n: number }).n;
+      } finally {
+        reader.close();
+      }
+    };
     const viewer = await userToken(home, 'v', 'viewer');
     expect(await tcpRequest(port, 'POST', '/api/v1/services/vault/notes/query', { token: viewer, body: { query: 'SELECT * FROM note' } })).toMatchObject({
       status: 403,
@@ -184,6 +193,6 @@ describe('querying data', () => {
     expect(rows.json).toMatchObject({ columns: ['id', 'body'], rows: [[1, 'first']], truncated: true });
     const drop = await tcpRequest(port, 'POST', '/api/v1/services/vault/notes/query', { token: querier, body: { query: 'DROP TABLE note' } });
     expect(drop).toMatchObject({ status: 403, json: { code: 'READ_ONLY', error: expect.stringContaining('refused "DROP TABLE"') } });
-    expect(sqlite('SELECT COUNT(*) FROM note')).toBe('2');
+    expect(count()).toBe(2);
   }, 60_000);
 });

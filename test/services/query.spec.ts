@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadManifest } from '../../src/manifest/index.js';
 import { findBinary, Services, type QueryResult } from '../../src/services/index.js';
@@ -32,6 +33,17 @@ async function query(service: string, text: string, options: { limit?: number; t
 
 async function describeService(service: string) {
   return services.describe(services.provisioned(app, service, { manifest: loadManifest(project) }));
+}
+
+/** SQL on a SQLite file as the app would run it (better-sqlite3): a query's rows as the sqlite3 shell prints them ("1|ada"). */
+function sqlite(path: string, text: string): string {
+  const db = new Database(path);
+  try {
+    if (!/^\s*SELECT/i.test(text)) return (db.exec(text), '');
+    return (db.prepare(text).raw(true).all() as unknown[][]).map((row) => row.join('|')).join('\n');
+  } finally {
+    db.close();
+  }
 }
 
 /** SQL run as the app would, through its own credentials, for setting up and for checking what is there afterwards. */
@@ -74,7 +86,7 @@ beforeAll(async () => {
     execFileSync('mariadb', ['--no-defaults', '--batch', '--skip-column-names', '-h', my.hostname!, '-P', String(my.port), '-u', my.username!, my.database!, '-e', text], { encoding: 'utf8', env: { ...process.env, MYSQL_PWD: my.password! } }).trim();
   asApp.my = mariadb(credentials('my'));
   asApp.ownmy = mariadb(credentials('ownmy'));
-  asApp.lite = (text) => execFileSync('sqlite3', [credentials('lite').path!, text], { encoding: 'utf8' }).trim();
+  asApp.lite = (text) => sqlite(credentials('lite').path!, text);
   const seed = `CREATE TABLE t (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL, note TEXT);
 INSERT INTO t (id, name, note) VALUES (1, 'ada', NULL), (2, 'grace', 'x'), (3, 'edsger', 'y');
 CREATE VIEW named AS SELECT name FROM t;`;
@@ -248,7 +260,7 @@ describe.skipIf(skip)('db query on a database per branch', () => {
       const manifest = loadManifest(dir);
       const [provisioned] = await services.provision(manifest);
       expect(provisioned!.branch).toBe('feature');
-      execFileSync('sqlite3', [provisioned!.credentials.path!, "CREATE TABLE n (body TEXT); INSERT INTO n VALUES ('on feature');"]);
+      sqlite(provisioned!.credentials.path!, "CREATE TABLE n (body TEXT); INSERT INTO n VALUES ('on feature');");
       const target = services.provisioned(`${app}b`, 'notes', { manifest });
       expect(target.request.branch).toBe('feature');
       expect((await services.query(target, { text: 'SELECT body FROM n', limit: 10, timeoutMs: 5000 })).rows).toEqual([['on feature']]);
