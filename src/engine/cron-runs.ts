@@ -59,10 +59,10 @@ export class CronRuns {
         const row = state.processes.list(name).find((process) => process.instance === instance.name && process.state === 'running' && process.port !== null);
         return row ? { port: row.port!, host: routedHostname(app.manifest, instance.name) } : undefined;
       },
-      runCommand: async (instance, cron) => {
+      runCommand: async (instance, cron, log) => {
         const started = Date.now();
         const plan = app.plans.get(instance.name) ?? (await launcher.plan(app.manifest, instance));
-        const result = await launcher.runOnce(cron.command!, { manifest: app.manifest, instance, plan, services: app.serviceEnv, source: `cron:${cron.name}` });
+        const result = await launcher.runOnce(cron.command!, { manifest: app.manifest, instance, plan, services: app.serviceEnv, source: `cron:${cron.name}` }, { onLine: log });
         const how = result.signal ? `killed by ${result.signal}` : `exit code ${result.code}`;
         return { ok: result.code === 0, detail: `${how} in ${Date.now() - started} ms` };
       },
@@ -70,7 +70,7 @@ export class CronRuns {
       asJob: (title, fn, onJob) =>
         jobs.run(name, title, async (job) => {
           onJob?.(job.id);
-          const outcome = await fn();
+          const outcome = await fn((line, stream) => job.log(line, stream));
           if (outcome.ok) job.detail = outcome.detail;
           else jobs.transition(job, 'failed', outcome.detail);
           return outcome;

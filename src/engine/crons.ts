@@ -7,11 +7,15 @@ import type { State } from '../state/index.js';
 export interface CronRunner {
   /** Where to send a uri cron: the router (with the instance's hostname) or a process's own port. */
   httpTarget(instance: ResolvedInstance): { port: number; host: string } | undefined;
-  runCommand(instance: ResolvedInstance, cron: ResolvedCron): Promise<{ ok: boolean; detail: string }>;
+  /** Runs a command cron; each line it prints goes to `log` (its job's log) as well as to the app's live log. */
+  runCommand(instance: ResolvedInstance, cron: ResolvedCron, log?: CronLog): Promise<{ ok: boolean; detail: string }>;
   say(line: string, stream?: 'system' | 'err'): void;
   /** Runs a cron's work as a job; a run that did not succeed fails it. onJob learns the job's id as it starts. */
-  asJob(title: string, fn: () => Promise<{ ok: boolean; detail: string }>, onJob?: (id: string) => void): Promise<{ ok: boolean; detail: string }>;
+  asJob(title: string, fn: (log: CronLog) => Promise<{ ok: boolean; detail: string }>, onJob?: (id: string) => void): Promise<{ ok: boolean; detail: string }>;
 }
+
+/** A line of a cron run's job log. */
+export type CronLog = (line: string, stream: 'out' | 'err') => void;
 
 /** "GET /tasks/cleanup" or the command: what `cron list` shows. */
 export const cronTarget = (cron: ResolvedCron) => (cron.uri ? `GET ${cron.uri}` : cron.command!);
@@ -63,8 +67,8 @@ export class CronScheduler {
   async run(instance: ResolvedInstance, cron: ResolvedCron, nextRun: number | null = null, onJob?: (id: string) => void): Promise<{ ok: boolean; detail: string }> {
     const app = this.manifest.application.name;
     this.state.crons.started(app, cron.name, Date.now(), nextRun);
-    const outcome = await this.runner.asJob(`cron ${cron.name}`, async () => {
-      if (!cron.uri) return this.runner.runCommand(instance, cron);
+    const outcome = await this.runner.asJob(`cron ${cron.name}`, async (log) => {
+      if (!cron.uri) return this.runner.runCommand(instance, cron, log);
       const target = this.runner.httpTarget(instance);
       return target ? requestUri(target, cron.uri) : { ok: false, detail: `no running ${instance.name} process to send ${cron.uri} to` };
     }, onJob);

@@ -166,6 +166,10 @@ describe('crons and depends_on', () => {
       return job && ['success', 'failed', 'aborted'].includes(job.state) ? job : undefined;
     }, 10_000, 'the cron job ending');
     expect(ended).toMatchObject({ title: 'cron sweep', state: 'success' });
+    // What the command printed is in its job's log, for whoever looks later (jobs log, the MCP server's job_log).
+    const jobLog = await api(daemon.socket, 'GET', `/api/v1/jobs/${started.json.job}/log`);
+    valid('GET', '/api/v1/jobs/{id}/log', jobLog.json);
+    expect(jobLog.json).toEqual(expect.arrayContaining([expect.objectContaining({ stream: 'out', line: 'swept-chores' })]));
     const rows = await api(daemon.socket, 'GET', '/api/v1/crons');
     valid('GET', '/api/v1/crons', rows.json);
     expect(rows.json.map((row: { app: string; name: string; lastResult: string }) => [row.app, row.name, row.lastResult])).toEqual([['chores', 'sweep', 'ok'], ['chores', 'tick', 'ok']]);
