@@ -57,7 +57,7 @@ async function ok(args: string[], home: string, cwd?: string) {
 }
 
 describe.skipIf(skip)('git worktrees side by side', () => {
-  it('runs two worktrees of one app at once, each on its own name and database', async () => {
+  it('runs two worktrees of one app at once, each on its own name and database; prune drops exactly the removed one', async () => {
     const { home, cleanup } = tempHome();
     cleanups.push(() => stopDaemonAndRemove(home, cleanup));
     const root = tempFolder('pm-worktrees-', cleanups);
@@ -95,6 +95,18 @@ describe.skipIf(skip)('git worktrees side by side', () => {
     expect((await ok(['down', 'notes@feature-x'], home)).stdout).toContain('stopped notes@feature-x');
     expect(await getByHost(proxyPort, 'notes.localhost')).toBe('notes notes.localhost [apple,cherry]');
 
+    // The worktree goes: up names its database as stale, prune drops it and nothing else.
+    git(main, ['worktree', 'remove', '--force', feature]);
+    const again = await ok(['up', main, '-d'], home);
+    expect(again.stdout).toContain('1 database(s) of checkouts that no longer exist (notes/db@feature/x): paasmaker services prune drops them');
+    const listed = await ok(['services', 'prune'], home);
+    expect(listed.stdout).toContain('notes/db@feature/x');
+    const pruned = await ok(['services', 'prune', '--yes'], home);
+    expect(pruned.stdout).toContain('destroyed notes/db@feature/x');
+    const after = JSON.parse((await ok(['services', '--json'], home)).stdout) as Array<{ kind: string; name: string; branch: string | null }>;
+    expect(after.filter((row) => row.kind === 'service').map((row) => `${row.name}@${row.branch ?? ''}`).sort()).toEqual(['notes/cache@', 'notes/db@main']);
+    const databases = await ok(['run', main, '--', 'psql', '$DATABASE_URL', '-qtAc', "select string_agg(datname, ',' order by datname) from pg_database where datname like 'notes%'"], home);
+    expect(databases.stdout.trim()).toBe('notes__db__main');
     expect(await until(async () => (await getByHost(proxyPort, 'notes.localhost')).includes('[apple,cherry]'), 20_000, 'main still answers')).toBe(true);
   }, 240_000);
 
