@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findBinary } from '../../src/services/binaries.js';
-import { getByHost, psJson, runCli, stopDaemonAndRemove, tempHome, until } from '../helpers/cli.js';
+import { apiRequest, getByHost, psJson, runCli, stopDaemonAndRemove, tempHome, until } from '../helpers/cli.js';
 import { commitAll, git, initRepo, tempFolder } from '../helpers/git-repo.js';
 
 // Real git worktrees, the real daemon with one router, a real managed PostgreSQL.
@@ -90,6 +90,14 @@ describe.skipIf(skip)('git worktrees side by side', () => {
     expect(table.stdout).toContain('notes@feature-x');
     const services = JSON.parse((await ok(['services', '--json'], home)).stdout) as Array<{ kind: string; name: string; branch: string | null; resource: string }>;
     expect(services.filter((row) => row.kind === 'service').map((row) => `${row.name}@${row.branch ?? ''}`).sort()).toEqual(['notes/cache@', 'notes/db@feature/x', 'notes/db@main']);
+
+    // The API answers for the checkout by its key: its URL, and its app's shared services with its own branch's.
+    const { socket } = JSON.parse(readFileSync(join(home, 'daemon.json'), 'utf8')) as { socket: string };
+    const record = await apiRequest(socket, 'GET', `/api/v1/apps/${encodeURIComponent('notes@feature-x')}`);
+    expect(record.json).toMatchObject({ name: 'notes@feature-x', directory: feature, state: 'running' });
+    expect(record.json.url).toMatch(/^http:\/\/feature-x\.notes\.localhost:\d+\/$/);
+    const own = await apiRequest(socket, 'GET', `/api/v1/services?app=${encodeURIComponent('notes@feature-x')}`);
+    expect((own.json as Array<{ name: string; branch: string | null }>).map((row) => `${row.name}@${row.branch ?? ''}`).sort()).toEqual(['notes/cache@', 'notes/db@feature/x']);
 
     // down takes APP@branch; the main worktree goes on.
     expect((await ok(['down', 'notes@feature-x'], home)).stdout).toContain('stopped notes@feature-x');
