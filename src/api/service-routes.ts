@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { serviceRows } from '../engine/index.js';
 import { QUERY_LIMITS } from '../services/index.js';
-import { checkoutLabel, splitAppKey } from '../shared/app-keys.js';
+import { splitAppKey } from '../shared/app-keys.js';
 import { errorText, PaasmakerError } from '../shared/errors.js';
-import type { ServiceRecord } from '../state/index.js';
 import { DatabaseSchemaSchema, JobRunSchema, QueryResultSchema, ServiceSchema } from '../shared/views.js';
 import { BranchQuerySchema, QueryRequestSchema, ServiceDestroyQuerySchema, ServiceDestroyRequestSchema, ServicesQuerySchema } from './requests.js';
 import { answerAsJob, appRecord, type ApiContext, type Route } from './route.js';
@@ -13,15 +12,6 @@ async function provisioned(context: ApiContext, app: string, service: string, br
   const name = appRecord(context, app).name;
   const manifest = await context.platform.manifestOf(name).catch(() => undefined);
   return context.platform.services.provisioned(name, service, { manifest, branch });
-}
-
-/**
- * A checkout's services ("shop@feature-x"): its app's shared ones and its own
- * branch's; the app's name alone keeps them all.
- */
-function ofApp(records: ServiceRecord[], key: string | undefined): ServiceRecord[] {
-  const label = key ? splitAppKey(key).label : undefined;
-  return label ? records.filter((record) => record.branch === '' || checkoutLabel(record.branch) === label) : records;
 }
 
 /** The managed servers and provisioned services; reading one's data (read-only); destroying one, only when its name is sent back. */
@@ -35,7 +25,7 @@ export const SERVICE_ROUTES: Route[] = [
     query: ServicesQuerySchema,
     response: z.array(ServiceSchema),
     handle: (context, _params, _body, query: z.infer<typeof ServicesQuerySchema>) =>
-      serviceRows(query.kind === 'server' ? [] : ofApp(context.platform.services.list(query.app && splitAppKey(query.app).app), query.app), query.app || query.kind === 'service' ? [] : context.platform.services.servers()),
+      serviceRows(query.kind === 'server' ? [] : (query.app ? context.platform.services.listFor(query.app) : context.platform.services.list()), query.app || query.kind === 'service' ? [] : context.platform.services.servers()),
   },
   {
     method: 'DELETE',

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { didYouMean, manifestError, type ResolvedManifest, type ResolvedService } from '../manifest/index.js';
 import { PaasmakerError } from '../shared/errors.js';
-import { splitAppKey } from '../shared/app-keys.js';
+import { checkoutLabel, splitAppKey } from '../shared/app-keys.js';
 import { findCheckout } from '../shared/git-checkout.js';
 import type { ServiceRecord } from '../state/index.js';
 import { loadConfig, type PlatformConfig } from './config.js';
@@ -226,6 +226,13 @@ export class Services {
   /** Provisioned services, from state. */
   list(app?: string): ServiceRecord[] {
     return this.context.state.services.list(app);
+  }
+
+  /** An app's services by its key: a checkout's ("shop@feature-x") are its app's shared ones and its own branch's; the name alone gives them all. */
+  listFor(key: string): ServiceRecord[] {
+    const { app, label } = splitAppKey(key);
+    const records = this.list(app);
+    return label ? records.filter((record) => record.branch === '' || checkoutLabel(record.branch) === label) : records;
   }
 
   /** The managed servers and their state (without starting any). */

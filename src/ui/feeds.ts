@@ -1,7 +1,6 @@
 import { callApi, followEvents, type AppRow, type ProcessRow, type ServiceRow, type Status, type WarningRow } from '../api/index.js';
 import type { JobUpdateEvent, LogLineEvent, Platform } from '../engine/index.js';
 import type { ResolvedManifest } from '../manifest/index.js';
-import { splitAppKey } from '../shared/app-keys.js';
 import { primaryUrl } from '../shared/app-urls.js';
 import type { Degraded } from '../shared/disk-space.js';
 import { versionText } from '../shared/version-text.js';
@@ -65,7 +64,7 @@ export class EngineFeed implements Feed {
       this.stateRows = {
         at: now,
         processes: this.platform.processes(app).map(view),
-        services: this.platform.services.list(splitAppKey(app).app).map((record) => ({ app, name: record.service, plugin: record.plugin, resource: record.resource })),
+        services: this.platform.services.listFor(app).map((record) => ({ app, name: record.service, plugin: record.plugin, resource: record.resource })),
         versions: versionsOf([{ name: app, ...this.platform.serving(app) }]),
       };
     }
