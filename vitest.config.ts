@@ -11,6 +11,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // This repository's examples/ are fixtures, and the suite often runs from a linked git worktree of it:
+    // there they would run as APP@branch. Tests of worktrees turn it back on (PAASMAKER_WORKTREES=1).
+    env: { PAASMAKER_WORKTREES: '0' },
     maxWorkers: 2,
     reporters: jsonReport ? ['default', 'json'] : ['default'],
     outputFile: jsonReport ? { json: jsonReport } : undefined,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { serviceRows } from '../engine/index.js';
 import { QUERY_LIMITS } from '../services/index.js';
+import { splitAppKey } from '../shared/app-keys.js';
 import { errorText, PaasmakerError } from '../shared/errors.js';
 import { DatabaseSchemaSchema, JobRunSchema, QueryResultSchema, ServiceSchema } from '../shared/views.js';
 import { BranchQuerySchema, QueryRequestSchema, ServiceDestroyQuerySchema, ServiceDestroyRequestSchema, ServicesQuerySchema } from './requests.js';
@@ -24,7 +25,7 @@ export const SERVICE_ROUTES: Route[] = [
     query: ServicesQuerySchema,
     response: z.array(ServiceSchema),
     handle: (context, _params, _body, query: z.infer<typeof ServicesQuerySchema>) =>
-      serviceRows(query.kind === 'server' ? [] : context.platform.services.list(query.app), query.app || query.kind === 'service' ? [] : context.platform.services.servers()),
+      serviceRows(query.kind === 'server' ? [] : (query.app ? context.platform.services.listFor(query.app) : context.platform.services.list()), query.app || query.kind === 'service' ? [] : context.platform.services.servers()),
   },
   {
     method: 'DELETE',
@@ -39,7 +40,7 @@ export const SERVICE_ROUTES: Route[] = [
       const body = request as z.infer<typeof ServiceDestroyRequestSchema>;
       const branch = query.branch ?? '';
       const target = `${params.app}/${params.service}${branch ? `@${branch}` : ''}`;
-      const record = context.platform.services.list(params.app).find((candidate) => candidate.service === params.service && candidate.branch === branch);
+      const record = context.platform.services.list(splitAppKey(params.app!).app).find((candidate) => candidate.service === params.service && candidate.branch === branch);
       if (!record) throw new PaasmakerError('SERVICE_NOT_FOUND', `no provisioned service ${target}`, { hint: 'GET /api/v1/services (paasmaker services) lists what exists' });
       if (body.confirm !== record.service) {
         throw new PaasmakerError('CONFIRMATION_NEEDED', `destroying ${target} (${record.plugin} ${record.resource}) deletes its data${body.confirm === undefined ? '' : `; "${body.confirm}" is not its name`}`, {

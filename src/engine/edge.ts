@@ -1,5 +1,6 @@
 import { DnsResponder, Router, type RequestFilter, type RequestRecord, type RouterTls } from '../proxy/index.js';
 import { nameUrls, type NameUrls } from '../shared/app-urls.js';
+import { appHostBase } from '../shared/app-keys.js';
 import type { DiskSpace } from '../shared/disk-space.js';
 import { PaasmakerError } from '../shared/errors.js';
 import { portHolder } from '../shared/port-holder.js';
@@ -96,7 +97,7 @@ export class Edge {
 
   /** The URLs a browser opens for an app's routed instance (APP.localhost), or a version's (vN.APP). */
   appUrls(app: string): NameUrls {
-    return this.urlsOf(`${app}.localhost`);
+    return this.urlsOf(`${appHostBase(app)}.localhost`);
   }
 
   /**

@@ -131,7 +131,8 @@ export function processKey(run: string, instance: string, index: number, generat
 }
 
 export function parseProcessKey(key: string): { app: string; version?: number; run: string; instance: string; index: number; generation: number } | undefined {
-  const match = /^([^/@]+)(?:@v(\d+))?\/(.+)\.(\d+)(?:@(\d+))?$/.exec(key);
+  // A checkout's app is "shop@feature-x" (its label never looks like v<N>): "shop@feature-x/web.0".
+  const match = /^([^/@]+(?:@(?!v\d+[/@])[a-z0-9-]+)?)(?:@v(\d+))?\/(.+)\.(\d+)(?:@(\d+))?$/.exec(key);
   if (!match) return undefined;
   const version = match[2] === undefined ? undefined : Number(match[2]);
   return { app: match[1]!, version, run: runId(match[1]!, version), instance: match[3]!, index: Number(match[4]), generation: Number(match[5] ?? 0) };

@@ -1,15 +1,16 @@
 import type { RuntimePlan } from '../../runtimes/index.js';
 import type { ResolvedManifest } from '../manifest/index.js';
+import { appHostBase, checkoutHostname } from '../shared/app-keys.js';
 import type { RoutingTable, TargetConfig } from '../proxy/index.js';
 import type { ProcessInfo, ProcessState, Supervisor } from '../supervisor/index.js';
 import { parseProcessKey } from './events.js';
 import { readinessHint } from './readiness-hint.js';
 
-/** The name an instance type answers to: <app>.localhost for the routed one, <instance>.<app>.localhost for others. */
+/** The name an instance type answers to: <app>.localhost for the routed one, <instance>.<app>.localhost for others (<label>.<app> for a checkout's). */
 export function routedHostname(manifest: ResolvedManifest, instance: string): string {
   const routed = manifest.instances.filter((candidate) => !candidate.standalone);
   const primary = routed.find((candidate) => candidate.name === 'web') ?? routed[0];
-  const name = manifest.application.name;
+  const name = appHostBase(manifest.application.name);
   return primary?.name === instance ? `${name}.localhost` : `${instance}.${name}.localhost`;
 }
 
@@ -36,8 +37,10 @@ export class AppRoutes {
    * run's processes already in place: a switch moves the names in one step.
    */
   register(manifest: ResolvedManifest, plans: Map<string, RuntimePlan>, options: { key?: string; version?: number; front?: boolean; keys?: string[] } = {}): void {
-    const name = manifest.application.name;
-    const key = options.key ?? name;
+    const key = options.key ?? manifest.application.name;
+    // A checkout other than the main worktree answers as <label>.APP (and <label>.<manifest hostname>).
+    const name = appHostBase(manifest.application.name);
+    const label = manifest.checkout?.label;
     const front = options.front ?? true;
     this.manifests.set(key, manifest);
     const routed = manifest.instances.filter((instance) => !instance.standalone);
@@ -49,7 +52,7 @@ export class AppRoutes {
       const plan = plans.get(instance.name)!;
       return {
         instance: instance.name,
-        hostnames: [...(front ? [`${base}.localhost`, `${base}.local.paasmaker`, ...instance.hostnames] : []), ...versioned],
+        hostnames: [...(front ? [`${base}.localhost`, `${base}.local.paasmaker`, ...instance.hostnames.map((hostname) => checkoutHostname(hostname, label))] : []), ...versioned],
         upstreams: [],
         static: plan.serve ? { root: plan.serve.root } : undefined,
         status: { state: 'starting' },

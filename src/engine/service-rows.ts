@@ -19,6 +19,7 @@ export function serviceRows(records: ServiceRecord[], servers: ServerStatus[]): 
       pid: server.pid ?? null,
       size: server.size ?? null,
       resource: server.dataDir ?? null,
+      checkout: null,
     })),
     ...records.map((record) => ({
       kind: 'service' as const,
@@ -34,6 +35,7 @@ export function serviceRows(records: ServiceRecord[], servers: ServerStatus[]): 
       pid: null,
       size: null,
       resource: record.resource,
+      checkout: record.checkout ?? null,
     })),
   ];
 }

@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { parse as parseDotenv } from 'dotenv';
 import { registry } from '../shared/plugin-registry.js';
+import { appKey } from '../shared/app-keys.js';
 import { PaasmakerError, type ErrorCode } from '../shared/errors.js';
+import { findCheckout, worktreesApart } from '../shared/git-checkout.js';
 import { parseFormat1 } from './format1.js';
 import { parsePaasmakerYml } from './paasmaker-yml.js';
 import { chooseManifest, findManifest, manifestKind, selectInstances, type ManifestChoice } from './choose.js';
@@ -125,7 +127,24 @@ export function parseManifest(text: string, file: string, kind?: ManifestKind): 
   const which = kind ?? manifestKind(absolute);
   const base =
     which === 'Procfile' ? parseProcfile(text, absolute, directory) : which === 'manifest.yml' ? parseFormat1(text, absolute, directory) : parsePaasmakerYml(text, absolute, directory);
-  return { ...base, dotenv: readDotenv(directory) };
+  return withCheckout({ ...base, dotenv: readDotenv(directory) });
+}
+
+/**
+ * A manifest read in a linked git worktree names an app of its own,
+ * "<app>@<branch>", so every checkout of a project runs at once; the main
+ * worktree keeps the plain name (and every state row made before).
+ */
+function withCheckout(manifest: ResolvedManifest): ResolvedManifest {
+  if (!worktreesApart() || !existsSync(manifest.directory)) return manifest;
+  const checkout = findCheckout(manifest.directory);
+  if (!checkout || checkout.main) return manifest;
+  const app = manifest.application.name;
+  return {
+    ...manifest,
+    application: { ...manifest.application, name: appKey(app, checkout.label) },
+    checkout: { app, label: checkout.label, branch: checkout.branch, detached: checkout.detached, worktree: checkout.worktree },
+  };
 }
 
 function readDotenv(directory: string): ResolvedManifest['dotenv'] {

@@ -30,11 +30,14 @@ export interface PlatformConfig {
   services: Record<string, SymbolConfig>;
   /** The plugin packages it lists (npm names or paths), in order. */
   plugins: PluginEntry[];
+  /** `per_branch: true`: every service without a per_branch of its own has a database per git branch (checkout). */
+  perBranch?: boolean;
 }
 
 const NAME = /^[a-z][a-z0-9_-]{0,39}$/;
 
 const schema = z.strictObject({
+  per_branch: z.boolean({ error: 'must be true or false' }).optional(),
   plugins: z.array(z.string({ error: 'must be an npm package name or a path' }).min(1, { error: 'must not be empty' }), { error: 'must be a list of npm package names or paths' }).optional(),
   services: z
     .record(z.string().regex(NAME, { error: 'must be a-z, 0-9, "-" and "_", starting with a letter' }), z.looseObject({ plugin: z.string({ error: 'must name a plugin' }) }), {
@@ -66,7 +69,7 @@ export function loadConfig(home: string): PlatformConfig {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path as (string | number)[];
-    if (issue.code === 'unrecognized_keys') throw fail(where.childKey(path, issue.keys[0]!), `unknown key "${issue.keys[0]}"`, `config.yml takes: plugins, services\n${EXAMPLE.replace(/^/gm, '  ')}`);
+    if (issue.code === 'unrecognized_keys') throw fail(where.childKey(path, issue.keys[0]!), `unknown key "${issue.keys[0]}"`, `config.yml takes: plugins, services, per_branch\n${EXAMPLE.replace(/^/gm, '  ')}`);
     throw fail(where.value(path), `${path.join('.') || 'config'} ${issue.message}`, `for example:\n${EXAMPLE.replace(/^/gm, '  ')}`);
   }
   const services: Record<string, SymbolConfig> = {};
@@ -104,7 +107,7 @@ export function loadConfig(home: string): PlatformConfig {
     services[name] = { plugin, options };
   }
   const plugins = (parsed.data.plugins ?? []).map((spec, index) => ({ spec, position: where.value(['plugins', index]) }));
-  return { file, services, plugins };
+  return { file, services, plugins, perBranch: parsed.data.per_branch };
 }
 
 /**

@@ -1,8 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { didYouMean, manifestError, type ResolvedManifest, type ResolvedService } from '../manifest/index.js';
 import { PaasmakerError } from '../shared/errors.js';
+import { checkoutLabel, splitAppKey } from '../shared/app-keys.js';
+import { findCheckout } from '../shared/git-checkout.js';
 import type { ServiceRecord } from '../state/index.js';
 import { loadConfig, type PlatformConfig } from './config.js';
 import type { ProvisionedService } from './environment.js';
@@ -100,14 +101,22 @@ export async function checkDumpKind(file: string, target: Pick<DataService, 'for
   throw new PaasmakerError('DUMP_INVALID', `${name} is ${format ? dumpWhat(format) : 'not a dump Paasmaker knows'}; service ${target.request.service} is ${target.format}`, { hint });
 }
 
-/** The git branch a project folder is on (worktrees included), or '' outside git. */
-export function gitBranch(directory: string): string {
-  try {
-    const branch = execFileSync('git', ['-C', directory, 'rev-parse', '--abbrev-ref', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).toString().trim();
-    return branch === 'HEAD' ? '' : branch;
-  } catch {
-    return '';
-  }
+/** The app a manifest's services belong to: its own name, for every checkout of it ("shop" for shop@feature-x). */
+export function serviceApp(manifest: Pick<ResolvedManifest, 'application' | 'checkout'>): string {
+  return manifest.checkout?.app ?? manifest.application.name;
+}
+
+/**
+ * The branch a project folder's per-branch services are keyed by, and its
+ * work tree: a linked worktree's branch, or its short commit when detached
+ * (never the branchless database); the main worktree's branch, or '' when
+ * detached (as before worktrees ran apart).
+ */
+export function checkoutOf(manifest: Pick<ResolvedManifest, 'directory' | 'checkout'>): { branch: string; worktree?: string } {
+  if (manifest.checkout) return { branch: manifest.checkout.branch, worktree: manifest.checkout.worktree };
+  const found = findCheckout(manifest.directory);
+  if (!found) return { branch: '' };
+  return { branch: found.detached && found.main ? '' : found.branch, worktree: found.worktree };
 }
 
 /**
@@ -176,14 +185,18 @@ export class Services {
         `${plugin} takes: ${Object.keys(declared!.shape).join(', ') || 'no options'}`,
       );
     }
-    return { service, symbolic, plugin, options: rest, perBranch: perBranch === true, cloneFrom: typeof cloneFrom === 'string' ? cloneFrom : undefined };
+    // Unmarked, a service is per branch when config.yml or PAASMAKER_PER_BRANCH=1 says all are; per_branch: false keeps one shared.
+    const branchy = typeof perBranch === 'boolean' ? perBranch : (this.config.perBranch ?? this.context.env.PAASMAKER_PER_BRANCH === '1');
+    return { service, symbolic, plugin, options: rest, perBranch: branchy, cloneFrom: typeof cloneFrom === 'string' ? cloneFrom : undefined };
   }
 
   /** Everything a manifest's services need, made if missing; credentials for each. */
   async provision(manifest: ResolvedManifest): Promise<ProvisionedService[]> {
-    const app = manifest.application.name;
+    // Every checkout of a project shares the services of its app's own name; per-branch ones are its branch's.
+    const app = serviceApp(manifest);
     const bindings = manifest.services.map((service) => this.bind(manifest, service));
-    const branch = bindings.some((binding) => binding.perBranch) ? gitBranch(manifest.directory) : '';
+    const checkout = bindings.some((binding) => binding.perBranch) ? checkoutOf(manifest) : undefined;
+    const branch = checkout?.branch ?? '';
     return Promise.all(
       bindings.map(async (binding) => {
         const plugin = this.plugin(binding.plugin);
@@ -203,6 +216,7 @@ export class Services {
           plugin: binding.plugin,
           symbolic: binding.symbolic,
           resource: credentials.database ?? credentials.path ?? '',
+          checkout: request.branch ? checkout?.worktree : undefined,
         });
         return { name: request.service, symbolic: binding.symbolic, plugin: binding.plugin, kind: plugin.kind, urlVariable: plugin.urlVariable, branch: request.branch, credentials };
       }),
@@ -212,6 +226,13 @@ export class Services {
   /** Provisioned services, from state. */
   list(app?: string): ServiceRecord[] {
     return this.context.state.services.list(app);
+  }
+
+  /** An app's services by its key: a checkout's ("shop@feature-x") are its app's shared ones and its own branch's; the name alone gives them all. */
+  listFor(key: string): ServiceRecord[] {
+    const { app, label } = splitAppKey(key);
+    const records = this.list(app);
+    return label ? records.filter((record) => record.branch === '' || checkoutLabel(record.branch) === label) : records;
   }
 
   /** The managed servers and their state (without starting any). */
@@ -247,7 +268,7 @@ export class Services {
     const { service, plugin, format } = this.chooseDataService(manifest, name);
     const [provisioned] = await this.provision({ ...manifest, services: [service] });
     const binding = this.bind(manifest, service);
-    const request: ServiceRequest = { app: manifest.application.name, service: service.name, branch: provisioned!.branch, symbolic: binding.symbolic, options: binding.options };
+    const request: ServiceRequest = { app: serviceApp(manifest), service: service.name, branch: provisioned!.branch, symbolic: binding.symbolic, options: binding.options };
     return { request, plugin, format };
   }
 
@@ -314,8 +335,10 @@ export class Services {
    * only one. SERVICE_NOT_FOUND when the app has no such service, or it was
    * never provisioned.
    */
-  provisioned(app: string, service: string, options: { manifest?: ResolvedManifest; branch?: string } = {}): { request: ServiceRequest; record: ServiceRecord } {
+  provisioned(name: string, service: string, options: { manifest?: ResolvedManifest; branch?: string } = {}): { request: ServiceRequest; record: ServiceRecord } {
     const { manifest } = options;
+    // A checkout ("shop@feature-x") reaches its app's services.
+    const app = manifest ? serviceApp(manifest) : splitAppKey(name).app;
     const records = this.list(app).filter((record) => record.service === service);
     const declared = manifest?.services.find((each) => each.name === service);
     if (!declared && records.length === 0) {
@@ -325,7 +348,7 @@ export class Services {
     }
     const binding = manifest && declared ? this.bind(manifest, declared) : undefined;
     let branch = options.branch;
-    if (branch === undefined && binding) branch = binding.perBranch ? gitBranch(manifest!.directory) : '';
+    if (branch === undefined && binding) branch = binding.perBranch ? checkoutOf(manifest!).branch : '';
     const record = branch === undefined ? (records.length === 1 ? records[0] : records.find((each) => each.branch === '')) : records.find((each) => each.branch === branch);
     if (!record) {
       const where = branch ? ` (branch ${branch})` : '';

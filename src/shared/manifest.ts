@@ -136,4 +136,11 @@ export interface ResolvedManifest {
   only?: string[];
   /** Values from the project's .env file (empty when there is none). */
   dotenv: { file?: string; values: Record<string, string> };
+  /**
+   * Set when the folder is in a git worktree other than its repository's
+   * main one: application.name is then "<app>@<label>" (see app-keys.ts),
+   * the app's own name is `app`, and its names through the router start
+   * with `label`.
+   */
+  checkout?: { app: string; label: string; branch: string; detached: boolean; worktree: string };
 }

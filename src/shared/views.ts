@@ -91,6 +91,7 @@ export const ServiceSchema = z
     pid: z.number().int().nullable(),
     size: z.number().nullable().describe('bytes of a server\'s data folder'),
     resource: z.string().nullable().describe('a server\'s data folder; a service\'s database or file'),
+    checkout: z.string().nullable().optional().describe('the git work tree a database per branch was made for (services prune drops it once that folder is gone)'),
   })
   .meta({ id: 'Service' });
 export type ServiceRow = z.infer<typeof ServiceSchema>;

@@ -248,4 +248,12 @@ export const migrations: ReadonlyArray<{ version: number; sql: string }> = [
       );
     `,
   },
+  {
+    version: 11,
+    sql: `
+      -- The work tree (git checkout folder) a per-branch service was last provisioned for:
+      -- services prune drops those whose checkout is gone. NULL (older rows): never pruned.
+      ALTER TABLE services ADD COLUMN checkout TEXT;
+    `,
+  },
 ];

@@ -316,6 +316,8 @@ export interface ServiceRecord {
   symbolic: string;
   /** What was made: a database name, a Redis db index, a file or folder path. */
   resource: string;
+  /** The git work tree a per-branch service was provisioned for (null: shared, or recorded before Paasmaker noted it). */
+  checkout?: string | null;
   createdAt: number;
 }
 
@@ -330,11 +332,12 @@ export class ServicesRepository {
   put(record: Omit<ServiceRecord, 'createdAt'>): void {
     this.db
       .prepare(
-        `INSERT INTO services (app, service, branch, plugin, symbolic, resource, created_at)
-         VALUES (@app, @service, @branch, @plugin, @symbolic, @resource, @createdAt)
-         ON CONFLICT (app, service, branch) DO UPDATE SET plugin = excluded.plugin, symbolic = excluded.symbolic, resource = excluded.resource`,
+        `INSERT INTO services (app, service, branch, plugin, symbolic, resource, checkout, created_at)
+         VALUES (@app, @service, @branch, @plugin, @symbolic, @resource, @checkout, @createdAt)
+         ON CONFLICT (app, service, branch) DO UPDATE SET plugin = excluded.plugin, symbolic = excluded.symbolic, resource = excluded.resource,
+           checkout = COALESCE(excluded.checkout, services.checkout)`,
       )
-      .run({ ...record, createdAt: Date.now() });
+      .run({ ...record, checkout: record.checkout ?? null, createdAt: Date.now() });
   }
 
   list(app?: string): ServiceRecord[] {

@@ -64,7 +64,7 @@ export class EngineFeed implements Feed {
       this.stateRows = {
         at: now,
         processes: this.platform.processes(app).map(view),
-        services: this.platform.services.list(app).map((record) => ({ app, name: record.service, plugin: record.plugin, resource: record.resource })),
+        services: this.platform.services.listFor(app).map((record) => ({ app, name: record.service, plugin: record.plugin, resource: record.resource })),
         versions: versionsOf([{ name: app, ...this.platform.serving(app) }]),
       };
     }

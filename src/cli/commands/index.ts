@@ -41,6 +41,7 @@ import runtimesRemove from './runtimes-remove.js';
 import scale from './scale.js';
 import servicesDestroy from './services-destroy.js';
 import servicesList from './services-list.js';
+import servicesPrune from './services-prune.js';
 import stats from './stats.js';
 import top from './top.js';
 import trust from './trust.js';
@@ -102,6 +103,7 @@ export const commands: readonly CommandSpec<never>[] = [
   gitReceive,
   servicesList,
   servicesDestroy,
+  servicesPrune,
   { name: 'db', description: 'database tools' },
   dbShell,
   dbQuery,

@@ -51,6 +51,7 @@ export default defineCommand<Options>({
 async function up(words: string[], options: Options): Promise<number> {
   const settings = resolveSettings({ flags: { proxyPort: options.proxyPort, tlsPort: options.tlsPort, tls: options.tls } });
   const { manifest, request } = await chosenManifest(words, options.file);
+  for (const line of [checkoutNote(manifest), await staleCheckouts()]) if (line) process.stdout.write(`${line}\n`);
   // With a daemon running, the project joins it (one router for every project) and this terminal holds it.
   const daemon = options.proxy === false || settings.source.proxyPort === 'flag' || options.tlsPort !== undefined ? undefined : runningDaemon(settings.home);
   if (options.detach) return upInDaemon(options.offline ? { ...request, offline: true } : request, settings);
@@ -143,6 +144,24 @@ async function chosenManifest(words: string[], file: string | undefined): Promis
   if (choice.chosenFile) request.file = relative(manifest.directory, manifest.file);
   if (choice.instances.length > 0) request.instances = choice.instances;
   return { manifest, request };
+}
+
+/** The line about databases of checkouts that are gone, read from state; a state that cannot be read says nothing here (up itself says why). */
+async function staleCheckouts(): Promise<string | undefined> {
+  try {
+    const [{ readState }, { staleNote }] = await Promise.all([import('../read-state.js'), import('../stale-checkouts.js')]);
+    return staleNote(readState((state) => state.services.list()) ?? []);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Which checkout runs, when it is not the repository's main worktree: its own name, and why (a detached HEAD is named by its commit). */
+function checkoutNote(manifest: ResolvedManifest): string | undefined {
+  const checkout = manifest.checkout;
+  if (!checkout) return undefined;
+  const why = checkout.detached ? `a detached HEAD at ${checkout.branch}, named by its short commit` : `branch ${checkout.branch}`;
+  return `this worktree (${why}) runs as ${manifest.application.name}, on ${checkout.label}.${checkout.app}.localhost; the main worktree keeps ${checkout.app}.localhost`;
 }
 
 /** What `up` asks the daemon to run: the folder, and the file and instance types chosen in it. */
