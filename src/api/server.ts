@@ -186,6 +186,12 @@ function foreign(req: IncomingMessage): string | undefined {
  * administrator), and optionally on 127.0.0.1 for users, by API token or
  * session cookie; every route's permission is checked before its handler.
  */
+/**
+ * Serves one request of /mcp as the bearer's user (src/mcp/http.ts, given by
+ * the daemon: the MCP server is a client of this API, not a part of it).
+ */
+export type McpHandler = (req: IncomingMessage, res: ServerResponse, options: { port: number; token: string; user: string; readOnly: boolean }) => Promise<void>;
+
 export class ApiServer {
   private readonly servers: Server[] = [];
   private readonly streams = new Map<ServerResponse, StreamEntry>();
@@ -195,7 +201,7 @@ export class ApiServer {
 
   constructor(
     private readonly context: ApiBase,
-    private readonly options: { log?: (line: string) => void } = {},
+    private readonly options: { log?: (line: string) => void; mcp?: McpHandler } = {},
   ) {
     for (const event of EVENT_NAMES) this.relay(context.platform, event);
     try {
@@ -268,7 +274,7 @@ export class ApiServer {
     const refused = foreign(req);
     if (refused) return sendError(res, 'FORBIDDEN', refused);
     // The MCP server's streamable HTTP transport, for users by API token (the socket's owner runs paasmaker mcp).
-    if (tcp && /^\/mcp(\?|$)/.test(req.url ?? '')) return this.mcp(req, res);
+    if (tcp && this.options.mcp && /^\/mcp(\?|$)/.test(req.url ?? '')) return this.mcp(req, res, this.options.mcp);
     // The web console's page and files: public (no secret in them), served before any user is asked for.
     const path = consolePath(req);
     if (path !== undefined) return serveConsole(req, res, path);
@@ -286,7 +292,7 @@ export class ApiServer {
    * make a browser send it), whose tools call /api/v1 with that token;
    * ?read_only=true offers the read tools only.
    */
-  private async mcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async mcp(req: IncomingMessage, res: ServerResponse, serveMcp: McpHandler): Promise<void> {
     const authorization = req.headers.authorization;
     const hint = 'send an API token: Authorization: Bearer pm_… (paasmaker token create --user NAME makes one)';
     const challenge = { 'www-authenticate': 'Bearer realm="paasmaker"' };
@@ -296,7 +302,6 @@ export class ApiServer {
     const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization)![1]!;
     const user = resolved.caller.kind === 'user' ? resolved.caller.user : 'owner';
     const readOnly = new URL(req.url ?? '/mcp', 'http://localhost').searchParams.get('read_only') === 'true';
-    const { serveMcp } = await import('../mcp/http.js');
     await serveMcp(req, res, { port: req.socket.localPort!, token, user, readOnly });
   }
 

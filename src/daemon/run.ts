@@ -54,7 +54,10 @@ export async function runDaemon(settings: Settings): Promise<never> {
     apps: platform.runningApps().map((manifest) => manifest.application.name),
     degraded: platform.degraded ?? null,
   });
-  const api = new ApiServer({ platform, status, shutdown: exit, detached: (app) => projects.detached(app) }, { log: say });
+  const api = new ApiServer({ platform, status, shutdown: exit, detached: (app) => projects.detached(app) }, {
+    log: say,
+    mcp: async (req, res, options) => (await import('../mcp/http.js')).serveMcp(req, res, options),
+  });
   await api.listenSocket(socket);
   if (settings.apiPort !== undefined) apiPort = await api.listenTcp(settings.apiPort);
   // The web console and the API for the browser: a loopback port of its own that the router

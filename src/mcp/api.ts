@@ -1,6 +1,5 @@
 import { request } from 'node:http';
 import { callApi, readAnswer, runningDaemon, unreachable } from '../api/client.js';
-import { appPlatform, runningPlatform } from '../cli/running-platform.js';
 import { PaasmakerError } from '../shared/errors.js';
 import { homeLayout } from '../shared/paths.js';
 
@@ -14,19 +13,7 @@ export interface ApiCaller {
   call<T>(method: string, path: string, options?: { body?: unknown; app?: string; timeoutMs?: number }): Promise<T>;
 }
 
-const DEFAULT_TIMEOUT_MS = 60_000;
-
-/** The local administrator: the running platform's socket (the daemon's first), found again at every call. */
-export function ownerCaller(): ApiCaller {
-  return {
-    async call<T>(method: string, path: string, options: { body?: unknown; app?: string; timeoutMs?: number } = {}): Promise<T> {
-      const socket = runningPlatform();
-      if (!socket) throw new PaasmakerError('PLATFORM_UNREACHABLE', 'no Paasmaker platform runs on this machine (for this PAASMAKER_HOME)', { hint: 'start one: paasmaker daemon start, then paasmaker up -d DIR' });
-      const target = options.app ? ((await appPlatform(socket, options.app).catch(() => undefined)) ?? socket) : socket;
-      return callApi<T>(target, method, path, options.body, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    },
-  };
-}
+export const DEFAULT_TIMEOUT_MS = 60_000;
 
 /** A user by API token, over HTTP to the API on 127.0.0.1:port (`port` given, or the running daemon's, found at every call). */
 export function tokenCaller(token: string, port?: number): ApiCaller {

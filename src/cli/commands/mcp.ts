@@ -59,7 +59,8 @@ async function mcp(options: Options): Promise<number> {
   const token = options.token ?? (process.env.PAASMAKER_TOKEN || undefined);
   if (token !== undefined && !/^\S+$/.test(token)) throw new PaasmakerError('USAGE', 'the token is empty or holds spaces', { hint: 'a token is one word, pm_…: paasmaker token create makes one' });
   if (options.printConfig) return printConfig(options, options.token);
-  const { ownerCaller, tokenCaller } = await import('../../mcp/api.js');
+  const { tokenCaller } = await import('../../mcp/api.js');
+  const { ownerCaller } = await import('../mcp-owner.js');
   const { createMcpServer } = await import('../../mcp/server.js');
   const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
   const version = (JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
