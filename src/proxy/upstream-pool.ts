@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { parseResponseHead, type ResponseHead } from './http1.js';
 
 /** What an upstream connection reports to the exchange that holds it. */
 export interface UpstreamOwner {
@@ -24,6 +25,13 @@ export class UpstreamLink {
   /** The idle timeout armed on the socket, changed only when the app's Keep-Alive says otherwise. */
   idleMs = 0;
   private error: NodeJS.ErrnoException | undefined;
+  /** The last response head read on this connection, as bytes and parsed: an app answers alike until its Date ticks. */
+  private lastHeadBytes: Buffer | undefined;
+  private lastHead: ResponseHead | undefined;
+  /** What the client was sent for lastHead, and whether that said close. */
+  clientHead: Buffer | undefined;
+  clientHeadFor: ResponseHead | undefined;
+  clientHeadClose = false;
 
   constructor(
     readonly port: number,
@@ -48,6 +56,21 @@ export class UpstreamLink {
       this.owner = undefined;
       owner?.upstreamClosed(this, this.error);
     });
+  }
+
+  /**
+   * Parses a response head (bytes up to and including its blank line), or
+   * hands back the one parsed last when the bytes are the same: a parsed
+   * head is never changed, so both answers are one object.
+   */
+  responseHead(buffer: Buffer, end: number): ResponseHead {
+    const last = this.lastHeadBytes;
+    if (last !== undefined && last.length === end && buffer.compare(last, 0, end, 0, end) === 0) return this.lastHead!;
+    const head = parseResponseHead(buffer, end);
+    // A copy: a slice would keep the whole chunk it came in alive.
+    this.lastHeadBytes = Buffer.from(buffer.subarray(0, end));
+    this.lastHead = head;
+    return head;
   }
 
   get usable(): boolean {
