@@ -174,18 +174,40 @@ if (wanted('paasmaker up')) {
   writeFileSync(join(project, 'paasmaker.yml'), 'application:\n  name: hello\ninstances:\n  web:\n    command: node server.mjs\n');
   writeFileSync(join(project, 'server.mjs'), readFileSync(join(here, 'fixtures', 'hello.mjs'), 'utf8').replace('Number(process.argv[2])', 'Number(process.env.PORT)'));
   const upPort = await freePort();
-  const up = spawn(join(here, '..', 'bin', 'paasmaker'), ['up', project, '--proxy-port', String(upPort), '--no-tls'], {
-    env: { ...process.env, PAASMAKER_HOME: join(temp, 'up-home'), PAASMAKER_DNS_PORT: '0' },
-    stdio: 'ignore',
-    detached: true,
-  });
-  process.on('exit', () => {
-    try {
-      process.kill(-up.pid, 'SIGKILL');
-    } catch {}
-  });
+  const argv = [join(here, '..', 'bin', 'paasmaker'), 'up', project, '--proxy-port', String(upPort), '--no-tls'];
+  // In a terminal (script(1) gives it one), as users run it: the terminal UI draws the traffic too. UP_TTY=0: without.
+  const tty = process.env.UP_TTY !== '0' && !spawnSync('script', ['--version']).error;
+  const env = { ...process.env, PAASMAKER_HOME: join(temp, 'up-home'), PAASMAKER_DNS_PORT: '0' };
+  delete env.CI;
+  const up = tty
+    ? spawn('script', ['-qfec', argv.map((word) => `'${word}'`).join(' '), '/dev/null'], { env, stdio: 'ignore', detached: true })
+    : spawn(argv[0], argv.slice(1), { env, stdio: 'ignore', detached: true });
   await upServes(upPort);
-  targets.push({ name: 'paasmaker up (router)', port: upPort, pid: listenerPid(upPort) });
+  upPid = listenerPid(upPort);
+  targets.push({ name: `paasmaker up (router${tty ? ', TUI' : ''})`, port: upPort, pid: upPid });
+}
+/** `up`'s own process: stopped (SIGINT, as q or Ctrl-C) before the bench ends, so it stops its app. */
+var upPid;
+process.on('exit', () => {
+  try {
+    if (upPid) process.kill(upPid, 'SIGKILL');
+  } catch {}
+});
+async function stopUp() {
+  if (!upPid) return;
+  try {
+    process.kill(upPid, 'SIGINT');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(upPid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Polls until `up` answers hello.localhost with the app's 200. */
@@ -316,7 +338,7 @@ for (const target of targets) {
 const routed = results.get('paasmaker router');
 const reference = results.get('http-proxy 1.18 (keep-alive)');
 const pipe = results.get('raw node pipe');
-const upRow = results.get('paasmaker up (router)');
+const upRow = results.get('paasmaker up (router, TUI)') ?? results.get('paasmaker up (router)');
 /** A row against the raw pipe: throughput ratio (target >= 0.85) and added p50 over the pipe's (target <= 0.03 ms). */
 const againstPipe = (name, row) =>
   pipe && row && console.log(`${name} / raw pipe: throughput ${(row.rps / pipe.rps).toFixed(2)} (target >= 0.85), added p50 ${(row.p50 - direct.p50).toFixed(3)} ms against the pipe's ${(pipe.p50 - direct.p50).toFixed(3)} ms (target <= pipe + 0.030), CPU per request ${row.cpuUs.toFixed(1)} µs against the pipe's ${pipe.cpuUs.toFixed(1)} µs`);
@@ -417,4 +439,5 @@ async function handshakeTimes(port, runs = 9) {
   return { runs, fresh: median(fresh), known: median(known) };
 }
 // The servers under test keep the event loop alive: end here (the exit hook stops them).
+await stopUp();
 process.exit(0);

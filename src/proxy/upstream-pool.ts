@@ -8,8 +8,13 @@ export interface UpstreamOwner {
   upstreamClosed(link: UpstreamLink, error: NodeJS.ErrnoException | undefined): void;
 }
 
-/** Idle connections kept per app port. */
-const MAX_IDLE = 64;
+/**
+ * Idle connections kept per app port: as many as a busy moment had in use (256
+ * clients at once reuse 256), since one closed here is one reopened for the next
+ * request. The newest are reused first, so the ones a quieter moment leaves
+ * over reach their idle timeout and close.
+ */
+const MAX_IDLE = 1024;
 /** Node servers drop idle connections after 5 s; leave well before the app does. */
 const DEFAULT_IDLE_MS = 4000;
 
