@@ -7,6 +7,9 @@
 // (the same certificate) if installed; HTTP/2 on both with h2load (nghttp2-client) if installed;
 // then the time of a first handshake for a new name (a certificate signed on demand) against one
 // for a name already served.
+// Reference rows: a raw Node socket pipe (the ceiling for a proxy in Node) and a real `paasmaker up`
+// in a terminal; a CPU µs/request column; then -c256 and 1,000 idle keep-alive connections (MANY=0
+// skips them). BASELINE=/other/checkout adds its router; TARGETS=a,b runs only rows named so.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
