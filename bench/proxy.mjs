@@ -140,9 +140,9 @@ function measure(target, connections, seconds, pid) {
 const appPort = await freePort();
 await start([process.execPath, join(here, 'fixtures', 'hello.mjs'), String(appPort)]);
 const targets = [{ name: 'direct', port: appPort }];
-// TARGETS=direct,pipe,router,up… runs only the rows whose names start with one of these (quick comparisons while working).
+// TARGETS=raw,paasmaker,inspector off… runs only the rows whose names contain one of these (quick comparisons while working).
 const only = process.env.TARGETS?.split(',').filter(Boolean);
-const wanted = (name) => !only || name === 'direct' || only.some((prefix) => name.startsWith(prefix));
+const wanted = (name) => !only || name === 'direct' || only.some((part) => name.includes(part));
 
 // The reference row: a raw Node socket pipe, one app connection per client connection, bytes copied.
 if (wanted('raw node pipe')) {
@@ -162,6 +162,9 @@ if (process.env.BASELINE) {
   const basePort = await freePort();
   const base = await start([process.execPath, join(process.env.BASELINE, 'bench', 'fixtures', 'router.mjs'), String(appPort), String(basePort)]);
   targets.push({ name: 'router @ baseline', port: basePort, pid: base.pid });
+  const basePlainPort = await freePort();
+  const basePlain = await start([process.execPath, join(process.env.BASELINE, 'bench', 'fixtures', 'router.mjs'), String(appPort), String(basePlainPort), 'off']);
+  targets.push({ name: 'router @ baseline, inspector off', port: basePlainPort, pid: basePlain.pid });
 }
 
 // The same router with the request inspector off: the inspector's cost is the ratio of the two.
@@ -330,12 +333,12 @@ const direct = results.get('direct');
 const pad = (text, width) => String(text).padEnd(width);
 console.log(`\nwrk -t1 -c32 -d${duration}s (throughput) and -c1 (latency), best of ${rounds} interleaved rounds${browser ? ', browser headers' : ''}; ${new Date().toISOString()}`);
 console.log(`(h2 rows: h2load -t1 -c4 -m8 and -c1 -m1; their p50 column is h2load's mean, no p99)`);
-console.log(`${pad('target', 30)}${pad('req/s', 10)}${pad('ratio', 8)}${pad('p50 @1', 10)}${pad('+p50', 10)}${pad('p99 @1', 10)}${pad('+p99', 10)}CPU µs/req`);
+console.log(`${pad('target', 34)}${pad('req/s', 10)}${pad('ratio', 8)}${pad('p50 @1', 10)}${pad('+p50', 10)}${pad('p99 @1', 10)}${pad('+p99', 10)}CPU µs/req`);
 for (const target of targets) {
   const r = results.get(target.name);
   const add = (a, b) => (target.name === 'direct' ? '-' : `+${(a - b).toFixed(3)}`);
   console.log(
-    `${pad(target.name, 30)}${pad(Math.round(r.rps), 10)}${pad((r.rps / direct.rps).toFixed(2), 8)}${pad(r.p50.toFixed(3), 10)}${pad(add(r.p50, direct.p50), 10)}${pad(Number.isFinite(r.p99) ? r.p99.toFixed(3) : '-', 10)}${pad(Number.isFinite(r.p99) ? add(r.p99, direct.p99) : '-', 10)}${Number.isFinite(r.cpuUs) ? r.cpuUs.toFixed(1) : '-'}${r.errors ? `  errors: ${r.errors}` : ''}`,
+    `${pad(target.name, 34)}${pad(Math.round(r.rps), 10)}${pad((r.rps / direct.rps).toFixed(2), 8)}${pad(r.p50.toFixed(3), 10)}${pad(add(r.p50, direct.p50), 10)}${pad(Number.isFinite(r.p99) ? r.p99.toFixed(3) : '-', 10)}${pad(Number.isFinite(r.p99) ? add(r.p99, direct.p99) : '-', 10)}${Number.isFinite(r.cpuUs) ? r.cpuUs.toFixed(1) : '-'}${r.errors ? `  errors: ${r.errors}` : ''}`,
   );
 }
 const routed = results.get('paasmaker router');
@@ -349,6 +352,11 @@ console.log('');
 againstPipe('router', routed);
 againstPipe('router, inspector off', results.get('router, inspector off'));
 againstPipe('paasmaker up', upRow);
+const baseRow = results.get('router @ baseline, inspector off');
+if (baseRow && plain0()) console.log(`router CPU per request against the baseline's, inspector off in both: ${plain0().cpuUs.toFixed(1)} / ${baseRow.cpuUs.toFixed(1)} µs = ${(plain0().cpuUs / baseRow.cpuUs).toFixed(2)}`);
+function plain0() {
+  return results.get('router, inspector off');
+}
 if (routed && reference) console.log(`router/http-proxy throughput ratio: ${(routed.rps / reference.rps).toFixed(2)} (target >= 1.5)`);
 if (routed) console.log(`router ratio to direct: ${(routed.rps / direct.rps).toFixed(2)} (floor 0.30)`);
 const plain = results.get('router, inspector off');
@@ -391,14 +399,14 @@ async function manyConnections() {
   }
   const base = table.get('direct');
   console.log(`\nmany connections: wrk -t1 -c256, and -c32 beside 1,000 idle keep-alive connections; best of ${rounds}; ratios to direct in the same column`);
-  console.log(`${pad('target', 30)}${pad('-c32 ratio', 12)}${pad('-c256 req/s', 13)}${pad('ratio', 8)}${pad('idle req/s', 12)}${pad('ratio', 8)}worst drop from -c32`);
+  console.log(`${pad('target', 34)}${pad('-c32 ratio', 12)}${pad('-c256 req/s', 13)}${pad('ratio', 8)}${pad('idle req/s', 12)}${pad('ratio', 8)}worst drop from -c32`);
   for (const target of rows) {
     const r = table.get(target.name);
     const c32 = results.get(target.name).rps / direct.rps;
     const r256 = r.c256 / base.c256;
     const rIdle = r.idle / base.idle;
     const drop = target.name === 'direct' ? '-' : `${(Math.max(0, 1 - Math.min(r256, rIdle) / c32) * 100).toFixed(0)}% (limit 20%)`;
-    console.log(`${pad(target.name, 30)}${pad(c32.toFixed(2), 12)}${pad(Math.round(r.c256), 13)}${pad(r256.toFixed(2), 8)}${pad(Math.round(r.idle), 12)}${pad(rIdle.toFixed(2), 8)}${drop}`);
+    console.log(`${pad(target.name, 34)}${pad(c32.toFixed(2), 12)}${pad(Math.round(r.c256), 13)}${pad(r256.toFixed(2), 8)}${pad(Math.round(r.idle), 12)}${pad(rIdle.toFixed(2), 8)}${drop}`);
   }
 }
 
