@@ -7,6 +7,9 @@
 // (the same certificate) if installed; HTTP/2 on both with h2load (nghttp2-client) if installed;
 // then the time of a first handshake for a new name (a certificate signed on demand) against one
 // for a name already served.
+// Reference rows: a raw Node socket pipe (the ceiling for a proxy in Node) and a real `paasmaker up`
+// in a terminal; a CPU µs/request column; then -c256 and 1,000 idle keep-alive connections (MANY=0
+// skips them). BASELINE=/other/checkout adds its router; TARGETS=a,b runs only rows named so.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -137,6 +140,16 @@ function measure(target, connections, seconds, pid) {
 const appPort = await freePort();
 await start([process.execPath, join(here, 'fixtures', 'hello.mjs'), String(appPort)]);
 const targets = [{ name: 'direct', port: appPort }];
+// TARGETS=raw,paasmaker,inspector off… runs only the rows whose names contain one of these (quick comparisons while working).
+const only = process.env.TARGETS?.split(',').filter(Boolean);
+const wanted = (name) => !only || name === 'direct' || only.some((part) => name.includes(part));
+
+// The reference row: a raw Node socket pipe, one app connection per client connection, bytes copied.
+if (wanted('raw node pipe')) {
+  const pipePort = await freePort();
+  const pipe = await start([process.execPath, join(here, 'fixtures', 'pipe.mjs'), String(appPort), String(pipePort)]);
+  targets.push({ name: 'raw node pipe', port: pipePort, pid: pipe.pid });
+}
 
 const routerPort = await freePort();
 const tlsPort = await freePort();
@@ -144,10 +157,81 @@ const tlsDir = join(temp, 'tls');
 const router = await start([process.execPath, join(here, 'fixtures', 'router.mjs'), String(appPort), String(routerPort)], 'ready', { ...process.env, TLS_PORT: String(tlsPort), TLS_DIR: tlsDir });
 targets.push({ name: 'paasmaker router', port: routerPort, pid: router.pid });
 
+// BASELINE=/path/to/another/checkout (built): its router too, in the same run, to measure a change.
+if (process.env.BASELINE) {
+  const basePort = await freePort();
+  const base = await start([process.execPath, join(process.env.BASELINE, 'bench', 'fixtures', 'router.mjs'), String(appPort), String(basePort)]);
+  targets.push({ name: 'router @ baseline', port: basePort, pid: base.pid });
+  const basePlainPort = await freePort();
+  const basePlain = await start([process.execPath, join(process.env.BASELINE, 'bench', 'fixtures', 'router.mjs'), String(appPort), String(basePlainPort), 'off']);
+  targets.push({ name: 'router @ baseline, inspector off', port: basePlainPort, pid: basePlain.pid });
+}
+
 // The same router with the request inspector off: the inspector's cost is the ratio of the two.
 const plainPort = await freePort();
 const plainRouter = await start([process.execPath, join(here, 'fixtures', 'router.mjs'), String(appPort), String(plainPort), 'off']);
 targets.push({ name: 'router, inspector off', port: plainPort, pid: plainRouter.pid });
+
+// The router as users meet it: a real `paasmaker up` (own PAASMAKER_HOME, no TTY) serving the same
+// hello app as a manifest's web instance, with the platform's traffic counting, inspector and events.
+if (wanted('paasmaker up')) {
+  const project = join(temp, 'up-project');
+  mkdirSync(project);
+  writeFileSync(join(project, 'paasmaker.yml'), 'application:\n  name: hello\ninstances:\n  web:\n    command: node server.mjs\n');
+  writeFileSync(join(project, 'server.mjs'), readFileSync(join(here, 'fixtures', 'hello.mjs'), 'utf8').replace('Number(process.argv[2])', 'Number(process.env.PORT)'));
+  const upPort = await freePort();
+  const argv = [join(here, '..', 'bin', 'paasmaker'), 'up', project, '--proxy-port', String(upPort), '--no-tls'];
+  // In a terminal (script(1) gives it one), as users run it: the terminal UI draws the traffic too. UP_TTY=0: without.
+  const tty = process.env.UP_TTY !== '0' && !spawnSync('script', ['--version']).error;
+  const env = { ...process.env, PAASMAKER_HOME: join(temp, 'up-home'), PAASMAKER_DNS_PORT: '0' };
+  delete env.CI;
+  const up = tty
+    ? spawn('script', ['-qfec', argv.map((word) => `'${word}'`).join(' '), '/dev/null'], { env, stdio: 'ignore', detached: true })
+    : spawn(argv[0], argv.slice(1), { env, stdio: 'ignore', detached: true });
+  await upServes(upPort);
+  upPid = listenerPid(upPort);
+  targets.push({ name: `paasmaker up (router${tty ? ', TUI' : ''})`, port: upPort, pid: upPid });
+}
+/** `up`'s own process: stopped (SIGINT, as q or Ctrl-C) before the bench ends, so it stops its app. */
+var upPid;
+process.on('exit', () => {
+  try {
+    if (upPid) process.kill(upPid, 'SIGKILL');
+  } catch {}
+});
+async function stopUp() {
+  if (!upPid) return;
+  try {
+    process.kill(upPid, 'SIGINT');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(upPid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Polls until `up` answers hello.localhost with the app's 200. */
+async function upServes(port) {
+  for (let i = 0; i < 600; i++) {
+    const out = spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'Host: hello.localhost', `http://127.0.0.1:${port}/`], { encoding: 'utf8' }).stdout;
+    if (out === '200') return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('paasmaker up did not serve hello.localhost within 60 s');
+}
+
+/** The process listening on a port (the one running `up`'s router), for its CPU time. */
+function listenerPid(port) {
+  const out = spawnSync('ss', ['-Hltnp', `sport = :${port}`], { encoding: 'utf8' }).stdout;
+  const pid = /pid=(\d+)/.exec(out)?.[1];
+  return pid ? Number(pid) : undefined;
+}
 
 const proxyPort = await freePort();
 await start([process.execPath, join(here, 'fixtures', 'http-proxy.mjs'), String(appPort), String(proxyPort)]);
@@ -206,6 +290,8 @@ if (haveH2load) {
   console.log('h2load: not installed, HTTP/2 rows skipped (apt-get install nghttp2-client)');
 }
 
+targets.splice(0, targets.length, ...targets.filter((target) => wanted(target.name)));
+
 // Warm up, then interleave rounds so every target sees the same noise; keep each target's best round.
 for (const target of targets) measure(target, 32, 1, undefined);
 const results = new Map(targets.map((target) => [target.name, { rps: 0, p50: Infinity, p99: Infinity, errors: null, cpuUs: Infinity }]));
@@ -247,33 +333,101 @@ const direct = results.get('direct');
 const pad = (text, width) => String(text).padEnd(width);
 console.log(`\nwrk -t1 -c32 -d${duration}s (throughput) and -c1 (latency), best of ${rounds} interleaved rounds${browser ? ', browser headers' : ''}; ${new Date().toISOString()}`);
 console.log(`(h2 rows: h2load -t1 -c4 -m8 and -c1 -m1; their p50 column is h2load's mean, no p99)`);
-console.log(`${pad('target', 30)}${pad('req/s', 10)}${pad('ratio', 8)}${pad('p50 @1', 10)}${pad('+p50', 10)}${pad('p99 @1', 10)}+p99`);
+console.log(`${pad('target', 34)}${pad('req/s', 10)}${pad('ratio', 8)}${pad('p50 @1', 10)}${pad('+p50', 10)}${pad('p99 @1', 10)}${pad('+p99', 10)}CPU µs/req`);
 for (const target of targets) {
   const r = results.get(target.name);
   const add = (a, b) => (target.name === 'direct' ? '-' : `+${(a - b).toFixed(3)}`);
   console.log(
-    `${pad(target.name, 30)}${pad(Math.round(r.rps), 10)}${pad((r.rps / direct.rps).toFixed(2), 8)}${pad(r.p50.toFixed(3), 10)}${pad(add(r.p50, direct.p50), 10)}${pad(Number.isFinite(r.p99) ? r.p99.toFixed(3) : '-', 10)}${Number.isFinite(r.p99) ? add(r.p99, direct.p99) : '-'}${r.errors ? `  errors: ${r.errors}` : ''}`,
+    `${pad(target.name, 34)}${pad(Math.round(r.rps), 10)}${pad((r.rps / direct.rps).toFixed(2), 8)}${pad(r.p50.toFixed(3), 10)}${pad(add(r.p50, direct.p50), 10)}${pad(Number.isFinite(r.p99) ? r.p99.toFixed(3) : '-', 10)}${pad(Number.isFinite(r.p99) ? add(r.p99, direct.p99) : '-', 10)}${Number.isFinite(r.cpuUs) ? r.cpuUs.toFixed(1) : '-'}${r.errors ? `  errors: ${r.errors}` : ''}`,
   );
 }
 const routed = results.get('paasmaker router');
 const reference = results.get('http-proxy 1.18 (keep-alive)');
-console.log(`\nrouter/http-proxy throughput ratio: ${(routed.rps / reference.rps).toFixed(2)} (target >= 1.5)`);
-console.log(`router ratio to direct: ${(routed.rps / direct.rps).toFixed(2)} (floor 0.30)`);
+const pipe = results.get('raw node pipe');
+const upRow = results.get('paasmaker up (router, TUI)') ?? results.get('paasmaker up (router)');
+/** A row against the raw pipe: throughput ratio (target >= 0.85) and added p50 over the pipe's (target <= 0.03 ms). */
+const againstPipe = (name, row) =>
+  pipe && row && console.log(`${name} / raw pipe: throughput ${(row.rps / pipe.rps).toFixed(2)} (target >= 0.85), added p50 ${(row.p50 - direct.p50).toFixed(3)} ms against the pipe's ${(pipe.p50 - direct.p50).toFixed(3)} ms (target <= pipe + 0.030), CPU per request ${row.cpuUs.toFixed(1)} µs against the pipe's ${pipe.cpuUs.toFixed(1)} µs`);
+console.log('');
+againstPipe('router', routed);
+againstPipe('router, inspector off', results.get('router, inspector off'));
+againstPipe('paasmaker up', upRow);
+const baseRow = results.get('router @ baseline, inspector off');
+if (baseRow && plain0()) console.log(`router CPU per request against the baseline's, inspector off in both: ${plain0().cpuUs.toFixed(1)} / ${baseRow.cpuUs.toFixed(1)} µs = ${(plain0().cpuUs / baseRow.cpuUs).toFixed(2)}`);
+function plain0() {
+  return results.get('router, inspector off');
+}
+if (routed && reference) console.log(`router/http-proxy throughput ratio: ${(routed.rps / reference.rps).toFixed(2)} (target >= 1.5)`);
+if (routed) console.log(`router ratio to direct: ${(routed.rps / direct.rps).toFixed(2)} (floor 0.30)`);
 const plain = results.get('router, inspector off');
-console.log(`request inspector on/off throughput ratio: ${(routed.rps / plain.rps).toFixed(3)} (cost ${((1 - routed.rps / plain.rps) * 100).toFixed(1)}%, target < 5%)`);
-console.log(`router CPU per request: ${routed.cpuUs.toFixed(1)} µs with the inspector, ${plain.cpuUs.toFixed(1)} µs without (ratio ${(routed.cpuUs / plain.cpuUs).toFixed(3)})`);
-console.log(`request inspector, recording alone: ${recordNs().toFixed(0)} ns a request (${((recordNs.last / 1000 / plain.cpuUs) * 100).toFixed(2)}% of the router's CPU per request)`);
+if (routed && plain) {
+  console.log(`request inspector on/off throughput ratio: ${(routed.rps / plain.rps).toFixed(3)} (cost ${((1 - routed.rps / plain.rps) * 100).toFixed(1)}%, target < 5%)`);
+  console.log(`router CPU per request: ${routed.cpuUs.toFixed(1)} µs with the inspector, ${plain.cpuUs.toFixed(1)} µs without (ratio ${(routed.cpuUs / plain.cpuUs).toFixed(3)})`);
+  console.log(`request inspector, recording alone: ${recordNs().toFixed(0)} ns a request (${((recordNs.last / 1000 / plain.cpuUs) * 100).toFixed(2)}% of the router's CPU per request)`);
+}
 const secure = results.get('router, TLS h1 (keep-alive)');
-console.log(`router TLS/plain throughput ratio: ${(secure.rps / routed.rps).toFixed(2)}; CPU per request ${secure.cpuUs.toFixed(1)} µs over TLS`);
+if (secure && routed) console.log(`router TLS/plain throughput ratio: ${(secure.rps / routed.rps).toFixed(2)}; CPU per request ${secure.cpuUs.toFixed(1)} µs over TLS`);
 const nginxH1 = results.get('nginx TLS h1 (keep-alive)');
-if (nginxH1) console.log(`router TLS / nginx TLS throughput ratio: ${(secure.rps / nginxH1.rps).toFixed(2)} (target >= 0.8); CPU per request ${secure.cpuUs.toFixed(1)} µs against nginx's ${nginxH1.cpuUs.toFixed(1)} µs`);
+if (secure && nginxH1) console.log(`router TLS / nginx TLS throughput ratio: ${(secure.rps / nginxH1.rps).toFixed(2)} (target >= 0.8); CPU per request ${secure.cpuUs.toFixed(1)} µs against nginx's ${nginxH1.cpuUs.toFixed(1)} µs`);
 const secureH2 = results.get('router, TLS h2 (h2load)');
-if (secureH2) console.log(`router TLS h2 throughput ${Math.round(secureH2.rps)} req/s, ${(secureH2.rps / secure.rps).toFixed(2)}× its TLS h1; CPU per request ${secureH2.cpuUs.toFixed(1)} µs over h2`);
+if (secureH2 && secure) console.log(`router TLS h2 throughput ${Math.round(secureH2.rps)} req/s, ${(secureH2.rps / secure.rps).toFixed(2)}× its TLS h1; CPU per request ${secureH2.cpuUs.toFixed(1)} µs over h2`);
 const nginxH2 = results.get('nginx TLS h2 (h2load)');
 if (secureH2 && nginxH2) console.log(`router TLS h2 / nginx TLS h2 throughput ratio: ${(secureH2.rps / nginxH2.rps).toFixed(2)} (target >= 0.8); CPU per request ${secureH2.cpuUs.toFixed(1)} µs against nginx's ${nginxH2.cpuUs.toFixed(1)} µs`);
+await manyConnections();
+if (!only || wanted('router, TLS')) {
 const handshakes = await handshakeTimes(tlsPort);
 console.log(`TLS handshake (new connection, no resumption), median of ${handshakes.runs}: first for a new name (certificate signed then) ${handshakes.fresh.toFixed(1)} ms, a name already served ${handshakes.known.toFixed(1)} ms`);
+}
 console.log('latency in ms');
+
+/**
+ * Deliver 2: the plain HTTP/1.1 rows again at -c256, and at -c32 with 1,000 idle keep-alive
+ * connections open beside the load (each made one request, then waits). MANY=0 skips it.
+ */
+async function manyConnections() {
+  if (process.env.MANY === '0') return;
+  const rows = targets.filter((target) => !target.url && !target.h2);
+  const table = new Map(rows.map((target) => [target.name, { c256: 0, idle: 0 }]));
+  for (let round = 0; round < rounds; round++) {
+    for (const target of rows) {
+      const entry = table.get(target.name);
+      entry.c256 = Math.max(entry.c256, wrk(target.port, 256, duration, undefined).rps);
+      const idle = await idleConnections(target.port, 1000);
+      entry.idle = Math.max(entry.idle, wrk(target.port, 32, duration, undefined).rps);
+      for (const socket of idle) socket.destroy();
+    }
+  }
+  const base = table.get('direct');
+  console.log(`\nmany connections: wrk -t1 -c256, and -c32 beside 1,000 idle keep-alive connections; best of ${rounds}; ratios to direct in the same column`);
+  console.log(`${pad('target', 34)}${pad('-c32 ratio', 12)}${pad('-c256 req/s', 13)}${pad('ratio', 8)}${pad('idle req/s', 12)}${pad('ratio', 8)}worst drop from -c32`);
+  for (const target of rows) {
+    const r = table.get(target.name);
+    const c32 = results.get(target.name).rps / direct.rps;
+    const r256 = r.c256 / base.c256;
+    const rIdle = r.idle / base.idle;
+    const drop = target.name === 'direct' ? '-' : `${(Math.max(0, 1 - Math.min(r256, rIdle) / c32) * 100).toFixed(0)}% (limit 20%)`;
+    console.log(`${pad(target.name, 34)}${pad(c32.toFixed(2), 12)}${pad(Math.round(r.c256), 13)}${pad(r256.toFixed(2), 8)}${pad(Math.round(r.idle), 12)}${pad(rIdle.toFixed(2), 8)}${drop}`);
+  }
+}
+
+/** Opens `count` keep-alive connections to a port, each after one answered request: the idle crowd of a busy site. */
+async function idleConnections(port, count) {
+  const { connect } = await import('node:net');
+  const sockets = [];
+  for (let i = 0; i < count; i += 50) {
+    await Promise.all(
+      Array.from({ length: Math.min(50, count - i) }, () =>
+        new Promise((resolve) => {
+          const socket = connect({ port, host: '127.0.0.1' }, () => socket.write('GET / HTTP/1.1\r\nHost: hello.localhost\r\n\r\n'));
+          socket.once('data', () => resolve());
+          socket.on('error', () => resolve());
+          sockets.push(socket);
+        }),
+      ),
+    );
+  }
+  return sockets;
+}
 
 /** Median handshake times: a new name each time (under *.hello.localhost), and hello.localhost again. */
 async function handshakeTimes(port, runs = 9) {
@@ -296,4 +450,5 @@ async function handshakeTimes(port, runs = 9) {
   return { runs, fresh: median(fresh), known: median(known) };
 }
 // The servers under test keep the event loop alive: end here (the exit hook stops them).
+await stopUp();
 process.exit(0);

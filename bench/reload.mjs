@@ -129,7 +129,10 @@ async function ownStart() {
 }
 
 const contenders = [['paasmaker up', paasmaker], ['node --watch', () => watcher(['node', '--watch'])]];
-if (!spawnSync('nodemon', ['--version']).error) contenders.push(['nodemon', () => watcher(['nodemon', '-q'])]);
+// nodemon: the dev dependency (npm ci), else one on the PATH.
+const nodemon = [join(root, 'node_modules', '.bin', 'nodemon'), 'nodemon'].find((bin) => !spawnSync(bin, ['--version']).error);
+if (nodemon) contenders.push(['nodemon', () => watcher([nodemon, '-q'])]);
+else console.log('nodemon: not installed (npm ci installs it as a dev dependency), skipped');
 const results = new Map(contenders.map(([name]) => [name, []]));
 const starts = [];
 for (let round = 0; round < rounds; round++) {

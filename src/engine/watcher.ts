@@ -6,6 +6,13 @@ import ignore from 'ignore';
 /** Never worth a reload: version control, dependencies, caches, editors' scratch files. */
 const ALWAYS_IGNORED = ['.git/', 'node_modules/', '__pycache__/', '.venv/', 'venv/', '*.pyc', '.DS_Store', '*.swp', '*.swx', '*~', '.#*', '#*#', '.paasmaker/'];
 
+/**
+ * Quiet time that ends a burst: an editor's save (a backup renamed, the file
+ * written) or a checkout's files come within a few ms of each other, and every
+ * ms of it is added to each reload.
+ */
+const DEBOUNCE_MS = 30;
+
 export interface WatchOptions {
   /** The project folder. */
   root: string;
@@ -85,7 +92,7 @@ export class ProjectWatcher {
     if (this.changed.size === 1) this.firstAt = now;
     clearTimeout(this.timer);
     // Wait for quiet, but never more than a second after the first change.
-    const wait = Math.min(this.options.debounceMs ?? 120, Math.max(0, this.firstAt + 1000 - now));
+    const wait = Math.min(this.options.debounceMs ?? DEBOUNCE_MS, Math.max(0, this.firstAt + 1000 - now));
     this.timer = setTimeout(() => this.flush(), wait);
   }
 

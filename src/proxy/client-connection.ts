@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ConnectionLimit, Sheddable } from './connection-limit.js';
 import { clientResponseHead, ownResponseHead, upstreamRequestHead } from './headers.js';
-import { BodyFraming, headEnd, HttpParseError, incompleteHeadProblem, MAX_HEAD, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1.js';
+import { BodyFraming, headEnd, HttpParseError, incompleteHeadProblem, MAX_HEAD, parseRequestHead, type RequestHead, type ResponseHead } from './http1.js';
 import { plainPage, type Page } from './pages.js';
 import type { RouteTarget } from './routing-table.js';
 import type { UpstreamLink, UpstreamOwner } from './upstream-pool.js';
@@ -113,6 +113,10 @@ export class ClientConnection implements UpstreamOwner, ExchangeConnection, Shed
   private headTimer: NodeJS.Timeout | undefined;
   /** How much of an incomplete head has been checked already. */
   private checkedHead = 0;
+  /** The last request head read, as bytes and parsed, and the head sent to the app for it: a client repeats itself. */
+  private lastHeadBytes: Buffer | undefined;
+  private lastHead: RequestHead | undefined;
+  private lastUpstreamHead: Buffer | undefined;
   readonly address: string;
   /** The client came over TLS (the router's https listener): the app is told so in X-Forwarded-Proto and Forwarded. */
   readonly secure: boolean;
@@ -268,11 +272,20 @@ export class ClientConnection implements UpstreamOwner, ExchangeConnection, Shed
       return;
     }
     let head: RequestHead;
-    try {
-      head = parseRequestHead(buffer, end);
-    } catch (error) {
-      this.reject(error instanceof HttpParseError ? error : new HttpParseError(400, String(error)));
-      return;
+    const last = this.lastHeadBytes;
+    // The same bytes as the last head parse the same: that head again (a parsed head is never changed).
+    if (last !== undefined && last.length === end && buffer.compare(last, 0, end, 0, end) === 0) head = this.lastHead!;
+    else {
+      try {
+        head = parseRequestHead(buffer, end);
+      } catch (error) {
+        this.reject(error instanceof HttpParseError ? error : new HttpParseError(400, String(error)));
+        return;
+      }
+      // A copy: a slice would keep the whole chunk it came in alive.
+      this.lastHeadBytes = Buffer.from(buffer.subarray(0, end));
+      this.lastHead = head;
+      this.lastUpstreamHead = undefined;
     }
     this.pending = end < buffer.length ? buffer.subarray(end) : undefined;
     const exchange = new Exchange(head, this);
@@ -333,7 +346,12 @@ export class ClientConnection implements UpstreamOwner, ExchangeConnection, Shed
     this.response = undefined;
     this.responseBody = undefined;
     this.responsePending = undefined;
-    const head = upstreamRequestHead(exchange.head, this.address, this.secure ? 'https' : 'http');
+    // The address and scheme are the connection's: the same request head makes the same upstream head.
+    let head = exchange.head === this.lastHead ? this.lastUpstreamHead : undefined;
+    if (!head) {
+      head = Buffer.from(upstreamRequestHead(exchange.head, this.address, this.secure ? 'https' : 'http'), 'latin1');
+      if (exchange.head === this.lastHead) this.lastUpstreamHead = head;
+    }
     // The body that arrived with the head (or while held) goes in the same write.
     let body: Buffer | undefined;
     if (this.pending && !this.requestBody!.done) {
@@ -348,12 +366,9 @@ export class ClientConnection implements UpstreamOwner, ExchangeConnection, Shed
     }
     if (body && body.length > 0) {
       exchange.bytesIn += body.length;
-      link.socket.cork();
-      link.socket.write(head, 'latin1');
-      link.socket.write(body);
-      link.socket.uncork();
+      writeJoined(link.socket, head, body, 0, body.length);
     } else {
-      link.socket.write(head, 'latin1');
+      link.socket.write(head);
     }
     this.flow();
   }
@@ -389,7 +404,7 @@ export class ClientConnection implements UpstreamOwner, ExchangeConnection, Shed
     this.responsePending = undefined;
     let response: ResponseHead;
     try {
-      response = parseResponseHead(buffer, end);
+      response = link.responseHead(buffer, end);
     } catch (error) {
       this.badGateway(`malformed response: ${(error as Error).message}`);
       return;
@@ -415,26 +430,32 @@ export class ClientConnection implements UpstreamOwner, ExchangeConnection, Shed
     this.responseBody = new BodyFraming(bodiless ? { contentLength: 0, chunked: false } : response, untilClose);
     // A body still coming from the client when the answer starts leaves the connection's framing unknown.
     if (untilClose || !this.requestBody!.done) this.closeAfter = true;
-    const head = clientResponseHead(response, this.closeAfter);
+    // The head the client gets depends on the app's head and on closing alone: made once per link while they repeat.
+    let head = link.clientHead!;
+    if (link.clientHeadFor !== response || link.clientHeadClose !== this.closeAfter) {
+      head = link.clientHead = Buffer.from(clientResponseHead(response, this.closeAfter), 'latin1');
+      link.clientHeadFor = response;
+      link.clientHeadClose = this.closeAfter;
+    }
     if (end === buffer.length) {
-      this.socket.write(head, 'latin1');
+      this.socket.write(head);
       if (this.responseBody.done) this.complete();
       return;
     }
-    this.socket.cork();
-    this.socket.write(head, 'latin1');
-    this.responseChunk(buffer, end);
-    this.socket.uncork();
+    this.responseChunk(buffer, end, head);
   }
 
-  private responseChunk(chunk: Buffer, offset: number): void {
+  /** Passes on the response body in chunk from offset, after `head` when there is one: one write either way. */
+  private responseChunk(chunk: Buffer, offset: number, head?: Buffer): void {
     const body = this.responseBody!;
     const taken = this.take(body, chunk, offset, false);
     if (taken === undefined) return;
     if (taken > 0) {
       this.exchange!.bytesOut += taken;
-      const part = offset === 0 && taken === chunk.length ? chunk : chunk.subarray(offset, offset + taken);
-      if (!this.socket.write(part)) this.link!.socket.pause();
+      const more = head ? writeJoined(this.socket, head, chunk, offset, taken) : this.socket.write(offset === 0 && taken === chunk.length ? chunk : chunk.subarray(offset, offset + taken));
+      if (!more) this.link!.socket.pause();
+    } else if (head) {
+      this.socket.write(head);
     }
     if (offset + taken < chunk.length) {
       // More than the response said it was: the app's connection cannot be trusted again.
@@ -618,6 +639,24 @@ export class ClientConnection implements UpstreamOwner, ExchangeConnection, Shed
   get open(): boolean {
     return !this.socket.destroyed;
   }
+}
+
+/** Bodies up to this size are copied after their head, so that both go in one write; longer ones go in a corked pair. */
+const JOIN_LIMIT = 16 * 1024;
+
+/** Writes head then body[offset, offset + length) in one write (a short body copied after the head, a long one corked); false: wait for drain. */
+function writeJoined(socket: Socket, head: Buffer, body: Buffer, offset: number, length: number): boolean {
+  if (length > JOIN_LIMIT) {
+    socket.cork();
+    socket.write(head);
+    const more = socket.write(body.subarray(offset, offset + length));
+    socket.uncork();
+    return more;
+  }
+  const out = Buffer.allocUnsafe(head.length + length);
+  head.copy(out, 0);
+  body.copy(out, head.length, offset, offset + length);
+  return socket.write(out);
 }
 
 /** Why forwarding failed, when it did. */

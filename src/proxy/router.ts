@@ -345,9 +345,10 @@ export class Router implements Dispatcher {
     const connection = exchange.connection;
     if (!connection.open) return;
     // `avoid` is the process that just failed; a restarted one in the same slot is a new Upstream.
-    const ready = readyUpstreams(target).filter((upstream) => upstream !== avoid);
-    if (ready.length > 0) {
-      const upstream = this.pick(ready);
+    const only = target.upstreams.length === 1 ? target.upstreams[0]! : undefined;
+    // One process (the usual case) needs no list made and no balancing.
+    const upstream = only ? (only.state === 'running' && only !== avoid ? only : undefined) : this.pickReady(target, avoid);
+    if (upstream) {
       this.start(exchange, upstream.key);
       connection.forward(upstream.port);
       return;
@@ -395,6 +396,12 @@ export class Router implements Dispatcher {
     const left = (this.outstanding.get(key) ?? 1) - 1;
     if (left > 0) this.outstanding.set(key, left);
     else this.outstanding.delete(key);
+  }
+
+  /** A ready upstream other than `avoid`, balanced; undefined when there is none. */
+  private pickReady(target: RouteTarget, avoid: Upstream | undefined): Upstream | undefined {
+    const ready = readyUpstreams(target).filter((upstream) => upstream !== avoid);
+    return ready.length > 0 ? this.pick(ready) : undefined;
   }
 
   /** Least outstanding requests; ties go round the pool. */

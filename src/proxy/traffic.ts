@@ -30,11 +30,21 @@ class Counter {
  */
 export class TrafficCounters {
   private counters = new Map<string, Counter>();
+  /** The counter of the last request's app and instance (most requests follow one of the same): no key made for them. */
+  private lastApp: string | undefined;
+  private lastInstance: string | undefined;
+  private last: Counter | undefined;
 
   record(app: string, instance: string, status: number, bytesIn: number, bytesOut: number, latencyMs: number): void {
-    const key = `${app}\0${instance}`;
-    let counter = this.counters.get(key);
-    if (!counter) this.counters.set(key, (counter = new Counter()));
+    let counter = app === this.lastApp && instance === this.lastInstance ? this.last : undefined;
+    if (!counter) {
+      const key = `${app}\0${instance}`;
+      counter = this.counters.get(key);
+      if (!counter) this.counters.set(key, (counter = new Counter()));
+      this.lastApp = app;
+      this.lastInstance = instance;
+      this.last = counter;
+    }
     counter.requests++;
     counter.statuses[status >= 100 && status < 600 ? Math.floor(status / 100) : 0]++;
     counter.bytesIn += bytesIn;
@@ -57,6 +67,7 @@ export class TrafficCounters {
       samples.push({ app, instance, requests: counter.requests, statuses: counter.statuses, bytesIn: counter.bytesIn, bytesOut: counter.bytesOut, p50: pick(0.5), p90: pick(0.9), p99: pick(0.99) });
     }
     this.counters = new Map();
+    this.last = this.lastApp = this.lastInstance = undefined;
     return samples;
   }
 }

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { parseResponseHead, type ResponseHead } from './http1.js';
 
 /** What an upstream connection reports to the exchange that holds it. */
 export interface UpstreamOwner {
@@ -7,8 +8,13 @@ export interface UpstreamOwner {
   upstreamClosed(link: UpstreamLink, error: NodeJS.ErrnoException | undefined): void;
 }
 
-/** Idle connections kept per app port. */
-const MAX_IDLE = 64;
+/**
+ * Idle connections kept per app port: as many as a busy moment had in use (256
+ * clients at once reuse 256), since one closed here is one reopened for the next
+ * request. The newest are reused first, so the ones a quieter moment leaves
+ * over reach their idle timeout and close.
+ */
+const MAX_IDLE = 1024;
 /** Node servers drop idle connections after 5 s; leave well before the app does. */
 const DEFAULT_IDLE_MS = 4000;
 
@@ -24,6 +30,13 @@ export class UpstreamLink {
   /** The idle timeout armed on the socket, changed only when the app's Keep-Alive says otherwise. */
   idleMs = 0;
   private error: NodeJS.ErrnoException | undefined;
+  /** The last response head read on this connection, as bytes and parsed: an app answers alike until its Date ticks. */
+  private lastHeadBytes: Buffer | undefined;
+  private lastHead: ResponseHead | undefined;
+  /** What the client was sent for lastHead, and whether that said close. */
+  clientHead: Buffer | undefined;
+  clientHeadFor: ResponseHead | undefined;
+  clientHeadClose = false;
 
   constructor(
     readonly port: number,
@@ -48,6 +61,21 @@ export class UpstreamLink {
       this.owner = undefined;
       owner?.upstreamClosed(this, this.error);
     });
+  }
+
+  /**
+   * Parses a response head (bytes up to and including its blank line), or
+   * hands back the one parsed last when the bytes are the same: a parsed
+   * head is never changed, so both answers are one object.
+   */
+  responseHead(buffer: Buffer, end: number): ResponseHead {
+    const last = this.lastHeadBytes;
+    if (last !== undefined && last.length === end && buffer.compare(last, 0, end, 0, end) === 0) return this.lastHead!;
+    const head = parseResponseHead(buffer, end);
+    // A copy: a slice would keep the whole chunk it came in alive.
+    this.lastHeadBytes = Buffer.from(buffer.subarray(0, end));
+    this.lastHead = head;
+    return head;
   }
 
   get usable(): boolean {

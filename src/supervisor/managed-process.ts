@@ -175,7 +175,7 @@ export class ManagedProcess {
         if (this.child?.pid) signalGroup(this.child.pid, 'SIGKILL');
         return;
       }
-      await new Promise((resolve) => setTimeout(resolve, this.hooks.readinessPollMs));
+      await new Promise((resolve) => setTimeout(resolve, readinessWait(Date.now() - this.launchedAt, this.hooks.readinessPollMs)));
     }
   }
 
@@ -298,4 +298,16 @@ export function execSimple(command: string): string {
 
 function formatDelay(ms: number): string {
   return ms >= 1000 ? `${Math.round(ms / 100) / 10}s` : `${ms}ms`;
+}
+
+/**
+ * How long to wait before probing a starting process again: every 5 ms in its
+ * first second (most apps listen within it, and a reload's switch waits on
+ * this), then the supervisor's interval, then at most 4× that (10 s of a slow
+ * start is 400 probes, not 2,000). A refused connection costs next to nothing.
+ */
+export function readinessWait(sinceLaunchMs: number, pollMs: number): number {
+  if (sinceLaunchMs < 1000) return Math.min(5, pollMs);
+  if (sinceLaunchMs < 3000) return pollMs;
+  return Math.max(pollMs, Math.min(pollMs * 4, 100));
 }

@@ -96,6 +96,12 @@ export function keystrokes(input: string, key: Key): Array<[string, Key]> {
   return [...input].map((char): [string, Key] => (char === '\r' || char === '\n' ? ['', { ...key, return: true }] : [char, { ...key, shift: char !== char.toLowerCase() }]));
 }
 
+/** What a frame shows, as one string to compare: the log by its length and newest line, the rest by value. */
+function frameKey(snapshot: Snapshot): string {
+  const logs = snapshot.logs;
+  return JSON.stringify([snapshot.title, snapshot.routerUrl, snapshot.job, snapshot.degraded, snapshot.warnings, snapshot.quit, snapshot.processes, snapshot.services, snapshot.versions, logs.length, logs.length > 0 ? logs[logs.length - 1]!.seq : -1]);
+}
+
 /**
  * The live UI: redraws from the feed ten times a second at most (so a flood
  * of log lines costs one frame per tick, never a frame per line) and turns
@@ -115,7 +121,19 @@ export function StackApp({ feed, color, openUrl, intervalMs = 100, warnings, onI
   const [view, setView] = useState<ViewState>(initialView);
 
   useEffect(() => {
-    const timer = setInterval(() => setSnapshot(frame()), intervalMs);
+    // A frame like the one on screen is not drawn again (but once a second anyway): an idle
+    // screen, or one whose app only serves traffic, costs nothing ten times a second.
+    let shownKey = '';
+    let shownAt = 0;
+    const timer = setInterval(() => {
+      const next = frame();
+      const key = frameKey(next);
+      const now = Date.now();
+      if (key === shownKey && now - shownAt < 1000) return;
+      shownKey = key;
+      shownAt = now;
+      setSnapshot(next);
+    }, intervalMs);
     const resize = () => setSize({ width: stdout.columns || 80, height: stdout.rows || 24 });
     stdout.on('resize', resize);
     return () => {

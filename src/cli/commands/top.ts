@@ -4,6 +4,7 @@ import { PaasmakerError } from '../../shared/errors.js';
 import { colorEnabled } from '../output.js';
 import { runningPlatform } from '../running-platform.js';
 import { defineCommand } from '../command.js';
+import { loadTui } from '../load-tui.js';
 
 export default defineCommand({
   name: 'top',
@@ -18,7 +19,7 @@ async function top(): Promise<number> {
   if (!socket) throw new PaasmakerError('PLATFORM_UNREACHABLE', 'no paasmaker is running', { hint: 'start projects in the daemon with paasmaker up -d, or paasmaker daemon start' });
   if (!process.stdout.isTTY || !process.stdin.isTTY || process.env.CI) throw new PaasmakerError('USAGE', 'paasmaker top needs a terminal', { hint: 'for scripts: paasmaker ps --json, or the API' });
   const status = await callApi<Status>(socket, 'GET', '/api/v1/status', undefined, 5000);
-  const { ApiFeed, runTui } = await import('../../ui/index.js');
+  const { ApiFeed, runTui } = await loadTui();
   await runTui(new ApiFeed(socket, status.proxyPort), { color: colorEnabled() });
   return 0;
 }

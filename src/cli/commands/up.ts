@@ -9,6 +9,7 @@ import { proxyOptions, resolveSettings, type Settings } from '../../shared/setti
 import { defineCommand } from '../command.js';
 import { noteUnappliedFlags } from '../unapplied-flags.js';
 import { colorEnabled, colorFor, painter, reportError, signalExit, announceIfSlow, type Paint } from '../output.js';
+import { loadTui } from '../load-tui.js';
 
 type Options = { file?: string; prepare?: boolean; offline?: boolean; proxyPort?: string; tlsPort?: string; tls?: boolean; proxy?: boolean; watch?: boolean; detach?: boolean; tui?: boolean };
 
@@ -174,7 +175,7 @@ function wantsTui(options: { tui?: boolean }): boolean {
 
 /** `up` in a terminal while the daemon runs: the UI over the daemon's API, holding this one project. */
 async function upAttachedTui(manifest: ResolvedManifest, request: UpChoice, daemon: DaemonRecord, options: { prepare?: boolean; offline?: boolean; watch?: boolean }): Promise<number> {
-  const { ApiFeed, runTui } = await import('../../ui/index.js');
+  const { ApiFeed, runTui } = await loadTui();
   const app = manifest.application.name;
   const feed = new ApiFeed(daemon.socket, daemon.proxyPort, { app });
   let failed: unknown;
@@ -193,7 +194,7 @@ async function upAttachedTui(manifest: ResolvedManifest, request: UpChoice, daem
  * line, and its full error is printed once the UI has left the screen.
  */
 async function upWithTui(platform: Platform, manifest: ResolvedManifest, options: { prepare?: boolean; offline?: boolean; watch?: boolean }, control: { close: () => Promise<void> } | undefined): Promise<number> {
-  const { EngineFeed, runTui } = await import('../../ui/index.js');
+  const { EngineFeed, runTui } = await loadTui();
   const app = manifest.application.name;
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {
