@@ -430,3 +430,40 @@ describe.skipIf(skip)('db query runs as a read-only user of its own', () => {
     }
   });
 });
+
+describe.skipIf(skip)('db query reads a bounded number of bytes', () => {
+  it('SQLite: 8 cells of 20 MB stop at the byte budget, cut in the reader', async () => {
+    const result = await query('lite', "SELECT printf('%.*c', 20000000, 'x') AS big FROM t, t AS u LIMIT 8", { timeoutMs: 20_000 });
+    expect(result.truncated).toBe(true);
+    expect(result.rows.length).toBe(1);
+    expect(result.rows[0]![0]).toMatch(/^x{2000}… \(19998000 more characters\)$/);
+  }, 60_000);
+
+  it('Redis: a 12 MB string, a large set and hash, a full LRANGE are read bounded; SCAN COUNT is capped; INFO only names safe sections', async () => {
+    const cache = credentialsOf('cache');
+    const members = Array.from({ length: 3000 }, (_, i) => `m${i}`);
+    await redisCommands({ host: cache.hostname!, port: cache.port! }, [
+      ['AUTH', cache.username!, cache.password!],
+      ['SELECT', cache.database!],
+      ['SET', 'huge', 'x'.repeat(12 * 1024 * 1024)],
+      ['SADD', 'many', ...members],
+      ['HSET', 'wide', ...members.flatMap((member) => [member, 'v'])],
+      ['RPUSH', 'long', ...members],
+    ]);
+    try {
+      const huge = await query('cache', 'GET huge');
+      expect(huge.truncated).toBe(true);
+      expect(JSON.stringify(huge).length).toBeLessThan(10_000);
+      for (const text of ['SMEMBERS many', 'HGETALL wide', 'HKEYS wide', 'LRANGE long 0 -1', 'LRANGE long -3000 -1', 'ZRANGEBYSCORE nothing -inf +inf']) {
+        const result = await query('cache', text, { limit: 10 });
+        expect(result.rows.length, text).toBeLessThanOrEqual(10);
+        if (text !== 'ZRANGEBYSCORE nothing -inf +inf') expect(result.truncated, text).toBe(true);
+      }
+      expect((await query('cache', 'SCAN 0 COUNT 100000000', { limit: 1000 })).rows.length).toBeLessThanOrEqual(1000);
+      for (const text of ['INFO', 'INFO keyspace', 'INFO all', 'INFO server']) expect((await refusal(query('cache', text))).code, text).toBe('READ_ONLY');
+      expect((await query('cache', 'INFO memory')).rows.map((row) => row[0])).toContain('used_memory');
+    } finally {
+      await redisCommands({ host: cache.hostname!, port: cache.port! }, [['AUTH', cache.username!, cache.password!], ['SELECT', cache.database!], ['DEL', 'huge', 'many', 'wide', 'long']]);
+    }
+  }, 60_000);
+});
