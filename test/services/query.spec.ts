@@ -439,6 +439,17 @@ describe.skipIf(skip)('db query reads a bounded number of bytes', () => {
     expect(result.rows[0]![0]).toMatch(/^x{2000}… \(19998000 more characters\)$/);
   }, 60_000);
 
+  it('SQLite: describe counts a large table up to 100 000 rows, not all of them', async () => {
+    asApp.lite!('CREATE TABLE wide AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 150000) SELECT x FROM c');
+    try {
+      const schema = await describeService('lite');
+      expect(schema.tables.find((table) => table.name === 'wide')!.rowEstimate).toBe(100_000);
+      expect(schema.tables.find((table) => table.name === 't')!.rowEstimate).toBe(3);
+    } finally {
+      asApp.lite!('DROP TABLE wide');
+    }
+  });
+
   it('Redis: a 12 MB string, a large set and hash, a full LRANGE are read bounded; SCAN COUNT is capped; INFO only names safe sections', async () => {
     const cache = credentialsOf('cache');
     const members = Array.from({ length: 3000 }, (_, i) => `m${i}`);
