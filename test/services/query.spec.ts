@@ -407,6 +407,11 @@ describe.skipIf(skip)('db query runs as a read-only user of its own', () => {
     expect(result.truncated).toBe(true);
     expect(result.rows.length).toBeLessThanOrEqual(3);
     expect(JSON.stringify(result).length).toBeLessThan(100_000);
+    if (service === 'my') {
+      // The statement stopped on the server too: no session of the reader goes on sending rows (and holding the table).
+      const reader = ((await query(service, 'SELECT current_user()')).rows[0]![0] as string).split('@')[0]!;
+      expect(await until(() => sessionsOf(reader), (count) => count === '0', 3000)).toBe('0');
+    }
   }, 60_000);
 
   it('destroy drops the read-only role and user with the service', async () => {

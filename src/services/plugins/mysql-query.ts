@@ -222,6 +222,8 @@ export async function queryIn(target: MyTarget, query: QueryRequest): Promise<Qu
           done = true;
         });
       });
+      // Stopped before its end: the statement is ended on the server too, which would go on sending (and holding its locks) otherwise.
+      if (rows.length > query.limit || cut) await kill(target, connection);
       return {
         columns,
         rows: rows.slice(0, query.limit).map((row) => row.map(jsonSafe)),
