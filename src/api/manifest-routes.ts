@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isSecret, maskEnvironment } from '../engine/index.js';
+import { maskEnvironment } from '../engine/index.js';
+import { maskValue } from '../services/environment.js';
 import type { ResolvedManifest } from '../manifest/index.js';
 import { appRecord, type Route } from './route.js';
 
@@ -20,9 +21,9 @@ export const ManifestSchema = z
   .meta({ id: 'Manifest' });
 export type ManifestRow = z.infer<typeof ManifestSchema>;
 
-/** A service's options with each secret-looking string (a password, a URL with credentials) masked. */
+/** A service's options with each secret-looking value (by its name in any case, at any depth; a URL with credentials; a connection string's password=) masked. */
 function maskOptions(options: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(options).map(([key, value]) => [key, typeof value === 'string' && isSecret(key, value) ? maskEnvironment({ [key]: value })[key] : value]));
+  return maskValue(options) as Record<string, unknown>;
 }
 
 /** What the API shows of a manifest: every value that looks like a secret masked, as the environment's are. */

@@ -70,14 +70,54 @@ function smtpVariables(c: Credentials): Record<string, string> {
   return env;
 }
 
+const MASK = '********';
+
+/** A name that says its value is secret, in any case: DB_PASS, MYSQL_PWD, api_key, webhook_secret, token, AWS_ACCESS_KEY_ID, private_key, credentials. */
+const SECRET_NAME = /PASS|PWD|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE/i;
+/** A password in a URL: scheme://user:password@. */
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^/@\s:"]*:)[^/@\s"]+@/gi;
+/** A secret as a parameter of a URL or a connection string: ?password=, &token=, ;pwd= (JDBC, ODBC). */
+const PARAM_SECRET = /((?:^|[?&;\s])[a-z0-9_.-]*(?:pass|pwd|secret|token|key|credential|private)[a-z0-9_.-]*=)[^&;\s"]+/gi;
+
+/** Whether a value holds a secret where it stands: a password in a URL or a connection string's parameter. */
+const holdsSecret = (value: string): boolean => {
+  URL_PASSWORD.lastIndex = 0;
+  PARAM_SECRET.lastIndex = 0;
+  return URL_PASSWORD.test(value) || PARAM_SECRET.test(value);
+};
+
+/** A text with the passwords in its URLs and the secret parameters of its connection strings masked. */
+const maskInText = (value: string): string => value.replace(URL_PASSWORD, `$1${MASK}@`).replace(PARAM_SECRET, `$1${MASK}`);
+
 /** Environment variables that hold secrets, for masking. */
 export function isSecret(key: string, value: string): boolean {
-  return /PASSWORD$|SECRET|TOKEN|_KEY$/.test(key) || /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]+@/i.test(value) || (key === 'PM_SERVICES' && value.includes('"password"'));
+  if (key === 'PM_SERVICES') return maskSecret(key, value) !== value;
+  return SECRET_NAME.test(key) || holdsSecret(value);
 }
 
-/** A value with its secrets replaced by asterisks. */
+/**
+ * A value with its secrets replaced by asterisks: every one whose name says
+ * it is secret, whatever its case (anywhere in a JSON object: PM_SERVICES
+ * and a parameters service's api_key, webhook_secret, token), passwords in
+ * URLs, secret parameters of connection strings.
+ */
 export function maskSecret(key: string, value: string): string {
-  if (key === 'PM_SERVICES') return value.replace(/"password":"[^"]*"/g, '"password":"********"').replace(/(:\/\/[^/@"\s:]*:)[^/@"\s]+@/g, '$1********@');
-  if (/PASSWORD$|SECRET|TOKEN|_KEY$/.test(key)) return '********';
-  return value.replace(/(:\/\/[^/@\s:]*:)[^/@\s]+@/g, '$1********@');
+  if (key !== 'PM_SERVICES' && SECRET_NAME.test(key)) return MASK;
+  if (/^\s*[{[]/.test(value)) {
+    try {
+      return JSON.stringify(maskValue(JSON.parse(value) as unknown));
+    } catch {
+      // not JSON: masked as text
+    }
+  }
+  return maskInText(value);
+}
+
+/** A value from a manifest or PM_SERVICES, its secrets masked wherever they are: by name at every depth, in text by what they look like. */
+export function maskValue(value: unknown, key?: string): unknown {
+  if (key !== undefined && SECRET_NAME.test(key) && value !== null && value !== undefined && value !== '' && typeof value !== 'boolean') return MASK;
+  if (typeof value === 'string') return maskInText(value);
+  if (Array.isArray(value)) return value.map((each) => maskValue(each));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([name, each]) => [name, maskValue(each, name)]));
+  return value;
 }

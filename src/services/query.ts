@@ -4,6 +4,23 @@ import type { QueryRequest } from './types.js';
 /** The longest text a cell keeps; the rest is cut with a note of how much was left out. */
 export const CELL_LIMIT = 2000;
 
+/**
+ * The most bytes a query reads, over all its rows: past it the reading
+ * stops (the query is cancelled) and the result says it was cut, so a few
+ * huge cells cannot fill the daemon's memory.
+ */
+export const BYTE_BUDGET = 10 * 1024 * 1024;
+
+/** Roughly how many bytes a value read from a database takes. */
+export function sizeOf(value: unknown): number {
+  if (value === null || value === undefined) return 1;
+  if (typeof value === 'string') return value.length;
+  if (Buffer.isBuffer(value) || value instanceof Uint8Array) return value.length;
+  if (Array.isArray(value)) return value.reduce((sum: number, each) => sum + sizeOf(each), 1);
+  if (typeof value === 'object' && !(value instanceof Date)) return JSON.stringify(value, (_key, each: unknown) => (typeof each === 'bigint' ? each.toString() : each)).length;
+  return 8;
+}
+
 /** The most rows and the longest time a query may ask for, and what it gets when it asks for none (the API's and the CLI's). */
 export const QUERY_LIMITS = { rows: { default: 100, max: 1000 }, timeoutMs: { default: 5000, max: 30_000 } } as const;
 

@@ -33,11 +33,23 @@ beforeAll(async () => {
       `    command: node -e "require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT, '127.0.0.1')"`,
       '    environment:',
       `      SMTP_PASSWORD: ${SECRET}`,
+      `      DB_PASS: pass-${SECRET}`,
+      `      MYSQL_PWD: pwd-${SECRET}`,
+      `      password: lower-${SECRET}`,
+      `      JDBC: "jdbc:mysql://db.example:3306/app?user=app&password=jdbc-${SECRET}"`,
+      `      REPORT_URL: "https://reports.example/feed?format=csv&api_key=query-${SECRET}"`,
       '    crons:',
       '      - {name: hello, schedule: "0 0 1 1 *", command: "echo hello"}',
       'services:',
       '  notes:',
       '    plugin: sqlite',
+      '  settings:',
+      '    plugin: parameters',
+      '    greeting: hello',
+      `    api_key: key-${SECRET}`,
+      `    webhook_secret: hook-${SECRET}`,
+      `    token: token-${SECRET}`,
+      `    Password: upper-${SECRET}`,
       ...(redis ? ['  cache:', '    plugin: redis'] : []),
       '',
     ].join('\n'),
@@ -127,6 +139,23 @@ describe('a viewer', () => {
     expect((await apiRequest(socket, 'GET', '/api/v1/apps/vault')).json).toMatchObject({ state: 'running' });
     expect((await apiRequest(socket, 'GET', `/api/v1/tokens?user=${admin}`)).json.map((token: { id: string }) => token.id)).toContain(adminToken.id);
   }, 120_000);
+
+  it("sees no parameters service's secret, nor a lower-case or abbreviated one, in the environment (PM_SERVICES too) or the manifest", async () => {
+    const viewer = await userToken(home, 'v', 'viewer');
+    const env = await tcpRequest(port, 'GET', '/api/v1/apps/vault/env?show_secrets=true', { token: viewer });
+    const manifest = await tcpRequest(port, 'GET', '/api/v1/apps/vault/manifest', { token: viewer });
+    expect([env.status, manifest.status]).toEqual([200, 200]);
+    for (const answer of [env, manifest]) {
+      expect(answer.text).not.toContain(SECRET);
+      expect(answer.text).toContain('hello'); // what is not secret still shows
+    }
+    const services = JSON.parse(env.json.PM_SERVICES as string) as Record<string, Record<string, string>>;
+    expect(services.settings).toMatchObject({ greeting: 'hello', api_key: '********', webhook_secret: '********', token: '********', Password: '********' });
+    expect(env.json).toMatchObject({ DB_PASS: '********', MYSQL_PWD: '********', password: '********', JDBC: 'jdbc:mysql://db.example:3306/app?user=app&password=********' });
+    // The socket's owner sees them all.
+    const revealed = (await apiRequest(join(home, 'paasmaker.sock'), 'GET', '/api/v1/apps/vault/env?show_secrets=true')).json as Record<string, string>;
+    expect(JSON.parse(revealed.PM_SERVICES!).settings.api_key).toBe(`key-${SECRET}`);
+  });
 
   it('names the permission it lacks, and an unknown or revoked token gets 401', async () => {
     const viewer = await userToken(home, 'v', 'viewer');

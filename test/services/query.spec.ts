@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadManifest } from '../../src/manifest/index.js';
 import { findBinary, Services, type QueryResult } from '../../src/services/index.js';
@@ -48,6 +50,8 @@ function sqlite(path: string, text: string): string {
 
 /** SQL run as the app would, through its own credentials, for setting up and for checking what is there afterwards. */
 const asApp: Record<string, (text: string) => string> = {};
+/** The app's own credentials for a service. */
+let credentialsOf: (service: string) => { url?: string; hostname?: string; port?: number; username?: string; password?: string; database?: string };
 
 beforeAll(async () => {
   if (skip) return;
@@ -79,6 +83,7 @@ beforeAll(async () => {
   );
   const provisioned = await services.provision(loadManifest(project));
   const credentials = (name: string) => provisioned.find((each) => each.name === name)!.credentials;
+  credentialsOf = credentials;
   const psql = (url: string) => (text: string) => execFileSync('psql', [url, '-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', '-c', text], { encoding: 'utf8' }).trim();
   asApp.pg = psql(credentials('pg').url!);
   asApp.own = psql(credentials('own').url!);
@@ -272,4 +277,209 @@ describe.skipIf(skip)('db query on a database per branch', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+/** Polls until check() holds (or the deadline passes), returning its last answer. */
+async function until<T>(check: () => T | Promise<T>, ok: (value: T) => boolean, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (ok(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe.skipIf(skip)('db query runs as a read-only user of its own', () => {
+  /** The system MariaDB's sessions of a user, as its root sees them. */
+  const sessionsOf = (user: string) =>
+    execFileSync('mariadb', ['--no-defaults', '--batch', '--skip-column-names', '-h', '127.0.0.1', '-P', '3306', '-u', 'root', '-e', `SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '${user}' AND COMMAND <> 'Sleep'`], { encoding: 'utf8' }).trim();
+
+  it.each(['pg', 'own'])('PostgreSQL (%s): the query runs as a role that is not the app\'s, may only SELECT, and sees tables made after it was', async (service) => {
+    const [[user, superuser]] = (await query(service, 'SELECT current_user, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)')).rows as [[string, boolean]];
+    expect(user).toMatch(/-ro$/);
+    expect(superuser).toBe(false);
+    asApp[service]!('CREATE SCHEMA IF NOT EXISTS later; CREATE TABLE IF NOT EXISTS later.made (v int); INSERT INTO later.made VALUES (7)');
+    expect((await query(service, 'SELECT v FROM later.made')).rows).toEqual([[7]]);
+    asApp[service]!('DROP SCHEMA later CASCADE');
+  });
+
+  it.each(['my', 'ownmy'])('MariaDB (%s): the query runs as a user with SELECT and SHOW VIEW only', async (service) => {
+    const grants = (await query(service, 'SHOW GRANTS')).rows.map((row) => String(row[0]));
+    expect(grants.join('\n')).toMatch(/GRANT SELECT, SHOW VIEW ON `[a-z0-9_]+`\.\* TO `[a-z0-9_]+-ro`/);
+    expect(grants.join('\n')).not.toMatch(/ALL PRIVILEGES|INSERT|DROP|EXECUTE|LOCK/);
+  });
+
+  it.each(['my', 'ownmy'])('MariaDB (%s): SET STATEMENT tx_read_only=0 FOR DROP TABLE leaves the table', async (service) => {
+    const error = await refusal(query(service, 'SET STATEMENT tx_read_only=0 FOR DROP TABLE t'));
+    expect(error.code).toBe('READ_ONLY');
+    expect(rowsOf(service)).toBe(SEEDED);
+  });
+
+  it.each(['my', 'ownmy'])('MariaDB (%s): a compound statement or a CALL writes nothing', async (service) => {
+    for (const text of [
+      "BEGIN NOT ATOMIC START TRANSACTION READ WRITE; INSERT INTO t (id, name) VALUES (8, 'x'); COMMIT; END",
+      'BEGIN NOT ATOMIC SET SESSION TRANSACTION READ WRITE; DROP TABLE t; END',
+    ]) {
+      const error = await refusal(query(service, text));
+      expect(error.code, error.message).toBe('READ_ONLY');
+      expect(rowsOf(service)).toBe(SEEDED);
+    }
+    const credentials = credentialsOf(service);
+    const appConnection = await mysql.createConnection({ host: credentials.hostname, port: credentials.port, user: credentials.username, password: credentials.password, database: credentials.database });
+    try {
+      await appConnection.query("CREATE PROCEDURE w() BEGIN INSERT INTO t (id, name) VALUES (9, 'y'); COMMIT; END");
+      const error = await refusal(query(service, 'CALL w()'));
+      expect(error.code, error.message).toBe('READ_ONLY');
+      expect(rowsOf(service)).toBe(SEEDED);
+    } finally {
+      await appConnection.query('DROP PROCEDURE IF EXISTS w');
+      await appConnection.end();
+    }
+  });
+
+  it('MariaDB: a statement the server limit does not stop is killed on the server at the time limit', async () => {
+    const text = `BEGIN NOT ATOMIC ${'DO SLEEP(0.9); '.repeat(10)}END`;
+    const started = Date.now();
+    const error = await refusal(query('my', text, { timeoutMs: 1000 }));
+    expect(error.code).toBe('QUERY_FAILED');
+    expect(error.message).toContain('time limit of 1000 ms');
+    expect(Date.now() - started).toBeLessThan(5000);
+    const reader = (await query('my', 'SELECT current_user()')).rows[0]![0] as string;
+    expect(await until(() => sessionsOf(reader.split('@')[0]!), (count) => count === '0', 3000)).toBe('0');
+  });
+
+  it('MariaDB: SET STATEMENT max_statement_time=0 does not lift the time limit', async () => {
+    const started = Date.now();
+    await refusal(query('my', 'SET STATEMENT max_statement_time=0 FOR SELECT SLEEP(7)', { timeoutMs: 1000 }));
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it.each(['pg', 'own'])("PostgreSQL (%s): pg_terminate_backend of the app's session is refused and the app's connection lives on", async (service) => {
+    const credentials = credentialsOf(service);
+    const appClient = new pg.Client({ connectionString: credentials.url });
+    await appClient.connect();
+    try {
+      const error = await refusal(query(service, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${credentials.username}'`));
+      expect(error.code, error.message).toBe('READ_ONLY');
+      expect((await appClient.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await appClient.end();
+    }
+  });
+
+  it.each(['my', 'ownmy'])("MariaDB (%s): KILL of the app's session is refused and the app's connection lives on", async (service) => {
+    const credentials = credentialsOf(service);
+    const appConnection = await mysql.createConnection({ host: credentials.hostname, port: credentials.port, user: credentials.username, password: credentials.password, database: credentials.database });
+    try {
+      const error = await refusal(query(service, `KILL ${appConnection.threadId}`));
+      expect(error.code, error.message).toBe('READ_ONLY');
+      expect((await appConnection.query('SELECT 1 AS one'))[0]).toEqual([{ one: 1 }]);
+    } finally {
+      await appConnection.end();
+    }
+  });
+
+  it.each(['pg', 'own'])('PostgreSQL (%s): a LOCK TABLE is refused at once, and a lock the app holds is waited for a second at most', async (service) => {
+    const started = Date.now();
+    const error = await refusal(query(service, 'DO $d$BEGIN LOCK TABLE t IN ACCESS EXCLUSIVE MODE; PERFORM pg_sleep(60); END$d$', { timeoutMs: 20_000 }));
+    expect(error.code, error.message).toBe('READ_ONLY');
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(rowsOf(service)).toBe(SEEDED); // the app reads
+    const appClient = new pg.Client({ connectionString: credentialsOf(service).url });
+    await appClient.connect();
+    try {
+      await appClient.query('BEGIN');
+      await appClient.query('LOCK TABLE t IN ACCESS EXCLUSIVE MODE');
+      const waited = Date.now();
+      const blocked = await refusal(query(service, 'SELECT * FROM t', { timeoutMs: 20_000 }));
+      expect(blocked.code).toBe('QUERY_FAILED');
+      expect(blocked.message).toContain('lock timeout');
+      expect(Date.now() - waited).toBeLessThan(5000);
+    } finally {
+      await appClient.query('ROLLBACK').catch(() => {});
+      await appClient.end();
+    }
+  });
+
+  it.each(['pg', 'own', 'my', 'ownmy'])('%s: huge cells stop at the byte budget, the result cut and said to be', async (service) => {
+    const text = service.includes('my') ? "SELECT REPEAT('x', 5000000) AS big FROM t, t AS u LIMIT 8" : "SELECT repeat('x', 20000000) AS big FROM generate_series(1, 10)";
+    const result = await query(service, text, { limit: 100, timeoutMs: 20_000 });
+    expect(result.truncated).toBe(true);
+    expect(result.rows.length).toBeLessThanOrEqual(3);
+    expect(JSON.stringify(result).length).toBeLessThan(100_000);
+    if (service === 'my') {
+      // The statement stopped on the server too: no session of the reader goes on sending rows (and holding the table).
+      const reader = ((await query(service, 'SELECT current_user()')).rows[0]![0] as string).split('@')[0]!;
+      expect(await until(() => sessionsOf(reader), (count) => count === '0', 3000)).toBe('0');
+    }
+  }, 60_000);
+
+  it('destroy drops the read-only role and user with the service', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pm-query-ro-'));
+    const name = `${app}ro`;
+    try {
+      writeFileSync(join(dir, 'paasmaker.yml'), `application:\n  name: ${name}\ninstances:\n  web:\n    command: sleep 60\nservices:\n  p: {plugin: pg-shared}\n  m: {plugin: my-shared}\n`);
+      const manifest = loadManifest(dir);
+      await services.provision(manifest);
+      for (const service of ['p', 'm']) await services.query(services.provisioned(name, service, { manifest }), { text: 'SELECT 1', limit: 1, timeoutMs: 5000 });
+      const roles = () => execFileSync('psql', [PG_ADMIN, '-X', '-t', '-A', '-c', `SELECT rolname FROM pg_roles WHERE rolname LIKE '${name}%-ro'`], { encoding: 'utf8' }).trim();
+      const users = () => execFileSync('mariadb', ['--no-defaults', '--batch', '--skip-column-names', '-h', '127.0.0.1', '-P', '3306', '-u', 'root', '-e', `SELECT COUNT(*) FROM mysql.user WHERE User LIKE '${name}%-ro'`], { encoding: 'utf8' }).trim();
+      expect(roles()).toMatch(/-ro$/);
+      expect(users()).toBe('2');
+      for (const record of services.list(name)) await services.destroy(record);
+      expect(roles()).toBe('');
+      expect(users()).toBe('0');
+    } finally {
+      for (const record of services.list(name)) await services.destroy(record).catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(skip)('db query reads a bounded number of bytes', () => {
+  it('SQLite: 8 cells of 20 MB stop at the byte budget, cut in the reader', async () => {
+    const result = await query('lite', "SELECT printf('%.*c', 20000000, 'x') AS big FROM t, t AS u LIMIT 8", { timeoutMs: 20_000 });
+    expect(result.truncated).toBe(true);
+    expect(result.rows.length).toBe(1);
+    expect(result.rows[0]![0]).toMatch(/^x{2000}… \(19998000 more characters\)$/);
+  }, 60_000);
+
+  it('SQLite: describe counts a large table up to 100 000 rows, not all of them', async () => {
+    asApp.lite!('CREATE TABLE wide AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 150000) SELECT x FROM c');
+    try {
+      const schema = await describeService('lite');
+      expect(schema.tables.find((table) => table.name === 'wide')!.rowEstimate).toBe(100_000);
+      expect(schema.tables.find((table) => table.name === 't')!.rowEstimate).toBe(3);
+    } finally {
+      asApp.lite!('DROP TABLE wide');
+    }
+  });
+
+  it('Redis: a 12 MB string, a large set and hash, a full LRANGE are read bounded; SCAN COUNT is capped; INFO only names safe sections', async () => {
+    const cache = credentialsOf('cache');
+    const members = Array.from({ length: 3000 }, (_, i) => `m${i}`);
+    await redisCommands({ host: cache.hostname!, port: cache.port! }, [
+      ['AUTH', cache.username!, cache.password!],
+      ['SELECT', cache.database!],
+      ['SET', 'huge', 'x'.repeat(12 * 1024 * 1024)],
+      ['SADD', 'many', ...members],
+      ['HSET', 'wide', ...members.flatMap((member) => [member, 'v'])],
+      ['RPUSH', 'long', ...members],
+    ]);
+    try {
+      const huge = await query('cache', 'GET huge');
+      expect(huge.truncated).toBe(true);
+      expect(JSON.stringify(huge).length).toBeLessThan(10_000);
+      for (const text of ['SMEMBERS many', 'HGETALL wide', 'HKEYS wide', 'LRANGE long 0 -1', 'LRANGE long -3000 -1', 'ZRANGEBYSCORE nothing -inf +inf']) {
+        const result = await query('cache', text, { limit: 10 });
+        expect(result.rows.length, text).toBeLessThanOrEqual(10);
+        if (text !== 'ZRANGEBYSCORE nothing -inf +inf') expect(result.truncated, text).toBe(true);
+      }
+      expect((await query('cache', 'SCAN 0 COUNT 100000000', { limit: 1000 })).rows.length).toBeLessThanOrEqual(1000);
+      for (const text of ['INFO', 'INFO keyspace', 'INFO all', 'INFO server']) expect((await refusal(query('cache', text))).code, text).toBe('READ_ONLY');
+      expect((await query('cache', 'INFO memory')).rows.map((row) => row[0])).toContain('used_memory');
+    } finally {
+      await redisCommands({ host: cache.hostname!, port: cache.port! }, [['AUTH', cache.username!, cache.password!], ['SELECT', cache.database!], ['DEL', 'huge', 'many', 'wide', 'long']]);
+    }
+  }, 60_000);
 });

@@ -1,16 +1,24 @@
 import mysql from 'mysql2';
 import { PaasmakerError } from '../../shared/errors.js';
-import { servicePassword } from '../names.js';
-import { jsonSafe, ONE_STATEMENT, queryFailed, queryText, queryTimedOut, readOnlyError } from '../query.js';
-import type { QueryRequest, QueryResult, ServiceContext, ServiceSchema } from '../types.js';
+import { BYTE_BUDGET, jsonSafe, ONE_STATEMENT, queryFailed, queryText, queryTimedOut, readOnlyError, sizeOf } from '../query.js';
+import type { Reader } from '../readers.js';
+import type { QueryRequest, QueryResult, ServiceSchema } from '../types.js';
 
-/** Where the server is, and the service's database (its user has the same name). */
+/** Where the server is, the service's database, and its read-only user (which `ensure` makes, or gives a fresh password when `reset`). */
 export interface MyTarget {
   host: string;
   port: number;
   name: string;
-  plugin: string;
+  reader: Reader;
+  ensure: (reset: boolean) => Promise<void>;
 }
+
+/** ER_ACCESS_DENIED_ERROR: the reader's password is not the one kept (or the reader was dropped). */
+const ACCESS_DENIED = 1045;
+/** Rights the read-only user does not have: a table/column/database/routine command denied, a right only an administrator has, KILL of another user's session. */
+const DENIED_ERRNOS = new Set([1142, 1143, 1044, 1227, 1370, 1095, 1211]);
+/** How long past the limit the server's own max_statement_time stops a statement, should the KILL not reach it. */
+const SERVER_MARGIN_MS = 1000;
 
 /** ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION */
 const READ_ONLY_ERRNO = 1792;
@@ -27,18 +35,38 @@ function run(connection: mysql.Connection, sql: string): Promise<unknown> {
 }
 
 /**
- * A connection to the service's database as its own user, one statement a
+ * A connection to the service's database as its read-only user, one statement a
  * message (no multipleStatements: a text with two is a syntax error at the
  * server), every transaction of the session read-only (SET SESSION
  * TRANSACTION READ ONLY: DDL, which commits what came before it, is refused
  * too) and each statement bounded by the server (max_statement_time).
  */
-async function connect(target: MyTarget, context: ServiceContext, timeoutMs: number): Promise<mysql.Connection> {
+async function connect(target: MyTarget, timeoutMs: number): Promise<mysql.Connection> {
+  await target.ensure(false);
+  try {
+    return await open(target, timeoutMs);
+  } catch (error) {
+    if ((error as MyError).errno !== ACCESS_DENIED) throw error;
+  }
+  await target.ensure(true);
+  return open(target, timeoutMs).catch((error: unknown) => {
+    throw error instanceof PaasmakerError ? error : failedToConnect(target, error);
+  });
+}
+
+function failedToConnect(target: MyTarget, error: unknown): PaasmakerError {
+  return new PaasmakerError('SERVICE_FAILED', `could not connect to MySQL database "${target.name}" on ${target.host}:${target.port}: ${(error as Error).message}`, {
+    hint: 'is the service provisioned and its server running? (paasmaker services)',
+  });
+}
+
+/** A bare connection as the reader: no session settings. */
+async function login(target: MyTarget): Promise<mysql.Connection> {
   const connection = mysql.createConnection({
     host: target.host,
     port: target.port,
-    user: target.name,
-    password: servicePassword(context.home, target.plugin, target.name),
+    user: target.reader.user,
+    password: target.reader.password,
     database: target.name,
     multipleStatements: false,
     connectTimeout: 5000,
@@ -52,15 +80,26 @@ async function connect(target: MyTarget, context: ServiceContext, timeoutMs: num
     await new Promise<void>((resolve, reject) => connection.connect((error) => (error ? reject(error) : resolve())));
   } catch (error) {
     connection.destroy();
-    throw new PaasmakerError('SERVICE_FAILED', `could not connect to MySQL database "${target.name}" on ${target.host}:${target.port}: ${(error as Error).message}`, {
-      hint: 'is the service provisioned and its server running? (paasmaker services)',
-    });
+    throw error;
   }
+  return connection;
+}
+
+/** The reader's session: its transactions read-only, its statements stopped by the server a little after the limit (the KILL at the limit comes first). */
+async function open(target: MyTarget, timeoutMs: number): Promise<mysql.Connection> {
+  let connection: mysql.Connection;
+  try {
+    connection = await login(target);
+  } catch (error) {
+    if ((error as MyError).errno === ACCESS_DENIED) throw error;
+    throw failedToConnect(target, error);
+  }
+  const limit = Math.max(1, timeoutMs) + SERVER_MARGIN_MS;
   try {
     await run(connection, 'SET SESSION TRANSACTION READ ONLY');
-    await run(connection, `SET SESSION max_statement_time = ${(Math.max(1, timeoutMs) / 1000).toFixed(3)}`).catch(async (error: MyError) => {
+    await run(connection, `SET SESSION max_statement_time = ${(limit / 1000).toFixed(3)}`).catch(async (error: MyError) => {
       if (error.errno !== UNKNOWN_VARIABLE) throw error;
-      await run(connection, `SET SESSION max_execution_time = ${Math.max(1, Math.round(timeoutMs))}`); // MySQL: SELECTs only
+      await run(connection, `SET SESSION max_execution_time = ${Math.round(limit)}`); // MySQL: SELECTs only
     });
   } catch (error) {
     connection.destroy();
@@ -69,29 +108,69 @@ async function connect(target: MyTarget, context: ServiceContext, timeoutMs: num
   return connection;
 }
 
+/**
+ * SET STATEMENT … FOR overrides a session setting for one statement (the
+ * read-only transaction, max_statement_time): refused before anything is
+ * sent, behind the read-only user's rights and the KILL at the time limit.
+ */
+function refuseOverrides(text: string): void {
+  if (/\bSET\s+STATEMENT\b/i.test(text)) {
+    throw new PaasmakerError('READ_ONLY', 'MySQL: SET STATEMENT … FOR is refused in a query (it would override the read-only session and its time limit); nothing was sent', {
+      hint: 'send the statement alone: SELECT …',
+    });
+  }
+}
+
 /** A MySQL error as Paasmaker's: a write refused → READ_ONLY; a timeout, anything else → QUERY_FAILED with the server's words. */
 function myError(error: unknown, text: string, timeoutMs: number): Error {
   if (error instanceof PaasmakerError) return error;
   const failure = error as MyError;
   const words = failure.sqlMessage ?? failure.message;
   if (failure.errno === READ_ONLY_ERRNO) return readOnlyError('MySQL', text, words);
+  if (failure.errno !== undefined && DENIED_ERRNOS.has(failure.errno)) return readOnlyError('MySQL', text, `${words} (queries run as a read-only user that may only SELECT)`);
   if (failure.errno !== undefined && TIMED_OUT_ERRNOS.has(failure.errno)) return queryTimedOut('MySQL', timeoutMs);
   // A text with two statements is a syntax error "near" the second one.
   const several = failure.errno === 1064 && /;\s*\S/.test(text);
   return queryFailed('MySQL', words, several ? `${ONE_STATEMENT}; a text with several statements is a syntax error here` : undefined);
 }
 
-/** Runs fn, dropping the connection after it or once timeoutMs (plus a margin for the server's own limit) has passed. */
-async function bounded<T>(connection: mysql.Connection, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+/**
+ * Ends the session `connection` on the server: KILL from a second
+ * connection as the same reader (a user may end its own sessions and no
+ * other). Dropping the socket alone leaves the statement running there.
+ */
+async function kill(target: MyTarget, connection: mysql.Connection): Promise<void> {
+  const id = connection.threadId;
+  if (id === null || id === undefined) return;
+  const killer = await login(target).catch(() => undefined);
+  if (!killer) return;
+  try {
+    await Promise.race([run(killer, `KILL CONNECTION ${Number(id)}`).catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5000))]);
+  } finally {
+    killer.destroy();
+  }
+}
+
+/** Runs fn, dropping the connection after it; at timeoutMs the session is killed on the server and the query refused. */
+async function bounded<T>(target: MyTarget, connection: mysql.Connection, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let expired = false;
   const late = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
-      connection.destroy();
-      reject(queryTimedOut('MySQL', timeoutMs));
-    }, timeoutMs + 2000);
+      expired = true;
+      void kill(target, connection).finally(() => {
+        connection.destroy();
+        reject(queryTimedOut('MySQL', timeoutMs));
+      });
+    }, timeoutMs);
   });
   try {
-    return await Promise.race([fn(), late]);
+    return await Promise.race([
+      fn().catch((error: unknown) => {
+        throw expired ? queryTimedOut('MySQL', timeoutMs) : error;
+      }),
+      late,
+    ]);
   } finally {
     clearTimeout(timer);
     connection.destroy();
@@ -103,17 +182,20 @@ async function bounded<T>(connection: mysql.Connection, timeoutMs: number, fn: (
  * transaction is read-only: rows are read as they come, and the
  * connection dropped (the transaction rolled back) after limit + 1.
  */
-export async function queryIn(target: MyTarget, query: QueryRequest, context: ServiceContext): Promise<QueryResult> {
+export async function queryIn(target: MyTarget, query: QueryRequest): Promise<QueryResult> {
   const text = queryText(query);
+  refuseOverrides(text);
   const started = Date.now();
-  const connection = await connect(target, context, query.timeoutMs);
-  return bounded(connection, query.timeoutMs, async () => {
+  const connection = await connect(target, query.timeoutMs);
+  let cut = false;
+  return bounded(target, connection, query.timeoutMs, async () => {
     try {
       await run(connection, 'START TRANSACTION READ ONLY');
       const { columns, rows } = await new Promise<{ columns: string[]; rows: unknown[][] }>((resolve, reject) => {
         let columns: string[] = [];
         const rows: unknown[][] = [];
         let done = false;
+        let bytes = 0;
         const stream = connection.query({ sql: text, rowsAsArray: true });
         stream.on('fields', (fields: Array<{ name: string }> | undefined) => {
           columns = (fields ?? []).map((field) => field.name);
@@ -123,7 +205,9 @@ export async function queryIn(target: MyTarget, query: QueryRequest, context: Se
           // A statement without rows (SET, a USE) sends its result header instead.
           if (!Array.isArray(row)) return;
           rows.push(row as unknown[]);
-          if (rows.length > query.limit) {
+          bytes += sizeOf(row);
+          if (bytes > BYTE_BUDGET && rows.length <= query.limit) cut = true;
+          if (rows.length > query.limit || cut) {
             done = true;
             connection.pause();
             resolve({ columns, rows });
@@ -138,10 +222,12 @@ export async function queryIn(target: MyTarget, query: QueryRequest, context: Se
           done = true;
         });
       });
+      // Stopped before its end: the statement is ended on the server too, which would go on sending (and holding its locks) otherwise.
+      if (rows.length > query.limit || cut) await kill(target, connection);
       return {
         columns,
         rows: rows.slice(0, query.limit).map((row) => row.map(jsonSafe)),
-        truncated: rows.length > query.limit,
+        truncated: rows.length > query.limit || cut,
         elapsedMs: Date.now() - started,
       };
     } catch (error) {
@@ -151,9 +237,9 @@ export async function queryIn(target: MyTarget, query: QueryRequest, context: Se
 }
 
 /** The service's tables and views, their columns, and information_schema's row estimates. */
-export async function describeIn(target: MyTarget, context: ServiceContext): Promise<ServiceSchema> {
-  const connection = await connect(target, context, 15_000);
-  return bounded(connection, 15_000, async () => {
+export async function describeIn(target: MyTarget): Promise<ServiceSchema> {
+  const connection = await connect(target, 15_000);
+  return bounded(target, connection, 15_000, async () => {
     try {
       const database = connection.escape(target.name);
       const tables = (await run(connection, `SELECT TABLE_NAME AS name, TABLE_TYPE AS type, TABLE_ROWS AS estimate FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${database} ORDER BY TABLE_NAME`)) as Array<{ name: string; type: string; estimate: string | number | null }>;

@@ -12,6 +12,7 @@ import { retry, runClient } from '../run-client.js';
 import { busySideNames, SIDE_SUFFIX, sideNameOf, sideNames } from '../side-names.js';
 import type { Credentials, DataStep, ServiceContext, ServicePlugin, ServiceRequest } from '../types.js';
 import { describeIn, queryIn, type MyTarget } from './mysql-query.js';
+import { forgetReader, myReader, oneAtATime, readerName, readerOf, type Reader } from '../readers.js';
 
 /** How to reach a server as its administrator with the mariadb (or mysql) client. */
 interface MyAdmin {
@@ -32,8 +33,39 @@ function client(env: NodeJS.ProcessEnv): string {
   return requireBinary(['mariadb', 'mysql'], 'the mysql service', INSTALL.mariadb, env);
 }
 
-/** The service's database on the admin's server, as its own user reaches it. */
-const targetOf = (admin: MyAdmin, plugin: string, request: ServiceRequest): MyTarget => ({ host: admin.host, port: admin.port, name: resourceName(request, NAME_MAX), plugin });
+/** The service's database on the admin's server, as its read-only user reaches it (made by the administrator when missing). */
+function targetOf(admin: MyAdmin, plugin: string, request: ServiceRequest, context: ServiceContext): MyTarget {
+  const name = resourceName(request, NAME_MAX);
+  const reader = readerOf(context.home, plugin, request, NAME_MAX);
+  return { host: admin.host, port: admin.port, name, reader, ensure: (reset) => ensureReader(admin, reader, name, reset) };
+}
+
+/** Readers this process has made (or found) since it started: a grant on `db`.* covers the tables made later, so once is enough. */
+const readersMade = new Set<string>();
+
+/**
+ * The service's read-only user: SELECT and SHOW VIEW on its database and no
+ * other right (no EXECUTE, LOCK TABLES, CREATE, DROP, PROCESS), so that
+ * neither SET STATEMENT nor a compound statement nor CALL can write, and
+ * KILL reaches only its own sessions. `reset` sets its password again (its
+ * secret was lost).
+ */
+async function ensureReader(admin: MyAdmin, reader: Reader, database: string, reset: boolean): Promise<void> {
+  const key = `${admin.host}:${admin.port}:${reader.user}`;
+  if (readersMade.has(key) && !reset) return;
+  await oneAtATime(`my:${key}`, async () => {
+    const users = ["'%'", "'localhost'"].map((host) => `${myReader(reader.user)}@${host}`);
+    const password = sqlString(reader.password);
+    const text = [
+      ...users.map((user) => `CREATE USER IF NOT EXISTS ${user} IDENTIFIED BY ${password} WITH MAX_USER_CONNECTIONS 20;`),
+      ...(reset ? users.map((user) => `ALTER USER ${user} IDENTIFIED BY ${password};`) : []),
+      ...users.map((user) => `GRANT SELECT, SHOW VIEW ON ${myIdent(database)}.* TO ${user};`),
+      '',
+    ].join('\n');
+    await sql(admin, text, `making the read-only user of MySQL database "${database}"`, [reader.password]);
+  });
+  readersMade.add(key);
+}
 
 async function sql(admin: MyAdmin, text: string, what: string, secrets: string[] = [], timeoutMs?: number): Promise<string> {
   return runClient(admin.client, ['--no-defaults', '--batch', '--skip-column-names', ...admin.args], { input: text, env: admin.env, what, secrets, timeoutMs });
@@ -66,8 +98,15 @@ async function provisionInto(admin: MyAdmin, plugin: string, request: ServiceReq
 
 async function destroyIn(admin: MyAdmin, plugin: string, request: ServiceRequest, context: ServiceContext): Promise<void> {
   const name = resourceName(request, NAME_MAX);
-  await sql(admin, `DROP DATABASE IF EXISTS ${myIdent(name)};\nDROP USER IF EXISTS ${sqlString(name)}@'%', ${sqlString(name)}@'localhost';\n`, `dropping MySQL database "${name}"`);
+  const reader = myReader(readerName(request, NAME_MAX));
+  await sql(
+    admin,
+    `DROP DATABASE IF EXISTS ${myIdent(name)};\nDROP USER IF EXISTS ${sqlString(name)}@'%', ${sqlString(name)}@'localhost';\nDROP USER IF EXISTS ${reader}@'%', ${reader}@'localhost';\n`,
+    `dropping MySQL database "${name}"`,
+  );
+  readersMade.delete(`${admin.host}:${admin.port}:${readerName(request, NAME_MAX)}`);
   forgetPassword(context.home, plugin, name);
+  forgetReader(context.home, plugin, request, NAME_MAX);
 }
 
 /**
@@ -502,8 +541,8 @@ export function managedMysql(context: ServiceContext): ServicePlugin {
     check: (_request, file, step) => checkDump(file, step),
     dump: async (request, file, step) => dumpFrom(await admin(), request, file, step, context.env),
     restore: async (request, file, step) => restoreInto(await admin(), 'mysql', request, file, step, context),
-    query: async (request, query) => queryIn(targetOf(await admin(), 'mysql', request), query, context),
-    describe: async (request) => describeIn(targetOf(await admin(), 'mysql', request), context),
+    query: async (request, query) => queryIn(targetOf(await admin(), 'mysql', request, context), query),
+    describe: async (request) => describeIn(targetOf(await admin(), 'mysql', request, context)),
   };
 }
 
@@ -540,7 +579,7 @@ export function externalMysql(context: ServiceContext): ServicePlugin {
     check: (_request, file, step) => checkDump(file, step),
     dump: (request, file, step) => dumpFrom(admin(request), request, file, step, context.env),
     restore: (request, file, step) => restoreInto(admin(request), 'mysql-external', request, file, step, context),
-    query: (request, query) => queryIn(targetOf(admin(request), 'mysql-external', request), query, context),
-    describe: (request) => describeIn(targetOf(admin(request), 'mysql-external', request), context),
+    query: (request, query) => queryIn(targetOf(admin(request), 'mysql-external', request, context), query),
+    describe: (request) => describeIn(targetOf(admin(request), 'mysql-external', request, context)),
   };
 }

@@ -1,10 +1,68 @@
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { PaasmakerError } from '../../shared/errors.js';
-import { resourceName, servicePassword } from '../names.js';
-import { jsonSafe, ONE_STATEMENT, queryFailed, queryText, queryTimedOut, readOnlyError } from '../query.js';
+import { pgIdent, resourceName, sqlString } from '../names.js';
+import { BYTE_BUDGET, jsonSafe, ONE_STATEMENT, queryFailed, queryText, queryTimedOut, readOnlyError, sizeOf } from '../query.js';
+import { oneAtATime, pgReader, readerOf, type Reader } from '../readers.js';
 import type { QueryRequest, QueryResult, ServiceContext, ServiceRequest, ServiceSchema } from '../types.js';
-import type { PgAdmin } from './postgres-admin.js';
+import { psql, type PgAdmin } from './postgres-admin.js';
+
+/** PostgreSQL's longest name (NAMEDATALEN - 1). */
+export const PG_NAME_MAX = 63;
+/** The longest a query waits for a lock before it gives up (less when its own time limit is shorter). */
+const LOCK_TIMEOUT_MS = 1000;
+/** SQLSTATE 28P01 invalid_password: the reader's password changed (its secret was lost). */
+const BAD_PASSWORD = '28P01';
+
+/** The service's read-only role, as the administrator makes it: LOGIN, nothing else, CONNECT on the service's database. */
+function readerRoleSql(reader: Reader, database: string, reset: boolean): string {
+  const role = pgReader(reader.user);
+  const password = sqlString(reader.password);
+  return `
+DO $$BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${sqlString(reader.user)}) THEN
+    CREATE ROLE ${role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION CONNECTION LIMIT 20 PASSWORD ${password};
+  ${reset ? `ELSE
+    ALTER ROLE ${role} WITH LOGIN PASSWORD ${password};
+  ` : ''}END IF;
+  IF NOT has_database_privilege(${sqlString(reader.user)}, ${sqlString(database)}, 'CONNECT') THEN
+    GRANT CONNECT ON DATABASE ${pgIdent(database)} TO ${role};
+  END IF;
+END$$;
+`;
+}
+
+/**
+ * USAGE on every schema of the service's database but PostgreSQL's own, and
+ * SELECT on every table, view and materialized view in them: granted again
+ * before each query (only where missing), so tables the app made since are
+ * read too. Run in the service's database by the administrator.
+ */
+function readerGrantsSql(reader: Reader): string {
+  const name = sqlString(reader.user);
+  return `
+DO $$DECLARE s text; BEGIN
+  FOR s IN SELECT nspname FROM pg_namespace
+             WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\_toast%' AND nspname NOT LIKE 'pg\_temp%' LOOP
+    IF NOT has_schema_privilege(${name}, s, 'USAGE') THEN
+      EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', s, ${name});
+    END IF;
+    IF EXISTS (SELECT FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = s AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT has_table_privilege(${name}, c.oid, 'SELECT')) THEN
+      EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA %I TO %I', s, ${name});
+    END IF;
+  END LOOP;
+END$$;
+`;
+}
+
+/** Makes the service's reader (if missing, or with a fresh password when `reset`) and grants it SELECT on the tables there are now. */
+async function ensureReader(admin: PgAdmin, reader: Reader, database: string, reset = false): Promise<void> {
+  await oneAtATime(`pg:${admin.host}:${admin.port}:${reader.user}`, async () => {
+    await psql(admin, readerRoleSql(reader, database, reset), `making the read-only role of "${database}"`, [reader.password]);
+    await psql(admin, readerGrantsSql(reader), `granting SELECT on "${database}" to its read-only role`, [], database);
+  });
+}
 
 /** Values as PostgreSQL spells them, but for booleans, small numbers and JSON: no Date shifted by this machine's time zone, int8 and numeric whole. */
 const TEXT_TYPES = {
@@ -48,20 +106,44 @@ class ReadCursor extends Cursor {
 const READ_ONLY_STATE = '25006';
 /** 57014, query_canceled: statement_timeout. */
 const CANCELED = '57014';
+/** 42501: a right the read-only role does not have (a write, a LOCK, signalling another role's session). */
+const INSUFFICIENT_PRIVILEGE = '42501';
+/** 55P03, lock_not_available: lock_timeout. */
+const LOCK_NOT_AVAILABLE = '55P03';
 
 /**
- * A connection to the service's own database as its own role (the
- * credentials provision gave it), every transaction read-only from the
- * start (default_transaction_read_only, so that not even a COMMIT leaves
- * one that may write).
+ * A connection to the service's own database as its read-only role (made
+ * and granted SELECT on every table first: see readers.ts), every
+ * transaction read-only from the start (default_transaction_read_only, so
+ * that not even a COMMIT leaves one that may write).
  */
 async function connect(admin: PgAdmin, plugin: string, request: ServiceRequest, context: ServiceContext, timeoutMs: number): Promise<pg.Client> {
   const name = resourceName(request);
+  const reader = readerOf(context.home, plugin, request, PG_NAME_MAX);
+  await ensureReader(admin, reader, name);
+  try {
+    return await open(admin, reader, name, timeoutMs);
+  } catch (error) {
+    if ((error as { code?: string }).code !== BAD_PASSWORD) throw failedToConnect(name, admin, error);
+  }
+  await ensureReader(admin, reader, name, true);
+  return open(admin, reader, name, timeoutMs).catch((error: unknown) => {
+    throw failedToConnect(name, admin, error);
+  });
+}
+
+function failedToConnect(name: string, admin: PgAdmin, error: unknown): PaasmakerError {
+  return new PaasmakerError('SERVICE_FAILED', `could not connect to PostgreSQL database "${name}" on ${admin.host}:${admin.port}: ${(error as Error).message}`, {
+    hint: 'is the service provisioned and its server running? (paasmaker services)',
+  });
+}
+
+async function open(admin: PgAdmin, reader: Reader, name: string, timeoutMs: number): Promise<pg.Client> {
   const client = new pg.Client({
     host: admin.host,
     port: admin.port,
-    user: name,
-    password: servicePassword(context.home, plugin, name),
+    user: reader.user,
+    password: reader.password,
     database: name,
     application_name: 'paasmaker db query',
     connectionTimeoutMillis: 5000,
@@ -73,9 +155,7 @@ async function connect(admin: PgAdmin, plugin: string, request: ServiceRequest, 
     await client.connect();
   } catch (error) {
     await client.end().catch(() => {});
-    throw new PaasmakerError('SERVICE_FAILED', `could not connect to PostgreSQL database "${name}" on ${admin.host}:${admin.port}: ${(error as Error).message}`, {
-      hint: 'is the service provisioned and its server running? (paasmaker services)',
-    });
+    throw error;
   }
   return client;
 }
@@ -85,7 +165,9 @@ function pgError(error: unknown, text: string, timeoutMs: number): Error {
   const failure = error as { code?: string; message?: string; position?: string; hint?: string };
   if (error instanceof PaasmakerError) return error;
   if (failure.code === READ_ONLY_STATE) return readOnlyError('PostgreSQL', text, failure.message ?? 'a write in a read-only transaction');
+  if (failure.code === INSUFFICIENT_PRIVILEGE) return readOnlyError('PostgreSQL', text, `${failure.message ?? 'permission denied'} (queries run as a read-only role that may only SELECT)`);
   if (failure.code === CANCELED) return queryTimedOut('PostgreSQL', timeoutMs);
+  if (failure.code === LOCK_NOT_AVAILABLE) return queryFailed('PostgreSQL', `${failure.message ?? 'lock timeout'}: the query waited ${LOCK_TIMEOUT_MS} ms for a lock the app holds`, 'try again when the app is done with the table');
   if (failure.code === '42601' && /multiple commands/.test(failure.message ?? '')) return queryFailed('PostgreSQL', 'the text holds more than one statement', ONE_STATEMENT);
   const at = failure.position ? ` (at character ${failure.position})` : '';
   return queryFailed('PostgreSQL', `${failure.message ?? String(error)}${at}`, failure.hint);
@@ -120,17 +202,39 @@ export async function queryIn(admin: PgAdmin, plugin: string, request: ServiceRe
     try {
       await client.query('BEGIN TRANSACTION READ ONLY');
       await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(query.timeoutMs))}`);
+      await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.min(LOCK_TIMEOUT_MS, Math.round(query.timeoutMs)))}`);
       const cursor = client.query(new ReadCursor(text, [], { rowMode: 'array', types: TEXT_TYPES }));
-      const { rows, fields } = await new Promise<{ rows: unknown[][]; fields: Array<{ name: string }> }>((resolve, reject) =>
-        cursor.read(query.limit + 1, (error, rows, result) => (error ? reject(error) : resolve({ rows: rows as unknown as unknown[][], fields: result?.fields ?? [] }))),
-      );
+      const read = (count: number) =>
+        new Promise<{ rows: unknown[][]; fields: Array<{ name: string }> }>((resolve, reject) =>
+          cursor.read(count, (error, rows, result) => (error ? reject(error) : resolve({ rows: rows as unknown as unknown[][], fields: result?.fields ?? [] }))),
+        );
+      // A row first, then batches sized by what the rows so far weigh, until limit + 1 rows or BYTE_BUDGET bytes.
+      const rows: unknown[][] = [];
+      let fields: Array<{ name: string }> = [];
+      let bytes = 0;
+      let cut = false;
+      for (let want = 1; rows.length <= query.limit; ) {
+        const batch = await read(want);
+        if (batch.fields.length > 0) fields = batch.fields;
+        for (const row of batch.rows) {
+          rows.push(row);
+          bytes += sizeOf(row);
+        }
+        if (batch.rows.length < want) break;
+        if (bytes > BYTE_BUDGET) {
+          cut = rows.length <= query.limit;
+          break;
+        }
+        const perRow = Math.max(1, bytes / rows.length);
+        want = Math.max(1, Math.min(query.limit + 1 - rows.length, Math.floor((BYTE_BUDGET - bytes) / perRow)));
+      }
       await cursor.close().catch(() => {});
       await client.query('ROLLBACK').catch(() => {});
       if (cursor.copied > 0) throw queryFailed('PostgreSQL', 'COPY … TO STDOUT sends its rows as a copy stream, which a query does not read', 'read the rows with SELECT (db dump writes the whole database)');
       return {
         columns: fields.map((field) => field.name),
         rows: rows.slice(0, query.limit).map((row) => row.map(jsonSafe)),
-        truncated: rows.length > query.limit,
+        truncated: rows.length > query.limit || cut,
         elapsedMs: Date.now() - started,
       };
     } catch (error) {

@@ -10,7 +10,8 @@ import { retry, runClient } from '../run-client.js';
 import type { Credentials, ServiceContext, ServicePlugin, ServiceRequest } from '../types.js';
 import { createDatabase, psql, type PgAdmin } from './postgres-admin.js';
 import { checkIn, cloneIn, dumpIn, restoreIn, sweepSides } from './postgres-data.js';
-import { describeIn, queryIn } from './postgres-query.js';
+import { describeIn, PG_NAME_MAX, queryIn } from './postgres-query.js';
+import { forgetReader, pgReader, readerName } from '../readers.js';
 
 const SUPERUSER = 'paasmaker';
 
@@ -53,10 +54,12 @@ async function destroyIn(admin: PgAdmin, plugin: string, request: ServiceRequest
     `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${sqlString(name)};
 DROP DATABASE IF EXISTS ${role};
 DROP ROLE IF EXISTS ${role};
+DROP ROLE IF EXISTS ${pgReader(readerName(request, PG_NAME_MAX))};
 `,
     `dropping PostgreSQL database "${name}"`,
   );
   forgetPassword(context.home, plugin, name);
+  forgetReader(context.home, plugin, request, PG_NAME_MAX);
 }
 
 function shell(credentials: Credentials, env: NodeJS.ProcessEnv) {

@@ -1,5 +1,5 @@
 import { PaasmakerError } from '../../shared/errors.js';
-import { jsonSafe, queryFailed, queryText, queryTimedOut } from '../query.js';
+import { BYTE_BUDGET, jsonSafe, queryFailed, queryText, queryTimedOut } from '../query.js';
 import { firstError, RedisConnection, RedisReplyError, type BinaryReply, type RedisEndpoint } from '../resp.js';
 import type { QueryRequest, QueryResult, ServiceSchema } from '../types.js';
 
@@ -18,6 +18,13 @@ export const READ_COMMANDS = new Set([
   'GEOPOS', 'GEODIST', 'GEOHASH',
   'SCAN', 'KEYS', 'TYPE', 'TTL', 'PTTL', 'EXPIRETIME', 'PEXPIRETIME', 'EXISTS', 'DBSIZE', 'RANDOMKEY', 'INFO', 'PING', 'TIME', 'LOLWUT',
 ]);
+
+/** The most a SCAN is asked to look at in one call: a larger COUNT would hold the server shared with other apps. */
+const SCAN_COUNT_MAX = 1000;
+/** INFO's sections a query may read: none that names other apps' databases (keyspace) or the server's files (server). */
+const INFO_SECTIONS = new Set(['memory', 'stats', 'clients', 'persistence', 'cpu', 'commandstats', 'errorstats']);
+/** Set operations computed whole by the server: refused on sets larger than this. */
+const SET_OPERATION_MAX = 10_000;
 
 /** Commands whose array reply is pairs: what the two columns are called. */
 const PAIRS: Record<string, [string, string]> = { HGETALL: ['field', 'value'], HSCAN: ['field', 'value'], ZSCAN: ['member', 'score'] };
@@ -114,6 +121,121 @@ function shape(name: string, args: string[], reply: BinaryReply): { columns: str
   return { columns: [name === 'SCAN' || name === 'KEYS' ? 'key' : 'value'], rows: items.map((item) => [cell(item)]), more };
 }
 
+/** The argument after `word` (COUNT, LIMIT), its index, case-insensitive. */
+const indexOf = (args: string[], word: string): number => args.findIndex((arg, i) => i > 0 && arg.toUpperCase() === word);
+
+/**
+ * A command made to read at most limit + 1 items and BYTE_BUDGET bytes:
+ * full-range reads become bounded ones (LRANGE, ZRANGE by index, SMEMBERS
+ * and HGETALL through SCANs), ranges by score, lex and id get a LIMIT or a
+ * COUNT, SCANs a COUNT of at most SCAN_COUNT_MAX; INFO only with sections
+ * that name nothing of other apps; a string longer than the budget is read
+ * as its first BYTE_BUDGET bytes. Returns the rows when it read them itself.
+ */
+async function bounded(connection: RedisConnection, name: string, args: string[], limit: number): Promise<{ args: string[]; shaped?: { columns: string[]; rows: unknown[][]; more: boolean } }> {
+  const ask = async (command: string[]): Promise<BinaryReply> => {
+    const [reply] = await connection.send([command]);
+    if (reply instanceof RedisReplyError) throw queryFailed('Redis', reply.message);
+    return reply!;
+  };
+  const key = args[1] ?? '';
+  switch (name) {
+    case 'INFO': {
+      const sections = args.slice(1).map((arg) => arg.toLowerCase());
+      const refused = sections.length === 0 ? ['(all)'] : sections.filter((section) => !INFO_SECTIONS.has(section));
+      if (refused.length > 0) {
+        throw new PaasmakerError('READ_ONLY', `Redis: INFO ${refused.join(' ')} is not read by a query (it names other apps' databases or the server's files); nothing was sent`, {
+          hint: `name the sections: INFO ${[...INFO_SECTIONS].join(' | ')}; DBSIZE counts this database's keys`,
+        });
+      }
+      return { args };
+    }
+    case 'SCAN':
+    case 'HSCAN':
+    case 'SSCAN':
+    case 'ZSCAN': {
+      const at = indexOf(args, 'COUNT');
+      const bounded = [...args];
+      if (at < 0) bounded.push('COUNT', '100');
+      else if (!(Number(args[at + 1]) <= SCAN_COUNT_MAX)) bounded[at + 1] = String(SCAN_COUNT_MAX);
+      return { args: bounded };
+    }
+    case 'LRANGE':
+    case 'ZRANGE':
+    case 'ZREVRANGE': {
+      const by = args.slice(4).some((arg) => ['BYSCORE', 'BYLEX'].includes(arg.toUpperCase()));
+      if (by) {
+        if (indexOf(args, 'LIMIT') >= 0) return { args: clampLimit(args, limit) };
+        return { args: [...args, 'LIMIT', '0', String(limit + 1)] };
+      }
+      const start = Number(args[2]);
+      const stop = Number(args[3]);
+      if (!Number.isInteger(start) || !Number.isInteger(stop)) return { args };
+      const length = Number(await ask([name === 'LRANGE' ? 'LLEN' : 'ZCARD', key]));
+      const from = start < 0 ? Math.max(0, length + start) : start;
+      const to = Math.min(stop < 0 ? length + stop : stop, from + limit);
+      return { args: [args[0]!, key, String(from), String(to), ...args.slice(4)] };
+    }
+    case 'ZRANGEBYSCORE':
+    case 'ZREVRANGEBYSCORE':
+    case 'ZRANGEBYLEX':
+    case 'ZREVRANGEBYLEX':
+      return { args: indexOf(args, 'LIMIT') >= 0 ? clampLimit(args, limit) : [...args, 'LIMIT', '0', String(limit + 1)] };
+    case 'XRANGE':
+    case 'XREVRANGE': {
+      const at = indexOf(args, 'COUNT');
+      if (at < 0) return { args: [...args, 'COUNT', String(limit + 1)] };
+      const bounded = [...args];
+      bounded[at + 1] = String(Math.min(Number(args[at + 1]) || limit + 1, limit + 1));
+      return { args: bounded };
+    }
+    case 'SMEMBERS':
+    case 'HGETALL':
+    case 'HKEYS':
+    case 'HVALS': {
+      const scan = name === 'SMEMBERS' ? 'SSCAN' : 'HSCAN';
+      const items: BinaryReply[] = [];
+      let cursor = '0';
+      const per = name === 'SMEMBERS' ? 1 : 2;
+      do {
+        const reply = (await ask([scan, key, cursor, 'COUNT', '1000'])) as [Buffer, BinaryReply[]];
+        cursor = reply[0].toString();
+        items.push(...reply[1]);
+      } while (cursor !== '0' && items.length / per <= limit);
+      const more = cursor !== '0' || items.length / per > limit;
+      if (name === 'SMEMBERS') return { args, shaped: { columns: ['value'], rows: items.map((item) => [cell(item)]), more } };
+      const rows: unknown[][] = [];
+      for (let i = 0; i + 1 < items.length; i += 2) rows.push(name === 'HGETALL' ? [cell(items[i]!), cell(items[i + 1]!)] : [cell(items[name === 'HKEYS' ? i : i + 1]!)]);
+      return { args, shaped: { columns: name === 'HGETALL' ? ['field', 'value'] : ['value'], rows, more } };
+    }
+    case 'SINTER':
+    case 'SUNION':
+    case 'SDIFF': {
+      const sizes = (await connection.send(args.slice(1).map((each) => ['SCARD', each]))).map(Number);
+      if (sizes.some((size) => !(size <= SET_OPERATION_MAX))) {
+        throw queryFailed('Redis', `${name} of a set with more than ${SET_OPERATION_MAX} members is computed whole by the server: not run`, 'read the sets with SSCAN key 0');
+      }
+      return { args };
+    }
+    case 'GET': {
+      const size = Number(await ask(['STRLEN', key]));
+      if (size <= BYTE_BUDGET) return { args };
+      return { args, shaped: { columns: ['value'], rows: [[cell((await ask(['GETRANGE', key, '0', String(BYTE_BUDGET - 1)])) as Buffer)]], more: true } };
+    }
+    default:
+      return { args };
+  }
+}
+
+/** LIMIT offset count with count at most limit + 1. */
+function clampLimit(args: string[], limit: number): string[] {
+  const at = indexOf(args, 'LIMIT');
+  const bounded = [...args];
+  const count = Number(args[at + 2]);
+  bounded[at + 2] = String(count >= 0 && count <= limit + 1 ? count : limit + 1);
+  return bounded;
+}
+
 /**
  * One read command on the service's database index: a command outside
  * READ_COMMANDS is refused before anything is sent (READ_ONLY). KEYS is a
@@ -145,9 +267,13 @@ export async function queryRedis(endpoint: RedisEndpoint, auth: string[], index:
       } while (cursor !== '0' && keys.length <= query.limit);
       shaped = { columns: ['key'], rows: keys, more: cursor !== '0' };
     } else {
-      const [reply] = await connection.send([args]);
-      if (reply instanceof RedisReplyError) throw queryFailed('Redis', reply.message);
-      shaped = shape(name, args, reply!);
+      const rewritten = await bounded(connection, name, args, query.limit);
+      if (rewritten.shaped) shaped = rewritten.shaped;
+      else {
+        const [reply] = await connection.send([rewritten.args]);
+        if (reply instanceof RedisReplyError) throw queryFailed('Redis', reply.message);
+        shaped = shape(name, rewritten.args, reply!);
+      }
     }
     return {
       columns: shaped.columns,

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { basename } from 'node:path';
 import { PaasmakerError } from '../../shared/errors.js';
 import { selfCommand } from '../../shared/executable.js';
-import { CELL_LIMIT, jsonSafe, ONE_STATEMENT, queryFailed, queryText, queryTimedOut, readOnlyError } from '../query.js';
+import { BYTE_BUDGET, CELL_LIMIT, jsonSafe, ONE_STATEMENT, queryFailed, queryText, queryTimedOut, readOnlyError } from '../query.js';
 import type { QueryRequest, QueryResult, ServiceSchema } from '../types.js';
 
 /** What the reader is asked: a query of the file, or its description. */
@@ -15,9 +15,18 @@ interface Ask {
   limit?: number;
   /** The most bytes of a blob shown. */
   bytes: number;
+  /** The most characters of a text kept (the rest is counted, not sent). */
+  chars: number;
+  /** The most bytes read over all rows: past it the reading stops and the answer says it was cut. */
+  budget: number;
 }
 
-type ChildAnswer = { columns?: string[]; rows?: unknown[][]; tables?: ServiceSchema['tables']; refused?: boolean; error?: string; code?: string; prepare?: boolean };
+/** A text the reader cut: its first characters and how many more there were. */
+type CutText = { $cut: string; more: number };
+/** Tables counted up to this many rows in describe; a larger one is said to have at least that many. */
+const COUNT_CAP = 100_000;
+
+type ChildAnswer = { columns?: string[]; rows?: unknown[][]; cut?: boolean; tables?: ServiceSchema['tables']; refused?: boolean; error?: string; code?: string; prepare?: boolean };
 
 /**
  * The reader, run in a process of its own: the file opened read-only (it
@@ -27,8 +36,11 @@ type ChildAnswer = { columns?: string[]; rows?: unknown[][]; tables?: ServiceSch
  * nothing but its arguments: run from sources, its own text is the script.
  */
 function readSqlite(Database: typeof import('better-sqlite3'), ask: Ask): ChildAnswer {
+  let size = 0;
   const value = (v: unknown): unknown => {
+    size += typeof v === 'string' || Buffer.isBuffer(v) ? v.length : 8;
     if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+    if (typeof v === 'string' && v.length > ask.chars) return { $cut: v.slice(0, ask.chars), more: v.length - ask.chars };
     if (Buffer.isBuffer(v)) {
       const shown = v.subarray(0, ask.bytes);
       return '\\x' + shown.toString('hex') + (v.length > shown.length ? '… (' + v.length + ' bytes)' : '');
@@ -46,7 +58,7 @@ function readSqlite(Database: typeof import('better-sqlite3'), ask: Ask): ChildA
         tables: tables.map((table) => {
           const quoted = '"' + table.name.replace(/"/g, '""') + '"';
           const columns = open.prepare('SELECT name, type, "notnull" AS nn, pk FROM pragma_table_info(?)').all(table.name) as Array<{ name: string; type: string; nn: bigint; pk: bigint }>;
-          const count = table.type === 'table' ? Number((open.prepare('SELECT COUNT(*) AS n FROM ' + quoted).get() as { n: bigint }).n) : null;
+          const count = table.type === 'table' ? Number((open.prepare('SELECT COUNT(*) AS n FROM (SELECT 1 FROM ' + quoted + ' LIMIT ' + ask.budget + ')').get() as { n: bigint }).n) : null;
           return { name: table.name, kind: table.type, rowEstimate: count, columns: columns.map((c) => ({ name: c.name, type: c.type || '', nullable: Number(c.nn) === 0 && Number(c.pk) === 0, primaryKey: Number(c.pk) > 0 })) };
         }),
       };
@@ -61,11 +73,16 @@ function readSqlite(Database: typeof import('better-sqlite3'), ask: Ask): ChildA
     statement.raw(true);
     const columns = statement.columns().map((c) => c.name);
     const rows: unknown[][] = [];
+    let cut = false;
     for (const row of statement.iterate() as IterableIterator<unknown[]>) {
       rows.push(row.map(value));
       if (rows.length > ask.limit!) break;
+      if (size > ask.budget) {
+        cut = true;
+        break;
+      }
     }
-    return { columns, rows };
+    return { columns, rows, cut };
   } catch (error) {
     return { error: (error as Error).message, code: (error as { code?: string }).code };
   } finally {
@@ -96,7 +113,7 @@ function readerCommand(): string[] {
 }
 
 /** Runs the reader on `ask` in a process of its own, killed at timeoutMs: a query SQLite runs in this process could not be stopped. */
-function inChild(ask: Omit<Ask, 'bytes'>, timeoutMs: number): Promise<ChildAnswer> {
+function inChild(ask: Omit<Ask, 'bytes' | 'chars' | 'budget'>, timeoutMs: number): Promise<ChildAnswer> {
   const [command, ...args] = readerCommand();
   return new Promise((resolve, reject) => {
     const child = spawn(command!, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(process.env.PAASMAKER_HOME ? { PAASMAKER_HOME: process.env.PAASMAKER_HOME } : {}) } });
@@ -110,7 +127,7 @@ function inChild(ask: Omit<Ask, 'bytes'>, timeoutMs: number): Promise<ChildAnswe
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (errors = (errors + chunk).slice(-4000)));
     child.stdin.on('error', () => {});
-    child.stdin.end(JSON.stringify({ ...ask, bytes: CELL_LIMIT / 2 } satisfies Ask));
+    child.stdin.end(JSON.stringify({ ...ask, bytes: CELL_LIMIT / 2, chars: CELL_LIMIT, budget: ask.mode === 'describe' ? COUNT_CAP : BYTE_BUDGET } satisfies Ask));
     child.once('error', (error) => {
       clearTimeout(timer);
       reject(error);
@@ -133,6 +150,8 @@ function requireFile(path: string): void {
   }
 }
 
+const isCut = (cell: unknown): cell is CutText => typeof cell === 'object' && cell !== null && typeof (cell as CutText).$cut === 'string';
+
 /** One statement on the file opened read-only; a statement that would write is refused before it runs (READ_ONLY). */
 export async function querySqlite(path: string, query: QueryRequest): Promise<QueryResult> {
   const text = queryText(query);
@@ -148,13 +167,13 @@ export async function querySqlite(path: string, query: QueryRequest): Promise<Qu
   const rows = answer.rows ?? [];
   return {
     columns: answer.columns ?? [],
-    rows: rows.slice(0, query.limit).map((row) => row.map(jsonSafe)),
-    truncated: rows.length > query.limit,
+    rows: rows.slice(0, query.limit).map((row) => row.map((cell) => (isCut(cell) ? `${cell.$cut}… (${cell.more} more characters)` : jsonSafe(cell)))),
+    truncated: rows.length > query.limit || answer.cut === true,
     elapsedMs: Date.now() - started,
   };
 }
 
-/** The file's tables and views, their columns (PRAGMA table_info) and COUNT(*) of each table. */
+/** The file's tables and views, their columns (PRAGMA table_info) and COUNT(*) of each table, counted up to COUNT_CAP rows. */
 export async function describeSqlite(path: string): Promise<ServiceSchema> {
   requireFile(path);
   const answer = await inChild({ mode: 'describe', path }, 30_000);
