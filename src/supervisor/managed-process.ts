@@ -3,8 +3,8 @@ import type { DiskSpace } from '../shared/disk-space.js';
 import type { Keeper } from './keeper.js';
 import { LineSplitter } from './line-splitter.js';
 import { LogFile } from './log-file.js';
-import { listeningSockets, socketText } from '../shared/port-holder.js';
-import { groupMembers, killGroup, processStartTime, signalGroup } from './proc.js';
+import { listeningSockets, portHolder, socketText } from '../shared/port-holder.js';
+import { belongsTo, groupMembers, killGroup, processStartTime, signalGroup } from './proc.js';
 import { probe } from './readiness.js';
 import type { JournalEntry, LogLine, ProcessInfo, ProcessSpec, ProcessState } from './types.js';
 
@@ -151,11 +151,24 @@ export class ManagedProcess {
     return exited;
   }
 
+  /** The program listening on this process's port when it is not one of this process's own (undefined when ours, or unknown: no /proc). */
+  private stranger(): { pid: number; command: string } | undefined {
+    const root = this.child?.pid;
+    if (root === undefined) return undefined;
+    // The usual answer, cheaply: the process's own group listens there (the whole machine is read only otherwise).
+    if (listeningSockets(groupMembers(root)).some((socket) => socket.port === this.spec.port)) return undefined;
+    const holder = portHolder(this.spec.port!);
+    return holder && !belongsTo(holder.pid, root) ? holder : undefined;
+  }
+
   private async awaitReady(generation: number): Promise<void> {
     const timeoutMs = (this.spec.health?.timeout ?? 10) * 1000;
     const deadline = Date.now() + timeoutMs;
+    // Another program listening on the port given to this process (taken between its choice and this start):
+    // its answers are not this process's, so it is not ready, and the reason names that program.
+    let stranger: { pid: number; command: string } | undefined;
     while (generation === this.generation && !this.stopping) {
-      if ((await probe(this.spec.port!, this.spec.health?.path)) && (await (this.spec.ready?.() ?? true))) {
+      if ((await probe(this.spec.port!, this.spec.health?.path)) && (await (this.spec.ready?.() ?? true)) && !(stranger = this.stranger())) {
         if (generation !== this.generation || this.stopping) return;
         this.setState('running', { runningSince: Date.now(), readyAfterMs: Date.now() - this.launchedAt, notReady: undefined });
         this.armReset(generation);
@@ -164,7 +177,11 @@ export class ManagedProcess {
       }
       if (Date.now() >= deadline) {
         if (generation !== this.generation) return;
-        const what = this.spec.health?.path ? `${this.spec.health.path} did not answer below 500` : `nothing accepted connections on port ${this.spec.port}`;
+        const what = stranger
+          ? `port ${this.spec.port} is held by another program (pid ${stranger.pid}: ${stranger.command}), not by this process`
+          : this.spec.health?.path
+            ? `${this.spec.health.path} did not answer below 500`
+            : `nothing accepted connections on port ${this.spec.port}`;
         // What the group listens on instead is read before it is killed: the likely fix when it is another port.
         const listening = this.child?.pid ? listeningSockets(groupMembers(this.child.pid)) : [];
         this.info.notReady = { afterMs: timeoutMs, listening };

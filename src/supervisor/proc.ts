@@ -33,6 +33,22 @@ export function groupMembers(pgid: number): number[] {
   return members;
 }
 
+/**
+ * Whether pid belongs to root: root itself, a process of root's group, or
+ * one below root (its parent's parent…, even after it left the group).
+ */
+export function belongsTo(pid: number, root: number): boolean {
+  for (let at = pid, hops = 0; at > 1 && hops < 64; hops++) {
+    if (at === root) return true;
+    const fields = statFields(at);
+    if (!fields) return false;
+    // fields[1] is the parent, fields[2] the process group.
+    if (Number(fields[2]) === root) return true;
+    at = Number(fields[1]);
+  }
+  return false;
+}
+
 export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(-pgid, signal);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Supervisor, type ProcessState } from '../../src/supervisor/index.js';
 import { alive, freePort, loggedPids, nextState, tmpDir, until, zooSpec } from '../helpers/processes.js';
@@ -84,6 +85,20 @@ describe('Supervisor', () => {
     const info = await nextState(supervisor, spec.id, 'backoff');
     expect(info.lastExit?.signal).toBe('SIGKILL');
     expect(readFileSync(spec.logFile, 'utf8')).toMatch(/not ready after 0\.5 s: nothing accepted connections on port/);
+  });
+
+  it('is not ready while another program holds its port, and says which', async () => {
+    const { dir, supervisor } = setup();
+    // The port was free when chosen; another program took it before the process started.
+    const stranger = createServer((socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 8\r\n\r\nstranger'));
+    await new Promise<void>((resolve) => stranger.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => stranger.close(() => resolve())));
+    const port = (stranger.address() as AddressInfo).port;
+    const spec = zooSpec(dir, 'never-listens.mjs', { port, health: { timeout: 0.5 } });
+    supervisor.start(spec);
+    const info = await nextState(supervisor, spec.id, 'backoff');
+    expect(info.lastExit?.signal).toBe('SIGKILL');
+    expect(readFileSync(spec.logFile, 'utf8')).toMatch(new RegExp(`not ready after 0\\.5 s: port ${port} is held by another program \\(pid ${process.pid}: `));
   });
 
   it('stops with SIGTERM, then SIGKILL after the grace period', async () => {
