@@ -27,6 +27,21 @@ function family(env: Record<string, string> = {}): Promise<{ pid: number; grandc
   });
 }
 
+/** A group that ignores SIGTERM, with a child that stays in it and one that left it (setsid); all three ignore SIGTERM. */
+function stubbornFamily(env: Record<string, string> = {}): Promise<{ pid: number; child: number; escaped: number }> {
+  const leader = spawn(process.execPath, [join(zoo, 'stubborn-family.mjs')], { detached: true, stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, ...env } });
+  groups.push(leader.pid!);
+  return new Promise((resolve) => {
+    leader.stdout!.on('data', (chunk: Buffer) => {
+      const match = /pid=(\d+) child=(\d+) escaped=(\d+)/.exec(chunk.toString());
+      if (match) {
+        groups.push(Number(match[3]));
+        resolve({ pid: Number(match[1]), child: Number(match[2]), escaped: Number(match[3]) });
+      }
+    });
+  });
+}
+
 const entry = (pid: number, startTime: string): JournalEntry => ({ id: 'test/web.0', pid, pgid: pid, startTime, command: 'node x' });
 
 describe('reapLeftovers', () => {
@@ -73,6 +88,22 @@ describe('the keeper', () => {
     await until(() => !alive(marked.pid) && !alive(marked.grandchild), 3000, 'the marked processes to die');
     expect(alive(stranger.pid)).toBe(true);
     expect(alive(stranger.grandchild)).toBe(true);
+  });
+
+  it('SIGKILLs a registered group that ignores SIGTERM, and a marked process that left it ignoring SIGTERM too, within 2 s', async () => {
+    const keeper = startKeeper({ ownerToken: 'tok-test-stubborn' });
+    // Registered but unmarked: only the KILL of the registered groups can end it.
+    const registered = await stubbornFamily();
+    // Marked but never registered: only the owner-token sweep can end it, and only with KILL.
+    const marked = await stubbornFamily({ PAASMAKER_OWNER: 'tok-test-stubborn' });
+    keeper.add(registered.pid);
+    const closedAt = Date.now();
+    keeper.close();
+    const pids = [registered.pid, registered.child, marked.pid, marked.child, marked.escaped];
+    await until(() => pids.every((pid) => !alive(pid)), 2_000, 'every stubborn process to die');
+    expect(Date.now() - closedAt).toBeLessThan(2_000);
+    // The registered group's escaped child carries no marker: nothing may find it.
+    expect(alive(registered.escaped)).toBe(true);
   });
 
   it('forgets a group that was removed', async () => {
