@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { processStartTime, reapLeftovers, startKeeper, type JournalEntry } from '../../src/supervisor/index.js';
-import { alive, until, zoo } from '../helpers/processes.js';
+import { alive, tmpDir, until, zoo } from '../helpers/processes.js';
 
 const groups: number[] = [];
 afterEach(() => {
@@ -106,16 +107,49 @@ describe('the keeper', () => {
     expect(alive(registered.escaped)).toBe(true);
   });
 
-  it('forgets a group that was removed', async () => {
+  it('forgets a group that was removed, the first one registered as well as a later one', async () => {
     const keeper = startKeeper();
+    const first = await family();
     const kept = await family();
-    const removed = await family();
+    const last = await family();
+    keeper.add(first.pid);
     keeper.add(kept.pid);
-    keeper.add(removed.pid);
-    keeper.remove(removed.pid);
+    keeper.add(last.pid);
+    keeper.remove(first.pid);
+    keeper.remove(last.pid);
     keeper.close();
     await until(() => !alive(kept.pid), 3000, 'the registered group to die');
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(alive(removed.pid)).toBe(true);
+    expect(alive(first.pid)).toBe(true);
+    expect(alive(last.pid)).toBe(true);
+  });
+
+  it('sends SIGTERM first and waits: an app that takes 300 ms to shut down cleanly gets to finish', async () => {
+    const { dir, cleanup } = tmpDir();
+    try {
+      const done = join(dir, 'shut-down-cleanly');
+      const script = `process.on('SIGTERM', () => setTimeout(() => { require('fs').writeFileSync(${JSON.stringify(done)}, 'yes'); process.exit(0); }, 300)); console.log('ready'); setInterval(() => {}, 1000)`;
+      const app = spawn(process.execPath, ['-e', script], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+      groups.push(app.pid!);
+      await new Promise((resolve) => app.stdout!.once('data', resolve));
+      const keeper = startKeeper();
+      keeper.add(app.pid!);
+      keeper.close();
+      await until(() => !alive(app.pid!), 3000, 'the app to exit');
+      expect(existsSync(done)).toBe(true);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('outlives the signals a terminal or a stray kill sends it (TERM, INT, HUP, QUIT), and still takes the groups down', async () => {
+    const keeper = startKeeper();
+    const registered = await family();
+    keeper.add(registered.pid);
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const) process.kill(keeper.pid!, signal);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(alive(keeper.pid!)).toBe(true);
+    keeper.close();
+    await until(() => !alive(registered.pid) && !alive(registered.grandchild), 3000, 'the registered group to die');
   });
 });
