@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { groupMembers, killGroup } from '../../src/supervisor/proc.js';
 import { processStartTime, reapLeftovers, startKeeper, type JournalEntry } from '../../src/supervisor/index.js';
 import { alive, tmpDir, until, zoo } from '../helpers/processes.js';
 
@@ -43,6 +44,26 @@ function stubbornFamily(env: Record<string, string> = {}): Promise<{ pid: number
   });
 }
 
+function readFileSafe(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Zombie processes whose group is pgid. */
+function zombiesOf(pgid: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      const stat = readFileSafe(`/proc/${name}/stat`);
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return fields[0] === 'Z' && Number(fields[2]) === pgid;
+    })
+    .map(Number);
+}
+
 const entry = (pid: number, startTime: string): JournalEntry => ({ id: 'test/web.0', pid, pgid: pid, startTime, command: 'node x' });
 
 describe('reapLeftovers', () => {
@@ -71,9 +92,54 @@ describe('reapLeftovers', () => {
     await until(() => !alive(grandchild), 3000, 'the grandchild to die');
   });
 
+  it('has the whole group dead by the time it resolves', async () => {
+    const { pid, grandchild } = await family();
+    await reapLeftovers([entry(pid, processStartTime(pid)!)]);
+    expect(groupMembers(pid)).toEqual([]);
+    expect(alive(pid) || alive(grandchild)).toBe(false);
+  });
+
+  it('kills a journaled process that is not its group leader alone: the rest of its group is not ours to touch', async () => {
+    const { pid, grandchild } = await family();
+    const result = await reapLeftovers([{ id: 'test/web.0', pid: grandchild, pgid: pid, startTime: processStartTime(grandchild)!, command: 'node x' }]);
+    expect(result.reaped).toHaveLength(1);
+    await until(() => !alive(grandchild), 3000, 'the journaled process to die');
+    expect(alive(pid)).toBe(true);
+  });
+
   it('reports entries that are simply gone', async () => {
     const result = await reapLeftovers([entry(2 ** 22 - 3, '12345')]);
     expect(result.gone).toHaveLength(1);
+  });
+});
+
+describe('process groups', () => {
+  it('a group lists its live members only: not other groups, not a zombie', async () => {
+    const { pid, grandchild } = await family();
+    expect(groupMembers(pid).sort((a, b) => a - b)).toEqual([pid, grandchild].sort((a, b) => a - b));
+    // sh execs into sleep, which never reaps the child that exited before it: a zombie in the group.
+    const shell = spawn('/bin/sh', ['-c', '(exit 0) & exec sleep 30'], { detached: true, stdio: 'ignore' });
+    groups.push(shell.pid!);
+    await until(() => readFileSafe(`/proc/${shell.pid}/comm`).startsWith('sleep'), 3000, 'sh to exec sleep');
+    await until(() => zombiesOf(shell.pid!).length === 1, 3000, 'the zombie');
+    expect(groupMembers(shell.pid!)).toEqual([shell.pid]);
+  });
+
+  it('killGroup: SIGTERM, the grace, then SIGKILL for a group that ignores SIGTERM; it resolves once the group is empty', async () => {
+    const stubborn = await stubbornFamily();
+    const started = Date.now();
+    await killGroup(stubborn.pid, 400);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    expect(groupMembers(stubborn.pid)).toEqual([]);
+    expect(alive(stubborn.pid) || alive(stubborn.child)).toBe(false);
+  });
+
+  it('killGroup: a group that ends on SIGTERM is not made to wait out the grace', async () => {
+    const { pid } = await family();
+    const started = Date.now();
+    await killGroup(pid, 20_000);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(groupMembers(pid)).toEqual([]);
   });
 });
 
