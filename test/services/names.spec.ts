@@ -45,6 +45,10 @@ describe('service passwords', () => {
       expect(existsSync(file)).toBe(false);
       expect(servicePassword(home, 'my-plugin', 'shop__db')).not.toBe(password);
       expect(() => servicePassword(home, 'x', '../escape')).toThrow();
+      // Forgetting one that was never made (or twice) is no error.
+      forgetPassword(home, 'my-plugin', 'shop__db');
+      forgetPassword(home, 'my-plugin', 'shop__db');
+      forgetPassword(home, 'postgres', 'never__made');
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
