@@ -99,11 +99,11 @@ describe('reapLeftovers', () => {
     expect(alive(pid) || alive(grandchild)).toBe(false);
   });
 
-  it('kills a journaled process that is not its group leader alone: the rest of its group is not ours to touch', async () => {
-    const { pid, grandchild } = await family();
-    const result = await reapLeftovers([{ id: 'test/web.0', pid: grandchild, pgid: pid, startTime: processStartTime(grandchild)!, command: 'node x' }]);
+  it('kills a journaled process that is not its group leader alone, even one that ignores SIGTERM: the rest of its group is not ours to touch', async () => {
+    const { pid, child } = await stubbornFamily();
+    const result = await reapLeftovers([{ id: 'test/web.0', pid: child, pgid: pid, startTime: processStartTime(child)!, command: 'node x' }]);
     expect(result.reaped).toHaveLength(1);
-    await until(() => !alive(grandchild), 3000, 'the journaled process to die');
+    await until(() => !alive(child), 3000, 'the journaled process to die');
     expect(alive(pid)).toBe(true);
   });
 
