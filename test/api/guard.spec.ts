@@ -79,7 +79,7 @@ describe('the API guard', () => {
       expect(answer.json.code).toBe('FORBIDDEN');
       expect(answer.json.error).toMatch(headers.host ? /^Host ".*" is not this machine$/ : /^Origin ".*" is not allowed$/);
     }
-    for (const headers of [{}, { origin: `http://127.0.0.1:${port}` }, { host: `localhost:${port}`, origin: `http://localhost:${port}` }, { host: `paasmaker.localhost:${port}`, origin: `http://paasmaker.localhost:${port}` }, { host: 'paasmaker' }, { host: `[::1]:${port}` }]) {
+    for (const headers of [{}, { origin: `http://127.0.0.1:${port}` }, { host: `localhost:${port}`, origin: `http://localhost:${port}` }, { host: `paasmaker.localhost:${port}`, origin: `http://paasmaker.localhost:${port}` }, { host: 'paasmaker' }, { host: `[::1]:${port}`, origin: `http://[::1]:${port}` }]) {
       expect((await status(headers)).status, JSON.stringify(headers)).toBe(200);
     }
     // The socket's owner too: a page cannot reach it through a foreign Origin.
