@@ -137,7 +137,7 @@ describe('the API guard', () => {
   });
 
   it("a role in one workspace: that workspace's apps and jobs, 403 naming the other workspace, 404 for what does not exist", async () => {
-    const { port, blueToken } = await setup();
+    const { port, socket, blueToken } = await setup();
     const get = (path: string) => tcpRequest(port, 'GET', path, { token: blueToken });
     expect((await get('/api/v1/apps/blue')).status).toBe(200);
     const red = await get('/api/v1/apps/red');
@@ -146,6 +146,15 @@ describe('the API guard', () => {
     expect(red.json.hint).toContain('paasmaker role assign wanda ROLE --workspace red');
     expect((await get('/api/v1/apps/nope')).json.code).toBe('APP_NOT_FOUND');
     expect((await tcpRequest(port, 'POST', '/api/v1/apps/red/restart', { token: blueToken, body: {} })).status).toBe(403);
+    // A job is checked in its app's workspace.
+    const jobs = (await apiRequest(socket, 'GET', '/api/v1/jobs')).json as Array<{ id: string; app: string }>;
+    const redJob = jobs.find((job) => job.app === 'red')!;
+    const blueJob = jobs.find((job) => job.app === 'blue')!;
+    const redAnswer = await get(`/api/v1/jobs/${redJob.id}`);
+    expect(redAnswer).toMatchObject({ status: 403, json: { code: 'FORBIDDEN' } });
+    expect(redAnswer.json.error).toContain('in workspace "red"');
+    expect((await get(`/api/v1/jobs/${blueJob.id}`)).status).toBe(200);
+    expect((await get('/api/v1/jobs/nope')).status).toBe(404);
   });
 
   it("listings hold only what the caller may see: a role in blue lists blue's apps and processes; a viewer everywhere and the owner list both", async () => {
