@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CliProcess, examples, psJson, repoRoot, runCli, tempHome, until } from '../helpers/cli.js';
+import { apiRequest, CliProcess, examples, psJson, repoRoot, runCli, tempHome, until } from '../helpers/cli.js';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -18,9 +18,9 @@ function start(dir: string) {
   return { home, up };
 }
 
-function get(port: number, host: string, accept = '*/*'): Promise<{ status: number; body: string }> {
+function get(port: number, host: string, accept = '*/*', path = '/'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', headers: { host, accept }, agent: false }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host, accept }, agent: false }, (res) => {
       let body = '';
       res.on('data', (chunk) => (body += chunk));
       res.on('end', () => resolve({ status: res.statusCode!, body }));
@@ -113,6 +113,28 @@ describe('paasmaker up with the router', () => {
     expect(row!.rps).toBeGreaterThan(0);
     const text = await runCli(['stats'], { home });
     expect(text.stdout).toMatch(/^hello-node\s+web\s+13\s/m);
+  });
+
+  it('counts 5xx answers in their class: a 500 and a 502 through stats --json and the API', async () => {
+    const { home, up } = start(join(repoRoot, 'test', 'fixtures', 'projects', 'statuses'));
+    await up.waitForOutput(/open (?:https:\/\/\S+ \(or )?http:\/\/statuses\.localhost:\d+\//);
+    const port = routerPort(up.output);
+    const answers = [];
+    for (const path of ['/', '/', '/404', '/500', '/502']) answers.push((await get(port, 'statuses.localhost', '*/*', path)).status);
+    expect(answers).toEqual([200, 200, 404, 500, 502]);
+    const expected = { app: 'statuses', instance: 'web', requests: 5, s2xx: 2, s3xx: 0, s4xx: 1, s5xx: 2 };
+    const rows = await until(async () => {
+      const parsed = JSON.parse((await runCli(['stats', '--json'], { home })).stdout) as Array<Record<string, unknown>>;
+      return parsed[0]?.requests === 5 ? parsed : undefined;
+    }, 5000, 'the traffic tick');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject(expected);
+    const api = await apiRequest(join(home, 'run', `up-${up.pid}.sock`), 'GET', '/api/v1/stats?app=statuses');
+    expect(api.status).toBe(200);
+    expect(api.json).toHaveLength(1);
+    expect(api.json[0]).toMatchObject(expected);
+    const text = await runCli(['stats'], { home });
+    expect(text.stdout).toMatch(/^statuses\s+web\s+5\s+\S+\s+2\s+0\s+1\s+2\s/m);
   });
 
   it('doctor finds the router and DNS responder where the running up put them; with none running, says what to fix', async () => {

@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, bin, examples, psJson, runCli, tempHome, until } from '../helpers/cli.js';
+import { alive, bin, examples, psJson, repoRoot, runCli, tempHome, until } from '../helpers/cli.js';
 import { haveTmux, openTerminal } from '../helpers/tmux.js';
 
 // `paasmaker up` in a real terminal: tmux gives it one, 120×40.
@@ -45,6 +45,23 @@ describe.skipIf(!haveTmux)('the terminal UI in a real terminal', () => {
     await until(() => screen().includes('EXIT=0'), 10_000, 'paasmaker to exit 0');
     expect(screen()).toContain('hello-node stopped');
     expect(alive(pid)).toBe(false);
+  });
+
+  it('a crash-looping app: its row reads backoff, built by the platform\'s own feed', async () => {
+    const { home, cleanup } = tempHome();
+    const command = `env -u CI PAASMAKER_HOME=${home} PAASMAKER_PROXY_PORT=0 PAASMAKER_DNS_PORT=0 PAASMAKER_TLS_PORT=0 ${bin} up ${join(repoRoot, 'test', 'fixtures', 'projects', 'crashy')}; echo EXIT=$?; sleep 60`;
+    const terminal = openTerminal(home, 'pm-tui-crashy', command);
+    cleanups.push(() => {
+      terminal.close();
+      cleanup();
+    });
+    const { screen } = terminal;
+    await until(() => /web\.0\s+↻ backoff/.test(screen()), 15_000, 'the web row in backoff');
+    expect(screen()).not.toMatch(/web\.0\s+● running/);
+    // The platform says the same (between two tries it may be starting for a moment).
+    await until(async () => (await psJson(home))[0]?.state === 'backoff', 10_000, 'ps to say backoff');
+    terminal.keys('q');
+    await until(() => screen().includes('EXIT=0'), 10_000, 'paasmaker to exit 0');
   });
 
   it('in a terminal while the daemon runs: the UI holds this project only; Ctrl-C stops it, exits 130 as for SIGINT, and the others run on', async () => {

@@ -103,6 +103,21 @@ describe('paasmaker up', () => {
     expect(await second.wait()).toBe(143);
   });
 
+  it('kill -9 of paasmaker: an app, its child and a grandchild that left the group, all ignoring SIGTERM, are dead within 2 s', async () => {
+    const { home, up } = setup();
+    const server = up(join(repoRoot, 'test', 'fixtures', 'projects', 'stubborn'));
+    await server.waitForOutput('stubborn is up');
+    const match = await until(() => /stubborn pid=(\d+) child=(\d+) escaped=(\d+)/.exec(server.output), 10_000, 'the stubborn app to print its pids');
+    const pids = [match[1], match[2], match[3]].map(Number);
+    for (const pid of pids) expect(alive(pid)).toBe(true);
+
+    server.signal('SIGKILL');
+    const killedAt = Date.now();
+    await until(() => pids.every((pid) => !alive(pid)), 2_000, 'every stubborn process to die');
+    expect(Date.now() - killedAt).toBeLessThan(2_000);
+    expect((await psJson(home)).every((row) => row.state === 'stopped')).toBe(true);
+  });
+
   it('down from another terminal stops a running up (with SIGTERM, so it exits 143)', async () => {
     const { home, up } = setup();
     const dir = join(examples, 'procfile-app');

@@ -1,5 +1,8 @@
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assertSafe, myIdent, pgIdent, resourceName } from '../../src/services/names.js';
+import { assertSafe, forgetPassword, myIdent, pgIdent, resourceName, servicePassword } from '../../src/services/names.js';
 
 describe('service resource names', () => {
   it('derives plain identifiers from app, service and branch', () => {
@@ -24,5 +27,30 @@ describe('service resource names', () => {
     }
     expect(pgIdent('shop__db')).toBe('"shop__db"');
     expect(myIdent('shop__db')).toBe('`shop__db`');
+  });
+});
+
+describe('service passwords', () => {
+  it('are made once, 256 random bits, kept in a 0600 file in a 0700 folder under secrets/, and forgotten on request', () => {
+    const home = mkdtempSync(join(tmpdir(), 'pm-secrets-'));
+    try {
+      const password = servicePassword(home, 'my-plugin', 'shop__db');
+      expect(password).toMatch(/^[0-9a-f]{64}$/);
+      const file = join(home, 'secrets', 'my_plugin', 'shop__db');
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(statSync(join(home, 'secrets', 'my_plugin')).mode & 0o777).toBe(0o700);
+      expect(servicePassword(home, 'my-plugin', 'shop__db')).toBe(password);
+      expect(servicePassword(home, 'my-plugin', 'shop__cache')).not.toBe(password);
+      forgetPassword(home, 'my-plugin', 'shop__db');
+      expect(existsSync(file)).toBe(false);
+      expect(servicePassword(home, 'my-plugin', 'shop__db')).not.toBe(password);
+      expect(() => servicePassword(home, 'x', '../escape')).toThrow();
+      // Forgetting one that was never made (or twice) is no error.
+      forgetPassword(home, 'my-plugin', 'shop__db');
+      forgetPassword(home, 'my-plugin', 'shop__db');
+      forgetPassword(home, 'postgres', 'never__made');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { chmodSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -35,6 +35,21 @@ describe('State', () => {
     const db2 = new Database(file);
     expect(db2.prepare('SELECT version FROM schema_migrations').all()).toEqual(versions);
     db2.close();
+  });
+
+  it('a state.db that is a directory, or not a regular file, is refused with STATE_DAMAGED naming it; and what it points to is left as it was', () => {
+    const { home, cleanup } = tempHome();
+    cleanups.push(cleanup);
+    const folder = join(home, 'state.db');
+    mkdirSync(folder);
+    expect(() => State.open(folder)).toThrow(expect.objectContaining({ code: 'STATE_DAMAGED', message: expect.stringContaining('is a directory') }));
+    // A symbolic link (to a file someone keeps elsewhere): not a regular file.
+    const elsewhere = join(home, 'elsewhere.db');
+    writeFileSync(elsewhere, 'mine');
+    const link = join(home, 'linked.db');
+    symlinkSync(elsewhere, link);
+    expect(() => State.open(link)).toThrow(expect.objectContaining({ code: 'STATE_DAMAGED', message: expect.stringContaining('is not a regular file') }));
+    expect(readFileSync(elsewhere, 'utf8')).toBe('mine');
   });
 
   it('state.db and its -wal and -shm files are readable by their owner only (0600), and older ones are tightened when opened', () => {
