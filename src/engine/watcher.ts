@@ -7,11 +7,18 @@ import ignore from 'ignore';
 const ALWAYS_IGNORED = ['.git/', 'node_modules/', '__pycache__/', '.venv/', 'venv/', '*.pyc', '.DS_Store', '*.swp', '*.swx', '*~', '.#*', '#*#', '.paasmaker/'];
 
 /**
- * Quiet time that ends a burst: an editor's save (a backup renamed, the file
- * written) or a checkout's files come within a few ms of each other, and every
- * ms of it is added to each reload.
+ * Quiet time that ends a save: an editor's (a backup renamed, the file
+ * written) comes within a few ms, and every ms of the wait is added to each
+ * reload.
  */
 const DEBOUNCE_MS = 30;
+/**
+ * Quiet time that ends a burst of more files than a save touches (a checkout,
+ * a generator, a build writing many): their events can come further apart on
+ * a busy machine, and one reload of the whole burst is worth a longer wait.
+ */
+const BURST_DEBOUNCE_MS = 150;
+const SAVE_FILES = 3;
 
 export interface WatchOptions {
   /** The project folder. */
@@ -92,7 +99,8 @@ export class ProjectWatcher {
     if (this.changed.size === 1) this.firstAt = now;
     clearTimeout(this.timer);
     // Wait for quiet, but never more than a second after the first change.
-    const wait = Math.min(this.options.debounceMs ?? DEBOUNCE_MS, Math.max(0, this.firstAt + 1000 - now));
+    const quiet = this.options.debounceMs ?? (this.changed.size > SAVE_FILES ? BURST_DEBOUNCE_MS : DEBOUNCE_MS);
+    const wait = Math.min(quiet, Math.max(0, this.firstAt + 1000 - now));
     this.timer = setTimeout(() => this.flush(), wait);
   }
 

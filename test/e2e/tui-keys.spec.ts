@@ -55,7 +55,7 @@ describe.skipIf(!haveTmux)('the terminal UI, by its keys', () => {
     const dnsPort = taken.address().port;
     const { terminal } = upInTerminal({ width: 120, height: 40 }, `PAASMAKER_DNS_PORT=${dnsPort}`);
     const { screen, keys, type } = terminal;
-    await until(() => paneLines(screen()).includes('line 600') && /tuikeys\s+https:\/\/tuikeys\.localhost:\d+\/\s+2 running · 0 failing/.test(screen()), 20_000, 'the header with both running, the last line shown');
+    await until(() => paneLines(screen()).includes('line 600') && /tuikeys\s+https:\/\/tuikeys\.localhost:\d+\/\s+2 running · 0 failing/.test(screen()), 45_000, 'the header with both running, the last line shown');
     expect(screen()).toContain(`⚠ the DNS responder for *.local.paasmaker could not use 127.0.0.1:${dnsPort} (taken)`);
 
     keys('g');
@@ -92,7 +92,7 @@ describe.skipIf(!haveTmux)('the terminal UI, by its keys', () => {
 
     keys('t');
     await until(() => /^\d\d:\d\d:\d\d \S+\s+│ /m.test(screen()), 5000, 'timestamps');
-  });
+  }, 90_000);
 
   it('at 80 columns: RESTARTS stays; s stops the selected process alone, S starts it again', async () => {
     const { home, terminal } = upInTerminal({ width: 80, height: 30 });
