@@ -11,8 +11,12 @@ import { forgetPassword, myIdent, resourceName, servicePassword, sqlString } fro
 import { retry, runClient } from '../run-client.js';
 import { busySideNames, SIDE_SUFFIX, sideNameOf, sideNames } from '../side-names.js';
 import type { Credentials, DataStep, ServiceContext, ServicePlugin, ServiceRequest } from '../types.js';
-import { describeIn, queryIn, type MyTarget } from './mysql-query.js';
+import type { MyTarget } from './mysql-query.js';
 import { forgetReader, myReader, oneAtATime, readerName, readerOf, type Reader } from '../readers.js';
+
+// The query tools (and mysql2) are loaded on the first query: a daemon that never runs one does not hold them.
+const queryIn = async (...args: Parameters<typeof import('./mysql-query.js').queryIn>) => (await import('./mysql-query.js')).queryIn(...args);
+const describeIn = async (...args: Parameters<typeof import('./mysql-query.js').describeIn>) => (await import('./mysql-query.js')).describeIn(...args);
 
 /** How to reach a server as its administrator with the mariadb (or mysql) client. */
 interface MyAdmin {

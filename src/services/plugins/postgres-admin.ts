@@ -2,6 +2,9 @@ import { pgIdent } from '../names.js';
 import { runClient } from '../run-client.js';
 
 /** How to reach a server as its administrator with psql (pg_dump and pg_restore take the same arguments). */
+/** PostgreSQL's longest name (NAMEDATALEN - 1). */
+export const PG_NAME_MAX = 63;
+
 export interface PgAdmin {
   psql: string;
   args: string[];

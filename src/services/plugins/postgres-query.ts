@@ -5,10 +5,8 @@ import { pgIdent, resourceName, sqlString } from '../names.js';
 import { BYTE_BUDGET, jsonSafe, ONE_STATEMENT, queryFailed, queryText, queryTimedOut, readOnlyError, sizeOf } from '../query.js';
 import { oneAtATime, pgReader, readerOf, type Reader } from '../readers.js';
 import type { QueryRequest, QueryResult, ServiceContext, ServiceRequest, ServiceSchema } from '../types.js';
-import { psql, type PgAdmin } from './postgres-admin.js';
+import { PG_NAME_MAX, psql, type PgAdmin } from './postgres-admin.js';
 
-/** PostgreSQL's longest name (NAMEDATALEN - 1). */
-export const PG_NAME_MAX = 63;
 /** The longest a query waits for a lock before it gives up (less when its own time limit is shorter). */
 const LOCK_TIMEOUT_MS = 1000;
 /** SQLSTATE 28P01 invalid_password: the reader's password changed (its secret was lost). */

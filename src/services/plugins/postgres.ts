@@ -8,12 +8,15 @@ import { ManagedServer, type ServerEndpoint } from '../managed-server.js';
 import { forgetPassword, pgIdent, resourceName, servicePassword, sqlString } from '../names.js';
 import { retry, runClient } from '../run-client.js';
 import type { Credentials, ServiceContext, ServicePlugin, ServiceRequest } from '../types.js';
-import { createDatabase, psql, type PgAdmin } from './postgres-admin.js';
+import { createDatabase, PG_NAME_MAX, psql, type PgAdmin } from './postgres-admin.js';
 import { checkIn, cloneIn, dumpIn, restoreIn, sweepSides } from './postgres-data.js';
-import { describeIn, PG_NAME_MAX, queryIn } from './postgres-query.js';
 import { forgetReader, pgReader, readerName } from '../readers.js';
 
 const SUPERUSER = 'paasmaker';
+
+// The query tools (and pg, pg-cursor) are loaded on the first query: a daemon that never runs one does not hold them.
+const queryIn = async (...args: Parameters<typeof import('./postgres-query.js').queryIn>) => (await import('./postgres-query.js')).queryIn(...args);
+const describeIn = async (...args: Parameters<typeof import('./postgres-query.js').describeIn>) => (await import('./postgres-query.js')).describeIn(...args);
 
 /** A role and a database of the same name, owned by it, closed to everyone else. Idempotent. */
 async function provisionInto(admin: PgAdmin, plugin: string, request: ServiceRequest, context: ServiceContext): Promise<Credentials> {
