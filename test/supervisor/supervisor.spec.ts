@@ -90,7 +90,10 @@ describe('Supervisor', () => {
   it('is not ready while another program holds its port, and says which', async () => {
     const { dir, supervisor } = setup();
     // The port was free when chosen; another program took it before the process started.
-    const stranger = createServer((socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 8\r\n\r\nstranger'));
+    const stranger = createServer((socket) => {
+      socket.on('error', () => undefined); // the readiness probe hangs up as soon as it connects
+      socket.end('HTTP/1.1 200 OK\r\ncontent-length: 8\r\n\r\nstranger');
+    });
     await new Promise<void>((resolve) => stranger.listen(0, '127.0.0.1', resolve));
     cleanups.push(() => new Promise<void>((resolve) => stranger.close(() => resolve())));
     const port = (stranger.address() as AddressInfo).port;
