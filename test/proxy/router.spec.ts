@@ -253,6 +253,19 @@ describe('Router', () => {
     expect(sample!.p50).toBeGreaterThanOrEqual(0);
     expect(r.traffic.drain()).toEqual([]);
   });
+
+  it("counts no traffic for the platform's own routes (the console), only for apps", async () => {
+    const port = await app('console');
+    const r = await router();
+    r.table.setApp('paasmaker', { hostnames: ['paasmaker.localhost'], upstreams: [running('paasmaker/console', port)], internal: true });
+    r.table.setApp('shop', { hostnames: ['shop.localhost'], upstreams: [running('shop/web.0', port)] });
+    for (let i = 0; i < 3; i++) expect((await call(r.port, { host: 'paasmaker.localhost' })).status).toBe(200);
+    expect((await call(r.port, { host: 'shop.localhost' })).status).toBe(200);
+    // The shop's request is counted once its answer is done; the console's three, answered before it, never are.
+    const samples: Array<{ app: string; requests: number }> = [];
+    await until(() => (samples.push(...r.traffic.drain()), samples.some((sample) => sample.app === 'shop')));
+    expect(samples.map(({ app, requests }) => ({ app, requests }))).toEqual([{ app: 'shop', requests: 1 }]);
+  });
 });
 
 async function until(test: () => boolean, timeoutMs = 5000): Promise<void> {
