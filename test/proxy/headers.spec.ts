@@ -83,6 +83,7 @@ describe('the head an app is sent', () => {
     expect(named(added, 'host')).toEqual(['a2.localhost']);
     const none = upstreamRequestHead(request('GET /x HTTP/1.0\r\n\r\n'), '127.0.0.1');
     expect(named(none, 'host')).toEqual([]);
+    expect(named(none, 'x-forwarded-host')).toEqual(['']);
   });
 });
 

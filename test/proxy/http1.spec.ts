@@ -102,4 +102,16 @@ describe('HTTP/1.1 framing', () => {
     expect(untilClose.take(Buffer.from('HTTP/1.1 200 OK\r\n'))).toBe(17);
     expect(untilClose.done).toBe(false);
   });
+  it('tells a bad Transfer-Encoding from one not implemented, and reads 14- and 4-letter headers as themselves', () => {
+    for (const coding of ['chunked, chunked', '', ',']) expect(() => head(`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ${coding}\r\n\r\n`), coding).toThrow(/bad Transfer-Encoding/);
+    expect(() => head('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n')).toThrow(/may only be chunked/);
+    expect(head('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked,\r\n\r\n').chunked).toBe(true);
+    expect(head('GET / HTTP/1.1\r\nAccept-Charset: utf-8\r\nHost: a\r\nFrom: b\r\nDate: c\r\nTransfer-Encodin: x\r\n\r\n')).toMatchObject({ host: 'a', contentLength: 0, chunked: false });
+  });
+
+  it('ends a chunked body where its last chunk ends, leaving the next request in the same buffer alone', () => {
+    const framing = new BodyFraming({ contentLength: undefined, chunked: true });
+    expect(framing.take(Buffer.from('3\r\nabc\r\n0\r\n\r\nGET / HTTP/1.1\r\n'), 0)).toBe(13);
+    expect(framing.done).toBe(true);
+  });
 });
