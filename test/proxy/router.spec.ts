@@ -245,13 +245,15 @@ describe('Router', () => {
     const port = await app('shop');
     const r = await router();
     r.table.setApp('shop', { hostnames: ['shop.localhost'], upstreams: [running('shop/web.0', port)] });
+    const began = performance.now();
     for (let i = 0; i < 5; i++) await call(r.port, { host: 'shop.localhost', method: 'POST', body: Buffer.from('hello') });
     await new Promise((resolve) => setTimeout(resolve, 50));
     const [sample] = r.traffic.drain();
     expect(sample).toMatchObject({ app: 'shop', instance: 'web', requests: 5, statuses: [0, 0, 5, 0, 0, 0], bytesIn: 25 });
     expect(sample!.bytesOut).toBeGreaterThan(5 * 100);
     expect(sample!.p50).toBeGreaterThanOrEqual(0);
-    expect(sample!.p99).toBeLessThan(30_000);
+    // Each latency is measured from its own request's start: none is longer than the test so far.
+    expect(sample!.p99).toBeLessThanOrEqual(performance.now() - began);
     expect(r.traffic.drain()).toEqual([]);
   });
 
