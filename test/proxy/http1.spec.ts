@@ -78,4 +78,40 @@ describe('HTTP/1.1 framing', () => {
     }
     expect(head('GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, x-custom\r\n\r\n').keepAlive).toBe(true);
   });
+  it('refuses an HTTP/1.1 request without a Host, and one with an empty or too long Content-Length', () => {
+    expect(() => head('GET / HTTP/1.1\r\nX-A: 1\r\n\r\n')).toThrow(/without a Host header/);
+    expect(() => head('POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n')).toThrow(/bad Content-Length/);
+    expect(() => head('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5,\r\n\r\n')).toThrow(/bad Content-Length/);
+    expect(() => head('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1234567890123456\r\n\r\n')).toThrow(/bad Content-Length/);
+    expect(head('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 123456789012345\r\n\r\n').contentLength).toBe(123456789012345);
+  });
+
+  it('reads a request after the blank line an old client sends between requests, and upgrade and persistence only as declared', () => {
+    expect(head('\r\nGET /after HTTP/1.1\r\nHost: a\r\n\r\n')).toMatchObject({ method: 'GET', path: '/after', host: 'a' });
+    expect(head('GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\n\r\n').upgrade).toBe(false);
+    expect(head('GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n').upgrade).toBe(false);
+    expect(head('GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n').keepAlive).toBe(false);
+    expect(head('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n').keepAlive).toBe(true);
+  });
+
+  it('reads a response whose coding does not end in chunked as running until the close, and a chunked one as chunked', () => {
+    expect(responseHead('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 9\r\n\r\n')).toMatchObject({ chunked: false, contentLength: undefined });
+    expect(responseHead('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n')).toMatchObject({ chunked: true, contentLength: undefined });
+    expect(responseHead('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n')).toMatchObject({ close: false, contentLength: 0 });
+    const untilClose = new BodyFraming({ contentLength: undefined, chunked: false }, true);
+    expect(untilClose.take(Buffer.from('HTTP/1.1 200 OK\r\n'))).toBe(17);
+    expect(untilClose.done).toBe(false);
+  });
+  it('tells a bad Transfer-Encoding from one not implemented, and reads 14- and 4-letter headers as themselves', () => {
+    for (const coding of ['chunked, chunked', '', ',']) expect(() => head(`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ${coding}\r\n\r\n`), coding).toThrow(/bad Transfer-Encoding/);
+    expect(() => head('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n')).toThrow(/may only be chunked/);
+    expect(head('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked,\r\n\r\n').chunked).toBe(true);
+    expect(head('GET / HTTP/1.1\r\nAccept-Charset: utf-8\r\nHost: a\r\nFrom: b\r\nDate: c\r\nTransfer-Encodin: x\r\n\r\n')).toMatchObject({ host: 'a', contentLength: 0, chunked: false });
+  });
+
+  it('ends a chunked body where its last chunk ends, leaving the next request in the same buffer alone', () => {
+    const framing = new BodyFraming({ contentLength: undefined, chunked: true });
+    expect(framing.take(Buffer.from('3\r\nabc\r\n0\r\n\r\nGET / HTTP/1.1\r\n'), 0)).toBe(13);
+    expect(framing.done).toBe(true);
+  });
 });

@@ -245,13 +245,29 @@ describe('Router', () => {
     const port = await app('shop');
     const r = await router();
     r.table.setApp('shop', { hostnames: ['shop.localhost'], upstreams: [running('shop/web.0', port)] });
+    const began = performance.now();
     for (let i = 0; i < 5; i++) await call(r.port, { host: 'shop.localhost', method: 'POST', body: Buffer.from('hello') });
     await new Promise((resolve) => setTimeout(resolve, 50));
     const [sample] = r.traffic.drain();
     expect(sample).toMatchObject({ app: 'shop', instance: 'web', requests: 5, statuses: [0, 0, 5, 0, 0, 0], bytesIn: 25 });
     expect(sample!.bytesOut).toBeGreaterThan(5 * 100);
     expect(sample!.p50).toBeGreaterThanOrEqual(0);
+    // Each latency is measured from its own request's start: none is longer than the test so far.
+    expect(sample!.p99).toBeLessThanOrEqual(performance.now() - began);
     expect(r.traffic.drain()).toEqual([]);
+  });
+
+  it("counts no traffic for the platform's own routes (the console), only for apps", async () => {
+    const port = await app('console');
+    const r = await router();
+    r.table.setApp('paasmaker', { hostnames: ['paasmaker.localhost'], upstreams: [running('paasmaker/console', port)], internal: true });
+    r.table.setApp('shop', { hostnames: ['shop.localhost'], upstreams: [running('shop/web.0', port)] });
+    for (let i = 0; i < 3; i++) expect((await call(r.port, { host: 'paasmaker.localhost' })).status).toBe(200);
+    expect((await call(r.port, { host: 'shop.localhost' })).status).toBe(200);
+    // The shop's request is counted once its answer is done; the console's three, answered before it, never are.
+    const samples: Array<{ app: string; requests: number }> = [];
+    await until(() => (samples.push(...r.traffic.drain()), samples.some((sample) => sample.app === 'shop')));
+    expect(samples.map(({ app, requests }) => ({ app, requests }))).toEqual([{ app: 'shop', requests: 1 }]);
   });
 });
 

@@ -31,4 +31,13 @@ describe('traffic counters', () => {
     // About 9% of a fair sample is fast: the median is the slow stretch's.
     expect(sample).toMatchObject({ requests: 22_048, bytesIn: 22_048, bytesOut: 22_048, p50: 1000, p90: 1000, p99: 1000 });
   });
+  it('keep each app and instance type apart however their requests alternate, and count 100 as 1xx', () => {
+    const counters = new TrafficCounters();
+    for (const [app, instance] of [['shop', 'web'], ['blog', 'web'], ['blog', 'web'], ['shop', 'api'], ['shop', 'web']] as const) counters.record(app, instance, 200, 1, 1, 1);
+    counters.record('shop', 'api', 100, 0, 0, 1);
+    const counts = Object.fromEntries(counters.drain().map((sample) => [`${sample.app}/${sample.instance}`, sample.requests]));
+    expect(counts).toEqual({ 'shop/web': 2, 'blog/web': 2, 'shop/api': 2 });
+    counters.record('shop', 'api', 100, 0, 0, 1);
+    expect(counters.drain()[0]!.statuses).toEqual([0, 1, 0, 0, 0, 0]);
+  });
 });
