@@ -300,6 +300,13 @@ const enum Chunk {
  * slices of what came in (an app's answer going on over HTTP/2, which frames
  * bodies itself: extensions and trailers are dropped there).
  */
+/** The parts of a chunk extension: its name, its value, the end of a quoted value. */
+const enum Extension {
+  Name,
+  Value,
+  AfterQuoted,
+}
+
 export class ChunkedScanner {
   private state = Chunk.Size;
   private size = 0;
@@ -309,6 +316,9 @@ export class ChunkedScanner {
   /** Inside a quoted chunk extension value, and just after a backslash in one. */
   private quoted = false;
   private escaped = false;
+  /** Which part of a chunk extension comes, and how many bytes of its name or value came. */
+  private extension = Extension.Name;
+  private extensionLength = 0;
   /** The current trailer line has had its colon. */
   private colon = false;
 
@@ -340,20 +350,32 @@ export class ChunkedScanner {
           break;
         }
         case Chunk.Extension: {
-          // ;name=value;name="quoted value", as strictly as Node reads them: no whitespace around
-          // the separators, no control characters, no raw bytes above 0x7e.
+          // ;name=value;name="quoted value", as strictly as Node reads them: a token for each name, a
+          // token or a quoted string for each value, no whitespace around the separators, no control
+          // characters, no raw bytes above 0x7e. Anything else is refused here rather than passed on
+          // for the app to read differently.
           const byte = buffer[i]!;
           if (++this.lineLength > 4096) throw new HttpParseError(400, 'chunk extension too long');
           if (this.quoted) {
-            if (this.escaped) this.escaped = false;
-            else if (byte === 0x22) this.quoted = false;
-            else if (byte === 0x5c) this.escaped = true;
             if ((byte < 0x20 && byte !== 0x09) || byte > 0x7e) throw new HttpParseError(400, 'bad character in a chunk extension');
-          } else if (byte === 0x0d) {
-            this.state = Chunk.SizeLf;
-          } else if (byte === 0x22) {
+            if (this.escaped) this.escaped = false;
+            else if (byte === 0x5c) this.escaped = true;
+            else if (byte === 0x22) {
+              this.quoted = false;
+              this.extension = Extension.AfterQuoted;
+            }
+          } else if (TOKEN_BYTES[byte] === 1 && this.extension !== Extension.AfterQuoted) {
+            this.extensionLength++;
+          } else if (byte === 0x22 && this.extension === Extension.Value && this.extensionLength === 0) {
             this.quoted = true;
-          } else if (TOKEN_BYTES[byte] !== 1 && byte !== 0x3b && byte !== 0x3d) {
+          } else if (byte === 0x3d && this.extension === Extension.Name && this.extensionLength > 0) {
+            this.extension = Extension.Value;
+            this.extensionLength = 0;
+          } else if ((byte === 0x3b || byte === 0x0d) && (this.extension === Extension.AfterQuoted || this.extensionLength > 0)) {
+            this.extension = Extension.Name;
+            this.extensionLength = 0;
+            if (byte === 0x0d) this.state = Chunk.SizeLf;
+          } else {
             throw new HttpParseError(400, 'bad character in a chunk extension');
           }
           i++;
