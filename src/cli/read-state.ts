@@ -37,6 +37,6 @@ export function readState<T>(fn: (state: State) => T): T | undefined {
  * platform that started it).
  */
 export async function readServiceRows(): Promise<ServiceRow[]> {
-  const { idleServers, serviceRows } = await import('../engine/index.js');
+  const { idleServers, serviceRows } = await import('../shared/service-rows.js');
   return serviceRows(readState((state) => state.services.list()) ?? [], idleServers(homeLayout().root));
 }

@@ -9,27 +9,12 @@ import { loadConfig, type PlatformConfig } from './config.js';
 import type { ProvisionedService } from './environment.js';
 import { DEFAULT_SYMBOLS, PLUGINS } from './registry.js';
 import { registry } from '../shared/plugin-registry.js';
+import { managedNames } from '../shared/service-rows.js';
 import type { DataStep, QueryRequest, QueryResult, ServerStatus, ServiceContext, ServicePlugin, ServiceRequest, ServiceSchema } from './types.js';
 import { dumpWhat, isDumpFormat, sniffDump } from '../shared/dump-formats.js';
 import { readGzip } from './dump-files.js';
-import { folderSize } from './managed-server.js';
 
-/** The plugins that run a server of their own under $PAASMAKER_HOME/services/<plugin>. */
-const MANAGED_SERVERS = ['postgres', 'mysql', 'redis'];
-
-/** The built-in managed servers, and the plugins' services (a plugin's server keeps its data under services/<plugin> too). */
-const managedNames = () => [...MANAGED_SERVERS, ...registry.serviceNames.filter((name) => registry.service(name)?.origin !== 'built-in')];
-
-/**
- * The managed servers' data folders when no platform runs: a server dies
- * with the platform that started it, so each is stopped.
- */
-export function idleServers(home: string): ServerStatus[] {
-  return managedNames().flatMap((plugin) => {
-    const dir = join(home, 'services', plugin);
-    return existsSync(dir) ? [{ plugin, state: 'stopped' as const, size: folderSize(dir), dataDir: dir }] : [];
-  });
-}
+export { idleServers } from '../shared/service-rows.js';
 
 export { envName, isSecret, maskSecret, serviceEnvironment, type ProvisionedService } from './environment.js';
 export { loadConfig, type PlatformConfig } from './config.js';
@@ -41,7 +26,6 @@ export function pluginFor(config: PlatformConfig, symbolic: string): string | un
   return config.services[symbolic]?.plugin ?? DEFAULT_SYMBOLS[symbolic] ?? (PLUGINS[symbolic] ? symbolic : undefined);
 }
 export type { Credentials, DataStep, QueryRequest, QueryResult, ServerStatus, ServiceContext, ServicePlugin, ServiceSchema } from './types.js';
-export { QUERY_LIMITS } from './query.js';
 
 /** One service of an app that a dump or a restore is of: as its plugin is asked for it, and the kind of file it dumps. */
 export interface DataService {

@@ -1,7 +1,8 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, lstatSync, renameSync, rmSync, writeFileSync, chownSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, chownSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { PaasmakerError } from '../shared/errors.js';
+import { folderSize } from '../shared/service-rows.js';
 import { currentOwner, ownerAlive } from '../shared/owner.js';
 import { freePort } from '../shared/ports.js';
 import { processStartTime } from '../supervisor/index.js';
@@ -326,15 +327,3 @@ export abstract class ManagedServer {
   }
 }
 
-export function folderSize(path: string): number {
-  let total = 0;
-  try {
-    const stats = lstatSync(path);
-    if (!stats.isDirectory()) return stats.size;
-    total += stats.size;
-    for (const entry of readdirSync(path)) total += folderSize(join(path, entry));
-  } catch {
-    // vanished while counting
-  }
-  return total;
-}
