@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { QUERY_LIMITS } from '../shared/views.js';
 
 /** What the API takes: request bodies and query parameters, each declared once. */
 
@@ -140,8 +141,14 @@ export const SnapshotConfirmSchema = z
 export const QueryRequestSchema = z
   .strictObject({
     query: z.string().min(1).max(100_000).describe('one SQL statement (SELECT, SHOW, EXPLAIN, WITH …), or one Redis read command ("HGETALL user:1")'),
-    limit: z.number().int().min(1).max(1000).optional().describe('the most rows returned (default 100, at most 1000); more make truncated true'),
-    timeout_ms: z.number().int().min(1).max(30_000).optional().describe('the query is cancelled after this many milliseconds (default 5000, at most 30000)'),
+    limit: z.number().int().min(1).max(QUERY_LIMITS.rows.max).optional().describe(`the most rows returned (default ${QUERY_LIMITS.rows.default}, at most ${QUERY_LIMITS.rows.max}); more make truncated true`),
+    timeout_ms: z
+      .number()
+      .int()
+      .min(1)
+      .max(QUERY_LIMITS.timeoutMs.max)
+      .optional()
+      .describe(`the query is cancelled after this many milliseconds (default ${QUERY_LIMITS.timeoutMs.default}, at most ${QUERY_LIMITS.timeoutMs.max})`),
   })
   .meta({ id: 'QueryRequest' });
 /** Which database of a service with one per git branch. */

@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { serviceRows } from '../engine/index.js';
-import { QUERY_LIMITS } from '../services/index.js';
 import { splitAppKey } from '../shared/app-keys.js';
 import { errorText, PaasmakerError } from '../shared/errors.js';
-import { DatabaseSchemaSchema, JobRunSchema, QueryResultSchema, ServiceSchema } from '../shared/views.js';
+import { DatabaseSchemaSchema, JobRunSchema, QUERY_LIMITS, QueryResultSchema, ServiceSchema } from '../shared/views.js';
 import { BranchQuerySchema, QueryRequestSchema, ServiceDestroyQuerySchema, ServiceDestroyRequestSchema, ServicesQuerySchema } from './requests.js';
 import { answerAsJob, appRecord, type ApiContext, type Route } from './route.js';
 

@@ -3,8 +3,8 @@ import type { CallToolResult, ReadResourceResult } from '@modelcontextprotocol/s
 import { z } from 'zod';
 import type { AppRow, CronRow, InstanceRow, JobLogLine, JobRow, JobRun, LogLineRow, ProcessRow, RequestRecordRow, RestartResult, ScaleResult, ServiceRow, TrafficRow } from '../api/index.js';
 import type { ManifestRow } from '../api/manifest-routes.js';
-import type { QueryResult, ServiceSchema as DatabaseSchema } from '../services/types.js';
 import { isPaasmakerError, PaasmakerError } from '../shared/errors.js';
+import type { DatabaseSchema, QueryResult } from '../shared/views.js';
 import type { ApiCaller } from './api.js';
 
 /** The most characters of text one tool result carries: a model's context is not a log file. */

@@ -21,9 +21,6 @@ export function sizeOf(value: unknown): number {
   return 8;
 }
 
-/** The most rows and the longest time a query may ask for, and what it gets when it asks for none (the API's and the CLI's). */
-export const QUERY_LIMITS = { rows: { default: 100, max: 1000 }, timeoutMs: { default: 5000, max: 30_000 } } as const;
-
 /** A text cut to CELL_LIMIT characters, saying how many were left out. */
 function cut(text: string): string {
   return text.length > CELL_LIMIT ? `${text.slice(0, CELL_LIMIT)}… (${text.length - CELL_LIMIT} more characters)` : text;

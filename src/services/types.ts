@@ -65,17 +65,10 @@ export interface ServiceEvents {
 export type ServiceKind = ServicePlugin['kind'];
 
 /** A managed database server or an existing one, as the services list shows it. */
-export interface ServerStatus {
-  plugin: string;
-  /** restarting: the platform that runs it is restarting it after a crash. */
-  state: 'running' | 'restarting' | 'stopped' | 'external';
-  port?: number;
-  pid?: number;
-  version?: string;
-  /** Bytes on disk of its data folder. */
-  size?: number;
-  dataDir?: string;
-}
+import type { ServerStatus } from '../shared/service-rows.js';
+import type { DatabaseSchema, QueryResult } from '../shared/views.js';
+
+export type { ServerStatus };
 
 /**
  * A service plugin: one object in the registry. provision() is idempotent:
@@ -149,39 +142,11 @@ export interface QueryRequest {
   timeoutMs: number;
 }
 
-/** What a query read: rows as arrays in `columns`' order, values made JSON-safe (bigints and binary as strings). */
-export interface QueryResult {
-  columns: string[];
-  rows: unknown[][];
-  /** More rows existed than `limit`. */
-  truncated: boolean;
-  elapsedMs: number;
-}
-
-/** A service's tables, for describe_database and `paasmaker db describe`. */
-export interface ServiceSchema {
-  /** postgresql | mysql | sqlite | redis */
-  protocol: string;
-  tables: SchemaTable[];
-}
-
-export interface SchemaTable {
-  /** The schema for PostgreSQL (public…); absent elsewhere. */
-  schema?: string;
-  name: string;
-  /** Redis: one entry per key type ('keys of type hash'), with no columns. */
-  kind: 'table' | 'view' | 'keys';
-  /** The database's own estimate (pg_class.reltuples, information_schema.TABLES.TABLE_ROWS, COUNT(*) for SQLite, a key count for Redis); null when it has none. */
-  rowEstimate: number | null;
-  columns: SchemaColumn[];
-}
-
-export interface SchemaColumn {
-  name: string;
-  type: string;
-  nullable: boolean;
-  primaryKey: boolean;
-}
+/** What a query read, and a service's tables: the API's answers (src/shared/views.ts declares them once). */
+export type { QueryResult };
+export type ServiceSchema = DatabaseSchema;
+export type SchemaTable = DatabaseSchema['tables'][number];
+export type SchemaColumn = SchemaTable['columns'][number];
 
 /** A dump or a restore in progress: a line for the job's log; the job's abort. */
 export interface DataStep {

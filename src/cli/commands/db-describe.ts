@@ -1,4 +1,4 @@
-import type { ServiceSchema } from '../../services/types.js';
+import type { DatabaseSchema } from '../../shared/views.js';
 import { defineCommand } from '../command.js';
 import { readService, readTarget } from '../db-read.js';
 import { table } from '../output.js';
@@ -20,7 +20,7 @@ export default defineCommand<Options>({
 /** `paasmaker db describe [SERVICE]`: through the running platform's API (GET …/schema), else a platform of this command's own. */
 async function dbDescribe(service: string | undefined, options: Options): Promise<number> {
   const target = await readTarget(options.dir, service);
-  const schema = await readService<ServiceSchema>(target, { method: 'GET', path: 'schema' }, (platform, request) => platform.services.describe(request));
+  const schema = await readService<DatabaseSchema>(target, { method: 'GET', path: 'schema' }, (platform, request) => platform.services.describe(request));
   if (options.json) {
     process.stdout.write(`${JSON.stringify(schema, null, 2)}\n`);
     return 0;

@@ -1,6 +1,5 @@
-import type { QueryResult } from '../../services/types.js';
-import { QUERY_LIMITS } from '../../services/query.js';
 import { PaasmakerError } from '../../shared/errors.js';
+import { QUERY_LIMITS, type QueryResult } from '../../shared/views.js';
 import { defineCommand } from '../command.js';
 import { cellText, readService, readTarget } from '../db-read.js';
 import { table } from '../output.js';
