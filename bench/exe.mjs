@@ -8,17 +8,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { request } from 'node:http';
 import { createGzip } from 'node:zlib';
+import { bin, median, root, sleep } from './lib.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(root, 'bin', 'paasmaker');
 const hello = join(root, 'examples', 'hello-node');
 const runs = Number(process.env.RUNS ?? 7);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 let exe = process.env.PAASMAKER_EXE;
 if (!exe) {

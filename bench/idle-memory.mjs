@@ -8,28 +8,15 @@ import { execFile, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { bin, freePort, option, sleep } from './lib.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(root, 'bin', 'paasmaker');
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`);
-  if (at === -1) return fallback;
-  const value = Number(process.argv[at + 1]);
-  if (!(value > 0)) {
-    console.error(`--${name} needs a positive number`);
-    process.exit(2);
-  }
-  return value;
-}
 const appCount = Math.round(option('apps', 20));
 const seconds = option('seconds', 60);
 const home = mkdtempSync(join(tmpdir(), 'pm-idle-home-'));
 const appsDir = mkdtempSync(join(tmpdir(), 'pm-idle-apps-'));
 let env;
 let daemonPid;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let cleanedUp = false;
 function cleanup() {
@@ -58,15 +45,6 @@ function memory(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024;
   return { rss: field('VmRSS'), anon: field('RssAnon'), file: field('RssFile') };
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 const cli = (args) => new Promise((resolve) => execFile(bin, args, { env, timeout: 60_000 }, (error, stdout, stderr) => resolve({ code: error ? (error.code ?? 1) : 0, stdout, stderr })));

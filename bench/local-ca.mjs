@@ -6,11 +6,11 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { median, root } from './lib.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tls = join(root, 'dist', 'src', 'tls');
 
 async function once(how) {
@@ -48,7 +48,6 @@ if (process.argv[2] === '--one') {
 }
 
 const runs = Number(process.env.RUNS ?? 7);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const results = { thread: [], inline: [] };
 for (let i = 0; i < runs; i++) {
   for (const how of ['thread', 'inline']) {

@@ -9,10 +9,9 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { root } from './lib.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const sizes = (process.env.KEYS ?? '10000,18000,40000,100000').split(',').map(Number);
 const work = mkdtempSync(join(tmpdir(), 'pm-bench-manifest-'));
 

@@ -5,13 +5,11 @@
 // process a sampler without /proc would need. Needs a build (npx tsc).
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { median, root } from './lib.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { groupUsage } = await import(join(root, 'dist', 'src', 'supervisor', 'group-usage.js'));
 const rounds = Number(process.env.ROUNDS ?? 200);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const time = (fn) => {
   const samples = [];
   for (let i = 0; i < rounds; i++) {

@@ -8,16 +8,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { bin, firstOk, median, sleep } from './lib.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(root, 'bin', 'paasmaker');
 const major = process.env.NODE_MAJOR ?? '18';
 const installs = Number(process.env.RUNS ?? 3);
 const starts = Number(process.env.RUNS ?? 5);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (ms) => `${(ms / 1000).toFixed(2)} s`;
 const fmtMs = (ms) => `${Math.round(ms)} ms`;
 const temp = (prefix) => mkdtempSync(join(tmpdir(), prefix));
@@ -27,16 +23,6 @@ function timed(argv, env) {
   const result = spawnSync(argv[0], argv.slice(1), { env: { ...process.env, ...env }, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`${argv.join(' ')} failed:\n${result.stderr}`);
   return { ms: Number(process.hrtime.bigint() - started) / 1e6, stdout: result.stdout };
-}
-
-async function firstOk(port, deadline) {
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/`)).ok) return;
-    } catch {}
-    await sleep(5);
-  }
-  throw new Error('no answer');
 }
 
 /** `paasmaker up` of a project until its instance answers 200; then stopped. */

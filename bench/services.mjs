@@ -7,16 +7,14 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { median, root } from './lib.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { Platform } = await import(join(root, 'dist/src/engine/index.js'));
 const { loadManifest } = await import(join(root, 'dist/src/manifest/index.js'));
 const { findBinary } = await import(join(root, 'dist/src/services/binaries.js'));
 const { serverUser } = await import(join(root, 'dist/src/services/server-user.js'));
 const runs = Number(process.env.RUNS ?? 3);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (started) => Number(process.hrtime.bigint() - started) / 1e6;
 
 function project(app, plugin) {

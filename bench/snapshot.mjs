@@ -19,23 +19,20 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { bin, median, root } from './lib.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { Services, findBinary } = await import(join(root, 'dist/src/services/index.js'));
 const { State } = await import(join(root, 'dist/src/state/index.js'));
 const { Supervisor } = await import(join(root, 'dist/src/supervisor/index.js'));
 const { loadManifest } = await import(join(root, 'dist/src/manifest/index.js'));
 const { callApi, daemonSocket } = await import(join(root, 'dist/src/api/index.js'));
-const bin = join(root, 'bin', 'paasmaker');
 // A connection per API call: spawnSync holds this process's loop while a kept-alive one is closed by the daemon (EPIPE on reuse).
 http.globalAgent = new http.Agent({ keepAlive: false });
 
 const rounds = Number(process.env.ROUNDS ?? 3);
 const sizeMb = Number(process.env.SIZE_MB ?? 100);
 const jsonOut = process.argv.includes('--json') ? process.argv[process.argv.indexOf('--json') + 1] : undefined;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (started) => Number(process.hrtime.bigint() - started) / 1e6;
 const fmt = (milliseconds) => `${(milliseconds / 1000).toFixed(2)} s`;
 const temp = (prefix) => mkdtempSync(join(tmpdir(), prefix));

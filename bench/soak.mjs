@@ -10,22 +10,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { bin, freePort, option, sleep } from './lib.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(root, 'bin', 'paasmaker');
 
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`);
-  if (at === -1) return fallback;
-  const value = Number(process.argv[at + 1]);
-  if (!(value > 0)) {
-    console.error(`--${name} needs a positive number`);
-    process.exit(2);
-  }
-  return value;
-}
 const minutes = option('minutes', 10);
 const appCount = Math.round(option('apps', 20));
 const rate = option('rate', 300); // keep-alive requests per second, over every app
@@ -36,7 +24,6 @@ const REQUEST_TIMEOUT_MS = 15_000;
 const MAX_IN_FLIGHT = 256;
 const POST_SHARE = 0.1;
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const home = mkdtempSync(join(tmpdir(), 'pm-soak-home-'));
 const appsDir = mkdtempSync(join(tmpdir(), 'pm-soak-apps-'));
@@ -118,15 +105,6 @@ function groupsRssKb(groups) {
 }
 
 // ---- the daemon, the apps -----------------------------------------------------------------
-
-function freePort() {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function cli(args, timeout = 60_000) {
   return new Promise((resolve) => {

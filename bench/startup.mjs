@@ -7,41 +7,17 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { bin, firstOk, freePort, median, root, sleep } from './lib.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = join(root, 'bin', 'paasmaker');
 const hello = join(root, 'examples', 'hello-node');
 const runs = Number(process.env.RUNS ?? 7);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function timeCommand(argv, env = process.env) {
   const started = process.hrtime.bigint();
   const result = spawnSync(argv[0], argv.slice(1), { stdio: 'ignore', env });
   if (result.status !== 0) throw new Error(`${argv.join(' ')} failed`);
   return Number(process.hrtime.bigint() - started) / 1e6;
-}
-
-async function firstOk(port, deadline) {
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/`)).ok) return;
-    } catch {}
-    await sleep(5);
-  }
-  throw new Error('no answer');
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function alive(pid) {
