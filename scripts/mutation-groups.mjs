@@ -33,7 +33,7 @@ export const MUTATION_GROUPS = [
     what: "the router's framing, forwarded headers, holding during restarts, traffic counting",
     // http1.ts: the header fields, how a body is framed (Content-Length, Transfer-Encoding), the request head, where a body ends.
     mutate: ['src/proxy/http1.ts:83-97', 'src/proxy/http1.ts:132-161', 'src/proxy/http1.ts:226-265', 'src/proxy/http1.ts:434-463', 'src/proxy/headers.ts', 'src/proxy/router.ts:303-313', 'src/proxy/router.ts:343-380', 'src/proxy/router.ts:401-405', 'src/proxy/router.ts:440-484', 'src/proxy/traffic.ts'],
-    specs: ['test/proxy/http1.spec.ts', 'test/proxy/headers.spec.ts', 'test/proxy/traffic.spec.ts', 'test/proxy/router.spec.ts', 'test/proxy/router-protocol.spec.ts', 'test/proxy/router-hardening.spec.ts', 'test/proxy/smuggling.spec.ts'],
+    specs: ['test/proxy/http1.spec.ts', 'test/proxy/headers.spec.ts', 'test/proxy/traffic.spec.ts', 'test/proxy/router.spec.ts', 'test/proxy/router-protocol.spec.ts', 'test/proxy/router-hardening.spec.ts', 'test/proxy/router-holding.spec.ts', 'test/proxy/smuggling.spec.ts'],
   },
 ];
 
