@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Platform, type JobUpdateEvent } from '../../src/engine/index.js';
+import { Platform, type InstanceStateEvent, type JobUpdateEvent } from '../../src/engine/index.js';
 import { loadManifest } from '../../src/manifest/index.js';
 import { alive, sleep, tempHome, until } from '../helpers/cli.js';
 
@@ -47,10 +47,12 @@ async function openApp(quantity = 1) {
   const platform = await Platform.open({ home, proxy: { port: 0 } });
   cleanups.push(() => platform.close());
   const jobs: JobUpdateEvent[] = [];
+  const states: InstanceStateEvent[] = [];
   platform.on('job.update', (event) => jobs.push(event));
+  platform.on('instance.state', (event) => states.push(event));
   await platform.apply(loadManifest(dir));
   const get = (path = '/') => answer(platform.routerPort!, path);
-  return { platform, dir, jobs, get, pids: () => platform.processes('roll').map((row) => row.pid!) };
+  return { platform, dir, jobs, states, get, pids: () => platform.processes('roll').map((row) => row.pid!) };
 }
 
 function answer(port: number, path: string): Promise<{ status: number; body: string }> {
@@ -69,7 +71,7 @@ const pidOf = (body: string) => Number(/pid (\d+)/.exec(body)?.[1]);
 
 describe('a rolling reload', () => {
   it('answers a request in flight from the old process, then stops it; new requests reach only the successors', { timeout: 30_000 }, async () => {
-    const { platform, get, pids } = await openApp(2);
+    const { platform, get, pids, states } = await openApp(2);
     const old = pids();
     expect(old).toHaveLength(2);
     const slow = get('/slow');
@@ -82,6 +84,10 @@ describe('a rolling reload', () => {
     const fresh = pids();
     expect(fresh).toHaveLength(2);
     for (const pid of fresh) expect(old).not.toContain(pid);
+    // Each successor is announced running, with its pid, as the faces show it.
+    for (const [index, pid] of platform.processes('roll').map((row) => [row.index, row.pid] as const)) {
+      expect(states).toContainEqual(expect.objectContaining({ app: 'roll', instance: 'web', index, state: 'running', pid }));
+    }
     // The router sends nothing more to the old ones: every answer comes from a successor.
     const seen = new Set<number>();
     for (let n = 0; n < 10; n++) {
@@ -104,6 +110,19 @@ describe('a rolling reload', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(450);
     expect(await slow).toMatchObject({ status: 200, body: `pid ${old}\n` });
     expect(alive(old!)).toBe(false);
+  });
+
+  it('stops the old process as soon as it has nothing in flight', { timeout: 30_000 }, async () => {
+    const { platform, get, pids } = await openApp();
+    const [old] = pids();
+    const reloaded = platform.reload('roll');
+    // From the moment the successor serves, the old process (no request, no tunnel) goes at once:
+    // not after the 2 s a tunnel would get, nor the 10 s a request in flight would.
+    await until(async () => pidOf((await get()).body) !== old, 10_000, 'the successor to serve');
+    const servedAt = Date.now();
+    await until(() => !alive(old!), 10_000, 'the old process to stop');
+    expect(Date.now() - servedAt).toBeLessThan(1500);
+    expect(await reloaded).toBe(true);
   });
 
   it('lets an open tunnel finish before the old process stops', { timeout: 30_000 }, async () => {
@@ -137,7 +156,7 @@ describe('a rolling reload', () => {
     writeFileSync(join(dir, 'broken'), '');
     expect(await platform.reload('roll', { reason: 'test' })).toBe(false);
     const failed = jobs.find((job) => job.title === 'reload web' && job.state === 'failed');
-    expect(failed?.detail).toMatch(/the new web .*; the previous version keeps serving/);
+    expect(failed?.detail).toMatch(/^the new web exited with code 3; the previous version keeps serving\n/);
     expect(failed?.detail).toContain('refusing to start: broken');
     // Still the old process, alone: the failed successor is gone from the listing and the router.
     expect(pids()).toEqual([old]);
