@@ -7,5 +7,7 @@ export default defineConfig({
     include: mutationGroup().specs,
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // As in vitest.config.ts: examples/ are fixtures, not APP@branch, when this runs from a linked worktree.
+    env: { PAASMAKER_WORKTREES: '0' },
   },
 });

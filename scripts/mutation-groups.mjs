@@ -26,7 +26,7 @@ export const MUTATION_GROUPS = [
     name: 'rolling',
     what: 'rolling updates: no process stops before its successor is ready and its requests have finished',
     mutate: ['src/engine/rolling.ts:32-49', 'src/engine/rolling.ts:141-181'],
-    specs: ['test/engine/platform.spec.ts'],
+    specs: ['test/engine/platform.spec.ts', 'test/engine/rolling.spec.ts'],
   },
   {
     name: 'router',
