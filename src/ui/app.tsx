@@ -97,9 +97,50 @@ export function keystrokes(input: string, key: Key): Array<[string, Key]> {
 }
 
 /** What a frame shows, as one string to compare: the log by its length and newest line, the rest by value. */
-function frameKey(snapshot: Snapshot): string {
+/** What a frame shows besides the log pane: when only the logs moved, the frame may wait. */
+function screenKey(snapshot: Snapshot): string {
+  return JSON.stringify([snapshot.title, snapshot.routerUrl, snapshot.job, snapshot.degraded, snapshot.warnings, snapshot.quit, snapshot.processes, snapshot.services, snapshot.versions]);
+}
+
+/** Where the log pane stands: its length and newest line. */
+function logsKey(snapshot: Snapshot): string {
   const logs = snapshot.logs;
-  return JSON.stringify([snapshot.title, snapshot.routerUrl, snapshot.job, snapshot.degraded, snapshot.warnings, snapshot.quit, snapshot.processes, snapshot.services, snapshot.versions, logs.length, logs.length > 0 ? logs[logs.length - 1]!.seq : -1]);
+  return `${logs.length}:${logs.length > 0 ? logs[logs.length - 1]!.seq : -1}`;
+}
+
+/**
+ * While lines stream in, a frame that only moves the log pane is drawn twice a
+ * second at most: nobody reads a thousand lines a second, and each frame costs
+ * the terminal renderer the whole screen. A line after a quiet moment shows on
+ * the next tick.
+ */
+export const STREAM_FRAME_MS = 500;
+
+/**
+ * Which ticks draw a frame. A frame like the one on screen is not drawn again
+ * (but once a second anyway): an idle screen, or one whose app only serves
+ * traffic, costs nothing ten times a second. One that only adds log lines
+ * waits STREAM_FRAME_MS while lines stream (the last frame drawn added some
+ * too); anything else (a state, a key, a first line) draws at once.
+ */
+export class FramePacer {
+  private screen = '';
+  private logs = '';
+  private at = -Infinity;
+  private streaming = false;
+
+  /** Whether the frame whose keys these are is drawn now (and becomes the one on screen). */
+  draw(screen: string, logs: string, now: number): boolean {
+    const since = now - this.at;
+    const onlyLogs = screen === this.screen && logs !== this.logs;
+    if (screen === this.screen && logs === this.logs && since < 1000) return false;
+    if (onlyLogs && this.streaming && since < STREAM_FRAME_MS) return false;
+    this.streaming = onlyLogs && since < 1000;
+    this.screen = screen;
+    this.logs = logs;
+    this.at = now;
+    return true;
+  }
 }
 
 /**
@@ -121,18 +162,10 @@ export function StackApp({ feed, color, openUrl, intervalMs = 100, warnings, onI
   const [view, setView] = useState<ViewState>(initialView);
 
   useEffect(() => {
-    // A frame like the one on screen is not drawn again (but once a second anyway): an idle
-    // screen, or one whose app only serves traffic, costs nothing ten times a second.
-    let shownKey = '';
-    let shownAt = 0;
+    const pacer = new FramePacer();
     const timer = setInterval(() => {
       const next = frame();
-      const key = frameKey(next);
-      const now = Date.now();
-      if (key === shownKey && now - shownAt < 1000) return;
-      shownKey = key;
-      shownAt = now;
-      setSnapshot(next);
+      if (pacer.draw(screenKey(next), logsKey(next), Date.now())) setSnapshot(next);
     }, intervalMs);
     const resize = () => setSize({ width: stdout.columns || 80, height: stdout.rows || 24 });
     stdout.on('resize', resize);

@@ -74,7 +74,7 @@ function LogLine({ line, view, multiApp, color }: { line: LogView; view: ViewSta
     <Text wrap="truncate-end" inverse={line.seq === view.match}>
       {view.timestamps ? <Text dimColor>{`${clock(line.time)} `}</Text> : ''}
       <Text color={color ? colorFor(line.source.split(':')[0]!) : undefined}>{label.padEnd(12)}</Text>
-      {' │ '}
+      {' | '}
       <Text color={color && line.stream === 'err' ? 'red' : undefined} dimColor={line.stream === 'system'}>
         {holds(line, view.search) ? <Marked text={line.line} search={view.search} color={color} /> : line.line}
       </Text>

@@ -43,8 +43,8 @@ function upInTerminal(size: { width: number; height: number }, env = '') {
   return { home, terminal };
 }
 
-/** The rows of the log pane: "web.0        │ line 12" → "line 12". */
-const paneLines = (screen: string) => [...screen.matchAll(/^\S+\s+│ (.*)$/gm)].map((match) => match[1]!.trimEnd());
+/** The rows of the log pane: "web.0        | line 12" → "line 12". */
+const paneLines = (screen: string) => [...screen.matchAll(/^\S+\s+\| (.*)$/gm)].map((match) => match[1]!.trimEnd());
 
 describe.skipIf(!haveTmux)('the terminal UI, by its keys', () => {
   it('scrolls the log back 500 lines and forth, follows again with G; / finds a line and n the next; a filter that matches nothing says so; the header and warnings', async () => {
@@ -91,7 +91,7 @@ describe.skipIf(!haveTmux)('the terminal UI, by its keys', () => {
     await until(() => !screen().includes('no such text') && paneLines(screen()).length > 10, 5000, 'Esc clears the filter: every line again');
 
     keys('t');
-    await until(() => /^\d\d:\d\d:\d\d \S+\s+│ /m.test(screen()), 5000, 'timestamps');
+    await until(() => /^\d\d:\d\d:\d\d \S+\s+\| /m.test(screen()), 5000, 'timestamps');
   }, 90_000);
 
   it('at 80 columns: RESTARTS stays; s stops the selected process alone, S starts it again', async () => {

@@ -32,7 +32,7 @@ describe('the terminal UI', () => {
     expect(frame).toMatch(/web\.0\s+● running\s+http:\/\/shop\.localhost:7654\/\s+3\.5\s+4242\s+2%\s+48M\s+41000\s+0/);
     expect(frame).toMatch(/worker\.0\s+↻ backoff/);
     expect(frame).toContain('services: db (postgres)');
-    expect(frame).toContain('worker.0     │ Error: cannot reach the queue');
+    expect(frame).toContain('worker.0     | Error: cannot reach the queue');
     expect(frame).toContain('up shop: success');
     expect(frame.split('\n').length).toBeLessThan(40);
   });
@@ -156,7 +156,7 @@ describe('the terminal UI', () => {
     const frame = render(<StackView snapshot={snapshot()} view={{ ...view, filter: 'nothing like this' }} width={120} height={30} color={false} />).lastFrame()!;
     expect(frame).toContain('no lines match "nothing like this"');
     const stamped = render(<StackView snapshot={snapshot()} view={{ ...view, timestamps: true }} width={120} height={30} color={false} />).lastFrame()!;
-    expect(stamped).toMatch(/\d\d:\d\d:\d\d web\.0\s+│ listening on 41000/);
+    expect(stamped).toMatch(/\d\d:\d\d:\d\d web\.0\s+\| listening on 41000/);
   });
 
   it('scrolls a long log back and forth, and a search walks its matches from the newest', () => {
