@@ -26,7 +26,8 @@ export const MUTATION_GROUPS = [
     name: 'rolling',
     what: 'rolling updates: no process stops before its successor is ready and its requests have finished',
     mutate: ['src/engine/rolling.ts:32-49', 'src/engine/rolling.ts:141-181'],
-    specs: ['test/engine/platform.spec.ts', 'test/engine/rolling.spec.ts'],
+    // platform.spec.ts reloads once too, but killed no mutant rolling.spec.ts did not (run of 30 November): left out, it only made each mutant slower.
+    specs: ['test/engine/rolling.spec.ts'],
   },
   {
     name: 'router',
