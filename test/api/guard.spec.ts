@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,6 +33,7 @@ interface Fixture {
   blueAdminToken: string;
   defaultToken: string;
   redOverviewToken: string;
+  splitToken: string;
 }
 
 let made: Promise<Fixture> | undefined;
@@ -41,7 +43,8 @@ const projects: string[] = [];
  * One platform with two apps (red and blue, each in its workspace of that name), and
  * users: vic (viewer), dev (developer, with a password), wanda (developer in blue only),
  * olga (admin in blue only), dora (viewer in default only), sam (a role holding
- * SYSTEM_OVERVIEW alone, in red only).
+ * SYSTEM_OVERVIEW alone, in red only), lou (that role in red, and one holding
+ * WORKSPACE_VIEW alone in blue).
  * Made by the first test that asks (not in a hook, so that a broken guard fails a test).
  */
 function setup(): Promise<Fixture> {
@@ -70,6 +73,9 @@ function setup(): Promise<Fixture> {
     await owner('POST', '/api/v1/users', { name: 'dora', role: 'viewer', workspace: 'default' });
     await owner('POST', '/api/v1/roles', { name: 'overseer', permissions: ['SYSTEM_OVERVIEW'] });
     await owner('POST', '/api/v1/users', { name: 'sam', role: 'overseer', workspace: 'red' });
+    await owner('POST', '/api/v1/roles', { name: 'looker', permissions: ['WORKSPACE_VIEW'] });
+    await owner('POST', '/api/v1/users', { name: 'lou', role: 'overseer', workspace: 'red' });
+    await owner('POST', '/api/v1/allocations', { user: 'lou', role: 'looker', workspace: 'blue' });
     const token = async (user: string) => (await owner('POST', '/api/v1/tokens', { user })).token as string;
     return {
       home,
@@ -83,9 +89,22 @@ function setup(): Promise<Fixture> {
       blueAdminToken: await token('olga'),
       defaultToken: await token('dora'),
       redOverviewToken: await token('sam'),
+      splitToken: await token('lou'),
     };
   })();
   return made;
+}
+
+/** The status line of GET /api/v1/status sent as HTTP/1.0 with no Host header (Node takes that only from HTTP/1.0). */
+function withoutHost(port: number, token: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const socket = connect(port, '127.0.0.1', () => socket.write(`GET /api/v1/status HTTP/1.0\r\nAuthorization: Bearer ${token}\r\n\r\n`));
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('end', () => resolve(answer.split('\r\n')[0]!));
+    socket.on('error', reject);
+  });
 }
 
 /** The platform.warning texts a user's event stream (over TCP, by token) carries, up to and with `last`. */
@@ -157,6 +176,8 @@ describe('the API guard', () => {
     for (const headers of [{}, { origin: `http://127.0.0.1:${port}` }, { host: `localhost:${port}`, origin: `http://localhost:${port}` }, { host: `paasmaker.localhost:${port}`, origin: `http://paasmaker.localhost:${port}` }, { host: 'paasmaker' }, { host: `[::1]:${port}`, origin: `http://[::1]:${port}` }]) {
       expect((await status(headers)).status, JSON.stringify(headers)).toBe(200);
     }
+    // A request with no Host at all (HTTP/1.0 allows it) comes from a tool, never from a browser's page.
+    expect(await withoutHost(port, developerToken)).toMatch(/^HTTP\/1\.1 200 /);
     // The socket's owner too: a page cannot reach it through a foreign Origin.
     expect((await apiRequest(socket, 'GET', '/api/v1/status', { headers: { origin: 'http://evil.example' } })).status).toBe(403);
   });
@@ -261,10 +282,22 @@ describe('the API guard', () => {
     // sam's SYSTEM_OVERVIEW in red opens the platform's plugin list (a 'somewhere' route) but not a listing of apps (WORKSPACE_VIEW).
     expect((await tcpRequest(port, 'GET', '/api/v1/plugins', { token: redOverviewToken })).status).toBe(200);
     expect((await tcpRequest(port, 'GET', '/api/v1/apps', { token: redOverviewToken })).status).toBe(403);
+    // An app that does not exist is in no workspace: asked by one who holds WORKSPACE_VIEW nowhere, the refusal names none.
+    const unknown = await tcpRequest(port, 'GET', '/api/v1/apps/nope', { token: redOverviewToken });
+    expect(unknown).toMatchObject({ status: 403, json: { code: 'FORBIDDEN', error: 'user "sam" lacks the permission WORKSPACE_VIEW' } });
+    expect(unknown.json.hint).toBe('a role holding it gives it: paasmaker role assign sam ROLE (paasmaker role list shows what each holds)');
+  });
+
+  it('a job of an app the platform has no record of is checked in workspace default', async () => {
+    const { port, platform, defaultToken, blueToken } = await setup();
+    platform.state.jobs.create({ id: 'ghost-job', parent: null, root: 'ghost-job', app: 'ghost', title: 'deploy ghost', ownerPid: null, ownerStart: null });
+    expect((await tcpRequest(port, 'GET', '/api/v1/jobs/ghost-job', { token: defaultToken })).status).toBe(200);
+    const refused = await tcpRequest(port, 'GET', '/api/v1/jobs/ghost-job', { token: blueToken });
+    expect(refused).toMatchObject({ status: 403, json: { code: 'FORBIDDEN', error: 'user "wanda" lacks the permission WORKSPACE_VIEW in workspace "default"' } });
   });
 
   it("warnings list those of the apps the caller views with SYSTEM_OVERVIEW there; the platform's own only to a caller holding it everywhere; an app of no record counts as in default", async () => {
-    const { port, socket, platform, viewerToken, blueToken, defaultToken, redOverviewToken } = await setup();
+    const { port, socket, platform, viewerToken, blueToken, defaultToken, redOverviewToken, splitToken } = await setup();
     platform.warnings.raise('listed: red is unwell', 'red');
     platform.warnings.raise('listed: blue is unwell', 'blue');
     platform.warnings.raise('listed: ghost is unwell', 'ghost');
@@ -281,6 +314,8 @@ describe('the API guard', () => {
     expect(await listed(defaultToken)).toEqual(['listed: ghost is unwell']);
     // SYSTEM_OVERVIEW in red without WORKSPACE_VIEW there: red is not an app sam may see.
     expect(await listed(redOverviewToken)).toEqual([]);
+    // lou views blue without SYSTEM_OVERVIEW there, and holds it in red without viewing red: neither app's.
+    expect(await listed(splitToken)).toEqual([]);
   });
 
   it("a user's event stream carries the events of the apps they view, and the platform's own", async () => {
