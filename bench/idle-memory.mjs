@@ -56,7 +56,10 @@ http.createServer((req, res) => res.end(name)).listen(Number(process.env.PORT), 
 
 async function main() {
   const port = await freePort();
-  env = { ...process.env, PAASMAKER_HOME: home, PAASMAKER_PROXY_PORT: String(port), PAASMAKER_DNS_PORT: '0', NO_COLOR: '1' };
+  // An https port of its own too: on the default one (7655) only one daemon on the machine gets TLS
+  // (the others run without, and without its local CA's memory), so runs side by side would differ.
+  const tlsPort = await freePort();
+  env = { ...process.env, PAASMAKER_HOME: home, PAASMAKER_PROXY_PORT: String(port), PAASMAKER_TLS_PORT: String(tlsPort), PAASMAKER_DNS_PORT: '0', NO_COLOR: '1' };
   const start = spawnSync(bin, ['daemon', 'start', '--proxy-port', String(port)], { env, encoding: 'utf8', timeout: 60_000 });
   if (start.status !== 0) throw new Error(`daemon start exited ${start.status}: ${start.stderr}`);
   daemonPid = JSON.parse(spawnSync(bin, ['daemon', 'status', '--json'], { env, encoding: 'utf8' }).stdout).pid;

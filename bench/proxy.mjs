@@ -154,7 +154,9 @@ if (wanted('raw node pipe')) {
 const routerPort = await freePort();
 const tlsPort = await freePort();
 const tlsDir = join(temp, 'tls');
-const router = await start([process.execPath, join(here, 'fixtures', 'router.mjs'), String(appPort), String(routerPort)], 'ready', { ...process.env, TLS_PORT: String(tlsPort), TLS_DIR: tlsDir });
+// ROUTER_NODE_FLAGS='--a --b': this router runs with those node flags (the daemon's, to measure them against BASELINE's router).
+const routerFlags = (process.env.ROUTER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+const router = await start([process.execPath, ...routerFlags, join(here, 'fixtures', 'router.mjs'), String(appPort), String(routerPort)], 'ready', { ...process.env, TLS_PORT: String(tlsPort), TLS_DIR: tlsDir });
 targets.push({ name: 'paasmaker router', port: routerPort, pid: router.pid });
 
 // BASELINE=/path/to/another/checkout (built): its router too, in the same run, to measure a change.

@@ -3,48 +3,18 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../shared/errors.js';
 import { registerCommands } from './command.js';
-import { commands } from './commands/index.js';
 import { colorEnabled, painter, reportError } from './output.js';
 import { paasmakerHome } from '../shared/paths.js';
 
-// Every command declares itself in a file of its own (commands/index.ts
-// lists them); a command file loads what is heavy only when it runs, so
-// `--version` and `--help` load little more than commander.
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
-/** The program; `argv` is what main was given (run reads the words after `--` from it). */
-export function buildProgram(setExit: (code: number) => void, argv: readonly string[] = []): Command {
-  const program = new Command('paasmaker')
-    .description("A developer PaaS in one package: from a project's manifest, provision its databases, run and supervise its processes, and route <app>.localhost to them (http and https).")
-    .version(packageVersion(), '-v, --version', 'print the version')
-    .showHelpAfterError('(run paasmaker --help for usage)')
-    .enablePositionalOptions()
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ paasmaker up                   run the project in this folder (q or Ctrl-C stops it)
-  $ paasmaker up -d ../api         run another project in the background daemon
-  $ paasmaker env --json           the app's environment, database credentials included
-  $ paasmaker run -- psql '$DATABASE_URL'
-  $ paasmaker ps                   list every process and its state
-  $ paasmaker ps --json            the same, for scripts
-  $ paasmaker logs web -f          follow the web instance's output
-  $ paasmaker down                 stop the project in this folder
-
-Environment:
-  PAASMAKER_HOME        where state, logs and data live (default ~/.local/state/paasmaker)
-  PAASMAKER_PROXY_PORT  the router's port (default 7654)
-  PAASMAKER_DNS_PORT    the *.local.paasmaker DNS responder's port (default 7653)
-  PAASMAKER_MAX_CONNECTIONS
-                        the router's cap on open client connections (default: from the descriptor limit)
-  NO_COLOR              turn colours off`,
-    );
-
-  registerCommands(program, commands, argv, setExit);
+/**
+ * `daemon run` (what `daemon start` spawns) registers only itself: the daemon
+ * runs for days, and the whole command tree (every command file and its
+ * commander objects) would stay in its memory for nothing.
+ */
+async function daemonProgram(setExit: (code: number) => void, argv: readonly string[]): Promise<Command> {
+  const { default: daemonRun } = await import('./commands/daemon-run.js');
+  const program = new Command('paasmaker').enablePositionalOptions();
+  registerCommands(program, [{ name: 'daemon', description: 'the background platform' }, daemonRun], argv, setExit);
   return program;
 }
 
@@ -60,16 +30,17 @@ export async function main(argv: string[]): Promise<number> {
   }
   // What the completion scripts call: candidates for the last word, one a line.
   if (argv[2] === '__complete') {
-    const { complete } = await import('./commands/completion.js');
+    const [{ complete }, { buildProgram }] = await Promise.all([import('./commands/completion.js'), import('./program.js')]);
     return complete(buildProgram(() => undefined, argv), argv.slice(3));
   }
   // What a platform reads a SQLite database with, in a process it can kill at the query's time limit.
   if (argv[2] === '__sqlite-read') return (await import('../services/plugins/sqlite-query.js')).serveSqliteRead();
   await loadConfiguredPlugins(argv);
   let exitCode: number = EXIT.ok;
-  const program = buildProgram((code) => {
+  const setExit = (code: number): void => {
     exitCode = code;
-  }, argv);
+  };
+  const program = argv[2] === 'daemon' && argv[3] === 'run' ? await daemonProgram(setExit, argv) : (await import('./program.js')).buildProgram(setExit, argv);
   program.exitOverride();
   const override = (command: Command): void => {
     command.exitOverride();

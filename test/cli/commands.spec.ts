@@ -8,7 +8,7 @@ import { repoRoot } from '../helpers/cli.js';
 // the list of them, and building it loads nothing heavy.
 
 const { commands } = (await import(join(repoRoot, 'dist/src/cli/commands/index.js'))) as typeof import('../../src/cli/commands/index.js');
-const { buildProgram } = (await import(join(repoRoot, 'dist/src/cli/main.js'))) as typeof import('../../src/cli/main.js');
+const { buildProgram } = (await import(join(repoRoot, 'dist/src/cli/program.js'))) as typeof import('../../src/cli/program.js');
 
 describe('commands as files', () => {
   it('registers every command file, each with a description, and examples for every visible command that runs', () => {
@@ -35,7 +35,7 @@ describe('commands as files', () => {
   it('loads neither the state database driver nor the manifest reader to build the program', async () => {
     const script = `
       import { createRequire } from 'node:module';
-      await import(${JSON.stringify(join(repoRoot, 'dist/src/cli/main.js'))}).then(({ buildProgram }) => buildProgram(() => undefined, []));
+      await import(${JSON.stringify(join(repoRoot, 'dist/src/cli/program.js'))}).then(({ buildProgram }) => buildProgram(() => undefined, []));
       console.log(JSON.stringify(Object.keys(createRequire(import.meta.url).cache)));`;
     const loaded = JSON.parse((await execa('node', ['--input-type=module', '-e', script])).stdout) as string[];
     expect(loaded.some((file) => file.includes('/commander/'))).toBe(true); // the check sees what is loaded

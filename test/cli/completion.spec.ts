@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/cli.js';
 
 // The compiled program, as bin/paasmaker loads it (it reads its version from the package beside dist/).
-const { buildProgram } = (await import(join(repoRoot, 'dist/src/cli/main.js'))) as typeof import('../../src/cli/main.js');
+const { buildProgram } = (await import(join(repoRoot, 'dist/src/cli/program.js'))) as typeof import('../../src/cli/program.js');
 const { candidates } = (await import(join(repoRoot, 'dist/src/cli/commands/completion.js'))) as typeof import('../../src/cli/commands/completion.js');
 
 // What TAB offers, word by word, from the program's commands and options
