@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { mutationGroup } from './scripts/mutation-groups.mjs';
 
 // One group of the mutation check (MUTATE_GROUP; scripts/mutate.mjs runs them all).
@@ -11,9 +12,12 @@ export default {
   vitest: { configFile: 'vitest.mutate.config.ts', related: false },
   coverageAnalysis: 'perTest',
   mutate: group.mutate,
-  // A machine shared with other work: one test runner.
-  concurrency: 1,
-  timeoutMS: 15_000,
+  // One test runner per core; MUTATE_CONCURRENCY=1 on a machine busy with other work.
+  concurrency: mutateConcurrency(),
+  // A mutant's run may take twice its tests' time in the dry run plus 5 s; a held
+  // request that is never released is then caught in seconds. The specs' own
+  // deadline (vitest.mutate.config.ts) usually fails such a test first.
+  timeoutMS: 5_000,
   timeoutFactor: 2,
   ignorePatterns: ['bench', 'docs', 'reports', 'test-artifacts', '.paasmaker-test'],
   reporters: ['clear-text', 'progress', 'html', 'json'],
@@ -22,3 +26,11 @@ export default {
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
 };
+
+function mutateConcurrency() {
+  const asked = process.env.MUTATE_CONCURRENCY;
+  if (asked === undefined || asked === '') return availableParallelism();
+  const count = Number(asked);
+  if (!Number.isInteger(count) || count < 1) throw new Error(`MUTATE_CONCURRENCY must be a whole number of test runners, 1 or more (got "${asked}")`);
+  return count;
+}
