@@ -14,10 +14,12 @@ export default {
   mutate: group.mutate,
   // One test runner per core; MUTATE_CONCURRENCY=1 on a machine busy with other work.
   concurrency: mutateConcurrency(),
-  // A mutant's run may take twice its tests' time in the dry run plus 5 s; a held
-  // request that is never released is then caught in seconds. The specs' own
-  // deadline (vitest.mutate.config.ts) usually fails such a test first.
-  timeoutMS: 5_000,
+  // A mutant's run may take twice its tests' time in the dry run plus 15 s. A test
+  // left waiting (a held request never released) fails sooner on the specs' own
+  // 10 s deadline (vitest.mutate.config.ts), in the same runner. Not lower: a
+  // spec's setup counts in its first test only, and on a loaded machine 5 s
+  // turned harmless mutants of the API guard into timeouts.
+  timeoutMS: 15_000,
   timeoutFactor: 2,
   ignorePatterns: ['bench', 'docs', 'reports', 'test-artifacts', '.paasmaker-test'],
   reporters: ['clear-text', 'progress', 'html', 'json'],
