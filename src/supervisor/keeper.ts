@@ -7,35 +7,40 @@ import { spawn } from 'node:child_process';
  * died) it sends SIGTERM to every registered group, waits briefly, SIGKILLs
  * them, and also kills any process still carrying Paasmaker's owner token in
  * its environment (a grandchild that left its group with setsid).
+ *
+ * Built when a keeper starts rather than once at load, so that the mutation
+ * check (npm run mutate) knows which specs run each line and runs only those.
  */
-const SCRIPT = [
-  "trap '' INT TERM HUP QUIT",
-  'groups=" "',
-  'while IFS= read -r line; do',
-  '  case "$line" in',
-  '    +*) groups="$groups${line#+} " ;;',
-  '    -*) groups=$(printf "%s" "$groups" | sed "s/ ${line#-} / /") ;;',
-  '  esac',
-  'done',
-  'for g in $groups; do kill -TERM "-$g" 2>/dev/null; done',
-  'i=0',
-  'while [ $i -lt 8 ]; do',
-  '  alive=0',
-  '  for g in $groups; do kill -0 "-$g" 2>/dev/null && alive=1; done',
-  '  [ $alive -eq 0 ] && break',
-  '  sleep 0.1',
-  '  i=$((i + 1))',
-  'done',
-  'for g in $groups; do kill -KILL "-$g" 2>/dev/null; done',
-  'if [ -n "$PAASMAKER_KEEPER_TOKEN" ] && [ -d /proc/self ]; then',
-  '  for f in /proc/[0-9]*/environ; do',
-  '    if tr "\\0" "\\n" < "$f" 2>/dev/null | grep -qx "PAASMAKER_OWNER=$PAASMAKER_KEEPER_TOKEN"; then',
-  '      p=${f#/proc/}; p=${p%/environ}',
-  '      [ "$p" != "$$" ] && kill -KILL "$p" 2>/dev/null',
-  '    fi',
-  '  done',
-  'fi',
-].join('\n');
+function keeperScript(): string {
+  return [
+    "trap '' INT TERM HUP QUIT",
+    'groups=" "',
+    'while IFS= read -r line; do',
+    '  case "$line" in',
+    '    +*) groups="$groups${line#+} " ;;',
+    '    -*) groups=$(printf "%s" "$groups" | sed "s/ ${line#-} / /") ;;',
+    '  esac',
+    'done',
+    'for g in $groups; do kill -TERM "-$g" 2>/dev/null; done',
+    'i=0',
+    'while [ $i -lt 8 ]; do',
+    '  alive=0',
+    '  for g in $groups; do kill -0 "-$g" 2>/dev/null && alive=1; done',
+    '  [ $alive -eq 0 ] && break',
+    '  sleep 0.1',
+    '  i=$((i + 1))',
+    'done',
+    'for g in $groups; do kill -KILL "-$g" 2>/dev/null; done',
+    'if [ -n "$PAASMAKER_KEEPER_TOKEN" ] && [ -d /proc/self ]; then',
+    '  for f in /proc/[0-9]*/environ; do',
+    '    if tr "\\0" "\\n" < "$f" 2>/dev/null | grep -qx "PAASMAKER_OWNER=$PAASMAKER_KEEPER_TOKEN"; then',
+    '      p=${f#/proc/}; p=${p%/environ}',
+    '      [ "$p" != "$$" ] && kill -KILL "$p" 2>/dev/null',
+    '    fi',
+    '  done',
+    'fi',
+  ].join('\n');
+}
 
 export interface Keeper {
   readonly pid: number | undefined;
@@ -48,7 +53,7 @@ export interface Keeper {
 export function startKeeper(options: { ownerToken?: string } = {}): Keeper {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
   if (options.ownerToken) env.PAASMAKER_KEEPER_TOKEN = options.ownerToken;
-  const child = spawn('/bin/sh', ['-c', SCRIPT], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env });
+  const child = spawn('/bin/sh', ['-c', keeperScript()], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env });
   child.unref();
   const stdin = child.stdin!;
   // The pipe must not keep Paasmaker's event loop alive.

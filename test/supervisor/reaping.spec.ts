@@ -64,6 +64,10 @@ function zombiesOf(pgid: number): number[] {
     .map(Number);
 }
 
+// Owner tokens unique to this test process: a keeper's sweep in another run of these specs
+// (the mutation check runs two at once) must neither kill this run's processes nor be mistaken for this one's.
+const token = (name: string) => `tok-test-${name}-${process.pid}`;
+
 const entry = (pid: number, startTime: string): JournalEntry => ({ id: 'test/web.0', pid, pgid: pid, startTime, command: 'node x' });
 
 describe('reapLeftovers', () => {
@@ -145,24 +149,26 @@ describe('process groups', () => {
 
 describe('the keeper', () => {
   it('kills registered groups, and marked processes that left them, when its pipe closes', async () => {
-    const keeper = startKeeper({ ownerToken: 'tok-test-keeper' });
+    const keeper = startKeeper({ ownerToken: token('keeper') });
     const registered = await family();
-    const marked = await family({ PAASMAKER_OWNER: 'tok-test-keeper' });
+    const marked = await family({ PAASMAKER_OWNER: token('keeper') });
     const stranger = await family({ PAASMAKER_OWNER: 'someone-else' });
     keeper.add(registered.pid);
     keeper.close();
     await until(() => !alive(registered.pid) && !alive(registered.grandchild), 3000, 'the registered group to die');
     await until(() => !alive(marked.pid) && !alive(marked.grandchild), 3000, 'the marked processes to die');
+    // Once the keeper has finished its sweep, the process marked with another token is still there.
+    await until(() => !alive(keeper.pid!), 3000, 'the keeper to exit');
     expect(alive(stranger.pid)).toBe(true);
     expect(alive(stranger.grandchild)).toBe(true);
   });
 
   it('SIGKILLs a registered group that ignores SIGTERM, and a marked process that left it ignoring SIGTERM too, within 2 s', async () => {
-    const keeper = startKeeper({ ownerToken: 'tok-test-stubborn' });
+    const keeper = startKeeper({ ownerToken: token('stubborn') });
     // Registered but unmarked: only the KILL of the registered groups can end it.
     const registered = await stubbornFamily();
     // Marked but never registered: only the owner-token sweep can end it, and only with KILL.
-    const marked = await stubbornFamily({ PAASMAKER_OWNER: 'tok-test-stubborn' });
+    const marked = await stubbornFamily({ PAASMAKER_OWNER: token('stubborn') });
     keeper.add(registered.pid);
     const closedAt = Date.now();
     keeper.close();
@@ -185,7 +191,8 @@ describe('the keeper', () => {
     keeper.remove(last.pid);
     keeper.close();
     await until(() => !alive(kept.pid), 3000, 'the registered group to die');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The keeper has done all it will do once it exits.
+    await until(() => !alive(keeper.pid!), 3000, 'the keeper to exit');
     expect(alive(first.pid)).toBe(true);
     expect(alive(last.pid)).toBe(true);
   });
