@@ -2,7 +2,9 @@
 // npm run mutate [-- GROUP...]: the mutation check, one Stryker run per group
 // (scripts/mutation-groups.mjs), then the score of each module.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MUTATION_GROUPS } from './mutation-groups.mjs';
 
 const asked = process.argv.slice(2);
@@ -19,7 +21,11 @@ const started = Date.now();
 for (const group of groups) {
   console.log(`\n== ${group.name}: ${group.what}`);
   const at = Date.now();
-  const run = spawnSync('npx', ['stryker', 'run'], { stdio: 'inherit', env: { ...process.env, MUTATE_GROUP: group.name } });
+  // The specs' temporary homes and projects go to a folder of the group's, removed after it: a test
+  // runner that Stryker ends at a timeout never runs its afterAll.
+  const temp = mkdtempSync(join(tmpdir(), `pm-mutate-${group.name}-`));
+  const run = spawnSync('npx', ['stryker', 'run'], { stdio: 'inherit', env: { ...process.env, MUTATE_GROUP: group.name, TMPDIR: temp } });
+  rmSync(temp, { recursive: true, force: true });
   const minutes = (Date.now() - at) / 60_000;
   const report = `reports/mutation/${group.name}.json`;
   if (run.status !== 0 || !existsSync(report)) {
