@@ -5,10 +5,6 @@ import type { JournalEntry } from './types.js';
 
 export { processStartTime };
 
-export function isSameProcess(pid: number, startTime: string): boolean {
-  return processStartTime(pid) === startTime;
-}
-
 /** Processes whose process group is pgid. A zombie counts as gone. */
 export function groupMembers(pgid: number): number[] {
   if (!hasProc) {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { groupMembers, killGroup } from '../../src/supervisor/proc.js';
+import { belongsTo, groupMembers, killGroup } from '../../src/supervisor/proc.js';
 import { processStartTime, reapLeftovers, startKeeper, type JournalEntry } from '../../src/supervisor/index.js';
 import { alive, tmpDir, until, zoo } from '../helpers/processes.js';
 
@@ -144,6 +144,32 @@ describe('process groups', () => {
     await killGroup(pid, 20_000);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(groupMembers(pid)).toEqual([]);
+  });
+});
+
+describe('belongsTo (is the process on a port one of ours?)', () => {
+  it('says yes for the root, a member of its group and one that left the group, no for a stranger or a pid that is gone', async () => {
+    const ours = await stubbornFamily();
+    expect(belongsTo(ours.pid, ours.pid)).toBe(true);
+    expect(belongsTo(ours.child, ours.pid)).toBe(true);
+    // setsid took it out of the group; it is still below the root.
+    expect(belongsTo(ours.escaped, ours.pid)).toBe(true);
+    const other = await family();
+    expect(belongsTo(other.pid, ours.pid)).toBe(false);
+    expect(belongsTo(other.grandchild, ours.pid)).toBe(false);
+    expect(belongsTo(ours.escaped, other.pid)).toBe(false);
+    expect(belongsTo(process.pid, ours.pid)).toBe(false);
+    // The root's own parent is not below it.
+    expect(belongsTo(process.pid, ours.escaped)).toBe(false);
+    // A member whose parent is gone (reparented away from the root) still belongs by its group.
+    const shell = spawn('sh', ['-c', 'sleep 30 & echo $!'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+    groups.push(shell.pid!);
+    const orphan = Number(await new Promise<string>((resolve) => shell.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString()))));
+    await new Promise((resolve) => shell.once('exit', resolve));
+    expect(belongsTo(orphan, shell.pid!)).toBe(true);
+    const gone = spawn(process.execPath, ['-e', '0']);
+    await new Promise((resolve) => gone.once('exit', resolve));
+    expect(belongsTo(gone.pid!, ours.pid)).toBe(false);
   });
 });
 
