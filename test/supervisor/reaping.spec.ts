@@ -133,7 +133,9 @@ describe('process groups', () => {
     const stubborn = await stubbornFamily();
     const started = Date.now();
     await killGroup(stubborn.pid, 400);
+    // The grace, then as long as the SIGKILL takes: not the 2 s it waits at most for a group stuck in the kernel.
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    expect(Date.now() - started).toBeLessThan(1500);
     expect(groupMembers(stubborn.pid)).toEqual([]);
     expect(alive(stubborn.pid) || alive(stubborn.child)).toBe(false);
   });
