@@ -93,6 +93,8 @@ const cases: Array<[name: string, raw: string, expect: Expect]> = [
   ['a trailer line without a colon', `POST /a HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\ntrailer 1\r\n\r\n`, 'refuse'],
   ['a trailer name with a control character', `POST /a HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\ntrai\x08ler: 1\r\n\r\n`, 'refuse'],
   ['a trailer line ending in a bare LF', `POST /a HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nx: 1\n\r\n`, 'refuse'],
+  ['a trailer line ending in a bare CR', `POST /a HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nx: 1\rxy: 2\r\n\r\n`, 'refuse'],
+  ['a second trailer line without a colon', `POST /a HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nx: 1\r\ntrailer 2\r\n\r\n`, 'refuse'],
 ];
 
 /** True for an answer that refuses a request: a 4xx, or 501/505 for what is not implemented. */
