@@ -96,7 +96,6 @@ export function keystrokes(input: string, key: Key): Array<[string, Key]> {
   return [...input].map((char): [string, Key] => (char === '\r' || char === '\n' ? ['', { ...key, return: true }] : [char, { ...key, shift: char !== char.toLowerCase() }]));
 }
 
-/** What a frame shows, as one string to compare: the log by its length and newest line, the rest by value. */
 /** What a frame shows besides the log pane: when only the logs moved, the frame may wait. */
 function screenKey(snapshot: Snapshot): string {
   return JSON.stringify([snapshot.title, snapshot.routerUrl, snapshot.job, snapshot.degraded, snapshot.warnings, snapshot.quit, snapshot.processes, snapshot.services, snapshot.versions]);
