@@ -16,14 +16,19 @@ export interface ServerStatus {
   dataDir?: string;
 }
 
-/** What a provisioned service's row is made of: its record in state.db (src/state's ServiceRecord is one). */
+/** A provisioned service as state.db records it (src/state's ServiceRecord adds when it was made). */
 export interface ProvisionedRecord {
   app: string;
   service: string;
+  /** '' unless the service has a database per git branch. */
   branch: string;
+  /** The plugin that provisioned it (postgres, redis-external, …). */
   plugin: string;
+  /** The name the manifest used for it, as mapped by config.yml. */
   symbolic: string;
+  /** What was made: a database name, a Redis db index, a file or folder path. */
   resource: string;
+  /** The git work tree a per-branch service was provisioned for (null: shared, or recorded before Paasmaker noted it). */
   checkout?: string | null;
 }
 

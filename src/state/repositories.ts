@@ -1,3 +1,4 @@
+import type { ProvisionedRecord } from '../shared/service-rows.js';
 import type { Db } from './database.js';
 
 export type AppState = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -305,19 +306,7 @@ export class TrafficRepository {
   }
 }
 
-export interface ServiceRecord {
-  app: string;
-  service: string;
-  /** '' unless the service has a database per git branch. */
-  branch: string;
-  /** The plugin that provisioned it (postgres, redis-external, …). */
-  plugin: string;
-  /** The name the manifest used for it, as mapped by config.yml. */
-  symbolic: string;
-  /** What was made: a database name, a Redis db index, a file or folder path. */
-  resource: string;
-  /** The git work tree a per-branch service was provisioned for (null: shared, or recorded before Paasmaker noted it). */
-  checkout?: string | null;
+export interface ServiceRecord extends ProvisionedRecord {
   createdAt: number;
 }
 
