@@ -1,4 +1,5 @@
 // What the benches share: where the package is, waiting (for a first 200 too), a free port, the median, a numeric option.
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,4 +41,22 @@ export function option(name, fallback) {
     process.exit(2);
   }
   return value;
+}
+
+/** The fields of /proc/PID/stat after the command name (index 0 is the state, 1 the parent, 2 the process group). */
+export function statFields(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** CPU time (user + system) a process has used, in clock ticks (100 a second on Linux). */
+export function cpuTicks(pid) {
+  const fields = statFields(pid);
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** A process's resident memory (VmRSS), in kB; 0 when it cannot be read. */
+export function rssKb(pid) {
+  const match = /^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) : 0;
 }

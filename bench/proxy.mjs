@@ -17,6 +17,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuTicks, freePort } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { RequestLog } = await import('../dist/src/proxy/request-log.js');
@@ -50,14 +51,6 @@ if (spawnSync('wrk', ['--version']).error) {
   process.exit(1);
 }
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-
 function start(argv, waitFor = 'ready', env = process.env) {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], env });
@@ -83,12 +76,8 @@ async function listening(port) {
   throw new Error(`nothing listens on ${port}`);
 }
 
-/** CPU time (user + system) a process has used, in ms (Linux /proc). */
-function cpuMs(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
+/** CPU time (user + system) a process has used, in ms (Linux /proc: 100 ticks a second). */
+const cpuMs = (pid) => cpuTicks(pid) * 10;
 
 /** wrk against a target; `url` for TLS ones (https://localhost:PORT/: wrk sends the URL's host as SNI). */
 function wrk(port, connections, seconds, pid, url = `http://127.0.0.1:${port}/`) {

@@ -11,7 +11,7 @@ import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bin, freePort, option, sleep } from './lib.mjs';
+import { bin, cpuTicks, freePort, option, rssKb, sleep, statFields } from './lib.mjs';
 
 
 const minutes = option('minutes', 10);
@@ -68,22 +68,6 @@ function alive(pid) {
   } catch {
     return false;
   }
-}
-
-/** The fields of /proc/PID/stat after the command name (index 0 is the state). */
-function statFields(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-}
-
-function rssKb(pid) {
-  const match = /^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) : 0;
-}
-
-function cpuTicks(pid) {
-  const fields = statFields(pid);
-  return Number(fields[11]) + Number(fields[12]); // utime + stime
 }
 
 function descriptors(pid) {

@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bin, freePort, median, option, sleep } from './lib.mjs';
+import { bin, cpuTicks, freePort, median, option, rssKb, sleep } from './lib.mjs';
 
 const rate = Math.round(option('rate', 1000));
 const seconds = option('seconds', 40);
@@ -45,15 +45,9 @@ setInterval(() => {
 http.createServer((req, res) => res.end('ok')).listen(Number(process.env.PORT), process.env.HOST);
 `;
 
+/** Clock ticks a second, the unit of cpuTicks. */
 const HZ = 100;
-function cpuTicks(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
-function rssMb(pid) {
-  return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
-}
+const rssMb = (pid) => rssKb(pid) / 1024;
 /** The pids whose command line contains every one of the words. */
 function pidsWith(...words) {
   const found = [];
