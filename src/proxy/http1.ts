@@ -293,13 +293,6 @@ const enum Chunk {
   Done,
 }
 
-/**
- * Follows a chunked body through any number of buffers and says where it
- * ends, without copying: the bytes themselves are passed on unchanged over
- * HTTP/1.1. Given `data`, it also hands over each chunk's data, in order, as
- * slices of what came in (an app's answer going on over HTTP/2, which frames
- * bodies itself: extensions and trailers are dropped there).
- */
 /** The parts of a chunk extension: its name, its value, the end of a quoted value. */
 const enum Extension {
   Name,
@@ -307,6 +300,13 @@ const enum Extension {
   AfterQuoted,
 }
 
+/**
+ * Follows a chunked body through any number of buffers and says where it
+ * ends, without copying: the bytes themselves are passed on unchanged over
+ * HTTP/1.1. Given `data`, it also hands over each chunk's data, in order, as
+ * slices of what came in (an app's answer going on over HTTP/2, which frames
+ * bodies itself: extensions and trailers are dropped there).
+ */
 export class ChunkedScanner {
   private state = Chunk.Size;
   private size = 0;
