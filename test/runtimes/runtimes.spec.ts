@@ -103,7 +103,8 @@ describe('python runtime', () => {
     expect(plan.prepare).toEqual([]);
   });
 
-  it('creates a virtual environment in PAASMAKER_HOME when there is a requirements.txt', async () => {
+  // python3 -m venv installs pip into it: 13 s on a machine doing other work, more when it is saturated.
+  it('creates a virtual environment in PAASMAKER_HOME when there is a requirements.txt', { timeout: 90_000 }, async () => {
     const project = temp();
     writeFileSync(join(project, 'requirements.txt'), '# nothing to install yet\n');
     const ctx = context(project, 'application: {name: py-app}\ninstances:\n  web: {command: python3 app.py}\n', process.env);
