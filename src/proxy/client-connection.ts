@@ -21,7 +21,8 @@ export interface Dispatcher {
   route(exchange: Exchange): void;
   /** An exchange ended (answered, failed or abandoned): count it. */
   finished(exchange: Exchange): void;
-  connect(port: number, owner: UpstreamOwner, fresh: boolean): UpstreamLink;
+  /** A connection to an app's port: a pooled one unless `fresh`; `once`: the request cannot be sent again if the connection fails. */
+  connect(port: number, owner: UpstreamOwner, fresh: boolean, once: boolean): UpstreamLink;
   reuse(link: UpstreamLink, keepAliveSeconds: number | undefined): void;
   /** Takes an app connection out of the pool for good, as one end of a tunnel. */
   tunnel(link: UpstreamLink): Socket;
@@ -341,7 +342,7 @@ export class ClientConnection implements UpstreamOwner, ExchangeConnection, Shed
   /** Sends the current request to an app's port; `fresh` skips pooled connections. */
   forward(port: number, fresh = false): void {
     const exchange = this.exchange!;
-    const link = this.router.connect(port, this, fresh);
+    const link = this.router.connect(port, this, fresh, !exchange.retryable);
     this.link = link;
     this.response = undefined;
     this.responseBody = undefined;
