@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Soak: 20 small apps in one daemon, a bounded steady load through its router for
 // --minutes N (default 10), with a `paasmaker ps` every 30 s and a rolling `restart`
-// of one app every 45 s. Records failed requests (any non-2xx, wrong body, reset or
-// timeout), and every 30 s the daemon's RSS, open descriptors and CPU, and the apps'
-// RSS. Verdict: 0 failed, RSS at the end within 10% of minute 1, descriptors flat.
-//   npm run bench:soak -- --minutes 2 [--apps 20] [--rate 300] [--connections 5]
+// of the next app every 45 s (--restart-every SECONDS). Records failed requests (any
+// non-2xx, wrong body, reset or timeout), each with what it was (method, body size,
+// new or kept-alive connection, a reused socket or not) and how long after the last
+// rolling restart, and every 30 s the daemon's RSS, open descriptors and CPU, and the
+// apps' RSS. Verdict: 0 failed, RSS at the end within 10% of minute 1, descriptors flat.
+//   npm run bench:soak -- --minutes 2 [--apps 20] [--rate 300] [--connections 5] [--restart-every 3]
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -19,10 +21,12 @@ const appCount = Math.round(option('apps', 20));
 const rate = option('rate', 300); // keep-alive requests per second, over every app
 const connectionRate = option('connections', 5); // requests per second on a new connection each
 const SAMPLE_MS = 30_000;
-const RESTART_EVERY_MS = 45_000;
+const restartEveryMs = option('restart-every', 45) * 1000;
 const REQUEST_TIMEOUT_MS = 15_000;
 const MAX_IN_FLIGHT = 256;
 const POST_SHARE = 0.1;
+/** Failed requests listed at the end (all are counted). */
+const MAX_FAILURES_KEPT = 50;
 
 const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const home = mkdtempSync(join(tmpdir(), 'pm-soak-home-'));
@@ -129,13 +133,26 @@ let interval = { sent: 0, failed: 0, latencies: [] };
 let inFlight = 0;
 let maxInFlight = 0;
 let port;
-const started = Date.now();
-const elapsed = () => ((Date.now() - started) / 1000).toFixed(1);
+/** When the load began: failures and failed commands are timed from it, as the table's rows are. */
+let loadStarted = Date.now();
+const elapsed = () => ((Date.now() - loadStarted) / 1000).toFixed(1);
 
-function fail(app, what) {
+/** The rolling restart begun last: which app, when it began and (once done) ended. */
+let lastRestart;
+
+/** Where a failure stands against the last rolling restart. */
+function sinceRestart(now) {
+  if (!lastRestart) return 'before any restart';
+  const began = ((now - lastRestart.began) / 1000).toFixed(1);
+  const ended = lastRestart.ended === undefined ? 'still restarting' : `ended ${((now - lastRestart.ended) / 1000).toFixed(1)} s ago`;
+  return `restart of ${lastRestart.app} began ${began} s ago, ${ended}`;
+}
+
+/** Counts a failure; the first ones are kept with what the request was and when it failed. */
+function fail(app, what, how) {
   totals.failed++;
   interval.failed++;
-  if (failures.length < 10) failures.push(`${elapsed()} s ${app}: ${what}`);
+  if (failures.length < MAX_FAILURES_KEPT) failures.push(`${elapsed()} s ${app}: ${what} [${how}; ${sinceRestart(Date.now())}]`);
 }
 
 /** One request to an app through the router; checks the status and the body. */
@@ -150,17 +167,18 @@ function send(app, agent, post) {
   const expected = post ? `${app} ${body.length}` : app;
   const sentAt = performance.now();
   let done = false;
+  let req;
   const finish = (problem) => {
     if (done) return;
     done = true;
     inFlight--;
-    if (problem) fail(app, problem);
+    if (problem) fail(app, problem, `${post ? `POST ${body.length} B` : 'GET'} on ${agent ? `a kept-alive connection, ${req.reusedSocket ? 'reused' : 'new'} socket` : 'a new connection'}`);
     else {
       totals.ok++;
       interval.latencies.push(performance.now() - sentAt);
     }
   };
-  const req = request(
+  req = request(
     {
       host: '127.0.0.1',
       port,
@@ -178,7 +196,8 @@ function send(app, agent, post) {
     },
   );
   req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(Object.assign(new Error('timeout'), { code: `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` })));
-  req.on('error', (error) => finish(error.code ?? error.message));
+  // "socket hang up" (ECONNRESET) is a connection closed before an answer; "read ECONNRESET" a reset.
+  req.on('error', (error) => finish(error.code && error.message !== error.code ? `${error.code} (${error.message})` : (error.code ?? error.message)));
   req.end(body);
 }
 
@@ -289,13 +308,13 @@ async function main() {
   agents.push(...keepAlive);
   let next = 0;
   const pick = () => names[next++ % names.length];
-  console.log(`load: ${rate} req/s on ${keepAlive.length} keep-alive agents (8 sockets each) + ${connectionRate} req/s on new connections; ${POST_SHARE * 100}% POST of 0.5–16.5 KB; ${minutes} min`);
+  console.log(`load: ${rate} req/s on ${keepAlive.length} keep-alive agents (8 sockets each) + ${connectionRate} req/s on new connections; ${POST_SHARE * 100}% POST of 0.5–16.5 KB; a rolling restart every ${restartEveryMs / 1000} s; ${minutes} min`);
   console.log(`| ${columns.map(([title]) => title).join(' | ')} |\n|${columns.map(() => ' --- |').join('')}`);
 
   lastCpu = cpuTicks(daemonPid);
   lastSampleAt = performance.now();
   lastLoadCpu = process.cpuUsage();
-  const runStarted = Date.now();
+  const runStarted = (loadStarted = Date.now());
   steady(rate, () => send(pick(), keepAlive[next % keepAlive.length], Math.random() < POST_SHARE));
   steady(connectionRate, () => send(pick(), undefined, Math.random() < POST_SHARE));
 
@@ -304,11 +323,13 @@ async function main() {
   const restartOne = async () => {
     const app = names[restartIndex++ % names.length];
     const at = Date.now();
+    const restart = (lastRestart = { app, began: at, ended: undefined });
     const result = await cli(['restart', app]);
+    restart.ended = Date.now();
     restarts.push({ app, code: result.code, ms: Date.now() - at });
     if (result.code !== 0) problems.push(`${elapsed()} s paasmaker restart ${app} exited ${result.code}: ${(result.stderr || result.stdout).trim()}`);
   };
-  const restartTimer = setInterval(() => void restartOne(), RESTART_EVERY_MS);
+  const restartTimer = setInterval(() => void restartOne(), restartEveryMs);
   timers.push(restartTimer);
 
   const endAt = runStarted + minutes * 60_000;
@@ -333,9 +354,14 @@ async function main() {
   const fds = samples.map((row) => row.fds);
   const achieved = totals.sent / ((Date.now() - runStarted) / 1000);
   console.log(`\nsent ${totals.sent} (${totals.posts} POST, ${totals.fresh} on new connections), answered ${totals.ok}, failed ${totals.failed}, not sent (over ${MAX_IN_FLIGHT} in flight) ${totals.skipped}; at most ${maxInFlight} in flight; ${achieved.toFixed(0)} req/s overall`);
-  console.log(`restarts: ${restarts.length} (${restarts.filter((r) => r.code === 0).length} ok), ${restarts.map((r) => `${r.app} ${r.ms} ms`).join(', ') || 'none'}`);
-  if (failures.length) console.log(`first failures:\n  ${failures.join('\n  ')}`);
+  const restartList = restarts.length > 30 ? `${restarts.length} restarts, ${Math.min(...restarts.map((r) => r.ms))}–${Math.max(...restarts.map((r) => r.ms))} ms each` : restarts.map((r) => `${r.app} ${r.ms} ms`).join(', ');
+  console.log(`restarts (every ${restartEveryMs / 1000} s): ${restarts.length} (${restarts.filter((r) => r.code === 0).length} ok), ${restartList || 'none'}`);
+  if (failures.length) console.log(`first failures (seconds into the load)${totals.failed > failures.length ? ` (${failures.length} of ${totals.failed})` : ''}:\n  ${failures.join('\n  ')}`);
   if (problems.length) console.log(`failed commands:\n  ${problems.join('\n  ')}`);
+  // What the router said of itself (a bug it survived, a refused accept): the daemon's log goes with the home at exit.
+  const daemonLog = join(home, 'logs', 'daemon.log');
+  const routerLines = existsSync(daemonLog) ? readFileSync(daemonLog, 'utf8').split('\n').filter((line) => line.includes(' router: ')) : [];
+  if (routerLines.length) console.log(`the router's lines in the daemon log (${routerLines.length}):\n  ${routerLines.slice(0, 20).join('\n  ')}`);
   const checks = [
     [`0 failed requests`, totals.failed === 0, `${totals.failed} failed`],
     [`daemon RSS at the end within 10% of ${baseline.at} s`, Math.abs(rssDrift) <= 0.1, `${baseline.rssMb.toFixed(1)} → ${last.rssMb.toFixed(1)} MB (${rssDrift >= 0 ? '+' : ''}${(rssDrift * 100).toFixed(1)}%)`],

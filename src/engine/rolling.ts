@@ -34,9 +34,12 @@ export async function drainAndStop(parts: { edge: Edge; supervisor: Supervisor }
   await Promise.all(
     keys.map(async (key) => {
       const port = supervisor.info(key)?.port;
+      // Out of the router already: its idle kept-alive connections close now, the busy ones once answered.
+      if (port !== undefined) edge.router?.forgetPort(port);
       const deadline = Date.now() + 10_000;
       while (edge.router && edge.router.inFlight(key) > 0 && Date.now() < deadline) await delay(10);
       if (port !== undefined) {
+        // Again, for a connection opened since (a request sent again after a stale one failed).
         edge.router?.forgetPort(port);
         // WebSockets (a dev server's live reload) get a short grace to finish or move over.
         const grace = Date.now() + 2000;

@@ -21,7 +21,8 @@ export interface Dispatcher {
   route(exchange: Exchange): void;
   /** An exchange ended (answered, failed or abandoned): count it. */
   finished(exchange: Exchange): void;
-  connect(port: number, owner: UpstreamOwner, fresh: boolean): UpstreamLink;
+  /** A connection to an app's port: a pooled one unless `fresh`; `once`: the request cannot be sent again if the connection fails. */
+  connect(port: number, owner: UpstreamOwner, fresh: boolean, once: boolean): UpstreamLink;
   reuse(link: UpstreamLink, keepAliveSeconds: number | undefined): void;
   /** Takes an app connection out of the pool for good, as one end of a tunnel. */
   tunnel(link: UpstreamLink): Socket;
@@ -113,6 +114,8 @@ export class ClientConnection implements UpstreamOwner, ExchangeConnection, Shed
   private headTimer: NodeJS.Timeout | undefined;
   /** How much of an incomplete head has been checked already. */
   private checkedHead = 0;
+  /** Chunks read so far: an idle close checks that none came meanwhile. */
+  private reads = 0;
   /** The last request head read, as bytes and parsed, and the head sent to the app for it: a client repeats itself. */
   private lastHeadBytes: Buffer | undefined;
   private lastHead: RequestHead | undefined;
@@ -141,10 +144,17 @@ export class ClientConnection implements UpstreamOwner, ExchangeConnection, Shed
         if (this.link && !this.response && this.requestBody && !this.requestBody.done && !socket.isPaused()) this.run(() => this.bodyTimedOut());
       } else if (!this.headTimer) {
         // (A head on its way has its own deadline, and gets a 408.)
-        socket.destroy();
+        // The deadline's timer runs before this turn of the loop reads the sockets: a request the
+        // client sent just now may be waiting unread, and closing on it would reset the client.
+        // Closed after this turn's reads, and only if nothing came.
+        const reads = this.reads;
+        setImmediate(() => {
+          if (this.reads === reads && !this.exchange && !this.headTimer) socket.destroy();
+        });
       }
     });
     socket.on('data', (chunk: Buffer) => {
+      this.reads++;
       try {
         this.onData(chunk);
       } catch (error) {
@@ -341,7 +351,7 @@ export class ClientConnection implements UpstreamOwner, ExchangeConnection, Shed
   /** Sends the current request to an app's port; `fresh` skips pooled connections. */
   forward(port: number, fresh = false): void {
     const exchange = this.exchange!;
-    const link = this.router.connect(port, this, fresh);
+    const link = this.router.connect(port, this, fresh, !exchange.retryable);
     this.link = link;
     this.response = undefined;
     this.responseBody = undefined;

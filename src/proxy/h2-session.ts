@@ -251,7 +251,7 @@ export class H2Stream implements ExchangeConnection, UpstreamOwner {
 
   forward(port: number, fresh = false): void {
     const exchange = this.exchange;
-    const link = this.router.connect(port, this, fresh);
+    const link = this.router.connect(port, this, fresh, !exchange.retryable);
     this.link = link;
     this.response = undefined;
     this.responsePending = undefined;

@@ -259,9 +259,13 @@ export class Router implements Dispatcher {
     return this.outstanding.get(key) ?? 0;
   }
 
-  /** Closes the idle kept-alive connections to a port whose process is about to stop. */
+  /**
+   * A port whose process is about to stop: its idle kept-alive connections
+   * close now, and the ones still carrying a request close when it is
+   * answered, so that none is left open to the process when it is told to stop.
+   */
   forgetPort(port: number): void {
-    this.pool.dropIdle(port);
+    this.pool.retirePort(port);
   }
 
   // ---- Dispatcher: what client connections ask ----
@@ -312,8 +316,8 @@ export class Router implements Dispatcher {
     this.requests?.record(target.app, target.instance, exchange.connection.address, exchange, duration);
   }
 
-  connect(port: number, owner: UpstreamOwner, fresh: boolean): UpstreamLink {
-    return this.pool.acquire(port, owner, fresh);
+  connect(port: number, owner: UpstreamOwner, fresh: boolean, once: boolean): UpstreamLink {
+    return this.pool.acquire(port, owner, fresh, once);
   }
 
   reuse(link: UpstreamLink, keepAliveSeconds: number | undefined): void {

@@ -17,6 +17,15 @@ export interface UpstreamOwner {
 const MAX_IDLE = 1024;
 /** Node servers drop idle connections after 5 s; leave well before the app does. */
 const DEFAULT_IDLE_MS = 4000;
+/**
+ * A request that cannot be sent twice (a POST, a body) goes only on a
+ * connection used this recently. An app that closes an idle connection
+ * (its own keep-alive timeout, unannounced, of a second or more) may close
+ * it just as a request goes out on it: a GET is then sent again on a new
+ * connection, but a POST the app may have read cannot be, and would get a
+ * 502. A connection busy a moment ago is not about to be closed for idling.
+ */
+const RECENT_MS = 1000;
 
 /**
  * One connection to an app's port. Its listeners are set once and report to
@@ -26,6 +35,10 @@ export class UpstreamLink {
   owner: UpstreamOwner | undefined;
   /** It served an earlier exchange: a failure before any answer may be a stale keep-alive. */
   reused = false;
+  /** When it went back to the pool (performance.now()). */
+  idleSince = 0;
+  /** Its process is being stopped: closed when its exchange ends, never pooled again. */
+  retiring = false;
   connected = false;
   /** The idle timeout armed on the socket, changed only when the app's Keep-Alive says otherwise. */
   idleMs = 0;
@@ -88,8 +101,15 @@ export class UpstreamPool {
   private readonly idle = new Map<number, UpstreamLink[]>();
   private readonly all = new Set<UpstreamLink>();
 
-  acquire(port: number, owner: UpstreamOwner, fresh = false): UpstreamLink {
+  /**
+   * A connection to the port for owner's exchange: the newest idle one, or a
+   * new one when `fresh`, when there is none, or when `once` (a request that
+   * cannot be sent again) and the newest has been idle longer than RECENT_MS.
+   */
+  acquire(port: number, owner: UpstreamOwner, fresh = false, once = false): UpstreamLink {
     const stack = this.idle.get(port);
+    // The newest is on top: when it is too old for a request sent once, so is every other.
+    if (once && stack && stack.length > 0 && performance.now() - stack[stack.length - 1]!.idleSince > RECENT_MS) fresh = true;
     while (!fresh && stack && stack.length > 0) {
       const link = stack.pop()!;
       if (!link.usable) continue;
@@ -109,10 +129,11 @@ export class UpstreamPool {
     const idleMs = keepAliveSeconds === undefined ? DEFAULT_IDLE_MS : Math.min(30_000, keepAliveSeconds * 1000 - 1000);
     let stack = this.idle.get(link.port);
     if (!stack) this.idle.set(link.port, (stack = []));
-    if (idleMs <= 0 || stack.length >= MAX_IDLE || !link.usable) {
+    if (idleMs <= 0 || stack.length >= MAX_IDLE || !link.usable || link.retiring) {
       link.socket.destroy();
       return;
     }
+    link.idleSince = performance.now();
     // A response that ended while the client was slow may have left it paused.
     link.socket.resume();
     if (link.idleMs !== idleMs) link.socket.setTimeout((link.idleMs = idleMs));
@@ -138,7 +159,13 @@ export class UpstreamPool {
     return link.socket;
   }
 
-  dropIdle(port: number): void {
+  /**
+   * The process on a port is about to stop: its idle connections close now,
+   * and one still carrying an exchange closes when that ends instead of
+   * going back to the pool, where it would hold the process open.
+   */
+  retirePort(port: number): void {
+    for (const link of this.all) if (link.port === port) link.retiring = true;
     for (const link of this.idle.get(port) ?? []) link.socket.destroy();
     this.idle.delete(port);
   }

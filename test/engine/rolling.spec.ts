@@ -37,12 +37,24 @@ server.listen(Number(process.env.PORT), process.env.HOST, () => console.log('lis
 process.on('SIGTERM', () => process.exit(0));
 `;
 
-async function openApp(quantity = 1) {
+// The same app stopping as Node servers usually do: on SIGTERM it stops listening, closes its idle
+// connections and exits once the others are done. /slow?ms=N answers after N ms.
+const GRACEFUL = `
+import { createServer } from 'node:http';
+const server = createServer((req, res) => {
+  const ms = Number(new URL(req.url, 'http://x').searchParams.get('ms') ?? 0);
+  setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('pid ' + process.pid + '\\n'), ms);
+});
+server.listen(Number(process.env.PORT), process.env.HOST, () => console.log('listening'));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+
+async function openApp(quantity = 1, source = SERVER) {
   const { home, cleanup } = tempHome();
   cleanups.push(cleanup);
   const dir = mkdtempSync(join(tmpdir(), 'pm-rolling-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'server.mjs'), SERVER);
+  writeFileSync(join(dir, 'server.mjs'), source);
   writeFileSync(join(dir, 'paasmaker.yml'), `application:\n  name: roll\ninstances:\n  web:\n    command: node server.mjs\n    quantity: ${quantity}\n`);
   const platform = await Platform.open({ home, proxy: { port: 0 } });
   cleanups.push(() => platform.close());
@@ -123,6 +135,22 @@ describe('a rolling reload', () => {
     await until(() => !alive(old!), 10_000, 'the old process to stop');
     expect(Date.now() - servedAt).toBeLessThan(1500);
     expect(await reloaded).toBe(true);
+  });
+
+  it('closes its kept-alive connection to an old process that outlived the drain as soon as its last answer is sent', { timeout: 30_000 }, async () => {
+    const { platform, get, pids } = await openApp(1, GRACEFUL);
+    const [old] = pids();
+    // Longer than the 10 s a reload waits for requests in flight: the old process is told to stop while it answers.
+    let answeredAt = 0;
+    const slow = get('/slow?ms=12000').then((answer) => ((answeredAt = Date.now()), answer));
+    await sleep(100);
+    expect(await platform.reload('roll')).toBe(true);
+    const stoppedAt = Date.now();
+    expect(await slow).toMatchObject({ status: 200, body: `pid ${old}\n` });
+    expect(alive(old!)).toBe(false);
+    // Its server exits once its last connection closes: the router closes it after that answer, rather than
+    // keeping it in the pool until its idle timeout (4 s) while the stopped process waits, until killed.
+    expect(stoppedAt - answeredAt).toBeLessThan(1500);
   });
 
   it('lets an open tunnel finish before the old process stops', { timeout: 30_000 }, async () => {

@@ -88,6 +88,27 @@ describe('bad requests get an answer, at once', () => {
     expect(app.seen.map((seen) => seen.url)).toEqual(['/one', '/two']);
   });
 
+  it('answers a request that arrived as the idle deadline passed, rather than resetting the connection under it', async () => {
+    const app = await recordingApp(cleanups);
+    const { router } = await routerFor(cleanups, app.port, { idleTimeoutMs: 300 });
+    const client = rawClient(cleanups, router.port);
+    client.write(`GET /one HTTP/1.1\r\n${H}\r\n`);
+    await client.until(() => client.answers().length === 1);
+    // A kept-alive client sends its next request just before the deadline, and the router's loop is
+    // busy past it: when it turns again the deadline's timer runs first, with the request unread.
+    await sleep(250);
+    client.write(`GET /two HTTP/1.1\r\n${H}\r\n`);
+    const busyUntil = Date.now() + 150;
+    while (Date.now() < busyUntil) {
+      // busy
+    }
+    await client.until(() => client.answers().length === 2);
+    expect(client.answers().map((answer) => answer.status)).toEqual([200, 200]);
+    expect(app.seen.map((seen) => seen.url)).toEqual(['/one', '/two']);
+    // Idle again, it is closed at the deadline as before.
+    expect(await client.until(() => client.closed, 2000)).toBe(true);
+  });
+
   it('routes an absolute-form target by the host in the URI and sends the app that host and the path', async () => {
     const app = await recordingApp(cleanups);
     const { router } = await routerFor(cleanups, app.port);

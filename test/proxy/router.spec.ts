@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
-import { connect } from 'node:net';
+import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listenOnLoopback } from '../helpers/servers.js';
 import { Router, type RouteTarget } from '../../src/proxy/index.js';
@@ -295,5 +295,96 @@ describe('Router, when a process dies under a request', () => {
     const answer = await pending;
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body.toString()).name).toBe('fresh');
+  });
+});
+
+describe('Router, when an app closes a kept-alive connection', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /**
+   * An app that answers with the method and the body's length, and drops a
+   * connection that sat idle for over a second when the next request arrives
+   * on it, unanswered: its keep-alive timeout (of a second, not announced)
+   * firing just as the request goes out, the race every kept-alive pool meets.
+   */
+  async function closingApp() {
+    let connections = 0;
+    let dropped = 0;
+    const sockets = new Set<Socket>();
+    const server = createNetServer((socket: Socket) => {
+      connections++;
+      sockets.add(socket);
+      let idleSince: number | undefined;
+      let buffer = Buffer.alloc(0);
+      socket.on('error', () => undefined);
+      socket.on('data', (chunk: Buffer) => {
+        if (idleSince !== undefined && Date.now() - idleSince > 1000) {
+          dropped++;
+          socket.destroy();
+          return;
+        }
+        idleSince = undefined;
+        buffer = Buffer.concat([buffer, chunk]);
+        const end = buffer.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        const head = buffer.subarray(0, end).toString('latin1');
+        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+        if (buffer.length < end + 4 + length) return;
+        buffer = buffer.subarray(end + 4 + length);
+        const body = `${head.slice(0, head.indexOf(' '))} ${length}`;
+        socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+        idleSince = Date.now();
+      });
+    });
+    const { port, close } = await listenOnLoopback(server);
+    // A plain TCP server's close waits for its connections: the router's kept ones go first.
+    cleanups.push(close, () => sockets.forEach((socket) => socket.destroy()));
+    return { port, connections: () => connections, dropped: () => dropped };
+  }
+
+  it('sends a POST that cannot be sent twice on a new connection after a pause, never on one the app may be closing', { timeout: 10_000 }, async () => {
+    const r = await router();
+    const shop = await closingApp();
+    r.table.setApp('shop', { hostnames: ['shop.localhost'], upstreams: [running('shop/web.0', shop.port)], status: { state: 'running' } });
+    const post = async () => {
+      const answer = await call(r.port, { host: 'shop.localhost', method: 'POST', body: Buffer.from('hello'), headers: { 'content-type': 'text/plain' } });
+      return `${answer.status} ${answer.body.toString()}`;
+    };
+    // Back to back, POSTs share the connection the router keeps.
+    expect(await post()).toBe('200 POST 5');
+    expect(await post()).toBe('200 POST 5');
+    expect(shop.connections()).toBe(1);
+    // After a pause the kept connection may be closing: a POST goes on a new one and is answered (not a 502).
+    await sleep(1300);
+    expect(await post()).toBe('200 POST 5');
+    expect(shop.connections()).toBe(2);
+    expect(shop.dropped()).toBe(0);
+    // A GET may still take the kept one: dropped, it is sent again on a new connection, and answered.
+    await sleep(1300);
+    const get = await call(r.port, { host: 'shop.localhost' });
+    expect(`${get.status} ${get.body.toString()}`).toBe('200 GET 0');
+    expect(shop.dropped()).toBe(1);
+  });
+
+  it('closes a connection to a port it forgot once its request is answered, rather than keeping it for the next', { timeout: 10_000 }, async () => {
+    const r = await router();
+    const open = new Set<Socket>();
+    const slow = createServer((req, res) => setTimeout(() => res.writeHead(200, { 'content-length': 2 }).end('ok'), 300));
+    slow.on('connection', (socket: Socket) => {
+      open.add(socket);
+      socket.once('close', () => open.delete(socket));
+    });
+    const port = await listen(slow);
+    r.table.setApp('shop', { hostnames: ['shop.localhost'], upstreams: [running('shop/web.0', port)], status: { state: 'running' } });
+    const pending = call(r.port, { host: 'shop.localhost' });
+    await sleep(100);
+    expect(open.size).toBe(1);
+    // The process is about to stop (a rolling reload took it out of the router): the request in flight is still answered…
+    r.forgetPort(port);
+    expect((await pending).status).toBe(200);
+    // …and its connection closes then, instead of waiting in the pool (4 s) and holding the process open.
+    const closedBy = Date.now() + 500;
+    while (open.size > 0 && Date.now() < closedBy) await sleep(10);
+    expect(open.size).toBe(0);
   });
 });
