@@ -71,6 +71,9 @@ export class RollingUpdates {
     const app = this.parts.running.get(name);
     if (!app) return Promise.resolve(false);
     if (app.reloadQueued) return app.reloadQueued;
+    const replaced = this.supersede(app, options.instances);
+    // What the stopped reload was for (an environment diff, say) is told by the one that takes over.
+    if (replaced !== undefined && replaced !== options.reason) options = { ...options, reason: options.reason === undefined ? replaced : `${replaced}\n${options.reason}` };
     const previous = app.reloading ?? Promise.resolve(true);
     const queued = previous.then(async () => {
       app.reloadQueued = undefined;
@@ -102,12 +105,22 @@ export class RollingUpdates {
           return false;
         }
         const generation = ++app.generation;
-        for (const instance of instances) {
-          const ok = instance.standalone ? await this.restartInPlace(app, instance, generation) : await this.rollOver(app, instance, generation);
-          if (!ok) {
-            this.parts.jobs.transition(job, 'failed', this.failureDetail);
-            return false;
+        const starting = { instances: new Set(instances.map((instance) => instance.name)), reason: options.reason, superseded: false, keys: [] as string[] };
+        app.starting = starting;
+        try {
+          for (const instance of instances) {
+            const ok = starting.superseded ? 'superseded' : instance.standalone ? await this.restartInPlace(app, instance, generation) : await this.rollOver(app, instance, generation, starting);
+            if (ok === 'superseded') {
+              this.parts.jobs.transition(job, 'aborted', 'files changed again while the new processes started: the next reload takes over');
+              return false;
+            }
+            if (!ok) {
+              this.parts.jobs.transition(job, 'failed', this.failureDetail);
+              return false;
+            }
           }
+        } finally {
+          if (app.starting === starting) app.starting = undefined;
         }
         recordDeploy(this.parts, name, 'reload');
         return true;
@@ -117,6 +130,23 @@ export class RollingUpdates {
   }
 
   private failureDetail = '';
+
+  /**
+   * A newer change makes successors still starting pointless (they run the
+   * code before it): they are stopped, so the reload after them starts now
+   * instead of after a switch to what is already out of date. Only when the
+   * new reload replaces every instance type the running one does. Returns
+   * the stopped reload's reason.
+   */
+  private supersede(app: RunningApp, instances: string[] | undefined): string | undefined {
+    const starting = app.starting;
+    if (!starting || starting.superseded) return undefined;
+    const next = instances === undefined ? undefined : new Set(instances);
+    if (next && [...starting.instances].some((instance) => !next.has(instance))) return undefined;
+    starting.superseded = true;
+    for (const key of starting.keys) void this.parts.supervisor.stop(key);
+    return starting.reason;
+  }
 
   /**
    * A restart asked for by a user (CLI, API): of an app running here, and of
@@ -141,11 +171,18 @@ export class RollingUpdates {
   }
 
   /** Successors beside the current processes; the switch only when every one is ready. */
-  private async rollOver(app: RunningApp, instance: ResolvedInstance, generation: number): Promise<boolean> {
+  private async rollOver(app: RunningApp, instance: ResolvedInstance, generation: number, starting?: NonNullable<RunningApp['starting']>): Promise<boolean | 'superseded'> {
     const name = app.manifest.application.name;
     const indexes = Array.from({ length: instance.quantity }, (_, index) => index);
-    const states = await Promise.all(indexes.map((index) => this.parts.launcher.startProcess(app, instance, index, generation)));
     const fresh = indexes.map((index) => processKey(runOf(app), instance.name, index, generation));
+    starting?.keys.push(...fresh);
+    const states = await Promise.all(indexes.map((index) => this.parts.launcher.startProcess(app, instance, index, generation)));
+    if (starting?.superseded) {
+      // Stopped (or, started just before, out of date): the reload queued behind this one starts the next.
+      await this.retire(app, fresh);
+      return 'superseded';
+    }
+    if (starting) starting.keys = [];
     if (states.some((state) => state !== 'running')) {
       const failed = fresh[states.findIndex((state) => state !== 'running')]!;
       const info = this.parts.supervisor.info(failed);

@@ -27,6 +27,8 @@ export interface RunningApp {
   /** The reload running now, and whether another save asked for one meanwhile. */
   reloading?: Promise<boolean>;
   reloadQueued?: Promise<boolean>;
+  /** The running reload's successors while they start: a newer change stops them, and the queued reload takes over. */
+  starting?: { instances: ReadonlySet<string>; reason: string | undefined; superseded: boolean; keys: string[] };
 }
 
 /** The run's id: its processes are "<run>/web.0" (see runId). */

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, stat, type Stats } from 'node:fs';
 import { relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import ignore from 'ignore';
@@ -9,9 +9,11 @@ const ALWAYS_IGNORED = ['.git/', 'node_modules/', '__pycache__/', '.venv/', 'ven
 /**
  * Quiet time that ends a save: an editor's (a backup renamed, the file
  * written) comes within a few ms, and every ms of the wait is added to each
- * reload.
+ * reload. A save whose events come further apart costs no wrong switch: the
+ * reload its first events started is stopped while its processes start, and
+ * the next one takes over (RollingUpdates).
  */
-const DEBOUNCE_MS = 30;
+const DEBOUNCE_MS = 10;
 /**
  * Quiet time that ends a burst of more files than a save touches (a checkout,
  * a generator, a build writing many): their events can come further apart on
@@ -19,6 +21,14 @@ const DEBOUNCE_MS = 30;
  */
 const BURST_DEBOUNCE_MS = 150;
 const SAVE_FILES = 3;
+/**
+ * chokidar reports no second change of a file within 50 ms of the last one it
+ * reported, and nothing after: a save right after another (a formatter's, a
+ * quick second edit) would be lost. A changed file is looked at again once
+ * that window has passed, and a change it hid is noted then.
+ */
+const RECHECK_MS = 60;
+const MAX_RECHECKS = 256;
 
 export interface WatchOptions {
   /** The project folder. */
@@ -43,6 +53,8 @@ export class ProjectWatcher {
   private readonly changed = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private firstAt = 0;
+  /** Files to look at again, with their size and time as last reported. */
+  private readonly rechecks = new Map<string, { timer: NodeJS.Timeout; mtimeMs: number; size: number }>();
   /** Watching stopped after an error; the app runs on without reloads. */
   private off = false;
   readonly ready: Promise<void>;
@@ -60,7 +72,10 @@ export class ProjectWatcher {
       return rules.ignores(stats?.isDirectory() ? `${posix}/` : posix) || rules.ignores(posix);
     };
     this.watcher = watch(options.root, { ignored, ignoreInitial: true, persistent: true });
-    this.watcher.on('all', (_event, path) => this.note(relative(options.root, path)));
+    this.watcher.on('all', (event, path, stats) => {
+      this.note(relative(options.root, path));
+      if ((event === 'change' || event === 'add') && stats) this.recheck(path, stats);
+    });
     this.ready = new Promise((resolve) => {
       this.watcher.once('ready', () => resolve());
       // Out of descriptors or inotify watches: stop watching rather than take the platform down.
@@ -80,6 +95,7 @@ export class ProjectWatcher {
     if (this.off) return;
     this.off = true;
     clearTimeout(this.timer);
+    this.clearRechecks();
     this.changed.clear();
     const why =
       error.code === 'ENOSPC'
@@ -104,14 +120,43 @@ export class ProjectWatcher {
     this.timer = setTimeout(() => this.flush(), wait);
   }
 
+  private recheck(path: string, seen: Pick<Stats, 'mtimeMs' | 'size'>): void {
+    const pending = this.rechecks.get(path);
+    if (pending) {
+      pending.mtimeMs = seen.mtimeMs;
+      pending.size = seen.size;
+      return;
+    }
+    if (this.rechecks.size >= MAX_RECHECKS) return;
+    const timer = setTimeout(() => {
+      const last = this.rechecks.get(path)!;
+      this.rechecks.delete(path);
+      stat(path, (error, now) => {
+        // Gone: chokidar tells that itself.
+        if (error || this.off) return;
+        if (now.mtimeMs === last.mtimeMs && now.size === last.size) return;
+        this.note(relative(this.options.root, path));
+        this.recheck(path, now);
+      });
+    }, RECHECK_MS);
+    this.rechecks.set(path, { timer, mtimeMs: seen.mtimeMs, size: seen.size });
+  }
+
   private flush(): void {
     const paths = [...this.changed];
     this.changed.clear();
     if (paths.length > 0) this.options.onChange(paths);
   }
 
+  private clearRechecks(): void {
+    for (const { timer } of this.rechecks.values()) clearTimeout(timer);
+    this.rechecks.clear();
+  }
+
   async close(): Promise<void> {
+    this.off = true;
     clearTimeout(this.timer);
+    this.clearRechecks();
     await this.watcher.close();
   }
 }

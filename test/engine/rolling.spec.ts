@@ -19,11 +19,12 @@ afterEach(async () => {
 
 // An app that says which process answered; /slow answers after 700 ms; a WebSocket-like
 // upgrade is accepted, and the tunnel says bye and closes when the client writes "done". With a file "broken" beside
-// it, a new process exits at once.
+// it, a new process exits at once; with a file "slow-start", it listens only after 5 s.
 const SERVER = `
 import { createServer } from 'node:http';
 import { existsSync } from 'node:fs';
 if (existsSync(new URL('./broken', import.meta.url))) { console.error('refusing to start: broken'); process.exit(3); }
+if (existsSync(new URL('./slow-start', import.meta.url))) await new Promise((resolve) => setTimeout(resolve, 5000));
 const server = createServer((req, res) => {
   const answer = () => res.writeHead(200, { 'content-type': 'text/plain' }).end('pid ' + process.pid + '\\n');
   if (req.url === '/slow') setTimeout(answer, 700); else answer();
@@ -200,6 +201,34 @@ describe('a rolling reload', () => {
     const [fresh] = pids();
     expect(fresh).not.toBe(old);
     expect(await get()).toMatchObject({ status: 200, body: `pid ${fresh}\n` });
+  });
+
+  it('stops successors still starting when files change again, and the next reload takes over at once', { timeout: 30_000 }, async () => {
+    const { platform, dir, jobs, get, pids } = await openApp();
+    const [old] = pids();
+    writeFileSync(join(dir, 'slow-start'), '');
+    const first = platform.reload('roll', { reason: 'paasmaker.yml changed:\n+ GREETING=hello' });
+    await until(() => jobs.some((job) => job.title === 'reload web' && job.state === 'running'), 5000, 'the first reload to start');
+    await sleep(300);
+    // The save that fixes it: without superseding, this reload would wait out the first one's 5 s start and its switch.
+    rmSync(join(dir, 'slow-start'));
+    const started = Date.now();
+    const second = platform.reload('roll', { reason: 'server.mjs changed' });
+    expect(await first).toBe(false);
+    expect(await second).toBe(true);
+    expect(Date.now() - started).toBeLessThan(4000);
+    const reloads = jobs.filter((job) => job.title === 'reload web' && ['success', 'failed', 'aborted'].includes(job.state));
+    expect(reloads.map((job) => job.state)).toEqual(['aborted', 'success']);
+    expect(reloads[0]!.detail).toBe('files changed again while the new processes started: the next reload takes over');
+    // The reload that took over tells what the stopped one was for too (an environment diff is told once).
+    const takingOver = jobs.find((job) => job.id === reloads[1]!.id && job.state === 'running');
+    expect(takingOver?.detail).toBe('paasmaker.yml changed:\n+ GREETING=hello\nserver.mjs changed');
+    const [fresh] = pids();
+    expect(fresh).not.toBe(old);
+    expect(await get()).toMatchObject({ status: 200, body: `pid ${fresh}\n` });
+    await until(() => !alive(old!), 5000, 'the old process to stop');
+    // The stopped successor left nothing running: one process serves the app.
+    expect(pids()).toEqual([fresh]);
   });
 
   it('answers every request of a steady stream across two reloads', { timeout: 30_000 }, async () => {
