@@ -6,6 +6,8 @@ export const REQUEST_LOG_SIZE = 300;
 /** What a record keeps of the two heads, at most: the request's first (up to REQUEST_BYTES), the answer's in the rest. */
 const SLOT_BYTES = 4096;
 const REQUEST_BYTES = 3072;
+/** A slot's bytes grow in steps of this: most pairs of heads take a few hundred bytes, not the 4 KB a slot may keep. */
+const SLOT_STEP = 512;
 
 /** Header values never shown in the clear: they carry credentials (the usual ones, and any whose name says so). */
 const SECRET_HEADERS = new Set(['cookie', 'authorization', 'proxy-authorization', 'set-cookie']);
@@ -81,8 +83,10 @@ export interface FinishedRequest {
  * as the parser read them, into bytes the slot owns: keeping the parser's
  * strings instead would keep every request's heads alive across garbage
  * collections (in the daemon's small young generation, that copying and
- * promoting cost more than the rest of recording). Fields are split,
- * redacted and formatted only when someone reads.
+ * promoting cost more than the rest of recording). The bytes are as many
+ * as the largest heads the slot held needed (in 512-byte steps), not the
+ * 4 KB it may keep: 300 slots for each of 20 apps would hold 23 MB
+ * otherwise. Fields are split, redacted and formatted only when someone reads.
  */
 class Slot {
   id = 0;
@@ -91,7 +95,7 @@ class Slot {
   durationMs = 0;
   instance = '';
   /** The request head (from byte 0) and the response head (after it), latin1 as read. */
-  readonly bytes = Buffer.allocUnsafeSlow(SLOT_BYTES);
+  bytes = EMPTY;
   requestLength = 0;
   /** -1: no response head. */
   responseLength = -1;
@@ -106,6 +110,8 @@ class Slot {
   page: Page | undefined = undefined;
   detail: string | undefined = undefined;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** The last `size` requests of one app, oldest overwritten first. */
 class Ring {
@@ -171,18 +177,19 @@ export class RequestLog {
     const head = request.head;
     const raw = head.raw;
     const requestLength = raw.length < REQUEST_BYTES ? raw.length : REQUEST_BYTES;
+    const response = request.response?.raw;
+    const room = SLOT_BYTES - requestLength;
+    const responseLength = response === undefined ? -1 : response.length < room ? response.length : room;
+    const need = requestLength + (responseLength < 0 ? 0 : responseLength);
+    if (slot.bytes.length < need) slot.bytes = Buffer.allocUnsafeSlow(Math.min(SLOT_BYTES, Math.ceil(need / SLOT_STEP) * SLOT_STEP));
     slot.bytes.write(raw, 0, requestLength, 'latin1');
     slot.requestLength = requestLength;
     let truncated = requestLength < raw.length;
     // Method and path are read back from the request line, unless it was not what the app got or it was cut.
     slot.path = head.path === head.target && (!truncated || lineKept(raw, requestLength)) ? undefined : head.path;
-    const response = request.response?.raw;
-    if (response === undefined) slot.responseLength = -1;
-    else {
-      const room = SLOT_BYTES - requestLength;
-      const responseLength = response.length < room ? response.length : room;
+    slot.responseLength = responseLength;
+    if (response !== undefined) {
       slot.bytes.write(response, requestLength, responseLength, 'latin1');
-      slot.responseLength = responseLength;
       truncated ||= responseLength < response.length;
     }
     slot.truncated = truncated;

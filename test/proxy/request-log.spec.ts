@@ -211,6 +211,26 @@ describe('the request inspector', () => {
     expect(header(r.requests!.list('shop').at(-1)!.responseHeaders, 'x-served-by')).toEqual(['the-app']);
   });
 
+  it('a slot reused for a larger head, then a smaller one, keeps each whole and nothing of the one before', async () => {
+    const port = await app();
+    const r = await router({ requestLog: 1 });
+    r.table.setApp('shop', { hostnames: ['shop.localhost'], upstreams: [running('shop/web.0', port)] });
+    const latest = () => r.requests!.list('shop').at(-1)!;
+    await call(r.port, { path: '/small' });
+    expect(latest()).toMatchObject({ path: '/small', truncated: false });
+    const big = 'z'.repeat(1800);
+    await call(r.port, { path: '/larger', headers: { 'x-big': big, 'x-last': 'kept' } });
+    expect(latest()).toMatchObject({ path: '/larger', truncated: false });
+    expect(header(latest().requestHeaders, 'x-big')).toEqual([big]);
+    expect(header(latest().requestHeaders, 'x-last')).toEqual(['kept']);
+    expect(header(latest().responseHeaders, 'x-served-by')).toEqual(['the-app']);
+    await call(r.port, { path: '/small-again' });
+    expect(latest()).toMatchObject({ path: '/small-again', truncated: false });
+    expect(header(latest().requestHeaders, 'x-big')).toEqual([]);
+    expect(header(latest().responseHeaders, 'x-served-by')).toEqual(['the-app']);
+    expect(r.requests!.list('shop')).toHaveLength(1);
+  });
+
   it('a WebSocket upgrade is kept as its 101, with the answer\'s headers', async () => {
     const port = await app();
     const r = await router();
