@@ -14,7 +14,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSy
 import { createHash } from 'node:crypto';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundlePlatform, PLATFORM_ENTRIES } from './bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -31,7 +31,7 @@ function die(message, hint) {
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 20 || (major === 20 && minor < 12)) die(`node ${process.versions.node} cannot build it`, 'single executables with assets need Node.js 20.12 or later');
 if (process.platform === 'win32') die('Windows is not supported', 'build on Linux or macOS');
-const entries = ['cli/main.js', 'plugin/index.js', 'plugins/hooks.js', 'manifest/read-worker.js', 'tls/signing-worker.js'].map((file) => join(dist, 'src', file));
+const entries = PLATFORM_ENTRIES.map((file) => join(dist, 'src', file));
 for (const file of [...entries, join(dist, 'console', 'index.html')]) {
   if (!existsSync(file)) die(`${relative(root, file)} is missing`, 'build it first with `npm run build`');
 }
@@ -42,70 +42,12 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 rmSync(work, { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });
 
-// Paasmaker finds its workers, console and package.json from import.meta.url.
-// Bundled, every module shares its output file's URL; so each module's
-// import.meta.url becomes its own place in the tree (from the root every
-// output file computes from its own URL, as all sit under <root>/dist/src/).
-const ROOT_EXPR = '__paasmakerExeRoot';
-const ownUrl = {
-  name: 'own-url',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]dist[\\/](src|runtimes)[\\/].*\.js$/ }, (args) => {
-      const text = readFileSync(args.path, 'utf8');
-      if (!text.includes('import.meta.url')) return undefined;
-      const path = relative(root, args.path).split(sep).join('/');
-      // A script started from a URL (a worker, module hooks) must be an entry of its own below.
-      for (const [, , script] of text.matchAll(/new URL\((['"])(\.{1,2}\/[^'"]+\.js)\1, import\.meta\.url\)/g)) byUrl.add(join(dirname(args.path), script));
-      return { contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(path)}, ${ROOT_EXPR}).href`), loader: 'js', resolveDir: dirname(args.path) };
-    });
-    // better-sqlite3 finds its addon through `bindings` (which searches beside
-    // the package): here it is the copy at the root of the tree.
-    b.onResolve({ filter: /^bindings$/ }, () => ({ path: 'bindings', namespace: 'exe-addon' }));
-    b.onLoad({ filter: /.*/, namespace: 'exe-addon' }, () => ({
-      contents: `const { fileURLToPath } = require('node:url');
-module.exports = function bindings() {
-  const module = { exports: {} };
-  process.dlopen(module, fileURLToPath(new URL('better_sqlite3.node', ${ROOT_EXPR})));
-  return module.exports;
-};`,
-      loader: 'js',
-    }));
-  },
-};
-
-const byUrl = new Set();
-const result = await build({
-  entryPoints: entries,
-  outbase: join(dist, 'src'),
-  outdir: join(stage, 'dist', 'src'),
-  entryNames: '[dir]/[name]',
-  chunkNames: 'chunks/[name]-[hash]',
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  // ESM builds first: a CommonJS one bundled into ESM can lose named exports (@peculiar/x509's cryptoProvider).
-  mainFields: ['module', 'main'],
-  target: `node${major}.${minor}`,
-  minify: true,
-  keepNames: true,
-  legalComments: 'none',
-  metafile: true,
-  // Optional peers the code never reaches here (ink's devtools hook).
-  external: ['react-devtools-core'],
-  banner: {
-    js: [
-      `import { createRequire as __paasmakerCreateRequire } from 'node:module';`,
-      `const require = __paasmakerCreateRequire(import.meta.url);`,
-      `const ${ROOT_EXPR} = import.meta.url.slice(0, import.meta.url.lastIndexOf('/dist/src/') + 1);`,
-    ].join(''),
-  },
-  plugins: [ownUrl],
-  logLevel: 'warning',
-});
-
-const missing = [...byUrl].filter((script) => !entries.includes(script));
-if (missing.length > 0) die(`the code starts ${missing.map((script) => relative(root, script)).join(', ')} from its URL, but the bundle has no such file`, 'add it to the entries in scripts/build-exe.mjs');
+let metafile;
+try {
+  metafile = await bundlePlatform({ root, outdir: join(stage, 'dist', 'src'), marker: 'dist/src', sqlite: 'beside' });
+} catch (error) {
+  die(error.message, 'see scripts/bundle.mjs');
+}
 
 writeFileSync(join(stage, 'package.json'), `${JSON.stringify({ name: pkg.name, version: pkg.version, type: 'module', private: true }, null, 2)}\n`);
 copyFileSync(addon, join(stage, 'better_sqlite3.node'));
@@ -158,6 +100,6 @@ quiet(process.execPath, [postject, target, 'NODE_SEA_BLOB', join(work, 'sea.blob
 if (process.platform === 'darwin') quiet('codesign', ['--sign', '-', target]);
 rmSync(work, { recursive: true, force: true });
 
-const bundled = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
+const bundled = Object.values(metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
 const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 process.stdout.write(`${relative(root, target)}: ${mb(statSync(target).size)} (node ${process.versions.node}${stripped ? ', stripped' : ''}, bundle ${mb(bundled)}, payload ${mb(payload.length)}) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
