@@ -5,11 +5,11 @@
 // request sent. Stops the daemon and removes its folders on exit.
 //   npm run bench:idle-memory -- [--apps 20] [--seconds 60]
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bin, freePort, option, sleep } from './lib.mjs';
+import { bin, freePort, option, root, sleep } from './lib.mjs';
 
 const appCount = Math.round(option('apps', 20));
 const seconds = option('seconds', 60);
@@ -47,6 +47,15 @@ function memory(pid) {
   return { rss: field('VmRSS'), anon: field('RssAnon'), file: field('RssFile') };
 }
 
+/** Whether `daemon run` loads dist/daemon: the rule of bin/paasmaker (there, and not older than dist/src). */
+function bundled() {
+  try {
+    return statSync(join(root, 'dist', 'daemon', 'cli', 'main.js')).mtimeMs >= statSync(join(root, 'dist', 'src', 'cli', 'main.js')).mtimeMs;
+  } catch {
+    return false;
+  }
+}
+
 const cli = (args) => new Promise((resolve) => execFile(bin, args, { env, timeout: 60_000 }, (error, stdout, stderr) => resolve({ code: error ? (error.code ?? 1) : 0, stdout, stderr })));
 
 const server = `const http = require('http');
@@ -64,7 +73,7 @@ async function main() {
   if (start.status !== 0) throw new Error(`daemon start exited ${start.status}: ${start.stderr}`);
   daemonPid = JSON.parse(spawnSync(bin, ['daemon', 'status', '--json'], { env, encoding: 'utf8' }).stdout).pid;
   const fresh = memory(daemonPid);
-  console.log(`daemon pid ${daemonPid}; load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
+  console.log(`daemon pid ${daemonPid}, its code from ${bundled() ? 'dist/daemon (the bundle)' : 'dist/src'}; load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
   for (let i = 1; i <= appCount; i++) {
     const name = `idle-${String(i).padStart(2, '0')}`;
     const dir = join(appsDir, name);
