@@ -1,12 +1,11 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a build script, plain JavaScript
 import { bundlePlatform } from '../../scripts/bundle.mjs';
-import { alive, cliEnv, getByHost, repoRoot, tempHome, until } from '../helpers/cli.js';
+import { alive, cliEnv, getByHost, httpsGet, repoRoot, tempHome, until } from '../helpers/cli.js';
 
 // `daemon start` runs the daemon from its bundle (dist/daemon, npm run build) when it is there and
 // not older than dist/src. Here in a copy of the package whose dist/src daemon cannot run (its
@@ -51,18 +50,6 @@ function home(): string {
   const made = tempHome();
   homes.push(made);
   return made.home;
-}
-
-function httpsGet(port: number, name: string, ca: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, servername: name, headers: { host: name }, ca, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve(body));
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 describe("the daemon's bundle", () => {

@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findBinary } from '../../src/services/binaries.js';
-import { examples, runCli, Scratch, until } from '../helpers/cli.js';
+import { examples, httpsGet, runCli, Scratch, until } from '../helpers/cli.js';
 
 // https:// as a user meets it: the daemon's router listens with TLS on a port
 // of its own (reported by `daemon status`), or not at all with --no-tls.
@@ -23,18 +22,6 @@ require('node:http').createServer((req, res) => {
   res.end(JSON.stringify({ version: req.httpVersion, proto: req.headers['x-forwarded-proto'], forwarded: req.headers.forwarded }));
 }).listen(Number(process.env.PORT), '127.0.0.1');
 `;
-
-function httpsGet(port: number, name: string, ca: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, servername: name, headers: { host: name }, ca, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve(body));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe('https through the daemon', () => {
   it('up -d: hello-node answers on https://hello-node.localhost:TLS_PORT/ with the root in PAASMAKER_HOME/tls; the port comes back after a restart', async () => {
