@@ -9,7 +9,7 @@ import type { Jobs } from './jobs.js';
 import { succeeded, type Launcher } from './launcher.js';
 import type { Lifecycle } from './lifecycle.js';
 import { recordProcess } from './process-reports.js';
-import { runOf, type RunningApp } from './running-app.js';
+import { runOf, type ReloadStart, type RunningApp } from './running-app.js';
 
 export interface RollingParts {
   supervisor: Supervisor;
@@ -105,7 +105,7 @@ export class RollingUpdates {
           return false;
         }
         const generation = ++app.generation;
-        const starting = { instances: new Set(instances.map((instance) => instance.name)), reason: options.reason, superseded: false, keys: [] as string[] };
+        const starting: ReloadStart = { instances: new Set(instances.map((instance) => instance.name)), reason: options.reason, superseded: false, keys: [] };
         app.starting = starting;
         try {
           for (const instance of instances) {
@@ -171,18 +171,18 @@ export class RollingUpdates {
   }
 
   /** Successors beside the current processes; the switch only when every one is ready. */
-  private async rollOver(app: RunningApp, instance: ResolvedInstance, generation: number, starting?: NonNullable<RunningApp['starting']>): Promise<boolean | 'superseded'> {
+  private async rollOver(app: RunningApp, instance: ResolvedInstance, generation: number, starting: ReloadStart): Promise<boolean | 'superseded'> {
     const name = app.manifest.application.name;
     const indexes = Array.from({ length: instance.quantity }, (_, index) => index);
     const fresh = indexes.map((index) => processKey(runOf(app), instance.name, index, generation));
-    starting?.keys.push(...fresh);
+    starting.keys.push(...fresh);
     const states = await Promise.all(indexes.map((index) => this.parts.launcher.startProcess(app, instance, index, generation)));
-    if (starting?.superseded) {
+    if (starting.superseded) {
       // Stopped (or, started just before, out of date): the reload queued behind this one starts the next.
       await this.retire(app, fresh);
       return 'superseded';
     }
-    if (starting) starting.keys = [];
+    starting.keys = [];
     if (states.some((state) => state !== 'running')) {
       const failed = fresh[states.findIndex((state) => state !== 'running')]!;
       const info = this.parts.supervisor.info(failed);

@@ -28,7 +28,16 @@ export interface RunningApp {
   reloading?: Promise<boolean>;
   reloadQueued?: Promise<boolean>;
   /** The running reload's successors while they start: a newer change stops them, and the queued reload takes over. */
-  starting?: { instances: ReadonlySet<string>; reason: string | undefined; superseded: boolean; keys: string[] };
+  starting?: ReloadStart;
+}
+
+/** A reload while its successors start: what it replaces and why, whether a newer change stopped it, the processes to stop then. */
+export interface ReloadStart {
+  instances: ReadonlySet<string>;
+  reason: string | undefined;
+  superseded: boolean;
+  /** The successors starting now (none once they serve). */
+  keys: string[];
 }
 
 /** The run's id: its processes are "<run>/web.0" (see runId). */
