@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import { connect as h2connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
-import { createServer as createNetServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Router } from '../../src/proxy/index.js';
 import { Certificates } from '../../src/tls/index.js';
 import { Scratch, until } from '../helpers/cli.js';
-import { listenOnLoopback } from '../helpers/servers.js';
+import { closedPort, listenOnLoopback } from '../helpers/servers.js';
 import type { Cleanups } from './wire.js';
 
 // HTTP/2 from the client, HTTP/1.1 to the app: a real router with its TLS
@@ -92,14 +92,6 @@ async function app(cleanups: Cleanups) {
       return sent;
     },
   };
-}
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createNetServer();
-  const { port, close } = await listenOnLoopback(server);
-  await close();
-  return port;
 }
 
 /** More than any socket buffers and flow-control windows on the way hold together. */

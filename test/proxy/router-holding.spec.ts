@@ -1,7 +1,7 @@
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listenOnLoopback } from '../helpers/servers.js';
+import { closedPort, listenOnLoopback } from '../helpers/servers.js';
 import { Router, type RouterOptions, type Upstream } from '../../src/proxy/index.js';
 import { rawClient, recordingApp, sleep, type Cleanups } from './wire.js';
 
@@ -70,13 +70,6 @@ async function until(test: () => boolean, timeoutMs = 3000): Promise<void> {
     if (Date.now() > deadline) throw new Error('timed out');
     await sleep(5);
   }
-}
-
-/** A port nothing listens on: connections to it are refused. */
-async function closedPort(): Promise<number> {
-  const { port, close } = await listenOnLoopback(createNetServer());
-  await close();
-  return port;
 }
 
 const urls = (seen: Array<{ url: string }>) => seen.map((request) => request.url);
