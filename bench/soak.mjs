@@ -303,7 +303,10 @@ async function main() {
   }
   console.log(`${appCount} apps up in ${((Date.now() - upStarted) / 1000).toFixed(1)} s`);
 
-  const keepAlive = Array.from({ length: 2 }, () => new Agent({ keepAlive: true, maxSockets: 8, maxFreeSockets: 8 }));
+  // Agents with an idle timeout of their own honour the router's `keep-alive: timeout=30` (closing
+  // an idle socket at 29 s), as undici's fetch does; without one, Node's agent keeps an idle socket
+  // until the router closes it, and a request sent at that moment meets the close (HTTP/1.1's race).
+  const keepAlive = Array.from({ length: 2 }, () => new Agent({ keepAlive: true, maxSockets: 8, maxFreeSockets: 8, timeout: 60_000 }));
   agents.push(...keepAlive);
   let next = 0;
   const pick = () => names[next++ % names.length];

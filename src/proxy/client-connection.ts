@@ -123,6 +123,8 @@ export class ClientConnection implements UpstreamOwner, ExchangeConnection, Shed
   readonly address: string;
   /** The client came over TLS (the router's https listener): the app is told so in X-Forwarded-Proto and Forwarded. */
   readonly secure: boolean;
+  /** The idle deadline in whole seconds, announced in each kept-alive response (`keep-alive: timeout=N`). */
+  private readonly idleSeconds: number;
 
   constructor(
     readonly socket: Socket,
@@ -132,6 +134,7 @@ export class ClientConnection implements UpstreamOwner, ExchangeConnection, Shed
   ) {
     this.address = socket.remoteAddress ?? 'unknown';
     this.secure = (socket as TLSSocket).encrypted === true;
+    this.idleSeconds = Math.floor(deadlines.idleMs / 1000);
     limit.add(this);
     socket.setNoDelay(true);
     socket.setTimeout(deadlines.idleMs);
@@ -443,7 +446,7 @@ export class ClientConnection implements UpstreamOwner, ExchangeConnection, Shed
     // The head the client gets depends on the app's head and on closing alone: made once per link while they repeat.
     let head = link.clientHead!;
     if (link.clientHeadFor !== response || link.clientHeadClose !== this.closeAfter) {
-      head = link.clientHead = Buffer.from(clientResponseHead(response, this.closeAfter), 'latin1');
+      head = link.clientHead = Buffer.from(clientResponseHead(response, this.closeAfter, this.idleSeconds), 'latin1');
       link.clientHeadFor = response;
       link.clientHeadClose = this.closeAfter;
     }
@@ -517,7 +520,7 @@ export class ClientConnection implements UpstreamOwner, ExchangeConnection, Shed
     exchange.status = page.status;
     exchange.page = page;
     exchange.bytesOut += Buffer.byteLength(body);
-    const head = ownResponseHead(page.status, { ...page.headers, 'content-length': Buffer.byteLength(page.body) }, this.closeAfter);
+    const head = ownResponseHead(page.status, { ...page.headers, 'content-length': Buffer.byteLength(page.body) }, this.closeAfter, this.idleSeconds);
     this.socket.write(head + body);
     this.dropLink();
     this.done();

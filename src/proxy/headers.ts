@@ -76,19 +76,30 @@ export function upstreamRequestHead(head: RequestHead, client: string, proto: 'h
   return out;
 }
 
-/** The head sent to the client: the app's, less hop-by-hop headers, saying `close` when the connection ends after it. */
-export function clientResponseHead(response: ResponseHead, close: boolean): string {
+/**
+ * How a head the router sends ends: `connection: close` when the connection ends after it; else
+ * how long the router keeps it open idle (`keep-alive: timeout=N`, as Node's own server says), so
+ * that a client which honours the hint (undici's fetch, Node's agents with a timeout) closes an idle
+ * connection before the router does, instead of sending on it as the router closes it.
+ */
+function headClosing(close: boolean, idleSeconds: number): string {
+  if (close) return 'connection: close\r\n\r\n';
+  return idleSeconds >= 1 ? `keep-alive: timeout=${idleSeconds}\r\n\r\n` : '\r\n';
+}
+
+/** The head sent to the client: the app's, less hop-by-hop headers, with the router's own ending (headClosing). */
+export function clientResponseHead(response: ResponseHead, close: boolean, idleSeconds = 0): string {
   const skip = dropped(response.headers);
   let out = `HTTP/1.1 ${response.status} ${response.reason || STATUS_CODES[response.status] || ''}\r\n`;
   for (const [name, value] of response.headers) {
     if (!skip.has(name.toLowerCase())) out += `${name}: ${value}\r\n`;
   }
-  return close ? `${out}connection: close\r\n\r\n` : `${out}\r\n`;
+  return out + headClosing(close, idleSeconds);
 }
 
 /** A complete response head of the router's own. */
-export function ownResponseHead(status: number, headers: Record<string, string | number>, close: boolean): string {
+export function ownResponseHead(status: number, headers: Record<string, string | number>, close: boolean, idleSeconds = 0): string {
   let out = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
   for (const [name, value] of Object.entries(headers)) out += `${name}: ${value}\r\n`;
-  return close ? `${out}connection: close\r\n\r\n` : `${out}\r\n`;
+  return out + headClosing(close, idleSeconds);
 }

@@ -102,6 +102,14 @@ describe('the head a client is sent', () => {
     expect(clientResponseHead(response('HTTP/1.1 599\r\n\r\n'), false)).toBe('HTTP/1.1 599 \r\n\r\n');
   });
 
+  it('announces the idle deadline on a kept-alive head, in whole seconds, and only there', () => {
+    const app = response('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5\r\nContent-Length: 0\r\n\r\n');
+    expect(clientResponseHead(app, false, 30)).toBe('HTTP/1.1 200 OK\r\nContent-Length: 0\r\nkeep-alive: timeout=30\r\n\r\n');
+    expect(clientResponseHead(app, true, 30)).toBe('HTTP/1.1 200 OK\r\nContent-Length: 0\r\nconnection: close\r\n\r\n');
+    expect(clientResponseHead(app, false, 0)).toBe('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+    expect(ownResponseHead(404, { 'content-length': 0 }, false, 30)).toBe('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nkeep-alive: timeout=30\r\n\r\n');
+  });
+
   it("writes the router's own answers whole", () => {
     expect(ownResponseHead(503, { 'content-type': 'text/plain', 'content-length': 2 }, false)).toBe('HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\n');
     expect(ownResponseHead(599, {}, true)).toBe('HTTP/1.1 599 \r\nconnection: close\r\n\r\n');

@@ -88,6 +88,21 @@ describe('bad requests get an answer, at once', () => {
     expect(app.seen.map((seen) => seen.url)).toEqual(['/one', '/two']);
   });
 
+  it('tells a kept-alive client its idle deadline (keep-alive: timeout=N), so a client that honours it closes first; not on a closing answer', async () => {
+    const app = await recordingApp(cleanups);
+    const { router } = await routerFor(cleanups, app.port, { idleTimeoutMs: 7_000 });
+    const client = rawClient(cleanups, router.port);
+    client.write(`GET /one HTTP/1.1\r\n${H}\r\nGET /nowhere HTTP/1.1\r\nHost: elsewhere.localhost\r\n\r\nGET /two HTTP/1.1\r\n${H}Connection: close\r\n\r\n`);
+    await client.until(() => client.answers().length === 3);
+    const [kept, page, last] = client.answers();
+    expect(kept!.status).toBe(200);
+    expect(kept!.head).toMatch(/\r\nkeep-alive: timeout=7$/);
+    expect(page!.status).toBe(404);
+    expect(page!.head).toMatch(/\r\nkeep-alive: timeout=7$/);
+    expect(last!.head).toMatch(/\r\nconnection: close$/);
+    expect(last!.head).not.toMatch(/keep-alive/i);
+  });
+
   it('answers a request that arrived as the idle deadline passed, rather than resetting the connection under it', async () => {
     const app = await recordingApp(cleanups);
     const { router } = await routerFor(cleanups, app.port, { idleTimeoutMs: 300 });
