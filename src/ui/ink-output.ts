@@ -12,9 +12,10 @@
  * writes) takes its cells from a table per style, made once; a blank cell is
  * one object; neighbours with the same style are not diffed. Any other line
  * (wide characters, links, other escapes) goes through ink's own tokenizer, as
- * before, and its cells are kept for the next frames. `useLighterFrames` puts it in place of ink's `Output.get`, for the
- * ink release whose internals it matches; test/ui/ink-output.spec.ts checks
- * its text against ink's own on random frames.
+ * before, and its cells are kept for the next frames. `useLighterFrames` puts
+ * it in place of ink's `Output.get`, for the ink release whose internals it
+ * matches; test/ui/ink-output.spec.tsx checks its text against ink's own on
+ * random frames.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
