@@ -59,7 +59,9 @@ function styleEntry(codes: AnsiCode[]): { codes: AnsiCode[]; cells: Cell[] } {
   return entry;
 }
 
-const BLANK = styleEntry(EMPTY).cells[32]!;
+/** Unstyled text: where every line starts, and its space is the blank cell. Kept here, so a line does not look it up again. */
+const PLAIN = styleEntry(EMPTY);
+const BLANK = PLAIN.cells[32]!;
 
 function sequenceCodes(sequence: string): AnsiCode[] {
   let codes = sequences.get(sequence);
@@ -77,7 +79,7 @@ function sequenceCodes(sequence: string): AnsiCode[] {
  */
 function asciiCells(line: string): Cell[] | undefined {
   const cells: Cell[] = [];
-  let entry = styleEntry(EMPTY);
+  let entry = PLAIN;
   for (let i = 0; i < line.length; i++) {
     const c = line.charCodeAt(i);
     if (c === 27) {
