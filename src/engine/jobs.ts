@@ -100,14 +100,14 @@ export class Jobs {
   async run<T>(app: string, title: string, fn: (job: Job) => Promise<T>, options: { detail?: string; waitFor?: () => Promise<unknown>; root?: boolean } = {}): Promise<T> {
     // root: a job of its own even when called from inside another's work (a timer it armed, say).
     const job = options.root ? this.context.exit(() => this.create(app, title)) : this.create(app, title);
-    if (options.waitFor) {
-      // WAITING: for what must come first (the instance types it depends on).
-      this.transition(job, 'waiting', options.detail);
-      await options.waitFor(); // outside this job: what it waits for belongs to the parent
-    }
-    this.transition(job, 'running', options.detail);
-    job.detail = undefined; // the reason it runs is told once; what fn sets is the outcome's note
     try {
+      if (options.waitFor) {
+        // WAITING: for what must come first (the instance types it depends on).
+        this.transition(job, 'waiting', options.detail);
+        await options.waitFor(); // outside this job: what it waits for belongs to the parent
+      }
+      this.transition(job, 'running', options.detail);
+      job.detail = undefined; // the reason it runs is told once; what fn sets is the outcome's note
       const result = await this.context.run(job, () => fn(job));
       if (!job.finished) this.transition(job, 'success', job.detail);
       return result;
@@ -115,7 +115,7 @@ export class Jobs {
       if (!job.finished) this.transition(job, 'failed', errorText(error));
       throw error;
     } finally {
-      this.live.delete(job.id);
+      this.ended(job);
     }
   }
 
@@ -123,6 +123,20 @@ export class Jobs {
   record(app: string, title: string, state: 'success' | 'failed', detail?: string): void {
     const job = this.create(app, title);
     this.transition(job, state, detail);
+    this.ended(job);
+  }
+
+  /**
+   * With no job left running, nothing can ask which job it runs inside, so the
+   * context is switched off until the next run() switches it on: on Node 20 an
+   * enabled AsyncLocalStorage hooks every callback and promise of the process
+   * (the router's socket writes included), about 5 % of an idle-looking `up`'s
+   * CPU under a log flood. Work a finished job left behind (a timer it armed)
+   * starts root jobs, not children of the job that is over.
+   */
+  private ended(job: Job): void {
+    this.live.delete(job.id);
+    if (this.live.size === 0) this.context.disable();
   }
 
   private create(app: string, title: string): Job {

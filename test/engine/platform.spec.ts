@@ -111,6 +111,27 @@ describe('a platform in a fresh home', () => {
     }
   });
 
+  it('a job run inside another is its child; once every job has ended, work one left behind starts a job of its own', async () => {
+    const { platform } = await openPlatform();
+    const seen = record(platform);
+    let fire!: () => void;
+    const gate = new Promise<void>((resolve) => (fire = resolve));
+    let later: Promise<unknown> | undefined;
+    await platform.jobs.run('hello-node', 'deploy', async () => {
+      await platform.jobs.run('hello-node', 'build', async () => undefined);
+      later = gate.then(() => platform.jobs.run('hello-node', 'clean up', async () => undefined));
+    });
+    fire();
+    await later;
+    const created = (title: string) => seen.jobs.find((event) => event.title === title && event.state === 'new')!;
+    expect(created('build').parent).toBe(created('deploy').id);
+    expect(created('clean up').parent).toBeUndefined();
+    // What a job waits for failing fails the job, with the reason: it does not stay WAITING.
+    await expect(platform.jobs.run('hello-node', 'start web', async () => undefined, { waitFor: () => Promise.reject(new Error('the database did not start')) })).rejects.toThrow('the database did not start');
+    expect(seen.jobs.filter((event) => event.title === 'start web').map((event) => event.state)).toEqual(['new', 'waiting', 'failed']);
+    expect(seen.jobs.findLast((event) => event.title === 'start web')?.detail).toBe('the database did not start');
+  });
+
   it('a command environment carries the app’s settings without a port', async () => {
     const { platform } = await openPlatform();
     const env = await platform.commandEnvironment(loadManifest(join(examples, 'hello-node')));
