@@ -15,7 +15,8 @@
  * before, and its cells are kept for the next frames. `useLighterFrames` puts
  * it in place of ink's `Output.get`, for the ink release whose internals it
  * matches; test/ui/ink-output.spec.tsx checks its text against ink's own on
- * random frames.
+ * random frames. It also keeps ink's cache of text sizes, which ink never
+ * empties, to a few screens' texts.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -101,19 +102,36 @@ function asciiCells(line: string): Cell[] | undefined {
   return cells;
 }
 
-/** A row's text: the cells' values with the escape codes between differing styles, as ink's styledCharsToString writes it. */
+/** The escape codes between two styles, by the styles' arrays: a row's runs change style in few ways, a frame's rows in the same ones. */
+const transitions = new WeakMap<AnsiCode[], WeakMap<AnsiCode[], string>>();
+
+function transition(from: AnsiCode[], to: AnsiCode[]): string {
+  let byTarget = transitions.get(from);
+  if (!byTarget) transitions.set(from, (byTarget = new WeakMap()));
+  let codes = byTarget.get(to);
+  if (codes === undefined) {
+    codes = from === EMPTY ? ansiCodesToString(to) : ansiCodesToString(diffAnsiCodes(from, to));
+    byTarget.set(to, codes);
+  }
+  return codes;
+}
+
+/**
+ * A row's text: the cells' values with the escape codes between differing
+ * styles, as ink's styledCharsToString writes it. The pieces are joined once
+ * (a string grown a character at a time is a chain of hundreds of pieces a row).
+ */
 function rowText(row: Array<Cell | undefined>): string {
-  let text = '';
+  const parts: string[] = [];
   let previous: AnsiCode[] | undefined;
   for (const cell of row) {
     if (cell === undefined) continue;
-    if (previous === undefined) text += ansiCodesToString(cell.styles);
-    else if (cell.styles !== previous) text += ansiCodesToString(diffAnsiCodes(previous, cell.styles));
-    text += cell.value;
+    if (cell.styles !== previous) parts.push(transition(previous ?? EMPTY, cell.styles));
+    parts.push(cell.value);
     previous = cell.styles;
   }
-  if (previous !== undefined && previous.length > 0) text += ansiCodesToString(diffAnsiCodes(previous, []));
-  return text.trimEnd();
+  if (previous !== undefined && previous.length > 0) parts.push(transition(previous, EMPTY));
+  return parts.join('').trimEnd();
 }
 
 /** What ink's Output.get returns for the same operations, made with shared cells. */
@@ -187,6 +205,45 @@ export function composeFrame(output: InkOutput): { output: string; height: numbe
 const MATCHED = /^6\.[0-9]+\./;
 
 /**
+ * ink's cache of text sizes (build/measure-text.js), by text: it keeps every
+ * text it ever measured, and each log line shown is one, so under a stream of
+ * lines it grows for as long as `up` runs (tens of megabytes an hour). ink
+ * does not export it; `findMeasureCache` finds it, and each frame empties it
+ * once it holds more than a few screens' texts.
+ */
+let measured: Map<string, unknown> | undefined;
+const MEASURED_LIMIT = 2000;
+
+/** How many texts ink's size cache holds now; undefined when it was not found. */
+export function measuredTexts(): number | undefined {
+  return measured?.size;
+}
+
+/**
+ * The Map ink's measureText keeps its sizes in: the one its `set` is called on
+ * with a text never measured before, while measureText measures it. Map's
+ * `set` is itself again before this returns, and nothing else runs meanwhile.
+ */
+async function findMeasureCache(index: string): Promise<Map<string, unknown> | undefined> {
+  const { default: measureText } = (await import(new URL('measure-text.js', index).href)) as { default: (text: string) => unknown };
+  if (typeof measureText !== 'function') return undefined;
+  const probe = `paasmaker measures ${process.pid} ${Date.now()}`;
+  const set = Map.prototype.set;
+  let found: Map<string, unknown> | undefined;
+  Map.prototype.set = function (this: Map<unknown, unknown>, key: unknown, value: unknown) {
+    if (key === probe) found = this as Map<string, unknown>;
+    return set.call(this, key, value);
+  };
+  try {
+    measureText(probe);
+  } finally {
+    Map.prototype.set = set;
+  }
+  found?.delete(probe);
+  return found;
+}
+
+/**
  * Puts `composeFrame` in place of ink's Output.get, when the installed ink is
  * a release it follows; otherwise ink stays as it is. True when it did.
  */
@@ -197,7 +254,9 @@ export async function useLighterFrames(): Promise<boolean> {
     if (!MATCHED.test(version)) return false;
     const { default: Output } = (await import(new URL('output.js', index).href)) as { default: { prototype: { get(): unknown } } };
     if (typeof Output?.prototype?.get !== 'function') return false;
+    measured = await findMeasureCache(index).catch(() => undefined);
     Output.prototype.get = function (this: InkOutput) {
+      if (measured !== undefined && measured.size > MEASURED_LIMIT) measured.clear();
       return composeFrame(this);
     };
     return true;

@@ -88,7 +88,8 @@ export class LogRing {
   constructor(private readonly size = 5000) {}
 
   push(line: Omit<LogView, 'seq'>): void {
-    this.lines.push({ ...line, seq: this.next++ });
+    // One literal of one shape (a spread makes a larger object, and the ring keeps thousands).
+    this.lines.push({ source: line.source, app: line.app, stream: line.stream, line: line.line, time: line.time, seq: this.next++ });
     if (this.lines.length > this.size * 1.2) this.lines.splice(0, this.lines.length - this.size);
   }
 

@@ -1,3 +1,4 @@
+import chalk from 'chalk';
 import { Box, Text } from 'ink';
 import { colorFor } from '../shared/name-colors.js';
 import { columnsFor, fit, STATES, stateCounts } from './columns.js';
@@ -68,7 +69,31 @@ function Marked({ text, search, color }: { text: string; search: string; color: 
   );
 }
 
-function LogLine({ line, view, multiApp, color }: { line: LogView; view: ViewState; multiApp: boolean; color: boolean }) {
+/**
+ * A log line as one styled string: what ink makes of the nested Texts below
+ * (each part dimmed, then coloured, by the same chalk as ink's Text), in one
+ * text node rather than four. Under a stream of lines every frame draws new
+ * lines, so these nodes were most of what a frame made and dropped.
+ */
+export function logLineText(line: LogView, timestamps: boolean, multiApp: boolean, color: boolean): string {
+  const label = (multiApp ? `${line.app}/${line.source}` : line.source).padEnd(12);
+  const time = timestamps ? chalk.dim(`${clock(line.time)} `) : '';
+  const name = color ? chalk[colorFor(line.source.split(':')[0]!)](label) : label;
+  const text = line.line === '' ? '' : line.stream === 'system' ? chalk.dim(line.line) : color && line.stream === 'err' ? chalk.red(line.line) : line.line;
+  return `${time}${name} | ${text}`;
+}
+
+export function LogLine({ line, view, multiApp, color }: { line: LogView; view: ViewState; multiApp: boolean; color: boolean }) {
+  if (holds(line, view.search)) return <MarkedLogLine line={line} view={view} multiApp={multiApp} color={color} />;
+  return (
+    <Text wrap="truncate-end" inverse={line.seq === view.match}>
+      {logLineText(line, view.timestamps, multiApp, color)}
+    </Text>
+  );
+}
+
+/** A line the search holds: its hits marked, in Texts of their own. */
+export function MarkedLogLine({ line, view, multiApp, color }: { line: LogView; view: ViewState; multiApp: boolean; color: boolean }) {
   const label = multiApp ? `${line.app}/${line.source}` : line.source;
   return (
     <Text wrap="truncate-end" inverse={line.seq === view.match}>
@@ -76,7 +101,7 @@ function LogLine({ line, view, multiApp, color }: { line: LogView; view: ViewSta
       <Text color={color ? colorFor(line.source.split(':')[0]!) : undefined}>{label.padEnd(12)}</Text>
       {' | '}
       <Text color={color && line.stream === 'err' ? 'red' : undefined} dimColor={line.stream === 'system'}>
-        {holds(line, view.search) ? <Marked text={line.line} search={view.search} color={color} /> : line.line}
+        <Marked text={line.line} search={view.search} color={color} />
       </Text>
     </Text>
   );

@@ -1,7 +1,7 @@
 import React from 'react';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { composeFrame, type InkOutput, useLighterFrames } from '../../src/ui/ink-output.js';
+import { composeFrame, type InkOutput, measuredTexts, useLighterFrames } from '../../src/ui/ink-output.js';
 
 // ink's own Output (build/output.js), loaded the way useLighterFrames finds it; its get() kept
 // before anything replaces it, as the reference every frame is compared with.
@@ -93,5 +93,29 @@ describe('the terminal UI’s frames (ink’s Output made with shared cells)', (
     const after = await draw();
     expect(after).toContain('web.0');
     expect(after).toBe(before);
+  });
+  it('keeps ink’s cache of text sizes to a few screens under a stream of new lines, where ink kept every line it ever drew', async () => {
+    expect(await useLighterFrames()).toBe(true);
+    const { Box, Text, render } = await import('ink');
+    const stdout = Object.assign(new PassThrough(), { columns: 100, rows: 40, isTTY: true });
+    stdout.resume();
+    const page = (from: number) => (
+      <Box flexDirection="column">
+        {Array.from({ length: 30 }, (_, i) => (
+          <Text key={from + i} wrap="truncate-end">{`web.0        | GET /api/items/${from + i} 200 12.3 ms`}</Text>
+        ))}
+      </Box>
+    );
+    const app = render(page(0), { stdout: stdout as unknown as NodeJS.WriteStream, debug: true, patchConsole: false });
+    let most = 0;
+    for (let from = 30; from < 9000; from += 30) {
+      app.rerender(page(from));
+      most = Math.max(most, measuredTexts() ?? 0);
+    }
+    app.unmount();
+    await app.waitUntilExit();
+    // The cache is ink's (it grows as ink lays out lines), and it never holds much more than the limit.
+    expect(most).toBeGreaterThan(1000);
+    expect(most).toBeLessThanOrEqual(2000 + 60);
   });
 });

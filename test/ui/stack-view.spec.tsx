@@ -175,3 +175,33 @@ describe('the terminal UI', () => {
     expect(findMatch(logs, { search: 'nowhere', match: null, anchor: null }, 10, 'older')).toBeNull();
   });
 });
+
+describe('a log line of the terminal UI', () => {
+  it('drawn as one styled text, is the frame its nested texts drew: colours, stderr, system lines, timestamps, escapes of its own, truncation', async () => {
+    const { default: chalk } = await import('chalk');
+    const { Box } = await import('ink');
+    const { LogLine, MarkedLogLine } = await import('../../src/ui/stack-view.js');
+    const level = chalk.level;
+    chalk.level = 3;
+    try {
+      const lines = ['listening on 41000', '', '\u001b[31mERROR\u001b[39m the queue is down, \u001b[1mretrying\u001b[22m', 'x'.repeat(200), 'tab\there ünïcode 中文 ✓'];
+      let compared = 0;
+      for (const text of lines)
+        for (const stream of ['out', 'err', 'system'] as const)
+          for (const color of [true, false])
+            for (const timestamps of [true, false])
+              for (const multiApp of [true, false]) {
+                const line = { source: stream === 'system' ? 'web:prepare' : 'web.0', app: 'shop', stream, line: text, time: 1_700_000_000_000, seq: 7 };
+                const lineView = { ...initialView, timestamps, match: compared % 3 === 0 ? 7 : null };
+                const draw = (node: React.ReactElement) => render(<Box width={72}>{node}</Box>).lastFrame();
+                const nested = draw(<MarkedLogLine line={line} view={lineView} multiApp={multiApp} color={color} />);
+                expect(draw(<LogLine line={line} view={lineView} multiApp={multiApp} color={color} />)).toBe(nested);
+                if (color && text !== '') expect(nested).toContain('\u001b[');
+                compared++;
+              }
+      expect(compared).toBe(120);
+    } finally {
+      chalk.level = level;
+    }
+  });
+});
