@@ -24,14 +24,21 @@ export const PLATFORM_ENTRIES = ['cli/main.js', 'plugin/index.js', 'plugins/hook
 // package.json, ../runtimes/) lands on the same file.
 const BASE = '__paasmakerBundleBase';
 
+/** What the terminal UI imports from node_modules, left there by `ui: 'external'`. */
+const UI_LIBRARIES = ['ink', 'react', 'react/jsx-runtime', 'chalk', '@alcalzone/ansi-tokenize', 'slice-ansi'];
+
 /**
  * Builds the bundle. `outdir` must end with `marker` (its path below the tree's
  * root, 'dist/src' or 'dist/daemon'). `sqlite`: 'beside' loads better-sqlite3's
  * addon from better_sqlite3.node at the tree's root (the executable copies it
  * there); 'external' leaves better-sqlite3 to Node's resolution from
- * node_modules, as the unbundled code does. Resolves with esbuild's metafile.
+ * node_modules, as the unbundled code does. `ui`: 'external' leaves the terminal
+ * UI's libraries (ink, React, chalk, the ANSI tokenizer) to node_modules, so
+ * that src/ui/ink-output.ts replaces the frame code of the ink `up` runs
+ * (bundled, ink would be a copy of its own, which the replacement cannot
+ * reach). Resolves with esbuild's metafile.
  */
-export async function bundlePlatform({ root, outdir, marker, sqlite, sourcemap = false }) {
+export async function bundlePlatform({ root, outdir, marker, sqlite, sourcemap = false, ui = 'bundled' }) {
   const src = join(root, 'dist', 'src');
   const entries = PLATFORM_ENTRIES.map((file) => join(src, file));
   const byUrl = new Set();
@@ -84,7 +91,7 @@ module.exports = function bindings() {
     // A stack trace needs the mappings, not the sources (src/ is beside dist/ in a checkout).
     sourcesContent: false,
     // Optional peers the code never reaches here (ink's devtools hook).
-    external: ['react-devtools-core', ...(sqlite === 'external' ? ['better-sqlite3'] : [])],
+    external: ['react-devtools-core', ...(sqlite === 'external' ? ['better-sqlite3'] : []), ...(ui === 'external' ? UI_LIBRARIES : [])],
     banner: {
       js: [
         `import { createRequire as __paasmakerCreateRequire } from 'node:module';`,

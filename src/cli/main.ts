@@ -5,6 +5,7 @@ import { EXIT } from '../shared/errors.js';
 import { registerCommands } from './command.js';
 import { colorEnabled, painter, reportError } from './output.js';
 import { paasmakerHome } from '../shared/paths.js';
+import { keepHeapSmall } from './heap.js';
 
 /**
  * `daemon run` (what `daemon start` spawns) registers only itself: the daemon
@@ -19,6 +20,7 @@ async function daemonProgram(setExit: (code: number) => void, argv: readonly str
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[2] === 'up' || argv[2] === 'top') keepHeapSmall();
   // `paasmaker ps | head`: a reader that stops reading is not an error.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {

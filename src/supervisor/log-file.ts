@@ -37,6 +37,8 @@ export class LogFile {
   private cut = false;
   private readonly maxBytes: number;
   private readonly space?: DiskSpace;
+  private lastTime = Number.NaN;
+  private lastIso = '';
 
   constructor(
     private readonly file: string,
@@ -56,7 +58,7 @@ export class LogFile {
       }
       this.failedAt = 0;
     }
-    const text = `${new Date(time).toISOString()} ${stream} ${line}\n`;
+    const text = `${this.isoTime(time)} ${stream} ${line}\n`;
     this.size ??= sizeOf(this.file);
     this.queue.push(text);
     this.size += Buffer.byteLength(text);
@@ -67,8 +69,22 @@ export class LogFile {
     this.draining ??= this.drain().finally(() => (this.draining = undefined));
   }
 
-  /** Writes what is queued, a batch at a time, in order; a rotation waits for the lines before it. */
+  /** The time of the last line, as its lines say it: the lines of one read of a pipe share their millisecond. */
+  private isoTime(time: number): string {
+    if (time !== this.lastTime) {
+      this.lastTime = time;
+      this.lastIso = new Date(time).toISOString();
+    }
+    return this.lastIso;
+  }
+
+  /**
+   * Writes what is queued, a batch at a time, in order; a rotation waits for
+   * the lines before it. It starts once the code that queued the first line
+   * has run on, so the lines of one read of a pipe go in one write.
+   */
   private async drain(): Promise<void> {
+    await undefined;
     while (this.queue.length > 0) {
       if (this.queue[0] === ROTATE) {
         this.queue.shift();

@@ -6,11 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a build script, plain JavaScript
 import { bundlePlatform } from '../../scripts/bundle.mjs';
 import { alive, cliEnv, getByHost, httpsGet, repoRoot, tempHome, until } from '../helpers/cli.js';
+import { freePort } from '../helpers/processes.js';
 
 // `daemon start` runs the daemon from its bundle (dist/daemon, npm run build) when it is there and
-// not older than dist/src. Here in a copy of the package whose dist/src daemon cannot run (its
-// runDaemon and its TLS signing worker throw): the daemon that serves must be the bundle's, with
-// its workers, the web console and the SQLite state; and a bundle older than dist/src is not run.
+// not older than dist/src, and so does a foreground `up`. Here in a copy of the package whose
+// dist/src daemon and `up` cannot run (its runDaemon, its `up` and its TLS signing worker throw):
+// the daemon that serves must be the bundle's, with its workers, the web console and the SQLite
+// state; `up` too; and a bundle older than dist/src is not run.
 
 let tree = '';
 const homes: Array<{ home: string; cleanup: () => void }> = [];
@@ -20,12 +22,17 @@ beforeAll(async () => {
   for (const path of ['bin', 'package.json', 'dist/src', 'dist/console', 'dist/runtimes']) cpSync(join(repoRoot, path), join(tree, path), { recursive: true });
   symlinkSync(join(repoRoot, 'node_modules'), join(tree, 'node_modules'));
   mkdirSync(join(tree, 'dist', 'daemon'));
-  await bundlePlatform({ root: tree, outdir: join(tree, 'dist', 'daemon'), marker: 'dist/daemon', sqlite: 'external' });
+  // As scripts/build-daemon.mjs makes it: the terminal UI's libraries stay in node_modules.
+  await bundlePlatform({ root: tree, outdir: join(tree, 'dist', 'daemon'), marker: 'dist/daemon', sqlite: 'external', ui: 'external' });
   const run = join(tree, 'dist', 'src', 'daemon', 'run.js');
   const text = readFileSync(run, 'utf8');
   expect(text).toContain('export async function runDaemon(settings) {');
   writeFileSync(run, text.replace('export async function runDaemon(settings) {', "export async function runDaemon(settings) { throw new Error('the daemon ran from dist/src');"));
   writeFileSync(join(tree, 'dist', 'src', 'tls', 'signing-worker.js'), "throw new Error('the signing worker ran from dist/src');\n");
+  const up = join(tree, 'dist', 'src', 'cli', 'commands', 'up.js');
+  const upText = readFileSync(up, 'utf8');
+  expect(upText).toContain('async function up(words, options) {');
+  writeFileSync(up, upText.replace('async function up(words, options) {', "async function up(words, options) { throw new Error('up ran from dist/src');"));
 }, 120_000);
 
 afterAll(async () => {
@@ -70,6 +77,23 @@ describe("the daemon's bundle", () => {
     const ps = JSON.parse((await paasmaker(['ps', '--json'], pmHome)).stdout) as Array<{ app: string; state: string }>;
     expect(ps.map((row) => [row.app, row.state])).toEqual([['bundled', 'running']]);
     expect((await paasmaker(['daemon', 'stop'], pmHome)).exitCode).toBe(0);
+  }, 120_000);
+
+  it('a foreground up runs from it too: the app served by its own router, stopped by Ctrl-C', async () => {
+    const pmHome = home();
+    const app = mkdtempSync(join(tmpdir(), 'pm-bundle-up-'));
+    homes.push({ home: pmHome, cleanup: () => rmSync(app, { recursive: true, force: true }) });
+    writeFileSync(join(app, 'paasmaker.yml'), `application:\n  name: bundled-up\ninstances:\n  web:\n    command: node -e "require('http').createServer((q, s) => s.end('up ok')).listen(process.env.PORT, '127.0.0.1')"\n`);
+    const port = await freePort();
+    const up = paasmaker(['up', app, '--no-tui', '--no-tls', '--proxy-port', String(port)], pmHome);
+    try {
+      await until(() => getByHost(port, 'bundled-up.localhost').then((body) => body === 'up ok', () => false), 60_000, 'up to serve the app');
+    } finally {
+      up.kill('SIGINT');
+    }
+    const result = await up;
+    expect(result.stderr).not.toContain('up ran from dist/src');
+    expect(result.stdout, result.stderr).toContain('bundled-up stopped');
   }, 120_000);
 
   it('is not run when it is older than dist/src (tsc alone has rebuilt that since)', async () => {
