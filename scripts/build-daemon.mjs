@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // Builds dist/daemon: the platform bundled by esbuild (scripts/bundle.mjs),
 // what `paasmaker daemon run` (so `daemon start`), a foreground `up` and `top`
-// run when it is there and not older than dist/src (bin/paasmaker); the
-// terminal UI's libraries stay in node_modules. A daemon loaded from about 55
+// run when it is there and not older than dist/src (bin/paasmaker). A daemon loaded from about 55
 // minified chunks rather than ~400 modules keeps about 3 MB less
 // (bench/README.md, the daemon's memory). Source maps sit beside the chunks,
 // for reading a stack trace back to src/. Run by `npm run build`, after tsc.
@@ -22,7 +21,7 @@ try {
   process.exit(0);
 }
 try {
-  const metafile = await bundlePlatform({ root, outdir, marker: 'dist/daemon', sqlite: 'external', sourcemap: 'linked', ui: 'external' });
+  const metafile = await bundlePlatform({ root, outdir, marker: 'dist/daemon', sqlite: 'external', sourcemap: 'linked' });
   const code = Object.entries(metafile.outputs).filter(([file]) => file.endsWith('.js'));
   const bytes = code.reduce((sum, [, output]) => sum + output.bytes, 0);
   process.stdout.write(`daemon: ${code.length} files in dist/daemon (${(bytes / 1024 / 1024).toFixed(1)} MB)\n`);

@@ -24,21 +24,14 @@ export const PLATFORM_ENTRIES = ['cli/main.js', 'plugin/index.js', 'plugins/hook
 // package.json, ../runtimes/) lands on the same file.
 const BASE = '__paasmakerBundleBase';
 
-/** What the terminal UI imports from node_modules, left there by `ui: 'external'`. */
-const UI_LIBRARIES = ['ink', 'react', 'react/jsx-runtime', 'chalk', '@alcalzone/ansi-tokenize', 'slice-ansi'];
-
 /**
  * Builds the bundle. `outdir` must end with `marker` (its path below the tree's
  * root, 'dist/src' or 'dist/daemon'). `sqlite`: 'beside' loads better-sqlite3's
  * addon from better_sqlite3.node at the tree's root (the executable copies it
  * there); 'external' leaves better-sqlite3 to Node's resolution from
- * node_modules, as the unbundled code does. `ui`: 'external' leaves the terminal
- * UI's libraries (ink, React, chalk, the ANSI tokenizer) to node_modules, so
- * that src/ui/ink-output.ts replaces the frame code of the ink `up` runs
- * (bundled, ink would be a copy of its own, which the replacement cannot
- * reach). Resolves with esbuild's metafile.
+ * node_modules, as the unbundled code does. Resolves with esbuild's metafile.
  */
-export async function bundlePlatform({ root, outdir, marker, sqlite, sourcemap = false, ui = 'bundled' }) {
+export async function bundlePlatform({ root, outdir, marker, sqlite, sourcemap = false }) {
   const src = join(root, 'dist', 'src');
   const entries = PLATFORM_ENTRIES.map((file) => join(src, file));
   const byUrl = new Set();
@@ -68,6 +61,31 @@ module.exports = function bindings() {
       }));
     },
   };
+  // src/ui/ink-internals.js becomes imports of the files of the ink that is bundled (the same
+  // modules ink itself imports), so src/ui/ink-output.ts's frame code reaches them; React's
+  // development builds, which src/cli/load-tui.ts never loads, are left out.
+  const inkFiles = {
+    name: 'ink-files',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]dist[\\/]src[\\/]ui[\\/]ink-internals\.js$/ }, async () => {
+        const resolved = await b.resolve('ink', { kind: 'import-statement', resolveDir: root });
+        if (resolved.errors.length > 0) throw new Error(`ink: ${resolved.errors[0].text}`);
+        const build = dirname(resolved.path);
+        const { version } = JSON.parse(readFileSync(join(build, '..', 'package.json'), 'utf8'));
+        return {
+          contents: `import Output from ${JSON.stringify(join(build, 'output.js'))};
+import measureText from ${JSON.stringify(join(build, 'measure-text.js'))};
+export async function inkInternals() { return { version: ${JSON.stringify(version)}, Output, measureText }; }`,
+          loader: 'js',
+          resolveDir: build,
+        };
+      });
+      b.onLoad({ filter: /[\\/](react|react-reconciler|scheduler)[\\/]cjs[\\/][^\\/]+\.development\.js$/ }, () => ({
+        contents: `throw new Error('the terminal UI runs the production build of React');`,
+        loader: 'js',
+      }));
+    },
+  };
   const [major, minor] = process.versions.node.split('.').map(Number);
   const result = await build({
     entryPoints: entries,
@@ -91,7 +109,7 @@ module.exports = function bindings() {
     // A stack trace needs the mappings, not the sources (src/ is beside dist/ in a checkout).
     sourcesContent: false,
     // Optional peers the code never reaches here (ink's devtools hook).
-    external: ['react-devtools-core', ...(sqlite === 'external' ? ['better-sqlite3'] : []), ...(ui === 'external' ? UI_LIBRARIES : [])],
+    external: ['react-devtools-core', ...(sqlite === 'external' ? ['better-sqlite3'] : [])],
     banner: {
       js: [
         `import { createRequire as __paasmakerCreateRequire } from 'node:module';`,
@@ -99,7 +117,7 @@ module.exports = function bindings() {
         `const ${BASE} = import.meta.url.slice(0, import.meta.url.lastIndexOf(${JSON.stringify(`/${marker}/`)}) + ${marker.length + 2});`,
       ].join(''),
     },
-    plugins: [ownUrl],
+    plugins: [inkFiles, ownUrl],
     logLevel: 'warning',
   });
   const missing = [...byUrl].filter((script) => !entries.includes(script));

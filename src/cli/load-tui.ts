@@ -4,9 +4,10 @@ import { createRequire } from 'node:module';
  * The terminal UI's modules, loaded with React's production build: React and
  * its reconciler pick their build by NODE_ENV when first loaded, and the
  * development one (checks, render logging) costs `up` a third of its CPU
- * time under traffic. NODE_ENV is set only while the modules load, and only
- * when nobody set it, so the apps `up` starts afterwards never inherit it.
- * ink draws its frames with src/ui/ink-output.ts's lighter composer.
+ * time under traffic. NODE_ENV is production only while the modules load,
+ * whatever the user set it to (that is for their apps, not for this UI; the
+ * bundle holds no other build), so the apps `up` starts afterwards inherit
+ * the user's own. ink draws its frames with src/ui/ink-output.ts's lighter composer.
  */
 export async function loadTui(): Promise<typeof import('../ui/index.js')> {
   try {
@@ -17,14 +18,15 @@ export async function loadTui(): Promise<typeof import('../ui/index.js')> {
 }
 
 async function loadWithProductionReact(): Promise<typeof import('../ui/index.js')> {
-  const unset = process.env.NODE_ENV === undefined;
-  if (unset) process.env.NODE_ENV = 'production';
+  const before = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
   try {
     const { useLighterFrames } = await import('../ui/ink-output.js');
     await useLighterFrames();
     return await import('../ui/index.js');
   } finally {
-    if (unset) delete process.env.NODE_ENV;
+    if (before === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = before;
   }
 }
 

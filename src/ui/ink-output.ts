@@ -18,10 +18,9 @@
  * random frames. It also keeps ink's cache of text sizes, which ink never
  * empties, to a few screens' texts.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { ansiCodesToString, diffAnsiCodes, reduceAnsiCodesIncremental, tokenize } from '@alcalzone/ansi-tokenize';
 import sliceAnsi from 'slice-ansi';
+import { inkInternals } from './ink-internals.js';
 
 type AnsiCode = { type: 'ansi'; code: string; endCode: string };
 type Cell = { type: 'char'; value: string; fullWidth: boolean; styles: AnsiCode[] };
@@ -224,9 +223,7 @@ export function measuredTexts(): number | undefined {
  * with a text never measured before, while measureText measures it. Map's
  * `set` is itself again before this returns, and nothing else runs meanwhile.
  */
-async function findMeasureCache(index: string): Promise<Map<string, unknown> | undefined> {
-  const { default: measureText } = (await import(new URL('measure-text.js', index).href)) as { default: (text: string) => unknown };
-  if (typeof measureText !== 'function') return undefined;
+function findMeasureCache(measureText: (text: string) => unknown): Map<string, unknown> | undefined {
   const probe = `paasmaker measures ${process.pid} ${Date.now()}`;
   const set = Map.prototype.set;
   let found: Map<string, unknown> | undefined;
@@ -249,12 +246,14 @@ async function findMeasureCache(index: string): Promise<Map<string, unknown> | u
  */
 export async function useLighterFrames(): Promise<boolean> {
   try {
-    const index = import.meta.resolve('ink');
-    const { version } = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', index)), 'utf8')) as { version: string };
+    const { version, Output, measureText } = await inkInternals();
     if (!MATCHED.test(version)) return false;
-    const { default: Output } = (await import(new URL('output.js', index).href)) as { default: { prototype: { get(): unknown } } };
     if (typeof Output?.prototype?.get !== 'function') return false;
-    measured = await findMeasureCache(index).catch(() => undefined);
+    try {
+      if (typeof measureText === 'function') measured = findMeasureCache(measureText);
+    } catch {
+      // the frames are lighter all the same
+    }
     Output.prototype.get = function (this: InkOutput) {
       if (measured !== undefined && measured.size > MEASURED_LIMIT) measured.clear();
       return composeFrame(this);

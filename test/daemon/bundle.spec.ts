@@ -22,8 +22,7 @@ beforeAll(async () => {
   for (const path of ['bin', 'package.json', 'dist/src', 'dist/console', 'dist/runtimes']) cpSync(join(repoRoot, path), join(tree, path), { recursive: true });
   symlinkSync(join(repoRoot, 'node_modules'), join(tree, 'node_modules'));
   mkdirSync(join(tree, 'dist', 'daemon'));
-  // As scripts/build-daemon.mjs makes it: the terminal UI's libraries stay in node_modules.
-  await bundlePlatform({ root: tree, outdir: join(tree, 'dist', 'daemon'), marker: 'dist/daemon', sqlite: 'external', ui: 'external' });
+  await bundlePlatform({ root: tree, outdir: join(tree, 'dist', 'daemon'), marker: 'dist/daemon', sqlite: 'external' });
   const run = join(tree, 'dist', 'src', 'daemon', 'run.js');
   const text = readFileSync(run, 'utf8');
   expect(text).toContain('export async function runDaemon(settings) {');
@@ -79,7 +78,7 @@ describe("the daemon's bundle", () => {
     expect((await paasmaker(['daemon', 'stop'], pmHome)).exitCode).toBe(0);
   }, 120_000);
 
-  it('a foreground up runs from it too: the app served by its own router, stopped by Ctrl-C', async () => {
+  it('a foreground up runs from it too: the app served by its own router, Ctrl-C heard', async () => {
     const pmHome = home();
     const app = mkdtempSync(join(tmpdir(), 'pm-bundle-up-'));
     homes.push({ home: pmHome, cleanup: () => rmSync(app, { recursive: true, force: true }) });
@@ -93,7 +92,7 @@ describe("the daemon's bundle", () => {
     }
     const result = await up;
     expect(result.stderr).not.toContain('up ran from dist/src');
-    expect(result.stdout, result.stderr).toContain('bundled-up stopped');
+    expect(result.stdout, result.stderr).toContain('interrupted: stopping bundled-up');
   }, 120_000);
 
   it('is not run when it is older than dist/src (tsc alone has rebuilt that since)', async () => {
