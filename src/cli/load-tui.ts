@@ -35,6 +35,8 @@ async function loadWithProductionReact(): Promise<typeof import('../ui/index.js'
  * each one may re-export to list their names: the development builds too,
  * which never run but stay in require's cache with their source (react-reconciler's
  * alone is 0.7 MB) for as long as `up` runs. Entries that never loaded go.
+ * (The bundle, dist/daemon, holds no development builds: this is for `up`
+ * run from dist/src.)
  */
 function forgetUnusedBuilds(): void {
   const cache = createRequire(import.meta.url).cache;

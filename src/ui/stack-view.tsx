@@ -69,6 +69,11 @@ function Marked({ text, search, color }: { text: string; search: string; color: 
   );
 }
 
+/** A log line's name column, padded: its process, with its app where several apps show (`top`). */
+const lineLabel = (line: LogView, multiApp: boolean) => (multiApp ? `${line.app}/${line.source}` : line.source).padEnd(12);
+/** The colour of a line's name: its process's ("web" for web.0 and web:prepare alike). */
+const lineColor = (line: LogView) => colorFor(line.source.split(':')[0]!);
+
 /**
  * A log line as one styled string: what ink makes of the nested Texts below
  * (each part dimmed, then coloured, by the same chalk as ink's Text), in one
@@ -76,9 +81,9 @@ function Marked({ text, search, color }: { text: string; search: string; color: 
  * lines, so these nodes were most of what a frame made and dropped.
  */
 export function logLineText(line: LogView, timestamps: boolean, multiApp: boolean, color: boolean): string {
-  const label = (multiApp ? `${line.app}/${line.source}` : line.source).padEnd(12);
+  const label = lineLabel(line, multiApp);
   const time = timestamps ? chalk.dim(`${clock(line.time)} `) : '';
-  const name = color ? chalk[colorFor(line.source.split(':')[0]!)](label) : label;
+  const name = color ? chalk[lineColor(line)](label) : label;
   const text = line.line === '' ? '' : line.stream === 'system' ? chalk.dim(line.line) : color && line.stream === 'err' ? chalk.red(line.line) : line.line;
   return `${time}${name} | ${text}`;
 }
@@ -94,11 +99,10 @@ export function LogLine({ line, view, multiApp, color }: { line: LogView; view: 
 
 /** A line the search holds: its hits marked, in Texts of their own. */
 export function MarkedLogLine({ line, view, multiApp, color }: { line: LogView; view: ViewState; multiApp: boolean; color: boolean }) {
-  const label = multiApp ? `${line.app}/${line.source}` : line.source;
   return (
     <Text wrap="truncate-end" inverse={line.seq === view.match}>
       {view.timestamps ? <Text dimColor>{`${clock(line.time)} `}</Text> : ''}
-      <Text color={color ? colorFor(line.source.split(':')[0]!) : undefined}>{label.padEnd(12)}</Text>
+      <Text color={color ? lineColor(line) : undefined}>{lineLabel(line, multiApp)}</Text>
       {' | '}
       <Text color={color && line.stream === 'err' ? 'red' : undefined} dimColor={line.stream === 'system'}>
         <Marked text={line.line} search={view.search} color={color} />
