@@ -39,7 +39,7 @@ export class ProjectReloads {
    */
   async watch(name: string): Promise<void> {
     const app = this.parts.running.get(name);
-    if (!app || app.watcher) return;
+    if (!app || app.watcher || this.parts.life.closed) return;
     const ignore = [...new Set(app.manifest.instances.flatMap((instance) => instance.watch.ignore))];
     app.watcher = new ProjectWatcher({
       root: app.manifest.directory,
@@ -58,7 +58,10 @@ export class ProjectReloads {
     // Out of descriptors or watches: config.yml edits go unnoticed, nothing worse.
     configWatcher.on('error', () => void configWatcher.close().catch(() => undefined));
     app.configWatcher = configWatcher;
-    await Promise.all([app.watcher.ready, new Promise<void>((resolve) => configWatcher.once('ready', () => resolve()).once('error', () => resolve()))]);
+    const configReady = new Promise<void>((resolve) => configWatcher.once('ready', () => resolve()).once('error', () => resolve()));
+    // Both are closed together (the app stopped, the platform closed): the project watcher's close settles the wait for both.
+    const { watcher } = app;
+    await Promise.all([watcher.ready, Promise.race([configReady, watcher.closed])]);
   }
 
   private async changed(name: string, paths: string[]): Promise<void> {

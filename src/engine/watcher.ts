@@ -57,7 +57,16 @@ export class ProjectWatcher {
   private readonly rechecks = new Map<string, { timer: NodeJS.Timeout; mtimeMs: number; size: number }>();
   /** Watching stopped after an error; the app runs on without reloads. */
   private off = false;
+  /**
+   * Settles once the tree is read, or watching stopped on an error, or the
+   * watcher was closed first (chokidar never says 'ready' then, and a wait on
+   * it would hold a Ctrl-C'd `up` until its event loop ran dry).
+   */
   readonly ready: Promise<void>;
+  private settleReady!: () => void;
+  /** Settles when close() is called. */
+  readonly closed: Promise<void>;
+  private settleClosed!: () => void;
 
   constructor(private readonly options: WatchOptions) {
     const rules = ignore().add(ALWAYS_IGNORED).add(options.ignore ?? []);
@@ -76,7 +85,9 @@ export class ProjectWatcher {
       this.note(relative(options.root, path));
       if ((event === 'change' || event === 'add') && stats) this.recheck(path, stats);
     });
+    this.closed = new Promise((resolve) => (this.settleClosed = resolve));
     this.ready = new Promise((resolve) => {
+      this.settleReady = resolve;
       this.watcher.once('ready', () => resolve());
       // Out of descriptors or inotify watches: stop watching rather than take the platform down.
       this.watcher.on('error', (error) => {
@@ -155,6 +166,8 @@ export class ProjectWatcher {
 
   async close(): Promise<void> {
     this.off = true;
+    this.settleReady();
+    this.settleClosed();
     clearTimeout(this.timer);
     this.clearRechecks();
     await this.watcher.close();

@@ -93,6 +93,8 @@ describe("the daemon's bundle", () => {
     const result = await up;
     expect(result.stderr).not.toContain('up ran from dist/src');
     expect(result.stdout, result.stderr).toContain('interrupted: stopping bundled-up');
+    expect(result.stdout, result.stderr).toContain('bundled-up stopped');
+    expect(result.exitCode).toBe(130);
   }, 120_000);
 
   it('is not run when it is older than dist/src (tsc alone has rebuilt that since)', async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alive, CliProcess, examples, psJson, repoRoot, runCli, tempHome, until } from '../helpers/cli.js';
 
@@ -52,6 +52,31 @@ describe('paasmaker up', () => {
     expect(alive(rows[0]!.pid!)).toBe(false);
     const after = await psJson(home);
     expect(after[0]).toMatchObject({ state: 'stopped', pid: null, url: null, httpsUrl: null });
+  });
+
+  it('Ctrl-C while the watcher still reads a large project: up stops the app and says so (exit 130)', async () => {
+    // The watcher closed before it had read the tree never said it was ready, and up, waiting on that
+    // with nothing else left to keep it alive, exited 13 without stopping cleanly.
+    const { home, up } = setup();
+    const dir = join(tmpdir(), `pm-large-${process.pid}-${Date.now()}`);
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    for (let d = 0; d < 60; d++) {
+      mkdirSync(join(dir, 'src', `part${d}`), { recursive: true });
+      for (let f = 0; f < 50; f++) writeFileSync(join(dir, 'src', `part${d}`, `file${f}.js`), '');
+    }
+    writeFileSync(join(dir, 'paasmaker.yml'), `application:\n  name: large\ninstances:\n  web:\n    command: node -e "require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT, '127.0.0.1')"\n`);
+    const server = up(dir, ['--no-tls']);
+    // The moment it says it is up, before the watcher has read 3,000 files.
+    let interrupted = false;
+    server.child.stdout!.on('data', () => {
+      if (interrupted || !server.output.includes('large is up')) return;
+      interrupted = true;
+      server.signal('SIGINT');
+    });
+    await server.waitForOutput('large is up');
+    expect(await server.wait()).toBe(130);
+    expect(server.output).toContain('large stopped');
+    expect(server.output).not.toContain('watching for changes');
   });
 
   it('gives a routed instance HOST=127.0.0.1 over a HOST the shell exports: hello-node listens on loopback only', async () => {

@@ -46,6 +46,17 @@ describe('the project watcher', () => {
     expect(reports.filter((report) => report.at >= secondAt)).toHaveLength(1);
   });
 
+  it('a watcher closed before it has read its tree is done waiting: ready settles', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'pm-watch-'));
+    cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+    for (let i = 0; i < 500; i++) writeFileSync(join(root, `file${i}.js`), '');
+    const watcher = new ProjectWatcher({ root, onChange: () => undefined });
+    await watcher.close();
+    // chokidar says nothing more once closed: without this, whoever waited on ready waited for good.
+    const settled = await Promise.race([watcher.ready.then(() => 'ready'), sleep(2000).then(() => 'still waiting')]);
+    expect(settled).toBe('ready');
+  });
+
   it('reports nothing more after it is closed', async () => {
     const root = mkdtempSync(join(tmpdir(), 'pm-watch-'));
     cleanups.push(() => rmSync(root, { recursive: true, force: true }));

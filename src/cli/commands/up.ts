@@ -113,7 +113,7 @@ async function up(words: string[], options: Options): Promise<number> {
       if (manifest.instances.some((instance) => !instance.standalone)) printOpen(printer, paint, platform.appUrls(app));
       if (options.watch !== false && manifest.instances.some((instance) => instance.watch.enabled)) {
         await platform.watch(app);
-        printer.system('watching for changes: a save reloads without dropping a request (--no-watch turns it off)');
+        if (!stopping) printer.system('watching for changes: a save reloads without dropping a request (--no-watch turns it off)');
       }
     }
   } catch (error) {
