@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseLogLine } from '../shared/tail.js';
 import type { JobLogLine } from '../shared/views.js';
-import { errorText } from '../shared/errors.js';
+import { errorText, PaasmakerError } from '../shared/errors.js';
 import type { DiskSpace } from '../shared/disk-space.js';
 import type { Owner } from '../shared/owner.js';
 import type { State } from '../state/index.js';
@@ -105,6 +105,8 @@ export class Jobs {
         // WAITING: for what must come first (the instance types it depends on).
         this.transition(job, 'waiting', options.detail);
         await options.waitFor(); // outside this job: what it waits for belongs to the parent
+        // Aborted while it waited: it stays aborted, and its work is not done.
+        if (job.finished) throw new PaasmakerError('JOB_ABORTED', `${title} was aborted before it ran: ${job.detail ?? 'aborted'}`, { hint: `paasmaker jobs show ${job.id} has its log` });
       }
       this.transition(job, 'running', options.detail);
       job.detail = undefined; // the reason it runs is told once; what fn sets is the outcome's note

@@ -56,6 +56,8 @@ export const ERRORS = {
   /** A dump to download that is not (or no longer) kept. */
   DUMP_NOT_FOUND: { status: 404, exit: 1, hint: 'a dump is kept until it is downloaded, for six hours at most: make another (paasmaker db dump)' },
   SNAPSHOT_NOT_FOUND: { status: 404, exit: 1, hint: 'paasmaker db snapshots lists them' },
+  /** A job was aborted (paasmaker jobs abort) before it could do its work: what waited on it does not go on. */
+  JOB_ABORTED: { status: 409, exit: 1 },
   /** The app's data is being worked on by another job (a dump, a restore, a snapshot): one at a time. */
   APP_BUSY: { status: 409, exit: 1 },
   /** A query that would change data, sent where only reads are allowed (db query, the MCP server's query_database). */

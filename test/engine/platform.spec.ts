@@ -132,6 +132,23 @@ describe('a platform in a fresh home', () => {
     expect(seen.jobs.findLast((event) => event.title === 'start web')?.detail).toBe('the database did not start');
   });
 
+  it('a job aborted while it waits stays aborted: its work is not done when the wait ends', async () => {
+    const { platform } = await openPlatform();
+    const seen = record(platform);
+    let release!: () => void;
+    const dependency = new Promise<void>((resolve) => (release = resolve));
+    let ran = false;
+    const start = platform.jobs.run('hello-node', 'start worker', async () => void (ran = true), { detail: 'after web', waitFor: () => dependency });
+    const outcome = start.then(() => 'ran', (error: Error & { code?: string }) => `${error.code}: ${error.message}`);
+    const id = seen.jobs.find((event) => event.title === 'start worker')!.id;
+    expect(platform.jobs.abort(id, 'aborted by request')).toBe(true);
+    release();
+    expect(await outcome).toBe('JOB_ABORTED: start worker was aborted before it ran: aborted by request');
+    expect(ran).toBe(false);
+    expect(seen.jobs.filter((event) => event.title === 'start worker').map((event) => event.state)).toEqual(['new', 'waiting', 'aborted']);
+    expect(platform.state.jobs.get(id)?.state).toBe('aborted');
+  });
+
   it('a command environment carries the app’s settings without a port', async () => {
     const { platform } = await openPlatform();
     const env = await platform.commandEnvironment(loadManifest(join(examples, 'hello-node')));
