@@ -3,7 +3,10 @@
 // --apps N (default 20) small apps in it with `up -d`, then sample the daemon's VmRSS (and its
 // anonymous and file-backed parts) from /proc every 10 s for --seconds S (default 60), with no
 // request sent. Stops the daemon and removes its folders on exit.
-//   npm run bench:idle-memory -- [--apps 20] [--seconds 60]
+//   npm run bench:idle-memory -- [--apps 20] [--seconds 60] [--pm2]
+// --pm2 runs pm2's daemon beside it as the reference, with the same apps, sampled at the same
+// moments: pm2 from PM2_BIN, else node_modules, else installed once into the temporary folder
+// (pm2-bench-7) from the npm registry.
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -15,14 +18,18 @@ const appCount = Math.round(option('apps', 20));
 const seconds = option('seconds', 60);
 const home = mkdtempSync(join(tmpdir(), 'pm-idle-home-'));
 const appsDir = mkdtempSync(join(tmpdir(), 'pm-idle-apps-'));
+const withPm2 = process.argv.includes('--pm2');
+const pm2Home = join(home, 'pm2');
 let env;
 let daemonPid;
+let pm2;
 
 let cleanedUp = false;
 function cleanup() {
   if (cleanedUp) return;
   cleanedUp = true;
   if (env) spawnSync(bin, ['daemon', 'stop'], { env, stdio: 'ignore', timeout: 40_000 });
+  if (pm2) spawnSync(pm2, ['kill'], { env: { ...process.env, PM2_HOME: pm2Home }, stdio: 'ignore', timeout: 40_000 });
   if (daemonPid) {
     try {
       process.kill(daemonPid, 'SIGKILL');
@@ -56,6 +63,31 @@ function bundled() {
   }
 }
 
+/** pm2's command: PM2_BIN, the project's node_modules, else pm2 7 installed once into the temporary folder. */
+function pm2Command() {
+  const found = [process.env.PM2_BIN, join(root, 'node_modules', '.bin', 'pm2'), join(tmpdir(), 'pm2-bench-7', 'node_modules', '.bin', 'pm2')].find((path) => path && !spawnSync(path, ['--version'], { env: { ...process.env, PM2_HOME: pm2Home } }).error);
+  if (found) return found;
+  const prefix = join(tmpdir(), 'pm2-bench-7');
+  console.log(`installing pm2 7 into ${prefix} (once)`);
+  const install = spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', prefix, 'pm2@7'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (install.status !== 0) throw new Error('npm install pm2@7 failed (the npm registry is needed for --pm2)');
+  return join(prefix, 'node_modules', '.bin', 'pm2');
+}
+
+/** pm2's daemon with the same apps (each on a port of its own choosing: pm2 hands out none); its pid. */
+function startPm2() {
+  pm2 = pm2Command();
+  const pm2Env = { ...process.env, PM2_HOME: pm2Home };
+  for (let i = 1; i <= appCount; i++) {
+    const name = `idle-${String(i).padStart(2, '0')}`;
+    const script = join(appsDir, name, 'server-pm2.js');
+    writeFileSync(script, server.replace('Number(process.env.PORT)', '0'));
+    const started = spawnSync(pm2, ['start', script, '--name', name], { env: pm2Env, encoding: 'utf8', timeout: 60_000 });
+    if (started.status !== 0) throw new Error(`pm2 start ${name} exited ${started.status}: ${started.stderr}`);
+  }
+  return Number(readFileSync(join(pm2Home, 'pm2.pid'), 'utf8'));
+}
+
 const cli = (args) => new Promise((resolve) => execFile(bin, args, { env, timeout: 60_000 }, (error, stdout, stderr) => resolve({ code: error ? (error.code ?? 1) : 0, stdout, stderr })));
 
 const server = `const http = require('http');
@@ -83,18 +115,25 @@ async function main() {
     const up = await cli(['up', '-d', dir]);
     if (up.code !== 0) throw new Error(`up -d ${name} exited ${up.code}: ${up.stderr || up.stdout}`);
   }
-  console.log(`| when | daemon RSS MB | anonymous MB | file-backed MB |\n| --- | --- | --- | --- |`);
-  const row = (when, m) => console.log(`| ${when} | ${m.rss.toFixed(1)} | ${m.anon.toFixed(1)} | ${m.file.toFixed(1)} |`);
+  const pm2Pid = withPm2 ? startPm2() : undefined;
+  const pm2Columns = pm2Pid ? ' pm2 RSS MB | anonymous MB | file-backed MB |' : '';
+  console.log(`| when | daemon RSS MB | anonymous MB | file-backed MB |${pm2Columns}\n| --- | --- | --- | --- |${pm2Pid ? ' --- | --- | --- |' : ''}`);
+  const cells = (m) => ` ${m.rss.toFixed(1)} | ${m.anon.toFixed(1)} | ${m.file.toFixed(1)} |`;
+  const row = (when, m, reference) => console.log(`| ${when} |${cells(m)}${reference ? cells(reference) : pm2Pid ? ' | | |' : ''}`);
   row('started, no app', fresh);
-  row(`${appCount} apps up`, memory(daemonPid));
+  row(`${appCount} apps up`, memory(daemonPid), pm2Pid && memory(pm2Pid));
   const samples = [];
+  const references = [];
   for (let at = 10; at <= seconds; at += 10) {
     await sleep(10_000);
     const m = memory(daemonPid);
     samples.push(m.rss);
-    row(`idle ${at} s`, m);
+    const reference = pm2Pid && memory(pm2Pid);
+    if (reference) references.push(reference.rss);
+    row(`idle ${at} s`, m, reference);
   }
-  console.log(`idle: ${Math.min(...samples).toFixed(1)}–${Math.max(...samples).toFixed(1)} MB; load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
+  const range = (xs) => `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)} MB`;
+  console.log(`idle: ${range(samples)}${pm2Pid ? `; pm2's daemon: ${range(references)}` : ''}; load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
 }
 
 main()
