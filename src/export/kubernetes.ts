@@ -6,7 +6,7 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
-import { stringify } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { routedHostname } from '../engine/routes.js';
 import type { PlatformConfig } from '../services/config.js';
 import type { ResolvedInstance, ResolvedManifest } from '../shared/manifest.js';
@@ -262,3 +262,8 @@ export function kubernetesYaml(manifest: ResolvedManifest, objects: readonly Kub
 
 /** Servers and files of services, for callers that want the services alone. */
 export type { ServicesExport };
+
+/** The documents of a multi-document YAML file (an earlier export), as plain values. */
+export function yamlDocuments(text: string): unknown[] {
+  return parseAllDocuments(text).map((document) => document.toJS() as unknown);
+}

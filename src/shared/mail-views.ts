@@ -2,8 +2,7 @@ import { z } from 'zod';
 
 /** How much of a message's text a listing carries. */
 export const MAIL_TEXT_KEPT = 1000;
-/** Rows a listing of caught mail answers unless asked for more (the newest). */
-export const MAIL_LIST_LIMIT = 100;
+export { MAIL_LIST_LIMIT } from './limits.js';
 
 /**
  * What the mail catcher shows of a message (the API's answers, `paasmaker

@@ -364,8 +364,7 @@ export type SnapshotRow = z.infer<typeof SnapshotSchema>;
 
 export const SnapshotRemovedSchema = z.object({ app: z.string(), name: z.string(), removed: z.boolean() }).meta({ id: 'SnapshotRemoved' });
 
-/** The most rows and the longest time a query may ask for, and what it gets when it asks for none (the API's and the CLI's). */
-export const QUERY_LIMITS = { rows: { default: 100, max: 1000 }, timeoutMs: { default: 5000, max: 30_000 } } as const;
+export { QUERY_LIMITS } from './limits.js';
 
 /** What a read-only query read (POST /api/v1/services/{app}/{service}/query). */
 export const QueryResultSchema = z

@@ -1,5 +1,7 @@
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/cli.js';
@@ -40,5 +42,23 @@ describe('commands as files', () => {
     const loaded = JSON.parse((await execa('node', ['--input-type=module', '-e', script])).stdout) as string[];
     expect(loaded.some((file) => file.includes('/commander/'))).toBe(true); // the check sees what is loaded
     expect(loaded.filter((file) => /\/node_modules\/(better-sqlite3|yaml)\//.test(file))).toEqual([]);
+  });
+
+  it('--version loads no zod: the limits a command names live apart from the answers\' schemas', async () => {
+    // Every module the ESM loader resolves, told on stderr by a resolve hook.
+    const dir = mkdtempSync(join(tmpdir(), 'pm-loads-'));
+    try {
+      writeFileSync(join(dir, 'hooks.mjs'), `export async function resolve(specifier, context, next) { const found = await next(specifier, context); process.stderr.write('resolved ' + found.url + '\\n'); return found; }\n`);
+      writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n`);
+      // dist/src's main, module by module (bin/paasmaker runs the bundle, which resolves no package).
+      const script = `const { main } = await import(${JSON.stringify(pathToFileURL(join(repoRoot, 'dist/src/cli/main.js')).href)}); process.exitCode = await main(['node', 'paasmaker', '--version']);`;
+      const run = await execa('node', ['--import', pathToFileURL(join(dir, 'register.mjs')).href, '--input-type=module', '-e', script]);
+      expect(run.stdout).toMatch(/^\d+\.\d+\.\d+/);
+      const resolved = run.stderr.split('\n').filter((line) => line.startsWith('resolved '));
+      expect(resolved.some((line) => line.includes('/commander/'))).toBe(true); // the hook sees what is loaded
+      expect(resolved.filter((line) => /\/node_modules\/(zod|yaml|better-sqlite3)\//.test(line))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

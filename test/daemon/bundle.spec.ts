@@ -8,11 +8,11 @@ import { bundlePlatform } from '../../scripts/bundle.mjs';
 import { alive, cliEnv, getByHost, httpsGet, repoRoot, tempHome, until } from '../helpers/cli.js';
 import { freePort } from '../helpers/processes.js';
 
-// `daemon start` runs the daemon from its bundle (dist/daemon, npm run build) when it is there and
-// not older than dist/src, and so does a foreground `up`. Here in a copy of the package whose
-// dist/src daemon and `up` cannot run (its runDaemon, its `up` and its TLS signing worker throw):
-// the daemon that serves must be the bundle's, with its workers, the web console and the SQLite
-// state; `up` too; and a bundle older than dist/src is not run.
+// Every command runs from the bundle (dist/daemon, npm run build) when it is there and not older
+// than dist/src: the daemon `daemon start` spawns, a foreground `up`, a `ps`. Here in a copy of the
+// package whose dist/src daemon, `up` and `ps` cannot run (its runDaemon, its `up`, its `ps` and its
+// TLS signing worker throw): the daemon that serves must be the bundle's, with its workers, the web
+// console and the SQLite state; `up` and `ps` too; and a bundle older than dist/src is not run.
 
 let tree = '';
 const homes: Array<{ home: string; cleanup: () => void }> = [];
@@ -32,6 +32,10 @@ beforeAll(async () => {
   const upText = readFileSync(up, 'utf8');
   expect(upText).toContain('async function up(words, options) {');
   writeFileSync(up, upText.replace('async function up(words, options) {', "async function up(words, options) { throw new Error('up ran from dist/src');"));
+  const ps = join(tree, 'dist', 'src', 'cli', 'commands', 'ps.js');
+  const psText = readFileSync(ps, 'utf8');
+  expect(psText).toContain('async function ps(app, options) {');
+  writeFileSync(ps, psText.replace('async function ps(app, options) {', "async function ps(app, options) { throw new Error('ps ran from dist/src');"));
 }, 120_000);
 
 afterAll(async () => {

@@ -1,5 +1,6 @@
 import { PaasmakerError } from '../../shared/errors.js';
-import { QUERY_LIMITS, type QueryResult } from '../../shared/views.js';
+import { QUERY_LIMITS } from '../../shared/limits.js';
+import type { QueryResult } from '../../shared/views.js';
 import { defineCommand } from '../command.js';
 import { cellText, readService, readTarget } from '../db-read.js';
 import { table } from '../output.js';

@@ -46,7 +46,7 @@ async function exportKubernetesCommand(dir: string, options: Options): Promise<n
     (set[match[1]!] ??= {})[match[2]!] = match[3]!;
   }
   const manifest = (await import('../../manifest/index.js')).loadManifest(dir);
-  const { exportKubernetes, kubernetesYaml } = await import('../../export/kubernetes.js');
+  const { exportKubernetes, kubernetesYaml, yamlDocuments } = await import('../../export/kubernetes.js');
   const { earlierPasswords } = await import('../../export/kubernetes-services.js');
   const { EXPORT_MARK } = await import('../../export/images.js');
   const { newPassword } = await import('../../services/names.js');
@@ -57,7 +57,7 @@ async function exportKubernetesCommand(dir: string, options: Options): Promise<n
   const asFile = output !== undefined && !/\/$/.test(output) && (['.yaml', '.yml'].includes(extname(output)) || (existsSync(output) && !statSync(output).isDirectory()));
   const target = output === undefined ? undefined : asFile ? output : join(output, 'all.yaml');
   // Exporting again over an earlier export keeps its managed servers' passwords: the data they guard stays reachable, and the diff shows only what changed.
-  const earlier = target && existsSync(target) ? earlierPasswords((await import('yaml')).parseAllDocuments(readFileSync(target, 'utf8')).map((document) => document.toJS() as unknown)) : new Map<string, string>();
+  const earlier = target && existsSync(target) ? earlierPasswords(yamlDocuments(readFileSync(target, 'utf8'))) : new Map<string, string>();
   const generated: string[] = [];
   const password = (secret: string) => {
     const kept = earlier.get(secret);

@@ -1,4 +1,5 @@
-import { MAIL_LIST_LIMIT, type MailRow } from '../../shared/mail-views.js';
+import { MAIL_LIST_LIMIT } from '../../shared/limits.js';
+import type { MailRow } from '../../shared/mail-views.js';
 import { defineCommand } from '../command.js';
 import { mailApp, mailPath, readMail } from '../mail-reader.js';
 import { table } from '../output.js';
