@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds dist/daemon: the platform bundled by esbuild (scripts/bundle.mjs),
-// what `paasmaker daemon run` (so `daemon start`), a foreground `up` and `top`
-// run when it is there and not older than dist/src (bin/paasmaker). A daemon loaded from about 55
+// what every command runs (`daemon run`, so `daemon start`, included) when it
+// is there and not older than dist/src (bin/paasmaker). A daemon loaded from about 55
 // minified chunks rather than ~400 modules keeps about 3 MB less
 // (bench/README.md, the daemon's memory). Source maps sit beside the chunks,
 // for reading a stack trace back to src/. Run by `npm run build`, after tsc.

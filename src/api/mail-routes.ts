@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { MailStore, MAX_KEEP } from '../services/mail-store.js';
 import { PaasmakerError } from '../shared/errors.js';
-import { MAIL_LIST_LIMIT, MailClearedSchema, MailMessageSchema, MailRowSchema, type MailCleared, type MailMessageRow, type MailRow } from '../shared/mail-views.js';
+import { MAIL_LIST_LIMIT } from '../shared/limits.js';
+import { MailClearedSchema, MailMessageSchema, MailRowSchema, type MailCleared, type MailMessageRow, type MailRow } from '../shared/mail-views.js';
 import { appRecord, RawAnswer, type ApiContext, type Route } from './route.js';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { QUERY_LIMITS } from '../shared/views.js';
+import { QUERY_LIMITS } from '../shared/limits.js';
 
 /** What the API takes: request bodies and query parameters, each declared once. */
 

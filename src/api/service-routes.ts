@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { serviceRows } from '../engine/index.js';
 import { splitAppKey } from '../shared/app-keys.js';
 import { errorText, PaasmakerError } from '../shared/errors.js';
-import { DatabaseSchemaSchema, JobRunSchema, QUERY_LIMITS, QueryResultSchema, ServiceSchema } from '../shared/views.js';
+import { QUERY_LIMITS } from '../shared/limits.js';
+import { DatabaseSchemaSchema, JobRunSchema, QueryResultSchema, ServiceSchema } from '../shared/views.js';
 import { BranchQuerySchema, QueryRequestSchema, ServiceDestroyQuerySchema, ServiceDestroyRequestSchema, ServicesQuerySchema } from './requests.js';
 import { answerAsJob, appRecord, type ApiContext, type Route } from './route.js';
 

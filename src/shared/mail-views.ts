@@ -2,7 +2,6 @@ import { z } from 'zod';
 
 /** How much of a message's text a listing carries. */
 export const MAIL_TEXT_KEPT = 1000;
-export { MAIL_LIST_LIMIT } from './limits.js';
 
 /**
  * What the mail catcher shows of a message (the API's answers, `paasmaker

@@ -364,8 +364,6 @@ export type SnapshotRow = z.infer<typeof SnapshotSchema>;
 
 export const SnapshotRemovedSchema = z.object({ app: z.string(), name: z.string(), removed: z.boolean() }).meta({ id: 'SnapshotRemoved' });
 
-export { QUERY_LIMITS } from './limits.js';
-
 /** What a read-only query read (POST /api/v1/services/{app}/{service}/query). */
 export const QueryResultSchema = z
   .object({
