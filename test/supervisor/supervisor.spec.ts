@@ -84,6 +84,8 @@ describe('Supervisor', () => {
     supervisor.start(spec);
     const info = await nextState(supervisor, spec.id, 'backoff');
     expect(info.lastExit?.signal).toBe('SIGKILL');
+    // The log is written asynchronously, behind the process's own lines: the line may land just after the state does.
+    await until(() => /not ready after 0\.5 s/.test(readFileSync(spec.logFile, 'utf8')), 5000, 'the readiness line in the log');
     expect(readFileSync(spec.logFile, 'utf8')).toMatch(/not ready after 0\.5 s: nothing accepted connections on port/);
   });
 
