@@ -86,6 +86,19 @@ export async function inkInternals() { return { version: ${JSON.stringify(versio
       }));
     },
   };
+  // zod's namespace carries every locale's messages (`z.locales`, about 270 KB of the 470 KB of zod
+  // the daemon loads, kept as source text in its heap); Paasmaker speaks English and never calls
+  // `z.config`, so the bundle keeps English only. The messages a schema gives stay the same.
+  const zodEnglish = {
+    name: 'zod-english',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
+        contents: `export { default as en } from './en.js';`,
+        loader: 'js',
+        resolveDir: dirname(args.path),
+      }));
+    },
+  };
   const [major, minor] = process.versions.node.split('.').map(Number);
   const result = await build({
     entryPoints: entries,
@@ -117,7 +130,7 @@ export async function inkInternals() { return { version: ${JSON.stringify(versio
         `const ${BASE} = import.meta.url.slice(0, import.meta.url.lastIndexOf(${JSON.stringify(`/${marker}/`)}) + ${marker.length + 2});`,
       ].join(''),
     },
-    plugins: [inkFiles, ownUrl],
+    plugins: [inkFiles, ownUrl, zodEnglish],
     logLevel: 'warning',
   });
   const missing = [...byUrl].filter((script) => !entries.includes(script));
