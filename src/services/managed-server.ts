@@ -1,10 +1,9 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, chownSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { PaasmakerError } from '../shared/errors.js';
 import { folderSize } from '../shared/service-rows.js';
 import { currentOwner, ownerAlive } from '../shared/owner.js';
-import { freePort } from '../shared/ports.js';
+import { freePort, portIsFree } from '../shared/ports.js';
 import { processStartTime } from '../supervisor/index.js';
 import type { ProcessInfo } from '../supervisor/index.js';
 import { sleep } from './run-client.js';
@@ -123,14 +122,7 @@ export abstract class ManagedServer {
 
   /** The port of the last run when it is still free, so apps' URLs stay the same. */
   private async choosePort(previous: number | undefined): Promise<number> {
-    if (previous) {
-      const free = await new Promise<boolean>((resolve) => {
-        const probe = createServer();
-        probe.once('error', () => resolve(false));
-        probe.listen({ port: previous, host: '127.0.0.1', exclusive: true }, () => probe.close(() => resolve(true)));
-      });
-      if (free) return previous;
-    }
+    if (previous && (await portIsFree(previous))) return previous;
     return freePort();
   }
 

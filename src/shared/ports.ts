@@ -1,10 +1,47 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
+/** The lowest port Paasmaker hands to an app or a managed server: below are the ports people type (3000, 5432, 8080…). */
+const LOWEST = 10_000;
+/** Random ports tried before the kernel's choice is taken instead. */
+const TRIES = 32;
+
+let range: { low: number; high: number } | null | undefined;
+
 /**
- * Asks the kernel for a free loopback port. The port is released before the
- * app binds it; the supervisor's readiness check catches the rare race.
+ * The ports Paasmaker chooses from: LOWEST up to the start of the kernel's
+ * ephemeral range (Linux's ip_local_port_range, 32768 by default; 49152, the
+ * IANA range, elsewhere). Null when that leaves fewer than 1,000 ports (a
+ * machine whose ephemeral range starts low).
  */
-export function freePort(host = '127.0.0.1'): Promise<number> {
+function choosableRange(): { low: number; high: number } | null {
+  if (range !== undefined) return range;
+  let ephemeral = 49_152;
+  if (process.platform === 'linux') {
+    try {
+      const first = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+      if (Number.isInteger(first) && first > 0) ephemeral = first;
+    } catch {
+      // No /proc: Linux's default.
+      ephemeral = 32_768;
+    }
+  }
+  range = ephemeral - LOWEST >= 1000 ? { low: LOWEST, high: ephemeral - 1 } : null;
+  return range;
+}
+
+/** Whether nothing listens on a loopback port now (an exclusive listen there succeeds). */
+export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.unref();
+    probe.once('error', () => resolve(false));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(true)));
+  });
+}
+
+/** A port the kernel picks from its ephemeral range (listen on port 0). */
+function kernelPort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -15,4 +52,25 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * A free loopback port for an app's process or a managed server, chosen at
+ * random below the kernel's ephemeral range. A port from that range (what
+ * listening on port 0 gives) is shared with every process on the machine:
+ * while its app restarts after a crash, on the same port, any other program's
+ * listen on port 0 can be handed it, and the app then fails to bind. Ports
+ * below the range are never handed out by the kernel on its own. The port is
+ * released before the app binds it; the supervisor's readiness check catches
+ * the rare race. Falls back to the kernel's choice.
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const choosable = choosableRange();
+  if (choosable) {
+    for (let i = 0; i < TRIES; i++) {
+      const port = choosable.low + Math.floor(Math.random() * (choosable.high - choosable.low + 1));
+      if (await portIsFree(port, host)) return port;
+    }
+  }
+  return kernelPort(host);
 }

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
+import { freePort } from '../../src/shared/ports.js';
 
 /** Closes a server, dropping its open connections too, so no test waits on a kept-alive one. */
 function closer(server: Server | NetServer): () => Promise<void> {
@@ -23,18 +24,8 @@ export async function listenOnSocket(server: Server | NetServer, path: string): 
 }
 
 /**
- * A loopback port nothing listens on, below Linux's ephemeral range (32768 and up): no listen(0)
- * and no outgoing connection of another test takes it meanwhile, so a test may listen on it again
- * later (a process come back where it was).
+ * A loopback port nothing listens on, chosen as the platform chooses its apps' ports (below the
+ * kernel's ephemeral range): no listen(0) and no outgoing connection of another test takes it
+ * meanwhile, so a test may listen on it again later (a process come back where it was).
  */
-export async function closedPort(): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    const server = createNetServer();
-    const free = await new Promise<boolean>((resolve) => server.once('error', () => resolve(false)).listen(port, '127.0.0.1', () => resolve(true)));
-    if (free) {
-      await closer(server)();
-      return port;
-    }
-  }
-}
+export const closedPort = (): Promise<number> => freePort();
