@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The daemon's memory with idle apps: start a daemon as `paasmaker daemon start` does, run
 // --apps N (default 20) small apps in it with `up -d`, then sample the daemon's VmRSS (and its
-// anonymous and file-backed parts) from /proc every 10 s for --seconds S (default 60), with no
+// anonymous and file-backed parts, and its PSS) from /proc every 10 s for --seconds S (default 60), with no
 // request sent. Stops the daemon and removes its folders on exit.
 //   npm run bench:idle-memory -- [--apps 20] [--seconds 60] [--pm2]
 // --pm2 runs pm2's daemon beside it as the reference, with the same apps, sampled at the same
@@ -47,11 +47,20 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
-/** VmRSS, RssAnon and RssFile of a process, in MB. */
+/**
+ * VmRSS, RssAnon and RssFile of a process, in MB, and its PSS: each page shared with other
+ * processes (the node binary's, mapped by the apps too) counted as its share.
+ */
 function memory(pid) {
+  const field = (text, name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) / 1024;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024;
-  return { rss: field('VmRSS'), anon: field('RssAnon'), file: field('RssFile') };
+  let pss = NaN;
+  try {
+    pss = field(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'), 'Pss');
+  } catch {
+    // No smaps_rollup (Linux before 4.14): the column stays empty.
+  }
+  return { rss: field(status, 'VmRSS'), anon: field(status, 'RssAnon'), file: field(status, 'RssFile'), pss };
 }
 
 /** Whether `daemon run` loads dist/daemon: the rule of bin/paasmaker (there, and not older than dist/src). */
@@ -116,10 +125,10 @@ async function main() {
     if (up.code !== 0) throw new Error(`up -d ${name} exited ${up.code}: ${up.stderr || up.stdout}`);
   }
   const pm2Pid = withPm2 ? startPm2() : undefined;
-  const pm2Columns = pm2Pid ? ' pm2 RSS MB | anonymous MB | file-backed MB |' : '';
-  console.log(`| when | daemon RSS MB | anonymous MB | file-backed MB |${pm2Columns}\n| --- | --- | --- | --- |${pm2Pid ? ' --- | --- | --- |' : ''}`);
-  const cells = (m) => ` ${m.rss.toFixed(1)} | ${m.anon.toFixed(1)} | ${m.file.toFixed(1)} |`;
-  const row = (when, m, reference) => console.log(`| ${when} |${cells(m)}${reference ? cells(reference) : pm2Pid ? ' | | |' : ''}`);
+  const pm2Columns = pm2Pid ? ' pm2 RSS MB | anonymous MB | file-backed MB | PSS MB |' : '';
+  console.log(`| when | daemon RSS MB | anonymous MB | file-backed MB | PSS MB |${pm2Columns}\n| --- | --- | --- | --- | --- |${pm2Pid ? ' --- | --- | --- | --- |' : ''}`);
+  const cells = (m) => ` ${m.rss.toFixed(1)} | ${m.anon.toFixed(1)} | ${m.file.toFixed(1)} | ${Number.isNaN(m.pss) ? '' : m.pss.toFixed(1)} |`;
+  const row = (when, m, reference) => console.log(`| ${when} |${cells(m)}${reference ? cells(reference) : pm2Pid ? ' | | | |' : ''}`);
   row('started, no app', fresh);
   row(`${appCount} apps up`, memory(daemonPid), pm2Pid && memory(pm2Pid));
   const samples = [];
