@@ -6,7 +6,16 @@ const LOWEST = 10_000;
 /** Random ports tried before the kernel's choice is taken instead. */
 const TRIES = 32;
 
+/** How many ports this process handed out lately, which it does not hand out again. */
+const REMEMBERED = 1024;
+
 let range: { low: number; high: number } | null | undefined;
+/**
+ * The ports handed out lately, oldest first: twenty apps starting at once would
+ * otherwise draw the same one about once in a hundred starts (each is free
+ * until its process binds it).
+ */
+const handedOut = new Set<number>();
 
 /**
  * The ports Paasmaker chooses from: LOWEST up to the start of the kernel's
@@ -60,17 +69,27 @@ function kernelPort(host: string): Promise<number> {
  * listening on port 0 gives) is shared with every process on the machine:
  * while its app restarts after a crash, on the same port, any other program's
  * listen on port 0 can be handed it, and the app then fails to bind. Ports
- * below the range are never handed out by the kernel on its own. The port is
- * released before the app binds it; the supervisor's readiness check catches
- * the rare race. Falls back to the kernel's choice.
+ * below the range are never handed out by the kernel on its own. No port is
+ * handed out twice within the last REMEMBERED. The port is released before the
+ * app binds it; the supervisor's readiness check catches the rare race. Falls
+ * back to the kernel's choice.
  */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   const choosable = choosableRange();
   if (choosable) {
     for (let i = 0; i < TRIES; i++) {
       const port = choosable.low + Math.floor(Math.random() * (choosable.high - choosable.low + 1));
+      if (handedOut.has(port)) continue;
+      // Taken before the probe, so that calls running at once never both return it.
+      remember(port);
       if (await portIsFree(port, host)) return port;
     }
   }
-  return kernelPort(host);
+  return remember(await kernelPort(host));
+}
+
+function remember(port: number): number {
+  handedOut.add(port);
+  if (handedOut.size > REMEMBERED) handedOut.delete(handedOut.values().next().value!);
+  return port;
 }

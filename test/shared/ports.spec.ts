@@ -20,13 +20,13 @@ function listen(port: number): Promise<Server> {
 describe('the ports Paasmaker hands to apps and managed servers', () => {
   it('lie below the kernel’s ephemeral range, so no other program’s listen on port 0 takes one while its app restarts', async () => {
     const start = ephemeralStart();
-    const ports = await Promise.all(Array.from({ length: 40 }, () => freePort()));
+    const ports = await Promise.all(Array.from({ length: 300 }, () => freePort()));
     for (const port of ports) {
       expect(port).toBeGreaterThanOrEqual(10_000);
       expect(port).toBeLessThan(start);
     }
-    // Chosen at random: two platforms (or two apps) starting together do not race for one port.
-    expect(new Set(ports).size).toBeGreaterThan(30);
+    // Never the same one twice, even to calls made at once (twenty apps starting together).
+    expect(new Set(ports).size).toBe(ports.length);
     // What the kernel hands out meanwhile never lands there.
     const kernel = await Promise.all(Array.from({ length: 40 }, () => listen(0)));
     try {
