@@ -6,14 +6,14 @@ const LOWEST = 10_000;
 /** Random ports tried before the kernel's choice is taken instead. */
 const TRIES = 32;
 
-/** How many ports this process handed out lately, which it does not hand out again. */
+/** How many ports this process handed out or tried lately, which it does not hand out again. */
 const REMEMBERED = 1024;
 
 let range: { low: number; high: number } | null | undefined;
 /**
- * The ports handed out lately, oldest first: twenty apps starting at once would
- * otherwise draw the same one about once in a hundred starts (each is free
- * until its process binds it).
+ * The ports handed out or tried lately, oldest first: twenty apps starting at
+ * once would otherwise draw the same one about once in a hundred starts (each
+ * is free until its process binds it).
  */
 const handedOut = new Set<number>();
 
@@ -39,28 +39,29 @@ function choosableRange(): { low: number; high: number } | null {
   return range;
 }
 
-/** Whether nothing listens on a loopback port now (an exclusive listen there succeeds). */
-export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.unref();
-    probe.once('error', () => resolve(false));
-    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(true)));
-  });
-}
-
-/** A port the kernel picks from its ephemeral range (listen on port 0). */
-function kernelPort(host: string): Promise<number> {
+/**
+ * Listens on a loopback port exclusively and closes at once: resolves with the
+ * port bound (the kernel's choice for port 0), rejects with the listen error.
+ */
+function listenOnce(port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
     server.once('error', reject);
-    server.listen({ port: 0, host, exclusive: true }, () => {
+    server.listen({ port, host, exclusive: true }, () => {
       const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
+      const bound = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(bound));
     });
   });
+}
+
+/** Whether nothing listens on a loopback port now (an exclusive listen there succeeds). */
+export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return listenOnce(port, host).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**
@@ -85,7 +86,8 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
       if (await portIsFree(port, host)) return port;
     }
   }
-  return remember(await kernelPort(host));
+  // The kernel's choice (listen on port 0), from its ephemeral range.
+  return remember(await listenOnce(0, host));
 }
 
 function remember(port: number): number {
